@@ -1,0 +1,107 @@
+//! Coupling patterns `g_ij` and boundary conditions.
+
+use crate::error::{invalid, Result, SpinbatError};
+use serde::Serialize;
+
+/// How the couplings `g_ij` are laid out.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Couplings {
+    /// `g_ij = g` for `|i − j| = 1` (and across the ends when periodic).
+    NearestNeighbour,
+    /// `g_ij = g / d_ij^p`, `p ≥ 0`; `p = 0` is uniform all-to-all.
+    PowerLaw { p: f64 },
+    /// `g_ij = g · M_ij` for an explicit symmetric `N × N` matrix `M` with zero diagonal.
+    Matrix { m: Vec<Vec<f64>> },
+}
+
+/// Boundary condition: it sets the distance `d_ij` used by the patterns above.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Boundary {
+    /// `d_ij = |i − j|`.
+    Open,
+    /// `d_ij = min(|i − j|, N − |i − j|)` (a ring).
+    Periodic,
+}
+
+impl Couplings {
+    /// Expands the pattern into the dense row-major `N × N` matrix `g_ij`.
+    pub(crate) fn expand(&self, n: usize, g: f64, boundary: Boundary) -> Result<Vec<f64>> {
+        let mut out = vec![0.0; n * n];
+        let dist = |i: usize, j: usize| {
+            let d = i.abs_diff(j);
+            match boundary {
+                Boundary::Open => d,
+                Boundary::Periodic => d.min(n - d),
+            }
+        };
+        match self {
+            Couplings::NearestNeighbour => {
+                for i in 0..n {
+                    for j in 0..n {
+                        if i != j && dist(i, j) == 1 {
+                            out[i * n + j] = g;
+                        }
+                    }
+                }
+            }
+            Couplings::PowerLaw { p } => {
+                let p = *p;
+                if !p.is_finite() || p < 0.0 {
+                    return Err(invalid("p", p, "the power-law exponent must be finite and >= 0"));
+                }
+                for i in 0..n {
+                    for j in 0..n {
+                        if i != j {
+                            out[i * n + j] = g / (dist(i, j) as f64).powf(p);
+                        }
+                    }
+                }
+            }
+            Couplings::Matrix { m } => {
+                let bad = |reason: String| Err(SpinbatError::InvalidMatrix { reason });
+                if m.len() != n {
+                    return bad(format!("has {} rows but the chain has N = {n} sites", m.len()));
+                }
+                for (i, row) in m.iter().enumerate() {
+                    if row.len() != n {
+                        return bad(format!("row {} has {} entries, expected {n}", i + 1, row.len()));
+                    }
+                    for (j, &v) in row.iter().enumerate() {
+                        if !v.is_finite() {
+                            return bad(format!("entry ({}, {}) = {v} is not finite", i + 1, j + 1));
+                        }
+                    }
+                }
+                for i in 0..n {
+                    if m[i][i] != 0.0 {
+                        return bad(format!(
+                            "diagonal entry ({0}, {0}) = {1} must be 0 (a site does not couple to itself)",
+                            i + 1,
+                            m[i][i]
+                        ));
+                    }
+                    for j in 0..i {
+                        let tol = 1e-12 * m[i][j].abs().max(m[j][i].abs()).max(1.0);
+                        if (m[i][j] - m[j][i]).abs() > tol {
+                            return bad(format!(
+                                "not symmetric: ({}, {}) = {} but ({}, {}) = {}",
+                                i + 1,
+                                j + 1,
+                                m[i][j],
+                                j + 1,
+                                i + 1,
+                                m[j][i]
+                            ));
+                        }
+                        let v = g * 0.5 * (m[i][j] + m[j][i]);
+                        out[i * n + j] = v;
+                        out[j * n + i] = v;
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,61 @@
+//! Memory estimates, checked before anything large is allocated.
+
+use super::Solver;
+use crate::error::{Result, SpinbatError};
+use crate::model::Chain;
+
+/// Bytes a solver needs for `chain` (estimate, within ~10%):
+/// * dense: `H`, `U` and the eigensolver's workspace, `≈ 4 · 8 · 4^N`, plus `8·4^N` per
+///   batch of times (bounded by the same);
+/// * chebyshev: five complex vectors (state, two recurrence vectors, sum, anchor) and the
+///   diagonal of `H_g`: `(5·16 + 8) · 2^N`;
+/// * mean field and weak coupling: negligible (`O(N²)`).
+pub fn bytes_needed(chain: &Chain, solver: Solver) -> f64 {
+    let n = chain.n_sites() as f64;
+    let dim = n.exp2();
+    match super::resolve(chain, solver) {
+        Solver::Dense => 5.0 * 8.0 * dim * dim,
+        Solver::Chebyshev => (5.0 * 16.0 + 8.0) * dim,
+        _ => 64.0 * n * n + 1e6,
+    }
+}
+
+/// Memory available to this process: `MemAvailable` from `/proc/meminfo`, capped by a
+/// cgroup limit when one is set. `None` where it cannot be read.
+pub fn bytes_available() -> Option<f64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let avail = meminfo
+        .lines()
+        .find(|l| l.starts_with("MemAvailable:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse::<f64>()
+        .ok()?
+        * 1024.0;
+    let cgroup = std::fs::read_to_string("/sys/fs/cgroup/memory.max")
+        .ok()
+        .and_then(|s| s.trim().parse::<f64>().ok());
+    Some(match cgroup {
+        Some(limit) => avail.min(limit),
+        None => avail,
+    })
+}
+
+/// Refuses a solver whose estimate exceeds the available memory.
+///
+/// # Errors
+/// [`SpinbatError::TooLarge`] with the bytes needed and available.
+pub fn check(chain: &Chain, solver: Solver) -> Result<()> {
+    let needed = bytes_needed(chain, solver);
+    if let Some(available) = bytes_available() {
+        if needed > available {
+            return Err(SpinbatError::TooLarge {
+                solver: super::resolve(chain, solver).as_str(),
+                n_sites: chain.n_sites(),
+                bytes_needed: needed,
+                bytes_available: available,
+            });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,184 @@
+//! Time evolution of the battery under the charging Hamiltonian, reduced to what every
+//! figure of merit needs: the work `W(t) = ⟨ψ(t)|H0|ψ(t)⟩ − E_0` and its exact rate
+//! `W'(t) = i⟨[H, H0]⟩`.
+//!
+//! One trait, [`Propagator`], many implementations, one planner ([`plan`]):
+//!
+//! | solver | method | accuracy | cost |
+//! |---|---|---|---|
+//! | [`Dense`] | eigendecomposition of `H` (faer) | `~ε_mach (2^N + ‖H‖ t) ‖H0‖` | `O(8^N)` once, `O(4^N)` per time |
+//! | [`Chebyshev`] | matrix-free Chebyshev expansion of `e^{−iHt}` | a-posteriori bound, set by `tol` | `O(2^N N)` per term, `≈ r t` terms |
+//! | [`crate::meanfield::MeanField`] | classical Bloch vectors, DOP853 | local error `tol` per step | `O(N²)` per stage |
+//! | [`crate::analytic::WeakCoupling`] | Eq. 18 of the paper | first order in `g` | `O(1)` |
+//!
+//! `Auto` takes dense for `N ≤ 10` and Chebyshev beyond.
+
+mod bessel;
+mod chebyshev;
+mod dense;
+pub mod memory;
+
+pub use chebyshev::Chebyshev;
+pub use dense::Dense;
+
+use crate::error::{Result, SpinbatError};
+use crate::model::Chain;
+use serde::Serialize;
+use std::fmt;
+use std::str::FromStr;
+
+/// Work and its time derivative at one time (energies in units of `B` when `B = 1`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct WorkSample {
+    /// Time `t` (units `1/B`).
+    pub t: f64,
+    /// Deposited work `W(t) = ⟨H0⟩_t − E_0`.
+    pub work: f64,
+    /// `dW/dt`, exact from the state: `2 Im⟨H0ψ|Vψ⟩` (quantum) or `Σ_m ∇E0·Ṡ_m` (mean field).
+    pub rate: f64,
+}
+
+/// A solver that can report `W(t)` and `W'(t)` for a fixed chain.
+pub trait Propagator: Send {
+    /// Short solver name (`dense`, `chebyshev`, ...).
+    fn name(&self) -> &'static str;
+
+    /// `W` and `W'` at `times`, which must be sorted ascending and `≥ 0`. Requests before
+    /// the solver's current time are served from the anchor (see [`Propagator::anchor`])
+    /// or by restarting at `t = 0`.
+    fn sample(&mut self, times: &[f64]) -> Result<Vec<WorkSample>>;
+
+    /// Keeps the state at time `t` so later requests at `≥ t` start there
+    /// (the maximum search anchors at the bracket it refines). A no-op where sampling is
+    /// random access anyway.
+    fn anchor(&mut self, _t: f64) -> Result<()> {
+        Ok(())
+    }
+
+    /// Bound (or, for `dense`, estimate) of the absolute error of every `W` returned so far.
+    fn error_bound(&self) -> f64;
+
+    /// One line on how the error is controlled, for summaries and records.
+    fn accuracy_note(&self) -> String;
+}
+
+/// Which solver to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Solver {
+    /// Dense for small chains, Chebyshev beyond.
+    Auto,
+    /// Full eigendecomposition.
+    Dense,
+    /// Matrix-free Chebyshev propagation.
+    Chebyshev,
+    /// Classical mean-field (Bloch vector) model.
+    MeanField,
+    /// First-order weak-coupling formula, Eq. 18.
+    WeakCoupling,
+}
+
+impl Solver {
+    /// Every solver, for help texts.
+    pub const ALL: [Solver; 5] = [
+        Solver::Auto,
+        Solver::Dense,
+        Solver::Chebyshev,
+        Solver::MeanField,
+        Solver::WeakCoupling,
+    ];
+
+    /// The name used on the command line and in records.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Solver::Auto => "auto",
+            Solver::Dense => "dense",
+            Solver::Chebyshev => "chebyshev",
+            Solver::MeanField => "mean-field",
+            Solver::WeakCoupling => "weak-coupling",
+        }
+    }
+
+    /// Whether the solver is exact quantum dynamics (up to its tolerance).
+    pub fn is_exact(&self) -> bool {
+        matches!(self, Solver::Auto | Solver::Dense | Solver::Chebyshev)
+    }
+}
+
+impl fmt::Display for Solver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Solver {
+    type Err = SpinbatError;
+    fn from_str(s: &str) -> Result<Self> {
+        Solver::ALL
+            .iter()
+            .copied()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| SpinbatError::InvalidParameter {
+                name: "solver",
+                value: s.to_string(),
+                reason: format!(
+                    "unknown solver; choose one of {}",
+                    Solver::ALL.map(|s| s.as_str()).join(", ")
+                ),
+            })
+    }
+}
+
+/// Largest `N` for which `auto` picks the dense solver.
+pub const AUTO_DENSE_MAX_SITES: usize = 10;
+
+/// Default absolute tolerance on `W` (units of `B`).
+pub const DEFAULT_TOL: f64 = 1e-10;
+
+/// Resolves `Auto` to the concrete solver it stands for.
+pub fn resolve(chain: &Chain, solver: Solver) -> Solver {
+    match solver {
+        Solver::Auto if chain.n_sites() <= AUTO_DENSE_MAX_SITES => Solver::Dense,
+        Solver::Auto => Solver::Chebyshev,
+        s => s,
+    }
+}
+
+/// Builds the propagator for `chain`, checking the memory it needs first.
+///
+/// `tol` is the absolute tolerance on `W` (Chebyshev, mean field); it must be in `(0, 1)`.
+///
+/// # Errors
+/// [`SpinbatError::TooLarge`] when the estimate of [`memory::bytes_needed`] exceeds what
+/// the machine has; [`SpinbatError::InvalidParameter`] for a bad `tol`.
+pub fn plan(chain: &Chain, solver: Solver, tol: f64) -> Result<Box<dyn Propagator>> {
+    if !(tol.is_finite() && tol > 0.0 && tol < 1.0) {
+        return Err(crate::error::invalid("tol", tol, "must be a number in (0, 1)"));
+    }
+    let solver = resolve(chain, solver);
+    memory::check(chain, solver)?;
+    Ok(match solver {
+        Solver::Dense => Box::new(Dense::new(chain)?),
+        Solver::Chebyshev => Box::new(Chebyshev::new(chain, tol)),
+        Solver::MeanField => Box::new(crate::meanfield::MeanField::new(chain, tol)?),
+        Solver::WeakCoupling => Box::new(crate::analytic::WeakCoupling::new(chain)),
+        Solver::Auto => unreachable!("resolved above"),
+    })
+}
+
+/// Checks that `times` are finite, `≥ 0` and sorted ascending.
+pub fn check_times(times: &[f64]) -> Result<()> {
+    for (k, &t) in times.iter().enumerate() {
+        if !t.is_finite() || t < 0.0 {
+            return Err(SpinbatError::InvalidTimes {
+                reason: format!("time #{} = {t} must be finite and >= 0", k + 1),
+            });
+        }
+        if k > 0 && t < times[k - 1] {
+            return Err(SpinbatError::InvalidTimes {
+                reason: format!("times must be sorted ascending, but {} comes after {}", t, times[k - 1]),
+            });
+        }
+    }
+    Ok(())
+}
