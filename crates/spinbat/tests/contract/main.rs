@@ -1,0 +1,8 @@
+//! Physics contract tests: a chain of trust from closed forms to dense ED to the fast
+//! solvers, and an outside oracle (QuTiP). Modules mirror `src/`.
+
+mod common;
+mod meanfield;
+mod observe;
+mod oracle;
+mod propagate;

@@ -1,0 +1,1 @@
+//! Outside oracle: QuTiP reference values.

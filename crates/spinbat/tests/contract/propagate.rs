@@ -1,0 +1,1 @@
+//! Propagators against closed forms and each other.
