@@ -83,6 +83,16 @@ impl Chebyshev {
         self.terms
     }
 
+    /// The current state `ψ(t)` (up to a global phase) and its time `t`.
+    pub fn state(&self) -> (&[Complex64], f64) {
+        (&self.psi, self.t)
+    }
+
+    /// The matrix-free operators the propagator uses.
+    pub fn operators(&self) -> &Operators {
+        &self.ops
+    }
+
     /// Resets to `t = 0` (the all-down state).
     fn restart(&mut self) {
         self.psi.fill(Complex64::new(0.0, 0.0));

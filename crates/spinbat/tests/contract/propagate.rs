@@ -1,1 +1,217 @@
-//! Propagators against closed forms and each other.
+//! Propagators against closed forms (physics.md results 1–6) and against each other.
+
+use crate::common::{random_chain, Rng};
+use spinbat::analytic;
+use spinbat::propagate::{plan, Chebyshev, Dense, Propagator};
+use spinbat::{Chain, Couplings, Solver};
+
+/// Both exact solvers for a chain.
+fn exact_solvers(chain: &Chain, tol: f64) -> Vec<Box<dyn Propagator>> {
+    vec![
+        plan(chain, Solver::Dense, tol).unwrap(),
+        plan(chain, Solver::Chebyshev, tol).unwrap(),
+    ]
+}
+
+fn grid(t_max: f64, n: usize) -> Vec<f64> {
+    (0..=n).map(|k| t_max * k as f64 / n as f64).collect()
+}
+
+#[test]
+fn one_spin_matches_closed_form() {
+    for &(b, omega) in &[(1.0, 4.0), (0.7, 1.3), (2.0, 0.25)] {
+        let chain = Chain::builder(1).b(b).omega(omega).build().unwrap();
+        for mut p in exact_solvers(&chain, 1e-12) {
+            let times = grid(10.0 / omega, 40);
+            for s in p.sample(&times).unwrap() {
+                let w = analytic::one_spin_work(b, omega, s.t);
+                let dw = 2.0 * b * omega * (2.0 * omega * s.t).sin();
+                assert!((s.work - w).abs() < 1e-11, "{}: W({}) = {} vs {w}", p.name(), s.t, s.work);
+                assert!((s.rate - dw).abs() < 1e-10 * omega.max(1.0), "{}: W'({})", p.name(), s.t);
+            }
+        }
+    }
+}
+
+#[test]
+fn xxx_and_free_chains_charge_like_independent_spins() {
+    let mut rng = Rng::new(11);
+    for n in [2, 3, 5, 7, 9] {
+        let base = random_chain(&mut rng, n);
+        for chain in [base.with_alpha(1.0).unwrap(), base.to_builder().g(0.0).build().unwrap()] {
+            for mut p in exact_solvers(&chain, 1e-10) {
+                let times = grid(4.0 / chain.omega(), 17);
+                for s in p.sample(&times).unwrap() {
+                    let w = analytic::independent_work(n, chain.b(), chain.omega(), s.t);
+                    assert!((s.work - w).abs() < 1e-9, "{} N={n}: {} vs {w}", p.name(), s.work);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn weak_coupling_error_shrinks_as_g_squared() {
+    // Eq. 18 is first order in g: at fixed t its error is O(g^2).
+    let err = |g: f64| {
+        let chain = Chain::builder(5).g(g).alpha(0.3).omega(2.0).build().unwrap();
+        let mut exact = Dense::new(&chain).unwrap();
+        let weak = analytic::WeakCoupling::new(&chain);
+        let times = grid(1.5, 15);
+        exact
+            .sample(&times)
+            .unwrap()
+            .iter()
+            .map(|s| (s.work - weak.work(s.t)).abs())
+            .fold(0.0, f64::max)
+    };
+    let (e1, e2, e3) = (err(0.04), err(0.02), err(0.01));
+    for (a, b) in [(e1, e2), (e2, e3)] {
+        let ratio = a / b;
+        assert!((3.5..4.5).contains(&ratio), "error ratio {ratio} for halving g (expected 4)");
+    }
+    assert!(e3 < 1e-3);
+}
+
+/// Mean of `W` over one fast period `π/g` starting at each of `starts`.
+fn fast_period_means(p: &mut dyn Propagator, starts: &[f64], g: f64) -> Vec<(f64, f64)> {
+    starts
+        .iter()
+        .map(|&t0| {
+            let ts: Vec<f64> = (0..64).map(|q| t0 + std::f64::consts::PI / g * (q as f64 + 0.5) / 64.0).collect();
+            let mean = p.sample(&ts).unwrap().iter().map(|s| s.work).sum::<f64>() / 64.0;
+            (t0 + 0.5 * std::f64::consts::PI / g, mean)
+        })
+        .collect()
+}
+
+#[test]
+fn two_spins_strong_coupling_follow_eqs_13_to_15() {
+    // α = 0, g ≫ ω. Early times, Eq. 13: W ≈ (4ω²/g) sin²(gt) (+ the slow term, still tiny).
+    // Later, Eq. 14 after averaging out the fast part: W ≈ 2ω²/g + 4B sin²(ω²t/g).
+    // Deviations, relative to the amplitude they are compared with, shrink with ω/g.
+    let (b, omega) = (1.0, 3.0);
+    let dev = |g: f64| {
+        let chain = Chain::builder(2).couplings(Couplings::NearestNeighbour).g(g).omega(omega).build().unwrap();
+        let mut worst_fast = 0.0f64;
+        let mut worst_slow = 0.0f64;
+        for mut p in exact_solvers(&chain, 1e-10) {
+            for s in p.sample(&grid(3.0 * std::f64::consts::PI / g, 60)).unwrap() {
+                let (fast, slow) = analytic::two_spin_strong_coupling(b, g, omega, s.t);
+                let approx = fast + slow - 2.0 * omega * omega / g;
+                worst_fast = worst_fast.max((s.work - approx).abs() / (4.0 * omega * omega / g));
+            }
+            let period = std::f64::consts::PI * g / (omega * omega);
+            for (t, mean) in fast_period_means(p.as_mut(), &grid(period, 16), g) {
+                let (_, slow) = analytic::two_spin_strong_coupling(b, g, omega, t);
+                worst_slow = worst_slow.max((mean - slow).abs() / (4.0 * b));
+            }
+        }
+        (worst_fast, worst_slow)
+    };
+    let (f1, s1) = dev(40.0);
+    let (f2, s2) = dev(160.0);
+    assert!(f1 < 0.2 && s1 < 0.05, "g = 40: relative deviations fast {f1}, slow {s1}");
+    assert!(f2 < 0.5 * f1 && s2 < 0.5 * s1, "deviations do not shrink with g: {f1} -> {f2}, {s1} -> {s2}");
+    assert!((analytic::two_spin_effective_coupling(40.0, 3.0) - 9.0 / 40.0).abs() < 1e-15);
+}
+
+#[test]
+fn three_spins_strong_coupling_slow_part() {
+    // all three pairs coupled with g (p = 0), α = 0: slow work 6B sin²(3ω³t/(8g²))
+    let dev = |g: f64| {
+        let (b, omega) = (1.0, 1.0);
+        let chain = Chain::builder(3).couplings(Couplings::PowerLaw { p: 0.0 }).g(g).omega(omega).build().unwrap();
+        let j = analytic::three_spin_effective_coupling(g, omega);
+        let mut p = Dense::new(&chain).unwrap();
+        fast_period_means(&mut p, &grid(std::f64::consts::PI / j, 24), g)
+            .iter()
+            .map(|&(t, mean)| (mean - analytic::three_spin_strong_coupling_slow(b, g, omega, t)).abs())
+            .fold(0.0, f64::max)
+    };
+    let (d1, d2) = (dev(20.0), dev(40.0));
+    assert!(d1 < 0.1 * 6.0, "deviation {d1} at g = 20");
+    assert!(d2 < 0.6 * d1, "deviation does not shrink with g: {d1} -> {d2}");
+}
+
+#[test]
+fn chebyshev_conserves_norm_and_charging_energy() {
+    let mut rng = Rng::new(5);
+    let chain = random_chain(&mut rng, 8);
+    let mut cheb = Chebyshev::new(&chain, 1e-10);
+    let ops = cheb.operators().clone();
+    let e_h = |psi: &[num_complex::Complex64]| {
+        let mut y = vec![num_complex::Complex64::new(0.0, 0.0); psi.len()];
+        ops.apply_h(psi, &mut y);
+        psi.iter().zip(&y).map(|(a, b)| (a.conj() * b).re).sum::<f64>()
+    };
+    let (psi0, _) = cheb.state();
+    let h_start = e_h(psi0);
+    for t in [0.5, 3.0, 20.0] {
+        cheb.sample(&[t]).unwrap();
+        let (psi, _) = cheb.state();
+        let norm: f64 = psi.iter().map(|a| a.norm_sqr()).sum();
+        assert!((norm - 1.0).abs() < 1e-12, "norm {norm} at t = {t}");
+        assert!((e_h(psi) - h_start).abs() < 1e-10, "<H> drifts at t = {t}");
+    }
+}
+
+#[test]
+fn dense_and_chebyshev_agree_on_random_chains() {
+    let mut rng = Rng::new(2024);
+    for trial in 0..12 {
+        let n = 2 + rng.below(9); // 2..=10
+        let chain = random_chain(&mut rng, n);
+        let times: Vec<f64> = grid(rng.uniform(0.5, 4.0), 9);
+        let d = Dense::new(&chain).unwrap().sample(&times).unwrap();
+        let mut cheb = Chebyshev::new(&chain, 1e-10);
+        let c = cheb.sample(&times).unwrap();
+        for (x, y) in d.iter().zip(&c) {
+            assert!(
+                (x.work - y.work).abs() < 1e-10,
+                "trial {trial} N={n} t={}: dense {} chebyshev {} ({chain:?})",
+                x.t,
+                x.work,
+                y.work
+            );
+            let scale = 1.0 + x.rate.abs();
+            assert!((x.rate - y.rate).abs() < 1e-9 * scale, "trial {trial}: W' {} vs {}", x.rate, y.rate);
+        }
+    }
+}
+
+#[test]
+fn chebyshev_error_follows_tol_and_is_bounded() {
+    let mut rng = Rng::new(77);
+    let chain = random_chain(&mut rng, 8);
+    let times = grid(5.0, 25);
+    let mut dense = Dense::new(&chain).unwrap();
+    let exact = dense.sample(&times).unwrap();
+    // the reference itself is good to its rounding estimate (~1e-12 here)
+    let slack = dense.error_bound();
+    assert!(slack < 1e-11);
+    let mut last_terms = 0;
+    for tol in [1e-2, 1e-5, 1e-8, 1e-10] {
+        let mut cheb = Chebyshev::new(&chain, tol);
+        let got = cheb.sample(&times).unwrap();
+        let err = exact.iter().zip(&got).map(|(a, b)| (a.work - b.work).abs()).fold(0.0, f64::max);
+        assert!(err <= tol + slack, "tol {tol}: error {err}");
+        assert!(err <= cheb.error_bound() + slack, "bound {} below actual error {err}", cheb.error_bound());
+        assert!(cheb.error_bound() <= tol, "reported bound {} above tol {tol}", cheb.error_bound());
+        assert!(cheb.terms() >= last_terms, "a tighter tol must not use fewer terms");
+        last_terms = cheb.terms();
+    }
+}
+
+#[test]
+fn going_back_in_time_reproduces_the_same_work() {
+    let mut rng = Rng::new(3);
+    let chain = random_chain(&mut rng, 6);
+    let mut cheb = Chebyshev::new(&chain, 1e-11);
+    let first = cheb.sample(&[0.3, 0.9, 2.0]).unwrap();
+    cheb.anchor(0.6).unwrap();
+    let again = cheb.sample(&[0.9]).unwrap();
+    let restart = cheb.sample(&[0.3]).unwrap();
+    assert!((first[1].work - again[0].work).abs() < 1e-10);
+    assert!((first[0].work - restart[0].work).abs() < 1e-10);
+}
