@@ -13,7 +13,8 @@
 //! anchor at the interval's start. `P_max` and `T*` are therefore independent of the
 //! output grid and accurate to the solver's tolerance (`P` is stationary at `T*`).
 //!
-//! **Maximal work** is found the same way on `[0, t_window]` with `f = W'`.
+//! **Maximal work** is found the same way on `[0, t_window]` with `f = W'`. Where several
+//! maxima are equal to 10⁻¹⁰ relative (periodic curves), the earliest is reported.
 
 mod roots;
 
@@ -133,6 +134,8 @@ const MAX_SCAN_POINTS: usize = 50_000_000;
 const CANDIDATE_MARGIN: f64 = 1e-2;
 /// At most this many intervals are refined.
 const MAX_CANDIDATES: usize = 4;
+/// Maxima equal to this relative tolerance count as ties; the earliest is reported.
+const TIE_RTOL: f64 = 1e-10;
 /// Relative time tolerance of the refinement.
 const REFINE_XTOL: f64 = 1e-13;
 
@@ -296,14 +299,19 @@ fn refine_maximum(
     cands.sort_by(|a, b| b.0.total_cmp(&a.0));
     cands.truncate(MAX_CANDIDATES);
 
-    let mut best = best_grid;
+    let mut found = vec![best_grid];
     for &(_, k) in &cands {
         let (a, b) = (grid[k], grid[k + 1]);
-        let found = refine_interval(prop, a, b, &value, &slope, evaluations)?;
-        if value(&found) > value(&best) {
-            best = found;
-        }
+        found.push(refine_interval(prop, a, b, &value, &slope, evaluations)?);
     }
+    // the largest value; among maxima equal to TIE_RTOL (periodic curves), the earliest
+    let top = found.iter().map(&value).fold(f64::NEG_INFINITY, f64::max);
+    let best = found
+        .iter()
+        .filter(|s| value(s) >= top - TIE_RTOL * top.abs())
+        .min_by(|a, b| a.t.total_cmp(&b.t))
+        .copied()
+        .unwrap_or(best_grid);
     Ok(to_ext(&best))
 }
 

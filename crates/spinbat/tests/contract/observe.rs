@@ -1,1 +1,130 @@
-//! Figures of merit.
+//! Figures of merit: certified maximal power, maximal work, independence of the grid.
+
+use crate::common::{random_chain, Rng};
+use spinbat::observe::{charge, uniform_times};
+use spinbat::propagate::{plan, Dense, Propagator};
+use spinbat::{analytic, Chain, Couplings, Silent, Solver};
+
+const P1: f64 = 1.449_222_707_55; // one spin: P_max / (ωB)
+/// One spin: `ωT*`, the root of `tan x = 2x`. physics.md quotes 1.16556117506, which is
+/// off in the 8th digit: `tan(1.16556117506) − 2·1.16556117506 = −4.5e−8`, while the root
+/// is 1.1655611852072 (checked below). The power constant above is right to all digits.
+const X1: f64 = 1.165_561_185_207_211;
+
+#[test]
+fn one_spin_optimal_time_solves_tan_x_equals_2x() {
+    assert!((X1.tan() - 2.0 * X1).abs() < 1e-13);
+    assert!((X1.sin().powi(2) / X1 * 2.0 - P1).abs() < 1e-11);
+    assert!((analytic::one_spin_optimal_phase() - X1).abs() < 1e-14);
+}
+
+#[test]
+fn one_spin_max_power_is_the_known_constant() {
+    for &(b, omega) in &[(1.0, 4.0), (0.5, 1.0), (2.0, 0.3)] {
+        let chain = Chain::builder(1).b(b).omega(omega).build().unwrap();
+        for solver in [Solver::Dense, Solver::Chebyshev, Solver::WeakCoupling] {
+            let mut p = plan(&chain, solver, 1e-10).unwrap();
+            let r = charge(p.as_mut(), &chain, &uniform_times(2.0 / omega, 5), &Silent).unwrap();
+            let rel_p = (r.max_power.power / (omega * b) - P1).abs() / P1;
+            let rel_t = (r.max_power.time * omega - X1).abs() / X1;
+            assert!(rel_p < 1e-10, "{solver}: P_max/(ωB) = {}", r.max_power.power / (omega * b));
+            assert!(rel_t < 1e-9, "{solver}: ωT* = {}", r.max_power.time * omega);
+            assert!((r.power_ratio - 1.0).abs() < 1e-10);
+            // max work in [0, 2/ω] is 2B at ωT = π/2
+            assert!((r.max_work.work - 2.0 * b).abs() < 1e-10);
+            assert!((r.max_work.time * omega - std::f64::consts::FRAC_PI_2).abs() < 1e-6);
+        }
+    }
+}
+
+#[test]
+fn maximum_does_not_depend_on_the_output_grid() {
+    let chain = Chain::builder(6).couplings(Couplings::NearestNeighbour).alpha(0.2).build().unwrap();
+    let mut results = Vec::new();
+    for points in [2, 7, 301] {
+        let mut p = plan(&chain, Solver::Chebyshev, 1e-10).unwrap();
+        results.push(charge(p.as_mut(), &chain, &uniform_times(1.0, points), &Silent).unwrap());
+    }
+    for r in &results[1..] {
+        let rel = (r.max_power.power - results[0].max_power.power).abs() / results[0].max_power.power;
+        assert!(rel < 1e-11, "P_max moved by {rel} with the grid");
+        assert!((r.max_power.time - results[0].max_power.time).abs() < 1e-9 * r.max_power.time);
+    }
+}
+
+#[test]
+fn xxx_power_equals_independent_spins() {
+    let mut rng = Rng::new(9);
+    for n in [2, 4, 7] {
+        let chain = random_chain(&mut rng, n).with_alpha(1.0).unwrap();
+        let mut p = plan(&chain, Solver::Auto, 1e-10).unwrap();
+        let r = charge(p.as_mut(), &chain, &uniform_times(1.0, 3), &Silent).unwrap();
+        assert!((r.power_ratio - 1.0).abs() < 1e-9, "N={n}: ratio {}", r.power_ratio);
+    }
+}
+
+#[test]
+fn certified_maximum_beats_a_brute_force_scan() {
+    // W/T on a very fine grid, far past the certified stopping time, never exceeds P_max
+    // (up to the solver's accuracy), and P_max is attained.
+    let mut rng = Rng::new(31);
+    for _ in 0..4 {
+        let chain = random_chain(&mut rng, 5);
+        let mut p = Dense::new(&chain).unwrap();
+        let r = charge(&mut p, &chain, &uniform_times(1.0, 3), &Silent).unwrap();
+        let t_end = 2.0 * r.certified_until;
+        let times: Vec<f64> = (1..=20_000).map(|k| t_end * k as f64 / 20_000.0).collect();
+        let scan = Dense::new(&chain).unwrap().sample(&times).unwrap();
+        let best = scan.iter().map(|s| s.work / s.t).fold(0.0, f64::max);
+        assert!(best <= r.max_power.power * (1.0 + 1e-12), "scan {best} > P_max {}", r.max_power.power);
+        assert!(best >= r.max_power.power * (1.0 - 1e-4), "scan {best} far below P_max {}", r.max_power.power);
+        // T* is a stationary point of W/T: T W'(T) = W(T)
+        let s = Dense::new(&chain).unwrap().sample(&[r.max_power.time]).unwrap()[0];
+        assert!((s.t * s.rate - s.work).abs() < 1e-8 * s.work.max(1.0));
+    }
+}
+
+#[test]
+fn weak_coupling_solver_reproduces_the_paper_formulas() {
+    // Eq. 19 (maximal work) and the P_max formula after it, maximised by brute force.
+    for (alpha, g) in [(0.0, 1.0), (0.5, 3.0), (0.0, 0.1)] {
+        let chain = Chain::builder(7).alpha(alpha).g(g).omega(10.0).build().unwrap();
+        let weak = analytic::WeakCoupling::new(&chain);
+        let (w_max, t_max) = weak.max_work();
+        let mut p = plan(&chain, Solver::WeakCoupling, 1e-10).unwrap();
+        let r = charge(p.as_mut(), &chain, &uniform_times(std::f64::consts::PI / 10.0, 3), &Silent).unwrap();
+        assert!((r.max_work.work - w_max).abs() < 1e-10 * w_max, "Eq. 19: {} vs {w_max}", r.max_work.work);
+        assert!((r.max_work.time - t_max).abs() < 1e-7, "Eq. 19 time {} vs {t_max}", r.max_work.time);
+        let (bn, a, om) = (7.0, (1.0 - alpha) * chain.total_coupling(), 10.0);
+        let formula = |t: f64| 4.0 * om * (bn / 2.0 + a * (om * t).cos().powi(2)) * (om * t).sin().powi(2) / (om * t);
+        let brute = (1..200_000).map(|k| formula(k as f64 * 1e-6)).fold(0.0, f64::max);
+        assert!((r.max_power.power - brute).abs() < 1e-6 * brute, "{} vs {brute}", r.max_power.power);
+    }
+}
+
+#[test]
+fn anisotropy_raises_power_for_four_spins() {
+    // paper Fig. 2 / physics.md result 7: N = 4, g = B, ω = 4B, P_max grows as α decreases
+    for couplings in [Couplings::NearestNeighbour, Couplings::PowerLaw { p: 1.0 }] {
+        let mut last = 0.0;
+        for alpha in [1.0, 0.75, 0.5, 0.25, 0.0] {
+            let chain = Chain::builder(4).couplings(couplings.clone()).alpha(alpha).build().unwrap();
+            let mut p = plan(&chain, Solver::Dense, 1e-10).unwrap();
+            let r = charge(p.as_mut(), &chain, &[0.0, 1.0], &Silent).unwrap();
+            assert!(r.max_power.power > last, "{couplings:?} α={alpha}: {} <= {last}", r.max_power.power);
+            last = r.max_power.power;
+        }
+    }
+}
+
+#[test]
+fn requested_times_come_back_in_order() {
+    let chain = Chain::builder(3).build().unwrap();
+    let times = [0.0, 0.05, 0.4, 0.41, 2.5];
+    let mut p = plan(&chain, Solver::Auto, 1e-10).unwrap();
+    let r = charge(p.as_mut(), &chain, &times, &Silent).unwrap();
+    let got: Vec<f64> = r.series.iter().map(|s| s.t).collect();
+    assert_eq!(got, times);
+    assert!(charge(p.as_mut(), &chain, &[0.3, 0.1], &Silent).is_err());
+    assert!(charge(p.as_mut(), &chain, &[-1.0], &Silent).is_err());
+}
