@@ -1,1 +1,76 @@
-fn main() {}
+//! `spinbat`: command-line front end of the spinbat library (a thin layer: argument
+//! parsing, output files, plots and progress bars).
+
+mod charge;
+mod plot;
+mod progress;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Simulate the charging of a spin-chain quantum battery (Le et al., PRA 97, 022106).
+///
+/// Units: hbar = 1, energies in units of the storage field B, times in units of 1/B.
+#[derive(Debug, Parser)]
+#[command(name = "spinbat", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Charge a chain from the all-down state: W(t), P(t) = W/t, certified maximal power
+    /// P_max and its time T*, maximal work, and the comparison with N independent spins.
+    Charge(Box<charge::ChargeArgs>),
+}
+
+/// An error with the exit status it deserves: 2 for bad input, 1 otherwise.
+#[derive(Debug)]
+pub struct CliError {
+    status: u8,
+    error: anyhow::Error,
+}
+
+impl CliError {
+    /// Bad input: exit status 2.
+    pub fn input(error: impl Into<anyhow::Error>) -> Self {
+        CliError {
+            status: 2,
+            error: error.into(),
+        }
+    }
+    /// A failure while running or writing results: exit status 1.
+    pub fn runtime(error: impl Into<anyhow::Error>) -> Self {
+        CliError {
+            status: 1,
+            error: error.into(),
+        }
+    }
+}
+
+impl From<spinbat::SpinbatError> for CliError {
+    fn from(e: spinbat::SpinbatError) -> Self {
+        use spinbat::SpinbatError as E;
+        match e {
+            E::NotConverged { .. } => CliError::runtime(e),
+            _ => CliError::input(e),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Charge(args) => charge::run(*args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // one line: the error and its causes
+            let msg = e.error.chain().map(|c| c.to_string()).collect::<Vec<_>>().join(": ");
+            eprintln!("spinbat: error: {msg}");
+            ExitCode::from(e.status)
+        }
+    }
+}

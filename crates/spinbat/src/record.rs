@@ -29,3 +29,111 @@ impl Provenance {
         }
     }
 }
+
+/// The chain as recorded: its parameters plus the derived `G`, `E_0` and work bound.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelRecord {
+    /// The chain's parameters (N, B, g, α, ω, couplings, boundary).
+    #[serde(flatten)]
+    pub chain: crate::Chain,
+    /// `G = Σ_{i<j} g_ij`.
+    pub total_coupling: f64,
+    /// `E_0 = −NB − G`.
+    pub initial_energy: f64,
+    /// `N(2|B| + |ω|)`, the bound on `W`.
+    pub work_bound: f64,
+}
+
+impl ModelRecord {
+    /// Records `chain` with its derived quantities.
+    pub fn of(chain: &crate::Chain) -> Self {
+        ModelRecord {
+            chain: chain.clone(),
+            total_coupling: chain.total_coupling(),
+            initial_energy: chain.initial_energy(),
+            work_bound: chain.work_bound(),
+        }
+    }
+}
+
+/// The charging curve as columns.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SeriesRecord {
+    /// Times (units `1/B`).
+    pub t: Vec<f64>,
+    /// `W(t)` (units `B`).
+    pub work: Vec<f64>,
+    /// `P(t) = W(t)/t` (units `B²`).
+    pub power: Vec<f64>,
+}
+
+/// One `charge` run: parameters, solver, accuracy, curve, maxima and provenance.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChargeRecord {
+    /// The chain.
+    pub model: ModelRecord,
+    /// Solver that ran (`auto` resolved).
+    pub solver: String,
+    /// Solver the user asked for.
+    pub solver_requested: String,
+    /// Absolute tolerance on `W` asked for.
+    pub tolerance: f64,
+    /// Bound (dense: estimate) on the absolute error of `W` reached.
+    pub error_bound: f64,
+    /// How the error is controlled.
+    pub accuracy: String,
+    /// The curve at the requested times.
+    pub series: SeriesRecord,
+    /// Certified maximal power.
+    pub max_power: crate::observe::Extremum,
+    /// No `T` beyond this can beat `max_power`.
+    pub certified_until: f64,
+    /// Maximal work over `[0, window]`.
+    pub max_work: crate::observe::Extremum,
+    /// End of the window of `max_work`.
+    pub window: f64,
+    /// `N` independent spins.
+    pub independent: crate::observe::Independent,
+    /// `P_max / (N P⁽¹⁾)`.
+    pub power_ratio: f64,
+    /// `W` evaluations made by the search.
+    pub evaluations: usize,
+    /// Wall time of the computation (seconds).
+    pub run_time_s: f64,
+    /// Version, git revision, time, threads.
+    pub provenance: Provenance,
+}
+
+impl ChargeRecord {
+    /// Assembles the record of a finished run.
+    pub fn new(
+        chain: &crate::Chain,
+        requested: crate::Solver,
+        tolerance: f64,
+        result: &crate::observe::Charging,
+        run_time_s: f64,
+    ) -> Self {
+        ChargeRecord {
+            model: ModelRecord::of(chain),
+            solver: result.solver.clone(),
+            solver_requested: requested.as_str().to_string(),
+            tolerance,
+            error_bound: result.error_bound,
+            accuracy: result.accuracy.clone(),
+            series: SeriesRecord {
+                t: result.series.iter().map(|p| p.t).collect(),
+                work: result.series.iter().map(|p| p.work).collect(),
+                power: result.series.iter().map(|p| p.power).collect(),
+            },
+            max_power: result.max_power,
+            certified_until: result.certified_until,
+            max_work: result.max_work,
+            window: result.window,
+            independent: result.independent,
+            power_ratio: result.power_ratio,
+            evaluations: result.evaluations,
+            run_time_s,
+            provenance: Provenance::current(),
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! Two-panel plot of a charging curve: W(t) above, P(t) below, maximal power marked.
+
+use anyhow::{anyhow, Context, Result};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use spinbat::observe::Charging;
+use std::path::Path;
+
+static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+
+fn register() {
+    // DejaVu Sans is embedded: no system fonts or libraries are needed.
+    let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
+}
+
+/// Writes the plot to `path`, PNG or SVG by extension.
+pub fn write(path: &Path, title: &str, result: &Charging) -> Result<()> {
+    register();
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let size = (900, 800);
+    match ext.as_str() {
+        "png" => {
+            let root = BitMapBackend::new(path, size).into_drawing_area();
+            draw(&root, title, result)?;
+            root.present().with_context(|| format!("writing {}", path.display()))?;
+        }
+        "svg" => {
+            let root = SVGBackend::new(path, size).into_drawing_area();
+            draw(&root, title, result)?;
+            root.present().with_context(|| format!("writing {}", path.display()))?;
+        }
+        _ => return Err(anyhow!("plot file {} must end in .png or .svg", path.display())),
+    }
+    Ok(())
+}
+
+fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str, r: &Charging) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("drawing the plot: {e:?}");
+    root.fill(&WHITE).map_err(err)?;
+    let root = root.titled(title, ("sans-serif", 22)).map_err(err)?;
+    let panels = root.split_evenly((2, 1));
+    let t: Vec<f64> = r.series.iter().map(|p| p.t).collect();
+    let t_max = t.last().copied().unwrap_or(1.0).max(r.max_power.time * 1.05).max(1e-12);
+    let star = r.max_power;
+    let curves: [(&str, Vec<f64>, (f64, f64), &str); 2] = [
+        (
+            "work W [B]",
+            r.series.iter().map(|p| p.work).collect(),
+            (star.time, star.work),
+            "W(T*) at maximal power",
+        ),
+        (
+            "power P = W/t [B^2]",
+            r.series.iter().map(|p| p.power).collect(),
+            (star.time, star.power),
+            "maximal power P_max",
+        ),
+    ];
+    for (area, (label, ys, mark, mark_label)) in panels.iter().zip(curves) {
+        let (lo, hi) = ys.iter().chain(std::iter::once(&mark.1)).fold((0.0f64, 0.0f64), |(lo, hi), &y| (lo.min(y), hi.max(y)));
+        let pad = 0.05 * (hi - lo).max(1e-12);
+        let mut chart = ChartBuilder::on(area)
+            .margin(12)
+            .x_label_area_size(45)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0.0..t_max, (lo - pad)..(hi + pad))
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc("time t [1/B]")
+            .y_desc(label)
+            .label_style(("sans-serif", 15))
+            .axis_desc_style(("sans-serif", 17))
+            .draw()
+            .map_err(err)?;
+        chart
+            .draw_series(LineSeries::new(t.iter().copied().zip(ys.iter().copied()), BLUE.stroke_width(2)))
+            .map_err(err)?
+            .label(format!("{} ({})", label.split(' ').next().unwrap_or(""), r.solver))
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
+        chart
+            .draw_series(std::iter::once(Circle::new(mark, 6, RED.filled())))
+            .map_err(err)?
+            .label(format!("{mark_label}: T* = {:.4}, {:.4}", mark.0, mark.1))
+            .legend(|(x, y)| Circle::new((x + 10, y), 5, RED.filled()));
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 15))
+            .position(SeriesLabelPosition::LowerRight)
+            .draw()
+            .map_err(err)?;
+    }
+    Ok(())
+}
