@@ -1,0 +1,124 @@
+//! The `spinbat` binary: JSON and CSV outputs agree and carry the promised keys; every
+//! kind of bad input exits with status 2 and a one-line message.
+
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn spinbat(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_spinbat"))
+        .args(args)
+        .output()
+        .expect("run spinbat")
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("spinbat-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+#[test]
+fn json_to_stdout_is_one_object_with_the_promised_keys() {
+    let out = spinbat(&["charge", "--n", "4", "--points", "11", "--json", "-"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "stderr not empty: {}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("stdout is exactly one JSON value");
+    for key in ["model", "solver", "tolerance", "series", "max_power", "max_work", "provenance"] {
+        assert!(v.get(key).is_some(), "missing key {key}");
+    }
+    for key in ["n_sites", "b", "g", "alpha", "omega", "couplings", "boundary"] {
+        assert!(v["model"].get(key).is_some(), "model lacks {key}");
+    }
+    for key in ["power", "time", "work"] {
+        assert!(v["max_power"][key].is_f64() && v["max_work"][key].is_f64());
+    }
+    assert!(v["provenance"]["version"].is_string());
+    assert_eq!(v["series"]["t"].as_array().unwrap().len(), 11);
+    assert_eq!(v["solver"], "dense");
+    // P_max exceeds every sampled power, W(T*) = P_max T*
+    let pmax = v["max_power"]["power"].as_f64().unwrap();
+    let series_max = v["series"]["power"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).fold(0.0, f64::max);
+    assert!(pmax >= series_max * (1.0 - 1e-12));
+    let (t, w) = (v["max_power"]["time"].as_f64().unwrap(), v["max_power"]["work"].as_f64().unwrap());
+    assert!((w / t - pmax).abs() < 1e-12 * pmax);
+}
+
+#[test]
+fn explicit_times_come_back_exactly_and_csv_matches_json() {
+    let csv = tmp("curve.csv");
+    let json = tmp("curve.json");
+    let out = spinbat(&[
+        "charge", "--n", "5", "--coupling", "nn", "--alpha", "0.3", "--times", "0,0.05,0.2,0.21,1.5",
+        "--csv", csv.to_str().unwrap(), "--json", json.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("P_max"));
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let t: Vec<f64> = v["series"]["t"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+    assert_eq!(t, vec![0.0, 0.05, 0.2, 0.21, 1.5]);
+    let mut rdr = csv::Reader::from_path(&csv).unwrap();
+    assert_eq!(rdr.headers().unwrap(), vec!["t", "work", "power"]);
+    let rows: Vec<Vec<f64>> = rdr
+        .records()
+        .map(|r| r.unwrap().iter().map(|x| x.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), 5);
+    for (k, row) in rows.iter().enumerate() {
+        for (col, key) in [(0, "t"), (1, "work"), (2, "power")] {
+            let j = v["series"][key][k].as_f64().unwrap();
+            assert!((row[col] - j).abs() <= 1e-15 * j.abs().max(1.0), "row {k} {key}: {} vs {j}", row[col]);
+        }
+    }
+}
+
+#[test]
+fn plots_are_written_as_png_and_svg() {
+    for name in ["p.png", "p.svg"] {
+        let path = tmp(name);
+        let out = spinbat(&["charge", "--n", "3", "--points", "21", "--plot", path.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(std::fs::metadata(&path).unwrap().len() > 1000);
+    }
+}
+
+#[test]
+fn bad_input_exits_2_with_a_one_line_message() {
+    let asym = tmp("asym.txt");
+    std::fs::write(&asym, "0 1 0\n2 0 1\n0 1 0\n").unwrap();
+    let shape = tmp("shape.txt");
+    std::fs::write(&shape, "0 1\n1 0 1\n").unwrap();
+    let text = tmp("text.txt");
+    std::fs::write(&text, "0 one\n1 0\n").unwrap();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--n", "0"], "n_sites"),
+        (vec!["--b", "nan"], "b = NaN"),
+        (vec!["--omega", "-2"], "omega"),
+        (vec!["--g", "-1"], "g = -1"),
+        (vec!["--alpha", "inf"], "alpha"),
+        (vec!["--p", "-0.5"], "p = -0.5"),
+        (vec!["--solver", "magic"], "unknown solver"),
+        (vec!["--tol", "0"], "tol"),
+        (vec!["--times", "0.1,-1"], ">= 0"),
+        (vec!["--times", "0.5,0.1"], "sorted"),
+        (vec!["--n", "3", "--matrix", asym.to_str().unwrap()], "symmetric"),
+        (vec!["--n", "3", "--matrix", shape.to_str().unwrap()], "rows"),
+        (vec!["--n", "2", "--matrix", text.to_str().unwrap()], "not a number"),
+        (vec!["--n", "2", "--matrix", "/nonexistent/m.txt"], "reading coupling matrix"),
+        (vec!["--n", "44"], "available"),
+        (vec!["--n", "16", "--solver", "dense"], "available"),
+        (vec!["--t-max", "-1"], "t-max"),
+        (vec!["--plot", "x.pdf"], ".png or .svg"),
+    ];
+    for (args, needle) in cases {
+        let mut full = vec!["charge"];
+        full.extend(&args);
+        let out = spinbat(&full);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: status {:?}, stderr {err}", out.status);
+        assert!(err.contains(needle), "{args:?}: message {err:?} lacks {needle:?}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: message is not one line: {err}");
+        assert!(!err.contains("panicked"), "{args:?} panicked");
+        assert!(out.stdout.is_empty(), "{args:?}: printed to stdout");
+    }
+}
