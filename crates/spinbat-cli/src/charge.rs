@@ -200,9 +200,7 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
         }
     }
     if let Some(path) = &args.csv {
-        write_csv(path, &result)
-            .with_context(|| format!("writing {}", path.display()))
-            .map_err(CliError::runtime)?;
+        write_csv(path, &result).with_context(|| format!("writing {}", path.display())).map_err(CliError::runtime)?;
     }
     if let Some(path) = &args.plot {
         let title = format!(
@@ -275,11 +273,7 @@ fn print_summary(chain: &Chain, solver: Solver, tol: f64, r: &Charging, elapsed:
         "max power  P_max = {:.10} B^2 at T* = {:.10} /B, W(T*) = {:.10} B",
         r.max_power.power, r.max_power.time, r.max_power.work
     );
-    let _ = writeln!(
-        out,
-        "           certified: W/T < P_max for every T > {:.4} (bound / P_max)",
-        r.certified_until
-    );
+    let _ = writeln!(out, "           certified: W/T < P_max for every T > {:.4} (bound / P_max)", r.certified_until);
     let _ = writeln!(
         out,
         "           N independent spins: N P1 = {:.10} at T = {:.10}; ratio P_max / (N P1) = {:.8}",

@@ -35,17 +35,11 @@ pub struct CliError {
 impl CliError {
     /// Bad input: exit status 2.
     pub fn input(error: impl Into<anyhow::Error>) -> Self {
-        CliError {
-            status: 2,
-            error: error.into(),
-        }
+        CliError { status: 2, error: error.into() }
     }
     /// A failure while running or writing results: exit status 1.
     pub fn runtime(error: impl Into<anyhow::Error>) -> Self {
-        CliError {
-            status: 1,
-            error: error.into(),
-        }
+        CliError { status: 1, error: error.into() }
     }
 }
 

@@ -46,12 +46,7 @@ where
     let t_max = t.last().copied().unwrap_or(1.0).max(r.max_power.time * 1.05).max(1e-12);
     let star = r.max_power;
     let curves: [(&str, Vec<f64>, (f64, f64), &str); 2] = [
-        (
-            "work W [B]",
-            r.series.iter().map(|p| p.work).collect(),
-            (star.time, star.work),
-            "W(T*) at maximal power",
-        ),
+        ("work W [B]", r.series.iter().map(|p| p.work).collect(), (star.time, star.work), "W(T*) at maximal power"),
         (
             "power P = W/t [B^2]",
             r.series.iter().map(|p| p.power).collect(),
@@ -60,7 +55,8 @@ where
         ),
     ];
     for (area, (label, ys, mark, mark_label)) in panels.iter().zip(curves) {
-        let (lo, hi) = ys.iter().chain(std::iter::once(&mark.1)).fold((0.0f64, 0.0f64), |(lo, hi), &y| (lo.min(y), hi.max(y)));
+        let (lo, hi) =
+            ys.iter().chain(std::iter::once(&mark.1)).fold((0.0f64, 0.0f64), |(lo, hi), &y| (lo.min(y), hi.max(y)));
         let pad = 0.05 * (hi - lo).max(1e-12);
         let mut chart = ChartBuilder::on(area)
             .margin(12)

@@ -22,11 +22,7 @@ impl Bar {
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         bar.set_message(message.to_string());
-        Bar {
-            bar,
-            start: Instant::now(),
-            enabled,
-        }
+        Bar { bar, start: Instant::now(), enabled }
     }
 
     pub fn finish(&self) {

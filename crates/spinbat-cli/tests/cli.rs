@@ -6,10 +6,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn spinbat(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_spinbat"))
-        .args(args)
-        .output()
-        .expect("run spinbat")
+    Command::new(env!("CARGO_BIN_EXE_spinbat")).args(args).output().expect("run spinbat")
 }
 
 fn tmp(name: &str) -> PathBuf {
@@ -49,8 +46,19 @@ fn explicit_times_come_back_exactly_and_csv_matches_json() {
     let csv = tmp("curve.csv");
     let json = tmp("curve.json");
     let out = spinbat(&[
-        "charge", "--n", "5", "--coupling", "nn", "--alpha", "0.3", "--times", "0,0.05,0.2,0.21,1.5",
-        "--csv", csv.to_str().unwrap(), "--json", json.to_str().unwrap(),
+        "charge",
+        "--n",
+        "5",
+        "--coupling",
+        "nn",
+        "--alpha",
+        "0.3",
+        "--times",
+        "0,0.05,0.2,0.21,1.5",
+        "--csv",
+        csv.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("P_max"));
@@ -59,10 +67,7 @@ fn explicit_times_come_back_exactly_and_csv_matches_json() {
     assert_eq!(t, vec![0.0, 0.05, 0.2, 0.21, 1.5]);
     let mut rdr = csv::Reader::from_path(&csv).unwrap();
     assert_eq!(rdr.headers().unwrap(), vec!["t", "work", "power"]);
-    let rows: Vec<Vec<f64>> = rdr
-        .records()
-        .map(|r| r.unwrap().iter().map(|x| x.parse().unwrap()).collect())
-        .collect();
+    let rows: Vec<Vec<f64>> = rdr.records().map(|r| r.unwrap().iter().map(|x| x.parse().unwrap()).collect()).collect();
     assert_eq!(rows.len(), 5);
     for (k, row) in rows.iter().enumerate() {
         for (col, key) in [(0, "t"), (1, "work"), (2, "power")] {

@@ -8,11 +8,7 @@ use thiserror::Error;
 pub enum SpinbatError {
     /// A physics or numerical parameter is out of its domain (negative, NaN, ...).
     #[error("invalid parameter {name} = {value}: {reason}")]
-    InvalidParameter {
-        name: &'static str,
-        value: String,
-        reason: String,
-    },
+    InvalidParameter { name: &'static str, value: String, reason: String },
     /// An explicit coupling matrix is malformed.
     #[error("invalid coupling matrix: {reason}")]
     InvalidMatrix { reason: String },
@@ -24,18 +20,10 @@ pub enum SpinbatError {
         "{solver} solver for N = {n_sites} needs about {} but only {} is available",
         human_bytes(*bytes_needed), human_bytes(*bytes_available)
     )]
-    TooLarge {
-        solver: &'static str,
-        n_sites: usize,
-        bytes_needed: f64,
-        bytes_available: f64,
-    },
+    TooLarge { solver: &'static str, n_sites: usize, bytes_needed: f64, bytes_available: f64 },
     /// The chosen solver cannot handle this chain at all.
     #[error("{solver} solver cannot be used here: {reason}")]
-    Unsupported {
-        solver: &'static str,
-        reason: String,
-    },
+    Unsupported { solver: &'static str, reason: String },
     /// An iterative procedure failed to reach its tolerance.
     #[error("{what} did not converge: {reason}")]
     NotConverged { what: &'static str, reason: String },
@@ -60,9 +48,5 @@ pub fn human_bytes(bytes: f64) -> String {
 }
 
 pub(crate) fn invalid(name: &'static str, value: impl ToString, reason: impl Into<String>) -> SpinbatError {
-    SpinbatError::InvalidParameter {
-        name,
-        value: value.to_string(),
-        reason: reason.into(),
-    }
+    SpinbatError::InvalidParameter { name, value: value.to_string(), reason: reason.into() }
 }

@@ -24,9 +24,7 @@ pub fn parse_matrix(text: &str) -> Result<Vec<Vec<f64>>> {
         rows.push(row);
     }
     if rows.is_empty() {
-        return Err(SpinbatError::InvalidMatrix {
-            reason: "the file holds no numbers".into(),
-        });
+        return Err(SpinbatError::InvalidMatrix { reason: "the file holds no numbers".into() });
     }
     Ok(rows)
 }

@@ -248,11 +248,8 @@ mod tests {
 
     #[test]
     fn power_law_periodic_uses_minimum_image() {
-        let c = Chain::builder(6)
-            .couplings(Couplings::PowerLaw { p: 2.0 })
-            .boundary(Boundary::Periodic)
-            .build()
-            .unwrap();
+        let c =
+            Chain::builder(6).couplings(Couplings::PowerLaw { p: 2.0 }).boundary(Boundary::Periodic).build().unwrap();
         assert_eq!(c.coupling(0, 5), 1.0);
         assert_eq!(c.coupling(0, 4), 0.25);
         assert_eq!(c.coupling(0, 3), 1.0 / 9.0);

@@ -91,16 +91,8 @@ impl Independent {
         let (p1, t1) = crate::analytic::one_spin_max_power(chain.b(), chain.omega());
         let tw = std::f64::consts::FRAC_PI_2 / chain.omega();
         Independent {
-            max_power: Extremum {
-                power: n * p1,
-                time: t1,
-                work: n * p1 * t1,
-            },
-            max_work: Extremum {
-                power: 2.0 * chain.b() * n / tw,
-                time: tw,
-                work: 2.0 * chain.b() * n,
-            },
+            max_power: Extremum { power: n * p1, time: t1, work: n * p1 * t1 },
+            max_work: Extremum { power: 2.0 * chain.b() * n / tw, time: tw, work: 2.0 * chain.b() * n },
         }
     }
 }
@@ -189,14 +181,22 @@ pub fn charge(prop: &mut dyn Propagator, chain: &Chain, times: &[f64], progress:
         if j > MAX_SCAN_POINTS {
             return Err(SpinbatError::NotConverged {
                 what: "maximal-power search",
-                reason: format!("the bound W <= {bound} did not certify a maximum within {MAX_SCAN_POINTS} grid points"),
+                reason: format!(
+                    "the bound W <= {bound} did not certify a maximum within {MAX_SCAN_POINTS} grid points"
+                ),
             });
         }
     }
     // requested t = 0 samples were taken by the propagator too (W(0) = 0 exactly)
     let evaluations_scan = all.len();
 
-    let power_key = |s: &WorkSample| if s.t > 0.0 { s.t * s.rate - s.work } else { 0.0 };
+    let power_key = |s: &WorkSample| {
+        if s.t > 0.0 {
+            s.t * s.rate - s.work
+        } else {
+            0.0
+        }
+    };
     let mut evaluations = evaluations_scan;
     let max_power = refine_maximum(
         prop,
@@ -207,22 +207,11 @@ pub fn charge(prop: &mut dyn Propagator, chain: &Chain, times: &[f64], progress:
         &mut evaluations,
     )?;
     let in_window: Vec<WorkSample> = all.iter().copied().filter(|s| s.t <= window).collect();
-    let max_work = refine_maximum(
-        prop,
-        &in_window,
-        |s| s.work,
-        |s| s.rate,
-        |w, _d, _t| w,
-        &mut evaluations,
-    )?;
+    let max_work = refine_maximum(prop, &in_window, |s| s.work, |s| s.rate, |w, _d, _t| w, &mut evaluations)?;
     let independent = Independent::of(chain);
     let series = series_samples
         .iter()
-        .map(|s| SeriesPoint {
-            t: s.t,
-            work: s.work,
-            power: if s.t > 0.0 { s.work / s.t } else { 0.0 },
-        })
+        .map(|s| SeriesPoint { t: s.t, work: s.work, power: if s.t > 0.0 { s.work / s.t } else { 0.0 } })
         .collect();
     Ok(Charging {
         solver: prop.name().to_string(),
@@ -248,7 +237,9 @@ fn hermite(a: &WorkSample, b: &WorkSample, t: f64) -> (f64, f64) {
         + (s3 - 2.0 * s2 + s) * h * a.rate
         + (-2.0 * s3 + 3.0 * s2) * b.work
         + (s3 - s2) * h * b.rate;
-    let d = ((6.0 * s2 - 6.0 * s) * a.work + (3.0 * s2 - 4.0 * s + 1.0) * h * a.rate + (-6.0 * s2 + 6.0 * s) * b.work
+    let d = ((6.0 * s2 - 6.0 * s) * a.work
+        + (3.0 * s2 - 4.0 * s + 1.0) * h * a.rate
+        + (-6.0 * s2 + 6.0 * s) * b.work
         + (3.0 * s2 - 2.0 * s) * h * b.rate)
         / h;
     (w, d)
@@ -265,16 +256,13 @@ fn refine_maximum(
     interp_value: impl Fn(f64, f64, f64) -> f64,
     evaluations: &mut usize,
 ) -> Result<Extremum> {
-    let to_ext = |s: &WorkSample| Extremum {
-        power: if s.t > 0.0 { s.work / s.t } else { 0.0 },
-        time: s.t,
-        work: s.work,
-    };
-    let best_grid = grid
-        .iter()
-        .max_by(|a, b| value(a).total_cmp(&value(b)))
-        .copied()
-        .unwrap_or(WorkSample { t: 0.0, work: 0.0, rate: 0.0 });
+    let to_ext =
+        |s: &WorkSample| Extremum { power: if s.t > 0.0 { s.work / s.t } else { 0.0 }, time: s.t, work: s.work };
+    let best_grid = grid.iter().max_by(|a, b| value(a).total_cmp(&value(b))).copied().unwrap_or(WorkSample {
+        t: 0.0,
+        work: 0.0,
+        rate: 0.0,
+    });
     if grid.len() < 2 {
         return Ok(to_ext(&best_grid));
     }

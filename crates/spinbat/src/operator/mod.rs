@@ -54,19 +54,16 @@ impl Operators {
             let half = 1usize << k;
             let couplings: Vec<f64> = (0..k).map(|i| chain.coupling(i, k)).collect();
             let (lo, hi) = diag_g.split_at_mut(half);
-            lo.par_chunks_mut(CHUNK)
-                .zip(hi[..half].par_chunks_mut(CHUNK))
-                .enumerate()
-                .for_each(|(c, (lo, hi))| {
-                    let base = c * CHUNK;
-                    for (o, (l, h)) in lo.iter_mut().zip(hi.iter_mut()).enumerate() {
-                        let s = base + o;
-                        let field: f64 = couplings.iter().enumerate().map(|(i, g)| g * z(s, i)).sum();
-                        // site k down (z_k = −1) keeps index s, up (z_k = +1) is s + 2^k
-                        *h = *l - field;
-                        *l += field;
-                    }
-                });
+            lo.par_chunks_mut(CHUNK).zip(hi[..half].par_chunks_mut(CHUNK)).enumerate().for_each(|(c, (lo, hi))| {
+                let base = c * CHUNK;
+                for (o, (l, h)) in lo.iter_mut().zip(hi.iter_mut()).enumerate() {
+                    let s = base + o;
+                    let field: f64 = couplings.iter().enumerate().map(|(i, g)| g * z(s, i)).sum();
+                    // site k down (z_k = −1) keeps index s, up (z_k = +1) is s + 2^k
+                    *h = *l - field;
+                    *l += field;
+                }
+            });
         }
         let alpha = chain.alpha();
         let flips = if alpha == 0.0 {
@@ -83,13 +80,7 @@ impl Operators {
                 })
                 .collect()
         };
-        Operators {
-            n_sites: n,
-            b: chain.b(),
-            omega: chain.omega(),
-            diag_g,
-            flips,
-        }
+        Operators { n_sites: n, b: chain.b(), omega: chain.omega(), diag_g, flips }
     }
 
     /// Hilbert-space dimension `2^N`.
@@ -175,24 +166,21 @@ impl Operators {
         coef_new: Complex64,
     ) {
         let scale = if first { 1.0 / r } else { 2.0 / r };
-        prev.par_chunks_mut(CHUNK)
-            .zip(acc.par_chunks_mut(CHUNK))
-            .enumerate()
-            .for_each(|(ch, (prev, acc))| {
-                let base = ch * CHUNK;
-                for (o, (p, a)) in prev.iter_mut().zip(acc.iter_mut()).enumerate() {
-                    let s = base + o;
-                    let hx = (self.h_row(x, s) - x[s] * c) * scale;
-                    if first {
-                        *p = hx;
-                        *a = x[s] * coef_x + hx * coef_new;
-                    } else {
-                        let t = hx - *p;
-                        *p = t;
-                        *a += t * coef_new;
-                    }
+        prev.par_chunks_mut(CHUNK).zip(acc.par_chunks_mut(CHUNK)).enumerate().for_each(|(ch, (prev, acc))| {
+            let base = ch * CHUNK;
+            for (o, (p, a)) in prev.iter_mut().zip(acc.iter_mut()).enumerate() {
+                let s = base + o;
+                let hx = (self.h_row(x, s) - x[s] * c) * scale;
+                if first {
+                    *p = hx;
+                    *a = x[s] * coef_x + hx * coef_new;
+                } else {
+                    let t = hx - *p;
+                    *p = t;
+                    *a += t * coef_new;
                 }
-            });
+            }
+        });
     }
 
     /// Calls `f(row, value)` for every non-zero `H[row][s]` of column `s` of the charging
@@ -250,8 +238,7 @@ impl Operators {
             .par_iter()
             .fold(|| (f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &d| (lo.min(d), hi.max(d)))
             .reduce(|| (f64::INFINITY, f64::NEG_INFINITY), |a, b| (a.0.min(b.0), a.1.max(b.1)));
-        let radius = self.n_sites as f64 * self.omega.abs()
-            + self.flips.iter().map(|f| f.amp.abs()).sum::<f64>();
+        let radius = self.n_sites as f64 * self.omega.abs() + self.flips.iter().map(|f| f.amp.abs()).sum::<f64>();
         (lo - radius, hi + radius)
     }
 

@@ -128,12 +128,10 @@ impl Chebyshev {
         } else {
             // T_0 = ψ lives in `psi`, T_1 goes to `work_a`, the sum to `work_b`;
             // afterwards `psi` and `work_a` alternate as (T_{k−1}, T_k).
-            self.ops
-                .chebyshev_step(&self.psi, &mut self.work_a, &mut self.work_b, c, r, true, coef(0), coef(1));
+            self.ops.chebyshev_step(&self.psi, &mut self.work_a, &mut self.work_b, c, r, true, coef(0), coef(1));
             let (mut cur, mut prev) = (&mut self.work_a, &mut self.psi);
             for k in 2..j.len() {
-                self.ops
-                    .chebyshev_step(cur, prev, &mut self.work_b, c, r, false, Complex64::new(0.0, 0.0), coef(k));
+                self.ops.chebyshev_step(cur, prev, &mut self.work_b, c, r, false, Complex64::new(0.0, 0.0), coef(k));
                 std::mem::swap(&mut cur, &mut prev);
             }
             std::mem::swap(&mut self.psi, &mut self.work_b);
@@ -147,11 +145,7 @@ impl Chebyshev {
         let (norm, e, rate) = self.ops.energy_and_rate(&self.psi);
         let w_err = 2.0 * self.h0_norm * self.err;
         self.max_err = self.max_err.max(w_err);
-        WorkSample {
-            t: self.t,
-            work: e / norm - self.e0,
-            rate: rate / norm,
-        }
+        WorkSample { t: self.t, work: e / norm - self.e0, rate: rate / norm }
     }
 
     /// Moves to `t` from wherever is closest behind it: the current state, the anchor or

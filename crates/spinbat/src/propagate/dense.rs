@@ -41,10 +41,9 @@ impl Dense {
         for s in 0..d {
             ops.column_h(s, |row, v| h[(row, s)] += v);
         }
-        let evd = h.self_adjoint_eigen(Side::Lower).map_err(|e| SpinbatError::NotConverged {
-            what: "dense eigendecomposition",
-            reason: format!("{e:?}"),
-        })?;
+        let evd = h
+            .self_adjoint_eigen(Side::Lower)
+            .map_err(|e| SpinbatError::NotConverged { what: "dense eigendecomposition", reason: format!("{e:?}") })?;
         let u = evd.U().to_owned();
         let energies: Vec<f64> = (0..d).map(|m| evd.S().column_vector()[m]).collect();
         let c: Vec<f64> = (0..d).map(|m| u[(crate::basis::ALL_DOWN, m)]).collect();
@@ -86,11 +85,7 @@ impl Dense {
             let (norm, e, rate) = self.ops.energy_and_rate(&state);
             let err = 2.0 * self.h0_norm * f64::EPSILON * (d as f64 + self.h_norm * t);
             self.max_err = self.max_err.max(err);
-            out.push(WorkSample {
-                t,
-                work: e / norm - self.e0,
-                rate: rate / norm,
-            });
+            out.push(WorkSample { t, work: e / norm - self.e0, rate: rate / norm });
         }
     }
 }
@@ -114,9 +109,6 @@ impl Propagator for Dense {
     }
 
     fn accuracy_note(&self) -> String {
-        format!(
-            "exact diagonalisation; rounding estimate 2||H0|| eps (2^N + ||H|| t) = {:.1e} so far",
-            self.max_err
-        )
+        format!("exact diagonalisation; rounding estimate 2||H0|| eps (2^N + ||H|| t) = {:.1e} so far", self.max_err)
     }
 }

@@ -24,17 +24,10 @@ pub fn bytes_needed(chain: &Chain, solver: Solver) -> f64 {
 /// cgroup limit when one is set. `None` where it cannot be read.
 pub fn bytes_available() -> Option<f64> {
     let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let avail = meminfo
-        .lines()
-        .find(|l| l.starts_with("MemAvailable:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse::<f64>()
-        .ok()?
-        * 1024.0;
-    let cgroup = std::fs::read_to_string("/sys/fs/cgroup/memory.max")
-        .ok()
-        .and_then(|s| s.trim().parse::<f64>().ok());
+    let avail =
+        meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?.split_whitespace().nth(1)?.parse::<f64>().ok()?
+            * 1024.0;
+    let cgroup = std::fs::read_to_string("/sys/fs/cgroup/memory.max").ok().and_then(|s| s.trim().parse::<f64>().ok());
     Some(match cgroup {
         Some(limit) => avail.min(limit),
         None => avail,

@@ -80,13 +80,8 @@ pub enum Solver {
 
 impl Solver {
     /// Every solver, for help texts.
-    pub const ALL: [Solver; 5] = [
-        Solver::Auto,
-        Solver::Dense,
-        Solver::Chebyshev,
-        Solver::MeanField,
-        Solver::WeakCoupling,
-    ];
+    pub const ALL: [Solver; 5] =
+        [Solver::Auto, Solver::Dense, Solver::Chebyshev, Solver::MeanField, Solver::WeakCoupling];
 
     /// The name used on the command line and in records.
     pub fn as_str(&self) -> &'static str {
@@ -114,18 +109,11 @@ impl fmt::Display for Solver {
 impl FromStr for Solver {
     type Err = SpinbatError;
     fn from_str(s: &str) -> Result<Self> {
-        Solver::ALL
-            .iter()
-            .copied()
-            .find(|v| v.as_str() == s)
-            .ok_or_else(|| SpinbatError::InvalidParameter {
-                name: "solver",
-                value: s.to_string(),
-                reason: format!(
-                    "unknown solver; choose one of {}",
-                    Solver::ALL.map(|s| s.as_str()).join(", ")
-                ),
-            })
+        Solver::ALL.iter().copied().find(|v| v.as_str() == s).ok_or_else(|| SpinbatError::InvalidParameter {
+            name: "solver",
+            value: s.to_string(),
+            reason: format!("unknown solver; choose one of {}", Solver::ALL.map(|s| s.as_str()).join(", ")),
+        })
     }
 }
 

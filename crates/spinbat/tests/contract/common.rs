@@ -28,11 +28,8 @@ impl Rng {
 
 /// A random chain with `N` sites: random α, B, g, ω, coupling kind, p and boundary.
 pub fn random_chain(rng: &mut Rng, n: usize) -> Chain {
-    let couplings = if rng.below(2) == 0 {
-        Couplings::NearestNeighbour
-    } else {
-        Couplings::PowerLaw { p: rng.uniform(0.0, 3.0) }
-    };
+    let couplings =
+        if rng.below(2) == 0 { Couplings::NearestNeighbour } else { Couplings::PowerLaw { p: rng.uniform(0.0, 3.0) } };
     let boundary = if rng.below(2) == 0 { Boundary::Open } else { Boundary::Periodic };
     Chain::builder(n)
         .alpha(rng.uniform(-1.0, 1.5))

@@ -7,10 +7,7 @@ use spinbat::{Chain, Couplings, Solver};
 
 /// Both exact solvers for a chain.
 fn exact_solvers(chain: &Chain, tol: f64) -> Vec<Box<dyn Propagator>> {
-    vec![
-        plan(chain, Solver::Dense, tol).unwrap(),
-        plan(chain, Solver::Chebyshev, tol).unwrap(),
-    ]
+    vec![plan(chain, Solver::Dense, tol).unwrap(), plan(chain, Solver::Chebyshev, tol).unwrap()]
 }
 
 fn grid(t_max: f64, n: usize) -> Vec<f64> {
@@ -58,12 +55,7 @@ fn weak_coupling_error_shrinks_as_g_squared() {
         let mut exact = Dense::new(&chain).unwrap();
         let weak = analytic::WeakCoupling::new(&chain);
         let times = grid(1.5, 15);
-        exact
-            .sample(&times)
-            .unwrap()
-            .iter()
-            .map(|s| (s.work - weak.work(s.t)).abs())
-            .fold(0.0, f64::max)
+        exact.sample(&times).unwrap().iter().map(|s| (s.work - weak.work(s.t)).abs()).fold(0.0, f64::max)
     };
     let (e1, e2, e3) = (err(0.04), err(0.02), err(0.01));
     for (a, b) in [(e1, e2), (e2, e3)] {
