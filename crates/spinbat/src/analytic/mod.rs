@@ -42,10 +42,7 @@ pub fn one_spin_work(b: f64, omega: f64, t: f64) -> f64 {
 
 /// Maximal power of one spin and its time: `(2Bω·0.72461…, 1.1655612…/ω)`.
 pub fn one_spin_max_power(b: f64, omega: f64) -> (f64, f64) {
-    (
-        2.0 * b * omega * one_spin_power_factor(),
-        one_spin_optimal_phase() / omega,
-    )
+    (2.0 * b * omega * one_spin_power_factor(), one_spin_optimal_phase() / omega)
 }
 
 /// Work of `N` independent spins (also exact for XXX and for `g = 0`):

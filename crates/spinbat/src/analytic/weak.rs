@@ -59,14 +59,7 @@ impl Propagator for WeakCoupling {
 
     fn sample(&mut self, times: &[f64]) -> Result<Vec<WorkSample>> {
         check_times(times)?;
-        Ok(times
-            .iter()
-            .map(|&t| WorkSample {
-                t,
-                work: self.work(t),
-                rate: self.rate(t),
-            })
-            .collect())
+        Ok(times.iter().map(|&t| WorkSample { t, work: self.work(t), rate: self.rate(t) }).collect())
     }
 
     fn error_bound(&self) -> f64 {
@@ -74,6 +67,7 @@ impl Propagator for WeakCoupling {
     }
 
     fn accuracy_note(&self) -> String {
-        "first-order perturbation theory in g (paper Eq. 18); evaluation exact to rounding, model error O(g^2 t^2)".into()
+        "first-order perturbation theory in g (paper Eq. 18); evaluation exact to rounding, model error O(g^2 t^2)"
+            .into()
     }
 }
