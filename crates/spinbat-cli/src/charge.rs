@@ -4,7 +4,7 @@ use crate::{plot, progress::Bar, CliError};
 use anyhow::{anyhow, Context};
 use clap::{Args, ValueEnum};
 use spinbat::observe::{self, Charging};
-use spinbat::propagate::{self, DEFAULT_TOL};
+use spinbat::propagate;
 use spinbat::record::ChargeRecord;
 use spinbat::{Boundary, Chain, Couplings, Solver};
 use std::io::Write;
@@ -89,7 +89,7 @@ pub struct ChargeArgs {
     #[arg(long, default_value = "auto")]
     pub solver: String,
     /// Absolute tolerance on W [units of B] (chebyshev, mean-field).
-    #[arg(long, default_value_t = DEFAULT_TOL, allow_negative_numbers = true)]
+    #[arg(long, default_value = "1e-10", allow_negative_numbers = true)]
     pub tol: f64,
     /// Worker threads (default: all cores).
     #[arg(long)]
