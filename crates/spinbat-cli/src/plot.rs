@@ -1,4 +1,5 @@
-//! Two-panel plot of a charging curve: W(t) above, P(t) below, maximal power marked.
+//! Two-panel plot of a charging curve: W(t) above, P(t) below, maximal power (and, on the
+//! work panel, maximal work) marked.
 
 use anyhow::{anyhow, Context, Result};
 use plotters::coord::Shift;
@@ -34,6 +35,9 @@ pub fn write(path: &Path, title: &str, result: &Charging) -> Result<()> {
     Ok(())
 }
 
+/// One panel: axis label, values, marked point and its legend.
+type Panel<'a> = (&'a str, Vec<f64>, (f64, f64), &'a str);
+
 fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str, r: &Charging) -> Result<()>
 where
     DB::ErrorType: 'static,
@@ -45,7 +49,7 @@ where
     let t: Vec<f64> = r.series.iter().map(|p| p.t).collect();
     let t_max = t.last().copied().unwrap_or(1.0).max(r.max_power.time * 1.05).max(1e-12);
     let star = r.max_power;
-    let curves: [(&str, Vec<f64>, (f64, f64), &str); 2] = [
+    let curves: [Panel; 2] = [
         ("work W [B]", r.series.iter().map(|p| p.work).collect(), (star.time, star.work), "W(T*) at maximal power"),
         (
             "power P = W/t [B^2]",
@@ -82,6 +86,14 @@ where
             .map_err(err)?
             .label(format!("{mark_label}: T* = {:.4}, {:.4}", mark.0, mark.1))
             .legend(|(x, y)| Circle::new((x + 10, y), 5, RED.filled()));
+        if label.starts_with("work") {
+            let mw = (r.max_work.time, r.max_work.work);
+            chart
+                .draw_series(std::iter::once(TriangleMarker::new(mw, 8, GREEN.filled())))
+                .map_err(err)?
+                .label(format!("maximal work in window: T = {:.4}, {:.4}", mw.0, mw.1))
+                .legend(|(x, y)| TriangleMarker::new((x + 10, y), 6, GREEN.filled()));
+        }
         chart
             .configure_series_labels()
             .background_style(WHITE.mix(0.85))
