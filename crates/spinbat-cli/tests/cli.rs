@@ -127,3 +127,29 @@ fn bad_input_exits_2_with_a_one_line_message() {
         assert!(out.stdout.is_empty(), "{args:?}: printed to stdout");
     }
 }
+
+#[test]
+fn a_matrix_file_reproduces_the_built_in_pattern() {
+    // the nearest-neighbour ring of 5 sites, written out as a matrix (with comments/commas)
+    let path = tmp("ring.txt");
+    std::fs::write(
+        &path,
+        "# 5-site ring\n0, 1, 0, 0, 1\n1 0 1 0 0\n0 1 0 1 0\n0 0 1 0 1\n1 0 0 1 0  # last row\n",
+    )
+    .unwrap();
+    let common = ["charge", "--n", "5", "--g", "0.7", "--alpha", "0.4", "--points", "5", "--json", "-"];
+    let run = |extra: &[&str]| -> Value {
+        let mut args = common.to_vec();
+        args.extend(extra);
+        let out = spinbat(&args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let from_file = run(&["--matrix", path.to_str().unwrap()]);
+    let built_in = run(&["--coupling", "nn", "--boundary", "periodic"]);
+    for key in ["power", "time", "work"] {
+        let (a, b) = (from_file["max_power"][key].as_f64().unwrap(), built_in["max_power"][key].as_f64().unwrap());
+        assert!((a - b).abs() < 1e-12 * b.abs(), "{key}: {a} vs {b}");
+    }
+    assert_eq!(from_file["model"]["couplings"]["kind"], "matrix");
+}

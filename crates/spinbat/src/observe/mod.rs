@@ -119,7 +119,7 @@ pub fn scan_step(chain: &Chain) -> f64 {
 }
 
 /// Grid points sampled per propagator call during the scan.
-const SCAN_CHUNK: usize = 32;
+const SCAN_CHUNK: usize = 8;
 /// Upper limit on grid points, far beyond any practical run.
 const MAX_SCAN_POINTS: usize = 50_000_000;
 /// Intervals within this fraction of the best interpolated value are refined.

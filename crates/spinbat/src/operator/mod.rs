@@ -19,6 +19,16 @@ use rayon::prelude::*;
 /// Rows handled per rayon task.
 const CHUNK: usize = 1 << 12;
 
+/// `x[k]` without a bounds check in release builds. Every caller passes `k = s ⊕ m` with
+/// `s < 2^N` and `m < 2^N` (a mask of site bits), so `k < 2^N = x.len()`; debug builds
+/// check it.
+#[inline(always)]
+fn gather(x: &[Complex64], k: usize) -> Complex64 {
+    debug_assert!(k < x.len());
+    // SAFETY: k < x.len() by the argument above (bit masks of sites below N).
+    unsafe { *x.get_unchecked(k) }
+}
+
 /// A flip-flop term: `amp · (|s ⊕ mask⟩⟨s|)` for states with anti-parallel bits `i`, `j`.
 #[derive(Debug, Clone, Copy)]
 struct PairFlip {
@@ -83,6 +93,20 @@ impl Operators {
         Operators { n_sites: n, b: chain.b(), omega: chain.omega(), diag_g, flips }
     }
 
+    /// Vectors must span the whole space: the gathers rely on it.
+    ///
+    /// # Panics
+    /// If `x` or the output does not have length `2^N` (a programming error).
+    fn check_len(&self, x: &[Complex64], out_len: usize) {
+        assert!(
+            x.len() == self.dim() && out_len == self.dim(),
+            "state vectors must have length 2^N = {}, got {} and {}",
+            self.dim(),
+            x.len(),
+            out_len
+        );
+    }
+
     /// Hilbert-space dimension `2^N`.
     pub fn dim(&self) -> usize {
         self.diag_g.len()
@@ -105,7 +129,7 @@ impl Operators {
         let mut acc = Complex64::new(0.0, 0.0);
         for f in &self.flips {
             if ((s >> f.i) ^ (s >> f.j)) & 1 == 1 {
-                acc += x[s ^ f.mask] * f.amp;
+                acc += gather(x, s ^ f.mask) * f.amp;
             }
         }
         acc
@@ -116,7 +140,7 @@ impl Operators {
     fn transverse(&self, x: &[Complex64], s: usize) -> Complex64 {
         let mut acc = Complex64::new(0.0, 0.0);
         for i in 0..self.n_sites {
-            acc += x[s ^ (1 << i)];
+            acc += gather(x, s ^ (1 << i));
         }
         acc * self.omega
     }
@@ -129,6 +153,7 @@ impl Operators {
 
     /// `y = H x`, `H = H_g + V`.
     pub fn apply_h(&self, x: &[Complex64], y: &mut [Complex64]) {
+        self.check_len(x, y.len());
         y.par_chunks_mut(CHUNK).enumerate().for_each(|(c, y)| {
             let base = c * CHUNK;
             for (o, y) in y.iter_mut().enumerate() {
@@ -139,6 +164,7 @@ impl Operators {
 
     /// `y = H0 x`, `H0 = H_B + H_g`.
     pub fn apply_h0(&self, x: &[Complex64], y: &mut [Complex64]) {
+        self.check_len(x, y.len());
         y.par_chunks_mut(CHUNK).enumerate().for_each(|(c, y)| {
             let base = c * CHUNK;
             for (o, y) in y.iter_mut().enumerate() {
@@ -165,6 +191,8 @@ impl Operators {
         coef_x: Complex64,
         coef_new: Complex64,
     ) {
+        self.check_len(x, prev.len());
+        self.check_len(x, acc.len());
         let scale = if first { 1.0 / r } else { 2.0 / r };
         prev.par_chunks_mut(CHUNK).zip(acc.par_chunks_mut(CHUNK)).enumerate().for_each(|(ch, (prev, acc))| {
             let base = ch * CHUNK;
@@ -211,6 +239,7 @@ impl Operators {
     /// `(⟨ψ|ψ⟩, ⟨ψ|H0|ψ⟩, 2 Im⟨H0ψ|Vψ⟩)`. The last is `dW/dt = i⟨[H, H0]⟩`, since
     /// `[H_g, H0] = 0` leaves only `i⟨[V, H0]⟩` (physics.md).
     pub fn energy_and_rate(&self, psi: &[Complex64]) -> (f64, f64, f64) {
+        self.check_len(psi, psi.len());
         psi.par_chunks(CHUNK)
             .enumerate()
             .map(|(c, chunk)| {
