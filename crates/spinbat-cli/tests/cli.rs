@@ -132,11 +132,8 @@ fn bad_input_exits_2_with_a_one_line_message() {
 fn a_matrix_file_reproduces_the_built_in_pattern() {
     // the nearest-neighbour ring of 5 sites, written out as a matrix (with comments/commas)
     let path = tmp("ring.txt");
-    std::fs::write(
-        &path,
-        "# 5-site ring\n0, 1, 0, 0, 1\n1 0 1 0 0\n0 1 0 1 0\n0 0 1 0 1\n1 0 0 1 0  # last row\n",
-    )
-    .unwrap();
+    std::fs::write(&path, "# 5-site ring\n0, 1, 0, 0, 1\n1 0 1 0 0\n0 1 0 1 0\n0 0 1 0 1\n1 0 0 1 0  # last row\n")
+        .unwrap();
     let common = ["charge", "--n", "5", "--g", "0.7", "--alpha", "0.4", "--points", "5", "--json", "-"];
     let run = |extra: &[&str]| -> Value {
         let mut args = common.to_vec();

@@ -135,20 +135,20 @@ impl Operators {
         acc
     }
 
-    /// `ω Σ_i x[s ⊕ 2^i]`, i.e. `(V x)[s]`.
+    /// `Σ_i x[s ⊕ 2^i]`, so that `(V x)[s] = ω ·` this.
     #[inline(always)]
-    fn transverse(&self, x: &[Complex64], s: usize) -> Complex64 {
+    fn flip_sum(&self, x: &[Complex64], s: usize) -> Complex64 {
         let mut acc = Complex64::new(0.0, 0.0);
         for i in 0..self.n_sites {
             acc += gather(x, s ^ (1 << i));
         }
-        acc * self.omega
+        acc
     }
 
     /// `(H x)[s]` for the charging Hamiltonian `H = H_g + V`.
     #[inline(always)]
     fn h_row(&self, x: &[Complex64], s: usize) -> Complex64 {
-        x[s] * self.diag_g[s] + self.transverse(x, s) + self.flip_flop(x, s)
+        x[s] * self.diag_g[s] + self.flip_sum(x, s) * self.omega + self.flip_flop(x, s)
     }
 
     /// `y = H x`, `H = H_g + V`.
@@ -175,10 +175,14 @@ impl Operators {
     }
 
     /// One Chebyshev recurrence step for `H̃ = (H − c)/r`, fused with the accumulation of
-    /// the propagated state, in one pass over memory:
-    /// * `first`: `T_1 = H̃ T_0` with `x = T_0`; `prev ← T_1`, `acc ← coef_x·x + coef_new·T_1`;
+    /// the states at `m = coef_new.len()` times, in one pass over memory. `acc` holds the
+    /// `m` states interleaved, `acc[s·m + j]` (row `s`, time `j`):
+    /// * `first`: `T_1 = H̃ T_0` with `x = T_0`; `prev ← T_1`,
+    ///   `acc[·, j] ← coef_x[j]·x + coef_new[j]·T_1`;
     /// * otherwise: `T_{k+1} = 2 H̃ T_k − T_{k−1}` with `x = T_k`, `prev = T_{k−1}` on entry;
-    ///   `prev ← T_{k+1}`, `acc += coef_new·T_{k+1}`.
+    ///   `prev ← T_{k+1}`, `acc[·, j] += coef_new[j]·T_{k+1}` for `j ≥ j_lo`.
+    ///
+    /// Cost: one application of `H` plus `m − j_lo` complex multiply-adds per row.
     #[allow(clippy::too_many_arguments)]
     pub fn chebyshev_step(
         &self,
@@ -188,24 +192,30 @@ impl Operators {
         c: f64,
         r: f64,
         first: bool,
-        coef_x: Complex64,
-        coef_new: Complex64,
+        coef_x: &[Complex64],
+        coef_new: &[Complex64],
+        j_lo: usize,
     ) {
+        let m = coef_new.len();
         self.check_len(x, prev.len());
-        self.check_len(x, acc.len());
+        assert!(m > 0 && acc.len() == m * x.len() && (!first || coef_x.len() == m), "accumulator shape");
         let scale = if first { 1.0 / r } else { 2.0 / r };
-        prev.par_chunks_mut(CHUNK).zip(acc.par_chunks_mut(CHUNK)).enumerate().for_each(|(ch, (prev, acc))| {
+        prev.par_chunks_mut(CHUNK).zip(acc.par_chunks_mut(CHUNK * m)).enumerate().for_each(|(ch, (prev, acc))| {
             let base = ch * CHUNK;
-            for (o, (p, a)) in prev.iter_mut().zip(acc.iter_mut()).enumerate() {
+            for (o, (p, a)) in prev.iter_mut().zip(acc.chunks_exact_mut(m)).enumerate() {
                 let s = base + o;
                 let hx = (self.h_row(x, s) - x[s] * c) * scale;
                 if first {
                     *p = hx;
-                    *a = x[s] * coef_x + hx * coef_new;
+                    for ((a, cx), cn) in a.iter_mut().zip(coef_x).zip(coef_new) {
+                        *a = x[s] * cx + hx * cn;
+                    }
                 } else {
                     let t = hx - *p;
                     *p = t;
-                    *a += t * coef_new;
+                    for (a, cn) in a[j_lo..].iter_mut().zip(&coef_new[j_lo..]) {
+                        *a += t * cn;
+                    }
                 }
             }
         });
@@ -239,23 +249,67 @@ impl Operators {
     /// `(⟨ψ|ψ⟩, ⟨ψ|H0|ψ⟩, 2 Im⟨H0ψ|Vψ⟩)`. The last is `dW/dt = i⟨[H, H0]⟩`, since
     /// `[H_g, H0] = 0` leaves only `i⟨[V, H0]⟩` (physics.md).
     pub fn energy_and_rate(&self, psi: &[Complex64]) -> (f64, f64, f64) {
-        self.check_len(psi, psi.len());
-        psi.par_chunks(CHUNK)
+        self.energy_and_rate_multi(psi, 1)[0]
+    }
+
+    /// [`Operators::energy_and_rate`] for `m` states stored interleaved,
+    /// `psi[s·m + j]`, all in one pass (the gathers fetch whole rows of `m` values).
+    pub fn energy_and_rate_multi(&self, psi: &[Complex64], m: usize) -> Vec<(f64, f64, f64)> {
+        let dim = self.dim();
+        assert!(m > 0 && psi.len() == m * dim, "state block must be 2^N x m");
+        let zero = Complex64::new(0.0, 0.0);
+        let sums = psi
+            .par_chunks(CHUNK * m)
             .enumerate()
-            .map(|(c, chunk)| {
-                let base = c * CHUNK;
-                let (mut norm, mut e, mut rate) = (0.0, 0.0, 0.0);
-                for (o, &p) in chunk.iter().enumerate() {
-                    let s = base + o;
-                    let h0p = p * self.diag_h0(s) + self.flip_flop(psi, s);
-                    let vp = self.transverse(psi, s);
-                    norm += p.norm_sqr();
-                    e += (p.conj() * h0p).re;
-                    rate += (h0p.conj() * vp).im;
-                }
-                (norm, e, 2.0 * rate)
-            })
-            .reduce(|| (0.0, 0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2))
+            .fold(
+                || (vec![(0.0, 0.0, 0.0); m], vec![zero; m], vec![zero; m]),
+                |(mut sums, mut h0p, mut vp), (c, chunk)| {
+                    let base = c * CHUNK;
+                    for (o, row) in chunk.chunks_exact(m).enumerate() {
+                        let s = base + o;
+                        let d = self.diag_h0(s);
+                        for j in 0..m {
+                            h0p[j] = row[j] * d;
+                            vp[j] = zero;
+                        }
+                        for f in &self.flips {
+                            if ((s >> f.i) ^ (s >> f.j)) & 1 == 1 {
+                                let p = (s ^ f.mask) * m;
+                                for (j, h) in h0p.iter_mut().enumerate() {
+                                    *h += gather(psi, p + j) * f.amp;
+                                }
+                            }
+                        }
+                        for i in 0..self.n_sites {
+                            let p = (s ^ (1 << i)) * m;
+                            for (j, v) in vp.iter_mut().enumerate() {
+                                *v += gather(psi, p + j);
+                            }
+                        }
+                        for j in 0..m {
+                            let x = row[j];
+                            let acc = &mut sums[j];
+                            acc.0 += x.norm_sqr();
+                            acc.1 += (x.conj() * h0p[j]).re;
+                            acc.2 += (h0p[j].conj() * vp[j]).im;
+                        }
+                    }
+                    (sums, h0p, vp)
+                },
+            )
+            .map(|(sums, _, _)| sums)
+            .reduce(
+                || vec![(0.0, 0.0, 0.0); m],
+                |mut a, b| {
+                    for (x, y) in a.iter_mut().zip(b) {
+                        x.0 += y.0;
+                        x.1 += y.1;
+                        x.2 += y.2;
+                    }
+                    a
+                },
+            );
+        sums.into_iter().map(|(n, e, r)| (n, e, 2.0 * self.omega * r)).collect()
     }
 
     /// Rigorous spectral enclosure `[E_min, E_max]` of `H` by Gershgorin's theorem: the

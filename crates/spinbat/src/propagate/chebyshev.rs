@@ -3,7 +3,9 @@
 //! `e^{−iHδ} = e^{−icδ} Σ_k (2 − δ_k0) (−i)^k J_k(rδ) T_k(H̃)`, `H̃ = (H − c)/r`, where
 //! `[c − r, c + r]` encloses the spectrum of `H` (Gershgorin, see
 //! [`Operators::spectral_bounds_h`]). `T_k(H̃)ψ` follows from the three-term recurrence,
-//! one application of `H` per term, fused with the accumulation of the result.
+//! one application of `H` per term, fused with the accumulation of the results: all the
+//! requested times of a batch (up to [`MAX_BATCH`]) come from *one* expansion from the
+//! current state, so dense output costs little more than the longest step.
 //!
 //! **Error control.** The series is cut at the smallest `K` with
 //! `Σ_{k>K} 2|J_k(rδ)| ≤ ε_step`, a rigorous bound on the state error of the step because
@@ -23,8 +25,20 @@ use num_complex::Complex64;
 /// Rounding error per Chebyshev term (relative to the unit state norm).
 const ROUNDING_PER_TERM: f64 = 2.2e-16;
 
-/// Chebyshev propagator on the full `2^N` space. Memory: four complex vectors and the
-/// diagonal of `H_g`, `72·2^N` bytes.
+/// Most sample times accumulated in one expansion.
+pub const MAX_BATCH: usize = 16;
+
+/// Times per expansion: up to [`MAX_BATCH`], as many as half the available memory holds
+/// (16 bytes per amplitude each), at least one.
+fn batch_size(dim: usize) -> usize {
+    let per_time = 16.0 * dim as f64;
+    let budget = super::memory::bytes_available().map_or(f64::INFINITY, |a| 0.5 * a);
+    ((budget / per_time).floor() as usize).clamp(1, MAX_BATCH)
+}
+
+/// Chebyshev propagator on the full `2^N` space. Memory: the state, one recurrence
+/// vector, the anchor, the diagonal of `H_g` and `batch` accumulated states:
+/// `(56 + 16·batch)·2^N` bytes.
 pub struct Chebyshev {
     ops: Operators,
     e0: f64,
@@ -39,8 +53,11 @@ pub struct Chebyshev {
     err: f64,
     /// anchored state (see [`Propagator::anchor`])
     anchor: Option<(f64, f64, Vec<Complex64>)>,
-    work_a: Vec<Complex64>,
-    work_b: Vec<Complex64>,
+    /// second recurrence vector and the block of accumulated states (`2^N × batch`)
+    work: Vec<Complex64>,
+    acc: Vec<Complex64>,
+    /// most times propagated together (bounded by memory)
+    batch: usize,
     max_err: f64,
     terms: u64,
 }
@@ -70,8 +87,9 @@ impl Chebyshev {
             t: 0.0,
             err: 0.0,
             anchor: None,
-            work_a: vec![zero; dim],
-            work_b: vec![zero; dim],
+            work: vec![zero; dim],
+            acc: Vec::new(),
+            batch: batch_size(dim),
             max_err: 0.0,
             terms: 0,
             ops,
@@ -101,51 +119,75 @@ impl Chebyshev {
         self.err = self.psi0_err;
     }
 
-    /// Moves the current state forward to `t ≥ self.t`.
-    fn advance_to(&mut self, t: f64) {
-        let delta = t - self.t;
-        if delta <= 0.0 {
-            return;
-        }
-        let x = self.radius * delta;
-        let (j, tail) = bessel_sequence(x, self.eps_step);
-        // global phase e^{−icδ} keeps the state exact (it drops out of every observable)
-        let phase = Complex64::from_polar(1.0, -self.center * delta);
-        let coef = |k: usize| -> Complex64 {
+    /// Propagates the current state to the sorted times `ts` (all `≥ self.t`) with one
+    /// Chebyshev expansion, accumulating the `m = ts.len()` states side by side; returns
+    /// their samples and leaves the state at the last time.
+    fn advance_batch(&mut self, ts: &[f64]) -> Vec<WorkSample> {
+        let m = ts.len();
+        let dim = self.ops.dim();
+        let (c, r) = (self.center, self.radius);
+        let seqs: Vec<(Vec<f64>, f64)> =
+            ts.iter().map(|&t| bessel_sequence(self.radius * (t - self.t).max(0.0), self.eps_step)).collect();
+        let lens: Vec<usize> = seqs.iter().map(|q| q.0.len()).collect();
+        let k_max = lens.iter().copied().max().unwrap_or(1);
+        // global phase e^{−icδ} keeps the states exact (it drops out of every observable)
+        let phases: Vec<Complex64> = ts.iter().map(|&t| Complex64::from_polar(1.0, -c * (t - self.t))).collect();
+        let coefs = |k: usize| -> Vec<Complex64> {
             let mi_k = match k % 4 {
                 0 => Complex64::new(1.0, 0.0),
                 1 => Complex64::new(0.0, -1.0),
                 2 => Complex64::new(-1.0, 0.0),
                 _ => Complex64::new(0.0, 1.0),
             };
-            phase * mi_k * (if k == 0 { 1.0 } else { 2.0 }) * j[k]
+            let weight = if k == 0 { 1.0 } else { 2.0 };
+            (0..m)
+                .map(|j| seqs[j].0.get(k).map_or(Complex64::new(0.0, 0.0), |jk| phases[j] * mi_k * weight * jk))
+                .collect()
         };
-        let (c, r) = (self.center, self.radius);
-        if j.len() == 1 {
-            for p in self.psi.iter_mut() {
-                *p *= coef(0);
+        self.acc.clear();
+        self.acc.resize(dim * m, Complex64::new(0.0, 0.0));
+        if k_max == 1 {
+            let c0 = coefs(0);
+            for (row, p) in self.acc.chunks_exact_mut(m).zip(&self.psi) {
+                for (a, cj) in row.iter_mut().zip(&c0) {
+                    *a = p * cj;
+                }
             }
         } else {
-            // T_0 = ψ lives in `psi`, T_1 goes to `work_a`, the sum to `work_b`;
-            // afterwards `psi` and `work_a` alternate as (T_{k−1}, T_k).
-            self.ops.chebyshev_step(&self.psi, &mut self.work_a, &mut self.work_b, c, r, true, coef(0), coef(1));
-            let (mut cur, mut prev) = (&mut self.work_a, &mut self.psi);
-            for k in 2..j.len() {
-                self.ops.chebyshev_step(cur, prev, &mut self.work_b, c, r, false, Complex64::new(0.0, 0.0), coef(k));
+            // T_0 = ψ lives in `psi`, T_1 goes to `work`; afterwards the two alternate as
+            // (T_{k−1}, T_k), the recurrence overwriting T_{k−1} with T_{k+1}.
+            self.ops.chebyshev_step(&self.psi, &mut self.work, &mut self.acc, c, r, true, &coefs(0), &coefs(1), 0);
+            let (mut cur, mut prev) = (&mut self.work, &mut self.psi);
+            for k in 2..k_max {
+                let j_lo = lens.iter().position(|&l| l > k).unwrap_or(m);
+                self.ops.chebyshev_step(cur, prev, &mut self.acc, c, r, false, &[], &coefs(k), j_lo);
                 std::mem::swap(&mut cur, &mut prev);
             }
-            std::mem::swap(&mut self.psi, &mut self.work_b);
         }
-        self.terms += j.len() as u64;
-        self.err += tail + ROUNDING_PER_TERM * j.len() as f64;
-        self.t = t;
+        self.terms += k_max as u64;
+        let obs = self.ops.energy_and_rate_multi(&self.acc, m);
+        let mut out = Vec::with_capacity(m);
+        let mut last_err = self.err;
+        for (j, (&t, &(norm, e, rate))) in ts.iter().zip(&obs).enumerate() {
+            let err = self.err + seqs[j].1 + ROUNDING_PER_TERM * lens[j] as f64;
+            self.max_err = self.max_err.max(2.0 * self.h0_norm * err);
+            last_err = err;
+            out.push(WorkSample { t, work: e / norm - self.e0, rate: rate / norm });
+        }
+        // the state moves to the last time
+        for (p, row) in self.psi.iter_mut().zip(self.acc.chunks_exact(m)) {
+            *p = row[m - 1];
+        }
+        self.t = ts[m - 1];
+        self.err = last_err;
+        out
     }
 
-    fn observe(&mut self) -> WorkSample {
-        let (norm, e, rate) = self.ops.energy_and_rate(&self.psi);
-        let w_err = 2.0 * self.h0_norm * self.err;
-        self.max_err = self.max_err.max(w_err);
-        WorkSample { t: self.t, work: e / norm - self.e0, rate: rate / norm }
+    /// Moves the current state forward to `t ≥ self.t`.
+    fn advance_to(&mut self, t: f64) {
+        if t > self.t {
+            self.advance_batch(&[t]);
+        }
     }
 
     /// Moves to `t` from wherever is closest behind it: the current state, the anchor or
@@ -173,9 +215,13 @@ impl Propagator for Chebyshev {
     fn sample(&mut self, times: &[f64]) -> Result<Vec<WorkSample>> {
         check_times(times)?;
         let mut out = Vec::with_capacity(times.len());
-        for &t in times {
-            self.go_to(t);
-            out.push(self.observe());
+        if let Some(&first) = times.first() {
+            if first < self.t {
+                self.go_to(first);
+            }
+        }
+        for batch in times.chunks(self.batch) {
+            out.extend(self.advance_batch(batch));
         }
         Ok(out)
     }

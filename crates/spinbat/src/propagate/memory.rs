@@ -7,15 +7,16 @@ use crate::model::Chain;
 /// Bytes a solver needs for `chain` (estimate, within ~10%):
 /// * dense: `H`, `U` and the eigensolver's workspace, `≈ 4 · 8 · 4^N`, plus `8·4^N` per
 ///   batch of times (bounded by the same);
-/// * chebyshev: five complex vectors (state, two recurrence vectors, sum, anchor) and the
-///   diagonal of `H_g`: `(5·16 + 8) · 2^N`;
+/// * chebyshev: the state, a recurrence vector, the anchor, at least one accumulated
+///   state (up to 16 when memory allows) and the diagonal of
+///   `H_g`: `(4·16 + 8) · 2^N`;
 /// * mean field and weak coupling: negligible (`O(N²)`).
 pub fn bytes_needed(chain: &Chain, solver: Solver) -> f64 {
     let n = chain.n_sites() as f64;
     let dim = n.exp2();
     match super::resolve(chain, solver) {
         Solver::Dense => 5.0 * 8.0 * dim * dim,
-        Solver::Chebyshev => (5.0 * 16.0 + 8.0) * dim,
+        Solver::Chebyshev => (4.0 * 16.0 + 8.0) * dim,
         _ => 64.0 * n * n + 1e6,
     }
 }
