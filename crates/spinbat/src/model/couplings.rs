@@ -26,38 +26,16 @@ pub enum Boundary {
 }
 
 impl Couplings {
-    /// Expands the pattern into the dense row-major `N × N` matrix `g_ij`.
-    pub(crate) fn expand(&self, n: usize, g: f64, boundary: Boundary) -> Result<Vec<f64>> {
-        let mut out = vec![0.0; n * n];
-        let dist = |i: usize, j: usize| {
-            let d = i.abs_diff(j);
-            match boundary {
-                Boundary::Open => d,
-                Boundary::Periodic => d.min(n - d),
-            }
-        };
+    /// Checks the pattern for `n` sites; for an explicit matrix, returns `g·M` row-major.
+    pub(crate) fn validate(&self, n: usize, g: f64) -> Result<Option<Vec<f64>>> {
         match self {
-            Couplings::NearestNeighbour => {
-                for i in 0..n {
-                    for j in 0..n {
-                        if i != j && dist(i, j) == 1 {
-                            out[i * n + j] = g;
-                        }
-                    }
-                }
-            }
+            Couplings::NearestNeighbour => Ok(None),
             Couplings::PowerLaw { p } => {
                 let p = *p;
                 if !p.is_finite() || p < 0.0 {
                     return Err(invalid("p", p, "the power-law exponent must be finite and >= 0"));
                 }
-                for i in 0..n {
-                    for j in 0..n {
-                        if i != j {
-                            out[i * n + j] = g / (dist(i, j) as f64).powf(p);
-                        }
-                    }
-                }
+                Ok(None)
             }
             Couplings::Matrix { m } => {
                 let bad = |reason: String| Err(SpinbatError::InvalidMatrix { reason });
@@ -74,6 +52,7 @@ impl Couplings {
                         }
                     }
                 }
+                let mut out = vec![0.0; n * n];
                 for i in 0..n {
                     if m[i][i] != 0.0 {
                         return bad(format!(
@@ -100,8 +79,18 @@ impl Couplings {
                         out[j * n + i] = v;
                     }
                 }
+                Ok(Some(out))
             }
         }
-        Ok(out)
+    }
+
+    /// `g_ij` for the distance-based patterns as a function of the distance `d ≥ 1`
+    /// (already reduced by the boundary); `None` for an explicit matrix.
+    pub(crate) fn at_distance(&self, g: f64, d: usize) -> Option<f64> {
+        match self {
+            Couplings::NearestNeighbour => Some(if d == 1 { g } else { 0.0 }),
+            Couplings::PowerLaw { p } => Some(g / (d as f64).powf(*p)),
+            Couplings::Matrix { .. } => None,
+        }
     }
 }

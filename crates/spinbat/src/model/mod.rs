@@ -15,9 +15,10 @@ pub use matrix_file::parse_matrix;
 use crate::error::{invalid, Result};
 use serde::Serialize;
 
-/// Largest chain the library accepts at all (basis indices are `u64`); what fits in
-/// memory is decided later, per solver, by [`crate::propagate::memory`].
-pub const MAX_SITES: usize = 60;
+/// Largest chain the library accepts at all (the mean-field model handles millions of
+/// sites); what fits in memory is decided per solver by [`crate::propagate::memory`], and
+/// the exact solvers need `2^N` amplitudes.
+pub const MAX_SITES: usize = 100_000_000;
 
 /// A validated spin chain with its coupling matrix `g_ij` (units of `B`, `ħ = 1`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -29,8 +30,10 @@ pub struct Chain {
     omega: f64,
     couplings: Couplings,
     boundary: Boundary,
+    /// `g·M_ij` row-major for an explicit matrix; distance-based patterns are computed on
+    /// the fly, so a chain of `10⁶` sites costs nothing to build.
     #[serde(skip)]
-    g_matrix: Vec<f64>,
+    matrix: Option<Vec<f64>>,
 }
 
 impl Chain {
@@ -77,12 +80,37 @@ impl Chain {
         self.boundary
     }
 
-    /// Coupling `g_ij` between sites `i` and `j` (0-based; `g_ii = 0`).
-    pub fn coupling(&self, i: usize, j: usize) -> f64 {
-        self.g_matrix[i * self.n_sites + j]
+    /// Distance `d_ij` between sites (`|i − j|`, or the shorter way round a ring).
+    pub fn distance(&self, i: usize, j: usize) -> usize {
+        let d = i.abs_diff(j);
+        match self.boundary {
+            Boundary::Open => d,
+            Boundary::Periodic => d.min(self.n_sites - d),
+        }
     }
 
-    /// All pairs `(i, j, g_ij)` with `i < j` and `g_ij ≠ 0`.
+    /// Coupling `g_ij` between sites `i` and `j` (0-based; `g_ii = 0`).
+    pub fn coupling(&self, i: usize, j: usize) -> f64 {
+        if i == j {
+            return 0.0;
+        }
+        match &self.matrix {
+            Some(m) => m[i * self.n_sites + j],
+            None => self.couplings.at_distance(self.g, self.distance(i, j)).unwrap_or(0.0),
+        }
+    }
+
+    /// For couplings that depend only on `|i − j|` (nearest neighbour and power law, open or
+    /// periodic), the Toeplitz kernel `f(d) = g_{i, i+d}`, `d = 0..N` (`f(0) = 0`): the
+    /// mean field `Σ_j g_ij S_j` is then a convolution. `None` for an explicit matrix.
+    pub fn toeplitz_kernel(&self) -> Option<Vec<f64>> {
+        if self.matrix.is_some() {
+            return None;
+        }
+        Some((0..self.n_sites).map(|d| if d == 0 { 0.0 } else { self.coupling(0, d) }).collect())
+    }
+
+    /// All pairs `(i, j, g_ij)` with `i < j` and `g_ij ≠ 0` (`O(N²)`: for the exact solvers).
     pub fn pairs(&self) -> Vec<(usize, usize, f64)> {
         let n = self.n_sites;
         let mut out = Vec::new();
@@ -97,9 +125,39 @@ impl Chain {
         out
     }
 
+    /// `Σ_{i<j} h(g_ij)`, in `O(N)` for Toeplitz couplings.
+    fn pair_sum(&self, h: impl Fn(f64) -> f64) -> f64 {
+        match self.toeplitz_kernel() {
+            Some(f) => (1..self.n_sites).map(|d| (self.n_sites - d) as f64 * h(f[d])).sum(),
+            None => self.pairs().iter().map(|p| h(p.2)).sum(),
+        }
+    }
+
     /// Total coupling `G = Σ_{i<j} g_ij` (paper, Eq. 18).
     pub fn total_coupling(&self) -> f64 {
-        self.pairs().iter().map(|p| p.2).sum()
+        self.pair_sum(|g| g)
+    }
+
+    /// `Σ_{i<j} |g_ij|`.
+    pub fn total_abs_coupling(&self) -> f64 {
+        self.pair_sum(f64::abs)
+    }
+
+    /// Largest row sum `max_i Σ_j |g_ij|` (the strongest local field), `O(N)` for Toeplitz
+    /// couplings.
+    pub fn max_abs_row_sum(&self) -> f64 {
+        let n = self.n_sites;
+        match self.toeplitz_kernel() {
+            Some(f) => {
+                // prefix[k] = Σ_{d=1..k} |f(d)|; row i sums the distances 1..i and 1..N−1−i
+                let mut prefix = vec![0.0; n];
+                for d in 1..n {
+                    prefix[d] = prefix[d - 1] + f[d].abs();
+                }
+                (0..n).map(|i| prefix[i] + prefix[n - 1 - i]).fold(0.0, f64::max)
+            }
+            None => (0..n).map(|i| (0..n).map(|j| self.coupling(i, j).abs()).sum::<f64>()).fold(0.0, f64::max),
+        }
     }
 
     /// Energy of the all-down initial state, `E_0 = −N B − Σ_{i<j} g_ij`.
@@ -201,7 +259,7 @@ impl ChainBuilder {
             return Err(invalid("g", self.g, "must be >= 0 (attractive couplings, as in the paper)"));
         }
         finite("alpha", self.alpha)?;
-        let g_matrix = self.couplings.expand(n, self.g, self.boundary)?;
+        let matrix = self.couplings.validate(n, self.g)?;
         Ok(Chain {
             n_sites: n,
             b: self.b,
@@ -210,7 +268,7 @@ impl ChainBuilder {
             omega: self.omega,
             couplings: self.couplings,
             boundary: self.boundary,
-            g_matrix,
+            matrix,
         })
     }
 }
@@ -253,6 +311,26 @@ mod tests {
         assert_eq!(c.coupling(0, 5), 1.0);
         assert_eq!(c.coupling(0, 4), 0.25);
         assert_eq!(c.coupling(0, 3), 1.0 / 9.0);
+    }
+
+    #[test]
+    fn fast_sums_equal_pairwise_sums() {
+        for couplings in [Couplings::NearestNeighbour, Couplings::PowerLaw { p: 1.3 }, Couplings::PowerLaw { p: 0.0 }] {
+            for boundary in [Boundary::Open, Boundary::Periodic] {
+                for n in [1, 2, 3, 7, 10] {
+                    let c = Chain::builder(n).couplings(couplings.clone()).boundary(boundary).g(0.7).build().unwrap();
+                    let pairs = c.pairs();
+                    let g: f64 = pairs.iter().map(|p| p.2).sum();
+                    assert!((c.total_coupling() - g).abs() < 1e-12 * g.max(1.0));
+                    let rows = (0..n).map(|i| (0..n).map(|j| c.coupling(i, j).abs()).sum::<f64>()).fold(0.0, f64::max);
+                    assert!((c.max_abs_row_sum() - rows).abs() < 1e-12 * rows.max(1.0));
+                    let f = c.toeplitz_kernel().unwrap();
+                    for (i, j, gij) in pairs {
+                        assert_eq!(f[j - i], gij);
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -108,13 +108,7 @@ pub fn uniform_times(t_max: f64, points: usize) -> Vec<f64> {
 
 /// Grid step of the maximum search, `h = π/(16Λ)` (see the module docs).
 pub fn scan_step(chain: &Chain) -> f64 {
-    let n = chain.n_sites();
-    let lambda = (0..n)
-        .map(|i| {
-            let row: f64 = (0..n).map(|j| chain.coupling(i, j).abs()).sum();
-            chain.omega().abs() + (1.0 + chain.alpha().abs()) * row
-        })
-        .fold(0.0f64, f64::max);
+    let lambda = chain.omega().abs() + (1.0 + chain.alpha().abs()) * chain.max_abs_row_sum();
     std::f64::consts::PI / (16.0 * lambda)
 }
 

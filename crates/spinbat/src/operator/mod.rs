@@ -12,9 +12,13 @@
 //! pairs when `α ≠ 0`, `O(2^N N)` for the Ising case `α = 0`.
 
 use crate::basis::{dimension, magnetisation, z};
+use crate::error::{Result, SpinbatError};
 use crate::model::Chain;
 use num_complex::Complex64;
 use rayon::prelude::*;
+
+/// Most sites the full-space operators accept (`2^N` amplitudes must be addressable).
+pub const MAX_EXACT_SITES: usize = 48;
 
 /// Rows handled per rayon task.
 const CHUNK: usize = 1 << 12;
@@ -56,8 +60,20 @@ impl Operators {
 
     /// Precomputes the diagonal of `H_g` in `O(N 2^N)` by adding one site at a time:
     /// `E_{k+1}(s + z_k) = E_k(s) − z_k Σ_{i<k} g_ik z_i(s)`.
-    pub fn new(chain: &Chain) -> Self {
+    ///
+    /// # Errors
+    /// [`crate::SpinbatError::TooLarge`] when the `2^N` vectors could not even be indexed
+    /// (`N > MAX_EXACT_SITES`); the planner's memory check refuses far smaller `N` first.
+    pub fn new(chain: &Chain) -> Result<Self> {
         let n = chain.n_sites();
+        if n > MAX_EXACT_SITES {
+            return Err(SpinbatError::TooLarge {
+                solver: "exact",
+                n_sites: n,
+                bytes_needed: Self::bytes(n),
+                bytes_available: crate::propagate::memory::bytes_available().unwrap_or(0.0),
+            });
+        }
         let dim = dimension(n);
         let mut diag_g = vec![0.0; dim];
         for k in 1..n {
@@ -90,7 +106,7 @@ impl Operators {
                 })
                 .collect()
         };
-        Operators { n_sites: n, b: chain.b(), omega: chain.omega(), diag_g, flips }
+        Ok(Operators { n_sites: n, b: chain.b(), omega: chain.omega(), diag_g, flips })
     }
 
     /// Vectors must span the whole space: the gathers rely on it.
@@ -329,7 +345,6 @@ impl Operators {
     /// `‖Z_iZ_j + α(X_iX_j + Y_iY_j)‖ ≤ 1 + 2|α|`). A state error `ε` changes the work by at
     /// most `2 ‖H0‖ ε + O(ε²)`.
     pub fn h0_norm_bound(chain: &Chain) -> f64 {
-        let sum_g: f64 = chain.pairs().iter().map(|p| p.2.abs()).sum();
-        chain.n_sites() as f64 * chain.b().abs() + sum_g * (1.0 + 2.0 * chain.alpha().abs())
+        chain.n_sites() as f64 * chain.b().abs() + chain.total_abs_coupling() * (1.0 + 2.0 * chain.alpha().abs())
     }
 }

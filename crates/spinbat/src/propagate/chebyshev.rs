@@ -65,8 +65,11 @@ pub struct Chebyshev {
 impl Chebyshev {
     /// Sets up the propagator at `t = 0` in the all-down state. `tol` is the target
     /// absolute error on `W` (units of `B`).
-    pub fn new(chain: &Chain, tol: f64) -> Self {
-        let ops = Operators::new(chain);
+    ///
+    /// # Errors
+    /// [`crate::SpinbatError::TooLarge`] for chains beyond any full-space solver.
+    pub fn new(chain: &Chain, tol: f64) -> Result<Self> {
+        let ops = Operators::new(chain)?;
         let (lo, hi) = ops.spectral_bounds_h();
         let center = 0.5 * (lo + hi);
         let radius = 0.5 * (hi - lo) * (1.0 + 1e-12) + 1e-12;
@@ -76,7 +79,7 @@ impl Chebyshev {
         let zero = Complex64::new(0.0, 0.0);
         let mut psi = vec![zero; dim];
         psi[crate::basis::ALL_DOWN] = Complex64::new(1.0, 0.0);
-        Chebyshev {
+        Ok(Chebyshev {
             e0: chain.initial_energy(),
             h0_norm,
             center,
@@ -93,7 +96,7 @@ impl Chebyshev {
             max_err: 0.0,
             terms: 0,
             ops,
-        }
+        })
     }
 
     /// Total number of Chebyshev terms (applications of `H`) so far.

@@ -35,7 +35,7 @@ impl Dense {
     /// # Errors
     /// [`SpinbatError::NotConverged`] if the eigensolver fails.
     pub fn new(chain: &Chain) -> Result<Self> {
-        let ops = Operators::new(chain);
+        let ops = Operators::new(chain)?;
         let d = ops.dim();
         let mut h = Mat::<f64>::zeros(d, d);
         for s in 0..d {

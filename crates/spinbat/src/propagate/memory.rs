@@ -10,14 +10,17 @@ use crate::model::Chain;
 /// * chebyshev: the state, a recurrence vector, the anchor, at least one accumulated
 ///   state (up to 16 when memory allows) and the diagonal of
 ///   `H_g`: `(4·16 + 8) · 2^N`;
-/// * mean field and weak coupling: negligible (`O(N²)`).
+/// * mean field: the dense `g_ij` and the integrator's stages, `8N² + 360N`;
+/// * weak coupling: nothing to speak of.
 pub fn bytes_needed(chain: &Chain, solver: Solver) -> f64 {
     let n = chain.n_sites() as f64;
     let dim = n.exp2();
     match super::resolve(chain, solver) {
         Solver::Dense => 5.0 * 8.0 * dim * dim,
         Solver::Chebyshev => (4.0 * 16.0 + 8.0) * dim,
-        _ => 64.0 * n * n + 1e6,
+        // the Bloch model keeps the dense coupling matrix and DOP853 ~15 state vectors
+        Solver::MeanField => 8.0 * n * n + 15.0 * 24.0 * n + 1e6,
+        _ => 1e6,
     }
 }
 

@@ -147,7 +147,7 @@ pub fn plan(chain: &Chain, solver: Solver, tol: f64) -> Result<Box<dyn Propagato
     memory::check(chain, solver)?;
     Ok(match solver {
         Solver::Dense => Box::new(Dense::new(chain)?),
-        Solver::Chebyshev => Box::new(Chebyshev::new(chain, tol)),
+        Solver::Chebyshev => Box::new(Chebyshev::new(chain, tol)?),
         Solver::MeanField => Box::new(crate::meanfield::MeanField::new(chain, tol)?),
         Solver::WeakCoupling => Box::new(crate::analytic::WeakCoupling::new(chain)),
         Solver::Auto => unreachable!("resolved above"),

@@ -130,7 +130,7 @@ fn three_spins_strong_coupling_slow_part() {
 fn chebyshev_conserves_norm_and_charging_energy() {
     let mut rng = Rng::new(5);
     let chain = random_chain(&mut rng, 8);
-    let mut cheb = Chebyshev::new(&chain, 1e-10);
+    let mut cheb = Chebyshev::new(&chain, 1e-10).unwrap();
     let ops = cheb.operators().clone();
     let e_h = |psi: &[num_complex::Complex64]| {
         let mut y = vec![num_complex::Complex64::new(0.0, 0.0); psi.len()];
@@ -156,7 +156,7 @@ fn dense_and_chebyshev_agree_on_random_chains() {
         let chain = random_chain(&mut rng, n);
         let times: Vec<f64> = grid(rng.uniform(0.5, 4.0), 9);
         let d = Dense::new(&chain).unwrap().sample(&times).unwrap();
-        let mut cheb = Chebyshev::new(&chain, 1e-10);
+        let mut cheb = Chebyshev::new(&chain, 1e-10).unwrap();
         let c = cheb.sample(&times).unwrap();
         for (x, y) in d.iter().zip(&c) {
             assert!(
@@ -184,7 +184,7 @@ fn chebyshev_error_follows_tol_and_is_bounded() {
     assert!(slack < 1e-11);
     let mut last_terms = 0;
     for tol in [1e-2, 1e-5, 1e-8, 1e-10] {
-        let mut cheb = Chebyshev::new(&chain, tol);
+        let mut cheb = Chebyshev::new(&chain, tol).unwrap();
         let got = cheb.sample(&times).unwrap();
         let err = exact.iter().zip(&got).map(|(a, b)| (a.work - b.work).abs()).fold(0.0, f64::max);
         assert!(err <= tol + slack, "tol {tol}: error {err}");
@@ -199,7 +199,7 @@ fn chebyshev_error_follows_tol_and_is_bounded() {
 fn going_back_in_time_reproduces_the_same_work() {
     let mut rng = Rng::new(3);
     let chain = random_chain(&mut rng, 6);
-    let mut cheb = Chebyshev::new(&chain, 1e-11);
+    let mut cheb = Chebyshev::new(&chain, 1e-11).unwrap();
     let first = cheb.sample(&[0.3, 0.9, 2.0]).unwrap();
     cheb.anchor(0.6).unwrap();
     let again = cheb.sample(&[0.9]).unwrap();
