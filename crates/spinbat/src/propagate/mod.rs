@@ -16,6 +16,7 @@
 mod bessel;
 mod chebyshev;
 mod dense;
+pub mod dicke;
 pub mod memory;
 
 pub use chebyshev::Chebyshev;

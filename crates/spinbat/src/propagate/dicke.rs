@@ -1,0 +1,1 @@
+//! Dicke (permutation-symmetric) propagator. Placeholder.

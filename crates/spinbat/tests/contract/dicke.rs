@@ -1,0 +1,1 @@
+//! Dicke propagator against the full space.
