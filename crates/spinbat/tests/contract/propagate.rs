@@ -207,3 +207,17 @@ fn going_back_in_time_reproduces_the_same_work() {
     assert!((first[1].work - again[0].work).abs() < 1e-10);
     assert!((first[0].work - restart[0].work).abs() < 1e-10);
 }
+
+#[test]
+fn chebyshev_beyond_one_kernel_block_keeps_closed_forms() {
+    // N = 14: 2^14 amplitudes span several kernel blocks (high bits cross blocks)
+    let mut rng = Rng::new(14);
+    let base = random_chain(&mut rng, 14);
+    for chain in [base.with_alpha(1.0).unwrap(), base.to_builder().g(0.0).build().unwrap()] {
+        let mut cheb = Chebyshev::new(&chain, 1e-10).unwrap();
+        for s in cheb.sample(&grid(3.0 / chain.omega(), 7)).unwrap() {
+            let w = analytic::independent_work(14, chain.b(), chain.omega(), s.t);
+            assert!((s.work - w).abs() < 1e-9, "t = {}: {} vs {w}", s.t, s.work);
+        }
+    }
+}
