@@ -27,11 +27,19 @@ const CHUNK: usize = 1 << 12;
 /// `s < 2^N` and `m < 2^N` (a mask of site bits), so `k < 2^N = x.len()`; debug builds
 /// check it.
 #[inline(always)]
-fn gather(x: &[Complex64], k: usize) -> Complex64 {
+fn gather<T: Copy>(x: &[T], k: usize) -> T {
     debug_assert!(k < x.len());
     // SAFETY: k < x.len() by the argument above (bit masks of sites below N).
     unsafe { *x.get_unchecked(k) }
 }
+
+/// A real or complex amplitude: what the kernels need of a number.
+pub trait Amplitude:
+    Copy + Default + Send + Sync + std::ops::Add<Output = Self> + std::ops::AddAssign + std::ops::Mul<f64, Output = Self>
+{
+}
+impl Amplitude for f64 {}
+impl Amplitude for Complex64 {}
 
 /// A flip-flop term: `amp · (|s ⊕ mask⟩⟨s|)` for states with anti-parallel bits `i`, `j`.
 #[derive(Debug, Clone, Copy)]
@@ -113,7 +121,7 @@ impl Operators {
     ///
     /// # Panics
     /// If `x` or the output does not have length `2^N` (a programming error).
-    fn check_len(&self, x: &[Complex64], out_len: usize) {
+    fn check_len<T>(&self, x: &[T], out_len: usize) {
         assert!(
             x.len() == self.dim() && out_len == self.dim(),
             "state vectors must have length 2^N = {}, got {} and {}",
@@ -141,8 +149,8 @@ impl Operators {
 
     /// `Σ_pairs (−2 α g_ij) x[s ⊕ mask]` over pairs anti-parallel in `s`.
     #[inline(always)]
-    fn flip_flop(&self, x: &[Complex64], s: usize) -> Complex64 {
-        let mut acc = Complex64::new(0.0, 0.0);
+    fn flip_flop<T: Amplitude>(&self, x: &[T], s: usize) -> T {
+        let mut acc = T::default();
         for f in &self.flips {
             if ((s >> f.i) ^ (s >> f.j)) & 1 == 1 {
                 acc += gather(x, s ^ f.mask) * f.amp;
@@ -170,32 +178,34 @@ impl Operators {
     /// sub-blocks. Every pass is a contiguous, vectorisable multiply-add over data that
     /// stays in cache; the flip-flop terms (`α ≠ 0`) are gathered row by row.
     #[inline]
-    fn h_block(&self, x: &[Complex64], base: usize, out: &mut [Complex64]) {
+    fn h_block<T: Amplitude>(&self, x: &[T], base: usize, out: &mut [T]) {
         let len = out.len();
         let xb = &x[base..base + len];
-        for ((o, &xv), &d) in out.iter_mut().zip(xb).zip(&self.diag_g[base..base + len]) {
-            *o = xv * d;
-        }
-        let w = self.omega;
+        // Σ_i x[s ⊕ 2^i] by plain additions, scaled by ω and joined to the diagonal below
+        out.fill(T::default());
         for i in 0..self.n_sites {
             let bit = 1usize << i;
             if bit >= len {
                 let p = base ^ bit;
                 for (o, &xv) in out.iter_mut().zip(&x[p..p + len]) {
-                    *o += xv * w;
+                    *o += xv;
                 }
             } else {
                 for (ob, xsub) in out.chunks_exact_mut(2 * bit).zip(xb.chunks_exact(2 * bit)) {
                     let (olo, ohi) = ob.split_at_mut(bit);
                     let (xlo, xhi) = xsub.split_at(bit);
                     for (o, &xv) in olo.iter_mut().zip(xhi) {
-                        *o += xv * w;
+                        *o += xv;
                     }
                     for (o, &xv) in ohi.iter_mut().zip(xlo) {
-                        *o += xv * w;
+                        *o += xv;
                     }
                 }
             }
+        }
+        let w = self.omega;
+        for ((o, &xv), &d) in out.iter_mut().zip(xb).zip(&self.diag_g[base..base + len]) {
+            *o = *o * w + xv * d;
         }
         if !self.flips.is_empty() {
             for (k, o) in out.iter_mut().enumerate() {
@@ -224,27 +234,31 @@ impl Operators {
     /// * otherwise: `T_{k+1} = 2 H̃ T_k − T_{k−1}` with `x = T_k`, `prev = T_{k−1}` on entry;
     ///   `prev ← T_{k+1}`, `acc[·, j] += coef_new[j]·T_{k+1}` for `j ≥ j_lo`.
     ///
-    /// Cost: one application of `H` plus `m − j_lo` complex multiply-adds per row.
+    /// Cost: one application of `H` plus `m − j_lo` multiply-adds per row. `T` is
+    /// `Complex64` for general states, `f64` for the real recurrence `T_k(H̃)ψ_0` of a
+    /// real start state (then the caller passes the real or imaginary accumulators).
     #[allow(clippy::too_many_arguments)]
-    pub fn chebyshev_step(
+    pub fn chebyshev_step<T>(
         &self,
-        x: &[Complex64],
-        prev: &mut [Complex64],
-        acc: &mut [Complex64],
+        x: &[T],
+        prev: &mut [T],
+        acc: &mut [T],
         c: f64,
         r: f64,
         first: bool,
-        coef_x: &[Complex64],
-        coef_new: &[Complex64],
+        coef_x: &[T],
+        coef_new: &[T],
         j_lo: usize,
-    ) {
+    ) where
+        T: Amplitude + std::ops::Mul<Output = T> + std::ops::Sub<Output = T>,
+    {
         let m = coef_new.len();
         self.check_len(x, prev.len());
         assert!(m > 0 && acc.len() == m * x.len() && (!first || coef_x.len() == m), "accumulator shape");
         let scale = if first { 1.0 / r } else { 2.0 / r };
         let chunk = self.chunk();
         prev.par_chunks_mut(chunk).zip(acc.par_chunks_mut(chunk * m)).enumerate().for_each_init(
-            || vec![Complex64::new(0.0, 0.0); chunk],
+            || vec![T::default(); chunk],
             |hx, (ch, (prev, acc))| {
                 let base = ch * chunk;
                 self.h_block(x, base, hx);
@@ -254,13 +268,13 @@ impl Operators {
                     if first {
                         *p = hx;
                         for ((a, cx), cn) in a.iter_mut().zip(coef_x).zip(coef_new) {
-                            *a = xs * cx + hx * cn;
+                            *a = xs * *cx + hx * *cn;
                         }
                     } else {
                         let t = hx - *p;
                         *p = t;
                         for (a, cn) in a[j_lo..].iter_mut().zip(&coef_new[j_lo..]) {
-                            *a += t * cn;
+                            *a += t * *cn;
                         }
                     }
                 }
@@ -302,40 +316,50 @@ impl Operators {
     /// [`Operators::energy_and_rate`] for `m` states stored interleaved,
     /// `psi[s·m + j]`, all in one pass (the gathers fetch whole rows of `m` values).
     pub fn energy_and_rate_multi(&self, psi: &[Complex64], m: usize) -> Vec<(f64, f64, f64)> {
-        let dim = self.dim();
-        assert!(m > 0 && psi.len() == m * dim, "state block must be 2^N x m");
+        assert!(m > 0 && psi.len() == m * self.dim(), "state block must be 2^N x m");
+        self.energy_and_rate_with(m, |k| gather(psi, k))
+    }
+
+    /// [`Operators::energy_and_rate_multi`] for states given by real and imaginary parts
+    /// in separate interleaved blocks, `ψ_j[s] = re[s·m + j] + i·im[s·m + j]`.
+    pub fn energy_and_rate_split(&self, re: &[f64], im: &[f64], m: usize) -> Vec<(f64, f64, f64)> {
+        assert!(m > 0 && re.len() == m * self.dim() && im.len() == re.len(), "state blocks must be 2^N x m");
+        self.energy_and_rate_with(m, |k| Complex64::new(gather(re, k), gather(im, k)))
+    }
+
+    /// The observation kernel over amplitudes `amp(s·m + j)`; callers guarantee every
+    /// index below `m·2^N` is valid.
+    fn energy_and_rate_with(&self, m: usize, amp: impl Fn(usize) -> Complex64 + Sync) -> Vec<(f64, f64, f64)> {
         let zero = Complex64::new(0.0, 0.0);
-        let sums = psi
-            .par_chunks(CHUNK * m)
-            .enumerate()
+        let chunk = self.chunk();
+        let sums = (0..self.dim() / chunk)
+            .into_par_iter()
             .fold(
                 || (vec![(0.0, 0.0, 0.0); m], vec![zero; m], vec![zero; m]),
-                |(mut sums, mut h0p, mut vp), (c, chunk)| {
-                    let base = c * CHUNK;
-                    for (o, row) in chunk.chunks_exact(m).enumerate() {
-                        let s = base + o;
+                |(mut sums, mut h0p, mut vp), c| {
+                    for s in c * chunk..(c + 1) * chunk {
                         let d = self.diag_h0(s);
-                        for j in 0..m {
-                            h0p[j] = row[j] * d;
-                            vp[j] = zero;
+                        let row = s * m;
+                        for (j, (h, v)) in h0p.iter_mut().zip(vp.iter_mut()).enumerate() {
+                            *h = amp(row + j) * d;
+                            *v = zero;
                         }
                         for f in &self.flips {
                             if ((s >> f.i) ^ (s >> f.j)) & 1 == 1 {
                                 let p = (s ^ f.mask) * m;
                                 for (j, h) in h0p.iter_mut().enumerate() {
-                                    *h += gather(psi, p + j) * f.amp;
+                                    *h += amp(p + j) * f.amp;
                                 }
                             }
                         }
                         for i in 0..self.n_sites {
                             let p = (s ^ (1 << i)) * m;
                             for (j, v) in vp.iter_mut().enumerate() {
-                                *v += gather(psi, p + j);
+                                *v += amp(p + j);
                             }
                         }
-                        for j in 0..m {
-                            let x = row[j];
-                            let acc = &mut sums[j];
+                        for (j, acc) in sums.iter_mut().enumerate() {
+                            let x = amp(row + j);
                             acc.0 += x.norm_sqr();
                             acc.1 += (x.conj() * h0p[j]).re;
                             acc.2 += (h0p[j].conj() * vp[j]).im;

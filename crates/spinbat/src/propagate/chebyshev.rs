@@ -4,16 +4,25 @@
 //! `[c − r, c + r]` encloses the spectrum of `H` (Gershgorin, see
 //! [`Operators::spectral_bounds_h`]). `T_k(H̃)ψ` follows from the three-term recurrence,
 //! one application of `H` per term, fused with the accumulation of the results: all the
-//! requested times of a batch (up to [`MAX_BATCH`]) come from *one* expansion from the
-//! current state, so dense output costs little more than the longest step.
+//! requested times of a batch (up to [`MAX_BATCH`]) come from *one* expansion, so dense
+//! output costs little more than the longest step.
 //!
-//! **Error control.** The series is cut at the smallest `K` with
-//! `Σ_{k>K} 2|J_k(rδ)| ≤ ε_step`, a rigorous bound on the state error of the step because
-//! `‖T_k(H̃)‖ ≤ 1`. State errors add up along the path (unitary steps do not amplify them),
-//! and a state error `ε` moves `W` by at most `2‖H0‖ε` ([`Operators::h0_norm_bound`]).
-//! `ε_step = tol / (2‖H0‖) · 10⁻³` (floored at `10⁻¹⁵`), so `tol` holds for a thousand
-//! steps; [`Propagator::error_bound`] reports the accumulated bound, with an estimate of
-//! rounding (`2.2·10⁻¹⁶` per term) added. Tested against dense ED and against the bound.
+//! **Two paths.** `H` is real and `ψ_0 = |↓…↓⟩` is real, so from `t = 0` every
+//! `T_k(H̃)ψ_0` is real: `ψ(t) = a(t) − i b(t)` with the even terms building `a` and the
+//! odd ones `b` (physics.md). This *real path* moves half the bytes of a complex
+//! recurrence and needs no stored state, so a batch is computed from `t = 0` whenever that
+//! costs less (counting a real term as half a complex one) than continuing with the
+//! *complex path* from the current state or the anchor. Early times — where `P_max` lives
+//! — therefore always take the real path.
+//!
+//! **Error control.** Each expansion is cut at the smallest `K` with
+//! `Σ_{k>K} 2|J_k(rδ)| ≤ ε_step`, a rigorous bound on its state error because
+//! `‖T_k(H̃)‖ ≤ 1`. State errors add up along a path of complex steps (unitary steps do not
+//! amplify them), and a state error `ε` moves `W` by at most `2‖H0‖ε`
+//! ([`Operators::h0_norm_bound`]). `ε_step = tol / (2‖H0‖) · 10⁻³` (floored at `10⁻¹⁵`), so
+//! `tol` holds for a thousand chained steps; [`Propagator::error_bound`] reports the
+//! accumulated bound, with an estimate of rounding (`2.2·10⁻¹⁶` per term) added. Tested
+//! against dense ED, against the bound and against QuTiP.
 
 use super::bessel::bessel_sequence;
 use super::{check_times, Propagator, WorkSample};
@@ -28,17 +37,33 @@ const ROUNDING_PER_TERM: f64 = 2.2e-16;
 /// Most sample times accumulated in one expansion.
 pub const MAX_BATCH: usize = 16;
 
-/// Times per expansion: up to [`MAX_BATCH`], as many as half the available memory holds
-/// (16 bytes per amplitude each), at least one.
+/// Bytes per amplitude that do not depend on the batch: the complex state, the second
+/// recurrence vector (complex, or the two real ones of the real path), the anchor and the
+/// diagonal of `H_g`.
+pub const FIXED_BYTES_PER_AMPLITUDE: f64 = 16.0 + 16.0 + 16.0 + 8.0;
+
+/// Times per expansion: up to [`MAX_BATCH`], as many as 80% of the available memory holds
+/// beside the fixed buffers (16 bytes per amplitude each), at least one.
 fn batch_size(dim: usize) -> usize {
     let per_time = 16.0 * dim as f64;
-    let budget = super::memory::bytes_available().map_or(f64::INFINITY, |a| 0.5 * a);
-    ((budget / per_time).floor() as usize).clamp(1, MAX_BATCH)
+    let budget = super::memory::bytes_available()
+        .map_or(f64::INFINITY, |a| 0.8 * a - FIXED_BYTES_PER_AMPLITUDE * dim as f64);
+    ((budget / per_time).floor().max(1.0) as usize).clamp(1, MAX_BATCH)
 }
 
-/// Chebyshev propagator on the full `2^N` space. Memory: the state, one recurrence
-/// vector, the anchor, the diagonal of `H_g` and `batch` accumulated states:
-/// `(56 + 16·batch)·2^N` bytes.
+/// `(−i)^k`.
+fn minus_i_pow(k: usize) -> Complex64 {
+    match k % 4 {
+        0 => Complex64::new(1.0, 0.0),
+        1 => Complex64::new(0.0, -1.0),
+        2 => Complex64::new(-1.0, 0.0),
+        _ => Complex64::new(0.0, 1.0),
+    }
+}
+
+/// Chebyshev propagator on the full `2^N` space. Memory: the state, two recurrence
+/// vectors, the anchor (only once one is needed), the diagonal of `H_g` and `batch`
+/// accumulated states: `(56 + 16·batch)·2^N` bytes at most.
 pub struct Chebyshev {
     ops: Operators,
     e0: f64,
@@ -46,16 +71,21 @@ pub struct Chebyshev {
     center: f64,
     radius: f64,
     eps_step: f64,
-    psi0_err: f64,
-    /// current state and its time and accumulated state-error bound
+    /// current state, its time and accumulated state-error bound
     psi: Vec<Complex64>,
     t: f64,
     err: f64,
-    /// anchored state (see [`Propagator::anchor`])
+    /// requested anchor time, and the anchored state once the complex path needed it
+    anchor_time: Option<f64>,
     anchor: Option<(f64, f64, Vec<Complex64>)>,
-    /// second recurrence vector and the block of accumulated states (`2^N × batch`)
+    /// complex path: second recurrence vector and accumulated states (`2^N × batch`)
     work: Vec<Complex64>,
     acc: Vec<Complex64>,
+    /// real path: recurrence vectors and the real and imaginary accumulators
+    rcur: Vec<f64>,
+    rprev: Vec<f64>,
+    acc_re: Vec<f64>,
+    acc_im: Vec<f64>,
     /// most times propagated together (bounded by memory)
     batch: usize,
     max_err: f64,
@@ -76,8 +106,7 @@ impl Chebyshev {
         let h0_norm = Operators::h0_norm_bound(chain).max(1e-300);
         let eps_step = (tol / (2.0 * h0_norm) * 1e-3).max(1e-15);
         let dim = ops.dim();
-        let zero = Complex64::new(0.0, 0.0);
-        let mut psi = vec![zero; dim];
+        let mut psi = vec![Complex64::new(0.0, 0.0); dim];
         psi[crate::basis::ALL_DOWN] = Complex64::new(1.0, 0.0);
         Ok(Chebyshev {
             e0: chain.initial_energy(),
@@ -85,13 +114,17 @@ impl Chebyshev {
             center,
             radius,
             eps_step,
-            psi0_err: 0.0,
             psi,
             t: 0.0,
             err: 0.0,
+            anchor_time: None,
             anchor: None,
-            work: vec![zero; dim],
+            work: Vec::new(),
             acc: Vec::new(),
+            rcur: Vec::new(),
+            rprev: Vec::new(),
+            acc_re: Vec::new(),
+            acc_im: Vec::new(),
             batch: batch_size(dim),
             max_err: 0.0,
             terms: 0,
@@ -99,7 +132,8 @@ impl Chebyshev {
         })
     }
 
-    /// Total number of Chebyshev terms (applications of `H`) so far.
+    /// Total number of Chebyshev terms (applications of `H`) so far; a real term counts
+    /// as one, like a complex one.
     pub fn terms(&self) -> u64 {
         self.terms
     }
@@ -114,43 +148,109 @@ impl Chebyshev {
         &self.ops
     }
 
-    /// Resets to `t = 0` (the all-down state).
-    fn restart(&mut self) {
-        self.psi.fill(Complex64::new(0.0, 0.0));
-        self.psi[crate::basis::ALL_DOWN] = Complex64::new(1.0, 0.0);
-        self.t = 0.0;
-        self.err = self.psi0_err;
+    /// Bessel sequences for the steps `ts[j] − from`, their lengths and the longest.
+    fn series(&self, ts: &[f64], from: f64) -> (Vec<(Vec<f64>, f64)>, Vec<usize>, usize) {
+        let seqs: Vec<(Vec<f64>, f64)> =
+            ts.iter().map(|&t| bessel_sequence(self.radius * (t - from).max(0.0), self.eps_step)).collect();
+        let lens: Vec<usize> = seqs.iter().map(|q| q.0.len()).collect();
+        let k_max = lens.iter().copied().max().unwrap_or(1);
+        (seqs, lens, k_max)
     }
 
-    /// Propagates the current state to the sorted times `ts` (all `≥ self.t`) with one
-    /// Chebyshev expansion, accumulating the `m = ts.len()` states side by side; returns
-    /// their samples and leaves the state at the last time.
-    fn advance_batch(&mut self, ts: &[f64]) -> Vec<WorkSample> {
+    /// Records the samples of a batch and their error bounds (`base_err` is the state
+    /// error the expansion started from); returns the error of the last one.
+    fn record(
+        &mut self,
+        ts: &[f64],
+        obs: &[(f64, f64, f64)],
+        seqs: &[(Vec<f64>, f64)],
+        base_err: f64,
+        out: &mut Vec<WorkSample>,
+    ) -> f64 {
+        let mut last = base_err;
+        for (j, (&t, &(norm, e, rate))) in ts.iter().zip(obs).enumerate() {
+            let err = base_err + seqs[j].1 + ROUNDING_PER_TERM * seqs[j].0.len() as f64;
+            self.max_err = self.max_err.max(2.0 * self.h0_norm * err);
+            last = err;
+            out.push(WorkSample { t, work: e / norm - self.e0, rate: rate / norm });
+        }
+        last
+    }
+
+    /// Real path: the batch `ts` from `ψ_0` at `t = 0` with real recurrence vectors; the
+    /// state moves to the last time.
+    fn batch_from_start(&mut self, ts: &[f64], out: &mut Vec<WorkSample>) {
         let m = ts.len();
         let dim = self.ops.dim();
         let (c, r) = (self.center, self.radius);
-        let seqs: Vec<(Vec<f64>, f64)> =
-            ts.iter().map(|&t| bessel_sequence(self.radius * (t - self.t).max(0.0), self.eps_step)).collect();
-        let lens: Vec<usize> = seqs.iter().map(|q| q.0.len()).collect();
-        let k_max = lens.iter().copied().max().unwrap_or(1);
-        // global phase e^{−icδ} keeps the states exact (it drops out of every observable)
-        let phases: Vec<Complex64> = ts.iter().map(|&t| Complex64::from_polar(1.0, -c * (t - self.t))).collect();
-        let coefs = |k: usize| -> Vec<Complex64> {
-            let mi_k = match k % 4 {
-                0 => Complex64::new(1.0, 0.0),
-                1 => Complex64::new(0.0, -1.0),
-                2 => Complex64::new(-1.0, 0.0),
-                _ => Complex64::new(0.0, 1.0),
-            };
-            let weight = if k == 0 { 1.0 } else { 2.0 };
-            (0..m)
-                .map(|j| seqs[j].0.get(k).map_or(Complex64::new(0.0, 0.0), |jk| phases[j] * mi_k * weight * jk))
-                .collect()
+        let (seqs, lens, k_max) = self.series(ts, 0.0);
+        self.work = Vec::new();
+        self.acc = Vec::new();
+        for v in [&mut self.rcur, &mut self.rprev] {
+            v.clear();
+            v.resize(dim, 0.0);
+        }
+        for v in [&mut self.acc_re, &mut self.acc_im] {
+            v.clear();
+            v.resize(dim * m, 0.0);
+        }
+        // ψ(t) = Σ_k (2 − δ_k0) (−i)^k J_k(rt) T_k(H̃)ψ_0 up to the phase e^{−ict}: even k
+        // are real, odd k imaginary. T_0 ψ_0 = ψ_0 = e_0.
+        self.rcur[crate::basis::ALL_DOWN] = 1.0;
+        for (j, q) in seqs.iter().enumerate() {
+            self.acc_re[crate::basis::ALL_DOWN * m + j] = q.0[0];
+        }
+        let coef = |k: usize| -> Vec<f64> {
+            let p = minus_i_pow(k) * 2.0;
+            (0..m).map(|j| seqs[j].0.get(k).map_or(0.0, |jk| if k % 2 == 0 { p.re } else { p.im } * jk)).collect()
         };
+        if k_max > 1 {
+            let zeros = vec![0.0; m];
+            self.ops.chebyshev_step(&self.rcur, &mut self.rprev, &mut self.acc_im, c, r, true, &zeros, &coef(1), 0);
+            let (mut cur, mut prev) = (&mut self.rprev, &mut self.rcur);
+            for k in 2..k_max {
+                let j_lo = lens.iter().position(|&l| l > k).unwrap_or(m);
+                let acc = if k % 2 == 0 { &mut self.acc_re } else { &mut self.acc_im };
+                self.ops.chebyshev_step(cur, prev, acc, c, r, false, &[], &coef(k), j_lo);
+                std::mem::swap(&mut cur, &mut prev);
+            }
+        }
+        self.terms += k_max as u64;
+        let obs = self.ops.energy_and_rate_split(&self.acc_re, &self.acc_im, m);
+        let err = self.record(ts, &obs, &seqs, 0.0, out);
+        for (k, p) in self.psi.iter_mut().enumerate() {
+            *p = Complex64::new(self.acc_re[k * m + m - 1], self.acc_im[k * m + m - 1]);
+        }
+        self.t = ts[m - 1];
+        self.err = err;
+    }
+
+    /// Complex path: the batch `ts` (all `≥ self.t`) from the current state; the state
+    /// moves to the last time.
+    fn batch_from_current(&mut self, ts: &[f64], out: &mut Vec<WorkSample>) {
+        let m = ts.len();
+        let dim = self.ops.dim();
+        let (c, r) = (self.center, self.radius);
+        let (seqs, lens, k_max) = self.series(ts, self.t);
+        self.rcur = Vec::new();
+        self.rprev = Vec::new();
+        self.acc_re = Vec::new();
+        self.acc_im = Vec::new();
+        self.work.resize(dim, Complex64::new(0.0, 0.0));
         self.acc.clear();
         self.acc.resize(dim * m, Complex64::new(0.0, 0.0));
+        // the global phase e^{−icδ} keeps the states exact (it drops out of every observable)
+        let phases: Vec<Complex64> = ts.iter().map(|&t| Complex64::from_polar(1.0, -c * (t - self.t))).collect();
+        let coef = |k: usize| -> Vec<Complex64> {
+            let weight = if k == 0 { 1.0 } else { 2.0 };
+            (0..m)
+                .map(|j| {
+                    seqs[j].0.get(k).map_or(Complex64::new(0.0, 0.0), |jk| phases[j] * minus_i_pow(k) * weight * jk)
+                })
+                .collect()
+        };
         if k_max == 1 {
-            let c0 = coefs(0);
+            let c0 = coef(0);
             for (row, p) in self.acc.chunks_exact_mut(m).zip(&self.psi) {
                 for (a, cj) in row.iter_mut().zip(&c0) {
                     *a = p * cj;
@@ -159,54 +259,85 @@ impl Chebyshev {
         } else {
             // T_0 = ψ lives in `psi`, T_1 goes to `work`; afterwards the two alternate as
             // (T_{k−1}, T_k), the recurrence overwriting T_{k−1} with T_{k+1}.
-            self.ops.chebyshev_step(&self.psi, &mut self.work, &mut self.acc, c, r, true, &coefs(0), &coefs(1), 0);
+            self.ops.chebyshev_step(&self.psi, &mut self.work, &mut self.acc, c, r, true, &coef(0), &coef(1), 0);
             let (mut cur, mut prev) = (&mut self.work, &mut self.psi);
             for k in 2..k_max {
                 let j_lo = lens.iter().position(|&l| l > k).unwrap_or(m);
-                self.ops.chebyshev_step(cur, prev, &mut self.acc, c, r, false, &[], &coefs(k), j_lo);
+                self.ops.chebyshev_step(cur, prev, &mut self.acc, c, r, false, &[], &coef(k), j_lo);
                 std::mem::swap(&mut cur, &mut prev);
             }
         }
         self.terms += k_max as u64;
         let obs = self.ops.energy_and_rate_multi(&self.acc, m);
-        let mut out = Vec::with_capacity(m);
-        let mut last_err = self.err;
-        for (j, (&t, &(norm, e, rate))) in ts.iter().zip(&obs).enumerate() {
-            let err = self.err + seqs[j].1 + ROUNDING_PER_TERM * lens[j] as f64;
-            self.max_err = self.max_err.max(2.0 * self.h0_norm * err);
-            last_err = err;
-            out.push(WorkSample { t, work: e / norm - self.e0, rate: rate / norm });
-        }
-        // the state moves to the last time
+        let err = self.record(ts, &obs, &seqs, self.err, out);
         for (p, row) in self.psi.iter_mut().zip(self.acc.chunks_exact(m)) {
             *p = row[m - 1];
         }
         self.t = ts[m - 1];
-        self.err = last_err;
-        out
+        self.err = err;
     }
 
-    /// Moves the current state forward to `t ≥ self.t`.
-    fn advance_to(&mut self, t: f64) {
-        if t > self.t {
-            self.advance_batch(&[t]);
+    /// Where a complex expansion towards `t_first` would start: the current time, the
+    /// anchor, or `0` (a restart).
+    fn complex_start(&self, t_first: f64) -> f64 {
+        if t_first >= self.t {
+            self.t
+        } else {
+            match (&self.anchor, self.anchor_time) {
+                (Some((ta, _, _)), _) if *ta <= t_first => *ta,
+                (None, Some(ta)) if ta <= t_first => ta,
+                _ => 0.0,
+            }
         }
     }
 
-    /// Moves to `t` from wherever is closest behind it: the current state, the anchor or
-    /// the start.
-    fn go_to(&mut self, t: f64) {
-        if t < self.t {
-            match &self.anchor {
-                Some((ta, ea, a)) if *ta <= t => {
-                    self.psi.copy_from_slice(a);
-                    self.t = *ta;
-                    self.err = *ea;
+    /// One batch of sorted times, by the cheaper path (see the module docs).
+    fn sample_batch(&mut self, ts: &[f64], out: &mut Vec<WorkSample>) {
+        let t_last = ts[ts.len() - 1];
+        let start = self.complex_start(ts[0]);
+        let complex_terms = self.radius * (t_last - start) + 15.0;
+        let real_terms = 0.5 * (self.radius * t_last + 15.0);
+        if real_terms <= complex_terms {
+            self.batch_from_start(ts, out);
+            return;
+        }
+        if ts[0] < self.t {
+            // back to the anchor (materialising it if it was only requested) or to ψ_0
+            match self.anchor_time {
+                Some(ta) if ta <= ts[0] => {
+                    if !matches!(&self.anchor, Some((t, _, _)) if *t == ta) {
+                        self.go_forward(ta);
+                        self.anchor = Some((self.t, self.err, self.psi.clone()));
+                    }
+                    if let Some((ta, ea, a)) = &self.anchor {
+                        self.psi.copy_from_slice(a);
+                        self.t = *ta;
+                        self.err = *ea;
+                    }
                 }
                 _ => self.restart(),
             }
         }
-        self.advance_to(t);
+        self.batch_from_current(ts, out);
+    }
+
+    /// Moves the state to `t`, forwards from the current state or restarting at 0.
+    fn go_forward(&mut self, t: f64) {
+        if t < self.t {
+            self.restart();
+        }
+        if t > self.t {
+            let mut scratch = Vec::with_capacity(1);
+            self.sample_batch(&[t], &mut scratch);
+        }
+    }
+
+    /// Resets to `t = 0` (the all-down state).
+    fn restart(&mut self) {
+        self.psi.fill(Complex64::new(0.0, 0.0));
+        self.psi[crate::basis::ALL_DOWN] = Complex64::new(1.0, 0.0);
+        self.t = 0.0;
+        self.err = 0.0;
     }
 }
 
@@ -218,27 +349,19 @@ impl Propagator for Chebyshev {
     fn sample(&mut self, times: &[f64]) -> Result<Vec<WorkSample>> {
         check_times(times)?;
         let mut out = Vec::with_capacity(times.len());
-        if let Some(&first) = times.first() {
-            if first < self.t {
-                self.go_to(first);
-            }
-        }
         for batch in times.chunks(self.batch) {
-            out.extend(self.advance_batch(batch));
+            self.sample_batch(batch, &mut out);
         }
         Ok(out)
     }
 
+    /// Requests an anchor at `t`: the state there is computed and kept only when a later
+    /// complex expansion can start from it (the real path needs none).
     fn anchor(&mut self, t: f64) -> Result<()> {
         check_times(&[t])?;
-        self.go_to(t);
-        match &mut self.anchor {
-            Some((ta, ea, a)) => {
-                a.copy_from_slice(&self.psi);
-                *ta = self.t;
-                *ea = self.err;
-            }
-            None => self.anchor = Some((self.t, self.err, self.psi.clone())),
+        if self.anchor_time != Some(t) {
+            self.anchor_time = Some(t);
+            self.anchor = None;
         }
         Ok(())
     }

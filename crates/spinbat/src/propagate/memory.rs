@@ -7,19 +7,20 @@ use crate::model::Chain;
 /// Bytes a solver needs for `chain` (estimate, within ~10%):
 /// * dense: `H`, `U` and the eigensolver's workspace, `≈ 4 · 8 · 4^N`, plus `8·4^N` per
 ///   batch of times (bounded by the same);
-/// * chebyshev: the state, a recurrence vector, the anchor, at least one accumulated
-///   state (up to 16 when memory allows) and the diagonal of
-///   `H_g`: `(4·16 + 8) · 2^N`;
-/// * mean field: the dense `g_ij` and the integrator's stages, `8N² + 360N`;
+/// * chebyshev: the state, a recurrence vector, the anchor, the diagonal of `H_g` and at
+///   least one accumulated state (up to 16 when memory allows): `(56 + 16) · 2^N`;
+/// * mean field: the integrator's stages and the model, `≈ 500N`, plus the dense `g_ij`
+///   (`8N²`) only where the model keeps it (explicit matrix, or `N < 64`), see
+///   [`crate::meanfield::bytes_needed`];
 /// * weak coupling: nothing to speak of.
 pub fn bytes_needed(chain: &Chain, solver: Solver) -> f64 {
     let n = chain.n_sites() as f64;
     let dim = n.exp2();
     match super::resolve(chain, solver) {
         Solver::Dense => 5.0 * 8.0 * dim * dim,
-        Solver::Chebyshev => (4.0 * 16.0 + 8.0) * dim,
-        // the Bloch model keeps the dense coupling matrix and DOP853 ~15 state vectors
-        Solver::MeanField => 8.0 * n * n + 15.0 * 24.0 * n + 1e6,
+        Solver::Chebyshev => (super::chebyshev::FIXED_BYTES_PER_AMPLITUDE + 16.0) * dim,
+        // DOP853 ~16 state vectors; the dense coupling matrix only where the model keeps it
+        Solver::MeanField => crate::meanfield::bytes_needed(chain),
         _ => 1e6,
     }
 }
