@@ -173,6 +173,25 @@ fn dense_and_chebyshev_agree_on_random_chains() {
 }
 
 #[test]
+fn stepping_onwards_agrees_with_dense() {
+    // one call per time: after the first (real path from t = 0), each continues the
+    // complex path from the previous state
+    let mut rng = Rng::new(404);
+    for _ in 0..4 {
+        let n = 3 + rng.below(6);
+        let chain = random_chain(&mut rng, n);
+        let times = grid(6.0, 30);
+        let exact = Dense::new(&chain).unwrap().sample(&times).unwrap();
+        let mut cheb = Chebyshev::new(&chain, 1e-10).unwrap();
+        for (t, e) in times.iter().zip(&exact) {
+            let s = cheb.sample(&[*t]).unwrap()[0];
+            assert!((s.work - e.work).abs() < 1e-10, "N={n} t={t}: {} vs {}", s.work, e.work);
+            assert!((s.rate - e.rate).abs() < 1e-9 * (1.0 + e.rate.abs()));
+        }
+    }
+}
+
+#[test]
 fn chebyshev_error_follows_tol_and_is_bounded() {
     let mut rng = Rng::new(77);
     let chain = random_chain(&mut rng, 8);
@@ -215,7 +234,12 @@ fn chebyshev_beyond_one_kernel_block_keeps_closed_forms() {
     let base = random_chain(&mut rng, 14);
     for chain in [base.with_alpha(1.0).unwrap(), base.to_builder().g(0.0).build().unwrap()] {
         let mut cheb = Chebyshev::new(&chain, 1e-10).unwrap();
-        for s in cheb.sample(&grid(3.0 / chain.omega(), 7)).unwrap() {
+        // a batch from t = 0 (real path), then short steps onwards (complex path)
+        let mut samples = cheb.sample(&grid(3.0 / chain.omega(), 7)).unwrap();
+        for k in 1..=3 {
+            samples.extend(cheb.sample(&[(3.0 + 0.2 * k as f64) / chain.omega()]).unwrap());
+        }
+        for s in samples {
             let w = analytic::independent_work(14, chain.b(), chain.omega(), s.t);
             assert!((s.work - w).abs() < 1e-9, "t = {}: {} vs {w}", s.t, s.work);
         }
