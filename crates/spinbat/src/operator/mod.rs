@@ -33,6 +33,16 @@ fn gather<T: Copy>(x: &[T], k: usize) -> T {
     unsafe { *x.get_unchecked(k) }
 }
 
+/// Adds per-state partial sums `(norm, energy, rate)`.
+fn add_sums(mut a: Vec<(f64, f64, f64)>, b: Vec<(f64, f64, f64)>) -> Vec<(f64, f64, f64)> {
+    for (x, y) in a.iter_mut().zip(b) {
+        x.0 += y.0;
+        x.1 += y.1;
+        x.2 += y.2;
+    }
+    a
+}
+
 /// A real or complex amplitude: what the kernels need of a number.
 pub trait Amplitude:
     Copy + Default + Send + Sync + std::ops::Add<Output = Self> + std::ops::AddAssign + std::ops::Mul<f64, Output = Self>
@@ -180,20 +190,42 @@ impl Operators {
     #[inline]
     fn h_block<T: Amplitude>(&self, x: &[T], base: usize, out: &mut [T]) {
         let len = out.len();
-        let xb = &x[base..base + len];
         // Σ_i x[s ⊕ 2^i] by plain additions, scaled by ω and joined to the diagonal below
+        self.flip_sum_rows(x, 1, base, out);
+        let w = self.omega;
+        for ((o, &xv), &d) in out.iter_mut().zip(&x[base..base + len]).zip(&self.diag_g[base..base + len]) {
+            *o = *o * w + xv * d;
+        }
+        if !self.flips.is_empty() {
+            for (k, o) in out.iter_mut().enumerate() {
+                *o += self.flip_flop(x, base + k);
+            }
+        }
+    }
+
+    /// `out[(s − base)·m + j] = Σ_i x[(s ⊕ 2^i)·m + j]` for the rows `s` of one block
+    /// (`out.len() / m` rows from `base`, a power of two dividing `2^N`), where `x` holds
+    /// `m` states interleaved (`m = 1`: a plain state). For `2^i ≥` the block the flipped
+    /// rows form one contiguous block; below, swapped halves of sub-blocks: every pass is
+    /// a contiguous addition over data in cache.
+    #[inline]
+    fn flip_sum_rows<T: Amplitude>(&self, x: &[T], m: usize, base: usize, out: &mut [T]) {
+        let len = out.len();
+        let rows = len / m;
+        let xb = &x[base * m..base * m + len];
         out.fill(T::default());
         for i in 0..self.n_sites {
             let bit = 1usize << i;
-            if bit >= len {
-                let p = base ^ bit;
+            if bit >= rows {
+                let p = (base ^ bit) * m;
                 for (o, &xv) in out.iter_mut().zip(&x[p..p + len]) {
                     *o += xv;
                 }
             } else {
-                for (ob, xsub) in out.chunks_exact_mut(2 * bit).zip(xb.chunks_exact(2 * bit)) {
-                    let (olo, ohi) = ob.split_at_mut(bit);
-                    let (xlo, xhi) = xsub.split_at(bit);
+                let half = bit * m;
+                for (ob, xsub) in out.chunks_exact_mut(2 * half).zip(xb.chunks_exact(2 * half)) {
+                    let (olo, ohi) = ob.split_at_mut(half);
+                    let (xlo, xhi) = xsub.split_at(half);
                     for (o, &xv) in olo.iter_mut().zip(xhi) {
                         *o += xv;
                     }
@@ -201,15 +233,6 @@ impl Operators {
                         *o += xv;
                     }
                 }
-            }
-        }
-        let w = self.omega;
-        for ((o, &xv), &d) in out.iter_mut().zip(xb).zip(&self.diag_g[base..base + len]) {
-            *o = *o * w + xv * d;
-        }
-        if !self.flips.is_empty() {
-            for (k, o) in out.iter_mut().enumerate() {
-                *o += self.flip_flop(x, base + k);
             }
         }
     }
@@ -314,72 +337,80 @@ impl Operators {
     }
 
     /// [`Operators::energy_and_rate`] for `m` states stored interleaved,
-    /// `psi[s·m + j]`, all in one pass (the gathers fetch whole rows of `m` values).
+    /// `psi[s·m + j]`, all in one blocked pass.
     pub fn energy_and_rate_multi(&self, psi: &[Complex64], m: usize) -> Vec<(f64, f64, f64)> {
         assert!(m > 0 && psi.len() == m * self.dim(), "state block must be 2^N x m");
-        self.energy_and_rate_with(m, |k| gather(psi, k))
-    }
-
-    /// [`Operators::energy_and_rate_multi`] for states given by real and imaginary parts
-    /// in separate interleaved blocks, `ψ_j[s] = re[s·m + j] + i·im[s·m + j]`.
-    pub fn energy_and_rate_split(&self, re: &[f64], im: &[f64], m: usize) -> Vec<(f64, f64, f64)> {
-        assert!(m > 0 && re.len() == m * self.dim() && im.len() == re.len(), "state blocks must be 2^N x m");
-        self.energy_and_rate_with(m, |k| Complex64::new(gather(re, k), gather(im, k)))
-    }
-
-    /// The observation kernel over amplitudes `amp(s·m + j)`; callers guarantee every
-    /// index below `m·2^N` is valid.
-    fn energy_and_rate_with(&self, m: usize, amp: impl Fn(usize) -> Complex64 + Sync) -> Vec<(f64, f64, f64)> {
-        let zero = Complex64::new(0.0, 0.0);
         let chunk = self.chunk();
         let sums = (0..self.dim() / chunk)
             .into_par_iter()
             .fold(
-                || (vec![(0.0, 0.0, 0.0); m], vec![zero; m], vec![zero; m]),
-                |(mut sums, mut h0p, mut vp), c| {
-                    for s in c * chunk..(c + 1) * chunk {
+                || (vec![(0.0, 0.0, 0.0); m], vec![Complex64::new(0.0, 0.0); chunk * m]),
+                |(mut sums, mut vp), c| {
+                    let base = c * chunk;
+                    self.flip_sum_rows(psi, m, base, &mut vp);
+                    for (o, vrow) in vp.chunks_exact(m).enumerate() {
+                        let s = base + o;
                         let d = self.diag_h0(s);
-                        let row = s * m;
-                        for (j, (h, v)) in h0p.iter_mut().zip(vp.iter_mut()).enumerate() {
-                            *h = amp(row + j) * d;
-                            *v = zero;
-                        }
-                        for f in &self.flips {
-                            if ((s >> f.i) ^ (s >> f.j)) & 1 == 1 {
-                                let p = (s ^ f.mask) * m;
-                                for (j, h) in h0p.iter_mut().enumerate() {
-                                    *h += amp(p + j) * f.amp;
+                        for (j, (acc, &v)) in sums.iter_mut().zip(vrow).enumerate() {
+                            let x = psi[s * m + j];
+                            let mut h0 = x * d;
+                            for f in &self.flips {
+                                if ((s >> f.i) ^ (s >> f.j)) & 1 == 1 {
+                                    h0 += gather(psi, (s ^ f.mask) * m + j) * f.amp;
                                 }
                             }
-                        }
-                        for i in 0..self.n_sites {
-                            let p = (s ^ (1 << i)) * m;
-                            for (j, v) in vp.iter_mut().enumerate() {
-                                *v += amp(p + j);
-                            }
-                        }
-                        for (j, acc) in sums.iter_mut().enumerate() {
-                            let x = amp(row + j);
                             acc.0 += x.norm_sqr();
-                            acc.1 += (x.conj() * h0p[j]).re;
-                            acc.2 += (h0p[j].conj() * vp[j]).im;
+                            acc.1 += (x.conj() * h0).re;
+                            acc.2 += (h0.conj() * v).im;
                         }
                     }
-                    (sums, h0p, vp)
+                    (sums, vp)
+                },
+            )
+            .map(|(sums, _)| sums)
+            .reduce(|| vec![(0.0, 0.0, 0.0); m], add_sums);
+        sums.into_iter().map(|(n, e, r)| (n, e, 2.0 * self.omega * r)).collect()
+    }
+
+    /// [`Operators::energy_and_rate_multi`] for states given by real and imaginary parts
+    /// in separate interleaved blocks, `ψ_j[s] = re[s·m + j] + i·im[s·m + j]`:
+    /// `⟨H0⟩ = a·H0a + b·H0b`, `W' = 2ω (H0a·Σb − H0b·Σa)` with `Σ` the flip sums.
+    pub fn energy_and_rate_split(&self, re: &[f64], im: &[f64], m: usize) -> Vec<(f64, f64, f64)> {
+        assert!(m > 0 && re.len() == m * self.dim() && im.len() == re.len(), "state blocks must be 2^N x m");
+        let chunk = self.chunk();
+        let sums = (0..self.dim() / chunk)
+            .into_par_iter()
+            .fold(
+                || (vec![(0.0, 0.0, 0.0); m], vec![0.0; chunk * m], vec![0.0; chunk * m]),
+                |(mut sums, mut va, mut vb), c| {
+                    let base = c * chunk;
+                    self.flip_sum_rows(re, m, base, &mut va);
+                    self.flip_sum_rows(im, m, base, &mut vb);
+                    for o in 0..chunk {
+                        let s = base + o;
+                        let d = self.diag_h0(s);
+                        for (j, acc) in sums.iter_mut().enumerate() {
+                            let k = s * m + j;
+                            let (a, b) = (re[k], im[k]);
+                            let (mut h0a, mut h0b) = (a * d, b * d);
+                            for f in &self.flips {
+                                if ((s >> f.i) ^ (s >> f.j)) & 1 == 1 {
+                                    let p = (s ^ f.mask) * m + j;
+                                    h0a += gather(re, p) * f.amp;
+                                    h0b += gather(im, p) * f.amp;
+                                }
+                            }
+                            let q = o * m + j;
+                            acc.0 += a * a + b * b;
+                            acc.1 += a * h0a + b * h0b;
+                            acc.2 += h0a * vb[q] - h0b * va[q];
+                        }
+                    }
+                    (sums, va, vb)
                 },
             )
             .map(|(sums, _, _)| sums)
-            .reduce(
-                || vec![(0.0, 0.0, 0.0); m],
-                |mut a, b| {
-                    for (x, y) in a.iter_mut().zip(b) {
-                        x.0 += y.0;
-                        x.1 += y.1;
-                        x.2 += y.2;
-                    }
-                    a
-                },
-            );
+            .reduce(|| vec![(0.0, 0.0, 0.0); m], add_sums);
         sums.into_iter().map(|(n, e, r)| (n, e, 2.0 * self.omega * r)).collect()
     }
 
