@@ -7,9 +7,9 @@
 //! search samples `W` and the exact `W'` on a grid of step `h = π/(16Λ)`,
 //! `Λ = max_i (|ω| + (1 + |α|) Σ_j |g_ij|)` the largest single-site energy scale, until
 //! `W_bound/T` drops below the best power seen: no later `T` can beat it. Each grid
-//! interval whose cubic Hermite interpolant (from `W`, `W'` at both ends) comes within 1%
-//! of the best is refined: Brent's method on `f(T) = T W'(T) − W(T)` (zero where
-//! `d(W/T)/dT = 0`) to `|ΔT| ≤ 10⁻¹³ T`, each evaluation a fresh propagation from an
+//! interval that holds a maximum (the slope changes sign, or the cubic Hermite interpolant
+//! from `W`, `W'` at both ends peaks inside) and comes within 1% of the best is refined:
+//! Brent's method on `f(T) = T W'(T) − W(T)` (zero where `d(W/T)/dT = 0`) to `|ΔT| ≤ 10⁻¹³ T`, each evaluation a fresh propagation from an
 //! anchor at the interval's start. `P_max` and `T*` are therefore independent of the
 //! output grid and accurate to the solver's tolerance (`P` is stationary at `T*`).
 //!
@@ -261,18 +261,24 @@ fn refine_maximum(
         return Ok(to_ext(&best_grid));
     }
     // interpolated maximum of each interval
+    // interpolated maximum of each interval, and whether a maximum lies inside it: the
+    // slope changes sign from + to −, or the interpolant peaks strictly inside. Intervals
+    // where the value only rises or falls have their maximum on the grid already.
     let mut cands: Vec<(f64, usize)> = grid
         .windows(2)
         .enumerate()
-        .map(|(k, w)| {
-            let est = (0..=16)
+        .filter_map(|(k, w)| {
+            let vals: Vec<f64> = (0..=16)
                 .map(|q| {
                     let t = w[0].t + (w[1].t - w[0].t) * q as f64 / 16.0;
                     let (wv, d) = hermite(&w[0], &w[1], t);
                     interp_value(wv, d, t)
                 })
-                .fold(f64::NEG_INFINITY, f64::max);
-            (est, k)
+                .collect();
+            let est = vals.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let peaks_inside = est > vals[0].max(vals[16]);
+            let sign_change = slope(&w[0]) > 0.0 && slope(&w[1]) <= 0.0;
+            (peaks_inside || sign_change).then_some((est, k))
         })
         .collect();
     let top = cands.iter().map(|c| c.0).fold(value(&best_grid), f64::max);
