@@ -113,7 +113,7 @@ pub fn scan_step(chain: &Chain) -> f64 {
 }
 
 /// Grid points sampled per propagator call during the scan.
-const SCAN_CHUNK: usize = 8;
+const SCAN_CHUNK: usize = 16;
 /// Upper limit on grid points, far beyond any practical run.
 const MAX_SCAN_POINTS: usize = 50_000_000;
 /// Intervals within this fraction of the best interpolated value are refined.
@@ -122,6 +122,9 @@ const CANDIDATE_MARGIN: f64 = 1e-2;
 const MAX_CANDIDATES: usize = 4;
 /// Maxima equal to this relative tolerance count as ties; the earliest is reported.
 const TIE_RTOL: f64 = 1e-10;
+/// Half-width, relative to the interval, of the bracket placed around the root predicted
+/// by Hermite interpolation (its error is `O(h⁴)`, far inside this).
+const PREDICT_WIDTH: f64 = 2e-3;
 /// Relative time tolerance of the refinement.
 const REFINE_XTOL: f64 = 1e-13;
 
@@ -145,8 +148,13 @@ pub fn charge(prop: &mut dyn Propagator, chain: &Chain, times: &[f64], progress:
     let mut j = 1usize;
     let mut p_best = 0.0f64;
     loop {
-        let chunk_end = (j + SCAN_CHUNK - 1) as f64 * h;
-        let mut ts: Vec<(f64, bool)> = (j..j + SCAN_CHUNK).map(|k| (k as f64 * h, false)).collect();
+        // as many grid points as still needed to certify and to cover the window, at most
+        // SCAN_CHUNK (16, one Chebyshev batch), at least one
+        let need_t = if p_best > 0.0 { (bound / p_best).max(window) } else { f64::INFINITY };
+        let need = ((need_t / h).ceil() as usize + 1).saturating_sub(j);
+        let count = need.clamp(1, SCAN_CHUNK);
+        let chunk_end = (j + count - 1) as f64 * h;
+        let mut ts: Vec<(f64, bool)> = (j..j + count).map(|k| (k as f64 * h, false)).collect();
         while next_out < times.len() && times[next_out] <= chunk_end {
             ts.push((times[next_out], true));
             next_out += 1;
@@ -165,7 +173,7 @@ pub fn charge(prop: &mut dyn Propagator, chain: &Chain, times: &[f64], progress:
                 all.push(*s);
             }
         }
-        j += SCAN_CHUNK;
+        j += count;
         let certified = p_best > 0.0 && bound / chunk_end < p_best;
         let stop_at = if p_best > 0.0 { bound / p_best } else { f64::INFINITY };
         progress.update(chunk_end, stop_at.max(window));
@@ -337,6 +345,37 @@ fn refine_interval(
             }
         }
         prop.anchor(lo.t)?;
+    }
+    // Predict the root from the Hermite interpolant and bracket it tightly with one batch
+    // of two samples; the bracket always shrinks, whatever the prediction is worth.
+    let interp_slope = |t: f64| {
+        let (work, rate) = hermite(&lo, &hi, t);
+        slope(&WorkSample { t, work, rate })
+    };
+    let (mut pa, mut pb) = (lo.t, hi.t);
+    for _ in 0..60 {
+        let mid = 0.5 * (pa + pb);
+        if interp_slope(mid) > 0.0 {
+            pa = mid;
+        } else {
+            pb = mid;
+        }
+    }
+    let guess = 0.5 * (pa + pb);
+    let delta = PREDICT_WIDTH * (hi.t - lo.t);
+    let (ta, tb) = ((guess - delta).max(lo.t), (guess + delta).min(hi.t));
+    if lo.t < ta && ta < tb && tb < hi.t {
+        let pair = prop.sample(&[ta, tb])?;
+        *evaluations += 2;
+        let (sa, sb) = (pair[0], pair[1]);
+        if slope(&sa) > 0.0 && slope(&sb) <= 0.0 {
+            lo = sa;
+            hi = sb;
+        } else if slope(&sa) > 0.0 {
+            lo = sb;
+        } else {
+            hi = sa;
+        }
     }
     let mut last = lo;
     let t = brent(
