@@ -1,0 +1,680 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark: the certified maximal power P_max computed by spinbat, QuSpin and QuTiP.
+
+Run it through run.sh (which makes the virtualenv and builds spinbat):
+
+    scripts/compare/run.sh [N] [options of this script]
+
+or directly, from the repository root, once scripts/compare/.venv exists:
+
+    scripts/compare/.venv/bin/python scripts/compare/compare.py --n 16 --reps 3
+
+Problem (physics.md conventions, hbar = 1): power law p = 1, alpha = 0, g = 1, omega = 4,
+B = 1, open chain of N spins, charged from all-down by H = H_g + V (H_B off):
+    H0 = B sum_i Z_i - sum_{i<j} g_ij Z_i Z_j      (alpha = 0)
+    H  = -sum_{i<j} g_ij Z_i Z_j + omega sum_i X_i,  g_ij = g / |i - j|
+    W(t) = <psi(t)|H0|psi(t)> - E_0,  W'(t) = 2 Im <H0 psi|H psi>,
+    P_max = max_{T > 0} W(T)/T  and its time T*.
+
+Every Python tool runs the same algorithm as spinbat (crates/spinbat/src/observe):
+  * sample W and W' on the grid T_k = k h, h = pi/(16 Lambda),
+    Lambda = |omega| + (1 + |alpha|) max_i sum_j |g_ij|, propagating step by step, until the
+    certified stop N(2|B| + |omega|)/T_k < best W/T (no later T can give more power: W is
+    bounded by N(2|B| + |omega|));
+  * take the grid interval around the best grid point where f(T) = T W'(T) - W(T) changes sign
+    from + to -, and refine it with scipy.optimize.brentq to |dT| <= 1e-13 T, each evaluation a
+    fresh propagation from the interval's start;
+  * P_max = W(T*)/T*.
+
+Each tool run is a separate worker process (`compare.py worker TOOL N`), so the threads,
+imports and memory of one tool do not affect another, and a run can be stopped at a time
+limit. The time compared ("compute") is measured inside the worker from the first operator
+construction to the end of the search (imports and interpreter start excluded, which favours
+the Python tools); for spinbat it is the wall time of the whole `spinbat charge` process.
+
+`compare.py check N` validates the operators of every tool against a plain numpy kron
+construction (E_0 and W(t), W'(t) at several times, from scipy.linalg.eigh) and P_max against
+the same search on the exact eigendecomposition; use it for N <= 10.
+"""
+
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+# the spinbat binary: target/release/spinbat, or $SPINBAT (e.g. a build of a fixed revision);
+# $SPINBAT_REV labels it in the results when it was built outside a git checkout
+SPINBAT = os.environ.get("SPINBAT") or os.path.join(ROOT, "target", "release", "spinbat")
+
+# The problem: BENCHMARKS.md's chain.
+B, G, ALPHA, OMEGA, P_EXP = 1.0, 1.0, 0.0, 4.0, 1.0
+REFINE_XTOL = 1e-13  # relative, in T, as spinbat
+
+# QuTiP integrator settings (the "tight tolerance" ODE and the Krylov propagator)
+# (dop853 is the fastest of QuTiP's ODE methods here at this tolerance and far more accurate than
+# the default adams: at N = 16, dop853 3.1 s, |dP|/P = 8e-11; adams 5.6 s, 4.7e-9; vern7 18 s;
+# vern9 36 s. `--qutip-ode adams` selects another one.)
+QUTIP_ODE = {"method": "dop853", "atol": 1e-12, "rtol": 1e-12, "nsteps": 10**8}
+# Krylov: krylov_dim 20 was the fastest of 12, 16, 20, 25, 30, 50 at N = 16 and 18.
+QUTIP_KRYLOV = {"method": "krylov", "krylov_dim": 20, "atol": 1e-13, "always_compute_step": True,
+                "nsteps": 10**6, "min_step": 1e-9}
+
+TOOLS = {
+    # name: (short setup, full setup, slow?)
+    "spinbat": ("Chebyshev, matrix-free, 2^N, rayon threads",
+                "`spinbat charge --n N --t-max 0.05 --points 2 --json -` (solver auto = matrix-free Chebyshev "
+                "for N > 10, tolerance 1e-10 on W, all cores via rayon); the time is the whole process", False),
+    "quspin-parity": ("ExpmMultiplyParallel, parity block",
+                      "QuSpin `spin_basis_1d(N, pblock=1, pauli=1)`: the reflection-even block (dimension "
+                      "~2^(N-1)), which holds the all-down state and is kept by H and H0; `hamiltonian` with "
+                      "`zz`, `x`, `z` terms (float64), propagated by `quspin.tools.evolution.ExpmMultiplyParallel` "
+                      "(Al-Mohy-Higham Taylor, OpenMP) on complex128 states", False),
+    "quspin-full": ("ExpmMultiplyParallel, full 2^N",
+                    "as quspin-parity without symmetry blocks (`spin_basis_1d(N, pauli=1)`, dimension 2^N)", False),
+    "qutip-krylov": ("SESolver method='krylov', dim 20",
+                     "QuTiP `SESolver` (the class `qutip.sesolve` runs) with `method='krylov'`: Lanczos "
+                     "(full reorthogonalisation) subspaces of dimension 20, `atol=1e-13`, step length "
+                     "recomputed for each subspace; operators `tensor(sigmaz()/sigmax(), qeye(2), ...)` (CSR)", True),
+    "qutip-sesolve": ("SESolver method='{method}', atol=rtol=1e-12",
+                      "QuTiP `SESolver` (the class `qutip.sesolve` runs) with the ODE method '{method}', "
+                      "`atol=rtol=1e-12`; same operators", True),
+}
+
+
+# ----------------------------------------------------------------------------- the problem
+def couplings(n):
+    """g_ij = g / |i-j|^p, open chain, as a list of rows (pure Python: no numpy import yet)."""
+    return [[0.0 if i == j else G / abs(i - j) ** P_EXP for j in range(n)] for i in range(n)]
+
+
+class Problem:
+    def __init__(self, n):
+        self.n = n
+        self.gm = couplings(n)
+        self.pairs = [(i, j, self.gm[i][j]) for i in range(n) for j in range(i + 1, n) if self.gm[i][j] != 0.0]
+        self.lam = abs(OMEGA) + (1.0 + abs(ALPHA)) * max(sum(abs(x) for x in row) for row in self.gm)
+        self.h = math.pi / (16.0 * self.lam)
+        self.bound = n * (2.0 * abs(B) + abs(OMEGA))
+        self.e0 = -n * B - sum(g for _, _, g in self.pairs)
+
+
+# ----------------------------------------------------------------------------- the search
+class Propagator:
+    """Interface the search uses. States are opaque to it.
+
+    start(state, t0); step(t) -> state at t >= last t (continuing); observe(state) -> (W, W')."""
+
+    psi0 = None
+    evolutions = 0  # propagation calls (grid steps + Brent evaluations)
+
+
+def certified_max_power(prop, prob):
+    import scipy.optimize
+
+    h, bound = prob.h, prob.bound
+    prop.start(prop.psi0, 0.0)
+    grid = [(0.0, 0.0, 0.0)]  # (t, W, W')
+    best_p, best_k = 0.0, 0
+    kept = {}  # states at the best grid point and its left neighbour
+    prev = prop.psi0
+    k = 0
+    while True:
+        k += 1
+        t = k * h
+        psi = prop.step(t)
+        prop.evolutions += 1
+        w, r = prop.observe(psi)
+        grid.append((t, w, r))
+        if w / t > best_p:
+            best_p, best_k = w / t, k
+            kept = {k - 1: prev, k: psi}
+        prev = psi
+        if bound / t < best_p and k > best_k:
+            break
+        if k > 10**6:
+            raise RuntimeError("no certified maximum within 1e6 grid points")
+
+    def f_of(s):
+        t, w, r = s
+        return t * r - w  # > 0 while W/T increases, < 0 after its maximum
+
+    if f_of(grid[best_k]) > 0.0:
+        lo_k = best_k
+    else:
+        lo_k = best_k - 1
+    lo, hi = grid[lo_k], grid[lo_k + 1]
+    if not (f_of(lo) > 0.0 >= f_of(hi)) or lo_k < 1:
+        raise RuntimeError(f"no sign change of T W' - W around the best grid point {best_k}: {lo} {hi}")
+    psi_lo, t_lo = kept[lo_k], lo[0]
+    last = {}
+
+    def f(t):
+        # brentq starts with the two ends: their values are known (spinbat passes them too)
+        if t == lo[0]:
+            return f_of(lo)
+        if t == hi[0]:
+            return f_of(hi)
+        prop.start(psi_lo, t_lo)
+        psi = prop.step(t)
+        prop.evolutions += 1
+        w, r = prop.observe(psi)
+        last[t] = w
+        return t * r - w
+
+    t_star = scipy.optimize.brentq(f, lo[0], hi[0], xtol=REFINE_XTOL * hi[0], rtol=1e-15, maxiter=200)
+    w_star = last[t_star] if t_star in last else None
+    if w_star is None:
+        prop.start(psi_lo, t_lo)
+        w_star, _ = prop.observe(prop.step(t_star))
+        prop.evolutions += 1
+    p_star = w_star / t_star
+    # like spinbat: never report less than the best grid value
+    if best_p > p_star:
+        t_star, w_star, p_star = grid[best_k][0], grid[best_k][1], best_p
+    return {"power": p_star, "time": t_star, "work": w_star, "grid_points": k,
+            "certified_until": bound / p_star, "evolutions": prop.evolutions}
+
+
+# ----------------------------------------------------------------------------- QuSpin
+class QuSpinProp(Propagator):
+    def __init__(self, prob, parity, checks=False):
+        import numpy as np
+        from quspin.basis import spin_basis_1d
+        from quspin.operators import hamiltonian
+        from quspin.tools.evolution import ExpmMultiplyParallel
+
+        self.np = np
+        n = prob.n
+        # pauli=1: the operator strings "x", "z", "zz" are Pauli matrices (not spin-1/2 S = sigma/2)
+        blocks = {"pblock": 1} if parity else {}
+        self.basis = spin_basis_1d(n, pauli=1, **blocks)
+        zz = [[-g, i, j] for i, j, g in prob.pairs]
+        xfield = [[OMEGA, i] for i in range(n)]
+        zfield = [[B, i] for i in range(n)]
+        flags = {} if checks else {"check_symm": False, "check_herm": False, "check_pcon": False}
+        self.H = hamiltonian([["zz", zz], ["x", xfield]], [], basis=self.basis, dtype=np.float64, **flags)
+        self.H0 = hamiltonian([["zz", zz], ["z", zfield]], [], basis=self.basis, dtype=np.float64, **flags)
+        self.Hcsr = self.H.tocsr()
+        self.H0csr = self.H0.tocsr()
+        # all down: bit string of zeros ("1" = up in QuSpin's spin basis); reflection-even, so it is
+        # its own representative with unit norm in the parity block
+        self.psi0 = np.zeros(self.basis.Ns, dtype=np.complex128)
+        self.psi0[self.basis.index("0" * n)] = 1.0
+        self.e0 = prob.e0
+        self.expm = ExpmMultiplyParallel(self.Hcsr, a=-1j * prob.h, dtype=np.complex128)
+        self.work = np.zeros(2 * self.basis.Ns, dtype=np.complex128)
+        self.dt_now = prob.h
+        self.dim = self.basis.Ns
+
+    def start(self, state, t0):
+        self.state, self.t = state, t0
+
+    def step(self, t):
+        dt = t - self.t
+        if dt != self.dt_now:
+            self.expm.set_a(-1j * dt)
+            self.dt_now = dt
+        self.state = self.expm.dot(self.state, work_array=self.work)
+        self.t = t
+        return self.state
+
+    def observe(self, psi):
+        np = self.np
+        h0psi = self.H0csr @ psi
+        hpsi = self.Hcsr @ psi
+        return float(np.vdot(psi, h0psi).real) - self.e0, float(2.0 * np.vdot(h0psi, hpsi).imag)
+
+
+# ----------------------------------------------------------------------------- QuTiP
+class QuTiPProp(Propagator):
+    def __init__(self, prob, options):
+        import qutip
+
+        self.qutip = qutip
+        n = prob.n
+        ident = qutip.qeye(2)
+
+        def site(op, i):
+            ops = [ident] * n
+            ops[i] = op
+            return qutip.tensor(ops)
+
+        zs = [site(qutip.sigmaz(), i) for i in range(n)]
+        xs = [site(qutip.sigmax(), i) for i in range(n)]
+        h_g = 0
+        for i, j, g in prob.pairs:
+            h_g = h_g - g * (zs[i] * zs[j])
+        self.H = h_g + OMEGA * sum(xs[1:], xs[0])
+        self.H0 = h_g + B * sum(zs[1:], zs[0])
+        # QuTiP's sigmaz has basis(2, 0) = +1 (up): "down" is basis(2, 1)
+        self.psi0 = qutip.tensor([qutip.basis(2, 1)] * n)
+        self.e0 = prob.e0
+        self.solver = qutip.SESolver(self.H, options=dict(options))
+        self.dim = 2**n
+
+    def start(self, state, t0):
+        self.solver.start(state, t0)
+        # QuTiP 5.3.1: IntegratorKrylov.set_state never sets the `_is_set` flag that
+        # SESolver.step checks, so step() after start() raises "The `start` method must called
+        # first" although the Krylov state is ready. Set the flag (a no-op for the ODE methods).
+        integ = getattr(self.solver, "_integrator", None)
+        if integ is not None and not getattr(integ, "_is_set", True):
+            integ._is_set = True
+
+    def step(self, t):
+        return self.solver.step(t)
+
+    def observe(self, psi):
+        qutip = self.qutip
+        h0psi = self.H0 @ psi
+        w = qutip.expect(self.H0, psi) - self.e0
+        r = 2.0 * h0psi.overlap(self.H @ psi).imag
+        return float(w), float(r)
+
+
+def make_prop(tool, prob, checks=False, ode=None):
+    if tool == "quspin-parity":
+        return QuSpinProp(prob, parity=True, checks=checks)
+    if tool == "quspin-full":
+        return QuSpinProp(prob, parity=False, checks=checks)
+    if tool == "qutip-krylov":
+        return QuTiPProp(prob, QUTIP_KRYLOV)
+    if tool == "qutip-sesolve":
+        return QuTiPProp(prob, dict(QUTIP_ODE, method=ode or QUTIP_ODE["method"]))
+    raise ValueError(tool)
+
+
+# ----------------------------------------------------------------------------- workers
+def worker(tool, n, ode=None):
+    """One timed run of a Python tool; prints one JSON line."""
+    prob = Problem(n)
+    # imports are not timed
+    import numpy  # noqa: F401
+    import scipy.optimize  # noqa: F401
+
+    if tool.startswith("qutip"):
+        import qutip  # noqa: F401
+    else:
+        import quspin.basis  # noqa: F401
+        import quspin.operators  # noqa: F401
+        import quspin.tools.evolution  # noqa: F401
+    c0, t0 = time.process_time(), time.perf_counter()
+    prop = make_prop(tool, prob, ode=ode)
+    t1 = time.perf_counter()
+    res = certified_max_power(prop, prob)
+    t2, c2 = time.perf_counter(), time.process_time()
+    res.update({"tool": tool, "n": n, "build_s": t1 - t0, "search_s": t2 - t1, "compute_s": t2 - t0,
+                "cpu_s": c2 - c0, "dim": prop.dim})
+    print(json.dumps(res), flush=True)
+
+
+def spinbat_cmd(n):
+    return [SPINBAT, "charge", "--n", str(n), "--t-max", "0.05", "--points", "2", "--json", "-"]
+
+
+def children_cpu():
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def run_spinbat(n):
+    c0, t0 = children_cpu(), time.perf_counter()
+    out = subprocess.run(spinbat_cmd(n), check=True, capture_output=True, text=True)
+    wall, cpu = time.perf_counter() - t0, children_cpu() - c0
+    rec = json.loads(out.stdout)
+    mp = rec["max_power"]
+    return {"tool": "spinbat", "n": n, "power": mp["power"], "time": mp["time"], "work": mp["work"],
+            "compute_s": wall, "process_s": wall, "cpu_s": cpu, "run_time_s": rec["run_time_s"], "solver": rec["solver"],
+            "tolerance": rec["tolerance"], "error_bound": rec["error_bound"],
+            "certified_until": rec["certified_until"], "provenance": rec["provenance"]}
+
+
+def worker_env(tool, threads):
+    """Threads of a worker. QuSpin's expm kernel is OpenMP: `threads` threads, waiting passively
+    (with GOMP's default spinning, a kernel on 2 threads ran 5x slower than on 1 as soon as another
+    process used a core). QuTiP's sparse kernels are single-threaded; its dense BLAS calls (Krylov
+    basis products) get 1 thread, as OpenBLAS threads made the Krylov run 3x slower on a shared machine."""
+    env = dict(os.environ)
+    env["OMP_NUM_THREADS"] = str(threads) if tool.startswith("quspin") else "1"
+    env["OMP_WAIT_POLICY"] = "PASSIVE"
+    for var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        env[var] = "1"
+    env["PYTHONWARNINGS"] = "ignore"
+    return env
+
+
+def run_worker(tool, n, threads, timeout, ode=None):
+    env = worker_env(tool, threads)
+    cmd = [sys.executable, os.path.abspath(__file__), "worker", tool, str(n)] + ([ode] if ode else [])
+    t0 = time.perf_counter()
+    try:
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"tool": tool, "n": n, "timed_out": True, "timeout_s": timeout}
+    except subprocess.CalledProcessError as e:
+        sys.stderr.write(e.stderr)
+        raise
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    res["process_s"] = time.perf_counter() - t0
+    return res
+
+
+# ----------------------------------------------------------------------------- machine, versions
+def sh(cmd):
+    try:
+        return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return ""
+
+
+def machine_info():
+    cpu = ""
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = sh("awk '/MemTotal/ {printf \"%.1f GiB\", $2/1048576}' /proc/meminfo")
+    return {"nproc": os.cpu_count(), "cpu": cpu, "memory": mem, "platform": platform.platform(),
+            "python": platform.python_version()}
+
+
+def versions():
+    from importlib.metadata import version, PackageNotFoundError
+
+    v = {}
+    for pkg in ("qutip", "quspin", "quspin-extensions", "parallel-sparse-tools", "numpy", "scipy", "numba"):
+        try:
+            v[pkg] = version(pkg)
+        except PackageNotFoundError:
+            v[pkg] = "absent"
+    v["rustc"] = sh("rustc --version")
+    return v
+
+
+def loadavg():
+    try:
+        return open("/proc/loadavg").read().split()[:3]
+    except OSError:
+        return ["?"] * 3
+
+
+# ----------------------------------------------------------------------------- validation
+def check(n, tools):
+    """Operators of every tool vs a numpy kron construction; P_max vs exact diagonalisation."""
+    import numpy as np
+    import scipy.linalg
+
+    prob = Problem(n)
+    # numpy, spinbat's bit convention: index bit i = 1 means site i up; (down, up) local order
+    px = np.array([[0.0, 1.0], [1.0, 0.0]])
+    pz = np.array([[-1.0, 0.0], [0.0, 1.0]])
+
+    def site(op, i):
+        out = np.array([[1.0]])
+        for k in reversed(range(n)):
+            out = np.kron(out, op if k == i else np.eye(2))
+        return out
+
+    xs = [site(px, i) for i in range(n)]
+    zs = [site(pz, i) for i in range(n)]
+    hg = -sum(g * zs[i] @ zs[j] for i, j, g in prob.pairs)
+    h = hg + OMEGA * sum(xs)
+    h0 = hg + B * sum(zs)
+    ev, u = scipy.linalg.eigh(h)
+    psi0 = np.zeros(2**n)
+    psi0[0] = 1.0
+    c0 = u.T @ psi0
+    e0_state = psi0 @ h0 @ psi0
+    assert abs(e0_state - prob.e0) < 1e-12, (e0_state, prob.e0)
+
+    class Exact(Propagator):
+        def __init__(self):
+            self.psi0 = psi0.astype(complex)
+            self.dim = 2**n
+
+        def start(self, state, t0):
+            self.c, self.t0 = u.T @ state, t0
+
+        def step(self, t):
+            return u @ (np.exp(-1j * ev * (t - self.t0)) * self.c)
+
+        def observe(self, psi):
+            h0psi = h0 @ psi
+            return float(np.vdot(psi, h0psi).real) - prob.e0, float(2 * np.vdot(h0psi, h @ psi).imag)
+
+    exact = Exact()
+    times = [0.013, 0.05, 0.1234, 0.2, 0.37]
+    ref = []
+    for t in times:
+        exact.start(exact.psi0, 0.0)
+        ref.append(exact.observe(exact.step(t)))
+    ex_max = certified_max_power(exact, prob)
+    print(f"N = {n}: E_0 = {prob.e0:.12f}, h = {prob.h:.6f}, exact (numpy kron + eigh) P_max = "
+          f"{ex_max['power']:.13f} at T* = {ex_max['time']:.13f}")
+    worst = 0.0
+    for tool in tools:
+        if tool == "spinbat":
+            r = run_spinbat(n)
+            dw = 0.0
+            e0_err = 0.0
+        else:
+            prop = make_prop(tool, prob, checks=True)
+            w0, r0 = prop.observe(prop.psi0)
+            e0_err = abs(w0)  # <psi0|H0|psi0> - E_0
+            dw = 0.0
+            for t, (wr, rr) in zip(times, ref):
+                prop.start(prop.psi0, 0.0)
+                w, rate = prop.observe(prop.step(t))
+                dw = max(dw, abs(w - wr), abs(rate - rr) / max(1.0, abs(rr)))
+            r = certified_max_power(prop, prob)
+        dp = abs(r["power"] - ex_max["power"]) / ex_max["power"]
+        dt = abs(r["time"] - ex_max["time"]) / ex_max["time"]
+        worst = max(worst, dp, dt)
+        ops = "(its own tests)" if tool == "spinbat" else f"{e0_err:.1e}  max |dW|, |dW'|/max(1,|W'|) at {len(times)} times = {dw:.1e}"
+        print(f"  {tool:14s} |<H0>_0 - E_0| = {ops}  P_max = {r['power']:.13f} (rel {dp:.1e})  T* = {r['time']:.13f} (rel {dt:.1e})")
+        assert e0_err < 1e-10 and dw < 1e-6, f"{tool} disagrees with the numpy kron construction"
+    return worst
+
+
+# ----------------------------------------------------------------------------- benchmark
+def fmt_runs(rs):
+    return " ".join(f"{r:.2f}" if r >= 0.1 else f"{r:.3f}" for r in rs)
+
+
+def fmt_s(x):
+    return f"{x:.3f}" if x < 10 else f"{x:.1f}"
+
+
+def bench(args):
+    n = args.n
+    prob = Problem(n)
+    tools = args.tools
+    info = machine_info()
+    load_before = loadavg()
+    started = datetime.datetime.now().isoformat(timespec="seconds")
+    threads = args.threads or info["nproc"]
+    results = {}
+    for tool in tools:
+        reps = args.slow_reps if (TOOLS[tool][2] and args.slow_reps) else args.reps
+        runs = []
+        for rep in range(reps):
+            if tool == "spinbat":
+                r = run_spinbat(n)
+            else:
+                r = run_worker(tool, n, threads, args.timeout, args.qutip_ode if tool == "qutip-sesolve" else None)
+            runs.append(r)
+            if r.get("timed_out"):
+                print(f"{tool:14s} N = {n}: run {rep + 1}/{reps} stopped at the time limit {args.timeout} s",
+                      flush=True)
+                break
+            print(f"{tool:14s} N = {n}: run {rep + 1}/{reps}: compute {r['compute_s']:.3f} s "
+                  f"(process {r['process_s']:.3f} s), P_max = {r['power']:.13f}, T* = {r['time']:.13f}",
+                  flush=True)
+        results[tool] = runs
+    load_after = loadavg()
+
+    ref = results["spinbat"][0] if "spinbat" in results else None
+    ref_time = statistics.median(r["compute_s"] for r in results["spinbat"]) if ref else None
+    ref_cpu = statistics.median(r["cpu_s"] for r in results["spinbat"]) if ref else None
+    rows = []
+    for tool in tools:
+        runs = results[tool]
+        ok = [r for r in runs if not r.get("timed_out")]
+        if not ok:
+            rows.append({"tool": tool, "timed_out": True, "timeout_s": args.timeout})
+            continue
+        last = ok[-1]
+        row = {"tool": tool, "runs_s": [r["compute_s"] for r in ok], "median_s": statistics.median(r["compute_s"] for r in ok),
+               "cpu_median_s": statistics.median(r["cpu_s"] for r in ok),
+               "process_median_s": statistics.median(r["process_s"] for r in ok),
+               "power": last["power"], "time": last["time"], "work": last["work"]}
+        # every run of a tool must give the same answer
+        row["spread_power"] = max(abs(r["power"] - last["power"]) for r in ok) / last["power"]
+        if "build_s" in last:
+            row["build_median_s"] = statistics.median(r["build_s"] for r in ok)
+            row["search_median_s"] = statistics.median(r["search_s"] for r in ok)
+            row["evolutions"] = last["evolutions"]
+            row["grid_points"] = last["grid_points"]
+            row["dim"] = last["dim"]
+        if ref:
+            row["rel_dp"] = abs(last["power"] - ref["power"]) / ref["power"]
+            row["rel_dt"] = abs(last["time"] - ref["time"]) / ref["time"]
+            row["ratio"] = row["median_s"] / ref_time
+            row["cpu_ratio"] = row["cpu_median_s"] / ref_cpu
+        rows.append(row)
+
+    tol = args.agree
+    agree = all(r.get("rel_dp", 0.0) <= tol and r.get("rel_dt", 0.0) <= tol for r in rows if not r.get("timed_out"))
+    shared = not (float(load_before[0]) < 0.5 and float(load_after[0]) < 0.5 + threads)
+
+    vers = versions()
+    lines = []
+    lines.append(f"# P_max side by side: spinbat, QuSpin, QuTiP — N = {n}")
+    lines.append("")
+    lines.append(f"Chain: power law p = 1, alpha = 0, g = 1, omega = 4, B = 1, open, N = {n} "
+                 f"(E_0 = {prob.e0:.10f}, work bound N(2|B|+|omega|) = {prob.bound:g}, grid step "
+                 f"h = pi/(16 Lambda) = {prob.h:.10f}, Lambda = {prob.lam:.10f}). Every tool computes the certified "
+                 f"P_max = max_T W(T)/T and T* with the same algorithm (grid to the certified stop, then Brent on "
+                 f"T W' - W to 1e-13 relative in T).")
+    lines.append("")
+    lines.append("| tool | setup | compute wall [s], median | runs [s] | build / search [s] | process wall [s] | "
+                 "CPU [s] | P_max [B^2] | T* [1/B] | \\|ΔP_max\\|/P_max vs spinbat | \\|ΔT*\\|/T* vs spinbat | "
+                 "time / spinbat | CPU / spinbat |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        setup = TOOLS[r["tool"]][0].replace("{method}", args.qutip_ode)
+        if r.get("timed_out"):
+            lines.append(f"| {r['tool']} | {setup} | > {r['timeout_s']:g} (stopped at the time limit) | — | — | — | — | — | — | "
+                         f"— | — | > {r['timeout_s'] / ref_time:.0f} | — |")
+            continue
+        bs = f"{fmt_s(r['build_median_s'])} / {fmt_s(r['search_median_s'])}" if "build_median_s" in r else "—"
+        if r["tool"] == "spinbat":
+            rt = statistics.median(x["run_time_s"] for x in results["spinbat"])
+            bs = f"(internal run_time_s {fmt_s(rt)})"
+        lines.append(f"| {r['tool']} | {setup} | {fmt_s(r['median_s'])} | {fmt_runs(r['runs_s'])} | {bs} | "
+                     f"{fmt_s(r['process_median_s'])} | {fmt_s(r['cpu_median_s'])} | {r['power']:.12f} | {r['time']:.12f} | "
+                     f"{r.get('rel_dp', 0):.1e} | {r.get('rel_dt', 0):.1e} | {r.get('ratio', 1):.1f} | "
+                     f"{r.get('cpu_ratio', 1):.1f} |")
+    lines.append("")
+    lines.append(f"Agreement: every tool within {tol:g} relative of spinbat on P_max and T*: "
+                 f"**{'yes' if agree else 'NO'}**.")
+    extra = [r for r in rows if "evolutions" in r]
+    if extra:
+        lines.append("Work per Python run: " + "; ".join(
+            f"{r['tool']}: dim {r['dim']}, {r['grid_points']} grid points, {r['evolutions']} propagations "
+            f"(grid + Brent)" for r in extra) + ".")
+    lines.append("")
+    lines.append("Setups:")
+    for tool in tools:
+        lines.append(f"- **{tool}**: " + TOOLS[tool][1].replace("{method}", args.qutip_ode) + ".")
+    lines.append("")
+    lines.append("Notes:")
+    lines.append("- compute wall: for spinbat the wall time of the whole `spinbat charge` process (its own "
+                 "`run_time_s` in brackets); for the Python tools the time inside the worker process from the "
+                 "first operator construction to the end of the search (imports and interpreter start "
+                 "excluded; \"process wall\" includes them). CPU: user + system time of that same span, all threads "
+                 "added (less sensitive than wall time to other jobs on the machine). Ratios: medians / spinbat's.")
+    lines.append(f"- Runs per tool: {args.reps}" + (f" ({args.slow_reps} for the QuTiP rows)" if args.slow_reps else "")
+                 + f"; threads: spinbat all cores (rayon), QuSpin OMP_NUM_THREADS = {threads} "
+                 "(OMP_WAIT_POLICY=PASSIVE), QuTiP single-threaded (its sparse kernels are; BLAS threads 1).")
+    lines.append(f"- Machine: {info['nproc']} cores ({info['cpu']}), {info['memory']} RAM, {info['platform']}, "
+                 f"Python {info['python']}. Started {started}; load average (1, 5, 15 min) before "
+                 f"{' '.join(load_before)}, after {' '.join(load_after)}"
+                 + (" — **the machine was shared with other jobs while timing; absolute times are "
+                    "indicative**." if shared else "."))
+    spv = ref["provenance"] if ref else {}
+    rev = spv.get("git_rev") or os.environ.get("SPINBAT_REV") or "?"
+    lines.append(f"- Versions: spinbat {spv.get('version', '?')} (git {rev}), {vers['rustc']}; "
+                 + ", ".join(f"{k} {v}" for k, v in vers.items() if k != "rustc") + ".")
+    argv = sys.argv[1:]
+    if argv[:1] == ["--n"]:  # how run.sh passes N
+        argv = argv[1:]
+    cmd = "scripts/compare/run.sh " + " ".join(shlex.quote(a) for a in argv)
+    if os.environ.get("SPINBAT"):
+        cmd = f"SPINBAT={os.environ['SPINBAT']} SPINBAT_REV={rev} " + cmd
+    lines.append(f"- Command: `{cmd}` (spinbat: `{' '.join(spinbat_cmd(n)).replace(ROOT + '/', '')}`).")
+    text = "\n".join(lines) + "\n"
+    print()
+    print(text)
+    out_md = args.out or os.path.join(HERE, f"results-{n}.md")
+    with open(out_md, "w") as f:
+        f.write(text)
+    with open(os.path.splitext(out_md)[0] + ".json", "w") as f:
+        json.dump({"n": n, "rows": rows, "runs": results, "machine": info, "versions": vers,
+                   "load_before": load_before, "load_after": load_after, "started": started,
+                   "argv": sys.argv[1:]}, f, indent=1)
+    print(f"wrote {os.path.relpath(out_md, ROOT)}")
+    return 0 if agree else 1
+
+
+def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "worker":
+        worker(sys.argv[2], int(sys.argv[3]), sys.argv[4] if len(sys.argv) > 4 else None)
+        return 0
+    if len(sys.argv) > 1 and sys.argv[1] == "check":
+        ns = [int(x) for x in sys.argv[2:]] or [8]
+        tools = ["spinbat"] + [t for t in TOOLS if t != "spinbat"]
+        worst = max(check(n, tools) for n in ns)
+        print(f"worst relative P_max/T* difference from the exact diagonalisation: {worst:.1e}")
+        return 0 if worst < 1e-8 else 1
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--n", type=int, default=20, help="number of spins (default 20)")
+    ap.add_argument("--reps", type=int, default=3, help="timed runs per tool (median reported; default 3)")
+    ap.add_argument("--slow-reps", type=int, default=0,
+                    help="timed runs for the QuTiP rows (default: --reps), e.g. 1 at large N")
+    ap.add_argument("--tools", default=",".join(TOOLS),
+                    help="comma-separated subset of: " + ", ".join(TOOLS) + " (spinbat is the reference)")
+    ap.add_argument("--timeout", type=float, default=None,
+                    help="stop a Python tool's run after this many seconds (reported as '>')")
+    ap.add_argument("--threads", type=int, default=0, help="OpenMP threads of QuSpin (default nproc)")
+    ap.add_argument("--qutip-ode", default=QUTIP_ODE["method"],
+                    help=f"ODE method of the qutip-sesolve row (default {QUTIP_ODE['method']}; adams, vern9, ...)")
+    ap.add_argument("--agree", type=float, default=1e-8, help="relative agreement required (default 1e-8)")
+    ap.add_argument("--out", default=None, help="Markdown output (default scripts/compare/results-N.md)")
+    args = ap.parse_args()
+    args.tools = [t.strip() for t in args.tools.split(",") if t.strip()]
+    for t in args.tools:
+        if t not in TOOLS:
+            ap.error(f"unknown tool {t}")
+    if "spinbat" in args.tools:  # the reference first
+        args.tools.remove("spinbat")
+        args.tools.insert(0, "spinbat")
+    return bench(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
