@@ -84,8 +84,8 @@ pub struct ChargeArgs {
     /// Explicit output times, comma separated and ascending (overrides --t-max/--points).
     #[arg(long, value_delimiter = ',', allow_negative_numbers = true, value_name = "T1,T2,...")]
     pub times: Option<Vec<f64>>,
-    /// Solver: auto (dense for N <= 10, chebyshev beyond), dense, chebyshev, mean-field,
-    /// weak-coupling (paper Eq. 18).
+    /// Solver: auto (dicke for all-to-all couplings, dense for N <= 10, chebyshev beyond),
+    /// dense, chebyshev, dicke, mean-field, weak-coupling (paper Eq. 18).
     #[arg(long, default_value = "auto")]
     pub solver: String,
     /// Absolute tolerance on W [units of B] (chebyshev, mean-field).

@@ -46,10 +46,13 @@ pub const FIXED_BYTES_PER_AMPLITUDE: f64 = 16.0 + 16.0 + 16.0 + 8.0;
 /// beside the fixed buffers (16 bytes per amplitude each), at least one.
 fn batch_size(dim: usize) -> usize {
     let per_time = 16.0 * dim as f64;
-    let budget = super::memory::bytes_available()
-        .map_or(f64::INFINITY, |a| 0.8 * a - FIXED_BYTES_PER_AMPLITUDE * dim as f64);
+    let budget =
+        super::memory::bytes_available().map_or(f64::INFINITY, |a| 0.8 * a - FIXED_BYTES_PER_AMPLITUDE * dim as f64);
     ((budget / per_time).floor().max(1.0) as usize).clamp(1, MAX_BATCH)
 }
+
+/// Bessel coefficients `J_k(rδ)` of one expansion and the bound on its truncated tail.
+type Series = (Vec<f64>, f64);
 
 /// `(−i)^k`.
 fn minus_i_pow(k: usize) -> Complex64 {
@@ -149,8 +152,8 @@ impl Chebyshev {
     }
 
     /// Bessel sequences for the steps `ts[j] − from`, their lengths and the longest.
-    fn series(&self, ts: &[f64], from: f64) -> (Vec<(Vec<f64>, f64)>, Vec<usize>, usize) {
-        let seqs: Vec<(Vec<f64>, f64)> =
+    fn series(&self, ts: &[f64], from: f64) -> (Vec<Series>, Vec<usize>, usize) {
+        let seqs: Vec<Series> =
             ts.iter().map(|&t| bessel_sequence(self.radius * (t - from).max(0.0), self.eps_step)).collect();
         let lens: Vec<usize> = seqs.iter().map(|q| q.0.len()).collect();
         let k_max = lens.iter().copied().max().unwrap_or(1);
@@ -163,7 +166,7 @@ impl Chebyshev {
         &mut self,
         ts: &[f64],
         obs: &[(f64, f64, f64)],
-        seqs: &[(Vec<f64>, f64)],
+        seqs: &[Series],
         base_err: f64,
         out: &mut Vec<WorkSample>,
     ) -> f64 {
@@ -202,7 +205,9 @@ impl Chebyshev {
         }
         let coef = |k: usize| -> Vec<f64> {
             let p = minus_i_pow(k) * 2.0;
-            (0..m).map(|j| seqs[j].0.get(k).map_or(0.0, |jk| if k % 2 == 0 { p.re } else { p.im } * jk)).collect()
+            (0..m)
+                .map(|j| seqs[j].0.get(k).map_or(0.0, |jk| if k.is_multiple_of(2) { p.re } else { p.im } * jk))
+                .collect()
         };
         if k_max > 1 {
             let zeros = vec![0.0; m];
@@ -210,7 +215,7 @@ impl Chebyshev {
             let (mut cur, mut prev) = (&mut self.rprev, &mut self.rcur);
             for k in 2..k_max {
                 let j_lo = lens.iter().position(|&l| l > k).unwrap_or(m);
-                let acc = if k % 2 == 0 { &mut self.acc_re } else { &mut self.acc_im };
+                let acc = if k.is_multiple_of(2) { &mut self.acc_re } else { &mut self.acc_im };
                 self.ops.chebyshev_step(cur, prev, acc, c, r, false, &[], &coef(k), j_lo);
                 std::mem::swap(&mut cur, &mut prev);
             }

@@ -1,5 +1,6 @@
 //! Memory estimates, checked before anything large is allocated.
 
+use super::dicke;
 use super::Solver;
 use crate::error::{Result, SpinbatError};
 use crate::model::Chain;
@@ -9,8 +10,8 @@ use crate::model::Chain;
 ///   batch of times (bounded by the same);
 /// * chebyshev: the state, a recurrence vector, the anchor, the diagonal of `H_g` and at
 ///   least one accumulated state (up to 16 when memory allows): `(56 + 16) · 2^N`;
-/// * mean field: the integrator's stages and the model, `≈ 500N`, plus the dense `g_ij`
-///   (`8N²`) only where the model keeps it (explicit matrix, or `N < 64`), see
+/// * mean field: the integrator's stages and the model, `≈ 570N`, plus the dense `g_ij`
+///   (`8N²`) only where the model keeps it (explicit matrix, or `N < 24`), see
 ///   [`crate::meanfield::bytes_needed`];
 /// * weak coupling: nothing to speak of.
 pub fn bytes_needed(chain: &Chain, solver: Solver) -> f64 {
@@ -21,6 +22,8 @@ pub fn bytes_needed(chain: &Chain, solver: Solver) -> f64 {
         Solver::Chebyshev => (super::chebyshev::FIXED_BYTES_PER_AMPLITUDE + 16.0) * dim,
         // DOP853 ~16 state vectors; the dense coupling matrix only where the model keeps it
         Solver::MeanField => crate::meanfield::bytes_needed(chain),
+        // a window of up to 1024 eigenpairs (with workspace), or Chebyshev on the N + 1 states
+        Solver::Dicke => 5e7 + dicke::CHEB_BYTES_PER_STATE * (n + 1.0),
         _ => 1e6,
     }
 }

@@ -11,7 +11,10 @@
 //! | [`crate::meanfield::MeanField`] | classical Bloch vectors, DOP853 | local error `σ ∝ 10⁻³ tol` per step; estimate `Γ Σ` local errors | 12 stages of `O(N²)` per step |
 //! | [`crate::analytic::WeakCoupling`] | Eq. 18 of the paper | first order in `g` | `O(1)` |
 //!
-//! `Auto` takes dense for `N ≤ 10` and Chebyshev beyond.
+//! | [`dicke::Dicke`] | the `N + 1` Dicke states, permutation-symmetric chains | rigorous truncation bound | `O(N)` per term |
+//!
+//! `Auto` takes Dicke for permutation-symmetric chains, dense for `N ≤ 10` and Chebyshev
+//! beyond.
 
 mod bessel;
 mod chebyshev;
@@ -73,6 +76,9 @@ pub enum Solver {
     Dense,
     /// Matrix-free Chebyshev propagation.
     Chebyshev,
+    /// Exact propagation in the `N + 1` symmetric (Dicke) states, for permutation-symmetric
+    /// couplings (all `g_ij` equal: `p = 0`).
+    Dicke,
     /// Classical mean-field (Bloch vector) model.
     MeanField,
     /// First-order weak-coupling formula, Eq. 18.
@@ -90,6 +96,7 @@ impl Solver {
             Solver::Auto => "auto",
             Solver::Dense => "dense",
             Solver::Chebyshev => "chebyshev",
+            Solver::Dicke => "dicke",
             Solver::MeanField => "mean-field",
             Solver::WeakCoupling => "weak-coupling",
         }
@@ -97,7 +104,7 @@ impl Solver {
 
     /// Whether the solver is exact quantum dynamics (up to its tolerance).
     pub fn is_exact(&self) -> bool {
-        matches!(self, Solver::Auto | Solver::Dense | Solver::Chebyshev)
+        matches!(self, Solver::Auto | Solver::Dense | Solver::Chebyshev | Solver::Dicke)
     }
 }
 
@@ -124,9 +131,11 @@ pub const AUTO_DENSE_MAX_SITES: usize = 10;
 /// Default absolute tolerance on `W` (units of `B`).
 pub const DEFAULT_TOL: f64 = 1e-10;
 
-/// Resolves `Auto` to the concrete solver it stands for.
+/// Resolves `Auto` to the cheapest exact solver for the chain: Dicke for
+/// permutation-symmetric couplings (`N + 1` states), dense for `N ≤ 10`, Chebyshev beyond.
 pub fn resolve(chain: &Chain, solver: Solver) -> Solver {
     match solver {
+        Solver::Auto if dicke::is_permutation_symmetric(chain) && chain.n_sites() > 1 => Solver::Dicke,
         Solver::Auto if chain.n_sites() <= AUTO_DENSE_MAX_SITES => Solver::Dense,
         Solver::Auto => Solver::Chebyshev,
         s => s,
@@ -149,6 +158,7 @@ pub fn plan(chain: &Chain, solver: Solver, tol: f64) -> Result<Box<dyn Propagato
     Ok(match solver {
         Solver::Dense => Box::new(Dense::new(chain)?),
         Solver::Chebyshev => Box::new(Chebyshev::new(chain, tol)?),
+        Solver::Dicke => Box::new(dicke::Dicke::new(chain, tol)?),
         Solver::MeanField => Box::new(crate::meanfield::MeanField::new(chain, tol)?),
         Solver::WeakCoupling => Box::new(crate::analytic::WeakCoupling::new(chain)),
         Solver::Auto => unreachable!("resolved above"),
