@@ -11,42 +11,206 @@
 //!   `W_C' = Σ_m ∇_{S_m}E0 · dS_m/dt`, `∇_{S_m}E0 = (−α M_m^x, −α M_m^y, B − M_m^z)`.
 //!
 //! `|S_m|` and `H_C` are conserved by the exact flow (the right-hand side is a rotation of
-//! each `S_m` about `2 ∂H_C/∂S_m`). Every function here costs `O(N²)` (dense `g_ij`).
+//! each `S_m` about `2 ∂H_C/∂S_m`).
+//!
+//! **Cost.** Everything here is one evaluation of the mean field `M = G S` plus `O(N)`: the
+//! pair sums are `Σ_{i<j} g_ij u_i v_j = ½ Σ_i u_i (G v)_i` (`G` symmetric, zero diagonal).
+//! The mean field is evaluated in one of two ways ([`ProductKind`]):
+//! * **dense**: the `N × N` matrix `g_ij` is stored and multiplied, `O(N²)` time and `8N²`
+//!   bytes; any couplings (required for an explicit matrix);
+//! * **FFT**: for couplings that depend only on `|i − j|` (nearest neighbour and power law,
+//!   open or periodic boundary, [`Chain::toeplitz_kernel`]) `G` is a symmetric Toeplitz
+//!   matrix and `M` is computed by [`ToeplitzProduct`] in `O(N log N)` time and `O(N)`
+//!   memory (`≈ 180 N` bytes); nothing `O(N²)` is ever formed, the constructor included.
+//!
+//! For `α = 0` (Ising) only `M^z` is needed and only it is computed (`M^x = M^y = 0` in the
+//! work array; they enter multiplied by `α`). Work arrays are kept in the model (behind a
+//! mutex, so every method takes `&self`): no evaluation allocates.
+//!
+//! **Rounding.** [`BlochModel::mean_field_rounding`] estimates `‖δM‖₂` (over all `3N`
+//! components, unit Bloch vectors): for the FFT `ρ √N` with the rounding coefficient
+//! `ρ = 2 ε log₂ L (‖c‖₁ + ‖c‖₂)` of [`ToeplitzProduct::rounding`] (`L ≈ 2N` the FFT length,
+//! `‖c‖₁ ≈ 2 max_m Σ_j g_mj`), checked against exact sums in its unit tests; for the dense
+//! sum the random-walk estimate `ε √(3N) ‖R‖₂`, `R_m = Σ_j |g_mj|` (worst case `√N` times
+//! more). The mean-field integrator turns it into an error on `W`
+//! ([`super::MeanField`]).
 //!
 //! States are flat slices `[x_0, y_0, z_0, x_1, …]` of length `3N`, as the integrator
 //! ([`super::dop853::Dop853`]) wants them.
 
+use super::toeplitz::{ToeplitzProduct, ToeplitzWorkspace};
+use crate::error::{invalid, Result};
 use crate::model::Chain;
+use rayon::prelude::*;
+use std::fmt;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
-/// The classical Bloch-vector model of a chain: parameters and the dense coupling matrix.
-#[derive(Debug, Clone, PartialEq)]
+/// Smallest `N` for which [`ProductKind::Auto`] takes the FFT (below it the dense product
+/// is as fast or faster: measured crossover `N ≈ 16–20`).
+pub const FFT_MIN_SITES: usize = 24;
+
+/// Sites per rayon task of the right-hand side (larger chains are split).
+const PAR_SITES: usize = 1 << 13;
+
+/// How the mean field `M_m = Σ_j g_mj S_j` is evaluated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProductKind {
+    /// FFT when the couplings depend only on `|i − j|` and `N ≥ FFT_MIN_SITES`, dense
+    /// otherwise.
+    #[default]
+    Auto,
+    /// Dense `N × N` coupling matrix: `O(N²)` time and memory, any couplings.
+    Dense,
+    /// Toeplitz product by FFT: `O(N log N)` time, `O(N)` memory; couplings that depend
+    /// only on `|i − j|`.
+    Fft,
+}
+
+/// The mean-field product in use.
+#[derive(Debug, Clone)]
+enum Product {
+    /// `g_ij`, row-major `N × N`, zero diagonal
+    Dense(Vec<f64>),
+    Fft(ToeplitzProduct),
+}
+
+/// Work arrays of one evaluation.
+struct Work {
+    /// mean field `M_m` (only `z` when `α = 0`)
+    mf: Vec<[f64; 3]>,
+    fft: Option<ToeplitzWorkspace>,
+}
+
+/// The classical Bloch-vector model of a chain: parameters and the mean-field product
+/// (dense coupling matrix or Toeplitz FFT, see the module docs).
 pub struct BlochModel {
     n: usize,
     b: f64,
     alpha: f64,
     omega: f64,
-    /// `g_ij`, row-major `N × N`, zero diagonal
-    g: Vec<f64>,
-    /// `|B| + max(1, |α|) Σ_j g_mj ≥ |∇_{S_m} E0|` for unit vectors
+    product: Product,
+    /// `|B| + max(1, |α|) Σ_j |g_mj| ≥ |∇_{S_m} E0|`
     grad_bounds: Vec<f64>,
+    /// estimate of `‖δM‖₂` for unit Bloch vectors
+    mf_rounding: f64,
+    work: Mutex<Work>,
+}
+
+impl fmt::Debug for BlochModel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BlochModel")
+            .field("n", &self.n)
+            .field("b", &self.b)
+            .field("alpha", &self.alpha)
+            .field("omega", &self.omega)
+            .field("product", &self.product_kind())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Clone for BlochModel {
+    fn clone(&self) -> Self {
+        BlochModel {
+            n: self.n,
+            b: self.b,
+            alpha: self.alpha,
+            omega: self.omega,
+            product: self.product.clone(),
+            grad_bounds: self.grad_bounds.clone(),
+            mf_rounding: self.mf_rounding,
+            work: Mutex::new(Work::for_product(self.n, &self.product)),
+        }
+    }
+}
+
+impl Work {
+    fn for_product(n: usize, product: &Product) -> Self {
+        Work {
+            mf: vec![[0.0; 3]; n],
+            fft: match product {
+                Product::Dense(_) => None,
+                Product::Fft(t) => Some(t.workspace(3)),
+            },
+        }
+    }
 }
 
 impl BlochModel {
-    /// The model of `chain` (copies its coupling matrix, `8N²` bytes).
+    /// The model of `chain` with the product chosen by [`ProductKind::Auto`]: the FFT for
+    /// couplings that depend only on `|i − j|` from `N = FFT_MIN_SITES` on (`O(N)` memory),
+    /// otherwise the dense coupling matrix (`8N²` bytes).
     pub fn new(chain: &Chain) -> Self {
-        let n = chain.n_sites();
-        let mut g = vec![0.0; n * n];
-        for i in 0..n {
-            for j in 0..n {
-                if i != j {
-                    g[i * n + j] = chain.coupling(i, j);
-                }
+        let kernel = if chain.n_sites() >= FFT_MIN_SITES { chain.toeplitz_kernel() } else { None };
+        Self::build(chain, kernel)
+    }
+
+    /// The model of `chain` with the dense coupling matrix (`O(N²)` time and memory), for
+    /// any couplings: the reference the FFT path is tested against.
+    pub fn new_dense(chain: &Chain) -> Self {
+        Self::build(chain, None)
+    }
+
+    /// The model of `chain` with the mean-field product `kind`.
+    ///
+    /// # Errors
+    /// [`crate::SpinbatError::InvalidParameter`] for [`ProductKind::Fft`] on couplings that
+    /// are not a function of `|i − j|` (an explicit matrix).
+    pub fn with_product(chain: &Chain, kind: ProductKind) -> Result<Self> {
+        Ok(match kind {
+            ProductKind::Auto => Self::new(chain),
+            ProductKind::Dense => Self::new_dense(chain),
+            ProductKind::Fft => {
+                let kernel = chain.toeplitz_kernel().ok_or_else(|| {
+                    invalid("product", "fft", "the FFT mean field needs couplings that depend only on |i - j|")
+                })?;
+                Self::build(chain, Some(kernel))
             }
-        }
+        })
+    }
+
+    /// Dense product when `kernel` is `None`, Toeplitz FFT otherwise.
+    fn build(chain: &Chain, kernel: Option<Vec<f64>>) -> Self {
+        let n = chain.n_sites();
+        let eps = f64::EPSILON;
+        let (product, row_sums, mf_rounding) = match kernel {
+            Some(f) => {
+                // row m of |T| sums the distances 1..m and 1..N−1−m
+                let mut prefix = vec![0.0; n];
+                for d in 1..n {
+                    prefix[d] = prefix[d - 1] + f[d].abs();
+                }
+                let rows: Vec<f64> = (0..n).map(|m| prefix[m] + prefix[n - 1 - m]).collect();
+                let t = ToeplitzProduct::new(&f);
+                let rounding = t.rounding() * (n as f64).sqrt();
+                (Product::Fft(t), rows, rounding)
+            }
+            None => {
+                let mut g = vec![0.0; n * n];
+                for i in 0..n {
+                    for j in 0..n {
+                        if i != j {
+                            g[i * n + j] = chain.coupling(i, j);
+                        }
+                    }
+                }
+                let rows: Vec<f64> = g.chunks_exact(n.max(1)).map(|r| r.iter().map(|v| v.abs()).sum()).collect();
+                let r2 = rows.iter().map(|r| r * r).sum::<f64>().sqrt();
+                (Product::Dense(g), rows, eps * (3.0 * n as f64).sqrt() * r2)
+            }
+        };
         let a = chain.alpha().abs().max(1.0);
-        let grad_bounds =
-            (0..n).map(|m| chain.b().abs() + a * g[m * n..(m + 1) * n].iter().map(|v| v.abs()).sum::<f64>()).collect();
-        BlochModel { n, b: chain.b(), alpha: chain.alpha(), omega: chain.omega(), g, grad_bounds }
+        let grad_bounds = row_sums.iter().map(|r| chain.b().abs() + a * r).collect();
+        let work = Mutex::new(Work::for_product(n, &product));
+        BlochModel {
+            n,
+            b: chain.b(),
+            alpha: chain.alpha(),
+            omega: chain.omega(),
+            product,
+            grad_bounds,
+            mf_rounding,
+            work,
+        }
     }
 
     /// Number of sites `N` (the state has `3N` components).
@@ -54,31 +218,76 @@ impl BlochModel {
         self.n
     }
 
+    /// The product in use: [`ProductKind::Dense`] or [`ProductKind::Fft`].
+    pub fn product_kind(&self) -> ProductKind {
+        match self.product {
+            Product::Dense(_) => ProductKind::Dense,
+            Product::Fft(_) => ProductKind::Fft,
+        }
+    }
+
     /// The initial state: every spin down, `S_m = (0, 0, −1)`.
     pub fn initial_state(&self) -> Vec<[f64; 3]> {
         vec![[0.0, 0.0, -1.0]; self.n]
     }
 
-    /// Mean field `M_m = Σ_j g_mj S_j` on site `m`.
-    #[inline]
-    fn mean_field(&self, s: &[f64], m: usize) -> [f64; 3] {
-        let row = &self.g[m * self.n..(m + 1) * self.n];
-        let mut acc = [0.0; 3];
-        for (gj, sj) in row.iter().zip(s.chunks_exact(3)) {
-            acc[0] += gj * sj[0];
-            acc[1] += gj * sj[1];
-            acc[2] += gj * sj[2];
+    fn lock(&self) -> MutexGuard<'_, Work> {
+        self.work.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Mean field `M_m = Σ_j g_mj S_j` of every site into `w.mf` (only `z` when `α = 0`).
+    fn fill_mean_field(&self, s: &[f64], w: &mut Work) {
+        assert_eq!(s.len(), 3 * self.n, "the state has 3N components");
+        let xy = self.alpha != 0.0;
+        match &self.product {
+            Product::Dense(g) => {
+                for (row, mf) in g.chunks_exact(self.n).zip(w.mf.iter_mut()) {
+                    let mut acc = [0.0; 3];
+                    if xy {
+                        for (gj, sj) in row.iter().zip(s.chunks_exact(3)) {
+                            acc[0] += gj * sj[0];
+                            acc[1] += gj * sj[1];
+                            acc[2] += gj * sj[2];
+                        }
+                    } else {
+                        for (gj, sj) in row.iter().zip(s.chunks_exact(3)) {
+                            acc[2] += gj * sj[2];
+                        }
+                    }
+                    *mf = acc;
+                }
+            }
+            Product::Fft(t) => {
+                let comps: &[usize] = if xy { &[0, 1, 2] } else { &[2] };
+                let ws = w.fft.get_or_insert_with(|| t.workspace(3));
+                t.apply(s, 3, comps, w.mf.as_flattened_mut(), ws);
+            }
         }
-        acc
+    }
+
+    /// The mean field `M_m = Σ_j g_mj S_j` of every site for the state `s` (allocates; the
+    /// evaluations below do not). For `α = 0` only `M^z` is computed, `M^x = M^y = 0`.
+    pub fn mean_field(&self, s: &[f64]) -> Vec<[f64; 3]> {
+        let mut w = self.lock();
+        self.fill_mean_field(s, &mut w);
+        w.mf.clone()
     }
 
     /// `dS/dt` for the state `s` (length `3N`), written into `ds`.
     pub fn rhs(&self, s: &[f64], ds: &mut [f64]) {
-        for m in 0..self.n {
-            let mf = self.mean_field(s, m);
-            let h = self.field(mf);
-            let v = cross2(h, [s[3 * m], s[3 * m + 1], s[3 * m + 2]]);
-            ds[3 * m..3 * m + 3].copy_from_slice(&v);
+        let mut w = self.lock();
+        self.fill_mean_field(s, &mut w);
+        let sites = |ds: &mut [f64], s: &[f64], mf: &[[f64; 3]]| {
+            for ((d, sm), mf) in ds.chunks_exact_mut(3).zip(s.chunks_exact(3)).zip(mf) {
+                d.copy_from_slice(&cross2(self.field(*mf), [sm[0], sm[1], sm[2]]));
+            }
+        };
+        if self.n > PAR_SITES {
+            ds.par_chunks_mut(3 * PAR_SITES)
+                .zip(s.par_chunks(3 * PAR_SITES).zip(w.mf.par_chunks(PAR_SITES)))
+                .for_each(|(ds, (s, mf))| sites(ds, s, mf));
+        } else {
+            sites(ds, s, &w.mf);
         }
     }
 
@@ -88,35 +297,41 @@ impl BlochModel {
         [self.omega - self.alpha * mf[0], -self.alpha * mf[1], -mf[2]]
     }
 
-    /// Coupling energy `−Σ_{i<j} g_ij [z_i z_j + α (x_i x_j + y_i y_j)]`.
-    fn coupling_energy(&self, s: &[f64]) -> f64 {
+    /// Coupling energy `−Σ_{i<j} g_ij [z_i z_j + α (x_i x_j + y_i y_j)]` and `Σ_i S_i`.
+    fn coupling_energy(&self, s: &[f64]) -> (f64, [f64; 3]) {
+        let mut w = self.lock();
+        self.fill_mean_field(s, &mut w);
         let mut e = 0.0;
-        for m in 0..self.n {
-            let mf = self.mean_field(s, m);
-            e += s[3 * m + 2] * mf[2] + self.alpha * (s[3 * m] * mf[0] + s[3 * m + 1] * mf[1]);
+        let mut total = [0.0; 3];
+        for (sm, mf) in s.chunks_exact(3).zip(&w.mf) {
+            e += sm[2] * mf[2] + self.alpha * (sm[0] * mf[0] + sm[1] * mf[1]);
+            for k in 0..3 {
+                total[k] += sm[k];
+            }
         }
-        -0.5 * e
+        (-0.5 * e, total)
     }
 
     /// Storage energy `E0(S) = B Σ z_i − Σ_{i<j} g_ij [z_i z_j + α (x_i x_j + y_i y_j)]`.
     pub fn storage_energy(&self, s: &[f64]) -> f64 {
-        let field: f64 = s.chunks_exact(3).map(|v| v[2]).sum();
-        self.b * field + self.coupling_energy(s)
+        let (e, total) = self.coupling_energy(s);
+        self.b * total[2] + e
     }
 
     /// Charging energy `H_C = −Σ_{i<j} g_ij [z_i z_j + α (x_i x_j + y_i y_j)] + ω Σ x_i`,
     /// a constant of the motion.
     pub fn charging_energy(&self, s: &[f64]) -> f64 {
-        let field: f64 = s.chunks_exact(3).map(|v| v[0]).sum();
-        self.omega * field + self.coupling_energy(s)
+        let (e, total) = self.coupling_energy(s);
+        self.omega * total[0] + e
     }
 
     /// Exact rate of the work, `W_C' = Σ_m ∇_{S_m}E0 · dS_m/dt`, from the state alone.
     pub fn work_rate(&self, s: &[f64]) -> f64 {
+        let mut w = self.lock();
+        self.fill_mean_field(s, &mut w);
         let mut rate = 0.0;
-        for m in 0..self.n {
-            let mf = self.mean_field(s, m);
-            let v = cross2(self.field(mf), [s[3 * m], s[3 * m + 1], s[3 * m + 2]]);
+        for (sm, mf) in s.chunks_exact(3).zip(&w.mf) {
+            let v = cross2(self.field(*mf), [sm[0], sm[1], sm[2]]);
             let grad = [-self.alpha * mf[0], -self.alpha * mf[1], self.b - mf[2]];
             rate += grad[0] * v[0] + grad[1] * v[1] + grad[2] * v[2];
         }
@@ -133,6 +348,38 @@ impl BlochModel {
     /// `Σ_m b_m ≥ |E0(S)|` for unit vectors: the scale of the rounding error of `W`.
     pub fn energy_scale(&self) -> f64 {
         self.grad_bounds.iter().sum()
+    }
+
+    /// Estimate of the rounding error `‖δM‖₂` of one mean-field evaluation (all `3N`
+    /// components, unit Bloch vectors); see the module docs.
+    pub fn mean_field_rounding(&self) -> f64 {
+        self.mf_rounding
+    }
+
+    /// Estimate of the rounding error `‖δ(dS/dt)‖₂` of one right-hand-side evaluation:
+    /// `δ(dS_m/dt) = 2 δ(∂H_C/∂S_m) × S_m` with `|δ(∂H_C/∂S_m)| ≤ max(1, |α|) |δM_m|`.
+    pub fn rhs_rounding(&self) -> f64 {
+        2.0 * self.alpha.abs().max(1.0) * self.mf_rounding
+    }
+
+    /// Estimate of the rounding error of [`BlochModel::storage_energy`] from the mean field:
+    /// `½ max(1, |α|) ‖S‖₂ ‖δM‖₂` with `‖S‖₂ = √N` (the plain sums add `~ε Σ_m b_m`).
+    pub fn energy_rounding(&self) -> f64 {
+        0.5 * self.alpha.abs().max(1.0) * (self.n as f64).sqrt() * self.mf_rounding
+    }
+
+    /// Bytes the model holds for `chain` with the product `Auto` would choose (estimate):
+    /// dense `8N² + 40N`, FFT [`ToeplitzProduct::bytes`] for a batch of 3 plus `40N`
+    /// (mean-field array and gradient bounds).
+    pub fn bytes_needed(chain: &Chain) -> f64 {
+        let n = chain.n_sites();
+        let per_site = 40.0 * n as f64;
+        let fft = n >= FFT_MIN_SITES && !matches!(chain.couplings(), crate::model::Couplings::Matrix { .. });
+        if fft {
+            ToeplitzProduct::bytes(n, 3) + per_site
+        } else {
+            8.0 * (n as f64) * (n as f64) + per_site
+        }
     }
 }
 
@@ -166,10 +413,20 @@ mod tests {
         Chain::builder(5).couplings(Couplings::PowerLaw { p: 1.3 }).alpha(0.4).g(0.8).omega(2.5).b(1.3).build().unwrap()
     }
 
+    /// Both products of the model of `c`.
+    fn models(c: &Chain) -> [BlochModel; 2] {
+        [BlochModel::new_dense(c), BlochModel::with_product(c, ProductKind::Fft).unwrap()]
+    }
+
     #[test]
     fn energies_match_pair_sums() {
         let c = chain();
-        let model = BlochModel::new(&c);
+        for model in models(&c) {
+            energies_match_pair_sums_for(&c, &model);
+        }
+    }
+
+    fn energies_match_pair_sums_for(c: &Chain, model: &BlochModel) {
         let s = random_state(5, 7);
         let mut pair = 0.0;
         for (i, j, g) in c.pairs() {
@@ -189,7 +446,12 @@ mod tests {
         // dS_m/dt = 2 ∇_m H_C × S_m, with ∇ H_C by central differences; and
         // W' = d/dε E0(S + ε Ṡ) at ε = 0
         let c = chain();
-        let model = BlochModel::new(&c);
+        for model in models(&c) {
+            bracket_and_rate_for(&model);
+        }
+    }
+
+    fn bracket_and_rate_for(model: &BlochModel) {
         let s = random_state(5, 11);
         let mut ds = vec![0.0; 15];
         model.rhs(&s, &mut ds);
@@ -216,5 +478,42 @@ mod tests {
         // H_C is constant along the flow: dH_C/dt = Σ ∇H_C · Ṡ = 0
         let fd_h = (model.charging_energy(&shifted(eps)) - model.charging_energy(&shifted(-eps))) / (2.0 * eps);
         assert!(fd_h.abs() < 1e-7);
+    }
+
+    #[test]
+    fn auto_takes_the_fft_for_toeplitz_chains_only() {
+        let c = Chain::builder(FFT_MIN_SITES).build().unwrap();
+        assert_eq!(BlochModel::new(&c).product_kind(), ProductKind::Fft);
+        let small = Chain::builder(FFT_MIN_SITES - 1).build().unwrap();
+        assert_eq!(BlochModel::new(&small).product_kind(), ProductKind::Dense);
+        let n = FFT_MIN_SITES + 1;
+        let m: Vec<Vec<f64>> = (0..n).map(|i| (0..n).map(|j| if i == j { 0.0 } else { 1.0 }).collect()).collect();
+        let matrix = Chain::builder(n).couplings(Couplings::Matrix { m }).build().unwrap();
+        assert_eq!(BlochModel::new(&matrix).product_kind(), ProductKind::Dense);
+        assert!(BlochModel::with_product(&matrix, ProductKind::Fft).is_err());
+        assert_eq!(BlochModel::with_product(&c, ProductKind::Dense).unwrap().product_kind(), ProductKind::Dense);
+    }
+
+    #[test]
+    fn ising_skips_the_transverse_mean_field_without_changing_anything() {
+        // α = 0: M^x, M^y are not computed; the energies and rhs agree with α = 1e-300
+        // (where they are computed but contribute nothing)
+        for kind in [ProductKind::Dense, ProductKind::Fft] {
+            let c0 = chain().with_alpha(0.0).unwrap();
+            let c1 = chain().with_alpha(1e-300).unwrap();
+            let (m0, m1) = (BlochModel::with_product(&c0, kind).unwrap(), BlochModel::with_product(&c1, kind).unwrap());
+            let s = random_state(5, 13);
+            let (mut d0, mut d1) = (vec![0.0; 15], vec![0.0; 15]);
+            m0.rhs(&s, &mut d0);
+            m1.rhs(&s, &mut d1);
+            for (a, b) in d0.iter().zip(&d1) {
+                assert!((a - b).abs() < 1e-14);
+            }
+            assert!((m0.storage_energy(&s) - m1.storage_energy(&s)).abs() < 1e-14);
+            assert!((m0.work_rate(&s) - m1.work_rate(&s)).abs() < 1e-13);
+            let mf = m0.mean_field(&s);
+            assert!(mf.iter().all(|v| v[0] == 0.0 && v[1] == 0.0));
+            assert!(m1.mean_field(&s).iter().any(|v| v[0] != 0.0));
+        }
     }
 }

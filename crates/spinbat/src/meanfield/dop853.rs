@@ -28,9 +28,18 @@
 #![allow(clippy::excessive_precision)]
 
 use crate::error::{Result, SpinbatError};
+use rayon::prelude::*;
+use std::ops::Range;
 
 /// Number of stages of one step.
 const STAGES: usize = 12;
+
+/// Components per block of the vectorised stage combinations.
+const BLOCK: usize = 256;
+
+/// Components per rayon task of the stage combinations and the error norm (fixed, so the
+/// results do not depend on the number of threads).
+const PAR_CHUNK: usize = 1 << 14;
 
 /// Rounding error per component and step, added to the local-error sum.
 const ROUNDING_PER_STEP: f64 = 2.2e-16;
@@ -138,6 +147,8 @@ pub struct Dop853 {
     last_rejected: bool,
     stats: Dop853Stats,
     local_error_sum: f64,
+    /// partial sums of the error norm, one per chunk of `PAR_CHUNK` components
+    partials: Vec<[f64; 3]>,
 }
 
 impl Dop853 {
@@ -168,6 +179,7 @@ impl Dop853 {
             last_rejected: false,
             stats: Dop853Stats::default(),
             local_error_sum: 0.0,
+            partials: vec![[0.0; 3]; n.div_ceil(PAR_CHUNK).max(1)],
         })
     }
 
@@ -326,6 +338,10 @@ impl Dop853 {
     }
 
     /// Stages 2..12 (stage 1 must be in `k[0..n]`) and the new solution in `y_new`.
+    ///
+    /// The linear combinations run over blocks of [`BLOCK`] components (one pass per
+    /// non-zero coefficient, so they vectorise), summing the stages in the same order as a
+    /// per-component loop would, so the rounding is that of `y_i + h Σ_j a_j k_{j,i}`.
     fn stages<F>(&mut self, f: &mut F, t: f64, y: &[f64], h: f64)
     where
         F: FnMut(f64, &[f64], &mut [f64]),
@@ -333,46 +349,26 @@ impl Dop853 {
         let n = self.n;
         for s in 1..STAGES {
             let (done, rest) = self.k.split_at_mut(s * n);
-            for (i, ys) in self.y_stage.iter_mut().enumerate() {
-                let mut acc = 0.0;
-                for (j, &a) in A[s][..s].iter().enumerate() {
-                    if a != 0.0 {
-                        acc += a * done[j * n + i];
-                    }
-                }
-                *ys = y[i] + h * acc;
-            }
+            combine(done, n, &A[s][..s], h, y, &mut self.y_stage);
             f(t + C[s] * h, &self.y_stage, &mut rest[..n]);
         }
         self.stats.evaluations += (STAGES - 1) as u64;
-        for (i, yn) in self.y_new.iter_mut().enumerate() {
-            let mut acc = 0.0;
-            for (s, &b) in B.iter().enumerate() {
-                if b != 0.0 {
-                    acc += b * self.k[s * n + i];
-                }
-            }
-            *yn = y[i] + h * acc;
-        }
+        combine(&self.k, n, &B, h, y, &mut self.y_new);
     }
 
     /// Scaled error norm `err` of the step just taken (see the module docs) and the
-    /// Euclidean norm of the local error estimate it stands for.
-    fn error_norm(&self, y: &[f64], h: f64) -> (f64, f64) {
+    /// Euclidean norm of the local error estimate it stands for. Sums over fixed chunks of
+    /// components (in parallel for large `n`), then over the chunks in order.
+    fn error_norm(&mut self, y: &[f64], h: f64) -> (f64, f64) {
         let n = self.n;
-        let (mut e5, mut e3, mut e5_abs) = (0.0, 0.0, 0.0);
-        for (i, (&y0, &y1)) in y.iter().zip(&self.y_new).enumerate() {
-            let sc = self.atol + self.rtol * y0.abs().max(y1.abs());
-            let (mut d5, mut d3) = (0.0, 0.0);
-            for s in 0..STAGES {
-                let k = self.k[s * n + i];
-                d5 += ER[s] * k;
-                d3 += (B[s] - BHH[s]) * k;
-            }
-            e5 += (d5 / sc).powi(2);
-            e3 += (d3 / sc).powi(2);
-            e5_abs += d5 * d5;
+        let (k, y_new, atol, rtol) = (&self.k, &self.y_new, self.atol, self.rtol);
+        let part = |c: usize| error_sums(k, n, y, y_new, (atol, rtol), c * PAR_CHUNK..((c + 1) * PAR_CHUNK).min(n));
+        if self.partials.len() > 1 {
+            self.partials.par_iter_mut().enumerate().for_each(|(c, p)| *p = part(c));
+        } else {
+            self.partials[0] = part(0);
         }
+        let [e5, e3, e5_abs] = self.partials.iter().fold([0.0; 3], |a, p| [a[0] + p[0], a[1] + p[1], a[2] + p[2]]);
         let denom = e5 + 0.01 * e3;
         if denom <= 0.0 {
             return (0.0, 0.0);
@@ -412,6 +408,78 @@ impl Dop853 {
             span
         }
     }
+}
+
+/// `out = y + h Σ_j w_j k_j` (stage `j` at `k[j n..(j+1) n]`, zero weights skipped),
+/// summing over `j` in ascending order for each component; in parallel over chunks of
+/// `PAR_CHUNK` components for large `n`.
+fn combine(k: &[f64], n: usize, w: &[f64], h: f64, y: &[f64], out: &mut [f64]) {
+    if n > PAR_CHUNK {
+        out.par_chunks_mut(PAR_CHUNK).enumerate().for_each(|(c, o)| combine_range(k, n, w, h, y, c * PAR_CHUNK, o));
+    } else {
+        combine_range(k, n, w, h, y, 0, out);
+    }
+}
+
+/// [`combine`] for the components `first..first + out.len()`, in blocks of `BLOCK`.
+fn combine_range(k: &[f64], n: usize, w: &[f64], h: f64, y: &[f64], first: usize, out: &mut [f64]) {
+    let mut acc = [0.0; BLOCK];
+    for (b, o) in out.chunks_mut(BLOCK).enumerate() {
+        let (start, len) = (first + b * BLOCK, o.len());
+        let acc = &mut acc[..len];
+        acc.fill(0.0);
+        for (j, &wj) in w.iter().enumerate() {
+            if wj != 0.0 {
+                for (a, &v) in acc.iter_mut().zip(&k[j * n + start..j * n + start + len]) {
+                    *a += wj * v;
+                }
+            }
+        }
+        for ((o, &y0), &a) in o.iter_mut().zip(&y[start..start + len]).zip(acc.iter()) {
+            *o = y0 + h * a;
+        }
+    }
+}
+
+/// `(Σ (e₅/sc)², Σ (e₃/sc)², Σ e₅²)` over the components `start..end` (see the module
+/// docs), in blocks of `BLOCK`.
+fn error_sums(
+    k: &[f64],
+    n: usize,
+    y: &[f64],
+    y_new: &[f64],
+    (atol, rtol): (f64, f64),
+    range: Range<usize>,
+) -> [f64; 3] {
+    let (start, end) = (range.start, range.end);
+    let (mut e5, mut e3, mut e5_abs) = (0.0, 0.0, 0.0);
+    let mut d5 = [0.0; BLOCK];
+    let mut d3 = [0.0; BLOCK];
+    let mut i0 = start;
+    while i0 < end {
+        let len = BLOCK.min(end - i0);
+        let (d5, d3) = (&mut d5[..len], &mut d3[..len]);
+        d5.fill(0.0);
+        d3.fill(0.0);
+        for s in 0..STAGES {
+            let (w5, w3) = (ER[s], B[s] - BHH[s]);
+            if w5 == 0.0 && w3 == 0.0 {
+                continue;
+            }
+            for ((a, b), &v) in d5.iter_mut().zip(d3.iter_mut()).zip(&k[s * n + i0..s * n + i0 + len]) {
+                *a += w5 * v;
+                *b += w3 * v;
+            }
+        }
+        for (((&a, &b), &y0), &y1) in d5.iter().zip(d3.iter()).zip(&y[i0..i0 + len]).zip(&y_new[i0..i0 + len]) {
+            let sc = atol + rtol * y0.abs().max(y1.abs());
+            e5 += (a / sc).powi(2);
+            e3 += (b / sc).powi(2);
+            e5_abs += a * a;
+        }
+        i0 += len;
+    }
+    [e5, e3, e5_abs]
 }
 
 /// Step-size factor after an accepted step with scaled error `err ≤ 1`.

@@ -8,7 +8,7 @@
 //! |---|---|---|---|
 //! | [`Dense`] | eigendecomposition of `H` (faer) | `~ε_mach (2^N + ‖H‖ t) ‖H0‖` | `O(8^N)` once, `O(4^N)` per time |
 //! | [`Chebyshev`] | matrix-free Chebyshev expansion of `e^{−iHt}` | a-posteriori bound, set by `tol` | `O(2^N N)` per term, `≈ r t` terms |
-//! | [`crate::meanfield::MeanField`] | classical Bloch vectors, DOP853 | local error `σ ∝ 10⁻³ tol` per step; estimate `Γ Σ` local errors | 12 stages of `O(N²)` per step |
+//! | [`crate::meanfield::MeanField`] | classical Bloch vectors, DOP853 | local error `σ ∝ 10⁻³ tol` per step; estimate `Γ Σ` local errors | 12 stages of `O(N log N)` (FFT, `\|i−j\|` couplings) or `O(N²)` (matrix) per step |
 //! | [`crate::analytic::WeakCoupling`] | Eq. 18 of the paper | first order in `g` | `O(1)` |
 //!
 //! | [`dicke::Dicke`] | the `N + 1` Dicke states, permutation-symmetric chains | rigorous truncation bound | `O(N)` per term |

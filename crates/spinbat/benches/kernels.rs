@@ -1,0 +1,99 @@
+//! Kernel benchmarks: one application of the charging Hamiltonian `H` (the blocked,
+//! matrix-free kernel), one fused Chebyshev step, and a STREAM-like triad
+//! `a = b + s·c` on the same machine as the memory-bandwidth yardstick.
+//!
+//! Throughput is reported in bytes: the *minimal* traffic of each operation (`H x`:
+//! read `x` and the diagonal, write `y`, 40 bytes per amplitude; Chebyshev step: read `x`
+//! and the diagonal, read and write the previous vector and one accumulator, 88 bytes;
+//! triad: 24 bytes per element), so the figures compare directly with the triad.
+//!
+//! `cargo bench -p spinbat --bench kernels`; `SPINBAT_BENCH_QUICK=1` runs the small sizes
+//! only (seconds).
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use num_complex::Complex64;
+use rayon::prelude::*;
+use spinbat::operator::Operators;
+use spinbat::{Chain, Couplings};
+use std::hint::black_box;
+
+fn quick() -> bool {
+    std::env::var_os("SPINBAT_BENCH_QUICK").is_some()
+}
+
+fn chains(n: usize) -> Vec<(&'static str, Chain)> {
+    let mut out = vec![
+        ("nn-ising", Chain::builder(n).couplings(Couplings::NearestNeighbour).build().unwrap()),
+        ("p1-ising", Chain::builder(n).build().unwrap()),
+    ];
+    if n <= 16 {
+        out.push(("p1-xxz0.5", Chain::builder(n).alpha(0.5).build().unwrap()));
+        out.push(("nn-xxz0.5", Chain::builder(n).alpha(0.5).couplings(Couplings::NearestNeighbour).build().unwrap()));
+    }
+    out
+}
+
+fn state(dim: usize) -> Vec<Complex64> {
+    (0..dim).map(|s| Complex64::new((s % 17) as f64 * 0.01, (s % 13) as f64 * -0.02)).collect()
+}
+
+fn apply_h(c: &mut Criterion) {
+    let sizes: &[usize] = if quick() { &[12, 16] } else { &[16, 20, 22] };
+    let mut group = c.benchmark_group("apply_h");
+    group.sample_size(10);
+    for &n in sizes {
+        for (name, chain) in chains(n) {
+            let ops = Operators::new(&chain).unwrap();
+            let x = state(ops.dim());
+            let mut y = vec![Complex64::new(0.0, 0.0); ops.dim()];
+            group.throughput(Throughput::Bytes(40 * ops.dim() as u64));
+            group.bench_with_input(BenchmarkId::new(name, n), &n, |b, _| {
+                b.iter(|| ops.apply_h(black_box(&x), &mut y));
+            });
+        }
+    }
+    group.finish();
+}
+
+fn chebyshev_step(c: &mut Criterion) {
+    let sizes: &[usize] = if quick() { &[16] } else { &[20, 22] };
+    let mut group = c.benchmark_group("chebyshev_step");
+    group.sample_size(10);
+    for &n in sizes {
+        let chain = Chain::builder(n).build().unwrap();
+        let ops = Operators::new(&chain).unwrap();
+        let x = state(ops.dim());
+        let mut prev = state(ops.dim());
+        let mut acc = vec![Complex64::new(0.0, 0.0); ops.dim()];
+        let coef = [Complex64::new(0.1, -0.2)];
+        group.throughput(Throughput::Bytes(88 * ops.dim() as u64));
+        group.bench_with_input(BenchmarkId::new("p1-ising", n), &n, |b, _| {
+            b.iter(|| ops.chebyshev_step(black_box(&x), &mut prev, &mut acc, 0.5, 200.0, false, &[], &coef, 0));
+        });
+    }
+    group.finish();
+}
+
+fn stream_triad(c: &mut Criterion) {
+    let len: usize = if quick() { 1 << 20 } else { 1 << 25 };
+    let b: Vec<f64> = (0..len).map(|i| i as f64).collect();
+    let cc: Vec<f64> = (0..len).map(|i| (len - i) as f64).collect();
+    let mut a = vec![0.0f64; len];
+    let mut group = c.benchmark_group("stream_triad");
+    group.sample_size(10);
+    group.throughput(Throughput::Bytes(24 * len as u64));
+    group.bench_function(BenchmarkId::new("f64", len), |bench| {
+        bench.iter(|| {
+            a.par_chunks_mut(1 << 14).zip(b.par_chunks(1 << 14)).zip(cc.par_chunks(1 << 14)).for_each(|((a, b), c)| {
+                for ((a, b), c) in a.iter_mut().zip(b).zip(c) {
+                    *a = b + 3.0 * c;
+                }
+            });
+            black_box(&a);
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, apply_h, chebyshev_step, stream_triad);
+criterion_main!(benches);
