@@ -9,8 +9,10 @@
 //! `W_bound/T` drops below the best power seen: no later `T` can beat it. Each grid
 //! interval that holds a maximum (the slope changes sign, or the cubic Hermite interpolant
 //! from `W`, `W'` at both ends peaks inside) and comes within 1% of the best is refined:
-//! Brent's method on `f(T) = T W'(T) − W(T)` (zero where `d(W/T)/dT = 0`) to `|ΔT| ≤ 10⁻¹³ T`, each evaluation a fresh propagation from an
-//! anchor at the interval's start. `P_max` and `T*` are therefore independent of the
+//! the root predicted by the Hermite interpolant is bracketed by one batch of two samples,
+//! then Brent's method on `f(T) = T W'(T) − W(T)` (zero where `d(W/T)/dT = 0`) runs to
+//! `|ΔT| ≤ 10⁻¹³ T`, each evaluation a fresh propagation (from `t = 0` on the real path,
+//! or from an anchor at the interval's start). `P_max` and `T*` are therefore independent of the
 //! output grid and accurate to the solver's tolerance (`P` is stationary at `T*`).
 //!
 //! **Maximal work** is found the same way on `[0, t_window]` with `f = W'`. Where several
