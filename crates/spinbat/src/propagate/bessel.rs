@@ -1,6 +1,8 @@
 //! Bessel functions `J_k(x)` of integer order for the Chebyshev expansion
 //! `e^{−i x y} = Σ_k (2 − δ_k0) (−i)^k J_k(x) T_k(y)`, `y ∈ [−1, 1]`.
 
+use num_complex::Complex64;
+
 /// `J_0(x), …, J_K(x)` for `x ≥ 0`, with `K` the smallest order whose tail satisfies
 /// `Σ_{k>K} 2|J_k(x)| ≤ eps` (the truncation error of the Chebyshev series, since
 /// `|T_k(y)| ≤ 1`). Also returns that tail.
@@ -43,6 +45,27 @@ pub fn bessel_sequence(x: f64, eps: f64) -> (Vec<f64>, f64) {
     }
     j.truncate(k_max + 1);
     (j, tail)
+}
+
+/// `(−i)^k`.
+pub(super) fn minus_i_pow(k: usize) -> Complex64 {
+    match k % 4 {
+        0 => Complex64::new(1.0, 0.0),
+        1 => Complex64::new(0.0, -1.0),
+        2 => Complex64::new(-1.0, 0.0),
+        _ => Complex64::new(0.0, 1.0),
+    }
+}
+
+/// Coefficient of `T_k(H̃)` for each of a batch of steps: `phase_j (−i)^k (2 − δ_k0) J_k(x_j)`,
+/// zero where series `j` (as returned by [`bessel_sequence`]) is already cut.
+pub(super) fn step_coefficients(seqs: &[(Vec<f64>, f64)], phases: &[Complex64], k: usize) -> Vec<Complex64> {
+    let weight = if k == 0 { 1.0 } else { 2.0 };
+    let mi_k = minus_i_pow(k);
+    seqs.iter()
+        .zip(phases)
+        .map(|(q, ph)| q.0.get(k).map_or(Complex64::new(0.0, 0.0), |jk| ph * mi_k * weight * jk))
+        .collect()
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@
 //! accumulated bound, with an estimate of rounding (`2.2·10⁻¹⁶` per term) added. Tested
 //! against dense ED, against the bound and against QuTiP.
 
-use super::bessel::bessel_sequence;
+use super::bessel::{bessel_sequence, minus_i_pow, step_coefficients};
 use super::{check_times, Propagator, WorkSample};
 use crate::error::Result;
 use crate::model::Chain;
@@ -53,16 +53,6 @@ fn batch_size(dim: usize) -> usize {
 
 /// Bessel coefficients `J_k(rδ)` of one expansion and the bound on its truncated tail.
 type Series = (Vec<f64>, f64);
-
-/// `(−i)^k`.
-fn minus_i_pow(k: usize) -> Complex64 {
-    match k % 4 {
-        0 => Complex64::new(1.0, 0.0),
-        1 => Complex64::new(0.0, -1.0),
-        2 => Complex64::new(-1.0, 0.0),
-        _ => Complex64::new(0.0, 1.0),
-    }
-}
 
 /// Chebyshev propagator on the full `2^N` space. Memory: the state, two recurrence
 /// vectors, the anchor (only once one is needed), the diagonal of `H_g` and `batch`
@@ -246,14 +236,7 @@ impl Chebyshev {
         self.acc.resize(dim * m, Complex64::new(0.0, 0.0));
         // the global phase e^{−icδ} keeps the states exact (it drops out of every observable)
         let phases: Vec<Complex64> = ts.iter().map(|&t| Complex64::from_polar(1.0, -c * (t - self.t))).collect();
-        let coef = |k: usize| -> Vec<Complex64> {
-            let weight = if k == 0 { 1.0 } else { 2.0 };
-            (0..m)
-                .map(|j| {
-                    seqs[j].0.get(k).map_or(Complex64::new(0.0, 0.0), |jk| phases[j] * minus_i_pow(k) * weight * jk)
-                })
-                .collect()
-        };
+        let coef = |k: usize| step_coefficients(&seqs, &phases, k);
         if k_max == 1 {
             let c0 = coef(0);
             for (row, p) in self.acc.chunks_exact_mut(m).zip(&self.psi) {

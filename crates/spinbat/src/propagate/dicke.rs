@@ -68,7 +68,7 @@
 //! `N` through the scan step). Weak effective coupling (`|g'(1 − α)| N ≲ ω`, e.g. XXX)
 //! spreads the state over all `k`: then Chebyshev runs with `‖T‖ ≈ ωN`.
 
-use super::bessel::bessel_sequence;
+use super::bessel::{bessel_sequence, step_coefficients};
 use super::{check_times, Propagator, WorkSample};
 use crate::error::{invalid, Result, SpinbatError};
 use crate::model::Chain;
@@ -479,18 +479,7 @@ impl Cheb {
         let k_max = lens.iter().copied().max().unwrap_or(1);
         let phases: Vec<Complex64> =
             ts.iter().map(|&t| Complex64::from_polar(1.0, -self.center * (t - self.t))).collect();
-        let coefs = |k: usize| -> Vec<Complex64> {
-            let mi_k = match k % 4 {
-                0 => Complex64::new(1.0, 0.0),
-                1 => Complex64::new(0.0, -1.0),
-                2 => Complex64::new(-1.0, 0.0),
-                _ => Complex64::new(0.0, 1.0),
-            };
-            let weight = if k == 0 { 1.0 } else { 2.0 };
-            (0..m)
-                .map(|j| seqs[j].0.get(k).map_or(Complex64::new(0.0, 0.0), |jk| phases[j] * mi_k * weight * jk))
-                .collect()
-        };
+        let coefs = |k: usize| step_coefficients(&seqs, &phases, k);
         // the m states side by side, time-major: state j at acc[j·dim..(j+1)·dim]
         self.acc.clear();
         self.acc.resize(dim * m, Complex64::new(0.0, 0.0));
