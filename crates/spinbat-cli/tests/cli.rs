@@ -150,3 +150,68 @@ fn a_matrix_file_reproduces_the_built_in_pattern() {
     }
     assert_eq!(from_file["model"]["couplings"]["kind"], "matrix");
 }
+
+#[test]
+fn scan_json_csv_and_plot_agree() {
+    let (csv_path, plot) = (tmp("scan.csv"), tmp("scan.svg"));
+    let out = spinbat(&[
+        "scan",
+        "--vary",
+        "n=2..5",
+        "--solvers",
+        "quantum,mean-field",
+        "--json",
+        "-",
+        "--csv",
+        csv_path.to_str().unwrap(),
+        "--plot",
+        plot.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("one JSON value");
+    assert_eq!(v["vary"], "n");
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 8);
+    for r in rows {
+        for key in ["value", "solver", "max_power", "max_work"] {
+            assert!(r.get(key).is_some(), "row lacks {key}");
+        }
+    }
+    // with n varied, the scaling of P_max/N is fitted per solver
+    assert_eq!(v["scaling"].as_array().unwrap().len(), 2);
+    let text = std::fs::read_to_string(&csv_path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 9);
+    let first: Vec<&str> = lines[1].split(',').collect();
+    let p: f64 = first[4].parse().unwrap();
+    assert!((p - rows[0]["max_power"]["power"].as_f64().unwrap()).abs() < 1e-12 * p);
+    assert!(std::fs::read_to_string(&plot).unwrap().starts_with("<svg"));
+    for bad in [["--vary", "q=1,2"], ["--vary", "n=5..2"], ["--vary", "alpha=0:1:0"]] {
+        let out = spinbat(&["scan", bad[0], bad[1]]);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+    }
+    let out = spinbat(&["scan", "--vary", "n=0,2"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = spinbat(&["scan", "--vary", "n=2", "--solvers", "quantum,nonsense"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn figure_all_quick_writes_data_plots_and_report() {
+    let dir = tmp("figures");
+    let out = spinbat(&["figure", "all", "--quick", "--out", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for id in ["fig2", "fig3", "fig4", "fig5", "fig6", "scaling"] {
+        for ext in ["csv", "json", "png", "svg"] {
+            let f = dir.join(format!("{id}.{ext}"));
+            assert!(f.metadata().map(|m| m.len() > 0).unwrap_or(false), "missing {}", f.display());
+        }
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(dir.join(format!("{id}.json"))).unwrap()).unwrap();
+        assert!(v["verdict"]["claim"].is_string() && v["verdict"]["holds"].is_boolean());
+    }
+    let report = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(report.contains("fig6.svg") && report.contains("claim"));
+    assert!(dir.join("report.md").exists());
+    let out = spinbat(&["figure", "7"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -22,6 +22,7 @@
 //! | `W(t)`, `W'(t)` at given times | [`propagate::Propagator::sample`] |
 //! | curve, certified `P_max` and `T*`, max work, ratio to independent spins | [`observe::charge`] |
 //! | closed forms (one spin, XXX, Eq. 18/19, strong coupling) | [`analytic`] |
+//! | sweep a parameter, several solvers side by side; scaling fits | [`study::scan`], [`study::fit_scaling`] |
 //!
 //! ## Quick start
 //! ```
@@ -51,6 +52,7 @@ pub mod observe;
 pub mod operator;
 pub mod propagate;
 pub mod record;
+pub mod study;
 
 pub use error::{Result, SpinbatError};
 pub use model::{Boundary, Chain, Couplings};

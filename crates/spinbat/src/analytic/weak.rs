@@ -62,6 +62,12 @@ impl Propagator for WeakCoupling {
         Ok(times.iter().map(|&t| WorkSample { t, work: self.work(t), rate: self.rate(t) }).collect())
     }
 
+    /// Eq. 18 does not conserve energy (for `(1 − α)G ≫ BN` it exceeds `N(2B + ω)`), but
+    /// `W ≤ 2BN + |(1 − α)G|` term by term.
+    fn work_bound(&self, _chain: &Chain) -> f64 {
+        2.0 * self.bn.abs() + self.a.abs()
+    }
+
     fn error_bound(&self) -> f64 {
         0.0
     }

@@ -203,6 +203,11 @@ pub struct ChainBuilder {
 }
 
 impl ChainBuilder {
+    /// Number of sites `N ≥ 1` (an explicit coupling matrix must then be `N × N`).
+    pub fn n_sites(mut self, n_sites: usize) -> Self {
+        self.n_sites = n_sites;
+        self
+    }
     /// Storage field `B > 0`.
     pub fn b(mut self, b: f64) -> Self {
         self.b = b;

@@ -3,7 +3,8 @@
 //! window, and the same for `N` independent spins.
 //!
 //! **Maximal power, certified.** Energy conservation bounds the work,
-//! `W(t) ≤ W_bound = N(2|B| + |ω|)` ([`Chain::work_bound`]), so `P(T) ≤ W_bound/T`. The
+//! `W(t) ≤ W_bound = N(2|B| + |ω|)` ([`Chain::work_bound`]; an approximation that breaks
+//! it supplies its own, [`Propagator::work_bound`]), so `P(T) ≤ W_bound/T`. The
 //! search samples `W` and the exact `W'` on a grid of step `h = π/(16Λ)`,
 //! `Λ = max_i (|ω| + (1 + |α|) Σ_j |g_ij|)` the largest single-site energy scale, until
 //! `W_bound/T` drops below the best power seen: no later `T` can beat it. Each grid
@@ -140,7 +141,7 @@ const REFINE_XTOL: f64 = 1e-13;
 pub fn charge(prop: &mut dyn Propagator, chain: &Chain, times: &[f64], progress: &dyn Progress) -> Result<Charging> {
     crate::propagate::check_times(times)?;
     let h = scan_step(chain);
-    let bound = chain.work_bound();
+    let bound = prop.work_bound(chain);
     let window = times.last().copied().unwrap_or(0.0);
 
     // Scan: grid j·h merged with the requested times, chunk by chunk.

@@ -59,6 +59,13 @@ pub trait Propagator: Send {
         Ok(())
     }
 
+    /// A bound on `W(t)` for all `t`, which certifies the maximal power. Exact dynamics and
+    /// the mean-field model conserve energy, so `W ≤ N(2|B| + |ω|)` ([`Chain::work_bound`]);
+    /// approximations that do not conserve it override this.
+    fn work_bound(&self, chain: &Chain) -> f64 {
+        chain.work_bound()
+    }
+
     /// Bound (or, for `dense`, estimate) of the absolute error of every `W` returned so far.
     fn error_bound(&self) -> f64;
 

@@ -7,3 +7,4 @@ mod meanfield;
 mod observe;
 mod oracle;
 mod propagate;
+mod study;

@@ -1,0 +1,342 @@
+//! `spinbat scan`: one parameter swept, several solvers side by side.
+
+use crate::chart::{self, Figure, Panel, Series, Style};
+use crate::{model_args::ModelArgs, progress::Bar, CliError};
+use anyhow::{anyhow, Context};
+use clap::Args;
+use serde::Serialize;
+use spinbat::record::{ModelRecord, Provenance};
+use spinbat::study::{self, Parameter, ScalingFit, ScanOptions, ScanRow, ScanSolver, Sweep};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Options of `spinbat scan`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+For every value of the varied parameter and every solver: the certified maximal power
+P_max, its time T*, W(T*), the maximal work in [0, window] and its time, and the gains
+P_max / (N P1) and W_max / (2BN) over N independent spins (P1 = 1.4492 omega B).
+Solvers: quantum (exact; dicke, dense or chebyshev chosen per point), mean-field
+(classical Bloch vectors, paper Sec. IV), weak-coupling (paper Eq. 18), or a method name.
+With --vary n the scaling of P_max/N is fitted by a constant, a + b ln N and a + b N.
+
+Examples:
+  spinbat scan --vary alpha=0:1:0.1 --n 4 --solvers quantum,mean-field
+  spinbat scan --vary n=2..14 --coupling nn --solvers quantum,mean-field --plot nn.png
+  spinbat scan --vary p=0,0.5,1,2,3 --n 8 --json -")]
+pub struct ScanArgs {
+    /// The varied parameter and its values: NAME=SPEC with NAME one of n, alpha, p, g,
+    /// omega, b and SPEC a list (1,2,4), an integer range (2..14) or start:stop:step (-1:1:0.1).
+    #[arg(long, value_name = "NAME=SPEC")]
+    pub vary: String,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Comma-separated solvers: quantum, mean-field, weak-coupling (or dense, chebyshev, dicke).
+    #[arg(long, default_value = "quantum")]
+    pub solvers: String,
+    /// Absolute tolerance on W [units of B].
+    #[arg(long, default_value = "1e-10", allow_negative_numbers = true)]
+    pub tol: f64,
+    /// End of the maximal-work window [1/B]; default 2 pi / omega of each point.
+    #[arg(long, allow_negative_numbers = true)]
+    pub window: Option<f64>,
+    /// Only the maximal power: stop each propagation at its certified stopping time
+    /// (no maximal work; much cheaper for large N).
+    #[arg(long)]
+    pub power_only: bool,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Write the scan as JSON to FILE, or to stdout with '-' (then nothing else is printed).
+    #[arg(long, value_name = "FILE|-")]
+    pub json: Option<String>,
+    /// Write one CSV row per (value, solver).
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Plot P_max, P_max/(N P1) and W_max against the parameter to FILE.png or FILE.svg.
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+}
+
+/// The JSON record of a scan.
+#[derive(Debug, Serialize)]
+pub struct ScanRecord {
+    /// Name of the varied parameter.
+    pub vary: Parameter,
+    /// Its values.
+    pub values: Vec<f64>,
+    /// The chain before the parameter is set.
+    pub model: ModelRecord,
+    /// Solver labels.
+    pub solvers: Vec<String>,
+    /// Absolute tolerance on `W`.
+    pub tolerance: f64,
+    /// One row per (value, solver).
+    pub rows: Vec<ScanRow>,
+    /// With `--vary n`: the fitted law of `P_max/N` per solver.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub scaling: Vec<SolverScaling>,
+    /// Wall time (seconds).
+    pub run_time_s: f64,
+    pub provenance: Provenance,
+}
+
+/// Fit of `P_max/N` against `N` for one solver.
+#[derive(Debug, Serialize)]
+pub struct SolverScaling {
+    pub solver: String,
+    #[serde(flatten)]
+    pub fit: ScalingFit,
+}
+
+pub fn check_plot_path(p: &Path) -> Result<(), CliError> {
+    let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    if ext != "png" && ext != "svg" {
+        return Err(CliError::input(anyhow!("--plot {} must end in .png or .svg", p.display())));
+    }
+    Ok(())
+}
+
+pub fn set_threads(threads: Option<usize>) -> Result<(), CliError> {
+    if let Some(threads) = threads {
+        if threads == 0 {
+            return Err(CliError::input(anyhow!("--threads must be at least 1")));
+        }
+        // only fails if a pool exists already, which cannot happen this early
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
+    }
+    Ok(())
+}
+
+/// Writes `text` to `target`, or stdout for `-`.
+pub fn write_text(target: &str, text: &str) -> Result<(), CliError> {
+    if target == "-" {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{text}").map_err(CliError::runtime)
+    } else {
+        std::fs::write(target, format!("{text}\n"))
+            .with_context(|| format!("writing {target}"))
+            .map_err(CliError::runtime)
+    }
+}
+
+/// `P_max/N` fits per solver (for `--vary n` with at least three values).
+pub fn scaling_fits(rows: &[ScanRow], solvers: &[ScanSolver]) -> Vec<SolverScaling> {
+    solvers
+        .iter()
+        .filter_map(|s| {
+            let (n, y): (Vec<f64>, Vec<f64>) = rows
+                .iter()
+                .filter(|r| r.solver == s.label)
+                .map(|r| (r.n_sites as f64, r.max_power.power / r.n_sites as f64))
+                .unzip();
+            Some(SolverScaling { solver: s.label.to_string(), fit: study::fit_scaling(&n, &y)? })
+        })
+        .collect()
+}
+
+pub fn run(args: ScanArgs) -> Result<(), CliError> {
+    let sweep: Sweep = args.vary.parse()?;
+    let solvers = ScanSolver::parse_list(&args.solvers)?;
+    let base = args.model.chain()?;
+    set_threads(args.threads)?;
+    if let Some(p) = &args.plot {
+        check_plot_path(p)?;
+    }
+    let options = ScanOptions { tol: args.tol, window: args.window, max_work: !args.power_only };
+    let json_stdout = args.json.as_deref() == Some("-");
+
+    let start = Instant::now();
+    let bar = Bar::new(!json_stdout, "scanning");
+    let rows = study::scan(&base, &sweep, &solvers, &options, &bar);
+    bar.finish();
+    let rows = rows?;
+    let elapsed = start.elapsed().as_secs_f64();
+    let scaling = if sweep.parameter == Parameter::N { scaling_fits(&rows, &solvers) } else { Vec::new() };
+    let record = ScanRecord {
+        vary: sweep.parameter,
+        values: sweep.values.clone(),
+        model: ModelRecord::of(&base),
+        solvers: solvers.iter().map(|s| s.label.to_string()).collect(),
+        tolerance: args.tol,
+        rows,
+        scaling,
+        run_time_s: elapsed,
+        provenance: Provenance::current(),
+    };
+    if let Some(target) = &args.json {
+        write_text(target, &serde_json::to_string_pretty(&record).map_err(CliError::runtime)?)?;
+    }
+    if let Some(path) = &args.csv {
+        write_csv(path, &record.rows)
+            .with_context(|| format!("writing {}", path.display()))
+            .map_err(CliError::runtime)?;
+    }
+    if let Some(path) = &args.plot {
+        let title = format!("spinbat scan over {}: {}", sweep.parameter, crate::charge::describe_chain(&base));
+        chart::write(path, &figure(&title, &record)).map_err(CliError::runtime)?;
+    }
+    if !json_stdout {
+        print_summary(&record, &args);
+    }
+    Ok(())
+}
+
+/// CSV header of scan rows.
+pub const CSV_HEADER: [&str; 15] = [
+    "value",
+    "solver",
+    "method",
+    "n",
+    "max_power",
+    "t_star",
+    "work_at_max_power",
+    "max_work",
+    "t_max_work",
+    "power_at_max_work",
+    "power_ratio",
+    "work_ratio",
+    "window",
+    "error_bound",
+    "run_time_s",
+];
+
+/// One CSV row of a scan row.
+pub fn csv_row(r: &ScanRow) -> Vec<String> {
+    let f = |v: f64| format!("{v:.15e}");
+    let opt = |v: Option<f64>| v.map(f).unwrap_or_default();
+    vec![
+        format!("{}", r.value),
+        r.solver.clone(),
+        r.method.clone(),
+        r.n_sites.to_string(),
+        f(r.max_power.power),
+        f(r.max_power.time),
+        f(r.max_power.work),
+        opt(r.max_work.map(|m| m.work)),
+        opt(r.max_work.map(|m| m.time)),
+        opt(r.max_work.map(|m| m.power)),
+        f(r.power_ratio),
+        opt(r.work_ratio),
+        opt(r.window),
+        format!("{:.2e}", r.error_bound),
+        format!("{:.4}", r.run_time_s),
+    ]
+}
+
+pub fn write_csv(path: &Path, rows: &[ScanRow]) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_path(path)?;
+    w.write_record(CSV_HEADER)?;
+    for r in rows {
+        w.write_record(csv_row(r))?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+fn figure(title: &str, rec: &ScanRecord) -> Figure {
+    let x = rec.vary.as_str();
+    let style = if rec.values.len() > 12 { Style::Line } else { Style::LineMarkers };
+    let curve = |f: &dyn Fn(&ScanRow) -> f64, label: &str| -> Vec<Series> {
+        rec.solvers
+            .iter()
+            .enumerate()
+            .map(|(k, s)| {
+                let pts = rec.rows.iter().filter(|r| &r.solver == s).map(|r| (r.value, f(r))).collect();
+                Series::new(if label.is_empty() { s.clone() } else { format!("{s} {label}") }, pts, style, k)
+            })
+            .collect()
+    };
+    let mut p1 = Panel::new("maximal power", x, "P_max [B^2]");
+    p1.series = curve(&|r| r.max_power.power, "");
+    let mut p2 = Panel::new("gain over N independent spins", x, "P_max / (N P1)");
+    p2.series = curve(&|r| r.power_ratio, "");
+    let mut p3 = Panel::new("maximal work in the window", x, "W_max [B]");
+    p3.series = curve(&|r| r.max_work.map_or(f64::NAN, |m| m.work), "");
+    let mut panels = vec![p1, p2];
+    if rec.rows.iter().any(|r| r.max_work.is_some()) {
+        panels.push(p3);
+    }
+    if rec.vary == Parameter::N {
+        let mut p4 = Panel::new("maximal power per spin, with fitted law", "N", "P_max / N [B^2]");
+        p4.series = curve(&|r| r.max_power.power / r.n_sites as f64, "");
+        for (k, s) in rec.scaling.iter().enumerate() {
+            let fit = s.fit.fits.iter().find(|f| f.law == s.fit.best);
+            if let Some(fit) = fit {
+                let pts = rec.values.iter().map(|&n| (n, fit.eval(n))).collect();
+                p4.series.push(Series::new(format!("{} fit: {}", s.solver, fit.law.formula()), pts, Style::Dashed, k));
+            }
+        }
+        panels.push(p4);
+    }
+    Figure { title: title.to_string(), panels, cols: 2 }
+}
+
+fn print_summary(rec: &ScanRecord, args: &ScanArgs) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "spinbat {} - scan over {} ({} values x {} solvers; energies in B, times in 1/B)",
+        env!("CARGO_PKG_VERSION"),
+        rec.vary,
+        rec.values.len(),
+        rec.solvers.len()
+    );
+    let _ = writeln!(out, "base chain  {}", crate::charge::describe_chain(&rec.model.chain));
+    let _ = writeln!(
+        out,
+        "{:>10} {:>14} {:>10} {:>15} {:>13} {:>13} {:>13} {:>13} {:>9}",
+        rec.vary.as_str(),
+        "solver",
+        "method",
+        "P_max",
+        "T*",
+        "P/(N P1)",
+        "W_max",
+        "T(W_max)",
+        "error"
+    );
+    for r in &rec.rows {
+        let _ = writeln!(
+            out,
+            "{:>10} {:>14} {:>10} {:>15.10} {:>13.8} {:>13.8} {:>13} {:>13} {:>9.1e}",
+            format!("{}", r.value),
+            r.solver,
+            r.method,
+            r.max_power.power,
+            r.max_power.time,
+            r.power_ratio,
+            r.max_work.map_or("-".into(), |m| format!("{:.8}", m.work)),
+            r.max_work.map_or("-".into(), |m| format!("{:.8}", m.time)),
+            r.error_bound
+        );
+    }
+    for s in &rec.scaling {
+        let fits: Vec<String> = s
+            .fit
+            .fits
+            .iter()
+            .map(|f| format!("{}: a = {:.4}, b = {:.4}, rms {:.1e}", f.law.formula(), f.a, f.b, f.rms_rel))
+            .collect();
+        let _ =
+            writeln!(out, "scaling     {} P_max/N ~ {} (best); {}", s.solver, s.fit.best.formula(), fits.join("; "));
+    }
+    let mut files = Vec::new();
+    if let Some(j) = &args.json {
+        files.push(format!("json {j}"));
+    }
+    if let Some(c) = &args.csv {
+        files.push(format!("csv {}", c.display()));
+    }
+    if let Some(p) = &args.plot {
+        files.push(format!("plot {}", p.display()));
+    }
+    let _ = writeln!(
+        out,
+        "run         {:.3} s on {} threads{}",
+        rec.run_time_s,
+        rayon::current_num_threads(),
+        if files.is_empty() { String::new() } else { format!("; wrote {}", files.join(", ")) }
+    );
+}

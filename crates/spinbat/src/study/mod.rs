@@ -1,0 +1,19 @@
+//! Studies: many charging runs organised around a question.
+//!
+//! * [`Sweep`] — one parameter and its values (`n=2..14`, `alpha=-1:1:0.1`, `p=0,1,2`);
+//! * [`scan`] — `P_max`, `T*`, `W(T*)`, maximal work and `P_max/(N P⁽¹⁾)` per value and
+//!   solver ([`ScanRow`]);
+//! * [`fit_scaling`] — which law `P_max/N` follows in `N`: constant, `ln N` or `N`
+//!   (paper Sec. III C);
+//! * [`figure`] — the paper's Figs. 2–6 and the scaling study as data, each with the
+//!   paper's claim and a verdict from the data ([`FigureData`]).
+
+mod figures;
+mod fit;
+mod scan;
+mod sweep;
+
+pub use figures::{figure, Curve, CurveKind, FigureData, FigureId, FigureSettings, PanelData, Verdict};
+pub use fit::{fit_scaling, Fit, Law, ScalingFit};
+pub use scan::{default_window, scan, ScanOptions, ScanRow, ScanSolver};
+pub use sweep::{Parameter, Sweep, MAX_SWEEP_VALUES};

@@ -1,0 +1,204 @@
+//! Scans: the figures of merit of [`crate::observe::charge`] along one varied parameter,
+//! for several solvers side by side.
+
+use super::sweep::Sweep;
+use crate::error::{invalid, Result};
+use crate::model::Chain;
+use crate::observe::{self, Extremum, Independent};
+use crate::propagate::{self, memory, Solver};
+use crate::Progress;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// A solver as a scan names it: `quantum` is the exact dynamics with the cheapest exact
+/// method ([`Solver::Auto`]); the others are [`Solver`] names (`dense`, `chebyshev`,
+/// `dicke`, `mean-field`, `weak-coupling`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ScanSolver {
+    /// Label in records (`quantum`, `mean-field`, ...).
+    pub label: &'static str,
+    /// The solver that runs (before `auto` is resolved per chain).
+    pub solver: Solver,
+}
+
+impl ScanSolver {
+    /// Exact quantum dynamics, method chosen per chain.
+    pub const QUANTUM: ScanSolver = ScanSolver { label: "quantum", solver: Solver::Auto };
+    /// Classical mean-field model.
+    pub const MEAN_FIELD: ScanSolver = ScanSolver { label: "mean-field", solver: Solver::MeanField };
+    /// First-order weak coupling, Eq. 18.
+    pub const WEAK_COUPLING: ScanSolver = ScanSolver { label: "weak-coupling", solver: Solver::WeakCoupling };
+
+    /// Parses a comma-separated list such as `quantum,mean-field`.
+    ///
+    /// # Errors
+    /// [`crate::SpinbatError::InvalidParameter`] for an unknown name or an empty list.
+    pub fn parse_list(text: &str) -> Result<Vec<ScanSolver>> {
+        let mut out: Vec<ScanSolver> = Vec::new();
+        for name in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let s = match name {
+                "quantum" | "exact" | "auto" => ScanSolver::QUANTUM,
+                other => {
+                    let solver: Solver = other.parse().map_err(|_| {
+                        invalid(
+                            "solvers",
+                            other,
+                            "unknown solver; choose from quantum, mean-field, weak-coupling, dense, chebyshev, dicke",
+                        )
+                    })?;
+                    ScanSolver { label: solver.as_str(), solver }
+                }
+            };
+            if !out.contains(&s) {
+                out.push(s);
+            }
+        }
+        if out.is_empty() {
+            return Err(invalid("solvers", text, "name at least one solver"));
+        }
+        Ok(out)
+    }
+}
+
+/// Numerics shared by every point of a scan.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ScanOptions {
+    /// Absolute tolerance on `W` (units of `B`), as in [`propagate::plan`].
+    pub tol: f64,
+    /// Window `[0, t]` for the maximal work; `None`: `2π/ω` of each chain (two periods of
+    /// a free spin, so the independent-spin maximum `2BN` at `π/(2ω)` is inside).
+    pub window: Option<f64>,
+    /// Whether to find the maximal work at all; without it the propagation stops at the
+    /// certified stopping time of `P_max` (much cheaper at large `N`).
+    pub max_work: bool,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions { tol: propagate::DEFAULT_TOL, window: None, max_work: true }
+    }
+}
+
+/// One point of a scan with one solver.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScanRow {
+    /// Value of the varied parameter.
+    pub value: f64,
+    /// Solver label (`quantum`, `mean-field`, `weak-coupling`, or a method name).
+    pub solver: String,
+    /// Method that ran (`dense`, `chebyshev`, `dicke`, `mean-field`, `weak-coupling`).
+    pub method: String,
+    /// Number of sites of this point.
+    pub n_sites: usize,
+    /// Certified maximal power `P_max`, its time `T*` and `W(T*)`.
+    pub max_power: Extremum,
+    /// Maximal work in `[0, window]`, its time and `W/T` there (`None` when not asked for).
+    pub max_work: Option<Extremum>,
+    /// End of the maximal-work window.
+    pub window: Option<f64>,
+    /// `P_max / (N P⁽¹⁾)`: the gain over `N` independent spins.
+    pub power_ratio: f64,
+    /// `W_max / (2BN)`.
+    pub work_ratio: Option<f64>,
+    /// `N` independent spins (closed form).
+    pub independent: Independent,
+    /// Bound (dense, mean field: estimate) on the absolute error of `W`.
+    pub error_bound: f64,
+    /// How that error is controlled.
+    pub accuracy: String,
+    /// Wall time of this point (seconds).
+    pub run_time_s: f64,
+}
+
+/// Scans `sweep` on `base` with each of `solvers`: one [`ScanRow`] per (value, solver), in
+/// the order values × solvers.
+///
+/// Every chain is validated, and its memory checked, before any point runs. Points whose
+/// exact state needs less than `1/(4·threads)` of the free memory run in parallel
+/// (rayon; each propagator parallelises inside as well); the others run one at a time.
+/// `progress` receives the number of finished points.
+///
+/// # Errors
+/// An invalid chain or solver (e.g. `dicke` on a chain that is not permutation-symmetric),
+/// memory, or the first error of a point.
+pub fn scan(
+    base: &Chain,
+    sweep: &Sweep,
+    solvers: &[ScanSolver],
+    options: &ScanOptions,
+    progress: &dyn Progress,
+) -> Result<Vec<ScanRow>> {
+    if solvers.is_empty() {
+        return Err(invalid("solvers", "[]", "name at least one solver"));
+    }
+    if let Some(w) = options.window {
+        if !(w.is_finite() && w > 0.0) {
+            return Err(invalid("window", w, "must be a finite time > 0"));
+        }
+    }
+    let chains = sweep.chains(base)?;
+    let mut jobs = Vec::with_capacity(chains.len() * solvers.len());
+    for (chain, &value) in chains.iter().zip(&sweep.values) {
+        for s in solvers {
+            memory::check(chain, s.solver)?;
+            jobs.push((value, chain, *s));
+        }
+    }
+    let total = jobs.len() as f64;
+    let done = AtomicUsize::new(0);
+    let threshold =
+        memory::bytes_available().unwrap_or(8.0 * 1024f64.powi(3)) / (4.0 * rayon::current_num_threads() as f64);
+    let small = |job: &(f64, &Chain, ScanSolver)| memory::bytes_needed(job.1, job.2.solver) < threshold;
+
+    let results: Mutex<Vec<Option<Result<ScanRow>>>> = Mutex::new(vec![None; jobs.len()]);
+    let run = |k: usize| {
+        let (value, chain, s) = jobs[k];
+        let row = point(value, chain, s, options);
+        if let Ok(mut r) = results.lock() {
+            r[k] = Some(row);
+        }
+        let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+        progress.update(d as f64, total);
+    };
+    let (parallel, serial): (Vec<usize>, Vec<usize>) = (0..jobs.len()).partition(|&k| small(&jobs[k]));
+    progress.update(0.0, total);
+    parallel.into_par_iter().for_each(run);
+    serial.into_iter().for_each(run);
+    let results = results.into_inner().unwrap_or_default();
+    results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(invalid("scan", "point", "a point did not run (internal error)"))))
+        .collect()
+}
+
+/// Default end of the maximal-work window: `2π/ω`.
+pub fn default_window(chain: &Chain) -> f64 {
+    2.0 * std::f64::consts::PI / chain.omega()
+}
+
+fn point(value: f64, chain: &Chain, s: ScanSolver, options: &ScanOptions) -> Result<ScanRow> {
+    let start = Instant::now();
+    let window = options.max_work.then(|| options.window.unwrap_or_else(|| default_window(chain)));
+    let mut prop = propagate::plan(chain, s.solver, options.tol)?;
+    let times: Vec<f64> = window.into_iter().collect();
+    let r = observe::charge(prop.as_mut(), chain, &times, &crate::Silent)?;
+    let max_work = window.map(|_| r.max_work);
+    Ok(ScanRow {
+        value,
+        solver: s.label.to_string(),
+        method: r.solver.clone(),
+        n_sites: chain.n_sites(),
+        max_power: r.max_power,
+        max_work,
+        window,
+        power_ratio: r.power_ratio,
+        work_ratio: max_work.map(|m| m.work / r.independent.max_work.work),
+        independent: r.independent,
+        error_bound: r.error_bound,
+        accuracy: r.accuracy,
+        run_time_s: start.elapsed().as_secs_f64(),
+    })
+}
