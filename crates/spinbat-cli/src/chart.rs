@@ -259,9 +259,10 @@ where
         if matches!(s.style, Style::Markers | Style::LineMarkers) {
             let markers = chart.draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled()))).map_err(err)?;
             if !s.label.is_empty() {
+                let width = if s.style == Style::LineMarkers { 20 } else { 0 };
                 markers.label(&s.label).legend(move |(x, y)| {
                     EmptyElement::at((x, y))
-                        + PathElement::new(vec![(0, 0), (20, 0)], stroke)
+                        + PathElement::new(vec![(0, 0), (width, 0)], stroke)
                         + Circle::new((10, 0), 4, color.filled())
                 });
             }

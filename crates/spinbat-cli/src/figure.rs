@@ -127,7 +127,6 @@ fn style(kind: CurveKind, points: usize) -> Style {
     match kind {
         CurveKind::Exact if points <= 40 => Style::LineMarkers,
         CurveKind::Exact => Style::Line,
-        CurveKind::MeanField if points <= 40 => Style::Markers,
         CurveKind::MeanField => Style::Dotted,
         CurveKind::Approximation if points > 200 => Style::Dotted,
         CurveKind::Approximation | CurveKind::Fit => Style::Dashed,
