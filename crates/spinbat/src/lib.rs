@@ -22,6 +22,9 @@
 //! | `W(t)`, `W'(t)` at given times | [`propagate::Propagator::sample`] |
 //! | curve, certified `P_max` and `T*`, max work, ratio to independent spins | [`observe::charge`] |
 //! | closed forms (one spin, XXX, Eq. 18/19, strong coupling) | [`analytic`] |
+//! | entanglement, Bloch vectors, connected `ZZ`, `Var(H0)` of a state | [`observe::correlations`] |
+//! | those along the charging trajectory, quantum or mean field; peak entanglement | [`observe::trajectory::trajectory`] |
+//! | the state `ψ(t)` itself (dense, Chebyshev) | [`propagate::StatePropagator::for_each_state`] |
 //!
 //! ## Quick start
 //! ```
