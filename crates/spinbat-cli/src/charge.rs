@@ -46,8 +46,8 @@ refined to ~1e-13 in T; it does not depend on --points or --times.
 Observables (--observe), along the exact quantum state psi(t) (dense for N <= 10,
 chebyshev beyond; with --solver mean-field the classical product state instead):
   entanglement  von Neumann entropy S = -Tr rho_A ln rho_A (nats; ln 2 = one Bell pair) of
-                sites 0..K against K..N (--cut K, default N/2); 0 for a product state, so
-                it measures how far the battery is from the classical (mean-field) picture
+                sites 0..K against K..N (--cut K, default N/2); 0 for a product state,
+                which is all the classical mean-field model can describe
   bloch         per-site Bloch vector (<X_i>, <Y_i>, <Z_i>); all-down is (0, 0, -1), and
                 <Z_i> = 1 means site i fully charged (compare with --solver mean-field)
   zz            connected correlations <Z_i Z_j> - <Z_i><Z_j> (0 between independent spins)
@@ -167,7 +167,7 @@ impl ChargeArgs {
 
     /// The observables asked for, checked against the chain and solver (`None` without
     /// `--observe`).
-    fn observables(&self, chain: &Chain, solver: Solver) -> Result<Option<ObservableSet>, CliError> {
+    fn observables(&self, chain: &Chain, solver: Solver, times: &[f64]) -> Result<Option<ObservableSet>, CliError> {
         let Some(list) = &self.observe else {
             if self.cut.is_some() {
                 return Err(CliError::input(anyhow!("--cut needs --observe entanglement (or all)")));
@@ -179,7 +179,8 @@ impl ChargeArgs {
             set = set.with_cut(k);
         }
         set.cut_for(chain.n_sites())?;
-        trajectory::check(chain, solver)?;
+        let solver = trajectory::check(chain, solver)?;
+        trajectory::check_output(solver, chain.n_sites(), times.len(), &set)?;
         Ok(Some(set))
     }
 
@@ -221,7 +222,7 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
         }
     }
     let json_stdout = args.json.as_deref() == Some("-");
-    let observables = args.observables(&chain, solver)?;
+    let observables = args.observables(&chain, solver, &times)?;
 
     let start = Instant::now();
     let mut prop = propagate::plan(&chain, solver, args.tol)?;

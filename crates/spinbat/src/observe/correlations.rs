@@ -7,7 +7,7 @@
 //!
 //! Every function accepts an unnormalised `ψ` and divides by `⟨ψ|ψ⟩` (so states with a
 //! propagation error of their norm give consistent values); a zero or non-finite norm, or
-//! a length other than `2^N`, is an [`SpinbatError::InvalidParameter`]. Dimensionless
+//! a length other than `2^N`, is an [`crate::SpinbatError::InvalidParameter`]. Dimensionless
 //! results unless stated; entropies in nats (natural log): divide by `ln 2`
 //! ([`Entanglement::von_neumann_bits`]) for bits.
 //!

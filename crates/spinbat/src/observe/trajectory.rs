@@ -301,6 +301,27 @@ pub fn check(chain: &Chain, solver: Solver) -> Result<Solver> {
     Ok(solver)
 }
 
+/// Refuses outputs that would not fit in memory: per time `24N` bytes of Bloch vectors
+/// and `8N²` of `ZZ` matrix (this matters for the mean field at large `N`); `solver`
+/// names the solver in the error.
+///
+/// # Errors
+/// [`SpinbatError::TooLarge`] beyond half the available memory.
+pub fn check_output(solver: Solver, n_sites: usize, times: usize, set: &ObservableSet) -> Result<()> {
+    let n = n_sites as f64;
+    let per_time = 64.0 + if set.bloch { 24.0 * n } else { 0.0 } + if set.zz { 8.0 * n * n } else { 0.0 };
+    let needed = per_time * times as f64;
+    match memory::bytes_available() {
+        Some(available) if needed > 0.5 * available => Err(SpinbatError::TooLarge {
+            solver: solver.as_str(),
+            n_sites,
+            bytes_needed: needed,
+            bytes_available: 0.5 * available,
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Builds the full-space propagator for observables after [`check`].
 ///
 /// # Errors
@@ -379,6 +400,7 @@ pub fn trajectory(
     if resolve(chain, solver)? == Solver::MeanField {
         return mean_field_trajectory(chain, times, set, tol, progress);
     }
+    check_output(resolve(chain, solver)?, n, times.len(), set)?;
     let mut prop = state_propagator(chain, solver, tol)?;
     let t_last = times.last().copied().unwrap_or(0.0);
     let mut points = Vec::with_capacity(times.len());
@@ -408,7 +430,9 @@ pub fn trajectory(
 ///
 /// # Errors
 /// [`SpinbatError::InvalidTimes`], [`SpinbatError::InvalidParameter`] (`tol`, `cut`),
-/// integrator failures.
+/// [`SpinbatError::TooLarge`] when the recorded Bloch vectors and `ZZ` matrices
+/// (`24N + 8N²` bytes per time) would exceed half the available memory, integrator
+/// failures.
 pub fn mean_field_trajectory(
     chain: &Chain,
     times: &[f64],
@@ -420,6 +444,7 @@ pub fn mean_field_trajectory(
     let n = chain.n_sites();
     let cut = set.cut_for(n)?;
     check(chain, Solver::MeanField)?;
+    check_output(Solver::MeanField, n, times.len(), set)?;
     let mut mf = MeanField::new(chain, tol)?;
     let t_last = times.last().copied().unwrap_or(0.0);
     let mut points = Vec::with_capacity(times.len());

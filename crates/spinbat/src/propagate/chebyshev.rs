@@ -382,7 +382,7 @@ impl Propagator for Chebyshev {
 }
 
 impl StatePropagator for Chebyshev {
-    /// Batches of up to [`MAX_BATCH`] times from one expansion each (as
+    /// Batches of up to `MAX_BATCH` (16) times from one expansion each (as
     /// [`Propagator::sample`]); each state is copied out of the accumulators into one
     /// extra `16·2^N`-byte buffer before `visit` sees it. States from the real path lack
     /// the global phase `e^{−ict}`, which no observable sees.
