@@ -3,9 +3,10 @@
 use crate::{model_args::ModelArgs, plot, progress::Bar, CliError};
 use anyhow::{anyhow, Context};
 use clap::Args;
+use spinbat::observe::trajectory::{self, ObservableSet, Trajectory};
 use spinbat::observe::{self, Charging};
 use spinbat::propagate;
-use spinbat::record::ChargeRecord;
+use spinbat::record::{ChargeRecord, ObservablesRecord};
 use spinbat::{Boundary, Chain, Couplings, Solver};
 use std::io::Write;
 use std::path::PathBuf;
@@ -21,8 +22,23 @@ Model (hbar = 1, energies in units of B, times in 1/B):
 P_max is a certified global maximum over all T > 0 (W <= N(2B + omega) bounds the search),
 refined to ~1e-13 in T; it does not depend on --points or --times.
 
+Observables (--observe), along the exact quantum state psi(t) (dense for N <= 10,
+chebyshev beyond; with --solver mean-field the classical product state instead):
+  entanglement  von Neumann entropy S = -Tr rho_A ln rho_A (nats; ln 2 = one Bell pair) of
+                sites 0..K against K..N (--cut K, default N/2); 0 for a product state,
+                which is all the classical mean-field model can describe
+  bloch         per-site Bloch vector (<X_i>, <Y_i>, <Z_i>); all-down is (0, 0, -1), and
+                <Z_i> = 1 means site i fully charged (compare with --solver mean-field)
+  zz            connected correlations <Z_i Z_j> - <Z_i><Z_j> (0 between independent spins)
+  variance      energy variance <H0^2> - <H0>^2 [B^2]: the spread of the stored energy
+                (0 at the start, an H0 eigenstate)
+  all           every one of them
+Each output time costs one extra pass over the state per site (bloch), one H0
+application (variance) and one 2^K x 2^(N-K) SVD (entanglement).
+
 Examples:
   spinbat charge --n 10 --plot charge.png
+  spinbat charge --n 12 --observe all --cut 6 --json obs.json
   spinbat charge --n 8 --coupling nn --alpha 0.5 --json - 
   spinbat charge --n 16 --solver chebyshev --tol 1e-8 --csv curve.csv")]
 pub struct ChargeArgs {
@@ -53,12 +69,40 @@ pub struct ChargeArgs {
     /// Write t, work, power as CSV (with header).
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
-    /// Plot W(t) and P(t) to FILE.png or FILE.svg.
+    /// Plot W(t) and P(t) (and the entropy with --observe entanglement) to FILE.png or FILE.svg.
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
+    /// Observables to record at every output time along the quantum trajectory, comma
+    /// separated: entanglement, bloch, zz, variance, or all (see below). Adds
+    /// "observables" to --json, columns to --csv and the entropy panel to --plot.
+    #[arg(long, value_name = "LIST")]
+    pub observe: Option<String>,
+    /// Cut of the entanglement entropy: sites 0..K against K..N, 1 <= K <= N-1
+    /// (default N/2).
+    #[arg(long, value_name = "K")]
+    pub cut: Option<usize>,
 }
 
 impl ChargeArgs {
+    /// The observables asked for, checked against the chain and solver (`None` without
+    /// `--observe`).
+    fn observables(&self, chain: &Chain, solver: Solver, times: &[f64]) -> Result<Option<ObservableSet>, CliError> {
+        let Some(list) = &self.observe else {
+            if self.cut.is_some() {
+                return Err(CliError::input(anyhow!("--cut needs --observe entanglement (or all)")));
+            }
+            return Ok(None);
+        };
+        let mut set: ObservableSet = list.parse()?;
+        if let Some(k) = self.cut {
+            set = set.with_cut(k);
+        }
+        set.cut_for(chain.n_sites())?;
+        let solver = trajectory::check(chain, solver)?;
+        trajectory::check_output(solver, chain.n_sites(), times.len(), &set)?;
+        Ok(Some(set))
+    }
+
     /// Output times: `--times` or `--points` equally spaced in `[0, t_max]`.
     fn times(&self, chain: &Chain) -> Result<Vec<f64>, CliError> {
         if let Some(times) = &self.times {
@@ -97,6 +141,7 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
         }
     }
     let json_stdout = args.json.as_deref() == Some("-");
+    let observables = args.observables(&chain, solver, &times)?;
 
     let start = Instant::now();
     let mut prop = propagate::plan(&chain, solver, args.tol)?;
@@ -105,7 +150,19 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
     bar.finish();
     let result = result?;
     let elapsed = start.elapsed().as_secs_f64();
-    let record = ChargeRecord::new(&chain, solver, args.tol, &result, elapsed);
+    let mut record = ChargeRecord::new(&chain, solver, args.tol, &result, elapsed);
+    let traj = match &observables {
+        Some(set) => {
+            let start = Instant::now();
+            let bar = Bar::new(!json_stdout, "observables");
+            let tr = trajectory::trajectory(&chain, solver, &times, set, args.tol, &bar);
+            bar.finish();
+            let obs = ObservablesRecord::new(tr?, start.elapsed().as_secs_f64());
+            record = record.with_observables(obs);
+            record.observables.as_ref().map(|o| &o.trajectory)
+        }
+        None => None,
+    };
 
     if let Some(target) = &args.json {
         let text = serde_json::to_string_pretty(&record).map_err(CliError::runtime)?;
@@ -119,7 +176,9 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
         }
     }
     if let Some(path) = &args.csv {
-        write_csv(path, &result).with_context(|| format!("writing {}", path.display())).map_err(CliError::runtime)?;
+        write_csv(path, &result, traj)
+            .with_context(|| format!("writing {}", path.display()))
+            .map_err(CliError::runtime)?;
     }
     if let Some(path) = &args.plot {
         let title = format!(
@@ -130,22 +189,82 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
             chain.omega(),
             describe_couplings(&chain)
         );
-        plot::write(path, &title, &result).map_err(CliError::runtime)?;
+        let entropy: Option<Vec<(f64, f64)>> = traj
+            .filter(|t| t.selected.entanglement)
+            .map(|t| t.points.iter().filter_map(|p| p.entropy.map(|s| (p.t, s))).collect());
+        plot::write(path, &title, &result, entropy.as_deref()).map_err(CliError::runtime)?;
     }
     if !json_stdout {
         print_summary(&chain, solver, args.tol, &result, elapsed, &args);
+        if let Some(obs) = &record.observables {
+            print_observables(&chain, obs);
+        }
     }
     Ok(())
 }
 
-fn write_csv(path: &PathBuf, result: &Charging) -> anyhow::Result<()> {
+/// `t, work, power`, then with observables the scalar ones: `entropy`, `variance` and the
+/// per-site `z_0 … z_{N−1}` (`⟨Z_i⟩`), each where selected.
+fn write_csv(path: &PathBuf, result: &Charging, traj: Option<&Trajectory>) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_path(path)?;
-    w.write_record(["t", "work", "power"])?;
-    for p in &result.series {
-        w.write_record([format!("{:.17e}", p.t), format!("{:.17e}", p.work), format!("{:.17e}", p.power)])?;
+    let mut header: Vec<String> = ["t", "work", "power"].map(String::from).to_vec();
+    let set = traj.map(|t| t.selected).unwrap_or_default();
+    let n_z = traj.and_then(|t| t.points.first()).and_then(|p| p.bloch.as_ref()).map_or(0, Vec::len);
+    if set.entanglement {
+        header.push("entropy".into());
+    }
+    if set.variance {
+        header.push("variance".into());
+    }
+    header.extend((0..n_z).map(|i| format!("z_{i}")));
+    w.write_record(&header)?;
+    let f = |x: f64| format!("{x:.17e}");
+    for (k, p) in result.series.iter().enumerate() {
+        let mut row = vec![f(p.t), f(p.work), f(p.power)];
+        if let Some(q) = traj.map(|t| &t.points[k]) {
+            row.extend(q.entropy.map(f));
+            row.extend(q.variance.map(f));
+            row.extend(q.bloch.iter().flatten().map(|b| f(b[2])));
+        }
+        w.write_record(&row)?;
     }
     w.flush()?;
     Ok(())
+}
+
+fn print_observables(chain: &Chain, obs: &ObservablesRecord) {
+    let mut out = std::io::stdout().lock();
+    let tr = &obs.trajectory;
+    let n = chain.n_sites();
+    let error = match tr.state_error {
+        Some(e) => format!("state error <= {e:.1e}"),
+        None => "classical product state: entropy and connected ZZ are 0".to_string(),
+    };
+    let _ = writeln!(
+        out,
+        "observables {} along the {} trajectory, {} times, {error}, {:.3} s",
+        tr.selected,
+        tr.solver,
+        tr.points.len(),
+        obs.run_time_s
+    );
+    if let Some(p) = obs.peak_entropy {
+        let bound = tr.bounds.map_or(String::new(), |b| format!(" (+- {:.1e})", b.entropy));
+        let _ = writeln!(
+            out,
+            "           peak entanglement S(sites 0..{} | {}..{}) = {:.8} nats{bound} = {:.8} bits at t = {:.6} (max {:.4} nats)",
+            tr.cut,
+            tr.cut,
+            n,
+            p.value,
+            p.value / std::f64::consts::LN_2,
+            p.time,
+            (tr.cut.min(n - tr.cut) as f64) * std::f64::consts::LN_2
+        );
+    }
+    if let Some(p) = obs.max_variance {
+        let _ = writeln!(out, "           max energy variance Var(H0) = {:.8} B^2 at t = {:.6}", p.value, p.time);
+    }
 }
 
 /// One line: `N = .., B = .., g = .., alpha = .., omega = .., <couplings>`.

@@ -15,8 +15,6 @@ pub enum Style {
     Dashed,
     /// Dotted line.
     Dotted,
-    /// Markers only.
-    Markers,
     /// Solid line with markers.
     LineMarkers,
 }
@@ -237,7 +235,6 @@ where
                     }))
                     .map_err(err)?,
             ),
-            Style::Markers => None,
         };
         if let Some(l) = line {
             if s.style != Style::LineMarkers && !s.label.is_empty() {
@@ -256,13 +253,12 @@ where
                 });
             }
         }
-        if matches!(s.style, Style::Markers | Style::LineMarkers) {
+        if s.style == Style::LineMarkers {
             let markers = chart.draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled()))).map_err(err)?;
             if !s.label.is_empty() {
-                let width = if s.style == Style::LineMarkers { 20 } else { 0 };
                 markers.label(&s.label).legend(move |(x, y)| {
                     EmptyElement::at((x, y))
-                        + PathElement::new(vec![(0, 0), (width, 0)], stroke)
+                        + PathElement::new(vec![(0, 0), (20, 0)], stroke)
                         + Circle::new((10, 0), 4, color.filled())
                 });
             }

@@ -26,7 +26,8 @@ Figures (paper's parameters):
   4        max work / power vs N at g = 100B, omega = 4B: XXX, NN, LR
   5        work and power vs time, N = 7, omega = 10B, g = B, alpha = 0, p = 1: exact vs Eq. 18
   6        quantum vs classical max power vs N, g = B, omega = 4B
-  scaling  P_max/N vs N for NN, p = 2, 1, 0 (exact and mean field) with fitted laws
+  scaling  P_max/N vs N for NN, p = 2, 1, 0 (exact, mean field, Eq. 18) with fitted laws
+  correlations  (P_C - P_Q)/P_Q against the peak half-chain entanglement, across N and alpha
   all      every one of these
 
 Examples:
@@ -34,7 +35,7 @@ Examples:
   spinbat figure 6 --n-max 12 --out fig6
   spinbat figure all --quick --out /tmp/smoke")]
 pub struct FigureArgs {
-    /// Which figure: 2, 3, 4, 5, 6, scaling or all.
+    /// Which figure: 2, 3, 4, 5, 6, scaling, correlations or all.
     #[arg(value_name = "FIGURE")]
     pub which: String,
     /// Output directory (created if missing).

@@ -114,6 +114,12 @@ fn bad_input_exits_2_with_a_one_line_message() {
         (vec!["--n", "16", "--solver", "dense"], "available"),
         (vec!["--t-max", "-1"], "t-max"),
         (vec!["--plot", "x.pdf"], ".png or .svg"),
+        (vec!["--observe", "bloch,spin"], "unknown observable"),
+        (vec!["--observe", "all", "--cut", "8"], "cut = 8"),
+        (vec!["--observe", "entanglement", "--cut", "0"], "cut = 0"),
+        (vec!["--cut", "2"], "--observe"),
+        (vec!["--observe", "zz", "--solver", "weak-coupling"], "no state"),
+        (vec!["--n", "44", "--observe", "bloch"], "available"),
     ];
     for (args, needle) in cases {
         let mut full = vec!["charge"];
@@ -201,7 +207,7 @@ fn figure_all_quick_writes_data_plots_and_report() {
     let dir = tmp("figures");
     let out = spinbat(&["figure", "all", "--quick", "--out", dir.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    for id in ["fig2", "fig3", "fig4", "fig5", "fig6", "scaling"] {
+    for id in ["fig2", "fig3", "fig4", "fig5", "fig6", "scaling", "correlations"] {
         for ext in ["csv", "json", "png", "svg"] {
             let f = dir.join(format!("{id}.{ext}"));
             assert!(f.metadata().map(|m| m.len() > 0).unwrap_or(false), "missing {}", f.display());
@@ -214,4 +220,105 @@ fn figure_all_quick_writes_data_plots_and_report() {
     assert!(dir.join("report.md").exists());
     let out = spinbat(&["figure", "7"]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn observe_adds_observables_to_json_csv_and_summary() {
+    let csv = tmp("obs.csv");
+    let json = tmp("obs.json");
+    let out = spinbat(&[
+        "charge",
+        "--n",
+        "6",
+        "--coupling",
+        "nn",
+        "--alpha",
+        "0.5",
+        "--times",
+        "0,0.1,0.4",
+        "--observe",
+        "all",
+        "--cut",
+        "2",
+        "--csv",
+        csv.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("peak entanglement") && stdout.contains("max energy variance"), "{stdout}");
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let obs = &v["observables"];
+    assert_eq!(obs["cut"], 2);
+    assert!(obs["state_error"].as_f64().unwrap() < 1e-10);
+    let points = obs["points"].as_array().unwrap();
+    assert_eq!(points.len(), 3);
+    for p in points {
+        assert_eq!(p["bloch"].as_array().unwrap().len(), 6);
+        assert_eq!(p["bloch"][0].as_array().unwrap().len(), 3);
+        assert_eq!(p["zz"].as_array().unwrap().len(), 6);
+        assert!(p["entropy"].is_f64() && p["variance"].is_f64() && p["renyi2"].is_f64());
+    }
+    // all-down at t = 0: no entanglement, no variance, Z = -1; later both grow
+    assert!(points[0]["entropy"].as_f64().unwrap() < 1e-12 && points[0]["variance"].as_f64().unwrap() < 1e-12);
+    assert_eq!(points[0]["bloch"][3][2].as_f64().unwrap(), -1.0);
+    assert!(points[2]["entropy"].as_f64().unwrap() > 1e-3 && points[2]["variance"].as_f64().unwrap() > 1e-2);
+    assert_eq!(obs["peak_entropy"]["time"].as_f64().unwrap(), 0.4);
+    // CSV: the scalar observables as columns, equal to the JSON values
+    let mut rdr = csv::Reader::from_path(&csv).unwrap();
+    let header: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header, ["t", "work", "power", "entropy", "variance", "z_0", "z_1", "z_2", "z_3", "z_4", "z_5"]);
+    for (k, row) in rdr.records().enumerate() {
+        let row: Vec<f64> = row.unwrap().iter().map(|x| x.parse().unwrap()).collect();
+        let p = &points[k];
+        assert!((row[3] - p["entropy"].as_f64().unwrap()).abs() <= 1e-15);
+        assert!((row[4] - p["variance"].as_f64().unwrap()).abs() <= 1e-15 * row[4].abs().max(1.0));
+        for i in 0..6 {
+            assert!((row[5 + i] - p["bloch"][i][2].as_f64().unwrap()).abs() <= 1e-15);
+        }
+    }
+    // only the selected observables are written
+    let out = spinbat(&["charge", "--n", "4", "--times", "0.2", "--observe", "bloch", "--json", "-"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let p = &v["observables"]["points"][0];
+    assert!(
+        p.get("bloch").is_some() && p.get("entropy").is_none() && p.get("zz").is_none() && p.get("variance").is_none()
+    );
+    assert!(v["observables"].get("peak_entropy").is_none());
+}
+
+#[test]
+fn mean_field_bloch_vectors_match_the_quantum_ones_for_xxx() {
+    let run = |solver: &str| -> Value {
+        let out = spinbat(&[
+            "charge",
+            "--n",
+            "5",
+            "--alpha",
+            "1",
+            "--solver",
+            solver,
+            "--times",
+            "0.1,0.3",
+            "--observe",
+            "bloch,zz",
+            "--json",
+            "-",
+        ]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let (q, c) = (run("auto"), run("mean-field"));
+    assert_eq!(c["observables"]["solver"], "mean-field");
+    for k in 0..2 {
+        for i in 0..5 {
+            for x in 0..3 {
+                let (a, b) =
+                    (&q["observables"]["points"][k]["bloch"][i][x], &c["observables"]["points"][k]["bloch"][i][x]);
+                assert!((a.as_f64().unwrap() - b.as_f64().unwrap()).abs() < 1e-8, "t #{k} site {i}: {a} vs {b}");
+            }
+        }
+    }
 }

@@ -23,6 +23,9 @@
 //! | curve, certified `P_max` and `T*`, max work, ratio to independent spins | [`observe::charge`] |
 //! | closed forms (one spin, XXX, Eq. 18/19, strong coupling) | [`analytic`] |
 //! | sweep a parameter, several solvers side by side; scaling fits | [`study::scan`], [`study::fit_scaling`] |
+//! | entanglement, Bloch vectors, connected `ZZ`, `Var(H0)` of a state | [`observe::correlations`] |
+//! | those along the charging trajectory, quantum or mean field; peak entanglement | [`observe::trajectory::trajectory`] |
+//! | the state `ψ(t)` itself (dense, Chebyshev) | [`propagate::StatePropagator::for_each_state`] |
 //!
 //! ## Quick start
 //! ```

@@ -100,8 +100,41 @@ pub struct ChargeRecord {
     pub evaluations: usize,
     /// Wall time of the computation (seconds).
     pub run_time_s: f64,
+    /// Observables along the trajectory, when asked for ([`ChargeRecord::with_observables`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub observables: Option<ObservablesRecord>,
     /// Version, git revision, time, threads.
     pub provenance: Provenance,
+}
+
+/// Observables along the charging trajectory ([`crate::observe::trajectory`]): the
+/// trajectory (solver, selection, cut, error bounds, one point per output time with only
+/// the selected observables) and its summary.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservablesRecord {
+    /// The trajectory.
+    #[serde(flatten)]
+    pub trajectory: crate::observe::trajectory::Trajectory,
+    /// Largest entropy over the output times (nats) and its time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak_entropy: Option<crate::observe::trajectory::Peak>,
+    /// Largest `Var(H0)` over the output times (`B²`) and its time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_variance: Option<crate::observe::trajectory::Peak>,
+    /// Wall time of the trajectory (seconds).
+    pub run_time_s: f64,
+}
+
+impl ObservablesRecord {
+    /// Records a trajectory and its peaks.
+    pub fn new(trajectory: crate::observe::trajectory::Trajectory, run_time_s: f64) -> Self {
+        ObservablesRecord {
+            peak_entropy: trajectory.peak_entropy(),
+            max_variance: trajectory.max_variance(),
+            trajectory,
+            run_time_s,
+        }
+    }
 }
 
 impl ChargeRecord {
@@ -133,7 +166,14 @@ impl ChargeRecord {
             power_ratio: result.power_ratio,
             evaluations: result.evaluations,
             run_time_s,
+            observables: None,
             provenance: Provenance::current(),
         }
+    }
+
+    /// The record with observables along the trajectory attached.
+    pub fn with_observables(mut self, observables: ObservablesRecord) -> Self {
+        self.observables = Some(observables);
+        self
     }
 }

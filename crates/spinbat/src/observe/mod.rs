@@ -19,7 +19,9 @@
 //! **Maximal work** is found the same way on `[0, t_window]` with `f = W'`. Where several
 //! maxima are equal to 10⁻¹⁰ relative (periodic curves), the earliest is reported.
 
+pub mod correlations;
 mod roots;
+pub mod trajectory;
 
 pub use roots::brent;
 

@@ -6,7 +6,7 @@
 //! error `≲ ε_mach (2^N + ‖H‖ t)`, an *estimate* rather than a bound, reported through
 //! [`Propagator::error_bound`] as `2‖H0‖` times that.
 
-use super::{check_times, Propagator, WorkSample};
+use super::{check_times, Propagator, StatePropagator, StateVisitor, WorkSample};
 use crate::error::{Result, SpinbatError};
 use crate::model::Chain;
 use crate::operator::Operators;
@@ -27,6 +27,7 @@ pub struct Dense {
     /// overlaps `c_m = ⟨m|ψ_0⟩ = U[0, m]`
     c: Vec<f64>,
     max_err: f64,
+    max_state_err: f64,
 }
 
 impl Dense {
@@ -56,6 +57,7 @@ impl Dense {
             u,
             c,
             max_err: 0.0,
+            max_state_err: 0.0,
             ops,
         })
     }
@@ -65,7 +67,9 @@ impl Dense {
         &self.energies
     }
 
-    fn sample_batch(&mut self, times: &[f64], out: &mut Vec<WorkSample>) {
+    /// `ψ(t)` for a batch of times: column `2k` the real part, `2k + 1` the imaginary
+    /// part of the state at `times[k]` (one `2^N × 2^N` by `2^N × 2m` product).
+    fn states_batch(&self, times: &[f64]) -> Mat<f64> {
         let d = self.ops.dim();
         // columns 2k and 2k+1: cos and −sin parts of e^{−iEt} ∘ c
         let x = Mat::<f64>::from_fn(d, 2 * times.len(), |m, col| {
@@ -76,17 +80,30 @@ impl Dense {
                 -self.c[m] * phase.sin()
             }
         });
-        let psi = &self.u * &x;
+        &self.u * &x
+    }
+
+    /// Rounding estimate of the state error at `t`: `ε_mach (2^N + ‖H‖ t)`.
+    fn state_error_at(&self, t: f64) -> f64 {
+        f64::EPSILON * (self.ops.dim() as f64 + self.h_norm * t)
+    }
+
+    /// Samples a batch, handing each state to `visit` after recording its work.
+    fn visit_batch(&mut self, times: &[f64], visit: &mut StateVisitor<'_>) -> Result<()> {
+        let d = self.ops.dim();
+        let psi = self.states_batch(times);
         let mut state = vec![Complex64::new(0.0, 0.0); d];
         for (k, &t) in times.iter().enumerate() {
             for (s, v) in state.iter_mut().enumerate() {
                 *v = Complex64::new(psi[(s, 2 * k)], psi[(s, 2 * k + 1)]);
             }
             let (norm, e, rate) = self.ops.energy_and_rate(&state);
-            let err = 2.0 * self.h0_norm * f64::EPSILON * (d as f64 + self.h_norm * t);
-            self.max_err = self.max_err.max(err);
-            out.push(WorkSample { t, work: e / norm - self.e0, rate: rate / norm });
+            let state_err = self.state_error_at(t);
+            self.max_state_err = self.max_state_err.max(state_err);
+            self.max_err = self.max_err.max(2.0 * self.h0_norm * state_err);
+            visit(&WorkSample { t, work: e / norm - self.e0, rate: rate / norm }, &state, &self.ops)?;
         }
+        Ok(())
     }
 }
 
@@ -96,11 +113,11 @@ impl Propagator for Dense {
     }
 
     fn sample(&mut self, times: &[f64]) -> Result<Vec<WorkSample>> {
-        check_times(times)?;
         let mut out = Vec::with_capacity(times.len());
-        for chunk in times.chunks(BATCH) {
-            self.sample_batch(chunk, &mut out);
-        }
+        self.for_each_state(times, &mut |s, _, _| {
+            out.push(*s);
+            Ok(())
+        })?;
         Ok(out)
     }
 
@@ -110,5 +127,20 @@ impl Propagator for Dense {
 
     fn accuracy_note(&self) -> String {
         format!("exact diagonalisation; rounding estimate 2||H0|| eps (2^N + ||H|| t) = {:.1e} so far", self.max_err)
+    }
+}
+
+impl StatePropagator for Dense {
+    /// Batches of up to 64 times, one matrix product each; one extra `16·2^N`-byte buffer.
+    fn for_each_state(&mut self, times: &[f64], visit: &mut StateVisitor<'_>) -> Result<()> {
+        check_times(times)?;
+        for chunk in times.chunks(BATCH) {
+            self.visit_batch(chunk, visit)?;
+        }
+        Ok(())
+    }
+
+    fn state_error(&self) -> f64 {
+        self.max_state_err
     }
 }

@@ -73,6 +73,27 @@ pub trait Propagator: Send {
     fn accuracy_note(&self) -> String;
 }
 
+/// The callback of [`StatePropagator::for_each_state`]: `(W and W' at t, ψ(t), operators)`.
+pub type StateVisitor<'a> =
+    dyn FnMut(&WorkSample, &[num_complex::Complex64], &crate::operator::Operators) -> Result<()> + 'a;
+
+/// A full-space propagator that can hand out the state `ψ(t)` itself (dense and
+/// Chebyshev), for observables beyond the work (see [`crate::observe::trajectory`]).
+pub trait StatePropagator: Propagator {
+    /// Calls `visit(sample, ψ(t), ops)` for each of `times` (sorted ascending, `≥ 0`), in
+    /// order, with `W`, `W'` at `t`, the `2^N` amplitudes of `ψ(t)` (up to a global phase;
+    /// the slice is only valid during the call) and the chain's matrix-free operators.
+    /// Stops at the first error of `visit`.
+    ///
+    /// # Errors
+    /// [`SpinbatError::InvalidTimes`] for bad `times`; whatever `visit` returns.
+    fn for_each_state(&mut self, times: &[f64], visit: &mut StateVisitor<'_>) -> Result<()>;
+
+    /// Bound (dense: estimate) on the norm `‖ψ_computed − ψ(t)‖` of the state error, up
+    /// to a global phase, for every state handed out so far.
+    fn state_error(&self) -> f64;
+}
+
 /// Which solver to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]

@@ -35,12 +35,22 @@ pub enum FigureId {
     Fig6,
     /// Beyond the paper: `P_max/N` vs `N` for NN, `p = 2`, `p = 1`, `p = 0` with fitted laws.
     Scaling,
+    /// Beyond the paper: how much faster the classical chain charges, against the
+    /// half-chain entanglement the quantum chain builds up before `T*`, across `N` and `α`.
+    Correlations,
 }
 
 impl FigureId {
     /// Every figure, in report order.
-    pub const ALL: [FigureId; 6] =
-        [FigureId::Fig2, FigureId::Fig3, FigureId::Fig4, FigureId::Fig5, FigureId::Fig6, FigureId::Scaling];
+    pub const ALL: [FigureId; 7] = [
+        FigureId::Fig2,
+        FigureId::Fig3,
+        FigureId::Fig4,
+        FigureId::Fig5,
+        FigureId::Fig6,
+        FigureId::Scaling,
+        FigureId::Correlations,
+    ];
 
     /// File stem and command-line name (`fig2`, ..., `scaling`).
     pub fn as_str(&self) -> &'static str {
@@ -51,6 +61,7 @@ impl FigureId {
             FigureId::Fig5 => "fig5",
             FigureId::Fig6 => "fig6",
             FigureId::Scaling => "scaling",
+            FigureId::Correlations => "correlations",
         }
     }
 }
@@ -68,7 +79,7 @@ impl FromStr for FigureId {
         let key = key.strip_prefix("fig").unwrap_or(&key);
         let key = if key.chars().all(|c| c.is_ascii_digit()) { format!("fig{key}") } else { key.to_string() };
         FigureId::ALL.iter().copied().find(|f| f.as_str() == key).ok_or_else(|| {
-            invalid("figure", s, format!("choose one of 2, 3, 4, 5, 6, scaling or all ({})", "fig2..fig6 also work"))
+            invalid("figure", s, "choose one of 2, 3, 4, 5, 6, scaling, correlations or all (fig2..fig6 also work)")
         })
     }
 }
@@ -216,6 +227,7 @@ pub fn figure(id: FigureId, settings: &FigureSettings, progress: &dyn Progress) 
         FigureId::Fig5 => fig5(settings)?,
         FigureId::Fig6 => fig6(settings, progress)?,
         FigureId::Scaling => scaling(settings, progress)?,
+        FigureId::Correlations => correlations(settings, progress)?,
     };
     data.run_time_s = start.elapsed().as_secs_f64();
     Ok(data)
@@ -571,4 +583,101 @@ fn scaling(s: &FigureSettings, progress: &dyn Progress) -> Result<FigureData> {
         rows,
         run_time_s: 0.0,
     })
+}
+
+fn correlations(s: &FigureSettings, progress: &dyn Progress) -> Result<FigureData> {
+    use crate::observe::trajectory::{trajectory, ObservableSet};
+    let n_max = s.n_max_exact.min(12);
+    let ns: Vec<f64> = (2..=n_max).map(|n| n as f64).collect();
+    let sweep = Sweep::new(Parameter::N, ns)?;
+    let opts = ScanOptions { tol: s.tol, window: None, max_work: false };
+    let set = ObservableSet { entanglement: true, ..Default::default() };
+    let mut scatter = PanelData::new(
+        "(a) classical advantage vs entanglement",
+        "peak half-chain entropy S [nats] before T*",
+        "(P_C - P_Q) / P_Q",
+    );
+    let mut growth = PanelData::new("(b) peak entanglement before T*", "N", "S_max [nats]");
+    let mut rows = Vec::new();
+    let (mut points, mut slower) = (Vec::new(), 0usize);
+    let families: [(&str, f64, Couplings); 5] = [
+        ("LR, alpha = 0", 0.0, LR),
+        ("LR, alpha = 0.25", 0.25, LR),
+        ("LR, alpha = 0.5", 0.5, LR),
+        ("LR, alpha = 0.75", 0.75, LR),
+        ("NN, alpha = 0", 0.0, Couplings::NearestNeighbour),
+    ];
+    for (family, (name, alpha, couplings)) in families.into_iter().enumerate() {
+        let base = chain(2, 1.0, 4.0, alpha, couplings)?;
+        let r = scan(&base, &sweep, &[ScanSolver::QUANTUM, ScanSolver::MEAN_FIELD], &opts, progress)?;
+        let (mut xs, mut ys, mut ns) = (Vec::new(), Vec::new(), Vec::new());
+        for pair in r.chunks(2) {
+            let (q, c) = (&pair[0], &pair[1]);
+            let n = q.n_sites;
+            let chain_n = base.to_builder().n_sites(n).build()?;
+            let times = crate::observe::uniform_times(q.max_power.time, 41);
+            let tr = trajectory(&chain_n, Solver::Auto, &times, &set, s.tol, &crate::Silent)?;
+            let peak = tr.peak_entropy().map_or(0.0, |p| p.value);
+            let gain = (c.max_power.power - q.max_power.power) / q.max_power.power;
+            if gain < -1e-8 {
+                slower += 1;
+            }
+            points.push((peak, gain));
+            xs.push(peak);
+            ys.push(gain);
+            ns.push(n as f64);
+        }
+        scatter.curve(name, CurveKind::Exact, family, xs.clone(), ys);
+        growth.curve(name, CurveKind::Exact, family, ns, xs);
+        rows.extend(r);
+    }
+    let rho = spearman(&points);
+    let largest = points.iter().copied().fold((0.0, 0.0), |a, p| if p.1 > a.1 { p } else { a });
+    Ok(FigureData {
+        id: FigureId::Correlations,
+        title: "Do correlations matter? Classical vs quantum power against entanglement".into(),
+        parameters: format!("g = B, omega = 4B, N = 2..{n_max}; LR (p = 1) with alpha = 0, 0.25, 0.5, 0.75 and NN with alpha = 0"),
+        method: format!(
+            "exact (dense / Chebyshev) and mean-field certified P_max; half-chain von Neumann entropy of the exact state at 41 \
+             times in [0, T*_Q] (SVD of the Schmidt matrix); |error of W| <= {:.1e}",
+            max_error(&rows)
+        ),
+        panels: vec![scatter, growth],
+        verdict: Verdict {
+            claim: "Correlations are not what boosts the power: the classical (correlation-free) chain charges at least as fast \
+                    as the quantum one (paper Sec. IV)."
+                .into(),
+            holds: slower == 0,
+            evidence: format!(
+                "classical slower than quantum at {slower} of {} points; the classical advantage rises with the entanglement \
+                 built up before T* (Spearman rank correlation {rho:.2}), up to {:+.2}% at S = {:.3} nats",
+                points.len(),
+                100.0 * largest.1,
+                largest.0
+            ),
+        },
+        rows,
+        run_time_s: 0.0,
+    })
+}
+
+/// Spearman rank correlation of `(x, y)` pairs (ties broken by order; 0 for < 2 points).
+fn spearman(points: &[(f64, f64)]) -> f64 {
+    let n = points.len();
+    if n < 2 {
+        return 0.0;
+    }
+    let rank = |key: &dyn Fn(&(f64, f64)) -> f64| {
+        let mut idx: Vec<usize> = (0..n).collect();
+        idx.sort_by(|&a, &b| key(&points[a]).total_cmp(&key(&points[b])));
+        let mut r = vec![0.0; n];
+        for (k, &i) in idx.iter().enumerate() {
+            r[i] = k as f64;
+        }
+        r
+    };
+    let (rx, ry) = (rank(&|p| p.0), rank(&|p| p.1));
+    let d2: f64 = rx.iter().zip(&ry).map(|(a, b)| (a - b).powi(2)).sum();
+    let nf = n as f64;
+    1.0 - 6.0 * d2 / (nf * (nf * nf - 1.0))
 }

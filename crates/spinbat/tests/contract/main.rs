@@ -2,6 +2,7 @@
 //! solvers, and an outside oracle (QuTiP). Modules mirror `src/`.
 
 mod common;
+mod correlations;
 mod dicke;
 mod meanfield;
 mod observe;

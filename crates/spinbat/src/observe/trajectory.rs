@@ -1,0 +1,480 @@
+//! Observables along the charging trajectory `ψ(t) = e^{−iHt}|↓…↓⟩` (paper Sec. IV: do
+//! correlations matter?): at each requested time the work `W(t)` and any of the
+//! half-chain (or any cut's) entanglement entropy, the per-site Bloch vectors, the
+//! connected `ZZ` matrix and `Var(H0)` ([`super::correlations`]).
+//!
+//! * [`trajectory`] evolves the exact state with a full-space [`StatePropagator`]
+//!   (dense for `N ≤ 10`, Chebyshev beyond, or the one asked for); with
+//!   [`Solver::MeanField`] it returns the classical counterpart instead: the mean-field
+//!   state is the product state of the Bloch vectors `S_i`, so its entropy is `0`, its
+//!   connected correlations vanish off the diagonal (`C_ii = 1 − z_i²`) and `Var(H0)` is
+//!   not defined by the classical model (left out). Compare per-site Bloch vectors
+//!   quantum against classical by running both.
+//! * [`Trajectory::peak_entropy`] and [`Trajectory::max_variance`] summarise a run
+//!   (e.g. for a plot of `P_max(quantum) − P_max(mean field)` against the peak
+//!   entanglement). They are maxima over the *requested* times, not refined between them.
+//!
+//! **Limits.** The state needs `16·2^N` bytes and the propagator its own memory
+//! ([`crate::propagate::memory`]); the run is refused up front with
+//! [`SpinbatError::TooLarge`] when it does not fit, and with [`SpinbatError::Unsupported`]
+//! for permutation-symmetric (`p = 0`) chains beyond that size: the Dicke solver's
+//! `N + 1` amplitudes are not turned into these observables. The weak-coupling formula
+//! has no state and is refused too.
+//!
+//! **Accuracy.** The propagator bounds (dense: estimates) the state error `‖δψ‖ ≤ ε`
+//! ([`StatePropagator::state_error`]). After normalisation the state is within
+//! `ε' = 2ε`, so for an observable `O`: `|δ⟨O⟩| ≤ 2‖O‖ε'`, giving
+//! [`ObservableBounds`]: Bloch components `4ε`, `C_ij` `12ε`, `Var(H0)` `12‖H0‖²ε`
+//! (`‖H0‖` bounded by [`Operators::h0_norm_bound`]), and for the entropy the
+//! Fannes–Audenaert inequality with trace distance `T ≤ ε'`:
+//! `|δS| ≤ T ln(d − 1) + h(T)`, `d = 2^min(cut, N−cut)`, `h` the binary entropy (nats).
+//! Rounding in the observables themselves comes on top (see [`super::correlations`]).
+
+use super::correlations::{bloch_vectors, energy_variance, entanglement, half_chain_cut, zz_connected};
+use crate::error::{invalid, Result, SpinbatError};
+use crate::meanfield::MeanField;
+use crate::model::Chain;
+use crate::operator::Operators;
+use crate::propagate::{
+    check_times, dicke, memory, Chebyshev, Dense, Propagator, Solver, StatePropagator, AUTO_DENSE_MAX_SITES,
+};
+use crate::Progress;
+use serde::Serialize;
+use std::fmt;
+use std::str::FromStr;
+
+/// Bytes per amplitude the observables need beside the propagator: the copied-out state,
+/// `H0ψ` for the variance, and the SVD's copy of `ψ` with its workspace.
+pub const OBSERVABLE_BYTES_PER_AMPLITUDE: f64 = 16.0 + 16.0 + 32.0;
+
+/// Which observables to record along the trajectory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct ObservableSet {
+    /// Von Neumann (and Rényi-2) entropy of sites `0..cut` against the rest.
+    pub entanglement: bool,
+    /// Per-site Bloch vectors `(⟨X_i⟩, ⟨Y_i⟩, ⟨Z_i⟩)`.
+    pub bloch: bool,
+    /// Connected correlations `⟨Z_iZ_j⟩ − ⟨Z_i⟩⟨Z_j⟩`.
+    pub zz: bool,
+    /// Energy variance `⟨H0²⟩ − ⟨H0⟩²`.
+    pub variance: bool,
+    /// The cut for the entropy: `None` for the half chain, `⌊N/2⌋`.
+    pub cut: Option<usize>,
+}
+
+impl ObservableSet {
+    /// The names accepted by [`ObservableSet::from_str`] (besides `all`).
+    pub const NAMES: [&'static str; 4] = ["entanglement", "bloch", "zz", "variance"];
+
+    /// Every observable, half-chain cut.
+    pub fn all() -> Self {
+        ObservableSet { entanglement: true, bloch: true, zz: true, variance: true, cut: None }
+    }
+
+    /// The same set with the entropy cut at `cut`.
+    pub fn with_cut(mut self, cut: usize) -> Self {
+        self.cut = Some(cut);
+        self
+    }
+
+    /// Whether nothing is selected.
+    pub fn is_empty(&self) -> bool {
+        !(self.entanglement || self.bloch || self.zz || self.variance)
+    }
+
+    /// The cut used for `N` sites: the one set (checked to lie in `1..N−1`) or `⌊N/2⌋`.
+    ///
+    /// # Errors
+    /// [`SpinbatError::InvalidParameter`] for a cut outside `1..=N−1`.
+    pub fn cut_for(&self, n_sites: usize) -> Result<usize> {
+        match self.cut {
+            None => Ok(half_chain_cut(n_sites)),
+            Some(c) if c >= 1 && c < n_sites => Ok(c),
+            Some(c) => Err(invalid(
+                "cut",
+                c,
+                format!("must be in 1..={} for N = {n_sites} (sites 0..cut against cut..N)", n_sites.saturating_sub(1)),
+            )),
+        }
+    }
+}
+
+impl FromStr for ObservableSet {
+    type Err = SpinbatError;
+
+    /// A comma-separated list of [`ObservableSet::NAMES`] (`entropy` is accepted for
+    /// `entanglement`), or `all`.
+    fn from_str(s: &str) -> Result<Self> {
+        let mut set = ObservableSet::default();
+        for item in s.split(',').map(str::trim) {
+            match item {
+                "all" => set = ObservableSet { cut: set.cut, ..ObservableSet::all() },
+                "entanglement" | "entropy" => set.entanglement = true,
+                "bloch" => set.bloch = true,
+                "zz" => set.zz = true,
+                "variance" => set.variance = true,
+                _ => {
+                    return Err(invalid(
+                        "observe",
+                        item,
+                        format!("unknown observable; choose from {}, or all", ObservableSet::NAMES.join(", ")),
+                    ))
+                }
+            }
+        }
+        Ok(set)
+    }
+}
+
+impl fmt::Display for ObservableSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let on = [self.entanglement, self.bloch, self.zz, self.variance];
+        let names: Vec<&str> = ObservableSet::NAMES.iter().zip(on).filter(|(_, on)| *on).map(|(n, _)| *n).collect();
+        f.write_str(&names.join(","))
+    }
+}
+
+/// The observables at one time; only the selected ones are present.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservablePoint {
+    /// Time `t` (units `1/B`).
+    pub t: f64,
+    /// Work `W(t)` (units `B`).
+    pub work: f64,
+    /// Von Neumann entropy of sites `0..cut` (nats).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entropy: Option<f64>,
+    /// Rényi-2 entropy of sites `0..cut` (nats).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub renyi2: Option<f64>,
+    /// Per-site `[⟨X_i⟩, ⟨Y_i⟩, ⟨Z_i⟩]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bloch: Option<Vec<[f64; 3]>>,
+    /// Connected `ZZ` matrix, `N` rows of `N`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zz: Option<Vec<Vec<f64>>>,
+    /// `Var(H0)` (units `B²`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variance: Option<f64>,
+}
+
+/// Error bounds on the observables that follow from the state error (see the module
+/// docs); rounding in the observables comes on top.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ObservableBounds {
+    /// On each Bloch component: `4ε`.
+    pub bloch: f64,
+    /// On each `C_ij`: `12ε`.
+    pub zz: f64,
+    /// On `Var(H0)`: `12‖H0‖²ε`.
+    pub variance: f64,
+    /// On the entropy (nats): `T ln(d − 1) + h(T)`, `T = min(2ε, 1)`, capped at `ln d`.
+    pub entropy: f64,
+}
+
+impl ObservableBounds {
+    /// The bounds for a state error `eps` in a chain with `‖H0‖ ≤ h0_norm`, entropy across
+    /// `cut` of `n_sites`.
+    pub fn from_state_error(eps: f64, h0_norm: f64, n_sites: usize, cut: usize) -> Self {
+        let t = (2.0 * eps).min(1.0);
+        let d = (cut.min(n_sites - cut) as f64).exp2();
+        let h = |x: f64| if x <= 0.0 || x >= 1.0 { 0.0 } else { -x * x.ln() - (1.0 - x) * (1.0 - x).ln() };
+        let entropy = if d <= 1.0 {
+            0.0
+        } else if t <= 1.0 - 1.0 / d {
+            (t * (d - 1.0).ln() + h(t)).min(d.ln())
+        } else {
+            d.ln()
+        };
+        ObservableBounds { bloch: 4.0 * eps, zz: 12.0 * eps, variance: 12.0 * h0_norm * h0_norm * eps, entropy }
+    }
+}
+
+/// A maximum over the sampled times.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Peak {
+    /// The largest value.
+    pub value: f64,
+    /// The (earliest) time where it is reached.
+    pub time: f64,
+}
+
+/// Observables along a trajectory.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Trajectory {
+    /// Solver that produced the states (`dense`, `chebyshev`, `mean-field`).
+    pub solver: String,
+    /// What was recorded.
+    pub selected: ObservableSet,
+    /// Cut of the entropy: sites `0..cut` against `cut..N`.
+    pub cut: usize,
+    /// How the error of `W` is controlled.
+    pub accuracy: String,
+    /// Bound (dense, mean field: estimate) on the absolute error of every `W`.
+    pub work_error: f64,
+    /// Quantum solvers: bound (dense: estimate) on `‖δψ‖` of every state; `None` for the
+    /// mean field.
+    pub state_error: Option<f64>,
+    /// Quantum solvers: the bounds on the observables implied by `state_error`.
+    pub bounds: Option<ObservableBounds>,
+    /// One point per requested time.
+    pub points: Vec<ObservablePoint>,
+}
+
+impl Trajectory {
+    /// Largest recorded value of `f` and its earliest time.
+    fn peak(&self, f: impl Fn(&ObservablePoint) -> Option<f64>) -> Option<Peak> {
+        self.points.iter().filter_map(|p| f(p).map(|v| Peak { value: v, time: p.t })).fold(None, |best, p| match best {
+            Some(b) if b.value >= p.value => Some(b),
+            _ => Some(p),
+        })
+    }
+
+    /// The largest entropy over the sampled times and when (`None` if not recorded).
+    pub fn peak_entropy(&self) -> Option<Peak> {
+        self.peak(|p| p.entropy)
+    }
+
+    /// The largest `Var(H0)` over the sampled times and when (`None` if not recorded).
+    pub fn max_variance(&self) -> Option<Peak> {
+        self.peak(|p| p.variance)
+    }
+}
+
+/// The solver [`trajectory`] uses for `solver`: `auto` and `dicke` give dense for
+/// `N ≤ 10` and Chebyshev beyond (the full state is needed); dense, Chebyshev and mean
+/// field as asked.
+///
+/// # Errors
+/// [`SpinbatError::Unsupported`] for the weak-coupling formula (it has no state).
+pub fn resolve(chain: &Chain, solver: Solver) -> Result<Solver> {
+    match solver {
+        Solver::Auto | Solver::Dicke if chain.n_sites() <= AUTO_DENSE_MAX_SITES => Ok(Solver::Dense),
+        Solver::Auto | Solver::Dicke => Ok(Solver::Chebyshev),
+        Solver::Dense | Solver::Chebyshev | Solver::MeanField => Ok(solver),
+        Solver::WeakCoupling => Err(SpinbatError::Unsupported {
+            solver: "weak-coupling",
+            reason: "Eq. 18 gives W(t) but no state; observables need dense, chebyshev or mean-field".to_string(),
+        }),
+    }
+}
+
+/// Resolves `solver` ([`resolve`]) and checks, before anything is allocated, that the
+/// trajectory fits in memory: for the quantum solvers the propagator's estimate
+/// ([`memory::bytes_needed`]) plus [`OBSERVABLE_BYTES_PER_AMPLITUDE`]` · 2^N`; the mean
+/// field's own estimate otherwise. Returns the solver that will run.
+///
+/// # Errors
+/// [`SpinbatError::TooLarge`] when it does not fit; [`SpinbatError::Unsupported`] for a
+/// permutation-symmetric chain that does not fit (Dicke states are not supported here)
+/// and for the weak-coupling formula.
+pub fn check(chain: &Chain, solver: Solver) -> Result<Solver> {
+    let solver = resolve(chain, solver)?;
+    if solver == Solver::MeanField {
+        memory::check(chain, solver)?;
+        return Ok(solver);
+    }
+    let n = chain.n_sites();
+    let needed = memory::bytes_needed(chain, solver) + OBSERVABLE_BYTES_PER_AMPLITUDE * (n as f64).exp2();
+    if let Some(available) = memory::bytes_available() {
+        if needed > available {
+            if dicke::is_permutation_symmetric(chain) {
+                return Err(SpinbatError::Unsupported {
+                    solver: "dicke",
+                    reason: format!(
+                        "observables need the full 2^N state ({} with the {} solver at N = {n}, {} available); \
+                         they are not computed from the N + 1 Dicke amplitudes",
+                        crate::error::human_bytes(needed),
+                        solver.as_str(),
+                        crate::error::human_bytes(available)
+                    ),
+                });
+            }
+            return Err(SpinbatError::TooLarge {
+                solver: solver.as_str(),
+                n_sites: n,
+                bytes_needed: needed,
+                bytes_available: available,
+            });
+        }
+    }
+    Ok(solver)
+}
+
+/// Refuses outputs that would not fit in memory: per time `24N` bytes of Bloch vectors
+/// and `8N²` of `ZZ` matrix (this matters for the mean field at large `N`); `solver`
+/// names the solver in the error.
+///
+/// # Errors
+/// [`SpinbatError::TooLarge`] beyond half the available memory.
+pub fn check_output(solver: Solver, n_sites: usize, times: usize, set: &ObservableSet) -> Result<()> {
+    let n = n_sites as f64;
+    let per_time = 64.0 + if set.bloch { 24.0 * n } else { 0.0 } + if set.zz { 8.0 * n * n } else { 0.0 };
+    let needed = per_time * times as f64;
+    match memory::bytes_available() {
+        Some(available) if needed > 0.5 * available => Err(SpinbatError::TooLarge {
+            solver: solver.as_str(),
+            n_sites,
+            bytes_needed: needed,
+            bytes_available: 0.5 * available,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Builds the full-space propagator for observables after [`check`].
+///
+/// # Errors
+/// Those of [`check`]; [`SpinbatError::Unsupported`] for the mean field (no state
+/// vector); [`SpinbatError::InvalidParameter`] for `tol` outside `(0, 1)`.
+pub fn state_propagator(chain: &Chain, solver: Solver, tol: f64) -> Result<Box<dyn StatePropagator>> {
+    if !(tol.is_finite() && tol > 0.0 && tol < 1.0) {
+        return Err(invalid("tol", tol, "must be a number in (0, 1)"));
+    }
+    match check(chain, solver)? {
+        Solver::Dense => Ok(Box::new(Dense::new(chain)?)),
+        Solver::Chebyshev => Ok(Box::new(Chebyshev::new(chain, tol)?)),
+        _ => Err(SpinbatError::Unsupported {
+            solver: "mean-field",
+            reason: "the classical model has Bloch vectors, not a state vector".to_string(),
+        }),
+    }
+}
+
+/// Records the selected observables of `ψ` at one time.
+fn observe_state(
+    ops: &Operators,
+    psi: &[num_complex::Complex64],
+    n: usize,
+    set: &ObservableSet,
+    cut: usize,
+    t: f64,
+    work: f64,
+) -> Result<ObservablePoint> {
+    let ent = if set.entanglement { Some(entanglement(psi, n, cut)?) } else { None };
+    Ok(ObservablePoint {
+        t,
+        work,
+        entropy: ent.map(|e| e.von_neumann),
+        renyi2: ent.map(|e| e.renyi2),
+        bloch: if set.bloch { Some(bloch_vectors(psi, n)?) } else { None },
+        zz: if set.zz { Some(zz_connected(psi, n)?) } else { None },
+        variance: if set.variance { Some(energy_variance(ops, psi)?) } else { None },
+    })
+}
+
+/// The selected observables of the charging trajectory at `times` (sorted ascending,
+/// `≥ 0`), with the work.
+///
+/// `solver`: `Auto`/`Dicke` (dense for `N ≤ 10`, Chebyshev beyond), `Dense`, `Chebyshev`
+/// (exact quantum states, `tol` the target error on `W` as in [`crate::propagate::plan`],
+/// which also bounds the state error), or `MeanField` ([`mean_field_trajectory`]).
+/// Cost per time: the propagation, plus `O(N 2^N)` for Bloch vectors, `O(2^N)` for `ZZ`,
+/// one `H0` application for the variance and one `2^cut × 2^(N−cut)` SVD for the entropy.
+///
+/// # Errors
+/// [`SpinbatError::InvalidTimes`], [`SpinbatError::InvalidParameter`] (`tol`, `cut`),
+/// and those of [`state_propagator`].
+///
+/// ```
+/// use spinbat::{Chain, Couplings, Silent, Solver};
+/// use spinbat::observe::trajectory::{trajectory, ObservableSet};
+/// let chain = Chain::builder(6).couplings(Couplings::NearestNeighbour).alpha(0.0).build()?;
+/// let set: ObservableSet = "entanglement,variance".parse()?;
+/// let tr = trajectory(&chain, Solver::Auto, &[0.0, 0.2, 0.4], &set, 1e-10, &Silent)?;
+/// assert!(tr.points[0].entropy.unwrap() < 1e-12); // all-down: a product state
+/// assert!(tr.peak_entropy().unwrap().value > 0.0); // the Ising chain entangles
+/// # Ok::<(), spinbat::SpinbatError>(())
+/// ```
+pub fn trajectory(
+    chain: &Chain,
+    solver: Solver,
+    times: &[f64],
+    set: &ObservableSet,
+    tol: f64,
+    progress: &dyn Progress,
+) -> Result<Trajectory> {
+    check_times(times)?;
+    let n = chain.n_sites();
+    let cut = set.cut_for(n)?;
+    if resolve(chain, solver)? == Solver::MeanField {
+        return mean_field_trajectory(chain, times, set, tol, progress);
+    }
+    check_output(resolve(chain, solver)?, n, times.len(), set)?;
+    let mut prop = state_propagator(chain, solver, tol)?;
+    let t_last = times.last().copied().unwrap_or(0.0);
+    let mut points = Vec::with_capacity(times.len());
+    prop.for_each_state(times, &mut |s, psi, ops| {
+        points.push(observe_state(ops, psi, n, set, cut, s.t, s.work)?);
+        progress.update(s.t, t_last);
+        Ok(())
+    })?;
+    let eps = prop.state_error();
+    Ok(Trajectory {
+        solver: prop.name().to_string(),
+        selected: *set,
+        cut,
+        accuracy: prop.accuracy_note(),
+        work_error: prop.error_bound(),
+        state_error: Some(eps),
+        bounds: Some(ObservableBounds::from_state_error(eps, Operators::h0_norm_bound(chain), n, cut)),
+        points,
+    })
+}
+
+/// The classical counterpart of [`trajectory`]: mean-field Bloch vectors `S_i(t)`
+/// ([`MeanField`], `tol` on `W`), read as the product state `⊗_i |S_i⟩`. Entropy and
+/// Rényi-2 are `0`, `C_ij = 0` for `i ≠ j` and `C_ii = 1 − z_i²`; `variance` is left out
+/// (the classical model defines none). Cost: the mean-field integration, `O(N)` per time
+/// (`O(N²)` with `zz`).
+///
+/// # Errors
+/// [`SpinbatError::InvalidTimes`], [`SpinbatError::InvalidParameter`] (`tol`, `cut`),
+/// [`SpinbatError::TooLarge`] when the recorded Bloch vectors and `ZZ` matrices
+/// (`24N + 8N²` bytes per time) would exceed half the available memory, integrator
+/// failures.
+pub fn mean_field_trajectory(
+    chain: &Chain,
+    times: &[f64],
+    set: &ObservableSet,
+    tol: f64,
+    progress: &dyn Progress,
+) -> Result<Trajectory> {
+    check_times(times)?;
+    let n = chain.n_sites();
+    let cut = set.cut_for(n)?;
+    check(chain, Solver::MeanField)?;
+    check_output(Solver::MeanField, n, times.len(), set)?;
+    let mut mf = MeanField::new(chain, tol)?;
+    let t_last = times.last().copied().unwrap_or(0.0);
+    let mut points = Vec::with_capacity(times.len());
+    for &t in times {
+        let s = mf.sample(&[t])?[0];
+        let bloch = mf.bloch_vectors();
+        let zz = set.zz.then(|| {
+            (0..n)
+                .map(|i| (0..n).map(|j| if i == j { 1.0 - bloch[i][2] * bloch[i][2] } else { 0.0 }).collect())
+                .collect()
+        });
+        points.push(ObservablePoint {
+            t: s.t,
+            work: s.work,
+            entropy: set.entanglement.then_some(0.0),
+            renyi2: set.entanglement.then_some(0.0),
+            bloch: set.bloch.then(|| bloch.to_vec()),
+            zz,
+            variance: None,
+        });
+        progress.update(t, t_last);
+    }
+    Ok(Trajectory {
+        solver: mf.name().to_string(),
+        selected: ObservableSet { variance: false, ..*set },
+        cut,
+        accuracy: mf.accuracy_note(),
+        work_error: mf.error_bound(),
+        state_error: None,
+        bounds: None,
+        points,
+    })
+}
