@@ -2,6 +2,7 @@
 //! parsing, output files, plots and progress bars).
 
 mod charge;
+mod model_args;
 mod plot;
 mod progress;
 
