@@ -22,6 +22,7 @@
 //! | `W(t)`, `W'(t)` at given times | [`propagate::Propagator::sample`] |
 //! | curve, certified `P_max` and `T*`, max work, ratio to independent spins | [`observe::charge`] |
 //! | closed forms (one spin, XXX, Eq. 18/19, strong coupling) | [`analytic`] |
+//! | strong coupling: exact `N`-body coupling `J_eff ∝ ω^N/g^{N−1}` of all-down and all-up, slow oscillation `W_slow = C + A cos(Δt)` and its first maximum (Fig. 4) | [`effective::effective_coupling`], [`effective::slow_oscillation`] |
 //!
 //! ## Quick start
 //! ```
@@ -44,6 +45,7 @@
 
 pub mod analytic;
 pub mod basis;
+pub mod effective;
 pub mod error;
 pub mod meanfield;
 pub mod model;

@@ -1,0 +1,381 @@
+//! Löwdin partitioning of `H = H_g + V` onto `P = {|D⟩, |U⟩}`: the block-tridiagonal
+//! resolvent of `Q H Q` by the number `k` of up spins, evaluated by recursive Green's
+//! functions (Schur complements), never by subtracting eigenvalues.
+//!
+//! Energies are measured from `E_d = ⟨D|H_g|D⟩ = −Σ g_ij`: `ε = E − E_d`, and
+//! `H_g − E_d` has the diagonal `2 Σ_{anti-parallel (i,j)} g_ij` (twice the broken bonds,
+//! exact, no cancellation) and the flip-flop elements `−2α g_ij`.
+
+use crate::basis::{dimension, flipped};
+use crate::error::{invalid, Result, SpinbatError};
+use crate::model::Chain;
+use faer::linalg::solvers::{Llt, Solve};
+use faer::{Mat, Side};
+use rayon::prelude::*;
+
+/// Largest chain the partitioning accepts: the blocks hold `Σ_k C(N,k)²` numbers
+/// (`C(2N, N)`, 4.8 GB at `N = 16`) and one evaluation costs `≈ 3 Σ_k C(N,k)³` flops.
+pub const MAX_SITES: usize = 16;
+
+/// What one evaluation of the resolvent `R(E) = (E − QHQ)^{−1}` at `ε = E − E_d` gives,
+/// with `v = QH|D⟩` (entries `ω` on the `N` one-up states), `w = QH|U⟩ = P v` and
+/// `x = R(E) v`:
+#[derive(Debug, Clone)]
+pub struct ResolventTerms {
+    /// `ε = E − E_d` where it was evaluated.
+    pub eps: f64,
+    /// `s(E) = ⟨v|R|v⟩ = ⟨w|R|w⟩` (the self-energy of `|D⟩` and of `|U⟩`).
+    pub s: f64,
+    /// `t(E) = ⟨w|R|v⟩` (the `|D⟩ → |U⟩` transfer through `Q`).
+    pub t: f64,
+    /// `⟨v|R²|v⟩ = Σ_k |x_k|² = −s'(E)`.
+    pub norm2: f64,
+    /// `⟨w|R²|v⟩ = x · P x = −t'(E)`.
+    pub cross: f64,
+    /// `x = R(E) v` on the full basis (zero on `|D⟩` and `|U⟩`), indexed by basis state.
+    pub x: Vec<f64>,
+}
+
+/// The block structure of `Q H Q` for one chain, ready to evaluate [`ResolventTerms`].
+///
+/// `Q H Q` is block tridiagonal in `k = 1..N−1`: diagonal blocks `D_k = H_g` on the
+/// `C(N, k)` states with `k` ups, off-diagonal blocks `V_{k+1,k}` (`ω` per single flip).
+/// With `K_k = −(E − D_k − V_{k,k+1} gR_{k+1} V_{k+1,k})` the right-connected Schur
+/// complements (`gR_k = −K_k^{−1}`):
+/// `K_{N−1} = D_{N−1} − E`, `K_k = D_k − E − V_{k,k+1} K_{k+1}^{−1} V_{k+1,k}`, and
+/// `x_1 = −K_1^{−1} v`, `x_{k+1} = −K_{k+1}^{−1} V_{k+1,k} x_k` solve `(E − QHQ) x = v`.
+/// `E − QHQ` is negative definite (i.e. `E` lies below the spectrum of `QHQ`) exactly
+/// when every `K_k` is positive definite (inertia is additive over Schur complements), and
+/// the Cholesky factorisation of each `K_k` is what certifies it.
+#[derive(Debug, Clone)]
+pub struct Partition {
+    n_sites: usize,
+    omega: f64,
+    e_d: f64,
+    /// `states[k]`: basis states with `k` up spins, ascending (`k = 0..=N`).
+    states: Vec<Vec<u32>>,
+    /// Position of each basis state within its block.
+    index: Vec<u32>,
+    /// `⟨s|H_g|s⟩ − E_d = 2 Σ_{anti-parallel (i,j)} g_ij`.
+    wall: Vec<f64>,
+    /// Flip-flop terms `(mask, −2α g_ij)`, acting on states with exactly one bit of `mask`.
+    flips: Vec<(usize, f64)>,
+}
+
+impl Partition {
+    /// Splits the basis of `chain` into the blocks `k = 0..N` (`O(2^N P)`, `P` coupled pairs).
+    ///
+    /// # Errors
+    /// [`SpinbatError::InvalidParameter`] for `N < 2` (no `Q` space couples `|D⟩` to `|U⟩`;
+    /// [`super::effective_coupling`] handles `N = 1` exactly) or `N > MAX_SITES`;
+    /// [`SpinbatError::TooLarge`] when the blocks would not fit in memory.
+    pub fn new(chain: &Chain) -> Result<Self> {
+        let n = chain.n_sites();
+        if n < 2 {
+            return Err(invalid("n_sites", n, "the partitioning needs N >= 2 (N = 1 has J_eff = omega exactly)"));
+        }
+        if n > MAX_SITES {
+            return Err(invalid(
+                "n_sites",
+                n,
+                format!(
+                    "the effective-coupling recursion handles N <= {MAX_SITES} (it stores sum_k C(N,k)^2 numbers \
+                     and costs about 3 sum_k C(N,k)^3 flops per energy)"
+                ),
+            ));
+        }
+        let needed = Self::bytes(n);
+        if let Some(available) = crate::propagate::memory::bytes_available() {
+            if needed > available {
+                return Err(SpinbatError::TooLarge {
+                    solver: "effective coupling",
+                    n_sites: n,
+                    bytes_needed: needed,
+                    bytes_available: available,
+                });
+            }
+        }
+        let dim = dimension(n);
+        let mut states: Vec<Vec<u32>> = vec![Vec::new(); n + 1];
+        let mut index = vec![0u32; dim];
+        for (s, slot) in index.iter_mut().enumerate() {
+            let k = s.count_ones() as usize;
+            *slot = states[k].len() as u32;
+            states[k].push(s as u32);
+        }
+        let (wall, flips) = coupling_terms(chain);
+        Ok(Partition { n_sites: n, omega: chain.omega(), e_d: -chain.total_coupling(), states, index, wall, flips })
+    }
+
+    /// Estimated peak memory of an evaluation for `N` sites: the `N − 1` Cholesky factors
+    /// (`Σ_k C(N,k)²` numbers), the largest right-hand side block and Schur complement, and a
+    /// few `2^N` vectors.
+    pub fn bytes(n_sites: usize) -> f64 {
+        let c: Vec<f64> = binomials(n_sites);
+        let factors: f64 = c[1..n_sites].iter().map(|x| x * x).sum();
+        let rhs = (1..n_sites.saturating_sub(1)).map(|k| c[k] * c[k + 1]).fold(0.0, f64::max);
+        let square = c.iter().map(|x| x * x).fold(0.0, f64::max);
+        8.0 * (factors + rhs + 2.0 * square + 8.0 * (n_sites as f64).exp2())
+    }
+
+    /// Number of sites `N`.
+    pub fn n_sites(&self) -> usize {
+        self.n_sites
+    }
+
+    /// `E_d = ⟨D|H_g|D⟩ = −Σ_{i<j} g_ij`, the energy all others are measured from.
+    pub fn e_d(&self) -> f64 {
+        self.e_d
+    }
+
+    /// `K_k` for block `k` without the coupling to block `k + 1`: `D_k − E_d − ε`.
+    fn bare_block(&self, k: usize, eps: f64) -> Mat<f64> {
+        let states = &self.states[k];
+        let mut m = Mat::<f64>::zeros(states.len(), states.len());
+        for (a, &s) in states.iter().enumerate() {
+            let s = s as usize;
+            m[(a, a)] = self.wall[s] - eps;
+            for &(mask, amp) in &self.flips {
+                if (s & mask).count_ones() == 1 {
+                    m[(self.index[s ^ mask] as usize, a)] += amp;
+                }
+            }
+        }
+        m
+    }
+
+    /// `(V_{k+1,k} x)` for `x` on block `k`: every up-flip `s → s | 2^i` carries `ω`.
+    fn raise(&self, k: usize, x: &[f64]) -> Vec<f64> {
+        let mut y = vec![0.0; self.states[k + 1].len()];
+        for (a, &s) in self.states[k].iter().enumerate() {
+            let s = s as usize;
+            for i in 0..self.n_sites {
+                if (s >> i) & 1 == 0 {
+                    y[self.index[s | (1 << i)] as usize] += self.omega * x[a];
+                }
+            }
+        }
+        y
+    }
+
+    /// `x = R(E) v` and the scalars of [`ResolventTerms`] at `E = E_d + ε`.
+    ///
+    /// Cost `≈ Σ_k (C(N,k+1)³/3 + 2 C(N,k+1)² C(N,k))` flops (Cholesky and solves, faer).
+    ///
+    /// # Errors
+    /// [`SpinbatError::Unsupported`] when some `K_k` is not positive definite: `E` is not
+    /// below the spectrum of `QHQ`, so the partitioning is not the strong-coupling one
+    /// (at `ε = 0`: `|D⟩, |U⟩` are not separated from the other states).
+    pub fn evaluate(&self, eps: f64) -> Result<ResolventTerms> {
+        let n = self.n_sites;
+        let mut factors: Vec<Option<Llt<f64>>> = (0..n).map(|_| None).collect();
+        for k in (1..n).rev() {
+            let mut kmat = self.bare_block(k, eps);
+            if k + 1 < n {
+                let upper = factors[k + 1].as_ref().expect("factored in the previous step");
+                // Y = K_{k+1}^{-1} V_{k+1,k}, column a = the up-flips of state a of block k
+                let mut y = Mat::<f64>::zeros(self.states[k + 1].len(), self.states[k].len());
+                for (a, &s) in self.states[k].iter().enumerate() {
+                    for i in 0..n {
+                        if (s >> i) & 1 == 0 {
+                            y[(self.index[(s | (1 << i)) as usize] as usize, a)] = self.omega;
+                        }
+                    }
+                }
+                upper.solve_in_place(&mut y);
+                // K_k −= V_{k,k+1} Y: row a gathers the up-flips of state a
+                let (states, index, omega) = (&self.states[k], &self.index, self.omega);
+                kmat.par_col_iter_mut().enumerate().for_each(|(c, mut col)| {
+                    let yc = y.col_as_slice(c);
+                    for (a, &s) in states.iter().enumerate() {
+                        let mut acc = 0.0;
+                        for i in 0..n {
+                            if (s >> i) & 1 == 0 {
+                                acc += yc[index[(s | (1 << i)) as usize] as usize];
+                            }
+                        }
+                        col[a] -= omega * acc;
+                    }
+                });
+            }
+            let llt = kmat.llt(Side::Lower).map_err(|_| self.not_below(eps, k))?;
+            factors[k] = Some(llt);
+        }
+        // forward: x_1 = −K_1^{-1} v, x_{k+1} = −K_{k+1}^{-1} V x_k
+        let mut x = vec![0.0; dimension(n)];
+        let mut xk = vec![self.omega; n];
+        for (k, factor) in factors.iter().enumerate().skip(1) {
+            if k > 1 {
+                xk = self.raise(k - 1, &xk);
+            }
+            let mut m = Mat::<f64>::from_fn(xk.len(), 1, |r, _| xk[r]);
+            factor.as_ref().expect("factored").solve_in_place(&mut m);
+            for (a, &s) in self.states[k].iter().enumerate() {
+                xk[a] = -m[(a, 0)];
+                x[s as usize] = xk[a];
+            }
+        }
+        Ok(self.terms(eps, x))
+    }
+
+    /// The scalars of [`ResolventTerms`] from `x`.
+    fn terms(&self, eps: f64, x: Vec<f64>) -> ResolventTerms {
+        let n = self.n_sites;
+        let sum = |k: usize| self.states[k].iter().map(|&s| x[s as usize]).sum::<f64>();
+        let s = self.omega * sum(1);
+        let t = self.omega * sum(n - 1);
+        let norm2 = x.iter().map(|v| v * v).sum();
+        let cross = x.iter().enumerate().map(|(s, v)| v * x[flipped(s, n)]).sum();
+        ResolventTerms { eps, s, t, norm2, cross, x }
+    }
+
+    /// The leading order of `t` as `g/ω → ∞`: the resolvent without `V` inside `Q`,
+    /// `t_0 = ⟨w| G_{N−1} V G_{N−2} ⋯ V G_1 |v⟩`, `G_k = (E_d − D_k)^{−1}`. Every term
+    /// has exactly `N` factors `ω` and `N − 1` inverse couplings, so
+    /// `t_0 = c_N ω^N / g^{N−1}` exactly.
+    ///
+    /// # Errors
+    /// [`SpinbatError::Unsupported`] when some `D_k − E_d` is not positive definite (`|D⟩`,
+    /// `|U⟩` are not the only ground states of `H_g`: couplings not connecting all sites,
+    /// or `|α| ≥ 1`).
+    pub fn leading_transfer(&self) -> Result<f64> {
+        let n = self.n_sites;
+        let mut xk = vec![self.omega; n];
+        for k in 1..n {
+            if k > 1 {
+                xk = self.raise(k - 1, &xk);
+            }
+            if self.flips.is_empty() {
+                for (a, &s) in self.states[k].iter().enumerate() {
+                    let d = self.wall[s as usize];
+                    if d <= 0.0 {
+                        return Err(self.degenerate(k));
+                    }
+                    xk[a] /= -d;
+                }
+            } else {
+                let llt = self.bare_block(k, 0.0).llt(Side::Lower).map_err(|_| self.degenerate(k))?;
+                let mut m = Mat::<f64>::from_fn(xk.len(), 1, |r, _| xk[r]);
+                llt.solve_in_place(&mut m);
+                for (a, v) in xk.iter_mut().enumerate() {
+                    *v = -m[(a, 0)];
+                }
+            }
+        }
+        Ok(self.omega * xk.iter().sum::<f64>())
+    }
+
+    fn not_below(&self, eps: f64, k: usize) -> SpinbatError {
+        if eps == 0.0 {
+            SpinbatError::Unsupported {
+                solver: "effective coupling",
+                reason: format!(
+                    "E_d = {} (all down) is not below the spectrum of the other states (the Schur complement of \
+                     the k = {k} up-spin block is not definite): |D>, |U> are not an isolated ground doublet, \
+                     which needs couplings connecting all sites, |alpha| < 1 and g large compared with omega",
+                    self.e_d
+                ),
+            }
+        } else {
+            SpinbatError::NotConverged {
+                what: "effective coupling (Newton on E = E_d + s(E) +- t(E))",
+                reason: format!("the iterate E - E_d = {eps:e} left the region below the spectrum of QHQ (block {k})"),
+            }
+        }
+    }
+
+    fn degenerate(&self, k: usize) -> SpinbatError {
+        SpinbatError::Unsupported {
+            solver: "effective coupling",
+            reason: format!(
+                "H_g has states with {k} up spins at or below E_d = {}: |D>, |U> are not its only ground states \
+                 (couplings must connect all sites and |alpha| < 1)",
+                self.e_d
+            ),
+        }
+    }
+}
+
+/// `H_g − E_d` in the `Z` basis: its diagonal `2 Σ_{anti-parallel (i,j)} g_ij` on all `2^N`
+/// states (`O(2^N P)`) and its flip-flop terms `(mask, −2α g_ij)` (none for `α = 0`),
+/// which act on a state with exactly one bit of `mask` set.
+pub(crate) fn coupling_terms(chain: &Chain) -> (Vec<f64>, Vec<(usize, f64)>) {
+    let pairs = chain.pairs();
+    let wall = (0..dimension(chain.n_sites()))
+        .map(|s| {
+            // 1 − z_i z_j is 2 for an anti-parallel pair and 0 otherwise
+            pairs.iter().filter(|&&(i, j, _)| ((s >> i) ^ (s >> j)) & 1 == 1).map(|p| 2.0 * p.2).sum()
+        })
+        .collect();
+    let alpha = chain.alpha();
+    let flips = if alpha == 0.0 {
+        Vec::new()
+    } else {
+        pairs.iter().map(|&(i, j, g)| ((1usize << i) | (1usize << j), -2.0 * alpha * g)).collect()
+    };
+    (wall, flips)
+}
+
+/// `C(N, k)` for `k = 0..=N` as floating-point numbers.
+pub(crate) fn binomials(n: usize) -> Vec<f64> {
+    let mut c = vec![1.0; n + 1];
+    for k in 1..=n {
+        c[k] = c[k - 1] * (n + 1 - k) as f64 / k as f64;
+    }
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operator::Operators;
+    use crate::Couplings;
+
+    /// `x = R(E) v` from the recursion solves `(E − QHQ) x = v` with `QHQ` taken from the
+    /// full-space operators (an independent construction), and `s, t, |x|², x·Px` are its
+    /// scalars.
+    #[test]
+    fn recursion_solves_the_q_space_system() {
+        for (n, alpha, couplings) in [
+            (2, 0.0, Couplings::NearestNeighbour),
+            (4, 0.0, Couplings::PowerLaw { p: 1.0 }),
+            (5, 0.3, Couplings::NearestNeighbour),
+            (5, -0.2, Couplings::PowerLaw { p: 0.5 }),
+        ] {
+            let chain = Chain::builder(n).g(20.0).omega(3.0).alpha(alpha).couplings(couplings).build().unwrap();
+            let part = Partition::new(&chain).unwrap();
+            let ops = Operators::new(&chain).unwrap();
+            let eps = -0.7;
+            let r = part.evaluate(eps).unwrap();
+            let dim = dimension(n);
+            let (d, u) = (0, dim - 1);
+            let e = part.e_d() + eps;
+            let mut worst: f64 = 0.0;
+            let mut scale: f64 = 0.0;
+            let mut hx = vec![0.0; dim];
+            for s in (0..dim).filter(|&s| s != d && s != u) {
+                ops.column_h(s, |row, h| hx[row] += h * r.x[s]);
+            }
+            for s in (0..dim).filter(|&s| s != d && s != u) {
+                // (E − QHQ) x = v with v = ω on the one-up states
+                let v = if s.count_ones() == 1 { chain.omega() } else { 0.0 };
+                worst = worst.max((e * r.x[s] - hx[s] - v).abs());
+                scale = scale.max(e.abs() * r.x[s].abs());
+            }
+            assert!(worst < 1e-13 * scale.max(1.0), "N {n}: residual {worst:e}");
+            assert_eq!(r.x[d], 0.0);
+            let one_up: f64 = (0..n).map(|i| r.x[1 << i]).sum();
+            let one_down: f64 = (0..n).map(|i| r.x[u ^ (1 << i)]).sum();
+            assert!((r.s - chain.omega() * one_up).abs() < 1e-15 * r.s.abs());
+            assert!((r.t - chain.omega() * one_down).abs() < 1e-15 * r.t.abs());
+        }
+    }
+
+    #[test]
+    fn memory_estimate_counts_the_factors() {
+        // Σ_k C(N,k)² = C(2N, N): 12870 numbers for N = 8, minus the two 1×1 blocks
+        let factors = 8.0 * (12870.0 - 2.0);
+        assert!(Partition::bytes(8) > factors && Partition::bytes(8) < 3.0 * factors);
+        assert_eq!(binomials(5), vec![1.0, 5.0, 10.0, 10.0, 5.0, 1.0]);
+    }
+}
