@@ -3,6 +3,7 @@
 
 mod common;
 mod dicke;
+mod effective;
 mod meanfield;
 mod observe;
 mod oracle;
