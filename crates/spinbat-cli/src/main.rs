@@ -2,6 +2,7 @@
 //! parsing, output files, plots and progress bars).
 
 mod charge;
+mod effective;
 mod model_args;
 mod plot;
 mod progress;
@@ -24,6 +25,10 @@ enum Command {
     /// Charge a chain from the all-down state: W(t), P(t) = W/t, certified maximal power
     /// P_max and its time T*, maximal work, and the comparison with N independent spins.
     Charge(Box<charge::ChargeArgs>),
+    /// Strong coupling (paper Fig. 4): the exact effective N-body coupling J_eff of all-down
+    /// and all-up, its splitting, c_N in J_eff ~ c_N omega^N/g^(N-1), and the first maximum
+    /// of the slow oscillation of the work.
+    Effective(Box<effective::EffectiveArgs>),
 }
 
 /// An error with the exit status it deserves: 2 for bad input, 1 otherwise.
@@ -58,6 +63,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Charge(args) => charge::run(*args),
+        Command::Effective(args) => effective::run(*args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
