@@ -79,6 +79,7 @@
 //! `g = 100`) in `tests/contract/effective.rs`. The parity sectors are diagonalised densely,
 //! `N ≤ 14`.
 
+mod orbits;
 mod parity;
 mod partition;
 mod slow;
