@@ -61,6 +61,11 @@ impl SlowOscillation {
 /// with `|D⟩` is not the non-degenerate ground state of its sector (not the strong-coupling
 /// regime).
 pub fn slow_oscillation(chain: &Chain) -> Result<SlowOscillation> {
+    slow_with(chain, true)
+}
+
+/// [`slow_oscillation`] with (`reduce`) or without the symmetry reduction of the sectors.
+fn slow_with(chain: &Chain, reduce: bool) -> Result<SlowOscillation> {
     let n = chain.n_sites();
     if n > MAX_SITES {
         return Err(invalid(
@@ -71,10 +76,11 @@ pub fn slow_oscillation(chain: &Chain) -> Result<SlowOscillation> {
     }
     let coupling = effective_coupling(chain)?;
     let mut mean = n as f64 * chain.b();
-    let mut ground = Vec::with_capacity(2);
+    let mut sectors: Vec<ParitySector> = Vec::with_capacity(2);
     let mut next_levels = Vec::with_capacity(2);
     for parity in [1i8, -1] {
-        let sector = ParitySector::new(chain, parity)?;
+        let sector =
+            if reduce { ParitySector::new(chain, parity)? } else { ParitySector::without_symmetry(chain, parity)? };
         let levels = sector.levels();
         let norm = levels.iter().fold(0.0f64, |a, l| a.max(l.abs())).max(chain.omega());
         let degenerate = 1e3 * f64::EPSILON * norm;
@@ -94,12 +100,13 @@ pub fn slow_oscillation(chain: &Chain) -> Result<SlowOscillation> {
         }
         mean += diagonal_sum(&sector, degenerate);
         next_levels.push(if levels.len() > 1 { levels[1] } else { f64::INFINITY });
-        ground.push((levels[0], sector.vector(0).to_vec()));
+        sectors.push(sector);
     }
-    let (e_plus, u_plus) = &ground[0];
-    let (e_minus, u_minus) = &ground[1];
+    let (even, odd) = (&sectors[0], &sectors[1]);
+    let (e_plus, e_minus) = (even.levels()[0], odd.levels()[0]);
+    let (u_plus, u_minus) = (even.vector(0), odd.vector(0));
     // 2 a_+ a_− = u_+[0] u_−[0] (a = u[0]/√2)
-    let amplitude = u_plus[0] * u_minus[0] * ParitySector::field_element(chain.b(), n, u_plus, u_minus);
+    let amplitude = u_plus[0] * u_minus[0] * even.field_element(chain.b(), u_plus, odd, u_minus);
     let delta = coupling.delta;
     let time = if amplitude < 0.0 { std::f64::consts::PI / delta } else { 2.0 * std::f64::consts::PI / delta };
     let work = mean + amplitude.abs();
@@ -113,7 +120,7 @@ pub fn slow_oscillation(chain: &Chain) -> Result<SlowOscillation> {
         weight_even: u_plus[0] * u_plus[0],
         weight_odd: u_minus[0] * u_minus[0],
         delta_eigen: (e_plus - e_minus).abs(),
-        fast_gap: next_levels[0].min(next_levels[1]) - e_plus.max(*e_minus),
+        fast_gap: next_levels[0].min(next_levels[1]) - e_plus.max(e_minus),
         coupling,
     })
 }
@@ -147,4 +154,42 @@ fn diagonal_sum(sector: &ParitySector, degenerate: f64) -> f64 {
             energy - sector.v_element(&dc, &dc)
         })
         .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Boundary, Couplings};
+
+    /// The symmetry-reduced sectors give the same slow oscillation as the plain ones.
+    #[test]
+    fn reduced_sectors_agree_with_the_plain_basis() {
+        for (n, alpha, couplings, boundary) in [
+            (5, 0.0, Couplings::NearestNeighbour, Boundary::Open),
+            (6, 0.3, Couplings::PowerLaw { p: 1.0 }, Boundary::Open),
+            (6, 0.0, Couplings::NearestNeighbour, Boundary::Periodic),
+            (4, -0.2, Couplings::PowerLaw { p: 0.0 }, Boundary::Open),
+        ] {
+            let chain = Chain::builder(n)
+                .g(40.0)
+                .omega(4.0)
+                .alpha(alpha)
+                .couplings(couplings)
+                .boundary(boundary)
+                .build()
+                .unwrap();
+            let (r, p) = (slow_with(&chain, true).unwrap(), slow_with(&chain, false).unwrap());
+            for (a, b) in [
+                (r.mean, p.mean),
+                (r.amplitude, p.amplitude),
+                (r.weight_even, p.weight_even),
+                (r.weight_odd, p.weight_odd),
+                (r.delta_eigen, p.delta_eigen),
+            ] {
+                assert!((a - b).abs() < 1e-11 * b.abs().max(1.0), "N {n}: reduced {a} vs plain {b}");
+            }
+            let even = ParitySector::new(&chain, 1).unwrap();
+            assert!(even.dim() < 1 << (n - 1), "N {n}: no reduction");
+        }
+    }
 }

@@ -113,8 +113,8 @@ fn coupling_matches_dense_eigenvalues_where_resolvable() {
         ] {
             let c = chain(n, g, omega, alpha, couplings.clone());
             let j = effective::effective_coupling(&c).unwrap();
-            let even = ParitySector::new(&c, 1).unwrap();
-            let odd = ParitySector::new(&c, -1).unwrap();
+            let even = ParitySector::without_symmetry(&c, 1).unwrap();
+            let odd = ParitySector::without_symmetry(&c, -1).unwrap();
             let full = Dense::new(&c).unwrap();
             let h_norm = full.energies().iter().fold(0.0f64, |a, e| a.max(e.abs()));
             let tol = 64.0 * f64::EPSILON * h_norm;
@@ -135,6 +135,18 @@ fn coupling_matches_dense_eigenvalues_where_resolvable() {
             for (sector, z) in [(&even, j.z_even), (&odd, j.z_odd)] {
                 let weight = 2.0 * sector.overlap(0).powi(2);
                 assert!((weight - z).abs() < 1e-12, "{what}: weight {weight} vs Z {z}");
+            }
+            // the symmetry-reduced sectors keep the doublet, and each of their levels is a level of H
+            for parity in [1, -1] {
+                let reduced = ParitySector::new(&c, parity).unwrap();
+                let plain = if parity > 0 { &even } else { &odd };
+                assert!((reduced.levels()[0] - plain.levels()[0]).abs() < tol, "{what}: reduced ground level");
+                for e in reduced.energies() {
+                    assert!(
+                        full.energies().iter().any(|f| (e - f).abs() < spectrum_tol),
+                        "{what}: {e} not a level of H"
+                    );
+                }
             }
         }
     }
