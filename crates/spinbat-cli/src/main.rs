@@ -3,6 +3,7 @@
 
 mod charge;
 mod chart;
+mod effective;
 mod figure;
 mod model_args;
 mod plot;
@@ -34,6 +35,10 @@ enum Command {
     /// Reproduce the paper's figures (2, 3, 4, 5, 6), the scaling study, or all: data (CSV,
     /// JSON), plots (PNG, SVG) and a report of each claim and whether the data bear it out.
     Figure(Box<figure::FigureArgs>),
+    /// Strong coupling (paper Fig. 4): the exact effective N-body coupling J_eff of all-down
+    /// and all-up, its splitting, c_N in J_eff ~ c_N omega^N/g^(N-1), and the first maximum
+    /// of the slow oscillation of the work.
+    Effective(Box<effective::EffectiveArgs>),
 }
 
 /// An error with the exit status it deserves: 2 for bad input, 1 otherwise.
@@ -70,6 +75,7 @@ fn main() -> ExitCode {
         Command::Charge(args) => charge::run(*args),
         Command::Scan(args) => scan::run(*args),
         Command::Figure(args) => figure::run(*args),
+        Command::Effective(args) => effective::run(*args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

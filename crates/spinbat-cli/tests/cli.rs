@@ -322,3 +322,60 @@ fn mean_field_bloch_vectors_match_the_quantum_ones_for_xxx() {
         }
     }
 }
+
+#[test]
+fn effective_reports_the_exact_coupling_and_the_slow_maximum() {
+    let out = spinbat(&["effective", "--n", "2", "--coupling", "nn", "--g", "100", "--omega", "4", "--json", "-"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("stdout is exactly one JSON value");
+    for key in ["model", "coupling", "ratio_to_leading_order", "closed_form", "slow", "accuracy", "provenance"] {
+        assert!(v.get(key).is_some(), "missing key {key}");
+    }
+    // two spins: J = -2 omega^2 / (g + sqrt(g^2 + 4 omega^2)) exactly
+    let exact = -32.0 / (100.0 + (1e4f64 + 64.0).sqrt());
+    let j = v["coupling"]["j_eff"].as_f64().unwrap();
+    assert!((j - exact).abs() < 1e-15 * exact.abs(), "{j} vs {exact}");
+    assert!((v["coupling"]["delta"].as_f64().unwrap() - 2.0 * exact.abs()).abs() < 1e-15);
+    assert!((v["closed_form"]["value"].as_f64().unwrap() - 0.16).abs() < 1e-15);
+    // the slow maximum: W = C + |A| at T_w = pi / Delta, P = W / T_w
+    let slow = &v["slow"];
+    let (w, t, p) = (slow["work"].as_f64().unwrap(), slow["time"].as_f64().unwrap(), slow["power"].as_f64().unwrap());
+    assert!((t - std::f64::consts::PI / (2.0 * exact.abs())).abs() < 1e-12 * t);
+    assert!((p - w / t).abs() < 1e-15 * p);
+    assert!((w - (slow["mean"].as_f64().unwrap() - slow["amplitude"].as_f64().unwrap())).abs() < 1e-14);
+
+    // text mode: the paper's Eq. 15, the slow maximum, the accuracy line
+    let out = spinbat(&["effective", "--n", "2", "--coupling", "nn"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in ["J_eff", "Eq. 15", "max work", "accuracy"] {
+        assert!(text.contains(needle), "summary lacks {needle}: {text}");
+    }
+    // --no-slow: the record says why there is no slow part
+    let out = spinbat(&["effective", "--n", "3", "--p", "0", "--no-slow", "--json", "-"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["slow"].is_null() && v["slow_skipped"].is_string());
+    assert!(v["closed_form"]["formula"].as_str().unwrap().contains("3 omega^3"));
+}
+
+#[test]
+fn effective_bad_input_exits_2_with_a_one_line_message() {
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--n", "17"], "N <= 16"),
+        (vec!["--n", "4", "--g", "1"], "isolated ground doublet"),
+        (vec!["--n", "4", "--alpha", "1"], "isolated ground doublet"),
+        (vec!["--omega", "-1"], "omega"),
+        (vec!["--coupling", "ring"], "invalid value"),
+    ];
+    for (args, needle) in cases {
+        let mut full = vec!["effective"];
+        full.extend(&args);
+        let out = spinbat(&full);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: status {:?}, stderr {err}", out.status);
+        assert!(err.contains(needle), "{args:?}: message {err:?} lacks {needle:?}");
+        assert!(!err.contains("panicked") && out.stdout.is_empty(), "{args:?}");
+        if needle != "invalid value" {
+            assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: message is not one line: {err}");
+        }
+    }
+}

@@ -26,6 +26,7 @@
 //! | entanglement, Bloch vectors, connected `ZZ`, `Var(H0)` of a state | [`observe::correlations`] |
 //! | those along the charging trajectory, quantum or mean field; peak entanglement | [`observe::trajectory::trajectory`] |
 //! | the state `ψ(t)` itself (dense, Chebyshev) | [`propagate::StatePropagator::for_each_state`] |
+//! | strong coupling: exact `N`-body coupling `J_eff ∝ ω^N/g^{N−1}` of all-down and all-up, slow oscillation `W_slow = C + A cos(Δt)` and its first maximum (Fig. 4) | [`effective::effective_coupling`], [`effective::slow_oscillation`] |
 //!
 //! ## Quick start
 //! ```
@@ -48,6 +49,7 @@
 
 pub mod analytic;
 pub mod basis;
+pub mod effective;
 pub mod error;
 pub mod meanfield;
 pub mod model;

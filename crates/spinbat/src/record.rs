@@ -177,3 +177,38 @@ impl ChargeRecord {
         self
     }
 }
+
+/// A closed form of the paper for `|J_eff|` at leading order, where one exists.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClosedFormRecord {
+    /// The formula, e.g. `omega^2/g (Eq. 15)`.
+    pub formula: String,
+    /// Its value (units `B`).
+    pub value: f64,
+    /// `|J_eff| / value`, which tends to 1 as `g/ω → ∞`.
+    pub ratio: f64,
+}
+
+/// One `effective` run: the exact effective coupling of `|D⟩` and `|U⟩`, its leading
+/// order, the paper's closed form where it applies, and the slow oscillation's maximum.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EffectiveRecord {
+    /// The chain.
+    pub model: ModelRecord,
+    /// `J_eff`, `Δ`, `Z`, `c_N`, ... (see [`crate::effective::EffectiveCoupling`]).
+    pub coupling: crate::effective::EffectiveCoupling,
+    /// `J_eff / (c_N ω^N / g^{N−1})`.
+    pub ratio_to_leading_order: f64,
+    /// Eq. 15 (`N = 2`) or `3ω³/(8g²)` (three all-coupled spins), for `α = 0`.
+    pub closed_form: Option<ClosedFormRecord>,
+    /// The slow oscillation and its first maximum (`None` when not computed).
+    pub slow: Option<crate::effective::SlowOscillation>,
+    /// Why the slow oscillation was not computed, if it was not.
+    pub slow_skipped: Option<String>,
+    /// How accurate the numbers are.
+    pub accuracy: String,
+    /// Wall time (seconds).
+    pub run_time_s: f64,
+    /// Version, git revision, time, threads.
+    pub provenance: Provenance,
+}

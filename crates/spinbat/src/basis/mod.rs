@@ -27,3 +27,24 @@ pub fn magnetisation(s: usize, n_sites: usize) -> f64 {
 
 /// Index of the all-down state `|↓…↓⟩`.
 pub const ALL_DOWN: usize = 0;
+
+/// The globally spin-flipped state: `P|s⟩ = |s̄⟩` with `P = Π_i X_i` and
+/// `s̄ = s ⊕ (2^N − 1)`. `P` commutes with `H_g` and `V`, anticommutes with `H_B`, and maps
+/// the all-down state to the all-up state `2^N − 1`.
+#[inline(always)]
+pub fn flipped(s: usize, n_sites: usize) -> usize {
+    s ^ (dimension(n_sites) - 1)
+}
+
+/// Representative of the spin-flip pair `{s, s̄}` and whether `s` is the flipped one: the
+/// member with site `N − 1` down, so representatives are `r ∈ [0, 2^{N−1})`. The parity
+/// sector `σ = ±1` has the basis `|r⟩_σ = (|r⟩ + σ|r̄⟩)/√2`, in which
+/// `|s⟩ = (|r⟩_+ + |r⟩_−)/√2` for `s = r` and `(|r⟩_+ − |r⟩_−)/√2` for `s = r̄`.
+#[inline(always)]
+pub fn flip_representative(s: usize, n_sites: usize) -> (usize, bool) {
+    if s >> (n_sites - 1) == 0 {
+        (s, false)
+    } else {
+        (flipped(s, n_sites), true)
+    }
+}

@@ -4,6 +4,7 @@
 mod common;
 mod correlations;
 mod dicke;
+mod effective;
 mod meanfield;
 mod observe;
 mod oracle;
