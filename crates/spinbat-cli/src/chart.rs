@@ -15,7 +15,8 @@ pub enum Style {
     Dashed,
     /// Dotted line.
     Dotted,
-    /// Markers only.
+    /// Markers only (no figure draws one at the moment).
+    #[allow(dead_code)]
     Markers,
     /// Solid line with markers.
     LineMarkers,

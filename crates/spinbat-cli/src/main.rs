@@ -4,10 +4,15 @@
 mod charge;
 mod chart;
 mod figure;
+mod heatmap;
+mod merge;
 mod model_args;
 mod plot;
 mod progress;
+mod records;
+mod run;
 mod scan;
+mod study_file;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -34,6 +39,13 @@ enum Command {
     /// Reproduce the paper's figures (2, 3, 4, 5, 6), the scaling study, or all: data (CSV,
     /// JSON), plots (PNG, SVG) and a report of each claim and whether the data bear it out.
     Figure(Box<figure::FigureArgs>),
+    /// Run a study file (TOML): a grid over several parameters x solvers, every finished
+    /// point stored at once as a JSON line; resumable, shardable (--shard K/M), with CSV and
+    /// plots (curves for one varied parameter, heat maps for two).
+    Run(Box<run::RunArgs>),
+    /// Merge the shard files of `spinbat run --shard K/M` into the study's records, CSV and
+    /// plot, after checking that every (point, solver) appears exactly once.
+    Merge(Box<merge::MergeArgs>),
 }
 
 /// An error with the exit status it deserves: 2 for bad input, 1 otherwise.
@@ -70,6 +82,8 @@ fn main() -> ExitCode {
         Command::Charge(args) => charge::run(*args),
         Command::Scan(args) => scan::run(*args),
         Command::Figure(args) => figure::run(*args),
+        Command::Run(args) => run::run(*args),
+        Command::Merge(args) => merge::run(*args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
