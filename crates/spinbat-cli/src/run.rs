@@ -38,9 +38,8 @@ model and run settings: if the study changed since they were made, nothing runs 
 old records are moved away or --fresh discards them.
 
 --shard K/M runs the points whose index is K-1 modulo M (with all their solvers) and writes
-STEM.shard-K-of-M.jsonl;
-`spinbat merge STUDY.toml` checks that the shards hold every job exactly once and writes the
-records, CSV and plot.
+STEM.shard-K-of-M.jsonl; `spinbat merge STUDY.toml` checks that the shards hold every job
+exactly once and writes the records, CSV and plot.
 
 Examples:
   spinbat run examples/study.toml
@@ -284,15 +283,18 @@ fn describe(file: &StudyFile, shard: Option<Shard>, jobs: usize) -> String {
     let names: Vec<&str> = s.grid().sweeps().iter().map(|w| w.parameter.as_str()).collect();
     let sizes: Vec<String> = s.grid().sweeps().iter().map(|w| w.values.len().to_string()).collect();
     let shard = shard.map(|sh| format!(" (shard {} of {}: {jobs} jobs)", sh.k, sh.m)).unwrap_or_default();
+    let grid = if names.len() == 1 {
+        format!("{}: {} points", names[0], s.grid().len())
+    } else {
+        format!("{} = {} = {} points", names.join(" x "), sizes.join(" x "), s.grid().len())
+    };
+    let n_solvers = s.solvers().len();
     format!(
-        "study {}: {} = {} = {} points x {} solvers ({}) = {} jobs{shard}\nfixed       {}",
+        "study {}: {grid} x {n_solvers} solver{} ({}) = {} jobs{shard}\nfixed       {}",
         file.path.display(),
-        names.join(" x "),
-        sizes.join(" x "),
-        s.grid().len(),
-        s.solvers().len(),
+        if n_solvers == 1 { "" } else { "s" },
         s.solvers().iter().map(|v| v.label).collect::<Vec<_>>().join(", "),
-        s.grid().len() * s.solvers().len(),
+        s.grid().len() * n_solvers,
         describe_fixed(s.base(), &s.grid().parameters())
     )
 }

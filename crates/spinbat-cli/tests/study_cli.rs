@@ -177,10 +177,7 @@ max_work = "yes"
         (13, "wrong type for [run] max_work"),
     ] {
         let want = format!("study.toml:{line}: ");
-        assert!(
-            err.lines().any(|l| l.contains(&want) && l.contains(needle)),
-            "no '{want}...{needle}' in:\n{err}"
-        );
+        assert!(err.lines().any(|l| l.contains(&want) && l.contains(needle)), "no '{want}...{needle}' in:\n{err}");
     }
     assert!(err.contains("6 problems"), "{err}");
     assert!(!dir.join("study.jsonl").exists(), "nothing may run");
@@ -316,7 +313,8 @@ fn a_killed_run_resumes_where_it_stopped_without_recomputing() {
         .spawn()
         .unwrap();
     let start = Instant::now();
-    while std::fs::read_to_string(&file).map_or(0, |t| t.lines().count()) == 0 && start.elapsed() < Duration::from_secs(30)
+    while std::fs::read_to_string(&file).map_or(0, |t| t.lines().count()) == 0
+        && start.elapsed() < Duration::from_secs(30)
     {
         std::thread::sleep(Duration::from_millis(2));
     }
@@ -342,7 +340,10 @@ fn changed_settings_are_not_mixed_with_old_records() {
     let study = write_study(&dir, text);
     ok(&spinbat(&["run", &study]));
     // more values and another solver reuse the stored records
-    let study = write_study(&dir, "[model]\nn = 3\n[sweep]\ng = [0.5, 1, 2]\n[run]\nmax_work = false\nsolvers = [\"quantum\", \"mean-field\"]\n");
+    let study = write_study(
+        &dir,
+        "[model]\nn = 3\n[sweep]\ng = [0.5, 1, 2]\n[run]\nmax_work = false\nsolvers = [\"quantum\", \"mean-field\"]\n",
+    );
     assert_eq!(counts(&ok(&spinbat(&["run", &study]))), (2, 4));
     // another tolerance does not: refused, then started over with --fresh
     let study = write_study(&dir, "[model]\nn = 3\n[sweep]\ng = [0.5, 1]\n[run]\nmax_work = false\ntol = 1e-8\n");
