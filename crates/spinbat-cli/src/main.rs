@@ -5,10 +5,15 @@ mod charge;
 mod chart;
 mod effective;
 mod figure;
+mod heatmap;
+mod merge;
 mod model_args;
 mod plot;
 mod progress;
+mod records;
+mod run;
 mod scan;
+mod study_file;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -39,6 +44,13 @@ enum Command {
     /// and all-up, its splitting, c_N in J_eff ~ c_N omega^N/g^(N-1), and the first maximum
     /// of the slow oscillation of the work.
     Effective(Box<effective::EffectiveArgs>),
+    /// Run a study file (TOML): a grid over several parameters x solvers, every finished
+    /// point stored at once as a JSON line; resumable, shardable (--shard K/M), with CSV and
+    /// plots (curves for one varied parameter, heat maps for two).
+    Run(Box<run::RunArgs>),
+    /// Merge the shard files of `spinbat run --shard K/M` into the study's records, CSV and
+    /// plot, after checking that every (point, solver) appears exactly once.
+    Merge(Box<merge::MergeArgs>),
 }
 
 /// An error with the exit status it deserves: 2 for bad input, 1 otherwise.
@@ -76,6 +88,8 @@ fn main() -> ExitCode {
         Command::Scan(args) => scan::run(*args),
         Command::Figure(args) => figure::run(*args),
         Command::Effective(args) => effective::run(*args),
+        Command::Run(args) => run::run(*args),
+        Command::Merge(args) => merge::run(*args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

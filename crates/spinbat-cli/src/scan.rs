@@ -175,7 +175,8 @@ pub fn run(args: ScanArgs) -> Result<(), CliError> {
     }
     if let Some(path) = &args.plot {
         let title = format!("spinbat scan over {}: {}", sweep.parameter, crate::charge::describe_chain(&base));
-        chart::write(path, &figure(&title, &record)).map_err(CliError::runtime)?;
+        let fig = figure(&title, record.vary, &record.values, &record.solvers, &record.rows, &record.scaling);
+        chart::write(path, &fig).map_err(CliError::runtime)?;
     }
     if !json_stdout {
         print_summary(&record, &args);
@@ -235,15 +236,24 @@ pub fn write_csv(path: &Path, rows: &[ScanRow]) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn figure(title: &str, rec: &ScanRecord) -> Figure {
-    let x = rec.vary.as_str();
-    let style = if rec.values.len() > 12 { Style::Line } else { Style::LineMarkers };
+/// The plot of a scan: `P_max`, `P_max/(N P1)` and (when computed) `W_max` against the
+/// varied parameter, one curve per solver; with `n` varied, `P_max/N` and its fitted law.
+pub fn figure(
+    title: &str,
+    vary: Parameter,
+    values: &[f64],
+    solvers: &[String],
+    rows: &[ScanRow],
+    scaling: &[SolverScaling],
+) -> Figure {
+    let x = vary.as_str();
+    let style = if values.len() > 12 { Style::Line } else { Style::LineMarkers };
     let curve = |f: &dyn Fn(&ScanRow) -> f64, label: &str| -> Vec<Series> {
-        rec.solvers
+        solvers
             .iter()
             .enumerate()
             .map(|(k, s)| {
-                let pts = rec.rows.iter().filter(|r| &r.solver == s).map(|r| (r.value, f(r))).collect();
+                let pts = rows.iter().filter(|r| &r.solver == s).map(|r| (r.value, f(r))).collect();
                 Series::new(if label.is_empty() { s.clone() } else { format!("{s} {label}") }, pts, style, k)
             })
             .collect()
@@ -255,16 +265,16 @@ fn figure(title: &str, rec: &ScanRecord) -> Figure {
     let mut p3 = Panel::new("maximal work in the window", x, "W_max [B]");
     p3.series = curve(&|r| r.max_work.map_or(f64::NAN, |m| m.work), "");
     let mut panels = vec![p1, p2];
-    if rec.rows.iter().any(|r| r.max_work.is_some()) {
+    if rows.iter().any(|r| r.max_work.is_some()) {
         panels.push(p3);
     }
-    if rec.vary == Parameter::N {
+    if vary == Parameter::N {
         let mut p4 = Panel::new("maximal power per spin, with fitted law", "N", "P_max / N [B^2]");
         p4.series = curve(&|r| r.max_power.power / r.n_sites as f64, "");
-        for (k, s) in rec.scaling.iter().enumerate() {
+        for (k, s) in scaling.iter().enumerate() {
             let fit = s.fit.fits.iter().find(|f| f.law == s.fit.best);
             if let Some(fit) = fit {
-                let pts = rec.values.iter().map(|&n| (n, fit.eval(n))).collect();
+                let pts = values.iter().map(|&n| (n, fit.eval(n))).collect();
                 p4.series.push(Series::new(format!("{} fit: {}", s.solver, fit.law.formula()), pts, Style::Dashed, k));
             }
         }

@@ -1,9 +1,9 @@
 //! Output records with provenance: what was computed, with which version and parameters.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Where a result came from.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Provenance {
     /// spinbat version (`CARGO_PKG_VERSION`).
     pub version: String,

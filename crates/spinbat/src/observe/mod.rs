@@ -29,7 +29,7 @@ use crate::error::{Result, SpinbatError};
 use crate::model::Chain;
 use crate::propagate::{Propagator, WorkSample};
 use crate::Progress;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A point of the charging curve.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -43,7 +43,7 @@ pub struct SeriesPoint {
 }
 
 /// A maximum: where it is, the work and the average power there.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Extremum {
     /// Power `W/T` at that time.
     pub power: f64,
@@ -81,7 +81,7 @@ pub struct Charging {
 }
 
 /// Figures of merit of `N` independent spins (closed form).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Independent {
     /// `N P⁽¹⁾ = 2BNω · 0.72461…` at `T = 1.16556…/ω`.
     pub max_power: Extremum,

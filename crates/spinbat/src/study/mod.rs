@@ -1,6 +1,9 @@
 //! Studies: many charging runs organised around a question.
 //!
 //! * [`Sweep`] — one parameter and its values (`n=2..14`, `alpha=-1:1:0.1`, `p=0,1,2`);
+//! * [`Grid`] / [`GridStudy`] — several parameters at once (their Cartesian product) ×
+//!   solvers, one [`PointRecord`] per (point, solver) with a stable key and a settings hash,
+//!   handed over as soon as it exists (resumable, shardable studies: `spinbat run`);
 //! * [`scan`] — `P_max`, `T*`, `W(T*)`, maximal work and `P_max/(N P⁽¹⁾)` per value and
 //!   solver ([`ScanRow`]);
 //! * [`fit_scaling`] — which law `P_max/N` follows in `N`: constant, `ln N` or `N`
@@ -10,10 +13,12 @@
 
 mod figures;
 mod fit;
+mod grid;
 mod scan;
 mod sweep;
 
 pub use figures::{figure, Curve, CurveKind, FigureData, FigureId, FigureSettings, PanelData, Verdict};
 pub use fit::{fit_scaling, Fit, Law, ScalingFit};
+pub use grid::{job_key, settings_hash, Grid, GridStudy, Job, Point, PointRecord, MAX_GRID_POINTS};
 pub use scan::{default_window, scan, ScanOptions, ScanRow, ScanSolver};
 pub use sweep::{Parameter, Sweep, MAX_SWEEP_VALUES};

@@ -8,7 +8,7 @@ use crate::observe::{self, Extremum, Independent};
 use crate::propagate::{self, memory, Solver};
 use crate::Progress;
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -76,6 +76,25 @@ pub struct ScanOptions {
     pub max_work: bool,
 }
 
+impl ScanOptions {
+    /// Checks the options before anything runs.
+    ///
+    /// # Errors
+    /// [`crate::SpinbatError::InvalidParameter`] for `tol` outside `(0, 1)` (the rule of
+    /// [`propagate::plan`]) or a window that is not a finite time `> 0`.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.tol.is_finite() && self.tol > 0.0 && self.tol < 1.0) {
+            return Err(invalid("tol", self.tol, "must be a number in (0, 1)"));
+        }
+        if let Some(w) = self.window {
+            if !(w.is_finite() && w > 0.0) {
+                return Err(invalid("window", w, "must be a finite time > 0"));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Default for ScanOptions {
     fn default() -> Self {
         ScanOptions { tol: propagate::DEFAULT_TOL, window: None, max_work: true }
@@ -83,7 +102,7 @@ impl Default for ScanOptions {
 }
 
 /// One point of a scan with one solver.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScanRow {
     /// Value of the varied parameter.
     pub value: f64,
@@ -134,11 +153,7 @@ pub fn scan(
     if solvers.is_empty() {
         return Err(invalid("solvers", "[]", "name at least one solver"));
     }
-    if let Some(w) = options.window {
-        if !(w.is_finite() && w > 0.0) {
-            return Err(invalid("window", w, "must be a finite time > 0"));
-        }
-    }
+    options.validate()?;
     let chains = sweep.chains(base)?;
     let mut jobs = Vec::with_capacity(chains.len() * solvers.len());
     for (chain, &value) in chains.iter().zip(&sweep.values) {
@@ -149,24 +164,21 @@ pub fn scan(
     }
     let total = jobs.len() as f64;
     let done = AtomicUsize::new(0);
-    let threshold =
-        memory::bytes_available().unwrap_or(8.0 * 1024f64.powi(3)) / (4.0 * rayon::current_num_threads() as f64);
-    let small = |job: &(f64, &Chain, ScanSolver)| memory::bytes_needed(job.1, job.2.solver) < threshold;
-
     let results: Mutex<Vec<Option<Result<ScanRow>>>> = Mutex::new(vec![None; jobs.len()]);
-    let run = |k: usize| {
-        let (value, chain, s) = jobs[k];
-        let row = point(value, chain, s, options);
-        if let Ok(mut r) = results.lock() {
-            r[k] = Some(row);
-        }
-        let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-        progress.update(d as f64, total);
-    };
-    let (parallel, serial): (Vec<usize>, Vec<usize>) = (0..jobs.len()).partition(|&k| small(&jobs[k]));
     progress.update(0.0, total);
-    parallel.into_par_iter().for_each(run);
-    serial.into_iter().for_each(run);
+    for_each_job(
+        jobs.len(),
+        |k| memory::bytes_needed(jobs[k].1, jobs[k].2.solver),
+        |k| {
+            let (value, chain, s) = jobs[k];
+            let row = point(value, chain, s, options);
+            if let Ok(mut r) = results.lock() {
+                r[k] = Some(row);
+            }
+            let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+            progress.update(d as f64, total);
+        },
+    );
     let results = results.into_inner().unwrap_or_default();
     results
         .into_iter()
@@ -174,12 +186,23 @@ pub fn scan(
         .collect()
 }
 
+/// Runs `run(k)` for `k in 0..count`: jobs whose state needs (`bytes(k)`) less than
+/// `1/(4·threads)` of the free memory in parallel (rayon work stealing, so in no fixed
+/// order), then the large ones one at a time in index order (each parallelises inside).
+pub(super) fn for_each_job(count: usize, bytes: impl Fn(usize) -> f64 + Sync, run: impl Fn(usize) + Sync) {
+    let threshold =
+        memory::bytes_available().unwrap_or(8.0 * 1024f64.powi(3)) / (4.0 * rayon::current_num_threads() as f64);
+    let (parallel, serial): (Vec<usize>, Vec<usize>) = (0..count).partition(|&k| bytes(k) < threshold);
+    parallel.into_par_iter().for_each(&run);
+    serial.into_iter().for_each(run);
+}
+
 /// Default end of the maximal-work window: `2π/ω`.
 pub fn default_window(chain: &Chain) -> f64 {
     2.0 * std::f64::consts::PI / chain.omega()
 }
 
-fn point(value: f64, chain: &Chain, s: ScanSolver, options: &ScanOptions) -> Result<ScanRow> {
+pub(super) fn point(value: f64, chain: &Chain, s: ScanSolver, options: &ScanOptions) -> Result<ScanRow> {
     let start = Instant::now();
     let window = options.max_work.then(|| options.window.unwrap_or_else(|| default_window(chain)));
     let mut prop = propagate::plan(chain, s.solver, options.tol)?;

@@ -2,12 +2,12 @@
 
 use crate::error::{invalid, Result};
 use crate::model::{Chain, ChainBuilder, Couplings};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
 /// A model parameter a scan can vary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Parameter {
     /// Number of sites `N` (integer values).
@@ -119,6 +119,16 @@ impl Sweep {
             return Err(invalid(parameter.as_str(), v, "sweep values must be finite numbers"));
         }
         Ok(Sweep { parameter, values })
+    }
+
+    /// A sweep of `parameter` over the values of `spec`: a list `1,2,4`, an integer range
+    /// `2..14` or `start:stop:step` (as in [`Sweep`]'s `NAME=SPEC` form, without the name).
+    ///
+    /// # Errors
+    /// [`crate::SpinbatError::InvalidParameter`] for a malformed or empty spec.
+    pub fn parse_spec(parameter: Parameter, spec: &str) -> Result<Self> {
+        let values = parse_values(spec.trim()).map_err(|reason| invalid(parameter.as_str(), spec, reason))?;
+        Sweep::new(parameter, values)
     }
 
     /// The chains of the sweep: `base` with the parameter set to each value, all validated

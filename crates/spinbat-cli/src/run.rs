@@ -1,0 +1,411 @@
+//! `spinbat run STUDY.toml`: a grid study from a TOML file; every finished (point, solver)
+//! is stored at once, a rerun skips what is stored, `--shard K/M` runs one slice of the
+//! jobs for a cluster's job array (`spinbat merge` joins the slices).
+
+use crate::chart;
+use crate::records::{self, Appender, Contents, Line};
+use crate::scan::{csv_row, scaling_fits, set_threads, CSV_HEADER};
+use crate::study_file::{self, StudyFile};
+use crate::{heatmap, progress::Bar, CliError};
+use anyhow::anyhow;
+use clap::Args;
+use spinbat::study::{GridStudy, Job, Parameter, PointRecord, ScanRow};
+use spinbat::{Boundary, Chain, Couplings};
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// Options of `spinbat run`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+The study file (TOML) holds the base chain, the grid and the solvers:
+  [model]   n, b, g, alpha, omega, coupling (\"nn\", \"power-law\", \"matrix\"), p, matrix, boundary
+  [sweep]   parameters to vary together (n, alpha, p, g, omega, b): a list [0.0, 0.5] or a
+            string \"4..10\" (integers), \"0:1:0.1\" (start:stop:step) or \"1,2,4\"
+  [run]     solvers = [\"quantum\", \"mean-field\"], tol = 1e-10, max_work = true, window = 1.57
+  [output]  records = \"study.jsonl\", csv = \"study.csv\", plot = \"study.png\" (relative to the
+            study file's folder)
+The whole file is checked first and every problem reported with its line (exit status 2).
+
+Every (point, solver) is a job with a key such as n=8,alpha=0.5|quantum. Each finished job
+is appended to the records file at once (one JSON line); running the study again skips the
+jobs already there, so a killed run resumes where it stopped. Records carry a hash of the
+model and run settings: if the study changed since they were made, nothing runs until the
+old records are moved away or --fresh discards them.
+
+--shard K/M runs the points whose index is K-1 modulo M (with all their solvers) and writes
+STEM.shard-K-of-M.jsonl; `spinbat merge STUDY.toml` checks that the shards hold every job
+exactly once and writes the records, CSV and plot.
+
+Examples:
+  spinbat run examples/study.toml
+  spinbat run examples/study.toml --check
+  spinbat run study.toml --shard 3/8
+  spinbat merge study.toml")]
+pub struct RunArgs {
+    /// The study file (TOML), e.g. examples/study.toml.
+    #[arg(value_name = "STUDY.toml")]
+    pub study: PathBuf,
+    /// Only check the study file and report how many jobs are done; run nothing.
+    #[arg(long)]
+    pub check: bool,
+    /// List every (point, solver) job and whether it is done; run nothing.
+    #[arg(long, conflicts_with = "check")]
+    pub dry_run: bool,
+    /// Run only shard K of M (1 <= K <= M): the grid points whose index is K-1 modulo M, with
+    /// every solver; records go to STEM.shard-K-of-M.EXT beside the study's records file.
+    #[arg(long, value_name = "K/M")]
+    pub shard: Option<String>,
+    /// Discard the existing records file (of this shard) and start over.
+    #[arg(long)]
+    pub fresh: bool,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+/// Shard `k` of `m` (1-based `k`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub k: usize,
+    pub m: usize,
+}
+
+impl Shard {
+    /// Whether the job belongs to this shard: its point's index is `k − 1` modulo `m`
+    /// (every solver of a point in the same shard; points dealt round robin, so each shard
+    /// gets a share of the cheap and of the expensive points).
+    pub fn owns(&self, job: &Job) -> bool {
+        job.point_index % self.m == self.k - 1
+    }
+}
+
+impl FromStr for Shard {
+    type Err = CliError;
+    fn from_str(s: &str) -> Result<Self, CliError> {
+        let bad = || CliError::input(anyhow!("--shard {s}: expected K/M with 1 <= K <= M, e.g. --shard 2/8"));
+        let (k, m) = s.split_once('/').ok_or_else(bad)?;
+        let (k, m): (usize, usize) = (k.trim().parse().map_err(|_| bad())?, m.trim().parse().map_err(|_| bad())?);
+        if k == 0 || k > m {
+            return Err(bad());
+        }
+        Ok(Shard { k, m })
+    }
+}
+
+/// `study.jsonl` → `study.shard-K-of-M.jsonl`.
+pub fn shard_path(records: &Path, shard: Shard) -> PathBuf {
+    let stem = records.file_stem().and_then(|s| s.to_str()).unwrap_or("records");
+    let name = match records.extension().and_then(|e| e.to_str()) {
+        Some(ext) => format!("{stem}.shard-{}-of-{}.{ext}", shard.k, shard.m),
+        None => format!("{stem}.shard-{}-of-{}", shard.k, shard.m),
+    };
+    records.with_file_name(name)
+}
+
+/// Refuses records made with other settings than `hash`.
+pub fn check_hash(path: &Path, contents: &Contents, hash: &str) -> Result<(), CliError> {
+    let stale: Vec<&Line> = contents.lines.iter().filter(|l| l.record.study != hash).collect();
+    if let Some(first) = stale.first() {
+        return Err(CliError::input(anyhow!(
+            "{} holds {} record{} of a different study (settings hash {}, this study {}): [model] or [run] \
+             changed since they were computed, so they cannot be reused. Nothing was run: move the file away, \
+             set [output] records to another file, or pass --fresh to discard them",
+            path.display(),
+            stale.len(),
+            if stale.len() == 1 { "" } else { "s" },
+            first.record.study,
+            hash
+        )));
+    }
+    Ok(())
+}
+
+pub fn run(args: RunArgs) -> Result<(), CliError> {
+    set_threads(args.threads)?;
+    let shard = args.shard.as_deref().map(str::parse::<Shard>).transpose()?;
+    let file = study_file::load(&args.study)?;
+    let study = &file.study;
+    let path = shard.map_or_else(|| file.records.clone(), |s| shard_path(&file.records, s));
+    let all_jobs = study.jobs();
+    let jobs: Vec<Job> = all_jobs.iter().filter(|j| shard.iter().all(|s| s.owns(j))).cloned().collect();
+    let contents = if args.fresh { Contents::default() } else { records::read(&path)? };
+    check_hash(&path, &contents, study.hash())?;
+
+    // the stored records, first of each key
+    let mut tidy = args.fresh || contents.torn || contents.untidy;
+    let mut stored: Vec<Line> = Vec::new();
+    let mut seen = HashSet::new();
+    for line in contents.lines {
+        if seen.insert(line.record.key.clone()) {
+            stored.push(line);
+        } else {
+            tidy = true;
+        }
+    }
+    let todo: Vec<Job> = jobs.iter().filter(|j| !seen.contains(&j.key)).cloned().collect();
+    let done_before = jobs.len() - todo.len();
+
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "spinbat {} - {}", env!("CARGO_PKG_VERSION"), describe(&file, shard, jobs.len()));
+    if args.check || args.dry_run {
+        let _ = writeln!(
+            out,
+            "records     {}: {done_before} of {} jobs done, {} to run{}",
+            path.display(),
+            jobs.len(),
+            todo.len(),
+            if contents.torn { " (a torn last line will be dropped)" } else { "" }
+        );
+        if args.dry_run {
+            for j in &jobs {
+                let status = if seen.contains(&j.key) { "done" } else { "todo" };
+                let _ = writeln!(out, "{:>7} {status} {}", j.index, j.key);
+            }
+        }
+        let _ = writeln!(out, "ok          {} is valid; nothing was run", file.path.display());
+        return Ok(());
+    }
+    drop(out);
+
+    records::ensure_parent(&path)?;
+    if tidy {
+        records::write_atomic(&path, stored.iter().map(|l| l.text.as_str()))?;
+    }
+    let start = Instant::now();
+    let appender = Appender::open(&path)?;
+    let new_lines: Mutex<Vec<Line>> = Mutex::new(Vec::new());
+    let failures: Mutex<Vec<(usize, String, String)>> = Mutex::new(Vec::new());
+    let write_error: Mutex<Option<CliError>> = Mutex::new(None);
+    let bar = Bar::new(true, "running");
+    study.run(
+        &todo,
+        &|job, result| {
+            let record = match result {
+                Ok(r) => r,
+                Err(e) => {
+                    if let Ok(mut f) = failures.lock() {
+                        f.push((job.index, job.key.clone(), e.to_string()));
+                    }
+                    return ControlFlow::Continue(());
+                }
+            };
+            match Line::of(record).and_then(|l| appender.append(&l.text).map(|()| l)) {
+                Ok(l) => {
+                    if let Ok(mut n) = new_lines.lock() {
+                        n.push(l);
+                    }
+                    ControlFlow::Continue(())
+                }
+                Err(e) => {
+                    if let Ok(mut w) = write_error.lock() {
+                        *w = Some(e);
+                    }
+                    ControlFlow::Break(())
+                }
+            }
+        },
+        &bar,
+    );
+    bar.finish();
+    drop(appender);
+    if let Some(e) = write_error.into_inner().ok().flatten() {
+        return Err(e);
+    }
+    let new_lines = new_lines.into_inner().unwrap_or_default();
+    let computed = new_lines.len();
+    let elapsed = start.elapsed().as_secs_f64();
+
+    // the final file: this run's jobs in grid order, then records of other jobs kept as they were
+    let ordered = in_job_order(&jobs, stored.into_iter().chain(new_lines));
+    records::write_atomic(&path, ordered.iter().map(|l| l.text.as_str()))?;
+
+    let mut failures = failures.into_inner().unwrap_or_default();
+    failures.sort();
+    let mut wrote = Vec::new();
+    let complete = failures.is_empty();
+    if shard.is_none() && complete {
+        let by_key: HashMap<&str, &PointRecord> = ordered.iter().map(|l| (l.record.key.as_str(), &l.record)).collect();
+        let grid: Vec<&PointRecord> = all_jobs.iter().filter_map(|j| by_key.get(j.key.as_str()).copied()).collect();
+        wrote = write_outputs(&file, &grid)?;
+    }
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "records     {}: {done_before} done before, {computed} computed, {} failed, in {elapsed:.3} s on {} threads",
+        path.display(),
+        failures.len(),
+        rayon::current_num_threads()
+    );
+    if !wrote.is_empty() {
+        let _ = writeln!(out, "wrote       {}", wrote.join(", "));
+    }
+    if shard.is_some() {
+        let _ = writeln!(out, "next        when every shard is done: spinbat merge {}", file.path.display());
+    }
+    drop(out);
+    if !complete {
+        let mut msg = format!(
+            "{} of {} jobs failed (their records are missing; run the study again to retry them):",
+            failures.len(),
+            jobs.len()
+        );
+        for (_, key, e) in &failures {
+            msg.push_str(&format!("\n  {key}: {e}"));
+        }
+        return Err(CliError::runtime(anyhow!(msg)));
+    }
+    Ok(())
+}
+
+/// The records of `jobs` in job order, then any others (kept as they came).
+pub fn in_job_order(jobs: &[Job], lines: impl IntoIterator<Item = Line>) -> Vec<Line> {
+    let position: HashMap<&str, usize> = jobs.iter().enumerate().map(|(k, j)| (j.key.as_str(), k)).collect();
+    let mut slots: Vec<Option<Line>> = vec![None; jobs.len()];
+    let mut others = Vec::new();
+    for l in lines {
+        match position.get(l.record.key.as_str()) {
+            Some(&k) if slots[k].is_none() => slots[k] = Some(l),
+            Some(_) => {}
+            None => others.push(l),
+        }
+    }
+    slots.into_iter().flatten().chain(others).collect()
+}
+
+/// One line on the study: its file, grid and solvers (and shard).
+fn describe(file: &StudyFile, shard: Option<Shard>, jobs: usize) -> String {
+    let s = &file.study;
+    let names: Vec<&str> = s.grid().sweeps().iter().map(|w| w.parameter.as_str()).collect();
+    let sizes: Vec<String> = s.grid().sweeps().iter().map(|w| w.values.len().to_string()).collect();
+    let shard = shard.map(|sh| format!(" (shard {} of {}: {jobs} jobs)", sh.k, sh.m)).unwrap_or_default();
+    let grid = if names.len() == 1 {
+        format!("{}: {} points", names[0], s.grid().len())
+    } else {
+        format!("{} = {} = {} points", names.join(" x "), sizes.join(" x "), s.grid().len())
+    };
+    let n_solvers = s.solvers().len();
+    format!(
+        "study {}: {grid} x {n_solvers} solver{} ({}) = {} jobs{shard}\nfixed       {}",
+        file.path.display(),
+        if n_solvers == 1 { "" } else { "s" },
+        s.solvers().iter().map(|v| v.label).collect::<Vec<_>>().join(", "),
+        s.grid().len() * n_solvers,
+        describe_fixed(s.base(), &s.grid().parameters())
+    )
+}
+
+/// The base chain's parameters that the grid does not vary.
+pub fn describe_fixed(base: &Chain, varied: &[Parameter]) -> String {
+    let mut parts = Vec::new();
+    let fixed = |p: Parameter| !varied.contains(&p);
+    if fixed(Parameter::N) {
+        parts.push(format!("N = {}", base.n_sites()));
+    }
+    for (p, name, v) in [
+        (Parameter::B, "B", base.b()),
+        (Parameter::G, "g", base.g()),
+        (Parameter::Alpha, "alpha", base.alpha()),
+        (Parameter::Omega, "omega", base.omega()),
+    ] {
+        if fixed(p) {
+            parts.push(format!("{name} = {v}"));
+        }
+    }
+    let boundary = match base.boundary() {
+        Boundary::Open => "open",
+        Boundary::Periodic => "periodic",
+    };
+    parts.push(match base.couplings() {
+        Couplings::NearestNeighbour => format!("nearest neighbour, {boundary}"),
+        Couplings::PowerLaw { p } if fixed(Parameter::P) => format!("power law p = {p}, {boundary}"),
+        Couplings::PowerLaw { .. } => format!("power law, {boundary}"),
+        Couplings::Matrix { .. } => "explicit matrix".to_string(),
+    });
+    parts.join(", ")
+}
+
+/// Writes the study's CSV and plot (if asked for) from the complete records, in job order.
+/// Returns what was written.
+pub fn write_outputs(file: &StudyFile, records: &[&PointRecord]) -> Result<Vec<String>, CliError> {
+    let mut wrote = Vec::new();
+    let study = &file.study;
+    if let Some(path) = &file.csv {
+        records::ensure_parent(path)?;
+        write_csv(path, study, records).map_err(|e| CliError::runtime(anyhow!("writing {}: {e}", path.display())))?;
+        wrote.push(path.display().to_string());
+    }
+    if let Some(path) = &file.plot {
+        records::ensure_parent(path)?;
+        write_plot(path, file, records).map_err(CliError::runtime)?;
+        wrote.push(path.display().to_string());
+    }
+    Ok(wrote)
+}
+
+/// CSV header of a study: `key`, the varied parameters, then the columns of `spinbat scan`
+/// (without `value`, and `n` named `n_sites` so that a varied `n` keeps its own column).
+pub fn csv_header(study: &GridStudy) -> Vec<String> {
+    let mut h = vec!["key".to_string()];
+    h.extend(study.grid().parameters().iter().map(|p| p.as_str().to_string()));
+    h.extend(CSV_HEADER[1..].iter().map(|c| if *c == "n" { "n_sites".to_string() } else { c.to_string() }));
+    h
+}
+
+fn write_csv(path: &Path, study: &GridStudy, records: &[&PointRecord]) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_path(path)?;
+    w.write_record(csv_header(study))?;
+    for r in records {
+        let mut row = vec![r.key.clone()];
+        row.extend(r.point.values().iter().map(|(_, v)| format!("{v}")));
+        row.extend(csv_row(&r.row).into_iter().skip(1));
+        w.write_record(row)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+fn write_plot(path: &Path, file: &StudyFile, records: &[&PointRecord]) -> anyhow::Result<()> {
+    let study = &file.study;
+    let params = study.grid().parameters();
+    let labels: Vec<String> = study.solvers().iter().map(|s| s.label.to_string()).collect();
+    let name = file.path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let title = format!("spinbat run {name}: {}", describe_fixed(study.base(), &params));
+    match params.as_slice() {
+        [p] => {
+            let rows: Vec<ScanRow> = records.iter().map(|r| r.row.clone()).collect();
+            let scaling = if *p == Parameter::N { scaling_fits(&rows, study.solvers()) } else { Vec::new() };
+            let values = &study.grid().sweeps()[0].values;
+            chart::write(path, &crate::scan::figure(&title, *p, values, &labels, &rows, &scaling))
+        }
+        [px, py] => {
+            let mut maps = Vec::new();
+            for label in &labels {
+                let mine: Vec<&&PointRecord> = records.iter().filter(|r| &r.row.solver == label).collect();
+                let cells = |f: &dyn Fn(&ScanRow) -> f64| -> Vec<(f64, f64, f64)> {
+                    mine.iter().filter_map(|r| Some((r.point.get(*px)?, r.point.get(*py)?, f(&r.row)))).collect()
+                };
+                maps.push(heatmap::HeatMap::new(
+                    format!("{label}: maximal power"),
+                    *px,
+                    *py,
+                    "P_max [B^2]",
+                    &cells(&|r| r.max_power.power),
+                ));
+                maps.push(heatmap::HeatMap::new(
+                    format!("{label}: gain over N independent spins"),
+                    *px,
+                    *py,
+                    "P_max / (N P1)",
+                    &cells(&|r| r.power_ratio),
+                ));
+            }
+            heatmap::write(path, &title, &maps, 2)
+        }
+        _ => Err(anyhow!("a plot needs one or two varied parameters")),
+    }
+}

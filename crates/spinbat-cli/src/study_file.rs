@@ -1,0 +1,666 @@
+//! Study files for `spinbat run` and `spinbat merge`: a base chain (`[model]`), a grid
+//! (`[sweep]`), solvers and numerics (`[run]`) and output files (`[output]`) in TOML.
+//!
+//! The whole file is checked before anything runs, and every problem is reported with its
+//! line (`study.toml:7: unknown key 'alpah' in [model]`): unknown tables and keys, wrong
+//! types, empty or malformed ranges, values the library refuses (each field is checked by
+//! the library's own builder), unknown solvers, a plot of more than two varied parameters.
+
+use crate::model_args::{BoundaryKind, CouplingKind, ModelArgs};
+use crate::CliError;
+use anyhow::anyhow;
+use clap::{Parser, ValueEnum};
+use spinbat::study::{Grid, GridStudy, Parameter, ScanOptions, ScanSolver, Sweep};
+use spinbat::{Boundary, Chain, Couplings, SpinbatError};
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use toml_edit::{Document, Item, TableLike, Value};
+
+const TABLES: [&str; 4] = ["model", "sweep", "run", "output"];
+const MODEL_KEYS: [&str; 9] = ["n", "b", "g", "alpha", "omega", "coupling", "p", "matrix", "boundary"];
+const RUN_KEYS: [&str; 4] = ["solvers", "tol", "max_work", "window"];
+const OUTPUT_KEYS: [&str; 3] = ["records", "csv", "plot"];
+
+/// A checked study file.
+#[derive(Debug)]
+pub struct StudyFile {
+    /// The file, as named on the command line.
+    pub path: PathBuf,
+    /// Base chain, grid, solvers and numerics.
+    pub study: GridStudy,
+    /// One JSON line per (point, solver); relative paths are relative to the file's folder.
+    pub records: PathBuf,
+    /// CSV table of the records, if asked for.
+    pub csv: Option<PathBuf>,
+    /// Plot (`.png` or `.svg`), if asked for; only with one or two varied parameters.
+    pub plot: Option<PathBuf>,
+}
+
+/// Reads and checks `path`.
+///
+/// # Errors
+/// Exit status 2 with every problem of the file, one per line, or the error reading it.
+pub fn load(path: &Path) -> Result<StudyFile, CliError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::input(anyhow!("reading study file {}: {e}", path.display())))?;
+    // "" for a file in the working folder, so that outputs are named `study.jsonl`, not `./study.jsonl`
+    let dir = path.parent().map_or_else(PathBuf::new, Path::to_path_buf);
+    let mut c = Checker { text: &text, problems: Vec::new(), lines: HashMap::new() };
+    let study = c.study(path, &dir);
+    match study {
+        Some(s) if c.problems.is_empty() => Ok(s),
+        _ => {
+            c.problems.sort_by_key(|p| p.line);
+            let n = c.problems.len();
+            let mut msg = format!(
+                "{n} problem{} in study file {} (nothing was run):",
+                if n == 1 { "" } else { "s" },
+                path.display()
+            );
+            for p in &c.problems {
+                let _ = write!(msg, "\n{}:{}: {}", path.display(), p.line, p.message);
+            }
+            Err(CliError::input(anyhow!(msg)))
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Problem {
+    line: usize,
+    message: String,
+}
+
+/// Collects problems; remembers the line of every key it saw (`"model.n"`, `"sweep"`, ...).
+struct Checker<'a> {
+    text: &'a str,
+    problems: Vec<Problem>,
+    lines: HashMap<String, usize>,
+}
+
+/// The `[model]` fields read so far (defaults where absent or invalid).
+struct ModelSpec {
+    args: ModelArgs,
+    kind: Option<CouplingKind>,
+    matrix: Option<Vec<Vec<f64>>>,
+}
+
+#[derive(Parser)]
+struct Defaults {
+    #[command(flatten)]
+    model: ModelArgs,
+}
+
+impl Checker<'_> {
+    fn line(&self, span: Option<Range<usize>>) -> usize {
+        span.map_or(1, |s| 1 + self.text[..s.start.min(self.text.len())].matches('\n').count())
+    }
+
+    fn add(&mut self, line: usize, message: impl Into<String>) {
+        self.problems.push(Problem { line, message: message.into() });
+    }
+
+    /// The source text of an item (for messages), shortened.
+    fn source(&self, item: &Item) -> String {
+        let s = item.span().and_then(|s| self.text.get(s)).unwrap_or("?").trim();
+        if s.chars().count() > 40 {
+            format!("{}...", s.chars().take(37).collect::<String>())
+        } else {
+            s.to_string()
+        }
+    }
+
+    /// `(key, item, line)` of every entry of a table, in file order.
+    fn entries<'t>(&mut self, table: &'t dyn TableLike, prefix: &str) -> Vec<(&'t str, &'t Item, usize)> {
+        let out: Vec<(&str, &Item, usize)> = table
+            .iter()
+            .map(|(k, item)| (k, item, self.line(table.key(k).and_then(|k| k.span()).or_else(|| item.span()))))
+            .collect();
+        for (k, _, line) in &out {
+            let name = if prefix.is_empty() { k.to_string() } else { format!("{prefix}.{k}") };
+            self.lines.insert(name, *line);
+        }
+        out
+    }
+
+    fn unknown_key(&mut self, line: usize, key: &str, table: &str, known: &[&str]) {
+        let hint = suggest(key, known).map(|s| format!(" (did you mean '{s}'?)")).unwrap_or_default();
+        self.add(line, format!("unknown key '{key}' in [{table}]{hint}; expected one of {}", known.join(", ")));
+    }
+
+    fn wrong_type(&mut self, line: usize, what: &str, expected: &str, item: &Item) {
+        self.add(line, format!("wrong type for {what}: expected {expected}, found {}", type_name(item)));
+    }
+
+    fn number(&mut self, item: &Item, line: usize, what: &str) -> Option<f64> {
+        match item.as_value() {
+            Some(Value::Integer(i)) => Some(*i.value() as f64),
+            Some(Value::Float(f)) => Some(*f.value()),
+            _ => {
+                self.wrong_type(line, what, "a number", item);
+                None
+            }
+        }
+    }
+
+    fn string<'t>(&mut self, item: &'t Item, line: usize, what: &str) -> Option<&'t str> {
+        match item.as_str() {
+            Some(s) => Some(s),
+            None => {
+                self.wrong_type(line, what, "a string", item);
+                None
+            }
+        }
+    }
+
+    /// A table-valued top-level entry (`[model]` or `model = { ... }`).
+    fn table<'t>(&mut self, item: &'t Item, line: usize, name: &str) -> Option<&'t dyn TableLike> {
+        match item.as_table_like() {
+            Some(t) => Some(t),
+            None => {
+                self.add(line, format!("'{name}' must be a table [{name}], found {}", type_name(item)));
+                None
+            }
+        }
+    }
+
+    fn study(&mut self, path: &Path, dir: &Path) -> Option<StudyFile> {
+        let doc = match Document::parse(self.text) {
+            Ok(doc) => doc,
+            Err(e) => {
+                let line = self.line(e.span());
+                self.add(line, format!("TOML syntax error: {}", e.message().trim()));
+                return None;
+            }
+        };
+        let root = doc.as_table();
+        let mut tables: HashMap<&str, (&dyn TableLike, usize)> = HashMap::new();
+        for (key, item, line) in self.entries(root, "") {
+            if TABLES.contains(&key) {
+                if let Some(t) = self.table(item, line, key) {
+                    tables.insert(key, (t, line));
+                }
+            } else if item.is_table_like() {
+                let hint = suggest(key, &TABLES).map(|s| format!(" (did you mean [{s}]?)")).unwrap_or_default();
+                self.add(line, format!("unknown table [{key}]{hint}; expected [model], [sweep], [run] and [output]"));
+            } else {
+                self.add(line, format!("unknown key '{key}' outside the tables [model], [sweep], [run], [output]"));
+            }
+        }
+        let model = self.model(tables.get("model").map(|t| t.0), dir);
+        let base = self.base(&model);
+        let sweeps = self.sweeps(tables.get("sweep").copied(), base.as_ref());
+        let (solvers, options) = self.run(tables.get("run").map(|t| t.0));
+        let outputs = self.outputs(tables.get("output").map(|t| t.0), path, dir, sweeps.len());
+        if !self.problems.is_empty() {
+            return None;
+        }
+        let sweep_line = self.lines.get("sweep").copied().unwrap_or(1);
+        let grid = match Grid::new(sweeps) {
+            Ok(g) => g,
+            Err(e) => {
+                self.add(sweep_line, format!("[sweep]: {}", explain(&e)));
+                return None;
+            }
+        };
+        let study = match GridStudy::new(base?, grid, solvers, options) {
+            Ok(s) => s,
+            Err(e) => {
+                let line = self.line_of_error(&e);
+                self.add(line, format!("the grid cannot run: {e}"));
+                return None;
+            }
+        };
+        let (records, csv, plot) = outputs;
+        Some(StudyFile { path: path.to_path_buf(), study, records, csv, plot })
+    }
+
+    /// The line a grid-wide error belongs to: the varied parameter it names, else the
+    /// model key, else the `[sweep]` header.
+    fn line_of_error(&self, e: &SpinbatError) -> usize {
+        let key = match e {
+            SpinbatError::TooLarge { .. } => "n",
+            SpinbatError::Unsupported { .. } => return self.find(&["run.solvers", "run"]),
+            SpinbatError::InvalidMatrix { .. } => "matrix",
+            SpinbatError::InvalidParameter { name, .. } if *name == "n_sites" => "n",
+            SpinbatError::InvalidParameter { name, .. } => name,
+            _ => "",
+        };
+        self.find(&[&format!("sweep.{key}"), &format!("model.{key}"), "sweep"])
+    }
+
+    fn find(&self, keys: &[&str]) -> usize {
+        keys.iter().find_map(|k| self.lines.get(*k)).copied().unwrap_or(1)
+    }
+
+    fn model(&mut self, table: Option<&dyn TableLike>, dir: &Path) -> ModelSpec {
+        let args = match Defaults::try_parse_from(["spinbat"]) {
+            Ok(d) => d.model,
+            Err(e) => {
+                self.add(1, format!("internal error: model defaults: {e}"));
+                return ModelSpec { args: fallback_args(), kind: None, matrix: None };
+            }
+        };
+        let mut m = ModelSpec { args, kind: None, matrix: None };
+        let Some(table) = table else { return m };
+        let mut matrix_line = None;
+        for (key, item, line) in self.entries(table, "model") {
+            let what = format!("[model] {key}");
+            let bad = |c: &Checker, e: SpinbatError| format!("{what} = {}: {}", c.source(item), reason(&e));
+            match key {
+                "n" => match item.as_integer() {
+                    Some(n) if n >= 0 => match Chain::builder(n as usize).build() {
+                        Ok(_) => m.args.n_sites = n as usize,
+                        Err(e) => {
+                            let msg = bad(self, e);
+                            self.add(line, msg)
+                        }
+                    },
+                    Some(n) => self.add(line, format!("{what} = {n}: the number of sites must be >= 1")),
+                    None => self.wrong_type(line, &what, "a whole number", item),
+                },
+                "b" | "g" | "alpha" | "omega" | "p" => {
+                    let Some(v) = self.number(item, line, &what) else { continue };
+                    let builder = Chain::builder(2);
+                    let check = match key {
+                        "b" => builder.b(v),
+                        "g" => builder.g(v),
+                        "alpha" => builder.alpha(v),
+                        "omega" => builder.omega(v),
+                        _ => builder.couplings(Couplings::PowerLaw { p: v }),
+                    }
+                    .build();
+                    match check {
+                        Err(e) => {
+                            let msg = bad(self, e);
+                            self.add(line, msg)
+                        }
+                        Ok(_) => match key {
+                            "b" => m.args.b = v,
+                            "g" => m.args.g = v,
+                            "alpha" => m.args.alpha = v,
+                            "omega" => m.args.omega = v,
+                            _ => m.args.p = v,
+                        },
+                    }
+                }
+                "coupling" => {
+                    let Some(s) = self.string(item, line, &what) else { continue };
+                    match CouplingKind::from_str(s, true) {
+                        Ok(k) => m.kind = Some(k),
+                        Err(_) => {
+                            self.add(line, format!("{what} = \"{s}\": choose \"nn\", \"power-law\" or \"matrix\""))
+                        }
+                    }
+                }
+                "boundary" => {
+                    let Some(s) = self.string(item, line, &what) else { continue };
+                    match BoundaryKind::from_str(s, true) {
+                        Ok(b) => m.args.boundary = b,
+                        Err(_) => self.add(line, format!("{what} = \"{s}\": choose \"open\" or \"periodic\"")),
+                    }
+                }
+                "matrix" => {
+                    let Some(s) = self.string(item, line, &what) else { continue };
+                    matrix_line = Some(line);
+                    let file = dir.join(s);
+                    match std::fs::read_to_string(&file) {
+                        Err(e) => self.add(line, format!("{what}: reading {}: {e}", file.display())),
+                        Ok(text) => match spinbat::model::parse_matrix(&text) {
+                            Ok(mat) => m.matrix = Some(mat),
+                            Err(e) => self.add(line, format!("{what}: in {}: {e}", file.display())),
+                        },
+                    }
+                    m.args.matrix = Some(file);
+                }
+                other => self.unknown_key(line, other, "model", &MODEL_KEYS),
+            }
+        }
+        match (m.kind, &m.args.matrix, matrix_line) {
+            (Some(CouplingKind::Matrix), None, _) => {
+                let line = self.find(&["model.coupling"]);
+                self.add(line, "[model] coupling = \"matrix\" needs matrix = \"FILE\" (an N x N coupling matrix)");
+            }
+            (Some(k), Some(_), Some(line)) if k != CouplingKind::Matrix => {
+                self.add(line, "[model] matrix is given but coupling is not \"matrix\"; drop one of them")
+            }
+            _ => {}
+        }
+        m
+    }
+
+    /// The base chain from the valid `[model]` fields (defaults for the others), or `None`
+    /// when even that is refused (a matrix of another size than `n`).
+    fn base(&mut self, m: &ModelSpec) -> Option<Chain> {
+        let a = &m.args;
+        // a conflict (coupling = "nn" with a matrix) or an unreadable matrix is reported already
+        let couplings = match (m.kind, &m.matrix) {
+            (Some(CouplingKind::Nn), _) => Couplings::NearestNeighbour,
+            (Some(CouplingKind::PowerLaw), _) => Couplings::PowerLaw { p: a.p },
+            (_, Some(mat)) => Couplings::Matrix { m: mat.clone() },
+            (Some(CouplingKind::Matrix), None) => return None,
+            (None, None) if a.matrix.is_some() => return None,
+            (None, None) => Couplings::PowerLaw { p: a.p },
+        };
+        let boundary = match a.boundary {
+            BoundaryKind::Open => Boundary::Open,
+            BoundaryKind::Periodic => Boundary::Periodic,
+        };
+        let built = Chain::builder(a.n_sites)
+            .b(a.b)
+            .g(a.g)
+            .alpha(a.alpha)
+            .omega(a.omega)
+            .couplings(couplings)
+            .boundary(boundary)
+            .build();
+        match built {
+            Ok(c) => Some(c),
+            Err(e) => {
+                let line = self.find(&["model.matrix", "model"]);
+                self.add(line, format!("[model]: {e}"));
+                None
+            }
+        }
+    }
+
+    fn sweeps(&mut self, table: Option<(&dyn TableLike, usize)>, base: Option<&Chain>) -> Vec<Sweep> {
+        let Some((table, header)) = table else {
+            self.add(1, "no [sweep] table: vary at least one parameter, e.g. [sweep] n = \"4..10\"");
+            return Vec::new();
+        };
+        let mut sweeps: Vec<Sweep> = Vec::new();
+        let entries = self.entries(table, "sweep");
+        if entries.is_empty() {
+            self.add(header, "[sweep] is empty: vary at least one parameter, e.g. n = \"4..10\"");
+        }
+        let names = Parameter::ALL.map(|p| p.as_str());
+        for (key, item, line) in entries {
+            let Ok(parameter) = key.parse::<Parameter>() else {
+                let hint = suggest(key, &names).map(|s| format!(" (did you mean '{s}'?)")).unwrap_or_default();
+                self.add(
+                    line,
+                    format!("unknown parameter '{key}' in [sweep]{hint}; choose one of {}", names.join(", ")),
+                );
+                continue;
+            };
+            self.lines.insert(format!("sweep.{parameter}"), line);
+            let what = format!("[sweep] {key}");
+            let sweep = match item.as_value() {
+                Some(Value::String(s)) => Sweep::parse_spec(parameter, s.value()),
+                Some(Value::Integer(_) | Value::Float(_)) => {
+                    Sweep::new(parameter, vec![self.number(item, line, &what).unwrap_or(f64::NAN)])
+                }
+                Some(Value::Array(a)) => {
+                    let values: Option<Vec<f64>> = a
+                        .iter()
+                        .map(|v| match v {
+                            Value::Integer(i) => Some(*i.value() as f64),
+                            Value::Float(f) => Some(*f.value()),
+                            _ => None,
+                        })
+                        .collect();
+                    match values {
+                        Some(v) if v.is_empty() => {
+                            self.add(line, format!("{what} = []: empty list; give at least one value"));
+                            continue;
+                        }
+                        Some(v) => Sweep::new(parameter, v),
+                        None => {
+                            self.add(line, format!("wrong type for {what}: every value of the list must be a number"));
+                            continue;
+                        }
+                    }
+                }
+                _ => {
+                    self.wrong_type(
+                        line,
+                        &what,
+                        "a list of numbers or a string such as \"4..10\", \"0:1:0.1\" or \"1,2,4\"",
+                        item,
+                    );
+                    continue;
+                }
+            };
+            let sweep = match sweep {
+                Ok(s) => s,
+                Err(e) => {
+                    let msg = format!("{what} = {}: {}", self.source(item), reason(&e));
+                    self.add(line, msg);
+                    continue;
+                }
+            };
+            if sweeps.iter().any(|s| s.parameter == parameter) {
+                self.add(line, format!("{what}: the parameter {parameter} is varied twice"));
+                continue;
+            }
+            if let Some(base) = base {
+                let bad: Vec<(f64, SpinbatError)> = sweep
+                    .values
+                    .iter()
+                    .filter_map(|&v| {
+                        parameter
+                            .apply(base.to_builder(), base.couplings(), v)
+                            .and_then(|b| b.build())
+                            .err()
+                            .map(|e| (v, e))
+                    })
+                    .collect();
+                if let Some((v, e)) = bad.first() {
+                    let more =
+                        if bad.len() > 1 { format!(" (and {} more values)", bad.len() - 1) } else { String::new() };
+                    self.add(line, format!("{what}: the value {v} is invalid: {}{more}", reason(e)));
+                    continue;
+                }
+            }
+            sweeps.push(sweep);
+        }
+        sweeps
+    }
+
+    fn run(&mut self, table: Option<&dyn TableLike>) -> (Vec<ScanSolver>, ScanOptions) {
+        let mut solvers = vec![ScanSolver::QUANTUM];
+        let mut options = ScanOptions::default();
+        let Some(table) = table else { return (solvers, options) };
+        for (key, item, line) in self.entries(table, "run") {
+            let what = format!("[run] {key}");
+            match key {
+                "solvers" => {
+                    let names: Vec<(String, usize)> = match item.as_value() {
+                        Some(Value::String(s)) => vec![(s.value().clone(), line)],
+                        Some(Value::Array(a)) => {
+                            let mut names = Vec::new();
+                            for v in a.iter() {
+                                let l = self.line(v.span()).max(line);
+                                match v.as_str() {
+                                    Some(s) => names.push((s.to_string(), l)),
+                                    None => self.add(l, format!("wrong type in {what}: solver names are strings")),
+                                }
+                            }
+                            if a.is_empty() {
+                                self.add(line, format!("{what} = []: name at least one solver"));
+                            }
+                            names
+                        }
+                        _ => {
+                            self.wrong_type(line, &what, "a list of solver names", item);
+                            continue;
+                        }
+                    };
+                    let mut list = Vec::new();
+                    for (name, l) in names {
+                        match ScanSolver::parse_list(&name) {
+                            Ok(parsed) => {
+                                for s in parsed {
+                                    if !list.contains(&s) {
+                                        list.push(s);
+                                    }
+                                }
+                            }
+                            Err(e) => self.add(l, format!("{what}: '{name}': {}", reason(&e))),
+                        }
+                    }
+                    if !list.is_empty() {
+                        solvers = list;
+                    }
+                }
+                "tol" | "window" => {
+                    let Some(v) = self.number(item, line, &what) else { continue };
+                    let o = if key == "tol" {
+                        ScanOptions { tol: v, ..options }
+                    } else {
+                        ScanOptions { window: Some(v), ..options }
+                    };
+                    match o.validate() {
+                        Ok(()) => options = o,
+                        Err(e) => {
+                            let msg = format!("{what} = {}: {}", self.source(item), reason(&e));
+                            self.add(line, msg)
+                        }
+                    }
+                }
+                "max_work" => match item.as_bool() {
+                    Some(b) => options.max_work = b,
+                    None => self.wrong_type(line, &what, "true or false", item),
+                },
+                other => self.unknown_key(line, other, "run", &RUN_KEYS),
+            }
+        }
+        (solvers, options)
+    }
+
+    fn outputs(
+        &mut self,
+        table: Option<&dyn TableLike>,
+        path: &Path,
+        dir: &Path,
+        varied: usize,
+    ) -> (PathBuf, Option<PathBuf>, Option<PathBuf>) {
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("study");
+        let mut records = dir.join(format!("{stem}.jsonl"));
+        let (mut csv, mut plot) = (None, None);
+        let Some(table) = table else { return (records, csv, plot) };
+        for (key, item, line) in self.entries(table, "output") {
+            let what = format!("[output] {key}");
+            if !OUTPUT_KEYS.contains(&key) {
+                self.unknown_key(line, key, "output", &OUTPUT_KEYS);
+                continue;
+            }
+            let Some(s) = self.string(item, line, &what) else { continue };
+            let file = dir.join(s);
+            if s.trim().is_empty() {
+                self.add(line, format!("{what}: empty file name"));
+                continue;
+            }
+            if file == path || path.file_name().is_some_and(|n| file == dir.join(n)) {
+                self.add(line, format!("{what} = \"{s}\" would overwrite the study file itself"));
+                continue;
+            }
+            match key {
+                "records" => records = file,
+                "csv" => csv = Some(file),
+                _ => {
+                    let ext = file.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+                    if ext != "png" && ext != "svg" {
+                        self.add(line, format!("{what} = \"{s}\": a plot file must end in .png or .svg"));
+                    } else if varied > 2 {
+                        self.add(
+                            line,
+                            format!(
+                                "{what}: a plot shows one varied parameter (curves) or two (heat maps), but [sweep] \
+                                 varies {varied}; drop the plot or vary fewer parameters"
+                            ),
+                        );
+                    } else {
+                        plot = Some(file);
+                    }
+                }
+            }
+        }
+        (records, csv, plot)
+    }
+}
+
+fn fallback_args() -> ModelArgs {
+    ModelArgs {
+        n_sites: 8,
+        b: 1.0,
+        g: 1.0,
+        alpha: 0.0,
+        omega: 4.0,
+        coupling: CouplingKind::PowerLaw,
+        p: 1.0,
+        matrix: None,
+        boundary: BoundaryKind::Open,
+    }
+}
+
+/// What is wrong, without the parameter's name when the message names it already.
+fn reason(e: &SpinbatError) -> String {
+    match e {
+        SpinbatError::InvalidParameter { reason, .. } => reason.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A library error in words, with its parameter.
+fn explain(e: &SpinbatError) -> String {
+    match e {
+        SpinbatError::InvalidParameter { name, value, reason } => format!("{name} = {value}: {reason}"),
+        other => other.to_string(),
+    }
+}
+
+fn type_name(item: &Item) -> &'static str {
+    match item {
+        Item::None => "nothing",
+        Item::Value(Value::String(_)) => "a string",
+        Item::Value(Value::Integer(_)) => "an integer",
+        Item::Value(Value::Float(_)) => "a float",
+        Item::Value(Value::Boolean(_)) => "a boolean",
+        Item::Value(Value::Datetime(_)) => "a date-time",
+        Item::Value(Value::Array(_)) => "an array",
+        Item::Value(Value::InlineTable(_)) => "an inline table",
+        Item::Table(_) => "a table",
+        Item::ArrayOfTables(_) => "an array of tables",
+    }
+}
+
+/// The closest of `known` to `word`, if at most two edits away.
+fn suggest<'k>(word: &str, known: &[&'k str]) -> Option<&'k str> {
+    let distance = |a: &str, b: &str| {
+        let b: Vec<char> = b.chars().collect();
+        let mut row: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut prev = row[0];
+            row[0] = i + 1;
+            for (j, &cb) in b.iter().enumerate() {
+                let cur = row[j + 1];
+                row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
+                prev = cur;
+            }
+        }
+        row[b.len()]
+    };
+    known
+        .iter()
+        .map(|k| (distance(word, k), *k))
+        .filter(|(d, k)| *d <= 2 && 2 * d <= word.chars().count().max(k.len()))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::suggest;
+
+    #[test]
+    fn suggestions_are_close_words() {
+        assert_eq!(suggest("alpah", &["n", "alpha", "omega"]), Some("alpha"));
+        assert_eq!(suggest("modle", &["model", "sweep"]), Some("model"));
+        assert_eq!(suggest("zzzzzz", &["model", "sweep"]), None);
+        assert_eq!(suggest("q", &["n", "p"]), None);
+    }
+}

@@ -1,0 +1,357 @@
+//! `spinbat run STUDY.toml` and `spinbat merge`: a study's records are the scans they
+//! contain; bad files are refused whole with every problem and its line; shards merge to
+//! the unsharded run; a killed run resumes without recomputing what it stored.
+
+use serde_json::Value;
+use spinbat::study::{self, ScanOptions, ScanSolver, Sweep};
+use spinbat::{Chain, Couplings, Silent};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn spinbat(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_spinbat")).args(args).output().expect("run spinbat")
+}
+
+/// A fresh folder per test.
+fn folder(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("spinbat-study-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write_study(dir: &Path, text: &str) -> String {
+    let path = dir.join("study.toml");
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "status {:?}\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+fn records(path: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.ends_with('\n'), "{} does not end in a complete line", path.display());
+    text.lines().map(|l| serde_json::from_str(l).expect("every line is one JSON record")).collect()
+}
+
+fn keys(recs: &[Value]) -> Vec<String> {
+    recs.iter().map(|r| r["key"].as_str().unwrap().to_string()).collect()
+}
+
+fn pmax(r: &Value) -> f64 {
+    r["max_power"]["power"].as_f64().unwrap()
+}
+
+/// Same keys in the same order, `P_max` and `W_max` equal to 1e-12 (relative).
+fn assert_same_results(a: &[Value], b: &[Value]) {
+    assert_eq!(keys(a), keys(b));
+    for (x, y) in a.iter().zip(b) {
+        let (p, q) = (pmax(x), pmax(y));
+        assert!((p - q).abs() <= 1e-12 * q.abs(), "{}: P_max {p} vs {q}", x["key"]);
+        let (w, v) = (&x["max_work"]["work"], &y["max_work"]["work"]);
+        if let (Some(w), Some(v)) = (w.as_f64(), v.as_f64()) {
+            assert!((w - v).abs() <= 1e-12 * v.abs(), "{}: W_max {w} vs {v}", x["key"]);
+        }
+        assert_eq!(x["study"], y["study"]);
+    }
+}
+
+/// `N done before, M computed` from the summary.
+fn counts(stdout: &str) -> (usize, usize) {
+    let line = stdout.lines().find(|l| l.starts_with("records")).expect("a records line");
+    let num = |word: &str| -> usize {
+        let before = line.split(word).next().unwrap();
+        before.trim_end().rsplit([' ', ',', ':']).next().unwrap().parse().unwrap()
+    };
+    (num(" done before"), num(" computed"))
+}
+
+const GRID_STUDY: &str = r#"
+[model]
+n = 8
+coupling = "power-law"
+p = 1.0
+g = 1.0
+omega = 4.0
+
+[sweep]
+n = "2..4"
+alpha = [0.0, 0.5]
+
+[run]
+solvers = ["quantum", "mean-field"]
+tol = 1e-10
+max_work = true
+
+[output]
+records = "out/study.jsonl"
+csv = "out/study.csv"
+plot = "out/study.png"
+"#;
+
+#[test]
+fn a_toml_study_gives_one_record_per_point_and_solver_equal_to_direct_scans() {
+    let dir = folder("roundtrip");
+    let study = write_study(&dir, GRID_STUDY);
+    let stdout = ok(&spinbat(&["run", &study]));
+    assert_eq!(counts(&stdout), (0, 12));
+    let recs = records(&dir.join("out/study.jsonl"));
+    assert_eq!(recs.len(), 12);
+    let mut expected = Vec::new();
+    for n in 2..=4 {
+        for alpha in ["0", "0.5"] {
+            for s in ["quantum", "mean-field"] {
+                expected.push(format!("n={n},alpha={alpha}|{s}"));
+            }
+        }
+    }
+    assert_eq!(keys(&recs), expected);
+    // the same chains through the library's scan
+    let solvers = ScanSolver::parse_list("quantum,mean-field").unwrap();
+    let alpha: Sweep = "alpha=0,0.5".parse().unwrap();
+    for n in 2..=4usize {
+        let base = Chain::builder(n).couplings(Couplings::PowerLaw { p: 1.0 }).build().unwrap();
+        let rows = study::scan(&base, &alpha, &solvers, &ScanOptions::default(), &Silent).unwrap();
+        for (k, row) in rows.iter().enumerate() {
+            let r = &recs[(n - 2) * 4 + k];
+            assert_eq!(r["point"]["n"].as_f64(), Some(n as f64));
+            assert_eq!(r["point"]["alpha"].as_f64(), Some(row.value));
+            assert_eq!(r["solver"], row.solver.as_str());
+            assert_eq!(r["n_sites"].as_u64(), Some(n as u64));
+            assert!((pmax(r) - row.max_power.power).abs() <= 1e-12 * row.max_power.power);
+            let w = r["max_work"]["work"].as_f64().unwrap();
+            assert!((w - row.max_work.unwrap().work).abs() <= 1e-12 * w);
+            assert!(r["provenance"]["version"].is_string());
+        }
+    }
+    let csv = std::fs::read_to_string(dir.join("out/study.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 13);
+    assert!(csv.starts_with("key,n,alpha,solver,method,n_sites,max_power,"));
+    assert!(std::fs::metadata(dir.join("out/study.png")).unwrap().len() > 10_000);
+
+    // a second run finds everything done and computes nothing
+    let stdout = ok(&spinbat(&["run", &study]));
+    assert_eq!(counts(&stdout), (12, 0));
+    assert_same_results(&records(&dir.join("out/study.jsonl")), &recs);
+}
+
+#[test]
+fn bad_study_files_are_refused_whole_with_every_problem_and_its_line() {
+    let dir = folder("bad");
+    let study = write_study(
+        &dir,
+        r#"# line 1
+[model]
+n = 0
+alpah = 0.5
+omega = "four"
+
+[sweep]
+n = "10..4"
+g = [0.5, 1.0]
+
+[run]
+solvers = ["quantum", "magic"]
+max_work = "yes"
+"#,
+    );
+    let out = spinbat(&["run", &study]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for (line, needle) in [
+        (3, "[model] n = 0"),
+        (4, "unknown key 'alpah' in [model]"),
+        (5, "wrong type for [model] omega"),
+        (8, "empty range"),
+        (12, "'magic': unknown solver"),
+        (13, "wrong type for [run] max_work"),
+    ] {
+        let want = format!("study.toml:{line}: ");
+        assert!(err.lines().any(|l| l.contains(&want) && l.contains(needle)), "no '{want}...{needle}' in:\n{err}");
+    }
+    assert!(err.contains("6 problems"), "{err}");
+    assert!(!dir.join("study.jsonl").exists(), "nothing may run");
+    // --check says the same
+    assert_eq!(spinbat(&["run", "--check", &study]).status.code(), Some(2));
+
+    for (text, line, needle) in [
+        ("[model]\nn = 4\n[sweep]\nalpha = [0, 1\n", 4, "TOML syntax error"),
+        ("[sweep]\nn = \"2..3\"\nalpha = [0]\ng = [1]\n[output]\nplot = \"x.png\"\n", 6, "varies 3"),
+        ("[model]\ncoupling = \"nn\"\n[sweep]\np = [1, 2]\n", 4, "power-law"),
+        ("[modle]\nn = 3\n[sweep]\nn = [2]\n", 1, "unknown table [modle] (did you mean [model]?)"),
+        ("[model]\nn = 4\n", 1, "no [sweep] table"),
+        ("[sweep]\nn = \"40\"\n[run]\nsolvers = [\"dense\"]\n", 2, "needs about"),
+    ] {
+        let study = write_study(&dir, text);
+        let out = spinbat(&["run", &study]);
+        assert_eq!(out.status.code(), Some(2), "{text}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        let want = format!("study.toml:{line}: ");
+        assert!(err.lines().any(|l| l.contains(&want) && l.contains(needle)), "no '{want}...{needle}' in:\n{err}");
+    }
+}
+
+const SHARD_STUDY: &str = r#"
+[model]
+coupling = "nn"
+[sweep]
+n = "2..5"
+g = [0.5, 2.0]
+[run]
+solvers = ["quantum", "mean-field"]
+max_work = false
+[output]
+records = "study.jsonl"
+csv = "study.csv"
+"#;
+
+#[test]
+fn three_shards_merge_to_the_unsharded_run_and_a_missing_shard_is_named() {
+    let single = folder("single");
+    let study = write_study(&single, SHARD_STUDY);
+    ok(&spinbat(&["run", &study]));
+    let reference = records(&single.join("study.jsonl"));
+    assert_eq!(reference.len(), 16);
+
+    let sharded = folder("sharded");
+    let study = write_study(&sharded, SHARD_STUDY);
+    let mut sizes = Vec::new();
+    for k in 1..=3 {
+        let out = ok(&spinbat(&["run", &study, "--shard", &format!("{k}/3")]));
+        let shard = records(&sharded.join(format!("study.shard-{k}-of-3.jsonl")));
+        // points 0, 3, 6 | 1, 4, 7 | 2, 5 with both solvers
+        assert_eq!(counts(&out).1, shard.len());
+        sizes.push(shard.len());
+    }
+    assert_eq!(sizes, [6, 6, 4]);
+    assert!(!sharded.join("study.jsonl").exists(), "a shard writes only its own file");
+    ok(&spinbat(&["merge", &study]));
+    assert_same_results(&records(&sharded.join("study.jsonl")), &reference);
+    assert_eq!(std::fs::read_to_string(sharded.join("study.csv")).unwrap().lines().count(), 17);
+
+    // shard 2 lost: merge fails, names its points and writes nothing
+    std::fs::remove_file(sharded.join("study.jsonl")).unwrap();
+    let shard2 = sharded.join("study.shard-2-of-3.jsonl");
+    let kept = std::fs::read_to_string(&shard2).unwrap();
+    std::fs::remove_file(&shard2).unwrap();
+    let out = spinbat(&["merge", &study]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("6 of 16 jobs missing"), "{err}");
+    assert!(err.contains("shard 2 of 3: no file"), "{err}");
+    for key in ["n=2,g=2|quantum", "n=2,g=2|mean-field", "n=4,g=0.5|quantum", "n=5,g=2|mean-field"] {
+        assert!(err.contains(&format!("missing {key} (shard 2 of 3)")), "{key} not named in:\n{err}");
+    }
+    assert!(!sharded.join("study.jsonl").exists());
+
+    // a record in two shards is a duplicate
+    std::fs::write(&shard2, &kept).unwrap();
+    let shard3 = sharded.join("study.shard-3-of-3.jsonl");
+    let first_of_2 = kept.lines().next().unwrap();
+    let mut text = std::fs::read_to_string(&shard3).unwrap();
+    text.push_str(first_of_2);
+    text.push('\n');
+    std::fs::write(&shard3, text).unwrap();
+    let out = spinbat(&["merge", &study]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("1 duplicated") && err.contains("duplicated n=2,g=2|quantum (in shards 2, 3)"), "{err}");
+}
+
+const RESUME_STUDY: &str = r#"
+[model]
+n = 9
+coupling = "nn"
+[sweep]
+alpha = "0:1.1:0.1"
+[run]
+solvers = ["dense"]
+max_work = true
+"#;
+
+#[test]
+fn a_killed_run_resumes_where_it_stopped_without_recomputing() {
+    // the uninterrupted run
+    let full = folder("full");
+    let study = write_study(&full, RESUME_STUDY);
+    ok(&spinbat(&["run", &study, "--threads", "1"]));
+    let reference = records(&full.join("study.jsonl"));
+    assert_eq!(reference.len(), 12);
+    let reference_text = std::fs::read_to_string(full.join("study.jsonl")).unwrap();
+
+    // a kill simulated: the first 5 lines and a torn sixth
+    let cut = folder("cut");
+    let study = write_study(&cut, RESUME_STUDY);
+    let lines: Vec<&str> = reference_text.lines().collect();
+    let torn = format!("{}\n{}", lines[..5].join("\n"), &lines[5][..lines[5].len() / 2]);
+    std::fs::write(cut.join("study.jsonl"), torn).unwrap();
+    let stdout = ok(&spinbat(&["run", &study, "--threads", "1"]));
+    assert_eq!(counts(&stdout), (5, 7));
+    let resumed = std::fs::read_to_string(cut.join("study.jsonl")).unwrap();
+    // the five stored records are kept byte for byte (same run times, same provenance)
+    assert_eq!(resumed.lines().take(5).collect::<Vec<_>>(), lines[..5]);
+    assert_same_results(&records(&cut.join("study.jsonl")), &reference);
+
+    // a real kill: SIGKILL once the records file holds a record
+    let killed = folder("killed");
+    let study = write_study(&killed, RESUME_STUDY);
+    let file = killed.join("study.jsonl");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spinbat"))
+        .args(["run", &study, "--threads", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while std::fs::read_to_string(&file).map_or(0, |t| t.lines().count()) == 0
+        && start.elapsed() < Duration::from_secs(30)
+    {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let stored = records(&file); // complete JSON lines, nothing torn
+    assert!(!stored.is_empty() && stored.len() < 12, "killed with {} of 12 records", stored.len());
+    let stdout = ok(&spinbat(&["run", &study, "--threads", "1"]));
+    assert_eq!(counts(&stdout), (stored.len(), 12 - stored.len()));
+    let after = records(&file);
+    assert_same_results(&after, &reference);
+    for r in &stored {
+        let same = after.iter().find(|a| a["key"] == r["key"]).unwrap();
+        assert_eq!(same["provenance"], r["provenance"], "{} was recomputed", r["key"]);
+        assert_eq!(same["run_time_s"], r["run_time_s"]);
+    }
+}
+
+#[test]
+fn changed_settings_are_not_mixed_with_old_records() {
+    let dir = folder("stale");
+    let text = "[model]\nn = 3\n[sweep]\ng = [0.5, 1]\n[run]\nmax_work = false\n";
+    let study = write_study(&dir, text);
+    ok(&spinbat(&["run", &study]));
+    // more values and another solver reuse the stored records
+    let study = write_study(
+        &dir,
+        "[model]\nn = 3\n[sweep]\ng = [0.5, 1, 2]\n[run]\nmax_work = false\nsolvers = [\"quantum\", \"mean-field\"]\n",
+    );
+    assert_eq!(counts(&ok(&spinbat(&["run", &study]))), (2, 4));
+    // another tolerance does not: refused, then started over with --fresh
+    let study = write_study(&dir, "[model]\nn = 3\n[sweep]\ng = [0.5, 1]\n[run]\nmax_work = false\ntol = 1e-8\n");
+    let out = spinbat(&["run", &study]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("of a different study") && err.contains("--fresh"), "{err}");
+    assert_eq!(records(&dir.join("study.jsonl")).len(), 6, "the old records are untouched");
+    assert_eq!(counts(&ok(&spinbat(&["run", &study, "--fresh"]))), (0, 2));
+    assert_eq!(records(&dir.join("study.jsonl")).len(), 2);
+}

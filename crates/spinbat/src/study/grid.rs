@@ -1,0 +1,517 @@
+//! Grid sweeps: several parameters varied at once (the Cartesian product of [`Sweep`]s),
+//! each point run with several solvers, each (point, solver) a [`Job`] with a stable key.
+//!
+//! A study is a base chain, a [`Grid`], solvers and [`ScanOptions`] ([`GridStudy`]). Its
+//! jobs come in a fixed order: points with the first parameter varying slowest, and for
+//! each point the solvers in the order given. Every finished job is a [`PointRecord`]: the
+//! point's values, the figures of merit of [`ScanRow`], the key, the study's settings hash
+//! and provenance. The runner hands each record to a sink as soon as it exists, so a caller
+//! can store it at once and resume a killed study by skipping the keys it has.
+//!
+//! ```
+//! use spinbat::study::{Grid, GridStudy, ScanOptions, ScanSolver, Sweep};
+//! use spinbat::{Chain, Silent};
+//! use std::ops::ControlFlow;
+//! use std::sync::Mutex;
+//!
+//! let grid = Grid::new(vec!["n=2..3".parse()?, "alpha=0,1".parse()?])?;
+//! let options = ScanOptions { max_work: false, ..ScanOptions::default() };
+//! let study = GridStudy::new(Chain::builder(2).build()?, grid, vec![ScanSolver::QUANTUM], options)?;
+//! let jobs = study.jobs();
+//! assert_eq!(jobs[1].key, "n=2,alpha=1|quantum");
+//! let records = Mutex::new(Vec::new());
+//! study.run(&jobs, &|_job, record| {
+//!     records.lock().unwrap().push(record.unwrap());
+//!     ControlFlow::Continue(())
+//! }, &Silent);
+//! assert_eq!(records.into_inner().unwrap().len(), 4);
+//! # Ok::<(), spinbat::SpinbatError>(())
+//! ```
+
+use super::scan::{for_each_job, point, ScanOptions, ScanRow, ScanSolver};
+use super::sweep::{Parameter, Sweep};
+use crate::error::{invalid, Result, SpinbatError};
+use crate::model::Chain;
+use crate::propagate::{self, memory, Solver};
+use crate::record::Provenance;
+use crate::Progress;
+use serde::de::{MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::collections::HashSet;
+use std::fmt;
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+/// Most points one grid may hold (a product of sweeps grows fast; a typo is refused, not run).
+pub const MAX_GRID_POINTS: usize = 100_000;
+
+/// Version of the settings that [`settings_hash`] covers; bump it when the meaning of a
+/// record changes, so that old records are not reused.
+const HASH_FORMAT: u32 = 1;
+
+/// Several parameters varied together: every combination of their values.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Grid {
+    sweeps: Vec<Sweep>,
+}
+
+impl Grid {
+    /// The grid of all combinations of `sweeps`' values; the first sweep varies slowest.
+    ///
+    /// # Errors
+    /// [`SpinbatError::InvalidParameter`] for no sweep, a parameter varied twice, or more
+    /// than [`MAX_GRID_POINTS`] points.
+    pub fn new(sweeps: Vec<Sweep>) -> Result<Self> {
+        if sweeps.is_empty() {
+            return Err(invalid("sweep", "{}", "vary at least one parameter"));
+        }
+        for (k, s) in sweeps.iter().enumerate() {
+            if sweeps[..k].iter().any(|t| t.parameter == s.parameter) {
+                return Err(invalid("sweep", s.parameter, "this parameter is varied twice"));
+            }
+        }
+        let len = sweeps.iter().try_fold(1usize, |acc, s| acc.checked_mul(s.values.len()));
+        match len {
+            Some(len) if len <= MAX_GRID_POINTS => Ok(Grid { sweeps }),
+            _ => Err(invalid(
+                "sweep",
+                sweeps.iter().map(|s| s.values.len().to_string()).collect::<Vec<_>>().join(" x "),
+                format!("more than {MAX_GRID_POINTS} points"),
+            )),
+        }
+    }
+
+    /// The sweeps, slowest first.
+    pub fn sweeps(&self) -> &[Sweep] {
+        &self.sweeps
+    }
+
+    /// The varied parameters, slowest first.
+    pub fn parameters(&self) -> Vec<Parameter> {
+        self.sweeps.iter().map(|s| s.parameter).collect()
+    }
+
+    /// Number of points (the product of the sweeps' lengths).
+    pub fn len(&self) -> usize {
+        self.sweeps.iter().map(|s| s.values.len()).product()
+    }
+
+    /// Always `false`: a grid has at least one point.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Point number `index` (`0 ≤ index < len`): mixed-radix digits, the last sweep fastest.
+    ///
+    /// # Panics
+    /// If `index ≥ len()`.
+    pub fn point(&self, index: usize) -> Point {
+        assert!(index < self.len(), "point {index} of a grid of {}", self.len());
+        let mut rest = index;
+        let mut values = vec![(Parameter::N, 0.0); self.sweeps.len()];
+        for (slot, s) in values.iter_mut().zip(&self.sweeps).rev() {
+            let k = rest % s.values.len();
+            rest /= s.values.len();
+            *slot = (s.parameter, s.values[k]);
+        }
+        Point(values)
+    }
+
+    /// Every point, in order.
+    pub fn points(&self) -> impl Iterator<Item = Point> + '_ {
+        (0..self.len()).map(|k| self.point(k))
+    }
+}
+
+/// One point of a grid: the value of each varied parameter, slowest first. Serialised as a
+/// JSON object in that order (`{"n": 8.0, "alpha": 0.5}`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point(Vec<(Parameter, f64)>);
+
+impl Point {
+    /// A point from its values, in grid order.
+    pub fn new(values: Vec<(Parameter, f64)>) -> Self {
+        Point(values)
+    }
+
+    /// The values, in grid order.
+    pub fn values(&self) -> &[(Parameter, f64)] {
+        &self.0
+    }
+
+    /// The value of `parameter`, if varied.
+    pub fn get(&self, parameter: Parameter) -> Option<f64> {
+        self.0.iter().find(|(p, _)| *p == parameter).map(|&(_, v)| v)
+    }
+
+    /// `name=value` pairs joined by `,` (`n=8,alpha=0.5`), values in Rust's shortest
+    /// round-trip form (`-0` written `0`): equal points have equal keys, on any machine.
+    pub fn key(&self) -> String {
+        self.0.iter().map(|(p, v)| format!("{p}={}", if *v == 0.0 { 0.0 } else { *v })).collect::<Vec<_>>().join(",")
+    }
+
+    /// `base` with every varied parameter set to this point's value.
+    ///
+    /// # Errors
+    /// The builder's error for an invalid combination (e.g. `N = 0`, `p` on
+    /// nearest-neighbour couplings, a matrix of another size than `N`).
+    pub fn chain(&self, base: &Chain) -> Result<Chain> {
+        let mut builder = base.to_builder();
+        for &(p, v) in &self.0 {
+            builder = p.apply(builder, base.couplings(), v)?;
+        }
+        builder.build()
+    }
+}
+
+impl fmt::Display for Point {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.key())
+    }
+}
+
+impl Serialize for Point {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (p, v) in &self.0 {
+            map.serialize_entry(p.as_str(), v)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Point {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct PointVisitor;
+        impl<'de> Visitor<'de> for PointVisitor {
+            type Value = Point;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map from parameter names to numbers")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Point, A::Error> {
+                let mut values = Vec::new();
+                while let Some((p, v)) = map.next_entry::<Parameter, f64>()? {
+                    values.push((p, v));
+                }
+                Ok(Point(values))
+            }
+        }
+        deserializer.deserialize_map(PointVisitor)
+    }
+}
+
+/// The key of a (point, solver) job: `"n=8,alpha=0.5|quantum"`.
+pub fn job_key(point: &Point, solver: &str) -> String {
+    format!("{}|{solver}", point.key())
+}
+
+/// One (point, solver) of a study.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    /// Position in [`GridStudy::jobs`]: `point_index · solvers + solver index`.
+    pub index: usize,
+    /// Position of the point in the grid.
+    pub point_index: usize,
+    /// The point.
+    pub point: Point,
+    /// The solver.
+    pub solver: ScanSolver,
+    /// [`job_key`] of point and solver.
+    pub key: String,
+}
+
+/// One finished job: what [`GridStudy::run`] hands to its sink, and one line of a study's
+/// records file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PointRecord {
+    /// [`job_key`]: the point and the solver label.
+    pub key: String,
+    /// [`settings_hash`] of the study that made it.
+    pub study: String,
+    /// The varied parameters' values.
+    pub point: Point,
+    /// The figures of merit; `value` is the first varied parameter's value.
+    #[serde(flatten)]
+    pub row: ScanRow,
+    /// Version, git revision, time and threads of the run that made this record.
+    pub provenance: Provenance,
+}
+
+/// A grid study: base chain, grid, solvers and numerics, all checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GridStudy {
+    base: Chain,
+    grid: Grid,
+    solvers: Vec<ScanSolver>,
+    options: ScanOptions,
+    hash: String,
+}
+
+impl GridStudy {
+    /// Checks the options, every point's chain and every (chain, solver): the memory it
+    /// needs, and for `dicke` that the couplings are permutation-symmetric. Nothing runs.
+    ///
+    /// # Errors
+    /// [`SpinbatError::InvalidParameter`] for bad options, no solver or an invalid chain;
+    /// [`SpinbatError::TooLarge`] or [`SpinbatError::Unsupported`] for a solver that
+    /// cannot run a point.
+    pub fn new(base: Chain, grid: Grid, solvers: Vec<ScanSolver>, options: ScanOptions) -> Result<Self> {
+        options.validate()?;
+        if solvers.is_empty() {
+            return Err(invalid("solvers", "[]", "name at least one solver"));
+        }
+        let mut checked = HashSet::new();
+        for point in grid.points() {
+            let chain = point.chain(&base)?;
+            for s in &solvers {
+                let method = propagate::resolve(&chain, s.solver);
+                if method == Solver::Dicke && !propagate::dicke::is_permutation_symmetric(&chain) {
+                    return Err(SpinbatError::Unsupported {
+                        solver: "dicke",
+                        reason: format!("the couplings of point {point} are not all equal"),
+                    });
+                }
+                // the memory needed depends on N and the method only
+                if checked.insert((chain.n_sites(), method.as_str())) {
+                    memory::check(&chain, s.solver)?;
+                }
+            }
+        }
+        let hash = settings_hash(&base, &grid.parameters(), &options);
+        Ok(GridStudy { base, grid, solvers, options, hash })
+    }
+
+    /// The base chain (varied parameters take their values from the grid).
+    pub fn base(&self) -> &Chain {
+        &self.base
+    }
+    /// The grid.
+    pub fn grid(&self) -> &Grid {
+        &self.grid
+    }
+    /// The solvers, in job order.
+    pub fn solvers(&self) -> &[ScanSolver] {
+        &self.solvers
+    }
+    /// The numerics.
+    pub fn options(&self) -> &ScanOptions {
+        &self.options
+    }
+    /// [`settings_hash`] of this study.
+    pub fn hash(&self) -> &str {
+        &self.hash
+    }
+
+    /// Every job, points × solvers, in the fixed order (first parameter slowest, solvers
+    /// fastest).
+    pub fn jobs(&self) -> Vec<Job> {
+        let mut jobs = Vec::with_capacity(self.grid.len() * self.solvers.len());
+        for (point_index, point) in self.grid.points().enumerate() {
+            for s in &self.solvers {
+                let key = job_key(&point, s.label);
+                jobs.push(Job { index: jobs.len(), point_index, point: point.clone(), solver: *s, key });
+            }
+        }
+        jobs
+    }
+
+    /// Runs one job: `P_max`, `T*`, maximal work ... of its chain with its solver, as
+    /// [`super::scan`] computes them.
+    ///
+    /// # Errors
+    /// The chain's or the solver's error (e.g. [`SpinbatError::NotConverged`]).
+    pub fn run_job(&self, job: &Job) -> Result<PointRecord> {
+        let chain = job.point.chain(&self.base)?;
+        let value = job.point.values().first().map_or(0.0, |&(_, v)| v);
+        let row = point(value, &chain, job.solver, &self.options)?;
+        Ok(PointRecord {
+            key: job.key.clone(),
+            study: self.hash.clone(),
+            point: job.point.clone(),
+            row,
+            provenance: Provenance::current(),
+        })
+    }
+
+    /// Runs `jobs` and hands each result to `sink` as soon as it exists (from a worker
+    /// thread; calls may come concurrently). Small jobs run in parallel, large ones one at
+    /// a time, as in [`super::scan`]. When `sink` answers [`ControlFlow::Break`], jobs not
+    /// yet started are skipped. `progress` receives the number of finished jobs. Returns
+    /// the number of jobs that ran.
+    pub fn run(
+        &self,
+        jobs: &[Job],
+        sink: &(dyn Fn(&Job, Result<PointRecord>) -> ControlFlow<()> + Sync),
+        progress: &dyn Progress,
+    ) -> usize {
+        let total = jobs.len() as f64;
+        let done = AtomicUsize::new(0);
+        let stop = AtomicBool::new(false);
+        progress.update(0.0, total);
+        let bytes = |k: usize| {
+            job_chain_bytes(&self.base, &jobs[k]).unwrap_or(0.0) // an invalid chain fails fast in run_job
+        };
+        for_each_job(jobs.len(), bytes, |k| {
+            if stop.load(Ordering::Relaxed) {
+                return;
+            }
+            let record = self.run_job(&jobs[k]);
+            if sink(&jobs[k], record).is_break() {
+                stop.store(true, Ordering::Relaxed);
+            }
+            let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+            progress.update(d as f64, total);
+        });
+        done.into_inner()
+    }
+}
+
+fn job_chain_bytes(base: &Chain, job: &Job) -> Result<f64> {
+    Ok(memory::bytes_needed(&job.point.chain(base)?, job.solver.solver))
+}
+
+/// A hash (16 hex digits, FNV-1a 64) of everything besides the varied parameters' values
+/// and the solver that decides a job's result: the base chain without the varied
+/// parameters (its matrix included), `tol`, `window`, `max_work` and a format version.
+///
+/// Together with a job's key it identifies the computation, so records can be reused
+/// safely: a changed model or tolerance changes the hash, while adding values to a sweep
+/// or a solver to the list does not.
+pub fn settings_hash(base: &Chain, parameters: &[Parameter], options: &ScanOptions) -> String {
+    let mut model = serde_json::to_value(base).unwrap_or(serde_json::Value::Null);
+    if let Some(m) = model.as_object_mut() {
+        for p in parameters {
+            match p {
+                Parameter::N => m.remove("n_sites"),
+                Parameter::P => m.get_mut("couplings").and_then(|c| c.as_object_mut()).and_then(|c| c.remove("p")),
+                other => m.remove(other.as_str()),
+            };
+        }
+    }
+    let settings = serde_json::json!({
+        "format": HASH_FORMAT,
+        "model": model,
+        "tol": options.tol,
+        "window": options.window,
+        "max_work": options.max_work,
+    });
+    let mut text = String::new();
+    canonical(&settings, &mut text);
+    // FNV-1a, 64 bit: stable across platforms and Rust versions (unlike DefaultHasher)
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in text.bytes() {
+        h ^= u64::from(byte);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+/// JSON with object keys sorted, whatever serde_json's map type.
+fn canonical(v: &serde_json::Value, out: &mut String) {
+    match v {
+        serde_json::Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (k, key) in keys.into_iter().enumerate() {
+                if k > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::Value::String(key.clone()).to_string());
+                out.push(':');
+                canonical(&m[key], out);
+            }
+            out.push('}');
+        }
+        serde_json::Value::Array(a) => {
+            out.push('[');
+            for (k, x) in a.iter().enumerate() {
+                if k > 0 {
+                    out.push(',');
+                }
+                canonical(x, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Couplings;
+
+    fn grid(specs: &[&str]) -> Grid {
+        Grid::new(specs.iter().map(|s| s.parse().unwrap()).collect()).unwrap()
+    }
+
+    #[test]
+    fn points_come_first_parameter_slowest() {
+        let g = grid(&["n=2..4", "alpha=0,0.5"]);
+        assert_eq!(g.len(), 6);
+        let keys: Vec<String> = g.points().map(|p| p.key()).collect();
+        assert_eq!(
+            keys,
+            ["n=2,alpha=0", "n=2,alpha=0.5", "n=3,alpha=0", "n=3,alpha=0.5", "n=4,alpha=0", "n=4,alpha=0.5"]
+        );
+        assert_eq!(g.point(3).get(Parameter::Alpha), Some(0.5));
+        assert_eq!(g.point(3).get(Parameter::G), None);
+    }
+
+    #[test]
+    fn bad_grids_are_refused() {
+        assert!(Grid::new(vec![]).is_err());
+        assert!(Grid::new(vec!["n=2..3".parse().unwrap(), "n=4".parse().unwrap()]).is_err());
+        let big = Sweep::new(Parameter::G, (0..1000).map(f64::from).collect()).unwrap();
+        assert!(Grid::new(vec![big.clone(), Sweep { parameter: Parameter::B, ..big }]).is_err());
+    }
+
+    #[test]
+    fn keys_are_stable_and_negative_zero_is_zero() {
+        let p = Point::new(vec![(Parameter::Alpha, -0.0), (Parameter::G, 0.1), (Parameter::N, 8.0)]);
+        assert_eq!(job_key(&p, "mean-field"), "alpha=0,g=0.1,n=8|mean-field");
+        let json = serde_json::to_string(&p).unwrap();
+        assert_eq!(json, r#"{"alpha":-0.0,"g":0.1,"n":8.0}"#);
+        let back: Point = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.key(), p.key());
+    }
+
+    #[test]
+    fn the_hash_ignores_varied_parameters_and_solvers_but_not_the_rest() {
+        let base = Chain::builder(4).build().unwrap();
+        let opts = ScanOptions::default();
+        let h = |chain: &Chain, params: &[Parameter], o: &ScanOptions| settings_hash(chain, params, o);
+        let other_n = Chain::builder(6).build().unwrap();
+        assert_eq!(h(&base, &[Parameter::N], &opts), h(&other_n, &[Parameter::N], &opts));
+        assert_ne!(h(&base, &[Parameter::Alpha], &opts), h(&other_n, &[Parameter::Alpha], &opts));
+        let other_p = base.to_builder().couplings(Couplings::PowerLaw { p: 2.0 }).build().unwrap();
+        assert_eq!(h(&base, &[Parameter::P], &opts), h(&other_p, &[Parameter::P], &opts));
+        assert_ne!(h(&base, &[Parameter::N], &opts), h(&other_p, &[Parameter::N], &opts));
+        let tighter = ScanOptions { tol: 1e-12, ..opts };
+        assert_ne!(h(&base, &[Parameter::N], &opts), h(&base, &[Parameter::N], &tighter));
+        assert_eq!(h(&base, &[Parameter::N], &opts).len(), 16);
+    }
+
+    #[test]
+    fn studies_check_every_point_before_running() {
+        let base = Chain::builder(4).couplings(Couplings::NearestNeighbour).build().unwrap();
+        let solvers = vec![ScanSolver::QUANTUM];
+        let opts = ScanOptions::default();
+        assert!(GridStudy::new(base.clone(), grid(&["n=2,0"]), solvers.clone(), opts).is_err());
+        assert!(GridStudy::new(base.clone(), grid(&["p=1,2"]), solvers.clone(), opts).is_err());
+        let dicke = vec![ScanSolver { label: "dicke", solver: Solver::Dicke }];
+        assert!(matches!(
+            GridStudy::new(base.clone(), grid(&["n=3"]), dicke, opts),
+            Err(SpinbatError::Unsupported { .. })
+        ));
+        let bad_tol = ScanOptions { tol: 2.0, ..opts };
+        assert!(GridStudy::new(base.clone(), grid(&["n=3"]), solvers.clone(), bad_tol).is_err());
+        let study = GridStudy::new(base, grid(&["n=2..3", "g=0.5,1"]), solvers, opts).unwrap();
+        let jobs = study.jobs();
+        assert_eq!(jobs.len(), 4);
+        assert_eq!(jobs[3].key, "n=3,g=1|quantum");
+        assert_eq!(jobs[3].point_index, 3);
+    }
+}
