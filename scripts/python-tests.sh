@@ -8,9 +8,11 @@
 #   4. runs pytest on crates/spinbat-py/tests (QuTiP and mypy required: missing ones fail).
 # Usage: scripts/python-tests.sh [pytest arguments]     e.g. scripts/python-tests.sh -k qutip
 # PYTHON=python3.12 picks another interpreter for a new .venv-py.
-# The package build shares target/ with cargo (CARGO_TARGET_DIR), so reruns are incremental.
+# The package build shares target/ (or $CARGO_TARGET_DIR) with cargo, so reruns are
+# incremental.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+export CARGO_TARGET_DIR="$(realpath -m "${CARGO_TARGET_DIR:-$root/target}")"
 venv="$root/.venv-py"
 python="${PYTHON:-python3.11}"
 
@@ -40,10 +42,9 @@ echo "== cargo build --release -p spinbat-cli"
 echo "== building and installing the spinbat package (maturin, release)"
 # maturin must be on PATH for the PEP 517 hooks; no build isolation: the pinned maturin
 # above builds it, nothing more is downloaded
-PATH="$venv/bin:$PATH" CARGO_TARGET_DIR="$root/target" \
-  "$venv/bin/pip" install --quiet --no-build-isolation --no-deps --force-reinstall "$root/crates/spinbat-py"
+PATH="$venv/bin:$PATH" "$venv/bin/pip" install --quiet --no-build-isolation --no-deps --force-reinstall "$root/crates/spinbat-py"
 
 echo "== pytest crates/spinbat-py/tests"
 cd "$root/crates/spinbat-py"
-SPINBAT_CLI="$root/target/release/spinbat" SPINBAT_REQUIRE_QUTIP=1 SPINBAT_REQUIRE_MYPY=1 \
+SPINBAT_CLI="$CARGO_TARGET_DIR/release/spinbat" SPINBAT_REQUIRE_QUTIP=1 SPINBAT_REQUIRE_MYPY=1 \
   exec "$venv/bin/python" -m pytest -q "$@"
