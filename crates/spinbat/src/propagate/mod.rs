@@ -115,8 +115,8 @@ pub enum Solver {
 
 impl Solver {
     /// Every solver, for help texts.
-    pub const ALL: [Solver; 5] =
-        [Solver::Auto, Solver::Dense, Solver::Chebyshev, Solver::MeanField, Solver::WeakCoupling];
+    pub const ALL: [Solver; 6] =
+        [Solver::Auto, Solver::Dense, Solver::Chebyshev, Solver::Dicke, Solver::MeanField, Solver::WeakCoupling];
 
     /// The name used on the command line and in records.
     pub fn as_str(&self) -> &'static str {
@@ -208,4 +208,20 @@ pub fn check_times(times: &[f64]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_solver_name_parses_back() {
+        for s in
+            [Solver::Auto, Solver::Dense, Solver::Chebyshev, Solver::Dicke, Solver::MeanField, Solver::WeakCoupling]
+        {
+            assert!(Solver::ALL.contains(&s), "{s} missing from Solver::ALL");
+            assert_eq!(s.as_str().parse::<Solver>(), Ok(s));
+        }
+        assert!("magic".parse::<Solver>().is_err());
+    }
 }

@@ -1,0 +1,34 @@
+"""spinbat: spin-chain quantum batteries (Le et al., PRA 97, 022106 (2018)).
+
+N spins-1/2 with storage Hamiltonian
+
+    H0 = B sum_i Z_i - sum_{i<j} g_ij [Z_i Z_j + alpha (X_i X_j + Y_i Y_j)],
+
+charged from the all-down state (energy E0 = -N B - sum_{i<j} g_ij) by
+
+    H = H0 - B sum_i Z_i + omega sum_i X_i       (the field B is off while charging).
+
+Work W(T) = <psi(T)|H0|psi(T)> - E0, average power P(T) = W(T)/T, maximal power
+P_max = max_{T>0} P(T) at T*. Units: hbar = 1, energies in B, times in 1/B.
+
+Which call answers which question:
+
+    chain = spinbat.Chain(n=8, alpha=0.0, coupling="power-law", p=1.0)
+    chain.charge()            # curve t, work, power + certified P_max, T*, max work (Charging)
+    chain.max_power()         # (P_max, T*) only
+    chain.work(times)         # (W(t), dW/dt) at given times
+    chain.charge(solver="mean-field")   # classical Bloch-vector model (paper Sec. IV)
+    spinbat.analytic.*        # closed forms: one spin, XXX, weak coupling Eq. 18/19, strong coupling
+
+Errors: bad input raises ValueError, a solver that would not fit in memory MemoryError,
+with the messages of the `spinbat` command line. The computations are in Rust (the
+`spinbat` crate) and release the GIL; rayon uses all cores unless RAYON_NUM_THREADS is set
+before the first call.
+"""
+
+from . import analytic
+from ._spinbat import DEFAULT_TOL, SOLVERS, Chain, Charging, __version__
+
+# TODO(issue 5): `spinbat.scan(...)` once the scan module of the library lands.
+
+__all__ = ["Chain", "Charging", "analytic", "SOLVERS", "DEFAULT_TOL", "__version__"]

@@ -1,0 +1,188 @@
+"""Type stubs of spinbat (the classes live in the Rust extension spinbat._spinbat).
+
+Units: hbar = 1, energies in B, times in 1/B.
+"""
+
+from typing import Any, Literal, Optional, Sequence, Tuple, Union, final
+
+import numpy as np
+import numpy.typing as npt
+
+from . import analytic as analytic
+
+__all__ = ["Chain", "Charging", "analytic", "SOLVERS", "DEFAULT_TOL", "__version__"]
+
+__version__: str
+SOLVERS: list[str]
+"""Solver names: auto, dense, chebyshev, dicke, mean-field, weak-coupling."""
+DEFAULT_TOL: float
+"""Default absolute tolerance on W, 1e-10 (units of B)."""
+
+_SolverName = Literal["auto", "dense", "chebyshev", "dicke", "mean-field", "weak-coupling"]
+_CouplingName = Literal["power-law", "nn", "nearest-neighbour", "nearest-neighbor", "matrix"]
+_BoundaryName = Literal["open", "periodic"]
+_Times = Union[Sequence[float], npt.NDArray[np.floating[Any]], npt.NDArray[np.integer[Any]]]
+_FloatArray = npt.NDArray[np.float64]
+
+@final
+class Chain:
+    """A spin-1/2 chain battery (Le et al., PRA 97, 022106 (2018)).
+
+    H0 = B sum_i Z_i - sum_{i<j} g_ij [Z_i Z_j + alpha (X_i X_j + Y_i Y_j)] (storage),
+    H = H0 - B sum_i Z_i + omega sum_i X_i (charging), from the all-down state.
+    Couplings: power law g_ij = g / d_ij^p, nearest neighbour, or g_ij = g M_ij.
+    Raises ValueError for parameters out of their domain.
+    """
+
+    def __new__(
+        cls,
+        n: int = 8,
+        b: float = 1.0,
+        g: float = 1.0,
+        alpha: float = 0.0,
+        omega: float = 4.0,
+        coupling: Union[_CouplingName, str] = "power-law",
+        p: float = 1.0,
+        boundary: Union[_BoundaryName, str] = "open",
+        matrix: Optional[Union[Sequence[Sequence[float]], npt.ArrayLike]] = None,
+    ) -> Chain: ...
+    @property
+    def n(self) -> int:
+        """Number of spins N."""
+    @property
+    def b(self) -> float:
+        """Storage field B."""
+    @property
+    def g(self) -> float:
+        """Coupling strength g (units of B)."""
+    @property
+    def alpha(self) -> float:
+        """Anisotropy alpha (0 Ising, 1 XXX)."""
+    @property
+    def omega(self) -> float:
+        """Charging field omega (units of B)."""
+    @property
+    def coupling(self) -> Literal["nearest-neighbour", "power-law", "matrix"]:
+        """Coupling pattern."""
+    @property
+    def p(self) -> Optional[float]:
+        """Power-law exponent p, or None for other patterns."""
+    @property
+    def boundary(self) -> _BoundaryName:
+        """Boundary condition."""
+    @property
+    def matrix(self) -> Optional[_FloatArray]:
+        """The explicit N x N matrix M (g_ij = g M_ij) as given, or None."""
+    @property
+    def total_coupling(self) -> float:
+        """G = sum_{i<j} g_ij (units of B)."""
+    @property
+    def initial_energy(self) -> float:
+        """E0 = -N B - sum_{i<j} g_ij (units of B)."""
+    @property
+    def work_bound(self) -> float:
+        """W(t) <= N (2|B| + |omega|) (units of B)."""
+    def coupling_matrix(self) -> _FloatArray:
+        """The N x N couplings g_ij (8 N^2 bytes; MemoryError if that does not fit)."""
+    def charge(
+        self,
+        times: Optional[_Times] = None,
+        t_max: Optional[float] = None,
+        points: int = 201,
+        solver: Union[_SolverName, str] = "auto",
+        tol: float = 1e-10,
+    ) -> Charging:
+        """W(t), P(t) = W/t, certified P_max and T*, maximal work (GIL released).
+
+        Raises ValueError (bad input), MemoryError (solver too large), RuntimeError (not
+        converged).
+        """
+    def max_power(self, solver: Union[_SolverName, str] = "auto", tol: float = 1e-10) -> Tuple[float, float]:
+        """(P_max, T*): certified max_{T>0} W(T)/T (units B^2) and its time (1/B)."""
+    def work(
+        self, times: _Times, solver: Union[_SolverName, str] = "auto", tol: float = 1e-10
+    ) -> Tuple[_FloatArray, _FloatArray]:
+        """(W(t), dW/dt) at ascending times >= 0, float64 arrays."""
+    def to_dict(self) -> dict[str, Any]:
+        """Parameters, G, E0 and the work bound (the CLI record's `model`)."""
+    def __eq__(self, other: object, /) -> bool: ...
+    def __ne__(self, other: object, /) -> bool: ...
+    def __reduce__(self) -> Tuple[Any, Tuple[Any, ...]]: ...
+
+@final
+class Charging:
+    """The result of Chain.charge: the curve and the figures of merit.
+
+    Energies in B, powers in B^2, times in 1/B.
+    """
+
+    @property
+    def t(self) -> _FloatArray:
+        """Output times, read-only float64."""
+    @property
+    def work(self) -> _FloatArray:
+        """W(t) = <H0>_t - E0 at the output times, read-only float64."""
+    @property
+    def power(self) -> _FloatArray:
+        """P(t) = W(t)/t (P(0) = 0), read-only float64."""
+    @property
+    def chain(self) -> Chain:
+        """The chain that was charged."""
+    @property
+    def max_power(self) -> float:
+        """Certified P_max = max_{T>0} W(T)/T."""
+    @property
+    def t_star(self) -> float:
+        """T* where P_max is reached."""
+    @property
+    def work_at_max_power(self) -> float:
+        """W(T*)."""
+    @property
+    def max_work(self) -> float:
+        """Largest W on [0, window]."""
+    @property
+    def t_max_work(self) -> float:
+        """Time of the maximal work."""
+    @property
+    def power_at_max_work(self) -> float:
+        """W/T at the maximal work."""
+    @property
+    def power_ratio(self) -> float:
+        """P_max / (N P1), P1 the maximal power of one spin."""
+    @property
+    def independent_max_power(self) -> float:
+        """N P1 = 2 B N omega * 0.72461..."""
+    @property
+    def independent_max_work(self) -> float:
+        """2 B N."""
+    @property
+    def certified_until(self) -> float:
+        """No T beyond this can beat P_max."""
+    @property
+    def window(self) -> float:
+        """End of the window of the maximal work (last output time)."""
+    @property
+    def evaluations(self) -> int:
+        """W evaluations made by the search."""
+    @property
+    def solver(self) -> str:
+        """Solver that ran (auto resolved)."""
+    @property
+    def solver_requested(self) -> str:
+        """Solver asked for."""
+    @property
+    def tol(self) -> float:
+        """Absolute tolerance on W asked for."""
+    @property
+    def accuracy(self) -> str:
+        """How the solver's error is controlled."""
+    @property
+    def error_bound(self) -> float:
+        """Bound (dense: estimate) on the absolute error of every W (units of B)."""
+    @property
+    def run_time_s(self) -> float:
+        """Wall time of the computation (seconds)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record `spinbat charge --json` writes, as plain Python objects."""
+    def to_json(self) -> str:
+        """The same record as a compact JSON string."""

@@ -1,0 +1,500 @@
+//! `spinbat.Chain`: a validated spin chain and the three computations on it (`charge`,
+//! `max_power`, `work`).
+
+use crate::charging::PyCharging;
+use crate::errors::{invalid, to_py};
+use numpy::ndarray::Array2;
+use numpy::{AllowTypeChange, IntoPyArray, PyArray1, PyArray2, PyArrayLike1, PyArrayLikeDyn};
+use pyo3::exceptions::{PyMemoryError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyType;
+use spinbat::observe::{self, Charging};
+use spinbat::propagate::{self, DEFAULT_TOL};
+use spinbat::record::{ChargeRecord, ModelRecord};
+use spinbat::{Boundary, Chain, Couplings, Silent, Solver, SpinbatError};
+use std::time::Instant;
+
+// the signatures below write the library's default tolerance as the literal 1e-10
+const _: () = assert!(DEFAULT_TOL == 1e-10);
+
+/// A spin-1/2 chain battery (Le et al., PRA 97, 022106 (2018)).
+///
+/// Units: hbar = 1, energies in units of the storage field B, times in units of 1/B.
+///
+/// Storage Hamiltonian
+///     H0 = B sum_i Z_i - sum_{i<j} g_ij [Z_i Z_j + alpha (X_i X_j + Y_i Y_j)],
+/// charging Hamiltonian (0 < t < T; the field B is off while charging)
+///     H = H0 - B sum_i Z_i + omega sum_i X_i,
+/// initial state all spins down, energy E0 = -N B - sum_{i<j} g_ij.
+///
+/// Parameters
+/// ----------
+/// n : int
+///     Number of spins N >= 1 (the exact solvers need 2^N amplitudes; mean field takes
+///     millions of sites).
+/// b : float
+///     Storage field B > 0 (single-spin level splitting 2B).
+/// g : float
+///     Coupling strength g >= 0; scales every coupling pattern, the matrix included.
+/// alpha : float
+///     Anisotropy: 0 Ising, 1 XXX (isotropic: charges like N independent spins).
+/// omega : float
+///     Transverse charging field omega > 0.
+/// coupling : str
+///     "power-law" (g_ij = g / d_ij^p; p = 0 all-to-all), "nn" or "nearest-neighbour"
+///     (g_ij = g for d_ij = 1), or "matrix" (g_ij = g M_ij, needs `matrix`).
+/// p : float
+///     Power-law exponent p >= 0 (used by "power-law" only).
+/// boundary : str
+///     "open" (d_ij = |i - j|) or "periodic" (d_ij = min(|i - j|, N - |i - j|));
+///     ignored for an explicit matrix.
+/// matrix : array_like, optional
+///     N x N coupling matrix M, symmetric with zero diagonal. Giving it implies
+///     coupling="matrix" (as --matrix does on the command line).
+///
+/// Raises
+/// ------
+/// ValueError
+///     A parameter out of its domain (N = 0, NaN, B <= 0, omega <= 0, g < 0, p < 0, unknown
+///     coupling or boundary, malformed matrix), with the message `spinbat charge` prints.
+///
+/// Examples
+/// --------
+/// >>> import spinbat
+/// >>> chain = spinbat.Chain(n=6, alpha=0.5, coupling="nn")
+/// >>> result = chain.charge()
+/// >>> result.max_power, result.t_star
+#[pyclass(name = "Chain", module = "spinbat", frozen, eq)]
+#[derive(Debug, Clone, PartialEq)]
+pub struct PyChain {
+    pub(crate) inner: Chain,
+}
+
+/// `(work, rate)` as float64 arrays.
+type ArrayPair<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>);
+
+/// The constructor's arguments `(n, b, g, alpha, omega, coupling, p, boundary, matrix)`.
+type ChainArgs<'py> = (usize, f64, f64, f64, f64, &'static str, f64, &'static str, Option<Bound<'py, PyArray2<f64>>>);
+
+/// Parses a coupling name (the CLI's `--coupling` values and the record's `kind`).
+fn coupling_kind(name: &str) -> PyResult<&'static str> {
+    match name {
+        "nn" | "nearest-neighbour" | "nearest-neighbor" => Ok("nearest-neighbour"),
+        "power-law" => Ok("power-law"),
+        "matrix" => Ok("matrix"),
+        other => Err(invalid("coupling", other, "unknown coupling; choose one of nn, power-law, matrix")),
+    }
+}
+
+/// `matrix` as rows of floats: any array-like of shape `(N, N)` convertible to float64.
+fn matrix_rows(matrix: &Bound<'_, PyAny>) -> PyResult<Vec<Vec<f64>>> {
+    let arr: PyArrayLikeDyn<'_, f64, AllowTypeChange> = matrix.extract().map_err(|e: PyErr| {
+        to_py(SpinbatError::InvalidMatrix { reason: format!("cannot be read as an array of numbers ({e})") })
+    })?;
+    let view = arr.as_array();
+    if view.ndim() != 2 {
+        return Err(to_py(SpinbatError::InvalidMatrix {
+            reason: format!("must be a 2-d N x N array, got {} dimension(s)", view.ndim()),
+        }));
+    }
+    Ok(view.outer_iter().map(|row| row.iter().copied().collect()).collect())
+}
+
+/// Output times for `charge`: `times` as given, or `points` equally spaced in `[0, t_max]`
+/// (`t_max` defaults to `2π/ω`). Same rules and messages as `spinbat charge`.
+fn output_times(chain: &Chain, times: Option<Vec<f64>>, t_max: Option<f64>, points: i64) -> PyResult<Vec<f64>> {
+    if let Some(times) = times {
+        if t_max.is_some() {
+            return Err(PyValueError::new_err("give either times or t_max (with points), not both"));
+        }
+        if times.is_empty() {
+            return Err(PyValueError::new_err("times needs at least one time"));
+        }
+        propagate::check_times(&times).map_err(to_py)?;
+        return Ok(times);
+    }
+    let t_max = t_max.unwrap_or(2.0 * std::f64::consts::PI / chain.omega());
+    if !(t_max.is_finite() && t_max > 0.0) {
+        return Err(PyValueError::new_err(format!("invalid t_max {t_max}: must be a finite time > 0")));
+    }
+    if points < 2 {
+        return Err(PyValueError::new_err(format!("points must be at least 2, got {points}")));
+    }
+    // the times, the samples, the curve and its three arrays: about 10 doubles per point
+    let bytes = 80.0 * points as f64;
+    if let Some(available) = propagate::memory::bytes_available() {
+        if bytes > available {
+            return Err(PyMemoryError::new_err(format!(
+                "points = {points} needs about {} but only {} is available",
+                spinbat::error::human_bytes(bytes),
+                spinbat::error::human_bytes(available)
+            )));
+        }
+    }
+    Ok(observe::uniform_times(t_max, points as usize))
+}
+
+/// A 1-d array-like of times as a vector.
+fn times_vec(times: &PyArrayLike1<'_, f64, AllowTypeChange>) -> Vec<f64> {
+    times.as_array().to_vec()
+}
+
+fn parse_solver(solver: &str) -> PyResult<Solver> {
+    solver.parse::<Solver>().map_err(to_py)
+}
+
+/// Runs the certified search with the GIL released.
+fn run_charge(py: Python<'_>, chain: &Chain, solver: Solver, tol: f64, times: &[f64]) -> PyResult<(Charging, f64)> {
+    py.detach(|| {
+        let start = Instant::now();
+        let mut prop = propagate::plan(chain, solver, tol)?;
+        let result = observe::charge(prop.as_mut(), chain, times, &Silent)?;
+        Ok::<_, SpinbatError>((result, start.elapsed().as_secs_f64()))
+    })
+    .map_err(to_py)
+}
+
+impl PyChain {
+    fn coupling_name(&self) -> &'static str {
+        match self.inner.couplings() {
+            Couplings::NearestNeighbour => "nearest-neighbour",
+            Couplings::PowerLaw { .. } => "power-law",
+            Couplings::Matrix { .. } => "matrix",
+        }
+    }
+
+    fn boundary_name(&self) -> &'static str {
+        match self.inner.boundary() {
+            Boundary::Open => "open",
+            Boundary::Periodic => "periodic",
+        }
+    }
+
+    fn p_value(&self) -> Option<f64> {
+        match self.inner.couplings() {
+            Couplings::PowerLaw { p } => Some(*p),
+            _ => None,
+        }
+    }
+
+    fn matrix_array<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyArray2<f64>>>> {
+        match self.inner.couplings() {
+            Couplings::Matrix { m } => {
+                Ok(Some(PyArray2::from_vec2(py, m).map_err(|e| PyValueError::new_err(e.to_string()))?))
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
+#[pymethods]
+impl PyChain {
+    #[new]
+    #[pyo3(signature = (n=8, b=1.0, g=1.0, alpha=0.0, omega=4.0, coupling="power-law", p=1.0, boundary="open", matrix=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        n: i64,
+        b: f64,
+        g: f64,
+        alpha: f64,
+        omega: f64,
+        coupling: &str,
+        p: f64,
+        boundary: &str,
+        matrix: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        if n < 0 {
+            return Err(invalid("n_sites", n, "a chain needs at least one site"));
+        }
+        let kind = if matrix.is_some() { "matrix" } else { coupling_kind(coupling)? };
+        let couplings = match kind {
+            "nearest-neighbour" => Couplings::NearestNeighbour,
+            "power-law" => Couplings::PowerLaw { p },
+            _ => match matrix {
+                Some(m) => Couplings::Matrix { m: matrix_rows(m)? },
+                None => return Err(PyValueError::new_err("coupling=\"matrix\" needs matrix= (an N x N array)")),
+            },
+        };
+        let boundary = match boundary {
+            "open" => Boundary::Open,
+            "periodic" => Boundary::Periodic,
+            other => return Err(invalid("boundary", other, "unknown boundary; choose one of open, periodic")),
+        };
+        let inner = Chain::builder(n as usize)
+            .b(b)
+            .g(g)
+            .alpha(alpha)
+            .omega(omega)
+            .couplings(couplings)
+            .boundary(boundary)
+            .build()
+            .map_err(to_py)?;
+        Ok(PyChain { inner })
+    }
+
+    /// Number of spins N.
+    #[getter]
+    fn n(&self) -> usize {
+        self.inner.n_sites()
+    }
+
+    /// Storage field B (units of B: 1 by default).
+    #[getter]
+    fn b(&self) -> f64 {
+        self.inner.b()
+    }
+
+    /// Coupling strength g (units of B).
+    #[getter]
+    fn g(&self) -> f64 {
+        self.inner.g()
+    }
+
+    /// Anisotropy alpha (0 Ising, 1 XXX).
+    #[getter]
+    fn alpha(&self) -> f64 {
+        self.inner.alpha()
+    }
+
+    /// Charging field omega (units of B).
+    #[getter]
+    fn omega(&self) -> f64 {
+        self.inner.omega()
+    }
+
+    /// Coupling pattern: "nearest-neighbour", "power-law" or "matrix".
+    #[getter]
+    fn coupling(&self) -> &'static str {
+        self.coupling_name()
+    }
+
+    /// Power-law exponent p (g_ij = g / d_ij^p), or None for other patterns.
+    #[getter]
+    fn p(&self) -> Option<f64> {
+        self.p_value()
+    }
+
+    /// Boundary condition: "open" or "periodic".
+    #[getter]
+    fn boundary(&self) -> &'static str {
+        self.boundary_name()
+    }
+
+    /// The explicit N x N matrix M (g_ij = g M_ij) as given, or None.
+    #[getter]
+    fn matrix<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyArray2<f64>>>> {
+        self.matrix_array(py)
+    }
+
+    /// Total coupling G = sum_{i<j} g_ij (units of B; paper Eq. 18). O(N) for
+    /// distance-based couplings.
+    #[getter]
+    fn total_coupling(&self) -> f64 {
+        self.inner.total_coupling()
+    }
+
+    /// Energy of the all-down initial state, E0 = -N B - sum_{i<j} g_ij (units of B).
+    #[getter]
+    fn initial_energy(&self) -> f64 {
+        self.inner.initial_energy()
+    }
+
+    /// Rigorous bound on the work, W(t) <= N (2|B| + |omega|) (units of B), from energy
+    /// conservation during charging.
+    #[getter]
+    fn work_bound(&self) -> f64 {
+        self.inner.work_bound()
+    }
+
+    /// The N x N matrix of couplings g_ij (units of B, zero diagonal) as float64.
+    ///
+    /// Costs 8 N^2 bytes; raises MemoryError when that exceeds the available memory.
+    fn coupling_matrix<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let n = self.inner.n_sites();
+        let bytes = 8.0 * (n as f64) * (n as f64);
+        if let Some(available) = propagate::memory::bytes_available() {
+            if bytes > available {
+                return Err(PyMemoryError::new_err(format!(
+                    "the coupling matrix for N = {n} needs about {} but only {} is available",
+                    spinbat::error::human_bytes(bytes),
+                    spinbat::error::human_bytes(available)
+                )));
+            }
+        }
+        let chain = &self.inner;
+        let m = Array2::from_shape_fn((n, n), |(i, j)| chain.coupling(i, j));
+        Ok(m.into_pyarray(py))
+    }
+
+    /// Charges the battery from the all-down state: the curve W(t), P(t) = W(t)/t, the
+    /// certified maximal power P_max = max_{T>0} W(T)/T and its time T*, and the maximal
+    /// work on [0, times[-1]].
+    ///
+    /// Work deposited W(t) = <psi(t)|H0|psi(t)> - E0, psi(t) = exp(-i H t) |down...down>
+    /// (units of B); power P(t) = W(t)/t (units of B^2; P(0) = 0); times in 1/B.
+    ///
+    /// P_max is a certified global maximum over all T > 0: W <= N(2|B| + |omega|) bounds
+    /// the search, and T* is refined by Brent's method on T W'(T) - W(T) = 0 to 1e-13
+    /// relative. It does not depend on `times`/`points`.
+    ///
+    /// Parameters
+    /// ----------
+    /// times : array_like of float, optional
+    ///     Output times (ascending, >= 0, at least one). Excludes `t_max`.
+    /// t_max : float, optional
+    ///     End of an equally spaced grid of `points` times on [0, t_max]; default
+    ///     2 pi / omega (two single-spin periods).
+    /// points : int
+    ///     Number of grid points (>= 2), default 201.
+    /// solver : str
+    ///     "auto" (dicke for all-to-all couplings, dense for N <= 10, chebyshev beyond),
+    ///     "dense", "chebyshev", "dicke", "mean-field" (classical Bloch vectors, paper
+    ///     Sec. IV) or "weak-coupling" (paper Eq. 18).
+    /// tol : float
+    ///     Absolute tolerance on W in units of B, in (0, 1) (chebyshev, dicke, mean-field).
+    ///
+    /// Returns
+    /// -------
+    /// Charging
+    ///     Arrays `t`, `work`, `power` and the figures of merit; `to_dict()` gives the
+    ///     record `spinbat charge --json` writes.
+    ///
+    /// Raises
+    /// ------
+    /// ValueError
+    ///     Bad times, points, solver or tol, or a solver that does not apply.
+    /// MemoryError
+    ///     The solver would need more memory than the machine has (e.g. dense for N = 16),
+    ///     or so would `points` output times.
+    /// RuntimeError
+    ///     The certified search did not converge.
+    ///
+    /// The GIL is released while computing.
+    #[pyo3(signature = (times=None, t_max=None, points=201, solver="auto", tol=1e-10))]
+    fn charge(
+        slf: &Bound<'_, Self>,
+        times: Option<PyArrayLike1<'_, f64, AllowTypeChange>>,
+        t_max: Option<f64>,
+        points: i64,
+        solver: &str,
+        tol: f64,
+    ) -> PyResult<PyCharging> {
+        let py = slf.py();
+        let chain = &slf.get().inner;
+        let requested = parse_solver(solver)?;
+        let times = output_times(chain, times.as_ref().map(times_vec), t_max, points)?;
+        let (result, elapsed) = run_charge(py, chain, requested, tol, &times)?;
+        let record = ChargeRecord::new(chain, requested, tol, &result, elapsed);
+        PyCharging::new(py, slf.clone().unbind(), &result, &record)
+    }
+
+    /// Maximal average power P_max = max_{T>0} W(T)/T (units of B^2) and the time T* where
+    /// it is reached (units of 1/B): a certified global maximum (see `charge`), without an
+    /// output curve.
+    ///
+    /// Parameters as in `charge`. Raises ValueError, MemoryError or RuntimeError as
+    /// `charge` does. The GIL is released while computing.
+    ///
+    /// Returns
+    /// -------
+    /// (float, float)
+    ///     (P_max, T*).
+    #[pyo3(signature = (solver="auto", tol=1e-10))]
+    fn max_power(&self, py: Python<'_>, solver: &str, tol: f64) -> PyResult<(f64, f64)> {
+        let solver = parse_solver(solver)?;
+        let (result, _) = run_charge(py, &self.inner, solver, tol, &[])?;
+        Ok((result.max_power.power, result.max_power.time))
+    }
+
+    /// Work W(t) = <psi(t)|H0|psi(t)> - E0 (units of B) and its exact rate
+    /// dW/dt = i <[H, H0]> (units of B^2) at the given times (units of 1/B).
+    ///
+    /// Parameters
+    /// ----------
+    /// times : array_like of float
+    ///     1-d, ascending, >= 0.
+    /// solver, tol
+    ///     As in `charge`.
+    ///
+    /// Returns
+    /// -------
+    /// (numpy.ndarray, numpy.ndarray)
+    ///     `work` and `rate`, float64 arrays of the shape of `times`.
+    ///
+    /// Raises ValueError for bad times, solver or tol, MemoryError when the solver does not
+    /// fit in memory. The GIL is released while computing.
+    #[pyo3(signature = (times, solver="auto", tol=1e-10))]
+    fn work<'py>(
+        &self,
+        py: Python<'py>,
+        times: PyArrayLike1<'py, f64, AllowTypeChange>,
+        solver: &str,
+        tol: f64,
+    ) -> PyResult<ArrayPair<'py>> {
+        let solver = parse_solver(solver)?;
+        let times = times_vec(&times);
+        propagate::check_times(&times).map_err(to_py)?;
+        let chain = &self.inner;
+        let samples = py
+            .detach(|| {
+                let mut prop = propagate::plan(chain, solver, tol)?;
+                if times.is_empty() {
+                    return Ok(Vec::new());
+                }
+                prop.sample(&times)
+            })
+            .map_err(to_py)?;
+        let work: Vec<f64> = samples.iter().map(|s| s.work).collect();
+        let rate: Vec<f64> = samples.iter().map(|s| s.rate).collect();
+        Ok((PyArray1::from_vec(py, work), PyArray1::from_vec(py, rate)))
+    }
+
+    /// The chain as a dict: parameters, G = sum_{i<j} g_ij, E0 and the work bound (the
+    /// `model` record of `spinbat charge --json`).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let text = serde_json::to_string(&ModelRecord::of(&self.inner))
+            .map_err(|e| PyValueError::new_err(format!("cannot serialise the chain: {e}")))?;
+        py.import("json")?.call_method1("loads", (text,))
+    }
+
+    fn __repr__(&self) -> String {
+        let c = &self.inner;
+        let pattern = match c.couplings() {
+            Couplings::NearestNeighbour => "coupling='nearest-neighbour'".to_string(),
+            Couplings::PowerLaw { p } => format!("coupling='power-law', p={}", py_float(*p)),
+            Couplings::Matrix { .. } => "coupling='matrix', matrix=...".to_string(),
+        };
+        format!(
+            "Chain(n={}, b={}, g={}, alpha={}, omega={}, {pattern}, boundary='{}')",
+            c.n_sites(),
+            py_float(c.b()),
+            py_float(c.g()),
+            py_float(c.alpha()),
+            py_float(c.omega()),
+            self.boundary_name()
+        )
+    }
+
+    /// Pickle support: the constructor and its arguments.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyType>, ChainArgs<'py>)> {
+        let me = slf.get();
+        let c = &me.inner;
+        let args = (
+            c.n_sites(),
+            c.b(),
+            c.g(),
+            c.alpha(),
+            c.omega(),
+            me.coupling_name(),
+            me.p_value().unwrap_or(1.0),
+            me.boundary_name(),
+            me.matrix_array(slf.py())?,
+        );
+        Ok((slf.get_type(), args))
+    }
+}
+
+/// A float the way Python's `repr` writes it (`1.0`, not `1`); the chain's values are finite.
+fn py_float(x: f64) -> String {
+    format!("{x:?}")
+}

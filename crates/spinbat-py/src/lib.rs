@@ -1,0 +1,32 @@
+//! Python bindings of spinbat (PyO3): the extension module `spinbat._spinbat`, re-exported
+//! by the pure-Python package `spinbat` (`python/spinbat/`).
+//!
+//! A thin layer, like the CLI: argument conversion (numpy arrays in and out), the GIL
+//! released around every computation, and library errors mapped to Python exceptions with
+//! the CLI's messages ([`errors`]). All physics lives in the `spinbat` crate.
+//!
+//! * [`chain::PyChain`] — `spinbat.Chain`: parameters, `charge`, `max_power`, `work`;
+//! * [`charging::PyCharging`] — `spinbat.Charging`: the curve and figures of merit;
+//! * [`analytic`] — `spinbat.analytic`: closed forms, vectorised over times.
+
+mod analytic;
+mod chain;
+mod charging;
+mod errors;
+
+use pyo3::prelude::*;
+
+/// Spin-chain quantum batteries (Le et al., PRA 97, 022106 (2018)), native part.
+#[pymodule]
+fn _spinbat(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("SOLVERS", spinbat::Solver::ALL.map(|s| s.as_str()).to_vec())?;
+    m.add("DEFAULT_TOL", spinbat::propagate::DEFAULT_TOL)?;
+    m.add_class::<chain::PyChain>()?;
+    m.add_class::<charging::PyCharging>()?;
+    let sub = PyModule::new(py, "analytic")?;
+    analytic::register(&sub)?;
+    m.add_submodule(&sub)?;
+    Ok(())
+}

@@ -1,0 +1,203 @@
+"""The Python surface: defaults, properties, numpy dtypes and shapes, errors, GIL."""
+
+import math
+import pickle
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import spinbat
+from conftest import close
+
+
+def test_defaults_match_the_cli():
+    c = spinbat.Chain()
+    assert (c.n, c.b, c.g, c.alpha, c.omega) == (8, 1.0, 1.0, 0.0, 4.0)
+    assert (c.coupling, c.p, c.boundary, c.matrix) == ("power-law", 1.0, "open", None)
+    assert c.total_coupling == pytest.approx(sum((8 - d) / d for d in range(1, 8)), rel=1e-14)
+    assert c.initial_energy == pytest.approx(-8 - c.total_coupling, rel=1e-14)
+    assert c.work_bound == 8 * (2 + 4)
+    assert "SOLVERS" in dir(spinbat) and "dicke" in spinbat.SOLVERS
+    assert spinbat.DEFAULT_TOL == 1e-10
+
+
+def test_charge_result_arrays():
+    r = spinbat.Chain(n=4).charge()
+    for name in ["t", "work", "power"]:
+        a = getattr(r, name)
+        assert isinstance(a, np.ndarray) and a.dtype == np.float64 and a.shape == (201,), name
+        assert not a.flags.writeable, name
+    assert r.t[0] == 0.0 and r.t[-1] == pytest.approx(2 * math.pi / 4, rel=1e-15)
+    assert r.power[0] == 0.0
+    close(r.power[1:], r.work[1:] / r.t[1:], 1e-15)
+    assert r.solver == "dense" and r.solver_requested == "auto" and r.tol == 1e-10
+    assert r.window == r.t[-1] and r.evaluations > 0 and r.run_time_s >= 0
+    assert r.max_power >= r.power.max() - 1e-12
+    assert r.max_power == pytest.approx(r.work_at_max_power / r.t_star, rel=1e-14)
+    assert r.power_ratio == pytest.approx(r.max_power / r.independent_max_power, rel=1e-14)
+    assert r.independent_max_work == 2 * 4
+    assert r.certified_until == pytest.approx(r.chain.work_bound / r.max_power, rel=1e-14)
+    assert r.chain == spinbat.Chain(n=4)
+    assert "max_power=" in repr(r)
+
+
+def test_times_points_and_tmax():
+    c = spinbat.Chain(n=3)
+    r = c.charge(t_max=1.0, points=11)
+    close(r.t, np.linspace(0, 1, 11), 1e-15)
+    r = c.charge(times=np.array([0.1, 0.2, 0.2, 0.5], dtype=np.float32))  # any float type
+    assert r.t.dtype == np.float64 and r.t.shape == (4,)
+    r = c.charge(times=[1, 2])  # ints too
+    assert list(r.t) == [1.0, 2.0]
+    # P_max does not depend on the output grid
+    p, t = c.max_power()
+    for res in [c.charge(), c.charge(times=[0.05]), c.charge(t_max=3.0, points=1001)]:
+        assert abs(res.max_power - p) < 1e-12 * p and abs(res.t_star - t) < 1e-9 * t
+
+
+def test_work_shapes_and_values():
+    c = spinbat.Chain(n=5, alpha=0.3)
+    times = np.linspace(0, 1, 17)
+    work, rate = c.work(times)
+    assert work.shape == rate.shape == (17,) and work.dtype == rate.dtype == np.float64
+    assert abs(work[0]) < 1e-12
+    close(c.charge(times=times).work, work, 1e-12)
+    # rate is dW/dt: compare with a centred difference
+    h = 1e-5
+    wp, _ = c.work([0.4 + h])
+    wm, _ = c.work([0.4 - h])
+    _, r = c.work([0.4])
+    assert abs(r[0] - (wp[0] - wm[0]) / (2 * h)) < 1e-5 * abs(r[0])
+    empty_w, empty_r = c.work([])
+    assert empty_w.shape == empty_r.shape == (0,)
+
+
+def test_every_solver_runs():
+    for solver, kw in [("dense", {}), ("chebyshev", {}), ("mean-field", {}), ("weak-coupling", {}), ("dicke", {"p": 0.0})]:
+        r = spinbat.Chain(n=6, **kw).charge(solver=solver)
+        assert r.solver == solver and r.max_power > 0 and r.error_bound >= 0
+    assert spinbat.Chain(n=6, p=0.0).charge().solver == "dicke"  # auto picks it
+    assert spinbat.Chain(n=12).charge(t_max=0.2, points=3).solver == "chebyshev"
+
+
+def test_mean_field_scales_to_many_sites():
+    r = spinbat.Chain(n=2000, alpha=0.5).charge(solver="mean-field", t_max=0.5, points=5, tol=1e-8)
+    assert r.solver == "mean-field" and r.max_power > 0
+
+
+def test_chain_properties_and_matrix():
+    m = np.array([[0, 1, 2], [1, 0, 3], [2, 3, 0]], dtype=np.int64)
+    c = spinbat.Chain(n=3, g=0.5, matrix=m)
+    assert c.coupling == "matrix" and c.p is None
+    assert c.matrix.dtype == np.float64
+    close(c.matrix, m, 0)
+    close(c.coupling_matrix(), 0.5 * m, 1e-15)
+    assert c.total_coupling == pytest.approx(0.5 * 6, rel=1e-15)
+    nn = spinbat.Chain(n=4, coupling="nn", boundary="periodic")
+    assert nn.coupling == "nearest-neighbour" and nn.p is None and nn.boundary == "periodic"
+    assert nn.coupling_matrix()[0, 3] == 1.0 and nn.coupling_matrix()[0, 2] == 0.0
+    assert spinbat.Chain(n=4, coupling="nearest-neighbour") == spinbat.Chain(n=4, coupling="nn")
+    assert spinbat.Chain(n=4) != spinbat.Chain(n=5)
+
+
+def test_repr_pickle_and_dict():
+    for c in [spinbat.Chain(n=5, alpha=0.25, p=1.5, boundary="periodic"),
+              spinbat.Chain(n=2, matrix=[[0, 2], [2, 0]]), spinbat.Chain(coupling="nn")]:
+        assert pickle.loads(pickle.dumps(c)) == c
+        d = c.to_dict()
+        assert d["n_sites"] == c.n and d["total_coupling"] == c.total_coupling
+    c = spinbat.Chain(n=5, alpha=0.25, p=1.5, boundary="periodic")
+    assert eval(repr(c), {"Chain": spinbat.Chain}) == c
+
+
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"n": 0}, "invalid parameter n_sites = 0: a chain needs at least one site"),
+        ({"n": -2}, "invalid parameter n_sites = -2"),
+        ({"b": float("nan")}, "invalid parameter b = NaN: must be a finite number"),
+        ({"omega": 0.0}, "invalid parameter omega = 0: must be > 0"),
+        ({"g": float("inf")}, "invalid parameter g = inf"),
+        ({"alpha": float("nan")}, "invalid parameter alpha = NaN"),
+        ({"p": float("nan")}, "invalid parameter p = NaN"),
+        ({"coupling": "star"}, "invalid parameter coupling = star"),
+        ({"boundary": "twisted"}, "invalid parameter boundary = twisted"),
+        ({"coupling": "matrix"}, 'coupling="matrix" needs matrix='),
+        ({"n": 2, "matrix": [[0, 1], [2, 0]]}, "invalid coupling matrix: not symmetric"),
+        ({"n": 2, "matrix": [[1, 1], [1, 0]]}, "invalid coupling matrix: diagonal entry"),
+        ({"n": 2, "matrix": [0, 1]}, "invalid coupling matrix: must be a 2-d"),
+        ({"n": 2, "matrix": [[0, float("nan")], [float("nan"), 0]]}, "invalid coupling matrix: entry (1, 2) = NaN is not finite"),
+        ({"n": 2, "matrix": [["a", "b"], ["c", "d"]]}, "invalid coupling matrix: cannot be read"),
+    ],
+)
+def test_bad_chain_raises_value_error(kwargs, message):
+    with pytest.raises(ValueError) as info:
+        spinbat.Chain(**kwargs)
+    assert str(info.value).startswith(message), str(info.value)
+
+
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"times": [0.1, float("nan")]}, "invalid times: time #2 = NaN must be finite and >= 0"),
+        ({"times": [0.3, 0.1]}, "invalid times: times must be sorted ascending"),
+        ({"times": []}, "times needs at least one time"),
+        ({"times": [0.1], "t_max": 1.0}, "give either times or t_max"),
+        ({"t_max": float("nan")}, "invalid t_max NaN"),
+        ({"t_max": -1.0}, "invalid t_max -1"),
+        ({"points": 1}, "points must be at least 2, got 1"),
+        ({"solver": "magic"}, "invalid parameter solver = magic: unknown solver; choose one of auto, dense, chebyshev, dicke"),
+        ({"tol": float("nan")}, "invalid parameter tol = NaN: must be a number in (0, 1)"),
+        ({"tol": 2.0}, "invalid parameter tol = 2"),
+        ({"solver": "dicke"}, "dicke solver cannot be used here"),
+    ],
+)
+def test_bad_charge_raises_value_error(kwargs, message):
+    with pytest.raises(ValueError) as info:
+        spinbat.Chain(n=4).charge(**kwargs)
+    assert str(info.value).startswith(message), str(info.value)
+
+
+def test_bad_work_and_max_power_raise_value_error():
+    c = spinbat.Chain(n=3)
+    with pytest.raises(ValueError, match="invalid times"):
+        c.work([0.0, float("nan")])
+    with pytest.raises(ValueError, match="invalid times"):
+        c.work([-1.0])
+    with pytest.raises(ValueError, match="unknown solver"):
+        c.max_power(solver="exact")
+    with pytest.raises(ValueError, match="tol"):
+        c.max_power(tol=0.0)
+
+
+@pytest.mark.parametrize("solver", ["auto", "dense", "chebyshev"])
+def test_too_large_raises_memory_error(solver):
+    with pytest.raises(MemoryError, match=r"solver for N = 60 needs about .* but only .* is available"):
+        spinbat.Chain(n=60).charge(solver=solver)
+    with pytest.raises(MemoryError):
+        spinbat.Chain(n=60).max_power(solver=solver)
+    with pytest.raises(MemoryError):
+        spinbat.Chain(n=60).work([0.1], solver=solver)
+
+
+def test_absurd_points_raise_memory_error():
+    with pytest.raises(MemoryError, match="points = 1000000000000000 needs about"):
+        spinbat.Chain(n=2).charge(points=10**15)
+
+
+def test_gil_is_released_while_computing():
+    chain = spinbat.Chain(n=12, alpha=0.3)
+    start = time.perf_counter()
+    chain.max_power()  # warm up: the first call also starts rayon's pool
+    single = time.perf_counter() - start
+    ticks = 0
+    worker = threading.Thread(target=chain.max_power)
+    worker.start()
+    while worker.is_alive():
+        ticks += 1
+        time.sleep(0.001)
+    worker.join()
+    # while the GIL is held by the worker the loop cannot run at all
+    assert ticks >= min(20, int(single / 0.01)), (ticks, single)
