@@ -348,9 +348,14 @@ fn fig4(s: &FigureSettings, progress: &dyn Progress) -> Result<FigureData> {
     let sweep = Sweep::new(Parameter::N, ns.clone())?;
     // the fast peak sits at T ~ 1/g: a window of a few fast periods holds it
     let opts = ScanOptions { tol: s.tol, window: Some(1.0), max_work: true };
+    let mut work = PanelData::new("(a) maximal work (first slow peak)", "N", "W_max [B]");
     let mut power = PanelData::new("(b) maximal power", "N", "P_max [B^2]");
+    let mut power_at_work = PanelData::new("(c) power at maximal work", "N", "W_max / T_w [B^2]");
+    power_at_work.log_y = true;
     let mut work_at_power = PanelData::new("(d) work at maximal power", "N", "W(T*) [B]");
     let mut rows = Vec::new();
+    let mut evidence = Vec::new();
+    let mut holds = true;
     let families = [("XXX", 1.0, LR), ("NN", 0.0, Couplings::NearestNeighbour), ("LR (p = 1)", 0.0, LR)];
     for (family, (name, alpha, couplings)) in families.into_iter().enumerate() {
         let base = chain(2, g, omega, alpha, couplings)?;
@@ -359,20 +364,66 @@ fn fig4(s: &FigureSettings, progress: &dyn Progress) -> Result<FigureData> {
         power.curve(name, CurveKind::Exact, family, x, y);
         let (x, y) = column(&r, "quantum", |row| row.max_power.work);
         work_at_power.curve(name, CurveKind::Exact, family, x, y);
+        // maximal work: XXX spins are independent (2BN at pi/(2 omega)); Ising chains reach
+        // it at the first peak of the slow oscillation (crate::effective)
+        let (mut wx, mut wy, mut py, mut pert) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for &n in &ns {
+            let c = base.to_builder().n_sites(n as usize).build()?;
+            let (w, t) = if alpha == 1.0 {
+                (2.0 * n, std::f64::consts::FRAC_PI_2 / omega)
+            } else {
+                let slow = crate::effective::slow_oscillation(&c)?;
+                // the same peak with the leading-order coupling c_N omega^N / g^(N-1)
+                let j0 = slow.coupling.c_n.abs() * omega.powi(n as i32) / g.powi(n as i32 - 1);
+                pert.push(slow.work / (std::f64::consts::PI / (2.0 * j0)));
+                (slow.work, slow.time)
+            };
+            wx.push(n);
+            wy.push(w);
+            py.push(w / t);
+        }
+        if alpha != 1.0 {
+            let falls = py.windows(2).all(|p| p[1] < p[0]);
+            holds &= falls;
+            evidence.push(format!(
+                "{name}: power at maximal work falls from {:.3e} (N = 2) to {:.3e} (N = {}), W_max/(2BN) {:.3}..{:.3}",
+                py[0],
+                py[py.len() - 1],
+                s.n_max_strong,
+                wy[0] / 4.0,
+                wy[wy.len() - 1] / (2.0 * s.n_max_strong as f64)
+            ));
+            power_at_work.curve(
+                format!("{name}, leading order c_N omega^N/g^(N-1)"),
+                CurveKind::Approximation,
+                family,
+                wx.clone(),
+                pert,
+            );
+        }
+        work.curve(name, CurveKind::Exact, family, wx.clone(), wy);
+        power_at_work.curve(name, CurveKind::Exact, family, wx, py);
         rows.extend(r);
     }
     Ok(FigureData {
         id: FigureId::Fig4,
         title: "Fig. 4: maximal work and power vs N at strong coupling".into(),
         parameters: "g = 100B, omega = 4B; XXX (alpha = 1), NN and LR (p = 1) Ising (alpha = 0)".into(),
-        method: format!("exact (dense / Chebyshev), certified P_max, |error of W| <= {:.1e}", max_error(&rows)),
-        panels: vec![power, work_at_power],
+        method: format!(
+            "P_max: exact (dense / Chebyshev), certified, |error of W| <= {:.1e}. Maximal work: first peak of the slow \
+             oscillation W_slow = C + A cos(Delta t), C and A from the two spin-flip parity sectors (dense), Delta = 2|J_eff| \
+             from Lowdin partitioning with a recursive Green's function (no eigenvalue differences; checked against \
+             direct evolution for N = 2..4 to 2.4e-5)",
+            max_error(&rows)
+        ),
+        panels: vec![work, power, power_at_work, work_at_power],
         verdict: Verdict {
-            claim: "The maximal power comes from the fast oscillation and deposits little work; the maximal work (first slow peak) \
-                    is reached at times growing like g^(N-1)/omega^N, so its power falls like B omega (omega/g)^N."
+            claim: "The maximal power comes from the fast oscillation and deposits little work; the maximal work (first slow \
+                    peak, about 2BN) is reached at times growing like g^(N-1)/omega^N, so its power falls like \
+                    B omega (omega/g)^N."
                 .into(),
-            holds: true,
-            evidence: "(a) and (c) need the slow-oscillation analysis (not yet computed in this build)".into(),
+            holds,
+            evidence: evidence.join("; "),
         },
         rows,
         run_time_s: 0.0,
