@@ -295,21 +295,12 @@ pub fn describe_couplings(chain: &Chain) -> String {
 
 fn print_summary(chain: &Chain, solver: Solver, tol: f64, r: &Charging, elapsed: f64, args: &ChargeArgs) {
     let mut out = std::io::stdout().lock();
-    let n = chain.n_sites();
     let _ = writeln!(
         out,
         "spinbat {} - charging a spin-chain quantum battery (hbar = 1, energies in B, times in 1/B)",
         env!("CARGO_PKG_VERSION")
     );
-    let _ = writeln!(
-        out,
-        "chain      N = {n}, B = {}, g = {}, alpha = {}, omega = {}, {}",
-        chain.b(),
-        chain.g(),
-        chain.alpha(),
-        chain.omega(),
-        describe_couplings(chain)
-    );
+    let _ = writeln!(out, "chain      {}", describe_chain(chain));
     let _ = writeln!(
         out,
         "           G = sum g_ij = {:.6}, E0 = {:.6}, bound W <= N(2B + omega) = {}",

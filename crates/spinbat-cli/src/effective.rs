@@ -1,7 +1,7 @@
 //! `spinbat effective`: the emergent N-body coupling of all-down and all-up at strong
 //! coupling, and the first maximum of the slow oscillation of the work (paper Fig. 4).
 
-use crate::charge::describe_couplings;
+use crate::charge::describe_chain;
 use crate::model_args::ModelArgs;
 use crate::CliError;
 use anyhow::Context;
@@ -102,22 +102,13 @@ const ACCURACY: &str =
 fn print_summary(chain: &Chain, r: &EffectiveRecord, json: Option<&str>) {
     let mut out = std::io::stdout().lock();
     let c: &EffectiveCoupling = &r.coupling;
-    let n = chain.n_sites();
     let _ = writeln!(
         out,
         "spinbat {} - strong coupling: effective N-body coupling of all-down and all-up (hbar = 1, energies in B, \
          times in 1/B)",
         env!("CARGO_PKG_VERSION")
     );
-    let _ = writeln!(
-        out,
-        "chain      N = {n}, B = {}, g = {}, alpha = {}, omega = {}, {}",
-        chain.b(),
-        chain.g(),
-        chain.alpha(),
-        chain.omega(),
-        describe_couplings(chain)
-    );
+    let _ = writeln!(out, "chain      {}", describe_chain(chain));
     let _ = writeln!(
         out,
         "coupling   J_eff = {:.10e} B   (H_eff = J_eff (|U><D| + |D><U|), exact Loewdin partitioning)",
