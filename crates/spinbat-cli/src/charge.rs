@@ -127,18 +127,9 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
     let solver: Solver = args.solver.parse()?;
     let chain = args.model.chain()?;
     let times = args.times(&chain)?;
-    if let Some(threads) = args.threads {
-        if threads == 0 {
-            return Err(CliError::input(anyhow!("--threads must be at least 1")));
-        }
-        // only fails if a pool exists already, which cannot happen this early
-        let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
-    }
+    crate::scan::set_threads(args.threads)?;
     if let Some(p) = &args.plot {
-        let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-        if ext != "png" && ext != "svg" {
-            return Err(CliError::input(anyhow!("--plot {} must end in .png or .svg", p.display())));
-        }
+        crate::scan::check_plot_path(p)?;
     }
     let json_stdout = args.json.as_deref() == Some("-");
     let observables = args.observables(&chain, solver, &times)?;
@@ -165,15 +156,7 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
     };
 
     if let Some(target) = &args.json {
-        let text = serde_json::to_string_pretty(&record).map_err(CliError::runtime)?;
-        if json_stdout {
-            let mut out = std::io::stdout().lock();
-            writeln!(out, "{text}").map_err(CliError::runtime)?;
-        } else {
-            std::fs::write(target, text + "\n")
-                .with_context(|| format!("writing {target}"))
-                .map_err(CliError::runtime)?;
-        }
+        crate::scan::write_text(target, &serde_json::to_string_pretty(&record).map_err(CliError::runtime)?)?;
     }
     if let Some(path) = &args.csv {
         write_csv(path, &result, traj)

@@ -397,10 +397,11 @@ pub fn trajectory(
     check_times(times)?;
     let n = chain.n_sites();
     let cut = set.cut_for(n)?;
-    if resolve(chain, solver)? == Solver::MeanField {
+    let resolved = resolve(chain, solver)?;
+    if resolved == Solver::MeanField {
         return mean_field_trajectory(chain, times, set, tol, progress);
     }
-    check_output(resolve(chain, solver)?, n, times.len(), set)?;
+    check_output(resolved, n, times.len(), set)?;
     let mut prop = state_propagator(chain, solver, tol)?;
     let t_last = times.last().copied().unwrap_or(0.0);
     let mut points = Vec::with_capacity(times.len());
