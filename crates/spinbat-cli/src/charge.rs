@@ -19,7 +19,8 @@ Model (hbar = 1, energies in units of B, times in 1/B):
   H0 = B sum_i Z_i - sum_{i<j} g_ij [Z_i Z_j + alpha (X_i X_j + Y_i Y_j)]   (storage)
   H  = H0 - B sum_i Z_i + omega sum_i X_i                                (charging, 0 < t < T)
   W(T) = <psi(T)|H0|psi(T)> - E0 from the all-down state; P(T) = W(T)/T.
-P_max is a certified global maximum over all T > 0 (W <= N(2B + omega) bounds the search),
+P_max is a certified global maximum over all T > 0 (energy conservation bounds the work,
+W <= N(|B| + B) + min(N|omega|, lambda_max(H_g) + G), so no later T can beat it),
 refined to ~1e-13 in T; it does not depend on --points or --times.
 
 Observables (--observe), along the exact quantum state psi(t) (dense for N <= 10,
@@ -286,7 +287,7 @@ fn print_summary(chain: &Chain, solver: Solver, tol: f64, r: &Charging, elapsed:
     let _ = writeln!(out, "chain      {}", describe_chain(chain));
     let _ = writeln!(
         out,
-        "           G = sum g_ij = {:.6}, E0 = {:.6}, bound W <= N(2B + omega) = {}",
+        "           G = sum g_ij = {:.6}, E0 = {:.6}, bound W <= N(|B| + B) + min(N|omega|, ||H_g|| + G) = {}",
         chain.total_coupling(),
         chain.initial_energy(),
         chain.work_bound()

@@ -299,8 +299,8 @@ impl PyChain {
         self.inner.initial_energy()
     }
 
-    /// Rigorous bound on the work, W(t) <= N (2|B| + |omega|) (units of B), from energy
-    /// conservation during charging.
+    /// Rigorous bound on the work (units of B), from energy conservation during charging:
+    /// W(t) <= N(|B| + B) + min(N|omega|, (1 + 2|alpha|) sum|g_ij| + G).
     #[getter]
     fn work_bound(&self) -> f64 {
         self.inner.work_bound()
@@ -333,7 +333,8 @@ impl PyChain {
     /// Work deposited W(t) = <psi(t)|H0|psi(t)> - E0, psi(t) = exp(-i H t) |down...down>
     /// (units of B); power P(t) = W(t)/t (units of B^2; P(0) = 0); times in 1/B.
     ///
-    /// P_max is a certified global maximum over all T > 0: W <= N(2|B| + |omega|) bounds
+    /// P_max is a certified global maximum over all T > 0: W <= N(|B| + B) +
+    /// min(N|omega|, lambda_max(H_g) + G) bounds
     /// the search, and T* is refined by Brent's method on T W'(T) - W(T) = 0 to 1e-13
     /// relative. It does not depend on `times`/`points`.
     ///

@@ -58,7 +58,8 @@ pub struct PyCharging {
     /// Maximal work of N independent spins, 2 B N (units of B).
     #[pyo3(get)]
     independent_max_work: f64,
-    /// No T beyond this time can beat P_max: N(2|B| + |omega|) / P_max (units of 1/B).
+    /// No T beyond this time can beat P_max: W_bound / P_max, with the solver's bound
+    /// W_bound = N(|B| + B) + min(N|omega|, lambda_max(H_g) + G) (units of 1/B).
     #[pyo3(get)]
     certified_until: f64,
     /// End of the window of the maximal work, the last output time (units of 1/B).

@@ -18,7 +18,8 @@ def test_defaults_match_the_cli():
     assert (c.coupling, c.p, c.boundary, c.matrix) == ("power-law", 1.0, "open", None)
     assert c.total_coupling == pytest.approx(sum((8 - d) / d for d in range(1, 8)), rel=1e-14)
     assert c.initial_energy == pytest.approx(-8 - c.total_coupling, rel=1e-14)
-    assert c.work_bound == 8 * (2 + 4)
+    # energy conservation: W <= N(|B| + B) + min(N|omega|, (1 + 2|alpha|) sum|g| + G)
+    assert c.work_bound == pytest.approx(8 * 2 + min(8 * 4, 2 * c.total_coupling), rel=1e-14)
     assert "SOLVERS" in dir(spinbat) and "dicke" in spinbat.SOLVERS
     assert spinbat.DEFAULT_TOL == 1e-10
 

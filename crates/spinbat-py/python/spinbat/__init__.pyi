@@ -81,7 +81,7 @@ class Chain:
         """E0 = -N B - sum_{i<j} g_ij (units of B)."""
     @property
     def work_bound(self) -> float:
-        """W(t) <= N (2|B| + |omega|) (units of B)."""
+        """W(t) <= N(|B| + B) + min(N|omega|, (1 + 2|alpha|) sum|g_ij| + G) (units of B)."""
     def coupling_matrix(self) -> _FloatArray:
         """The N x N couplings g_ij (8 N^2 bytes; MemoryError if that does not fit)."""
     def charge(

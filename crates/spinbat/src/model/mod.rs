@@ -165,10 +165,25 @@ impl Chain {
         -(self.n_sites as f64) * self.b - self.total_coupling()
     }
 
-    /// Rigorous bound on the deposited work, `W(t) ≤ N (2|B| + |ω|)` (physics.md): energy
-    /// conservation gives `W = ⟨H_B⟩ + N B − ⟨V⟩`.
+    /// Rigorous bound on the deposited work (physics.md), from energy conservation:
+    /// `W = (⟨H_B⟩_t + N B) + (⟨H_g⟩_t + G)` with `⟨H_B⟩_t ≤ N|B|` and
+    /// `⟨H_g⟩_t + G = −⟨V⟩_t ≤ N|ω|`, but also `⟨H_g⟩_t ≤ ‖H_g‖ ≤ (1 + 2|α|) Σ_{i<j}|g_ij|`:
+    ///
+    /// `W(t) ≤ N(|B| + B) + min(N|ω|, (1 + 2|α|) Σ|g_ij| + G)`.
+    ///
+    /// The second term is what makes nearest-neighbour chains stop early (`2G = 2(N − 1)g`
+    /// instead of `Nω`); the Chebyshev solver tightens it further with the exact top of the
+    /// Ising diagonal ([`crate::operator::Operators::h_g_max_bound`]). The same holds for
+    /// the classical model (its `H_g` on unit vectors is bounded by the same sum).
     pub fn work_bound(&self) -> f64 {
-        self.n_sites as f64 * (2.0 * self.b.abs() + self.omega.abs())
+        self.work_bound_with(self.total_abs_coupling() * (1.0 + 2.0 * self.alpha.abs()))
+    }
+
+    /// [`Chain::work_bound`] with a given upper bound `h_g_max ≥ λ_max(H_g)`:
+    /// `N(|B| + B) + min(N|ω|, h_g_max + G)`.
+    pub fn work_bound_with(&self, h_g_max: f64) -> f64 {
+        let n = self.n_sites as f64;
+        n * (self.b.abs() + self.b) + (n * self.omega.abs()).min(h_g_max + self.total_coupling())
     }
 
     /// A copy with a different anisotropy (used by studies and tests).

@@ -3,7 +3,8 @@
 //! window, and the same for `N` independent spins.
 //!
 //! **Maximal power, certified.** Energy conservation bounds the work,
-//! `W(t) ≤ W_bound = N(2|B| + |ω|)` ([`Chain::work_bound`]; an approximation that breaks
+//! `W(t) ≤ W_bound = N(|B| + B) + min(N|ω|, λ_max(H_g) + G)` ([`Chain::work_bound`],
+//! tightened by the exact solvers; an approximation that breaks
 //! it supplies its own, [`Propagator::work_bound`]), so `P(T) ≤ W_bound/T`. The
 //! search samples `W` and the exact `W'` on a grid of step `h = π/(16Λ)`,
 //! `Λ = max_i (|ω| + (1 + |α|) Σ_j |g_ij|)` the largest single-site energy scale, until
@@ -155,8 +156,11 @@ pub fn charge(prop: &mut dyn Propagator, chain: &Chain, times: &[f64], progress:
     loop {
         // as many grid points as still needed to certify and to cover the window, at most
         // SCAN_CHUNK (16, one Chebyshev batch), at least one
-        let need_t = if p_best > 0.0 { (bound / p_best).max(window) } else { f64::INFINITY };
-        let need = ((need_t / h).ceil() as usize + 1).saturating_sub(j);
+        // before any power is known, size the chunk by N independent spins (sizing only:
+        // the stopping test below uses the powers found)
+        let p_size = if p_best > 0.0 { p_best } else { Independent::of(chain).max_power.power.abs() };
+        let need_t = if p_size > 0.0 { (bound / p_size).max(window) } else { f64::INFINITY };
+        let need = ((need_t / h).ceil().min(MAX_SCAN_POINTS as f64) as usize + 1).saturating_sub(j);
         let count = need.clamp(1, SCAN_CHUNK);
         let chunk_end = (j + count - 1) as f64 * h;
         let mut ts: Vec<(f64, bool)> = (j..j + count).map(|k| (k as f64 * h, false)).collect();
@@ -381,6 +385,9 @@ fn refine_interval(
         } else {
             hi = sa;
         }
+        // Brent's evaluations start from the bracket's lower end: a time of the batch just
+        // sampled, so the anchor is a copy and every step is a short expansion
+        prop.anchor(lo.t)?;
     }
     let mut last = lo;
     let t = brent(

@@ -17,6 +17,12 @@ use crate::model::Chain;
 use num_complex::Complex64;
 use rayon::prelude::*;
 
+mod kernels;
+pub mod reflection;
+
+pub use kernels::{chebyshev_step, energy_and_rate_multi, energy_and_rate_split};
+pub use reflection::ReflectionSector;
+
 /// Most sites the full-space operators accept (`2^N` amplitudes must be addressable).
 pub const MAX_EXACT_SITES: usize = 48;
 
@@ -33,16 +39,6 @@ fn gather<T: Copy>(x: &[T], k: usize) -> T {
     unsafe { *x.get_unchecked(k) }
 }
 
-/// Adds per-state partial sums `(norm, energy, rate)`.
-fn add_sums(mut a: Vec<(f64, f64, f64)>, b: Vec<(f64, f64, f64)>) -> Vec<(f64, f64, f64)> {
-    for (x, y) in a.iter_mut().zip(b) {
-        x.0 += y.0;
-        x.1 += y.1;
-        x.2 += y.2;
-    }
-    a
-}
-
 /// A real or complex amplitude: what the kernels need of a number.
 pub trait Amplitude:
     Copy + Default + Send + Sync + std::ops::Add<Output = Self> + std::ops::AddAssign + std::ops::Mul<f64, Output = Self>
@@ -50,6 +46,39 @@ pub trait Amplitude:
 }
 impl Amplitude for f64 {}
 impl Amplitude for Complex64 {}
+
+/// A basis on which the Chebyshev propagator runs: the full `2^N` space ([`Operators`]) or
+/// a symmetry sector ([`ReflectionSector`]). Vectors are stored in blocks of
+/// [`Space::block_len`] rows; a basis vector's amplitude is the amplitude of the full-space
+/// state it stands for, and sums over the full space are sums over stored rows weighted by
+/// [`Space::block_weight`] (how many full-space states each row of the block stands for).
+/// The generic kernels ([`chebyshev_step`], [`energy_and_rate_split`],
+/// [`energy_and_rate_multi`]) are written once on top of these block operations.
+pub trait Space: Send + Sync {
+    /// Number of sites `N`.
+    fn n_sites(&self) -> usize;
+    /// Transverse field `ω`.
+    fn omega(&self) -> f64;
+    /// Stored rows (the full space: `2^N`).
+    fn dim(&self) -> usize;
+    /// Rows per block, a power of two dividing [`Space::dim`].
+    fn block_len(&self) -> usize;
+    /// `out = (H x)` on the rows of block `block` (`out.len() == block_len`), `H = H_g + V`.
+    fn h_block<T: Amplitude>(&self, x: &[T], block: usize, out: &mut [T]);
+    /// `out[o·m + j] = (Σ_i X_i x_j)` on the rows of block `block` for `m` states stored
+    /// interleaved (`x[row·m + j]`).
+    fn flip_sum_block<T: Amplitude>(&self, x: &[T], m: usize, block: usize, out: &mut [T]);
+    /// `out[o·m + j] = (H0 x_j)` on the rows of block `block`, `m` interleaved states.
+    fn h0_block<T: Amplitude>(&self, x: &[T], m: usize, block: usize, out: &mut [T]);
+    /// Number of full-space states each row of block `block` stands for (1 or 2).
+    fn block_weight(&self, block: usize) -> f64;
+    /// Rigorous enclosure `[E_min, E_max]` of the spectrum of `H` (Gershgorin).
+    fn spectral_bounds_h(&self) -> (f64, f64);
+    /// Upper bound on the top of the spectrum of `H_g` (exact for `α = 0`).
+    fn h_g_max_bound(&self) -> f64;
+    /// One line naming the basis, for accuracy notes.
+    fn description(&self) -> String;
+}
 
 /// A flip-flop term: `amp · (|s ⊕ mask⟩⟨s|)` for states with anti-parallel bits `i`, `j`.
 #[derive(Debug, Clone, Copy)]
@@ -249,17 +278,7 @@ impl Operators {
         });
     }
 
-    /// One Chebyshev recurrence step for `H̃ = (H − c)/r`, fused with the accumulation of
-    /// the states at `m = coef_new.len()` times, in one pass over memory. `acc` holds the
-    /// `m` states interleaved, `acc[s·m + j]` (row `s`, time `j`):
-    /// * `first`: `T_1 = H̃ T_0` with `x = T_0`; `prev ← T_1`,
-    ///   `acc[·, j] ← coef_x[j]·x + coef_new[j]·T_1`;
-    /// * otherwise: `T_{k+1} = 2 H̃ T_k − T_{k−1}` with `x = T_k`, `prev = T_{k−1}` on entry;
-    ///   `prev ← T_{k+1}`, `acc[·, j] += coef_new[j]·T_{k+1}` for `j ≥ j_lo`.
-    ///
-    /// Cost: one application of `H` plus `m − j_lo` multiply-adds per row. `T` is
-    /// `Complex64` for general states, `f64` for the real recurrence `T_k(H̃)ψ_0` of a
-    /// real start state (then the caller passes the real or imaginary accumulators).
+    /// One fused Chebyshev step on the full space: [`chebyshev_step`] (see there).
     #[allow(clippy::too_many_arguments)]
     pub fn chebyshev_step<T>(
         &self,
@@ -275,34 +294,7 @@ impl Operators {
     ) where
         T: Amplitude + std::ops::Mul<Output = T> + std::ops::Sub<Output = T>,
     {
-        let m = coef_new.len();
-        self.check_len(x, prev.len());
-        assert!(m > 0 && acc.len() == m * x.len() && (!first || coef_x.len() == m), "accumulator shape");
-        let scale = if first { 1.0 / r } else { 2.0 / r };
-        let chunk = self.chunk();
-        prev.par_chunks_mut(chunk).zip(acc.par_chunks_mut(chunk * m)).enumerate().for_each_init(
-            || vec![T::default(); chunk],
-            |hx, (ch, (prev, acc))| {
-                let base = ch * chunk;
-                self.h_block(x, base, hx);
-                for (o, ((p, a), &h)) in prev.iter_mut().zip(acc.chunks_exact_mut(m)).zip(hx.iter()).enumerate() {
-                    let xs = x[base + o];
-                    let hx = (h - xs * c) * scale;
-                    if first {
-                        *p = hx;
-                        for ((a, cx), cn) in a.iter_mut().zip(coef_x).zip(coef_new) {
-                            *a = xs * *cx + hx * *cn;
-                        }
-                    } else {
-                        let t = hx - *p;
-                        *p = t;
-                        for (a, cn) in a[j_lo..].iter_mut().zip(&coef_new[j_lo..]) {
-                            *a += t * *cn;
-                        }
-                    }
-                }
-            },
-        );
+        chebyshev_step(self, x, prev, acc, c, r, first, coef_x, coef_new, j_lo);
     }
 
     /// Calls `f(row, value)` for every non-zero `H[row][s]` of column `s` of the charging
@@ -337,81 +329,15 @@ impl Operators {
     }
 
     /// [`Operators::energy_and_rate`] for `m` states stored interleaved,
-    /// `psi[s·m + j]`, all in one blocked pass.
+    /// `psi[s·m + j]`, all in one blocked pass ([`energy_and_rate_multi`]).
     pub fn energy_and_rate_multi(&self, psi: &[Complex64], m: usize) -> Vec<(f64, f64, f64)> {
-        assert!(m > 0 && psi.len() == m * self.dim(), "state block must be 2^N x m");
-        let chunk = self.chunk();
-        let sums = (0..self.dim() / chunk)
-            .into_par_iter()
-            .fold(
-                || (vec![(0.0, 0.0, 0.0); m], vec![Complex64::new(0.0, 0.0); chunk * m]),
-                |(mut sums, mut vp), c| {
-                    let base = c * chunk;
-                    self.flip_sum_rows(psi, m, base, &mut vp);
-                    for (o, vrow) in vp.chunks_exact(m).enumerate() {
-                        let s = base + o;
-                        let d = self.diag_h0(s);
-                        for (j, (acc, &v)) in sums.iter_mut().zip(vrow).enumerate() {
-                            let x = psi[s * m + j];
-                            let mut h0 = x * d;
-                            for f in &self.flips {
-                                if ((s >> f.i) ^ (s >> f.j)) & 1 == 1 {
-                                    h0 += gather(psi, (s ^ f.mask) * m + j) * f.amp;
-                                }
-                            }
-                            acc.0 += x.norm_sqr();
-                            acc.1 += (x.conj() * h0).re;
-                            acc.2 += (h0.conj() * v).im;
-                        }
-                    }
-                    (sums, vp)
-                },
-            )
-            .map(|(sums, _)| sums)
-            .reduce(|| vec![(0.0, 0.0, 0.0); m], add_sums);
-        sums.into_iter().map(|(n, e, r)| (n, e, 2.0 * self.omega * r)).collect()
+        energy_and_rate_multi(self, psi, m)
     }
 
     /// [`Operators::energy_and_rate_multi`] for states given by real and imaginary parts
-    /// in separate interleaved blocks, `ψ_j[s] = re[s·m + j] + i·im[s·m + j]`:
-    /// `⟨H0⟩ = a·H0a + b·H0b`, `W' = 2ω (H0a·Σb − H0b·Σa)` with `Σ` the flip sums.
+    /// in separate interleaved blocks ([`energy_and_rate_split`]).
     pub fn energy_and_rate_split(&self, re: &[f64], im: &[f64], m: usize) -> Vec<(f64, f64, f64)> {
-        assert!(m > 0 && re.len() == m * self.dim() && im.len() == re.len(), "state blocks must be 2^N x m");
-        let chunk = self.chunk();
-        let sums = (0..self.dim() / chunk)
-            .into_par_iter()
-            .fold(
-                || (vec![(0.0, 0.0, 0.0); m], vec![0.0; chunk * m], vec![0.0; chunk * m]),
-                |(mut sums, mut va, mut vb), c| {
-                    let base = c * chunk;
-                    self.flip_sum_rows(re, m, base, &mut va);
-                    self.flip_sum_rows(im, m, base, &mut vb);
-                    for o in 0..chunk {
-                        let s = base + o;
-                        let d = self.diag_h0(s);
-                        for (j, acc) in sums.iter_mut().enumerate() {
-                            let k = s * m + j;
-                            let (a, b) = (re[k], im[k]);
-                            let (mut h0a, mut h0b) = (a * d, b * d);
-                            for f in &self.flips {
-                                if ((s >> f.i) ^ (s >> f.j)) & 1 == 1 {
-                                    let p = (s ^ f.mask) * m + j;
-                                    h0a += gather(re, p) * f.amp;
-                                    h0b += gather(im, p) * f.amp;
-                                }
-                            }
-                            let q = o * m + j;
-                            acc.0 += a * a + b * b;
-                            acc.1 += a * h0a + b * h0b;
-                            acc.2 += h0a * vb[q] - h0b * va[q];
-                        }
-                    }
-                    (sums, va, vb)
-                },
-            )
-            .map(|(sums, _, _)| sums)
-            .reduce(|| vec![(0.0, 0.0, 0.0); m], add_sums);
-        sums.into_iter().map(|(n, e, r)| (n, e, 2.0 * self.omega * r)).collect()
+        energy_and_rate_split(self, re, im, m)
     }
 
     /// Rigorous spectral enclosure `[E_min, E_max]` of `H` by Gershgorin's theorem: the
@@ -427,11 +353,78 @@ impl Operators {
         (lo - radius, hi + radius)
     }
 
+    /// Upper bound on the top of the spectrum of `H_g`: the largest diagonal element plus
+    /// the largest off-diagonal row sum (Gershgorin), `max_s (H_g)_ss + 2|α| Σ_{i<j}|g_ij|`.
+    /// Exact for the Ising case `α = 0`. Feeds [`Chain::work_bound_with`].
+    pub fn h_g_max_bound(&self) -> f64 {
+        let top = self.diag_g.par_iter().copied().reduce(|| f64::NEG_INFINITY, f64::max);
+        top + self.flips.iter().map(|f| f.amp.abs()).sum::<f64>()
+    }
+
     /// Operator-norm bound `‖H0‖ ≤ N|B| + (1 + 2|α|) Σ_{i<j}|g_ij|` (triangle inequality,
     /// `‖Z_iZ_j + α(X_iX_j + Y_iY_j)‖ ≤ 1 + 2|α|`). A state error `ε` changes the work by at
     /// most `2 ‖H0‖ ε + O(ε²)`.
     pub fn h0_norm_bound(chain: &Chain) -> f64 {
         chain.n_sites() as f64 * chain.b().abs() + chain.total_abs_coupling() * (1.0 + 2.0 * chain.alpha().abs())
+    }
+}
+
+impl Space for Operators {
+    fn n_sites(&self) -> usize {
+        self.n_sites
+    }
+
+    fn omega(&self) -> f64 {
+        self.omega
+    }
+
+    fn dim(&self) -> usize {
+        self.diag_g.len()
+    }
+
+    fn block_len(&self) -> usize {
+        self.chunk()
+    }
+
+    fn h_block<T: Amplitude>(&self, x: &[T], block: usize, out: &mut [T]) {
+        Operators::h_block(self, x, block * self.chunk(), out);
+    }
+
+    fn flip_sum_block<T: Amplitude>(&self, x: &[T], m: usize, block: usize, out: &mut [T]) {
+        self.flip_sum_rows(x, m, block * self.chunk(), out);
+    }
+
+    fn h0_block<T: Amplitude>(&self, x: &[T], m: usize, block: usize, out: &mut [T]) {
+        let base = block * self.chunk();
+        for (o, row) in out.chunks_exact_mut(m).enumerate() {
+            let s = base + o;
+            let d = self.diag_h0(s);
+            for (j, y) in row.iter_mut().enumerate() {
+                let mut v = x[s * m + j] * d;
+                for f in &self.flips {
+                    if ((s >> f.i) ^ (s >> f.j)) & 1 == 1 {
+                        v += gather(x, (s ^ f.mask) * m + j) * f.amp;
+                    }
+                }
+                *y = v;
+            }
+        }
+    }
+
+    fn block_weight(&self, _block: usize) -> f64 {
+        1.0
+    }
+
+    fn spectral_bounds_h(&self) -> (f64, f64) {
+        Operators::spectral_bounds_h(self)
+    }
+
+    fn h_g_max_bound(&self) -> f64 {
+        Operators::h_g_max_bound(self)
+    }
+
+    fn description(&self) -> String {
+        format!("full space, 2^{} states", self.n_sites)
     }
 }
 

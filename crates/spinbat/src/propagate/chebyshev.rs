@@ -28,7 +28,9 @@ use super::bessel::{bessel_sequence, minus_i_pow, step_coefficients};
 use super::{check_times, Propagator, StatePropagator, StateVisitor, WorkSample};
 use crate::error::Result;
 use crate::model::Chain;
-use crate::operator::Operators;
+use crate::operator::{
+    chebyshev_step, energy_and_rate_multi, energy_and_rate_split, Operators, ReflectionSector, Space,
+};
 use num_complex::Complex64;
 
 /// Rounding error per Chebyshev term (relative to the unit state norm).
@@ -37,35 +39,77 @@ const ROUNDING_PER_TERM: f64 = 2.2e-16;
 /// Most sample times accumulated in one expansion.
 pub const MAX_BATCH: usize = 16;
 
-/// Bytes per amplitude that do not depend on the batch: the complex state, the second
-/// recurrence vector (complex, or the two real ones of the real path), the anchor and the
-/// diagonal of `H_g`.
+/// Bytes per stored row that do not depend on the batch, at the peak: the complex state
+/// (materialised when a complex expansion continues it), the second recurrence vector
+/// (complex, or the two real ones of the real path), the anchor and the diagonal of `H_g`.
 pub const FIXED_BYTES_PER_AMPLITUDE: f64 = 16.0 + 16.0 + 16.0 + 8.0;
 
-/// Times per expansion: up to [`MAX_BATCH`], as many as 80% of the available memory holds
-/// beside the fixed buffers (16 bytes per amplitude each), at least one.
+/// Times per expansion: up to [`MAX_BATCH`], as many as 85% of the available memory holds
+/// beside the fixed buffers (16 bytes per row and time), at least one.
 fn batch_size(dim: usize) -> usize {
     let per_time = 16.0 * dim as f64;
     let budget =
-        super::memory::bytes_available().map_or(f64::INFINITY, |a| 0.8 * a - FIXED_BYTES_PER_AMPLITUDE * dim as f64);
+        super::memory::bytes_available().map_or(f64::INFINITY, |a| 0.85 * a - FIXED_BYTES_PER_AMPLITUDE * dim as f64);
     ((budget / per_time).floor().max(1.0) as usize).clamp(1, MAX_BATCH)
+}
+
+/// Whether [`Solver::Chebyshev`](super::Solver) runs in the reflection-even sector: the chain is
+/// reflection symmetric and large enough (`N ≥ 8`) for the halving to pay.
+pub fn uses_reflection_sector(chain: &Chain) -> bool {
+    chain.n_sites() >= REFLECTION_MIN_SITES && ReflectionSector::applies(chain)
+}
+
+/// Smallest `N` for which the Chebyshev solver works in the reflection sector.
+pub const REFLECTION_MIN_SITES: usize = 8;
+
+/// Stored rows of the Chebyshev solver for `chain`: `2^N`, or the reflection sector's.
+pub fn rows(chain: &Chain) -> f64 {
+    if uses_reflection_sector(chain) {
+        ReflectionSector::dimension(chain.n_sites()) as f64
+    } else {
+        (chain.n_sites() as f64).exp2()
+    }
+}
+
+/// The Chebyshev solver for `chain`, in the reflection-even sector when
+/// [`uses_reflection_sector`], on the full space otherwise.
+///
+/// # Errors
+/// As [`Chebyshev::new`].
+pub fn plan(chain: &Chain, tol: f64) -> Result<Box<dyn Propagator>> {
+    Ok(if uses_reflection_sector(chain) {
+        Box::new(Chebyshev::with_space(ReflectionSector::new(chain)?, chain, tol))
+    } else {
+        Box::new(Chebyshev::new(chain, tol)?)
+    })
 }
 
 /// Bessel coefficients `J_k(rδ)` of one expansion and the bound on its truncated tail.
 type Series = (Vec<f64>, f64);
 
-/// Chebyshev propagator on the full `2^N` space. Memory: the state, two recurrence
-/// vectors, the anchor (only once one is needed), the diagonal of `H_g` and `batch`
-/// accumulated states: `(56 + 16·batch)·2^N` bytes at most.
-pub struct Chebyshev {
-    ops: Operators,
+/// Chebyshev propagator on a [`Space`]: the full `2^N` space ([`Operators`], the default)
+/// or the reflection-even sector ([`ReflectionSector`]). Memory per stored row: two real
+/// recurrence vectors and `2·batch` real accumulators on the real path; the complex state
+/// (only once a complex expansion continues it), the second complex recurrence vector and
+/// `batch` complex accumulators on the complex path; the anchor (only once one is needed);
+/// the diagonal of `H_g`: `(56 + 16·batch)` bytes at most.
+pub struct Chebyshev<S: Space = Operators> {
+    ops: S,
     e0: f64,
+    /// rigorous bound on `W` for the certified search (exact Ising diagonal)
+    work_bound: f64,
     h0_norm: f64,
     center: f64,
     radius: f64,
     eps_step: f64,
-    /// current state, its time and accumulated state-error bound
+    /// current state, its time and accumulated state-error bound; after a real batch the
+    /// state stays in its accumulators (`psi` empty, `current_real` its column)
     psi: Vec<Complex64>,
+    current_real: Option<usize>,
+    /// times and state-error bounds of the last batch, and its path (its states are still
+    /// in the accumulators, so an anchor at one of them costs a copy)
+    last: Vec<(f64, f64)>,
+    last_path: Option<Path>,
     t: f64,
     err: f64,
     /// requested anchor time, and the anchored state once the complex path needed it
@@ -96,14 +140,43 @@ enum Path {
     Complex,
 }
 
-impl Chebyshev {
-    /// Sets up the propagator at `t = 0` in the all-down state. `tol` is the target
-    /// absolute error on `W` (units of `B`).
+impl Chebyshev<Operators> {
+    /// Sets up the propagator on the full `2^N` space at `t = 0` in the all-down state.
+    /// `tol` is the target absolute error on `W` (units of `B`).
     ///
     /// # Errors
     /// [`crate::SpinbatError::TooLarge`] for chains beyond any full-space solver.
     pub fn new(chain: &Chain, tol: f64) -> Result<Self> {
-        let ops = Operators::new(chain)?;
+        Ok(Self::with_space(Operators::new(chain)?, chain, tol))
+    }
+
+    /// The current state `ψ(t)` (up to a global phase) and its time `t`.
+    pub fn state(&mut self) -> (&[Complex64], f64) {
+        self.materialise();
+        (&self.psi, self.t)
+    }
+
+    /// The matrix-free operators the propagator uses.
+    pub fn operators(&self) -> &Operators {
+        &self.ops
+    }
+}
+
+impl Chebyshev<ReflectionSector> {
+    /// Sets up the propagator in the reflection-even sector (half the rows of the full
+    /// space; the chain must be reflection symmetric, [`ReflectionSector::applies`]).
+    ///
+    /// # Errors
+    /// As [`ReflectionSector::new`].
+    pub fn in_reflection_sector(chain: &Chain, tol: f64) -> Result<Self> {
+        Ok(Self::with_space(ReflectionSector::new(chain)?, chain, tol))
+    }
+}
+
+impl<S: Space> Chebyshev<S> {
+    /// Sets up the propagator on `ops` (built for `chain`) at `t = 0` in the all-down
+    /// state (row 0 of every [`Space`]).
+    pub fn with_space(ops: S, chain: &Chain, tol: f64) -> Self {
         let (lo, hi) = ops.spectral_bounds_h();
         let center = 0.5 * (lo + hi);
         let radius = 0.5 * (hi - lo) * (1.0 + 1e-12) + 1e-12;
@@ -112,13 +185,17 @@ impl Chebyshev {
         let dim = ops.dim();
         let mut psi = vec![Complex64::new(0.0, 0.0); dim];
         psi[crate::basis::ALL_DOWN] = Complex64::new(1.0, 0.0);
-        Ok(Chebyshev {
+        Chebyshev {
             e0: chain.initial_energy(),
+            work_bound: chain.work_bound_with(ops.h_g_max_bound()).min(chain.work_bound()),
             h0_norm,
             center,
             radius,
             eps_step,
             psi,
+            current_real: None,
+            last: Vec::new(),
+            last_path: None,
             t: 0.0,
             err: 0.0,
             anchor_time: None,
@@ -134,7 +211,7 @@ impl Chebyshev {
             max_state_err: 0.0,
             terms: 0,
             ops,
-        })
+        }
     }
 
     /// Total number of Chebyshev terms (applications of `H`) so far; a real term counts
@@ -143,14 +220,27 @@ impl Chebyshev {
         self.terms
     }
 
-    /// The current state `ψ(t)` (up to a global phase) and its time `t`.
-    pub fn state(&self) -> (&[Complex64], f64) {
-        (&self.psi, self.t)
+    /// The basis the propagator runs on.
+    pub fn space(&self) -> &S {
+        &self.ops
     }
 
-    /// The matrix-free operators the propagator uses.
-    pub fn operators(&self) -> &Operators {
-        &self.ops
+    /// Column `j` of the last batch's accumulators as a complex state.
+    fn column(&self, j: usize) -> Vec<Complex64> {
+        let m = self.last.len();
+        match self.last_path {
+            Some(Path::Real) => {
+                (0..self.ops.dim()).map(|k| Complex64::new(self.acc_re[k * m + j], self.acc_im[k * m + j])).collect()
+            }
+            _ => self.acc.chunks_exact(m).map(|row| row[j]).collect(),
+        }
+    }
+
+    /// Moves the current state out of the real accumulators into `psi`, if it is there.
+    fn materialise(&mut self) {
+        if let Some(j) = self.current_real.take() {
+            self.psi = self.column(j);
+        }
     }
 
     /// Bessel sequences for the steps `ts[j] − from`, their lengths and the longest.
@@ -173,10 +263,12 @@ impl Chebyshev {
         out: &mut Vec<WorkSample>,
     ) -> f64 {
         let mut last = base_err;
+        self.last.clear();
         for (j, (&t, &(norm, e, rate))) in ts.iter().zip(obs).enumerate() {
             let err = base_err + seqs[j].1 + ROUNDING_PER_TERM * seqs[j].0.len() as f64;
             self.max_err = self.max_err.max(2.0 * self.h0_norm * err);
             self.max_state_err = self.max_state_err.max(err);
+            self.last.push((t, err));
             last = err;
             out.push(WorkSample { t, work: e / norm - self.e0, rate: rate / norm });
         }
@@ -190,6 +282,9 @@ impl Chebyshev {
         let dim = self.ops.dim();
         let (c, r) = (self.center, self.radius);
         let (seqs, lens, k_max) = self.series(ts, 0.0);
+        // the state moves to the end of this batch: nothing of the old one is needed
+        self.current_real = None;
+        self.psi = Vec::new();
         self.work = Vec::new();
         self.acc = Vec::new();
         for v in [&mut self.rcur, &mut self.rprev] {
@@ -214,21 +309,20 @@ impl Chebyshev {
         };
         if k_max > 1 {
             let zeros = vec![0.0; m];
-            self.ops.chebyshev_step(&self.rcur, &mut self.rprev, &mut self.acc_im, c, r, true, &zeros, &coef(1), 0);
+            chebyshev_step(&self.ops, &self.rcur, &mut self.rprev, &mut self.acc_im, c, r, true, &zeros, &coef(1), 0);
             let (mut cur, mut prev) = (&mut self.rprev, &mut self.rcur);
             for k in 2..k_max {
                 let j_lo = lens.iter().position(|&l| l > k).unwrap_or(m);
                 let acc = if k.is_multiple_of(2) { &mut self.acc_re } else { &mut self.acc_im };
-                self.ops.chebyshev_step(cur, prev, acc, c, r, false, &[], &coef(k), j_lo);
+                chebyshev_step(&self.ops, cur, prev, acc, c, r, false, &[], &coef(k), j_lo);
                 std::mem::swap(&mut cur, &mut prev);
             }
         }
         self.terms += k_max as u64;
-        let obs = self.ops.energy_and_rate_split(&self.acc_re, &self.acc_im, m);
+        let obs = energy_and_rate_split(&self.ops, &self.acc_re, &self.acc_im, m);
         let err = self.record(ts, &obs, &seqs, 0.0, out);
-        for (k, p) in self.psi.iter_mut().enumerate() {
-            *p = Complex64::new(self.acc_re[k * m + m - 1], self.acc_im[k * m + m - 1]);
-        }
+        self.last_path = Some(Path::Real);
+        self.current_real = Some(m - 1);
         self.t = ts[m - 1];
         self.err = err;
     }
@@ -240,6 +334,7 @@ impl Chebyshev {
         let dim = self.ops.dim();
         let (c, r) = (self.center, self.radius);
         let (seqs, lens, k_max) = self.series(ts, self.t);
+        self.materialise();
         self.rcur = Vec::new();
         self.rprev = Vec::new();
         self.acc_re = Vec::new();
@@ -260,17 +355,18 @@ impl Chebyshev {
         } else {
             // T_0 = ψ lives in `psi`, T_1 goes to `work`; afterwards the two alternate as
             // (T_{k−1}, T_k), the recurrence overwriting T_{k−1} with T_{k+1}.
-            self.ops.chebyshev_step(&self.psi, &mut self.work, &mut self.acc, c, r, true, &coef(0), &coef(1), 0);
+            chebyshev_step(&self.ops, &self.psi, &mut self.work, &mut self.acc, c, r, true, &coef(0), &coef(1), 0);
             let (mut cur, mut prev) = (&mut self.work, &mut self.psi);
             for k in 2..k_max {
                 let j_lo = lens.iter().position(|&l| l > k).unwrap_or(m);
-                self.ops.chebyshev_step(cur, prev, &mut self.acc, c, r, false, &[], &coef(k), j_lo);
+                chebyshev_step(&self.ops, cur, prev, &mut self.acc, c, r, false, &[], &coef(k), j_lo);
                 std::mem::swap(&mut cur, &mut prev);
             }
         }
         self.terms += k_max as u64;
-        let obs = self.ops.energy_and_rate_multi(&self.acc, m);
+        let obs = energy_and_rate_multi(&self.ops, &self.acc, m);
         let err = self.record(ts, &obs, &seqs, self.err, out);
+        self.last_path = Some(Path::Complex);
         for (p, row) in self.psi.iter_mut().zip(self.acc.chunks_exact(m)) {
             *p = row[m - 1];
         }
@@ -309,10 +405,13 @@ impl Chebyshev {
                 Some(ta) if ta <= ts[0] => {
                     if !matches!(&self.anchor, Some((t, _, _)) if *t == ta) {
                         self.go_forward(ta);
+                        self.materialise();
                         self.anchor = Some((self.t, self.err, self.psi.clone()));
                     }
                     if let Some((ta, ea, a)) = &self.anchor {
-                        self.psi.copy_from_slice(a);
+                        self.current_real = None;
+                        self.psi.clear();
+                        self.psi.extend_from_slice(a);
                         self.t = *ta;
                         self.err = *ea;
                     }
@@ -337,14 +436,16 @@ impl Chebyshev {
 
     /// Resets to `t = 0` (the all-down state).
     fn restart(&mut self) {
-        self.psi.fill(Complex64::new(0.0, 0.0));
+        self.current_real = None;
+        self.psi.clear();
+        self.psi.resize(self.ops.dim(), Complex64::new(0.0, 0.0));
         self.psi[crate::basis::ALL_DOWN] = Complex64::new(1.0, 0.0);
         self.t = 0.0;
         self.err = 0.0;
     }
 }
 
-impl Propagator for Chebyshev {
+impl<S: Space> Propagator for Chebyshev<S> {
     fn name(&self) -> &'static str {
         "chebyshev"
     }
@@ -358,15 +459,27 @@ impl Propagator for Chebyshev {
         Ok(out)
     }
 
-    /// Requests an anchor at `t`: the state there is computed and kept only when a later
-    /// complex expansion can start from it (the real path needs none).
+    /// Requests an anchor at `t`: the state there is kept only when a later complex
+    /// expansion can start from it (the real path needs none). A time of the last batch is
+    /// copied out of its accumulators at once (no propagation); any other is computed when
+    /// first needed.
     fn anchor(&mut self, t: f64) -> Result<()> {
         check_times(&[t])?;
         if self.anchor_time != Some(t) {
             self.anchor_time = Some(t);
             self.anchor = None;
+            if let Some(j) = self.last.iter().position(|&(tl, _)| tl == t) {
+                let err = self.last[j].1;
+                self.anchor = Some((t, err, self.column(j)));
+            }
         }
         Ok(())
+    }
+
+    /// [`Chain::work_bound_with`] the top of `H_g` from its diagonal (exact for `α = 0`):
+    /// tighter than [`Chain::work_bound`] for long-range Ising chains.
+    fn work_bound(&self, _chain: &Chain) -> f64 {
+        self.work_bound
     }
 
     fn error_bound(&self) -> f64 {
@@ -375,13 +488,15 @@ impl Propagator for Chebyshev {
 
     fn accuracy_note(&self) -> String {
         format!(
-            "Chebyshev series cut at tail <= {:.1e} per step (rigorous); |dW| <= 2||H0|| sum(tails) = {:.1e} so far",
-            self.eps_step, self.max_err
+            "Chebyshev series cut at tail <= {:.1e} per step (rigorous); |dW| <= 2||H0|| sum(tails) = {:.1e} so far; {}",
+            self.eps_step,
+            self.max_err,
+            self.ops.description()
         )
     }
 }
 
-impl StatePropagator for Chebyshev {
+impl StatePropagator for Chebyshev<Operators> {
     /// Batches of up to `MAX_BATCH` (16) times from one expansion each (as
     /// [`Propagator::sample`]); each state is copied out of the accumulators into one
     /// extra `16·2^N`-byte buffer before `visit` sees it. States from the real path lack

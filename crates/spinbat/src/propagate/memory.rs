@@ -9,7 +9,8 @@ use crate::model::Chain;
 /// * dense: `H`, `U` and the eigensolver's workspace, `≈ 4 · 8 · 4^N`, plus `8·4^N` per
 ///   batch of times (bounded by the same);
 /// * chebyshev: the state, a recurrence vector, the anchor, the diagonal of `H_g` and at
-///   least one accumulated state (up to 16 when memory allows): `(56 + 16) · 2^N`;
+///   least one accumulated state (up to 16 when memory allows): `(56 + 16)` bytes per
+///   stored row, `2^N` rows or about half that in the reflection sector;
 /// * mean field: the integrator's stages and the model, `≈ 570N`, plus the dense `g_ij`
 ///   (`8N²`) only where the model keeps it (explicit matrix, or `N < 24`), see
 ///   [`crate::meanfield::bytes_needed`];
@@ -19,7 +20,7 @@ pub fn bytes_needed(chain: &Chain, solver: Solver) -> f64 {
     let dim = n.exp2();
     match super::resolve(chain, solver) {
         Solver::Dense => 5.0 * 8.0 * dim * dim,
-        Solver::Chebyshev => (super::chebyshev::FIXED_BYTES_PER_AMPLITUDE + 16.0) * dim,
+        Solver::Chebyshev => (super::chebyshev::FIXED_BYTES_PER_AMPLITUDE + 16.0) * super::chebyshev::rows(chain),
         // DOP853 ~16 state vectors; the dense coupling matrix only where the model keeps it
         Solver::MeanField => crate::meanfield::bytes_needed(chain),
         // a window of up to 1024 eigenpairs (with workspace), or Chebyshev on the N + 1 states

@@ -22,7 +22,7 @@ mod dense;
 pub mod dicke;
 pub mod memory;
 
-pub use chebyshev::Chebyshev;
+pub use chebyshev::{uses_reflection_sector, Chebyshev, REFLECTION_MIN_SITES};
 pub use dense::Dense;
 
 use crate::error::{Result, SpinbatError};
@@ -60,7 +60,8 @@ pub trait Propagator: Send {
     }
 
     /// A bound on `W(t)` for all `t`, which certifies the maximal power. Exact dynamics and
-    /// the mean-field model conserve energy, so `W ≤ N(2|B| + |ω|)` ([`Chain::work_bound`]);
+    /// the mean-field model conserve energy, so `W ≤ N(|B| + B) + min(N|ω|, λ_max(H_g) + G)`
+    /// ([`Chain::work_bound`]);
     /// approximations that do not conserve it override this.
     fn work_bound(&self, chain: &Chain) -> f64 {
         chain.work_bound()
@@ -185,7 +186,7 @@ pub fn plan(chain: &Chain, solver: Solver, tol: f64) -> Result<Box<dyn Propagato
     memory::check(chain, solver)?;
     Ok(match solver {
         Solver::Dense => Box::new(Dense::new(chain)?),
-        Solver::Chebyshev => Box::new(Chebyshev::new(chain, tol)?),
+        Solver::Chebyshev => chebyshev::plan(chain, tol)?,
         Solver::Dicke => Box::new(dicke::Dicke::new(chain, tol)?),
         Solver::MeanField => Box::new(crate::meanfield::MeanField::new(chain, tol)?),
         Solver::WeakCoupling => Box::new(crate::analytic::WeakCoupling::new(chain)),

@@ -9,4 +9,5 @@ mod meanfield;
 mod observe;
 mod oracle;
 mod propagate;
+mod sectors;
 mod study;

@@ -1,0 +1,587 @@
+//! The reflection-even sector: `H` and `H0` on the states with `ψ(s) = ψ(Rs)`, where `R`
+//! maps site `i` to `N − 1 − i`.
+//!
+//! **Why it is exact.** For couplings with `g_ij = g_{N−1−i, N−1−j}` (every `|i − j|` pattern,
+//! open or periodic, and symmetric matrices of that kind) `R` commutes with `H_g`, `V` and
+//! `H_B`, and `ψ_0 = |↓…↓⟩` is `R`-even, so `ψ(t)` stays in the even sector, of dimension
+//! `(2^N + 2^⌈N/2⌉)/2`: half the memory and half the work of the full space. (The global
+//! spin flip `P = Π X_i` also commutes with `H`, but `ψ_0` has equal weight in both parity
+//! sectors and `H_B` couples them, so both are needed at every time: no saving.)
+//!
+//! **Layout.** With `L = ⌊N/2⌋`, write a basis state as `(c, a, b)`: `b` the bits of sites
+//! `0..L` (bit `k` = site `k`), `a` those of sites `N−1..N−1−L` (bit `k` = site `N−1−k`) and,
+//! for odd `N`, `c` the middle site `L`. Then `R(c, a, b) = (c, b, a)`: an even state is a
+//! pair (one per `c`) of *symmetric* `2^L × 2^L` matrices `Φ_c[a][b]`. They are stored as
+//! their upper triangle of `2^t × 2^t` tiles (`t = min(6, L)`): tile `(A, B)`, `A ≤ B`, holds
+//! `Φ[A·2^t + a'][B·2^t + b']` row-major; diagonal tiles are stored whole. A stored
+//! amplitude is the amplitude of the full-space state it stands for, so sums over the full
+//! space weight off-diagonal tiles by 2 ([`Space::block_weight`]).
+//!
+//! **Kernel.** Flipping one of the `2t` sites inside a tile permutes the tile; flipping a
+//! site of `a` or `b` beyond the tile maps it onto tile `(A ⊕ 2^{k−t}, B)` or
+//! `(A, B ⊕ 2^{k−t})`, read directly when it lies in the upper triangle and transposed
+//! (`Φ[a][b] = Φ[b][a]`) when not; for odd `N` the middle site maps layer `c` onto `1 − c`.
+//! Every pass is a contiguous or tile-transposed addition over data in cache, as in the
+//! full-space kernel. The diagonal of `H_g` is stored (`8` bytes per row), built per tile
+//! from tables: `D = const + row(a') + col(b') + cross(a', b')`.
+
+use super::{gather, Amplitude, Space};
+use crate::error::{Result, SpinbatError};
+use crate::model::Chain;
+use rayon::prelude::*;
+
+/// Bits per side of a tile: tiles of `64 × 64 = 4096` rows, like the full-space blocks.
+const TILE_BITS: usize = 6;
+
+/// Where a site's bit lives: in `b`, in `a`, or the middle site (`c`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    B(usize),
+    A(usize),
+    Middle,
+}
+
+/// A flip-flop term `amp (|s ⊕ i ⊕ j⟩⟨s|)` for anti-parallel sites `i`, `j`, in sector
+/// coordinates.
+#[derive(Debug, Clone, Copy)]
+struct SectorFlip {
+    si: Slot,
+    sj: Slot,
+    mask_a: usize,
+    mask_b: usize,
+    mask_c: usize,
+    amp: f64,
+}
+
+/// Shape of the sector for `N` sites (no couplings needed).
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    half: usize,
+    odd: bool,
+    t: usize,
+    tiles: usize,
+    per_layer: usize,
+}
+
+impl Shape {
+    fn new(n_sites: usize) -> Shape {
+        let half = n_sites / 2;
+        let t = TILE_BITS.min(half);
+        let tiles = 1usize << (half - t);
+        Shape { half, odd: n_sites % 2 == 1, t, tiles, per_layer: tiles * (tiles + 1) / 2 }
+    }
+
+    fn layers(&self) -> usize {
+        1 + self.odd as usize
+    }
+
+    fn tile_len(&self) -> usize {
+        1 << (2 * self.t)
+    }
+
+    fn dim(&self) -> usize {
+        self.layers() * self.per_layer * self.tile_len()
+    }
+
+    /// Index of tile `(A, B)`, `A ≤ B`, within a layer (row-major upper triangle).
+    #[inline(always)]
+    fn tri(&self, a: usize, b: usize) -> usize {
+        debug_assert!(a <= b && b < self.tiles);
+        a * (2 * self.tiles + 1 - a) / 2 + (b - a)
+    }
+
+    /// Block (tile) number of tile `(A, B)` of layer `c`, `A ≤ B`.
+    #[inline(always)]
+    fn block(&self, c: usize, a: usize, b: usize) -> usize {
+        c * self.per_layer + self.tri(a, b)
+    }
+}
+
+/// `H = H_g + V` and `H0 = H_B + H_g` on the reflection-even sector (module docs).
+#[derive(Debug, Clone)]
+pub struct ReflectionSector {
+    n_sites: usize,
+    b: f64,
+    omega: f64,
+    shape: Shape,
+    /// `(A, B)` of each tile of a layer, in storage order
+    coords: Vec<(u32, u32)>,
+    diag_g: Vec<f64>,
+    flips: Vec<SectorFlip>,
+}
+
+impl ReflectionSector {
+    /// Whether the chain is reflection symmetric, `g_ij = g_{N−1−i, N−1−j}` (always for
+    /// `|i − j|` patterns; checked entry by entry for a matrix).
+    pub fn applies(chain: &Chain) -> bool {
+        let n = chain.n_sites();
+        chain.toeplitz_kernel().is_some()
+            || (0..n).all(|i| (i + 1..n).all(|j| chain.coupling(i, j) == chain.coupling(n - 1 - i, n - 1 - j)))
+    }
+
+    /// Stored rows for `N` sites: `(2^N + 2^⌈N/2⌉)/2` up to the whole diagonal tiles,
+    /// `layers · T(T+1)/2 · 4^t` with `T = 2^{L−t}` tiles per side.
+    pub fn dimension(n_sites: usize) -> usize {
+        Shape::new(n_sites).dim()
+    }
+
+    /// Bytes held by [`ReflectionSector::new`] (the diagonal of `H_g`, 8 per row).
+    pub fn bytes(n_sites: usize) -> f64 {
+        8.0 * Self::dimension(n_sites) as f64
+    }
+
+    /// Builds the sector operators, in `O(dim)` (the diagonal from per-tile tables).
+    ///
+    /// # Errors
+    /// [`SpinbatError::InvalidParameter`] if the chain is not reflection symmetric;
+    /// [`SpinbatError::TooLarge`] beyond [`super::MAX_EXACT_SITES`].
+    pub fn new(chain: &Chain) -> Result<Self> {
+        let n = chain.n_sites();
+        if n > super::MAX_EXACT_SITES {
+            return Err(SpinbatError::TooLarge {
+                solver: "exact",
+                n_sites: n,
+                bytes_needed: Self::bytes(n),
+                bytes_available: crate::propagate::memory::bytes_available().unwrap_or(0.0),
+            });
+        }
+        if !Self::applies(chain) {
+            return Err(crate::error::invalid(
+                "couplings",
+                "matrix",
+                "the reflection sector needs g_ij = g_(N-1-i)(N-1-j)",
+            ));
+        }
+        let shape = Shape::new(n);
+        let coords: Vec<(u32, u32)> =
+            (0..shape.tiles).flat_map(|a| (a..shape.tiles).map(move |b| (a as u32, b as u32))).collect();
+        let mut sector = ReflectionSector {
+            n_sites: n,
+            b: chain.b(),
+            omega: chain.omega(),
+            shape,
+            coords,
+            diag_g: Vec::new(),
+            flips: Vec::new(),
+        };
+        sector.diag_g = sector.build_diagonal(chain);
+        let alpha = chain.alpha();
+        if alpha != 0.0 {
+            sector.flips = chain
+                .pairs()
+                .into_iter()
+                .map(|(i, j, g)| {
+                    let (si, sj) = (sector.slot(i), sector.slot(j));
+                    let (mut mask_a, mut mask_b, mut mask_c) = (0, 0, 0);
+                    for s in [si, sj] {
+                        match s {
+                            Slot::A(k) => mask_a |= 1 << k,
+                            Slot::B(k) => mask_b |= 1 << k,
+                            Slot::Middle => mask_c = 1,
+                        }
+                    }
+                    SectorFlip { si, sj, mask_a, mask_b, mask_c, amp: -2.0 * alpha * g }
+                })
+                .collect();
+        }
+        Ok(sector)
+    }
+
+    /// Where site `i` lives.
+    fn slot(&self, i: usize) -> Slot {
+        let (n, l) = (self.n_sites, self.shape.half);
+        if i < l {
+            Slot::B(i)
+        } else if self.shape.odd && i == l {
+            Slot::Middle
+        } else {
+            Slot::A(n - 1 - i)
+        }
+    }
+
+    /// Bit of a site in coordinates `(c, a, b)`.
+    #[inline(always)]
+    fn bit(slot: Slot, c: usize, a: usize, b: usize) -> usize {
+        match slot {
+            Slot::A(k) => (a >> k) & 1,
+            Slot::B(k) => (b >> k) & 1,
+            Slot::Middle => c,
+        }
+    }
+
+    /// Coordinates `(c, a, b)` of stored row `row`.
+    #[inline(always)]
+    fn coordinates(&self, row: usize) -> (usize, usize, usize) {
+        let sh = &self.shape;
+        let tl = sh.tile_len();
+        let (block, o) = (row / tl, row % tl);
+        let (c, p) = (block / sh.per_layer, block % sh.per_layer);
+        let (ta, tb) = self.coords[p];
+        let (ai, bi) = (o >> sh.t, o & ((1 << sh.t) - 1));
+        (c, ((ta as usize) << sh.t) | ai, ((tb as usize) << sh.t) | bi)
+    }
+
+    /// Stored row of the state `(c, a, b)` (or of its mirror image `(c, b, a)`).
+    #[inline(always)]
+    fn row_of(&self, c: usize, a: usize, b: usize) -> usize {
+        let sh = &self.shape;
+        let mask = (1 << sh.t) - 1;
+        let (ta, tb) = (a >> sh.t, b >> sh.t);
+        let (ai, bi) = (a & mask, b & mask);
+        if ta <= tb {
+            sh.block(c, ta, tb) * sh.tile_len() + (ai << sh.t) + bi
+        } else {
+            sh.block(c, tb, ta) * sh.tile_len() + (bi << sh.t) + ai
+        }
+    }
+
+    /// The full-space basis state (bit `i` = site `i` up) that stored row `row` stands
+    /// for (one of the pair `s`, `Rs`).
+    pub fn full_state(&self, row: usize) -> usize {
+        let (c, a, b) = self.coordinates(row);
+        let (n, l) = (self.n_sites, self.shape.half);
+        let mut s = b;
+        if self.shape.odd {
+            s |= c << l;
+        }
+        for k in 0..l {
+            s |= ((a >> k) & 1) << (n - 1 - k);
+        }
+        s
+    }
+
+    /// Stored row of full-space basis state `s` (the same row for `s` and `Rs`).
+    pub fn row_of_full_state(&self, s: usize) -> usize {
+        let (n, l) = (self.n_sites, self.shape.half);
+        let b = s & ((1 << l) - 1);
+        let c = if self.shape.odd { (s >> l) & 1 } else { 0 };
+        let a = (0..l).fold(0, |acc, k| acc | (((s >> (n - 1 - k)) & 1) << k));
+        self.row_of(c, a, b)
+    }
+
+    /// Diagonal of `H_g` (stored layout).
+    pub fn diag_g(&self) -> &[f64] {
+        &self.diag_g
+    }
+
+    /// `(H_g)_ss` for every stored row, per tile from tables over the `2t` in-tile sites:
+    /// `D = const + row(a') + col(b') + cross(a', b')` where `const` couples the fixed
+    /// sites, `row`/`col` the in-tile sites with the fixed ones and among themselves.
+    fn build_diagonal(&self, chain: &Chain) -> Vec<f64> {
+        let sh = self.shape;
+        let (n, t, side) = (self.n_sites, sh.t, 1usize << sh.t);
+        let g = |i: usize, j: usize| chain.coupling(i, j);
+        let z = |x: usize, k: usize| if (x >> k) & 1 == 1 { 1.0 } else { -1.0 };
+        let bsite = |k: usize| k;
+        let asite = |k: usize| n - 1 - k;
+        // static tables over the in-tile bits
+        let pair_table = |site: &dyn Fn(usize) -> usize| -> Vec<f64> {
+            (0..side)
+                .map(|x| {
+                    let mut e = 0.0;
+                    for k in 0..t {
+                        for l in k + 1..t {
+                            e -= g(site(k), site(l)) * z(x, k) * z(x, l);
+                        }
+                    }
+                    e
+                })
+                .collect()
+        };
+        let tbb = pair_table(&bsite);
+        let taa = pair_table(&asite);
+        let tab: Vec<f64> = (0..side * side)
+            .map(|o| {
+                let (ai, bi) = (o >> t, o & (side - 1));
+                let mut e = 0.0;
+                for k in 0..t {
+                    for l in 0..t {
+                        e -= g(bsite(k), asite(l)) * z(bi, k) * z(ai, l);
+                    }
+                }
+                e
+            })
+            .collect();
+        let mut diag = vec![0.0; sh.dim()];
+        diag.par_chunks_mut(sh.tile_len()).enumerate().for_each(|(block, out)| {
+            let (c, p) = (block / sh.per_layer, block % sh.per_layer);
+            let (ta, tb) = (self.coords[p].0 as usize, self.coords[p].1 as usize);
+            // the fixed sites and their z
+            let mut fixed: Vec<(usize, f64)> = Vec::with_capacity(n);
+            for k in t..sh.half {
+                fixed.push((bsite(k), z(tb, k - t)));
+                fixed.push((asite(k), z(ta, k - t)));
+            }
+            if sh.odd {
+                fixed.push((sh.half, if c == 1 { 1.0 } else { -1.0 }));
+            }
+            let mut cst = 0.0;
+            for (x, &(i, zi)) in fixed.iter().enumerate() {
+                for &(j, zj) in &fixed[x + 1..] {
+                    cst -= g(i, j) * zi * zj;
+                }
+            }
+            let field = |site: usize| -> f64 { -fixed.iter().map(|&(j, zj)| g(site, j) * zj).sum::<f64>() };
+            let u: Vec<f64> = (0..t).map(|k| field(bsite(k))).collect();
+            let v: Vec<f64> = (0..t).map(|k| field(asite(k))).collect();
+            let col: Vec<f64> = (0..side).map(|x| tbb[x] + (0..t).map(|k| u[k] * z(x, k)).sum::<f64>()).collect();
+            let row: Vec<f64> = (0..side).map(|x| taa[x] + (0..t).map(|k| v[k] * z(x, k)).sum::<f64>()).collect();
+            for (o, d) in out.iter_mut().enumerate() {
+                let (ai, bi) = (o >> t, o & (side - 1));
+                *d = cst + row[ai] + col[bi] + tab[o];
+            }
+        });
+        diag
+    }
+
+    /// `out[o·m + j] = Σ_i x_j(s_o ⊕ 2^i)` over all sites for the rows `s_o` of block
+    /// `block`, `m` interleaved states (module docs: in-tile passes, then the partner tiles,
+    /// direct or transposed).
+    fn flip_sum_tile<T: Amplitude>(&self, x: &[T], m: usize, block: usize, out: &mut [T]) {
+        let sh = &self.shape;
+        let n = sh.tile_len() * m;
+        let xb = &x[block * n..(block + 1) * n];
+        out.fill(T::default());
+        for bit in 0..2 * sh.t {
+            let half = (1usize << bit) * m;
+            for (ob, xsub) in out.chunks_exact_mut(2 * half).zip(xb.chunks_exact(2 * half)) {
+                let (olo, ohi) = ob.split_at_mut(half);
+                let (xlo, xhi) = xsub.split_at(half);
+                for (o, &xv) in olo.iter_mut().zip(xhi) {
+                    *o += xv;
+                }
+                for (o, &xv) in ohi.iter_mut().zip(xlo) {
+                    *o += xv;
+                }
+            }
+        }
+        let (c, p) = (block / sh.per_layer, block % sh.per_layer);
+        let (ta, tb) = (self.coords[p].0 as usize, self.coords[p].1 as usize);
+        let side = 1usize << sh.t;
+        let add = |out: &mut [T], a: usize, b: usize, c: usize| {
+            if a <= b {
+                let q = sh.block(c, a, b) * n;
+                for (o, &xv) in out.iter_mut().zip(&x[q..q + n]) {
+                    *o += xv;
+                }
+            } else {
+                // Φ[a][b] = Φ[b][a]: the stored tile (b, a), transposed
+                let q = sh.block(c, b, a) * n;
+                let src = &x[q..q + n];
+                for ai in 0..side {
+                    for bi in 0..side {
+                        let (o, s) = ((ai * side + bi) * m, (bi * side + ai) * m);
+                        for j in 0..m {
+                            out[o + j] += src[s + j];
+                        }
+                    }
+                }
+            }
+        };
+        for k in sh.t..sh.half {
+            let f = 1usize << (k - sh.t);
+            add(out, ta, tb ^ f, c);
+            add(out, ta ^ f, tb, c);
+        }
+        if sh.odd {
+            add(out, ta, tb, 1 - c);
+        }
+    }
+
+    /// `Σ_pairs (−2 α g_ij) x_j[(c, a, b) ⊕ pair]` over pairs anti-parallel in `(c, a, b)`.
+    #[inline(always)]
+    fn flip_flop<T: Amplitude>(&self, x: &[T], m: usize, j: usize, (c, a, b): (usize, usize, usize)) -> T {
+        let mut acc = T::default();
+        for f in &self.flips {
+            if Self::bit(f.si, c, a, b) != Self::bit(f.sj, c, a, b) {
+                let row = self.row_of(c ^ f.mask_c, a ^ f.mask_a, b ^ f.mask_b);
+                acc += gather(x, row * m + j) * f.amp;
+            }
+        }
+        acc
+    }
+}
+
+impl Space for ReflectionSector {
+    fn n_sites(&self) -> usize {
+        self.n_sites
+    }
+
+    fn omega(&self) -> f64 {
+        self.omega
+    }
+
+    fn dim(&self) -> usize {
+        self.diag_g.len()
+    }
+
+    fn block_len(&self) -> usize {
+        self.shape.tile_len()
+    }
+
+    fn h_block<T: Amplitude>(&self, x: &[T], block: usize, out: &mut [T]) {
+        self.flip_sum_tile(x, 1, block, out);
+        let tl = self.shape.tile_len();
+        let base = block * tl;
+        let w = self.omega;
+        for ((o, &xv), &d) in out.iter_mut().zip(&x[base..base + tl]).zip(&self.diag_g[base..base + tl]) {
+            *o = *o * w + xv * d;
+        }
+        if !self.flips.is_empty() {
+            for (k, o) in out.iter_mut().enumerate() {
+                *o += self.flip_flop(x, 1, 0, self.coordinates(base + k));
+            }
+        }
+    }
+
+    fn flip_sum_block<T: Amplitude>(&self, x: &[T], m: usize, block: usize, out: &mut [T]) {
+        self.flip_sum_tile(x, m, block, out);
+    }
+
+    fn h0_block<T: Amplitude>(&self, x: &[T], m: usize, block: usize, out: &mut [T]) {
+        let base = block * self.shape.tile_len();
+        let n = self.n_sites as f64;
+        for (o, row) in out.chunks_exact_mut(m).enumerate() {
+            let s = base + o;
+            let (c, a, b) = self.coordinates(s);
+            let mag = 2.0 * (a.count_ones() + b.count_ones() + c as u32) as f64 - n;
+            let d = self.b * mag + self.diag_g[s];
+            for (j, y) in row.iter_mut().enumerate() {
+                let mut v = x[s * m + j] * d;
+                if !self.flips.is_empty() {
+                    v += self.flip_flop(x, m, j, (c, a, b));
+                }
+                *y = v;
+            }
+        }
+    }
+
+    fn block_weight(&self, block: usize) -> f64 {
+        let (ta, tb) = self.coords[block % self.shape.per_layer];
+        if ta == tb {
+            1.0
+        } else {
+            2.0
+        }
+    }
+
+    fn spectral_bounds_h(&self) -> (f64, f64) {
+        let (lo, hi) = self
+            .diag_g
+            .par_iter()
+            .fold(|| (f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &d| (lo.min(d), hi.max(d)))
+            .reduce(|| (f64::INFINITY, f64::NEG_INFINITY), |a, b| (a.0.min(b.0), a.1.max(b.1)));
+        let radius = self.n_sites as f64 * self.omega.abs() + self.flips.iter().map(|f| f.amp.abs()).sum::<f64>();
+        (lo - radius, hi + radius)
+    }
+
+    fn h_g_max_bound(&self) -> f64 {
+        let top = self.diag_g.par_iter().copied().reduce(|| f64::NEG_INFINITY, f64::max);
+        top + self.flips.iter().map(|f| f.amp.abs()).sum::<f64>()
+    }
+
+    fn description(&self) -> String {
+        format!("reflection-even sector, {} of 2^{} states", self.dim(), self.n_sites)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operator::Operators;
+    use crate::{Boundary, Couplings};
+
+    fn chains() -> Vec<Chain> {
+        let mut out = Vec::new();
+        for n in [1usize, 2, 3, 5, 8, 13, 14, 15] {
+            for (alpha, couplings, boundary) in [
+                (0.0, Couplings::PowerLaw { p: 1.0 }, Boundary::Open),
+                (0.7, Couplings::NearestNeighbour, Boundary::Periodic),
+                (-0.4, Couplings::PowerLaw { p: 2.5 }, Boundary::Periodic),
+            ] {
+                let chain = Chain::builder(n)
+                    .alpha(alpha)
+                    .g(0.8)
+                    .omega(1.7)
+                    .b(0.9)
+                    .couplings(couplings)
+                    .boundary(boundary)
+                    .build()
+                    .unwrap();
+                out.push(chain);
+            }
+        }
+        out
+    }
+
+    /// A reflection-even full-space vector from a pseudo-random one: `(v + Rv)/2`.
+    fn even_vector(n: usize) -> Vec<f64> {
+        let dim = 1usize << n;
+        let v: Vec<f64> = (0..dim).map(|s| ((s * 7919 + 13) % 1013) as f64 / 1013.0 - 0.5).collect();
+        let reflect = |s: usize| (0..n).fold(0, |acc, i| acc | (((s >> i) & 1) << (n - 1 - i)));
+        (0..dim).map(|s| 0.5 * (v[s] + v[reflect(s)])).collect()
+    }
+
+    #[test]
+    fn rows_cover_every_state_pair_once_and_diagonal_matches_full_space() {
+        for chain in chains() {
+            let n = chain.n_sites();
+            let sector = ReflectionSector::new(&chain).unwrap();
+            let full = Operators::new(&chain).unwrap();
+            // weights count each full-space state exactly once
+            let total: f64 = (0..sector.dim() / sector.block_len()).map(|b| sector.block_weight(b)).sum::<f64>()
+                * sector.block_len() as f64;
+            assert_eq!(total, (1u64 << n) as f64, "N = {n}");
+            for row in 0..sector.dim() {
+                let s = sector.full_state(row);
+                let d = (sector.diag_g()[row] - full.diag_g()[s]).abs();
+                assert!(d < 1e-12, "N = {n}, row {row}: diagonal off by {d}");
+                let (c, a, b) = sector.coordinates(row);
+                assert_eq!(sector.row_of(c, a, b), row);
+            }
+            for s in 0..1usize << n {
+                let back = sector.full_state(sector.row_of_full_state(s));
+                let reflect = (0..n).fold(0, |acc, i| acc | (((s >> i) & 1) << (n - 1 - i)));
+                assert!(back == s || back == reflect, "N = {n}: state {s} maps to row of {back}");
+            }
+        }
+    }
+
+    #[test]
+    fn h_and_h0_on_the_sector_equal_the_full_space_restricted() {
+        for chain in chains() {
+            let n = chain.n_sites();
+            let sector = ReflectionSector::new(&chain).unwrap();
+            let full = Operators::new(&chain).unwrap();
+            let v = even_vector(n);
+            let xs: Vec<f64> = (0..sector.dim()).map(|row| v[sector.full_state(row)]).collect();
+            // full-space H v and H0 v by columns
+            let (mut hv, mut h0v) = (vec![0.0; v.len()], vec![0.0; v.len()]);
+            for (s, &vs) in v.iter().enumerate() {
+                full.column_h(s, |row, e| hv[row] += vs * e);
+                full.column_h0(s, |row, e| h0v[row] += vs * e);
+            }
+            let tl = sector.block_len();
+            let mut out = vec![0.0; tl];
+            for block in 0..sector.dim() / tl {
+                sector.h_block(&xs, block, &mut out);
+                for (o, &y) in out.iter().enumerate() {
+                    let s = sector.full_state(block * tl + o);
+                    assert!((y - hv[s]).abs() < 1e-12, "N = {n}: H off at state {s}");
+                }
+                sector.h0_block(&xs, 1, block, &mut out);
+                for (o, &y) in out.iter().enumerate() {
+                    let s = sector.full_state(block * tl + o);
+                    assert!((y - h0v[s]).abs() < 1e-12, "N = {n}: H0 off at state {s}");
+                }
+            }
+            // energies: weighted sector sums equal full-space sums
+            let e_full: f64 = v.iter().zip(&h0v).map(|(a, b)| a * b).sum();
+            let zeros = vec![0.0; xs.len()];
+            let (norm, e, _) = crate::operator::energy_and_rate_split(&sector, &xs, &zeros, 1)[0];
+            let norm_full: f64 = v.iter().map(|a| a * a).sum();
+            assert!((norm - norm_full).abs() < 1e-10 * norm_full, "N = {n}: norm");
+            assert!((e - e_full).abs() < 1e-10 * (1.0 + e_full.abs()), "N = {n}: energy {e} vs {e_full}");
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! Symmetry sectors against the full space: the reflection-even Chebyshev propagator must
+//! reproduce the full-space `W`, `W'`, `P_max` and `T*` on random reflection-symmetric
+//! chains, and the certified search's work bound must hold along exact trajectories.
+
+use crate::common::{random_chain, Rng};
+use spinbat::observe::{charge, uniform_times};
+use spinbat::operator::ReflectionSector;
+use spinbat::propagate::{uses_reflection_sector, Chebyshev, Dense, Propagator};
+use spinbat::{Chain, Couplings, Silent};
+
+/// A random symmetric matrix with `M_ij = M_(N-1-i)(N-1-j)`, or without that symmetry.
+fn random_matrix(rng: &mut Rng, n: usize, mirrored: bool) -> Vec<Vec<f64>> {
+    let mut m = vec![vec![0.0; n]; n];
+    for i in 0..n {
+        for j in i + 1..n {
+            let v = rng.uniform(0.0, 1.5);
+            m[i][j] = v;
+            m[j][i] = v;
+            if mirrored {
+                let (a, b) = (n - 1 - i, n - 1 - j);
+                m[a][b] = v;
+                m[b][a] = v;
+            }
+        }
+    }
+    m
+}
+
+#[test]
+fn reflection_sector_reproduces_the_full_space_on_random_chains() {
+    let mut rng = Rng::new(2024);
+    for n in 2..=12 {
+        let mut chains = vec![random_chain(&mut rng, n), random_chain(&mut rng, n)];
+        let m = random_matrix(&mut rng, n, true);
+        chains
+            .push(Chain::builder(n).alpha(rng.uniform(-0.5, 1.2)).couplings(Couplings::Matrix { m }).build().unwrap());
+        for chain in chains {
+            assert!(ReflectionSector::applies(&chain), "N = {n}: chain should be reflection symmetric");
+            let mut full = Chebyshev::new(&chain, 1e-12).unwrap();
+            let mut sector = Chebyshev::in_reflection_sector(&chain, 1e-12).unwrap();
+            // forwards, then back in time (restart or anchor), then onwards
+            let t_scale = 1.0 / chain.omega();
+            for times in [uniform_times(3.0 * t_scale, 13), vec![0.4 * t_scale, 0.41 * t_scale], vec![5.0 * t_scale]] {
+                let a = full.sample(&times).unwrap();
+                let b = sector.sample(&times).unwrap();
+                for (x, y) in a.iter().zip(&b) {
+                    let scale = 1.0 + x.work.abs();
+                    assert!((x.work - y.work).abs() < 1e-10 * scale, "N = {n}: W({}) {} vs {}", x.t, x.work, y.work);
+                    assert!(
+                        (x.rate - y.rate).abs() < 1e-9 * (scale + x.rate.abs()),
+                        "N = {n}: W'({}) {} vs {}",
+                        x.t,
+                        x.rate,
+                        y.rate
+                    );
+                }
+            }
+            // the certified maximum search on both
+            let window = uniform_times(2.0 * t_scale, 9);
+            let mut full = Chebyshev::new(&chain, 1e-12).unwrap();
+            let mut sector = Chebyshev::in_reflection_sector(&chain, 1e-12).unwrap();
+            let a = charge(&mut full, &chain, &window, &Silent).unwrap();
+            let b = charge(&mut sector, &chain, &window, &Silent).unwrap();
+            let rel = (a.max_power.power - b.max_power.power).abs() / a.max_power.power;
+            assert!(rel < 1e-10, "N = {n}: P_max {} vs {}", a.max_power.power, b.max_power.power);
+            assert!((a.max_power.time - b.max_power.time).abs() < 1e-8 * a.max_power.time, "N = {n}: T*");
+            assert!((a.max_work.work - b.max_work.work).abs() < 1e-10 * (1.0 + a.max_work.work), "N = {n}: W_max");
+        }
+    }
+}
+
+#[test]
+fn chains_without_mirror_symmetry_stay_on_the_full_space() {
+    let mut rng = Rng::new(7);
+    let m = random_matrix(&mut rng, 9, false);
+    let chain = Chain::builder(9).couplings(Couplings::Matrix { m }).build().unwrap();
+    assert!(!ReflectionSector::applies(&chain));
+    assert!(!uses_reflection_sector(&chain));
+    assert!(ReflectionSector::new(&chain).is_err());
+    // and the planner's Chebyshev (full space) still agrees with dense
+    let mut cheb = spinbat::propagate::plan(&chain, spinbat::Solver::Chebyshev, 1e-12).unwrap();
+    let mut dense = Dense::new(&chain).unwrap();
+    let times = uniform_times(1.0, 7);
+    for (x, y) in cheb.sample(&times).unwrap().iter().zip(dense.sample(&times).unwrap()) {
+        assert!((x.work - y.work).abs() < 1e-9 * (1.0 + y.work.abs()));
+    }
+}
+
+#[test]
+fn work_stays_below_the_certifying_bound() {
+    // W(t) <= N(|B| + B) + min(N|w|, lambda_max(H_g) + G) along long exact trajectories,
+    // with the chain's norm bound and the Chebyshev solver's exact-diagonal one
+    let mut rng = Rng::new(99);
+    for n in 2..=9 {
+        for _ in 0..3 {
+            let chain = random_chain(&mut rng, n);
+            let cheb = Chebyshev::new(&chain, 1e-10).unwrap();
+            let tight = cheb.work_bound(&chain);
+            assert!(tight <= chain.work_bound() + 1e-12);
+            let mut dense = Dense::new(&chain).unwrap();
+            let times = uniform_times(40.0 / chain.omega(), 4001);
+            let top = dense.sample(&times).unwrap().iter().map(|s| s.work).fold(f64::NEG_INFINITY, f64::max);
+            assert!(top <= tight * (1.0 + 1e-12) + 1e-9, "N = {n}: max W = {top} exceeds the bound {tight}");
+        }
+    }
+}
