@@ -118,8 +118,8 @@ pub fn scan_step(chain: &Chain) -> f64 {
     std::f64::consts::PI / (16.0 * lambda)
 }
 
-/// Grid points sampled per propagator call during the scan.
-const SCAN_CHUNK: usize = 16;
+/// Most grid points sampled per propagator call during the scan.
+const SCAN_CHUNK: usize = 24;
 /// Upper limit on grid points, far beyond any practical run.
 const MAX_SCAN_POINTS: usize = 50_000_000;
 /// Intervals within this fraction of the best interpolated value are refined.
@@ -155,13 +155,32 @@ pub fn charge(prop: &mut dyn Propagator, chain: &Chain, times: &[f64], progress:
     let mut p_best = 0.0f64;
     loop {
         // as many grid points as still needed to certify and to cover the window, at most
-        // SCAN_CHUNK (16, one Chebyshev batch), at least one
-        // before any power is known, size the chunk by N independent spins (sizing only:
-        // the stopping test below uses the powers found)
-        let p_size = if p_best > 0.0 { p_best } else { Independent::of(chain).max_power.power.abs() };
-        let need_t = if p_size > 0.0 { (bound / p_size).max(window) } else { f64::INFINITY };
+        // SCAN_CHUNK and what the propagator serves from one expansion (with the requested
+        // times of the chunk), at least one. Before any power is known the chunk is sized by
+        // N independent spins, up to 1.5 of their optimal time (sizing only: the stopping
+        // test below uses the powers found).
+        let need_t = if p_best > 0.0 {
+            bound / p_best
+        } else {
+            let ind = Independent::of(chain).max_power;
+            if ind.power > 0.0 {
+                (bound / ind.power).min(1.5 * ind.time)
+            } else {
+                f64::INFINITY
+            }
+        }
+        .max(window);
         let need = ((need_t / h).ceil().min(MAX_SCAN_POINTS as f64) as usize + 1).saturating_sub(j);
-        let count = need.clamp(1, SCAN_CHUNK);
+        let capacity = prop.batch_capacity().max(1);
+        let mut count = need.clamp(1, SCAN_CHUNK.min(capacity));
+        while count > 1 {
+            let end = (j + count - 1) as f64 * h;
+            let outputs = times[next_out..].iter().take_while(|&&t| t <= end).count();
+            if count + outputs <= capacity {
+                break;
+            }
+            count -= 1;
+        }
         let chunk_end = (j + count - 1) as f64 * h;
         let mut ts: Vec<(f64, bool)> = (j..j + count).map(|k| (k as f64 * h, false)).collect();
         while next_out < times.len() && times[next_out] <= chunk_end {
@@ -183,6 +202,13 @@ pub fn charge(prop: &mut dyn Propagator, chain: &Chain, times: &[f64], progress:
             }
         }
         j += count;
+        // keep the state at the start of the best interval so far, while it is at hand: the
+        // refinement then starts there instead of at t = 0
+        if let Some(t) = best_interval_start(&all) {
+            if just_t.contains(&t) {
+                prop.anchor_if_at_hand(t)?;
+            }
+        }
         let certified = p_best > 0.0 && bound / chunk_end < p_best;
         let stop_at = if p_best > 0.0 { bound / p_best } else { f64::INFINITY };
         progress.update(chunk_end, stop_at.max(window));
@@ -237,6 +263,21 @@ pub fn charge(prop: &mut dyn Propagator, chain: &Chain, times: &[f64], progress:
         independent,
         evaluations,
     })
+}
+
+/// Start of the grid interval that holds the largest power seen: the sample of largest
+/// `W/t` if `P` still rises there (`t W' > W`), else the one before it.
+fn best_interval_start(all: &[WorkSample]) -> Option<f64> {
+    let (k, s) = all
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.t > 0.0)
+        .max_by(|a, b| (a.1.work / a.1.t).total_cmp(&(b.1.work / b.1.t)))?;
+    if s.t * s.rate - s.work > 0.0 || k == 0 {
+        Some(s.t)
+    } else {
+        Some(all[k - 1].t)
+    }
 }
 
 /// Cubic Hermite interpolant of `W` on `[a, b]` at `t`.

@@ -37,7 +37,7 @@ use num_complex::Complex64;
 const ROUNDING_PER_TERM: f64 = 2.2e-16;
 
 /// Most sample times accumulated in one expansion.
-pub const MAX_BATCH: usize = 16;
+pub const MAX_BATCH: usize = 32;
 
 /// Bytes per stored row that do not depend on the batch, at the peak: the complex state
 /// (materialised when a complex expansion continues it), the second recurrence vector
@@ -480,6 +480,17 @@ impl<S: Space> Propagator for Chebyshev<S> {
     /// tighter than [`Chain::work_bound`] for long-range Ising chains.
     fn work_bound(&self, _chain: &Chain) -> f64 {
         self.work_bound
+    }
+
+    fn anchor_if_at_hand(&mut self, t: f64) -> Result<()> {
+        if self.last.iter().any(|&(tl, _)| tl == t) {
+            self.anchor(t)?;
+        }
+        Ok(())
+    }
+
+    fn batch_capacity(&self) -> usize {
+        self.batch
     }
 
     fn error_bound(&self) -> f64 {

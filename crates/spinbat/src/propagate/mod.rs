@@ -67,6 +67,20 @@ pub trait Propagator: Send {
         chain.work_bound()
     }
 
+    /// A hint: keep the state at `t` as the anchor if it is at hand now (a time of the
+    /// last call of [`Propagator::sample`]), at no propagation cost; otherwise do nothing.
+    /// The maximum search calls it during its scan for the best interval so far.
+    fn anchor_if_at_hand(&mut self, _t: f64) -> Result<()> {
+        Ok(())
+    }
+
+    /// Most times one call of [`Propagator::sample`] serves from one expansion (memory
+    /// bound); the maximum search sizes its scan chunks by it so that the anchor it asks for
+    /// is still at hand. Unlimited by default.
+    fn batch_capacity(&self) -> usize {
+        usize::MAX
+    }
+
     /// Bound (or, for `dense`, estimate) of the absolute error of every `W` returned so far.
     fn error_bound(&self) -> f64;
 
