@@ -2,7 +2,8 @@
 # Tests of the Python package (crates/spinbat-py) on a machine with Python 3.11 + pip and a
 # Rust toolchain:
 #   1. makes .venv-py/ in the repository root (gitignored) and installs pinned maturin,
-#      pytest, numpy, scipy, QuTiP and mypy (for the stubs) from PyPI (skipped when there);
+#      pytest, numpy, scipy, QuTiP, mypy (for the stubs) and pandas (spinbat.scan's
+#      DataFrame) from PyPI (skipped when there);
 #   2. builds the CLI, `cargo build --release -p spinbat-cli` (the tests compare with it);
 #   3. builds the package with maturin (release, abi3) and installs it into .venv-py;
 #   4. runs pytest on crates/spinbat-py/tests (QuTiP and mypy required: missing ones fail).
@@ -17,8 +18,9 @@ venv="$root/.venv-py"
 python="${PYTHON:-python3.11}"
 
 # Pinned versions, all wheels for CPython 3.11 on x86_64 Linux (qutip 5.3.1 checked against
-# the package's tests; qutip, numpy and scipy as in scripts/compare/run.sh)
-pins=(maturin==1.16.0 pytest==9.2.0 numpy==2.4.6 scipy==1.17.1 qutip==5.3.1 mypy==2.4.1)
+# the package's tests; qutip, numpy and scipy as in scripts/compare/run.sh; pandas 3.1.1 has
+# a cp311 manylinux_2_28 wheel)
+pins=(maturin==1.16.0 pytest==9.2.0 numpy==2.4.6 scipy==1.17.1 qutip==5.3.1 mypy==2.4.1 pandas==3.1.1)
 
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 if [ ! -x "$venv/bin/python" ]; then

@@ -9,7 +9,7 @@ use crate::study_file::{self, StudyFile};
 use crate::{heatmap, progress::Bar, CliError};
 use anyhow::anyhow;
 use clap::Args;
-use spinbat::study::{GridStudy, Job, Parameter, PointRecord, ScanRow};
+use spinbat::study::{GridStudy, Job, ObservableSummary, Parameter, PointRecord, ScanRow};
 use spinbat::{Boundary, Chain, Couplings};
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
@@ -26,10 +26,20 @@ The study file (TOML) holds the base chain, the grid and the solvers:
   [model]   n, b, g, alpha, omega, coupling (\"nn\", \"power-law\", \"matrix\"), p, matrix, boundary
   [sweep]   parameters to vary together (n, alpha, p, g, omega, b): a list [0.0, 0.5] or a
             string \"4..10\" (integers), \"0:1:0.1\" (start:stop:step) or \"1,2,4\"
-  [run]     solvers = [\"quantum\", \"mean-field\"], tol = 1e-10, max_work = true, window = 1.57
+  [run]     solvers = [\"quantum\", \"mean-field\"], tol = 1e-10, max_work = true, window = 1.57,
+            observe = [\"entanglement\", \"variance\"] (also \"bloch\", \"zz\", \"all\"; as
+            spinbat charge --observe), cut = K (entropy of sites 0..K, default N/2),
+            points = 201 (times on [0, window] where observables are sampled)
   [output]  records = \"study.jsonl\", csv = \"study.csv\", plot = \"study.png\" (relative to the
             study file's folder)
 The whole file is checked first and every problem reported with its line (exit status 2).
+
+With observe, each job also follows its state over [0, window] (default 2 pi / omega) and
+records the peak entanglement entropy (nats), max Var(H0) [B^2], the shortest single-site
+Bloch vector and the largest connected ZZ correlation, each with its time, in the JSON
+line (\"observables\") and as CSV columns. The exact solvers give the full state (dense
+for N <= 10, chebyshev beyond), mean-field its product state (entropy 0, no Var(H0));
+weak-coupling has no state and is refused.
 
 Every (point, solver) is a job with a key such as n=8,alpha=0.5|quantum. Each finished job
 is appended to the records file at once (one JSON line); running the study again skips the
@@ -289,8 +299,13 @@ fn describe(file: &StudyFile, shard: Option<Shard>, jobs: usize) -> String {
         format!("{} = {} = {} points", names.join(" x "), sizes.join(" x "), s.grid().len())
     };
     let n_solvers = s.solvers().len();
+    let observe = s.observables().map_or(String::new(), |o| {
+        let cut = o.set.cut.map_or("N/2".to_string(), |c| c.to_string());
+        let window = s.options().window.map_or("2 pi / omega".to_string(), |w| w.to_string());
+        format!("\nobserve     {} at {} times in [0, {window}], entropy cut {cut}", o.set, o.points)
+    });
     format!(
-        "study {}: {grid} x {n_solvers} solver{} ({}) = {} jobs{shard}\nfixed       {}",
+        "study {}: {grid} x {n_solvers} solver{} ({}) = {} jobs{shard}\nfixed       {}{observe}",
         file.path.display(),
         if n_solvers == 1 { "" } else { "s" },
         s.solvers().iter().map(|v| v.label).collect::<Vec<_>>().join(", "),
@@ -348,25 +363,63 @@ pub fn write_outputs(file: &StudyFile, records: &[&PointRecord]) -> Result<Vec<S
 }
 
 /// CSV header of a study: `key`, the varied parameters, then the columns of `spinbat scan`
-/// (without `value`, and `n` named `n_sites` so that a varied `n` keeps its own column).
+/// (without `value`, and `n` named `n_sites` so that a varied `n` keeps its own column),
+/// then for each observable recorded its summary and time ([`OBSERVABLE_COLUMNS`]).
 pub fn csv_header(study: &GridStudy) -> Vec<String> {
     let mut h = vec!["key".to_string()];
     h.extend(study.grid().parameters().iter().map(|p| p.as_str().to_string()));
     h.extend(CSV_HEADER[1..].iter().map(|c| if *c == "n" { "n_sites".to_string() } else { c.to_string() }));
+    for (name, _) in observable_columns(study) {
+        h.push(name.to_string());
+        h.push(format!("t_{name}"));
+    }
     h
+}
+
+/// A summary of an observable of a job, by name.
+type Summary = fn(&ObservableSummary) -> Option<spinbat::observe::trajectory::Peak>;
+
+/// The study's CSV columns of observables: (name, summary), each followed by its time.
+/// `peak_entropy` in nats, `max_variance` in B^2, `min_bloch_length` and `max_zz`
+/// dimensionless.
+pub const OBSERVABLE_COLUMNS: [(&str, Summary); 4] = [
+    ("peak_entropy", |o| o.peak_entropy),
+    ("max_variance", |o| o.max_variance),
+    ("min_bloch_length", |o| o.min_bloch_length),
+    ("max_zz", |o| o.max_zz),
+];
+
+/// The columns of [`OBSERVABLE_COLUMNS`] this study records.
+fn observable_columns(study: &GridStudy) -> Vec<(&'static str, Summary)> {
+    let Some(o) = study.observables() else { return Vec::new() };
+    let on = [o.set.entanglement, o.set.variance, o.set.bloch, o.set.zz];
+    OBSERVABLE_COLUMNS.iter().zip(on).filter(|(_, on)| *on).map(|(c, _)| *c).collect()
 }
 
 fn write_csv(path: &Path, study: &GridStudy, records: &[&PointRecord]) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_path(path)?;
     w.write_record(csv_header(study))?;
+    let columns = observable_columns(study);
+    let f = |v: f64| format!("{v:.15e}");
     for r in records {
         let mut row = vec![r.key.clone()];
         row.extend(r.point.values().iter().map(|(_, v)| format!("{v}")));
         row.extend(csv_row(&r.row).into_iter().skip(1));
+        for (_, summary) in &columns {
+            // empty where the solver does not define it (the mean field's Var(H0))
+            let peak = r.observables.as_ref().and_then(summary);
+            row.push(peak.map(|p| f(p.value)).unwrap_or_default());
+            row.push(peak.map(|p| f(p.time)).unwrap_or_default());
+        }
         w.write_record(row)?;
     }
     w.flush()?;
     Ok(())
+}
+
+/// The peak entropy of a record (nats), NaN when not recorded.
+fn peak_entropy(r: &PointRecord) -> f64 {
+    r.observables.as_ref().and_then(|o| o.peak_entropy).map_or(f64::NAN, |p| p.value)
 }
 
 fn write_plot(path: &Path, file: &StudyFile, records: &[&PointRecord]) -> anyhow::Result<()> {
@@ -380,7 +433,17 @@ fn write_plot(path: &Path, file: &StudyFile, records: &[&PointRecord]) -> anyhow
             let rows: Vec<ScanRow> = records.iter().map(|r| r.row.clone()).collect();
             let scaling = if *p == Parameter::N { scaling_fits(&rows, study.solvers()) } else { Vec::new() };
             let values = &study.grid().sweeps()[0].values;
-            chart::write(path, &crate::scan::figure(&title, *p, values, &labels, &rows, &scaling))
+            let mut figure = crate::scan::figure(&title, *p, values, &labels, &rows, &scaling);
+            if study.observables().is_some_and(|o| o.set.entanglement) {
+                let mut panel = chart::Panel::new("peak entanglement entropy", p.as_str(), "S_max [nats]");
+                let style = if values.len() > 12 { chart::Style::Line } else { chart::Style::LineMarkers };
+                for (k, label) in labels.iter().enumerate() {
+                    let pts = records.iter().filter(|r| &r.row.solver == label).map(|r| (r.row.value, peak_entropy(r)));
+                    panel.series.push(chart::Series::new(label.clone(), pts.collect(), style, k));
+                }
+                figure.panels.push(panel);
+            }
+            chart::write(path, &figure)
         }
         [px, py] => {
             let mut maps = Vec::new();
@@ -403,8 +466,22 @@ fn write_plot(path: &Path, file: &StudyFile, records: &[&PointRecord]) -> anyhow
                     "P_max / (N P1)",
                     &cells(&|r| r.power_ratio),
                 ));
+                if study.observables().is_some_and(|o| o.set.entanglement) {
+                    let cells: Vec<(f64, f64, f64)> = mine
+                        .iter()
+                        .filter_map(|r| Some((r.point.get(*px)?, r.point.get(*py)?, peak_entropy(r))))
+                        .collect();
+                    maps.push(heatmap::HeatMap::new(
+                        format!("{label}: peak entanglement entropy"),
+                        *px,
+                        *py,
+                        "S_max [nats]",
+                        &cells,
+                    ));
+                }
             }
-            heatmap::write(path, &title, &maps, 2)
+            // one row per solver: P_max, the gain (and the peak entropy)
+            heatmap::write(path, &title, &maps, maps.len() / labels.len().max(1))
         }
         _ => Err(anyhow!("a plot needs one or two varied parameters")),
     }

@@ -4,13 +4,17 @@
 //! The whole file is checked before anything runs, and every problem is reported with its
 //! line (`study.toml:7: unknown key 'alpah' in [model]`): unknown tables and keys, wrong
 //! types, empty or malformed ranges, values the library refuses (each field is checked by
-//! the library's own builder), unknown solvers, a plot of more than two varied parameters.
+//! the library's own builder), unknown solvers and observables, observables a solver cannot
+//! give (weak coupling has no state), a plot of more than two varied parameters.
 
 use crate::model_args::{BoundaryKind, CouplingKind, ModelArgs};
 use crate::CliError;
 use anyhow::anyhow;
 use clap::{Parser, ValueEnum};
-use spinbat::study::{Grid, GridStudy, Parameter, ScanOptions, ScanSolver, Sweep};
+use spinbat::observe::trajectory::ObservableSet;
+use spinbat::study::{
+    Grid, GridStudy, ObserveOptions, Parameter, ScanOptions, ScanSolver, Sweep, DEFAULT_OBSERVE_POINTS,
+};
 use spinbat::{Boundary, Chain, Couplings, SpinbatError};
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -20,7 +24,7 @@ use toml_edit::{Document, Item, TableLike, Value};
 
 const TABLES: [&str; 4] = ["model", "sweep", "run", "output"];
 const MODEL_KEYS: [&str; 9] = ["n", "b", "g", "alpha", "omega", "coupling", "p", "matrix", "boundary"];
-const RUN_KEYS: [&str; 4] = ["solvers", "tol", "max_work", "window"];
+const RUN_KEYS: [&str; 7] = ["solvers", "tol", "max_work", "window", "observe", "cut", "points"];
 const OUTPUT_KEYS: [&str; 3] = ["records", "csv", "plot"];
 
 /// A checked study file.
@@ -192,7 +196,7 @@ impl Checker<'_> {
         let model = self.model(tables.get("model").map(|t| t.0), dir);
         let base = self.base(&model);
         let sweeps = self.sweeps(tables.get("sweep").copied(), base.as_ref());
-        let (solvers, options) = self.run(tables.get("run").map(|t| t.0));
+        let (solvers, options, observe) = self.run(tables.get("run").map(|t| t.0));
         let outputs = self.outputs(tables.get("output").map(|t| t.0), path, dir, sweeps.len());
         if !self.problems.is_empty() {
             return None;
@@ -212,6 +216,22 @@ impl Checker<'_> {
                 self.add(line, format!("the grid cannot run: {e}"));
                 return None;
             }
+        };
+        let study = match observe {
+            None => study,
+            Some(o) => match study.with_observables(o) {
+                Ok(s) => s,
+                Err(e) => {
+                    let key = match &e {
+                        SpinbatError::InvalidParameter { name: "cut", .. } => "run.cut",
+                        SpinbatError::InvalidParameter { name: "points", .. } => "run.points",
+                        _ => "run.observe",
+                    };
+                    let line = self.find(&[key, "run.observe"]);
+                    self.add(line, format!("[run] observe: the observables cannot be recorded: {e}"));
+                    return None;
+                }
+            },
         };
         let (records, csv, plot) = outputs;
         Some(StudyFile { path: path.to_path_buf(), study, records, csv, plot })
@@ -460,10 +480,11 @@ impl Checker<'_> {
         sweeps
     }
 
-    fn run(&mut self, table: Option<&dyn TableLike>) -> (Vec<ScanSolver>, ScanOptions) {
+    fn run(&mut self, table: Option<&dyn TableLike>) -> (Vec<ScanSolver>, ScanOptions, Option<ObserveOptions>) {
         let mut solvers = vec![ScanSolver::QUANTUM];
         let mut options = ScanOptions::default();
-        let Some(table) = table else { return (solvers, options) };
+        let (mut set, mut cut, mut points) = (None::<ObservableSet>, None::<(usize, usize)>, None::<(usize, usize)>);
+        let Some(table) = table else { return (solvers, options, None) };
         for (key, item, line) in self.entries(table, "run") {
             let what = format!("[run] {key}");
             match key {
@@ -525,10 +546,89 @@ impl Checker<'_> {
                     Some(b) => options.max_work = b,
                     None => self.wrong_type(line, &what, "true or false", item),
                 },
+                "observe" => set = self.observables(item, line, &what),
+                "cut" | "points" => {
+                    let least = if key == "cut" { 1 } else { 2 };
+                    match item.as_integer() {
+                        Some(v) if v >= least => {
+                            let slot = if key == "cut" { &mut cut } else { &mut points };
+                            *slot = Some((v as usize, line));
+                        }
+                        Some(v) => self.add(line, format!("{what} = {v}: must be at least {least}")),
+                        None => self.wrong_type(line, &what, "a whole number", item),
+                    }
+                }
                 other => self.unknown_key(line, other, "run", &RUN_KEYS),
             }
         }
-        (solvers, options)
+        let observe = match set {
+            Some(set) => {
+                let set = cut.map_or(set, |(c, _)| set.with_cut(c));
+                Some(ObserveOptions { set, points: points.map_or(DEFAULT_OBSERVE_POINTS, |(p, _)| p) })
+            }
+            None => {
+                for (key, found) in [("cut", cut), ("points", points)] {
+                    if let Some((_, line)) = found {
+                        if !self.lines.contains_key("run.observe") {
+                            self.add(
+                                line,
+                                format!("[run] {key} sets how observables are recorded, but [run] observe is missing"),
+                            );
+                        }
+                    }
+                }
+                None
+            }
+        };
+        (solvers, options, observe)
+    }
+
+    /// `[run] observe`: a list of observable names (or one comma-separated string), each
+    /// checked with its line. `None` when a name is wrong (reported) or the list is empty.
+    fn observables(&mut self, item: &Item, line: usize, what: &str) -> Option<ObservableSet> {
+        let names: Vec<(String, usize)> = match item.as_value() {
+            Some(Value::String(s)) => vec![(s.value().clone(), line)],
+            Some(Value::Array(a)) => {
+                let mut names = Vec::new();
+                for v in a.iter() {
+                    let l = self.line(v.span()).max(line);
+                    match v.as_str() {
+                        Some(s) => names.push((s.to_string(), l)),
+                        None => self.add(l, format!("wrong type in {what}: observable names are strings")),
+                    }
+                }
+                names
+            }
+            _ => {
+                self.wrong_type(line, what, "a list of observable names", item);
+                return None;
+            }
+        };
+        if names.is_empty() {
+            let choose = ObservableSet::NAMES.join("\", \"");
+            self.add(
+                line,
+                format!("{what} = []: name at least one observable (\"{choose}\" or \"all\"), or leave the key out"),
+            );
+            return None;
+        }
+        let mut set = ObservableSet::default();
+        let mut ok = true;
+        for (name, l) in names {
+            match name.parse::<ObservableSet>() {
+                Ok(s) => {
+                    set.entanglement |= s.entanglement;
+                    set.bloch |= s.bloch;
+                    set.zz |= s.zz;
+                    set.variance |= s.variance;
+                }
+                Err(e) => {
+                    self.add(l, format!("{what}: '{name}': {}", reason(&e)));
+                    ok = false;
+                }
+            }
+        }
+        ok.then_some(set)
     }
 
     fn outputs(

@@ -355,3 +355,125 @@ fn changed_settings_are_not_mixed_with_old_records() {
     assert_eq!(counts(&ok(&spinbat(&["run", &study, "--fresh"]))), (0, 2));
     assert_eq!(records(&dir.join("study.jsonl")).len(), 2);
 }
+
+const OBSERVE_STUDY: &str = r#"
+[model]
+coupling = "nn"
+alpha = 0.0
+[sweep]
+n = "3..5"
+g = [1.0, 2.0]
+[run]
+solvers = ["quantum", "mean-field"]
+max_work = false
+observe = ["entanglement", "variance"]
+[output]
+csv = "study.csv"
+"#;
+
+/// `observables.peak_entropy` etc. of `spinbat charge ... --observe ... --json -`.
+fn charge_observables(args: &[&str]) -> Value {
+    let mut all = vec!["charge"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--observe", "entanglement,variance", "--json", "-"]);
+    let rec: Value = serde_json::from_str(&ok(&spinbat(&all))).unwrap();
+    rec["observables"].clone()
+}
+
+fn close(a: &Value, b: &Value, what: &str) {
+    let (x, y) = (a.as_f64().unwrap(), b.as_f64().unwrap());
+    assert!((x - y).abs() <= 1e-12 * y.abs().max(1.0), "{what}: {x} vs {y}");
+}
+
+#[test]
+fn observables_in_a_study_are_what_charge_observe_reports_and_change_the_study() {
+    let dir = folder("observe");
+    let study = write_study(&dir, OBSERVE_STUDY);
+    let stdout = ok(&spinbat(&["run", &study]));
+    assert!(stdout.contains("observe     entanglement,variance at 201 times"), "{stdout}");
+    let recs = records(&dir.join("study.jsonl"));
+    assert_eq!(recs.len(), 12);
+    for r in &recs {
+        let (n, g) = (r["point"]["n"].as_f64().unwrap(), r["point"]["g"].as_f64().unwrap());
+        let solver = r["solver"].as_str().unwrap();
+        let (n, g) = (format!("{n}"), format!("{g}"));
+        let mut args = vec!["--n", &n, "--g", &g, "--coupling", "nn", "--alpha", "0"];
+        if solver == "mean-field" {
+            args.extend_from_slice(&["--solver", "mean-field"]);
+        }
+        let theirs = charge_observables(&args);
+        let mine = &r["observables"];
+        assert_eq!(mine["solver"], theirs["solver"], "{}", r["key"]);
+        assert_eq!(mine["cut"], theirs["cut"]);
+        assert_eq!(mine["points"].as_u64(), Some(201));
+        close(&mine["peak_entropy"]["value"], &theirs["peak_entropy"]["value"], "peak entropy");
+        close(&mine["peak_entropy"]["time"], &theirs["peak_entropy"]["time"], "its time");
+        if solver == "quantum" {
+            close(&mine["max_variance"]["value"], &theirs["max_variance"]["value"], "max Var(H0)");
+            // an Ising chain entangles: far above the bound on the entropy's error
+            let s = mine["peak_entropy"]["value"].as_f64().unwrap();
+            assert!(s > 1e6 * mine["entropy_bound"].as_f64().unwrap(), "{}: S = {s}", r["key"]);
+        } else {
+            assert_eq!(mine["peak_entropy"]["value"].as_f64(), Some(0.0), "a product state");
+            assert!(mine.get("max_variance").is_none() && theirs.get("max_variance").is_none());
+        }
+    }
+    let csv = std::fs::read_to_string(dir.join("study.csv")).unwrap();
+    let header = csv.lines().next().unwrap();
+    assert!(header.ends_with(",peak_entropy,t_peak_entropy,max_variance,t_max_variance"), "{header}");
+    let mean_field_row = csv.lines().find(|l| l.contains("|mean-field")).unwrap();
+    assert!(mean_field_row.ends_with(",,"), "no Var(H0) in the mean field: {mean_field_row}");
+
+    // resumes with observables; other observables are another study
+    assert_eq!(counts(&ok(&spinbat(&["run", &study]))), (12, 0));
+    let other = OBSERVE_STUDY.replace(r#"observe = ["entanglement", "variance"]"#, r#"observe = ["entanglement"]"#);
+    let study = write_study(&dir, &other);
+    let out = spinbat(&["run", &study]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("of a different study"));
+    // and a study without them is yet another one
+    let plain = OBSERVE_STUDY.replace(r#"observe = ["entanglement", "variance"]"#, "");
+    let study = write_study(&dir, &plain);
+    assert_eq!(spinbat(&["run", &study]).status.code(), Some(2));
+}
+
+#[test]
+fn bad_observables_are_refused_with_their_line() {
+    let dir = folder("bad-observe");
+    let study = write_study(
+        &dir,
+        r#"[model]
+n = 4
+[sweep]
+alpha = [0.0, 1.0]
+[run]
+observe = [
+  "entanglement",
+  "entropyy",
+]
+points = 1
+"#,
+    );
+    let out = spinbat(&["run", &study]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for (line, needle) in [(8, "'entropyy': unknown observable"), (10, "[run] points = 1: must be at least 2")] {
+        let want = format!("study.toml:{line}: ");
+        assert!(err.lines().any(|l| l.contains(&want) && l.contains(needle)), "no '{want}...{needle}' in:\n{err}");
+    }
+    assert!(err.contains("2 problems"), "{err}");
+    for (text, line, needle) in [
+        // a solver without a state, a cut that does not split N = 2, a cut without observables
+        ("[sweep]\nn = [2, 3]\n[run]\nsolvers = [\"weak-coupling\"]\nobserve = \"variance\"\n", 5, "no state"),
+        ("[sweep]\nn = [2, 3]\n[run]\nobserve = [\"all\"]\ncut = 2\n", 5, "must be in 1..=1 for N = 2"),
+        ("[sweep]\nn = [2, 3]\n[run]\ncut = 1\n", 4, "[run] observe is missing"),
+        ("[sweep]\nn = [2, 3]\n[run]\nobserve = []\n", 4, "name at least one observable"),
+    ] {
+        let study = write_study(&dir, text);
+        let out = spinbat(&["run", "--check", &study]);
+        assert_eq!(out.status.code(), Some(2), "{text}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        let want = format!("study.toml:{line}: ");
+        assert!(err.lines().any(|l| l.contains(&want) && l.contains(needle)), "no '{want}...{needle}' in:\n{err}");
+    }
+}

@@ -7,12 +7,15 @@
 //!
 //! * [`chain::PyChain`] — `spinbat.Chain`: parameters, `charge`, `max_power`, `work`;
 //! * [`charging::PyCharging`] — `spinbat.Charging`: the curve and figures of merit;
+//! * [`scan::scan`] — the native half of `spinbat.scan`: one parameter swept, several
+//!   solvers side by side (`spinbat::study::scan`), rows as dicts;
 //! * [`analytic`] — `spinbat.analytic`: closed forms, vectorised over times.
 
 mod analytic;
 mod chain;
 mod charging;
 mod errors;
+mod scan;
 
 use pyo3::prelude::*;
 
@@ -25,6 +28,7 @@ fn _spinbat(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DEFAULT_TOL", spinbat::propagate::DEFAULT_TOL)?;
     m.add_class::<chain::PyChain>()?;
     m.add_class::<charging::PyCharging>()?;
+    m.add_function(wrap_pyfunction!(scan::scan, m)?)?;
     let sub = PyModule::new(py, "analytic")?;
     analytic::register(&sub)?;
     m.add_submodule(&sub)?;

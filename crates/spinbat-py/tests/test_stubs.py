@@ -45,6 +45,9 @@ def test_user_code_type_checks_strictly(mypy, tmp_path):
         y: npt.NDArray[np.float64] = analytic.one_spin_work(np.array([0.1, 0.2]))
         fast, slow = analytic.two_spin_strong_coupling(0.1, g=100.0)
         record: dict[str, object] = result.to_dict()
+        table = spinbat.scan("alpha", [0.0, 0.5], chain, solvers=["quantum", "mean-field"], power_only=True)
+        rows = spinbat.scan("n=2..4", coupling="nn", window=1.0, tol=1e-9)
+        columns: list[str] = spinbat._scan.COLUMNS
     """))
     out = mypy("mypy", "--strict", "use.py", cwd=tmp_path)
     assert out.returncode == 0, out.stdout + out.stderr

@@ -18,6 +18,8 @@ Which call answers which question:
     chain.max_power()         # (P_max, T*) only
     chain.work(times)         # (W(t), dW/dt) at given times
     chain.charge(solver="mean-field")   # classical Bloch-vector model (paper Sec. IV)
+    spinbat.scan("alpha=0:1:0.1", n=4, solvers="quantum,mean-field")
+                              # P_max, T*, max work per value and solver (DataFrame / dicts)
     spinbat.analytic.*        # closed forms: one spin, XXX, weak coupling Eq. 18/19, strong coupling
 
 Errors: bad input raises ValueError, a solver that would not fit in memory MemoryError,
@@ -27,8 +29,7 @@ before the first call.
 """
 
 from . import analytic
+from ._scan import scan
 from ._spinbat import DEFAULT_TOL, SOLVERS, Chain, Charging, __version__
 
-# TODO(issue 5): `spinbat.scan(...)` once the scan module of the library lands.
-
-__all__ = ["Chain", "Charging", "analytic", "SOLVERS", "DEFAULT_TOL", "__version__"]
+__all__ = ["Chain", "Charging", "scan", "analytic", "SOLVERS", "DEFAULT_TOL", "__version__"]

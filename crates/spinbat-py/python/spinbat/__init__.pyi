@@ -9,8 +9,9 @@ import numpy as np
 import numpy.typing as npt
 
 from . import analytic as analytic
+from ._scan import scan as scan
 
-__all__ = ["Chain", "Charging", "analytic", "SOLVERS", "DEFAULT_TOL", "__version__"]
+__all__ = ["Chain", "Charging", "scan", "analytic", "SOLVERS", "DEFAULT_TOL", "__version__"]
 
 __version__: str
 SOLVERS: list[str]

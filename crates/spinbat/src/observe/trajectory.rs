@@ -10,9 +10,11 @@
 //!   connected correlations vanish off the diagonal (`C_ii = 1 − z_i²`) and `Var(H0)` is
 //!   not defined by the classical model (left out). Compare per-site Bloch vectors
 //!   quantum against classical by running both.
-//! * [`Trajectory::peak_entropy`] and [`Trajectory::max_variance`] summarise a run
-//!   (e.g. for a plot of `P_max(quantum) − P_max(mean field)` against the peak
-//!   entanglement). They are maxima over the *requested* times, not refined between them.
+//! * [`Trajectory::peak_entropy`], [`Trajectory::max_variance`],
+//!   [`Trajectory::min_bloch_length`] and [`Trajectory::max_zz`] summarise a run (e.g. for
+//!   a plot of `P_max(quantum) − P_max(mean field)` against the peak entanglement, or a
+//!   study file's `observe`). They are extrema over the *requested* times, not refined
+//!   between them.
 //!
 //! **Limits.** The state needs `16·2^N` bytes and the propagator its own memory
 //! ([`crate::propagate::memory`]); the run is refused up front with
@@ -39,7 +41,7 @@ use crate::propagate::{
     check_times, dicke, memory, Chebyshev, Dense, Propagator, Solver, StatePropagator, AUTO_DENSE_MAX_SITES,
 };
 use crate::Progress;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
@@ -190,10 +192,11 @@ impl ObservableBounds {
     }
 }
 
-/// A maximum over the sampled times.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+/// An extremum over the sampled times: a maximum, except for
+/// [`Trajectory::min_bloch_length`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Peak {
-    /// The largest value.
+    /// The largest (smallest) value.
     pub value: f64,
     /// The (earliest) time where it is reached.
     pub time: f64,
@@ -238,6 +241,36 @@ impl Trajectory {
     /// The largest `Var(H0)` over the sampled times and when (`None` if not recorded).
     pub fn max_variance(&self) -> Option<Peak> {
         self.peak(|p| p.variance)
+    }
+
+    /// The shortest Bloch vector `|S_i| = (⟨X_i⟩² + ⟨Y_i⟩² + ⟨Z_i⟩²)^½` over the sites and
+    /// the sampled times, and its (earliest) time (`None` if not recorded). `|S_i| = 1`
+    /// exactly when site `i` is in a pure state, unentangled with the rest of the chain
+    /// (the single-site purity is `(1 + |S_i|²)/2`); the mean field's product state keeps
+    /// `1`.
+    pub fn min_bloch_length(&self) -> Option<Peak> {
+        let shortest = |p: &ObservablePoint| {
+            p.bloch.as_ref().map(|b| {
+                b.iter().map(|s| (s[0] * s[0] + s[1] * s[1] + s[2] * s[2]).sqrt()).fold(f64::INFINITY, f64::min)
+            })
+        };
+        self.peak(|p| shortest(p).map(|v| -v)).map(|p| Peak { value: -p.value, time: p.time })
+    }
+
+    /// The largest connected correlation `|⟨Z_iZ_j⟩ − ⟨Z_i⟩⟨Z_j⟩|`, `i ≠ j`, over the sampled
+    /// times and when (`None` if not recorded; `0` for one site). `0` between independent
+    /// spins, so `0` in the mean field.
+    pub fn max_zz(&self) -> Option<Peak> {
+        let largest = |p: &ObservablePoint| {
+            p.zz.as_ref().map(|c| {
+                let off_diagonal = c
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(i, row)| row.iter().enumerate().filter(move |(j, _)| *j != i).map(|(_, v)| v.abs()));
+                off_diagonal.fold(0.0, f64::max)
+            })
+        };
+        self.peak(largest)
     }
 }
 

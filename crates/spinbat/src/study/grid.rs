@@ -1,11 +1,12 @@
 //! Grid sweeps: several parameters varied at once (the Cartesian product of [`Sweep`]s),
 //! each point run with several solvers, each (point, solver) a [`Job`] with a stable key.
 //!
-//! A study is a base chain, a [`Grid`], solvers and [`ScanOptions`] ([`GridStudy`]). Its
+//! A study is a base chain, a [`Grid`], solvers and [`ScanOptions`] ([`GridStudy`]), and
+//! optionally observables along each job's trajectory ([`GridStudy::with_observables`]). Its
 //! jobs come in a fixed order: points with the first parameter varying slowest, and for
 //! each point the solvers in the order given. Every finished job is a [`PointRecord`]: the
-//! point's values, the figures of merit of [`ScanRow`], the key, the study's settings hash
-//! and provenance. The runner hands each record to a sink as soon as it exists, so a caller
+//! point's values, the figures of merit of [`ScanRow`], the observables' summary if asked
+//! for ([`ObservableSummary`]), the key, the study's settings hash and provenance. The runner hands each record to a sink as soon as it exists, so a caller
 //! can store it at once and resume a killed study by skipping the keys it has.
 //!
 //! ```
@@ -28,7 +29,8 @@
 //! # Ok::<(), spinbat::SpinbatError>(())
 //! ```
 
-use super::scan::{for_each_job, point, ScanOptions, ScanRow, ScanSolver};
+use super::observables::{self, ObservableSummary, ObserveOptions};
+use super::scan::{default_window, for_each_job, point, ScanOptions, ScanRow, ScanSolver};
 use super::sweep::{Parameter, Sweep};
 use crate::error::{invalid, Result, SpinbatError};
 use crate::model::Chain;
@@ -234,6 +236,9 @@ pub struct PointRecord {
     /// The figures of merit; `value` is the first varied parameter's value.
     #[serde(flatten)]
     pub row: ScanRow,
+    /// The observables along the trajectory, for a study that asks for them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observables: Option<ObservableSummary>,
     /// Version, git revision, time and threads of the run that made this record.
     pub provenance: Provenance,
 }
@@ -245,6 +250,7 @@ pub struct GridStudy {
     grid: Grid,
     solvers: Vec<ScanSolver>,
     options: ScanOptions,
+    observe: Option<ObserveOptions>,
     hash: String,
 }
 
@@ -278,8 +284,36 @@ impl GridStudy {
                 }
             }
         }
-        let hash = settings_hash(&base, &grid.parameters(), &options);
-        Ok(GridStudy { base, grid, solvers, options, hash })
+        let hash = settings_hash(&base, &grid.parameters(), &options, None);
+        Ok(GridStudy { base, grid, solvers, options, observe: None, hash })
+    }
+
+    /// The same study recording, for every job, the observables of `observe` along the
+    /// trajectory on `[0, window]` ([`ObservableSummary`]). Checks every (point, solver)
+    /// first: the cut, the memory of the full state, and that the solver has a state.
+    /// The settings hash changes, so records without these observables are not reused.
+    ///
+    /// # Errors
+    /// [`SpinbatError::InvalidParameter`] for an empty set, fewer than two points or a cut
+    /// outside `1..N` of some point; [`SpinbatError::Unsupported`] for `weak-coupling`
+    /// (no state) or a permutation-symmetric point too large for the full state;
+    /// [`SpinbatError::TooLarge`] for a state that does not fit.
+    pub fn with_observables(mut self, observe: ObserveOptions) -> Result<Self> {
+        observe.validate()?;
+        let mut checked = HashSet::new();
+        for point in self.grid.points() {
+            let chain = point.chain(&self.base)?;
+            for s in &self.solvers {
+                // the outcome depends on N, the solver and (Dicke beyond memory) the symmetry
+                let key = (chain.n_sites(), s.solver.as_str(), propagate::dicke::is_permutation_symmetric(&chain));
+                if checked.insert(key) {
+                    observe.check(&chain, s.solver)?;
+                }
+            }
+        }
+        self.hash = settings_hash(&self.base, &self.grid.parameters(), &self.options, Some(&observe));
+        self.observe = Some(observe);
+        Ok(self)
     }
 
     /// The base chain (varied parameters take their values from the grid).
@@ -297,6 +331,10 @@ impl GridStudy {
     /// The numerics.
     pub fn options(&self) -> &ScanOptions {
         &self.options
+    }
+    /// The observables recorded per job, if any.
+    pub fn observables(&self) -> Option<&ObserveOptions> {
+        self.observe.as_ref()
     }
     /// [`settings_hash`] of this study.
     pub fn hash(&self) -> &str {
@@ -317,7 +355,7 @@ impl GridStudy {
     }
 
     /// Runs one job: `P_max`, `T*`, maximal work ... of its chain with its solver, as
-    /// [`super::scan`] computes them.
+    /// [`super::scan`] computes them, and the observables if the study asks for them.
     ///
     /// # Errors
     /// The chain's or the solver's error (e.g. [`SpinbatError::NotConverged`]).
@@ -325,11 +363,19 @@ impl GridStudy {
         let chain = job.point.chain(&self.base)?;
         let value = job.point.values().first().map_or(0.0, |&(_, v)| v);
         let row = point(value, &chain, job.solver, &self.options)?;
+        let observables = match &self.observe {
+            Some(o) => {
+                let window = self.options.window.unwrap_or_else(|| default_window(&chain));
+                Some(observables::summarise_observables(&chain, job.solver.solver, window, o, self.options.tol)?)
+            }
+            None => None,
+        };
         Ok(PointRecord {
             key: job.key.clone(),
             study: self.hash.clone(),
             point: job.point.clone(),
             row,
+            observables,
             provenance: Provenance::current(),
         })
     }
@@ -350,7 +396,8 @@ impl GridStudy {
         let stop = AtomicBool::new(false);
         progress.update(0.0, total);
         let bytes = |k: usize| {
-            job_chain_bytes(&self.base, &jobs[k]).unwrap_or(0.0) // an invalid chain fails fast in run_job
+            job_chain_bytes(&self.base, &jobs[k], self.observe.as_ref()).unwrap_or(0.0)
+            // an invalid chain fails fast in run_job
         };
         for_each_job(jobs.len(), bytes, |k| {
             if stop.load(Ordering::Relaxed) {
@@ -367,18 +414,28 @@ impl GridStudy {
     }
 }
 
-fn job_chain_bytes(base: &Chain, job: &Job) -> Result<f64> {
-    Ok(memory::bytes_needed(&job.point.chain(base)?, job.solver.solver))
+/// The memory a job needs: its propagator, or its trajectory when observed (one after the other).
+fn job_chain_bytes(base: &Chain, job: &Job, observe: Option<&ObserveOptions>) -> Result<f64> {
+    let chain = job.point.chain(base)?;
+    let scan = memory::bytes_needed(&chain, job.solver.solver);
+    Ok(observe.map_or(scan, |o| scan.max(o.bytes_needed(&chain, job.solver.solver))))
 }
 
 /// A hash (16 hex digits, FNV-1a 64) of everything besides the varied parameters' values
 /// and the solver that decides a job's result: the base chain without the varied
-/// parameters (its matrix included), `tol`, `window`, `max_work` and a format version.
+/// parameters (its matrix included), `tol`, `window`, `max_work`, the observables (set,
+/// cut, points) when there are any, and a format version.
 ///
 /// Together with a job's key it identifies the computation, so records can be reused
-/// safely: a changed model or tolerance changes the hash, while adding values to a sweep
-/// or a solver to the list does not.
-pub fn settings_hash(base: &Chain, parameters: &[Parameter], options: &ScanOptions) -> String {
+/// safely: a changed model, tolerance or list of observables changes the hash, while
+/// adding values to a sweep or a solver to the list does not. A study without observables
+/// hashes as before they existed, so its records stay valid.
+pub fn settings_hash(
+    base: &Chain,
+    parameters: &[Parameter],
+    options: &ScanOptions,
+    observe: Option<&ObserveOptions>,
+) -> String {
     let mut model = serde_json::to_value(base).unwrap_or(serde_json::Value::Null);
     if let Some(m) = model.as_object_mut() {
         for p in parameters {
@@ -389,13 +446,16 @@ pub fn settings_hash(base: &Chain, parameters: &[Parameter], options: &ScanOptio
             };
         }
     }
-    let settings = serde_json::json!({
+    let mut settings = serde_json::json!({
         "format": HASH_FORMAT,
         "model": model,
         "tol": options.tol,
         "window": options.window,
         "max_work": options.max_work,
     });
+    if let (Some(o), Some(m)) = (observe, settings.as_object_mut()) {
+        m.insert("observe".into(), serde_json::to_value(o).unwrap_or(serde_json::Value::Null));
+    }
     let mut text = String::new();
     canonical(&settings, &mut text);
     // FNV-1a, 64 bit: stable across platforms and Rust versions (unlike DefaultHasher)
@@ -482,7 +542,7 @@ mod tests {
     fn the_hash_ignores_varied_parameters_and_solvers_but_not_the_rest() {
         let base = Chain::builder(4).build().unwrap();
         let opts = ScanOptions::default();
-        let h = |chain: &Chain, params: &[Parameter], o: &ScanOptions| settings_hash(chain, params, o);
+        let h = |chain: &Chain, params: &[Parameter], o: &ScanOptions| settings_hash(chain, params, o, None);
         let other_n = Chain::builder(6).build().unwrap();
         assert_eq!(h(&base, &[Parameter::N], &opts), h(&other_n, &[Parameter::N], &opts));
         assert_ne!(h(&base, &[Parameter::Alpha], &opts), h(&other_n, &[Parameter::Alpha], &opts));
@@ -492,6 +552,16 @@ mod tests {
         let tighter = ScanOptions { tol: 1e-12, ..opts };
         assert_ne!(h(&base, &[Parameter::N], &opts), h(&base, &[Parameter::N], &tighter));
         assert_eq!(h(&base, &[Parameter::N], &opts).len(), 16);
+        // observables: absent hashes as before; each change of them is a new study
+        let watch = |s: &str| ObserveOptions::new(s.parse().unwrap());
+        let with = |o: &ObserveOptions| settings_hash(&base, &[Parameter::N], &opts, Some(o));
+        let plain = h(&base, &[Parameter::N], &opts);
+        let entropy = with(&watch("entanglement"));
+        assert_ne!(entropy, plain);
+        assert_ne!(entropy, with(&watch("entanglement,variance")));
+        assert_ne!(entropy, with(&ObserveOptions { points: 101, ..watch("entanglement") }));
+        assert_ne!(entropy, with(&ObserveOptions { set: watch("entanglement").set.with_cut(1), points: 201 }));
+        assert_eq!(entropy, with(&watch("entropy")));
     }
 
     #[test]

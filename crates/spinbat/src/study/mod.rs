@@ -4,6 +4,8 @@
 //! * [`Grid`] / [`GridStudy`] — several parameters at once (their Cartesian product) ×
 //!   solvers, one [`PointRecord`] per (point, solver) with a stable key and a settings hash,
 //!   handed over as soon as it exists (resumable, shardable studies: `spinbat run`);
+//!   optionally with observables along each job's trajectory ([`ObserveOptions`],
+//!   [`ObservableSummary`]: peak entanglement, `Var(H0)`, ...);
 //! * [`scan`] — `P_max`, `T*`, `W(T*)`, maximal work and `P_max/(N P⁽¹⁾)` per value and
 //!   solver ([`ScanRow`]);
 //! * [`fit_scaling`] — which law `P_max/N` follows in `N`: constant, `ln N` or `N`
@@ -14,11 +16,13 @@
 mod figures;
 mod fit;
 mod grid;
+mod observables;
 mod scan;
 mod sweep;
 
 pub use figures::{figure, Curve, CurveKind, FigureData, FigureId, FigureSettings, PanelData, Verdict};
 pub use fit::{fit_scaling, Fit, Law, ScalingFit};
 pub use grid::{job_key, settings_hash, Grid, GridStudy, Job, Point, PointRecord, MAX_GRID_POINTS};
+pub use observables::{summarise_observables, ObservableSummary, ObserveOptions, DEFAULT_OBSERVE_POINTS};
 pub use scan::{default_window, scan, ScanOptions, ScanRow, ScanSolver};
 pub use sweep::{Parameter, Sweep, MAX_SWEEP_VALUES};

@@ -167,3 +167,74 @@ fn grid_records_equal_scans_of_the_same_chains() {
         }
     }
 }
+
+/// Observables of a grid study are those of the trajectory of the same chain, and follow
+/// the physics: an XXX chain charges through identical spin coherent states (V commutes
+/// with H_g and every aligned state is an eigenstate of each σ_i·σ_j), so it never
+/// entangles, every Bloch vector keeps length 1, connected correlations vanish and
+/// Var(H0) = B² Σ_i (1 − ⟨Z_i⟩²) = N B² sin²(2ωt), largest (N B²) at odd multiples of
+/// π/(4ω); an Ising chain entangles; the mean field's product state has no entropy.
+#[test]
+fn grid_observables_are_the_trajectory_of_the_chain_and_xxx_stays_a_product_state() {
+    use spinbat::observe::trajectory::{trajectory, ObservableSet};
+    use spinbat::study::{Grid, GridStudy, ObserveOptions};
+    use spinbat::SpinbatError;
+
+    let n = 4;
+    let base = base(n, 0.0, Couplings::NearestNeighbour);
+    let grid = || Grid::new(vec!["alpha=0,1".parse().unwrap()]).unwrap();
+    let solvers = ScanSolver::parse_list("quantum,mean-field").unwrap();
+    let opts = ScanOptions { max_work: false, ..ScanOptions::default() };
+    let set: ObservableSet = "all".parse().unwrap();
+    let plain = GridStudy::new(base.clone(), grid(), solvers.clone(), opts).unwrap();
+    let study = plain.clone().with_observables(ObserveOptions::new(set)).unwrap();
+    assert_ne!(study.hash(), plain.hash());
+    let window = study::default_window(&base);
+    let times = observe::uniform_times(window, 201);
+    let b2n = base.b() * base.b() * n as f64;
+    for job in study.jobs() {
+        let rec = study.run_job(&job).unwrap();
+        let o = rec.observables.as_ref().expect("observables recorded");
+        assert_eq!((o.points, o.window, o.cut), (201, window, n / 2));
+        let s = o.peak_entropy.unwrap().value;
+        let alpha = job.point.get(Parameter::Alpha).unwrap();
+        let chain = job.point.chain(&base).unwrap();
+        if job.solver == ScanSolver::MEAN_FIELD {
+            assert_eq!(o.solver, "mean-field");
+            assert_eq!(s, 0.0);
+            assert_eq!(o.max_zz.unwrap().value, 0.0);
+            assert!(o.max_variance.is_none(), "the classical model has no Var(H0)");
+            continue;
+        }
+        assert_eq!(o.solver, "dense");
+        // the same computation, directly
+        let tr = trajectory(&chain, Solver::Auto, &times, &set, 1e-10, &Silent).unwrap();
+        assert_eq!(o.peak_entropy, tr.peak_entropy());
+        assert_eq!(o.max_variance, tr.max_variance());
+        let bound = o.entropy_bound.unwrap();
+        // rounding of the SVD's singular values (correlations.rs): ~1e-14 per Schmidt value
+        let rounding = 1e-13;
+        if alpha == 1.0 {
+            assert!(s <= bound + rounding, "XXX entangles: S = {s:e}");
+            assert!((o.min_bloch_length.unwrap().value - 1.0).abs() < 1e-12);
+            assert!(o.max_zz.unwrap().value < 1e-12);
+            let v = o.max_variance.unwrap();
+            assert!((v.value - b2n).abs() < 1e-10 * b2n, "max Var(H0) {} vs N B^2 = {b2n}", v.value);
+            let phase = (2.0 * chain.omega() * v.time).sin();
+            assert!((phase * phase - 1.0).abs() < 1e-12, "at t = {} not an odd multiple of pi/(4 omega)", v.time);
+        } else {
+            // far beyond the error bounds (~1e-12); measured: S = 0.878 nats of at most
+            // 2 ln 2, |S_i| down to 0.148, |C_ij| up to 0.793
+            assert!(s > 0.1 && s > 1e6 * bound, "the Ising chain does not entangle: S = {s}");
+            assert!(o.min_bloch_length.unwrap().value < 0.9);
+            assert!(o.max_zz.unwrap().value > 0.01);
+        }
+    }
+    // weak coupling has no state; a cut must split every point's chain
+    let weak = ScanSolver::parse_list("weak-coupling").unwrap();
+    let study = GridStudy::new(base.clone(), grid(), weak, opts).unwrap();
+    assert!(matches!(study.with_observables(ObserveOptions::new(set)), Err(SpinbatError::Unsupported { .. })));
+    let cut_too_far = ObserveOptions::new(set.with_cut(n));
+    let e = plain.with_observables(cut_too_far).unwrap_err();
+    assert!(matches!(e, SpinbatError::InvalidParameter { name: "cut", .. }), "{e}");
+}

@@ -1,0 +1,131 @@
+"""spinbat.scan: one parameter swept, several solvers side by side (`spinbat scan`)."""
+
+from ._spinbat import Chain
+from ._spinbat import scan as _native_scan
+
+# the columns of a scan, in order; those that may be missing (None / NaN) are floats
+COLUMNS = [
+    "value",
+    "solver",
+    "method",
+    "n_sites",
+    "max_power",
+    "t_star",
+    "work_at_max_power",
+    "max_work",
+    "t_max_work",
+    "power_at_max_work",
+    "window",
+    "power_ratio",
+    "work_ratio",
+    "independent_max_power",
+    "independent_max_work",
+    "error_bound",
+    "accuracy",
+    "run_time_s",
+]
+_TEXT = {"solver", "method", "accuracy"}
+
+
+def scan(
+    vary,
+    values=None,
+    chain=None,
+    *,
+    solvers=("quantum",),
+    tol=1e-10,
+    power_only=False,
+    window=None,
+    **model,
+):
+    """Scans one parameter of the chain with several solvers: the certified maximal power
+    and the maximal work of every (value, solver), as `spinbat scan` computes them.
+
+    Units: hbar = 1, energies (work) in units of B, powers in B^2, times in 1/B.
+
+    For every value of the varied parameter and every solver: P_max = max_{T>0} W(T)/T (a
+    certified global maximum), its time T* and W(T*); the maximal work W_max on
+    [0, window] with its time and W/T there; and the gains over N independent spins,
+    P_max / (N P1) (P1 = 2 B omega * 0.72461... the maximal power of one spin) and
+    W_max / (2 B N).
+
+    Parameters
+    ----------
+    vary : str
+        The varied parameter, one of "n", "alpha", "p", "g", "omega", "b" -- or, without
+        `values`, the command line's NAME=SPEC form, e.g. "alpha=0:1:0.1".
+    values : str or sequence of float, optional
+        The values: a spec as on the command line -- a list "1,2,4", an integer range
+        "2..14" (ends included) or "start:stop:step" (e.g. "0:1:0.1", ends included) --
+        or a sequence / 1-d array of numbers. Omitted when `vary` holds them.
+    chain : Chain, optional
+        The base chain; the varied parameter replaces its value. Default: Chain() built
+        from the model keywords (the command line's defaults without them).
+    solvers : str or sequence of str
+        "quantum" (exact dynamics; dicke, dense or chebyshev chosen per point),
+        "mean-field" (classical Bloch vectors, paper Sec. IV), "weak-coupling" (paper
+        Eq. 18), or a method name ("dense", "chebyshev", "dicke"); a sequence or a
+        comma-separated string. Default ("quantum",).
+    tol : float
+        Absolute tolerance on W in units of B, in (0, 1).
+    power_only : bool
+        Only P_max: each propagation stops at its certified stopping time (much cheaper
+        for large N); the maximal-work columns are then missing.
+    window : float, optional
+        End of the maximal-work window [0, window] (units of 1/B); default 2 pi / omega
+        of each point.
+    **model
+        Keywords of Chain (n, b, g, alpha, omega, coupling, p, boundary, matrix) for the
+        base chain, instead of `chain`.
+
+    Returns
+    -------
+    pandas.DataFrame or list of dict
+        One row per (value, solver), values slowest: a DataFrame when pandas can be
+        imported (with attrs "vary", "tol" and "chain"), else a list of dicts. Columns:
+        value, solver, method (the one that ran), n_sites, max_power [B^2], t_star [1/B],
+        work_at_max_power [B], max_work [B], t_max_work [1/B], power_at_max_work [B^2],
+        window [1/B], power_ratio, work_ratio, independent_max_power [B^2],
+        independent_max_work [B], error_bound (on W, units of B), accuracy, run_time_s.
+        Without maximal work (power_only) its columns are None (NaN in a DataFrame).
+
+    Raises
+    ------
+    ValueError
+        An unknown parameter or solver, a malformed or empty range, a value the chain
+        refuses (n = 0, p varied on nearest-neighbour couplings, ...), a bad tol or window,
+        or a solver that does not apply (dicke on unequal couplings); the messages are
+        those `spinbat scan` prints.
+    MemoryError
+        A point's solver would need more memory than the machine has.
+    RuntimeError
+        A certified search did not converge.
+
+    Every chain is checked before any point runs; points run in parallel (rayon) with the
+    GIL released.
+
+    Examples
+    --------
+    >>> import spinbat
+    >>> df = spinbat.scan("alpha=0:1:0.25", n=4, coupling="nn", solvers="quantum,mean-field")
+    >>> df.pivot(index="value", columns="solver", values="max_power")
+    """
+    if chain is not None and model:
+        raise ValueError(
+            f"give either chain= or the model keywords ({', '.join(sorted(model))}), not both"
+        )
+    if chain is None:
+        chain = Chain(**model)
+    parameter, rows = _native_scan(chain, vary, values, solvers, tol, power_only, window)
+    try:
+        import pandas
+    except ImportError:
+        return rows
+    frame = pandas.DataFrame.from_records(rows, columns=COLUMNS)
+    for column in COLUMNS:
+        if column not in _TEXT and column != "n_sites":
+            frame[column] = frame[column].astype("float64")  # None -> NaN
+    frame.attrs["vary"] = parameter
+    frame.attrs["tol"] = tol
+    frame.attrs["chain"] = chain.to_dict()
+    return frame

@@ -1,0 +1,98 @@
+//! `spinbat.scan`: one parameter swept, several solvers side by side — the library's
+//! [`spinbat::study::scan`], as `spinbat scan --vary NAME=SPEC --solvers ...` runs it. This is
+//! the native half (`spinbat._spinbat.scan`, rows as dicts); `python/spinbat/_scan.py` makes
+//! the DataFrame and builds the chain from keywords.
+
+use crate::chain::PyChain;
+use crate::errors::to_py;
+use numpy::{AllowTypeChange, PyArrayLike1};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString};
+use spinbat::study::{self, Parameter, ScanOptions, ScanRow, ScanSolver, Sweep};
+use spinbat::Silent;
+
+/// The sweep of `vary` (`"alpha"` with `values`, or `"alpha=0:1:0.1"` alone). A string
+/// `values` is a CLI spec and is parsed as `NAME=SPEC`, so errors read as `--vary`'s.
+fn sweep(vary: &str, values: Option<&Bound<'_, PyAny>>) -> PyResult<Sweep> {
+    let Some(values) = values else {
+        return vary.parse::<Sweep>().map_err(to_py);
+    };
+    if vary.contains('=') {
+        return Err(PyValueError::new_err(format!(
+            "vary = '{vary}' has its values already; give values either there (\"alpha=0:1:0.1\") or as values=, not both"
+        )));
+    }
+    if let Ok(spec) = values.cast::<PyString>() {
+        return format!("{vary}={}", spec.to_cow()?).parse::<Sweep>().map_err(to_py);
+    }
+    let parameter: Parameter = vary.parse().map_err(to_py)?;
+    let values: PyArrayLike1<'_, f64, AllowTypeChange> = values.extract().map_err(|e: PyErr| {
+        PyValueError::new_err(format!("values must be a spec such as \"0:1:0.1\" or a 1-d sequence of numbers ({e})"))
+    })?;
+    Sweep::new(parameter, values.as_array().to_vec()).map_err(to_py)
+}
+
+/// Solver labels from a comma-separated string or a sequence of names.
+fn solver_list(solvers: &Bound<'_, PyAny>) -> PyResult<Vec<ScanSolver>> {
+    let text = match solvers.cast::<PyString>() {
+        Ok(s) => s.to_cow()?.into_owned(),
+        Err(_) => {
+            let names: Vec<String> = solvers.extract().map_err(|_| {
+                PyValueError::new_err("solvers must be a name, a comma-separated string or a sequence of names")
+            })?;
+            names.join(",")
+        }
+    };
+    ScanSolver::parse_list(&text).map_err(to_py)
+}
+
+/// One row as a flat dict (the fields of `spinbat scan --json`'s rows, nested ones
+/// flattened); `None` where the row has no value (maximal work with `power_only`).
+fn row_dict<'py>(py: Python<'py>, r: &ScanRow) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("value", r.value)?;
+    d.set_item("solver", &r.solver)?;
+    d.set_item("method", &r.method)?;
+    d.set_item("n_sites", r.n_sites)?;
+    d.set_item("max_power", r.max_power.power)?;
+    d.set_item("t_star", r.max_power.time)?;
+    d.set_item("work_at_max_power", r.max_power.work)?;
+    d.set_item("max_work", r.max_work.map(|m| m.work))?;
+    d.set_item("t_max_work", r.max_work.map(|m| m.time))?;
+    d.set_item("power_at_max_work", r.max_work.map(|m| m.power))?;
+    d.set_item("window", r.window)?;
+    d.set_item("power_ratio", r.power_ratio)?;
+    d.set_item("work_ratio", r.work_ratio)?;
+    d.set_item("independent_max_power", r.independent.max_power.power)?;
+    d.set_item("independent_max_work", r.independent.max_work.work)?;
+    d.set_item("error_bound", r.error_bound)?;
+    d.set_item("accuracy", &r.accuracy)?;
+    d.set_item("run_time_s", r.run_time_s)?;
+    Ok(d)
+}
+
+/// Native half of `spinbat.scan` (see its docstring there): the varied parameter's name
+/// and the rows as dicts, in the order values x solvers. The GIL is released while the
+/// scan runs.
+#[pyfunction]
+#[pyo3(signature = (chain, vary, values, solvers, tol, power_only, window))]
+#[allow(clippy::too_many_arguments)]
+pub fn scan<'py>(
+    py: Python<'py>,
+    chain: &PyChain,
+    vary: &str,
+    values: Option<&Bound<'py, PyAny>>,
+    solvers: &Bound<'py, PyAny>,
+    tol: f64,
+    power_only: bool,
+    window: Option<f64>,
+) -> PyResult<(&'static str, Vec<Bound<'py, PyDict>>)> {
+    let sweep = sweep(vary, values)?;
+    let solvers = solver_list(solvers)?;
+    let options = ScanOptions { tol, window, max_work: !power_only };
+    let base = &chain.inner;
+    let rows = py.detach(|| study::scan(base, &sweep, &solvers, &options, &Silent)).map_err(to_py)?;
+    let rows = rows.iter().map(|r| row_dict(py, r)).collect::<PyResult<_>>()?;
+    Ok((sweep.parameter.as_str(), rows))
+}
