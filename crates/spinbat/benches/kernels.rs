@@ -13,7 +13,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use num_complex::Complex64;
 use rayon::prelude::*;
-use spinbat::operator::Operators;
+use spinbat::operator::{chebyshev_step as step, Operators, ReflectionSector, Space};
 use spinbat::{Chain, Couplings};
 use std::hint::black_box;
 
@@ -74,6 +74,40 @@ fn chebyshev_step(c: &mut Criterion) {
     group.finish();
 }
 
+/// The real-path Chebyshev step (`T_{k+1} = 2H̃T_k − T_{k−1}` on real vectors, `m` real
+/// accumulators) on the full space and on the reflection-even sector, per stored row.
+/// Minimal traffic: read `x` and the diagonal, read and write the previous vector and the
+/// `m` accumulators: `32 + 16m` bytes per row.
+fn real_step(c: &mut Criterion) {
+    let sizes: &[usize] = if quick() { &[16] } else { &[20, 22, 24] };
+    let mut group = c.benchmark_group("real_step");
+    group.sample_size(10);
+    fn run<S: Space>(
+        group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+        name: &str,
+        n: usize,
+        space: &S,
+    ) {
+        for m in [1usize, 8] {
+            let dim = space.dim();
+            let x: Vec<f64> = (0..dim).map(|s| (s % 17) as f64 * 0.01).collect();
+            let mut prev: Vec<f64> = (0..dim).map(|s| (s % 13) as f64 * -0.02).collect();
+            let mut acc = vec![0.0; dim * m];
+            let coef = vec![0.1; m];
+            group.throughput(Throughput::Bytes((32 + 16 * m as u64) * dim as u64));
+            group.bench_with_input(BenchmarkId::new(format!("{name}-m{m}"), n), &n, |b, _| {
+                b.iter(|| step(space, black_box(&x), &mut prev, &mut acc, 0.5, 200.0, false, &[], &coef, 0));
+            });
+        }
+    }
+    for &n in sizes {
+        let chain = Chain::builder(n).couplings(Couplings::NearestNeighbour).build().unwrap();
+        run(&mut group, "nn-full", n, &Operators::new(&chain).unwrap());
+        run(&mut group, "nn-sector", n, &ReflectionSector::new(&chain).unwrap());
+    }
+    group.finish();
+}
+
 fn stream_triad(c: &mut Criterion) {
     let len: usize = if quick() { 1 << 20 } else { 1 << 25 };
     let b: Vec<f64> = (0..len).map(|i| i as f64).collect();
@@ -95,5 +129,5 @@ fn stream_triad(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, apply_h, chebyshev_step, stream_triad);
+criterion_group!(benches, apply_h, chebyshev_step, real_step, stream_triad);
 criterion_main!(benches);

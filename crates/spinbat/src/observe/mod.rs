@@ -112,9 +112,14 @@ pub fn uniform_times(t_max: f64, points: usize) -> Vec<f64> {
     }
 }
 
-/// Grid step of the maximum search, `h = π/(16Λ)` (see the module docs).
+/// Grid step of the maximum search, `h = π/(16Λ)` (see the module docs), for a propagator
+/// that knows no better ([`Propagator::scan_step`]).
 pub fn scan_step(chain: &Chain) -> f64 {
-    let lambda = chain.omega().abs() + (1.0 + chain.alpha().abs()) * chain.max_abs_row_sum();
+    scan_step_for(chain.omega().abs() + (1.0 + chain.alpha().abs()) * chain.max_abs_row_sum())
+}
+
+/// `h = π/(16Λ)` for the local energy scale `Λ`.
+pub fn scan_step_for(lambda: f64) -> f64 {
     std::f64::consts::PI / (16.0 * lambda)
 }
 
@@ -143,7 +148,7 @@ const REFINE_XTOL: f64 = 1e-13;
 /// 5·10⁷ grid points.
 pub fn charge(prop: &mut dyn Propagator, chain: &Chain, times: &[f64], progress: &dyn Progress) -> Result<Charging> {
     crate::propagate::check_times(times)?;
-    let h = scan_step(chain);
+    let h = prop.scan_step(chain);
     let bound = prop.work_bound(chain);
     let window = times.last().copied().unwrap_or(0.0);
 

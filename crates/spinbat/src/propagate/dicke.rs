@@ -777,6 +777,19 @@ impl Propagator for Dicke {
         Ok(out)
     }
 
+    /// On the Dicke states `H_g = −2g(1 − α)S_z² + const` (module docs): the dynamics is
+    /// that of an Ising chain of coupling `(1 − α)g`, so `Λ = |ω| + |1 − α| Σ_j |g_ij|`
+    /// instead of `(1 + |α|)`. An XXX chain (`α = 1`) is then scanned on the scale of `ω`
+    /// alone, as its work `2BN sin²(ωt)` is (physics.md, result 2).
+    fn scan_step(&self, chain: &Chain) -> f64 {
+        let lambda = chain.omega().abs() + (1.0 - chain.alpha()).abs() * chain.max_abs_row_sum();
+        if lambda > 0.0 {
+            crate::observe::scan_step_for(lambda)
+        } else {
+            crate::observe::scan_step(chain)
+        }
+    }
+
     fn anchor(&mut self, t: f64) -> Result<()> {
         check_times(&[t])?;
         // the windows are random access; only the Chebyshev part needs a stored state

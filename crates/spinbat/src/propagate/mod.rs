@@ -7,7 +7,7 @@
 //! | solver | method | accuracy | cost |
 //! |---|---|---|---|
 //! | [`Dense`] | eigendecomposition of `H` (faer) | `~ε_mach (2^N + ‖H‖ t) ‖H0‖` | `O(8^N)` once, `O(4^N)` per time |
-//! | [`Chebyshev`] | matrix-free Chebyshev expansion of `e^{−iHt}` | a-posteriori bound, set by `tol` | `O(2^N N)` per term, `≈ r t` terms |
+//! | [`Chebyshev`] | matrix-free Chebyshev expansion of `e^{−iHt}`, full space or reflection-even sector ([`uses_reflection_sector`]) | a-posteriori bound, set by `tol` | `O(2^N N)` per term (half in the sector), `≈ r t` terms |
 //! | [`crate::meanfield::MeanField`] | classical Bloch vectors, DOP853 | local error `σ ∝ 10⁻³ tol` per step; estimate `Γ Σ` local errors | 12 stages of `O(N log N)` (FFT, `\|i−j\|` couplings) or `O(N²)` (matrix) per step |
 //! | [`crate::analytic::WeakCoupling`] | Eq. 18 of the paper | first order in `g` | `O(1)` |
 //!
@@ -65,6 +65,13 @@ pub trait Propagator: Send {
     /// approximations that do not conserve it override this.
     fn work_bound(&self, chain: &Chain) -> f64 {
         chain.work_bound()
+    }
+
+    /// Grid step of the maximum search: `π/(16Λ)` with `Λ` the largest single-site energy
+    /// scale of the dynamics ([`crate::observe::scan_step`]). A solver whose dynamics is
+    /// known to be slower (Dicke: only `(1 − α)g` acts) overrides it.
+    fn scan_step(&self, chain: &Chain) -> f64 {
+        crate::observe::scan_step(chain)
     }
 
     /// A hint: keep the state at `t` as the anchor if it is at hand now (a time of the

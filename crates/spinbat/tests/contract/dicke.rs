@@ -83,11 +83,23 @@ fn xxx_chain_of_a_thousand_spins_charges_like_independent_spins() {
             assert!((s.rate - dw).abs() < 1e-10 * (1.0 + dw.abs()), "{method:?}: W'({}) = {} vs {dw}", s.t, s.rate);
         }
     }
+    // the certified maximum (scanned on the scale of ω alone) is N independent spins'
+    let r = charge(&mut Dicke::new(&chain, 1e-10).unwrap(), &chain, &[0.0, 0.1 / omega], &Silent).unwrap();
+    let (p1, t1) = analytic::one_spin_max_power(b, omega);
+    assert!((r.max_power.power - n as f64 * p1).abs() < 1e-10 * n as f64 * p1, "P_max {:?}", r.max_power);
+    assert!((r.max_power.time - t1).abs() < 1e-8 * t1, "T* {:?}", r.max_power);
 }
 
 #[test]
 fn max_power_of_eight_spins_equals_dense() {
-    for (alpha, boundary) in [(0.0, Boundary::Open), (0.4, Boundary::Periodic), (-0.6, Boundary::Open)] {
+    // α near 1 is scanned on the coarse Dicke grid π/(16(|ω| + |1 − α| Σ g)): the same maximum
+    for (alpha, boundary) in [
+        (0.0, Boundary::Open),
+        (0.4, Boundary::Periodic),
+        (-0.6, Boundary::Open),
+        (0.95, Boundary::Open),
+        (1.0, Boundary::Open),
+    ] {
         let chain = Chain::builder(8)
             .alpha(alpha)
             .couplings(Couplings::PowerLaw { p: 0.0 })
