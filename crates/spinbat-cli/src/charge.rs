@@ -61,6 +61,12 @@ pub struct ChargeArgs {
     /// Absolute tolerance on W [units of B] (chebyshev, mean-field).
     #[arg(long, default_value = "1e-10", allow_negative_numbers = true)]
     pub tol: f64,
+    /// Precision of the Chebyshev solver's states: double (f64), or single (f32: half the
+    /// memory and bandwidth, for the largest chains; rounding adds ~1e-7 per Chebyshev term to
+    /// the state error, reported in the accuracy line). Single implies --solver chebyshev;
+    /// --observe always runs in double.
+    #[arg(long, default_value = "double", value_name = "double|single")]
+    pub precision: String,
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
@@ -136,13 +142,15 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
     let observables = args.observables(&chain, solver, &times)?;
 
     let start = Instant::now();
-    let mut prop = propagate::plan(&chain, solver, args.tol)?;
+    let precision: propagate::Precision = args.precision.parse()?;
+    let mut prop = propagate::plan_with(&chain, solver, args.tol, precision)?;
     let bar = Bar::new(!json_stdout, "charging");
     let result = observe::charge(prop.as_mut(), &chain, &times, &bar);
     bar.finish();
     let result = result?;
     let elapsed = start.elapsed().as_secs_f64();
     let mut record = ChargeRecord::new(&chain, solver, args.tol, &result, elapsed);
+    record.precision = precision;
     let traj = match &observables {
         Some(set) => {
             let start = Instant::now();

@@ -88,6 +88,25 @@ fn plots_are_written_as_png_and_svg() {
 }
 
 #[test]
+fn single_precision_agrees_with_double_to_its_stated_error() {
+    let run = |precision: &str| {
+        let out = spinbat(&["charge", "--n", "12", "--precision", precision, "--json", "-"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let (d, s) = (run("double"), run("single"));
+    assert_eq!(d["precision"], "double");
+    assert_eq!(s["precision"], "single");
+    assert_eq!(s["solver"], "chebyshev");
+    let bound = s["error_bound"].as_f64().unwrap();
+    assert!(bound < 1e-2, "single-precision estimate {bound}");
+    let p = |r: &serde_json::Value| r["max_power"]["power"].as_f64().unwrap();
+    let w = |r: &serde_json::Value| r["max_power"]["work"].as_f64().unwrap();
+    assert!((p(&d) - p(&s)).abs() < 1e-5 * p(&d), "P_max {} vs {}", p(&d), p(&s));
+    assert!((w(&d) - w(&s)).abs() < bound, "W(T*) {} vs {} beyond {bound}", w(&d), w(&s));
+}
+
+#[test]
 fn bad_input_exits_2_with_a_one_line_message() {
     let asym = tmp("asym.txt");
     std::fs::write(&asym, "0 1 0\n2 0 1\n0 1 0\n").unwrap();
@@ -120,6 +139,9 @@ fn bad_input_exits_2_with_a_one_line_message() {
         (vec!["--cut", "2"], "--observe"),
         (vec!["--observe", "zz", "--solver", "weak-coupling"], "no state"),
         (vec!["--n", "44", "--observe", "bloch"], "available"),
+        (vec!["--precision", "half"], "precision"),
+        (vec!["--precision", "single", "--solver", "dense"], "chebyshev"),
+        (vec!["--n", "44", "--precision", "single"], "available"),
     ];
     for (args, needle) in cases {
         let mut full = vec!["charge"];

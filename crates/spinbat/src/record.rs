@@ -78,6 +78,8 @@ pub struct ChargeRecord {
     pub solver_requested: String,
     /// Absolute tolerance on `W` asked for.
     pub tolerance: f64,
+    /// Floating-point precision of the states (`double`, or `single` for `--precision single`).
+    pub precision: crate::propagate::Precision,
     /// Bound (dense: estimate) on the absolute error of `W` reached.
     pub error_bound: f64,
     /// How the error is controlled.
@@ -151,6 +153,7 @@ impl ChargeRecord {
             solver: result.solver.clone(),
             solver_requested: requested.as_str().to_string(),
             tolerance,
+            precision: crate::propagate::Precision::Double,
             error_bound: result.error_bound,
             accuracy: result.accuracy.clone(),
             series: SeriesRecord {

@@ -1,8 +1,8 @@
 //! The hot loops of the Chebyshev propagator, written once for every [`Space`]: the fused
 //! recurrence step and the blocked observation of `⟨H0⟩` and `W'`.
 
-use super::{Amplitude, Space};
-use num_complex::Complex64;
+use super::{Amplitude, Real, Space};
+use num_complex::Complex;
 use rayon::prelude::*;
 
 /// Adds per-state partial sums `(norm, energy, rate)`.
@@ -44,7 +44,7 @@ pub fn chebyshev_step<S, T>(
     j_lo: usize,
 ) where
     S: Space,
-    T: Amplitude + std::ops::Mul<Output = T> + std::ops::Sub<Output = T>,
+    T: Amplitude,
 {
     let m = coef_new.len();
     let dim = space.dim();
@@ -59,7 +59,7 @@ pub fn chebyshev_step<S, T>(
             space.h_block(x, ch, hx);
             for (o, ((p, a), &h)) in prev.iter_mut().zip(acc.chunks_exact_mut(m)).zip(hx.iter()).enumerate() {
                 let xs = x[base + o];
-                let hx = (h - xs * c) * scale;
+                let hx = (h - xs.scale(c)).scale(scale);
                 if first {
                     *p = hx;
                     for ((a, cx), cn) in a.iter_mut().zip(coef_x).zip(coef_new) {
@@ -82,12 +82,15 @@ pub fn chebyshev_step<S, T>(
 /// [`Space::block_weight`]). The last is `dW/dt = i⟨[H, H0]⟩`, since `[H_g, H0] = 0`
 /// leaves only `i⟨[V, H0]⟩` (physics.md).
 ///
+/// Sums are taken in double precision whatever the storage type `R`.
+///
 /// # Panics
 /// If `psi.len() != m · dim`.
-pub fn energy_and_rate_multi<S: Space>(space: &S, psi: &[Complex64], m: usize) -> Vec<(f64, f64, f64)> {
+pub fn energy_and_rate_multi<S: Space, R: Real>(space: &S, psi: &[Complex<R>], m: usize) -> Vec<(f64, f64, f64)> {
     assert!(m > 0 && psi.len() == m * space.dim(), "state block must be dim x m");
     let chunk = space.block_len();
-    let zero = Complex64::new(0.0, 0.0);
+    let zero = Complex::<R>::default();
+    let wide = |z: &Complex<R>| (z.re.to_f64(), z.im.to_f64());
     let sums = (0..space.dim() / chunk)
         .into_par_iter()
         .fold(
@@ -99,9 +102,10 @@ pub fn energy_and_rate_multi<S: Space>(space: &S, psi: &[Complex64], m: usize) -
                 let rows = &psi[c * chunk * m..(c + 1) * chunk * m];
                 for ((xrow, vrow), hrow) in rows.chunks_exact(m).zip(vp.chunks_exact(m)).zip(h0.chunks_exact(m)) {
                     for (acc, ((x, v), h)) in sums.iter_mut().zip(xrow.iter().zip(vrow).zip(hrow)) {
-                        acc.0 += w * x.norm_sqr();
-                        acc.1 += w * (x.conj() * h).re;
-                        acc.2 += w * (h.conj() * v).im;
+                        let ((xr, xi), (vr, vi), (hr, hi)) = (wide(x), wide(v), wide(h));
+                        acc.0 += w * (xr * xr + xi * xi);
+                        acc.1 += w * (xr * hr + xi * hi);
+                        acc.2 += w * (hr * vi - hi * vr);
                     }
                 }
                 (sums, vp, h0)
@@ -119,14 +123,14 @@ pub fn energy_and_rate_multi<S: Space>(space: &S, psi: &[Complex64], m: usize) -
 ///
 /// # Panics
 /// If the blocks are not `dim × m`.
-pub fn energy_and_rate_split<S: Space>(space: &S, re: &[f64], im: &[f64], m: usize) -> Vec<(f64, f64, f64)> {
+pub fn energy_and_rate_split<S: Space, R: Real>(space: &S, re: &[R], im: &[R], m: usize) -> Vec<(f64, f64, f64)> {
     assert!(m > 0 && re.len() == m * space.dim() && im.len() == re.len(), "state blocks must be dim x m");
     let chunk = space.block_len();
     let n = chunk * m;
     let sums = (0..space.dim() / chunk)
         .into_par_iter()
         .fold(
-            || (vec![(0.0, 0.0, 0.0); m], vec![0.0; 4 * n]),
+            || (vec![(0.0, 0.0, 0.0); m], vec![R::default(); 4 * n]),
             |(mut sums, mut buf), c| {
                 let (va, rest) = buf.split_at_mut(n);
                 let (vb, rest) = rest.split_at_mut(n);
@@ -140,10 +144,11 @@ pub fn energy_and_rate_split<S: Space>(space: &S, re: &[f64], im: &[f64], m: usi
                 for row in 0..chunk {
                     for (j, acc) in sums.iter_mut().enumerate() {
                         let q = row * m + j;
-                        let (a, b) = (ra[q], ia[q]);
+                        let (a, b) = (ra[q].to_f64(), ia[q].to_f64());
+                        let (ha, hb, va, vb) = (ha[q].to_f64(), hb[q].to_f64(), va[q].to_f64(), vb[q].to_f64());
                         acc.0 += w * (a * a + b * b);
-                        acc.1 += w * (a * ha[q] + b * hb[q]);
-                        acc.2 += w * (ha[q] * vb[q] - hb[q] * va[q]);
+                        acc.1 += w * (a * ha + b * hb);
+                        acc.2 += w * (ha * vb - hb * va);
                     }
                 }
                 (sums, buf)

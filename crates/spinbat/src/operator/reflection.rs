@@ -395,7 +395,7 @@ impl ReflectionSector {
         for f in &self.flips {
             if Self::bit(f.si, c, a, b) != Self::bit(f.sj, c, a, b) {
                 let row = self.row_of(c ^ f.mask_c, a ^ f.mask_a, b ^ f.mask_b);
-                acc += gather(x, row * m + j) * f.amp;
+                acc += gather(x, row * m + j).scale(f.amp);
             }
         }
         acc
@@ -425,7 +425,7 @@ impl Space for ReflectionSector {
         let base = block * tl;
         let w = self.omega;
         for ((o, &xv), &d) in out.iter_mut().zip(&x[base..base + tl]).zip(&self.diag_g[base..base + tl]) {
-            *o = *o * w + xv * d;
+            *o = o.scale(w) + xv.scale(d);
         }
         if !self.flips.is_empty() {
             for (k, o) in out.iter_mut().enumerate() {
@@ -447,7 +447,7 @@ impl Space for ReflectionSector {
             let mag = 2.0 * (a.count_ones() + b.count_ones() + c as u32) as f64 - n;
             let d = self.b * mag + self.diag_g[s];
             for (j, y) in row.iter_mut().enumerate() {
-                let mut v = x[s * m + j] * d;
+                let mut v = x[s * m + j].scale(d);
                 if !self.flips.is_empty() {
                     v += self.flip_flop(x, m, j, (c, a, b));
                 }

@@ -29,12 +29,16 @@ use super::{check_times, Propagator, StatePropagator, StateVisitor, WorkSample};
 use crate::error::Result;
 use crate::model::Chain;
 use crate::operator::{
-    chebyshev_step, energy_and_rate_multi, energy_and_rate_split, Operators, ReflectionSector, Space,
+    chebyshev_step, energy_and_rate_multi, energy_and_rate_split, Operators, Real, ReflectionSector, Space,
 };
-use num_complex::Complex64;
+use num_complex::{Complex, Complex64};
 
-/// Rounding error per Chebyshev term (relative to the unit state norm).
-const ROUNDING_PER_TERM: f64 = 2.2e-16;
+/// Rounding error per Chebyshev term (relative to the unit state norm), an estimate: `4u`
+/// with `u` the unit roundoff of the storage type (`2.2·10⁻¹⁶` in double, `1.2·10⁻⁷`
+/// in single precision).
+fn rounding_per_term<R: Real>() -> f64 {
+    4.0 * R::UNIT_ROUNDOFF
+}
 
 /// Most sample times accumulated in one expansion.
 pub const MAX_BATCH: usize = 32;
@@ -46,11 +50,21 @@ pub const FIXED_BYTES_PER_AMPLITUDE: f64 = 16.0 + 16.0 + 16.0 + 8.0;
 
 /// Times per expansion: up to [`MAX_BATCH`], as many as 85% of the available memory holds
 /// beside the fixed buffers (16 bytes per row and time), at least one.
-fn batch_size(dim: usize) -> usize {
-    let per_time = 16.0 * dim as f64;
-    let budget =
-        super::memory::bytes_available().map_or(f64::INFINITY, |a| 0.85 * a - FIXED_BYTES_PER_AMPLITUDE * dim as f64);
+fn batch_size<R: Real>(dim: usize) -> usize {
+    let per_time = bytes_per_row_and_time::<R>() * dim as f64;
+    let fixed = fixed_bytes_per_row::<R>();
+    let budget = super::memory::bytes_available().map_or(f64::INFINITY, |a| 0.85 * a - fixed * dim as f64);
     ((budget / per_time).floor().max(1.0) as usize).clamp(1, MAX_BATCH)
+}
+
+/// [`FIXED_BYTES_PER_AMPLITUDE`] for storage type `R` (the diagonal stays in double).
+pub fn fixed_bytes_per_row<R: Real>() -> f64 {
+    (FIXED_BYTES_PER_AMPLITUDE - 8.0) * std::mem::size_of::<R>() as f64 / 8.0 + 8.0
+}
+
+/// Bytes per stored row and time of the accumulators: `16` in double, `8` in single precision.
+pub fn bytes_per_row_and_time<R: Real>() -> f64 {
+    2.0 * std::mem::size_of::<R>() as f64
 }
 
 /// Whether [`Solver::Chebyshev`](super::Solver) runs in the reflection-even sector: the chain is
@@ -77,10 +91,18 @@ pub fn rows(chain: &Chain) -> f64 {
 /// # Errors
 /// As [`Chebyshev::new`].
 pub fn plan(chain: &Chain, tol: f64) -> Result<Box<dyn Propagator>> {
+    plan_in::<f64>(chain, tol)
+}
+
+/// [`plan`] with states stored in `R` (`f64`, or `f32` for single precision).
+///
+/// # Errors
+/// As [`Chebyshev::new`].
+pub fn plan_in<R: Real>(chain: &Chain, tol: f64) -> Result<Box<dyn Propagator>> {
     Ok(if uses_reflection_sector(chain) {
-        Box::new(Chebyshev::with_space(ReflectionSector::new(chain)?, chain, tol))
+        Box::new(Chebyshev::<_, R>::with_space(ReflectionSector::new(chain)?, chain, tol))
     } else {
-        Box::new(Chebyshev::new(chain, tol)?)
+        Box::new(Chebyshev::<_, R>::with_space(Operators::new(chain)?, chain, tol))
     })
 }
 
@@ -93,7 +115,10 @@ type Series = (Vec<f64>, f64);
 /// (only once a complex expansion continues it), the second complex recurrence vector and
 /// `batch` complex accumulators on the complex path; the anchor (only once one is needed);
 /// the diagonal of `H_g`: `(56 + 16·batch)` bytes at most.
-pub struct Chebyshev<S: Space = Operators> {
+/// States are stored in `R`: `f64` (default), or `f32` for single precision (half the
+/// memory and bandwidth; rounding `~10⁻⁷` per term, in the reported estimate); observables
+/// are summed in double either way.
+pub struct Chebyshev<S: Space = Operators, R: Real = f64> {
     ops: S,
     e0: f64,
     /// rigorous bound on `W` for the certified search (exact Ising diagonal)
@@ -104,7 +129,7 @@ pub struct Chebyshev<S: Space = Operators> {
     eps_step: f64,
     /// current state, its time and accumulated state-error bound; after a real batch the
     /// state stays in its accumulators (`psi` empty, `current_real` its column)
-    psi: Vec<Complex64>,
+    psi: Vec<Complex<R>>,
     current_real: Option<usize>,
     /// times and state-error bounds of the last batch, and its path (its states are still
     /// in the accumulators, so an anchor at one of them costs a copy)
@@ -114,15 +139,15 @@ pub struct Chebyshev<S: Space = Operators> {
     err: f64,
     /// requested anchor time, and the anchored state once the complex path needed it
     anchor_time: Option<f64>,
-    anchor: Option<(f64, f64, Vec<Complex64>)>,
+    anchor: Option<(f64, f64, Vec<Complex<R>>)>,
     /// complex path: second recurrence vector and accumulated states (`2^N × batch`)
-    work: Vec<Complex64>,
-    acc: Vec<Complex64>,
+    work: Vec<Complex<R>>,
+    acc: Vec<Complex<R>>,
     /// real path: recurrence vectors and the real and imaginary accumulators
-    rcur: Vec<f64>,
-    rprev: Vec<f64>,
-    acc_re: Vec<f64>,
-    acc_im: Vec<f64>,
+    rcur: Vec<R>,
+    rprev: Vec<R>,
+    acc_re: Vec<R>,
+    acc_im: Vec<R>,
     /// most times propagated together (bounded by memory)
     batch: usize,
     max_err: f64,
@@ -162,7 +187,7 @@ impl Chebyshev<Operators> {
     }
 }
 
-impl Chebyshev<ReflectionSector> {
+impl Chebyshev<ReflectionSector, f64> {
     /// Sets up the propagator in the reflection-even sector (half the rows of the full
     /// space; the chain must be reflection symmetric, [`ReflectionSector::applies`]).
     ///
@@ -173,7 +198,7 @@ impl Chebyshev<ReflectionSector> {
     }
 }
 
-impl<S: Space> Chebyshev<S> {
+impl<S: Space, R: Real> Chebyshev<S, R> {
     /// Sets up the propagator on `ops` (built for `chain`) at `t = 0` in the all-down
     /// state (row 0 of every [`Space`]).
     pub fn with_space(ops: S, chain: &Chain, tol: f64) -> Self {
@@ -181,10 +206,11 @@ impl<S: Space> Chebyshev<S> {
         let center = 0.5 * (lo + hi);
         let radius = 0.5 * (hi - lo) * (1.0 + 1e-12) + 1e-12;
         let h0_norm = Operators::h0_norm_bound(chain).max(1e-300);
-        let eps_step = (tol / (2.0 * h0_norm) * 1e-3).max(1e-15);
+        // no point cutting the series far below the rounding of the storage type
+        let eps_step = (tol / (2.0 * h0_norm) * 1e-3).max(1e-15).max(0.1 * R::UNIT_ROUNDOFF);
         let dim = ops.dim();
-        let mut psi = vec![Complex64::new(0.0, 0.0); dim];
-        psi[crate::basis::ALL_DOWN] = Complex64::new(1.0, 0.0);
+        let mut psi = vec![Complex::<R>::default(); dim];
+        psi[crate::basis::ALL_DOWN] = Complex::new(R::from_f64(1.0), R::default());
         Chebyshev {
             e0: chain.initial_energy(),
             work_bound: chain.work_bound_with(ops.h_g_max_bound()).min(chain.work_bound()),
@@ -206,7 +232,7 @@ impl<S: Space> Chebyshev<S> {
             rprev: Vec::new(),
             acc_re: Vec::new(),
             acc_im: Vec::new(),
-            batch: batch_size(dim),
+            batch: batch_size::<R>(dim),
             max_err: 0.0,
             max_state_err: 0.0,
             terms: 0,
@@ -226,11 +252,11 @@ impl<S: Space> Chebyshev<S> {
     }
 
     /// Column `j` of the last batch's accumulators as a complex state.
-    fn column(&self, j: usize) -> Vec<Complex64> {
+    fn column(&self, j: usize) -> Vec<Complex<R>> {
         let m = self.last.len();
         match self.last_path {
             Some(Path::Real) => {
-                (0..self.ops.dim()).map(|k| Complex64::new(self.acc_re[k * m + j], self.acc_im[k * m + j])).collect()
+                (0..self.ops.dim()).map(|k| Complex::new(self.acc_re[k * m + j], self.acc_im[k * m + j])).collect()
             }
             _ => self.acc.chunks_exact(m).map(|row| row[j]).collect(),
         }
@@ -265,7 +291,7 @@ impl<S: Space> Chebyshev<S> {
         let mut last = base_err;
         self.last.clear();
         for (j, (&t, &(norm, e, rate))) in ts.iter().zip(obs).enumerate() {
-            let err = base_err + seqs[j].1 + ROUNDING_PER_TERM * seqs[j].0.len() as f64;
+            let err = base_err + seqs[j].1 + rounding_per_term::<R>() * seqs[j].0.len() as f64;
             self.max_err = self.max_err.max(2.0 * self.h0_norm * err);
             self.max_state_err = self.max_state_err.max(err);
             self.last.push((t, err));
@@ -289,26 +315,28 @@ impl<S: Space> Chebyshev<S> {
         self.acc = Vec::new();
         for v in [&mut self.rcur, &mut self.rprev] {
             v.clear();
-            v.resize(dim, 0.0);
+            v.resize(dim, R::default());
         }
         for v in [&mut self.acc_re, &mut self.acc_im] {
             v.clear();
-            v.resize(dim * m, 0.0);
+            v.resize(dim * m, R::default());
         }
         // ψ(t) = Σ_k (2 − δ_k0) (−i)^k J_k(rt) T_k(H̃)ψ_0 up to the phase e^{−ict}: even k
         // are real, odd k imaginary. T_0 ψ_0 = ψ_0 = e_0.
-        self.rcur[crate::basis::ALL_DOWN] = 1.0;
+        self.rcur[crate::basis::ALL_DOWN] = R::from_f64(1.0);
         for (j, q) in seqs.iter().enumerate() {
-            self.acc_re[crate::basis::ALL_DOWN * m + j] = q.0[0];
+            self.acc_re[crate::basis::ALL_DOWN * m + j] = R::from_f64(q.0[0]);
         }
-        let coef = |k: usize| -> Vec<f64> {
+        let coef = |k: usize| -> Vec<R> {
             let p = minus_i_pow(k) * 2.0;
             (0..m)
-                .map(|j| seqs[j].0.get(k).map_or(0.0, |jk| if k.is_multiple_of(2) { p.re } else { p.im } * jk))
+                .map(|j| {
+                    R::from_f64(seqs[j].0.get(k).map_or(0.0, |jk| if k.is_multiple_of(2) { p.re } else { p.im } * jk))
+                })
                 .collect()
         };
         if k_max > 1 {
-            let zeros = vec![0.0; m];
+            let zeros = vec![R::default(); m];
             chebyshev_step(&self.ops, &self.rcur, &mut self.rprev, &mut self.acc_im, c, r, true, &zeros, &coef(1), 0);
             let (mut cur, mut prev) = (&mut self.rprev, &mut self.rcur);
             for k in 2..k_max {
@@ -339,17 +367,22 @@ impl<S: Space> Chebyshev<S> {
         self.rprev = Vec::new();
         self.acc_re = Vec::new();
         self.acc_im = Vec::new();
-        self.work.resize(dim, Complex64::new(0.0, 0.0));
+        self.work.resize(dim, Complex::default());
         self.acc.clear();
-        self.acc.resize(dim * m, Complex64::new(0.0, 0.0));
+        self.acc.resize(dim * m, Complex::default());
         // the global phase e^{−icδ} keeps the states exact (it drops out of every observable)
         let phases: Vec<Complex64> = ts.iter().map(|&t| Complex64::from_polar(1.0, -c * (t - self.t))).collect();
-        let coef = |k: usize| step_coefficients(&seqs, &phases, k);
+        let coef = |k: usize| -> Vec<Complex<R>> {
+            step_coefficients(&seqs, &phases, k)
+                .iter()
+                .map(|z| Complex::new(R::from_f64(z.re), R::from_f64(z.im)))
+                .collect()
+        };
         if k_max == 1 {
             let c0 = coef(0);
             for (row, p) in self.acc.chunks_exact_mut(m).zip(&self.psi) {
                 for (a, cj) in row.iter_mut().zip(&c0) {
-                    *a = p * cj;
+                    *a = *p * *cj;
                 }
             }
         } else {
@@ -438,14 +471,14 @@ impl<S: Space> Chebyshev<S> {
     fn restart(&mut self) {
         self.current_real = None;
         self.psi.clear();
-        self.psi.resize(self.ops.dim(), Complex64::new(0.0, 0.0));
-        self.psi[crate::basis::ALL_DOWN] = Complex64::new(1.0, 0.0);
+        self.psi.resize(self.ops.dim(), Complex::default());
+        self.psi[crate::basis::ALL_DOWN] = Complex::new(R::from_f64(1.0), R::default());
         self.t = 0.0;
         self.err = 0.0;
     }
 }
 
-impl<S: Space> Propagator for Chebyshev<S> {
+impl<S: Space, R: Real> Propagator for Chebyshev<S, R> {
     fn name(&self) -> &'static str {
         "chebyshev"
     }
@@ -498,11 +531,17 @@ impl<S: Space> Propagator for Chebyshev<S> {
     }
 
     fn accuracy_note(&self) -> String {
+        let precision = if R::PRECISION == "single" {
+            format!("; single precision (f32 states, rounding estimate {:.1e} per term)", rounding_per_term::<R>())
+        } else {
+            String::new()
+        };
         format!(
-            "Chebyshev series cut at tail <= {:.1e} per step (rigorous); |dW| <= 2||H0|| sum(tails) = {:.1e} so far; {}",
+            "Chebyshev series cut at tail <= {:.1e} per step (rigorous); |dW| <= 2||H0|| sum(tails) = {:.1e} so far; {}{}",
             self.eps_step,
             self.max_err,
-            self.ops.description()
+            self.ops.description(),
+            precision
         )
     }
 }

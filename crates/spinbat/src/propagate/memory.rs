@@ -20,12 +20,27 @@ pub fn bytes_needed(chain: &Chain, solver: Solver) -> f64 {
     let dim = n.exp2();
     match super::resolve(chain, solver) {
         Solver::Dense => 5.0 * 8.0 * dim * dim,
-        Solver::Chebyshev => (super::chebyshev::FIXED_BYTES_PER_AMPLITUDE + 16.0) * super::chebyshev::rows(chain),
+        Solver::Chebyshev => chebyshev_bytes::<f64>(chain),
         // DOP853 ~16 state vectors; the dense coupling matrix only where the model keeps it
         Solver::MeanField => crate::meanfield::bytes_needed(chain),
         // a window of up to 1024 eigenpairs (with workspace), or Chebyshev on the N + 1 states
         Solver::Dicke => 5e7 + dicke::CHEB_BYTES_PER_STATE * (n + 1.0),
         _ => 1e6,
+    }
+}
+
+/// The Chebyshev solver's fixed buffers and one accumulated state, with states in `R`.
+fn chebyshev_bytes<R: crate::operator::Real>(chain: &Chain) -> f64 {
+    use super::chebyshev::{bytes_per_row_and_time, fixed_bytes_per_row, rows};
+    (fixed_bytes_per_row::<R>() + bytes_per_row_and_time::<R>()) * rows(chain)
+}
+
+/// [`bytes_needed`] in the given precision: single precision halves the Chebyshev solver's
+/// states (`28 + 8` bytes per stored row); every other solver is double only.
+pub fn bytes_needed_with(chain: &Chain, solver: Solver, precision: super::Precision) -> f64 {
+    match (precision, super::resolve(chain, solver)) {
+        (super::Precision::Single, Solver::Chebyshev) => chebyshev_bytes::<f32>(chain),
+        _ => bytes_needed(chain, solver),
     }
 }
 
@@ -48,7 +63,15 @@ pub fn bytes_available() -> Option<f64> {
 /// # Errors
 /// [`SpinbatError::TooLarge`] with the bytes needed and available.
 pub fn check(chain: &Chain, solver: Solver) -> Result<()> {
-    let needed = bytes_needed(chain, solver);
+    check_with(chain, solver, super::Precision::Double)
+}
+
+/// [`check`] in the given precision.
+///
+/// # Errors
+/// [`SpinbatError::TooLarge`] with the bytes needed and available.
+pub fn check_with(chain: &Chain, solver: Solver, precision: super::Precision) -> Result<()> {
+    let needed = bytes_needed_with(chain, solver, precision);
     if let Some(available) = bytes_available() {
         if needed > available {
             return Err(SpinbatError::TooLarge {

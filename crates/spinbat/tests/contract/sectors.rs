@@ -104,3 +104,46 @@ fn work_stays_below_the_certifying_bound() {
         }
     }
 }
+
+#[test]
+fn single_precision_stays_within_its_stated_error_of_double() {
+    use spinbat::propagate::{plan_with, Precision};
+    use spinbat::{Solver, SpinbatError};
+    let mut rng = Rng::new(31);
+    for n in [6usize, 9, 12, 14] {
+        let chain = random_chain(&mut rng, n);
+        let t_scale = 1.0 / chain.omega();
+        let times = uniform_times(3.0 * t_scale, 16);
+        let mut double = plan_with(&chain, Solver::Chebyshev, 1e-10, Precision::Double).unwrap();
+        let mut single = plan_with(&chain, Solver::Chebyshev, 1e-10, Precision::Single).unwrap();
+        let a = double.sample(&times).unwrap();
+        let b = single.sample(&times).unwrap();
+        let bound = single.error_bound() + double.error_bound();
+        assert!(single.accuracy_note().contains("single precision"));
+        let mut worst = 0.0f64;
+        for (x, y) in a.iter().zip(&b) {
+            let d = (x.work - y.work).abs();
+            worst = worst.max(d / (1.0 + x.work.abs()));
+            assert!(d <= bound, "N = {n}: |W32 - W64| = {d} at t = {} exceeds the stated {bound}", x.t);
+        }
+        // and in practice single precision is good to ~1e-6 relative, far inside the estimate
+        assert!(worst < 1e-5, "N = {n}: relative deviation {worst}");
+        let window = uniform_times(t_scale, 5);
+        let mut double = plan_with(&chain, Solver::Chebyshev, 1e-10, Precision::Double).unwrap();
+        let mut single = plan_with(&chain, Solver::Auto, 1e-10, Precision::Single).unwrap();
+        let p64 = charge(double.as_mut(), &chain, &window, &Silent).unwrap().max_power;
+        let p32 = charge(single.as_mut(), &chain, &window, &Silent).unwrap().max_power;
+        assert!((p64.power - p32.power).abs() < 1e-5 * p64.power, "N = {n}: P_max {p64:?} vs {p32:?}");
+    }
+    // single precision is a Chebyshev option, and the memory check follows it
+    let chain = Chain::builder(6).build().unwrap();
+    assert!(matches!(
+        plan_with(&chain, Solver::Dense, 1e-10, Precision::Single),
+        Err(SpinbatError::InvalidParameter { name: "precision", .. })
+    ));
+    let huge = Chain::builder(44).couplings(Couplings::NearestNeighbour).build().unwrap();
+    assert!(matches!(
+        plan_with(&huge, Solver::Chebyshev, 1e-10, Precision::Single),
+        Err(SpinbatError::TooLarge { .. })
+    ));
+}
