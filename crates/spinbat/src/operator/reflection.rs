@@ -368,11 +368,24 @@ impl ReflectionSector {
                 // Φ[a][b] = Φ[b][a]: the stored tile (b, a), transposed
                 let q = sh.block(c, b, a) * n;
                 let src = &x[q..q + n];
-                for ai in 0..side {
-                    for bi in 0..side {
-                        let (o, s) = ((ai * side + bi) * m, (bi * side + ai) * m);
-                        for j in 0..m {
-                            out[o + j] += src[s + j];
+                if m == 1 {
+                    // one contiguous (prefetchable) read of the tile into L1, then the
+                    // transposed, strided reads from there
+                    let mut buf = [T::default(); 1 << (2 * TILE_BITS)];
+                    let buf = &mut buf[..n];
+                    buf.copy_from_slice(src);
+                    for (ai, orow) in out.chunks_exact_mut(side).enumerate() {
+                        for (bi, o) in orow.iter_mut().enumerate() {
+                            *o += buf[bi * side + ai];
+                        }
+                    }
+                } else {
+                    for ai in 0..side {
+                        for bi in 0..side {
+                            let (o, s) = ((ai * side + bi) * m, (bi * side + ai) * m);
+                            for j in 0..m {
+                                out[o + j] += src[s + j];
+                            }
                         }
                     }
                 }
