@@ -70,7 +70,7 @@ QUTIP_KRYLOV = {"method": "krylov", "krylov_dim": 20, "atol": 1e-13, "always_com
 
 TOOLS = {
     # name: (short setup, full setup, slow?)
-    "spinbat": ("Chebyshev, matrix-free, 2^N, rayon threads",
+    "spinbat": ("Chebyshev, matrix-free, reflection-even sector (~2^(N-1)), rayon threads",
                 "`spinbat charge --n N --t-max 0.05 --points 2 --json -` (solver auto = matrix-free Chebyshev "
                 "for N > 10, tolerance 1e-10 on W, all cores via rayon); the time is the whole process", False),
     "quspin-parity": ("ExpmMultiplyParallel, parity block",

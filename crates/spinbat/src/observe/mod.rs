@@ -161,15 +161,17 @@ pub fn charge(prop: &mut dyn Propagator, chain: &Chain, times: &[f64], progress:
     loop {
         // as many grid points as still needed to certify and to cover the window, at most
         // SCAN_CHUNK and what the propagator serves from one expansion (with the requested
-        // times of the chunk), at least one. Before any power is known the chunk is sized by
-        // N independent spins, up to 1.5 of their optimal time (sizing only: the stopping
-        // test below uses the powers found).
+        // times of the chunk), at least one. Before any power is known the chunk reaches the
+        // optimal time of N independent spins (or their certified stop if sooner); from then
+        // on, the certified stop of the best power found: a real-path expansion costs in
+        // proportion to its last time, so no chunk goes past what certification needs (sizing
+        // only: the stopping test below uses the powers found).
         let need_t = if p_best > 0.0 {
             bound / p_best
         } else {
             let ind = Independent::of(chain).max_power;
             if ind.power > 0.0 {
-                (bound / ind.power).min(1.5 * ind.time)
+                (bound / ind.power).min(ind.time)
             } else {
                 f64::INFINITY
             }

@@ -426,8 +426,10 @@ impl<S: Space, R: Real> Chebyshev<S, R> {
     fn sample_batch(&mut self, ts: &[f64], out: &mut Vec<WorkSample>) -> Path {
         let t_last = ts[ts.len() - 1];
         let start = self.complex_start(ts[0]);
-        let complex_terms = self.radius * (t_last - start) + 15.0;
-        let real_terms = 0.5 * (self.radius * t_last + 15.0);
+        // exact series lengths; a real term moves half the bytes of a complex one
+        let len = |dt: f64| bessel_sequence(self.radius * dt.max(0.0), self.eps_step).0.len() as f64;
+        let complex_terms = len(t_last - start);
+        let real_terms = 0.5 * len(t_last);
         if real_terms <= complex_terms {
             self.batch_from_start(ts, out);
             return Path::Real;
