@@ -4,9 +4,13 @@
 # each (default 3), median reported. The output window is tiny (--t-max 0.05 --points 2) so
 # the time is that of the certified P_max search itself.
 # Usage: scripts/bench/charge_table.sh [N ...]      (REPS=5 scripts/bench/charge_table.sh 20)
+#   EXTRA="--coupling nn" scripts/bench/charge_table.sh 24 28   # other chains (flags of charge)
+#   SPINBAT=/path/to/spinbat ...                                 # a fixed build instead of target/
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-cargo build --release -q
+spinbat=${SPINBAT:-./target/release/spinbat}
+[ -n "${SPINBAT:-}" ] || cargo build --release -q
+read -r -a extra <<< "${EXTRA:-}"
 reps=${REPS:-3}
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(12 16 20 22)
@@ -15,8 +19,8 @@ echo "|---|---|---|---|---|---|---|---|"
 for n in "${sizes[@]}"; do
   times=(); rss=0
   for _ in $(seq "$reps"); do
-    /usr/bin/time -f "%e %M" -o /tmp/spinbat-bench-time ./target/release/spinbat charge --n "$n" \
-      --t-max 0.05 --points 2 --json /tmp/spinbat-bench.json > /dev/null
+    /usr/bin/time -f "%e %M" -o /tmp/spinbat-bench-time "$spinbat" charge --n "$n" \
+      --t-max 0.05 --points 2 --json /tmp/spinbat-bench.json "${extra[@]}" > /dev/null
     read -r t m < /tmp/spinbat-bench-time
     times+=("$t"); [ "$m" -gt "$rss" ] && rss=$m
   done

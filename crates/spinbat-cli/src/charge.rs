@@ -62,7 +62,7 @@ pub struct ChargeArgs {
     #[arg(long, default_value = "1e-10", allow_negative_numbers = true)]
     pub tol: f64,
     /// Precision of the Chebyshev solver's states: double (f64), or single (f32: half the
-    /// memory and bandwidth, for the largest chains; rounding adds ~1e-7 per Chebyshev term to
+    /// memory and bandwidth, for the largest chains; rounding adds ~2.4e-7 per Chebyshev term to
     /// the state error, reported in the accuracy line). Single implies --solver chebyshev;
     /// --observe always runs in double.
     #[arg(long, default_value = "double", value_name = "double|single")]

@@ -489,27 +489,10 @@ impl Checker<'_> {
             let what = format!("[run] {key}");
             match key {
                 "solvers" => {
-                    let names: Vec<(String, usize)> = match item.as_value() {
-                        Some(Value::String(s)) => vec![(s.value().clone(), line)],
-                        Some(Value::Array(a)) => {
-                            let mut names = Vec::new();
-                            for v in a.iter() {
-                                let l = self.line(v.span()).max(line);
-                                match v.as_str() {
-                                    Some(s) => names.push((s.to_string(), l)),
-                                    None => self.add(l, format!("wrong type in {what}: solver names are strings")),
-                                }
-                            }
-                            if a.is_empty() {
-                                self.add(line, format!("{what} = []: name at least one solver"));
-                            }
-                            names
-                        }
-                        _ => {
-                            self.wrong_type(line, &what, "a list of solver names", item);
-                            continue;
-                        }
-                    };
+                    let Some(names) = self.names(item, line, &what, "solver") else { continue };
+                    if item.as_array().is_some_and(|a| a.is_empty()) {
+                        self.add(line, format!("{what} = []: name at least one solver"));
+                    }
                     let mut list = Vec::new();
                     for (name, l) in names {
                         match ScanSolver::parse_list(&name) {
@@ -583,27 +566,33 @@ impl Checker<'_> {
         (solvers, options, observe)
     }
 
-    /// `[run] observe`: a list of observable names (or one comma-separated string), each
-    /// checked with its line. `None` when a name is wrong (reported) or the list is empty.
-    fn observables(&mut self, item: &Item, line: usize, what: &str) -> Option<ObservableSet> {
-        let names: Vec<(String, usize)> = match item.as_value() {
-            Some(Value::String(s)) => vec![(s.value().clone(), line)],
+    /// A list of `kind` names (or one string) with the line of each; elements that are not
+    /// strings are reported. `None` (reported) when the value is neither.
+    fn names(&mut self, item: &Item, line: usize, what: &str, kind: &str) -> Option<Vec<(String, usize)>> {
+        match item.as_value() {
+            Some(Value::String(s)) => Some(vec![(s.value().clone(), line)]),
             Some(Value::Array(a)) => {
                 let mut names = Vec::new();
                 for v in a.iter() {
                     let l = self.line(v.span()).max(line);
                     match v.as_str() {
                         Some(s) => names.push((s.to_string(), l)),
-                        None => self.add(l, format!("wrong type in {what}: observable names are strings")),
+                        None => self.add(l, format!("wrong type in {what}: {kind} names are strings")),
                     }
                 }
-                names
+                Some(names)
             }
             _ => {
-                self.wrong_type(line, what, "a list of observable names", item);
-                return None;
+                self.wrong_type(line, what, &format!("a list of {kind} names"), item);
+                None
             }
-        };
+        }
+    }
+
+    /// `[run] observe`: a list of observable names (or one comma-separated string), each
+    /// checked with its line. `None` when a name is wrong (reported) or the list is empty.
+    fn observables(&mut self, item: &Item, line: usize, what: &str) -> Option<ObservableSet> {
+        let names = self.names(item, line, what, "observable")?;
         if names.is_empty() {
             let choose = ObservableSet::NAMES.join("\", \"");
             self.add(

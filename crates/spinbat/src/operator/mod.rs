@@ -144,6 +144,24 @@ pub trait Space: Send + Sync {
     fn description(&self) -> String;
 }
 
+/// Gershgorin enclosure of `H = H_g + V` from the diagonal of `H_g` on any basis: its range
+/// widened by the largest off-diagonal row sum, `N|ω| + offdiag` (`offdiag = 2|α| Σ|g_ij|`,
+/// the flip-flop amplitudes). A sector's spectrum lies inside the full one.
+fn spectral_enclosure(diag: &[f64], n_sites: usize, omega: f64, offdiag: f64) -> (f64, f64) {
+    let (lo, hi) = diag
+        .par_iter()
+        .fold(|| (f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &d| (lo.min(d), hi.max(d)))
+        .reduce(|| (f64::INFINITY, f64::NEG_INFINITY), |a, b| (a.0.min(b.0), a.1.max(b.1)));
+    let radius = n_sites as f64 * omega.abs() + offdiag;
+    (lo - radius, hi + radius)
+}
+
+/// Upper bound on the top of the spectrum of `H_g`: `max_s (H_g)_ss + offdiag` (Gershgorin;
+/// exact for `α = 0`, where `offdiag = 0`).
+fn top_of_h_g(diag: &[f64], offdiag: f64) -> f64 {
+    diag.par_iter().copied().reduce(|| f64::NEG_INFINITY, f64::max) + offdiag
+}
+
 /// A flip-flop term: `amp · (|s ⊕ mask⟩⟨s|)` for states with anti-parallel bits `i`, `j`.
 #[derive(Debug, Clone, Copy)]
 struct PairFlip {
@@ -408,21 +426,14 @@ impl Operators {
     /// diagonal range widened by the largest off-diagonal row sum,
     /// `N|ω| + 2|α| Σ_{i<j} |g_ij|`.
     pub fn spectral_bounds_h(&self) -> (f64, f64) {
-        let (lo, hi) = self
-            .diag_g
-            .par_iter()
-            .fold(|| (f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &d| (lo.min(d), hi.max(d)))
-            .reduce(|| (f64::INFINITY, f64::NEG_INFINITY), |a, b| (a.0.min(b.0), a.1.max(b.1)));
-        let radius = self.n_sites as f64 * self.omega.abs() + self.flips.iter().map(|f| f.amp.abs()).sum::<f64>();
-        (lo - radius, hi + radius)
+        spectral_enclosure(&self.diag_g, self.n_sites, self.omega, self.flips.iter().map(|f| f.amp.abs()).sum())
     }
 
     /// Upper bound on the top of the spectrum of `H_g`: the largest diagonal element plus
     /// the largest off-diagonal row sum (Gershgorin), `max_s (H_g)_ss + 2|α| Σ_{i<j}|g_ij|`.
     /// Exact for the Ising case `α = 0`. Feeds [`Chain::work_bound_with`].
     pub fn h_g_max_bound(&self) -> f64 {
-        let top = self.diag_g.par_iter().copied().reduce(|| f64::NEG_INFINITY, f64::max);
-        top + self.flips.iter().map(|f| f.amp.abs()).sum::<f64>()
+        top_of_h_g(&self.diag_g, self.flips.iter().map(|f| f.amp.abs()).sum())
     }
 
     /// Operator-norm bound `‖H0‖ ≤ N|B| + (1 + 2|α|) Σ_{i<j}|g_ij|` (triangle inequality,

@@ -479,18 +479,11 @@ impl Space for ReflectionSector {
     }
 
     fn spectral_bounds_h(&self) -> (f64, f64) {
-        let (lo, hi) = self
-            .diag_g
-            .par_iter()
-            .fold(|| (f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &d| (lo.min(d), hi.max(d)))
-            .reduce(|| (f64::INFINITY, f64::NEG_INFINITY), |a, b| (a.0.min(b.0), a.1.max(b.1)));
-        let radius = self.n_sites as f64 * self.omega.abs() + self.flips.iter().map(|f| f.amp.abs()).sum::<f64>();
-        (lo - radius, hi + radius)
+        super::spectral_enclosure(&self.diag_g, self.n_sites, self.omega, self.flips.iter().map(|f| f.amp.abs()).sum())
     }
 
     fn h_g_max_bound(&self) -> f64 {
-        let top = self.diag_g.par_iter().copied().reduce(|| f64::NEG_INFINITY, f64::max);
-        top + self.flips.iter().map(|f| f.amp.abs()).sum::<f64>()
+        super::top_of_h_g(&self.diag_g, self.flips.iter().map(|f| f.amp.abs()).sum())
     }
 
     fn description(&self) -> String {

@@ -176,7 +176,7 @@ impl FromStr for Solver {
 }
 
 /// Floating-point precision of the states of the Chebyshev solver. `Single` (`f32`) halves
-/// memory and memory traffic for the largest chains; its error estimate adds `4u ≈ 1.2·10⁻⁷`
+/// memory and memory traffic for the largest chains; its error estimate adds `4u ≈ 2.4·10⁻⁷`
 /// per Chebyshev term (a state error of `~10⁻⁵` for a hundred terms, `|ΔW| ≤ 2‖H0‖` times
 /// that), against `~10⁻¹⁴` in double. Observables are summed in double either way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
