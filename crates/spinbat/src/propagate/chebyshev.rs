@@ -68,13 +68,14 @@ pub fn bytes_per_row_and_time<R: Real>() -> f64 {
 }
 
 /// Whether [`Solver::Chebyshev`](super::Solver) runs in the reflection-even sector: the chain is
-/// reflection symmetric and large enough (`N ≥ 8`) for the halving to pay.
+/// reflection symmetric and large enough (`N ≥ 14`: below, the `64 × 64` tiles make the
+/// sector one whole tile, the full space relabelled) for the halving to pay.
 pub fn uses_reflection_sector(chain: &Chain) -> bool {
     chain.n_sites() >= REFLECTION_MIN_SITES && ReflectionSector::applies(chain)
 }
 
 /// Smallest `N` for which the Chebyshev solver works in the reflection sector.
-pub const REFLECTION_MIN_SITES: usize = 8;
+pub const REFLECTION_MIN_SITES: usize = 14;
 
 /// Stored rows of the Chebyshev solver for `chain`: `2^N`, or the reflection sector's.
 pub fn rows(chain: &Chain) -> f64 {
