@@ -11,18 +11,25 @@
 //! `T_k(H̃)ψ_0` is real: `ψ(t) = a(t) − i b(t)` with the even terms building `a` and the
 //! odd ones `b` (physics.md). This *real path* moves half the bytes of a complex
 //! recurrence and needs no stored state, so a batch is computed from `t = 0` whenever that
-//! costs less (counting a real term as half a complex one) than continuing with the
-//! *complex path* from the current state or the anchor. Early times — where `P_max` lives
-//! — therefore always take the real path.
+//! costs less (counting a real term as half a complex one, with the exact series lengths)
+//! than continuing with the *complex path* from the current state or the anchor. The scan of
+//! the maximum search takes the real path; its refinement continues from the anchor kept
+//! out of the scan's accumulators (a few complex terms per evaluation).
+//!
+//! **Spaces and precision.** The propagator runs on any [`Space`]: all `2^N` states, or the
+//! reflection-even sector ([`ReflectionSector`], half the rows) that [`plan`] picks for
+//! mirror-symmetric chains with `N ≥ 14`. States are `f64`, or `f32` with
+//! [`plan_in::<f32>`](plan_in) (single precision, `super::Precision::Single`).
 //!
 //! **Error control.** Each expansion is cut at the smallest `K` with
 //! `Σ_{k>K} 2|J_k(rδ)| ≤ ε_step`, a rigorous bound on its state error because
 //! `‖T_k(H̃)‖ ≤ 1`. State errors add up along a path of complex steps (unitary steps do not
 //! amplify them), and a state error `ε` moves `W` by at most `2‖H0‖ε`
-//! ([`Operators::h0_norm_bound`]). `ε_step = tol / (2‖H0‖) · 10⁻³` (floored at `10⁻¹⁵`), so
-//! `tol` holds for a thousand chained steps; [`Propagator::error_bound`] reports the
-//! accumulated bound, with an estimate of rounding (`4u` per term, `u` the unit roundoff) added. Tested
-//! against dense ED, against the bound and against QuTiP.
+//! ([`Operators::h0_norm_bound`]). `ε_step = tol / (2‖H0‖) · 10⁻³` (floored at `10⁻¹⁵`, and
+//! at `0.1u` for a storage type of unit roundoff `u`), so `tol` holds for a thousand chained
+//! steps; [`Propagator::error_bound`] reports the accumulated bound, with an estimate of
+//! rounding (`4u` per term) added. Tested against dense ED, against the bound, between the
+//! sector and the full space, single against double, and against QuTiP.
 
 use super::bessel::{bessel_sequence, minus_i_pow, step_coefficients};
 use super::{check_times, Propagator, StatePropagator, StateVisitor, WorkSample};
@@ -550,7 +557,7 @@ impl<S: Space, R: Real> Propagator for Chebyshev<S, R> {
 }
 
 impl StatePropagator for Chebyshev<Operators> {
-    /// Batches of up to `MAX_BATCH` (16) times from one expansion each (as
+    /// Batches of up to `MAX_BATCH` (32) times from one expansion each (as
     /// [`Propagator::sample`]); each state is copied out of the accumulators into one
     /// extra `16·2^N`-byte buffer before `visit` sees it. States from the real path lack
     /// the global phase `e^{−ict}`, which no observable sees.

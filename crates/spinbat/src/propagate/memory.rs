@@ -9,7 +9,7 @@ use crate::model::Chain;
 /// * dense: `H`, `U` and the eigensolver's workspace, `≈ 4 · 8 · 4^N`, plus `8·4^N` per
 ///   batch of times (bounded by the same);
 /// * chebyshev: the state, a recurrence vector, the anchor, the diagonal of `H_g` and at
-///   least one accumulated state (up to 16 when memory allows): `(56 + 16)` bytes per
+///   least one accumulated state (up to 32 when memory allows): `(56 + 16)` bytes per
 ///   stored row, `2^N` rows or about half that in the reflection sector;
 /// * mean field: the integrator's stages and the model, `≈ 570N`, plus the dense `g_ij`
 ///   (`8N²`) only where the model keeps it (explicit matrix, or `N < 24`), see
