@@ -360,25 +360,6 @@ impl Operators {
         });
     }
 
-    /// One fused Chebyshev step on the full space: [`chebyshev_step`] (see there).
-    #[allow(clippy::too_many_arguments)]
-    pub fn chebyshev_step<T>(
-        &self,
-        x: &[T],
-        prev: &mut [T],
-        acc: &mut [T],
-        c: f64,
-        r: f64,
-        first: bool,
-        coef_x: &[T],
-        coef_new: &[T],
-        j_lo: usize,
-    ) where
-        T: Amplitude,
-    {
-        chebyshev_step(self, x, prev, acc, c, r, first, coef_x, coef_new, j_lo);
-    }
-
     /// Calls `f(row, value)` for every non-zero `H[row][s]` of column `s` of the charging
     /// Hamiltonian `H = H_g + V` (used to build dense matrices for small `N`).
     pub fn column_h(&self, s: usize, mut f: impl FnMut(usize, f64)) {

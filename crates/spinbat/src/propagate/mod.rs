@@ -241,9 +241,7 @@ pub fn resolve(chain: &Chain, solver: Solver) -> Solver {
 /// [`SpinbatError::TooLarge`] when the estimate of [`memory::bytes_needed`] exceeds what
 /// the machine has; [`SpinbatError::InvalidParameter`] for a bad `tol`.
 pub fn plan(chain: &Chain, solver: Solver, tol: f64) -> Result<Box<dyn Propagator>> {
-    if !(tol.is_finite() && tol > 0.0 && tol < 1.0) {
-        return Err(crate::error::invalid("tol", tol, "must be a number in (0, 1)"));
-    }
+    check_tol(tol)?;
     let solver = resolve(chain, solver);
     memory::check(chain, solver)?;
     Ok(match solver {
@@ -266,9 +264,7 @@ pub fn plan_with(chain: &Chain, solver: Solver, tol: f64, precision: Precision) 
     match precision {
         Precision::Double => plan(chain, solver, tol),
         Precision::Single => {
-            if !(tol.is_finite() && tol > 0.0 && tol < 1.0) {
-                return Err(crate::error::invalid("tol", tol, "must be a number in (0, 1)"));
-            }
+            check_tol(tol)?;
             if !matches!(solver, Solver::Auto | Solver::Chebyshev) {
                 return Err(crate::error::invalid(
                     "precision",
@@ -279,6 +275,15 @@ pub fn plan_with(chain: &Chain, solver: Solver, tol: f64, precision: Precision) 
             memory::check_with(chain, Solver::Chebyshev, Precision::Single)?;
             chebyshev::plan_in::<f32>(chain, tol)
         }
+    }
+}
+
+/// Checks that the tolerance on `W` is a number in `(0, 1)`.
+fn check_tol(tol: f64) -> Result<()> {
+    if tol.is_finite() && tol > 0.0 && tol < 1.0 {
+        Ok(())
+    } else {
+        Err(crate::error::invalid("tol", tol, "must be a number in (0, 1)"))
     }
 }
 
