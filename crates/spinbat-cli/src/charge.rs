@@ -137,7 +137,15 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
     crate::scan::set_threads(args.threads)?;
     if let Some(p) = &args.plot {
         crate::scan::check_plot_path(p)?;
+        check_writable(p)?;
     }
+    if let Some(j) = args.json.as_deref().filter(|j| *j != "-") {
+        check_writable(std::path::Path::new(j))?;
+    }
+    if let Some(c) = &args.csv {
+        check_writable(c)?;
+    }
+    let ground = spinbat::observe::ground::ground_state(&chain)?;
     let json_stdout = args.json.as_deref() == Some("-");
     let observables = args.observables(&chain, solver, &times)?;
 
@@ -151,6 +159,8 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
     let elapsed = start.elapsed().as_secs_f64();
     let mut record = ChargeRecord::new(&chain, solver, args.tol, &result, elapsed);
     record.precision = precision;
+    record.initial_is_ground = ground.initial_is_ground;
+    record.ground_energy = ground.ground_energy;
     let traj = match &observables {
         Some(set) => {
             let start = Instant::now();
@@ -187,12 +197,27 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
         plot::write(path, &title, &result, entropy.as_deref()).map_err(CliError::runtime)?;
     }
     if !json_stdout {
-        print_summary(&chain, solver, args.tol, &result, elapsed, &args);
+        print_summary(&chain, solver, args.tol, &result, elapsed, &args, &ground);
         if let Some(obs) = &record.observables {
             print_observables(&chain, obs);
         }
     }
     Ok(())
+}
+
+/// Fails with exit status 2 before any computation if `path` cannot be written: its folder
+/// is missing or it cannot be created there (a file made only for the test is removed).
+pub fn check_writable(path: &std::path::Path) -> Result<(), CliError> {
+    let existed = path.exists();
+    match std::fs::OpenOptions::new().append(true).create(true).open(path) {
+        Ok(_) => {
+            if !existed {
+                let _ = std::fs::remove_file(path);
+            }
+            Ok(())
+        }
+        Err(e) => Err(CliError::input(anyhow!("cannot write output file {}: {e}", path.display()))),
+    }
 }
 
 /// `t, work, power`, then with observables the scalar ones: `entropy`, `variance` and the
@@ -285,7 +310,29 @@ pub fn describe_couplings(chain: &Chain) -> String {
     }
 }
 
-fn print_summary(chain: &Chain, solver: Solver, tol: f64, r: &Charging, elapsed: f64, args: &ChargeArgs) {
+/// `x` with `digits` significant digits (fixed notation for `10⁻⁴ ≤ |x| < 10⁷`, exponent
+/// otherwise); `0` (also `−0`) as `0`.
+pub fn sig(x: f64, digits: usize) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return if x == 0.0 { "0".into() } else { format!("{x}") };
+    }
+    let mag = x.abs().log10().floor() as i32;
+    if !(-4..7).contains(&mag) {
+        return format!("{:.*e}", digits.saturating_sub(1), x);
+    }
+    let decimals = (digits as i32 - 1 - mag).max(0) as usize;
+    format!("{x:.decimals$}")
+}
+
+fn print_summary(
+    chain: &Chain,
+    solver: Solver,
+    tol: f64,
+    r: &Charging,
+    elapsed: f64,
+    args: &ChargeArgs,
+    ground: &spinbat::observe::ground::GroundState,
+) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
@@ -295,16 +342,26 @@ fn print_summary(chain: &Chain, solver: Solver, tol: f64, r: &Charging, elapsed:
     let _ = writeln!(out, "chain      {}", describe_chain(chain));
     let _ = writeln!(
         out,
-        "           G = sum g_ij = {:.6}, E0 = {:.6}, bound W <= N(|B| + B) + min(N|omega|, lambda_max(H_g) + G) = {:.6}",
-        chain.total_coupling(),
-        chain.initial_energy(),
+        "           G = sum g_ij = {}, E0 = {}, bound W <= N(|B| + B) + min(N|omega|, lambda_max(H_g) + G) = {:.6}",
+        sig(chain.total_coupling(), 7),
+        sig(chain.initial_energy(), 7),
         // the bound the solver certified with (the Chebyshev solver's uses the exact top of
         // the Ising diagonal): certified_until = bound / P_max
         if r.max_power.power > 0.0 { r.certified_until * r.max_power.power } else { chain.work_bound() }
     );
     let requested = if solver == Solver::Auto { " (chosen by auto)" } else { "" };
-    let _ = writeln!(out, "solver     {}{requested}, tol = {tol:e}", r.solver);
-    let _ = writeln!(out, "accuracy   |error of W| <= {:.1e}: {}", r.error_bound, r.accuracy);
+    // only the settings the solver reads
+    let uses_tol = r.solver.parse::<Solver>().is_ok_and(|s| s.uses_tolerance());
+    let tol_note = if uses_tol { format!(", tol = {tol:e}") } else { String::new() };
+    let _ = writeln!(out, "solver     {}{requested}{tol_note}", r.solver);
+    match r.error_bound {
+        Some(b) => {
+            let _ = writeln!(out, "accuracy   |error of W| <= {b:.1e}: {}", r.accuracy);
+        }
+        None => {
+            let _ = writeln!(out, "accuracy   |error of W| not bounded: {}", r.accuracy);
+        }
+    }
     let _ = writeln!(
         out,
         "max power  P_max = {:.10} B^2 at T* = {:.10} /B, W(T*) = {:.10} B",
@@ -318,9 +375,30 @@ fn print_summary(chain: &Chain, solver: Solver, tol: f64, r: &Charging, elapsed:
     );
     let _ = writeln!(
         out,
-        "max work   W_max = {:.10} B at T = {:.10} /B, P there = {:.10} (window [0, {:.4}])",
-        r.max_work.work, r.max_work.time, r.max_work.power, r.window
+        "max work   W_max = {:.10} B at T = {:.10} /B, P there = {:.10} (window [0, {}]){}",
+        r.max_work.work,
+        r.max_work.time,
+        r.max_work.power,
+        sig(r.window, 5),
+        if r.max_work.at_window_end { " (window end: may grow beyond)" } else { "" }
     );
+    match (ground.initial_is_ground, ground.ground_energy) {
+        (Some(true), _) => {
+            let _ = writeln!(out, "initial    all-down is the ground state of H0 ({})", ground.method);
+        }
+        (Some(false), e) => {
+            let _ = writeln!(
+                out,
+                "warning    all-down is NOT the ground state of H0: ground energy {} < E0 = {} ({}); W is measured from E0 and can be negative",
+                e.map_or("?".into(), |e| sig(e, 10)),
+                sig(chain.initial_energy(), 10),
+                ground.method
+            );
+        }
+        (None, _) => {
+            let _ = writeln!(out, "initial    whether all-down is the ground state of H0 was {}", ground.method);
+        }
+    }
     let _ = writeln!(
         out,
         "           N independent spins: 2BN = {} at T = {:.10}; ratio {:.8}",

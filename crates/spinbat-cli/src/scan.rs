@@ -221,7 +221,7 @@ pub fn csv_row(r: &ScanRow) -> Vec<String> {
         f(r.power_ratio),
         opt(r.work_ratio),
         opt(r.window),
-        format!("{:.2e}", r.error_bound),
+        r.error_bound.map(|b| format!("{b:.2e}")).unwrap_or_default(),
         format!("{:.4}", r.run_time_s),
     ]
 }
@@ -310,7 +310,7 @@ fn print_summary(rec: &ScanRecord, args: &ScanArgs) {
     for r in &rec.rows {
         let _ = writeln!(
             out,
-            "{:>10} {:>14} {:>10} {:>15.10} {:>13.8} {:>13.8} {:>13} {:>13} {:>9.1e}",
+            "{:>10} {:>14} {:>10} {:>15.10} {:>13.8} {:>13.8} {:>13} {:>13} {:>9}",
             format!("{}", r.value),
             r.solver,
             r.method,
@@ -319,7 +319,7 @@ fn print_summary(rec: &ScanRecord, args: &ScanArgs) {
             r.power_ratio,
             r.max_work.map_or("-".into(), |m| format!("{:.8}", m.work)),
             r.max_work.map_or("-".into(), |m| format!("{:.8}", m.time)),
-            r.error_bound
+            r.error_bound.map_or("unbounded".into(), |b| format!("{b:.1e}"))
         );
     }
     for s in &rec.scaling {

@@ -401,3 +401,61 @@ fn effective_bad_input_exits_2_with_a_one_line_message() {
         }
     }
 }
+
+fn charge_json(args: &[&str]) -> Value {
+    let mut all = vec!["charge", "--json", "-"];
+    all.extend_from_slice(args);
+    let out = spinbat(&all);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn ground_state_is_checked_and_reported() {
+    // N = 2, α = 5: the triplet (|↑↓⟩ + |↓↑⟩)/√2 has H0 energy −g(−1 + 2α) = −9 < E_0 = −3
+    let d = charge_json(&["--n", "2", "--alpha", "5"]);
+    assert_eq!(d["initial_is_ground"], Value::Bool(false));
+    assert!((d["ground_energy"].as_f64().unwrap() + 9.0).abs() < 1e-9, "{}", d["ground_energy"]);
+    // the paper's chain (g >= 0, |α| <= 1, B > 0): proved ground, E_ground = E_0
+    let d = charge_json(&["--n", "5", "--alpha", "0.5"]);
+    assert_eq!(d["initial_is_ground"], Value::Bool(true));
+    assert_eq!(d["ground_energy"], d["model"]["initial_energy"]);
+    let text = String::from_utf8_lossy(&spinbat(&["charge", "--n", "2", "--alpha", "5"]).stdout).to_string();
+    assert!(text.contains("NOT the ground state"), "{text}");
+}
+
+#[test]
+fn weak_coupling_claims_no_error_bound_and_no_tolerance() {
+    let d = charge_json(&["--n", "6", "--solver", "weak-coupling"]);
+    assert!(d["error_bound"].is_null(), "{}", d["error_bound"]);
+    let text =
+        String::from_utf8_lossy(&spinbat(&["charge", "--n", "6", "--solver", "weak-coupling"]).stdout).to_string();
+    assert!(text.contains("not bounded") && !text.contains("tol ="), "{text}");
+    // a solver that bounds its error keeps a positive bound
+    let d = charge_json(&["--n", "6", "--solver", "chebyshev"]);
+    assert!(d["error_bound"].as_f64().is_some_and(|b| b > 0.0 && b <= 1e-10));
+}
+
+#[test]
+fn maximal_work_on_the_window_edge_is_flagged() {
+    // W rises until T = π/(2ω) ≈ 0.39 for these chains: a window [0, 0.05] ends on the rise
+    let d = charge_json(&["--n", "6", "--t-max", "0.05", "--points", "2"]);
+    assert_eq!(d["max_work"]["at_window_end"], Value::Bool(true));
+    assert!((d["max_work"]["time"].as_f64().unwrap() - 0.05).abs() < 1e-12);
+    let d = charge_json(&["--n", "6"]);
+    assert_eq!(d["max_work"]["at_window_end"], Value::Bool(false));
+    assert_eq!(d["max_power"]["at_window_end"], Value::Bool(false));
+}
+
+#[test]
+fn unwritable_outputs_are_refused_before_computing() {
+    for flag in ["--json", "--csv", "--plot"] {
+        let target = if flag == "--plot" { "/nonexistent/dir/x.png" } else { "/nonexistent/dir/x.out" };
+        // N = 24 would take minutes: refusal must come first
+        let start = std::time::Instant::now();
+        let out = spinbat(&["charge", "--n", "24", flag, target]);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write output file"));
+        assert!(start.elapsed().as_secs_f64() < 5.0, "{flag}: refused only after computing");
+    }
+}

@@ -80,9 +80,10 @@ pub struct PyCharging {
     /// How the solver's error is controlled (one line).
     #[pyo3(get)]
     accuracy: String,
-    /// Bound (dense: estimate) on the absolute error of every W computed (units of B).
+    /// Bound (dense: estimate) on the absolute error of every W computed (units of B);
+    /// None where it is not bounded (weak coupling, a first-order formula).
     #[pyo3(get)]
-    error_bound: f64,
+    error_bound: Option<f64>,
     /// Wall time of the computation (seconds).
     #[pyo3(get)]
     run_time_s: f64,

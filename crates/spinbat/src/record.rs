@@ -80,8 +80,14 @@ pub struct ChargeRecord {
     pub tolerance: f64,
     /// Floating-point precision of the states (`double`, or `single` for `--precision single`).
     pub precision: crate::propagate::Precision,
-    /// Bound (dense: estimate) on the absolute error of `W` reached.
-    pub error_bound: f64,
+    /// Whether the all-down start is the ground state of `H0` (`null`: not checked), see
+    /// [`crate::observe::ground`]; `W` is measured from `E_0` either way.
+    pub initial_is_ground: Option<bool>,
+    /// Ground energy of `H0` where known (units `B`).
+    pub ground_energy: Option<f64>,
+    /// Bound (dense: estimate) on the absolute error of `W` reached; `null` where the
+    /// solver's error is not bounded (weak coupling).
+    pub error_bound: Option<f64>,
     /// How the error is controlled.
     pub accuracy: String,
     /// The curve at the requested times.
@@ -154,6 +160,8 @@ impl ChargeRecord {
             solver_requested: requested.as_str().to_string(),
             tolerance,
             precision: crate::propagate::Precision::Double,
+            initial_is_ground: None,
+            ground_energy: None,
             error_bound: result.error_bound,
             accuracy: result.accuracy.clone(),
             series: SeriesRecord {

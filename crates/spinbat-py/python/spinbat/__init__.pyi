@@ -178,8 +178,9 @@ class Charging:
     def accuracy(self) -> str:
         """How the solver's error is controlled."""
     @property
-    def error_bound(self) -> float:
-        """Bound (dense: estimate) on the absolute error of every W (units of B)."""
+    def error_bound(self) -> Optional[float]:
+        """Bound (dense: estimate) on the absolute error of every W (units of B); None where
+        it is not bounded (weak coupling, a first-order formula)."""
     @property
     def run_time_s(self) -> float:
         """Wall time of the computation (seconds)."""

@@ -21,6 +21,7 @@
 //! maxima are equal to 10⁻¹⁰ relative (periodic curves), the earliest is reported.
 
 pub mod correlations;
+pub mod ground;
 mod roots;
 pub mod trajectory;
 
@@ -52,6 +53,11 @@ pub struct Extremum {
     pub time: f64,
     /// Work `W(T)`.
     pub work: f64,
+    /// Whether `T` is the end of the searched window (within one grid step `h` of it, or
+    /// the window is `[0, 0]`): the quantity may still grow beyond, so this is a maximum of
+    /// the window only. Always `false` for the certified maximal power.
+    #[serde(default)]
+    pub at_window_end: bool,
 }
 
 /// Everything `spinbat charge` reports.
@@ -61,8 +67,9 @@ pub struct Charging {
     pub solver: String,
     /// How its error is controlled.
     pub accuracy: String,
-    /// Bound (estimate for dense) on the absolute error of every `W` computed.
-    pub error_bound: f64,
+    /// Bound (estimate for dense) on the absolute error of every `W` computed; `None` where
+    /// the solver's error is not bounded (weak coupling: a first-order formula).
+    pub error_bound: Option<f64>,
     /// `W`, `P` at the requested times.
     pub series: Vec<SeriesPoint>,
     /// Maximal average power over all `T > 0` (certified global maximum).
@@ -97,8 +104,13 @@ impl Independent {
         let (p1, t1) = crate::analytic::one_spin_max_power(chain.b(), chain.omega());
         let tw = std::f64::consts::FRAC_PI_2 / chain.omega();
         Independent {
-            max_power: Extremum { power: n * p1, time: t1, work: n * p1 * t1 },
-            max_work: Extremum { power: 2.0 * chain.b() * n / tw, time: tw, work: 2.0 * chain.b() * n },
+            max_power: Extremum { power: n * p1, time: t1, work: n * p1 * t1, at_window_end: false },
+            max_work: Extremum {
+                power: 2.0 * chain.b() * n / tw,
+                time: tw,
+                work: 2.0 * chain.b() * n,
+                at_window_end: false,
+            },
         }
     }
 }
@@ -251,7 +263,11 @@ pub fn charge(prop: &mut dyn Propagator, chain: &Chain, times: &[f64], progress:
         &mut evaluations,
     )?;
     let in_window: Vec<WorkSample> = all.iter().copied().filter(|s| s.t <= window).collect();
-    let max_work = refine_maximum(prop, &in_window, |s| s.work, |s| s.rate, |w, _d, _t| w, &mut evaluations)?;
+    let mut max_work = refine_maximum(prop, &in_window, |s| s.work, |s| s.rate, |w, _d, _t| w, &mut evaluations)?;
+    // a maximum on the window's last grid interval that still rises there (W' > 0 at the
+    // end), or a window of one point, is the window's edge, not a turning point
+    let still_rising = all.iter().rev().find(|s| s.t <= window).is_some_and(|s| s.rate > 0.0);
+    max_work.at_window_end = window <= 0.0 || (window - max_work.time <= h && still_rising);
     let independent = Independent::of(chain);
     let series = series_samples
         .iter()
@@ -260,7 +276,7 @@ pub fn charge(prop: &mut dyn Propagator, chain: &Chain, times: &[f64], progress:
     Ok(Charging {
         solver: prop.name().to_string(),
         accuracy: prop.accuracy_note(),
-        error_bound: prop.error_bound(),
+        error_bound: Some(prop.error_bound()).filter(|b| b.is_finite()),
         series,
         certified_until: bound / max_power.power,
         max_power,
@@ -315,8 +331,12 @@ fn refine_maximum(
     interp_value: impl Fn(f64, f64, f64) -> f64,
     evaluations: &mut usize,
 ) -> Result<Extremum> {
-    let to_ext =
-        |s: &WorkSample| Extremum { power: if s.t > 0.0 { s.work / s.t } else { 0.0 }, time: s.t, work: s.work };
+    let to_ext = |s: &WorkSample| Extremum {
+        power: if s.t > 0.0 { s.work / s.t } else { 0.0 },
+        time: s.t,
+        work: s.work,
+        at_window_end: false,
+    };
     let best_grid = grid.iter().max_by(|a, b| value(a).total_cmp(&value(b))).copied().unwrap_or(WorkSample {
         t: 0.0,
         work: 0.0,

@@ -200,6 +200,10 @@ pub struct Peak {
     pub value: f64,
     /// The (earliest) time where it is reached.
     pub time: f64,
+    /// Whether that time is the last sampled time of several: the quantity may still grow
+    /// after the window, so this is the window's maximum only.
+    #[serde(default)]
+    pub at_window_end: bool,
 }
 
 /// Observables along a trajectory.
@@ -227,10 +231,16 @@ pub struct Trajectory {
 impl Trajectory {
     /// Largest recorded value of `f` and its earliest time.
     fn peak(&self, f: impl Fn(&ObservablePoint) -> Option<f64>) -> Option<Peak> {
-        self.points.iter().filter_map(|p| f(p).map(|v| Peak { value: v, time: p.t })).fold(None, |best, p| match best {
-            Some(b) if b.value >= p.value => Some(b),
-            _ => Some(p),
-        })
+        let last = self.points.last().map(|p| p.t);
+        let best = self
+            .points
+            .iter()
+            .filter_map(|p| f(p).map(|v| Peak { value: v, time: p.t, at_window_end: false }))
+            .fold(None, |best: Option<Peak>, p| match best {
+                Some(b) if b.value >= p.value => Some(b),
+                _ => Some(p),
+            });
+        best.map(|b| Peak { at_window_end: self.points.len() > 1 && Some(b.time) == last, ..b })
     }
 
     /// The largest entropy over the sampled times and when (`None` if not recorded).
@@ -254,7 +264,7 @@ impl Trajectory {
                 b.iter().map(|s| (s[0] * s[0] + s[1] * s[1] + s[2] * s[2]).sqrt()).fold(f64::INFINITY, f64::min)
             })
         };
-        self.peak(|p| shortest(p).map(|v| -v)).map(|p| Peak { value: -p.value, time: p.time })
+        self.peak(|p| shortest(p).map(|v| -v)).map(|p| Peak { value: -p.value, ..p })
     }
 
     /// The largest connected correlation `|⟨Z_iZ_j⟩ − ⟨Z_i⟩⟨Z_j⟩|`, `i ≠ j`, over the sampled

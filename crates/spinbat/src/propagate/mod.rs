@@ -88,7 +88,8 @@ pub trait Propagator: Send {
         usize::MAX
     }
 
-    /// Bound (or, for `dense`, estimate) of the absolute error of every `W` returned so far.
+    /// Bound (or, for `dense`, estimate) of the absolute error of every `W` returned so far;
+    /// `f64::INFINITY` for an approximation whose error is not bounded (weak coupling).
     fn error_bound(&self) -> f64;
 
     /// One line on how the error is controlled, for summaries and records.
@@ -150,6 +151,13 @@ impl Solver {
             Solver::MeanField => "mean-field",
             Solver::WeakCoupling => "weak-coupling",
         }
+    }
+
+    /// Whether the solver reads the tolerance on `W` (Chebyshev, Dicke, mean field); dense
+    /// diagonalisation is exact to rounding and the weak-coupling formula is a closed form.
+    /// `Auto` resolves first ([`resolve`]).
+    pub fn uses_tolerance(&self) -> bool {
+        matches!(self, Solver::Chebyshev | Solver::Dicke | Solver::MeanField)
     }
 
     /// Whether the solver is exact quantum dynamics (up to its tolerance).

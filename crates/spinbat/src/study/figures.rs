@@ -242,7 +242,7 @@ fn column(rows: &[ScanRow], solver: &str, f: impl Fn(&ScanRow) -> f64) -> (Vec<f
 }
 
 fn max_error(rows: &[ScanRow]) -> f64 {
-    rows.iter().map(|r| r.error_bound).fold(0.0, f64::max)
+    rows.iter().filter_map(|r| r.error_bound).fold(0.0, f64::max)
 }
 
 /// Family index renderers draw in black.
@@ -452,7 +452,7 @@ fn fig5(s: &FigureSettings) -> Result<FigureData> {
         id: FigureId::Fig5,
         title: "Fig. 5: weak coupling, exact vs Eq. 18".into(),
         parameters: format!("N = 7, omega = 10B, g = B, alpha = 0, p = 1 (G = {g_total:.4} B)"),
-        method: format!("exact ({}), |error of W| <= {:.1e}; Eq. 18 closed form", q.solver, q.error_bound),
+        method: format!("exact ({}), |error of W| <= {:.1e}; Eq. 18 closed form", q.solver, q.error_bound.unwrap_or(f64::NAN)),
         panels: vec![work, power],
         verdict: Verdict {
             claim: "Eq. 18 is a good approximation at short times G t < 1, which is enough for the maximal power and work."

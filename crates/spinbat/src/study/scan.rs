@@ -124,8 +124,9 @@ pub struct ScanRow {
     pub work_ratio: Option<f64>,
     /// `N` independent spins (closed form).
     pub independent: Independent,
-    /// Bound (dense, mean field: estimate) on the absolute error of `W`.
-    pub error_bound: f64,
+    /// Bound (dense, mean field: estimate) on the absolute error of `W`; `None` where it
+    /// is not bounded (weak coupling).
+    pub error_bound: Option<f64>,
     /// How that error is controlled.
     pub accuracy: String,
     /// Wall time of this point (seconds).
