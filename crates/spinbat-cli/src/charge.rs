@@ -183,18 +183,25 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
             .map_err(CliError::runtime)?;
     }
     if let Some(path) = &args.plot {
-        let title = format!(
-            "N = {}, alpha = {}, g = {}, omega = {}, {}",
-            chain.n_sites(),
-            chain.alpha(),
-            chain.g(),
-            chain.omega(),
-            describe_couplings(&chain)
-        );
-        let entropy: Option<Vec<(f64, f64)>> = traj
-            .filter(|t| t.selected.entanglement)
-            .map(|t| t.points.iter().filter_map(|p| p.entropy.map(|s| (p.t, s))).collect());
-        plot::write(path, &title, &result, entropy.as_deref()).map_err(CliError::runtime)?;
+        let title = describe_chain(&chain);
+        let n = chain.n_sites();
+        let mut extra = Vec::new();
+        if let Some(t) = traj {
+            if t.selected.entanglement {
+                extra.push(plot::Extra {
+                    y_label: format!("S(sites 0..{} | {}..{}) [nats]", t.cut, t.cut, n),
+                    points: t.points.iter().filter_map(|p| p.entropy.map(|s| (p.t, s))).collect(),
+                });
+            }
+            if t.selected.variance {
+                extra.push(plot::Extra {
+                    y_label: "Var(H0) [B^2]".to_string(),
+                    points: t.points.iter().filter_map(|p| p.variance.map(|v| (p.t, v))).collect(),
+                });
+            }
+        }
+        let ind = plot::Independent { n, b: chain.b(), omega: chain.omega() };
+        plot::write(path, &title, &result, Some(ind), &extra).map_err(CliError::runtime)?;
     }
     if !json_stdout {
         print_summary(&chain, solver, args.tol, &result, elapsed, &args, &ground);
