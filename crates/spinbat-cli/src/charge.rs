@@ -70,6 +70,11 @@ pub struct ChargeArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Refuse runs estimated to take longer than SECONDS (measured over the first 2 s and
+    /// extrapolated over the planned scan; a note is printed for anything over 20 s);
+    /// 'inf' lifts the limit.
+    #[arg(long, default_value_t = 3600.0, value_name = "SECONDS")]
+    pub max_time: f64,
     /// Write the full record as JSON to FILE, or to stdout with '-' (then nothing else is printed).
     #[arg(long, value_name = "FILE|-")]
     pub json: Option<String>,
@@ -132,6 +137,9 @@ impl ChargeArgs {
 
 pub fn run(args: ChargeArgs) -> Result<(), CliError> {
     let solver: Solver = args.solver.parse()?;
+    if args.max_time.is_nan() || args.max_time <= 0.0 {
+        return Err(CliError::input(anyhow!("invalid --max-time {}: must be > 0 seconds (or inf)", args.max_time)));
+    }
     let chain = args.model.chain()?;
     let times = args.times(&chain)?;
     crate::scan::set_threads(args.threads)?;
@@ -152,7 +160,7 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
     let start = Instant::now();
     let precision: propagate::Precision = args.precision.parse()?;
     let mut prop = propagate::plan_with(&chain, solver, args.tol, precision)?;
-    let bar = Bar::new(!json_stdout, "charging");
+    let bar = Bar::new(!json_stdout, "charging").with_limit(args.max_time, "--max-time");
     let result = observe::charge(prop.as_mut(), &chain, &times, &bar);
     bar.finish();
     let result = result?;

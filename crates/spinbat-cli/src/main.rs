@@ -26,6 +26,10 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Progress as plain lines on stderr every few seconds (phase, elapsed, remaining), also
+    /// when stderr is not a terminal (logs, batch jobs); never on stdout.
+    #[arg(long, global = true)]
+    progress: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -83,6 +87,7 @@ impl From<spinbat::SpinbatError> for CliError {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    progress::set_lines(cli.progress);
     let result = match cli.command {
         Command::Charge(args) => charge::run(*args),
         Command::Scan(args) => scan::run(*args),

@@ -191,7 +191,21 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
     let new_lines: Mutex<Vec<Line>> = Mutex::new(Vec::new());
     let failures: Mutex<Vec<(usize, String, String)>> = Mutex::new(Vec::new());
     let write_error: Mutex<Option<CliError>> = Mutex::new(None);
-    let bar = Bar::new(true, "running");
+    let bar = Bar::new(true, "running").counting("jobs");
+    let saved = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(done_before));
+    {
+        // Ctrl-C: every finished job is already on disk (one unbuffered write a record), so
+        // say how many and how to go on, and stop at once
+        let (saved, total, path) = (saved.clone(), jobs.len(), path.display().to_string());
+        let _ = ctrlc::set_handler(move || {
+            eprintln!(
+                "\nspinbat: interrupted: {} of {total} jobs saved in {path}; run the same command again to \
+                 resume (saved jobs are not recomputed)",
+                saved.load(std::sync::atomic::Ordering::SeqCst)
+            );
+            std::process::exit(130);
+        });
+    }
     study.run(
         &todo,
         &|job, result| {
@@ -206,6 +220,7 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
             };
             match Line::of(record).and_then(|l| appender.append(&l.text).map(|()| l)) {
                 Ok(l) => {
+                    saved.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     if let Ok(mut n) = new_lines.lock() {
                         n.push(l);
                     }

@@ -148,7 +148,7 @@ pub fn run(args: ScanArgs) -> Result<(), CliError> {
     let json_stdout = args.json.as_deref() == Some("-");
 
     let start = Instant::now();
-    let bar = Bar::new(!json_stdout, "scanning");
+    let bar = Bar::new(!json_stdout, "scanning").counting("points");
     let rows = study::scan(&base, &sweep, &solvers, &options, &bar);
     bar.finish();
     let rows = rows?;

@@ -459,3 +459,74 @@ fn unwritable_outputs_are_refused_before_computing() {
         assert!(start.elapsed().as_secs_f64() < 5.0, "{flag}: refused only after computing");
     }
 }
+
+/// Runs spinbat and fails (killing it) if it has not exited within `secs`: a refusal that
+/// comes only after hours of computing is a silent hang.
+fn spinbat_within(args: &[&str], secs: u64) -> Output {
+    use std::time::{Duration, Instant};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spinbat"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run spinbat");
+    let start = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if start.elapsed() > Duration::from_secs(secs) {
+            let _ = child.kill();
+            panic!("spinbat {args:?} still running after {secs} s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
+}
+
+#[test]
+fn unbounded_windows_are_refused_at_once_with_what_to_change() {
+    // 1e12 / h grid points for the maximal work: refused before any propagation
+    let out = spinbat_within(&["charge", "--t-max", "1e12"], 20);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("grid points") && err.contains("--t-max"), "{err}");
+    // the default window 2 pi / omega at omega = 1e-6: the window and the certification
+    // horizon W_bound / P_ind ~ 1.4e6 are both named
+    let out = spinbat_within(&["charge", "--omega", "1e-6"], 20);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("raise omega") && err.contains("--t-max"), "{err}");
+    // a window within the grid limit is not refused by it (N = 2: well inside 5e7 points)
+    let out = spinbat_within(&["charge", "--n", "2", "--t-max", "1e3", "--points", "5"], 120);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn a_run_estimated_past_max_time_is_stopped_with_the_estimate_and_progress_goes_to_stderr() {
+    // N = 12 over [0, 1e4] takes minutes; with --max-time 8 it is measured for 2 s,
+    // extrapolated and stopped; --progress lines go to stderr, stdout (--json -) stays empty
+    let out =
+        spinbat_within(&["charge", "--n", "12", "--t-max", "1e4", "--max-time", "8", "--progress", "--json", "-"], 60);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("would take about") && err.contains("--max-time"), "{err}");
+    assert!(err.contains("maximum search and curve") && err.contains("elapsed") && err.contains("left"), "{err}");
+    assert!(out.stdout.is_empty(), "{}", String::from_utf8_lossy(&out.stdout));
+    // with --progress and --json -, stdout is still exactly one JSON value
+    let out = spinbat(&["charge", "--n", "6", "--progress", "--json", "-"]);
+    assert!(out.status.success());
+    let _: Value = serde_json::from_slice(&out.stdout).expect("stdout is exactly one JSON value");
+    // a bad limit is bad input
+    let out = spinbat(&["charge", "--max-time", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_chain_no_machine_can_hold_is_refused_in_amplitudes_not_pebibytes() {
+    let out = spinbat(&["charge", "--n", "100", "--solver", "chebyshev"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("2^100") && err.contains("far beyond any machine") && !err.contains("PiB"), "{err}");
+    // a large but conceivable machine is still quoted in binary units
+    let out = spinbat(&["charge", "--n", "40", "--solver", "chebyshev"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("TiB") && !err.contains("far beyond"), "{err}");
+}

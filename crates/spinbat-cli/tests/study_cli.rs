@@ -477,3 +477,35 @@ points = 1
         assert!(err.lines().any(|l| l.contains(&want) && l.contains(needle)), "no '{want}...{needle}' in:\n{err}");
     }
 }
+
+#[test]
+fn an_interrupted_run_says_how_many_jobs_are_saved_and_how_to_resume() {
+    let dir = folder("sigint");
+    let study = write_study(&dir, RESUME_STUDY);
+    let file = dir.join("study.jsonl");
+    let child = Command::new(env!("CARGO_BIN_EXE_spinbat"))
+        .args(["run", &study, "--threads", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while std::fs::read_to_string(&file).map_or(0, |t| t.lines().count()) == 0
+        && start.elapsed() < Duration::from_secs(30)
+    {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("interrupted:") && err.contains("run the same command again"), "{err}");
+    // the count it names is on disk (a job may finish between the count and the exit)
+    let said: usize = err.split("interrupted: ").nth(1).and_then(|s| s.split(' ').next()).unwrap().parse().unwrap();
+    assert!(err.contains("of 12 jobs saved"), "{err}");
+    let stored = records(&file);
+    assert!(said >= 1 && said <= stored.len() && stored.len() < 12, "said {said}, stored {}", stored.len());
+    let stdout = ok(&spinbat(&["run", &study, "--threads", "1"]));
+    assert_eq!(counts(&stdout), (stored.len(), 12 - stored.len()));
+}

@@ -16,14 +16,18 @@ pub enum SpinbatError {
     #[error("invalid times: {reason}")]
     InvalidTimes { reason: String },
     /// The chosen solver would need more memory than the machine has.
-    #[error(
-        "{solver} solver for N = {n_sites} needs about {} but only {} is available",
-        human_bytes(*bytes_needed), human_bytes(*bytes_available)
-    )]
+    #[error("{}", too_large(solver, *n_sites, *bytes_needed, *bytes_available))]
     TooLarge { solver: &'static str, n_sites: usize, bytes_needed: f64, bytes_available: f64 },
     /// The chosen solver cannot handle this chain at all.
     #[error("{solver} solver cannot be used here: {reason}")]
     Unsupported { solver: &'static str, reason: String },
+    /// A computation would run far too long: `what` needs `needed` steps (grid points,
+    /// say), more than the `limit` any practical run takes; `advice` says what to change.
+    #[error("{what} would need {} {unit}, more than the limit of {}: {advice}", sig_count(*needed), sig_count(*limit))]
+    TooLong { what: &'static str, needed: f64, limit: f64, unit: &'static str, advice: String },
+    /// The caller asked a running computation to stop ([`crate::Progress::stop_reason`]).
+    #[error("stopped: {reason}")]
+    Stopped { reason: String },
     /// An iterative procedure failed to reach its tolerance.
     #[error("{what} did not converge: {reason}")]
     NotConverged { what: &'static str, reason: String },
@@ -31,6 +35,48 @@ pub enum SpinbatError {
 
 /// Result alias used across the crate.
 pub type Result<T> = std::result::Result<T, SpinbatError>;
+
+/// The message of [`SpinbatError::TooLarge`]: bytes in binary units up to PiB; beyond an
+/// exbibyte (no machine has one) the state's `2^N` amplitudes instead of a number of bytes
+/// that means nothing to anyone.
+fn too_large(solver: &str, n_sites: usize, needed: f64, available: f64) -> String {
+    if needed >= EXBIBYTE {
+        format!(
+            "{solver} solver for N = {n_sites} needs about 2^{n_sites} = {} amplitudes ({}): far beyond any machine \
+             ({} available here)",
+            sig_count((n_sites as f64).exp2()),
+            sig_count_bytes(needed),
+            human_bytes(available)
+        )
+    } else {
+        format!(
+            "{solver} solver for N = {n_sites} needs about {} but only {} is available",
+            human_bytes(needed),
+            human_bytes(available)
+        )
+    }
+}
+
+const EXBIBYTE: f64 = 1_152_921_504_606_846_976.0;
+
+/// A large count in three significant digits: `1.27e30`, or plainly below a million.
+pub fn sig_count(x: f64) -> String {
+    if !x.is_finite() {
+        "an unbounded number of".to_string()
+    } else if x.abs() < 1e6 {
+        format!("{}", x.round())
+    } else {
+        format!("{x:.2e}")
+    }
+}
+
+fn sig_count_bytes(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:.1e} bytes")
+    } else {
+        "an astronomical amount".to_string()
+    }
+}
 
 /// Formats a byte count as `12.3 GiB`.
 pub fn human_bytes(bytes: f64) -> String {

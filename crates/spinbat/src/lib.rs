@@ -68,6 +68,17 @@ pub use propagate::{Propagator, Solver, WorkSample};
 pub trait Progress: Sync {
     /// `done` out of `total` (same units, e.g. simulated time); `total` may grow.
     fn update(&self, done: f64, total: f64);
+
+    /// The phase now running (`"maximum search and curve"`, `"refinement"`, `"jobs"`, ...):
+    /// later [`Progress::update`]s count within it. Ignored by default.
+    fn phase(&self, _name: &str) {}
+
+    /// Asked between steps of a long computation: `Some(reason)` asks it to stop, and it
+    /// returns [`SpinbatError::Stopped`] with that reason (a caller's time limit, say).
+    /// Never by default.
+    fn stop_reason(&self) -> Option<String> {
+        None
+    }
 }
 
 /// A [`Progress`] that ignores every update.

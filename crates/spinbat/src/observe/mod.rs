@@ -138,7 +138,7 @@ pub fn scan_step_for(lambda: f64) -> f64 {
 /// Most grid points sampled per propagator call during the scan.
 const SCAN_CHUNK: usize = 24;
 /// Upper limit on grid points, far beyond any practical run.
-const MAX_SCAN_POINTS: usize = 50_000_000;
+pub const MAX_SCAN_POINTS: usize = 50_000_000;
 /// Intervals within this fraction of the best interpolated value are refined.
 const CANDIDATE_MARGIN: f64 = 1e-2;
 /// At most this many intervals are refined.
@@ -151,18 +151,103 @@ const PREDICT_WIDTH: f64 = 2e-3;
 /// Relative time tolerance of the refinement.
 const REFINE_XTOL: f64 = 1e-13;
 
+/// What the scan of [`charge`] will sample, known before it starts: the grid step, the
+/// time it must reach and the number of grid points on the way. The time is the larger of
+/// the window and the certification horizon `W_bound / P_ind` estimated from `N`
+/// independent spins (the scan itself stops at `W_bound / P_max`, so a chain that charges
+/// slower than independent spins scans further than estimated).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ScanPlan {
+    /// Grid step `h` ([`Propagator::scan_step`]).
+    pub step: f64,
+    /// End of the requested window (the last output time).
+    pub window: f64,
+    /// Estimated certification horizon `W_bound / P_ind` (`∞` if `P_ind = 0`).
+    pub certify: f64,
+    /// `max(window, certify)`: how far the scan is expected to propagate.
+    pub horizon: f64,
+    /// `horizon / h`: grid points of the scan (each one sample of `W`, `W'`).
+    pub grid_points: f64,
+}
+
+impl ScanPlan {
+    /// The plan of [`charge`] for `prop` on `chain` with output `times`.
+    pub fn of(prop: &dyn Propagator, chain: &Chain, times: &[f64]) -> Self {
+        let step = prop.scan_step(chain);
+        let window = times.last().copied().unwrap_or(0.0);
+        let ind = Independent::of(chain).max_power.power;
+        let certify = if ind > 0.0 { prop.work_bound(chain) / ind } else { f64::INFINITY };
+        let horizon = window.max(certify);
+        ScanPlan { step, window, certify, horizon, grid_points: horizon / step }
+    }
+
+    /// Refuses a plan past [`MAX_SCAN_POINTS`] grid points before anything runs, saying
+    /// what to change.
+    ///
+    /// # Errors
+    /// [`SpinbatError::TooLong`].
+    pub fn check(&self) -> Result<()> {
+        if self.grid_points <= MAX_SCAN_POINTS as f64 {
+            return Ok(());
+        }
+        let certify_points = self.certify / self.step;
+        let mut advice = String::new();
+        if self.window / self.step > MAX_SCAN_POINTS as f64 / 10.0 {
+            advice = format!(
+                "the window [0, {:.4e}] is sampled every h = {:.3e} for the maximal work; shorten it with \
+                 --t-max (or fewer --times; --t-max {:.3e} gives {} points)",
+                self.window,
+                self.step,
+                self.step * MAX_SCAN_POINTS as f64 / 10.0,
+                MAX_SCAN_POINTS / 10
+            );
+        }
+        if certify_points > MAX_SCAN_POINTS as f64 / 10.0 {
+            if !advice.is_empty() {
+                advice.push_str("; and ");
+            }
+            advice.push_str(&format!(
+                "certifying P_max alone needs the scan to reach T ~ W_bound/P_ind = {:.4e} ({} points): the \
+                 field omega is too weak against the couplings' energy scale (raise omega)",
+                self.certify,
+                crate::error::sig_count(certify_points)
+            ));
+        }
+        Err(SpinbatError::TooLong {
+            what: "the certified maximum search",
+            needed: self.grid_points,
+            limit: MAX_SCAN_POINTS as f64,
+            unit: "grid points",
+            advice,
+        })
+    }
+}
+
+/// Phase names [`charge`] reports to its [`Progress`].
+pub const PHASE_SCAN: &str = "maximum search and curve";
+/// The refinement of the maxima found by the scan.
+pub const PHASE_REFINE: &str = "refinement";
+
 /// Charges `chain` with `prop`: the curve at `times` (sorted, `≥ 0`), the certified
 /// maximal power over all `T > 0` and the maximal work over `[0, times.last()]`.
 ///
+/// Progress: the phases [`PHASE_SCAN`] (in simulated time, out of the expected
+/// horizon) and [`PHASE_REFINE`]; [`Progress::stop_reason`] is asked after every chunk.
+///
 /// # Errors
 /// Propagator errors; [`SpinbatError::InvalidTimes`] for bad `times`;
-/// [`SpinbatError::NotConverged`] if the certified search needs more than
-/// 5·10⁷ grid points.
+/// [`SpinbatError::TooLong`] at once if the [`ScanPlan`] needs more than 5·10⁷ grid points;
+/// [`SpinbatError::NotConverged`] if the search reaches that many anyway;
+/// [`SpinbatError::Stopped`] when the progress asks it to stop.
 pub fn charge(prop: &mut dyn Propagator, chain: &Chain, times: &[f64], progress: &dyn Progress) -> Result<Charging> {
     crate::propagate::check_times(times)?;
-    let h = prop.scan_step(chain);
+    let plan = ScanPlan::of(prop, chain, times);
+    plan.check()?;
+    let h = plan.step;
     let bound = prop.work_bound(chain);
-    let window = times.last().copied().unwrap_or(0.0);
+    let window = plan.window;
+    let ind_time = Independent::of(chain).max_power.time;
+    progress.phase(PHASE_SCAN);
 
     // Scan: grid j·h merged with the requested times, chunk by chunk.
     let mut all: Vec<WorkSample> = vec![WorkSample { t: 0.0, work: 0.0, rate: 0.0 }];
@@ -230,7 +315,13 @@ pub fn charge(prop: &mut dyn Propagator, chain: &Chain, times: &[f64], progress:
         }
         let certified = p_best > 0.0 && bound / chunk_end < p_best;
         let stop_at = if p_best > 0.0 { bound / p_best } else { f64::INFINITY };
-        progress.update(chunk_end, stop_at.max(window));
+        // before the independent spins' best time the running stop (W_bound over a power
+        // still rising) overshoots: count against the planned horizon until then
+        let expected = if chunk_end < ind_time { stop_at.min(plan.horizon) } else { stop_at };
+        progress.update(chunk_end, expected.max(window).max(chunk_end));
+        if let Some(reason) = progress.stop_reason() {
+            return Err(SpinbatError::Stopped { reason });
+        }
         if certified && chunk_end >= window && next_out == times.len() {
             break;
         }
@@ -254,6 +345,7 @@ pub fn charge(prop: &mut dyn Propagator, chain: &Chain, times: &[f64], progress:
         }
     };
     let mut evaluations = evaluations_scan;
+    progress.phase(PHASE_REFINE);
     let max_power = refine_maximum(
         prop,
         &all,

@@ -86,6 +86,11 @@ pub const REFLECTION_MIN_SITES: usize = 14;
 
 /// Stored rows of the Chebyshev solver for `chain`: `2^N`, or the reflection sector's.
 pub fn rows(chain: &Chain) -> f64 {
+    if chain.n_sites() > crate::operator::MAX_EXACT_SITES {
+        // past what any index type holds: the sector is about half the space
+        let full = (chain.n_sites() as f64).exp2();
+        return if uses_reflection_sector(chain) { full / 2.0 } else { full };
+    }
     if uses_reflection_sector(chain) {
         ReflectionSector::dimension(chain.n_sites()) as f64
     } else {

@@ -128,3 +128,43 @@ fn requested_times_come_back_in_order() {
     assert!(charge(p.as_mut(), &chain, &[0.3, 0.1], &Silent).is_err());
     assert!(charge(p.as_mut(), &chain, &[-1.0], &Silent).is_err());
 }
+
+/// A progress that asks to stop at its first chance, counting the updates it saw.
+struct StopAtOnce(std::sync::atomic::AtomicUsize);
+
+impl spinbat::Progress for StopAtOnce {
+    fn update(&self, _done: f64, _total: f64) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+    fn stop_reason(&self) -> Option<String> {
+        Some("asked".into())
+    }
+}
+
+#[test]
+fn the_scan_plan_refuses_what_no_run_can_finish_and_stops_when_asked() {
+    use spinbat::observe::{ScanPlan, MAX_SCAN_POINTS};
+    use spinbat::SpinbatError;
+    let chain = Chain::builder(6).build().unwrap();
+    let mut p = plan(&chain, Solver::Dense, 1e-10).unwrap();
+    // the plan is the grid h = pi / (16 Lambda) over max(window, W_bound / P_ind)
+    let times = uniform_times(1e12, 3);
+    let sp = ScanPlan::of(p.as_ref(), &chain, &times);
+    assert!((sp.step - spinbat::observe::scan_step(&chain)).abs() < 1e-15);
+    let p_ind = 6.0 * analytic::one_spin_max_power(chain.b(), chain.omega()).0;
+    assert!((sp.certify - chain.work_bound() / p_ind).abs() < 1e-12 * sp.certify);
+    assert!((sp.grid_points - 1e12 / sp.step).abs() < 1e-9 * sp.grid_points);
+    match charge(p.as_mut(), &chain, &times, &Silent) {
+        Err(SpinbatError::TooLong { needed, limit, .. }) => {
+            assert!(needed > limit && limit == MAX_SCAN_POINTS as f64)
+        }
+        other => panic!("expected TooLong, got {other:?}"),
+    }
+    // within the limit the same window is a plan that passes
+    assert!(ScanPlan::of(p.as_ref(), &chain, &uniform_times(10.0, 3)).check().is_ok());
+    // a progress that asks to stop gets SpinbatError::Stopped after the first chunk
+    let stop = StopAtOnce(Default::default());
+    let r = charge(p.as_mut(), &chain, &uniform_times(10.0, 3), &stop);
+    assert!(matches!(r, Err(SpinbatError::Stopped { .. })), "{r:?}");
+    assert_eq!(stop.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
