@@ -284,18 +284,19 @@ fn print_observables(chain: &Chain, obs: &ObservablesRecord) {
         let bound = tr.bounds.map_or(String::new(), |b| format!(" (+- {:.1e})", b.entropy));
         let _ = writeln!(
             out,
-            "           peak entanglement S(sites 0..{} | {}..{}) = {:.8} nats{bound} = {:.8} bits at t = {:.6} (max {:.4} nats)",
+            "           peak entanglement S(sites 0..{} | {}..{}) = {:.8} nats{bound} = {:.8} bits at t = {} (max {:.4} nats)",
             tr.cut,
             tr.cut,
             n,
             p.value,
             p.value / std::f64::consts::LN_2,
-            p.time,
+            sig(p.time, 7),
             (tr.cut.min(n - tr.cut) as f64) * std::f64::consts::LN_2
         );
     }
     if let Some(p) = obs.max_variance {
-        let _ = writeln!(out, "           max energy variance Var(H0) = {:.8} B^2 at t = {:.6}", p.value, p.time);
+        let _ =
+            writeln!(out, "           max energy variance Var(H0) = {} B^2 at t = {}", sig(p.value, 9), sig(p.time, 7));
     }
 }
 
@@ -357,12 +358,12 @@ fn print_summary(
     let _ = writeln!(out, "chain      {}", describe_chain(chain));
     let _ = writeln!(
         out,
-        "           G = sum g_ij = {}, E0 = {}, bound W <= N(|B| + B) + min(N|omega|, lambda_max(H_g) + G) = {:.6}",
+        "           G = sum g_ij = {}, E0 = {}, bound W <= N(|B| + B) + min(N|omega|, lambda_max(H_g) + G) = {}",
         sig(chain.total_coupling(), 7),
         sig(chain.initial_energy(), 7),
         // the bound the solver certified with (the Chebyshev solver's uses the exact top of
         // the Ising diagonal): certified_until = bound / P_max
-        if r.max_power.power > 0.0 { r.certified_until * r.max_power.power } else { chain.work_bound() }
+        sig(if r.max_power.power > 0.0 { r.certified_until * r.max_power.power } else { chain.work_bound() }, 8)
     );
     let requested = if solver == Solver::Auto { " (chosen by auto)" } else { "" };
     // only the settings the solver reads
@@ -379,21 +380,26 @@ fn print_summary(
     }
     let _ = writeln!(
         out,
-        "max power  P_max = {:.10} B^2 at T* = {:.10} /B, W(T*) = {:.10} B",
-        r.max_power.power, r.max_power.time, r.max_power.work
+        "max power  P_max = {} B^2 at T* = {} /B, W(T*) = {} B",
+        sig(r.max_power.power, 12),
+        sig(r.max_power.time, 12),
+        sig(r.max_power.work, 12)
     );
-    let _ = writeln!(out, "           certified: W/T < P_max for every T > {:.4} (bound / P_max)", r.certified_until);
+    let _ =
+        writeln!(out, "           certified: W/T < P_max for every T > {} (bound / P_max)", sig(r.certified_until, 5));
     let _ = writeln!(
         out,
-        "           N independent spins: N P1 = {:.10} at T = {:.10}; ratio P_max / (N P1) = {:.8}",
-        r.independent.max_power.power, r.independent.max_power.time, r.power_ratio
+        "           N independent spins: N P1 = {} at T = {}; ratio P_max / (N P1) = {}",
+        sig(r.independent.max_power.power, 12),
+        sig(r.independent.max_power.time, 12),
+        sig(r.power_ratio, 9)
     );
     let _ = writeln!(
         out,
-        "max work   W_max = {:.10} B at T = {:.10} /B, P there = {:.10} (window [0, {}]){}",
-        r.max_work.work,
-        r.max_work.time,
-        r.max_work.power,
+        "max work   W_max = {} B at T = {} /B, P there = {} (window [0, {}]){}",
+        sig(r.max_work.work, 12),
+        sig(r.max_work.time, 12),
+        sig(r.max_work.power, 12),
         sig(r.window, 5),
         if r.max_work.at_window_end { " (window end: may grow beyond)" } else { "" }
     );
@@ -416,10 +422,10 @@ fn print_summary(
     }
     let _ = writeln!(
         out,
-        "           N independent spins: 2BN = {} at T = {:.10}; ratio {:.8}",
-        r.independent.max_work.work,
-        r.independent.max_work.time,
-        r.max_work.work / r.independent.max_work.work
+        "           N independent spins: 2BN = {} at T = {}; ratio {}",
+        sig(r.independent.max_work.work, 12),
+        sig(r.independent.max_work.time, 12),
+        sig(r.max_work.work / r.independent.max_work.work, 9)
     );
     let mut files = Vec::new();
     if let Some(j) = &args.json {

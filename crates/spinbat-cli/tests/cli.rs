@@ -530,3 +530,42 @@ fn a_chain_no_machine_can_hold_is_refused_in_amplitudes_not_pebibytes() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("TiB") && !err.contains("far beyond"), "{err}");
 }
+
+/// The number after `key` in `text` (up to the next space or comma), and how many
+/// significant digits it shows.
+fn number_after(text: &str, key: &str) -> (f64, usize) {
+    let rest = text.split(key).nth(1).unwrap_or_else(|| panic!("no {key:?} in {text}"));
+    let token: String = rest.trim_start().chars().take_while(|c| !matches!(c, ' ' | ',' | ']' | ')')).collect();
+    let mantissa = token.split('e').next().unwrap_or("");
+    let digits = mantissa.chars().filter(char::is_ascii_digit).skip_while(|&c| c == '0').count();
+    (token.parse().unwrap_or_else(|_| panic!("{key:?} followed by {token:?}")), digits)
+}
+
+#[test]
+fn summary_numbers_keep_their_significant_digits_at_any_scale() {
+    // tiny times (omega = 1e7) and huge energies (B = 1e7): fixed decimals would print
+    // T* = 0.0000001166 (4 digits) and P_max = 434766823528015.7500000000 (17 digits)
+    for args in [["--n", "3", "--b", "1e7", "--omega", "1e7"], ["--n", "1", "--b", "1", "--omega", "1e6"]] {
+        let json = tmp(&format!("digits-{}.json", args[5]));
+        let mut all = vec!["charge"];
+        all.extend(args);
+        all.extend(["--json", json.to_str().unwrap()]);
+        let out = spinbat(&all);
+        assert!(out.status.success());
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        for (key, value, digits) in [
+            ("P_max =", v["max_power"]["power"].as_f64().unwrap(), 1e-11),
+            ("T* =", v["max_power"]["time"].as_f64().unwrap(), 1e-11),
+            ("W_max =", v["max_work"]["work"].as_f64().unwrap(), 1e-11),
+            ("(window [0,", v["window"].as_f64().unwrap(), 1e-4),
+        ] {
+            let (shown, sig) = number_after(&text, key);
+            assert!((shown - value).abs() <= digits * value.abs(), "{key} shows {shown}, the record holds {value}");
+            assert!(sig <= 13, "{key} shows {sig} significant digits: {text}");
+        }
+        if args[1] == "1" {
+            assert!(text.contains("G = sum g_ij = 0,"), "{text}");
+        }
+    }
+}
