@@ -58,6 +58,7 @@ pub mod observe;
 pub mod operator;
 pub mod propagate;
 pub mod record;
+pub mod resources;
 pub mod study;
 
 pub use error::{Result, SpinbatError};

@@ -104,16 +104,7 @@ impl ParitySector {
             (0..reps.len()).filter(|&f| f < partner[f] || (f == partner[f] && parity > 0)).map(|f| f as u32).collect();
         let d = keys.len();
         let needed = Self::bytes(d);
-        if let Some(available) = crate::propagate::memory::bytes_available() {
-            if needed > available {
-                return Err(SpinbatError::TooLarge {
-                    solver: "dense parity sector",
-                    n_sites: n,
-                    bytes_needed: needed,
-                    bytes_available: available,
-                });
-            }
-        }
+        crate::resources::ensure_fits("dense parity sector", n, needed)?;
         let mut pos = vec![u32::MAX; reps.len()];
         for (r, &f) in keys.iter().enumerate() {
             pos[f as usize] = r as u32;

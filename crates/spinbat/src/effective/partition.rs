@@ -113,16 +113,7 @@ impl Partition {
         let orbits = if reduce { Orbits::new(chain) } else { Orbits::trivial(n) };
         let blocks: Vec<f64> = orbits.reps.iter().map(|r| r.len() as f64).collect();
         let needed = Self::bytes_for(&blocks);
-        if let Some(available) = crate::propagate::memory::bytes_available() {
-            if needed > available {
-                return Err(SpinbatError::TooLarge {
-                    solver: "effective coupling",
-                    n_sites: n,
-                    bytes_needed: needed,
-                    bytes_available: available,
-                });
-            }
-        }
+        crate::resources::ensure_fits("effective coupling", n, needed)?;
         let mut offset = vec![0usize; n + 2];
         for k in 0..=n {
             offset[k + 1] = offset[k] + orbits.reps[k].len();

@@ -319,28 +319,21 @@ pub fn check(chain: &Chain, solver: Solver) -> Result<Solver> {
     }
     let n = chain.n_sites();
     let needed = memory::bytes_needed(chain, solver) + OBSERVABLE_BYTES_PER_AMPLITUDE * (n as f64).exp2();
-    if let Some(available) = memory::bytes_available() {
-        if needed > available {
-            if dicke::is_permutation_symmetric(chain) {
-                return Err(SpinbatError::Unsupported {
-                    solver: "dicke",
-                    reason: format!(
-                        "observables need the full 2^N state ({} with the {} solver at N = {n}, {} available); \
-                         they are not computed from the N + 1 Dicke amplitudes",
-                        crate::error::human_bytes(needed),
-                        solver.as_str(),
-                        crate::error::human_bytes(available)
-                    ),
-                });
-            }
-            return Err(SpinbatError::TooLarge {
-                solver: solver.as_str(),
-                n_sites: n,
-                bytes_needed: needed,
-                bytes_available: available,
+    if let Some(available) = crate::resources::bytes_available().filter(|&a| needed > a) {
+        if dicke::is_permutation_symmetric(chain) {
+            return Err(SpinbatError::Unsupported {
+                solver: "dicke",
+                reason: format!(
+                    "observables need the full 2^N state ({} with the {} solver at N = {n}, {} available); \
+                     they are not computed from the N + 1 Dicke amplitudes",
+                    crate::error::human_bytes(needed),
+                    solver.as_str(),
+                    crate::error::human_bytes(available)
+                ),
             });
         }
     }
+    crate::resources::ensure_fits(solver.as_str(), n, needed)?;
     Ok(solver)
 }
 
@@ -354,15 +347,7 @@ pub fn check_output(solver: Solver, n_sites: usize, times: usize, set: &Observab
     let n = n_sites as f64;
     let per_time = 64.0 + if set.bloch { 24.0 * n } else { 0.0 } + if set.zz { 8.0 * n * n } else { 0.0 };
     let needed = per_time * times as f64;
-    match memory::bytes_available() {
-        Some(available) if needed > 0.5 * available => Err(SpinbatError::TooLarge {
-            solver: solver.as_str(),
-            n_sites,
-            bytes_needed: needed,
-            bytes_available: 0.5 * available,
-        }),
-        _ => Ok(()),
-    }
+    crate::resources::ensure_fits_share(solver.as_str(), n_sites, needed, 0.5)
 }
 
 /// Builds the full-space propagator for observables after [`check`].

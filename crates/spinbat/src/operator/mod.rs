@@ -12,7 +12,7 @@
 //! pairs when `α ≠ 0`, `O(2^N N)` for the Ising case `α = 0`.
 
 use crate::basis::{dimension, magnetisation, z};
-use crate::error::{Result, SpinbatError};
+use crate::error::Result;
 use crate::model::Chain;
 use num_complex::Complex64;
 use rayon::prelude::*;
@@ -196,12 +196,7 @@ impl Operators {
     pub fn new(chain: &Chain) -> Result<Self> {
         let n = chain.n_sites();
         if n > MAX_EXACT_SITES {
-            return Err(SpinbatError::TooLarge {
-                solver: "exact",
-                n_sites: n,
-                bytes_needed: Self::bytes(n),
-                bytes_available: crate::propagate::memory::bytes_available().unwrap_or(0.0),
-            });
+            return Err(crate::resources::cannot_index("exact", n, Self::bytes(n)));
         }
         let dim = dimension(n);
         let mut diag_g = vec![0.0; dim];

@@ -26,7 +26,7 @@
 //! from tables: `D = const + row(a') + col(b') + cross(a', b')`.
 
 use super::{gather, Amplitude, Space};
-use crate::error::{Result, SpinbatError};
+use crate::error::Result;
 use crate::model::Chain;
 use rayon::prelude::*;
 
@@ -138,12 +138,7 @@ impl ReflectionSector {
     pub fn new(chain: &Chain) -> Result<Self> {
         let n = chain.n_sites();
         if n > super::MAX_EXACT_SITES {
-            return Err(SpinbatError::TooLarge {
-                solver: "exact",
-                n_sites: n,
-                bytes_needed: Self::bytes(n),
-                bytes_available: crate::propagate::memory::bytes_available().unwrap_or(0.0),
-            });
+            return Err(crate::resources::cannot_index("exact", n, Self::bytes(n)));
         }
         if !Self::applies(chain) {
             return Err(crate::error::invalid(

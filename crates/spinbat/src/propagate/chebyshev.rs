@@ -60,7 +60,7 @@ pub const FIXED_BYTES_PER_AMPLITUDE: f64 = 16.0 + 16.0 + 16.0 + 8.0;
 fn batch_size<R: Real>(dim: usize) -> usize {
     let per_time = bytes_per_row_and_time::<R>() * dim as f64;
     let fixed = fixed_bytes_per_row::<R>();
-    let budget = super::memory::bytes_available().map_or(f64::INFINITY, |a| 0.85 * a - fixed * dim as f64);
+    let budget = crate::resources::bytes_available().map_or(f64::INFINITY, |a| 0.85 * a - fixed * dim as f64);
     ((budget / per_time).floor().max(1.0) as usize).clamp(1, MAX_BATCH)
 }
 

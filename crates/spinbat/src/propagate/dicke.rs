@@ -574,16 +574,7 @@ impl Cheb {
 
 /// Refuses the Chebyshev scheme where its `N + 1`-vectors do not fit in memory.
 fn check_chebyshev_memory(el: &Elements) -> Result<()> {
-    let needed = CHEB_BYTES_PER_STATE * el.dim() as f64;
-    match super::memory::bytes_available() {
-        Some(available) if needed > available => Err(SpinbatError::TooLarge {
-            solver: "dicke",
-            n_sites: el.n,
-            bytes_needed: needed,
-            bytes_available: available,
-        }),
-        _ => Ok(()),
-    }
+    crate::resources::ensure_fits("dicke", el.n, CHEB_BYTES_PER_STATE * el.dim() as f64)
 }
 
 /// Exact propagator in the Dicke basis for permutation-symmetric chains (module docs).

@@ -2,7 +2,7 @@
 
 use super::dicke;
 use super::Solver;
-use crate::error::{Result, SpinbatError};
+use crate::error::Result;
 use crate::model::Chain;
 
 /// Bytes a solver needs for `chain` (estimate, within ~10%):
@@ -44,19 +44,7 @@ pub fn bytes_needed_with(chain: &Chain, solver: Solver, precision: super::Precis
     }
 }
 
-/// Memory available to this process: `MemAvailable` from `/proc/meminfo`, capped by a
-/// cgroup limit when one is set. `None` where it cannot be read.
-pub fn bytes_available() -> Option<f64> {
-    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let avail =
-        meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?.split_whitespace().nth(1)?.parse::<f64>().ok()?
-            * 1024.0;
-    let cgroup = std::fs::read_to_string("/sys/fs/cgroup/memory.max").ok().and_then(|s| s.trim().parse::<f64>().ok());
-    Some(match cgroup {
-        Some(limit) => avail.min(limit),
-        None => avail,
-    })
-}
+pub use crate::resources::bytes_available;
 
 /// Refuses a solver whose estimate exceeds the available memory.
 ///
@@ -71,16 +59,9 @@ pub fn check(chain: &Chain, solver: Solver) -> Result<()> {
 /// # Errors
 /// [`SpinbatError::TooLarge`] with the bytes needed and available.
 pub fn check_with(chain: &Chain, solver: Solver, precision: super::Precision) -> Result<()> {
-    let needed = bytes_needed_with(chain, solver, precision);
-    if let Some(available) = bytes_available() {
-        if needed > available {
-            return Err(SpinbatError::TooLarge {
-                solver: super::resolve(chain, solver).as_str(),
-                n_sites: chain.n_sites(),
-                bytes_needed: needed,
-                bytes_available: available,
-            });
-        }
-    }
-    Ok(())
+    crate::resources::ensure_fits(
+        super::resolve(chain, solver).as_str(),
+        chain.n_sites(),
+        bytes_needed_with(chain, solver, precision),
+    )
 }
