@@ -6,6 +6,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
 
+use crate::typeset::{register_font, Typeset};
+
 /// How a series is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {
@@ -82,13 +84,6 @@ const PALETTE: [RGBColor; 9] = [
     RGBColor(0, 0, 0),
 ];
 
-static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
-
-/// Registers the embedded DejaVu Sans as `sans-serif`.
-pub fn register_font() {
-    let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
-}
-
 /// Writes `fig` to `path` (`.png` or `.svg`).
 pub fn write(path: &Path, fig: &Figure) -> Result<()> {
     register_font();
@@ -98,7 +93,7 @@ pub fn write(path: &Path, fig: &Figure) -> Result<()> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     match ext.as_str() {
         "png" => {
-            let root = BitMapBackend::new(path, size).into_drawing_area();
+            let root = Typeset::new(BitMapBackend::new(path, size)).into_drawing_area();
             draw(&root, fig, rows, cols)?;
             root.present().with_context(|| format!("writing {}", path.display()))?;
         }

@@ -2,7 +2,7 @@
 //! bar with its scale, values written in the cells when the grid is small. PNG or SVG by
 //! file extension, like [`crate::chart`].
 
-use crate::chart::register_font;
+use crate::typeset::{register_font, Typeset};
 use anyhow::{anyhow, Context, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -130,7 +130,7 @@ pub fn write(path: &Path, title: &str, maps: &[HeatMap], cols: usize) -> Result<
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     match ext.as_str() {
         "png" => {
-            let root = BitMapBackend::new(path, size).into_drawing_area();
+            let root = Typeset::new(BitMapBackend::new(path, size)).into_drawing_area();
             draw(&root, title, maps, rows, cols)?;
             root.present().with_context(|| format!("writing {}", path.display()))?;
         }

@@ -8,12 +8,7 @@ use plotters::prelude::*;
 use spinbat::observe::Charging;
 use std::path::Path;
 
-static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
-
-fn register() {
-    // DejaVu Sans is embedded: no system fonts or libraries are needed.
-    let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
-}
+use crate::typeset::{register_font, Typeset};
 
 /// A panel below W and P: axis label and `(t, value)` points (entropy with its cut, Var(H0)).
 pub struct Extra {
@@ -112,12 +107,12 @@ pub fn unit(points: &[(f64, f64)], (x0, x1): (f64, f64), (y0, y1): (f64, f64)) -
 
 /// Writes the plot to `path`, PNG or SVG by extension; `extra` adds panels below W and P.
 pub fn write(path: &Path, title: &str, result: &Charging, ind: Option<Independent>, extra: &[Extra]) -> Result<()> {
-    register();
+    register_font();
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     let size = (900, 800 + 350 * extra.len() as u32);
     match ext.as_str() {
         "png" => {
-            let root = BitMapBackend::new(path, size).into_drawing_area();
+            let root = Typeset::new(BitMapBackend::new(path, size)).into_drawing_area();
             draw(&root, title, result, ind, extra)?;
             root.present().with_context(|| format!("writing {}", path.display()))?;
         }
