@@ -218,26 +218,38 @@ pub fn log_ticks(lo: f64, hi: f64) -> Ticks {
     Ticks { major, minor }
 }
 
-/// A tick label: on a log axis the value `10^v` (`1`, `20`, `0.05`, `1e-6`), otherwise `v`;
-/// at most four significant decimals, trailing zeros dropped.
+/// Whether a log axis with these labelled ticks writes them all as powers (`1e-6`): when
+/// one lies outside `1e-3 ..= 1e4`, so that an axis does not mix `0.001` and `1e-6`.
+pub fn exponent_labels(major: &[f64]) -> bool {
+    major.iter().any(|v| !(-3..=4).contains(&(v.floor() as i32)))
+}
+
+/// The label of the log-axis tick at `log10` value `v`: `1`, `20`, `0.05`, or with
+/// `exponent` `1e-6`, `2e3` (and `1` for `1e0`); four significant digits where `10^v` is not a whole multiple
+/// of its decade.
+pub fn log_tick(v: f64, exponent: bool) -> String {
+    let trim = |s: String| if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s };
+    let x = 10f64.powf(v);
+    let k = v.floor() as i32;
+    let mantissa = x / 10f64.powi(k);
+    let m = mantissa.round();
+    let whole = (m - mantissa).abs() < 1e-6 && m < 10.0;
+    match (exponent, whole) {
+        (true, true) if k == 0 => format!("{m}"),
+        (true, true) if m == 1.0 => format!("1e{k}"),
+        (true, true) => format!("{m}e{k}"),
+        (true, false) => format!("{x:.3e}"),
+        (false, true) => trim(format!("{:.*}", (-k).max(0) as usize, m * 10f64.powi(k))),
+        (false, false) => trim(format!("{:.*}", (3 - k).max(0) as usize, x)),
+    }
+}
+
+/// A tick label: on a log axis the value `10^v` ([`log_tick`], powers outside
+/// `1e-3 ..= 1e4`), otherwise `v`; at most four decimals, trailing zeros dropped.
 pub fn tick(v: f64, log: bool) -> String {
     let trim = |s: String| if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s };
     if log {
-        let x = 10f64.powf(v);
-        let k = v.floor() as i32;
-        // the leading digit, exact for the 1-2-5 and integer-multiple ticks
-        let m = (x / 10f64.powi(k)).round();
-        if (-3..=4).contains(&k) {
-            trim(format!("{:.*}", (-k).max(0) as usize, m * 10f64.powi(k)))
-        } else if (m - x / 10f64.powi(k)).abs() < 1e-6 {
-            if m == 1.0 {
-                format!("1e{k}")
-            } else {
-                format!("{m}e{k}")
-            }
-        } else {
-            format!("{x:.2e}")
-        }
+        log_tick(v, exponent_labels(&[v]))
     } else if v != 0.0 && (v.abs() >= 1e4 || v.abs() < 1e-3) {
         format!("{v:.1e}")
     } else {
@@ -400,13 +412,17 @@ where
         .y_label_area_size(70)
         .build_cartesian_2d(x_axis, y_axis)
         .map_err(err)?;
-    let (lx, ly) = (panel.log_x, panel.log_y);
+    let label = |log: bool, major: &[f64]| {
+        let exponent = exponent_labels(major);
+        move |v: &f64| if log { log_tick(*v, exponent) } else { tick(*v, false) }
+    };
+    let (fx, fy) = (label(panel.log_x, &plan.x_ticks.major), label(panel.log_y, &plan.y_ticks.major));
     chart
         .configure_mesh()
         .x_desc(&panel.x_label)
         .y_desc(&panel.y_label)
-        .x_label_formatter(&|v| tick(*v, lx))
-        .y_label_formatter(&|v| tick(*v, ly))
+        .x_label_formatter(&fx)
+        .y_label_formatter(&fy)
         .label_style(("sans-serif", 13))
         .axis_desc_style(("sans-serif", 14))
         .draw()
@@ -520,6 +536,11 @@ mod tests {
         assert_eq!(tick(0.05f64.log10(), true), "0.05");
         assert_eq!(tick(-6.0, true), "1e-6");
         assert_eq!(tick(5.0, true), "1e5");
+        // narrow ranges: values, not rounded leading digits
+        assert_eq!(log_tick(3.5f64.log10(), false), "3.5");
+        // one axis, one style
+        assert!(exponent_labels(&[-6.0, -3.0, 0.0]) && log_tick(-3.0, true) == "1e-3");
+        assert_eq!(log_tick(0.0, true), "1");
     }
 
     /// An axis of whole numbers (N) is labelled at whole numbers only.
