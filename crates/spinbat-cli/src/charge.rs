@@ -197,7 +197,7 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
         if let Some(t) = traj {
             if t.selected.entanglement {
                 extra.push(plot::Extra {
-                    y_label: format!("S(sites 0..{} | {}..{}) [nats]", t.cut, t.cut, n),
+                    y_label: format!("S(sites 1-{} | {}-{}) [nats]", t.cut, t.cut + 1, n),
                     points: t.points.iter().filter_map(|p| p.entropy.map(|s| (p.t, s))).collect(),
                 });
             }

@@ -129,7 +129,6 @@ fn style(kind: CurveKind, points: usize) -> Style {
         CurveKind::Exact if points <= 40 => Style::LineMarkers,
         CurveKind::Exact => Style::Line,
         CurveKind::MeanField => Style::Dotted,
-        CurveKind::Approximation if points > 200 => Style::Dotted,
         CurveKind::Approximation | CurveKind::Fit => Style::Dashed,
         CurveKind::Effective => Style::Line,
     }

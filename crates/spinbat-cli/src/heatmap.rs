@@ -2,7 +2,7 @@
 //! bar with its scale, values written in the cells when the grid is small. PNG or SVG by
 //! file extension, like [`crate::chart`].
 
-use crate::chart::register_font;
+use crate::typeset::{register_font, Typeset};
 use anyhow::{anyhow, Context, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -44,8 +44,8 @@ impl HeatMap {
         }
         HeatMap {
             title,
-            x_label: x.as_str().to_string(),
-            y_label: y.as_str().to_string(),
+            x_label: crate::scan::symbol(x).to_string(),
+            y_label: crate::scan::symbol(y).to_string(),
             z_label: z_label.to_string(),
             x: xs,
             y: ys,
@@ -53,20 +53,72 @@ impl HeatMap {
         }
     }
 
-    fn range(&self) -> (f64, f64) {
-        let (lo, hi) = self
-            .z
-            .iter()
-            .flatten()
-            .filter(|v| v.is_finite())
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
-        if !lo.is_finite() {
-            (0.0, 1.0)
-        } else if hi - lo <= 1e-12 * hi.abs().max(1e-300) {
-            let d = 0.05 * hi.abs().max(1e-12);
-            (lo - d, hi + d)
-        } else {
-            (lo, hi)
+    /// The colour scale of the finite values ([`scale`]).
+    pub fn scale(&self) -> Scale {
+        scale(self.z.iter().flatten().copied())
+    }
+}
+
+/// Values closer than this (absolute near zero, relative otherwise) are one value: the
+/// rounding of double-precision sums of terms of order one is about 1e-15.
+pub const SAME: f64 = 1e-12;
+
+/// How values map to colours.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scale {
+    /// Viridis from `lo` to `hi`.
+    Spread { lo: f64, hi: f64 },
+    /// Every value is `value` to within [`SAME`] (e.g. an entropy that is zero up to
+    /// rounding): one colour, and the colour bar says so in `note`.
+    Single { value: f64, note: String },
+}
+
+/// The colour scale of `values` (non-finite ones ignored): [`Scale::Single`] when they
+/// spread by less than [`SAME`] (times their size when that exceeds one), else the range.
+pub fn scale(values: impl IntoIterator<Item = f64>) -> Scale {
+    let (lo, hi) = values
+        .into_iter()
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    if !lo.is_finite() {
+        return Scale::Single { value: f64::NAN, note: "no data".into() };
+    }
+    let size = lo.abs().max(hi.abs());
+    if size < SAME {
+        Scale::Single { value: 0.0, note: format!("0 (all values |x| < {SAME:.0e})") }
+    } else if hi - lo <= SAME * size.max(1.0) {
+        let v = 0.5 * (lo + hi);
+        Scale::Single { value: v, note: format!("{} (all values within {SAME:.0e})", label(v)) }
+    } else {
+        Scale::Spread { lo, hi }
+    }
+}
+
+impl Scale {
+    /// Position of `z` on the colour bar, `0..=1` (the middle for a single value).
+    pub fn position(&self, z: f64) -> f64 {
+        match *self {
+            Scale::Spread { lo, hi } => ((z - lo) / (hi - lo)).clamp(0.0, 1.0),
+            Scale::Single { .. } => 0.5,
+        }
+    }
+    /// Labelled values of the colour bar with their positions: nice numbers inside the range
+    /// (a value within `1e-9` of the range of zero printed as `0`), or the single value.
+    pub fn ticks(&self) -> Vec<(f64, String)> {
+        match self {
+            Scale::Spread { lo, hi } => {
+                let span = hi - lo;
+                crate::chart::linear_ticks(*lo, *hi, 5, false)
+                    .major
+                    .into_iter()
+                    .filter(|v| *v >= lo - 1e-9 * span && *v <= hi + 1e-9 * span)
+                    .map(|v| {
+                        let v = if v.abs() < 1e-9 * span { 0.0 } else { v };
+                        (self.position(v), label(v))
+                    })
+                    .collect()
+            }
+            Scale::Single { note, .. } => vec![(0.5, note.clone())],
         }
     }
 }
@@ -112,6 +164,10 @@ pub fn colour(t: f64) -> RGBColor {
     RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
 }
 
+fn scale_is_zero(s: &Scale) -> bool {
+    matches!(s, Scale::Single { value, .. } if *value == 0.0)
+}
+
 fn label(v: f64) -> String {
     if v != 0.0 && (v.abs() >= 1e4 || v.abs() < 1e-3) {
         format!("{v:.2e}")
@@ -130,7 +186,7 @@ pub fn write(path: &Path, title: &str, maps: &[HeatMap], cols: usize) -> Result<
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     match ext.as_str() {
         "png" => {
-            let root = BitMapBackend::new(path, size).into_drawing_area();
+            let root = Typeset::new(BitMapBackend::new(path, size)).into_drawing_area();
             draw(&root, title, maps, rows, cols)?;
             root.present().with_context(|| format!("writing {}", path.display()))?;
         }
@@ -195,8 +251,9 @@ where
         .axis_desc_style(("sans-serif", 14))
         .draw()
         .map_err(err)?;
-    let (lo, hi) = map.range();
-    let t = |z: f64| (z - lo) / (hi - lo);
+    let scale = map.scale();
+    let single = matches!(scale, Scale::Single { .. });
+    let t = |z: f64| scale.position(z);
     let grey = RGBColor(200, 200, 200);
     let mut cells = Vec::new();
     for (iy, row) in map.z.iter().enumerate() {
@@ -217,7 +274,8 @@ where
                 let ink = if t(z) > 0.6 { BLACK } else { WHITE };
                 let style = ("sans-serif", 12).into_font().color(&ink).pos(Pos::new(HPos::Center, VPos::Center));
                 let centre = (0.5 * (xe[ix] + xe[ix + 1]), 0.5 * (ye[iy] + ye[iy + 1]));
-                texts.push(Text::new(format!("{z:.4}"), centre, style));
+                let text = if single && scale_is_zero(&scale) { "0".to_string() } else { format!("{z:.4}") };
+                texts.push(Text::new(text, centre, style));
             }
         }
         chart.draw_series(texts).map_err(err)?;
@@ -229,16 +287,25 @@ where
     let (bx0, bx1) = (8, 30);
     let steps = (bottom - top).max(1);
     for k in 0..steps {
-        let c = colour(1.0 - f64::from(k) / f64::from(steps));
-        bar.draw(&Rectangle::new([(bx0, top + k), (bx1, top + k + 1)], c.filled())).map_err(err)?;
+        let f = if single { 0.5 } else { 1.0 - f64::from(k) / f64::from(steps) };
+        bar.draw(&Rectangle::new([(bx0, top + k), (bx1, top + k + 1)], colour(f).filled())).map_err(err)?;
     }
     bar.draw(&Rectangle::new([(bx0, top), (bx1, bottom)], BLACK.stroke_width(1))).map_err(err)?;
     let tick_style = ("sans-serif", 12).into_font().color(&BLACK).pos(Pos::new(HPos::Left, VPos::Center));
-    for k in 0..=4 {
-        let f = f64::from(k) / 4.0;
+    for (f, text) in scale.ticks() {
         let y = bottom - (f * f64::from(bottom - top)).round() as i32;
         bar.draw(&PathElement::new(vec![(bx1, y), (bx1 + 4, y)], BLACK)).map_err(err)?;
-        bar.draw(&Text::new(label(lo + f * (hi - lo)), (bx1 + 7, y), tick_style.clone())).map_err(err)?;
+        if single {
+            // the note is long: written upwards along the bar
+            let up = ("sans-serif", 12)
+                .into_font()
+                .transform(FontTransform::Rotate270)
+                .color(&BLACK)
+                .pos(Pos::new(HPos::Center, VPos::Top));
+            bar.draw(&Text::new(text, (bx1 + 7, y), up)).map_err(err)?;
+        } else {
+            bar.draw(&Text::new(text, (bx1 + 7, y), tick_style.clone())).map_err(err)?;
+        }
     }
     let title_style = ("sans-serif", 12).into_font().color(&BLACK).pos(Pos::new(HPos::Left, VPos::Bottom));
     bar.draw(&Text::new(map.z_label.clone(), (2, top - 12), title_style)).map_err(err)?;
@@ -265,5 +332,44 @@ mod tests {
         assert!(m.z[1][1].is_nan());
         assert_eq!(colour(0.0), RGBColor(68, 1, 84));
         assert_eq!(colour(1.0), RGBColor(253, 231, 37));
+    }
+}
+
+#[cfg(test)]
+mod scale_tests {
+    use super::*;
+
+    /// Values that are zero up to rounding (a mean-field entropy) get one colour and a bar
+    /// that says so, not a scale from -5e-14 to 5e-14.
+    #[test]
+    fn zero_data_give_a_single_value_bar() {
+        let s = scale([5e-14, -5e-14, 0.0, f64::NAN]);
+        match &s {
+            Scale::Single { value, note } => {
+                assert_eq!(*value, 0.0);
+                assert!(note.starts_with("0 (") && note.contains("1e-12"), "{note}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(s.ticks().len(), 1);
+        assert_eq!(s.position(5e-14), s.position(-5e-14));
+        let m = HeatMap::new(
+            "t".into(),
+            Parameter::N,
+            Parameter::Alpha,
+            "S",
+            &[(2.0, 0.0, 1e-15), (3.0, 0.0, -2e-14), (2.0, 1.0, 0.0)],
+        );
+        assert!(matches!(m.scale(), Scale::Single { .. }));
+        assert_eq!(m.x_label, "N");
+        // equal non-zero values: one value too
+        assert!(matches!(scale([2.5, 2.5 + 1e-13]), Scale::Single { .. }));
+        // real spread: a range, its bar labelled at round numbers inside it, 0 not 8.9e-16
+        let s = scale([8.88e-16, 0.4, 1.0016]);
+        assert_eq!(s, Scale::Spread { lo: 8.88e-16, hi: 1.0016 });
+        let ticks = s.ticks();
+        assert!(ticks.len() >= 2 && ticks.iter().all(|(f, _)| (0.0..=1.0).contains(f)));
+        assert_eq!(ticks[0].1, "0");
+        assert!(scale([1e-13, 1e-6]) != scale([0.0]));
     }
 }

@@ -14,6 +14,7 @@ mod records;
 mod run;
 mod scan;
 mod study_file;
+mod typeset;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

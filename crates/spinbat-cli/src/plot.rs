@@ -8,12 +8,8 @@ use plotters::prelude::*;
 use spinbat::observe::Charging;
 use std::path::Path;
 
-static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
-
-fn register() {
-    // DejaVu Sans is embedded: no system fonts or libraries are needed.
-    let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
-}
+use crate::chart::{tick, TickedAxis};
+use crate::typeset::{register_font, Typeset};
 
 /// A panel below W and P: axis label and `(t, value)` points (entropy with its cut, Var(H0)).
 pub struct Extra {
@@ -78,31 +74,81 @@ impl Corner {
     }
 }
 
-/// Whether the segment between two unit-coordinate points crosses the rectangle (sampled).
+/// Whether the segment between two unit-coordinate points meets the rectangle
+/// `(x0, x1, y0, y1)` (exact: Liang-Barsky clipping).
 fn hits(r: (f64, f64, f64, f64), a: (f64, f64), b: (f64, f64)) -> bool {
-    (0..=16).any(|k| {
-        let s = k as f64 / 16.0;
-        let (x, y) = (a.0 + s * (b.0 - a.0), a.1 + s * (b.1 - a.1));
-        x >= r.0 && x <= r.1 && y >= r.2 && y <= r.3
-    })
+    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+    let (mut t0, mut t1) = (0.0f64, 1.0f64);
+    for (p, q) in [(-dx, a.0 - r.0), (dx, r.1 - a.0), (-dy, a.1 - r.2), (dy, r.3 - a.1)] {
+        if p == 0.0 {
+            if q < 0.0 {
+                return false;
+            }
+        } else {
+            let t = q / p;
+            if p < 0.0 {
+                t0 = t0.max(t);
+            } else {
+                t1 = t1.min(t);
+            }
+            if t0 > t1 {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// How many points and segments of `series` (unit coordinates) meet the rectangle `r`; a
+/// series of one point counts that point.
+pub fn covered(series: &[Vec<(f64, f64)>], r: (f64, f64, f64, f64)) -> usize {
+    series
+        .iter()
+        .map(|s| match s.len() {
+            1 => usize::from(hits(r, s[0], s[0])),
+            _ => s.windows(2).filter(|p| hits(r, p[0], p[1])).count(),
+        })
+        .sum()
 }
 
 /// The legend corner whose box (`w × h`, fractions of the plotting area) meets the fewest
 /// points and segments of `series`, given in unit coordinates of the plotting area; the first
 /// free one in the order upper right, upper left, lower right, lower left.
 pub fn legend_corner(series: &[Vec<(f64, f64)>], w: f64, h: f64) -> Corner {
-    let cost = |c: Corner| {
-        let r = c.rect(w, h);
-        series.iter().map(|s| s.windows(2).filter(|p| hits(r, p[0], p[1])).count()).sum::<usize>()
-    };
-    Corner::ALL.into_iter().min_by_key(|&c| cost(c)).unwrap_or(Corner::UpperRight)
+    Corner::ALL.into_iter().min_by_key(|&c| covered(series, c.rect(w, h))).unwrap_or(Corner::UpperRight)
 }
 
+/// Where a legend of `w × h` (fractions of the plotting area) goes on axes `x`, `y` showing
+/// `series` (data coordinates): a corner that covers no data if there is one, else an upper
+/// corner with the top of the `y` axis raised until every point lies below the legend box.
+/// Returns the corner and the (possibly raised) `y` range.
+pub fn place_legend(series: &[Vec<(f64, f64)>], x: (f64, f64), y: (f64, f64), w: f64, h: f64) -> (Corner, (f64, f64)) {
+    let units = |y: (f64, f64)| series.iter().map(|s| unit(s, x, y)).collect::<Vec<_>>();
+    let c = legend_corner(&units(y), w, h);
+    if covered(&units(y), c.rect(w, h)) == 0 {
+        return (c, y);
+    }
+    // data at most at the fraction f of the new axis, the box from 1 - h - 2 gaps up
+    let f = (1.0 - h - 0.04).max(0.3);
+    let raised = (y.0, y.0 + (y.1 - y.0) / f);
+    let upper = [Corner::UpperRight, Corner::UpperLeft];
+    let u = units(raised);
+    let c = upper.into_iter().min_by_key(|&c| covered(&u, c.rect(w, h))).unwrap_or(Corner::UpperRight);
+    (c, raised)
+}
+
+/// Font size of the charge plot's legends [px].
+const LEGEND_FONT: f64 = 15.0;
+
 /// Legend box size in fractions of a `plot_w × plot_h` pixel plotting area for `labels` at a
-/// 15 px font (about 8.5 px a character, 20 px a row, 40 px for the sample and padding).
-pub fn legend_size(labels: &[String], plot_w: f64, plot_h: f64) -> (f64, f64) {
-    let chars = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0) as f64;
-    ((chars * 8.5 + 45.0) / plot_w, (labels.len() as f64 * 20.0 + 12.0) / plot_h)
+/// `font` px font, as plotters lays it out: the widest label (typeset width) plus 30 px for
+/// the sample and 10 px margins, rows of 1.25 line heights, the box 5 px from the edges.
+pub fn legend_size(labels: &[String], font: f64, plot_w: f64, plot_h: f64) -> (f64, f64) {
+    let text = labels.iter().map(|l| f64::from(crate::typeset::layout(l, font).1)).fold(0.0, f64::max);
+    let rows = labels.len() as f64;
+    let w = text + 30.0 + 20.0 + 5.0;
+    let h = rows * font / 1.24 * 1.25 + 20.0 + 5.0;
+    (w / plot_w.max(1.0), h / plot_h.max(1.0))
 }
 
 /// Maps data points to unit coordinates of the axes `x0..x1`, `y0..y1`.
@@ -112,12 +158,12 @@ pub fn unit(points: &[(f64, f64)], (x0, x1): (f64, f64), (y0, y1): (f64, f64)) -
 
 /// Writes the plot to `path`, PNG or SVG by extension; `extra` adds panels below W and P.
 pub fn write(path: &Path, title: &str, result: &Charging, ind: Option<Independent>, extra: &[Extra]) -> Result<()> {
-    register();
+    register_font();
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     let size = (900, 800 + 350 * extra.len() as u32);
     match ext.as_str() {
         "png" => {
-            let root = BitMapBackend::new(path, size).into_drawing_area();
+            let root = Typeset::new(BitMapBackend::new(path, size)).into_drawing_area();
             draw(&root, title, result, ind, extra)?;
             root.present().with_context(|| format!("writing {}", path.display()))?;
         }
@@ -171,29 +217,37 @@ where
         ),
     ];
     for (area, (label, ys, refs, mark, mark_label)) in panels.iter().zip(curves) {
-        let (lo, hi) = ys
-            .iter()
-            .chain(&refs)
-            .chain(std::iter::once(&mark.1))
-            .fold((0.0f64, 0.0f64), |(lo, hi), &y| (lo.min(y), hi.max(y)));
-        let pad = 0.05 * (hi - lo).max(1e-12);
-        let (y0, y1) = (lo - pad, hi + pad);
+        let name = label.split(' ').next().unwrap_or("");
+        let mut labels = vec![format!("{name} ({})", r.solver)];
+        if !refs.is_empty() {
+            labels.push("N independent spins".to_string());
+        }
+        labels.push(format!("{mark_label}: T* = {:.4}, {:.4}", mark.0, mark.1));
+        let mut marks = vec![mark];
+        let max_work = label.starts_with("work").then_some((r.max_work.time, r.max_work.work));
+        if let Some(mw) = max_work {
+            marks.push(mw);
+            labels.push(format!("maximal work in window: T = {:.4}, {:.4}", mw.0, mw.1));
+        }
+        let (w, h) = area.dim_in_pixel();
+        let plot_px = (f64::from(w) - 2.0 * 12.0 - 70.0, f64::from(h) - 2.0 * 12.0 - 45.0);
+        let (corner, (y0, y1)) = panel_layout(&t, &ys, &refs, &marks, &labels, t_max, plot_px);
         let mut chart = ChartBuilder::on(area)
             .margin(12)
             .x_label_area_size(45)
             .y_label_area_size(70)
-            .build_cartesian_2d(0.0..t_max, y0..y1)
+            .build_cartesian_2d(TickedAxis::linear(0.0, t_max), TickedAxis::linear(y0, y1))
             .map_err(err)?;
         chart
             .configure_mesh()
             .x_desc("time t [1/B]")
             .y_desc(label)
+            .y_label_formatter(&|v| tick(*v, false))
+            .x_label_formatter(&|v| tick(*v, false))
             .label_style(("sans-serif", 15))
             .axis_desc_style(("sans-serif", 17))
             .draw()
             .map_err(err)?;
-        let name = label.split(' ').next().unwrap_or("");
-        let mut labels = vec![format!("{name} ({})", r.solver)];
         chart
             .draw_series(LineSeries::new(t.iter().copied().zip(ys.iter().copied()), BLUE.stroke_width(2)))
             .map_err(err)?
@@ -201,7 +255,6 @@ where
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
         let grey = RGBColor(90, 90, 90);
         if !refs.is_empty() {
-            labels.push("N independent spins".to_string());
             chart
                 .draw_series(DashedLineSeries::new(
                     t.iter().copied().zip(refs.iter().copied()),
@@ -217,31 +270,24 @@ where
                         + PathElement::new(vec![(12, 0), (20, 0)], grey.stroke_width(2))
                 });
         }
-        labels.push(format!("{mark_label}: T* = {:.4}, {:.4}", mark.0, mark.1));
+        let k = labels.len() - 1 - usize::from(max_work.is_some());
         chart
             .draw_series(std::iter::once(Circle::new(mark, 6, RED.filled())))
             .map_err(err)?
-            .label(labels.last().cloned().unwrap_or_default())
+            .label(&labels[k])
             .legend(|(x, y)| Circle::new((x + 10, y), 5, RED.filled()));
-        let mut marks = vec![mark];
-        if label.starts_with("work") {
-            let mw = (r.max_work.time, r.max_work.work);
-            marks.push(mw);
-            labels.push(format!("maximal work in window: T = {:.4}, {:.4}", mw.0, mw.1));
+        if let Some(mw) = max_work {
             chart
                 .draw_series(std::iter::once(TriangleMarker::new(mw, 8, GREEN.filled())))
                 .map_err(err)?
-                .label(labels.last().cloned().unwrap_or_default())
+                .label(&labels[k + 1])
                 .legend(|(x, y)| TriangleMarker::new((x + 10, y), 6, GREEN.filled()));
         }
-        let (pw, ph) = chart.plotting_area().dim_in_pixel();
-        let (w, h) = legend_size(&labels, pw as f64, ph as f64);
-        let corner = legend_corner(&layout_series(&t, &ys, &refs, &marks, t_max, (y0, y1)), w, h);
         chart
             .configure_series_labels()
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
-            .label_font(("sans-serif", 15))
+            .label_font(("sans-serif", LEGEND_FONT))
             .position(corner.position())
             .draw()
             .map_err(err)?;
@@ -252,12 +298,14 @@ where
             .margin(12)
             .x_label_area_size(45)
             .y_label_area_size(70)
-            .build_cartesian_2d(0.0..t_max, 0.0..hi * 1.05)
+            .build_cartesian_2d(TickedAxis::linear(0.0, t_max), TickedAxis::linear(0.0, hi * 1.05))
             .map_err(err)?;
         chart
             .configure_mesh()
             .x_desc("time t [1/B]")
             .y_desc(&panel.y_label)
+            .y_label_formatter(&|v| tick(*v, false))
+            .x_label_formatter(&|v| tick(*v, false))
             .label_style(("sans-serif", 15))
             .axis_desc_style(("sans-serif", 17))
             .draw()
@@ -267,31 +315,93 @@ where
     Ok(())
 }
 
-/// The curves and marks of a W or P panel in unit coordinates of its axes (`0..t_max`,
-/// `y0..y1`), as the legend placement sees them; a mark is a short cross.
-pub fn layout_series(
+/// The curves and marks of a W or P panel in data coordinates, as the legend placement
+/// sees them; a mark is a short horizontal bar (1.5 % of the window each side).
+pub fn panel_series(t: &[f64], ys: &[f64], refs: &[f64], marks: &[(f64, f64)], t_max: f64) -> Vec<Vec<(f64, f64)>> {
+    let mut out = vec![t.iter().copied().zip(ys.iter().copied()).collect::<Vec<_>>()];
+    if !refs.is_empty() {
+        out.push(t.iter().copied().zip(refs.iter().copied()).collect());
+    }
+    for &(mx, my) in marks {
+        let dx = 0.015 * t_max;
+        out.push(vec![(mx - dx, my), (mx + dx, my)]);
+    }
+    out
+}
+
+/// Legend corner and `y` range of a W or P panel with legend `labels` on a plotting area of
+/// `plot_px` pixels: the range spans the curve, the reference and the marks (and 0) with 5 %
+/// padding, raised at the top if no corner is free of data ([`place_legend`]).
+pub fn panel_layout(
     t: &[f64],
     ys: &[f64],
     refs: &[f64],
     marks: &[(f64, f64)],
+    labels: &[String],
     t_max: f64,
-    y: (f64, f64),
-) -> Vec<Vec<(f64, f64)>> {
-    let x = (0.0, t_max);
-    let mut out = vec![unit(&t.iter().copied().zip(ys.iter().copied()).collect::<Vec<_>>(), x, y)];
-    if !refs.is_empty() {
-        out.push(unit(&t.iter().copied().zip(refs.iter().copied()).collect::<Vec<_>>(), x, y));
-    }
-    for &(mx, my) in marks {
-        let dx = 0.015 * t_max;
-        out.push(unit(&[(mx - dx, my), (mx + dx, my)], x, y));
-    }
-    out
+    plot_px: (f64, f64),
+) -> (Corner, (f64, f64)) {
+    let (lo, hi) = ys
+        .iter()
+        .chain(refs)
+        .chain(marks.iter().map(|m| &m.1))
+        .fold((0.0f64, 0.0f64), |(lo, hi), &y| (lo.min(y), hi.max(y)));
+    let pad = 0.05 * (hi - lo).max(1e-12);
+    let (w, h) = legend_size(labels, LEGEND_FONT, plot_px.0, plot_px.1);
+    place_legend(&panel_series(t, ys, refs, marks, t_max), (0.0, t_max), (lo - pad, hi + pad), w, h)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The same in unit coordinates of the axes `0..t_max`, `y0..y1`.
+    fn layout_series(
+        t: &[f64],
+        ys: &[f64],
+        refs: &[f64],
+        marks: &[(f64, f64)],
+        t_max: f64,
+        y: (f64, f64),
+    ) -> Vec<Vec<(f64, f64)>> {
+        panel_series(t, ys, refs, marks, t_max).iter().map(|s| unit(s, (0.0, t_max), y)).collect()
+    }
+
+    /// The work panel of `spinbat charge --n 6` (its shape, with the independent-spin
+    /// reference 2BN sin^2(omega t) over two of its half periods): every corner of the
+    /// old axis range meets a curve; the legend placed by `panel_layout` meets none.
+    #[test]
+    fn work_legend_misses_curve_and_reference() {
+        use std::f64::consts::FRAC_PI_2;
+        let t: Vec<f64> = (0..=400).map(|k| k as f64 * FRAC_PI_2 / 400.0).collect();
+        let ind = Independent { n: 6, b: 1.0, omega: 4.0 };
+        let refs: Vec<f64> = t.iter().map(|&x| ind.work(x)).collect();
+        let w: Vec<f64> = t
+            .iter()
+            .map(|&x| {
+                15.0 * (1.0 - (-x * x / 0.02).exp())
+                    - 4.0 * (x / 0.78 * std::f64::consts::PI).sin().powi(2) * (x / 1.57)
+            })
+            .collect();
+        let marks = [(0.1644, 12.0157), (0.2472, 14.9684)];
+        let labels = vec![
+            "work (dense)".to_string(),
+            "N independent spins".to_string(),
+            "W(T*) at maximal power: T* = 0.1644, 12.0157".to_string(),
+            "maximal work in window: T = 0.2472, 14.9684".to_string(),
+        ];
+        let plot_px = (900.0 - 24.0 - 70.0, 400.0 - 24.0 - 45.0);
+        let (lw, lh) = legend_size(&labels, LEGEND_FONT, plot_px.0, plot_px.1);
+        // the old range: data and 5 % padding; every corner covers something
+        let (lo, hi) = (0.0f64, 15.0f64);
+        let old = (lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo));
+        let old_units = layout_series(&t, &w, &refs, &marks, FRAC_PI_2, old);
+        assert!(Corner::ALL.iter().all(|c| covered(&old_units, c.rect(lw, lh)) > 0));
+        let (corner, y) = panel_layout(&t, &w, &refs, &marks, &labels, FRAC_PI_2, plot_px);
+        let units = layout_series(&t, &w, &refs, &marks, FRAC_PI_2, y);
+        assert_eq!(covered(&units, corner.rect(lw, lh)), 0, "{corner:?} on {y:?}");
+        assert!(units.iter().flatten().all(|&q| !inside(corner.rect(lw, lh), q)));
+    }
 
     fn inside(r: (f64, f64, f64, f64), p: (f64, f64)) -> bool {
         p.0 >= r.0 && p.0 <= r.1 && p.1 >= r.2 && p.1 <= r.3
@@ -311,7 +421,7 @@ mod tests {
             "N independent spins".to_string(),
             "maximal power P_max: T* = 0.1609, 107.5228".to_string(),
         ];
-        let (w, h) = legend_size(&labels, 800.0, 230.0);
+        let (w, h) = legend_size(&labels, LEGEND_FONT, 800.0, 230.0);
         let series = layout_series(&t, &p, &refs, &[(0.16, 107.5)], 1.57, (-5.0, 115.0));
         let c = legend_corner(&series, w, h);
         let r = c.rect(w, h);

@@ -442,22 +442,25 @@ fn write_plot(path: &Path, file: &StudyFile, records: &[&PointRecord]) -> anyhow
     let params = study.grid().parameters();
     let labels: Vec<String> = study.solvers().iter().map(|s| s.label.to_string()).collect();
     let name = file.path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-    let title = format!("spinbat run {name}: {}", describe_fixed(study.base(), &params));
+    let swept: Vec<String> =
+        study.grid().sweeps().iter().map(|s| crate::scan::describe_swept(s.parameter, &s.values)).collect();
+    let title = format!("spinbat run {name}: {}; fixed {}", swept.join(", "), describe_fixed(study.base(), &params));
     match params.as_slice() {
         [p] => {
             let rows: Vec<ScanRow> = records.iter().map(|r| r.row.clone()).collect();
             let scaling = if *p == Parameter::N { scaling_fits(&rows, study.solvers()) } else { Vec::new() };
             let values = &study.grid().sweeps()[0].values;
-            let mut figure = crate::scan::figure(&title, *p, values, &labels, &rows, &scaling);
+            let mut extra = Vec::new();
             if study.observables().is_some_and(|o| o.set.entanglement) {
-                let mut panel = chart::Panel::new("peak entanglement entropy", p.as_str(), "S_max [nats]");
+                let mut panel = chart::Panel::new("peak entanglement entropy", crate::scan::symbol(*p), "S_max [nats]");
                 let style = if values.len() > 12 { chart::Style::Line } else { chart::Style::LineMarkers };
                 for (k, label) in labels.iter().enumerate() {
                     let pts = records.iter().filter(|r| &r.row.solver == label).map(|r| (r.row.value, peak_entropy(r)));
                     panel.series.push(chart::Series::new(label.clone(), pts.collect(), style, k));
                 }
-                figure.panels.push(panel);
+                extra.push(panel);
             }
+            let figure = crate::scan::figure(&title, *p, values, &labels, &rows, &scaling, extra);
             chart::write(path, &figure)
         }
         [px, py] => {

@@ -7,6 +7,7 @@ use clap::Args;
 use serde::Serialize;
 use spinbat::record::{ModelRecord, Provenance};
 use spinbat::study::{self, Parameter, ScalingFit, ScanOptions, ScanRow, ScanSolver, Sweep};
+use spinbat::Chain;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -174,8 +175,9 @@ pub fn run(args: ScanArgs) -> Result<(), CliError> {
             .map_err(CliError::runtime)?;
     }
     if let Some(path) = &args.plot {
-        let title = format!("spinbat scan over {}: {}", sweep.parameter, crate::charge::describe_chain(&base));
-        let fig = figure(&title, record.vary, &record.values, &record.solvers, &record.rows, &record.scaling);
+        let title = scan_title(sweep.parameter, &sweep.values, &base);
+        let fig =
+            figure(&title, record.vary, &record.values, &record.solvers, &record.rows, &record.scaling, Vec::new());
         chart::write(path, &fig).map_err(CliError::runtime)?;
     }
     if !json_stdout {
@@ -236,8 +238,36 @@ pub fn write_csv(path: &Path, rows: &[ScanRow]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The plot of a scan: `P_max`, `P_max/(N P1)` and (when computed) `W_max` against the
-/// varied parameter, one curve per solver; with `n` varied, `P_max/N` and its fitted law.
+/// The symbol of a parameter on axes and in titles (`N`, `alpha`, `p`, `g`, `omega`, `B`).
+pub fn symbol(p: Parameter) -> &'static str {
+    match p {
+        Parameter::N => "N",
+        Parameter::B => "B",
+        other => other.as_str(),
+    }
+}
+
+/// A swept parameter in words: `alpha swept from 0 to 1 (5 values)`.
+pub fn describe_swept(vary: Parameter, values: &[f64]) -> String {
+    let (lo, hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
+    if values.len() > 1 {
+        format!("{} swept from {lo} to {hi} ({} values)", symbol(vary), values.len())
+    } else {
+        format!("{} = {lo}", symbol(vary))
+    }
+}
+
+/// The title of a scan plot: the swept parameter with its range and number of values, then
+/// only the parameters held fixed (the chain's own value of the swept one is not shown).
+pub fn scan_title(vary: Parameter, values: &[f64], chain: &Chain) -> String {
+    format!("spinbat scan: {}; fixed {}", describe_swept(vary, values), crate::run::describe_fixed(chain, &[vary]))
+}
+
+/// The plot of a scan: `P_max`, `P_max/(N P1)`, (when computed) `W_max`, and with `n`
+/// varied `P_max/N` with its fitted law, otherwise the time `T*` of maximal power, against
+/// the varied parameter, one curve per solver; `extra` panels (at most one) go before the
+/// last, in place of `T*` (or of `P_max`, which is `N` times the per-spin panel). Two
+/// columns for four panels, one row else, so that no cell of the grid is empty.
 pub fn figure(
     title: &str,
     vary: Parameter,
@@ -245,8 +275,9 @@ pub fn figure(
     solvers: &[String],
     rows: &[ScanRow],
     scaling: &[SolverScaling],
+    extra: Vec<Panel>,
 ) -> Figure {
-    let x = vary.as_str();
+    let x = symbol(vary);
     let style = if values.len() > 12 { Style::Line } else { Style::LineMarkers };
     let curve = |f: &dyn Fn(&ScanRow) -> f64, label: &str| -> Vec<Series> {
         solvers
@@ -275,12 +306,26 @@ pub fn figure(
             let fit = s.fit.fits.iter().find(|f| f.law == s.fit.best);
             if let Some(fit) = fit {
                 let pts = values.iter().map(|&n| (n, fit.eval(n))).collect();
-                p4.series.push(Series::new(format!("{} fit: {}", s.solver, fit.law.formula()), pts, Style::Dashed, k));
+                let label = format!("{} fit: P_max/N = {}", s.solver, fit.law.formula());
+                p4.series.push(Series::new(label, pts, Style::Dashed, k));
             }
         }
+        panels.extend(extra);
         panels.push(p4);
+        if panels.len() > 4 {
+            // P_max is N times the per-spin panel
+            panels.remove(0);
+        }
+    } else {
+        panels.extend(extra);
+        if panels.len() < 4 {
+            let mut p4 = Panel::new("time of maximal power", x, "T* [1/B]");
+            p4.series = curve(&|r| r.max_power.time, "");
+            panels.push(p4);
+        }
     }
-    Figure { title: title.to_string(), panels, cols: 2 }
+    let cols = if panels.len() == 4 { 2 } else { panels.len() };
+    Figure { title: title.to_string(), panels, cols }
 }
 
 fn print_summary(rec: &ScanRecord, args: &ScanArgs) {
@@ -349,4 +394,66 @@ fn print_summary(rec: &ScanRecord, args: &ScanArgs) {
         rayon::current_num_threads(),
         if files.is_empty() { String::new() } else { format!("; wrote {}", files.join(", ")) }
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spinbat::Couplings;
+
+    fn chain() -> Chain {
+        Chain::builder(4).b(1.0).g(1.0).alpha(0.0).omega(4.0).couplings(Couplings::PowerLaw { p: 1.0 }).build().unwrap()
+    }
+
+    /// The title names what is swept and only the fixed parameters: no "alpha = 0" while
+    /// alpha is swept, no "N = 4" while N is.
+    #[test]
+    fn scan_title_names_only_fixed_parameters() {
+        let c = chain();
+        let t = scan_title(Parameter::Alpha, &[0.0, 0.5, 1.0], &c);
+        assert!(!t.contains("alpha ="), "{t}");
+        assert!(t.contains("alpha swept from 0 to 1 (3 values)"), "{t}");
+        assert!(t.contains("N = 4") && t.contains("omega = 4") && t.contains("p = 1"), "{t}");
+        let t = scan_title(Parameter::N, &[2.0, 3.0], &c);
+        assert!(!t.contains("N = 4") && t.contains("N swept") && t.contains("alpha = 0"), "{t}");
+        let t = scan_title(Parameter::P, &[0.0, 1.0], &c);
+        assert!(!t.contains("p = 1") && t.contains("p swept"), "{t}");
+    }
+
+    /// Every cell of the scan figure's grid holds a panel with data, for any sweep, with and
+    /// without the maximal work, with and without an extra panel.
+    #[test]
+    fn scan_figure_fills_its_grid() {
+        let solvers = ScanSolver::parse_list("quantum,mean-field").unwrap();
+        let labels: Vec<String> = solvers.iter().map(|s| s.label.to_string()).collect();
+        for (vary, values) in [(Parameter::Alpha, vec![0.0, 0.5]), (Parameter::N, vec![2.0, 3.0, 4.0])] {
+            for max_work in [true, false] {
+                for extra in [false, true] {
+                    let sweep = Sweep { parameter: vary, values: values.clone() };
+                    let options = ScanOptions { tol: 1e-8, window: None, max_work };
+                    let rows = study::scan(&chain(), &sweep, &solvers, &options, &spinbat::Silent).unwrap();
+                    let scaling = if vary == Parameter::N { scaling_fits(&rows, &solvers) } else { Vec::new() };
+                    let more = if extra {
+                        vec![Panel::new("x", "y", "z").with(Series::new("s", vec![(0.0, 1.0)], Style::Line, 0))]
+                    } else {
+                        Vec::new()
+                    };
+                    let fig = figure("t", vary, &values, &labels, &rows, &scaling, more);
+                    let n = fig.panels.len();
+                    assert!(
+                        n >= 3 && (n / fig.cols) * fig.cols == n,
+                        "{vary:?} work {max_work} extra {extra}: {n} panels in {} columns",
+                        fig.cols
+                    );
+                    for p in &fig.panels {
+                        assert!(
+                            p.series.iter().any(|s| s.points.iter().any(|q| q.1.is_finite())),
+                            "empty panel {}",
+                            p.title
+                        );
+                    }
+                }
+            }
+        }
+    }
 }
