@@ -54,6 +54,7 @@ pub mod effective;
 pub mod error;
 pub mod meanfield;
 pub mod model;
+pub mod numeric;
 pub mod observe;
 pub mod operator;
 pub mod propagate;

@@ -36,11 +36,11 @@
 //! ([`super::MeanField`]).
 //!
 //! States are flat slices `[x_0, y_0, z_0, x_1, …]` of length `3N`, as the integrator
-//! ([`super::dop853::Dop853`]) wants them.
+//! ([`crate::numeric::dop853::Dop853`]) wants them.
 
-use super::toeplitz::{ToeplitzProduct, ToeplitzWorkspace};
 use crate::error::{invalid, Result};
 use crate::model::Chain;
+use crate::numeric::toeplitz::{ToeplitzProduct, ToeplitzWorkspace};
 use rayon::prelude::*;
 use std::fmt;
 use std::sync::{Mutex, MutexGuard, PoisonError};

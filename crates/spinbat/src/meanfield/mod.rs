@@ -46,14 +46,12 @@
 //! smaller error.
 
 pub mod bloch;
-pub mod dop853;
-pub mod toeplitz;
 
 use crate::error::{invalid, Result};
 use crate::model::Chain;
+use crate::numeric::dop853::{Dop853, Dop853Stats};
 use crate::propagate::{check_times, Propagator, WorkSample};
 pub use bloch::{BlochModel, ProductKind};
-use dop853::{Dop853, Dop853Stats};
 
 /// Fraction of `tol` one step may spend (estimated), see the module docs.
 const STEP_FRACTION: f64 = 1e-3;

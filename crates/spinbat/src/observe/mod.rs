@@ -22,10 +22,9 @@
 
 pub mod correlations;
 pub mod ground;
-mod roots;
 pub mod trajectory;
 
-pub use roots::brent;
+pub use crate::numeric::brent;
 
 use crate::error::{Result, SpinbatError};
 use crate::model::Chain;
@@ -124,16 +123,10 @@ pub fn uniform_times(t_max: f64, points: usize) -> Vec<f64> {
     }
 }
 
-/// Grid step of the maximum search, `h = π/(16Λ)` (see the module docs), for a propagator
-/// that knows no better ([`Propagator::scan_step`]).
-pub fn scan_step(chain: &Chain) -> f64 {
-    scan_step_for(chain.omega().abs() + (1.0 + chain.alpha().abs()) * chain.max_abs_row_sum())
-}
-
-/// `h = π/(16Λ)` for the local energy scale `Λ`.
-pub fn scan_step_for(lambda: f64) -> f64 {
-    std::f64::consts::PI / (16.0 * lambda)
-}
+/// The grid step `h = π/(16Λ)` of the maximum search (see the module docs), and the
+/// same for a given local energy scale `Λ`: defined with the propagators, which may know a
+/// slower scale ([`Propagator::scan_step`]).
+pub use crate::propagate::{scan_step, scan_step_for};
 
 /// Most grid points sampled per propagator call during the scan.
 const SCAN_CHUNK: usize = 24;

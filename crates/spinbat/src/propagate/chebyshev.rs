@@ -31,10 +31,10 @@
 //! rounding (`4u` per term) added. Tested against dense ED, against the bound, between the
 //! sector and the full space, single against double, and against QuTiP.
 
-use super::bessel::{bessel_sequence, minus_i_pow, step_coefficients};
-use super::{check_times, Propagator, StatePropagator, StateVisitor, WorkSample};
+use super::method::{check_times, Propagator, StatePropagator, StateVisitor, WorkSample};
 use crate::error::Result;
 use crate::model::Chain;
+use crate::numeric::bessel::{bessel_sequence, minus_i_pow, step_coefficients};
 use crate::operator::{
     chebyshev_step, energy_and_rate_multi, energy_and_rate_split, Operators, Real, ReflectionSector, Space,
 };

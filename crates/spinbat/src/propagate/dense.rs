@@ -6,7 +6,7 @@
 //! error `≲ ε_mach (2^N + ‖H‖ t)`, an *estimate* rather than a bound, reported through
 //! [`Propagator::error_bound`] as `2‖H0‖` times that.
 
-use super::{check_times, Propagator, StatePropagator, StateVisitor, WorkSample};
+use super::method::{check_times, Propagator, StatePropagator, StateVisitor, WorkSample};
 use crate::error::{Result, SpinbatError};
 use crate::model::Chain;
 use crate::operator::Operators;

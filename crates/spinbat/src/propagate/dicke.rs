@@ -68,10 +68,10 @@
 //! `N` through the scan step). Weak effective coupling (`|g'(1 − α)| N ≲ ω`, e.g. XXX)
 //! spreads the state over all `k`: then Chebyshev runs with `‖T‖ ≈ ωN`.
 
-use super::bessel::{bessel_sequence, step_coefficients};
-use super::{check_times, Propagator, WorkSample};
+use super::method::{check_times, Propagator, WorkSample};
 use crate::error::{invalid, Result, SpinbatError};
 use crate::model::Chain;
+use crate::numeric::bessel::{bessel_sequence, step_coefficients};
 use faer::{Mat, Side};
 use num_complex::Complex64;
 use rayon::prelude::*;
@@ -775,9 +775,9 @@ impl Propagator for Dicke {
     fn scan_step(&self, chain: &Chain) -> f64 {
         let lambda = chain.omega().abs() + (1.0 - chain.alpha()).abs() * chain.max_abs_row_sum();
         if lambda > 0.0 {
-            crate::observe::scan_step_for(lambda)
+            super::method::scan_step_for(lambda)
         } else {
-            crate::observe::scan_step(chain)
+            super::method::scan_step(chain)
         }
     }
 

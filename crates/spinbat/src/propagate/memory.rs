@@ -1,7 +1,7 @@
 //! Memory estimates, checked before anything large is allocated.
 
 use super::dicke;
-use super::Solver;
+use super::solver::{resolve, Precision, Solver};
 use crate::error::Result;
 use crate::model::Chain;
 
@@ -18,7 +18,7 @@ use crate::model::Chain;
 pub fn bytes_needed(chain: &Chain, solver: Solver) -> f64 {
     let n = chain.n_sites() as f64;
     let dim = n.exp2();
-    match super::resolve(chain, solver) {
+    match resolve(chain, solver) {
         Solver::Dense => 5.0 * 8.0 * dim * dim,
         Solver::Chebyshev => chebyshev_bytes::<f64>(chain),
         // DOP853 ~16 state vectors; the dense coupling matrix only where the model keeps it
@@ -37,9 +37,9 @@ fn chebyshev_bytes<R: crate::operator::Real>(chain: &Chain) -> f64 {
 
 /// [`bytes_needed`] in the given precision: single precision halves the Chebyshev solver's
 /// states (`28 + 8` bytes per stored row); every other solver is double only.
-pub fn bytes_needed_with(chain: &Chain, solver: Solver, precision: super::Precision) -> f64 {
-    match (precision, super::resolve(chain, solver)) {
-        (super::Precision::Single, Solver::Chebyshev) => chebyshev_bytes::<f32>(chain),
+pub fn bytes_needed_with(chain: &Chain, solver: Solver, precision: Precision) -> f64 {
+    match (precision, resolve(chain, solver)) {
+        (Precision::Single, Solver::Chebyshev) => chebyshev_bytes::<f32>(chain),
         _ => bytes_needed(chain, solver),
     }
 }
@@ -51,16 +51,16 @@ pub use crate::resources::bytes_available;
 /// # Errors
 /// [`SpinbatError::TooLarge`] with the bytes needed and available.
 pub fn check(chain: &Chain, solver: Solver) -> Result<()> {
-    check_with(chain, solver, super::Precision::Double)
+    check_with(chain, solver, Precision::Double)
 }
 
 /// [`check`] in the given precision.
 ///
 /// # Errors
 /// [`SpinbatError::TooLarge`] with the bytes needed and available.
-pub fn check_with(chain: &Chain, solver: Solver, precision: super::Precision) -> Result<()> {
+pub fn check_with(chain: &Chain, solver: Solver, precision: Precision) -> Result<()> {
     crate::resources::ensure_fits(
-        super::resolve(chain, solver).as_str(),
+        resolve(chain, solver).as_str(),
         chain.n_sites(),
         bytes_needed_with(chain, solver, precision),
     )

@@ -5,8 +5,8 @@
 
 use crate::common::{random_chain, Rng};
 use spinbat::analytic::{independent_work, one_spin_work};
-use spinbat::meanfield::dop853::Dop853;
 use spinbat::meanfield::{BlochModel, MeanField, ProductKind};
+use spinbat::numeric::dop853::Dop853;
 use spinbat::propagate::{memory, plan, Dense, Propagator, DEFAULT_TOL};
 use spinbat::{Boundary, Chain, Couplings, Solver, SpinbatError, WorkSample};
 use std::f64::consts::PI;

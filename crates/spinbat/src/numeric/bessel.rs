@@ -48,7 +48,7 @@ pub fn bessel_sequence(x: f64, eps: f64) -> (Vec<f64>, f64) {
 }
 
 /// `(−i)^k`.
-pub(super) fn minus_i_pow(k: usize) -> Complex64 {
+pub(crate) fn minus_i_pow(k: usize) -> Complex64 {
     match k % 4 {
         0 => Complex64::new(1.0, 0.0),
         1 => Complex64::new(0.0, -1.0),
@@ -59,7 +59,7 @@ pub(super) fn minus_i_pow(k: usize) -> Complex64 {
 
 /// Coefficient of `T_k(H̃)` for each of a batch of steps: `phase_j (−i)^k (2 − δ_k0) J_k(x_j)`,
 /// zero where series `j` (as returned by [`bessel_sequence`]) is already cut.
-pub(super) fn step_coefficients(seqs: &[(Vec<f64>, f64)], phases: &[Complex64], k: usize) -> Vec<Complex64> {
+pub(crate) fn step_coefficients(seqs: &[(Vec<f64>, f64)], phases: &[Complex64], k: usize) -> Vec<Complex64> {
     let weight = if k == 0 { 1.0 } else { 2.0 };
     let mi_k = minus_i_pow(k);
     seqs.iter()

@@ -1,0 +1,124 @@
+//! What every propagation method provides: `W`, `W'` at requested times ([`Propagator`]),
+//! and for the exact methods on the full space the state itself ([`StatePropagator`]).
+//! The bottom of `propagate/`: the methods implement these traits, the planner and the
+//! figures of merit (`observe`) use them.
+
+use crate::error::{Result, SpinbatError};
+use crate::model::Chain;
+use serde::Serialize;
+
+/// Work and its time derivative at one time (energies in units of `B` when `B = 1`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct WorkSample {
+    /// Time `t` (units `1/B`).
+    pub t: f64,
+    /// Deposited work `W(t) = ⟨H0⟩_t − E_0`.
+    pub work: f64,
+    /// `dW/dt`, exact from the state: `2 Im⟨H0ψ|Vψ⟩` (quantum) or `Σ_m ∇E0·Ṡ_m` (mean field).
+    pub rate: f64,
+}
+
+/// A solver that can report `W(t)` and `W'(t)` for a fixed chain.
+pub trait Propagator: Send {
+    /// Short solver name (`dense`, `chebyshev`, ...).
+    fn name(&self) -> &'static str;
+
+    /// `W` and `W'` at `times`, which must be sorted ascending and `≥ 0`. Requests before
+    /// the solver's current time are served from the anchor (see [`Propagator::anchor`])
+    /// or by restarting at `t = 0`.
+    fn sample(&mut self, times: &[f64]) -> Result<Vec<WorkSample>>;
+
+    /// Keeps the state at time `t` so later requests at `≥ t` start there
+    /// (the maximum search anchors at the bracket it refines). A no-op where sampling is
+    /// random access anyway.
+    fn anchor(&mut self, _t: f64) -> Result<()> {
+        Ok(())
+    }
+
+    /// A bound on `W(t)` for all `t`, which certifies the maximal power. Exact dynamics and
+    /// the mean-field model conserve energy, so `W ≤ N(|B| + B) + min(N|ω|, λ_max(H_g) + G)`
+    /// ([`Chain::work_bound`]);
+    /// approximations that do not conserve it override this.
+    fn work_bound(&self, chain: &Chain) -> f64 {
+        chain.work_bound()
+    }
+
+    /// Grid step of the maximum search: `π/(16Λ)` with `Λ` the largest single-site energy
+    /// scale of the dynamics ([`scan_step`]). A solver whose dynamics is
+    /// known to be slower (Dicke: only `(1 − α)g` acts) overrides it.
+    fn scan_step(&self, chain: &Chain) -> f64 {
+        scan_step(chain)
+    }
+
+    /// A hint: keep the state at `t` as the anchor if it is at hand now (a time of the
+    /// last call of [`Propagator::sample`]), at no propagation cost; otherwise do nothing.
+    /// The maximum search calls it during its scan for the best interval so far.
+    fn anchor_if_at_hand(&mut self, _t: f64) -> Result<()> {
+        Ok(())
+    }
+
+    /// Most times one call of [`Propagator::sample`] serves from one expansion (memory
+    /// bound); the maximum search sizes its scan chunks by it so that the anchor it asks for
+    /// is still at hand. Unlimited by default.
+    fn batch_capacity(&self) -> usize {
+        usize::MAX
+    }
+
+    /// Bound (or, for `dense`, estimate) of the absolute error of every `W` returned so far;
+    /// `f64::INFINITY` for an approximation whose error is not bounded (weak coupling).
+    fn error_bound(&self) -> f64;
+
+    /// One line on how the error is controlled, for summaries and records.
+    fn accuracy_note(&self) -> String;
+}
+
+/// The callback of [`StatePropagator::for_each_state`]: `(W and W' at t, ψ(t), operators)`.
+pub type StateVisitor<'a> =
+    dyn FnMut(&WorkSample, &[num_complex::Complex64], &crate::operator::Operators) -> Result<()> + 'a;
+
+/// A full-space propagator that can hand out the state `ψ(t)` itself (dense and
+/// Chebyshev), for observables beyond the work (see [`crate::observe::trajectory`]).
+pub trait StatePropagator: Propagator {
+    /// Calls `visit(sample, ψ(t), ops)` for each of `times` (sorted ascending, `≥ 0`), in
+    /// order, with `W`, `W'` at `t`, the `2^N` amplitudes of `ψ(t)` (up to a global phase;
+    /// the slice is only valid during the call) and the chain's matrix-free operators.
+    /// Stops at the first error of `visit`.
+    ///
+    /// # Errors
+    /// [`SpinbatError::InvalidTimes`] for bad `times`; whatever `visit` returns.
+    fn for_each_state(&mut self, times: &[f64], visit: &mut StateVisitor<'_>) -> Result<()>;
+
+    /// Bound (dense: estimate) on the norm `‖ψ_computed − ψ(t)‖` of the state error, up
+    /// to a global phase, for every state handed out so far.
+    fn state_error(&self) -> f64;
+}
+
+/// Checks that `times` are finite, `≥ 0` and sorted ascending.
+pub fn check_times(times: &[f64]) -> Result<()> {
+    for (k, &t) in times.iter().enumerate() {
+        if !t.is_finite() || t < 0.0 {
+            return Err(SpinbatError::InvalidTimes {
+                reason: format!("time #{} = {t} must be finite and >= 0", k + 1),
+            });
+        }
+        if k > 0 && t < times[k - 1] {
+            return Err(SpinbatError::InvalidTimes {
+                reason: format!("times must be sorted ascending, but {} comes after {}", t, times[k - 1]),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Grid step of the maximum search, `h = π/(16Λ)` with
+/// `Λ = |ω| + (1 + |α|) max_i Σ_j |g_ij|` the largest single-site energy scale
+/// (see [`crate::observe`]), for a propagator that knows no better
+/// ([`Propagator::scan_step`]).
+pub fn scan_step(chain: &Chain) -> f64 {
+    scan_step_for(chain.omega().abs() + (1.0 + chain.alpha().abs()) * chain.max_abs_row_sum())
+}
+
+/// `h = π/(16Λ)` for the local energy scale `Λ`.
+pub fn scan_step_for(lambda: f64) -> f64 {
+    std::f64::consts::PI / (16.0 * lambda)
+}

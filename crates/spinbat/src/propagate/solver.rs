@@ -1,0 +1,149 @@
+//! The names of the solvers and precisions (parsed from and printed as the CLI, study files
+//! and Python spell them), and `auto`'s choice among them.
+
+use super::dicke;
+use crate::error::{Result, SpinbatError};
+use crate::model::Chain;
+use serde::Serialize;
+use std::fmt;
+use std::str::FromStr;
+
+/// Which solver to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Solver {
+    /// Dense for small chains, Chebyshev beyond.
+    Auto,
+    /// Full eigendecomposition.
+    Dense,
+    /// Matrix-free Chebyshev propagation.
+    Chebyshev,
+    /// Exact propagation in the `N + 1` symmetric (Dicke) states, for permutation-symmetric
+    /// couplings (all `g_ij` equal: `p = 0`).
+    Dicke,
+    /// Classical mean-field (Bloch vector) model.
+    MeanField,
+    /// First-order weak-coupling formula, Eq. 18.
+    WeakCoupling,
+}
+
+impl Solver {
+    /// Every solver, for help texts.
+    pub const ALL: [Solver; 6] =
+        [Solver::Auto, Solver::Dense, Solver::Chebyshev, Solver::Dicke, Solver::MeanField, Solver::WeakCoupling];
+
+    /// The name used on the command line and in records.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Solver::Auto => "auto",
+            Solver::Dense => "dense",
+            Solver::Chebyshev => "chebyshev",
+            Solver::Dicke => "dicke",
+            Solver::MeanField => "mean-field",
+            Solver::WeakCoupling => "weak-coupling",
+        }
+    }
+
+    /// Whether the solver reads the tolerance on `W` (Chebyshev, Dicke, mean field); dense
+    /// diagonalisation is exact to rounding and the weak-coupling formula is a closed form.
+    /// `Auto` resolves first ([`resolve`]).
+    pub fn uses_tolerance(&self) -> bool {
+        matches!(self, Solver::Chebyshev | Solver::Dicke | Solver::MeanField)
+    }
+
+    /// Whether the solver is exact quantum dynamics (up to its tolerance).
+    pub fn is_exact(&self) -> bool {
+        matches!(self, Solver::Auto | Solver::Dense | Solver::Chebyshev | Solver::Dicke)
+    }
+}
+
+impl fmt::Display for Solver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Solver {
+    type Err = SpinbatError;
+    fn from_str(s: &str) -> Result<Self> {
+        Solver::ALL.iter().copied().find(|v| v.as_str() == s).ok_or_else(|| SpinbatError::InvalidParameter {
+            name: "solver",
+            value: s.to_string(),
+            reason: format!("unknown solver; choose one of {}", Solver::ALL.map(|s| s.as_str()).join(", ")),
+        })
+    }
+}
+
+/// Floating-point precision of the states of the Chebyshev solver. `Single` (`f32`) halves
+/// memory and memory traffic for the largest chains; its error estimate adds `4u ≈ 2.4·10⁻⁷`
+/// per Chebyshev term (a state error of `~10⁻⁵` for a hundred terms, `|ΔW| ≤ 2‖H0‖` times
+/// that), against `~10⁻¹⁴` in double. Observables are summed in double either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Precision {
+    /// `f64` states (the default).
+    #[default]
+    Double,
+    /// `f32` states (Chebyshev only).
+    Single,
+}
+
+impl Precision {
+    /// `"double"` or `"single"`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Precision::Double => "double",
+            Precision::Single => "single",
+        }
+    }
+}
+
+impl fmt::Display for Precision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Precision {
+    type Err = SpinbatError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "double" | "f64" => Ok(Precision::Double),
+            "single" | "f32" => Ok(Precision::Single),
+            other => Err(crate::error::invalid("precision", other, "choose double or single")),
+        }
+    }
+}
+
+/// Largest `N` for which `auto` picks the dense solver.
+pub const AUTO_DENSE_MAX_SITES: usize = 10;
+
+/// Default absolute tolerance on `W` (units of `B`).
+pub const DEFAULT_TOL: f64 = 1e-10;
+
+/// Resolves `Auto` to the cheapest exact solver for the chain: Dicke for
+/// permutation-symmetric couplings (`N + 1` states), dense for `N ≤ 10`, Chebyshev beyond.
+pub fn resolve(chain: &Chain, solver: Solver) -> Solver {
+    match solver {
+        Solver::Auto if dicke::is_permutation_symmetric(chain) && chain.n_sites() > 1 => Solver::Dicke,
+        Solver::Auto if chain.n_sites() <= AUTO_DENSE_MAX_SITES => Solver::Dense,
+        Solver::Auto => Solver::Chebyshev,
+        s => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_solver_name_parses_back() {
+        for s in
+            [Solver::Auto, Solver::Dense, Solver::Chebyshev, Solver::Dicke, Solver::MeanField, Solver::WeakCoupling]
+        {
+            assert!(Solver::ALL.contains(&s), "{s} missing from Solver::ALL");
+            assert_eq!(s.as_str().parse::<Solver>(), Ok(s));
+        }
+        assert!("magic".parse::<Solver>().is_err());
+    }
+}
