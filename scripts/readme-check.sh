@@ -61,11 +61,12 @@ import os, re, sys
 
 readme, out = sys.argv[1], sys.argv[2]
 lines = open(readme, encoding="utf-8").read().split("\n")
-errors, blocks = [], []
+errors, blocks, prose = [], [], []
 k = 0
 while k < len(lines):
     m = re.match(r"^\s*```\s*([A-Za-z0-9_+-]*)", lines[k])
     if not m:
+        prose.append(lines[k])
         k += 1
         continue
     lang, begin = m.group(1).lower(), k
@@ -86,7 +87,7 @@ while k < len(lines):
     k = end + 1
 
 # relative links: [text](path) outside code blocks must exist in the clone
-text = re.sub(r"```.*?```", "", "\n".join(lines), flags=re.S)
+text = re.sub(r"`[^`\n]*`(?!\])", "", "\n".join(prose))  # inline code, unless it is a link's text
 base = os.path.dirname(readme)
 for target in re.findall(r"\]\(([^)\s]+)\)", text):
     if re.match(r"^[a-z][a-z0-9+.-]*:", target) or target.startswith("#"):
