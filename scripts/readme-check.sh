@@ -10,7 +10,7 @@
 #      spinbat-cli` only if missing). Files carry over from block to block, shell state
 #      (cd, variables) does not;
 #   3. runs the README's Python session (a ```python block of `>>>` lines) as a doctest
-#      (ELLIPSIS on) with .venv-py/bin/python, made by scripts/python-tests.sh; without it
+#      (ELLIPSIS, NORMALIZE_WHITESPACE: pandas pads lines) with .venv-py/bin/python, made by scripts/python-tests.sh; without it
 #      (or without spinbat and pandas in it) the session is skipped with a message;
 #   4. checks the clone's `git status --porcelain` is empty: the commands leave nothing in
 #      the tree but ignored scratch files (out/, examples' outputs).
@@ -153,7 +153,7 @@ for stem in "$tmp"/blocks/*.line; do
     echo "   run  README.md:$line: the Python session, as a doctest with .venv-py"
     cp "$block" "$stem.txt"
     status=0
-    (cd "$clone" && PATH="$bin:$PATH" timeout "$block_timeout" "$py" -m doctest -o ELLIPSIS "$stem.txt") \
+    (cd "$clone" && PATH="$bin:$PATH" timeout "$block_timeout" "$py" -m doctest -o ELLIPSIS -o NORMALIZE_WHITESPACE "$stem.txt") \
       >"$stem.out" 2>&1 </dev/null || status=$?
     [ "$status" = 0 ] || fail "$line" "$block" "$stem.out" "$status"
     ;;
