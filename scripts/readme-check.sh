@@ -10,8 +10,9 @@
 #      spinbat-cli` only if missing). Files carry over from block to block, shell state
 #      (cd, variables) does not;
 #   3. runs the README's Python session (a ```python block of `>>>` lines) as a doctest
-#      (ELLIPSIS, NORMALIZE_WHITESPACE: pandas pads lines) with .venv-py/bin/python, made by scripts/python-tests.sh; without it
-#      (or without spinbat and pandas in it) the session is skipped with a message;
+#      (ELLIPSIS; NORMALIZE_WHITESPACE, as pandas pads lines) with .venv-py/bin/python, made
+#      by scripts/python-tests.sh; without it (or without spinbat and pandas in it) the
+#      session is skipped with a message;
 #   4. checks the clone's `git status --porcelain` is empty: the commands leave nothing in
 #      the tree but ignored scratch files (out/, examples' outputs).
 #
