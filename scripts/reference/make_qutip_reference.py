@@ -11,7 +11,7 @@ scripts/reference/.gitignore keeps out of git):
 It writes crates/spinbat/tests/data/qutip_reference.json, read by the Rust contract test
 crates/spinbat/tests/contract/oracle.rs (`cargo test --release -p spinbat --test contract oracle`).
 
-Physics (docs: /work/shared/reference/physics.md; hbar = 1):
+Physics (docs: docs/physics.md of the repository; hbar = 1):
     H0 = H_B + H_g,  H_B = B sum_i Z_i,
     H_g = - sum_{i<j} g_ij [Z_i Z_j + alpha (X_i X_j + Y_i Y_j)],
     charging Hamiltonian H = H_g + V,  V = omega sum_i X_i  (H_B is OFF while charging),

@@ -89,7 +89,7 @@ pub fn run(args: MergeArgs) -> Result<(), CliError> {
     let mut extra = 0usize;
     for (shard, path) in &shards {
         let contents = records::read(path)?;
-        check_hash(path, &contents, study.hash())?;
+        check_hash(path, &contents, study)?;
         if contents.torn {
             torn.push(path.display().to_string());
         }

@@ -117,22 +117,34 @@ pub fn shard_path(records: &Path, shard: Shard) -> PathBuf {
     records.with_file_name(name)
 }
 
-/// Refuses records made with other settings than `hash`.
-pub fn check_hash(path: &Path, contents: &Contents, hash: &str) -> Result<(), CliError> {
-    let stale: Vec<&Line> = contents.lines.iter().filter(|l| l.record.study != hash).collect();
-    if let Some(first) = stale.first() {
-        return Err(CliError::input(anyhow!(
-            "{} holds {} record{} of a different study (settings hash {}, this study {}): [model] or [run] \
-             changed since they were computed, so they cannot be reused. Nothing was run: move the file away, \
-             set [output] records to another file, or pass --fresh to discard them",
-            path.display(),
-            stale.len(),
-            if stale.len() == 1 { "" } else { "s" },
-            first.record.study,
-            hash
-        )));
-    }
-    Ok(())
+/// Refuses records made with other settings than `study`'s, naming the keys that changed
+/// (from the settings stored in the records; records written before spinbat stored them
+/// give the hashes only).
+pub fn check_hash(path: &Path, contents: &Contents, study: &GridStudy) -> Result<(), CliError> {
+    let stale: Vec<&Line> = contents.lines.iter().filter(|l| l.record.study != study.hash()).collect();
+    let Some(first) = stale.first() else {
+        return Ok(());
+    };
+    // the first stale record that stored its settings, and every other set of settings
+    let stored = stale.iter().find_map(|l| l.record.settings.as_ref());
+    let changes = stored.map(|s| spinbat::study::settings_diff(s, study.settings())).unwrap_or_default();
+    let kinds: HashSet<&str> = stale.iter().map(|l| l.record.study.as_str()).collect();
+    let what = if changes.is_empty() {
+        "[model] or [run] changed since they were computed (these records do not store their settings)".to_string()
+    } else {
+        let more = if kinds.len() > 1 { format!(" (and {} other settings)", kinds.len() - 1) } else { String::new() };
+        format!("{}{more}", changes.join("; "))
+    };
+    Err(CliError::input(anyhow!(
+        "{} holds {} record{} of a different study (settings hash {}, this study {}): {what}. They cannot be \
+         reused; nothing was run: move the file away, set [output] records to another file, or pass --fresh to \
+         discard them",
+        path.display(),
+        stale.len(),
+        if stale.len() == 1 { "" } else { "s" },
+        first.record.study,
+        study.hash()
+    )))
 }
 
 pub fn run(args: RunArgs) -> Result<(), CliError> {
@@ -144,7 +156,7 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
     let all_jobs = study.jobs();
     let jobs: Vec<Job> = all_jobs.iter().filter(|j| shard.iter().all(|s| s.owns(j))).cloned().collect();
     let contents = if args.fresh { Contents::default() } else { records::read(&path)? };
-    check_hash(&path, &contents, study.hash())?;
+    check_hash(&path, &contents, study)?;
 
     // the stored records, first of each key
     let mut tidy = args.fresh || contents.torn || contents.untidy;

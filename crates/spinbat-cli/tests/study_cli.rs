@@ -351,9 +351,49 @@ fn changed_settings_are_not_mixed_with_old_records() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("of a different study") && err.contains("--fresh"), "{err}");
+    assert!(err.contains("[run] tol: 1e-10 in the file, 1e-8 in this study"), "names the key: {err}");
     assert_eq!(records(&dir.join("study.jsonl")).len(), 6, "the old records are untouched");
     assert_eq!(counts(&ok(&spinbat(&["run", &study, "--fresh"]))), (0, 2));
     assert_eq!(records(&dir.join("study.jsonl")).len(), 2);
+}
+
+#[test]
+fn a_refused_study_names_the_keys_that_changed_and_old_records_stay_readable() {
+    let dir = folder("changed-key");
+    let text = "[model]\nn = 3\nalpha = 0.5\ncoupling = \"nn\"\n[sweep]\ng = [0.5, 1]\n[run]\nmax_work = false\n";
+    let study = write_study(&dir, text);
+    ok(&spinbat(&["run", &study]));
+    let file = dir.join("study.jsonl");
+    assert!(records(&file).iter().all(|r| r["settings"]["model"]["alpha"].as_f64() == Some(0.5)));
+    // one model key and one run key changed: both named, with both values; nothing run
+    let changed =
+        text.replace("alpha = 0.5", "alpha = 0.3").replace("max_work = false", "max_work = false\ntol = 1e-9");
+    let out = spinbat(&["run", &write_study(&dir, &changed)]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("[model] alpha: 0.5 in the file, 0.3 in this study"), "{err}");
+    assert!(err.contains("[run] tol: 1e-10 in the file, 1e-9 in this study"), "{err}");
+    assert!(!err.contains("[model] g") && !err.contains("[model] n"), "varied and unchanged keys are not named: {err}");
+    // another coupling: the key and what follows from it (p exists only for a power law)
+    let power = text.replace("coupling = \"nn\"", "coupling = \"power-law\"\np = 2.0");
+    let err = String::from_utf8_lossy(&spinbat(&["run", &write_study(&dir, &power)]).stderr).to_string();
+    assert!(err.contains("[model] coupling: \"nn\" in the file, \"power-law\" in this study"), "{err}");
+    assert!(err.contains("[model] p: not set in the file, 2.0 in this study"), "{err}");
+    // records written before settings were stored (no "settings" field) are still read:
+    // the same study resumes from them, a changed one is refused with the hashes
+    let old: Vec<String> = records(&file)
+        .into_iter()
+        .map(|mut r| {
+            r.as_object_mut().unwrap().remove("settings");
+            r.to_string()
+        })
+        .collect();
+    std::fs::write(&file, old.join("\n") + "\n").unwrap();
+    assert_eq!(counts(&ok(&spinbat(&["run", &write_study(&dir, text)]))), (2, 0));
+    let out = spinbat(&["run", &write_study(&dir, &changed)]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("of a different study") && err.contains("do not store their settings"), "{err}");
 }
 
 const OBSERVE_STUDY: &str = r#"

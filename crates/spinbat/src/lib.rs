@@ -13,6 +13,9 @@
 //!   `V = ω Σ_i X_i` (the field `B` is off while charging).
 //!
 //! The work deposited is `W(t) = ⟨ψ(t)|H0|ψ(t)⟩ − E_0`, the average power `P(T) = W(T)/T`.
+//! Every convention (signs, units, the protocol), the certifying work bound and the results
+//! any implementation must reproduce, with references, are in `docs/physics.md` of the
+//! repository (cited as "physics.md" throughout these docs).
 //!
 //! ## Which call answers which question
 //! | question | call |

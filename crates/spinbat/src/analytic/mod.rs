@@ -1,4 +1,4 @@
-//! Closed forms of physics.md: reference problems for tests, benches and the CLI.
+//! Closed forms of `docs/physics.md`: reference problems for tests, benches and the CLI.
 //!
 //! * one spin: `W(t) = 2B sin²(ωt)`, maximal power `P⁽¹⁾ = 2Bω·max_x sin²x/x` at
 //!   `ωT* = x*`, `tan x* = 2x*` ([`one_spin_max_power`]);
@@ -13,7 +13,7 @@ pub use weak::WeakCoupling;
 
 /// `x* = 1.16556118520…`, the root of `tan x = 2x` in `(0, π/2)`: `sin²x/x` is largest
 /// there. Newton's method on `2x cos x − sin x = 0`; converges to machine precision.
-/// (physics.md quotes 1.16556117506, off in the 8th digit.)
+/// (The notes `docs/physics.md` grew from quoted 1.16556117506, off in the 8th digit.)
 pub fn one_spin_optimal_phase() -> f64 {
     // maximise sin²x/x: derivative zero ⇔ 2x cos x − sin x = 0
     let mut x: f64 = 1.17;
@@ -81,7 +81,7 @@ mod tests {
 
     #[test]
     fn one_spin_constants_match_physics_md() {
-        // physics.md quotes 1.16556117506 for x*, off in the 8th digit; x* solves tan x = 2x
+        // x* solves tan x = 2x (the notes physics.md grew from had 1.16556117506, off in the 8th digit)
         let x = one_spin_optimal_phase();
         assert!((x.tan() - 2.0 * x).abs() < 1e-13);
         assert!((x - 1.165_561_185_207_211).abs() < 1e-14);

@@ -610,7 +610,9 @@ fn scaling(s: &FigureSettings, progress: &dyn Progress) -> Result<FigureData> {
         ),
         method: format!(
             "exact (dense / Chebyshev / Dicke) and mean field; least-squares fits of a, a + b ln N, a + b N to the upper \
-             half of each range, the simplest law unless a richer one lowers the AIC by more than 2; |error of W| <= {:.1e}",
+             half of each range; the law is chosen from how the slope dy/d ln N grows (exponent k of |dy/d ln N| ~ N^k \
+             nearest to -1: constant, 0: ln N, 1: N; slopes changing sign: constant), not from residuals; \
+             |error of W| <= {:.1e}",
             max_error(&rows)
         ),
         panels: vec![panel, weak_panel],

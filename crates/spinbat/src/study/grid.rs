@@ -34,13 +34,14 @@ use super::scan::{default_window, for_each_job, point, ScanOptions, ScanRow, Sca
 use super::sweep::{Parameter, Sweep};
 use crate::error::{invalid, Result, SpinbatError};
 use crate::model::Chain;
+use crate::observe::trajectory::ObservableSet;
 use crate::propagate::{self, memory, Solver};
 use crate::record::Provenance;
 use crate::Progress;
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use std::collections::HashSet;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -231,6 +232,10 @@ pub struct PointRecord {
     pub key: String,
     /// [`settings_hash`] of the study that made it.
     pub study: String,
+    /// The settings that hash covers ([`settings`]), so that a refused file can say which
+    /// key changed ([`settings_diff`]). Absent in records written before spinbat stored them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<serde_json::Value>,
     /// The varied parameters' values.
     pub point: Point,
     /// The figures of merit; `value` is the first varied parameter's value.
@@ -251,6 +256,7 @@ pub struct GridStudy {
     solvers: Vec<ScanSolver>,
     options: ScanOptions,
     observe: Option<ObserveOptions>,
+    settings: serde_json::Value,
     hash: String,
 }
 
@@ -284,8 +290,9 @@ impl GridStudy {
                 }
             }
         }
-        let hash = settings_hash(&base, &grid.parameters(), &options, None);
-        Ok(GridStudy { base, grid, solvers, options, observe: None, hash })
+        let settings = settings(&base, &grid.parameters(), &options, None);
+        let hash = hash_settings(&settings);
+        Ok(GridStudy { base, grid, solvers, options, observe: None, settings, hash })
     }
 
     /// The same study recording, for every job, the observables of `observe` along the
@@ -311,7 +318,8 @@ impl GridStudy {
                 }
             }
         }
-        self.hash = settings_hash(&self.base, &self.grid.parameters(), &self.options, Some(&observe));
+        self.settings = settings(&self.base, &self.grid.parameters(), &self.options, Some(&observe));
+        self.hash = hash_settings(&self.settings);
         self.observe = Some(observe);
         Ok(self)
     }
@@ -339,6 +347,10 @@ impl GridStudy {
     /// [`settings_hash`] of this study.
     pub fn hash(&self) -> &str {
         &self.hash
+    }
+    /// The settings [`GridStudy::hash`] covers ([`settings`]); stored in every record.
+    pub fn settings(&self) -> &serde_json::Value {
+        &self.settings
     }
 
     /// Every job, points × solvers, in the fixed order (first parameter slowest, solvers
@@ -373,6 +385,7 @@ impl GridStudy {
         Ok(PointRecord {
             key: job.key.clone(),
             study: self.hash.clone(),
+            settings: Some(self.settings.clone()),
             point: job.point.clone(),
             row,
             observables,
@@ -424,7 +437,8 @@ fn job_chain_bytes(base: &Chain, job: &Job, observe: Option<&ObserveOptions>) ->
 /// A hash (16 hex digits, FNV-1a 64) of everything besides the varied parameters' values
 /// and the solver that decides a job's result: the base chain without the varied
 /// parameters (its matrix included), `tol`, `window`, `max_work`, the observables (set,
-/// cut, points) when there are any, and a format version.
+/// cut, points) when there are any, and a format version ([`settings`], hashed by
+/// [`hash_settings`]).
 ///
 /// Together with a job's key it identifies the computation, so records can be reused
 /// safely: a changed model, tolerance or list of observables changes the hash, while
@@ -436,6 +450,19 @@ pub fn settings_hash(
     options: &ScanOptions,
     observe: Option<&ObserveOptions>,
 ) -> String {
+    hash_settings(&settings(base, parameters, options, observe))
+}
+
+/// The settings [`settings_hash`] covers, as a JSON object: `format`, `model` (the base
+/// chain as serialised, without the varied parameters: `n_sites`, `b`, `g`, `alpha`,
+/// `omega`, `couplings {kind, p | m}`, `boundary`), `tol`, `window`, `max_work` and, when
+/// observed, `observe {set {entanglement, bloch, zz, variance, cut}, points}`.
+pub fn settings(
+    base: &Chain,
+    parameters: &[Parameter],
+    options: &ScanOptions,
+    observe: Option<&ObserveOptions>,
+) -> serde_json::Value {
     let mut model = serde_json::to_value(base).unwrap_or(serde_json::Value::Null);
     if let Some(m) = model.as_object_mut() {
         for p in parameters {
@@ -456,8 +483,14 @@ pub fn settings_hash(
     if let (Some(o), Some(m)) = (observe, settings.as_object_mut()) {
         m.insert("observe".into(), serde_json::to_value(o).unwrap_or(serde_json::Value::Null));
     }
+    settings
+}
+
+/// The hash of [`settings_hash`] from the settings object itself (keys in sorted order,
+/// so the layout of the JSON does not matter).
+pub fn hash_settings(settings: &serde_json::Value) -> String {
     let mut text = String::new();
-    canonical(&settings, &mut text);
+    canonical(settings, &mut text);
     // FNV-1a, 64 bit: stable across platforms and Rust versions (unlike DefaultHasher)
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in text.bytes() {
@@ -465,6 +498,125 @@ pub fn settings_hash(
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
     format!("{h:016x}")
+}
+
+/// What changed between the [`settings`] of stored records (`file`) and those of a study
+/// (`this`), one line per key in the study file's terms:
+/// `[model] alpha: 0.5 in the file, 0.3 in this study`. Empty when they are equal.
+///
+/// Keys are named as in a study file (`n_sites` is `[model] n`, `couplings.kind`
+/// `[model] coupling`, `observe.set` `[run] observe`, `observe.points` `[run] points`); a
+/// key present on one side only is "not set" on the other (then the default applies,
+/// or the parameter is varied in that study); a coupling matrix is summarised by how many
+/// entries differ.
+pub fn settings_diff(file: &serde_json::Value, this: &serde_json::Value) -> Vec<String> {
+    let (a, b) = (leaves(file), leaves(this));
+    let observed = |s: &BTreeMap<String, serde_json::Value>| s.keys().any(|k| k.starts_with("observe."));
+    let (a_observed, b_observed) = (observed(&a), observed(&b));
+    let mut out = Vec::new();
+    let mut set_changed = false;
+    let paths: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    for path in paths {
+        let (x, y) = (a.get(path.as_str()), b.get(path.as_str()));
+        if x == y {
+            continue;
+        }
+        if let Some(rest) = path.strip_prefix("observe.") {
+            // observed on one side only: one line for the whole set
+            if !(a_observed && b_observed) || (rest.starts_with("set.") && rest != "set.cut") {
+                set_changed = true;
+                continue;
+            }
+        }
+        if path == "model.couplings.m" {
+            if let (Some(serde_json::Value::Array(x)), Some(serde_json::Value::Array(y))) = (x, y) {
+                let (x, y) = (entries(x), entries(y));
+                if x.len() == y.len() {
+                    let differ = x.iter().zip(&y).filter(|(u, v)| u != v).count();
+                    out.push(format!("[model] matrix: {differ} of {} entries differ", x.len()));
+                    continue;
+                }
+            }
+        }
+        out.push(format!("{}: {} in the file, {} in this study", label(path), show(path, x), show(path, y)));
+    }
+    if set_changed {
+        let list = |s: &BTreeMap<String, serde_json::Value>, observed: bool| {
+            if !observed {
+                return "none".to_string();
+            }
+            let names: Vec<String> = ObservableSet::NAMES
+                .iter()
+                .filter(|n| s.get(&format!("observe.set.{n}")) == Some(&serde_json::Value::Bool(true)))
+                .map(|n| format!("\"{n}\""))
+                .collect();
+            format!("[{}]", names.join(", "))
+        };
+        out.push(format!(
+            "[run] observe: {} in the file, {} in this study",
+            list(&a, a_observed),
+            list(&b, b_observed)
+        ));
+    }
+    out
+}
+
+/// The entries of a matrix (an array of rows), row by row.
+fn entries(rows: &[serde_json::Value]) -> Vec<&serde_json::Value> {
+    rows.iter()
+        .flat_map(|row| match row {
+            serde_json::Value::Array(r) => r.iter().collect::<Vec<_>>(),
+            other => vec![other],
+        })
+        .collect()
+}
+
+/// Every leaf of a JSON object by its dotted path (arrays are leaves).
+fn leaves(v: &serde_json::Value) -> BTreeMap<String, serde_json::Value> {
+    fn walk(v: &serde_json::Value, prefix: &str, out: &mut BTreeMap<String, serde_json::Value>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, x) in m {
+                    let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                    walk(x, &path, out);
+                }
+            }
+            other => {
+                out.insert(prefix.to_string(), other.clone());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(v, "", &mut out);
+    out
+}
+
+/// A settings path in the study file's terms: `model.n_sites` → `[model] n`.
+fn label(path: &str) -> String {
+    match path {
+        "format" => "record format".to_string(),
+        "model.n_sites" => "[model] n".to_string(),
+        "model.couplings.kind" => "[model] coupling".to_string(),
+        "model.couplings.p" => "[model] p".to_string(),
+        "observe.points" => "[run] points".to_string(),
+        "observe.set.cut" => "[run] cut".to_string(),
+        p => match p.strip_prefix("model.") {
+            Some(key) => format!("[model] {key}"),
+            None => format!("[run] {p}"),
+        },
+    }
+}
+
+/// A settings value as a study file writes it; `None` (absent) is "not set".
+fn show(path: &str, v: Option<&serde_json::Value>) -> String {
+    match (path, v) {
+        (_, None) => "not set".to_string(),
+        ("model.couplings.kind", Some(serde_json::Value::String(k))) if k == "nearest-neighbour" => "\"nn\"".into(),
+        ("window", Some(serde_json::Value::Null)) => "not set (2 pi / omega)".to_string(),
+        ("observe.set.cut", Some(serde_json::Value::Null)) => "not set (N/2)".to_string(),
+        (_, Some(serde_json::Value::Array(rows))) => format!("a {}-row matrix", rows.len()),
+        (_, Some(x)) => x.to_string(),
+    }
 }
 
 /// JSON with object keys sorted, whatever serde_json's map type.
@@ -562,6 +714,56 @@ mod tests {
         assert_ne!(entropy, with(&ObserveOptions { points: 101, ..watch("entanglement") }));
         assert_ne!(entropy, with(&ObserveOptions { set: watch("entanglement").set.with_cut(1), points: 201 }));
         assert_eq!(entropy, with(&watch("entropy")));
+    }
+
+    #[test]
+    fn the_settings_diff_names_each_changed_key_as_a_study_file_does() {
+        let base = Chain::builder(4).alpha(0.5).build().unwrap();
+        let opts = ScanOptions::default();
+        let s = |c: &Chain, o: &ScanOptions, obs: Option<&ObserveOptions>| settings(c, &[Parameter::N], o, obs);
+        let plain = s(&base, &opts, None);
+        assert_eq!(hash_settings(&plain), settings_hash(&base, &[Parameter::N], &opts, None));
+        assert!(settings_diff(&plain, &plain).is_empty());
+        // the varied N is not a setting; alpha is
+        let other = base.to_builder().n_sites(6).alpha(0.3).build().unwrap();
+        assert_eq!(
+            settings_diff(&plain, &s(&other, &opts, None)),
+            ["[model] alpha: 0.5 in the file, 0.3 in this study"]
+        );
+        let run = ScanOptions { tol: 1e-8, window: Some(2.0), ..opts };
+        assert_eq!(
+            settings_diff(&plain, &s(&base, &run, None)),
+            [
+                "[run] tol: 1e-10 in the file, 1e-8 in this study",
+                "[run] window: not set (2 pi / omega) in the file, 2.0 in this study"
+            ]
+        );
+        let nn = base.to_builder().couplings(Couplings::NearestNeighbour).build().unwrap();
+        assert_eq!(
+            settings_diff(&plain, &s(&nn, &opts, None)),
+            [
+                "[model] coupling: \"power-law\" in the file, \"nn\" in this study",
+                "[model] p: 1.0 in the file, not set in this study"
+            ]
+        );
+        let watch = |t: &str| ObserveOptions::new(t.parse().unwrap());
+        let entropy = s(&base, &opts, Some(&watch("entanglement")));
+        assert_eq!(
+            settings_diff(&plain, &entropy),
+            ["[run] observe: none in the file, [\"entanglement\"] in this study"]
+        );
+        let both = ObserveOptions { points: 101, ..watch("entanglement,variance") };
+        assert_eq!(
+            settings_diff(&entropy, &s(&base, &opts, Some(&both))),
+            [
+                "[run] points: 201 in the file, 101 in this study",
+                "[run] observe: [\"entanglement\"] in the file, [\"entanglement\", \"variance\"] in this study"
+            ]
+        );
+        let m = |x: f64| vec![vec![0.0, x, 1.0], vec![x, 0.0, 1.0], vec![1.0, 1.0, 0.0]];
+        let with_matrix = |x| Chain::builder(3).couplings(Couplings::Matrix { m: m(x) }).build().unwrap();
+        let (a, b) = (settings(&with_matrix(1.0), &[], &opts, None), settings(&with_matrix(2.0), &[], &opts, None));
+        assert_eq!(settings_diff(&a, &b), ["[model] matrix: 2 of 9 entries differ"]);
     }
 
     #[test]

@@ -22,7 +22,10 @@ mod sweep;
 
 pub use figures::{figure, Curve, CurveKind, FigureData, FigureId, FigureSettings, PanelData, Verdict};
 pub use fit::{fit_scaling, Fit, Law, ScalingFit};
-pub use grid::{job_key, settings_hash, Grid, GridStudy, Job, Point, PointRecord, MAX_GRID_POINTS};
+pub use grid::{
+    hash_settings, job_key, settings, settings_diff, settings_hash, Grid, GridStudy, Job, Point, PointRecord,
+    MAX_GRID_POINTS,
+};
 pub use observables::{summarise_observables, ObservableSummary, ObserveOptions, DEFAULT_OBSERVE_POINTS};
 pub use scan::{default_window, scan, ScanOptions, ScanRow, ScanSolver};
 pub use sweep::{Parameter, Sweep, MAX_SWEEP_VALUES};

@@ -6,8 +6,8 @@ use spinbat::propagate::{plan, Dense, Propagator};
 use spinbat::{analytic, Chain, Couplings, Silent, Solver};
 
 const P1: f64 = 1.449_222_707_55; // one spin: P_max / (ωB)
-/// One spin: `ωT*`, the root of `tan x = 2x`. physics.md quotes 1.16556117506, which is
-/// off in the 8th digit: `tan(1.16556117506) − 2·1.16556117506 = −4.5e−8`, while the root
+/// One spin: `ωT*`, the root of `tan x = 2x`. The notes `docs/physics.md` grew from quoted
+/// 1.16556117506, which is off in the 8th digit: `tan(1.16556117506) − 2·1.16556117506 = −4.5e−8`, while the root
 /// is 1.1655611852072 (checked below). The power constant above is right to all digits.
 const X1: f64 = 1.165_561_185_207_211;
 
