@@ -1,20 +1,17 @@
 //! `spinbat`: command-line front end of the spinbat library (a thin layer: argument
 //! parsing, output files, plots and progress bars).
 
-mod charge;
-mod chart;
-mod effective;
-mod figure;
-mod heatmap;
-mod merge;
+mod commands;
+mod error;
 mod model_args;
+mod output;
 mod plot;
 mod progress;
 mod records;
-mod run;
-mod scan;
 mod study_file;
-mod typeset;
+
+use commands::{charge, effective, figure, merge, run, scan};
+pub use error::CliError;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -58,34 +55,6 @@ enum Command {
     Merge(Box<merge::MergeArgs>),
 }
 
-/// An error with the exit status it deserves: 2 for bad input, 1 otherwise.
-#[derive(Debug)]
-pub struct CliError {
-    status: u8,
-    error: anyhow::Error,
-}
-
-impl CliError {
-    /// Bad input: exit status 2.
-    pub fn input(error: impl Into<anyhow::Error>) -> Self {
-        CliError { status: 2, error: error.into() }
-    }
-    /// A failure while running or writing results: exit status 1.
-    pub fn runtime(error: impl Into<anyhow::Error>) -> Self {
-        CliError { status: 1, error: error.into() }
-    }
-}
-
-impl From<spinbat::SpinbatError> for CliError {
-    fn from(e: spinbat::SpinbatError) -> Self {
-        use spinbat::SpinbatError as E;
-        match e {
-            E::NotConverged { .. } => CliError::runtime(e),
-            _ => CliError::input(e),
-        }
-    }
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     progress::set_lines(cli.progress);
@@ -100,10 +69,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            // one line: the error and its causes
-            let msg = e.error.chain().map(|c| c.to_string()).collect::<Vec<_>>().join(": ");
-            eprintln!("spinbat: error: {msg}");
-            ExitCode::from(e.status)
+            eprintln!("spinbat: error: {}", e.message());
+            ExitCode::from(e.status())
         }
     }
 }

@@ -95,3 +95,14 @@ impl ModelArgs {
             .build()?)
     }
 }
+
+pub fn set_threads(threads: Option<usize>) -> Result<(), CliError> {
+    if let Some(threads) = threads {
+        if threads == 0 {
+            return Err(CliError::input(anyhow!("--threads must be at least 1")));
+        }
+        // only fails if a pool exists already, which cannot happen this early
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
+    }
+    Ok(())
+}

@@ -1,8 +1,8 @@
 //! Heat maps of a study over two varied parameters: one coloured cell per point, a colour
 //! bar with its scale, values written in the cells when the grid is small. PNG or SVG by
-//! file extension, like [`crate::chart`].
+//! file extension, like [`super::chart`].
 
-use crate::typeset::{register_font, Typeset};
+use super::typeset::{register_font, Typeset};
 use anyhow::{anyhow, Context, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -44,8 +44,8 @@ impl HeatMap {
         }
         HeatMap {
             title,
-            x_label: crate::scan::symbol(x).to_string(),
-            y_label: crate::scan::symbol(y).to_string(),
+            x_label: crate::commands::scan::symbol(x).to_string(),
+            y_label: crate::commands::scan::symbol(y).to_string(),
             z_label: z_label.to_string(),
             x: xs,
             y: ys,
@@ -108,7 +108,7 @@ impl Scale {
         match self {
             Scale::Spread { lo, hi } => {
                 let span = hi - lo;
-                crate::chart::linear_ticks(*lo, *hi, 5, false)
+                super::chart::linear_ticks(*lo, *hi, 5, false)
                     .major
                     .into_iter()
                     .filter(|v| *v >= lo - 1e-9 * span && *v <= hi + 1e-9 * span)

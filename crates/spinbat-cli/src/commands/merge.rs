@@ -2,8 +2,8 @@
 //! study's records (and CSV and plot), after checking that every (point, solver) of the
 //! grid is there exactly once.
 
+use crate::commands::run::{check_hash, in_job_order, shard_path, write_outputs, Shard};
 use crate::records::{self, Line};
-use crate::run::{check_hash, in_job_order, shard_path, write_outputs, Shard};
 use crate::study_file;
 use crate::CliError;
 use anyhow::anyhow;

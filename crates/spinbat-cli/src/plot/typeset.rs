@@ -15,7 +15,7 @@ use plotters_backend::{BackendColor, BackendCoord, BackendStyle, BackendTextStyl
 use std::sync::OnceLock;
 
 /// DejaVu Sans, embedded: no system fonts or libraries are needed.
-static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 
 /// Registers the embedded DejaVu Sans as `sans-serif` with plotters (used for text sizes in
 /// SVG output and by the stock text path).

@@ -1,8 +1,10 @@
 //! `spinbat scan`: one parameter swept, several solvers side by side.
 
-use crate::chart::{self, Figure, Panel, Series, Style};
-use crate::{model_args::ModelArgs, progress::Bar, CliError};
-use anyhow::{anyhow, Context};
+use crate::model_args::{set_threads, ModelArgs};
+use crate::output::{check_plot_path, write_text};
+use crate::plot::chart::{self, Figure, Panel, Series, Style};
+use crate::{progress::Bar, CliError};
+use anyhow::Context;
 use clap::Args;
 use serde::Serialize;
 use spinbat::record::{ModelRecord, Provenance};
@@ -89,37 +91,6 @@ pub struct SolverScaling {
     pub solver: String,
     #[serde(flatten)]
     pub fit: ScalingFit,
-}
-
-pub fn check_plot_path(p: &Path) -> Result<(), CliError> {
-    let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-    if ext != "png" && ext != "svg" {
-        return Err(CliError::input(anyhow!("--plot {} must end in .png or .svg", p.display())));
-    }
-    Ok(())
-}
-
-pub fn set_threads(threads: Option<usize>) -> Result<(), CliError> {
-    if let Some(threads) = threads {
-        if threads == 0 {
-            return Err(CliError::input(anyhow!("--threads must be at least 1")));
-        }
-        // only fails if a pool exists already, which cannot happen this early
-        let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
-    }
-    Ok(())
-}
-
-/// Writes `text` to `target`, or stdout for `-`.
-pub fn write_text(target: &str, text: &str) -> Result<(), CliError> {
-    if target == "-" {
-        let mut out = std::io::stdout().lock();
-        writeln!(out, "{text}").map_err(CliError::runtime)
-    } else {
-        std::fs::write(target, format!("{text}\n"))
-            .with_context(|| format!("writing {target}"))
-            .map_err(CliError::runtime)
-    }
 }
 
 /// `P_max/N` fits per solver (for `--vary n` with at least three values).
@@ -260,7 +231,11 @@ pub fn describe_swept(vary: Parameter, values: &[f64]) -> String {
 /// The title of a scan plot: the swept parameter with its range and number of values, then
 /// only the parameters held fixed (the chain's own value of the swept one is not shown).
 pub fn scan_title(vary: Parameter, values: &[f64], chain: &Chain) -> String {
-    format!("spinbat scan: {}; fixed {}", describe_swept(vary, values), crate::run::describe_fixed(chain, &[vary]))
+    format!(
+        "spinbat scan: {}; fixed {}",
+        describe_swept(vary, values),
+        crate::commands::run::describe_fixed(chain, &[vary])
+    )
 }
 
 /// The plot of a scan: `P_max`, `P_max/(N P1)`, (when computed) `W_max`, and with `n`
@@ -338,7 +313,7 @@ fn print_summary(rec: &ScanRecord, args: &ScanArgs) {
         rec.values.len(),
         rec.solvers.len()
     );
-    let _ = writeln!(out, "base chain  {}", crate::charge::describe_chain(&rec.model.chain));
+    let _ = writeln!(out, "base chain  {}", crate::output::describe_chain(&rec.model.chain));
     let _ = writeln!(
         out,
         "{:>10} {:>14} {:>10} {:>15} {:>13} {:>13} {:>13} {:>13} {:>9}",

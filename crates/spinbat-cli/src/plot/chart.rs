@@ -7,8 +7,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
 
-use crate::plot::{legend_size, place_legend, Corner};
-use crate::typeset::{register_font, Typeset};
+use super::legend::{legend_size, place_legend, Corner};
+use super::typeset::{register_font, Typeset};
 
 /// How a series is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -488,8 +488,8 @@ where
 
 #[cfg(test)]
 mod tests {
+    use super::super::legend::{covered, unit};
     use super::*;
-    use crate::plot::{covered, unit};
     use spinbat::study::{figure, FigureId, FigureSettings};
 
     /// `10^v / 10^floor(v)`: the leading digit of a log tick.
@@ -594,6 +594,6 @@ mod tests {
     }
 
     fn chart_of_for_test(data: &spinbat::study::FigureData) -> Figure {
-        crate::figure::chart_of(data)
+        crate::commands::figure::chart_of(data)
     }
 }

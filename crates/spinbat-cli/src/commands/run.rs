@@ -2,11 +2,13 @@
 //! is stored at once, a rerun skips what is stored, `--shard K/M` runs one slice of the
 //! jobs for a cluster's job array (`spinbat merge` joins the slices).
 
-use crate::chart;
+use crate::commands::scan::{csv_row, scaling_fits, CSV_HEADER};
+use crate::model_args::set_threads;
+use crate::plot::chart;
+use crate::plot::heatmap;
 use crate::records::{self, Appender, Contents, Line};
-use crate::scan::{csv_row, scaling_fits, set_threads, CSV_HEADER};
 use crate::study_file::{self, StudyFile};
-use crate::{heatmap, progress::Bar, CliError};
+use crate::{progress::Bar, CliError};
 use anyhow::anyhow;
 use clap::Args;
 use spinbat::study::{GridStudy, Job, ObservableSummary, Parameter, PointRecord, ScanRow};
@@ -455,7 +457,7 @@ fn write_plot(path: &Path, file: &StudyFile, records: &[&PointRecord]) -> anyhow
     let labels: Vec<String> = study.solvers().iter().map(|s| s.label.to_string()).collect();
     let name = file.path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
     let swept: Vec<String> =
-        study.grid().sweeps().iter().map(|s| crate::scan::describe_swept(s.parameter, &s.values)).collect();
+        study.grid().sweeps().iter().map(|s| crate::commands::scan::describe_swept(s.parameter, &s.values)).collect();
     let title = format!("spinbat run {name}: {}; fixed {}", swept.join(", "), describe_fixed(study.base(), &params));
     match params.as_slice() {
         [p] => {
@@ -464,7 +466,8 @@ fn write_plot(path: &Path, file: &StudyFile, records: &[&PointRecord]) -> anyhow
             let values = &study.grid().sweeps()[0].values;
             let mut extra = Vec::new();
             if study.observables().is_some_and(|o| o.set.entanglement) {
-                let mut panel = chart::Panel::new("peak entanglement entropy", crate::scan::symbol(*p), "S_max [nats]");
+                let mut panel =
+                    chart::Panel::new("peak entanglement entropy", crate::commands::scan::symbol(*p), "S_max [nats]");
                 let style = if values.len() > 12 { chart::Style::Line } else { chart::Style::LineMarkers };
                 for (k, label) in labels.iter().enumerate() {
                     let pts = records.iter().filter(|r| &r.row.solver == label).map(|r| (r.row.value, peak_entropy(r)));
@@ -472,7 +475,7 @@ fn write_plot(path: &Path, file: &StudyFile, records: &[&PointRecord]) -> anyhow
                 }
                 extra.push(panel);
             }
-            let figure = crate::scan::figure(&title, *p, values, &labels, &rows, &scaling, extra);
+            let figure = crate::commands::scan::figure(&title, *p, values, &labels, &rows, &scaling, extra);
             chart::write(path, &figure)
         }
         [px, py] => {

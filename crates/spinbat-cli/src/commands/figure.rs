@@ -1,6 +1,6 @@
 //! `spinbat figure`: the paper's figures (data, plots) and a report of its claims.
 
-use crate::chart::{self, Figure, Panel, Series, Style};
+use crate::plot::chart::{self, Figure, Panel, Series, Style};
 use crate::{progress::Bar, CliError};
 use anyhow::{anyhow, Context};
 use clap::Args;
@@ -91,7 +91,7 @@ pub fn run(args: FigureArgs) -> Result<(), CliError> {
         }
         settings.tol = t;
     }
-    crate::scan::set_threads(args.threads)?;
+    crate::model_args::set_threads(args.threads)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))
         .map_err(CliError::runtime)?;

@@ -1,7 +1,6 @@
 //! `spinbat effective`: the emergent N-body coupling of all-down and all-up at strong
 //! coupling, and the first maximum of the slow oscillation of the work (paper Fig. 4).
 
-use crate::charge::describe_chain;
 use crate::model_args::ModelArgs;
 use crate::CliError;
 use anyhow::Context;
@@ -108,7 +107,7 @@ fn print_summary(chain: &Chain, r: &EffectiveRecord, json: Option<&str>) {
          times in 1/B)",
         env!("CARGO_PKG_VERSION")
     );
-    let _ = writeln!(out, "chain      {}", describe_chain(chain));
+    let _ = writeln!(out, "chain      {}", crate::output::describe_chain(chain));
     let _ = writeln!(
         out,
         "coupling   J_eff = {:.10e} B   (H_eff = J_eff (|U><D| + |D><U|), exact Loewdin partitioning)",

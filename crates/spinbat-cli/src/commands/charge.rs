@@ -7,7 +7,7 @@ use spinbat::observe::trajectory::{self, ObservableSet, Trajectory};
 use spinbat::observe::{self, Charging};
 use spinbat::propagate;
 use spinbat::record::{ChargeRecord, ObservablesRecord};
-use spinbat::{Boundary, Chain, Couplings, Solver};
+use spinbat::{Chain, Solver};
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -142,16 +142,16 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
     }
     let chain = args.model.chain()?;
     let times = args.times(&chain)?;
-    crate::scan::set_threads(args.threads)?;
+    crate::model_args::set_threads(args.threads)?;
     if let Some(p) = &args.plot {
-        crate::scan::check_plot_path(p)?;
-        check_writable(p)?;
+        crate::output::check_plot_path(p)?;
+        crate::output::check_writable(p)?;
     }
     if let Some(j) = args.json.as_deref().filter(|j| *j != "-") {
-        check_writable(std::path::Path::new(j))?;
+        crate::output::check_writable(std::path::Path::new(j))?;
     }
     if let Some(c) = &args.csv {
-        check_writable(c)?;
+        crate::output::check_writable(c)?;
     }
     let ground = spinbat::observe::ground::ground_state(&chain)?;
     let json_stdout = args.json.as_deref() == Some("-");
@@ -183,7 +183,7 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
     };
 
     if let Some(target) = &args.json {
-        crate::scan::write_text(target, &serde_json::to_string_pretty(&record).map_err(CliError::runtime)?)?;
+        crate::output::write_text(target, &serde_json::to_string_pretty(&record).map_err(CliError::runtime)?)?;
     }
     if let Some(path) = &args.csv {
         write_csv(path, &result, traj)
@@ -191,7 +191,7 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
             .map_err(CliError::runtime)?;
     }
     if let Some(path) = &args.plot {
-        let title = describe_chain(&chain);
+        let title = crate::output::describe_chain(&chain);
         let n = chain.n_sites();
         let mut extra = Vec::new();
         if let Some(t) = traj {
@@ -218,21 +218,6 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
         }
     }
     Ok(())
-}
-
-/// Fails with exit status 2 before any computation if `path` cannot be written: its folder
-/// is missing or it cannot be created there (a file made only for the test is removed).
-pub fn check_writable(path: &std::path::Path) -> Result<(), CliError> {
-    let existed = path.exists();
-    match std::fs::OpenOptions::new().append(true).create(true).open(path) {
-        Ok(_) => {
-            if !existed {
-                let _ = std::fs::remove_file(path);
-            }
-            Ok(())
-        }
-        Err(e) => Err(CliError::input(anyhow!("cannot write output file {}: {e}", path.display()))),
-    }
 }
 
 /// `t, work, power`, then with observables the scalar ones: `entropy`, `variance` and the
@@ -290,54 +275,18 @@ fn print_observables(chain: &Chain, obs: &ObservablesRecord) {
             n,
             p.value,
             p.value / std::f64::consts::LN_2,
-            sig(p.time, 7),
+            crate::output::sig(p.time, 7),
             (tr.cut.min(n - tr.cut) as f64) * std::f64::consts::LN_2
         );
     }
     if let Some(p) = obs.max_variance {
-        let _ =
-            writeln!(out, "           max energy variance Var(H0) = {} B^2 at t = {}", sig(p.value, 9), sig(p.time, 7));
+        let _ = writeln!(
+            out,
+            "           max energy variance Var(H0) = {} B^2 at t = {}",
+            crate::output::sig(p.value, 9),
+            crate::output::sig(p.time, 7)
+        );
     }
-}
-
-/// One line: `N = .., B = .., g = .., alpha = .., omega = .., <couplings>`.
-pub fn describe_chain(chain: &Chain) -> String {
-    format!(
-        "N = {}, B = {}, g = {}, alpha = {}, omega = {}, {}",
-        chain.n_sites(),
-        chain.b(),
-        chain.g(),
-        chain.alpha(),
-        chain.omega(),
-        describe_couplings(chain)
-    )
-}
-
-/// The coupling pattern and boundary in words.
-pub fn describe_couplings(chain: &Chain) -> String {
-    let b = match chain.boundary() {
-        Boundary::Open => "open",
-        Boundary::Periodic => "periodic",
-    };
-    match chain.couplings() {
-        Couplings::NearestNeighbour => format!("nearest neighbour, {b}"),
-        Couplings::PowerLaw { p } => format!("power law p = {p}, {b}"),
-        Couplings::Matrix { .. } => "explicit matrix".to_string(),
-    }
-}
-
-/// `x` with `digits` significant digits (fixed notation for `10⁻⁴ ≤ |x| < 10⁷`, exponent
-/// otherwise); `0` (also `−0`) as `0`.
-pub fn sig(x: f64, digits: usize) -> String {
-    if x == 0.0 || !x.is_finite() {
-        return if x == 0.0 { "0".into() } else { format!("{x}") };
-    }
-    let mag = x.abs().log10().floor() as i32;
-    if !(-4..7).contains(&mag) {
-        return format!("{:.*e}", digits.saturating_sub(1), x);
-    }
-    let decimals = (digits as i32 - 1 - mag).max(0) as usize;
-    format!("{x:.decimals$}")
 }
 
 fn print_summary(
@@ -355,15 +304,18 @@ fn print_summary(
         "spinbat {} - charging a spin-chain quantum battery (hbar = 1, energies in B, times in 1/B)",
         env!("CARGO_PKG_VERSION")
     );
-    let _ = writeln!(out, "chain      {}", describe_chain(chain));
+    let _ = writeln!(out, "chain      {}", crate::output::describe_chain(chain));
     let _ = writeln!(
         out,
         "           G = sum g_ij = {}, E0 = {}, bound W <= N(|B| + B) + min(N|omega|, lambda_max(H_g) + G) = {}",
-        sig(chain.total_coupling(), 7),
-        sig(chain.initial_energy(), 7),
+        crate::output::sig(chain.total_coupling(), 7),
+        crate::output::sig(chain.initial_energy(), 7),
         // the bound the solver certified with (the Chebyshev solver's uses the exact top of
         // the Ising diagonal): certified_until = bound / P_max
-        sig(if r.max_power.power > 0.0 { r.certified_until * r.max_power.power } else { chain.work_bound() }, 8)
+        crate::output::sig(
+            if r.max_power.power > 0.0 { r.certified_until * r.max_power.power } else { chain.work_bound() },
+            8
+        )
     );
     let requested = if solver == Solver::Auto { " (chosen by auto)" } else { "" };
     // only the settings the solver reads
@@ -381,26 +333,29 @@ fn print_summary(
     let _ = writeln!(
         out,
         "max power  P_max = {} B^2 at T* = {} /B, W(T*) = {} B",
-        sig(r.max_power.power, 12),
-        sig(r.max_power.time, 12),
-        sig(r.max_power.work, 12)
+        crate::output::sig(r.max_power.power, 12),
+        crate::output::sig(r.max_power.time, 12),
+        crate::output::sig(r.max_power.work, 12)
     );
-    let _ =
-        writeln!(out, "           certified: W/T < P_max for every T > {} (bound / P_max)", sig(r.certified_until, 5));
+    let _ = writeln!(
+        out,
+        "           certified: W/T < P_max for every T > {} (bound / P_max)",
+        crate::output::sig(r.certified_until, 5)
+    );
     let _ = writeln!(
         out,
         "           N independent spins: N P1 = {} at T = {}; ratio P_max / (N P1) = {}",
-        sig(r.independent.max_power.power, 12),
-        sig(r.independent.max_power.time, 12),
-        sig(r.power_ratio, 9)
+        crate::output::sig(r.independent.max_power.power, 12),
+        crate::output::sig(r.independent.max_power.time, 12),
+        crate::output::sig(r.power_ratio, 9)
     );
     let _ = writeln!(
         out,
         "max work   W_max = {} B at T = {} /B, P there = {} (window [0, {}]){}",
-        sig(r.max_work.work, 12),
-        sig(r.max_work.time, 12),
-        sig(r.max_work.power, 12),
-        sig(r.window, 5),
+        crate::output::sig(r.max_work.work, 12),
+        crate::output::sig(r.max_work.time, 12),
+        crate::output::sig(r.max_work.power, 12),
+        crate::output::sig(r.window, 5),
         if r.max_work.at_window_end { " (window end: may grow beyond)" } else { "" }
     );
     match (ground.initial_is_ground, ground.ground_energy) {
@@ -411,8 +366,8 @@ fn print_summary(
             let _ = writeln!(
                 out,
                 "warning    all-down is NOT the ground state of H0: ground energy {} < E0 = {} ({}); W is measured from E0 and can be negative",
-                e.map_or("?".into(), |e| sig(e, 10)),
-                sig(chain.initial_energy(), 10),
+                e.map_or("?".into(), |e| crate::output::sig(e, 10)),
+                crate::output::sig(chain.initial_energy(), 10),
                 ground.method
             );
         }
@@ -423,9 +378,9 @@ fn print_summary(
     let _ = writeln!(
         out,
         "           N independent spins: 2BN = {} at T = {}; ratio {}",
-        sig(r.independent.max_work.work, 12),
-        sig(r.independent.max_work.time, 12),
-        sig(r.max_work.work / r.independent.max_work.work, 9)
+        crate::output::sig(r.independent.max_work.work, 12),
+        crate::output::sig(r.independent.max_work.time, 12),
+        crate::output::sig(r.max_work.work / r.independent.max_work.work, 9)
     );
     let mut files = Vec::new();
     if let Some(j) = &args.json {
