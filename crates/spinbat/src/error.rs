@@ -3,34 +3,82 @@
 
 use thiserror::Error;
 
-/// Everything that can go wrong in spinbat.
+/// Everything that can go wrong in spinbat. New kinds of failure may be added (new
+/// solvers bring their own), so a `match` needs a catch-all arm.
 #[derive(Debug, Error, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum SpinbatError {
     /// A physics or numerical parameter is out of its domain (negative, NaN, ...).
     #[error("invalid parameter {name} = {value}: {reason}")]
-    InvalidParameter { name: &'static str, value: String, reason: String },
+    InvalidParameter {
+        /// The parameter's name as the library spells it (`n_sites`, `tol`, ...).
+        name: &'static str,
+        /// The value given, as text.
+        value: String,
+        /// Why it is refused, and what is allowed.
+        reason: String,
+    },
     /// An explicit coupling matrix is malformed.
     #[error("invalid coupling matrix: {reason}")]
-    InvalidMatrix { reason: String },
+    InvalidMatrix {
+        /// What is wrong (shape, symmetry, diagonal, a bad entry and where).
+        reason: String,
+    },
     /// Requested sample times are not usable (negative, NaN, unsorted).
     #[error("invalid times: {reason}")]
-    InvalidTimes { reason: String },
+    InvalidTimes {
+        /// Which time and why.
+        reason: String,
+    },
     /// The chosen solver would need more memory than the machine has.
     #[error("{}", too_large(solver, *n_sites, *bytes_needed, *bytes_available))]
-    TooLarge { solver: &'static str, n_sites: usize, bytes_needed: f64, bytes_available: f64 },
+    TooLarge {
+        /// The solver or structure that would not fit.
+        solver: &'static str,
+        /// Sites of the chain.
+        n_sites: usize,
+        /// Its estimate [bytes].
+        bytes_needed: f64,
+        /// What the process may use [bytes] (0 where unknown).
+        bytes_available: f64,
+    },
     /// The chosen solver cannot handle this chain at all.
     #[error("{solver} solver cannot be used here: {reason}")]
-    Unsupported { solver: &'static str, reason: String },
+    Unsupported {
+        /// The solver asked for.
+        solver: &'static str,
+        /// Why, and what to use instead.
+        reason: String,
+    },
     /// A computation would run far too long: `what` needs `needed` steps (grid points,
     /// say), more than the `limit` any practical run takes; `advice` says what to change.
     #[error("{what} would need {} {unit}, more than the limit of {}: {advice}", sig_count(*needed), sig_count(*limit))]
-    TooLong { what: &'static str, needed: f64, limit: f64, unit: &'static str, advice: String },
+    TooLong {
+        /// The computation refused.
+        what: &'static str,
+        /// How many steps it would need.
+        needed: f64,
+        /// The most any practical run takes.
+        limit: f64,
+        /// What a step is (`grid points`).
+        unit: &'static str,
+        /// What to change.
+        advice: String,
+    },
     /// The caller asked a running computation to stop ([`crate::Progress::stop_reason`]).
     #[error("stopped: {reason}")]
-    Stopped { reason: String },
+    Stopped {
+        /// The caller's reason (an estimate past a time limit, say).
+        reason: String,
+    },
     /// An iterative procedure failed to reach its tolerance.
     #[error("{what} did not converge: {reason}")]
-    NotConverged { what: &'static str, reason: String },
+    NotConverged {
+        /// The procedure (`dense eigendecomposition`, `DOP853 integration`, ...).
+        what: &'static str,
+        /// What happened: the library's message, the step or size where it failed.
+        reason: String,
+    },
 }
 
 /// Result alias used across the crate.

@@ -51,6 +51,8 @@
 //! the gradient of `E0`). The contract tests in `tests/` check each against
 //! closed forms, against each other and against QuTiP.
 
+#![deny(missing_docs)]
+
 pub mod analytic;
 pub mod basis;
 pub mod effective;

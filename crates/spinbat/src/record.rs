@@ -40,7 +40,8 @@ pub struct ModelRecord {
     pub total_coupling: f64,
     /// `E_0 = −NB − G`.
     pub initial_energy: f64,
-    /// `N(2|B| + |ω|)`, the bound on `W`.
+    /// `W_bound = N(|B| + B) + min(N|ω|, λ_max(H_g) + G)`, the bound on `W` that certifies
+    /// `P_max` ([`Chain::work_bound`]; the exact solvers may tighten it).
     pub work_bound: f64,
 }
 

@@ -13,8 +13,8 @@
 //!
 //! * [`bloch`]: the model (right-hand side, energies, rate), one mean-field product
 //!   `M = G S` plus `O(N)` per evaluation;
-//! * [`toeplitz`]: the `O(N log N)` FFT product for couplings that depend only on `|i − j|`;
-//! * [`dop853`]: the generic adaptive Dormand–Prince 8(5,3) integrator;
+//! * [`toeplitz`](crate::numeric::toeplitz): the `O(N log N)` FFT product for couplings that depend only on `|i − j|`;
+//! * [`dop853`](crate::numeric::dop853): the generic adaptive Dormand–Prince 8(5,3) integrator;
 //! * [`MeanField`]: the [`Propagator`] built from them.
 //!
 //! **Cost.** `12` right-hand-side evaluations per step, each one mean-field product:
@@ -26,7 +26,7 @@
 //! dense matrix ([`bytes_needed`]). Nothing is allocated per step.
 //!
 //! **Error control.** The integrator holds the local error of every step at
-//! `σ` per component (`atol = rtol = σ`, see [`dop853`]), with
+//! `σ` per component (`atol = rtol = σ`, see [`dop853`](crate::numeric::dop853)), with
 //! `σ = 10⁻³ · tol / (2 √(3N) · Γ)` clamped to `[10⁻¹⁴, 10⁻³]`, where
 //! `Γ = √(Σ_m (|B| + max(1,|α|) Σ_j g_mj)²)` bounds the gradient of `E0`
 //! ([`bloch::BlochModel::gradient_bound`]): each step then moves `W` by at most about
@@ -36,7 +36,7 @@
 //! `Γ (Σ local error estimates + t ‖δṠ‖) + ½ max(1,|α|) √N ‖δM‖ + 4.4·10⁻¹⁶ Σ_m b_m`:
 //! the accepted local error estimates, the rounding `‖δṠ‖` of the right-hand side
 //! integrated over time ([`bloch::BlochModel::rhs_rounding`]; for the FFT product
-//! `‖δM‖₂ ≲ 2 ε log₂L (‖c‖₁ + ‖c‖₂) √N`, `L ≈ 2N`, see [`toeplitz`]) and the rounding of
+//! `‖δM‖₂ ≲ 2 ε log₂L (‖c‖₁ + ‖c‖₂) √N`, `L ≈ 2N`, see [`toeplitz`](crate::numeric::toeplitz)) and the rounding of
 //! `E0` itself. It is an *estimate* of the error on `W` (the Bloch flow rotates state
 //! errors rather than amplifying them, but it is not a rigorous bound). Nothing is
 //! renormalised: `|S_m| = 1` and `H_C` are conserved only to the accuracy of the

@@ -10,9 +10,15 @@ pub enum Couplings {
     /// `g_ij = g` for `|i − j| = 1` (and across the ends when periodic).
     NearestNeighbour,
     /// `g_ij = g / d_ij^p`, `p ≥ 0`; `p = 0` is uniform all-to-all.
-    PowerLaw { p: f64 },
+    PowerLaw {
+        /// The exponent `p ≥ 0`.
+        p: f64,
+    },
     /// `g_ij = g · M_ij` for an explicit symmetric `N × N` matrix `M` with zero diagonal.
-    Matrix { m: Vec<Vec<f64>> },
+    Matrix {
+        /// The rows of `M`.
+        m: Vec<Vec<f64>>,
+    },
 }
 
 /// Boundary condition: it sets the distance `d_ij` used by the patterns above.

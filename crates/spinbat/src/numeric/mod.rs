@@ -1,6 +1,6 @@
 //! Numerical building blocks with no physics in them, at the ground of the library:
 //!
-//! * [`bessel`]: Bessel-function coefficients of the Chebyshev expansion of `e^{−ixt}`
+//! * `bessel`: Bessel-function coefficients of the Chebyshev expansion of `e^{−ixt}`
 //!   and their tail bounds (used by `propagate`'s Chebyshev and Dicke methods);
 //! * [`dop853`]: the Dormand–Prince 8(5,3) integrator with step-size control (the mean field);
 //! * [`toeplitz`]: FFT products with Toeplitz matrices, `O(N log N)` sums `Σ_j g_{|i−j|} x_j`

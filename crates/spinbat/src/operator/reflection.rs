@@ -133,8 +133,8 @@ impl ReflectionSector {
     /// Builds the sector operators, in `O(dim)` (the diagonal from per-tile tables).
     ///
     /// # Errors
-    /// [`SpinbatError::InvalidParameter`] if the chain is not reflection symmetric;
-    /// [`SpinbatError::TooLarge`] beyond [`super::MAX_EXACT_SITES`].
+    /// [`SpinbatError::InvalidParameter`](crate::SpinbatError::InvalidParameter) if the chain is not reflection symmetric;
+    /// [`SpinbatError::TooLarge`](crate::SpinbatError::TooLarge) beyond [`super::MAX_EXACT_SITES`].
     pub fn new(chain: &Chain) -> Result<Self> {
         let n = chain.n_sites();
         if n > super::MAX_EXACT_SITES {

@@ -31,7 +31,8 @@ pub struct Dense {
 }
 
 impl Dense {
-    /// Builds `H` densely and diagonalises it (`O(8^N)` time, `24·4^N` bytes).
+    /// Builds `H` densely and diagonalises it (`O(8^N)` time; `H`, `U` and the eigensolver's
+    /// workspace, `≈ 40·4^N` bytes as [`super::memory::bytes_needed`] counts them).
     ///
     /// # Errors
     /// [`SpinbatError::NotConverged`] if the eigensolver fails.

@@ -49,7 +49,7 @@ pub use crate::resources::bytes_available;
 /// Refuses a solver whose estimate exceeds the available memory.
 ///
 /// # Errors
-/// [`SpinbatError::TooLarge`] with the bytes needed and available.
+/// [`SpinbatError::TooLarge`](crate::SpinbatError::TooLarge) with the bytes needed and available.
 pub fn check(chain: &Chain, solver: Solver) -> Result<()> {
     check_with(chain, solver, Precision::Double)
 }
@@ -57,7 +57,7 @@ pub fn check(chain: &Chain, solver: Solver) -> Result<()> {
 /// [`check`] in the given precision.
 ///
 /// # Errors
-/// [`SpinbatError::TooLarge`] with the bytes needed and available.
+/// [`SpinbatError::TooLarge`](crate::SpinbatError::TooLarge) with the bytes needed and available.
 pub fn check_with(chain: &Chain, solver: Solver, precision: Precision) -> Result<()> {
     crate::resources::ensure_fits(
         resolve(chain, solver).as_str(),

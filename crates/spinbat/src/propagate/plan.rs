@@ -12,8 +12,8 @@ use crate::model::Chain;
 /// `tol` is the absolute tolerance on `W` (Chebyshev, mean field); it must be in `(0, 1)`.
 ///
 /// # Errors
-/// [`SpinbatError::TooLarge`] when the estimate of [`memory::bytes_needed`] exceeds what
-/// the machine has; [`SpinbatError::InvalidParameter`] for a bad `tol`.
+/// [`SpinbatError::TooLarge`](crate::SpinbatError::TooLarge) when the estimate of [`memory::bytes_needed`] exceeds what
+/// the machine has; [`SpinbatError::InvalidParameter`](crate::SpinbatError::InvalidParameter) for a bad `tol`.
 pub fn plan(chain: &Chain, solver: Solver, tol: f64) -> Result<Box<dyn Propagator>> {
     check_tol(tol)?;
     let solver = resolve(chain, solver);
@@ -32,7 +32,7 @@ pub fn plan(chain: &Chain, solver: Solver, tol: f64) -> Result<Box<dyn Propagato
 /// states (`auto` then means Chebyshev, whatever the size); other solvers are double only.
 ///
 /// # Errors
-/// As [`plan`]; [`SpinbatError::InvalidParameter`] for single precision with a solver other
+/// As [`plan`]; [`SpinbatError::InvalidParameter`](crate::SpinbatError::InvalidParameter) for single precision with a solver other
 /// than `auto` or `chebyshev`.
 pub fn plan_with(chain: &Chain, solver: Solver, tol: f64, precision: Precision) -> Result<Box<dyn Propagator>> {
     match precision {

@@ -12,7 +12,8 @@ use std::str::FromStr;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Solver {
-    /// Dense for small chains, Chebyshev beyond.
+    /// The cheapest exact solver for the chain ([`resolve`]): Dicke for
+    /// permutation-symmetric couplings, dense for `N ≤ 10`, Chebyshev beyond.
     Auto,
     /// Full eigendecomposition.
     Dense,

@@ -104,21 +104,32 @@ pub enum CurveKind {
 /// One labelled curve; `family` groups curves of one model (same colour).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Curve {
+    /// Legend text.
     pub label: String,
+    /// Exact data, an approximation or a fit (drawn solid, dashed, ...).
     pub kind: CurveKind,
+    /// Curves of one model share a family (and a colour).
     pub family: usize,
+    /// Abscissae.
     pub x: Vec<f64>,
+    /// Ordinates, one per abscissa.
     pub y: Vec<f64>,
 }
 
 /// One panel of a figure.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PanelData {
+    /// Panel title, e.g. `(a) W(T), g = 0.5`.
     pub title: String,
+    /// Label of the horizontal axis, with its unit.
     pub x_label: String,
+    /// Label of the vertical axis, with its unit.
     pub y_label: String,
+    /// Logarithmic horizontal axis.
     pub log_x: bool,
+    /// Logarithmic vertical axis.
     pub log_y: bool,
+    /// The curves drawn.
     pub curves: Vec<Curve>,
 }
 
@@ -152,17 +163,22 @@ pub struct Verdict {
 /// A figure's data, parameters, method and verdict.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FigureData {
+    /// Which figure.
     pub id: FigureId,
+    /// Its title, as in the paper.
     pub title: String,
     /// The physical parameters, as in the paper's caption.
     pub parameters: String,
     /// Solvers used and their error control.
     pub method: String,
+    /// The panels, in the paper's order.
     pub panels: Vec<PanelData>,
+    /// The paper's claim and whether the data bear it out.
     pub verdict: Verdict,
     /// Scan rows behind the figure, where it is built from scans.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rows: Vec<ScanRow>,
+    /// Wall-clock time of the computation [s].
     pub run_time_s: f64,
 }
 
