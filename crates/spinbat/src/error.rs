@@ -37,9 +37,9 @@ pub enum SpinbatError {
         solver: &'static str,
         /// Sites of the chain.
         n_sites: usize,
-        /// Its estimate [bytes].
+        /// Its estimate, in bytes.
         bytes_needed: f64,
-        /// What the process may use [bytes] (0 where unknown).
+        /// What the process may use, in bytes (0 where unknown).
         bytes_available: f64,
     },
     /// The chosen solver cannot handle this chain at all.

@@ -41,7 +41,7 @@ pub struct ModelRecord {
     /// `E_0 = −NB − G`.
     pub initial_energy: f64,
     /// `W_bound = N(|B| + B) + min(N|ω|, λ_max(H_g) + G)`, the bound on `W` that certifies
-    /// `P_max` ([`Chain::work_bound`]; the exact solvers may tighten it).
+    /// `P_max` ([`crate::Chain::work_bound`]; the exact solvers may tighten it).
     pub work_bound: f64,
 }
 

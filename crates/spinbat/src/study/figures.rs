@@ -178,7 +178,7 @@ pub struct FigureData {
     /// Scan rows behind the figure, where it is built from scans.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rows: Vec<ScanRow>,
-    /// Wall-clock time of the computation [s].
+    /// Wall-clock time of the computation, in seconds.
     pub run_time_s: f64,
 }
 
