@@ -24,7 +24,8 @@ W <= N(|B| + B) + min(N|omega|, lambda_max(H_g) + G), so no later T can beat it)
 refined to ~1e-13 in T; it does not depend on --points or --times.
 
 Observables (--observe), along the exact quantum state psi(t) (dense for N <= 10,
-chebyshev beyond; with --solver mean-field the classical product state instead):
+chebyshev beyond, in the reflection-even sector for mirror-symmetric chains with N >= 14 and
+in the --precision asked; with --solver mean-field the classical product state instead):
   entanglement  von Neumann entropy S = -Tr rho_A ln rho_A (nats; ln 2 = one Bell pair) of
                 sites 0..K against K..N (--cut K, default N/2); 0 for a product state,
                 which is all the classical mean-field model can describe
@@ -64,7 +65,7 @@ pub struct ChargeArgs {
     /// Precision of the Chebyshev solver's states: double (f64), or single (f32: half the
     /// memory and bandwidth, for the largest chains; rounding adds ~2.4e-7 per Chebyshev term to
     /// the state error, reported in the accuracy line). Single implies --solver chebyshev;
-    /// --observe always runs in double.
+    /// --observe follows it (the observables themselves are summed in double).
     #[arg(long, default_value = "double", value_name = "double|single")]
     pub precision: String,
     /// Worker threads (default: all cores).
@@ -98,7 +99,13 @@ pub struct ChargeArgs {
 impl ChargeArgs {
     /// The observables asked for, checked against the chain and solver (`None` without
     /// `--observe`).
-    fn observables(&self, chain: &Chain, solver: Solver, times: &[f64]) -> Result<Option<ObservableSet>, CliError> {
+    fn observables(
+        &self,
+        chain: &Chain,
+        solver: Solver,
+        precision: propagate::Precision,
+        times: &[f64],
+    ) -> Result<Option<ObservableSet>, CliError> {
         let Some(list) = &self.observe else {
             if self.cut.is_some() {
                 return Err(CliError::input(anyhow!("--cut needs --observe entanglement (or all)")));
@@ -110,7 +117,7 @@ impl ChargeArgs {
             set = set.with_cut(k);
         }
         set.cut_for(chain.n_sites())?;
-        let solver = trajectory::check(chain, solver)?;
+        let solver = trajectory::check_with(chain, solver, precision)?;
         trajectory::check_output(solver, chain.n_sites(), times.len(), &set)?;
         Ok(Some(set))
     }
@@ -155,10 +162,10 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
     }
     let ground = spinbat::observe::ground::ground_state(&chain)?;
     let json_stdout = args.json.as_deref() == Some("-");
-    let observables = args.observables(&chain, solver, &times)?;
+    let precision: propagate::Precision = args.precision.parse()?;
+    let observables = args.observables(&chain, solver, precision, &times)?;
 
     let start = Instant::now();
-    let precision: propagate::Precision = args.precision.parse()?;
     let mut prop = propagate::plan_with(&chain, solver, args.tol, precision)?;
     let bar = Bar::new(!json_stdout, "charging").with_limit(args.max_time, "--max-time");
     let result = observe::charge(prop.as_mut(), &chain, &times, &bar);
@@ -173,7 +180,7 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
         Some(set) => {
             let start = Instant::now();
             let bar = Bar::new(!json_stdout, "observables");
-            let tr = trajectory::trajectory(&chain, solver, &times, set, args.tol, &bar);
+            let tr = trajectory::trajectory_with(&chain, solver, &times, set, args.tol, precision, &bar);
             bar.finish();
             let obs = ObservablesRecord::new(tr?, start.elapsed().as_secs_f64());
             record = record.with_observables(obs);

@@ -38,7 +38,8 @@ use crate::meanfield::MeanField;
 use crate::model::Chain;
 use crate::operator::Operators;
 use crate::propagate::{
-    check_times, dicke, memory, Chebyshev, Dense, Propagator, Solver, StatePropagator, AUTO_DENSE_MAX_SITES,
+    check_times, dicke, memory, uses_reflection_sector, Precision, Propagator, Solver, StatePropagator,
+    AUTO_DENSE_MAX_SITES,
 };
 use crate::Progress;
 use serde::{Deserialize, Serialize};
@@ -48,6 +49,10 @@ use std::str::FromStr;
 /// Bytes per amplitude the observables need beside the propagator: the copied-out state,
 /// `H0ψ` for the variance, and the SVD's copy of `ψ` with its workspace.
 pub const OBSERVABLE_BYTES_PER_AMPLITUDE: f64 = 16.0 + 16.0 + 32.0;
+
+/// Bytes per full-space amplitude a reflection-sector trajectory adds: the full-space
+/// operators (the diagonal of `H_g`) and the expanded state beside the sector copy.
+pub const SECTOR_BYTES_PER_AMPLITUDE: f64 = 8.0 + 16.0;
 
 /// Which observables to record along the trajectory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -291,6 +296,18 @@ impl Trajectory {
 /// # Errors
 /// [`SpinbatError::Unsupported`] for the weak-coupling formula (it has no state).
 pub fn resolve(chain: &Chain, solver: Solver) -> Result<Solver> {
+    resolve_with(chain, solver, Precision::Double)
+}
+
+/// [`resolve`] in the given precision: single precision means Chebyshev for `auto` and
+/// `dicke` at any `N` (dense and the mean field are double only).
+///
+/// # Errors
+/// As [`resolve`].
+pub fn resolve_with(chain: &Chain, solver: Solver, precision: Precision) -> Result<Solver> {
+    if precision == Precision::Single && matches!(solver, Solver::Auto | Solver::Dicke) {
+        return Ok(Solver::Chebyshev);
+    }
     match solver {
         Solver::Auto | Solver::Dicke if chain.n_sites() <= AUTO_DENSE_MAX_SITES => Ok(Solver::Dense),
         Solver::Auto | Solver::Dicke => Ok(Solver::Chebyshev),
@@ -312,13 +329,36 @@ pub fn resolve(chain: &Chain, solver: Solver) -> Result<Solver> {
 /// permutation-symmetric chain that does not fit (Dicke states are not supported here)
 /// and for the weak-coupling formula.
 pub fn check(chain: &Chain, solver: Solver) -> Result<Solver> {
-    let solver = resolve(chain, solver)?;
+    check_with(chain, solver, Precision::Double)
+}
+
+/// [`check`] in the given precision: the propagator's own estimate
+/// ([`memory::bytes_needed_with`]: half the rows in the reflection sector, half the bytes
+/// in single precision) plus [`OBSERVABLE_BYTES_PER_AMPLITUDE`]` · 2^N`, and for a sector
+/// the full-space operators and expanded state it hands out ([`SECTOR_BYTES_PER_AMPLITUDE`]).
+///
+/// # Errors
+/// As [`check`]; [`SpinbatError::InvalidParameter`] for single precision with dense or the
+/// mean field.
+pub fn check_with(chain: &Chain, solver: Solver, precision: Precision) -> Result<Solver> {
+    let solver = resolve_with(chain, solver, precision)?;
+    if precision == Precision::Single && solver != Solver::Chebyshev {
+        return Err(invalid(
+            "precision",
+            "single",
+            format!("single precision is implemented for the chebyshev solver, not {solver}"),
+        ));
+    }
     if solver == Solver::MeanField {
         memory::check(chain, solver)?;
         return Ok(solver);
     }
     let n = chain.n_sites();
-    let needed = memory::bytes_needed(chain, solver) + OBSERVABLE_BYTES_PER_AMPLITUDE * (n as f64).exp2();
+    let full = (n as f64).exp2();
+    let sector = solver == Solver::Chebyshev && uses_reflection_sector(chain);
+    let needed = memory::bytes_needed_with(chain, solver, precision)
+        + OBSERVABLE_BYTES_PER_AMPLITUDE * full
+        + if sector { SECTOR_BYTES_PER_AMPLITUDE * full } else { 0.0 };
     if let Some(available) = crate::resources::bytes_available().filter(|&a| needed > a) {
         if dicke::is_permutation_symmetric(chain) {
             return Err(SpinbatError::Unsupported {
@@ -350,23 +390,32 @@ pub fn check_output(solver: Solver, n_sites: usize, times: usize, set: &Observab
     crate::resources::ensure_fits_share(solver.as_str(), n_sites, needed, 0.5)
 }
 
-/// Builds the full-space propagator for observables after [`check`].
+/// Builds the propagator of the states for observables after [`check`] (double precision).
 ///
 /// # Errors
 /// Those of [`check`]; [`SpinbatError::Unsupported`] for the mean field (no state
 /// vector); [`SpinbatError::InvalidParameter`] for `tol` outside `(0, 1)`.
 pub fn state_propagator(chain: &Chain, solver: Solver, tol: f64) -> Result<Box<dyn StatePropagator>> {
+    state_propagator_with(chain, solver, tol, Precision::Double)
+}
+
+/// [`state_propagator`] in the given precision, through the one planner
+/// ([`crate::propagate::plan_states`]): dense, or Chebyshev on the full space or in the
+/// reflection-even sector (for mirror-symmetric chains with `N ≥ 14`), `f64` or `f32`.
+///
+/// # Errors
+/// As [`state_propagator`] and [`check_with`].
+pub fn state_propagator_with(
+    chain: &Chain,
+    solver: Solver,
+    tol: f64,
+    precision: Precision,
+) -> Result<Box<dyn StatePropagator>> {
     if !(tol.is_finite() && tol > 0.0 && tol < 1.0) {
         return Err(invalid("tol", tol, "must be a number in (0, 1)"));
     }
-    match check(chain, solver)? {
-        Solver::Dense => Ok(Box::new(Dense::new(chain)?)),
-        Solver::Chebyshev => Ok(Box::new(Chebyshev::new(chain, tol)?)),
-        _ => Err(SpinbatError::Unsupported {
-            solver: "mean-field",
-            reason: "the classical model has Bloch vectors, not a state vector".to_string(),
-        }),
-    }
+    let solver = check_with(chain, solver, precision)?;
+    crate::propagate::plan_states(chain, solver, tol, precision)
 }
 
 /// Records the selected observables of `ψ` at one time.
@@ -422,15 +471,34 @@ pub fn trajectory(
     tol: f64,
     progress: &dyn Progress,
 ) -> Result<Trajectory> {
+    trajectory_with(chain, solver, times, set, tol, Precision::Double, progress)
+}
+
+/// [`trajectory`] in the given precision: `Single` propagates `f32` states with the
+/// Chebyshev solver (its state-error bound includes the rounding; observables are summed in
+/// double). Either precision runs in the reflection-even sector where it applies.
+///
+/// # Errors
+/// As [`trajectory`]; [`SpinbatError::InvalidParameter`] for single precision with a solver
+/// other than `auto` or `chebyshev`.
+pub fn trajectory_with(
+    chain: &Chain,
+    solver: Solver,
+    times: &[f64],
+    set: &ObservableSet,
+    tol: f64,
+    precision: Precision,
+    progress: &dyn Progress,
+) -> Result<Trajectory> {
     check_times(times)?;
     let n = chain.n_sites();
     let cut = set.cut_for(n)?;
-    let resolved = resolve(chain, solver)?;
-    if resolved == Solver::MeanField {
+    let resolved = resolve_with(chain, solver, precision)?;
+    if resolved == Solver::MeanField && precision == Precision::Double {
         return mean_field_trajectory(chain, times, set, tol, progress);
     }
     check_output(resolved, n, times.len(), set)?;
-    let mut prop = state_propagator(chain, solver, tol)?;
+    let mut prop = state_propagator_with(chain, solver, tol, precision)?;
     let t_last = times.last().copied().unwrap_or(0.0);
     let mut points = Vec::with_capacity(times.len());
     prop.for_each_state(times, &mut |s, psi, ops| {

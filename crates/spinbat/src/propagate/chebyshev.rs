@@ -32,7 +32,7 @@
 //! sector and the full space, single against double, and against QuTiP.
 
 use super::method::{check_times, Propagator, StatePropagator, StateVisitor, WorkSample};
-use crate::error::Result;
+use crate::error::{Result, SpinbatError};
 use crate::model::Chain;
 use crate::numeric::bessel::{bessel_sequence, minus_i_pow, step_coefficients};
 use crate::operator::{
@@ -167,6 +167,8 @@ pub struct Chebyshev<S: Space = Operators, R: Real = f64> {
     /// largest state-error bound of a returned sample
     max_state_err: f64,
     terms: u64,
+    /// the chain, for full-space operators when states leave a sector
+    chain: Chain,
 }
 
 /// Which expansion produced the last batch, and so where its states are.
@@ -249,6 +251,7 @@ impl<S: Space, R: Real> Chebyshev<S, R> {
             max_err: 0.0,
             max_state_err: 0.0,
             terms: 0,
+            chain: chain.clone(),
             ops,
         }
     }
@@ -561,14 +564,47 @@ impl<S: Space, R: Real> Propagator for Chebyshev<S, R> {
     }
 }
 
-impl StatePropagator for Chebyshev<Operators> {
+/// Full-space states (double or single precision): each state is copied out of the
+/// accumulators into one extra `16·2^N`-byte buffer before `visit` sees it.
+impl<R: Real> StatePropagator for Chebyshev<Operators, R> {
     /// Batches of up to `MAX_BATCH` (32) times from one expansion each (as
-    /// [`Propagator::sample`]); each state is copied out of the accumulators into one
-    /// extra `16·2^N`-byte buffer before `visit` sees it. States from the real path lack
-    /// the global phase `e^{−ict}`, which no observable sees.
+    /// [`Propagator::sample`]). States from the real path lack the global phase `e^{−ict}`,
+    /// which no observable sees.
     fn for_each_state(&mut self, times: &[f64], visit: &mut StateVisitor<'_>) -> Result<()> {
+        self.visit_states(times, None, visit)
+    }
+
+    fn state_error(&self) -> f64 {
+        self.max_state_err
+    }
+}
+
+/// Reflection-sector states, handed out on the full space: `ψ(s) = φ(row(s))` for every
+/// basis state `s` (a stored amplitude is that of both `s` and `Rs`), with the full-space
+/// operators built once a call (`8·2^N` bytes) beside the `16·2^N`-byte full state and
+/// the `16·dim` sector copy. The propagation itself runs in the sector: half the work.
+impl<R: Real> StatePropagator for Chebyshev<ReflectionSector, R> {
+    fn for_each_state(&mut self, times: &[f64], visit: &mut StateVisitor<'_>) -> Result<()> {
+        let full = Operators::new(&self.chain)?;
+        self.visit_states(times, Some(&full), visit)
+    }
+
+    fn state_error(&self) -> f64 {
+        self.max_state_err
+    }
+}
+
+impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
+    /// Calls `visit` on the states at `times`: in the stored layout with `S`'s own full-space
+    /// operators (`full = None`, `S` is the full space), or expanded onto the full space for
+    /// `full`'s operators.
+    fn visit_states(&mut self, times: &[f64], full: Option<&Operators>, visit: &mut StateVisitor<'_>) -> Result<()> {
         check_times(times)?;
-        let mut state = vec![Complex64::new(0.0, 0.0); self.ops.dim()];
+        let mut stored = vec![Complex64::new(0.0, 0.0); self.ops.dim()];
+        let mut expanded = match full {
+            Some(ops) => vec![Complex64::new(0.0, 0.0); ops.dim()],
+            None => Vec::new(),
+        };
         let mut samples = Vec::with_capacity(self.batch);
         for batch in times.chunks(self.batch) {
             samples.clear();
@@ -578,23 +614,58 @@ impl StatePropagator for Chebyshev<Operators> {
                 match path {
                     Path::Real => {
                         let (re, im) = (&self.acc_re, &self.acc_im);
-                        for (k, v) in state.iter_mut().enumerate() {
-                            *v = Complex64::new(re[k * m + j], im[k * m + j]);
+                        for (k, v) in stored.iter_mut().enumerate() {
+                            *v = Complex64::new(re[k * m + j].to_f64(), im[k * m + j].to_f64());
                         }
                     }
                     Path::Complex => {
-                        for (v, row) in state.iter_mut().zip(self.acc.chunks_exact(m)) {
-                            *v = row[j];
+                        for (v, row) in stored.iter_mut().zip(self.acc.chunks_exact(m)) {
+                            *v = Complex64::new(row[j].re.to_f64(), row[j].im.to_f64());
                         }
                     }
                 }
-                visit(sample, &state, &self.ops)?;
+                match full {
+                    Some(ops) => {
+                        self.ops.expand_state(&stored, &mut expanded);
+                        visit(sample, &expanded, ops)?;
+                    }
+                    None => {
+                        let ops = self.ops.as_full().ok_or_else(|| SpinbatError::Unsupported {
+                            solver: "chebyshev",
+                            reason: "states of a sector need full-space operators".into(),
+                        })?;
+                        visit(sample, &stored, ops)?;
+                    }
+                }
             }
         }
         Ok(())
     }
+}
 
-    fn state_error(&self) -> f64 {
-        self.max_state_err
+/// How a [`Space`]'s stored states map onto the full `2^N` space, for measurements that
+/// need the full state.
+pub trait ExpandState {
+    /// The space's own full-space operators, if it is the full space.
+    fn as_full(&self) -> Option<&Operators> {
+        None
+    }
+    /// Writes the full-space amplitudes of `stored` into `full` (`2^N` of them).
+    fn expand_state(&self, stored: &[Complex64], full: &mut [Complex64]);
+}
+
+impl ExpandState for Operators {
+    fn as_full(&self) -> Option<&Operators> {
+        Some(self)
+    }
+    fn expand_state(&self, stored: &[Complex64], full: &mut [Complex64]) {
+        full.copy_from_slice(stored);
+    }
+}
+
+impl ExpandState for ReflectionSector {
+    fn expand_state(&self, stored: &[Complex64], full: &mut [Complex64]) {
+        use rayon::prelude::*;
+        full.par_iter_mut().enumerate().with_min_len(1 << 12).for_each(|(s, v)| *v = stored[self.row_of_full_state(s)]);
     }
 }

@@ -3,9 +3,10 @@
 
 use super::memory;
 use super::solver::{resolve, Precision, Solver};
-use super::{chebyshev, dicke, Dense, Propagator};
-use crate::error::Result;
+use super::{chebyshev, dicke, Dense, Propagator, StatePropagator};
+use crate::error::{Result, SpinbatError};
 use crate::model::Chain;
+use crate::operator::{Operators, ReflectionSector};
 
 /// Builds the propagator for `chain`, checking the memory it needs first.
 ///
@@ -58,5 +59,54 @@ fn check_tol(tol: f64) -> Result<()> {
         Ok(())
     } else {
         Err(crate::error::invalid("tol", tol, "must be a number in (0, 1)"))
+    }
+}
+
+/// The planner for requests of the state itself (observables): dense, or Chebyshev on the
+/// full space or in the reflection-even sector ([`chebyshev::uses_reflection_sector`]), in
+/// double or single precision, as [`plan_with`] would choose them; `Auto` and `Dicke` resolve
+/// to dense for `N ≤ 10` and Chebyshev beyond (the full state is needed).
+///
+/// No memory check here: the caller checks the propagator and its own buffers together
+/// (see [`crate::observe::trajectory::check_with`]).
+///
+/// # Errors
+/// [`SpinbatError::InvalidParameter`] for a bad `tol` or single precision with dense;
+/// [`SpinbatError::Unsupported`] for the mean field and the weak-coupling formula (no state
+/// vector).
+pub fn plan_states(chain: &Chain, solver: Solver, tol: f64, precision: Precision) -> Result<Box<dyn StatePropagator>> {
+    check_tol(tol)?;
+    let solver = match solver {
+        Solver::Auto | Solver::Dicke
+            if precision == Precision::Double && chain.n_sites() <= super::AUTO_DENSE_MAX_SITES =>
+        {
+            Solver::Dense
+        }
+        Solver::Auto | Solver::Dicke => Solver::Chebyshev,
+        s => s,
+    };
+    let sector = chebyshev::uses_reflection_sector(chain);
+    match (solver, precision) {
+        (Solver::Dense, Precision::Double) => Ok(Box::new(Dense::new(chain)?)),
+        (Solver::Chebyshev, Precision::Double) if sector => {
+            Ok(Box::new(chebyshev::Chebyshev::<_, f64>::with_space(ReflectionSector::new(chain)?, chain, tol)))
+        }
+        (Solver::Chebyshev, Precision::Double) => Ok(Box::new(chebyshev::Chebyshev::new(chain, tol)?)),
+        (Solver::Chebyshev, Precision::Single) if sector => {
+            Ok(Box::new(chebyshev::Chebyshev::<_, f32>::with_space(ReflectionSector::new(chain)?, chain, tol)))
+        }
+        (Solver::Chebyshev, Precision::Single) => {
+            Ok(Box::new(chebyshev::Chebyshev::<_, f32>::with_space(Operators::new(chain)?, chain, tol)))
+        }
+        (Solver::Dense, Precision::Single) => Err(crate::error::invalid(
+            "precision",
+            "single",
+            "single precision is implemented for the chebyshev solver, not dense",
+        )),
+        (other, _) => Err(SpinbatError::Unsupported {
+            solver: other.as_str(),
+            reason: "no state vector: observables need dense or chebyshev (the mean field has its own trajectory)"
+                .to_string(),
+        }),
     }
 }

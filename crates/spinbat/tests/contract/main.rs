@@ -11,3 +11,4 @@ mod oracle;
 mod propagate;
 mod sectors;
 mod study;
+mod trajectory;

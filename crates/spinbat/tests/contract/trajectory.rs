@@ -1,0 +1,80 @@
+//! Observables along the charging trajectory from the one planner: in the reflection-even
+//! sector and in single precision they must equal those of the full-space double-precision
+//! states, to the bounds each run states (`ObservableBounds` from its state error).
+
+use spinbat::observe::trajectory::{trajectory_with, ObservableSet, Trajectory};
+use spinbat::operator::Operators;
+use spinbat::propagate::{uses_reflection_sector, Chebyshev, Precision, StatePropagator};
+use spinbat::{Chain, Couplings, Silent, Solver};
+
+/// The observables of the full-space double-precision Chebyshev states, computed by
+/// visiting them directly (no planner): the reference.
+fn full_space(chain: &Chain, times: &[f64]) -> Vec<(f64, Vec<[f64; 3]>, f64)> {
+    use spinbat::observe::correlations::{bloch_vectors, energy_variance, entanglement};
+    let mut prop = Chebyshev::new(chain, 1e-12).unwrap();
+    let mut out = Vec::new();
+    prop.for_each_state(times, &mut |_, psi, ops: &Operators| {
+        let s = entanglement(psi, chain.n_sites(), chain.n_sites() / 2)?.von_neumann;
+        out.push((s, bloch_vectors(psi, chain.n_sites())?, energy_variance(ops, psi)?));
+        Ok(())
+    })
+    .unwrap();
+    assert!(prop.state_error() < 1e-10);
+    out
+}
+
+fn check_against(tr: &Trajectory, reference: &[(f64, Vec<[f64; 3]>, f64)], what: &str) {
+    let b = tr.bounds.expect("a quantum trajectory states its bounds");
+    // the reference's own error (state error < 1e-10) adds to the run's bound
+    let slack = 1e-9;
+    for (p, (s, bloch, var)) in tr.points.iter().zip(reference) {
+        let ds = (p.entropy.unwrap() - s).abs();
+        assert!(ds <= b.entropy + slack, "{what}: entropy off by {ds:.1e} > {:.1e} at t = {}", b.entropy, p.t);
+        for (x, y) in p.bloch.as_ref().unwrap().iter().zip(bloch) {
+            for k in 0..3 {
+                assert!((x[k] - y[k]).abs() <= b.bloch + slack, "{what}: Bloch off at t = {}", p.t);
+            }
+        }
+        let dv = (p.variance.unwrap() - var).abs();
+        assert!(dv <= b.variance + slack * var.abs().max(1.0), "{what}: Var(H0) off by {dv:.1e} at t = {}", p.t);
+    }
+}
+
+#[test]
+fn sector_and_single_precision_trajectories_equal_the_full_space_within_their_bounds() {
+    // mirror symmetric, N = 14: auto takes the reflection-even sector
+    let chain = Chain::builder(14).couplings(Couplings::PowerLaw { p: 1.3 }).alpha(0.4).g(0.8).build().unwrap();
+    assert!(uses_reflection_sector(&chain));
+    let times = [0.0, 0.07, 0.2, 0.45];
+    let set: ObservableSet = "entanglement,bloch,variance".parse().unwrap();
+    let reference = full_space(&chain, &times);
+    // the dynamics is not trivial here: the state entangles and Var(H0) grows
+    assert!(reference[3].0 > 0.1 && reference[3].2 > 1.0, "{:?}", reference[3]);
+
+    let sector = trajectory_with(&chain, Solver::Auto, &times, &set, 1e-10, Precision::Double, &Silent).unwrap();
+    assert!(sector.accuracy.contains("reflection-even sector"), "{}", sector.accuracy);
+    assert!(sector.state_error.unwrap() < 1e-10);
+    check_against(&sector, &reference, "sector, double");
+
+    let single = trajectory_with(&chain, Solver::Auto, &times, &set, 1e-6, Precision::Single, &Silent).unwrap();
+    assert!(single.accuracy.contains("single precision"), "{}", single.accuracy);
+    // f32 states: the stated bound is far above double's and still holds
+    assert!(single.state_error.unwrap() > 1e-8);
+    check_against(&single, &reference, "sector, single");
+
+    // a chain without mirror symmetry runs single precision on the full space
+    let m: Vec<Vec<f64>> = (0..12)
+        .map(|i| (0..12).map(|j| if i == j { 0.0 } else { 1.0 / (1.0 + (i + 2 * j) as f64 % 5.0) }).collect())
+        .collect();
+    let m: Vec<Vec<f64>> = (0..12).map(|i| (0..12).map(|j| 0.5 * (m[i][j] + m[j][i])).collect()).collect();
+    let chain = Chain::builder(12).couplings(Couplings::Matrix { m }).build().unwrap();
+    assert!(!uses_reflection_sector(&chain));
+    let reference = full_space(&chain, &times);
+    let single = trajectory_with(&chain, Solver::Chebyshev, &times, &set, 1e-6, Precision::Single, &Silent).unwrap();
+    assert!(!single.accuracy.contains("sector") && single.accuracy.contains("single precision"));
+    check_against(&single, &reference, "full space, single");
+
+    // single precision is refused for dense, as for the work
+    let r = trajectory_with(&chain, Solver::Dense, &times, &set, 1e-6, Precision::Single, &Silent);
+    assert!(matches!(r, Err(spinbat::SpinbatError::InvalidParameter { .. })), "{r:?}");
+}
