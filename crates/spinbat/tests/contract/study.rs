@@ -294,7 +294,6 @@ fn figure_verdicts_follow_from_their_data() {
                     .all(|(q, c)| (c.max_power.power - q.max_power.power) / q.max_power.power >= -1e-8)
             }
         };
-        eprintln!("{id}: holds = {} (recomputed {expected}); {}", v.holds, v.evidence);
         assert_eq!(v.holds, expected, "{id}: verdict disagrees with its criterion: {}", v.evidence);
         // the full-dynamics half of `scaling` may fail at small N (strong coupling once G/N
         // exceeds omega; its Eq. 18 half is asserted above); every other claim must hold
