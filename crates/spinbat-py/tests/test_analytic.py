@@ -60,7 +60,11 @@ def test_weak_coupling_formula_and_solver():
     close(analytic.weak_coupling_work(chain, times), eq18, 1e-14)
     work, rate = chain.work(times, solver="weak-coupling")
     close(work, eq18, 1e-14)
-    close(rate, analytic.weak_coupling_rate(chain, times), 1e-14)
+    # the exact time derivative of Eq. 18 (B = 1, omega = 4):
+    # d/dt [2BN sin^2(wt) + (1 - alpha) G sin^2(2wt)] = 2BNw sin(2wt) + 2(1 - alpha) G w sin(4wt)
+    d_eq18 = 2 * chain.n * 4 * np.sin(8 * times) + 2 * (1 - 0.25) * g_total * 4 * np.sin(16 * times)
+    close(analytic.weak_coupling_rate(chain, times), d_eq18, 1e-13)
+    close(rate, d_eq18, 1e-13)
     # the exact dynamics differs by O(g^2): halving g quarters the deviation
     dev = []
     for g in [0.04, 0.02]:
@@ -89,14 +93,21 @@ def test_strong_coupling_effective_couplings():
     close(slow3, 6 * np.sin(3 * 8 * t / (8 * 400)) ** 2, 1e-15)
 
 
-def test_two_spins_strong_coupling_against_exact():
-    g, omega = 160.0, 1.0
-    chain = spinbat.Chain(n=2, g=g, omega=omega, alpha=0.0, coupling="nn")
-    times = np.linspace(0, 3 * np.pi / g, 61)
-    fast, slow = analytic.two_spin_strong_coupling(times, g=g, omega=omega)
-    exact, _ = chain.work(times)
-    approx = fast + slow - 2 * omega**2 / g
-    assert np.max(np.abs(exact - approx)) < 0.2 * 4 * omega**2 / g
+def test_two_spins_strong_coupling_converges_to_exact():
+    # Eqs. 13 + 14 are the leading order in omega/g: relative to the fast amplitude 4 omega^2/g
+    # the deviation from the exact work must shrink like omega/g (halve when g doubles)
+    omega = 1.0
+    rel = []
+    for g in [40.0, 80.0, 160.0, 320.0]:
+        chain = spinbat.Chain(n=2, g=g, omega=omega, alpha=0.0, coupling="nn")
+        times = np.linspace(0, 3 * np.pi / g, 61)
+        fast, slow = analytic.two_spin_strong_coupling(times, g=g, omega=omega)
+        exact, _ = chain.work(times)
+        approx = fast + slow - 2 * omega**2 / g
+        rel.append(np.max(np.abs(exact - approx)) / (4 * omega**2 / g))
+    ratios = [b / a for a, b in zip(rel, rel[1:])]
+    assert all(0.3 < r < 0.7 for r in ratios), (rel, ratios)
+    assert rel[-1] < 2 * omega / 320.0, rel
 
 
 @pytest.mark.parametrize(

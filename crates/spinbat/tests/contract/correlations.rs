@@ -12,7 +12,6 @@ use spinbat::observe::correlations::{
     bloch_vectors, energy_variance, entanglement, entanglement_entropy, schmidt_spectrum, zz_connected,
 };
 use spinbat::observe::trajectory::{mean_field_trajectory, trajectory, ObservableSet};
-use spinbat::operator::Operators;
 use spinbat::propagate::{Chebyshev, Dense, Propagator, StatePropagator};
 use spinbat::{Chain, Couplings, Silent, Solver, SpinbatError};
 use std::f64::consts::LN_2;
@@ -309,24 +308,86 @@ fn ising_chain_entangles_and_its_z_profile_rebuilds_the_work() {
     }
 }
 
-/// `Var(H0)` from a dense `H0` matrix: `⟨ψ|H0²|ψ⟩ − ⟨ψ|H0|ψ⟩²` with `H0²` a matrix product.
-fn dense_variance(chain: &Chain, psi: &[Complex64]) -> f64 {
-    let ops = Operators::new(chain).unwrap();
-    let d = ops.dim();
-    let mut h0 = Mat::<f64>::zeros(d, d);
-    for s in 0..d {
-        ops.column_h0(s, |row, v| h0[(row, s)] += v);
+/// Kronecker product of dense row-major square matrices.
+fn kron(a: &[f64], da: usize, b: &[f64], db: usize) -> Vec<f64> {
+    let d = da * db;
+    let mut out = vec![0.0; d * d];
+    for (ia, ja) in (0..da).flat_map(|i| (0..da).map(move |j| (i, j))) {
+        for (ib, jb) in (0..db).flat_map(|i| (0..db).map(move |j| (i, j))) {
+            out[(ia * db + ib) * d + ja * db + jb] = a[ia * da + ja] * b[ib * db + jb];
+        }
     }
-    let h2 = &h0 * &h0;
+    out
+}
+
+/// The `2^N × 2^N` matrix of a product of one-site operators (`ops[i]` on site `i`, 2 × 2
+/// in the order (down, up)); site `i` is bit `i` of the basis index, so site `N − 1` is
+/// the leftmost factor.
+fn pauli_string(ops: &[[f64; 4]]) -> Vec<f64> {
+    ops.iter().rev().fold(vec![1.0], |acc, op| {
+        let d = (acc.len() as f64).sqrt() as usize;
+        kron(&acc, d, op, 2)
+    })
+}
+
+/// `H0 = B Σ Z_i − Σ_{i<j} g_ij [Z_i Z_j + α (X_i X_j + Y_i Y_j)]` (physics.md) as a dense
+/// matrix from Kronecker products of 2 × 2 Pauli matrices, with the couplings `g_ij` given by
+/// the caller: nothing from spinbat's `Operators` or `Chain::coupling`.
+/// `Y_i Y_j = −(iY)_i (iY)_j` with the real `iY = [[0, −1], [1, 0]]` in (down, up) order.
+fn pauli_h0(n: usize, b: f64, alpha: f64, g: impl Fn(usize, usize) -> f64) -> Mat<f64> {
+    const I: [f64; 4] = [1.0, 0.0, 0.0, 1.0];
+    const X: [f64; 4] = [0.0, 1.0, 1.0, 0.0];
+    const IY: [f64; 4] = [0.0, -1.0, 1.0, 0.0];
+    const Z: [f64; 4] = [-1.0, 0.0, 0.0, 1.0];
+    let d = 1usize << n;
+    let string = |sites: &[(usize, [f64; 4])]| {
+        let mut ops = vec![I; n];
+        for &(i, op) in sites {
+            ops[i] = op;
+        }
+        pauli_string(&ops)
+    };
+    let mut h = vec![0.0; d * d];
+    let mut add = |c: f64, m: Vec<f64>| h.iter_mut().zip(m).for_each(|(a, v)| *a += c * v);
+    for i in 0..n {
+        add(b, string(&[(i, Z)]));
+        for j in i + 1..n {
+            let gij = g(i, j);
+            add(-gij, string(&[(i, Z), (j, Z)]));
+            add(-gij * alpha, string(&[(i, X), (j, X)]));
+            add(gij * alpha, string(&[(i, IY), (j, IY)]));
+        }
+    }
+    Mat::from_fn(d, d, |r, c| h[r * d + c])
+}
+
+/// `Var(H0) = ⟨ψ|H0²|ψ⟩ − ⟨ψ|H0|ψ⟩²` with `H0` from [`pauli_h0`] and `H0²` a matrix product.
+fn dense_variance(h0: &Mat<f64>, psi: &[Complex64]) -> f64 {
+    let d = h0.nrows();
+    let h2 = h0 * h0;
     let quad = |m: &Mat<f64>| -> f64 {
         (0..d).flat_map(|a| (0..d).map(move |b| (a, b))).map(|(a, b)| (psi[a].conj() * psi[b] * m[(a, b)]).re).sum()
     };
-    quad(&h2) - quad(&h0).powi(2)
+    quad(&h2) - quad(h0).powi(2)
 }
 
 #[test]
 fn energy_variance_vanishes_at_start_and_matches_a_dense_computation() {
-    let chain = Chain::builder(7).alpha(0.6).g(0.9).omega(1.5).couplings(Couplings::NearestNeighbour).build().unwrap();
+    // a power-law ring: the reference couplings g / min(|i-j|, N-|i-j|)^p are written out here
+    let (n, g, p, alpha, b) = (7, 0.9, 1.5, 0.6, 1.2);
+    let chain = Chain::builder(n)
+        .alpha(alpha)
+        .g(g)
+        .b(b)
+        .omega(1.5)
+        .couplings(Couplings::PowerLaw { p })
+        .boundary(spinbat::Boundary::Periodic)
+        .build()
+        .unwrap();
+    let h0 = pauli_h0(n, b, alpha, |i, j| {
+        let d = (j - i).min(n - (j - i)) as f64;
+        g / d.powf(p)
+    });
     let times = [0.0, 0.2, 0.5, 1.1];
     let set: ObservableSet = "variance".parse().unwrap();
     let tr = trajectory(&chain, Solver::Chebyshev, &times, &set, 1e-12, &Silent).unwrap();
@@ -337,7 +398,7 @@ fn energy_variance_vanishes_at_start_and_matches_a_dense_computation() {
     let mut k = 0;
     dense
         .for_each_state(&times, &mut |s, psi, ops| {
-            let want = dense_variance(&chain, psi);
+            let want = dense_variance(&h0, psi);
             let got = tr.points[k].variance.unwrap();
             assert!((got - want).abs() < 1e-10 * want.max(1.0), "t={}: {got} vs dense {want}", s.t);
             assert!((energy_variance(ops, psi).unwrap() - want).abs() < 1e-10 * want.max(1.0));

@@ -8,6 +8,7 @@ mod effective;
 mod meanfield;
 mod observe;
 mod oracle;
+mod oracle_large;
 mod propagate;
 mod sectors;
 mod study;

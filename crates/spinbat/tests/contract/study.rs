@@ -3,7 +3,7 @@
 
 use spinbat::observe;
 use spinbat::propagate::{self, Solver};
-use spinbat::study::{self, FigureId, FigureSettings, Law, Parameter, ScanOptions, ScanSolver, Sweep};
+use spinbat::study::{self, CurveKind, FigureId, FigureSettings, Law, Parameter, ScanOptions, ScanSolver, Sweep};
 use spinbat::{Chain, Couplings, Silent};
 
 fn base(n: usize, alpha: f64, couplings: Couplings) -> Chain {
@@ -101,10 +101,40 @@ fn eq18_power_per_spin_follows_the_papers_laws() {
     }
 }
 
-/// Every figure runs with small settings, and the claims the paper makes about Figs. 2, 3,
-/// 5 and 6 are borne out by the data.
+/// `P_max` of one spin in units of `ωB` (physics.md result 1: `2 max_x sin²x / x`).
+const P1: f64 = 1.449_222_707_553;
+
+fn curve<'a>(fig: &'a study::FigureData, panel: usize, label: &str) -> &'a study::Curve {
+    let p = &fig.panels[panel];
+    p.curves
+        .iter()
+        .find(|c| c.label == label)
+        .unwrap_or_else(|| panic!("{}: panel {panel} has no curve {label:?}", fig.id))
+}
+
+fn strictly_decreasing(y: &[f64]) -> bool {
+    y.windows(2).all(|w| w[1] < w[0])
+}
+
+/// `(quantum, mean-field)` row pairs of a scan over N with both solvers.
+fn pairs(rows: &[study::ScanRow]) -> Vec<(&study::ScanRow, &study::ScanRow)> {
+    rows.chunks(2)
+        .map(|p| {
+            assert_eq!((p[0].solver.as_str(), p[1].solver.as_str()), ("quantum", "mean-field"));
+            assert_eq!(p[0].n_sites, p[1].n_sites);
+            (&p[0], &p[1])
+        })
+        .collect()
+}
+
+/// Every figure runs with small settings (`FigureSettings::quick`), its data are finite,
+/// and each verdict is recomputed here from the figure's own data with the claim's
+/// criterion written out, so that `verdict.holds` is asserted, not merely reported. Where
+/// the physics fixes the outcome (all figures but the full-dynamics half of `scaling`,
+/// which depends on how far the exact runs reach), the verdict must hold; independent
+/// closed forms (one-spin `P_max`, Eq. 14, Eq. 18) check the data behind it.
 #[test]
-fn figures_reproduce_the_papers_claims_with_small_settings() {
+fn figure_verdicts_follow_from_their_data() {
     let settings = FigureSettings::quick();
     for id in FigureId::ALL {
         let fig = study::figure(id, &settings, &Silent).unwrap();
@@ -115,8 +145,160 @@ fn figures_reproduce_the_papers_claims_with_small_settings() {
                 assert!(c.y.iter().all(|v| v.is_finite()), "{id} {}", c.label);
             }
         }
-        if matches!(id, FigureId::Fig2 | FigureId::Fig3 | FigureId::Fig5 | FigureId::Fig6) {
-            assert!(fig.verdict.holds, "{id}: {}", fig.verdict.evidence);
+        let v = &fig.verdict;
+        let expected = match id {
+            FigureId::Fig2 => {
+                // claim: P_max grows as alpha decreases 1 -> 0 (LR p = 1 and NN, N = 4,
+                // g = B, omega = 4B). Criterion: P_max/P_ind strictly decreasing in alpha.
+                let mut ok = true;
+                for label in ["LR (p = 1)", "NN"] {
+                    let c = curve(&fig, 0, label);
+                    assert!(c.x.windows(2).all(|w| w[0] < w[1]) && c.x[0] == 0.0 && *c.x.last().unwrap() == 1.0);
+                    ok &= strictly_decreasing(&c.y);
+                }
+                // alpha = 1 (XXX) is 4 independent spins: P_ind = 4 P1 omega B
+                for r in fig.rows.iter().filter(|r| r.value == 1.0) {
+                    let want = 4.0 * P1 * 4.0;
+                    assert!(
+                        (r.max_power.power - want).abs() < 1e-8 * want,
+                        "fig2 XXX: {} vs {want}",
+                        r.max_power.power
+                    );
+                }
+                ok
+            }
+            FigureId::Fig3 => {
+                // claim: the exact work, averaged over one fast period pi/g, follows the slow
+                // part of Eq. 14, 2 omega^2/g + 4B sin^2(omega^2 t/g) (N = 2, g = 20B,
+                // omega = 3B, B = 1), to within the order omega/g of the slow amplitude 4B.
+                let (g, omega) = (20.0, 3.0);
+                let exact = curve(&fig, 0, "exact");
+                let t = &exact.x;
+                let slow: Vec<f64> =
+                    t.iter().map(|&t| 2.0 * omega * omega / g + 4.0 * (omega * omega * t / g).sin().powi(2)).collect();
+                let dt = t[1] - t[0];
+                let half = ((std::f64::consts::PI / g) / dt / 2.0).round() as usize;
+                let dev = (half..t.len() - half)
+                    .map(|k| (exact.y[k - half..=k + half].iter().sum::<f64>() / (2 * half + 1) as f64 - slow[k]).abs())
+                    .fold(0.0, f64::max);
+                dev < omega / g * 4.0
+            }
+            FigureId::Fig4 => {
+                // claim: the maximal work (first slow peak) is about 2BN and is reached at times
+                // ~ g^(N-1)/omega^N, so its power falls like B omega (omega/g)^N; the maximal
+                // power (fast oscillation) deposits little work. Criteria (g = 100B, omega = 4B,
+                // Ising NN and LR): W_max/T_w strictly falling with N, each step by a factor
+                // below 10 omega/g = 0.4; W_max within 10% of 2BN; W(T*) < W_max / 2.
+                let mut ok = true;
+                for label in ["NN", "LR (p = 1)"] {
+                    let pw = curve(&fig, 2, label);
+                    ok &= strictly_decreasing(&pw.y) && pw.y.windows(2).all(|w| w[1] / w[0] < 10.0 * 4.0 / 100.0);
+                    let wmax = curve(&fig, 0, label);
+                    let wstar = curve(&fig, 3, label);
+                    for (k, &n) in wmax.x.iter().enumerate() {
+                        ok &= (wmax.y[k] / (2.0 * n) - 1.0).abs() < 0.1;
+                        ok &= wstar.y[k] < 0.5 * wmax.y[k];
+                    }
+                }
+                assert!(ok, "fig4 data: {}", v.evidence);
+                // the verdict's own criterion is the falling power at maximal work
+                ["NN", "LR (p = 1)"].iter().all(|l| strictly_decreasing(&curve(&fig, 2, l).y))
+            }
+            FigureId::Fig5 => {
+                // claim: Eq. 18 is good at short times (G t < 1), enough for P_max and W_max:
+                // criterion, both within 5% (N = 7, omega = 10B, g = B, alpha = 0, p = 1).
+                // The Eq. 18 curve itself against the closed form 2BN sin^2(omega t) + G sin^2(2 omega t).
+                let n = 7usize;
+                let g_total: f64 = (1..n).map(|d| (n - d) as f64 / d as f64).sum();
+                let eq18 = curve(&fig, 0, "Eq. 18");
+                for (&t, &w) in eq18.x.iter().zip(&eq18.y) {
+                    let want = 2.0 * n as f64 * (10.0 * t).sin().powi(2) + g_total * (20.0 * t).sin().powi(2);
+                    assert!((w - want).abs() < 1e-12 * (1.0 + want), "fig5 Eq. 18 at t = {t}: {w} vs {want}");
+                }
+                let max = |c: &study::Curve| c.y.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let (pe, pa) = (max(curve(&fig, 1, "exact")), max(curve(&fig, 1, "Eq. 18")));
+                let (we, wa) = (max(curve(&fig, 0, "exact")), max(eq18));
+                // sampled maxima (101 points) stand in for the refined ones of the verdict
+                ((pa - pe) / pe).abs() < 0.05 && ((wa - we) / we).abs() < 0.05
+            }
+            FigureId::Fig6 => {
+                // claim: XXX quantum = classical; LR and NN Ising: classical at least as fast.
+                // Criterion: |P_C - P_Q|/P_Q < 1e-8 (XXX), (P_C - P_Q)/P_Q > -1e-8 (Ising),
+                // the margin being the mean field's error estimate.
+                let n_max = settings.n_max_exact;
+                assert_eq!(fig.rows.len(), 3 * 2 * n_max);
+                let mut ok = true;
+                for (family, rows) in fig.rows.chunks(2 * n_max).enumerate() {
+                    for (q, c) in pairs(rows) {
+                        let rel = (c.max_power.power - q.max_power.power) / q.max_power.power;
+                        if family == 0 {
+                            ok &= rel.abs() < 1e-8;
+                            // XXX: N independent spins, P = N P1 omega B
+                            let want = q.n_sites as f64 * P1 * 4.0;
+                            assert!((q.max_power.power - want).abs() < 1e-8 * want, "fig6 XXX N = {}", q.n_sites);
+                        } else {
+                            ok &= rel > -1e-8;
+                        }
+                    }
+                }
+                ok
+            }
+            FigureId::Scaling => {
+                // claim: P_max/N tends to a constant (NN, p = 2), grows like ln N (p = 1) and like
+                // N (p = 0), derived from Eq. 18. Criterion: the best law of a fit to the upper
+                // half of each curve; the verdict holds when Eq. 18, the exact and the mean-field
+                // data all follow the claimed law.
+                let laws = [Law::Constant, Law::Constant, Law::Log, Law::Linear];
+                let families = ["NN", "p = 2", "p = 1", "p = 0"];
+                let (mut weak_ok, mut full_ok) = (true, true);
+                for (family, (name, law)) in families.iter().zip(laws).enumerate() {
+                    let quantum = curve(&fig, 0, &format!("{name} quantum"));
+                    let classical = fig.panels[0]
+                        .curves
+                        .iter()
+                        .find(|c| c.kind == CurveKind::MeanField && c.family == family)
+                        .expect("mean-field curve");
+                    let weak = curve(&fig, 1, &format!("{name} Eq. 18"));
+                    let follows = |c: &study::Curve| {
+                        let from = c.x.len() / 2;
+                        study::fit_scaling(&c.x[from..], &c.y[from..]).expect("fit").best == law
+                    };
+                    weak_ok &= follows(weak);
+                    full_ok &= follows(quantum) && follows(classical);
+                }
+                // Eq. 18 directly, per doubling of N: P_max/N changes by less and less, and by
+                // < 5% at the end (NN, p = 2: a constant), by a nearly constant step (p = 1:
+                // ln N), and nearly doubles (p = 0: N)
+                let y = |name: &str| curve(&fig, 1, &format!("{name} Eq. 18")).y.clone();
+                for name in ["NN", "p = 2"] {
+                    let y = y(name);
+                    let rel: Vec<f64> = y.windows(2).map(|w| (w[1] - w[0]).abs() / w[0]).collect();
+                    let shrinking = rel[rel.len() / 2..].windows(2).all(|r| r[1] < 0.8 * r[0]);
+                    assert!(shrinking && rel[rel.len() - 1] < 0.05, "scaling {name}: Eq. 18 P/N {y:?}");
+                }
+                let y1 = y("p = 1");
+                let steps: Vec<f64> = y1.windows(2).map(|w| w[1] - w[0]).collect();
+                let (s1, s2) = (steps[steps.len() - 2], steps[steps.len() - 1]);
+                assert!(s1 > 0.0 && (s2 / s1 - 1.0).abs() < 0.1, "scaling p = 1: Eq. 18 steps {steps:?}");
+                let y0 = y("p = 0");
+                let r = y0[y0.len() - 1] / y0[y0.len() - 2];
+                assert!((r - 2.0).abs() < 0.1, "scaling p = 0: Eq. 18 P/N ratio per doubling {r}");
+                assert!(weak_ok, "scaling: Eq. 18 must follow the claimed laws: {}", v.evidence);
+                weak_ok && full_ok
+            }
+            FigureId::Correlations => {
+                // claim: the classical chain charges at least as fast as the quantum one.
+                // Criterion: (P_C - P_Q)/P_Q >= -1e-8 at every (family, N).
+                pairs(&fig.rows)
+                    .iter()
+                    .all(|(q, c)| (c.max_power.power - q.max_power.power) / q.max_power.power >= -1e-8)
+            }
+        };
+        assert_eq!(v.holds, expected, "{id}: verdict disagrees with its criterion: {}", v.evidence);
+        // the full-dynamics half of `scaling` may fail at small N (strong coupling once G/N
+        // exceeds omega; its Eq. 18 half is asserted above); every other claim must hold
+        if id != FigureId::Scaling {
+            assert!(v.holds, "{id}: the paper's claim must hold: {}", v.evidence);
         }
     }
 }
