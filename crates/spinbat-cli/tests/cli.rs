@@ -78,12 +78,40 @@ fn explicit_times_come_back_exactly_and_csv_matches_json() {
 }
 
 #[test]
-fn plots_are_written_as_png_and_svg() {
+fn plots_are_written_as_png_and_svg_with_the_curve_and_its_labels() {
     for name in ["p.png", "p.svg"] {
         let path = tmp(name);
         let out = spinbat(&["charge", "--n", "3", "--points", "21", "--plot", path.to_str().unwrap()]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        assert!(std::fs::metadata(&path).unwrap().len() > 1000);
+        let bytes = std::fs::read(&path).unwrap();
+        if name.ends_with(".png") {
+            // a PNG of the documented 900-pixel width and two panels' height
+            assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+            let (w, h) = (
+                u32::from_be_bytes(bytes[16..20].try_into().unwrap()),
+                u32::from_be_bytes(bytes[20..24].try_into().unwrap()),
+            );
+            assert!(w == 900 && h >= 600, "{w} x {h}");
+            continue;
+        }
+        let svg = String::from_utf8(bytes).unwrap();
+        // the text drawn: title with the chain, both axis labels
+        let texts: Vec<String> = svg
+            .split("<text")
+            .skip(1)
+            .filter_map(|t| t.split_once('>').map(|(_, r)| r.split('<').next().unwrap().trim().to_string()))
+            .collect();
+        for want in ["N = 3", "time t [1/B]", "work W [B]", "power P"] {
+            assert!(texts.iter().any(|t| t.contains(want)), "no {want:?} in {texts:?}");
+        }
+        // the work curve: one polyline in the series colour through all 21 output times
+        let longest = svg
+            .split("<polyline")
+            .filter(|p| p.contains("stroke=\"#0000FF\""))
+            .map(|p| p.split("points=\"").nth(1).map_or(0, |q| q.split('"').next().unwrap().split_whitespace().count()))
+            .max()
+            .unwrap_or(0);
+        assert!(longest >= 21, "the curve has {longest} points");
     }
 }
 

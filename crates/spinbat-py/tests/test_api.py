@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import spinbat
+from spinbat import analytic
 from conftest import close
 
 # shortest time the GIL tests keep the worker busy (s)
@@ -78,15 +79,33 @@ def test_work_shapes_and_values():
     assert empty_w.shape == empty_r.shape == (0,)
 
 
-def test_every_solver_runs():
+def test_every_solver_runs_and_the_exact_ones_agree():
+    results = {}
     for solver, kw in [("dense", {}), ("chebyshev", {}), ("mean-field", {}), ("weak-coupling", {}), ("dicke", {"p": 0.0})]:
         r = spinbat.Chain(n=6, **kw).charge(solver=solver)
-        assert r.solver == solver and r.max_power > 0
+        assert r.solver == solver
+        results[solver] = r
+        # W(T*) = P_max T*, and the certified maximum is at least every sampled power
+        assert abs(r.work_at_max_power - r.max_power * r.t_star) <= 1e-12 * r.work_at_max_power
+        assert r.max_power >= np.max(r.power) * (1 - 1e-12)
         # a first-order formula has no error bound: None, never a claimed 0
         if solver == "weak-coupling":
             assert r.error_bound is None
         else:
             assert r.error_bound is not None and 0 <= r.error_bound < 1e-6
+    # two exact methods, one chain: the same P_max to their bounds
+    dense, cheb = results["dense"], results["chebyshev"]
+    assert abs(dense.max_power - cheb.max_power) <= 1e-9 * dense.max_power
+    # Dicke against dense on the all-to-all chain
+    d0 = spinbat.Chain(n=6, p=0.0).charge(solver="dense")
+    assert abs(results["dicke"].max_power - d0.max_power) <= 1e-9 * d0.max_power
+    # the weak-coupling P_max is the maximum of Eq. 18 over T, sampled finely here
+    wc = results["weak-coupling"]
+    t = np.linspace(1e-4, 1.0, 200001)
+    w = analytic.weak_coupling_work(wc.chain, t)
+    assert abs(wc.max_power - np.max(w / t)) <= 1e-6 * wc.max_power
+    # at g = B the first-order formula is a few per cent off the exact dynamics, not exact
+    assert 1e-3 < abs(wc.max_power - dense.max_power) / dense.max_power < 0.2
     assert spinbat.Chain(n=6, p=0.0).charge().solver == "dicke"  # auto picks it
     assert spinbat.Chain(n=12).charge(t_max=0.2, points=3).solver == "chebyshev"
 

@@ -90,10 +90,10 @@ pub type Result<T> = std::result::Result<T, SpinbatError>;
 fn too_large(solver: &str, n_sites: usize, needed: f64, available: f64) -> String {
     if needed >= EXBIBYTE {
         format!(
-            "{solver} solver for N = {n_sites} needs about 2^{n_sites} = {} amplitudes ({}): far beyond any machine \
-             ({} available here)",
-            sig_count((n_sites as f64).exp2()),
+            "{solver} solver for N = {n_sites} needs about {} (a state of 2^{n_sites} = {} amplitudes: far beyond any \
+             machine) but only {} is available",
             sig_count_bytes(needed),
+            sig_count((n_sites as f64).exp2()),
             human_bytes(available)
         )
     } else {
