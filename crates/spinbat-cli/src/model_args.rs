@@ -3,6 +3,7 @@
 use crate::CliError;
 use anyhow::{anyhow, Context};
 use clap::{Args, ValueEnum};
+use spinbat::model::defaults;
 use spinbat::{Boundary, Chain, Couplings};
 use std::path::PathBuf;
 
@@ -31,25 +32,25 @@ pub enum BoundaryKind {
 #[derive(Debug, Clone, Args)]
 pub struct ModelArgs {
     /// Number of spins N.
-    #[arg(long = "n", default_value_t = 8, value_name = "N")]
+    #[arg(long = "n", default_value_t = defaults::N_SITES, value_name = "N")]
     pub n_sites: usize,
     /// Storage field B (> 0): single-spin level splitting 2B.
-    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = defaults::B, allow_negative_numbers = true)]
     pub b: f64,
     /// Coupling strength g (>= 0): scales every coupling pattern.
-    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = defaults::G, allow_negative_numbers = true)]
     pub g: f64,
     /// Anisotropy alpha: 0 Ising, 1 XXX (isotropic; charges like independent spins).
-    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = defaults::ALPHA, allow_negative_numbers = true)]
     pub alpha: f64,
     /// Transverse charging field omega (> 0).
-    #[arg(long, default_value_t = 4.0, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = defaults::OMEGA, allow_negative_numbers = true)]
     pub omega: f64,
     /// Coupling pattern.
     #[arg(long, value_enum, default_value_t = CouplingKind::PowerLaw)]
     pub coupling: CouplingKind,
     /// Power-law exponent p (>= 0; 0 = all-to-all, large p approaches nearest neighbour).
-    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = defaults::P, allow_negative_numbers = true)]
     pub p: f64,
     /// File with the N x N coupling matrix (whitespace/comma separated, '#' comments);
     /// implies --coupling matrix.

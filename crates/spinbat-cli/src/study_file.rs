@@ -673,14 +673,15 @@ impl Checker<'_> {
 }
 
 fn fallback_args() -> ModelArgs {
+    use spinbat::model::defaults;
     ModelArgs {
-        n_sites: 8,
-        b: 1.0,
-        g: 1.0,
-        alpha: 0.0,
-        omega: 4.0,
+        n_sites: defaults::N_SITES,
+        b: defaults::B,
+        g: defaults::G,
+        alpha: defaults::ALPHA,
+        omega: defaults::OMEGA,
         coupling: CouplingKind::PowerLaw,
-        p: 1.0,
+        p: defaults::P,
         matrix: None,
         boundary: BoundaryKind::Open,
     }

@@ -16,6 +16,13 @@ use std::time::Instant;
 
 // the signatures below write the library's default tolerance as the literal 1e-10
 const _: () = assert!(DEFAULT_TOL == 1e-10);
+// and the library's model and output-grid defaults as literals too (Python shows them in
+// help() and the stubs): a changed default fails to compile here
+const _: () = {
+    use spinbat::model::defaults as d;
+    assert!(d::N_SITES == 8 && d::B == 1.0 && d::G == 1.0 && d::ALPHA == 0.0);
+    assert!(d::OMEGA == 4.0 && d::P == 1.0 && d::POINTS == 201);
+};
 
 /// A spin-1/2 chain battery (Le et al., PRA 97, 022106 (2018)).
 ///
@@ -113,7 +120,7 @@ fn output_times(chain: &Chain, times: Option<Vec<f64>>, t_max: Option<f64>, poin
         propagate::check_times(&times).map_err(to_py)?;
         return Ok(times);
     }
-    let t_max = t_max.unwrap_or(2.0 * std::f64::consts::PI / chain.omega());
+    let t_max = t_max.unwrap_or(spinbat::model::defaults::t_max(chain.omega()));
     if !(t_max.is_finite() && t_max > 0.0) {
         return Err(PyValueError::new_err(format!("invalid t_max {t_max}: must be a finite time > 0")));
     }

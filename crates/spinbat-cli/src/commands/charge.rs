@@ -50,7 +50,7 @@ pub struct ChargeArgs {
     #[arg(long, allow_negative_numbers = true)]
     pub t_max: Option<f64>,
     /// Number of equally spaced output times in [0, t-max].
-    #[arg(long, default_value_t = 201)]
+    #[arg(long, default_value_t = spinbat::model::defaults::POINTS)]
     pub points: usize,
     /// Explicit output times, comma separated and ascending (overrides --t-max/--points).
     #[arg(long, value_delimiter = ',', allow_negative_numbers = true, value_name = "T1,T2,...")]
@@ -131,7 +131,7 @@ impl ChargeArgs {
             propagate::check_times(times)?;
             return Ok(times.clone());
         }
-        let t_max = self.t_max.unwrap_or(2.0 * std::f64::consts::PI / chain.omega());
+        let t_max = self.t_max.unwrap_or(spinbat::model::defaults::t_max(chain.omega()));
         if !(t_max.is_finite() && t_max > 0.0) {
             return Err(CliError::input(anyhow!("invalid --t-max {t_max}: must be a finite time > 0")));
         }

@@ -36,18 +36,46 @@ pub struct Chain {
     matrix: Option<Vec<f64>>,
 }
 
+/// The defaults of spinbat, written once: the builder, the CLI flags, study files and the
+/// Python signatures (which assert them at compile time) all take them from here.
+pub mod defaults {
+    use super::{Boundary, Couplings};
+    /// Sites `N` when none are given (the CLI, study files, Python).
+    pub const N_SITES: usize = 8;
+    /// Storage field `B` (the unit of energy).
+    pub const B: f64 = 1.0;
+    /// Coupling scale `g`.
+    pub const G: f64 = 1.0;
+    /// Anisotropy `α` (0: Ising).
+    pub const ALPHA: f64 = 0.0;
+    /// Charging field `ω`.
+    pub const OMEGA: f64 = 4.0;
+    /// Power-law exponent `p` (`g_ij = g/|i−j|^p`).
+    pub const P: f64 = 1.0;
+    /// The coupling pattern: power law with [`P`].
+    pub const COUPLINGS: Couplings = Couplings::PowerLaw { p: P };
+    /// Open chain.
+    pub const BOUNDARY: Boundary = Boundary::Open;
+    /// Output times of a charging curve, equally spaced on `[0, t_max]`.
+    pub const POINTS: usize = 201;
+    /// The default window `t_max = 2π/ω`: two periods of a lone spin's charging.
+    pub fn t_max(omega: f64) -> f64 {
+        2.0 * std::f64::consts::PI / omega
+    }
+}
+
 impl Chain {
-    /// Starts a builder with the defaults of spinbat: `B = 1`, `g = 1`, `α = 0`, `ω = 4`,
-    /// power law `p = 1`, open boundary.
+    /// Starts a builder with the defaults of spinbat ([`defaults`]): `B = 1`, `g = 1`,
+    /// `α = 0`, `ω = 4`, power law `p = 1`, open boundary.
     pub fn builder(n_sites: usize) -> ChainBuilder {
         ChainBuilder {
             n_sites,
-            b: 1.0,
-            g: 1.0,
-            alpha: 0.0,
-            omega: 4.0,
-            couplings: Couplings::PowerLaw { p: 1.0 },
-            boundary: Boundary::Open,
+            b: defaults::B,
+            g: defaults::G,
+            alpha: defaults::ALPHA,
+            omega: defaults::OMEGA,
+            couplings: defaults::COUPLINGS,
+            boundary: defaults::BOUNDARY,
         }
     }
 

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
 /// Output times per job when a study does not say: the default of `spinbat charge`.
-pub const DEFAULT_OBSERVE_POINTS: usize = 201;
+pub const DEFAULT_OBSERVE_POINTS: usize = crate::model::defaults::POINTS;
 
 /// Which observables a study records for every job, and at how many times.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
