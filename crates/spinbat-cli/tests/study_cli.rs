@@ -279,6 +279,16 @@ solvers = ["dense"]
 max_work = true
 "#;
 
+/// Waits (up to 30 s) until the records file of a running study holds a line.
+fn wait_for_a_record(file: &Path) {
+    let start = Instant::now();
+    while std::fs::read_to_string(file).map_or(0, |t| t.lines().count()) == 0
+        && start.elapsed() < Duration::from_secs(30)
+    {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
 #[test]
 fn a_killed_run_resumes_where_it_stopped_without_recomputing() {
     // the uninterrupted run
@@ -312,12 +322,7 @@ fn a_killed_run_resumes_where_it_stopped_without_recomputing() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let start = Instant::now();
-    while std::fs::read_to_string(&file).map_or(0, |t| t.lines().count()) == 0
-        && start.elapsed() < Duration::from_secs(30)
-    {
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    wait_for_a_record(&file);
     child.kill().unwrap();
     child.wait().unwrap();
     let stored = records(&file); // complete JSON lines, nothing torn
@@ -529,12 +534,7 @@ fn an_interrupted_run_says_how_many_jobs_are_saved_and_how_to_resume() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let start = Instant::now();
-    while std::fs::read_to_string(&file).map_or(0, |t| t.lines().count()) == 0
-        && start.elapsed() < Duration::from_secs(30)
-    {
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    wait_for_a_record(&file);
     let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(status.success());
     let out = child.wait_with_output().unwrap();
