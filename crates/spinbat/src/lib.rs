@@ -66,6 +66,7 @@ pub mod propagate;
 pub mod record;
 pub mod resources;
 pub mod study;
+pub mod symmetry;
 
 pub use error::{Result, SpinbatError};
 pub use model::{Boundary, Chain, Couplings};

@@ -8,9 +8,9 @@
 //! `⟨O'|A|O⟩ = √(|O|/|O'|) Σ_{s'∈O'} A_{s' s₀}` for any `s₀ ∈ O`: walk the column of a
 //! representative and weigh each entry by `√(|O|/|O'|)`.
 //!
-//! The generators tried are the reflection `i → N−1−i`, the translation `i → i+1 mod N`
-//! and the adjacent transpositions `(i, i+1)`; each is kept when it maps the couplings onto
-//! themselves exactly. Open distance-based chains keep the reflection (about half the
+//! The generators are those of [`crate::symmetry::generators`]: the reflection
+//! `i → N−1−i`, the translation `i → i+1 mod N` and the adjacent transpositions `(i, i+1)`,
+//! each kept when it maps the couplings onto themselves exactly. Open distance-based chains keep the reflection (about half the
 //! states per block), rings the dihedral group (about `2N` fewer), all-to-all chains the
 //! whole symmetric group (one state per block: the Dicke states).
 
@@ -31,7 +31,7 @@ pub(crate) struct Orbits {
 impl Orbits {
     /// Orbits under the symmetries of `chain`'s couplings (`O(2^N · generators)`).
     pub fn new(chain: &Chain) -> Self {
-        Self::with_generators(chain.n_sites(), &symmetry_generators(chain))
+        Self::with_generators(chain.n_sites(), &crate::symmetry::generators(chain))
     }
 
     /// Every state its own orbit (no symmetry used).
@@ -76,28 +76,6 @@ fn permute(s: usize, perm: &[usize]) -> usize {
     perm.iter().enumerate().filter(|&(i, _)| (s >> i) & 1 == 1).fold(0, |acc, (_, &j)| acc | (1 << j))
 }
 
-/// The reflection, the translation and the adjacent transpositions that map every
-/// `g_ij` onto itself exactly.
-pub(crate) fn symmetry_generators(chain: &Chain) -> Vec<Vec<usize>> {
-    let n = chain.n_sites();
-    let mut candidates: Vec<Vec<usize>> = vec![(0..n).rev().collect(), (0..n).map(|i| (i + 1) % n).collect()];
-    for i in 0..n.saturating_sub(1) {
-        let mut p: Vec<usize> = (0..n).collect();
-        p.swap(i, i + 1);
-        candidates.push(p);
-    }
-    let identity: Vec<usize> = (0..n).collect();
-    let g: Vec<Vec<f64>> = (0..n).map(|i| (0..n).map(|j| chain.coupling(i, j)).collect()).collect();
-    let mut kept: Vec<Vec<usize>> = Vec::new();
-    for p in candidates {
-        let preserves = (0..n).all(|i| (0..n).all(|j| g[p[i]][p[j]] == g[i][j]));
-        if p != identity && preserves && !kept.contains(&p) {
-            kept.push(p);
-        }
-    }
-    kept
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,7 +98,7 @@ mod tests {
                 // C(6,3) = 20 states with 3 ups: 10 reflection pairs (none is a palindrome), 3 necklaces (dihedral), 1
                 assert_eq!(o.reps[3].len(), blocks_k3);
             } else {
-                assert!(symmetry_generators(chain).is_empty(), "a generic matrix has no symmetry");
+                assert!(crate::symmetry::generators(chain).is_empty(), "a generic matrix has no symmetry");
             }
             for s in 0..dimension(n) {
                 let k = s.count_ones() as usize;

@@ -114,9 +114,7 @@ impl ReflectionSector {
     /// Whether the chain is reflection symmetric, `g_ij = g_{N−1−i, N−1−j}` (always for
     /// `|i − j|` patterns; checked entry by entry for a matrix).
     pub fn applies(chain: &Chain) -> bool {
-        let n = chain.n_sites();
-        chain.toeplitz_kernel().is_some()
-            || (0..n).all(|i| (i + 1..n).all(|j| chain.coupling(i, j) == chain.coupling(n - 1 - i, n - 1 - j)))
+        crate::symmetry::is_reflection_symmetric(chain)
     }
 
     /// Stored rows for `N` sites: `(2^N + 2^⌈N/2⌉)/2` up to the whole diagonal tiles,

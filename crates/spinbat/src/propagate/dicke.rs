@@ -128,26 +128,8 @@ pub enum DickeMethod {
     Chebyshev,
 }
 
-/// The common coupling `g'` if every off-diagonal `g_ij` is equal (`0` for `N = 1`).
-fn uniform_coupling(chain: &Chain) -> Option<f64> {
-    let n = chain.n_sites();
-    if n < 2 {
-        return Some(0.0);
-    }
-    let g = chain.coupling(0, 1);
-    let all_equal = match chain.toeplitz_kernel() {
-        // f(d) = g_{i,i+d}; every distance 1..N−1 occurs (periodic: f(d) = f(N − d))
-        Some(f) => f[1..].iter().all(|&v| v == g),
-        None => (0..n).all(|i| (i + 1..n).all(|j| chain.coupling(i, j) == g)),
-    };
-    all_equal.then_some(g)
-}
-
-/// Whether every off-diagonal coupling `g_ij` is the same (exactly), so that the dynamics
-/// stays in the Dicke states and [`Dicke`] applies.
-pub fn is_permutation_symmetric(chain: &Chain) -> bool {
-    uniform_coupling(chain).is_some()
-}
+pub use crate::symmetry::is_permutation_symmetric;
+use crate::symmetry::uniform_coupling;
 
 /// Matrix elements in the Dicke basis, computed on the fly (see the module docs).
 #[derive(Debug, Clone, Copy)]
