@@ -2,30 +2,34 @@
 
 use crate::CliError;
 use anyhow::{anyhow, Context};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use spinbat::model::defaults;
-use spinbat::{Boundary, Chain, Couplings};
+use spinbat::{Boundary, Chain, CouplingKind, Couplings};
 use std::path::PathBuf;
 
-/// Coupling pattern g_ij.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CouplingKind {
-    /// Nearest neighbour: g_ij = g for |i-j| = 1.
-    #[value(name = "nn", alias = "nearest-neighbour")]
-    Nn,
-    /// Power law: g_ij = g / d_ij^p (p = 0: all-to-all).
-    PowerLaw,
-    /// Explicit N x N matrix M from --matrix: g_ij = g * M_ij.
-    Matrix,
+/// `--coupling`: the library's names ([`CouplingKind`]), each with its formula in `--help`.
+fn coupling_parser() -> impl clap::builder::TypedValueParser<Value = CouplingKind> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    let help = |k: CouplingKind| match k {
+        CouplingKind::NearestNeighbour => "Nearest neighbour: g_ij = g for |i-j| = 1",
+        CouplingKind::PowerLaw => "Power law: g_ij = g / d_ij^p (p = 0: all-to-all)",
+        CouplingKind::Matrix => "Explicit N x N matrix M from --matrix: g_ij = g * M_ij",
+    };
+    PossibleValuesParser::new(
+        CouplingKind::ALL.map(|k| PossibleValue::new(k.as_str()).aliases(k.aliases().iter().copied()).help(help(k))),
+    )
+    .try_map(|s| s.parse::<CouplingKind>())
 }
 
-/// Boundary condition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum BoundaryKind {
-    /// d_ij = |i - j|.
-    Open,
-    /// d_ij = min(|i - j|, N - |i - j|) (a ring).
-    Periodic,
+/// `--boundary`: `open` or `periodic` ([`Boundary`]).
+fn boundary_parser() -> impl clap::builder::TypedValueParser<Value = Boundary> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    let help = |b: Boundary| match b {
+        Boundary::Open => "d_ij = |i - j|",
+        Boundary::Periodic => "d_ij = min(|i - j|, N - |i - j|) (a ring)",
+    };
+    PossibleValuesParser::new(Boundary::ALL.map(|b| PossibleValue::new(b.as_str()).help(help(b))))
+        .try_map(|s| s.parse::<Boundary>())
 }
 
 /// The chain: N, fields, anisotropy and couplings.
@@ -47,7 +51,7 @@ pub struct ModelArgs {
     #[arg(long, default_value_t = defaults::OMEGA, allow_negative_numbers = true)]
     pub omega: f64,
     /// Coupling pattern.
-    #[arg(long, value_enum, default_value_t = CouplingKind::PowerLaw)]
+    #[arg(long, value_parser = coupling_parser(), default_value_t = defaults::COUPLINGS.kind())]
     pub coupling: CouplingKind,
     /// Power-law exponent p (>= 0; 0 = all-to-all, large p approaches nearest neighbour).
     #[arg(long, default_value_t = defaults::P, allow_negative_numbers = true)]
@@ -57,8 +61,8 @@ pub struct ModelArgs {
     #[arg(long, value_name = "FILE")]
     pub matrix: Option<PathBuf>,
     /// Boundary condition (ignored for an explicit matrix).
-    #[arg(long, value_enum, default_value_t = BoundaryKind::Open)]
-    pub boundary: BoundaryKind,
+    #[arg(long, value_parser = boundary_parser(), default_value_t = defaults::BOUNDARY)]
+    pub boundary: Boundary,
 }
 
 impl ModelArgs {
@@ -66,7 +70,7 @@ impl ModelArgs {
     pub fn chain(&self) -> Result<Chain, CliError> {
         let kind = if self.matrix.is_some() { CouplingKind::Matrix } else { self.coupling };
         let couplings = match kind {
-            CouplingKind::Nn => Couplings::NearestNeighbour,
+            CouplingKind::NearestNeighbour => Couplings::NearestNeighbour,
             CouplingKind::PowerLaw => Couplings::PowerLaw { p: self.p },
             CouplingKind::Matrix => {
                 let path = self
@@ -82,10 +86,7 @@ impl ModelArgs {
                 Couplings::Matrix { m }
             }
         };
-        let boundary = match self.boundary {
-            BoundaryKind::Open => Boundary::Open,
-            BoundaryKind::Periodic => Boundary::Periodic,
-        };
+        let boundary = self.boundary;
         Ok(Chain::builder(self.n_sites)
             .b(self.b)
             .g(self.g)

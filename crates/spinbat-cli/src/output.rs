@@ -3,7 +3,7 @@
 
 use crate::CliError;
 use anyhow::{anyhow, Context};
-use spinbat::{Boundary, Chain, Couplings};
+use spinbat::{Chain, Couplings};
 use std::io::Write;
 use std::path::Path;
 
@@ -71,10 +71,7 @@ pub fn sig(x: f64, digits: usize) -> String {
 
 /// The coupling pattern and boundary in words.
 pub fn describe_couplings(chain: &Chain) -> String {
-    let b = match chain.boundary() {
-        Boundary::Open => "open",
-        Boundary::Periodic => "periodic",
-    };
+    let b = chain.boundary().as_str();
     match chain.couplings() {
         Couplings::NearestNeighbour => format!("nearest neighbour, {b}"),
         Couplings::PowerLaw { p } => format!("power law p = {p}, {b}"),

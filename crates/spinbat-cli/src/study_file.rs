@@ -7,15 +7,15 @@
 //! the library's own builder), unknown solvers and observables, observables a solver cannot
 //! give (weak coupling has no state), a plot of more than two varied parameters.
 
-use crate::model_args::{BoundaryKind, CouplingKind, ModelArgs};
+use crate::model_args::ModelArgs;
 use crate::CliError;
 use anyhow::anyhow;
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use spinbat::observe::trajectory::ObservableSet;
 use spinbat::study::{
     Grid, GridStudy, ObserveOptions, Parameter, ScanOptions, ScanSolver, Sweep, DEFAULT_OBSERVE_POINTS,
 };
-use spinbat::{Boundary, Chain, Couplings, SpinbatError};
+use spinbat::{Boundary, Chain, CouplingKind, Couplings, SpinbatError};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::ops::Range;
@@ -308,7 +308,7 @@ impl Checker<'_> {
                 }
                 "coupling" => {
                     let Some(s) = self.string(item, line, &what) else { continue };
-                    match CouplingKind::from_str(s, true) {
+                    match s.parse::<CouplingKind>() {
                         Ok(k) => m.kind = Some(k),
                         Err(_) => {
                             self.add(line, format!("{what} = \"{s}\": choose \"nn\", \"power-law\" or \"matrix\""))
@@ -317,7 +317,7 @@ impl Checker<'_> {
                 }
                 "boundary" => {
                     let Some(s) = self.string(item, line, &what) else { continue };
-                    match BoundaryKind::from_str(s, true) {
+                    match s.parse::<Boundary>() {
                         Ok(b) => m.args.boundary = b,
                         Err(_) => self.add(line, format!("{what} = \"{s}\": choose \"open\" or \"periodic\"")),
                     }
@@ -357,17 +357,14 @@ impl Checker<'_> {
         let a = &m.args;
         // a conflict (coupling = "nn" with a matrix) or an unreadable matrix is reported already
         let couplings = match (m.kind, &m.matrix) {
-            (Some(CouplingKind::Nn), _) => Couplings::NearestNeighbour,
+            (Some(CouplingKind::NearestNeighbour), _) => Couplings::NearestNeighbour,
             (Some(CouplingKind::PowerLaw), _) => Couplings::PowerLaw { p: a.p },
             (_, Some(mat)) => Couplings::Matrix { m: mat.clone() },
             (Some(CouplingKind::Matrix), None) => return None,
             (None, None) if a.matrix.is_some() => return None,
             (None, None) => Couplings::PowerLaw { p: a.p },
         };
-        let boundary = match a.boundary {
-            BoundaryKind::Open => Boundary::Open,
-            BoundaryKind::Periodic => Boundary::Periodic,
-        };
+        let boundary = a.boundary;
         let built = Chain::builder(a.n_sites)
             .b(a.b)
             .g(a.g)
@@ -680,10 +677,10 @@ fn fallback_args() -> ModelArgs {
         g: defaults::G,
         alpha: defaults::ALPHA,
         omega: defaults::OMEGA,
-        coupling: CouplingKind::PowerLaw,
+        coupling: defaults::COUPLINGS.kind(),
         p: defaults::P,
         matrix: None,
-        boundary: BoundaryKind::Open,
+        boundary: defaults::BOUNDARY,
     }
 }
 

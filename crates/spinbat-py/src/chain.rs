@@ -11,7 +11,7 @@ use pyo3::types::PyType;
 use spinbat::observe::{self, Charging};
 use spinbat::propagate::{self, DEFAULT_TOL};
 use spinbat::record::{ChargeRecord, ModelRecord};
-use spinbat::{Boundary, Chain, Couplings, Silent, Solver, SpinbatError};
+use spinbat::{Boundary, Chain, CouplingKind, Couplings, Silent, Solver, SpinbatError};
 use std::time::Instant;
 
 // the signatures below write the library's default tolerance as the literal 1e-10
@@ -83,14 +83,10 @@ type ArrayPair<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>);
 /// The constructor's arguments `(n, b, g, alpha, omega, coupling, p, boundary, matrix)`.
 type ChainArgs<'py> = (usize, f64, f64, f64, f64, &'static str, f64, &'static str, Option<Bound<'py, PyArray2<f64>>>);
 
-/// Parses a coupling name (the CLI's `--coupling` values and the record's `kind`).
-fn coupling_kind(name: &str) -> PyResult<&'static str> {
-    match name {
-        "nn" | "nearest-neighbour" | "nearest-neighbor" => Ok("nearest-neighbour"),
-        "power-law" => Ok("power-law"),
-        "matrix" => Ok("matrix"),
-        other => Err(invalid("coupling", other, "unknown coupling; choose one of nn, power-law, matrix")),
-    }
+/// Parses a coupling name (the CLI's `--coupling` values and the record's `kind`) with the
+/// library's names ([`CouplingKind`]).
+fn coupling_kind(name: &str) -> PyResult<CouplingKind> {
+    name.parse::<CouplingKind>().map_err(to_py)
 }
 
 /// `matrix` as rows of floats: any array-like of shape `(N, N)` convertible to float64.
@@ -163,18 +159,11 @@ fn run_charge(py: Python<'_>, chain: &Chain, solver: Solver, tol: f64, times: &[
 
 impl PyChain {
     fn coupling_name(&self) -> &'static str {
-        match self.inner.couplings() {
-            Couplings::NearestNeighbour => "nearest-neighbour",
-            Couplings::PowerLaw { .. } => "power-law",
-            Couplings::Matrix { .. } => "matrix",
-        }
+        self.inner.couplings().kind().long_name()
     }
 
     fn boundary_name(&self) -> &'static str {
-        match self.inner.boundary() {
-            Boundary::Open => "open",
-            Boundary::Periodic => "periodic",
-        }
+        self.inner.boundary().as_str()
     }
 
     fn p_value(&self) -> Option<f64> {
@@ -213,20 +202,16 @@ impl PyChain {
         if n < 0 {
             return Err(invalid("n_sites", n, "a chain needs at least one site"));
         }
-        let kind = if matrix.is_some() { "matrix" } else { coupling_kind(coupling)? };
+        let kind = if matrix.is_some() { CouplingKind::Matrix } else { coupling_kind(coupling)? };
         let couplings = match kind {
-            "nearest-neighbour" => Couplings::NearestNeighbour,
-            "power-law" => Couplings::PowerLaw { p },
-            _ => match matrix {
+            CouplingKind::NearestNeighbour => Couplings::NearestNeighbour,
+            CouplingKind::PowerLaw => Couplings::PowerLaw { p },
+            CouplingKind::Matrix => match matrix {
                 Some(m) => Couplings::Matrix { m: matrix_rows(m)? },
                 None => return Err(PyValueError::new_err("coupling=\"matrix\" needs matrix= (an N x N array)")),
             },
         };
-        let boundary = match boundary {
-            "open" => Boundary::Open,
-            "periodic" => Boundary::Periodic,
-            other => return Err(invalid("boundary", other, "unknown boundary; choose one of open, periodic")),
-        };
+        let boundary = boundary.parse::<Boundary>().map_err(to_py)?;
         let inner = Chain::builder(n as usize)
             .b(b)
             .g(g)

@@ -69,7 +69,7 @@ pub mod study;
 pub mod symmetry;
 
 pub use error::{Result, SpinbatError};
-pub use model::{Boundary, Chain, Couplings};
+pub use model::{Boundary, Chain, CouplingKind, Couplings};
 pub use propagate::{Propagator, Solver, WorkSample};
 
 /// Receives progress of long computations; the library never prints.

@@ -12,7 +12,7 @@ use crate::{progress::Bar, CliError};
 use anyhow::anyhow;
 use clap::Args;
 use spinbat::study::{GridStudy, Job, ObservableSummary, Parameter, PointRecord, ScanRow};
-use spinbat::{Boundary, Chain, Couplings};
+use spinbat::{Chain, Couplings};
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::ops::ControlFlow;
@@ -360,10 +360,7 @@ pub fn describe_fixed(base: &Chain, varied: &[Parameter]) -> String {
             parts.push(format!("{name} = {v}"));
         }
     }
-    let boundary = match base.boundary() {
-        Boundary::Open => "open",
-        Boundary::Periodic => "periodic",
-    };
+    let boundary = base.boundary().as_str();
     parts.push(match base.couplings() {
         Couplings::NearestNeighbour => format!("nearest neighbour, {boundary}"),
         Couplings::PowerLaw { p } if fixed(Parameter::P) => format!("power law p = {p}, {boundary}"),

@@ -31,7 +31,107 @@ pub enum Boundary {
     Periodic,
 }
 
+/// The name of a coupling pattern without its parameters: what `--coupling`, study files
+/// and Python's `coupling=` spell (`nn`, `power-law`, `matrix`; `nearest-neighbour` too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CouplingKind {
+    /// [`Couplings::NearestNeighbour`].
+    NearestNeighbour,
+    /// [`Couplings::PowerLaw`].
+    PowerLaw,
+    /// [`Couplings::Matrix`].
+    Matrix,
+}
+
+impl CouplingKind {
+    /// Every kind, in the order help texts list them.
+    pub const ALL: [CouplingKind; 3] = [CouplingKind::NearestNeighbour, CouplingKind::PowerLaw, CouplingKind::Matrix];
+
+    /// The short name: `nn`, `power-law`, `matrix`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CouplingKind::NearestNeighbour => "nn",
+            CouplingKind::PowerLaw => "power-law",
+            CouplingKind::Matrix => "matrix",
+        }
+    }
+
+    /// The name records and Python report: `nearest-neighbour`, `power-law`, `matrix`.
+    pub fn long_name(self) -> &'static str {
+        match self {
+            CouplingKind::NearestNeighbour => "nearest-neighbour",
+            other => other.as_str(),
+        }
+    }
+
+    /// Other spellings accepted when parsing.
+    pub fn aliases(self) -> &'static [&'static str] {
+        match self {
+            CouplingKind::NearestNeighbour => &["nearest-neighbour", "nearest-neighbor"],
+            _ => &[],
+        }
+    }
+}
+
+impl std::fmt::Display for CouplingKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for CouplingKind {
+    type Err = SpinbatError;
+    /// Any name or alias, ignoring ASCII case.
+    fn from_str(s: &str) -> Result<Self> {
+        let lower = s.to_ascii_lowercase();
+        CouplingKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == lower || k.aliases().contains(&lower.as_str()))
+            .ok_or_else(|| invalid("coupling", s, "unknown coupling; choose one of nn, power-law, matrix"))
+    }
+}
+
+impl Boundary {
+    /// Both boundaries.
+    pub const ALL: [Boundary; 2] = [Boundary::Open, Boundary::Periodic];
+
+    /// `open` or `periodic`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Boundary::Open => "open",
+            Boundary::Periodic => "periodic",
+        }
+    }
+}
+
+impl std::fmt::Display for Boundary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Boundary {
+    type Err = SpinbatError;
+    /// `open` or `periodic`, ignoring ASCII case.
+    fn from_str(s: &str) -> Result<Self> {
+        let lower = s.to_ascii_lowercase();
+        Boundary::ALL
+            .into_iter()
+            .find(|b| b.as_str() == lower)
+            .ok_or_else(|| invalid("boundary", s, "unknown boundary; choose one of open, periodic"))
+    }
+}
+
 impl Couplings {
+    /// The pattern's name ([`CouplingKind`]).
+    pub fn kind(&self) -> CouplingKind {
+        match self {
+            Couplings::NearestNeighbour => CouplingKind::NearestNeighbour,
+            Couplings::PowerLaw { .. } => CouplingKind::PowerLaw,
+            Couplings::Matrix { .. } => CouplingKind::Matrix,
+        }
+    }
+
     /// Checks the pattern for `n` sites; for an explicit matrix, returns `g·M` row-major.
     pub(crate) fn validate(&self, n: usize, g: f64) -> Result<Option<Vec<f64>>> {
         match self {
@@ -97,6 +197,39 @@ impl Couplings {
             Couplings::NearestNeighbour => Some(if d == 1 { g } else { 0.0 }),
             Couplings::PowerLaw { p } => Some(g / (d as f64).powf(*p)),
             Couplings::Matrix { .. } => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::*;
+
+    #[test]
+    fn every_name_parses_back_and_unknown_ones_are_typed_errors() {
+        for k in CouplingKind::ALL {
+            assert_eq!(k.as_str().parse::<CouplingKind>(), Ok(k));
+            assert_eq!(k.long_name().parse::<CouplingKind>(), Ok(k));
+            assert_eq!(k.as_str().to_uppercase().parse::<CouplingKind>(), Ok(k));
+            for a in k.aliases() {
+                assert_eq!(a.parse::<CouplingKind>(), Ok(k));
+            }
+        }
+        for b in Boundary::ALL {
+            assert_eq!(b.to_string().parse::<Boundary>(), Ok(b));
+        }
+        // the pattern's kind names the pattern
+        assert_eq!(Couplings::PowerLaw { p: 2.0 }.kind(), CouplingKind::PowerLaw);
+        assert_eq!(Couplings::Matrix { m: vec![] }.kind().long_name(), "matrix");
+        match "ring".parse::<Boundary>() {
+            Err(SpinbatError::InvalidParameter { name: "boundary", value, .. }) => assert_eq!(value, "ring"),
+            other => panic!("{other:?}"),
+        }
+        match "Chain".parse::<CouplingKind>() {
+            Err(e @ SpinbatError::InvalidParameter { name: "coupling", .. }) => {
+                assert!(e.to_string().contains("choose one of nn, power-law, matrix"))
+            }
+            other => panic!("{other:?}"),
         }
     }
 }

@@ -9,7 +9,7 @@
 mod couplings;
 mod matrix_file;
 
-pub use couplings::{Boundary, Couplings};
+pub use couplings::{Boundary, CouplingKind, Couplings};
 pub use matrix_file::parse_matrix;
 
 use crate::error::{invalid, Result};
