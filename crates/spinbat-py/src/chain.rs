@@ -125,7 +125,7 @@ fn output_times(chain: &Chain, times: Option<Vec<f64>>, t_max: Option<f64>, poin
     }
     // the times, the samples, the curve and its three arrays: about 10 doubles per point
     let bytes = 80.0 * points as f64;
-    if let Some(available) = propagate::memory::bytes_available() {
+    if let Some(available) = spinbat::resources::bytes_available() {
         if bytes > available {
             return Err(PyMemoryError::new_err(format!(
                 "points = {points} needs about {} but only {} is available",
@@ -304,7 +304,7 @@ impl PyChain {
     fn coupling_matrix<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<f64>>> {
         let n = self.inner.n_sites();
         let bytes = 8.0 * (n as f64) * (n as f64);
-        if let Some(available) = propagate::memory::bytes_available() {
+        if let Some(available) = spinbat::resources::bytes_available() {
             if bytes > available {
                 return Err(PyMemoryError::new_err(format!(
                     "the coupling matrix for N = {n} needs about {} but only {} is available",

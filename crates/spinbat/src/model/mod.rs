@@ -16,7 +16,7 @@ use crate::error::{invalid, Result};
 use serde::Serialize;
 
 /// Largest chain the library accepts at all (the mean-field model handles millions of
-/// sites); what fits in memory is decided per solver by [`crate::propagate::memory`], and
+/// sites); what fits in memory is decided per solver by [`crate::propagate::bytes_needed`], and
 /// the exact solvers need `2^N` amplitudes.
 pub const MAX_SITES: usize = 100_000_000;
 

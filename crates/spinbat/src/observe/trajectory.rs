@@ -17,7 +17,7 @@
 //!   between them.
 //!
 //! **Limits.** The state needs `16·2^N` bytes and the propagator its own memory
-//! ([`crate::propagate::memory`]); the run is refused up front with
+//! ([`crate::propagate::bytes_needed`]); the run is refused up front with
 //! [`SpinbatError::TooLarge`] when it does not fit, and with [`SpinbatError::Unsupported`]
 //! for permutation-symmetric (`p = 0`) chains beyond that size: the Dicke solver's
 //! `N + 1` amplitudes are not turned into these observables. The weak-coupling formula

@@ -18,13 +18,14 @@
 mod chebyshev;
 mod dense;
 pub mod dicke;
-pub mod memory;
+pub(crate) mod memory;
 mod method;
 mod plan;
 mod solver;
 
 pub use chebyshev::{uses_reflection_sector, Chebyshev, REFLECTION_MIN_SITES};
 pub use dense::Dense;
+pub use memory::{bytes_needed, bytes_needed_with};
 pub use method::{check_times, scan_step, scan_step_for, Propagator, StatePropagator, StateVisitor, WorkSample};
 pub use plan::{plan, plan_states, plan_with};
 pub use solver::{resolve, Precision, Solver, AUTO_DENSE_MAX_SITES, DEFAULT_TOL};

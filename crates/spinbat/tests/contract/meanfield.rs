@@ -7,7 +7,7 @@ use crate::common::{random_chain, Rng};
 use spinbat::analytic::{independent_work, one_spin_work};
 use spinbat::meanfield::{BlochModel, MeanField, ProductKind};
 use spinbat::numeric::dop853::Dop853;
-use spinbat::propagate::{memory, plan, Dense, Propagator, DEFAULT_TOL};
+use spinbat::propagate::{bytes_needed, plan, Dense, Propagator, DEFAULT_TOL};
 use spinbat::{Boundary, Chain, Couplings, Solver, SpinbatError, WorkSample};
 use std::f64::consts::PI;
 
@@ -464,14 +464,13 @@ fn fft_product_is_refused_for_an_explicit_matrix() {
 fn mean_field_memory_is_linear_for_toeplitz_couplings() {
     // 10⁶ sites: O(N) (the dense matrix would be 8 TB); an explicit matrix keeps 8N²
     let big = Chain::builder(1_000_000).build().unwrap();
-    let bytes = memory::bytes_needed(&big, Solver::MeanField);
+    let bytes = bytes_needed(&big, Solver::MeanField);
     assert!(bytes > 3e8 && bytes < 1e9, "N = 10⁶: {bytes:e} bytes");
     let n = 300;
     let m: Vec<Vec<f64>> = (0..n).map(|i| (0..n).map(|j| if i == j { 0.0 } else { 0.5 }).collect()).collect();
     let matrix = Chain::builder(n).couplings(Couplings::Matrix { m }).build().unwrap();
     let toeplitz = Chain::builder(n).build().unwrap();
-    let (bm, bt) =
-        (memory::bytes_needed(&matrix, Solver::MeanField), memory::bytes_needed(&toeplitz, Solver::MeanField));
+    let (bm, bt) = (bytes_needed(&matrix, Solver::MeanField), bytes_needed(&toeplitz, Solver::MeanField));
     assert!(bm >= 8.0 * (n * n) as f64 && bm - bt > 7.0 * (n * n) as f64, "matrix {bm:e}, Toeplitz {bt:e}");
 }
 
