@@ -78,3 +78,20 @@ pub fn describe_couplings(chain: &Chain) -> String {
         Couplings::Matrix { .. } => "explicit matrix".to_string(),
     }
 }
+
+/// Checks every output a command was asked for before it computes anything (exit 2): the
+/// JSON file (`-` is stdout), the CSV file and the plot (its extension, and that it can be
+/// written), so that a long run is never lost to a typo in a path.
+pub fn check_outputs(json: Option<&str>, csv: Option<&Path>, plot: Option<&Path>) -> Result<(), CliError> {
+    if let Some(p) = plot {
+        check_plot_path(p)?;
+        check_writable(p)?;
+    }
+    if let Some(j) = json.filter(|j| *j != "-") {
+        check_writable(Path::new(j))?;
+    }
+    if let Some(c) = csv {
+        check_writable(c)?;
+    }
+    Ok(())
+}

@@ -499,6 +499,12 @@ fn unwritable_outputs_are_refused_before_computing() {
         assert_eq!(out.status.code(), Some(2), "{flag}: {}", String::from_utf8_lossy(&out.stderr));
         assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write output file"));
         assert!(start.elapsed().as_secs_f64() < 5.0, "{flag}: refused only after computing");
+        // the same for scan: a sweep to N = 22 takes far longer than the refusal
+        let start = std::time::Instant::now();
+        let out = spinbat(&["scan", "--vary", "n=20,22", flag, target]);
+        assert_eq!(out.status.code(), Some(2), "scan {flag}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write output file"));
+        assert!(start.elapsed().as_secs_f64() < 5.0, "scan {flag}: refused only after computing");
     }
 }
 

@@ -150,16 +150,7 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
     let chain = args.model.chain()?;
     let times = args.times(&chain)?;
     crate::model_args::set_threads(args.threads)?;
-    if let Some(p) = &args.plot {
-        crate::output::check_plot_path(p)?;
-        crate::output::check_writable(p)?;
-    }
-    if let Some(j) = args.json.as_deref().filter(|j| *j != "-") {
-        crate::output::check_writable(std::path::Path::new(j))?;
-    }
-    if let Some(c) = &args.csv {
-        crate::output::check_writable(c)?;
-    }
+    crate::output::check_outputs(args.json.as_deref(), args.csv.as_deref(), args.plot.as_deref())?;
     let ground = spinbat::observe::ground::ground_state(&chain)?;
     let json_stdout = args.json.as_deref() == Some("-");
     let precision: propagate::Precision = args.precision.parse()?;

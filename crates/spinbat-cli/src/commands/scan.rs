@@ -1,7 +1,7 @@
 //! `spinbat scan`: one parameter swept, several solvers side by side.
 
 use crate::model_args::{set_threads, ModelArgs};
-use crate::output::{check_plot_path, write_text};
+use crate::output::{check_outputs, write_text};
 use crate::plot::chart::{self, Figure, Panel, Series, Style};
 use crate::{progress::Bar, CliError};
 use anyhow::Context;
@@ -113,9 +113,7 @@ pub fn run(args: ScanArgs) -> Result<(), CliError> {
     let solvers = ScanSolver::parse_list(&args.solvers)?;
     let base = args.model.chain()?;
     set_threads(args.threads)?;
-    if let Some(p) = &args.plot {
-        check_plot_path(p)?;
-    }
+    check_outputs(args.json.as_deref(), args.csv.as_deref(), args.plot.as_deref())?;
     let options = ScanOptions { tol: args.tol, window: args.window, max_work: !args.power_only };
     let json_stdout = args.json.as_deref() == Some("-");
 
