@@ -39,7 +39,6 @@ use crate::model::Chain;
 use crate::operator::Operators;
 use crate::propagate::{
     check_times, dicke, memory, uses_reflection_sector, Precision, Propagator, Solver, StatePropagator,
-    AUTO_DENSE_MAX_SITES,
 };
 use crate::Progress;
 use serde::{Deserialize, Serialize};
@@ -299,24 +298,14 @@ pub fn resolve(chain: &Chain, solver: Solver) -> Result<Solver> {
     resolve_with(chain, solver, Precision::Double)
 }
 
-/// [`resolve`] in the given precision: single precision means Chebyshev for `auto` and
-/// `dicke` at any `N` (dense and the mean field are double only).
+/// [`resolve`] in the given precision ([`crate::propagate::resolve_states`]): single
+/// precision means Chebyshev for `auto` and `dicke` at any `N`.
 ///
 /// # Errors
-/// As [`resolve`].
+/// As [`resolve`]; [`SpinbatError::InvalidParameter`] for single precision with dense or
+/// the mean field.
 pub fn resolve_with(chain: &Chain, solver: Solver, precision: Precision) -> Result<Solver> {
-    if precision == Precision::Single && matches!(solver, Solver::Auto | Solver::Dicke) {
-        return Ok(Solver::Chebyshev);
-    }
-    match solver {
-        Solver::Auto | Solver::Dicke if chain.n_sites() <= AUTO_DENSE_MAX_SITES => Ok(Solver::Dense),
-        Solver::Auto | Solver::Dicke => Ok(Solver::Chebyshev),
-        Solver::Dense | Solver::Chebyshev | Solver::MeanField => Ok(solver),
-        Solver::WeakCoupling => Err(SpinbatError::Unsupported {
-            solver: "weak-coupling",
-            reason: "Eq. 18 gives W(t) but no state; observables need dense, chebyshev or mean-field".to_string(),
-        }),
-    }
+    crate::propagate::resolve_states(chain, solver, precision)
 }
 
 /// Resolves `solver` ([`resolve`]) and checks, before anything is allocated, that the
@@ -342,13 +331,6 @@ pub fn check(chain: &Chain, solver: Solver) -> Result<Solver> {
 /// mean field.
 pub fn check_with(chain: &Chain, solver: Solver, precision: Precision) -> Result<Solver> {
     let solver = resolve_with(chain, solver, precision)?;
-    if precision == Precision::Single && solver != Solver::Chebyshev {
-        return Err(invalid(
-            "precision",
-            "single",
-            format!("single precision is implemented for the chebyshev solver, not {solver}"),
-        ));
-    }
     if solver == Solver::MeanField {
         memory::check(chain, solver)?;
         return Ok(solver);
@@ -494,7 +476,7 @@ pub fn trajectory_with(
     let n = chain.n_sites();
     let cut = set.cut_for(n)?;
     let resolved = resolve_with(chain, solver, precision)?;
-    if resolved == Solver::MeanField && precision == Precision::Double {
+    if resolved == Solver::MeanField {
         return mean_field_trajectory(chain, times, set, tol, progress);
     }
     check_output(resolved, n, times.len(), set)?;

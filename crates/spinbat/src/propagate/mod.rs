@@ -28,4 +28,4 @@ pub use dense::Dense;
 pub use memory::{bytes_needed, bytes_needed_with};
 pub use method::{check_times, scan_step, scan_step_for, Propagator, StatePropagator, StateVisitor, WorkSample};
 pub use plan::{plan, plan_states, plan_with};
-pub use solver::{resolve, Precision, Solver, AUTO_DENSE_MAX_SITES, DEFAULT_TOL};
+pub use solver::{resolve, resolve_states, Precision, Solver, AUTO_DENSE_MAX_SITES, DEFAULT_TOL};

@@ -2,7 +2,7 @@
 //! propagator, after one memory check.
 
 use super::memory;
-use super::solver::{resolve, Precision, Solver};
+use super::solver::{resolve, resolve_states, Precision, Solver};
 use super::{chebyshev, dicke, Dense, Propagator, StatePropagator};
 use crate::error::{Result, SpinbatError};
 use crate::model::Chain;
@@ -64,27 +64,20 @@ fn check_tol(tol: f64) -> Result<()> {
 
 /// The planner for requests of the state itself (observables): dense, or Chebyshev on the
 /// full space or in the reflection-even sector ([`chebyshev::uses_reflection_sector`]), in
-/// double or single precision, as [`plan_with`] would choose them; `Auto` and `Dicke` resolve
-/// to dense for `N ≤ 10` and Chebyshev beyond (the full state is needed).
+/// double or single precision, as [`plan_with`] would choose them, the solver resolved by
+/// [`resolve_states`].
 ///
 /// No memory check here: the caller checks the propagator and its own buffers together
 /// (see [`crate::observe::trajectory::check_with`]).
 ///
 /// # Errors
-/// [`SpinbatError::InvalidParameter`] for a bad `tol` or single precision with dense;
+/// [`SpinbatError::InvalidParameter`] for a bad `tol` or single precision with a solver
+/// other than Chebyshev;
 /// [`SpinbatError::Unsupported`] for the mean field and the weak-coupling formula (no state
 /// vector).
 pub fn plan_states(chain: &Chain, solver: Solver, tol: f64, precision: Precision) -> Result<Box<dyn StatePropagator>> {
     check_tol(tol)?;
-    let solver = match solver {
-        Solver::Auto | Solver::Dicke
-            if precision == Precision::Double && chain.n_sites() <= super::AUTO_DENSE_MAX_SITES =>
-        {
-            Solver::Dense
-        }
-        Solver::Auto | Solver::Dicke => Solver::Chebyshev,
-        s => s,
-    };
+    let solver = resolve_states(chain, solver, precision)?;
     let sector = chebyshev::uses_reflection_sector(chain);
     match (solver, precision) {
         (Solver::Dense, Precision::Double) => Ok(Box::new(Dense::new(chain)?)),
@@ -98,11 +91,6 @@ pub fn plan_states(chain: &Chain, solver: Solver, tol: f64, precision: Precision
         (Solver::Chebyshev, Precision::Single) => {
             Ok(Box::new(chebyshev::Chebyshev::<_, f32>::with_space(Operators::new(chain)?, chain, tol)))
         }
-        (Solver::Dense, Precision::Single) => Err(crate::error::invalid(
-            "precision",
-            "single",
-            "single precision is implemented for the chebyshev solver, not dense",
-        )),
         (other, _) => Err(SpinbatError::Unsupported {
             solver: other.as_str(),
             reason: "no state vector: observables need dense or chebyshev (the mean field has its own trajectory)"

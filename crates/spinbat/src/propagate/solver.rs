@@ -133,6 +133,39 @@ pub fn resolve(chain: &Chain, solver: Solver) -> Solver {
     }
 }
 
+/// The solver that serves requests of the state itself (observables along a trajectory):
+/// `auto` and `dicke` give dense for `N ≤ 10` in double precision and Chebyshev otherwise
+/// (the full state is needed, not the `N + 1` Dicke amplitudes); dense, Chebyshev and the
+/// mean field (its own classical trajectory) as asked.
+///
+/// # Errors
+/// [`SpinbatError::Unsupported`] for the weak-coupling formula (it has no state);
+/// [`SpinbatError::InvalidParameter`] for single precision with a solver other than
+/// Chebyshev.
+pub fn resolve_states(chain: &Chain, solver: Solver, precision: Precision) -> Result<Solver> {
+    let solver = match solver {
+        Solver::Auto | Solver::Dicke if precision == Precision::Double && chain.n_sites() <= AUTO_DENSE_MAX_SITES => {
+            Solver::Dense
+        }
+        Solver::Auto | Solver::Dicke => Solver::Chebyshev,
+        Solver::WeakCoupling => {
+            return Err(SpinbatError::Unsupported {
+                solver: "weak-coupling",
+                reason: "Eq. 18 gives W(t) but no state; observables need dense, chebyshev or mean-field".to_string(),
+            })
+        }
+        s => s,
+    };
+    if precision == Precision::Single && solver != Solver::Chebyshev {
+        return Err(crate::error::invalid(
+            "precision",
+            "single",
+            format!("single precision is implemented for the chebyshev solver, not {solver}"),
+        ));
+    }
+    Ok(solver)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
