@@ -7,7 +7,7 @@ use spinbat::{Chain, Couplings};
 use std::io::Write;
 use std::path::Path;
 
-pub fn check_plot_path(p: &Path) -> Result<(), CliError> {
+fn check_plot_path(p: &Path) -> Result<(), CliError> {
     let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     if ext != "png" && ext != "svg" {
         return Err(CliError::input(anyhow!("--plot {} must end in .png or .svg", p.display())));
@@ -17,7 +17,7 @@ pub fn check_plot_path(p: &Path) -> Result<(), CliError> {
 
 /// Fails with exit status 2 before any computation if `path` cannot be written: its folder
 /// is missing or it cannot be created there (a file made only for the test is removed).
-pub fn check_writable(path: &std::path::Path) -> Result<(), CliError> {
+fn check_writable(path: &std::path::Path) -> Result<(), CliError> {
     let existed = path.exists();
     match std::fs::OpenOptions::new().append(true).create(true).open(path) {
         Ok(_) => {

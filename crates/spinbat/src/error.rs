@@ -92,7 +92,7 @@ fn too_large(solver: &str, n_sites: usize, needed: f64, available: f64) -> Strin
         format!(
             "{solver} solver for N = {n_sites} needs about {} (a state of 2^{n_sites} = {} amplitudes: far beyond any \
              machine) but only {} is available",
-            sig_count_bytes(needed),
+            human_bytes(needed),
             sig_count((n_sites as f64).exp2()),
             human_bytes(available)
         )
@@ -118,25 +118,21 @@ pub fn sig_count(x: f64) -> String {
     }
 }
 
-fn sig_count_bytes(x: f64) -> String {
-    if x.is_finite() {
-        format!("{x:.1e} bytes")
-    } else {
-        "an astronomical amount".to_string()
-    }
-}
-
-/// Formats a byte count as `12.3 GiB`.
+/// Formats a byte count as `12.3 GiB`, up to PiB; beyond an exbibyte (no machine has one)
+/// as `4.6e31 bytes`, not `4.1e16 PiB`.
 pub fn human_bytes(bytes: f64) -> String {
     const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    if !bytes.is_finite() {
+        return "an astronomical amount".to_string();
+    }
+    if bytes >= EXBIBYTE {
+        return format!("{bytes:.1e} bytes");
+    }
     let mut v = bytes;
     let mut u = 0;
     while v >= 1024.0 && u + 1 < UNITS.len() {
         v /= 1024.0;
         u += 1;
-    }
-    if !v.is_finite() {
-        return "an astronomical amount".to_string();
     }
     format!("{v:.1} {}", UNITS[u])
 }

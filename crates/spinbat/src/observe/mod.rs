@@ -239,7 +239,8 @@ pub fn charge(prop: &mut dyn Propagator, chain: &Chain, times: &[f64], progress:
     let h = plan.step;
     let bound = prop.work_bound(chain);
     let window = plan.window;
-    let ind_time = Independent::of(chain).max_power.time;
+    let independent = Independent::of(chain);
+    let ind_time = independent.max_power.time;
     progress.phase(PHASE_SCAN);
 
     // Scan: grid j·h merged with the requested times, chunk by chunk.
@@ -259,7 +260,7 @@ pub fn charge(prop: &mut dyn Propagator, chain: &Chain, times: &[f64], progress:
         let need_t = if p_best > 0.0 {
             bound / p_best
         } else {
-            let ind = Independent::of(chain).max_power;
+            let ind = independent.max_power;
             if ind.power > 0.0 {
                 (bound / ind.power).min(ind.time)
             } else {
@@ -353,7 +354,6 @@ pub fn charge(prop: &mut dyn Propagator, chain: &Chain, times: &[f64], progress:
     // end), or a window of one point, is the window's edge, not a turning point
     let still_rising = all.iter().rev().find(|s| s.t <= window).is_some_and(|s| s.rate > 0.0);
     max_work.at_window_end = window <= 0.0 || (window - max_work.time <= h && still_rising);
-    let independent = Independent::of(chain);
     let series = series_samples
         .iter()
         .map(|s| SeriesPoint { t: s.t, work: s.work, power: if s.t > 0.0 { s.work / s.t } else { 0.0 } })
