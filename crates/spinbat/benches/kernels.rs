@@ -13,7 +13,8 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use num_complex::Complex64;
 use rayon::prelude::*;
-use spinbat::operator::{chebyshev_step as step, Operators, ReflectionSector, Space};
+use spinbat::operator::{chebyshev_step as step, Operators};
+use spinbat::symmetry::{ReflectionSector, Space};
 use spinbat::{Chain, Couplings};
 use std::hint::black_box;
 

@@ -22,7 +22,7 @@
 //! |---|---|
 //! | define a chain | [`Chain::builder`] → [`model::ChainBuilder::build`] |
 //! | pick a solver | [`propagate::plan`] with a [`Solver`] (`Auto`, `Dense`, `Chebyshev`, `Dicke`, `MeanField`, `WeakCoupling`); [`propagate::plan_with`] for single precision |
-//! | the largest chains: Chebyshev in the reflection-even sector (half the states, automatic for mirror-symmetric chains) | [`propagate::uses_reflection_sector`], [`operator::ReflectionSector`] |
+//! | the largest chains: Chebyshev in the reflection-even sector (half the states, automatic for mirror-symmetric chains) | [`propagate::uses_reflection_sector`], [`symmetry::ReflectionSector`] |
 //! | `W(t)`, `W'(t)` at given times | [`propagate::Propagator::sample`] |
 //! | curve, certified `P_max` and `T*`, max work, ratio to independent spins | [`observe::charge`] |
 //! | closed forms (one spin, XXX, Eq. 18/19, strong coupling) | [`analytic`] |

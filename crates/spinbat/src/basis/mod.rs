@@ -25,6 +25,9 @@ pub fn magnetisation(s: usize, n_sites: usize) -> f64 {
     2.0 * s.count_ones() as f64 - n_sites as f64
 }
 
+/// Most sites a full-space state vector may have (`2^N` amplitudes must be addressable).
+pub const MAX_EXACT_SITES: usize = 48;
+
 /// Index of the all-down state `|↓…↓⟩`.
 pub const ALL_DOWN: usize = 0;
 

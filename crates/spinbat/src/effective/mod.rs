@@ -79,12 +79,10 @@
 //! `g = 100`) in `tests/contract/effective.rs`. The parity sectors are diagonalised densely,
 //! `N ≤ 14`.
 
-mod orbits;
-mod parity;
 mod partition;
 mod slow;
 
-pub use parity::{ParitySector, MAX_SITES as MAX_SLOW_SITES};
+pub use crate::symmetry::parity::{ParitySector, MAX_SITES as MAX_SLOW_SITES};
 pub use partition::{Partition, ResolventTerms, MAX_SITES};
 pub use slow::{slow_oscillation, SlowOscillation};
 

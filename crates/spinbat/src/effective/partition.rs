@@ -6,10 +6,11 @@
 //! `H_g − E_d` has the diagonal `2 Σ_{anti-parallel (i,j)} g_ij` (twice the broken bonds,
 //! exact, no cancellation) and the flip-flop elements `−2α g_ij`.
 
-use super::orbits::Orbits;
 use crate::basis::{dimension, flipped};
 use crate::error::{invalid, Result, SpinbatError};
 use crate::model::Chain;
+use crate::symmetry::orbits::Orbits;
+use crate::symmetry::parity::coupling_terms;
 use faer::linalg::solvers::{Llt, Solve};
 use faer::{Mat, Side};
 use rayon::prelude::*;
@@ -360,26 +361,6 @@ impl Partition {
             ),
         }
     }
-}
-
-/// `H_g − E_d` in the `Z` basis: its diagonal `2 Σ_{anti-parallel (i,j)} g_ij` on all `2^N`
-/// states (`O(2^N P)`) and its flip-flop terms `(mask, −2α g_ij)` (none for `α = 0`),
-/// which act on a state with exactly one bit of `mask` set.
-pub(crate) fn coupling_terms(chain: &Chain) -> (Vec<f64>, Vec<(usize, f64)>) {
-    let pairs = chain.pairs();
-    let wall = (0..dimension(chain.n_sites()))
-        .map(|s| {
-            // 1 − z_i z_j is 2 for an anti-parallel pair and 0 otherwise
-            pairs.iter().filter(|&&(i, j, _)| ((s >> i) ^ (s >> j)) & 1 == 1).map(|p| 2.0 * p.2).sum()
-        })
-        .collect();
-    let alpha = chain.alpha();
-    let flips = if alpha == 0.0 {
-        Vec::new()
-    } else {
-        pairs.iter().map(|&(i, j, g)| ((1usize << i) | (1usize << j), -2.0 * alpha * g)).collect()
-    };
-    (wall, flips)
 }
 
 /// `C(N, k)` for `k = 0..=N` as floating-point numbers.

@@ -1,9 +1,9 @@
 //! The slow oscillation of the work at strong coupling and its first maximum.
 
-use super::parity::{ParitySector, MAX_SITES};
 use super::{effective_coupling, EffectiveCoupling};
 use crate::error::{invalid, Result, SpinbatError};
 use crate::model::Chain;
+use crate::symmetry::parity::{ParitySector, MAX_SITES};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -55,7 +55,7 @@ impl SlowOscillation {
 /// Cost: two dense eigendecompositions of size `2^{N−1}` plus the partitioning.
 ///
 /// # Errors
-/// [`SpinbatError::InvalidParameter`] for `N > 14` ([`super::parity::MAX_SITES`]);
+/// [`SpinbatError::InvalidParameter`] for `N > 14` ([`crate::symmetry::parity::MAX_SITES`]);
 /// [`SpinbatError::TooLarge`] when the sectors do not fit in memory; every error of
 /// [`effective_coupling`]; [`SpinbatError::Unsupported`] when the state of largest overlap
 /// with `|D⟩` is not the non-degenerate ground state of its sector (not the strong-coupling

@@ -5,11 +5,15 @@
 //! * [`dop853`]: the Dormand–Prince 8(5,3) integrator with step-size control (the mean field);
 //! * [`toeplitz`]: FFT products with Toeplitz matrices, `O(N log N)` sums `Σ_j g_{|i−j|} x_j`
 //!   (the mean field with distance couplings);
-//! * [`brent`]: Brent's bracketing root finder (the certified maximum search).
+//! * [`brent`]: Brent's bracketing root finder (the certified maximum search);
+//! * [`amplitude`]: the real and complex number types the kernels store states in
+//!   ([`Amplitude`], [`Real`]: `f64` or `f32`).
 
+pub mod amplitude;
 pub(crate) mod bessel;
 pub mod dop853;
 mod roots;
 pub mod toeplitz;
 
+pub use amplitude::{Amplitude, Real};
 pub use roots::brent;

@@ -18,8 +18,9 @@
 //! closed forms (product, Bell/GHZ, XXX), against the reduced density matrix computed
 //! independently, and against dense `H0` matrices.
 
+use crate::basis::MAX_EXACT_SITES;
 use crate::error::{invalid, Result};
-use crate::operator::{Operators, MAX_EXACT_SITES};
+use crate::operator::Operators;
 use faer::MatRef;
 use num_complex::Complex64;
 use rayon::prelude::*;

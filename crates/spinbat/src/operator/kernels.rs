@@ -1,16 +1,61 @@
 //! The hot loops of the Chebyshev propagator, written once for every [`Space`]: the fused
 //! recurrence step and the blocked observation of `⟨H0⟩` and `W'`.
 
-use super::{Amplitude, Real, Space};
+use crate::numeric::{Amplitude, Real};
+use crate::symmetry::Space;
 use num_complex::Complex;
 use rayon::prelude::*;
 
-/// Adds per-state partial sums `(norm, energy, rate)`.
-fn add_sums(mut a: Vec<(f64, f64, f64)>, b: Vec<(f64, f64, f64)>) -> Vec<(f64, f64, f64)> {
+/// What one pass over a state measures: its norm, the work and its rate, and the norm of
+/// the work operator applied to it (for the error bound on `W`, see
+/// [`Moments::work_error`]). All unnormalised: divide by `norm` for a unit state.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Moments {
+    /// `⟨ψ|ψ⟩`.
+    pub norm: f64,
+    /// `⟨ψ|H0 − E_0|ψ⟩`.
+    pub work: f64,
+    /// `2 Im⟨H0ψ|Vψ⟩ = i⟨ψ|[H, H0]|ψ⟩` (`[H_g, H0] = 0` leaves only `i⟨[V, H0]⟩`,
+    /// physics.md; the shift by `E_0` drops out).
+    pub rate: f64,
+    /// `‖(H0 − E_0)ψ‖²`.
+    pub work_sq: f64,
+}
+
+impl Moments {
+    /// `W = ⟨ψ|H0 − E_0|ψ⟩ / ⟨ψ|ψ⟩`.
+    pub fn unit_work(&self) -> f64 {
+        self.work / self.norm
+    }
+
+    /// `W' / ⟨ψ|ψ⟩`.
+    pub fn unit_rate(&self) -> f64 {
+        self.rate / self.norm
+    }
+
+    /// Bound on `|W(ψ_exact) − W(ψ̂)|` for the normalised computed state `ψ̂ = φ/‖φ‖` when
+    /// the computed state `φ` is within `e` of the exact unit state: then
+    /// `‖ψ̂ − ψ_exact‖ ≤ ê = e + |1 − ‖φ‖|` (`‖φ‖` as measured) and, with `A = H0 − E_0`,
+    /// `|⟨ψ|A|ψ⟩ − ⟨ψ̂|A|ψ̂⟩| ≤ ê (2‖Aψ̂‖ + ‖A‖ ê)`; `a_norm` bounds `‖A‖`. This uses the
+    /// energy the state has rather than `‖H0‖` (which grows like `N²` for all-to-all
+    /// chains), capped by the plain `2‖H0‖e` (`h0_norm = ‖H0‖`).
+    pub fn work_error(&self, e: f64, a_norm: f64, h0_norm: f64) -> f64 {
+        if e == 0.0 {
+            return 0.0;
+        }
+        let e_hat = e + (1.0 - self.norm.sqrt()).abs();
+        let a_psi = (self.work_sq / self.norm).sqrt();
+        (e_hat * (2.0 * a_psi + a_norm * e_hat)).min(2.0 * h0_norm * e)
+    }
+}
+
+/// Adds per-state partial sums.
+fn add_sums(mut a: Vec<Moments>, b: Vec<Moments>) -> Vec<Moments> {
     for (x, y) in a.iter_mut().zip(b) {
-        x.0 += y.0;
-        x.1 += y.1;
-        x.2 += y.2;
+        x.norm += y.norm;
+        x.work += y.work;
+        x.rate += y.rate;
+        x.work_sq += y.work_sq;
     }
     a
 }
@@ -52,110 +97,127 @@ pub fn chebyshev_step<S, T>(
     assert!(m > 0 && acc.len() == m * dim && (!first || coef_x.len() == m), "accumulator shape");
     let scale = if first { 1.0 / r } else { 2.0 / r };
     let chunk = space.block_len();
-    prev.par_chunks_mut(chunk).zip(acc.par_chunks_mut(chunk * m)).enumerate().for_each_init(
-        || vec![T::default(); chunk],
-        |hx, (ch, (prev, acc))| {
-            let base = ch * chunk;
-            space.h_block(x, ch, hx);
-            for (o, ((p, a), &h)) in prev.iter_mut().zip(acc.chunks_exact_mut(m)).zip(hx.iter()).enumerate() {
-                let xs = x[base + o];
-                let hx = (h - xs.scale(c)).scale(scale);
-                if first {
-                    *p = hx;
-                    for ((a, cx), cn) in a.iter_mut().zip(coef_x).zip(coef_new) {
-                        *a = xs * *cx + hx * *cn;
-                    }
-                } else {
-                    let t = hx - *p;
-                    *p = t;
-                    for (a, cn) in a[j_lo..].iter_mut().zip(&coef_new[j_lo..]) {
-                        *a += t * *cn;
-                    }
+    let step_block = |hx: &mut Vec<T>, ch: usize, prev: &mut [T], acc: &mut [T]| {
+        let base = ch * chunk;
+        // the last block may be shorter
+        let hx = &mut hx[..prev.len()];
+        space.h_block(x, ch, hx);
+        for (o, ((p, a), &h)) in prev.iter_mut().zip(acc.chunks_exact_mut(m)).zip(hx.iter()).enumerate() {
+            let xs = x[base + o];
+            let hx = (h - xs.scale(c)).scale(scale);
+            if first {
+                *p = hx;
+                for ((a, cx), cn) in a.iter_mut().zip(coef_x).zip(coef_new) {
+                    *a = xs * *cx + hx * *cn;
+                }
+            } else {
+                let t = hx - *p;
+                *p = t;
+                for (a, cn) in a[j_lo..].iter_mut().zip(&coef_new[j_lo..]) {
+                    *a += t * *cn;
                 }
             }
-        },
-    );
+        }
+    };
+    if space.blocks() == 1 {
+        // one block (small spaces): no parallel overhead
+        step_block(&mut vec![T::default(); dim], 0, prev, acc);
+    } else {
+        prev.par_chunks_mut(chunk)
+            .zip(acc.par_chunks_mut(chunk * m))
+            .enumerate()
+            .for_each_init(|| vec![T::default(); chunk], |hx, (ch, (prev, acc))| step_block(hx, ch, prev, acc));
+    }
 }
 
-/// `(⟨ψ_j|ψ_j⟩, ⟨ψ_j|H0|ψ_j⟩, 2 Im⟨H0ψ_j|Vψ_j⟩)` for `m` complex states stored
-/// interleaved, `psi[s·m + j]`, in one blocked pass (full-space sums: rows weighted by
-/// [`Space::block_weight`]). The last is `dW/dt = i⟨[H, H0]⟩`, since `[H_g, H0] = 0`
-/// leaves only `i⟨[V, H0]⟩` (physics.md).
+/// The [`Moments`] (`⟨ψ_j|ψ_j⟩`, `⟨ψ_j|H0 − E_0|ψ_j⟩`, `2 Im⟨H0ψ_j|Vψ_j⟩`,
+/// `‖(H0 − E_0)ψ_j‖²`) of `m` complex states stored interleaved, `psi[s·m + j]`, in one
+/// blocked pass (full-space sums: rows weighted by [`Space::block_weight`]). The rate is
+/// `dW/dt = i⟨[H, H0]⟩`, since `[H_g, H0] = 0` leaves only `i⟨[V, H0]⟩` (physics.md).
 ///
 /// Sums are taken in double precision whatever the storage type `R`.
 ///
 /// # Panics
 /// If `psi.len() != m · dim`.
-pub fn energy_and_rate_multi<S: Space, R: Real>(space: &S, psi: &[Complex<R>], m: usize) -> Vec<(f64, f64, f64)> {
+pub fn energy_and_rate_multi<S: Space, R: Real>(space: &S, psi: &[Complex<R>], m: usize) -> Vec<Moments> {
     assert!(m > 0 && psi.len() == m * space.dim(), "state block must be dim x m");
     let chunk = space.block_len();
     let zero = Complex::<R>::default();
     let wide = |z: &Complex<R>| (z.re.to_f64(), z.im.to_f64());
-    let sums = (0..space.dim() / chunk)
+    let sums = (0..space.blocks())
         .into_par_iter()
         .fold(
-            || (vec![(0.0, 0.0, 0.0); m], vec![zero; chunk * m], vec![zero; chunk * m]),
+            || (vec![Moments::default(); m], vec![zero; chunk * m], vec![zero; chunk * m]),
             |(mut sums, mut vp, mut h0), c| {
-                space.flip_sum_block(psi, m, c, &mut vp);
-                space.h0_block(psi, m, c, &mut h0);
+                let rows = space.block_rows(c);
+                let len = rows.len() * m;
+                space.flip_sum_block(psi, m, c, &mut vp[..len]);
+                space.work_block(psi, m, c, &mut h0[..len]);
                 let w = space.block_weight(c);
-                let rows = &psi[c * chunk * m..(c + 1) * chunk * m];
+                let rows = &psi[rows.start * m..rows.end * m];
                 for ((xrow, vrow), hrow) in rows.chunks_exact(m).zip(vp.chunks_exact(m)).zip(h0.chunks_exact(m)) {
                     for (acc, ((x, v), h)) in sums.iter_mut().zip(xrow.iter().zip(vrow).zip(hrow)) {
                         let ((xr, xi), (vr, vi), (hr, hi)) = (wide(x), wide(v), wide(h));
-                        acc.0 += w * (xr * xr + xi * xi);
-                        acc.1 += w * (xr * hr + xi * hi);
-                        acc.2 += w * (hr * vi - hi * vr);
+                        acc.norm += w * (xr * xr + xi * xi);
+                        acc.work += w * (xr * hr + xi * hi);
+                        acc.rate += w * (hr * vi - hi * vr);
+                        acc.work_sq += w * (hr * hr + hi * hi);
                     }
                 }
                 (sums, vp, h0)
             },
         )
         .map(|(sums, _, _)| sums)
-        .reduce(|| vec![(0.0, 0.0, 0.0); m], add_sums);
+        .reduce(|| vec![Moments::default(); m], add_sums);
     let omega = space.omega();
-    sums.into_iter().map(|(n, e, r)| (n, e, 2.0 * omega * r)).collect()
+    sums.into_iter().map(|s| Moments { rate: 2.0 * omega * s.rate, ..s }).collect()
 }
 
 /// [`energy_and_rate_multi`] for states given by real and imaginary parts in separate
 /// interleaved blocks, `ψ_j[s] = re[s·m + j] + i·im[s·m + j]`:
-/// `⟨H0⟩ = a·H0a + b·H0b`, `W' = 2ω (H0a·Σb − H0b·Σa)` with `Σ` the flip sums.
+/// `⟨A⟩ = a·Aa + b·Ab`, `W' = 2ω (Aa·Σb − Ab·Σa)` with `A = H0 − E_0` and `Σ` the flip
+/// sums, `‖Aψ‖² = ‖Aa‖² + ‖Ab‖²`.
 ///
 /// # Panics
 /// If the blocks are not `dim × m`.
-pub fn energy_and_rate_split<S: Space, R: Real>(space: &S, re: &[R], im: &[R], m: usize) -> Vec<(f64, f64, f64)> {
+pub fn energy_and_rate_split<S: Space, R: Real>(space: &S, re: &[R], im: &[R], m: usize) -> Vec<Moments> {
     assert!(m > 0 && re.len() == m * space.dim() && im.len() == re.len(), "state blocks must be dim x m");
     let chunk = space.block_len();
     let n = chunk * m;
-    let sums = (0..space.dim() / chunk)
+    let sums = (0..space.blocks())
         .into_par_iter()
         .fold(
-            || (vec![(0.0, 0.0, 0.0); m], vec![R::default(); 4 * n]),
+            || (vec![Moments::default(); m], vec![R::default(); 4 * n]),
             |(mut sums, mut buf), c| {
+                // the last block may be shorter
+                let rows = space.block_rows(c);
+                let len = rows.len() * m;
                 let (va, rest) = buf.split_at_mut(n);
                 let (vb, rest) = rest.split_at_mut(n);
                 let (ha, hb) = rest.split_at_mut(n);
+                let (va, vb, ha, hb) = (&mut va[..len], &mut vb[..len], &mut ha[..len], &mut hb[..len]);
                 space.flip_sum_block(re, m, c, va);
                 space.flip_sum_block(im, m, c, vb);
-                space.h0_block(re, m, c, ha);
-                space.h0_block(im, m, c, hb);
+                space.work_block(re, m, c, ha);
+                space.work_block(im, m, c, hb);
                 let w = space.block_weight(c);
-                let (ra, ia) = (&re[c * n..(c + 1) * n], &im[c * n..(c + 1) * n]);
-                for row in 0..chunk {
+                let (ra, ia) = (&re[rows.start * m..rows.end * m], &im[rows.start * m..rows.end * m]);
+                for row in 0..rows.len() {
                     for (j, acc) in sums.iter_mut().enumerate() {
                         let q = row * m + j;
                         let (a, b) = (ra[q].to_f64(), ia[q].to_f64());
                         let (ha, hb, va, vb) = (ha[q].to_f64(), hb[q].to_f64(), va[q].to_f64(), vb[q].to_f64());
-                        acc.0 += w * (a * a + b * b);
-                        acc.1 += w * (a * ha + b * hb);
-                        acc.2 += w * (ha * vb - hb * va);
+                        acc.norm += w * (a * a + b * b);
+                        acc.work += w * (a * ha + b * hb);
+                        acc.rate += w * (ha * vb - hb * va);
+                        acc.work_sq += w * (ha * ha + hb * hb);
                     }
                 }
                 (sums, buf)
             },
         )
         .map(|(sums, _)| sums)
-        .reduce(|| vec![(0.0, 0.0, 0.0); m], add_sums);
+        .reduce(|| vec![Moments::default(); m], add_sums);
     let omega = space.omega();
-    sums.into_iter().map(|(n, e, r)| (n, e, 2.0 * omega * r)).collect()
+    sums.into_iter().map(|s| Moments { rate: 2.0 * omega * s.rate, ..s }).collect()
 }

@@ -11,156 +11,22 @@
 //! states (rayon). Cost per application: `O(2^N (N + P))`, `P` the number of coupled
 //! pairs when `α ≠ 0`, `O(2^N N)` for the Ising case `α = 0`.
 
-use crate::basis::{dimension, magnetisation, z};
+use crate::basis::{dimension, magnetisation, z, MAX_EXACT_SITES};
 use crate::error::Result;
 use crate::model::Chain;
+use crate::numeric::amplitude::gather;
+pub use crate::numeric::amplitude::{Amplitude, Real};
+use crate::symmetry::space::{spectral_enclosure, top_of_h_g};
+use crate::symmetry::Space;
 use num_complex::Complex64;
 use rayon::prelude::*;
 
 mod kernels;
-pub mod reflection;
 
-pub use kernels::{chebyshev_step, energy_and_rate_multi, energy_and_rate_split};
-pub use reflection::ReflectionSector;
-
-/// Most sites the full-space operators accept (`2^N` amplitudes must be addressable).
-pub const MAX_EXACT_SITES: usize = 48;
+pub use kernels::{chebyshev_step, energy_and_rate_multi, energy_and_rate_split, Moments};
 
 /// Rows handled per rayon task.
 const CHUNK: usize = 1 << 12;
-
-/// `x[k]` without a bounds check in release builds. Every caller passes `k = s ⊕ m` with
-/// `s < 2^N` and `m < 2^N` (a mask of site bits), so `k < 2^N = x.len()`; debug builds
-/// check it.
-#[inline(always)]
-fn gather<T: Copy>(x: &[T], k: usize) -> T {
-    debug_assert!(k < x.len());
-    // SAFETY: k < x.len() by the argument above (bit masks of sites below N).
-    unsafe { *x.get_unchecked(k) }
-}
-
-/// A real or complex amplitude in single or double precision: what the kernels need of a
-/// number.
-pub trait Amplitude:
-    Copy
-    + Default
-    + Send
-    + Sync
-    + std::ops::Add<Output = Self>
-    + std::ops::Sub<Output = Self>
-    + std::ops::Mul<Output = Self>
-    + std::ops::AddAssign
-{
-    /// `self · s` for a real double-precision factor (a matrix element).
-    fn scale(self, s: f64) -> Self;
-}
-
-/// A real floating-point type the propagator can store states in: `f64` (default) or `f32`
-/// (single precision, half the memory and bandwidth; `ε = 6·10⁻⁸`).
-pub trait Real: Amplitude + PartialEq + num_traits::NumAssign + 'static {
-    /// Unit roundoff `u` (`2⁻⁵³` or `2⁻²⁴`).
-    const UNIT_ROUNDOFF: f64;
-    /// `"double"` or `"single"`.
-    const PRECISION: &'static str;
-    /// Rounds a double to this type.
-    fn from_f64(x: f64) -> Self;
-    /// Widens to a double.
-    fn to_f64(self) -> f64;
-}
-
-impl Amplitude for f64 {
-    #[inline(always)]
-    fn scale(self, s: f64) -> Self {
-        self * s
-    }
-}
-impl Amplitude for f32 {
-    #[inline(always)]
-    fn scale(self, s: f64) -> Self {
-        self * s as f32
-    }
-}
-impl<R: Real> Amplitude for num_complex::Complex<R> {
-    #[inline(always)]
-    fn scale(self, s: f64) -> Self {
-        num_complex::Complex::new(self.re.scale(s), self.im.scale(s))
-    }
-}
-impl Real for f64 {
-    const UNIT_ROUNDOFF: f64 = f64::EPSILON / 2.0;
-    const PRECISION: &'static str = "double";
-    #[inline(always)]
-    fn from_f64(x: f64) -> Self {
-        x
-    }
-    #[inline(always)]
-    fn to_f64(self) -> f64 {
-        self
-    }
-}
-impl Real for f32 {
-    const UNIT_ROUNDOFF: f64 = f32::EPSILON as f64 / 2.0;
-    const PRECISION: &'static str = "single";
-    #[inline(always)]
-    fn from_f64(x: f64) -> Self {
-        x as f32
-    }
-    #[inline(always)]
-    fn to_f64(self) -> f64 {
-        self as f64
-    }
-}
-
-/// A basis on which the Chebyshev propagator runs: the full `2^N` space ([`Operators`]) or
-/// a symmetry sector ([`ReflectionSector`]). Vectors are stored in blocks of
-/// [`Space::block_len`] rows; a basis vector's amplitude is the amplitude of the full-space
-/// state it stands for, and sums over the full space are sums over stored rows weighted by
-/// [`Space::block_weight`] (how many full-space states each row of the block stands for).
-/// The generic kernels ([`chebyshev_step`], [`energy_and_rate_split`],
-/// [`energy_and_rate_multi`]) are written once on top of these block operations.
-pub trait Space: Send + Sync {
-    /// Number of sites `N`.
-    fn n_sites(&self) -> usize;
-    /// Transverse field `ω`.
-    fn omega(&self) -> f64;
-    /// Stored rows (the full space: `2^N`).
-    fn dim(&self) -> usize;
-    /// Rows per block, a power of two dividing [`Space::dim`].
-    fn block_len(&self) -> usize;
-    /// `out = (H x)` on the rows of block `block` (`out.len() == block_len`), `H = H_g + V`.
-    fn h_block<T: Amplitude>(&self, x: &[T], block: usize, out: &mut [T]);
-    /// `out[o·m + j] = (Σ_i X_i x_j)` on the rows of block `block` for `m` states stored
-    /// interleaved (`x[row·m + j]`).
-    fn flip_sum_block<T: Amplitude>(&self, x: &[T], m: usize, block: usize, out: &mut [T]);
-    /// `out[o·m + j] = (H0 x_j)` on the rows of block `block`, `m` interleaved states.
-    fn h0_block<T: Amplitude>(&self, x: &[T], m: usize, block: usize, out: &mut [T]);
-    /// Number of full-space states each row of block `block` stands for (1 or 2).
-    fn block_weight(&self, block: usize) -> f64;
-    /// Rigorous enclosure `[E_min, E_max]` of the spectrum of `H` (Gershgorin).
-    fn spectral_bounds_h(&self) -> (f64, f64);
-    /// Upper bound on the top of the spectrum of `H_g` (exact for `α = 0`).
-    fn h_g_max_bound(&self) -> f64;
-    /// One line naming the basis, for accuracy notes.
-    fn description(&self) -> String;
-}
-
-/// Gershgorin enclosure of `H = H_g + V` from the diagonal of `H_g` on any basis: its range
-/// widened by the largest off-diagonal row sum, `N|ω| + offdiag` (`offdiag = 2|α| Σ|g_ij|`,
-/// the flip-flop amplitudes). A sector's spectrum lies inside the full one.
-fn spectral_enclosure(diag: &[f64], n_sites: usize, omega: f64, offdiag: f64) -> (f64, f64) {
-    let (lo, hi) = diag
-        .par_iter()
-        .fold(|| (f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &d| (lo.min(d), hi.max(d)))
-        .reduce(|| (f64::INFINITY, f64::NEG_INFINITY), |a, b| (a.0.min(b.0), a.1.max(b.1)));
-    let radius = n_sites as f64 * omega.abs() + offdiag;
-    (lo - radius, hi + radius)
-}
-
-/// Upper bound on the top of the spectrum of `H_g`: `max_s (H_g)_ss + offdiag` (Gershgorin;
-/// exact for `α = 0`, where `offdiag = 0`).
-fn top_of_h_g(diag: &[f64], offdiag: f64) -> f64 {
-    diag.par_iter().copied().reduce(|| f64::NEG_INFINITY, f64::max) + offdiag
-}
 
 /// A flip-flop term: `amp · (|s ⊕ mask⟩⟨s|)` for states with anti-parallel bits `i`, `j`.
 #[derive(Debug, Clone, Copy)]
@@ -379,23 +245,11 @@ impl Operators {
         }
     }
 
-    /// The storage energy and its rate in one pass:
-    /// `(⟨ψ|ψ⟩, ⟨ψ|H0|ψ⟩, 2 Im⟨H0ψ|Vψ⟩)`. The last is `dW/dt = i⟨[H, H0]⟩`, since
+    /// The work and its rate in one pass: the [`Moments`] `⟨ψ|ψ⟩`, `⟨ψ|H0 − E_0|ψ⟩`,
+    /// `2 Im⟨H0ψ|Vψ⟩` and `‖(H0 − E_0)ψ‖²`. The rate is `dW/dt = i⟨[H, H0]⟩`, since
     /// `[H_g, H0] = 0` leaves only `i⟨[V, H0]⟩` (physics.md).
-    pub fn energy_and_rate(&self, psi: &[Complex64]) -> (f64, f64, f64) {
-        self.energy_and_rate_multi(psi, 1)[0]
-    }
-
-    /// [`Operators::energy_and_rate`] for `m` states stored interleaved,
-    /// `psi[s·m + j]`, all in one blocked pass ([`energy_and_rate_multi`]).
-    pub fn energy_and_rate_multi(&self, psi: &[Complex64], m: usize) -> Vec<(f64, f64, f64)> {
-        energy_and_rate_multi(self, psi, m)
-    }
-
-    /// [`Operators::energy_and_rate_multi`] for states given by real and imaginary parts
-    /// in separate interleaved blocks ([`energy_and_rate_split`]).
-    pub fn energy_and_rate_split(&self, re: &[f64], im: &[f64], m: usize) -> Vec<(f64, f64, f64)> {
-        energy_and_rate_split(self, re, im, m)
+    pub fn work_and_rate(&self, psi: &[Complex64]) -> Moments {
+        energy_and_rate_multi(self, psi, 1)[0]
     }
 
     /// Rigorous spectral enclosure `[E_min, E_max]` of `H` by Gershgorin's theorem: the
@@ -445,11 +299,12 @@ impl Space for Operators {
         self.flip_sum_rows(x, m, block * self.chunk(), out);
     }
 
-    fn h0_block<T: Amplitude>(&self, x: &[T], m: usize, block: usize, out: &mut [T]) {
+    fn work_block<T: Amplitude>(&self, x: &[T], m: usize, block: usize, out: &mut [T]) {
         let base = block * self.chunk();
+        let e0 = self.diag_h0(crate::basis::ALL_DOWN);
         for (o, row) in out.chunks_exact_mut(m).enumerate() {
             let s = base + o;
-            let d = self.diag_h0(s);
+            let d = self.diag_h0(s) - e0;
             for (j, y) in row.iter_mut().enumerate() {
                 let mut v = x[s * m + j].scale(d);
                 for f in &self.flips {

@@ -31,13 +31,14 @@
 //! rounding (`4u` per term) added. Tested against dense ED, against the bound, between the
 //! sector and the full space, single against double, and against QuTiP.
 
+use super::checkpoint::{Checkpoint, Saved};
 use super::method::{check_times, Propagator, StatePropagator, StateVisitor, WorkSample};
 use crate::error::{Result, SpinbatError};
 use crate::model::Chain;
 use crate::numeric::bessel::{bessel_sequence, minus_i_pow, step_coefficients};
-use crate::operator::{
-    chebyshev_step, energy_and_rate_multi, energy_and_rate_split, Operators, Real, ReflectionSector, Space,
-};
+use crate::numeric::Real;
+use crate::operator::{chebyshev_step, energy_and_rate_multi, energy_and_rate_split, Moments, Operators};
+use crate::symmetry::{ReflectionSector, Space};
 use num_complex::{Complex, Complex64};
 
 /// Rounding error per Chebyshev term (relative to the unit state norm), an estimate: `4u`
@@ -86,7 +87,7 @@ pub const REFLECTION_MIN_SITES: usize = 14;
 
 /// Stored rows of the Chebyshev solver for `chain`: `2^N`, or the reflection sector's.
 pub fn rows(chain: &Chain) -> f64 {
-    if chain.n_sites() > crate::operator::MAX_EXACT_SITES {
+    if chain.n_sites() > crate::basis::MAX_EXACT_SITES {
         // past what any index type holds: the sector is about half the space
         let full = (chain.n_sites() as f64).exp2();
         return if uses_reflection_sector(chain) { full / 2.0 } else { full };
@@ -133,10 +134,11 @@ type Series = (Vec<f64>, f64);
 /// are summed in double either way.
 pub struct Chebyshev<S: Space = Operators, R: Real = f64> {
     ops: S,
-    e0: f64,
     /// rigorous bound on `W` for the certified search (exact Ising diagonal)
     work_bound: f64,
     h0_norm: f64,
+    /// bound on `‖H0 − E_0‖`
+    work_op_norm: f64,
     center: f64,
     radius: f64,
     eps_step: f64,
@@ -150,9 +152,10 @@ pub struct Chebyshev<S: Space = Operators, R: Real = f64> {
     last_path: Option<Path>,
     t: f64,
     err: f64,
-    /// requested anchor time, and the anchored state once the complex path needed it
+    /// requested anchor time; the checkpoint keeps the anchored state once the complex
+    /// path needed it, and the base (all-down at `t = 0`, or a handed-over state)
     anchor_time: Option<f64>,
-    anchor: Option<(f64, f64, Vec<Complex<R>>)>,
+    checkpoint: Checkpoint<Vec<Complex<R>>>,
     /// complex path: second recurrence vector and accumulated states (`2^N × batch`)
     work: Vec<Complex<R>>,
     acc: Vec<Complex<R>>,
@@ -174,7 +177,7 @@ pub struct Chebyshev<S: Space = Operators, R: Real = f64> {
 /// Which expansion produced the last batch, and so where its states are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Path {
-    /// `acc_re + i acc_im` (from `t = 0`, global phase `e^{−ict}` dropped)
+    /// `acc_re + i acc_im` (from all-down at `t = 0`, global phase `e^{−ict}` dropped)
     Real,
     /// `acc`
     Complex,
@@ -217,6 +220,24 @@ impl<S: Space, R: Real> Chebyshev<S, R> {
     /// Sets up the propagator on `ops` (built for `chain`) at `t = 0` in the all-down
     /// state (row 0 of every [`Space`]).
     pub fn with_space(ops: S, chain: &Chain, tol: f64) -> Self {
+        Self::with_checkpoint(ops, chain, tol, Checkpoint::initial())
+    }
+
+    /// Sets up the propagator on `ops` starting at `start.t` from the state `start.state`
+    /// (rows of `ops`, up to a global phase) whose distance from the exact state is at most
+    /// `start.err`: the hand-over of another scheme (the Dicke solver's eigen window).
+    /// Requests before `start.t` are refused. The real path (from all-down at `t = 0`) is
+    /// not used.
+    ///
+    /// # Panics
+    /// If the state does not have the space's dimension (a programming error).
+    pub fn with_start(ops: S, chain: &Chain, tol: f64, start: Saved<Vec<Complex64>>) -> Self {
+        assert_eq!(start.state.len(), ops.dim(), "the start state must live on the space");
+        let state = start.state.iter().map(|z| Complex::new(R::from_f64(z.re), R::from_f64(z.im))).collect();
+        Self::with_checkpoint(ops, chain, tol, Checkpoint::from_base(Saved { t: start.t, err: start.err, state }))
+    }
+
+    fn with_checkpoint(ops: S, chain: &Chain, tol: f64, checkpoint: Checkpoint<Vec<Complex<R>>>) -> Self {
         let (lo, hi) = ops.spectral_bounds_h();
         let center = 0.5 * (lo + hi);
         let radius = 0.5 * (hi - lo) * (1.0 + 1e-12) + 1e-12;
@@ -224,12 +245,19 @@ impl<S: Space, R: Real> Chebyshev<S, R> {
         // no point cutting the series far below the rounding of the storage type
         let eps_step = (tol / (2.0 * h0_norm) * 1e-3).max(1e-15).max(0.1 * R::UNIT_ROUNDOFF);
         let dim = ops.dim();
-        let mut psi = vec![Complex::<R>::default(); dim];
-        psi[crate::basis::ALL_DOWN] = Complex::new(R::from_f64(1.0), R::default());
+        let (psi, t, err) = match checkpoint.base() {
+            Some(b) => (b.state.clone(), b.t, b.err),
+            None => {
+                let mut psi = vec![Complex::<R>::default(); dim];
+                psi[crate::basis::ALL_DOWN] = Complex::new(R::from_f64(1.0), R::default());
+                (psi, 0.0, 0.0)
+            }
+        };
         Chebyshev {
-            e0: chain.initial_energy(),
             work_bound: chain.work_bound_with(ops.h_g_max_bound()).min(chain.work_bound()),
             h0_norm,
+            // ‖H0 − E_0‖ ≤ ‖H0‖ + |E_0| ≤ 2‖H0‖
+            work_op_norm: 2.0 * h0_norm,
             center,
             radius,
             eps_step,
@@ -237,17 +265,17 @@ impl<S: Space, R: Real> Chebyshev<S, R> {
             current_real: None,
             last: Vec::new(),
             last_path: None,
-            t: 0.0,
-            err: 0.0,
+            t,
+            err,
             anchor_time: None,
-            anchor: None,
+            checkpoint,
             work: Vec::new(),
             acc: Vec::new(),
             rcur: Vec::new(),
             rprev: Vec::new(),
             acc_re: Vec::new(),
             acc_im: Vec::new(),
-            batch: batch_size::<R>(dim),
+            batch: batch_size::<R>(dim).min(ops.batch_hint()),
             max_err: 0.0,
             max_state_err: 0.0,
             terms: 0,
@@ -265,6 +293,11 @@ impl<S: Space, R: Real> Chebyshev<S, R> {
     /// The basis the propagator runs on.
     pub fn space(&self) -> &S {
         &self.ops
+    }
+
+    /// The rigorous bound on each expansion's truncated tail (its state error).
+    pub fn step_tail(&self) -> f64 {
+        self.eps_step
     }
 
     /// Column `j` of the last batch's accumulators as a complex state.
@@ -295,24 +328,26 @@ impl<S: Space, R: Real> Chebyshev<S, R> {
     }
 
     /// Records the samples of a batch and their error bounds (`base_err` is the state
-    /// error the expansion started from); returns the error of the last one.
+    /// error the expansion started from); returns the error of the last one. A state
+    /// error `e` moves `W` by at most [`Moments::work_error`]: `2ê‖(H0 − E_0)ψ‖` to first
+    /// order, capped by `2‖H0‖e`.
     fn record(
         &mut self,
         ts: &[f64],
-        obs: &[(f64, f64, f64)],
+        obs: &[Moments],
         seqs: &[Series],
         base_err: f64,
         out: &mut Vec<WorkSample>,
     ) -> f64 {
         let mut last = base_err;
         self.last.clear();
-        for (j, (&t, &(norm, e, rate))) in ts.iter().zip(obs).enumerate() {
+        for (j, (&t, m)) in ts.iter().zip(obs).enumerate() {
             let err = base_err + seqs[j].1 + rounding_per_term::<R>() * seqs[j].0.len() as f64;
-            self.max_err = self.max_err.max(2.0 * self.h0_norm * err);
+            self.max_err = self.max_err.max(m.work_error(err, self.work_op_norm, self.h0_norm));
             self.max_state_err = self.max_state_err.max(err);
             self.last.push((t, err));
             last = err;
-            out.push(WorkSample { t, work: e / norm - self.e0, rate: rate / norm });
+            out.push(WorkSample { t, work: m.unit_work(), rate: m.unit_rate() });
         }
         last
     }
@@ -424,15 +459,15 @@ impl<S: Space, R: Real> Chebyshev<S, R> {
     }
 
     /// Where a complex expansion towards `t_first` would start: the current time, the
-    /// anchor, or `0` (a restart).
+    /// anchor (kept, or only requested), or the base (a restart).
     fn complex_start(&self, t_first: f64) -> f64 {
         if t_first >= self.t {
             self.t
         } else {
-            match (&self.anchor, self.anchor_time) {
-                (Some((ta, _, _)), _) if *ta <= t_first => *ta,
+            match (self.checkpoint.anchor(), self.anchor_time) {
+                (Some(a), _) if a.t <= t_first => a.t,
                 (None, Some(ta)) if ta <= t_first => ta,
-                _ => 0.0,
+                _ => self.checkpoint.base_time(),
             }
         }
     }
@@ -446,25 +481,25 @@ impl<S: Space, R: Real> Chebyshev<S, R> {
         let len = |dt: f64| bessel_sequence(self.radius * dt.max(0.0), self.eps_step).0.len() as f64;
         let complex_terms = len(t_last - start);
         let real_terms = 0.5 * len(t_last);
-        if real_terms <= complex_terms {
+        if self.checkpoint.starts_initial() && real_terms <= complex_terms {
             self.batch_from_start(ts, out);
             return Path::Real;
         }
         if ts[0] < self.t {
             // back to the anchor (materialising it if it was only requested) or to ψ_0
             match self.anchor_time {
-                Some(ta) if ta <= ts[0] => {
-                    if !matches!(&self.anchor, Some((t, _, _)) if *t == ta) {
+                Some(ta) if ta <= ts[0] && ta >= self.checkpoint.base_time() => {
+                    if !matches!(self.checkpoint.anchor(), Some(a) if a.t == ta) {
                         self.go_forward(ta);
                         self.materialise();
-                        self.anchor = Some((self.t, self.err, self.psi.clone()));
+                        self.checkpoint.keep_anchor(self.t, self.err, &self.psi);
                     }
-                    if let Some((ta, ea, a)) = &self.anchor {
+                    if let Some(a) = self.checkpoint.anchor() {
                         self.current_real = None;
                         self.psi.clear();
-                        self.psi.extend_from_slice(a);
-                        self.t = *ta;
-                        self.err = *ea;
+                        self.psi.extend_from_slice(&a.state);
+                        self.t = a.t;
+                        self.err = a.err;
                     }
                 }
                 _ => self.restart(),
@@ -485,14 +520,34 @@ impl<S: Space, R: Real> Chebyshev<S, R> {
         }
     }
 
-    /// Resets to `t = 0` (the all-down state).
+    /// Resets to the base: the all-down state at `t = 0`, or the handed-over state.
     fn restart(&mut self) {
         self.current_real = None;
         self.psi.clear();
-        self.psi.resize(self.ops.dim(), Complex::default());
-        self.psi[crate::basis::ALL_DOWN] = Complex::new(R::from_f64(1.0), R::default());
-        self.t = 0.0;
-        self.err = 0.0;
+        match self.checkpoint.base() {
+            Some(b) => {
+                self.psi.extend_from_slice(&b.state);
+                self.t = b.t;
+                self.err = b.err;
+            }
+            None => {
+                self.psi.resize(self.ops.dim(), Complex::default());
+                self.psi[crate::basis::ALL_DOWN] = Complex::new(R::from_f64(1.0), R::default());
+                self.t = 0.0;
+                self.err = 0.0;
+            }
+        }
+    }
+
+    /// Refuses times before the base (a handed-over start serves nothing earlier).
+    fn check_after_base(&self, times: &[f64]) -> Result<()> {
+        let t0 = self.checkpoint.base_time();
+        match times.first() {
+            Some(&t) if t < t0 => Err(SpinbatError::InvalidTimes {
+                reason: format!("time {t} is before the start of this propagator at t = {t0}"),
+            }),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -503,6 +558,7 @@ impl<S: Space, R: Real> Propagator for Chebyshev<S, R> {
 
     fn sample(&mut self, times: &[f64]) -> Result<Vec<WorkSample>> {
         check_times(times)?;
+        self.check_after_base(times)?;
         let mut out = Vec::with_capacity(times.len());
         for batch in times.chunks(self.batch) {
             let _ = self.sample_batch(batch, &mut out);
@@ -516,12 +572,13 @@ impl<S: Space, R: Real> Propagator for Chebyshev<S, R> {
     /// first needed.
     fn anchor(&mut self, t: f64) -> Result<()> {
         check_times(&[t])?;
+        self.check_after_base(&[t])?;
         if self.anchor_time != Some(t) {
             self.anchor_time = Some(t);
-            self.anchor = None;
+            self.checkpoint.clear_anchor();
             if let Some(j) = self.last.iter().position(|&(tl, _)| tl == t) {
                 let err = self.last[j].1;
-                self.anchor = Some((t, err, self.column(j)));
+                self.checkpoint.set_anchor(t, err, self.column(j));
             }
         }
         Ok(())
@@ -555,7 +612,7 @@ impl<S: Space, R: Real> Propagator for Chebyshev<S, R> {
             String::new()
         };
         format!(
-            "Chebyshev series cut at tail <= {:.1e} per step (rigorous); |dW| <= 2||H0|| sum(tails) = {:.1e} so far; {}{}",
+            "Chebyshev series cut at tail <= {:.1e} per step (rigorous); |dW| <= min(2||H0|| e, 2e'(2||(H0 - E0)psi|| + ||H0 - E0|| e')) = {:.1e} so far (e = sum of tails, e' = e + |1 - ||psi|||); {}{}",
             self.eps_step,
             self.max_err,
             self.ops.description(),
@@ -600,6 +657,7 @@ impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
     /// `full`'s operators.
     fn visit_states(&mut self, times: &[f64], full: Option<&Operators>, visit: &mut StateVisitor<'_>) -> Result<()> {
         check_times(times)?;
+        self.check_after_base(times)?;
         let mut stored = vec![Complex64::new(0.0, 0.0); self.ops.dim()];
         let mut expanded = match full {
             Some(ops) => vec![Complex64::new(0.0, 0.0); ops.dim()],

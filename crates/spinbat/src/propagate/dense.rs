@@ -19,7 +19,6 @@ const BATCH: usize = 64;
 /// Dense eigendecomposition propagator for small chains.
 pub struct Dense {
     ops: Operators,
-    e0: f64,
     h0_norm: f64,
     h_norm: f64,
     energies: Vec<f64>,
@@ -51,7 +50,6 @@ impl Dense {
         let c: Vec<f64> = (0..d).map(|m| u[(crate::basis::ALL_DOWN, m)]).collect();
         let h_norm = energies.iter().fold(0.0f64, |a, e| a.max(e.abs()));
         Ok(Dense {
-            e0: chain.initial_energy(),
             h0_norm: Operators::h0_norm_bound(chain),
             h_norm,
             energies,
@@ -98,11 +96,11 @@ impl Dense {
             for (s, v) in state.iter_mut().enumerate() {
                 *v = Complex64::new(psi[(s, 2 * k)], psi[(s, 2 * k + 1)]);
             }
-            let (norm, e, rate) = self.ops.energy_and_rate(&state);
+            let moments = self.ops.work_and_rate(&state);
             let state_err = self.state_error_at(t);
             self.max_state_err = self.max_state_err.max(state_err);
             self.max_err = self.max_err.max(2.0 * self.h0_norm * state_err);
-            visit(&WorkSample { t, work: e / norm - self.e0, rate: rate / norm }, &state, &self.ops)?;
+            visit(&WorkSample { t, work: moments.unit_work(), rate: moments.unit_rate() }, &state, &self.ops)?;
         }
         Ok(())
     }

@@ -16,6 +16,7 @@
 //! beyond.
 
 mod chebyshev;
+pub mod checkpoint;
 mod dense;
 pub mod dicke;
 pub(crate) mod memory;

@@ -6,7 +6,8 @@ use super::solver::{resolve, resolve_states, Precision, Solver};
 use super::{chebyshev, dicke, Dense, Propagator, StatePropagator};
 use crate::error::{Result, SpinbatError};
 use crate::model::Chain;
-use crate::operator::{Operators, ReflectionSector};
+use crate::operator::Operators;
+use crate::symmetry::ReflectionSector;
 
 /// Builds the propagator for `chain`, checking the memory it needs first.
 ///

@@ -5,13 +5,23 @@
 //!
 //! | symmetry | condition | used by |
 //! |---|---|---|
-//! | reflection `i → N−1−i` | `g_ij = g_{N−1−i, N−1−j}` (every `\|i−j\|` pattern, open or periodic) | the reflection-even sector ([`crate::operator::ReflectionSector`]) |
+//! | reflection `i → N−1−i` | `g_ij = g_{N−1−i, N−1−j}` (every `\|i−j\|` pattern, open or periodic) | the reflection-even sector ([`ReflectionSector`]) |
 //! | every permutation | all `g_ij` equal (`p = 0`, or `N ≤ 2`, or the 3-ring) | the `N + 1` Dicke states ([`crate::propagate::dicke`]) |
 //! | the group of [`generators`] | reflection, translation `i → i+1 mod N`, adjacent transpositions, as they hold | coupling orbits of the strong-coupling analysis ([`crate::effective`]) |
 //!
 //! [`Symmetries::of`] reports them together.
 
 use crate::model::Chain;
+
+pub mod dicke;
+pub mod orbits;
+pub mod parity;
+pub mod reflection;
+pub mod space;
+
+pub use dicke::DickeSpace;
+pub use reflection::ReflectionSector;
+pub use space::Space;
 
 /// Which symmetries a chain's couplings have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

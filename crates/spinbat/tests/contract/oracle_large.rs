@@ -30,8 +30,8 @@
 use serde_json::Value;
 use spinbat::model::parse_matrix;
 use spinbat::observe;
-use spinbat::operator::ReflectionSector;
 use spinbat::propagate::{plan, plan_with, uses_reflection_sector, Chebyshev, Precision};
+use spinbat::symmetry::ReflectionSector;
 use spinbat::{Boundary, Chain, Couplings, Propagator, Silent, Solver};
 
 const DATA: &str = include_str!("../data/large_reference.json");

@@ -4,8 +4,8 @@
 
 use crate::common::{random_chain, Rng};
 use spinbat::observe::{charge, uniform_times};
-use spinbat::operator::ReflectionSector;
 use spinbat::propagate::{uses_reflection_sector, Chebyshev, Dense, Propagator};
+use spinbat::symmetry::ReflectionSector;
 use spinbat::{Chain, Couplings, Silent};
 
 /// A random symmetric matrix with `M_ij = M_(N-1-i)(N-1-j)`, or without that symmetry.

@@ -25,9 +25,10 @@
 //! full-space kernel. The diagonal of `H_g` is stored (`8` bytes per row), built per tile
 //! from tables: `D = const + row(a') + col(b') + cross(a', b')`.
 
-use super::{gather, Amplitude, Space};
+use super::space::{spectral_enclosure, top_of_h_g, Space};
 use crate::error::Result;
 use crate::model::Chain;
+use crate::numeric::amplitude::{gather, Amplitude};
 use rayon::prelude::*;
 
 /// Bits per side of a tile: tiles of `64 × 64 = 4096` rows, like the full-space blocks.
@@ -132,10 +133,10 @@ impl ReflectionSector {
     ///
     /// # Errors
     /// [`SpinbatError::InvalidParameter`](crate::SpinbatError::InvalidParameter) if the chain is not reflection symmetric;
-    /// [`SpinbatError::TooLarge`](crate::SpinbatError::TooLarge) beyond [`super::MAX_EXACT_SITES`].
+    /// [`SpinbatError::TooLarge`](crate::SpinbatError::TooLarge) beyond [`crate::basis::MAX_EXACT_SITES`].
     pub fn new(chain: &Chain) -> Result<Self> {
         let n = chain.n_sites();
-        if n > super::MAX_EXACT_SITES {
+        if n > crate::basis::MAX_EXACT_SITES {
             return Err(crate::resources::cannot_index("exact", n, Self::bytes(n)));
         }
         if !Self::applies(chain) {
@@ -444,14 +445,16 @@ impl Space for ReflectionSector {
         self.flip_sum_tile(x, m, block, out);
     }
 
-    fn h0_block<T: Amplitude>(&self, x: &[T], m: usize, block: usize, out: &mut [T]) {
+    fn work_block<T: Amplitude>(&self, x: &[T], m: usize, block: usize, out: &mut [T]) {
         let base = block * self.shape.tile_len();
         let n = self.n_sites as f64;
+        // E_0 = −NB + (H_g) at all-down (row 0)
+        let e0 = -self.b * n + self.diag_g[0];
         for (o, row) in out.chunks_exact_mut(m).enumerate() {
             let s = base + o;
             let (c, a, b) = self.coordinates(s);
             let mag = 2.0 * (a.count_ones() + b.count_ones() + c as u32) as f64 - n;
-            let d = self.b * mag + self.diag_g[s];
+            let d = self.b * mag + self.diag_g[s] - e0;
             for (j, y) in row.iter_mut().enumerate() {
                 let mut v = x[s * m + j].scale(d);
                 if !self.flips.is_empty() {
@@ -472,11 +475,11 @@ impl Space for ReflectionSector {
     }
 
     fn spectral_bounds_h(&self) -> (f64, f64) {
-        super::spectral_enclosure(&self.diag_g, self.n_sites, self.omega, self.flips.iter().map(|f| f.amp.abs()).sum())
+        spectral_enclosure(&self.diag_g, self.n_sites, self.omega, self.flips.iter().map(|f| f.amp.abs()).sum())
     }
 
     fn h_g_max_bound(&self) -> f64 {
-        super::top_of_h_g(&self.diag_g, self.flips.iter().map(|f| f.amp.abs()).sum())
+        top_of_h_g(&self.diag_g, self.flips.iter().map(|f| f.amp.abs()).sum())
     }
 
     fn description(&self) -> String {
@@ -560,6 +563,7 @@ mod tests {
                 full.column_h(s, |row, e| hv[row] += vs * e);
                 full.column_h0(s, |row, e| h0v[row] += vs * e);
             }
+            let e0 = chain.initial_energy();
             let tl = sector.block_len();
             let mut out = vec![0.0; tl];
             for block in 0..sector.dim() / tl {
@@ -568,17 +572,20 @@ mod tests {
                     let s = sector.full_state(block * tl + o);
                     assert!((y - hv[s]).abs() < 1e-12, "N = {n}: H off at state {s}");
                 }
-                sector.h0_block(&xs, 1, block, &mut out);
+                // the work operator H0 − E_0
+                sector.work_block(&xs, 1, block, &mut out);
                 for (o, &y) in out.iter().enumerate() {
                     let s = sector.full_state(block * tl + o);
-                    assert!((y - h0v[s]).abs() < 1e-12, "N = {n}: H0 off at state {s}");
+                    let want = h0v[s] - e0 * xs[block * tl + o];
+                    assert!((y - want).abs() < 1e-12, "N = {n}: H0 off at state {s}");
                 }
             }
             // energies: weighted sector sums equal full-space sums
-            let e_full: f64 = v.iter().zip(&h0v).map(|(a, b)| a * b).sum();
-            let zeros = vec![0.0; xs.len()];
-            let (norm, e, _) = crate::operator::energy_and_rate_split(&sector, &xs, &zeros, 1)[0];
             let norm_full: f64 = v.iter().map(|a| a * a).sum();
+            let e_full: f64 = v.iter().zip(&h0v).map(|(a, b)| a * b).sum::<f64>() - e0 * norm_full;
+            let zeros = vec![0.0; xs.len()];
+            let crate::operator::Moments { norm, work: e, .. } =
+                crate::operator::energy_and_rate_split(&sector, &xs, &zeros, 1)[0];
             assert!((norm - norm_full).abs() < 1e-10 * norm_full, "N = {n}: norm");
             assert!((e - e_full).abs() < 1e-10 * (1.0 + e_full.abs()), "N = {n}: energy {e} vs {e_full}");
         }

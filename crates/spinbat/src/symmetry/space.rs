@@ -1,0 +1,96 @@
+//! The one interface of every basis the propagators run on: the full `2^N` space
+//! ([`crate::operator::Operators`]), the reflection-even sector
+//! ([`super::ReflectionSector`]) and the `N + 1` Dicke states ([`super::DickeSpace`]).
+
+use crate::numeric::Amplitude;
+use rayon::prelude::*;
+use std::ops::Range;
+
+/// A basis on which the Chebyshev propagator runs and the work is measured: the full `2^N`
+/// space, or a sector of states invariant under a symmetry of the couplings that contains
+/// the all-down start (then `H`, `H0` and `Σ_i X_i` map the sector into itself).
+///
+/// **Rows.** Vectors are stored as [`Space::dim`] rows; row `0` is the all-down state
+/// [`crate::basis::ALL_DOWN`]. The rows form an orthogonal basis in which the full-space
+/// inner product is `⟨x|y⟩ = Σ_rows w_row x̄_row y_row`, `w_row` the weight of the row's
+/// block ([`Space::block_weight`]): `1` for an orthonormal basis (the full space, the Dicke
+/// states `|S = N/2, S_z⟩`), the number of full-space states a row stands for when its
+/// amplitude is that of each of them (the reflection sector: 1 or 2).
+///
+/// **Blocks.** The kernels work block by block, in parallel: every block has
+/// [`Space::block_len`] rows except the last, which holds the rest, so a space of any
+/// dimension is one (the Dicke space has `N + 1` rows). A space chooses its blocks so that
+/// the rows an operator couples to a block lie in few other blocks (cache reuse).
+///
+/// The generic kernels ([`crate::operator::chebyshev_step`],
+/// [`crate::operator::energy_and_rate_split`], [`crate::operator::energy_and_rate_multi`])
+/// are written once on top of these block operations.
+pub trait Space: Send + Sync {
+    /// Number of sites `N`.
+    fn n_sites(&self) -> usize;
+    /// Transverse field `ω`.
+    fn omega(&self) -> f64;
+    /// Stored rows (the full space: `2^N`).
+    fn dim(&self) -> usize;
+    /// Rows per block (every block but the last, which holds the rest), at least 1.
+    fn block_len(&self) -> usize;
+    /// `out = (H x)` on the rows of block `block` (`out.len()` = the block's rows),
+    /// `H = H_g + V`.
+    fn h_block<T: Amplitude>(&self, x: &[T], block: usize, out: &mut [T]);
+    /// `out[o·m + j] = (Σ_i X_i x_j)` on the rows of block `block` for `m` states stored
+    /// interleaved (`x[row·m + j]`).
+    fn flip_sum_block<T: Amplitude>(&self, x: &[T], m: usize, block: usize, out: &mut [T]);
+    /// `out[o·m + j] = ((H0 − E_0) x_j)` on the rows of block `block`, `m` interleaved
+    /// states: the work operator, `H0` measured from the all-down energy
+    /// `E_0 = ⟨↓…↓|H0|↓…↓⟩`, so that `W = ⟨ψ|H0 − E_0|ψ⟩` is summed without cancelling
+    /// against `E_0` (which grows like `N²` for long-range chains).
+    fn work_block<T: Amplitude>(&self, x: &[T], m: usize, block: usize, out: &mut [T]);
+    /// The weight `w` of each row of block `block` in the full-space inner product
+    /// (see the trait docs).
+    fn block_weight(&self, block: usize) -> f64;
+    /// Rigorous enclosure `[E_min, E_max]` of the spectrum of `H` on this space (Gershgorin).
+    fn spectral_bounds_h(&self) -> (f64, f64);
+    /// Upper bound on the top of the spectrum of `H_g` (exact for `α = 0`).
+    fn h_g_max_bound(&self) -> f64;
+    /// One line naming the basis, for accuracy notes.
+    fn description(&self) -> String;
+
+    /// Most times a Chebyshev expansion should accumulate at once on this space
+    /// ([`crate::propagate::Chebyshev`] takes the smaller of this and what memory allows).
+    /// Accumulating costs one multiply-add per row, time and term, against one
+    /// application of `H` per row and term; where `H` is cheap (a tridiagonal product)
+    /// fewer times per expansion pay. Default 32.
+    fn batch_hint(&self) -> usize {
+        32
+    }
+
+    /// Number of blocks, `⌈dim / block_len⌉`.
+    fn blocks(&self) -> usize {
+        self.dim().div_ceil(self.block_len())
+    }
+
+    /// The rows of block `block`.
+    fn block_rows(&self, block: usize) -> Range<usize> {
+        let len = self.block_len();
+        block * len..((block + 1) * len).min(self.dim())
+    }
+}
+
+/// Gershgorin enclosure of `H = H_g + V` from the diagonal of `H_g` on any basis of
+/// single spin states: its range widened by the largest off-diagonal row sum,
+/// `N|ω| + offdiag` (`offdiag = 2|α| Σ|g_ij|`, the flip-flop amplitudes). A sector's
+/// spectrum lies inside the full one.
+pub(crate) fn spectral_enclosure(diag: &[f64], n_sites: usize, omega: f64, offdiag: f64) -> (f64, f64) {
+    let (lo, hi) = diag
+        .par_iter()
+        .fold(|| (f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &d| (lo.min(d), hi.max(d)))
+        .reduce(|| (f64::INFINITY, f64::NEG_INFINITY), |a, b| (a.0.min(b.0), a.1.max(b.1)));
+    let radius = n_sites as f64 * omega.abs() + offdiag;
+    (lo - radius, hi + radius)
+}
+
+/// Upper bound on the top of the spectrum of `H_g`: `max_s (H_g)_ss + offdiag` (Gershgorin;
+/// exact for `α = 0`, where `offdiag = 0`).
+pub(crate) fn top_of_h_g(diag: &[f64], offdiag: f64) -> f64 {
+    diag.par_iter().copied().reduce(|| f64::NEG_INFINITY, f64::max) + offdiag
+}
