@@ -1,7 +1,7 @@
 //! `spinbat scan`: one parameter swept, several solvers side by side.
 
 use crate::model_args::{set_threads, ModelArgs};
-use crate::output::{check_outputs, write_text};
+use crate::output::OutputArgs;
 use crate::plot::chart::{self, Figure, Panel, Series, Style};
 use crate::{progress::Bar, CliError};
 use anyhow::Context;
@@ -11,12 +11,15 @@ use spinbat::record::{ModelRecord, Provenance};
 use spinbat::study::{self, Parameter, ScalingFit, ScanOptions, ScanRow, ScanSolver, Sweep};
 use spinbat::Chain;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 /// Options of `spinbat scan`.
 #[derive(Debug, Args)]
-#[command(after_help = "\
+#[command(
+    mut_arg("csv", |a| a.help("Write one CSV row per (value, solver)")),
+    mut_arg("plot", |a| a.help("Plot P_max, P_max/(N P1) and W_max against the parameter to FILE.png or FILE.svg")),
+    after_help = "\
 For every value of the varied parameter and every solver: the certified maximal power
 P_max, its time T*, W(T*), the maximal work in [0, window] and its time, and the gains
 P_max / (N P1) and W_max / (2BN) over N independent spins (P1 = 1.4492 omega B).
@@ -27,7 +30,8 @@ With --vary n the scaling of P_max/N is fitted by a constant, a + b ln N and a +
 Examples:
   spinbat scan --vary alpha=0:1:0.1 --n 4 --solvers quantum,mean-field
   spinbat scan --vary n=2..14 --coupling nn --solvers quantum,mean-field --plot nn.png
-  spinbat scan --vary p=0,0.5,1,2,3 --n 8 --json -")]
+  spinbat scan --vary p=0,0.5,1,2,3 --n 8 --json -"
+)]
 pub struct ScanArgs {
     /// The varied parameter and its values: NAME=SPEC with NAME one of n, alpha, p, g,
     /// omega, b and SPEC a list (1,2,4), an integer range (2..14) or start:stop:step (-1:1:0.1).
@@ -51,15 +55,9 @@ pub struct ScanArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Write the scan as JSON to FILE, or to stdout with '-' (then nothing else is printed).
-    #[arg(long, value_name = "FILE|-")]
-    pub json: Option<String>,
-    /// Write one CSV row per (value, solver).
-    #[arg(long, value_name = "FILE")]
-    pub csv: Option<PathBuf>,
-    /// Plot P_max, P_max/(N P1) and W_max against the parameter to FILE.png or FILE.svg.
-    #[arg(long, value_name = "FILE")]
-    pub plot: Option<PathBuf>,
+    /// --json, --csv, --plot.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// The JSON record of a scan.
@@ -113,9 +111,9 @@ pub fn run(args: ScanArgs) -> Result<(), CliError> {
     let solvers = ScanSolver::parse_list(&args.solvers)?;
     let base = args.model.chain()?;
     set_threads(args.threads)?;
-    check_outputs(args.json.as_deref(), args.csv.as_deref(), args.plot.as_deref())?;
+    args.output.check()?;
     let options = ScanOptions { tol: args.tol, window: args.window, max_work: !args.power_only };
-    let json_stdout = args.json.as_deref() == Some("-");
+    let json_stdout = args.output.json_stdout();
 
     let start = Instant::now();
     let bar = Bar::new(!json_stdout, "scanning").counting("points");
@@ -135,15 +133,13 @@ pub fn run(args: ScanArgs) -> Result<(), CliError> {
         run_time_s: elapsed,
         provenance: Provenance::current(),
     };
-    if let Some(target) = &args.json {
-        write_text(target, &serde_json::to_string_pretty(&record).map_err(CliError::runtime)?)?;
-    }
-    if let Some(path) = &args.csv {
+    args.output.json.write(&record)?;
+    if let Some(path) = &args.output.csv {
         write_csv(path, &record.rows)
             .with_context(|| format!("writing {}", path.display()))
             .map_err(CliError::runtime)?;
     }
-    if let Some(path) = &args.plot {
+    if let Some(path) = &args.output.plot {
         let title = scan_title(sweep.parameter, &sweep.values, &base);
         let fig =
             figure(&title, record.vary, &record.values, &record.solvers, &record.rows, &record.scaling, Vec::new());
@@ -350,22 +346,12 @@ fn print_summary(rec: &ScanRecord, args: &ScanArgs) {
         let _ =
             writeln!(out, "scaling     {} P_max/N ~ {} (best); {}", s.solver, s.fit.best.formula(), fits.join("; "));
     }
-    let mut files = Vec::new();
-    if let Some(j) = &args.json {
-        files.push(format!("json {j}"));
-    }
-    if let Some(c) = &args.csv {
-        files.push(format!("csv {}", c.display()));
-    }
-    if let Some(p) = &args.plot {
-        files.push(format!("plot {}", p.display()));
-    }
     let _ = writeln!(
         out,
         "run         {:.3} s on {} threads{}",
         rec.run_time_s,
         rayon::current_num_threads(),
-        if files.is_empty() { String::new() } else { format!("; wrote {}", files.join(", ")) }
+        args.output.written()
     );
 }
 
