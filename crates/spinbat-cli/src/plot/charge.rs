@@ -117,24 +117,10 @@ where
             labels.push(format!("maximal work in window: T = {:.4}, {:.4}", mw.0, mw.1));
         }
         let (w, h) = area.dim_in_pixel();
-        let plot_px = (f64::from(w) - 2.0 * 12.0 - 70.0, f64::from(h) - 2.0 * 12.0 - 45.0);
-        let (corner, (y0, y1)) = panel_layout(&t, &ys, &refs, &marks, &labels, t_max, plot_px);
-        let mut chart = ChartBuilder::on(area)
-            .margin(12)
-            .x_label_area_size(45)
-            .y_label_area_size(70)
-            .build_cartesian_2d(TickedAxis::linear(0.0, t_max), TickedAxis::linear(y0, y1))
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_desc("time t [1/B]")
-            .y_desc(label)
-            .y_label_formatter(&|v| tick(*v, false))
-            .x_label_formatter(&|v| tick(*v, false))
-            .label_style(("sans-serif", 15))
-            .axis_desc_style(("sans-serif", 17))
-            .draw()
-            .map_err(err)?;
+        let plot_px =
+            (f64::from(w) - f64::from(2 * MARGIN + Y_LABEL_AREA), f64::from(h) - f64::from(2 * MARGIN + X_LABEL_AREA));
+        let (corner, y) = panel_layout(&t, &ys, &refs, &marks, &labels, t_max, plot_px);
+        let mut chart = time_panel(area, t_max, y, label)?;
         chart
             .draw_series(LineSeries::new(t.iter().copied().zip(ys.iter().copied()), BLUE.stroke_width(2)))
             .map_err(err)?
@@ -181,25 +167,46 @@ where
     }
     for (area, panel) in panels.iter().skip(2).zip(extra) {
         let hi = panel.points.iter().fold(0.0f64, |m, p| m.max(p.1)).max(1e-12);
-        let mut chart = ChartBuilder::on(area)
-            .margin(12)
-            .x_label_area_size(45)
-            .y_label_area_size(70)
-            .build_cartesian_2d(TickedAxis::linear(0.0, t_max), TickedAxis::linear(0.0, hi * 1.05))
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_desc("time t [1/B]")
-            .y_desc(&panel.y_label)
-            .y_label_formatter(&|v| tick(*v, false))
-            .x_label_formatter(&|v| tick(*v, false))
-            .label_style(("sans-serif", 15))
-            .axis_desc_style(("sans-serif", 17))
-            .draw()
-            .map_err(err)?;
+        let mut chart = time_panel(area, t_max, (0.0, hi * 1.05), &panel.y_label)?;
         chart.draw_series(LineSeries::new(panel.points.iter().copied(), MAGENTA.stroke_width(2))).map_err(err)?;
     }
     Ok(())
+}
+
+/// Margin around each panel and the sizes of its axis-label areas [px].
+const MARGIN: u32 = 12;
+const X_LABEL_AREA: u32 = 45;
+const Y_LABEL_AREA: u32 = 70;
+
+/// A panel against time `0..t_max` with values in `y` (`lo, hi`) and `y_label` on its axis:
+/// margins, axes and mesh (ticks, labels, fonts), the same on every panel of the plot.
+fn time_panel<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    t_max: f64,
+    y: (f64, f64),
+    y_label: &str,
+) -> Result<ChartContext<'a, DB, Cartesian2d<TickedAxis, TickedAxis>>>
+where
+    DB::ErrorType: 'static,
+{
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("drawing the plot: {e:?}");
+    let mut chart = ChartBuilder::on(area)
+        .margin(MARGIN)
+        .x_label_area_size(X_LABEL_AREA)
+        .y_label_area_size(Y_LABEL_AREA)
+        .build_cartesian_2d(TickedAxis::linear(0.0, t_max), TickedAxis::linear(y.0, y.1))
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc("time t [1/B]")
+        .y_desc(y_label)
+        .y_label_formatter(&|v| tick(*v, false))
+        .x_label_formatter(&|v| tick(*v, false))
+        .label_style(("sans-serif", 15))
+        .axis_desc_style(("sans-serif", 17))
+        .draw()
+        .map_err(err)?;
+    Ok(chart)
 }
 
 /// The curves and marks of a W or P panel in data coordinates, as the legend placement
