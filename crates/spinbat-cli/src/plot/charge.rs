@@ -2,15 +2,15 @@
 //! work panel, maximal work) marked; a third panel with the entanglement entropy S(t)
 //! when it was recorded (`--observe entanglement`).
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use spinbat::observe::Charging;
 use std::path::Path;
 
 use super::chart::{tick, TickedAxis};
+use super::file::{self, Picture};
 use super::legend::{legend_size, place_legend, Corner};
-use super::typeset::{register_font, Typeset};
 
 /// A panel below W and P: axis label and `(t, value)` points (entropy with its cut, Var(H0)).
 pub struct Extra {
@@ -45,23 +45,25 @@ const LEGEND_FONT: f64 = 15.0;
 
 /// Writes the plot to `path`, PNG or SVG by extension; `extra` adds panels below W and P.
 pub fn write(path: &Path, title: &str, result: &Charging, ind: Option<Independent>, extra: &[Extra]) -> Result<()> {
-    register_font();
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     let size = (900, 800 + 350 * extra.len() as u32);
-    match ext.as_str() {
-        "png" => {
-            let root = Typeset::new(BitMapBackend::new(path, size)).into_drawing_area();
-            draw(&root, title, result, ind, extra)?;
-            root.present().with_context(|| format!("writing {}", path.display()))?;
-        }
-        "svg" => {
-            let root = SVGBackend::new(path, size).into_drawing_area();
-            draw(&root, title, result, ind, extra)?;
-            root.present().with_context(|| format!("writing {}", path.display()))?;
-        }
-        _ => return Err(anyhow!("plot file {} must end in .png or .svg", path.display())),
+    file::write(path, size, &ChargePlot { title, result, ind, extra })
+}
+
+/// What [`write`] draws.
+struct ChargePlot<'a> {
+    title: &'a str,
+    result: &'a Charging,
+    ind: Option<Independent>,
+    extra: &'a [Extra],
+}
+
+impl Picture for ChargePlot<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        draw(root, self.title, self.result, self.ind, self.extra)
     }
-    Ok(())
 }
 
 /// One panel: axis label, values, reference values, marked point and its legend.
