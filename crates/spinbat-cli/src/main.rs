@@ -74,3 +74,14 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// clap's own consistency checks of the command tree (the ids named by `mut_arg`, value
+    /// names, conflicts), which otherwise run only when a command is parsed.
+    #[test]
+    fn command_tree_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,11 +1,108 @@
-//! What every command does with its outputs: paths checked before computing, text written
-//! to a file or stdout, and numbers and chains described the same way everywhere.
+//! What every command does with its outputs: the output flags (`--json`, `--csv`, `--plot`,
+//! declared once and flattened into each command), paths checked before computing, text
+//! written to a file or stdout, and numbers and chains described the same way everywhere.
 
 use crate::CliError;
 use anyhow::{anyhow, Context};
+use clap::Args;
+use serde::Serialize;
 use spinbat::{Chain, Couplings};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// `--json FILE|-`, the command's record as JSON: alone in `spinbat effective`, inside
+/// [`OutputArgs`] in the commands that also write CSV and plots.
+#[derive(Debug, Args)]
+pub struct JsonArg {
+    /// Write the record as JSON to FILE, or to stdout with '-' (then nothing else is printed).
+    #[arg(long = "json", id = "json", value_name = "FILE|-")]
+    pub target: Option<String>,
+}
+
+impl JsonArg {
+    /// `--json -`: the record goes to stdout, so the command prints nothing else there (no
+    /// summary) and shows no progress bar.
+    pub fn to_stdout(&self) -> bool {
+        self.target.as_deref() == Some("-")
+    }
+
+    /// Fails with exit status 2 before any computation if the JSON file cannot be written.
+    pub fn check(&self) -> Result<(), CliError> {
+        match self.target.as_deref().filter(|j| *j != "-") {
+            Some(j) => check_writable(Path::new(j)),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes `record` as pretty-printed JSON to the target, if `--json` was given.
+    pub fn write(&self, record: &impl Serialize) -> Result<(), CliError> {
+        match &self.target {
+            Some(target) => write_text(target, &serde_json::to_string_pretty(record).map_err(CliError::runtime)?),
+            None => Ok(()),
+        }
+    }
+
+    /// `json FILE` for the summary's list of files written (`None` without `--json`).
+    fn written(&self) -> Option<String> {
+        self.target.as_ref().map(|j| format!("json {j}"))
+    }
+}
+
+/// The output files of a command that writes a record, a table and a picture: `--json`,
+/// `--csv`, `--plot`, flattened into it (`#[command(flatten)]`). What the CSV columns and the
+/// plot's panels are differs by command: each states it in its own help of `--csv` and
+/// `--plot` (`mut_arg`).
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    #[command(flatten)]
+    pub json: JsonArg,
+    /// Write the data as CSV (with header) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Plot the data to FILE.png or FILE.svg.
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+}
+
+impl OutputArgs {
+    /// Checks every output asked for before anything is computed (exit 2): the JSON file
+    /// (`-` is stdout), the CSV file and the plot (its extension, and that it can be
+    /// written), so that a long run is never lost to a typo in a path.
+    pub fn check(&self) -> Result<(), CliError> {
+        if let Some(p) = &self.plot {
+            check_plot_path(p)?;
+            check_writable(p)?;
+        }
+        self.json.check()?;
+        if let Some(c) = &self.csv {
+            check_writable(c)?;
+        }
+        Ok(())
+    }
+
+    /// `--json -`: see [`JsonArg::to_stdout`].
+    pub fn json_stdout(&self) -> bool {
+        self.json.to_stdout()
+    }
+
+    /// The end of a summary's last line: `; wrote json A, csv B, plot C` for the outputs
+    /// asked for, empty when there are none.
+    pub fn written(&self) -> String {
+        let files: Vec<String> = [
+            self.json.written(),
+            self.csv.as_ref().map(|c| format!("csv {}", c.display())),
+            self.plot.as_ref().map(|p| format!("plot {}", p.display())),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if files.is_empty() {
+            String::new()
+        } else {
+            format!("; wrote {}", files.join(", "))
+        }
+    }
+}
 
 fn check_plot_path(p: &Path) -> Result<(), CliError> {
     let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
@@ -31,7 +128,7 @@ fn check_writable(path: &std::path::Path) -> Result<(), CliError> {
 }
 
 /// Writes `text` to `target`, or stdout for `-`.
-pub fn write_text(target: &str, text: &str) -> Result<(), CliError> {
+fn write_text(target: &str, text: &str) -> Result<(), CliError> {
     if target == "-" {
         let mut out = std::io::stdout().lock();
         writeln!(out, "{text}").map_err(CliError::runtime)
@@ -77,21 +174,4 @@ pub fn describe_couplings(chain: &Chain) -> String {
         Couplings::PowerLaw { p } => format!("power law p = {p}, {b}"),
         Couplings::Matrix { .. } => "explicit matrix".to_string(),
     }
-}
-
-/// Checks every output a command was asked for before it computes anything (exit 2): the
-/// JSON file (`-` is stdout), the CSV file and the plot (its extension, and that it can be
-/// written), so that a long run is never lost to a typo in a path.
-pub fn check_outputs(json: Option<&str>, csv: Option<&Path>, plot: Option<&Path>) -> Result<(), CliError> {
-    if let Some(p) = plot {
-        check_plot_path(p)?;
-        check_writable(p)?;
-    }
-    if let Some(j) = json.filter(|j| *j != "-") {
-        check_writable(Path::new(j))?;
-    }
-    if let Some(c) = csv {
-        check_writable(c)?;
-    }
-    Ok(())
 }

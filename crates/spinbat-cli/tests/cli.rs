@@ -617,3 +617,24 @@ fn summary_numbers_keep_their_significant_digits_at_any_scale() {
         }
     }
 }
+
+/// The output flags are declared once (`output::OutputArgs`) but each command still says
+/// what its CSV and plot hold, and every command that writes JSON names `FILE|-`.
+#[test]
+fn output_flags_keep_each_commands_help() {
+    let help = |cmd: &str| {
+        let out = spinbat(&[cmd, "--help"]);
+        assert!(out.status.success(), "{cmd}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let charge = help("charge");
+    assert!(charge.contains("--csv <FILE>") && charge.contains("Write t, work, power as CSV (with header)"));
+    assert!(charge.contains("--plot <FILE>") && charge.contains("Plot W(t) and P(t) (and the entropy"));
+    let scan = help("scan");
+    assert!(scan.contains("--csv <FILE>") && scan.contains("Write one CSV row per (value, solver)"));
+    assert!(scan.contains("--plot <FILE>") && scan.contains("Plot P_max, P_max/(N P1) and W_max"));
+    for text in [&charge, &scan, &help("effective")] {
+        assert!(text.contains("--json <FILE|->") && text.contains("or to stdout with '-'"));
+    }
+    assert!(!help("effective").contains("--csv"));
+}

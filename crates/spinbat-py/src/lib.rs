@@ -26,6 +26,7 @@ fn _spinbat(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("SOLVERS", spinbat::Solver::ALL.map(|s| s.as_str()).to_vec())?;
     m.add("DEFAULT_TOL", spinbat::propagate::DEFAULT_TOL)?;
+    m.add("SCAN_COLUMNS", spinbat::study::ScanRow::COLUMNS.to_vec())?;
     m.add_class::<chain::PyChain>()?;
     m.add_class::<charging::PyCharging>()?;
     m.add_function(wrap_pyfunction!(scan::scan, m)?)?;

@@ -9,7 +9,7 @@ use numpy::{AllowTypeChange, PyArrayLike1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
-use spinbat::study::{self, Parameter, ScanOptions, ScanRow, ScanSolver, Sweep};
+use spinbat::study::{self, Cell, Parameter, ScanOptions, ScanRow, ScanSolver, Sweep};
 use spinbat::Silent;
 
 /// The sweep of `vary` (`"alpha"` with `values`, or `"alpha=0:1:0.1"` alone). A string
@@ -47,28 +47,18 @@ fn solver_list(solvers: &Bound<'_, PyAny>) -> PyResult<Vec<ScanSolver>> {
     ScanSolver::parse_list(&text).map_err(to_py)
 }
 
-/// One row as a flat dict (the fields of `spinbat scan --json`'s rows, nested ones
-/// flattened); `None` where the row has no value (maximal work with `power_only`).
+/// One row as a flat dict: the library's table of a scan row ([`ScanRow::COLUMNS`], the
+/// fields of `spinbat scan --json`'s rows with nested ones flattened), in its order; `None`
+/// where the row has no value (maximal work with `power_only`).
 fn row_dict<'py>(py: Python<'py>, r: &ScanRow) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
-    d.set_item("value", r.value)?;
-    d.set_item("solver", &r.solver)?;
-    d.set_item("method", &r.method)?;
-    d.set_item("n_sites", r.n_sites)?;
-    d.set_item("max_power", r.max_power.power)?;
-    d.set_item("t_star", r.max_power.time)?;
-    d.set_item("work_at_max_power", r.max_power.work)?;
-    d.set_item("max_work", r.max_work.map(|m| m.work))?;
-    d.set_item("t_max_work", r.max_work.map(|m| m.time))?;
-    d.set_item("power_at_max_work", r.max_work.map(|m| m.power))?;
-    d.set_item("window", r.window)?;
-    d.set_item("power_ratio", r.power_ratio)?;
-    d.set_item("work_ratio", r.work_ratio)?;
-    d.set_item("independent_max_power", r.independent.max_power.power)?;
-    d.set_item("independent_max_work", r.independent.max_work.work)?;
-    d.set_item("error_bound", r.error_bound)?;
-    d.set_item("accuracy", &r.accuracy)?;
-    d.set_item("run_time_s", r.run_time_s)?;
+    for (name, cell) in ScanRow::COLUMNS.iter().zip(r.cells()) {
+        match cell {
+            Cell::Number(v) => d.set_item(name, v)?,
+            Cell::Count(n) => d.set_item(name, n)?,
+            Cell::Text(s) => d.set_item(name, s)?,
+        }
+    }
     Ok(d)
 }
 

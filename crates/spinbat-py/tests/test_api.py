@@ -2,18 +2,13 @@
 
 import math
 import pickle
-import threading
-import time
 
 import numpy as np
 import pytest
 
 import spinbat
 from spinbat import analytic
-from conftest import close
-
-# shortest time the GIL tests keep the worker busy (s)
-MIN_GIL_RUN_S = 0.5
+from conftest import assert_releases_gil, close
 
 
 def test_defaults_match_the_cli():
@@ -217,18 +212,4 @@ def test_absurd_points_raise_memory_error():
 
 def test_gil_is_released_while_computing():
     chain = spinbat.Chain(n=12, alpha=0.3)
-    start = time.perf_counter()
-    chain.max_power()  # warm up: the first call also starts rayon's pool
-    single = time.perf_counter() - start
-    # a minimum run length, so that the check below can fail: repeat the call for >= 0.5 s
-    reps = max(1, math.ceil(MIN_GIL_RUN_S / max(single, 1e-6)))
-    ticks = 0
-    worker = threading.Thread(target=lambda: [chain.max_power() for _ in range(reps)])
-    worker.start()
-    while worker.is_alive():
-        ticks += 1
-        time.sleep(0.001)
-    worker.join()
-    # while the GIL is held by the worker the loop cannot run at all; released, it ticks
-    # about every millisecond (every 10 ms on a loaded machine) for >= 0.5 s
-    assert ticks >= 20, (ticks, single, reps)
+    assert_releases_gil(chain.max_power)

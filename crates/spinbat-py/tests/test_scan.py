@@ -4,16 +4,11 @@ CLI's error messages, DataFrame with pandas and dicts without."""
 import json
 import math
 import sys
-import threading
-import time
 
 import pytest
 
 import spinbat
-from conftest import close
-
-# shortest time the GIL tests keep the worker busy (s)
-MIN_GIL_RUN_S = 0.5
+from conftest import assert_releases_gil, close
 
 # the same scans, as CLI arguments and as spinbat.scan arguments
 CASES = [
@@ -182,19 +177,4 @@ def test_a_list_of_dicts_without_pandas(monkeypatch):
 
 
 def test_gil_is_released_while_scanning():
-    kwargs = dict(vary="alpha", values=[0.3], n=12, power_only=True)
-    start = time.perf_counter()
-    spinbat.scan(**kwargs)
-    single = time.perf_counter() - start
-    # a minimum run length, so that the check below can fail: repeat the call for >= 0.5 s
-    reps = max(1, math.ceil(MIN_GIL_RUN_S / max(single, 1e-6)))
-    ticks = 0
-    worker = threading.Thread(target=lambda: [spinbat.scan(**kwargs) for _ in range(reps)])
-    worker.start()
-    while worker.is_alive():
-        ticks += 1
-        time.sleep(0.001)
-    worker.join()
-    # while the GIL is held by the worker the loop cannot run at all; released, it ticks
-    # about every millisecond (every 10 ms on a loaded machine) for >= 0.5 s
-    assert ticks >= 20, (ticks, single, reps)
+    assert_releases_gil(lambda: spinbat.scan(vary="alpha", values=[0.3], n=12, power_only=True))

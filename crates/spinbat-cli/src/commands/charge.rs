@@ -1,6 +1,6 @@
 //! `spinbat charge`: one chain, one solver; summary, JSON, CSV and plot.
 
-use crate::{model_args::ModelArgs, plot, progress::Bar, CliError};
+use crate::{model_args::ModelArgs, output::OutputArgs, plot, progress::Bar, CliError};
 use anyhow::{anyhow, Context};
 use clap::Args;
 use spinbat::observe::trajectory::{self, ObservableSet, Trajectory};
@@ -14,7 +14,10 @@ use std::time::Instant;
 
 /// Physics and numerics of `spinbat charge`.
 #[derive(Debug, Args)]
-#[command(after_help = "\
+#[command(
+    mut_arg("csv", |a| a.help("Write t, work, power as CSV (with header)")),
+    mut_arg("plot", |a| a.help("Plot W(t) and P(t) (and the entropy with --observe entanglement) to FILE.png or FILE.svg")),
+    after_help = "\
 Model (hbar = 1, energies in units of B, times in 1/B):
   H0 = B sum_i Z_i - sum_{i<j} g_ij [Z_i Z_j + alpha (X_i X_j + Y_i Y_j)]   (storage)
   H  = H0 - B sum_i Z_i + omega sum_i X_i                                (charging, 0 < t < T)
@@ -42,7 +45,8 @@ Examples:
   spinbat charge --n 10 --plot charge.png
   spinbat charge --n 12 --observe all --cut 6 --json obs.json
   spinbat charge --n 8 --coupling nn --alpha 0.5 --json - 
-  spinbat charge --n 16 --solver chebyshev --tol 1e-8 --csv curve.csv")]
+  spinbat charge --n 16 --solver chebyshev --tol 1e-8 --csv curve.csv"
+)]
 pub struct ChargeArgs {
     #[command(flatten)]
     pub model: ModelArgs,
@@ -76,15 +80,9 @@ pub struct ChargeArgs {
     /// 'inf' lifts the limit.
     #[arg(long, default_value_t = 3600.0, value_name = "SECONDS")]
     pub max_time: f64,
-    /// Write the full record as JSON to FILE, or to stdout with '-' (then nothing else is printed).
-    #[arg(long, value_name = "FILE|-")]
-    pub json: Option<String>,
-    /// Write t, work, power as CSV (with header).
-    #[arg(long, value_name = "FILE")]
-    pub csv: Option<PathBuf>,
-    /// Plot W(t) and P(t) (and the entropy with --observe entanglement) to FILE.png or FILE.svg.
-    #[arg(long, value_name = "FILE")]
-    pub plot: Option<PathBuf>,
+    /// --json, --csv, --plot.
+    #[command(flatten)]
+    pub output: OutputArgs,
     /// Observables to record at every output time along the quantum trajectory, comma
     /// separated: entanglement, bloch, zz, variance, or all (see below). Adds
     /// "observables" to --json, columns to --csv and the entropy panel to --plot.
@@ -150,9 +148,9 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
     let chain = args.model.chain()?;
     let times = args.times(&chain)?;
     crate::model_args::set_threads(args.threads)?;
-    crate::output::check_outputs(args.json.as_deref(), args.csv.as_deref(), args.plot.as_deref())?;
+    args.output.check()?;
     let ground = spinbat::observe::ground::ground_state(&chain)?;
-    let json_stdout = args.json.as_deref() == Some("-");
+    let json_stdout = args.output.json_stdout();
     let precision: propagate::Precision = args.precision.parse()?;
     let observables = args.observables(&chain, solver, precision, &times)?;
 
@@ -180,15 +178,13 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
         None => None,
     };
 
-    if let Some(target) = &args.json {
-        crate::output::write_text(target, &serde_json::to_string_pretty(&record).map_err(CliError::runtime)?)?;
-    }
-    if let Some(path) = &args.csv {
+    args.output.json.write(&record)?;
+    if let Some(path) = &args.output.csv {
         write_csv(path, &result, traj)
             .with_context(|| format!("writing {}", path.display()))
             .map_err(CliError::runtime)?;
     }
-    if let Some(path) = &args.plot {
+    if let Some(path) = &args.output.plot {
         let title = crate::output::describe_chain(&chain);
         let n = chain.n_sites();
         let mut extra = Vec::new();
@@ -380,16 +376,6 @@ fn print_summary(
         crate::output::sig(r.independent.max_work.time, 12),
         crate::output::sig(r.max_work.work / r.independent.max_work.work, 9)
     );
-    let mut files = Vec::new();
-    if let Some(j) = &args.json {
-        files.push(format!("json {j}"));
-    }
-    if let Some(c) = &args.csv {
-        files.push(format!("csv {}", c.display()));
-    }
-    if let Some(p) = &args.plot {
-        files.push(format!("plot {}", p.display()));
-    }
     let _ = writeln!(
         out,
         "run        {:.3} s on {} threads, {} W evaluations, {} output points{}",
@@ -397,6 +383,6 @@ fn print_summary(
         rayon::current_num_threads(),
         r.evaluations,
         r.series.len(),
-        if files.is_empty() { String::new() } else { format!("; wrote {}", files.join(", ")) }
+        args.output.written()
     );
 }

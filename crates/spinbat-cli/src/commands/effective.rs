@@ -2,8 +2,8 @@
 //! coupling, and the first maximum of the slow oscillation of the work (paper Fig. 4).
 
 use crate::model_args::ModelArgs;
+use crate::output::JsonArg;
 use crate::CliError;
-use anyhow::Context;
 use clap::Args;
 use spinbat::effective::{self, EffectiveCoupling, SlowOscillation};
 use spinbat::record::{ClosedFormRecord, EffectiveRecord, ModelRecord, Provenance};
@@ -38,9 +38,9 @@ pub struct EffectiveArgs {
     /// Skip the slow oscillation (two dense eigendecompositions of size 2^(N-1)).
     #[arg(long)]
     pub no_slow: bool,
-    /// Write the record as JSON to FILE, or to stdout with '-' (then nothing else is printed).
-    #[arg(long, value_name = "FILE|-")]
-    pub json: Option<String>,
+    /// --json.
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 pub fn run(args: EffectiveArgs) -> Result<(), CliError> {
@@ -75,19 +75,9 @@ pub fn run(args: EffectiveArgs) -> Result<(), CliError> {
         run_time_s,
         provenance: Provenance::current(),
     };
-    let json_stdout = args.json.as_deref() == Some("-");
-    if let Some(target) = &args.json {
-        let text = serde_json::to_string_pretty(&record).map_err(CliError::runtime)?;
-        if json_stdout {
-            writeln!(std::io::stdout().lock(), "{text}").map_err(CliError::runtime)?;
-        } else {
-            std::fs::write(target, text + "\n")
-                .with_context(|| format!("writing {target}"))
-                .map_err(CliError::runtime)?;
-        }
-    }
-    if !json_stdout {
-        print_summary(&chain, &record, args.json.as_deref());
+    args.json.write(&record)?;
+    if !args.json.to_stdout() {
+        print_summary(&chain, &record, args.json.target.as_deref());
     }
     Ok(())
 }

@@ -250,20 +250,14 @@ fn write_report(dir: &Path) -> anyhow::Result<PathBuf> {
         );
     }
     let prov = Provenance::current();
-    let _ = writeln!(
-        md,
-        "---\nspinbat {} (git {}), {} threads.",
+    let footer = format!(
+        "spinbat {} (git {}), {} threads.",
         prov.version,
         prov.git_rev.as_deref().unwrap_or("unknown"),
         prov.threads
     );
-    let _ = writeln!(
-        html,
-        "<hr><p>spinbat {} (git {}), {} threads.</p></body></html>",
-        prov.version,
-        prov.git_rev.as_deref().unwrap_or("unknown"),
-        prov.threads
-    );
+    let _ = writeln!(md, "---\n{footer}");
+    let _ = writeln!(html, "<hr><p>{footer}</p></body></html>");
     std::fs::write(dir.join("report.md"), md).context("writing report.md")?;
     let path = dir.join("report.html");
     std::fs::write(&path, html).context("writing report.html")?;

@@ -2,7 +2,7 @@
 //! is stored at once, a rerun skips what is stored, `--shard K/M` runs one slice of the
 //! jobs for a cluster's job array (`spinbat merge` joins the slices).
 
-use crate::commands::scan::{csv_row, scaling_fits, CSV_HEADER};
+use crate::commands::scan::{csv_row, scaling_fits, CSV_COLUMNS};
 use crate::model_args::set_threads;
 use crate::plot::chart;
 use crate::plot::heatmap;
@@ -389,12 +389,13 @@ pub fn write_outputs(file: &StudyFile, records: &[&PointRecord]) -> Result<Vec<S
 }
 
 /// CSV header of a study: `key`, the varied parameters, then the columns of `spinbat scan`
-/// (without `value`, and `n` named `n_sites` so that a varied `n` keeps its own column),
+/// (without `value`, and `n` under the library's name `n_sites`, so that a varied `n` keeps
+/// its own column),
 /// then for each observable recorded its summary and time ([`OBSERVABLE_COLUMNS`]).
 pub fn csv_header(study: &GridStudy) -> Vec<String> {
     let mut h = vec!["key".to_string()];
     h.extend(study.grid().parameters().iter().map(|p| p.as_str().to_string()));
-    h.extend(CSV_HEADER[1..].iter().map(|c| if *c == "n" { "n_sites".to_string() } else { c.to_string() }));
+    h.extend(CSV_COLUMNS[1..].iter().map(|c| c.to_string()));
     for (name, _) in observable_columns(study) {
         h.push(name.to_string());
         h.push(format!("t_{name}"));

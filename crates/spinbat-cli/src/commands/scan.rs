@@ -1,22 +1,25 @@
 //! `spinbat scan`: one parameter swept, several solvers side by side.
 
 use crate::model_args::{set_threads, ModelArgs};
-use crate::output::{check_outputs, write_text};
+use crate::output::OutputArgs;
 use crate::plot::chart::{self, Figure, Panel, Series, Style};
 use crate::{progress::Bar, CliError};
 use anyhow::Context;
 use clap::Args;
 use serde::Serialize;
 use spinbat::record::{ModelRecord, Provenance};
-use spinbat::study::{self, Parameter, ScalingFit, ScanOptions, ScanRow, ScanSolver, Sweep};
+use spinbat::study::{self, Cell, Parameter, ScalingFit, ScanOptions, ScanRow, ScanSolver, Sweep};
 use spinbat::Chain;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 /// Options of `spinbat scan`.
 #[derive(Debug, Args)]
-#[command(after_help = "\
+#[command(
+    mut_arg("csv", |a| a.help("Write one CSV row per (value, solver)")),
+    mut_arg("plot", |a| a.help("Plot P_max, P_max/(N P1) and W_max against the parameter to FILE.png or FILE.svg")),
+    after_help = "\
 For every value of the varied parameter and every solver: the certified maximal power
 P_max, its time T*, W(T*), the maximal work in [0, window] and its time, and the gains
 P_max / (N P1) and W_max / (2BN) over N independent spins (P1 = 1.4492 omega B).
@@ -27,7 +30,8 @@ With --vary n the scaling of P_max/N is fitted by a constant, a + b ln N and a +
 Examples:
   spinbat scan --vary alpha=0:1:0.1 --n 4 --solvers quantum,mean-field
   spinbat scan --vary n=2..14 --coupling nn --solvers quantum,mean-field --plot nn.png
-  spinbat scan --vary p=0,0.5,1,2,3 --n 8 --json -")]
+  spinbat scan --vary p=0,0.5,1,2,3 --n 8 --json -"
+)]
 pub struct ScanArgs {
     /// The varied parameter and its values: NAME=SPEC with NAME one of n, alpha, p, g,
     /// omega, b and SPEC a list (1,2,4), an integer range (2..14) or start:stop:step (-1:1:0.1).
@@ -51,15 +55,9 @@ pub struct ScanArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Write the scan as JSON to FILE, or to stdout with '-' (then nothing else is printed).
-    #[arg(long, value_name = "FILE|-")]
-    pub json: Option<String>,
-    /// Write one CSV row per (value, solver).
-    #[arg(long, value_name = "FILE")]
-    pub csv: Option<PathBuf>,
-    /// Plot P_max, P_max/(N P1) and W_max against the parameter to FILE.png or FILE.svg.
-    #[arg(long, value_name = "FILE")]
-    pub plot: Option<PathBuf>,
+    /// --json, --csv, --plot.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// The JSON record of a scan.
@@ -113,9 +111,9 @@ pub fn run(args: ScanArgs) -> Result<(), CliError> {
     let solvers = ScanSolver::parse_list(&args.solvers)?;
     let base = args.model.chain()?;
     set_threads(args.threads)?;
-    check_outputs(args.json.as_deref(), args.csv.as_deref(), args.plot.as_deref())?;
+    args.output.check()?;
     let options = ScanOptions { tol: args.tol, window: args.window, max_work: !args.power_only };
-    let json_stdout = args.json.as_deref() == Some("-");
+    let json_stdout = args.output.json_stdout();
 
     let start = Instant::now();
     let bar = Bar::new(!json_stdout, "scanning").counting("points");
@@ -135,15 +133,13 @@ pub fn run(args: ScanArgs) -> Result<(), CliError> {
         run_time_s: elapsed,
         provenance: Provenance::current(),
     };
-    if let Some(target) = &args.json {
-        write_text(target, &serde_json::to_string_pretty(&record).map_err(CliError::runtime)?)?;
-    }
-    if let Some(path) = &args.csv {
+    args.output.json.write(&record)?;
+    if let Some(path) = &args.output.csv {
         write_csv(path, &record.rows)
             .with_context(|| format!("writing {}", path.display()))
             .map_err(CliError::runtime)?;
     }
-    if let Some(path) = &args.plot {
+    if let Some(path) = &args.output.plot {
         let title = scan_title(sweep.parameter, &sweep.values, &base);
         let fig =
             figure(&title, record.vary, &record.values, &record.solvers, &record.rows, &record.scaling, Vec::new());
@@ -155,12 +151,14 @@ pub fn run(args: ScanArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// CSV header of scan rows.
-pub const CSV_HEADER: [&str; 15] = [
+/// The columns of `spinbat scan --csv`, in order: a selection of the library's
+/// [`ScanRow::COLUMNS`] (no independent-spin references, no accuracy sentence), named as
+/// there except `n_sites`, whose header is `n` ([`csv_header`]).
+pub const CSV_COLUMNS: [&str; 15] = [
     "value",
     "solver",
     "method",
-    "n",
+    "n_sites",
     "max_power",
     "t_star",
     "work_at_max_power",
@@ -174,32 +172,32 @@ pub const CSV_HEADER: [&str; 15] = [
     "run_time_s",
 ];
 
-/// One CSV row of a scan row.
+/// The CSV header of scan rows: [`CSV_COLUMNS`], `n_sites` as `n`.
+pub fn csv_header() -> Vec<&'static str> {
+    CSV_COLUMNS.iter().map(|&c| if c == "n_sites" { "n" } else { c }).collect()
+}
+
+/// One CSV row of a scan row: the library's cells of [`CSV_COLUMNS`]; numbers to 16
+/// significant digits, the error bound to 3 and the run time to 0.1 ms, empty where the
+/// row has none.
 pub fn csv_row(r: &ScanRow) -> Vec<String> {
-    let f = |v: f64| format!("{v:.15e}");
-    let opt = |v: Option<f64>| v.map(f).unwrap_or_default();
-    vec![
-        format!("{}", r.value),
-        r.solver.clone(),
-        r.method.clone(),
-        r.n_sites.to_string(),
-        f(r.max_power.power),
-        f(r.max_power.time),
-        f(r.max_power.work),
-        opt(r.max_work.map(|m| m.work)),
-        opt(r.max_work.map(|m| m.time)),
-        opt(r.max_work.map(|m| m.power)),
-        f(r.power_ratio),
-        opt(r.work_ratio),
-        opt(r.window),
-        r.error_bound.map(|b| format!("{b:.2e}")).unwrap_or_default(),
-        format!("{:.4}", r.run_time_s),
-    ]
+    CSV_COLUMNS
+        .iter()
+        .map(|&column| match (column, r.cell(column).expect("CSV_COLUMNS are columns of ScanRow")) {
+            (_, Cell::Text(s)) => s.to_string(),
+            (_, Cell::Count(n)) => n.to_string(),
+            (_, Cell::Number(None)) => String::new(),
+            ("value", Cell::Number(Some(v))) => format!("{v}"),
+            ("error_bound", Cell::Number(Some(b))) => format!("{b:.2e}"),
+            ("run_time_s", Cell::Number(Some(t))) => format!("{t:.4}"),
+            (_, Cell::Number(Some(v))) => format!("{v:.15e}"),
+        })
+        .collect()
 }
 
 pub fn write_csv(path: &Path, rows: &[ScanRow]) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_path(path)?;
-    w.write_record(CSV_HEADER)?;
+    w.write_record(csv_header())?;
     for r in rows {
         w.write_record(csv_row(r))?;
     }
@@ -350,22 +348,12 @@ fn print_summary(rec: &ScanRecord, args: &ScanArgs) {
         let _ =
             writeln!(out, "scaling     {} P_max/N ~ {} (best); {}", s.solver, s.fit.best.formula(), fits.join("; "));
     }
-    let mut files = Vec::new();
-    if let Some(j) = &args.json {
-        files.push(format!("json {j}"));
-    }
-    if let Some(c) = &args.csv {
-        files.push(format!("csv {}", c.display()));
-    }
-    if let Some(p) = &args.plot {
-        files.push(format!("plot {}", p.display()));
-    }
     let _ = writeln!(
         out,
         "run         {:.3} s on {} threads{}",
         rec.run_time_s,
         rayon::current_num_threads(),
-        if files.is_empty() { String::new() } else { format!("; wrote {}", files.join(", ")) }
+        args.output.written()
     );
 }
 
@@ -391,6 +379,28 @@ mod tests {
         assert!(!t.contains("N = 4") && t.contains("N swept") && t.contains("alpha = 0"), "{t}");
         let t = scan_title(Parameter::P, &[0.0, 1.0], &c);
         assert!(!t.contains("p = 1") && t.contains("p swept"), "{t}");
+    }
+
+    /// The CSV takes its columns from the library's table (a column renamed there fails
+    /// here, not in a user's run) and writes them as before: header, digits, empty cells.
+    #[test]
+    fn csv_columns_are_the_librarys() {
+        assert!(CSV_COLUMNS.iter().all(|c| ScanRow::COLUMNS.contains(c)), "{CSV_COLUMNS:?}");
+        assert_eq!(csv_header()[3], "n");
+        let solvers = ScanSolver::parse_list("quantum,weak-coupling").unwrap();
+        let sweep = Sweep { parameter: Parameter::Alpha, values: vec![0.5] };
+        let options = ScanOptions { tol: 1e-8, window: None, max_work: false };
+        let rows = study::scan(&chain(), &sweep, &solvers, &options, &spinbat::Silent).unwrap();
+        let (r, row) = (&rows[1], csv_row(&rows[1]));
+        assert_eq!(row.len(), csv_header().len());
+        assert_eq!(&row[..4], ["0.5", "weak-coupling", "weak-coupling", "4"]);
+        assert_eq!(row[4], format!("{:.15e}", r.max_power.power));
+        assert_eq!(row[7..10], ["", "", ""], "no maximal work asked for");
+        assert_eq!(row[10], format!("{:.15e}", r.power_ratio));
+        assert_eq!(row[13], "", "weak coupling has no error bound");
+        assert_eq!(row[14], format!("{:.4}", r.run_time_s));
+        let quantum = csv_row(&rows[0]);
+        assert_eq!(quantum[13], format!("{:.2e}", rows[0].error_bound.unwrap()));
     }
 
     /// Every cell of the scan figure's grid holds a panel with data, for any sweep, with and

@@ -2,15 +2,15 @@
 //! work panel, maximal work) marked; a third panel with the entanglement entropy S(t)
 //! when it was recorded (`--observe entanglement`).
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use spinbat::observe::Charging;
 use std::path::Path;
 
 use super::chart::{tick, TickedAxis};
+use super::file::{self, Picture};
 use super::legend::{legend_size, place_legend, Corner};
-use super::typeset::{register_font, Typeset};
 
 /// A panel below W and P: axis label and `(t, value)` points (entropy with its cut, Var(H0)).
 pub struct Extra {
@@ -45,23 +45,25 @@ const LEGEND_FONT: f64 = 15.0;
 
 /// Writes the plot to `path`, PNG or SVG by extension; `extra` adds panels below W and P.
 pub fn write(path: &Path, title: &str, result: &Charging, ind: Option<Independent>, extra: &[Extra]) -> Result<()> {
-    register_font();
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     let size = (900, 800 + 350 * extra.len() as u32);
-    match ext.as_str() {
-        "png" => {
-            let root = Typeset::new(BitMapBackend::new(path, size)).into_drawing_area();
-            draw(&root, title, result, ind, extra)?;
-            root.present().with_context(|| format!("writing {}", path.display()))?;
-        }
-        "svg" => {
-            let root = SVGBackend::new(path, size).into_drawing_area();
-            draw(&root, title, result, ind, extra)?;
-            root.present().with_context(|| format!("writing {}", path.display()))?;
-        }
-        _ => return Err(anyhow!("plot file {} must end in .png or .svg", path.display())),
+    file::write(path, size, &ChargePlot { title, result, ind, extra })
+}
+
+/// What [`write`] draws.
+struct ChargePlot<'a> {
+    title: &'a str,
+    result: &'a Charging,
+    ind: Option<Independent>,
+    extra: &'a [Extra],
+}
+
+impl Picture for ChargePlot<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        draw(root, self.title, self.result, self.ind, self.extra)
     }
-    Ok(())
 }
 
 /// One panel: axis label, values, reference values, marked point and its legend.
@@ -117,24 +119,10 @@ where
             labels.push(format!("maximal work in window: T = {:.4}, {:.4}", mw.0, mw.1));
         }
         let (w, h) = area.dim_in_pixel();
-        let plot_px = (f64::from(w) - 2.0 * 12.0 - 70.0, f64::from(h) - 2.0 * 12.0 - 45.0);
-        let (corner, (y0, y1)) = panel_layout(&t, &ys, &refs, &marks, &labels, t_max, plot_px);
-        let mut chart = ChartBuilder::on(area)
-            .margin(12)
-            .x_label_area_size(45)
-            .y_label_area_size(70)
-            .build_cartesian_2d(TickedAxis::linear(0.0, t_max), TickedAxis::linear(y0, y1))
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_desc("time t [1/B]")
-            .y_desc(label)
-            .y_label_formatter(&|v| tick(*v, false))
-            .x_label_formatter(&|v| tick(*v, false))
-            .label_style(("sans-serif", 15))
-            .axis_desc_style(("sans-serif", 17))
-            .draw()
-            .map_err(err)?;
+        let plot_px =
+            (f64::from(w) - f64::from(2 * MARGIN + Y_LABEL_AREA), f64::from(h) - f64::from(2 * MARGIN + X_LABEL_AREA));
+        let (corner, y) = panel_layout(&t, &ys, &refs, &marks, &labels, t_max, plot_px);
+        let mut chart = time_panel(area, t_max, y, label)?;
         chart
             .draw_series(LineSeries::new(t.iter().copied().zip(ys.iter().copied()), BLUE.stroke_width(2)))
             .map_err(err)?
@@ -181,25 +169,46 @@ where
     }
     for (area, panel) in panels.iter().skip(2).zip(extra) {
         let hi = panel.points.iter().fold(0.0f64, |m, p| m.max(p.1)).max(1e-12);
-        let mut chart = ChartBuilder::on(area)
-            .margin(12)
-            .x_label_area_size(45)
-            .y_label_area_size(70)
-            .build_cartesian_2d(TickedAxis::linear(0.0, t_max), TickedAxis::linear(0.0, hi * 1.05))
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_desc("time t [1/B]")
-            .y_desc(&panel.y_label)
-            .y_label_formatter(&|v| tick(*v, false))
-            .x_label_formatter(&|v| tick(*v, false))
-            .label_style(("sans-serif", 15))
-            .axis_desc_style(("sans-serif", 17))
-            .draw()
-            .map_err(err)?;
+        let mut chart = time_panel(area, t_max, (0.0, hi * 1.05), &panel.y_label)?;
         chart.draw_series(LineSeries::new(panel.points.iter().copied(), MAGENTA.stroke_width(2))).map_err(err)?;
     }
     Ok(())
+}
+
+/// Margin around each panel and the sizes of its axis-label areas [px].
+const MARGIN: u32 = 12;
+const X_LABEL_AREA: u32 = 45;
+const Y_LABEL_AREA: u32 = 70;
+
+/// A panel against time `0..t_max` with values in `y` (`lo, hi`) and `y_label` on its axis:
+/// margins, axes and mesh (ticks, labels, fonts), the same on every panel of the plot.
+fn time_panel<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    t_max: f64,
+    y: (f64, f64),
+    y_label: &str,
+) -> Result<ChartContext<'a, DB, Cartesian2d<TickedAxis, TickedAxis>>>
+where
+    DB::ErrorType: 'static,
+{
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("drawing the plot: {e:?}");
+    let mut chart = ChartBuilder::on(area)
+        .margin(MARGIN)
+        .x_label_area_size(X_LABEL_AREA)
+        .y_label_area_size(Y_LABEL_AREA)
+        .build_cartesian_2d(TickedAxis::linear(0.0, t_max), TickedAxis::linear(y.0, y.1))
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc("time t [1/B]")
+        .y_desc(y_label)
+        .y_label_formatter(&|v| tick(*v, false))
+        .x_label_formatter(&|v| tick(*v, false))
+        .label_style(("sans-serif", 15))
+        .axis_desc_style(("sans-serif", 17))
+        .draw()
+        .map_err(err)?;
+    Ok(chart)
 }
 
 /// The curves and marks of a W or P panel in data coordinates, as the legend placement

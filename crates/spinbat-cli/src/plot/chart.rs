@@ -1,14 +1,14 @@
 //! Line charts for scans and paper figures: panels of labelled series, optional log axes,
 //! PNG or SVG by file extension (fonts embedded, no system libraries).
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, Result};
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
 
+use super::file::{self, Picture};
 use super::legend::{legend_size, place_legend, Corner};
-use super::typeset::{register_font, Typeset};
 
 /// How a series is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,25 +88,26 @@ const PALETTE: [RGBColor; 9] = [
 
 /// Writes `fig` to `path` (`.png` or `.svg`).
 pub fn write(path: &Path, fig: &Figure) -> Result<()> {
-    register_font();
     let cols = fig.cols.max(1);
     let rows = fig.panels.len().div_ceil(cols).max(1);
     let size = if fig.panels.len() == 1 { (900, 650) } else { (600 * cols as u32 + 40, 450 * rows as u32 + 50) };
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-    match ext.as_str() {
-        "png" => {
-            let root = Typeset::new(BitMapBackend::new(path, size)).into_drawing_area();
-            draw(&root, fig, rows, cols)?;
-            root.present().with_context(|| format!("writing {}", path.display()))?;
-        }
-        "svg" => {
-            let root = SVGBackend::new(path, size).into_drawing_area();
-            draw(&root, fig, rows, cols)?;
-            root.present().with_context(|| format!("writing {}", path.display()))?;
-        }
-        _ => return Err(anyhow!("plot file {} must end in .png or .svg", path.display())),
+    file::write(path, size, &Grid { fig, rows, cols })
+}
+
+/// What [`write`] draws: the figure's panels in `rows` x `cols`.
+struct Grid<'a> {
+    fig: &'a Figure,
+    rows: usize,
+    cols: usize,
+}
+
+impl Picture for Grid<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        draw(root, self.fig, self.rows, self.cols)
     }
-    Ok(())
 }
 
 fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, fig: &Figure, rows: usize, cols: usize) -> Result<()>

@@ -2,8 +2,8 @@
 //! bar with its scale, values written in the cells when the grid is small. PNG or SVG by
 //! file extension, like [`super::chart`].
 
-use super::typeset::{register_font, Typeset};
-use anyhow::{anyhow, Context, Result};
+use super::file::{self, Picture};
+use anyhow::{anyhow, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -179,25 +179,27 @@ fn label(v: f64) -> String {
 
 /// Writes `maps` in a grid of `cols` columns to `path` (`.png` or `.svg`).
 pub fn write(path: &Path, title: &str, maps: &[HeatMap], cols: usize) -> Result<()> {
-    register_font();
     let cols = cols.clamp(1, maps.len().max(1));
     let rows = maps.len().div_ceil(cols).max(1);
     let size = (660 * cols as u32 + 20, 500 * rows as u32 + 50);
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-    match ext.as_str() {
-        "png" => {
-            let root = Typeset::new(BitMapBackend::new(path, size)).into_drawing_area();
-            draw(&root, title, maps, rows, cols)?;
-            root.present().with_context(|| format!("writing {}", path.display()))?;
-        }
-        "svg" => {
-            let root = SVGBackend::new(path, size).into_drawing_area();
-            draw(&root, title, maps, rows, cols)?;
-            root.present().with_context(|| format!("writing {}", path.display()))?;
-        }
-        _ => return Err(anyhow!("plot file {} must end in .png or .svg", path.display())),
+    file::write(path, size, &Maps { title, maps, rows, cols })
+}
+
+/// What [`write`] draws: the maps in `rows` x `cols` under a title.
+struct Maps<'a> {
+    title: &'a str,
+    maps: &'a [HeatMap],
+    rows: usize,
+    cols: usize,
+}
+
+impl Picture for Maps<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        draw(root, self.title, self.maps, self.rows, self.cols)
     }
-    Ok(())
 }
 
 fn draw<DB: DrawingBackend>(

@@ -1,29 +1,12 @@
 """spinbat.scan: one parameter swept, several solvers side by side (`spinbat scan`)."""
 
+from ._spinbat import SCAN_COLUMNS as _SCAN_COLUMNS
 from ._spinbat import Chain
 from ._spinbat import scan as _native_scan
 
-# the columns of a scan, in order; those that may be missing (None / NaN) are floats
-COLUMNS = [
-    "value",
-    "solver",
-    "method",
-    "n_sites",
-    "max_power",
-    "t_star",
-    "work_at_max_power",
-    "max_work",
-    "t_max_work",
-    "power_at_max_work",
-    "window",
-    "power_ratio",
-    "work_ratio",
-    "independent_max_power",
-    "independent_max_work",
-    "error_bound",
-    "accuracy",
-    "run_time_s",
-]
+# the columns of a scan, in order (the library's ScanRow::COLUMNS); those that may be
+# missing (None / NaN) are floats
+COLUMNS = list(_SCAN_COLUMNS)
 _TEXT = {"solver", "method", "accuracy"}
 
 

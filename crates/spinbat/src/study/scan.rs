@@ -133,6 +133,77 @@ pub struct ScanRow {
     pub run_time_s: f64,
 }
 
+/// A cell of a scan row flattened into a table ([`ScanRow::COLUMNS`], [`ScanRow::cells`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cell<'a> {
+    /// A number; `None` where the row has none (the maximal work when it was not asked
+    /// for, the error bound of weak coupling).
+    Number(Option<f64>),
+    /// A whole number (the number of sites).
+    Count(usize),
+    /// A name or a sentence (solver, method, accuracy).
+    Text(&'a str),
+}
+
+impl ScanRow {
+    /// The columns of a scan row as a flat table, in order: the one list of their names,
+    /// which Python's `spinbat.scan` returns as they are and `spinbat scan --csv` (and the
+    /// study CSV of `spinbat run`) selects from. Units: powers in `B²`, works in `B`, times
+    /// in `1/B`; the ratios are dimensionless; `run_time_s` in seconds.
+    pub const COLUMNS: [&'static str; 18] = [
+        "value",
+        "solver",
+        "method",
+        "n_sites",
+        "max_power",
+        "t_star",
+        "work_at_max_power",
+        "max_work",
+        "t_max_work",
+        "power_at_max_work",
+        "window",
+        "power_ratio",
+        "work_ratio",
+        "independent_max_power",
+        "independent_max_work",
+        "error_bound",
+        "accuracy",
+        "run_time_s",
+    ];
+
+    /// The row's cells, one for each of [`ScanRow::COLUMNS`] in the same order.
+    pub fn cells(&self) -> [Cell<'_>; 18] {
+        let work = |f: fn(&Extremum) -> f64| Cell::Number(self.max_work.as_ref().map(f));
+        [
+            Cell::Number(Some(self.value)),
+            Cell::Text(&self.solver),
+            Cell::Text(&self.method),
+            Cell::Count(self.n_sites),
+            Cell::Number(Some(self.max_power.power)),
+            Cell::Number(Some(self.max_power.time)),
+            Cell::Number(Some(self.max_power.work)),
+            work(|m| m.work),
+            work(|m| m.time),
+            work(|m| m.power),
+            Cell::Number(self.window),
+            Cell::Number(Some(self.power_ratio)),
+            Cell::Number(self.work_ratio),
+            Cell::Number(Some(self.independent.max_power.power)),
+            Cell::Number(Some(self.independent.max_work.work)),
+            Cell::Number(self.error_bound),
+            Cell::Text(&self.accuracy),
+            Cell::Number(Some(self.run_time_s)),
+        ]
+    }
+
+    /// The cell of the column named `column` (one of [`ScanRow::COLUMNS`]); `None` for any
+    /// other name.
+    pub fn cell(&self, column: &str) -> Option<Cell<'_>> {
+        let k = Self::COLUMNS.iter().position(|c| *c == column)?;
+        Some(self.cells()[k])
+    }
+}
+
 /// Scans `sweep` on `base` with each of `solvers`: one [`ScanRow`] per (value, solver), in
 /// the order values × solvers.
 ///

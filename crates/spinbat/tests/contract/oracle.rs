@@ -11,90 +11,30 @@
 //! Tolerances follow from the reference's stated accuracy: `max(1e-9, 10 × discrepancy)`
 //! on `W`, the same relative to `max(1, |W'|)` on the rate.
 
+use super::common::{OracleCase as Case, OracleFile};
 use serde_json::Value;
 use spinbat::observe;
 use spinbat::propagate::plan;
-use spinbat::{Boundary, Chain, Couplings, Silent, Solver};
+use spinbat::{Silent, Solver};
 
 const DATA: &str = include_str!("../data/qutip_reference.json");
 
 /// Solvers checked against the oracle, with the tolerance passed to `plan`.
 const SOLVERS: [(Solver, f64); 2] = [(Solver::Dense, 1e-10), (Solver::Chebyshev, 1e-10)];
 
-struct Case {
-    label: String,
-    chain: Chain,
-    times: Vec<f64>,
-    work: Vec<f64>,
-    rate: Vec<f64>,
-    e0: f64,
-    diff_work: f64,
-    diff_rate: f64,
-    max_power: Option<(f64, f64, f64)>,
-}
-
-fn num(v: &Value, key: &str, label: &str) -> f64 {
-    v[key]
-        .as_f64()
-        .unwrap_or_else(|| panic!("qutip_reference.json, case {label:?}: field {key:?} missing or not a number"))
-}
-
-fn nums(v: &Value, key: &str, label: &str) -> Vec<f64> {
-    v[key]
-        .as_array()
-        .unwrap_or_else(|| panic!("qutip_reference.json, case {label:?}: field {key:?} missing or not an array"))
-        .iter()
-        .map(|x| x.as_f64().expect("number"))
-        .collect()
-}
+const ORACLE: OracleFile = OracleFile {
+    name: "qutip_reference.json",
+    text: DATA,
+    diff_keys: ("max_abs_diff_work_sesolve_vs_exact", "max_abs_diff_rate_sesolve_vs_exact"),
+    matrices: &[],
+};
 
 fn document() -> Value {
-    serde_json::from_str(DATA).expect("tests/data/qutip_reference.json is valid JSON")
+    ORACLE.document()
 }
 
 fn cases() -> Vec<Case> {
-    let doc = document();
-    let list = doc["cases"].as_array().expect("`cases` array");
-    list.iter()
-        .map(|c| {
-            let label = c["label"].as_str().unwrap_or("?").to_string();
-            let n = c["n_sites"].as_u64().expect("n_sites") as usize;
-            let couplings = match c["coupling"].as_str() {
-                Some("nearest-neighbour") => Couplings::NearestNeighbour,
-                Some("power-law") => Couplings::PowerLaw { p: num(c, "p", &label) },
-                other => panic!("case {label:?}: unknown coupling {other:?}"),
-            };
-            let boundary = match c["boundary"].as_str() {
-                Some("open") => Boundary::Open,
-                Some("periodic") => Boundary::Periodic,
-                other => panic!("case {label:?}: unknown boundary {other:?}"),
-            };
-            let chain = Chain::builder(n)
-                .b(num(c, "b", &label))
-                .g(num(c, "g", &label))
-                .alpha(num(c, "alpha", &label))
-                .omega(num(c, "omega", &label))
-                .couplings(couplings)
-                .boundary(boundary)
-                .build()
-                .unwrap_or_else(|e| panic!("case {label:?}: chain does not build: {e}"));
-            let max_power = c
-                .get("max_power")
-                .filter(|m| !m.is_null())
-                .map(|m| (num(m, "power", &label), num(m, "time", &label), num(m, "work", &label)));
-            Case {
-                chain,
-                times: nums(c, "times", &label),
-                work: nums(c, "work", &label),
-                rate: nums(c, "rate", &label),
-                e0: num(c, "e0", &label),
-                diff_work: num(c, "max_abs_diff_work_sesolve_vs_exact", &label),
-                diff_rate: num(c, "max_abs_diff_rate_sesolve_vs_exact", &label),
-                max_power,
-                label,
-            }
-        })
-        .collect()
+    ORACLE.cases()
 }
 
 fn describe(c: &Case) -> String {
@@ -200,7 +140,7 @@ fn oracle_work_and_rate_match_qutip() {
 fn oracle_max_power_matches_exact_reference() {
     let mut checked = 0;
     for c in cases() {
-        let Some((p_ref, t_ref, w_ref)) = c.max_power else {
+        let Some((p_ref, t_ref, w_ref)) = c.max_power.as_ref().map(|m| (m.power, m.time, m.work)) else {
             continue;
         };
         checked += 1;

@@ -27,8 +27,8 @@
 //! The N = 18 chain runs in the full space and in the reflection sector at 8 times up to
 //! 10/ω (a few seconds in release).
 
+use super::common::{OracleCase as Case, OracleFile};
 use serde_json::Value;
-use spinbat::model::parse_matrix;
 use spinbat::observe;
 use spinbat::propagate::{plan, plan_with, uses_reflection_sector, Chebyshev, Precision};
 use spinbat::symmetry::ReflectionSector;
@@ -45,104 +45,24 @@ const U: f64 = f64::EPSILON / 2.0;
 /// spinbat's Brent tolerance on `T*`, relative (`observe::REFINE_XTOL`, private).
 const REFINE_XTOL: f64 = 1e-13;
 
-struct MaxPower {
-    power: f64,
-    time: f64,
-    work: f64,
-    /// `W''(T*)` from the oracle, to turn an error in `T W' − W` into one in `T*`
-    w2: f64,
-}
-
-struct Case {
-    label: String,
-    primary: String,
-    chain: Chain,
-    times: Vec<f64>,
-    work: Vec<f64>,
-    rate: Vec<f64>,
-    e0: f64,
-    diff_work: f64,
-    diff_rate: f64,
-    max_power: Option<MaxPower>,
-}
-
-fn num(v: &Value, key: &str, label: &str) -> f64 {
-    v[key].as_f64().unwrap_or_else(|| panic!("large_reference.json, case {label:?}: {key:?} missing or not a number"))
-}
-
-fn nums(v: &Value, key: &str, label: &str) -> Vec<f64> {
-    v[key]
-        .as_array()
-        .unwrap_or_else(|| panic!("large_reference.json, case {label:?}: {key:?} missing or not an array"))
-        .iter()
-        .map(|x| x.as_f64().expect("number"))
-        .collect()
-}
+const ORACLE: OracleFile = OracleFile {
+    name: "large_reference.json",
+    text: DATA,
+    diff_keys: ("max_abs_diff_work", "max_abs_diff_rate"),
+    matrices: &[("oracle_matrix_n7.txt", MATRIX_N7), ("oracle_matrix_n14.txt", MATRIX_N14)],
+};
 
 fn document() -> Value {
-    serde_json::from_str(DATA).expect("tests/data/large_reference.json is valid JSON")
-}
-
-fn matrix_file(name: &str) -> &'static str {
-    match name {
-        "oracle_matrix_n7.txt" => MATRIX_N7,
-        "oracle_matrix_n14.txt" => MATRIX_N14,
-        other => panic!("large_reference.json names an unknown matrix file {other:?}"),
-    }
+    ORACLE.document()
 }
 
 fn cases() -> Vec<Case> {
-    let doc = document();
-    doc["cases"]
-        .as_array()
-        .expect("`cases` array")
-        .iter()
-        .map(|c| {
-            let label = c["label"].as_str().unwrap_or("?").to_string();
-            let n = c["n_sites"].as_u64().expect("n_sites") as usize;
-            let couplings = match c["coupling"].as_str() {
-                Some("nearest-neighbour") => Couplings::NearestNeighbour,
-                Some("power-law") => Couplings::PowerLaw { p: num(c, "p", &label) },
-                Some("matrix") => {
-                    let name = c["matrix_file"].as_str().expect("matrix_file");
-                    Couplings::Matrix { m: parse_matrix(matrix_file(name)).expect("matrix file parses") }
-                }
-                other => panic!("case {label:?}: unknown coupling {other:?}"),
-            };
-            let boundary = match c["boundary"].as_str() {
-                Some("open") => Boundary::Open,
-                Some("periodic") => Boundary::Periodic,
-                other => panic!("case {label:?}: unknown boundary {other:?}"),
-            };
-            let chain = Chain::builder(n)
-                .b(num(c, "b", &label))
-                .g(num(c, "g", &label))
-                .alpha(num(c, "alpha", &label))
-                .omega(num(c, "omega", &label))
-                .couplings(couplings)
-                .boundary(boundary)
-                .build()
-                .unwrap_or_else(|e| panic!("case {label:?}: chain does not build: {e}"));
-            let max_power = c.get("max_power").filter(|m| !m.is_null()).map(|m| MaxPower {
-                power: num(m, "power", &label),
-                time: num(m, "time", &label),
-                work: num(m, "work", &label),
-                w2: num(m, "second_derivative_work", &label),
-            });
-            Case {
-                primary: c["primary"].as_str().unwrap_or("?").to_string(),
-                chain,
-                times: nums(c, "times", &label),
-                work: nums(c, "work", &label),
-                rate: nums(c, "rate", &label),
-                e0: num(c, "e0", &label),
-                diff_work: num(c, "max_abs_diff_work", &label),
-                diff_rate: num(c, "max_abs_diff_rate", &label),
-                max_power,
-                label,
-            }
-        })
-        .collect()
+    ORACLE.cases()
+}
+
+/// The code that computed the case (`qutip` or `quspin`).
+fn primary(c: &Case) -> &str {
+    c.primary.as_deref().unwrap_or("?")
 }
 
 fn describe(c: &Case) -> String {
@@ -150,7 +70,7 @@ fn describe(c: &Case) -> String {
     format!(
         "{:?} [{}] (N={}, B={}, g={}, alpha={}, omega={}, {:?})",
         c.label,
-        c.primary,
+        primary(c),
         ch.n_sites(),
         ch.b(),
         ch.g(),
@@ -207,9 +127,9 @@ fn oracle_large_file_covers_the_brief() {
     let cases = cases();
     let has = |f: &dyn Fn(&Case) -> bool| cases.iter().any(f);
     for n in [14, 16, 18] {
-        assert!(has(&|c| c.chain.n_sites() == n && c.primary == "quspin"), "no QuSpin case with N = {n}");
+        assert!(has(&|c| c.chain.n_sites() == n && primary(c) == "quspin"), "no QuSpin case with N = {n}");
     }
-    assert!(has(&|c| c.chain.n_sites() >= 11 && c.primary == "qutip"), "no QuTiP case past N = 10");
+    assert!(has(&|c| c.chain.n_sites() >= 11 && primary(c) == "qutip"), "no QuTiP case past N = 10");
     for p in [0.5, 1.0, 1.5, 2.0, 3.0] {
         assert!(has(&|c| *c.chain.couplings() == Couplings::PowerLaw { p }), "no power law p = {p}");
     }
@@ -222,6 +142,10 @@ fn oracle_large_file_covers_the_brief() {
         "need N >= 14 chains both in and outside the reflection sector"
     );
     assert!(cases.iter().filter(|c| c.max_power.is_some()).count() >= 4, "too few maximal powers");
+    for c in &cases {
+        let w2 = c.max_power.as_ref().map(|m| m.w2);
+        assert!(w2 != Some(None), "case {}: maximal power without second_derivative_work", describe(c));
+    }
     for c in &cases {
         let k = c.times.len();
         assert!(k >= 4 && c.work.len() == k && c.rate.len() == k, "case {}: ragged arrays", describe(c));
@@ -298,6 +222,7 @@ fn oracle_large_max_power_matches() {
     let mut checked = 0;
     for c in cases() {
         let Some(mp) = &c.max_power else { continue };
+        let w2 = mp.w2.unwrap_or_else(|| panic!("case {}: no second_derivative_work", describe(&c)));
         let ch = &c.chain;
         let mut props: Vec<(&str, Box<dyn Propagator>)> =
             vec![("chebyshev", plan(ch, Solver::Chebyshev, TOL).unwrap())];
@@ -311,9 +236,9 @@ fn oracle_large_max_power_matches() {
             let rho = oracle_rounding(ch, got.time.max(t));
             let eps = prop.error_bound() + c.diff_work + rho;
             let eps_rate = 2.0 * h_norm(ch) * (prop.error_bound() + rho) + c.diff_rate;
-            let dt = 2.0 * (t * eps_rate + eps) / (t * mp.w2).abs() + REFINE_XTOL * 2.0 * t + 1e-14;
-            let tol_p = eps / t + mp.w2.abs() * dt * dt / (2.0 * t);
-            let tol_w = eps + (mp.work / t) * dt + mp.w2.abs() * dt * dt / 2.0;
+            let dt = 2.0 * (t * eps_rate + eps) / (t * w2).abs() + REFINE_XTOL * 2.0 * t + 1e-14;
+            let tol_p = eps / t + w2.abs() * dt * dt / (2.0 * t);
+            let tol_w = eps + (mp.work / t) * dt + w2.abs() * dt * dt / 2.0;
             let label = describe(&c);
             assert!(
                 (got.time - t).abs() <= dt,
