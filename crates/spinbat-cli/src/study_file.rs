@@ -280,7 +280,21 @@ impl Checker<'_> {
                     }
                     known
                 }),
-                "matrix" => self.string(item, line, &what).is_some(),
+                // a file, or the rows themselves
+                "matrix" => {
+                    let number = |v: &Value| v.is_integer() || v.is_float();
+                    let ok = match item.as_value() {
+                        Some(Value::String(_)) => true,
+                        Some(Value::Array(rows)) => {
+                            rows.iter().all(|r| r.as_array().is_some_and(|r| r.iter().all(number)))
+                        }
+                        _ => false,
+                    };
+                    if !ok {
+                        self.wrong_type(line, &what, "a file name or a list of rows of numbers", item);
+                    }
+                    ok
+                }
                 other => {
                     self.unknown_key(line, other, "model", &ChainSpec::KEYS);
                     false
