@@ -1,11 +1,11 @@
 //! Model options shared by every subcommand that builds a chain (`charge`, `scan`, ...).
 
 use crate::CliError;
-use anyhow::{anyhow, Context};
+use anyhow::anyhow;
 use clap::Args;
-use spinbat::model::defaults;
-use spinbat::{Boundary, Chain, CouplingKind, Couplings};
-use std::path::PathBuf;
+use spinbat::model::{defaults, MatrixSpec};
+use spinbat::{Boundary, Chain, ChainSpec, CouplingKind, SpinbatError};
+use std::path::{Path, PathBuf};
 
 /// `--coupling`: the library's names ([`CouplingKind`]), each with its formula in `--help`.
 fn coupling_parser() -> impl clap::builder::TypedValueParser<Value = CouplingKind> {
@@ -66,35 +66,32 @@ pub struct ModelArgs {
 }
 
 impl ModelArgs {
-    /// The validated chain.
+    /// The flags as the library's spec: `--matrix` implies `--coupling matrix`; defaults and
+    /// checks are the spec's.
+    pub fn spec(&self) -> ChainSpec {
+        ChainSpec {
+            n: self.n_sites,
+            b: self.b,
+            g: self.g,
+            alpha: self.alpha,
+            omega: self.omega,
+            coupling: Some(if self.matrix.is_some() { CouplingKind::Matrix } else { self.coupling }),
+            p: self.p,
+            matrix: self.matrix.clone().map(MatrixSpec::File),
+            boundary: self.boundary,
+        }
+    }
+
+    /// The validated chain ([`ChainSpec::build`]; a relative `--matrix` is relative to the
+    /// working folder). The spec's refusals as they are, but a missing matrix in the
+    /// flags' words.
     pub fn chain(&self) -> Result<Chain, CliError> {
-        let kind = if self.matrix.is_some() { CouplingKind::Matrix } else { self.coupling };
-        let couplings = match kind {
-            CouplingKind::NearestNeighbour => Couplings::NearestNeighbour,
-            CouplingKind::PowerLaw => Couplings::PowerLaw { p: self.p },
-            CouplingKind::Matrix => {
-                let path = self
-                    .matrix
-                    .as_ref()
-                    .ok_or_else(|| CliError::input(anyhow!("--coupling matrix needs --matrix FILE")))?;
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("reading coupling matrix {}", path.display()))
-                    .map_err(CliError::input)?;
-                let m = spinbat::model::parse_matrix(&text)
-                    .with_context(|| format!("in {}", path.display()))
-                    .map_err(CliError::input)?;
-                Couplings::Matrix { m }
+        self.spec().build(Path::new("")).map_err(|e| match e {
+            SpinbatError::InvalidParameter { name: "coupling", .. } => {
+                CliError::input(anyhow!("--coupling matrix needs --matrix FILE"))
             }
-        };
-        let boundary = self.boundary;
-        Ok(Chain::builder(self.n_sites)
-            .b(self.b)
-            .g(self.g)
-            .alpha(self.alpha)
-            .omega(self.omega)
-            .couplings(couplings)
-            .boundary(boundary)
-            .build()?)
+            other => other.into(),
+        })
     }
 }
 

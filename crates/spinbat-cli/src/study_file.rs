@@ -3,19 +3,21 @@
 //!
 //! The whole file is checked before anything runs, and every problem is reported with its
 //! line (`study.toml:7: unknown key 'alpah' in [model]`): unknown tables and keys, wrong
-//! types, empty or malformed ranges, values the library refuses (each field is checked by
-//! the library's own builder), unknown solvers and observables, observables a solver cannot
-//! give (weak coupling has no state), a plot of more than two varied parameters.
+//! types, empty or malformed ranges, values the library refuses, unknown solvers and
+//! observables, observables a solver cannot give (weak coupling has no state), a plot of
+//! more than two varied parameters.
+//!
+//! `[model]` is the library's [`ChainSpec`] (same keys; its defaults, its checks): this
+//! file only checks each key's TOML type with its line, deserialises the well-typed keys
+//! into the spec (serde) and puts each of [`ChainSpec::problems`] on its key's line.
 
-use crate::model_args::ModelArgs;
 use crate::CliError;
 use anyhow::anyhow;
-use clap::Parser;
 use spinbat::observe::trajectory::ObservableSet;
 use spinbat::study::{
     Grid, GridStudy, ObserveOptions, Parameter, ScanOptions, ScanSolver, Sweep, DEFAULT_OBSERVE_POINTS,
 };
-use spinbat::{Boundary, Chain, CouplingKind, Couplings, SpinbatError};
+use spinbat::{Boundary, Chain, ChainSpec, CouplingKind, SpinbatError};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::ops::Range;
@@ -23,7 +25,6 @@ use std::path::{Path, PathBuf};
 use toml_edit::{Document, Item, TableLike, Value};
 
 const TABLES: [&str; 4] = ["model", "sweep", "run", "output"];
-const MODEL_KEYS: [&str; 9] = ["n", "b", "g", "alpha", "omega", "coupling", "p", "matrix", "boundary"];
 const RUN_KEYS: [&str; 7] = ["solvers", "tol", "max_work", "window", "observe", "cut", "points"];
 const OUTPUT_KEYS: [&str; 3] = ["records", "csv", "plot"];
 
@@ -82,19 +83,6 @@ struct Checker<'a> {
     text: &'a str,
     problems: Vec<Problem>,
     lines: HashMap<String, usize>,
-}
-
-/// The `[model]` fields read so far (defaults where absent or invalid).
-struct ModelSpec {
-    args: ModelArgs,
-    kind: Option<CouplingKind>,
-    matrix: Option<Vec<Vec<f64>>>,
-}
-
-#[derive(Parser)]
-struct Defaults {
-    #[command(flatten)]
-    model: ModelArgs,
 }
 
 impl Checker<'_> {
@@ -193,8 +181,7 @@ impl Checker<'_> {
                 self.add(line, format!("unknown key '{key}' outside the tables [model], [sweep], [run], [output]"));
             }
         }
-        let model = self.model(tables.get("model").map(|t| t.0), dir);
-        let base = self.base(&model);
+        let base = self.model(tables.get("model").map(|t| t.0), dir);
         let sweeps = self.sweeps(tables.get("sweep").copied(), base.as_ref());
         let (solvers, options, observe) = self.run(tables.get("run").map(|t| t.0));
         let outputs = self.outputs(tables.get("output").map(|t| t.0), path, dir, sweeps.len());
@@ -255,129 +242,119 @@ impl Checker<'_> {
         keys.iter().find_map(|k| self.lines.get(*k)).copied().unwrap_or(1)
     }
 
-    fn model(&mut self, table: Option<&dyn TableLike>, dir: &Path) -> ModelSpec {
-        let args = match Defaults::try_parse_from(["spinbat"]) {
-            Ok(d) => d.model,
+    /// `[model]`: the library's [`ChainSpec`]. Each key is checked for its TOML type (with
+    /// its line); the well-typed ones are deserialised (serde) into the spec, absent keys
+    /// take its defaults, and every problem the spec finds ([`ChainSpec::problems`], then
+    /// its matrix) is reported on the line of the key it names. The base chain, built from
+    /// the spec with any refused field at its default (so that the sweep is still checked),
+    /// or `None` when that is refused too.
+    fn model(&mut self, table: Option<&dyn TableLike>, dir: &Path) -> Option<Chain> {
+        let mut typed = toml_edit::DocumentMut::new();
+        let mut sources: HashMap<&str, String> = HashMap::new();
+        for (key, item, line) in table.map(|t| self.entries(t, "model")).unwrap_or_default() {
+            let what = format!("[model] {key}");
+            let ok = match key {
+                "n" => match item.as_integer() {
+                    Some(n) if n >= 0 => true,
+                    Some(n) => {
+                        self.add(line, format!("{what} = {n}: the number of sites must be >= 1"));
+                        false
+                    }
+                    None => {
+                        self.wrong_type(line, &what, "a whole number", item);
+                        false
+                    }
+                },
+                "b" | "g" | "alpha" | "omega" | "p" => self.number(item, line, &what).is_some(),
+                "coupling" => self.string(item, line, &what).is_some_and(|s| {
+                    let known = s.parse::<CouplingKind>().is_ok();
+                    if !known {
+                        self.add(line, format!("{what} = \"{s}\": choose \"nn\", \"power-law\" or \"matrix\""));
+                    }
+                    known
+                }),
+                "boundary" => self.string(item, line, &what).is_some_and(|s| {
+                    let known = s.parse::<Boundary>().is_ok();
+                    if !known {
+                        self.add(line, format!("{what} = \"{s}\": choose \"open\" or \"periodic\""));
+                    }
+                    known
+                }),
+                // a file, or the rows themselves
+                "matrix" => {
+                    let number = |v: &Value| v.is_integer() || v.is_float();
+                    let ok = match item.as_value() {
+                        Some(Value::String(_)) => true,
+                        Some(Value::Array(rows)) => {
+                            rows.iter().all(|r| r.as_array().is_some_and(|r| r.iter().all(number)))
+                        }
+                        _ => false,
+                    };
+                    if !ok {
+                        self.wrong_type(line, &what, "a file name or a list of rows of numbers", item);
+                    }
+                    ok
+                }
+                other => {
+                    self.unknown_key(line, other, "model", &ChainSpec::KEYS);
+                    false
+                }
+            };
+            if ok {
+                sources.insert(key, self.source(item));
+                typed.insert(key, item.clone());
+            }
+        }
+        let header = self.find(&["model"]);
+        let mut spec: ChainSpec = match toml_edit::de::from_document(typed) {
+            Ok(spec) => spec,
             Err(e) => {
-                self.add(1, format!("internal error: model defaults: {e}"));
-                return ModelSpec { args: fallback_args(), kind: None, matrix: None };
+                self.add(header, format!("[model]: {}", e.message().trim()));
+                return None;
             }
         };
-        let mut m = ModelSpec { args, kind: None, matrix: None };
-        let Some(table) = table else { return m };
-        let mut matrix_line = None;
-        for (key, item, line) in self.entries(table, "model") {
-            let what = format!("[model] {key}");
-            let bad = |c: &Checker, e: SpinbatError| format!("{what} = {}: {}", c.source(item), reason(&e));
+        let defaults = ChainSpec::default();
+        for e in spec.problems() {
+            let SpinbatError::InvalidParameter { name, ref reason, .. } = e else {
+                self.add(header, format!("[model]: {e}"));
+                continue;
+            };
+            let key = if name == "n_sites" { "n" } else { name };
+            let line = self.find(&[&format!("model.{key}"), "model"]);
+            let source = sources.get(key).map_or("?", String::as_str);
             match key {
-                "n" => match item.as_integer() {
-                    Some(n) if n >= 0 => match Chain::builder(n as usize).build() {
-                        Ok(_) => m.args.n_sites = n as usize,
-                        Err(e) => {
-                            let msg = bad(self, e);
-                            self.add(line, msg)
-                        }
-                    },
-                    Some(n) => self.add(line, format!("{what} = {n}: the number of sites must be >= 1")),
-                    None => self.wrong_type(line, &what, "a whole number", item),
-                },
-                "b" | "g" | "alpha" | "omega" | "p" => {
-                    let Some(v) = self.number(item, line, &what) else { continue };
-                    let builder = Chain::builder(2);
-                    let check = match key {
-                        "b" => builder.b(v),
-                        "g" => builder.g(v),
-                        "alpha" => builder.alpha(v),
-                        "omega" => builder.omega(v),
-                        _ => builder.couplings(Couplings::PowerLaw { p: v }),
-                    }
-                    .build();
-                    match check {
-                        Err(e) => {
-                            let msg = bad(self, e);
-                            self.add(line, msg)
-                        }
-                        Ok(_) => match key {
-                            "b" => m.args.b = v,
-                            "g" => m.args.g = v,
-                            "alpha" => m.args.alpha = v,
-                            "omega" => m.args.omega = v,
-                            _ => m.args.p = v,
-                        },
-                    }
-                }
                 "coupling" => {
-                    let Some(s) = self.string(item, line, &what) else { continue };
-                    match s.parse::<CouplingKind>() {
-                        Ok(k) => m.kind = Some(k),
-                        Err(_) => {
-                            self.add(line, format!("{what} = \"{s}\": choose \"nn\", \"power-law\" or \"matrix\""))
-                        }
-                    }
-                }
-                "boundary" => {
-                    let Some(s) = self.string(item, line, &what) else { continue };
-                    match s.parse::<Boundary>() {
-                        Ok(b) => m.args.boundary = b,
-                        Err(_) => self.add(line, format!("{what} = \"{s}\": choose \"open\" or \"periodic\"")),
-                    }
+                    self.add(line, "[model] coupling = \"matrix\" needs matrix = \"FILE\" (an N x N coupling matrix)");
+                    return None;
                 }
                 "matrix" => {
-                    let Some(s) = self.string(item, line, &what) else { continue };
-                    matrix_line = Some(line);
-                    let file = dir.join(s);
-                    match std::fs::read_to_string(&file) {
-                        Err(e) => self.add(line, format!("{what}: reading {}: {e}", file.display())),
-                        Ok(text) => match spinbat::model::parse_matrix(&text) {
-                            Ok(mat) => m.matrix = Some(mat),
-                            Err(e) => self.add(line, format!("{what}: in {}: {e}", file.display())),
-                        },
-                    }
-                    m.args.matrix = Some(file);
+                    self.add(line, "[model] matrix is given but coupling is not \"matrix\"; drop one of them");
+                    return None;
                 }
-                other => self.unknown_key(line, other, "model", &MODEL_KEYS),
+                _ => self.add(line, format!("[model] {key} = {source}: {reason}")),
+            }
+            // the rest of the file is checked against the default instead
+            match key {
+                "n" => spec.n = defaults.n,
+                "b" => spec.b = defaults.b,
+                "g" => spec.g = defaults.g,
+                "alpha" => spec.alpha = defaults.alpha,
+                "omega" => spec.omega = defaults.omega,
+                _ => spec.p = defaults.p,
             }
         }
-        match (m.kind, &m.args.matrix, matrix_line) {
-            (Some(CouplingKind::Matrix), None, _) => {
-                let line = self.find(&["model.coupling"]);
-                self.add(line, "[model] coupling = \"matrix\" needs matrix = \"FILE\" (an N x N coupling matrix)");
-            }
-            (Some(k), Some(_), Some(line)) if k != CouplingKind::Matrix => {
-                self.add(line, "[model] matrix is given but coupling is not \"matrix\"; drop one of them")
-            }
-            _ => {}
-        }
-        m
-    }
-
-    /// The base chain from the valid `[model]` fields (defaults for the others), or `None`
-    /// when even that is refused (a matrix of another size than `n`).
-    fn base(&mut self, m: &ModelSpec) -> Option<Chain> {
-        let a = &m.args;
-        // a conflict (coupling = "nn" with a matrix) or an unreadable matrix is reported already
-        let couplings = match (m.kind, &m.matrix) {
-            (Some(CouplingKind::NearestNeighbour), _) => Couplings::NearestNeighbour,
-            (Some(CouplingKind::PowerLaw), _) => Couplings::PowerLaw { p: a.p },
-            (_, Some(mat)) => Couplings::Matrix { m: mat.clone() },
-            (Some(CouplingKind::Matrix), None) => return None,
-            (None, None) if a.matrix.is_some() => return None,
-            (None, None) => Couplings::PowerLaw { p: a.p },
-        };
-        let boundary = a.boundary;
-        let built = Chain::builder(a.n_sites)
-            .b(a.b)
-            .g(a.g)
-            .alpha(a.alpha)
-            .omega(a.omega)
-            .couplings(couplings)
-            .boundary(boundary)
-            .build();
-        match built {
-            Ok(c) => Some(c),
+        match spec.build(dir) {
+            Ok(chain) => Some(chain),
             Err(e) => {
                 let line = self.find(&["model.matrix", "model"]);
-                self.add(line, format!("[model]: {e}"));
+                let message = match &e {
+                    SpinbatError::InvalidParameter { name: "matrix", reason, .. } => {
+                        format!("[model] matrix = {}: {reason}", sources.get("matrix").map_or("?", String::as_str))
+                    }
+                    SpinbatError::InvalidMatrix { .. } => format!("[model] matrix: {e}"),
+                    _ => format!("[model]: {e}"),
+                };
+                self.add(line, message);
                 None
             }
         }
@@ -666,21 +643,6 @@ impl Checker<'_> {
             }
         }
         (records, csv, plot)
-    }
-}
-
-fn fallback_args() -> ModelArgs {
-    use spinbat::model::defaults;
-    ModelArgs {
-        n_sites: defaults::N_SITES,
-        b: defaults::B,
-        g: defaults::G,
-        alpha: defaults::ALPHA,
-        omega: defaults::OMEGA,
-        coupling: defaults::COUPLINGS.kind(),
-        p: defaults::P,
-        matrix: None,
-        boundary: defaults::BOUNDARY,
     }
 }
 

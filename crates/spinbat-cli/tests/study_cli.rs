@@ -549,3 +549,40 @@ fn an_interrupted_run_says_how_many_jobs_are_saved_and_how_to_resume() {
     let stdout = ok(&spinbat(&["run", &study, "--threads", "1"]));
     assert_eq!(counts(&stdout), (stored.len(), 12 - stored.len()));
 }
+
+#[test]
+fn a_matrix_in_the_study_file_as_rows_or_a_file_is_the_pattern_it_spells() {
+    let dir = folder("matrix");
+    std::fs::write(dir.join("ring.txt"), "0 1 1\n1 0 1\n1 1 0\n").unwrap();
+    let run = |model: &str| {
+        let text = format!("[model]\nn = 3\n{model}\n[sweep]\ng = [0.5, 2]\n[run]\nmax_work = false\n");
+        let study = write_study(&dir, &text);
+        ok(&spinbat(&["run", "--fresh", &study]));
+        records(&dir.join("study.jsonl"))
+    };
+    // a ring of three: nearest neighbour, periodic
+    let reference = run("coupling = \"nn\"\nboundary = \"periodic\"");
+    for model in [
+        "matrix = \"ring.txt\"",
+        "matrix = [[0, 1, 1], [1, 0, 1], [1, 1, 0.0]]",
+        "coupling = \"matrix\"\nmatrix = \"ring.txt\"",
+    ] {
+        let recs = run(model);
+        assert_eq!(keys(&recs), keys(&reference));
+        for (r, s) in recs.iter().zip(&reference) {
+            assert!((pmax(r) - pmax(s)).abs() <= 1e-12 * pmax(s), "{model}: {} vs {}", pmax(r), pmax(s));
+        }
+    }
+    for (model, line, needle) in [
+        ("matrix = [[0, 1], [1, \"x\"]]", 3, "wrong type for [model] matrix"),
+        ("matrix = [[0, 1], [1, 0]]", 3, "[model] matrix: invalid coupling matrix: has 2 rows but the chain has N = 3"),
+        ("matrix = \"missing.txt\"", 3, "reading coupling matrix"),
+    ] {
+        let study = write_study(&dir, &format!("[model]\nn = 3\n{model}\n[sweep]\ng = [1]\n"));
+        let out = spinbat(&["run", "--check", &study]);
+        assert_eq!(out.status.code(), Some(2), "{model}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        let want = format!("study.toml:{line}: ");
+        assert!(err.lines().any(|l| l.contains(&want) && l.contains(needle)), "no '{want}...{needle}' in:\n{err}");
+    }
+}

@@ -11,7 +11,9 @@ use pyo3::types::PyType;
 use spinbat::observe::{self, Charging};
 use spinbat::propagate::{self, DEFAULT_TOL};
 use spinbat::record::{ChargeRecord, ModelRecord};
-use spinbat::{Boundary, Chain, CouplingKind, Couplings, Silent, Solver, SpinbatError};
+use spinbat::model::MatrixSpec;
+use spinbat::{Boundary, Chain, ChainSpec, CouplingKind, Couplings, Silent, Solver, SpinbatError};
+use std::path::Path;
 use std::time::Instant;
 
 // the signatures below write the library's default tolerance as the literal 1e-10
@@ -202,25 +204,26 @@ impl PyChain {
         if n < 0 {
             return Err(invalid("n_sites", n, "a chain needs at least one site"));
         }
-        let kind = if matrix.is_some() { CouplingKind::Matrix } else { coupling_kind(coupling)? };
-        let couplings = match kind {
-            CouplingKind::NearestNeighbour => Couplings::NearestNeighbour,
-            CouplingKind::PowerLaw => Couplings::PowerLaw { p },
-            CouplingKind::Matrix => match matrix {
-                Some(m) => Couplings::Matrix { m: matrix_rows(m)? },
-                None => return Err(PyValueError::new_err("coupling=\"matrix\" needs matrix= (an N x N array)")),
-            },
+        // giving a matrix implies coupling="matrix" (as --matrix does)
+        let coupling = if matrix.is_some() { CouplingKind::Matrix } else { coupling_kind(coupling)? };
+        let matrix = matrix.map(matrix_rows).transpose()?.map(MatrixSpec::Rows);
+        let spec = ChainSpec {
+            n: n as usize,
+            b,
+            g,
+            alpha,
+            omega,
+            coupling: Some(coupling),
+            p,
+            matrix,
+            boundary: boundary.parse::<Boundary>().map_err(to_py)?,
         };
-        let boundary = boundary.parse::<Boundary>().map_err(to_py)?;
-        let inner = Chain::builder(n as usize)
-            .b(b)
-            .g(g)
-            .alpha(alpha)
-            .omega(omega)
-            .couplings(couplings)
-            .boundary(boundary)
-            .build()
-            .map_err(to_py)?;
+        let inner = spec.build(Path::new("")).map_err(|e| match e {
+            SpinbatError::InvalidParameter { name: "coupling", .. } => {
+                PyValueError::new_err("coupling=\"matrix\" needs matrix= (an N x N array)")
+            }
+            other => to_py(other),
+        })?;
         Ok(PyChain { inner })
     }
 

@@ -21,6 +21,7 @@
 //! | question | call |
 //! |---|---|
 //! | define a chain | [`Chain::builder`] → [`model::ChainBuilder::build`] |
+//! | a chain as data (serde: TOML, JSON, front ends), with the defaults and every check | [`ChainSpec`] → [`ChainSpec::build`] |
 //! | pick a solver | [`propagate::plan`] with a [`Solver`] (`Auto`, `Dense`, `Chebyshev`, `Dicke`, `MeanField`, `WeakCoupling`); [`propagate::plan_with`] for single precision |
 //! | the largest chains: Chebyshev in the reflection-even sector (half the states, automatic for mirror-symmetric chains) | [`propagate::uses_reflection_sector`], [`symmetry::ReflectionSector`] |
 //! | `W(t)`, `W'(t)` at given times | [`propagate::Propagator::sample`] |
@@ -69,7 +70,7 @@ pub mod study;
 pub mod symmetry;
 
 pub use error::{Result, SpinbatError};
-pub use model::{Boundary, Chain, CouplingKind, Couplings};
+pub use model::{Boundary, Chain, ChainSpec, CouplingKind, Couplings};
 pub use propagate::{Propagator, Solver, WorkSample};
 
 /// Receives progress of long computations; the library never prints.

@@ -1,7 +1,7 @@
 //! Coupling patterns `g_ij` and boundary conditions.
 
 use crate::error::{invalid, Result, SpinbatError};
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// How the couplings `g_ij` are laid out.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -91,6 +91,30 @@ impl std::str::FromStr for CouplingKind {
     }
 }
 
+/// Serialised as its short name ([`CouplingKind::as_str`]: `nn`, `power-law`, `matrix`), the
+/// spelling of `--coupling` and of study files.
+impl Serialize for CouplingKind {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// Any name or alias [`CouplingKind::from_str`](std::str::FromStr) accepts.
+impl<'de> Deserialize<'de> for CouplingKind {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// `open` or `periodic`, ignoring ASCII case ([`Boundary::from_str`](std::str::FromStr)).
+impl<'de> Deserialize<'de> for Boundary {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl Boundary {
     /// Both boundaries.
     pub const ALL: [Boundary; 2] = [Boundary::Open, Boundary::Periodic];
@@ -122,6 +146,14 @@ impl std::str::FromStr for Boundary {
     }
 }
 
+/// The power-law exponent alone: finite and `p ≥ 0`.
+pub(crate) fn check_p(p: f64) -> Result<()> {
+    if !p.is_finite() || p < 0.0 {
+        return Err(invalid("p", p, "the power-law exponent must be finite and >= 0"));
+    }
+    Ok(())
+}
+
 impl Couplings {
     /// The pattern's name ([`CouplingKind`]).
     pub fn kind(&self) -> CouplingKind {
@@ -137,10 +169,7 @@ impl Couplings {
         match self {
             Couplings::NearestNeighbour => Ok(None),
             Couplings::PowerLaw { p } => {
-                let p = *p;
-                if !p.is_finite() || p < 0.0 {
-                    return Err(invalid("p", p, "the power-law exponent must be finite and >= 0"));
-                }
+                check_p(*p)?;
                 Ok(None)
             }
             Couplings::Matrix { m } => {

@@ -5,12 +5,16 @@
 //!
 //! A [`Chain`] is built by [`ChainBuilder`], which validates every parameter before
 //! anything is allocated, and expands the couplings into the `N × N` matrix `g_ij`.
+//! [`ChainSpec`] is the same chain as data (serde): the one specification that the CLI
+//! flags, study files and Python parse into, with the [`defaults`] and the checks.
 
 mod couplings;
 mod matrix_file;
+mod spec;
 
 pub use couplings::{Boundary, CouplingKind, Couplings};
 pub use matrix_file::parse_matrix;
+pub use spec::{ChainSpec, MatrixSpec};
 
 use crate::error::{invalid, Result};
 use serde::Serialize;
@@ -290,23 +294,11 @@ impl ChainBuilder {
     /// for a matrix of the wrong shape, asymmetric, with a non-zero diagonal or non-finite.
     pub fn build(self) -> Result<Chain> {
         let n = self.n_sites;
-        if n == 0 {
-            return Err(invalid("n_sites", n, "a chain needs at least one site"));
-        }
-        if n > MAX_SITES {
-            return Err(invalid(
-                "n_sites",
-                n,
-                format!("at most {MAX_SITES} sites are supported (the state has 2^N amplitudes)"),
-            ));
-        }
-        positive("b", self.b)?;
-        positive("omega", self.omega)?;
-        finite("g", self.g)?;
-        if self.g < 0.0 {
-            return Err(invalid("g", self.g, "must be >= 0 (attractive couplings, as in the paper)"));
-        }
-        finite("alpha", self.alpha)?;
+        check_n_sites(n)?;
+        check_b(self.b)?;
+        check_omega(self.omega)?;
+        check_g(self.g)?;
+        check_alpha(self.alpha)?;
         let matrix = self.couplings.validate(n, self.g)?;
         Ok(Chain {
             n_sites: n,
@@ -319,6 +311,45 @@ impl ChainBuilder {
             matrix,
         })
     }
+}
+
+/// `1 ≤ N ≤ MAX_SITES`, checked alone (the builder and [`ChainSpec::problems`] share it).
+pub(crate) fn check_n_sites(n: usize) -> Result<()> {
+    if n == 0 {
+        return Err(invalid("n_sites", n, "a chain needs at least one site"));
+    }
+    if n > MAX_SITES {
+        return Err(invalid(
+            "n_sites",
+            n,
+            format!("at most {MAX_SITES} sites are supported (the state has 2^N amplitudes)"),
+        ));
+    }
+    Ok(())
+}
+
+/// `B > 0` and finite.
+pub(crate) fn check_b(b: f64) -> Result<()> {
+    positive("b", b)
+}
+
+/// `ω > 0` and finite.
+pub(crate) fn check_omega(omega: f64) -> Result<()> {
+    positive("omega", omega)
+}
+
+/// `g ≥ 0` and finite.
+pub(crate) fn check_g(g: f64) -> Result<()> {
+    finite("g", g)?;
+    if g < 0.0 {
+        return Err(invalid("g", g, "must be >= 0 (attractive couplings, as in the paper)"));
+    }
+    Ok(())
+}
+
+/// `α` finite.
+pub(crate) fn check_alpha(alpha: f64) -> Result<()> {
+    finite("alpha", alpha)
 }
 
 pub(crate) fn finite(name: &'static str, v: f64) -> Result<()> {
