@@ -95,15 +95,15 @@ pub struct ChargeArgs {
 }
 
 impl ChargeArgs {
-    /// The observables asked for, checked against the chain and solver (`None` without
-    /// `--observe`).
+    /// The observables asked for and their plan, checked against the chain, solver and
+    /// memory before anything runs (`None` without `--observe`).
     fn observables(
         &self,
         chain: &Chain,
         solver: Solver,
         precision: propagate::Precision,
         times: &[f64],
-    ) -> Result<Option<ObservableSet>, CliError> {
+    ) -> Result<Option<(ObservableSet, propagate::Plan)>, CliError> {
         let Some(list) = &self.observe else {
             if self.cut.is_some() {
                 return Err(CliError::input(anyhow!("--cut needs --observe entanglement (or all)")));
@@ -115,9 +115,9 @@ impl ChargeArgs {
             set = set.with_cut(k);
         }
         set.cut_for(chain.n_sites())?;
-        let solver = trajectory::check_with(chain, solver, precision)?;
-        trajectory::check_output(solver, chain.n_sites(), times.len(), &set)?;
-        Ok(Some(set))
+        let plan = trajectory::plan(chain, solver, self.tol, precision)?;
+        trajectory::check_output(plan.solver(), chain.n_sites(), times.len(), &set)?;
+        Ok(Some((set, plan)))
     }
 
     /// Output times: `--times` or `--points` equally spaced in `[0, t_max]`.
@@ -155,7 +155,8 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
     let observables = args.observables(&chain, solver, precision, &times)?;
 
     let start = Instant::now();
-    let mut prop = propagate::plan_with(&chain, solver, args.tol, precision)?;
+    let mut prop =
+        propagate::Plan::new(&chain, solver, args.tol, precision, propagate::Request::Work)?.propagator(&chain)?;
     let bar = Bar::new(!json_stdout, "charging").with_limit(args.max_time, "--max-time");
     let result = observe::charge(prop.as_mut(), &chain, &times, &bar);
     bar.finish();
@@ -166,10 +167,10 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
     record.initial_is_ground = ground.initial_is_ground;
     record.ground_energy = ground.ground_energy;
     let traj = match &observables {
-        Some(set) => {
+        Some((set, plan)) => {
             let start = Instant::now();
             let bar = Bar::new(!json_stdout, "observables");
-            let tr = trajectory::trajectory_with(&chain, solver, &times, set, args.tol, precision, &bar);
+            let tr = trajectory::trajectory_planned(plan, &chain, &times, set, &bar);
             bar.finish();
             let obs = ObservablesRecord::new(tr?, start.elapsed().as_secs_f64());
             record = record.with_observables(obs);

@@ -37,9 +37,7 @@ use crate::error::{invalid, Result, SpinbatError};
 use crate::meanfield::MeanField;
 use crate::model::Chain;
 use crate::operator::Operators;
-use crate::propagate::{
-    check_times, dicke, memory, uses_reflection_sector, Precision, Propagator, Solver, StatePropagator,
-};
+use crate::propagate::{check_times, Plan, Precision, Propagator, Request, Solver, StatePropagator, DEFAULT_TOL};
 use crate::Progress;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -50,8 +48,13 @@ use std::str::FromStr;
 pub const OBSERVABLE_BYTES_PER_AMPLITUDE: f64 = 16.0 + 16.0 + 32.0;
 
 /// Bytes per full-space amplitude a reflection-sector trajectory adds: the full-space
-/// operators (the diagonal of `H_g`) and the expanded state beside the sector copy.
-pub const SECTOR_BYTES_PER_AMPLITUDE: f64 = 8.0 + 16.0;
+/// operators (the diagonal of `H_g`) and the expanded state beside the sector copy (the
+/// planner counts them: [`crate::propagate::SECTOR_EXPANSION_BYTES_PER_AMPLITUDE`]).
+pub const SECTOR_BYTES_PER_AMPLITUDE: f64 = crate::propagate::SECTOR_EXPANSION_BYTES_PER_AMPLITUDE;
+
+/// What observables ask of the planner: the state, with
+/// [`OBSERVABLE_BYTES_PER_AMPLITUDE`] of measurement buffers per amplitude.
+pub const REQUEST: Request = Request::States { bytes_per_amplitude: OBSERVABLE_BYTES_PER_AMPLITUDE };
 
 /// Which observables to record along the trajectory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -310,7 +313,7 @@ pub fn resolve_with(chain: &Chain, solver: Solver, precision: Precision) -> Resu
 
 /// Resolves `solver` ([`resolve`]) and checks, before anything is allocated, that the
 /// trajectory fits in memory: for the quantum solvers the propagator's estimate
-/// ([`memory::bytes_needed`]) plus [`OBSERVABLE_BYTES_PER_AMPLITUDE`]` · 2^N`; the mean
+/// ([`crate::propagate::bytes_needed`]) plus [`OBSERVABLE_BYTES_PER_AMPLITUDE`]` · 2^N`; the mean
 /// field's own estimate otherwise. Returns the solver that will run.
 ///
 /// # Errors
@@ -322,7 +325,7 @@ pub fn check(chain: &Chain, solver: Solver) -> Result<Solver> {
 }
 
 /// [`check`] in the given precision: the propagator's own estimate
-/// ([`memory::bytes_needed_with`]: half the rows in the reflection sector, half the bytes
+/// ([`crate::propagate::bytes_needed_with`]: half the rows in the reflection sector, half the bytes
 /// in single precision) plus [`OBSERVABLE_BYTES_PER_AMPLITUDE`]` · 2^N`, and for a sector
 /// the full-space operators and expanded state it hands out ([`SECTOR_BYTES_PER_AMPLITUDE`]).
 ///
@@ -330,33 +333,17 @@ pub fn check(chain: &Chain, solver: Solver) -> Result<Solver> {
 /// As [`check`]; [`SpinbatError::InvalidParameter`] for single precision with dense or the
 /// mean field.
 pub fn check_with(chain: &Chain, solver: Solver, precision: Precision) -> Result<Solver> {
-    let solver = resolve_with(chain, solver, precision)?;
-    if solver == Solver::MeanField {
-        memory::check(chain, solver)?;
-        return Ok(solver);
-    }
-    let n = chain.n_sites();
-    let full = (n as f64).exp2();
-    let sector = solver == Solver::Chebyshev && uses_reflection_sector(chain);
-    let needed = memory::bytes_needed_with(chain, solver, precision)
-        + OBSERVABLE_BYTES_PER_AMPLITUDE * full
-        + if sector { SECTOR_BYTES_PER_AMPLITUDE * full } else { 0.0 };
-    if let Some(available) = crate::resources::bytes_available().filter(|&a| needed > a) {
-        if dicke::is_permutation_symmetric(chain) {
-            return Err(SpinbatError::Unsupported {
-                solver: "dicke",
-                reason: format!(
-                    "observables need the full 2^N state ({} with the {} solver at N = {n}, {} available); \
-                     they are not computed from the N + 1 Dicke amplitudes",
-                    crate::error::human_bytes(needed),
-                    solver.as_str(),
-                    crate::error::human_bytes(available)
-                ),
-            });
-        }
-    }
-    crate::resources::ensure_fits(solver.as_str(), n, needed)?;
-    Ok(solver)
+    Ok(plan(chain, solver, DEFAULT_TOL, precision)?.solver())
+}
+
+/// The one plan of a trajectory ([`Plan::new`] for [`REQUEST`]): the solver resolved, the
+/// space and precision fixed, the propagator's memory and the observables' buffers checked
+/// once. [`trajectory_planned`] runs it.
+///
+/// # Errors
+/// As [`check_with`]; [`SpinbatError::InvalidParameter`] for `tol` outside `(0, 1)`.
+pub fn plan(chain: &Chain, solver: Solver, tol: f64, precision: Precision) -> Result<Plan> {
+    Plan::new(chain, solver, tol, precision, REQUEST)
 }
 
 /// Refuses outputs that would not fit in memory: per time `24N` bytes of Bloch vectors
@@ -382,7 +369,7 @@ pub fn state_propagator(chain: &Chain, solver: Solver, tol: f64) -> Result<Box<d
 }
 
 /// [`state_propagator`] in the given precision, through the one planner
-/// ([`crate::propagate::plan_states`]): dense, or Chebyshev on the full space or in the
+/// ([`plan`], [`Plan::state_propagator`]): dense, or Chebyshev on the full space or in the
 /// reflection-even sector (for mirror-symmetric chains with `N ≥ 14`), `f64` or `f32`.
 ///
 /// # Errors
@@ -393,11 +380,7 @@ pub fn state_propagator_with(
     tol: f64,
     precision: Precision,
 ) -> Result<Box<dyn StatePropagator>> {
-    if !(tol.is_finite() && tol > 0.0 && tol < 1.0) {
-        return Err(invalid("tol", tol, "must be a number in (0, 1)"));
-    }
-    let solver = check_with(chain, solver, precision)?;
-    crate::propagate::plan_states(chain, solver, tol, precision)
+    plan(chain, solver, tol, precision)?.state_propagator(chain)
 }
 
 /// Records the selected observables of `ψ` at one time.
@@ -472,18 +455,33 @@ pub fn trajectory_with(
     precision: Precision,
     progress: &dyn Progress,
 ) -> Result<Trajectory> {
+    trajectory_planned(&plan(chain, solver, tol, precision)?, chain, times, set, progress)
+}
+
+/// [`trajectory_with`] for a plan made by [`plan`] (a caller that planned ahead, to refuse
+/// before a long run, does not check again).
+///
+/// # Errors
+/// As [`trajectory`]; [`SpinbatError::Unsupported`] for a plan not made for [`REQUEST`].
+pub fn trajectory_planned(
+    plan: &Plan,
+    chain: &Chain,
+    times: &[f64],
+    set: &ObservableSet,
+    progress: &dyn Progress,
+) -> Result<Trajectory> {
     check_times(times)?;
     let n = chain.n_sites();
     let cut = set.cut_for(n)?;
-    let resolved = resolve_with(chain, solver, precision)?;
-    if resolved == Solver::MeanField {
-        return mean_field_trajectory(chain, times, set, tol, progress);
+    if plan.solver() == Solver::MeanField {
+        return mean_field_planned(plan, chain, times, set, progress);
     }
-    check_output(resolved, n, times.len(), set)?;
-    let mut prop = state_propagator_with(chain, solver, tol, precision)?;
+    check_output(plan.solver(), n, times.len(), set)?;
+    let mut prop = plan.state_propagator(chain)?;
     let t_last = times.last().copied().unwrap_or(0.0);
     let mut points = Vec::with_capacity(times.len());
-    prop.for_each_state(times, &mut |s, psi, ops| {
+    prop.for_each_state(times, &mut |s, state| {
+        let crate::propagate::StateView::Pure { psi, ops } = state;
         points.push(observe_state(ops, psi, n, set, cut, s.t, s.work)?);
         progress.update(s.t, t_last);
         Ok(())
@@ -519,12 +517,22 @@ pub fn mean_field_trajectory(
     tol: f64,
     progress: &dyn Progress,
 ) -> Result<Trajectory> {
+    mean_field_planned(&plan(chain, Solver::MeanField, tol, Precision::Double)?, chain, times, set, progress)
+}
+
+/// [`mean_field_trajectory`] for a plan of the mean field (checked already).
+fn mean_field_planned(
+    plan: &Plan,
+    chain: &Chain,
+    times: &[f64],
+    set: &ObservableSet,
+    progress: &dyn Progress,
+) -> Result<Trajectory> {
     check_times(times)?;
     let n = chain.n_sites();
     let cut = set.cut_for(n)?;
-    check(chain, Solver::MeanField)?;
     check_output(Solver::MeanField, n, times.len(), set)?;
-    let mut mf = MeanField::new(chain, tol)?;
+    let mut mf = MeanField::new(chain, plan.tol())?;
     let t_last = times.last().copied().unwrap_or(0.0);
     let mut points = Vec::with_capacity(times.len());
     for &t in times {

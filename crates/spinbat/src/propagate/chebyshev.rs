@@ -17,9 +17,9 @@
 //! out of the scan's accumulators (a few complex terms per evaluation).
 //!
 //! **Spaces and precision.** The propagator runs on any [`Space`]: all `2^N` states, or the
-//! reflection-even sector ([`ReflectionSector`], half the rows) that [`plan`] picks for
+//! reflection-even sector ([`ReflectionSector`], half the rows) that the planner picks for
 //! mirror-symmetric chains with `N ≥ 14`. States are `f64`, or `f32` with
-//! [`plan_in::<f32>`](plan_in) (single precision, `super::Precision::Single`).
+//! `Chebyshev<_, f32>` (single precision, `super::Precision::Single`).
 //!
 //! **Error control.** Each expansion is cut at the smallest `K` with
 //! `Σ_{k>K} 2|J_k(rδ)| ≤ ε_step`, a rigorous bound on its state error because
@@ -32,7 +32,7 @@
 //! sector and the full space, single against double, and against QuTiP.
 
 use super::checkpoint::{Checkpoint, Saved};
-use super::method::{check_times, Propagator, StatePropagator, StateVisitor, WorkSample};
+use super::method::{check_times, Propagator, StatePropagator, StateView, StateVisitor, WorkSample};
 use crate::error::{Result, SpinbatError};
 use crate::model::Chain;
 use crate::numeric::bessel::{bessel_sequence, minus_i_pow, step_coefficients};
@@ -97,27 +97,6 @@ pub fn rows(chain: &Chain) -> f64 {
     } else {
         (chain.n_sites() as f64).exp2()
     }
-}
-
-/// The Chebyshev solver for `chain`, in the reflection-even sector when
-/// [`uses_reflection_sector`], on the full space otherwise.
-///
-/// # Errors
-/// As [`Chebyshev::new`].
-pub fn plan(chain: &Chain, tol: f64) -> Result<Box<dyn Propagator>> {
-    plan_in::<f64>(chain, tol)
-}
-
-/// [`plan`] with states stored in `R` (`f64`, or `f32` for single precision).
-///
-/// # Errors
-/// As [`Chebyshev::new`].
-pub fn plan_in<R: Real>(chain: &Chain, tol: f64) -> Result<Box<dyn Propagator>> {
-    Ok(if uses_reflection_sector(chain) {
-        Box::new(Chebyshev::<_, R>::with_space(ReflectionSector::new(chain)?, chain, tol))
-    } else {
-        Box::new(Chebyshev::<_, R>::with_space(Operators::new(chain)?, chain, tol))
-    })
 }
 
 /// Bessel coefficients `J_k(rδ)` of one expansion and the bound on its truncated tail.
@@ -685,14 +664,14 @@ impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
                 match full {
                     Some(ops) => {
                         self.ops.expand_state(&stored, &mut expanded);
-                        visit(sample, &expanded, ops)?;
+                        visit(sample, StateView::Pure { psi: &expanded, ops })?;
                     }
                     None => {
                         let ops = self.ops.as_full().ok_or_else(|| SpinbatError::Unsupported {
                             solver: "chebyshev",
                             reason: "states of a sector need full-space operators".into(),
                         })?;
-                        visit(sample, &stored, ops)?;
+                        visit(sample, StateView::Pure { psi: &stored, ops })?;
                     }
                 }
             }

@@ -6,7 +6,7 @@
 //! error `≲ ε_mach (2^N + ‖H‖ t)`, an *estimate* rather than a bound, reported through
 //! [`Propagator::error_bound`] as `2‖H0‖` times that.
 
-use super::method::{check_times, Propagator, StatePropagator, StateVisitor, WorkSample};
+use super::method::{check_times, Propagator, StatePropagator, StateView, StateVisitor, WorkSample};
 use crate::error::{Result, SpinbatError};
 use crate::model::Chain;
 use crate::operator::Operators;
@@ -100,7 +100,10 @@ impl Dense {
             let state_err = self.state_error_at(t);
             self.max_state_err = self.max_state_err.max(state_err);
             self.max_err = self.max_err.max(2.0 * self.h0_norm * state_err);
-            visit(&WorkSample { t, work: moments.unit_work(), rate: moments.unit_rate() }, &state, &self.ops)?;
+            visit(
+                &WorkSample { t, work: moments.unit_work(), rate: moments.unit_rate() },
+                StateView::Pure { psi: &state, ops: &self.ops },
+            )?;
         }
         Ok(())
     }
@@ -113,7 +116,7 @@ impl Propagator for Dense {
 
     fn sample(&mut self, times: &[f64]) -> Result<Vec<WorkSample>> {
         let mut out = Vec::with_capacity(times.len());
-        self.for_each_state(times, &mut |s, _, _| {
+        self.for_each_state(times, &mut |s, _| {
             out.push(*s);
             Ok(())
         })?;

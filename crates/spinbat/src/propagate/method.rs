@@ -72,16 +72,44 @@ pub trait Propagator: Send {
     fn accuracy_note(&self) -> String;
 }
 
-/// The callback of [`StatePropagator::for_each_state`]: `(W and W' at t, ψ(t), operators)`.
-pub type StateVisitor<'a> =
-    dyn FnMut(&WorkSample, &[num_complex::Complex64], &crate::operator::Operators) -> Result<()> + 'a;
+/// A state handed out by a [`StatePropagator`] at one time, in the form its method holds
+/// it. Measurements (`observe`) take a view and support the kinds they can: a new kind of
+/// state (a density matrix, an ensemble of trajectories, a matrix-product state) is a new
+/// variant, and the compiler then points at every measurement that must learn it, while
+/// the maximum search (which needs only [`WorkSample`]s), the CLI and Python stay as they
+/// are.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum StateView<'a> {
+    /// A pure state: its `2^N` amplitudes on the full space (up to a global phase; a
+    /// sector's state expanded) and the chain's matrix-free operators.
+    Pure {
+        /// `ψ(s)` for every basis state `s` (bit `i` set: site `i` up).
+        psi: &'a [num_complex::Complex64],
+        /// `H`, `H0` on the full space.
+        ops: &'a crate::operator::Operators,
+    },
+}
+
+impl<'a> StateView<'a> {
+    /// The amplitudes and operators of a pure state, `None` for other kinds.
+    pub fn pure(self) -> Option<(&'a [num_complex::Complex64], &'a crate::operator::Operators)> {
+        match self {
+            StateView::Pure { psi, ops } => Some((psi, ops)),
+        }
+    }
+}
+
+/// The callback of [`StatePropagator::for_each_state`]: `(W and W' at t, the state at t)`.
+pub type StateVisitor<'a> = dyn FnMut(&WorkSample, StateView<'_>) -> Result<()> + 'a;
 
 /// A full-space propagator that can hand out the state `ψ(t)` itself (dense and
 /// Chebyshev), for observables beyond the work (see [`crate::observe::trajectory`]).
 pub trait StatePropagator: Propagator {
-    /// Calls `visit(sample, ψ(t), ops)` for each of `times` (sorted ascending, `≥ 0`), in
-    /// order, with `W`, `W'` at `t`, the `2^N` amplitudes of `ψ(t)` (up to a global phase;
-    /// the slice is only valid during the call) and the chain's matrix-free operators.
+    /// Calls `visit(sample, state)` for each of `times` (sorted ascending, `≥ 0`), in
+    /// order, with `W`, `W'` at `t` and the state ([`StateView::Pure`] for the exact
+    /// methods: the `2^N` amplitudes of `ψ(t)`, up to a global phase, and the chain's
+    /// matrix-free operators; only valid during the call).
     /// Stops at the first error of `visit`.
     ///
     /// # Errors

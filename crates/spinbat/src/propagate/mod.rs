@@ -2,7 +2,7 @@
 //! figure of merit needs: the work `W(t) = ⟨ψ(t)|H0|ψ(t)⟩ − E_0` and its exact rate
 //! `W'(t) = i⟨[H, H0]⟩`.
 //!
-//! One trait, [`Propagator`], many implementations, one planner ([`plan`]):
+//! One trait, [`Propagator`], many implementations, one planner ([`Plan`]; [`plan`] for short):
 //!
 //! | solver | method | accuracy | cost |
 //! |---|---|---|---|
@@ -27,6 +27,8 @@ mod solver;
 pub use chebyshev::{uses_reflection_sector, Chebyshev, REFLECTION_MIN_SITES};
 pub use dense::Dense;
 pub use memory::{bytes_needed, bytes_needed_with};
-pub use method::{check_times, scan_step, scan_step_for, Propagator, StatePropagator, StateVisitor, WorkSample};
-pub use plan::{plan, plan_states, plan_with};
+pub use method::{
+    check_times, scan_step, scan_step_for, Propagator, StatePropagator, StateView, StateVisitor, WorkSample,
+};
+pub use plan::{plan, plan_states, plan_with, Plan, Request, SpaceKind, SECTOR_EXPANSION_BYTES_PER_AMPLITUDE};
 pub use solver::{resolve, resolve_states, Precision, Solver, AUTO_DENSE_MAX_SITES, DEFAULT_TOL};

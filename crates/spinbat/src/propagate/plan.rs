@@ -1,5 +1,15 @@
-//! The planner: from a chain, a solver name, a tolerance and a precision to a ready
-//! propagator, after one memory check.
+//! The one planner: from a chain, a solver name, a precision and what is asked of the
+//! dynamics (the work, or the state itself) to a checked [`Plan`], after one memory check;
+//! then to the propagator, built from the plan without checking again.
+//!
+//! A plan fixes the method ([`Solver`], `auto` resolved: [`resolve`] for work,
+//! [`resolve_states`] for states), the space it runs on ([`SpaceKind`]: the full `2^N`
+//! space, the reflection-even sector for mirror-symmetric chains with `N ≥ 14`, the
+//! `N + 1` Dicke states, or none for the classical and closed-form models) and the
+//! precision, and it knows the bytes all of that needs. A new kind of state (a density
+//! matrix, trajectories, a matrix-product state) is a new [`Solver`] or [`SpaceKind`] here
+//! and one more arm of [`Plan::propagator`] / [`Plan::state_propagator`]: the maximum search,
+//! the CLI and Python see only `dyn Propagator` and `dyn StatePropagator`.
 
 use super::memory;
 use super::solver::{resolve, resolve_states, Precision, Solver};
@@ -9,49 +19,230 @@ use crate::model::Chain;
 use crate::operator::Operators;
 use crate::symmetry::ReflectionSector;
 
-/// Builds the propagator for `chain`, checking the memory it needs first.
+/// What is asked of the dynamics.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum Request {
+    /// `W(t)` and `W'(t)` only (the curve and the certified maximum search).
+    Work,
+    /// The state itself at requested times, handed out on the full space for measurements
+    /// that hold `bytes_per_amplitude` bytes per full-space amplitude beside it.
+    States {
+        /// Buffers of the measurements per full-space amplitude (e.g.
+        /// [`crate::observe::trajectory::OBSERVABLE_BYTES_PER_AMPLITUDE`]).
+        bytes_per_amplitude: f64,
+    },
+}
+
+/// The basis a planned method runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SpaceKind {
+    /// All `2^N` basis states ([`Operators`]).
+    Full,
+    /// The reflection-even sector ([`ReflectionSector`]), about half of them.
+    ReflectionEven,
+    /// The `N + 1` Dicke states ([`crate::symmetry::DickeSpace`]).
+    Dicke,
+    /// No state vector: the mean field (Bloch vectors) and the weak-coupling formula.
+    None,
+}
+
+/// Bytes per full-space amplitude a reflection-sector state propagator adds when it hands
+/// out states on the full space: the full-space operators' diagonal (`8`) and the expanded
+/// state (`16`).
+pub const SECTOR_EXPANSION_BYTES_PER_AMPLITUDE: f64 = 8.0 + 16.0;
+
+/// A checked plan (module docs): build its propagator with [`Plan::propagator`] or
+/// [`Plan::state_propagator`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    solver: Solver,
+    precision: Precision,
+    space: SpaceKind,
+    request: Request,
+    tol: f64,
+    bytes: f64,
+}
+
+impl Plan {
+    /// Checks `tol` (the absolute tolerance on `W`, read by Chebyshev, Dicke and the mean
+    /// field; in `(0, 1)`), resolves `solver` for `request`, picks the space and checks once
+    /// that everything
+    /// fits in memory: the method's own estimate ([`memory::bytes_needed_with`]), and for
+    /// state requests the measurements' buffers and a sector's expansion onto the full
+    /// space.
+    ///
+    /// # Errors
+    /// [`SpinbatError::TooLarge`] when it does not fit; [`SpinbatError::InvalidParameter`]
+    /// for `tol` outside `(0, 1)` and for single precision with a solver other than `auto` or `chebyshev`;
+    /// [`SpinbatError::Unsupported`] for states of the weak-coupling formula, and for a
+    /// permutation-symmetric chain whose full state does not fit (observables are not
+    /// computed from the `N + 1` Dicke amplitudes).
+    pub fn new(chain: &Chain, solver: Solver, tol: f64, precision: Precision, request: Request) -> Result<Plan> {
+        check_tol(tol)?;
+        let solver = match request {
+            Request::Work => {
+                if precision == Precision::Single && !matches!(solver, Solver::Auto | Solver::Chebyshev) {
+                    return Err(crate::error::invalid(
+                        "precision",
+                        "single",
+                        format!("single precision is implemented for the chebyshev solver, not {solver}"),
+                    ));
+                }
+                match precision {
+                    Precision::Single => Solver::Chebyshev,
+                    Precision::Double => resolve(chain, solver),
+                }
+            }
+            Request::States { .. } => resolve_states(chain, solver, precision)?,
+        };
+        let space = match solver {
+            Solver::Dense => SpaceKind::Full,
+            Solver::Chebyshev if chebyshev::uses_reflection_sector(chain) => SpaceKind::ReflectionEven,
+            Solver::Chebyshev => SpaceKind::Full,
+            Solver::Dicke => SpaceKind::Dicke,
+            _ => SpaceKind::None,
+        };
+        let mut bytes = memory::bytes_needed_with(chain, solver, precision);
+        if let (Request::States { bytes_per_amplitude }, false) = (request, space == SpaceKind::None) {
+            let full = (chain.n_sites() as f64).exp2();
+            bytes += bytes_per_amplitude * full;
+            if space == SpaceKind::ReflectionEven {
+                bytes += SECTOR_EXPANSION_BYTES_PER_AMPLITUDE * full;
+            }
+            if let Some(available) = crate::resources::bytes_available().filter(|&a| bytes > a) {
+                if crate::symmetry::is_permutation_symmetric(chain) {
+                    return Err(SpinbatError::Unsupported {
+                        solver: "dicke",
+                        reason: format!(
+                            "observables need the full 2^N state ({} with the {} solver at N = {}, {} available); \
+                             they are not computed from the N + 1 Dicke amplitudes",
+                            crate::error::human_bytes(bytes),
+                            solver.as_str(),
+                            chain.n_sites(),
+                            crate::error::human_bytes(available)
+                        ),
+                    });
+                }
+            }
+        }
+        crate::resources::ensure_fits(solver.as_str(), chain.n_sites(), bytes)?;
+        Ok(Plan { solver, precision, space, request, tol, bytes })
+    }
+
+    /// The solver that will run (`auto` resolved).
+    pub fn solver(&self) -> Solver {
+        self.solver
+    }
+
+    /// The precision of the states.
+    pub fn precision(&self) -> Precision {
+        self.precision
+    }
+
+    /// The space the method runs on.
+    pub fn space(&self) -> SpaceKind {
+        self.space
+    }
+
+    /// What was asked.
+    pub fn request(&self) -> Request {
+        self.request
+    }
+
+    /// The bytes checked against the available memory.
+    pub fn bytes(&self) -> f64 {
+        self.bytes
+    }
+
+    /// The tolerance on `W`.
+    pub fn tol(&self) -> f64 {
+        self.tol
+    }
+
+    /// The propagator of `W`, `W'` for `chain` (the chain the plan was made for).
+    ///
+    /// # Errors
+    /// The method's own construction errors.
+    pub fn propagator(&self, chain: &Chain) -> Result<Box<dyn Propagator>> {
+        let tol = self.tol;
+        Ok(match (self.solver, self.precision, self.space) {
+            (Solver::Dense, _, _) => Box::new(Dense::new(chain)?),
+            (Solver::Chebyshev, Precision::Double, SpaceKind::ReflectionEven) => {
+                Box::new(chebyshev::Chebyshev::<_, f64>::with_space(ReflectionSector::new(chain)?, chain, tol))
+            }
+            (Solver::Chebyshev, Precision::Double, _) => Box::new(chebyshev::Chebyshev::new(chain, tol)?),
+            (Solver::Chebyshev, Precision::Single, SpaceKind::ReflectionEven) => {
+                Box::new(chebyshev::Chebyshev::<_, f32>::with_space(ReflectionSector::new(chain)?, chain, tol))
+            }
+            (Solver::Chebyshev, Precision::Single, _) => {
+                Box::new(chebyshev::Chebyshev::<_, f32>::with_space(Operators::new(chain)?, chain, tol))
+            }
+            (Solver::Dicke, _, _) => Box::new(dicke::Dicke::new(chain, tol)?),
+            (Solver::MeanField, _, _) => Box::new(crate::meanfield::MeanField::new(chain, tol)?),
+            (Solver::WeakCoupling, _, _) => Box::new(crate::analytic::WeakCoupling::new(chain)),
+            (Solver::Auto, _, _) => unreachable!("resolved in Plan::new"),
+        })
+    }
+
+    /// The propagator of the state itself (dense, or Chebyshev on the full space or in the
+    /// reflection-even sector, `f64` or `f32`), for a plan made for
+    /// [`Request::States`].
+    ///
+    /// # Errors
+    /// [`SpinbatError::Unsupported`] for the mean field (no state vector: it has its own
+    /// trajectory) and for a plan made for [`Request::Work`] (its memory check did not
+    /// count the states handed out).
+    pub fn state_propagator(&self, chain: &Chain) -> Result<Box<dyn StatePropagator>> {
+        let tol = self.tol;
+        if self.request == Request::Work {
+            return Err(SpinbatError::Unsupported {
+                solver: self.solver.as_str(),
+                reason: "this plan was made for the work only; plan with Request::States for states".to_string(),
+            });
+        }
+        match (self.solver, self.precision, self.space) {
+            (Solver::Dense, Precision::Double, _) => Ok(Box::new(Dense::new(chain)?)),
+            (Solver::Chebyshev, Precision::Double, SpaceKind::ReflectionEven) => {
+                Ok(Box::new(chebyshev::Chebyshev::<_, f64>::with_space(ReflectionSector::new(chain)?, chain, tol)))
+            }
+            (Solver::Chebyshev, Precision::Double, _) => Ok(Box::new(chebyshev::Chebyshev::new(chain, tol)?)),
+            (Solver::Chebyshev, Precision::Single, SpaceKind::ReflectionEven) => {
+                Ok(Box::new(chebyshev::Chebyshev::<_, f32>::with_space(ReflectionSector::new(chain)?, chain, tol)))
+            }
+            (Solver::Chebyshev, Precision::Single, _) => {
+                Ok(Box::new(chebyshev::Chebyshev::<_, f32>::with_space(Operators::new(chain)?, chain, tol)))
+            }
+            (other, _, _) => Err(SpinbatError::Unsupported {
+                solver: other.as_str(),
+                reason: "no state vector: observables need dense or chebyshev (the mean field has its own trajectory)"
+                    .to_string(),
+            }),
+        }
+    }
+}
+
+/// Builds the propagator for `chain`, checking the memory it needs first:
+/// `Plan::new(chain, solver, tol, Double, Work)` then [`Plan::propagator`].
 ///
 /// `tol` is the absolute tolerance on `W` (Chebyshev, mean field); it must be in `(0, 1)`.
 ///
 /// # Errors
-/// [`SpinbatError::TooLarge`](crate::SpinbatError::TooLarge) when the estimate of [`memory::bytes_needed`] exceeds what
-/// the machine has; [`SpinbatError::InvalidParameter`](crate::SpinbatError::InvalidParameter) for a bad `tol`.
+/// [`SpinbatError::TooLarge`] when the estimate of [`memory::bytes_needed`] exceeds what
+/// the machine has; [`SpinbatError::InvalidParameter`] for a bad `tol`.
 pub fn plan(chain: &Chain, solver: Solver, tol: f64) -> Result<Box<dyn Propagator>> {
-    check_tol(tol)?;
-    let solver = resolve(chain, solver);
-    memory::check(chain, solver)?;
-    Ok(match solver {
-        Solver::Dense => Box::new(Dense::new(chain)?),
-        Solver::Chebyshev => chebyshev::plan(chain, tol)?,
-        Solver::Dicke => Box::new(dicke::Dicke::new(chain, tol)?),
-        Solver::MeanField => Box::new(crate::meanfield::MeanField::new(chain, tol)?),
-        Solver::WeakCoupling => Box::new(crate::analytic::WeakCoupling::new(chain)),
-        Solver::Auto => unreachable!("resolved above"),
-    })
+    plan_with(chain, solver, tol, Precision::Double)
 }
 
 /// [`plan`] in the given precision. Single precision runs the Chebyshev solver with `f32`
 /// states (`auto` then means Chebyshev, whatever the size); other solvers are double only.
 ///
 /// # Errors
-/// As [`plan`]; [`SpinbatError::InvalidParameter`](crate::SpinbatError::InvalidParameter) for single precision with a solver other
+/// As [`plan`]; [`SpinbatError::InvalidParameter`] for single precision with a solver other
 /// than `auto` or `chebyshev`.
 pub fn plan_with(chain: &Chain, solver: Solver, tol: f64, precision: Precision) -> Result<Box<dyn Propagator>> {
-    match precision {
-        Precision::Double => plan(chain, solver, tol),
-        Precision::Single => {
-            check_tol(tol)?;
-            if !matches!(solver, Solver::Auto | Solver::Chebyshev) {
-                return Err(crate::error::invalid(
-                    "precision",
-                    "single",
-                    format!("single precision is implemented for the chebyshev solver, not {solver}"),
-                ));
-            }
-            memory::check_with(chain, Solver::Chebyshev, Precision::Single)?;
-            chebyshev::plan_in::<f32>(chain, tol)
-        }
-    }
+    Plan::new(chain, solver, tol, precision, Request::Work)?.propagator(chain)
 }
 
 /// Checks that the tolerance on `W` is a number in `(0, 1)`.
@@ -63,39 +254,18 @@ fn check_tol(tol: f64) -> Result<()> {
     }
 }
 
-/// The planner for requests of the state itself (observables): dense, or Chebyshev on the
-/// full space or in the reflection-even sector ([`chebyshev::uses_reflection_sector`]), in
-/// double or single precision, as [`plan_with`] would choose them, the solver resolved by
-/// [`resolve_states`].
-///
-/// No memory check here: the caller checks the propagator and its own buffers together
-/// (see [`crate::observe::trajectory::check_with`]).
+/// The propagator of the state itself for measurements holding `bytes_per_amplitude`
+/// bytes per full-space amplitude: `Plan::new(.., Request::States { .. })` then
+/// [`Plan::state_propagator`].
 ///
 /// # Errors
-/// [`SpinbatError::InvalidParameter`] for a bad `tol` or single precision with a solver
-/// other than Chebyshev;
-/// [`SpinbatError::Unsupported`] for the mean field and the weak-coupling formula (no state
-/// vector).
-pub fn plan_states(chain: &Chain, solver: Solver, tol: f64, precision: Precision) -> Result<Box<dyn StatePropagator>> {
-    check_tol(tol)?;
-    let solver = resolve_states(chain, solver, precision)?;
-    let sector = chebyshev::uses_reflection_sector(chain);
-    match (solver, precision) {
-        (Solver::Dense, Precision::Double) => Ok(Box::new(Dense::new(chain)?)),
-        (Solver::Chebyshev, Precision::Double) if sector => {
-            Ok(Box::new(chebyshev::Chebyshev::<_, f64>::with_space(ReflectionSector::new(chain)?, chain, tol)))
-        }
-        (Solver::Chebyshev, Precision::Double) => Ok(Box::new(chebyshev::Chebyshev::new(chain, tol)?)),
-        (Solver::Chebyshev, Precision::Single) if sector => {
-            Ok(Box::new(chebyshev::Chebyshev::<_, f32>::with_space(ReflectionSector::new(chain)?, chain, tol)))
-        }
-        (Solver::Chebyshev, Precision::Single) => {
-            Ok(Box::new(chebyshev::Chebyshev::<_, f32>::with_space(Operators::new(chain)?, chain, tol)))
-        }
-        (other, _) => Err(SpinbatError::Unsupported {
-            solver: other.as_str(),
-            reason: "no state vector: observables need dense or chebyshev (the mean field has its own trajectory)"
-                .to_string(),
-        }),
-    }
+/// As [`Plan::new`] and [`Plan::state_propagator`].
+pub fn plan_states(
+    chain: &Chain,
+    solver: Solver,
+    tol: f64,
+    precision: Precision,
+    bytes_per_amplitude: f64,
+) -> Result<Box<dyn StatePropagator>> {
+    Plan::new(chain, solver, tol, precision, Request::States { bytes_per_amplitude })?.state_propagator(chain)
 }

@@ -5,7 +5,7 @@ use super::sweep::Sweep;
 use crate::error::{invalid, Result};
 use crate::model::Chain;
 use crate::observe::{self, Extremum, Independent};
-use crate::propagate::{self, memory, Solver};
+use crate::propagate::{self, memory, Plan, Precision, Request, Solver};
 use crate::Progress;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -230,8 +230,9 @@ pub fn scan(
     let mut jobs = Vec::with_capacity(chains.len() * solvers.len());
     for (chain, &value) in chains.iter().zip(&sweep.values) {
         for s in solvers {
-            memory::check(chain, s.solver)?;
-            jobs.push((value, chain, *s));
+            // the one memory check of each job, before any runs
+            let plan = Plan::new(chain, s.solver, options.tol, Precision::Double, Request::Work)?;
+            jobs.push((value, chain, *s, plan));
         }
     }
     let total = jobs.len() as f64;
@@ -240,10 +241,10 @@ pub fn scan(
     progress.update(0.0, total);
     for_each_job(
         jobs.len(),
-        |k| memory::bytes_needed(jobs[k].1, jobs[k].2.solver),
+        |k| jobs[k].3.bytes(),
         |k| {
-            let (value, chain, s) = jobs[k];
-            let row = point(value, chain, s, options);
+            let (value, chain, s, plan) = &jobs[k];
+            let row = point_planned(*value, chain, *s, options, plan);
             if let Ok(mut r) = results.lock() {
                 r[k] = Some(row);
             }
@@ -275,9 +276,14 @@ pub fn default_window(chain: &Chain) -> f64 {
 }
 
 pub(super) fn point(value: f64, chain: &Chain, s: ScanSolver, options: &ScanOptions) -> Result<ScanRow> {
+    point_planned(value, chain, s, options, &Plan::new(chain, s.solver, options.tol, Precision::Double, Request::Work)?)
+}
+
+/// [`point`] with its plan made (and memory checked) already.
+fn point_planned(value: f64, chain: &Chain, s: ScanSolver, options: &ScanOptions, plan: &Plan) -> Result<ScanRow> {
     let start = Instant::now();
     let window = options.max_work.then(|| options.window.unwrap_or_else(|| default_window(chain)));
-    let mut prop = propagate::plan(chain, s.solver, options.tol)?;
+    let mut prop = plan.propagator(chain)?;
     let times: Vec<f64> = window.into_iter().collect();
     let r = observe::charge(prop.as_mut(), chain, &times, &crate::Silent)?;
     let max_work = window.map(|_| r.max_work);

@@ -397,7 +397,8 @@ fn energy_variance_vanishes_at_start_and_matches_a_dense_computation() {
     let mut dense = Dense::new(&chain).unwrap();
     let mut k = 0;
     dense
-        .for_each_state(&times, &mut |s, psi, ops| {
+        .for_each_state(&times, &mut |s, state| {
+            let (psi, ops) = state.pure().expect("a pure state");
             let want = dense_variance(&h0, psi);
             let got = tr.points[k].variance.unwrap();
             assert!((got - want).abs() < 1e-10 * want.max(1.0), "t={}: {got} vs dense {want}", s.t);
@@ -419,7 +420,8 @@ fn chebyshev_states_equal_dense_states_and_samples() {
     let mut dense_states = Vec::new();
     Dense::new(&chain)
         .unwrap()
-        .for_each_state(&times, &mut |_, psi, _| {
+        .for_each_state(&times, &mut |_, state| {
+            let (psi, _) = state.pure().expect("a pure state");
             dense_states.push(psi.to_vec());
             Ok(())
         })
@@ -427,7 +429,8 @@ fn chebyshev_states_equal_dense_states_and_samples() {
     let mut cheb = Chebyshev::new(&chain, 1e-12).unwrap();
     let mut works = Vec::new();
     let mut k = 0;
-    cheb.for_each_state(&times, &mut |s, psi, _| {
+    cheb.for_each_state(&times, &mut |s, state| {
+        let (psi, _) = state.pure().expect("a pure state");
         let overlap: Complex64 = dense_states[k].iter().zip(psi).map(|(a, b)| a.conj() * b).sum();
         assert!((overlap.norm() - 1.0).abs() < 1e-11, "t={}: |⟨ψ_dense|ψ_cheb⟩| = {}", s.t, overlap.norm());
         works.push(s.work);

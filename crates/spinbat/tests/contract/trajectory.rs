@@ -13,7 +13,8 @@ fn full_space(chain: &Chain, times: &[f64]) -> Vec<(f64, Vec<[f64; 3]>, f64)> {
     use spinbat::observe::correlations::{bloch_vectors, energy_variance, entanglement};
     let mut prop = Chebyshev::new(chain, 1e-12).unwrap();
     let mut out = Vec::new();
-    prop.for_each_state(times, &mut |_, psi, ops: &Operators| {
+    prop.for_each_state(times, &mut |_, state| {
+        let (psi, ops): (_, &Operators) = state.pure().expect("a pure state");
         let s = entanglement(psi, chain.n_sites(), chain.n_sites() / 2)?.von_neumann;
         out.push((s, bloch_vectors(psi, chain.n_sites())?, energy_variance(ops, psi)?));
         Ok(())
