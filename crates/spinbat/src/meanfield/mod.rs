@@ -50,6 +50,7 @@ pub mod bloch;
 use crate::error::{invalid, Result};
 use crate::model::Chain;
 use crate::numeric::dop853::{Dop853, Dop853Stats};
+use crate::propagate::checkpoint::{Checkpoint, Resume};
 use crate::propagate::{check_times, Propagator, WorkSample};
 pub use bloch::{BlochModel, ProductKind};
 
@@ -78,8 +79,8 @@ pub struct MeanField {
     /// current state and its time; the path's local-error sum lives in `integ`
     s: Vec<[f64; 3]>,
     t: f64,
-    /// anchored time, local-error sum and state
-    anchor: Option<(f64, f64, Vec<[f64; 3]>)>,
+    /// the anchor (time, local-error sum, state); the base is the all-down start
+    checkpoint: Checkpoint<Vec<[f64; 3]>>,
     max_err: f64,
 }
 
@@ -122,7 +123,7 @@ impl MeanField {
             e_init,
             s,
             t: 0.0,
-            anchor: None,
+            checkpoint: Checkpoint::initial(),
             max_err: 0.0,
         })
     }
@@ -175,13 +176,13 @@ impl MeanField {
     /// the start.
     fn go_to(&mut self, t: f64) -> Result<()> {
         if t < self.t {
-            match &self.anchor {
-                Some((ta, ea, a)) if *ta <= t => {
-                    self.s.copy_from_slice(a);
-                    self.t = *ta;
-                    self.integ.set_local_error_sum(*ea);
+            match self.checkpoint.resume_for(t) {
+                Resume::Saved(a) => {
+                    self.s.copy_from_slice(&a.state);
+                    self.t = a.t;
+                    self.integ.set_local_error_sum(a.err);
                 }
-                _ => self.restart(),
+                Resume::Initial => self.restart(),
             }
         }
         let model = &self.model;
@@ -217,15 +218,7 @@ impl Propagator for MeanField {
     fn anchor(&mut self, t: f64) -> Result<()> {
         check_times(&[t])?;
         self.go_to(t)?;
-        let e = self.integ.local_error_sum();
-        match &mut self.anchor {
-            Some((ta, ea, a)) => {
-                a.copy_from_slice(&self.s);
-                *ta = self.t;
-                *ea = e;
-            }
-            None => self.anchor = Some((self.t, e, self.s.clone())),
-        }
+        self.checkpoint.keep_anchor(self.t, self.integ.local_error_sum(), &self.s);
         Ok(())
     }
 

@@ -269,3 +269,69 @@ pub fn plan_states(
 ) -> Result<Box<dyn StatePropagator>> {
     Plan::new(chain, solver, tol, precision, Request::States { bytes_per_amplitude })?.state_propagator(chain)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Couplings;
+    use crate::observe::trajectory::OBSERVABLE_BYTES_PER_AMPLITUDE;
+
+    const STATES: Request = Request::States { bytes_per_amplitude: OBSERVABLE_BYTES_PER_AMPLITUDE };
+
+    #[test]
+    fn plans_pick_the_method_and_space_and_count_every_buffer_once() {
+        // mirror-symmetric, N = 14: Chebyshev in the reflection-even sector for both requests
+        let chain = Chain::builder(14).couplings(Couplings::NearestNeighbour).alpha(0.3).build().unwrap();
+        let work = Plan::new(&chain, Solver::Auto, 1e-10, Precision::Double, Request::Work).unwrap();
+        let states = Plan::new(&chain, Solver::Auto, 1e-10, Precision::Double, STATES).unwrap();
+        for p in [&work, &states] {
+            assert_eq!((p.solver(), p.space()), (Solver::Chebyshev, SpaceKind::ReflectionEven));
+        }
+        let full = 2f64.powi(14);
+        assert_eq!(work.bytes(), memory::bytes_needed_with(&chain, Solver::Chebyshev, Precision::Double));
+        let extra = (OBSERVABLE_BYTES_PER_AMPLITUDE + SECTOR_EXPANSION_BYTES_PER_AMPLITUDE) * full;
+        assert!((states.bytes() - work.bytes() - extra).abs() < 1e-6, "states add the measurements and the expansion");
+        // a plan for the work alone did not count states: it refuses to hand them out
+        assert!(matches!(work.state_propagator(&chain), Err(SpinbatError::Unsupported { .. })));
+        assert_eq!(states.state_propagator(&chain).unwrap().name(), "chebyshev");
+        // single precision halves the states
+        let single = Plan::new(&chain, Solver::Auto, 1e-10, Precision::Single, Request::Work).unwrap();
+        assert!(single.bytes() < 0.7 * work.bytes());
+
+        // all couplings equal: Dicke for the work, the full state (dense, N <= 10) for observables
+        let chain = Chain::builder(9).couplings(Couplings::PowerLaw { p: 0.0 }).build().unwrap();
+        let work = Plan::new(&chain, Solver::Auto, 1e-10, Precision::Double, Request::Work).unwrap();
+        assert_eq!((work.solver(), work.space()), (Solver::Dicke, SpaceKind::Dicke));
+        assert_eq!(work.propagator(&chain).unwrap().name(), "dicke");
+        let states = Plan::new(&chain, Solver::Auto, 1e-10, Precision::Double, STATES).unwrap();
+        assert_eq!((states.solver(), states.space()), (Solver::Dense, SpaceKind::Full));
+    }
+
+    #[test]
+    fn plans_refuse_what_cannot_run_before_anything_is_allocated() {
+        let chain = Chain::builder(6).build().unwrap();
+        for tol in [0.0, -1.0, 1.0, f64::NAN] {
+            assert!(matches!(
+                Plan::new(&chain, Solver::Auto, tol, Precision::Double, Request::Work),
+                Err(SpinbatError::InvalidParameter { name: "tol", .. })
+            ));
+        }
+        assert!(matches!(
+            Plan::new(&chain, Solver::Dense, 1e-10, Precision::Single, Request::Work),
+            Err(SpinbatError::InvalidParameter { name: "precision", .. })
+        ));
+        assert!(matches!(
+            Plan::new(&chain, Solver::WeakCoupling, 1e-10, Precision::Double, STATES),
+            Err(SpinbatError::Unsupported { .. })
+        ));
+        let mf = Plan::new(&chain, Solver::MeanField, 1e-10, Precision::Double, STATES).unwrap();
+        assert_eq!(mf.space(), SpaceKind::None);
+        assert!(matches!(mf.state_propagator(&chain), Err(SpinbatError::Unsupported { .. })));
+        // 2^44 amplitudes fit no machine this runs on
+        let huge = Chain::builder(44).build().unwrap();
+        assert!(matches!(
+            Plan::new(&huge, Solver::Chebyshev, 1e-10, Precision::Double, Request::Work),
+            Err(SpinbatError::TooLarge { .. })
+        ));
+    }
+}
