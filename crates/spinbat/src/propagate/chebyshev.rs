@@ -32,13 +32,13 @@
 //! sector and the full space, single against double, and against QuTiP.
 
 use super::checkpoint::{Checkpoint, Saved};
-use super::method::{check_times, Propagator, StatePropagator, StateView, StateVisitor, WorkSample};
+use super::method::{check_times, Propagator, SpaceKind, StatePropagator, StateView, StateVisitor, WorkSample};
 use crate::error::{Result, SpinbatError};
 use crate::model::Chain;
 use crate::numeric::bessel::{bessel_sequence, minus_i_pow, step_coefficients};
 use crate::numeric::Real;
 use crate::operator::{chebyshev_step, energy_and_rate_multi, energy_and_rate_split, Moments, Operators};
-use crate::symmetry::{ReflectionSector, Space};
+use crate::symmetry::{OrbitSpace, ReflectionSector, Space};
 use num_complex::{Complex, Complex64};
 
 /// Rounding error per Chebyshev term (relative to the unit state norm), an estimate: `4u`
@@ -75,27 +75,55 @@ pub fn bytes_per_row_and_time<R: Real>() -> f64 {
     2.0 * std::mem::size_of::<R>() as f64
 }
 
-/// Whether [`Solver::Chebyshev`](super::Solver) runs in the reflection-even sector: the chain is
-/// reflection symmetric and large enough (`N ≥ 14`: below, the `64 × 64` tiles make the
-/// sector one whole tile, the full space relabelled) for the halving to pay.
-pub fn uses_reflection_sector(chain: &Chain) -> bool {
-    chain.n_sites() >= REFLECTION_MIN_SITES && ReflectionSector::applies(chain)
+/// The space [`Solver::Chebyshev`](super::Solver) runs on for `chain`:
+/// * the coupling orbits ([`OrbitSpace`]) for a translation-symmetric chain (a ring) with
+///   `ORBIT_MIN_SITES ≤ N < 32`: its dihedral group leaves about `2^N/(2N)` states, few enough
+///   that the sparse rows beat the bit-flip kernels (BENCHMARKS.md);
+/// * the reflection-even sector for other mirror-symmetric chains with `N ≥ 14` (below, the
+///   `64 × 64` tiles make the sector one whole tile, the full space relabelled);
+/// * the full `2^N` space otherwise.
+pub fn space_for(chain: &Chain) -> SpaceKind {
+    let n = chain.n_sites();
+    if (ORBIT_MIN_SITES..32).contains(&n) && crate::symmetry::Symmetries::of(chain).translation {
+        SpaceKind::Orbits
+    } else if n >= REFLECTION_MIN_SITES && ReflectionSector::applies(chain) {
+        SpaceKind::ReflectionEven
+    } else {
+        SpaceKind::Full
+    }
 }
+
+/// Whether [`Solver::Chebyshev`](super::Solver) runs in the reflection-even sector
+/// ([`space_for`]).
+pub fn uses_reflection_sector(chain: &Chain) -> bool {
+    space_for(chain) == SpaceKind::ReflectionEven
+}
+
+/// Smallest `N` for which the Chebyshev solver works in the coupling orbits of a ring.
+pub const ORBIT_MIN_SITES: usize = 12;
 
 /// Smallest `N` for which the Chebyshev solver works in the reflection sector.
 pub const REFLECTION_MIN_SITES: usize = 14;
 
-/// Stored rows of the Chebyshev solver for `chain`: `2^N`, or the reflection sector's.
+/// Stored rows of the Chebyshev solver for `chain` ([`space_for`]): `2^N`, the reflection
+/// sector's, or (at most) the orbit space's.
 pub fn rows(chain: &Chain) -> f64 {
-    if chain.n_sites() > crate::basis::MAX_EXACT_SITES {
+    let full = (chain.n_sites() as f64).exp2();
+    match space_for(chain) {
+        SpaceKind::Orbits => OrbitSpace::dimension_bound(chain),
         // past what any index type holds: the sector is about half the space
-        let full = (chain.n_sites() as f64).exp2();
-        return if uses_reflection_sector(chain) { full / 2.0 } else { full };
+        SpaceKind::ReflectionEven if chain.n_sites() > crate::basis::MAX_EXACT_SITES => full / 2.0,
+        SpaceKind::ReflectionEven => ReflectionSector::dimension(chain.n_sites()) as f64,
+        _ => full,
     }
-    if uses_reflection_sector(chain) {
-        ReflectionSector::dimension(chain.n_sites()) as f64
-    } else {
-        (chain.n_sites() as f64).exp2()
+}
+
+/// Bytes the space itself holds beyond the per-row buffers of the propagator: the orbit
+/// space's sparse rows and, while it is built, a `u32` per basis state.
+pub fn space_bytes(chain: &Chain) -> f64 {
+    match space_for(chain) {
+        SpaceKind::Orbits => OrbitSpace::bytes_per_row(chain) * rows(chain) + 4.0 * (chain.n_sites() as f64).exp2(),
+        _ => 0.0,
     }
 }
 
@@ -630,6 +658,19 @@ impl<R: Real> StatePropagator for Chebyshev<ReflectionSector, R> {
     }
 }
 
+/// Orbit-space states, handed out on the full space: `ψ(s) = φ(O(s))/√|O(s)|`, with the
+/// full-space operators built once a call, as for the reflection sector.
+impl<R: Real> StatePropagator for Chebyshev<OrbitSpace, R> {
+    fn for_each_state(&mut self, times: &[f64], visit: &mut StateVisitor<'_>) -> Result<()> {
+        let full = Operators::new(&self.chain)?;
+        self.visit_states(times, Some(&full), visit)
+    }
+
+    fn state_error(&self) -> f64 {
+        self.max_state_err
+    }
+}
+
 impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
     /// Calls `visit` on the states at `times`: in the stored layout with `S`'s own full-space
     /// operators (`full = None`, `S` is the full space), or expanded onto the full space for
@@ -704,5 +745,11 @@ impl ExpandState for ReflectionSector {
     fn expand_state(&self, stored: &[Complex64], full: &mut [Complex64]) {
         use rayon::prelude::*;
         full.par_iter_mut().enumerate().with_min_len(1 << 12).for_each(|(s, v)| *v = stored[self.row_of_full_state(s)]);
+    }
+}
+
+impl ExpandState for OrbitSpace {
+    fn expand_state(&self, stored: &[Complex64], full: &mut [Complex64]) {
+        self.expand(stored, full);
     }
 }

@@ -31,8 +31,8 @@ pub fn bytes_needed(chain: &Chain, solver: Solver) -> f64 {
 
 /// The Chebyshev solver's fixed buffers and one accumulated state, with states in `R`.
 fn chebyshev_bytes<R: crate::numeric::Real>(chain: &Chain) -> f64 {
-    use super::chebyshev::{bytes_per_row_and_time, fixed_bytes_per_row, rows};
-    (fixed_bytes_per_row::<R>() + bytes_per_row_and_time::<R>()) * rows(chain)
+    use super::chebyshev::{bytes_per_row_and_time, fixed_bytes_per_row, rows, space_bytes};
+    (fixed_bytes_per_row::<R>() + bytes_per_row_and_time::<R>()) * rows(chain) + space_bytes(chain)
 }
 
 /// [`bytes_needed`] in the given precision: single precision halves the Chebyshev solver's

@@ -121,6 +121,23 @@ pub trait StatePropagator: Propagator {
     fn state_error(&self) -> f64;
 }
 
+/// The basis a planned method runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SpaceKind {
+    /// All `2^N` basis states ([`crate::operator::Operators`]).
+    Full,
+    /// The reflection-even sector ([`crate::symmetry::ReflectionSector`]), about half of them.
+    ReflectionEven,
+    /// The coupling orbits ([`crate::symmetry::OrbitSpace`]): a ring's dihedral group, about
+    /// `2N` times fewer states.
+    Orbits,
+    /// The `N + 1` Dicke states ([`crate::symmetry::DickeSpace`]).
+    Dicke,
+    /// No state vector: the mean field (Bloch vectors) and the weak-coupling formula.
+    None,
+}
+
 /// Checks that `times` are finite, `≥ 0` and sorted ascending.
 pub fn check_times(times: &[f64]) -> Result<()> {
     for (k, &t) in times.iter().enumerate() {

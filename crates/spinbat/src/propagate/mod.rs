@@ -24,11 +24,11 @@ mod method;
 mod plan;
 mod solver;
 
-pub use chebyshev::{uses_reflection_sector, Chebyshev, REFLECTION_MIN_SITES};
+pub use chebyshev::{space_for, uses_reflection_sector, Chebyshev, ORBIT_MIN_SITES, REFLECTION_MIN_SITES};
 pub use dense::Dense;
 pub use memory::{bytes_needed, bytes_needed_with};
 pub use method::{
-    check_times, scan_step, scan_step_for, Propagator, StatePropagator, StateView, StateVisitor, WorkSample,
+    check_times, scan_step, scan_step_for, Propagator, SpaceKind, StatePropagator, StateView, StateVisitor, WorkSample,
 };
-pub use plan::{plan, plan_states, plan_with, Plan, Request, SpaceKind, SECTOR_EXPANSION_BYTES_PER_AMPLITUDE};
+pub use plan::{plan, plan_states, plan_with, Plan, Request, SECTOR_EXPANSION_BYTES_PER_AMPLITUDE};
 pub use solver::{resolve, resolve_states, Precision, Solver, AUTO_DENSE_MAX_SITES, DEFAULT_TOL};

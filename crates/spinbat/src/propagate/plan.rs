@@ -12,12 +12,13 @@
 //! the CLI and Python see only `dyn Propagator` and `dyn StatePropagator`.
 
 use super::memory;
+use super::method::SpaceKind;
 use super::solver::{resolve, resolve_states, Precision, Solver};
 use super::{chebyshev, dicke, Dense, Propagator, StatePropagator};
 use crate::error::{Result, SpinbatError};
 use crate::model::Chain;
 use crate::operator::Operators;
-use crate::symmetry::ReflectionSector;
+use crate::symmetry::{OrbitSpace, ReflectionSector};
 
 /// What is asked of the dynamics.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -34,24 +35,10 @@ pub enum Request {
     },
 }
 
-/// The basis a planned method runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SpaceKind {
-    /// All `2^N` basis states ([`Operators`]).
-    Full,
-    /// The reflection-even sector ([`ReflectionSector`]), about half of them.
-    ReflectionEven,
-    /// The `N + 1` Dicke states ([`crate::symmetry::DickeSpace`]).
-    Dicke,
-    /// No state vector: the mean field (Bloch vectors) and the weak-coupling formula.
-    None,
-}
-
-/// Bytes per full-space amplitude a reflection-sector state propagator adds when it hands
-/// out states on the full space: the full-space operators' diagonal (`8`) and the expanded
-/// state (`16`).
-pub const SECTOR_EXPANSION_BYTES_PER_AMPLITUDE: f64 = 8.0 + 16.0;
+/// Bytes per full-space amplitude a sector's state propagator adds when it hands out states
+/// on the full space: the full-space operators' diagonal (`8`), the expanded state (`16`)
+/// and the row of each full-space state (`4`, the orbit space).
+pub const SECTOR_EXPANSION_BYTES_PER_AMPLITUDE: f64 = 8.0 + 16.0 + 4.0;
 
 /// A checked plan (module docs): build its propagator with [`Plan::propagator`] or
 /// [`Plan::state_propagator`].
@@ -99,8 +86,7 @@ impl Plan {
         };
         let space = match solver {
             Solver::Dense => SpaceKind::Full,
-            Solver::Chebyshev if chebyshev::uses_reflection_sector(chain) => SpaceKind::ReflectionEven,
-            Solver::Chebyshev => SpaceKind::Full,
+            Solver::Chebyshev => chebyshev::space_for(chain),
             Solver::Dicke => SpaceKind::Dicke,
             _ => SpaceKind::None,
         };
@@ -108,7 +94,7 @@ impl Plan {
         if let (Request::States { bytes_per_amplitude }, false) = (request, space == SpaceKind::None) {
             let full = (chain.n_sites() as f64).exp2();
             bytes += bytes_per_amplitude * full;
-            if space == SpaceKind::ReflectionEven {
+            if matches!(space, SpaceKind::ReflectionEven | SpaceKind::Orbits) {
                 bytes += SECTOR_EXPANSION_BYTES_PER_AMPLITUDE * full;
             }
             if let Some(available) = crate::resources::bytes_available().filter(|&a| bytes > a) {
@@ -172,6 +158,12 @@ impl Plan {
             (Solver::Chebyshev, Precision::Double, SpaceKind::ReflectionEven) => {
                 Box::new(chebyshev::Chebyshev::<_, f64>::with_space(ReflectionSector::new(chain)?, chain, tol))
             }
+            (Solver::Chebyshev, Precision::Double, SpaceKind::Orbits) => {
+                Box::new(chebyshev::Chebyshev::<_, f64>::with_space(OrbitSpace::new(chain)?, chain, tol))
+            }
+            (Solver::Chebyshev, Precision::Single, SpaceKind::Orbits) => {
+                Box::new(chebyshev::Chebyshev::<_, f32>::with_space(OrbitSpace::new(chain)?, chain, tol))
+            }
             (Solver::Chebyshev, Precision::Double, _) => Box::new(chebyshev::Chebyshev::new(chain, tol)?),
             (Solver::Chebyshev, Precision::Single, SpaceKind::ReflectionEven) => {
                 Box::new(chebyshev::Chebyshev::<_, f32>::with_space(ReflectionSector::new(chain)?, chain, tol))
@@ -206,6 +198,12 @@ impl Plan {
             (Solver::Dense, Precision::Double, _) => Ok(Box::new(Dense::new(chain)?)),
             (Solver::Chebyshev, Precision::Double, SpaceKind::ReflectionEven) => {
                 Ok(Box::new(chebyshev::Chebyshev::<_, f64>::with_space(ReflectionSector::new(chain)?, chain, tol)))
+            }
+            (Solver::Chebyshev, Precision::Double, SpaceKind::Orbits) => {
+                Ok(Box::new(chebyshev::Chebyshev::<_, f64>::with_space(OrbitSpace::new(chain)?, chain, tol)))
+            }
+            (Solver::Chebyshev, Precision::Single, SpaceKind::Orbits) => {
+                Ok(Box::new(chebyshev::Chebyshev::<_, f32>::with_space(OrbitSpace::new(chain)?, chain, tol)))
             }
             (Solver::Chebyshev, Precision::Double, _) => Ok(Box::new(chebyshev::Chebyshev::new(chain, tol)?)),
             (Solver::Chebyshev, Precision::Single, SpaceKind::ReflectionEven) => {

@@ -1,25 +1,30 @@
-//! The symmetries of a chain's couplings, detected in one place: which site permutations
-//! `π` leave every `g_ij` unchanged (`g_{π(i)π(j)} = g_ij`, exactly). Each commutes with
-//! `H_g`, `V = ω Σ X_i` and `H_B`, and fixes the all-down start, so the charging dynamics
-//! stays in the states invariant under it, and the solvers may work there:
+//! The symmetries of a chain's couplings, detected in one place, and the sectors they give.
 //!
-//! | symmetry | condition | used by |
+//! Which site permutations `π` leave every `g_ij` unchanged (`g_{π(i)π(j)} = g_ij`,
+//! exactly)? Each commutes with `H_g`, `V = ω Σ X_i` and `H_B`, and fixes the all-down start,
+//! so the charging dynamics stays in the states invariant under it, and the solvers may work
+//! there. Every such sector is a [`Space`] ([`space`]): blocks of rows of any length, the
+//! inner product as weighted row sums, `H` and the work operator `H0 − E_0` block by block.
+//!
+//! | symmetry | condition | the sector ([`Space`]) |
 //! |---|---|---|
-//! | reflection `i → N−1−i` | `g_ij = g_{N−1−i, N−1−j}` (every `\|i−j\|` pattern, open or periodic) | the reflection-even sector ([`ReflectionSector`]) |
-//! | every permutation | all `g_ij` equal (`p = 0`, or `N ≤ 2`, or the 3-ring) | the `N + 1` Dicke states ([`crate::propagate::dicke`]) |
-//! | the group of [`generators`] | reflection, translation `i → i+1 mod N`, adjacent transpositions, as they hold | coupling orbits of the strong-coupling analysis ([`crate::effective`]) |
+//! | reflection `i → N−1−i` | `g_ij = g_{N−1−i, N−1−j}` (every `\|i−j\|` pattern, open or periodic) | the reflection-even sector, tiled for the bit-flip kernels ([`ReflectionSector`], about half the states) |
+//! | every permutation | all `g_ij` equal (`p = 0`, or `N ≤ 2`, or the 3-ring) | the `N + 1` Dicke states ([`DickeSpace`], tridiagonal) |
+//! | the group of [`generators`] | reflection, translation `i → i+1 mod N`, adjacent transpositions, as they hold | the coupling orbits ([`OrbitSpace`], sparse rows; a ring's dihedral group: about `2N` times fewer states) and, for the strong-coupling analysis, the orbit basis ([`orbits`]) and its spin-flip parity sectors ([`parity`]: not a `Space`, since `H_B` maps one parity sector onto the other) |
 //!
-//! [`Symmetries::of`] reports them together.
+//! [`Symmetries::of`] reports the symmetries together.
 
 use crate::model::Chain;
 
 pub mod dicke;
+pub mod orbit_space;
 pub mod orbits;
 pub mod parity;
 pub mod reflection;
 pub mod space;
 
 pub use dicke::DickeSpace;
+pub use orbit_space::OrbitSpace;
 pub use reflection::ReflectionSector;
 pub use space::Space;
 

@@ -39,7 +39,8 @@ impl Orbits {
         Self::with_generators(n_sites, &[])
     }
 
-    fn with_generators(n: usize, generators: &[Vec<usize>]) -> Self {
+    /// The orbits under the group the site permutations `generators` generate.
+    pub fn with_generators(n: usize, generators: &[Vec<usize>]) -> Self {
         let dim = dimension(n);
         let mut reps: Vec<Vec<u32>> = vec![Vec::new(); n + 1];
         let mut sizes: Vec<Vec<u32>> = vec![Vec::new(); n + 1];

@@ -152,3 +152,76 @@ fn single_precision_stays_within_its_stated_error_of_double() {
         Err(SpinbatError::TooLarge { .. })
     ));
 }
+
+#[test]
+fn orbit_space_reproduces_the_full_space_on_rings() {
+    use spinbat::observe::trajectory::{trajectory, ObservableSet};
+    use spinbat::propagate::{plan, space_for, Plan, Precision, Request, SpaceKind};
+    use spinbat::symmetry::{OrbitSpace, Space};
+    use spinbat::{Boundary, Solver};
+    let mut rng = Rng::new(77);
+    // rings: the dihedral group; one of them long enough for the planner to choose the orbits
+    for (n, couplings) in [
+        (9, Couplings::NearestNeighbour),
+        (10, Couplings::PowerLaw { p: 1.5 }),
+        (12, Couplings::PowerLaw { p: 0.7 }),
+        (13, Couplings::NearestNeighbour),
+    ] {
+        let chain = Chain::builder(n)
+            .couplings(couplings)
+            .boundary(Boundary::Periodic)
+            .alpha(rng.uniform(-0.6, 1.3))
+            .g(rng.uniform(0.3, 1.5))
+            .omega(rng.uniform(1.0, 4.0))
+            .build()
+            .unwrap();
+        let space = OrbitSpace::new(&chain).unwrap();
+        let bound = OrbitSpace::dimension_bound(&chain);
+        // the orbits found by walking the generators, counted independently by Burnside's
+        // lemma over the dihedral group: about 2^N/(2N)
+        assert_eq!(space.dim() as f64, bound, "N = {n}: rows against Burnside's count");
+        assert!(bound < 2.0 * (1u64 << n) as f64 / (2 * n) as f64, "N = {n}: {bound} rows");
+        let mut full = Chebyshev::new(&chain, 1e-12).unwrap();
+        let mut orbits = Chebyshev::<_, f64>::with_space(space, &chain, 1e-12);
+        let t_scale = 1.0 / chain.omega();
+        for times in [uniform_times(3.0 * t_scale, 13), vec![0.4 * t_scale, 0.41 * t_scale], vec![5.0 * t_scale]] {
+            let a = full.sample(&times).unwrap();
+            let b = orbits.sample(&times).unwrap();
+            for (x, y) in a.iter().zip(&b) {
+                let scale = 1.0 + x.work.abs();
+                assert!((x.work - y.work).abs() < 1e-10 * scale, "N = {n}: W({}) {} vs {}", x.t, x.work, y.work);
+                assert!((x.rate - y.rate).abs() < 1e-9 * (scale + x.rate.abs()), "N = {n}: W'({})", x.t);
+            }
+        }
+        // the planner's choice, the certified maximum and the observables through it
+        let expect = if n >= 12 { SpaceKind::Orbits } else { SpaceKind::Full };
+        assert_eq!(space_for(&chain), expect, "N = {n}");
+        let p = Plan::new(&chain, Solver::Chebyshev, 1e-11, Precision::Double, Request::Work).unwrap();
+        assert_eq!(p.space(), expect);
+        let times = uniform_times(2.0 * t_scale, 5);
+        let planned =
+            charge(plan(&chain, Solver::Chebyshev, 1e-11).unwrap().as_mut(), &chain, &times, &Silent).unwrap();
+        let reference = charge(&mut Chebyshev::new(&chain, 1e-11).unwrap(), &chain, &times, &Silent).unwrap();
+        assert!(
+            (planned.max_power.power - reference.max_power.power).abs() < 1e-9 * reference.max_power.power,
+            "N = {n}: P_max {} vs {}",
+            planned.max_power.power,
+            reference.max_power.power
+        );
+        let set: ObservableSet = "all".parse().unwrap();
+        let a = trajectory(&chain, Solver::Chebyshev, &times, &set, 1e-11, &Silent).unwrap();
+        let w = Chebyshev::new(&chain, 1e-12).unwrap().sample(&times).unwrap();
+        for (pt, d) in a.points.iter().zip(&w) {
+            assert!((pt.work - d.work).abs() < 1e-9 * (1.0 + d.work.abs()), "N = {n}: observed W");
+        }
+        // translation invariance of the states handed out: every site's Bloch vector is the same
+        for pt in &a.points {
+            let b = pt.bloch.as_ref().unwrap();
+            for v in b {
+                for c in 0..3 {
+                    assert!((v[c] - b[0][c]).abs() < 1e-9, "N = {n}: Bloch vectors differ along the ring");
+                }
+            }
+        }
+    }
+}
