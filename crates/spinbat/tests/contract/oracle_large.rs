@@ -102,7 +102,8 @@ fn oracle_rounding(ch: &Chain, t: f64) -> f64 {
 
 /// The solvers checked on a case: dense (N ≤ 10), Chebyshev in the full space, in the
 /// reflection-even sector when the chain is mirror symmetric (what `plan` picks from N = 14,
-/// [`uses_reflection_sector`]), and single precision from N = 14 (where it is meant for).
+/// [`uses_reflection_sector`]), in the coupling orbits of a ring (what `plan` picks from
+/// N = 12), and single precision from N = 14 (where it is meant for).
 fn solvers(ch: &Chain) -> Vec<(String, Box<dyn Propagator>)> {
     let mut out: Vec<(String, Box<dyn Propagator>)> = Vec::new();
     if ch.n_sites() <= 10 {
@@ -111,6 +112,10 @@ fn solvers(ch: &Chain) -> Vec<(String, Box<dyn Propagator>)> {
     out.push(("chebyshev full space".into(), Box::new(Chebyshev::new(ch, TOL).unwrap())));
     if ReflectionSector::applies(ch) {
         out.push(("chebyshev reflection sector".into(), Box::new(Chebyshev::in_reflection_sector(ch, TOL).unwrap())));
+    }
+    if spinbat::symmetry::Symmetries::of(ch).translation {
+        let orbits = spinbat::symmetry::OrbitSpace::new(ch).unwrap();
+        out.push(("chebyshev coupling orbits".into(), Box::new(Chebyshev::<_, f64>::with_space(orbits, ch, TOL))));
     }
     if ch.n_sites() >= 14 {
         out.push(("chebyshev single".into(), plan_with(ch, Solver::Chebyshev, TOL, Precision::Single).unwrap()));
