@@ -22,15 +22,15 @@
 //! |---|---|
 //! | define a chain | [`Chain::builder`] → [`model::ChainBuilder::build`] |
 //! | a chain as data (serde: TOML, JSON, front ends), with the defaults and every check | [`ChainSpec`] → [`ChainSpec::build`] |
-//! | pick a solver | [`propagate::plan`] with a [`Solver`] (`Auto`, `Dense`, `Chebyshev`, `Dicke`, `MeanField`, `WeakCoupling`); [`propagate::plan_with`] for single precision |
-//! | the largest chains: Chebyshev in the reflection-even sector (half the states, automatic for mirror-symmetric chains) | [`propagate::uses_reflection_sector`], [`symmetry::ReflectionSector`] |
+//! | pick a solver | [`propagate::plan`] with a [`Solver`] (`Auto`, `Dense`, `Chebyshev`, `Dicke`, `MeanField`, `WeakCoupling`); [`propagate::plan_with`] for single precision; [`propagate::Plan`] to check first and build later, for the work or for states |
+//! | the largest chains: Chebyshev in a symmetry sector (automatic: the coupling orbits of a ring, the reflection-even sector of a mirror-symmetric chain, the Dicke states) | [`propagate::space_for`], [`symmetry::Space`], [`symmetry::OrbitSpace`], [`symmetry::ReflectionSector`], [`symmetry::DickeSpace`] |
 //! | `W(t)`, `W'(t)` at given times | [`propagate::Propagator::sample`] |
 //! | curve, certified `P_max` and `T*`, max work, ratio to independent spins | [`observe::charge`] |
 //! | closed forms (one spin, XXX, Eq. 18/19, strong coupling) | [`analytic`] |
 //! | sweep a parameter, several solvers side by side; scaling fits | [`study::scan`], [`study::fit_scaling`] |
 //! | entanglement, Bloch vectors, connected `ZZ`, `Var(H0)` of a state | [`observe::correlations`] |
 //! | those along the charging trajectory, quantum or mean field; peak entanglement | [`observe::trajectory::trajectory`] |
-//! | the state `ψ(t)` itself (dense, Chebyshev) | [`propagate::StatePropagator::for_each_state`] |
+//! | the state `ψ(t)` itself (dense, Chebyshev; a [`propagate::StateView`]) | [`propagate::StatePropagator::for_each_state`] |
 //! | strong coupling: exact `N`-body coupling `J_eff ∝ ω^N/g^{N−1}` of all-down and all-up, slow oscillation `W_slow = C + A cos(Δt)` and its first maximum (Fig. 4) | [`effective::effective_coupling`], [`effective::slow_oscillation`] |
 //!
 //! ## Quick start

@@ -7,10 +7,10 @@
 //! | solver | method | accuracy | cost |
 //! |---|---|---|---|
 //! | [`Dense`] | eigendecomposition of `H` (faer) | `~ε_mach (2^N + ‖H‖ t) ‖H0‖` | `O(8^N)` once, `O(4^N)` per time |
-//! | [`Chebyshev`] | matrix-free Chebyshev expansion of `e^{−iHt}`, full space or reflection-even sector ([`uses_reflection_sector`]) | a-posteriori bound, set by `tol` | `O(2^N N)` per term (half in the sector), `≈ r t` terms |
+//! | [`Chebyshev`] | matrix-free Chebyshev expansion of `e^{−iHt}` on any [`crate::symmetry::Space`]: full space, reflection-even sector, coupling orbits ([`space_for`]) | a-posteriori bound, set by `tol` | `O(2^N N)` per term (half in the sector, `~1/(2N)` in a ring's orbits), `≈ r t` terms |
 //! | [`crate::meanfield::MeanField`] | classical Bloch vectors, DOP853 | local error `σ ∝ 10⁻³ tol` per step; estimate `Γ Σ` local errors | 12 stages of `O(N log N)` (FFT, `\|i−j\|` couplings) or `O(N²)` (matrix) per step |
 //! | [`crate::analytic::WeakCoupling`] | Eq. 18 of the paper | first order in `g` | `O(1)` |
-//! | [`dicke::Dicke`] | the `N + 1` Dicke states, permutation-symmetric chains | rigorous truncation bound | `O(N)` per term |
+//! | [`dicke::Dicke`] | the `N + 1` Dicke states, permutation-symmetric chains: an eigen window, then [`Chebyshev`] on [`crate::symmetry::DickeSpace`] | rigorous leak and truncation bounds | `O(N)` per term |
 //!
 //! `Auto` takes Dicke for permutation-symmetric chains, dense for `N ≤ 10` and Chebyshev
 //! beyond.

@@ -209,7 +209,30 @@ impl Space for DickeSpace {
     }
 
     fn h_block<T: Amplitude>(&self, x: &[T], block: usize, out: &mut [T]) {
-        self.tridiagonal(x, 1, block, out, Some(&self.h_diag), &self.beta);
+        // one state: the rows in the interior by slices (no index arithmetic), the ends apart
+        let rows = self.block_rows(block);
+        let (lo, hi) = (rows.start.max(1), rows.end.min(self.n));
+        if lo >= hi {
+            return self.tridiagonal(x, 1, block, out, Some(&self.h_diag), &self.beta);
+        }
+        let first = lo - rows.start;
+        if rows.start == 0 {
+            out[0] = x[0].scale(self.h_diag[0]) + if self.n > 0 { x[1].scale(self.beta[0]) } else { T::default() };
+        }
+        let inner = &mut out[first..first + (hi - lo)];
+        for ((((o, w), &d), &below), &above) in inner
+            .iter_mut()
+            .zip(x[lo - 1..hi + 1].windows(3))
+            .zip(&self.h_diag[lo..hi])
+            .zip(&self.beta[lo - 1..hi - 1])
+            .zip(&self.beta[lo..hi])
+        {
+            *o = w[1].scale(d) + w[0].scale(below) + w[2].scale(above);
+        }
+        if rows.end == self.n + 1 && self.n > 0 {
+            let k = self.n;
+            out[k - rows.start] = x[k].scale(self.h_diag[k]) + x[k - 1].scale(self.beta[k - 1]);
+        }
     }
 
     fn flip_sum_block<T: Amplitude>(&self, x: &[T], m: usize, block: usize, out: &mut [T]) {
@@ -350,7 +373,7 @@ mod tests {
             .build()
             .unwrap();
         let ops = Operators::new(&chain).unwrap();
-        for block in [3usize, 4, 8, 100] {
+        for block in [1usize, 2, 3, 4, 8, 100] {
             let space = DickeSpace::new(&chain).unwrap().with_block_len(block);
             assert_eq!(space.blocks(), 8usize.div_ceil(block.min(8)));
             // two states interleaved
