@@ -2,7 +2,6 @@
 
 use super::dicke;
 use super::solver::{resolve, Precision, Solver};
-use crate::error::Result;
 use crate::model::Chain;
 
 /// Bytes a solver needs for `chain` (estimate, within ~10%):
@@ -45,23 +44,3 @@ pub fn bytes_needed_with(chain: &Chain, solver: Solver, precision: Precision) ->
 }
 
 pub use crate::resources::bytes_available;
-
-/// Refuses a solver whose estimate exceeds the available memory.
-///
-/// # Errors
-/// [`SpinbatError::TooLarge`](crate::SpinbatError::TooLarge) with the bytes needed and available.
-pub fn check(chain: &Chain, solver: Solver) -> Result<()> {
-    check_with(chain, solver, Precision::Double)
-}
-
-/// [`check`] in the given precision.
-///
-/// # Errors
-/// [`SpinbatError::TooLarge`](crate::SpinbatError::TooLarge) with the bytes needed and available.
-pub fn check_with(chain: &Chain, solver: Solver, precision: Precision) -> Result<()> {
-    crate::resources::ensure_fits(
-        resolve(chain, solver).as_str(),
-        chain.n_sites(),
-        bytes_needed_with(chain, solver, precision),
-    )
-}

@@ -122,7 +122,7 @@ pub trait StatePropagator: Propagator {
 }
 
 /// The basis a planned method runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SpaceKind {
     /// All `2^N` basis states ([`crate::operator::Operators`]).

@@ -35,7 +35,7 @@ use super::sweep::{Parameter, Sweep};
 use crate::error::{invalid, Result, SpinbatError};
 use crate::model::Chain;
 use crate::observe::trajectory::ObservableSet;
-use crate::propagate::{self, memory, Solver};
+use crate::propagate::{self, memory, Plan, Precision, Request, Solver};
 use crate::record::Provenance;
 use crate::Progress;
 use serde::de::{MapAccess, Visitor};
@@ -284,9 +284,11 @@ impl GridStudy {
                         reason: format!("the couplings of point {point} are not all equal"),
                     });
                 }
-                // the memory needed depends on N and the method only
-                if checked.insert((chain.n_sites(), method.as_str())) {
-                    memory::check(&chain, s.solver)?;
+                // the memory needed depends on N, the method, the space and whether flip-flop
+                // terms are stored (alpha != 0, the orbit space) only
+                let key = (chain.n_sites(), method.as_str(), propagate::space_for(&chain), chain.alpha() == 0.0);
+                if checked.insert(key) {
+                    Plan::new(&chain, s.solver, options.tol, Precision::Double, Request::Work)?;
                 }
             }
         }
