@@ -129,16 +129,8 @@ impl OrbitSpace {
         }
         let generators = super::generators(chain);
         let orbits = Orbits::new(chain);
-        let offset: Vec<usize> = orbits
-            .reps
-            .iter()
-            .scan(0usize, |acc, r| {
-                let o = *acc;
-                *acc += r.len();
-                Some(o)
-            })
-            .collect();
-        let row_of = |s: usize| offset[s.count_ones() as usize] + orbits.index[s] as usize;
+        let offsets = orbits.offsets();
+        let row_of = |s: usize| orbits.row_of(&offsets, s);
         let reps: Vec<usize> = orbits.reps.iter().flatten().map(|&r| r as usize).collect();
         let sizes: Vec<f64> = orbits.sizes.iter().flatten().map(|&z| z as f64).collect();
         let pairs_list = chain.pairs();
@@ -233,18 +225,8 @@ impl OrbitSpace {
         use rayon::prelude::*;
         let (map, scale) = self.rows_of_states.get_or_init(|| {
             let orbits = Orbits::with_generators(self.n, &self.generators);
-            let offset: Vec<usize> = orbits
-                .reps
-                .iter()
-                .scan(0usize, |acc, r| {
-                    let o = *acc;
-                    *acc += r.len();
-                    Some(o)
-                })
-                .collect();
-            let map = (0..1usize << self.n)
-                .map(|s| (offset[s.count_ones() as usize] + orbits.index[s] as usize) as u32)
-                .collect();
+            let offsets = orbits.offsets();
+            let map = (0..1usize << self.n).map(|s| orbits.row_of(&offsets, s) as u32).collect();
             let scale = orbits.sizes.iter().flatten().map(|&z| 1.0 / (z as f64).sqrt()).collect();
             (map, scale)
         });

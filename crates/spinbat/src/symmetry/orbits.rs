@@ -39,6 +39,24 @@ impl Orbits {
         Self::with_generators(n_sites, &[])
     }
 
+    /// The flat row of each block's first orbit: orbits are numbered block by block
+    /// (`k = 0..N` up spins), then by representative.
+    pub fn offsets(&self) -> Vec<usize> {
+        self.reps
+            .iter()
+            .scan(0usize, |acc, r| {
+                let o = *acc;
+                *acc += r.len();
+                Some(o)
+            })
+            .collect()
+    }
+
+    /// The flat row of the orbit of basis state `s` (see [`Orbits::offsets`]).
+    pub fn row_of(&self, offsets: &[usize], s: usize) -> usize {
+        offsets[s.count_ones() as usize] + self.index[s] as usize
+    }
+
     /// The orbits under the group the site permutations `generators` generate.
     pub fn with_generators(n: usize, generators: &[Vec<usize>]) -> Self {
         let dim = dimension(n);
