@@ -332,16 +332,38 @@ fn observe_adds_observables_to_json_csv_and_summary() {
     // CSV: the scalar observables as columns, equal to the JSON values
     let mut rdr = csv::Reader::from_path(&csv).unwrap();
     let header: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
-    assert_eq!(header, ["t", "work", "power", "entropy", "variance", "z_0", "z_1", "z_2", "z_3", "z_4", "z_5"]);
+    // `all` includes the ergotropy family (issue 14): its keys as columns after the variance
+    let ergotropy = [
+        "ergotropy",
+        "ergotropy_hb",
+        "local_ergotropy",
+        "locked_ergotropy",
+        "coherent_ergotropy",
+        "incoherent_ergotropy",
+        "capacity",
+        "variance_hb",
+        "power_bound",
+    ];
+    let mut want: Vec<&str> = vec!["t", "work", "power", "entropy", "variance"];
+    want.extend(ergotropy);
+    want.extend(["z_0", "z_1", "z_2", "z_3", "z_4", "z_5"]);
+    assert_eq!(header, want);
     for (k, row) in rdr.records().enumerate() {
         let row: Vec<f64> = row.unwrap().iter().map(|x| x.parse().unwrap()).collect();
         let p = &points[k];
         assert!((row[3] - p["entropy"].as_f64().unwrap()).abs() <= 1e-15);
         assert!((row[4] - p["variance"].as_f64().unwrap()).abs() <= 1e-15 * row[4].abs().max(1.0));
+        for (c, key) in ergotropy.iter().enumerate() {
+            let v = p[*key].as_f64().unwrap_or_else(|| panic!("{key} in the JSON point"));
+            assert!((row[5 + c] - v).abs() <= 1e-15 * v.abs().max(1.0), "{key}: csv {} vs json {v}", row[5 + c]);
+        }
+        // all-down is the ground state here: the ergotropy is the work
+        assert!((p["ergotropy"].as_f64().unwrap() - p["work"].as_f64().unwrap()).abs() < 1e-12);
         for i in 0..6 {
-            assert!((row[5 + i] - p["bloch"][i][2].as_f64().unwrap()).abs() <= 1e-15);
+            assert!((row[14 + i] - p["bloch"][i][2].as_f64().unwrap()).abs() <= 1e-15);
         }
     }
+    assert!(stdout.contains("ergotropy at t = "), "{stdout}");
     // only the selected observables are written
     let out = spinbat(&["charge", "--n", "4", "--times", "0.2", "--observe", "bloch", "--json", "-"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

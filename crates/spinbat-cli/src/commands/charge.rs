@@ -37,6 +37,13 @@ in the --precision asked; with --solver mean-field the classical product state i
   zz            connected correlations <Z_i Z_j> - <Z_i><Z_j> (0 between independent spins)
   variance      energy variance <H0^2> - <H0>^2 [B^2]: the spread of the stored energy
                 (0 at the start, an H0 eigenstate)
+  ergotropy     the work unitaries can extract [B]: ergotropy (for H0: <H0> - E_min),
+                ergotropy_hb (for H_B = B sum Z_i), local_ergotropy (from the one-site
+                states), locked_ergotropy (ergotropy_hb - local: held in correlations; 0 for
+                the mean field's product state), coherent_ergotropy and
+                incoherent_ergotropy (dephasing onto the eigenspaces of H_B), capacity
+                (E_max - E_min), variance_hb [B^2] and power_bound (Robertson,
+                |dW/dt| <= 2 dH dH0) [B^2]; null where E_min or E_max of H0 is not known
   all           every one of them
 Each output time costs one extra pass over the state per site (bloch), one H0
 application (variance) and one 2^K x 2^(N-K) SVD (entanglement).
@@ -209,14 +216,28 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
     if !json_stdout {
         print_summary(&chain, solver, args.tol, &result, elapsed, &args, &ground);
         if let Some(obs) = &record.observables {
-            print_observables(&chain, obs);
+            print_observables(&chain, obs, result.max_power.time);
         }
     }
     Ok(())
 }
 
-/// `t, work, power`, then with observables the scalar ones: `entropy`, `variance` and the
-/// per-site `z_0 … z_{N−1}` (`⟨Z_i⟩`), each where selected.
+/// The CSV columns of the ergotropy family, named as its JSON keys (empty where `null`).
+const ERGOTROPY_COLUMNS: [&str; 9] = [
+    "ergotropy",
+    "ergotropy_hb",
+    "local_ergotropy",
+    "locked_ergotropy",
+    "coherent_ergotropy",
+    "incoherent_ergotropy",
+    "capacity",
+    "variance_hb",
+    "power_bound",
+];
+
+/// `t, work, power`, then with observables the scalar ones: `entropy`, `variance`, the
+/// ergotropy family ([`ERGOTROPY_COLUMNS`]) and the per-site `z_0 … z_{N−1}` (`⟨Z_i⟩`),
+/// each where selected.
 fn write_csv(path: &PathBuf, result: &Charging, traj: Option<&Trajectory>) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_path(path)?;
     let mut header: Vec<String> = ["t", "work", "power"].map(String::from).to_vec();
@@ -228,6 +249,9 @@ fn write_csv(path: &PathBuf, result: &Charging, traj: Option<&Trajectory>) -> an
     if set.variance {
         header.push("variance".into());
     }
+    if set.ergotropy {
+        header.extend(ERGOTROPY_COLUMNS.map(String::from));
+    }
     header.extend((0..n_z).map(|i| format!("z_{i}")));
     w.write_record(&header)?;
     let f = |x: f64| format!("{x:.17e}");
@@ -236,6 +260,20 @@ fn write_csv(path: &PathBuf, result: &Charging, traj: Option<&Trajectory>) -> an
         if let Some(q) = traj.map(|t| &t.points[k]) {
             row.extend(q.entropy.map(f));
             row.extend(q.variance.map(f));
+            if let Some(e) = &q.ergotropy {
+                let opt = |x: Option<f64>| x.map_or(String::new(), f);
+                row.extend([
+                    opt(e.ergotropy),
+                    f(e.ergotropy_hb),
+                    f(e.local_ergotropy),
+                    f(e.locked_ergotropy),
+                    f(e.coherent_ergotropy),
+                    f(e.incoherent_ergotropy),
+                    opt(e.capacity),
+                    f(e.variance_hb),
+                    opt(e.power_bound),
+                ]);
+            }
             row.extend(q.bloch.iter().flatten().map(|b| f(b[2])));
         }
         w.write_record(&row)?;
@@ -244,7 +282,7 @@ fn write_csv(path: &PathBuf, result: &Charging, traj: Option<&Trajectory>) -> an
     Ok(())
 }
 
-fn print_observables(chain: &Chain, obs: &ObservablesRecord) {
+fn print_observables(chain: &Chain, obs: &ObservablesRecord, t_star: f64) {
     let mut out = std::io::stdout().lock();
     let tr = &obs.trajectory;
     let n = chain.n_sites();
@@ -280,6 +318,30 @@ fn print_observables(chain: &Chain, obs: &ObservablesRecord) {
             "           max energy variance Var(H0) = {} B^2 at t = {}",
             crate::output::sig(p.value, 9),
             crate::output::sig(p.time, 7)
+        );
+    }
+    // the ergotropy family at the output time nearest T*
+    let nearest = tr
+        .points
+        .iter()
+        .filter(|p| p.ergotropy.is_some())
+        .min_by(|a, b| (a.t - t_star).abs().total_cmp(&(b.t - t_star).abs()));
+    if let Some(p) = nearest {
+        let e = p.ergotropy.expect("filtered");
+        let g = |x: f64| crate::output::sig(x, 7);
+        let opt = |x: Option<f64>| x.map_or("not known".to_string(), g);
+        let _ = writeln!(
+            out,
+            "           ergotropy at t = {} (output time nearest T*): E(H0) = {}, E(H_B) = {} = local {} + locked {}; \
+             coherent {}, incoherent {}; capacity {}",
+            g(p.t),
+            opt(e.ergotropy),
+            g(e.ergotropy_hb),
+            g(e.local_ergotropy),
+            g(e.locked_ergotropy),
+            g(e.coherent_ergotropy),
+            g(e.incoherent_ergotropy),
+            opt(e.capacity)
         );
     }
 }

@@ -118,6 +118,34 @@ fn one_magnon_min(chain: &Chain, e0: f64) -> Result<f64> {
     Ok(ev.first().copied().unwrap_or(f64::INFINITY))
 }
 
+/// The spectral range `(E_min, E_max)` of `H0` where an exact method reaches it: the
+/// extremes of the Ising energy over all `2^N` basis states for `α = 0` (`N ≤ 24`), Lanczos
+/// on `±H0` otherwise (`N ≤ 16`, to `10⁻¹⁰` relative); `None` beyond. The battery's capacity
+/// of a pure state is `E_max − E_min` ([`crate::observe::ergotropy`]).
+///
+/// # Errors
+/// [`SpinbatError::NotConverged`] if Lanczos fails; [`SpinbatError::TooLarge`] from the
+/// operators.
+pub fn spectral_range(chain: &Chain) -> Result<Option<(f64, f64)>> {
+    let n = chain.n_sites();
+    if chain.alpha() == 0.0 && n <= DIAGONAL_MAX_SITES {
+        let ops = Operators::new(chain)?;
+        let b = chain.b();
+        let (lo, hi) = ops
+            .diag_g()
+            .iter()
+            .enumerate()
+            .map(|(s, g)| b * magnetisation(s, n) + g)
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), e| (lo.min(e), hi.max(e)));
+        return Ok(Some((lo, hi)));
+    }
+    if n <= LANCZOS_MAX_SITES {
+        let ops = Operators::new(chain)?;
+        return Ok(Some((lanczos_extreme(&ops, 1.0)?, -lanczos_extreme(&ops, -1.0)?)));
+    }
+    Ok(None)
+}
+
 /// The ground energy of `H0` by an exact method where `N` allows, and how.
 fn exact_ground(chain: &Chain) -> Result<Option<(f64, String)>> {
     let n = chain.n_sites();
@@ -141,6 +169,12 @@ fn exact_ground(chain: &Chain) -> Result<Option<(f64, String)>> {
 /// basis state; stops when the lowest Ritz value changes by less than `10⁻¹⁰` relative
 /// over 5 steps, at an invariant subspace, or after 400 steps.
 fn lanczos_min(ops: &Operators) -> Result<f64> {
+    lanczos_extreme(ops, 1.0)
+}
+
+/// The lowest eigenvalue of `sign · H0` by [`lanczos_min`]'s iteration (`sign = −1`: minus
+/// the highest eigenvalue of `H0`).
+fn lanczos_extreme(ops: &Operators, sign: f64) -> Result<f64> {
     let d = ops.dim();
     let mut state = 0x9e37_79b9_7f4a_7c15u64;
     let mut v: Vec<Complex64> = (0..d)
@@ -162,6 +196,9 @@ fn lanczos_min(ops: &Operators) -> Result<f64> {
     let mut beta_prev = 0.0;
     for _ in 0..400.min(d + 1) {
         ops.apply_h0(&v, &mut w);
+        if sign != 1.0 {
+            w.iter_mut().for_each(|x| *x *= sign);
+        }
         let a: f64 = v.iter().zip(&w).map(|(x, y)| (x.conj() * y).re).sum();
         for k in 0..d {
             w[k] -= v[k] * a + v_prev[k] * beta_prev;

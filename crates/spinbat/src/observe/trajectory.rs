@@ -33,6 +33,7 @@
 //! Rounding in the observables themselves comes on top (see [`super::correlations`]).
 
 use super::correlations::{bloch_vectors, energy_variance, entanglement, half_chain_cut, zz_connected};
+use super::ergotropy::{product_populations, ErgotropyContext, ErgotropyPoint};
 use crate::error::{invalid, Result, SpinbatError};
 use crate::meanfield::MeanField;
 use crate::model::Chain;
@@ -67,17 +68,21 @@ pub struct ObservableSet {
     pub zz: bool,
     /// Energy variance `⟨H0²⟩ − ⟨H0⟩²`.
     pub variance: bool,
+    /// The ergotropy family ([`super::ergotropy`]): `ergotropy`, `ergotropy_hb`,
+    /// `local_ergotropy`, `locked_ergotropy`, `coherent_ergotropy`, `incoherent_ergotropy`,
+    /// `capacity`, `variance_hb`, `power_bound`.
+    pub ergotropy: bool,
     /// The cut for the entropy: `None` for the half chain, `⌊N/2⌋`.
     pub cut: Option<usize>,
 }
 
 impl ObservableSet {
     /// The names accepted by [`ObservableSet::from_str`] (besides `all`).
-    pub const NAMES: [&'static str; 4] = ["entanglement", "bloch", "zz", "variance"];
+    pub const NAMES: [&'static str; 5] = ["entanglement", "bloch", "zz", "variance", "ergotropy"];
 
     /// Every observable, half-chain cut.
     pub fn all() -> Self {
-        ObservableSet { entanglement: true, bloch: true, zz: true, variance: true, cut: None }
+        ObservableSet { entanglement: true, bloch: true, zz: true, variance: true, ergotropy: true, cut: None }
     }
 
     /// The same set with the entropy cut at `cut`.
@@ -88,7 +93,7 @@ impl ObservableSet {
 
     /// Whether nothing is selected.
     pub fn is_empty(&self) -> bool {
-        !(self.entanglement || self.bloch || self.zz || self.variance)
+        !(self.entanglement || self.bloch || self.zz || self.variance || self.ergotropy)
     }
 
     /// The cut used for `N` sites: the one set (checked to lie in `1..N−1`) or `⌊N/2⌋`.
@@ -122,6 +127,7 @@ impl FromStr for ObservableSet {
                 "bloch" => set.bloch = true,
                 "zz" => set.zz = true,
                 "variance" => set.variance = true,
+                "ergotropy" => set.ergotropy = true,
                 _ => {
                     return Err(invalid(
                         "observe",
@@ -137,7 +143,7 @@ impl FromStr for ObservableSet {
 
 impl fmt::Display for ObservableSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let on = [self.entanglement, self.bloch, self.zz, self.variance];
+        let on = [self.entanglement, self.bloch, self.zz, self.variance, self.ergotropy];
         let names: Vec<&str> = ObservableSet::NAMES.iter().zip(on).filter(|(_, on)| *on).map(|(n, _)| *n).collect();
         f.write_str(&names.join(","))
     }
@@ -165,6 +171,10 @@ pub struct ObservablePoint {
     /// `Var(H0)` (units `B²`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub variance: Option<f64>,
+    /// The ergotropy family, its keys at the top level of the point
+    /// ([`super::ergotropy::ErgotropyPoint`]).
+    #[serde(flatten)]
+    pub ergotropy: Option<ErgotropyPoint>,
 }
 
 /// Error bounds on the observables that follow from the state error (see the module
@@ -384,6 +394,7 @@ pub fn state_propagator_with(
 }
 
 /// Records the selected observables of `ψ` at one time.
+#[allow(clippy::too_many_arguments)]
 fn observe_state(
     ops: &Operators,
     psi: &[num_complex::Complex64],
@@ -392,6 +403,7 @@ fn observe_state(
     cut: usize,
     t: f64,
     work: f64,
+    ergotropy: Option<&ErgotropyContext>,
 ) -> Result<ObservablePoint> {
     let ent = if set.entanglement { Some(entanglement(psi, n, cut)?) } else { None };
     Ok(ObservablePoint {
@@ -402,6 +414,7 @@ fn observe_state(
         bloch: if set.bloch { Some(bloch_vectors(psi, n)?) } else { None },
         zz: if set.zz { Some(zz_connected(psi, n)?) } else { None },
         variance: if set.variance { Some(energy_variance(ops, psi)?) } else { None },
+        ergotropy: ergotropy.map(|c| c.measure_pure(ops, psi, work)).transpose()?,
     })
 }
 
@@ -477,12 +490,13 @@ pub fn trajectory_planned(
         return mean_field_planned(plan, chain, times, set, progress);
     }
     check_output(plan.solver(), n, times.len(), set)?;
+    let context = if set.ergotropy { Some(ErgotropyContext::new(chain)?) } else { None };
     let mut prop = plan.state_propagator(chain)?;
     let t_last = times.last().copied().unwrap_or(0.0);
     let mut points = Vec::with_capacity(times.len());
     prop.for_each_state(times, &mut |s, state| {
         let crate::propagate::StateView::Pure { psi, ops } = state;
-        points.push(observe_state(ops, psi, n, set, cut, s.t, s.work)?);
+        points.push(observe_state(ops, psi, n, set, cut, s.t, s.work, context.as_ref())?);
         progress.update(s.t, t_last);
         Ok(())
     })?;
@@ -532,6 +546,7 @@ fn mean_field_planned(
     let n = chain.n_sites();
     let cut = set.cut_for(n)?;
     check_output(Solver::MeanField, n, times.len(), set)?;
+    let context = if set.ergotropy { Some(ErgotropyContext::new(chain)?) } else { None };
     let mut mf = MeanField::new(chain, plan.tol())?;
     let t_last = times.last().copied().unwrap_or(0.0);
     let mut points = Vec::with_capacity(times.len());
@@ -551,6 +566,7 @@ fn mean_field_planned(
             bloch: set.bloch.then(|| bloch.to_vec()),
             zz,
             variance: None,
+            ergotropy: context.as_ref().map(|c| c.measure(&product_populations(bloch), bloch, s.work, None)),
         });
         progress.update(t, t_last);
     }

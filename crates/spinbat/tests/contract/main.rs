@@ -5,6 +5,7 @@ mod common;
 mod correlations;
 mod dicke;
 mod effective;
+mod ergotropy;
 mod meanfield;
 mod observe;
 mod oracle;

@@ -1,0 +1,226 @@
+//! Ergotropy, its local, locked, coherent and incoherent parts, the capacity, the spread of
+//! the field energy and the Robertson bound on the power: the figures of merit of a charged
+//! state beyond its energy (physics.md, "Extractable work").
+//!
+//! For a state `ρ` and a Hamiltonian `A` the **ergotropy** (Allahverdyan, Balian,
+//! Nieuwenhuizen, EPL 67, 565 (2004)) is `ℰ(ρ, A) = Tr ρA − Σ_k r_k ε_k`, the `r_k`
+//! eigenvalues of `ρ` decreasing and the `ε_k` of `A` increasing (the passive state). The
+//! **capacity** (Yang et al., PRL 131, 030402 (2023)) is `C = Σ_k r_k (ε_{d+1−k} − ε_k)`.
+//! For the pure states of the closed charge both need only the extremes of the spectrum:
+//! `ℰ = ⟨A⟩ − ε_min`, `C = ε_max − ε_min`. Measured here for a pure state `ψ` of `N` sites:
+//!
+//! | key | formula |
+//! |---|---|
+//! | `ergotropy` | `ℰ(ψ, H0) = ⟨H0⟩ − E_min(H0)` (`E_min` from [`super::ground`]; `null` where not known) |
+//! | `ergotropy_hb` | `ℰ(ψ, H_B) = ⟨H_B⟩ + N\|B\|`, `H_B = B Σ Z_i` |
+//! | `local_ergotropy` | `Σ_i ℰ(ρ_i, B Z_i) = Σ_i (B z_i + \|B\| \|r_i\|)`, `r_i` the Bloch vector of site `i` |
+//! | `locked_ergotropy` | `ergotropy_hb − local_ergotropy ≥ 0` (`= \|B\| Σ_i (1 − \|r_i\|)` for a pure state with `B > 0`) |
+//! | `incoherent_ergotropy` | `ℰ(Δ[ρ], H_B)`, `Δ` the dephasing onto the **eigenspaces** of `H_B` (fixed magnetisation; Francica et al., PRL 125, 180603 (2020)): the populations `p_M = ‖P_M ψ‖²` filled into the levels of `H_B` from below, each level `M` holding `C(N, M)` of them |
+//! | `coherent_ergotropy` | `ergotropy_hb − incoherent_ergotropy` |
+//! | `capacity` | `E_max(H0) − E_min(H0)` (`null` where the range is not computed) |
+//! | `variance_hb` | `Var(H_B) = B² (Σ_M p_M (2M − N)² − (Σ_M p_M (2M − N))²)` |
+//! | `power_bound` | Robertson: `\|dW/dt\| = \|⟨i[H, H0]⟩\| ≤ 2 ΔH ΔH0`, with `ΔH² = Nω²` (conserved, its value on all-down) and `ΔH0² = Var(H0)` |
+//!
+//! The dephasing convention: `H_B` is highly degenerate (level `M` up spins has `C(N, M)`
+//! states), and the dephasing onto its eigenspaces keeps the coherences within a
+//! magnetisation sector (the other convention, onto a chosen eigenbasis, depends on that
+//! choice). For a pure state `Δ[ρ]` has one non-zero eigenvalue `p_M` per sector.
+//!
+//! Cost per state: one pass over the `2^N` amplitudes for the populations, `O(N 2^N)` for
+//! the Bloch vectors, one application of `H0` for `Var(H0)`.
+
+use super::correlations::{bloch_vectors, energy_variance};
+use crate::error::Result;
+use crate::model::Chain;
+use crate::operator::Operators;
+use num_complex::Complex64;
+use rayon::prelude::*;
+use serde::Serialize;
+
+/// The ergotropy family of one state (module docs; energies in units of `B`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ErgotropyPoint {
+    /// `ℰ(ρ, H0)`; `None` where the ground energy of `H0` is not known.
+    pub ergotropy: Option<f64>,
+    /// `ℰ(ρ, H_B)`.
+    pub ergotropy_hb: f64,
+    /// `Σ_i ℰ(ρ_i, B Z_i)`.
+    pub local_ergotropy: f64,
+    /// `ℰ(ρ, H_B) − Σ_i ℰ(ρ_i, B Z_i)`.
+    pub locked_ergotropy: f64,
+    /// `ℰ(ρ, H_B) − ℰ(Δ[ρ], H_B)`.
+    pub coherent_ergotropy: f64,
+    /// `ℰ(Δ[ρ], H_B)`, eigenspace dephasing.
+    pub incoherent_ergotropy: f64,
+    /// `C(ρ, H0)`; `None` where the spectral range of `H0` is not known.
+    pub capacity: Option<f64>,
+    /// `Var(H_B)` (units `B²`).
+    pub variance_hb: f64,
+    /// `2 ΔH ΔH0`, the Robertson bound on `|dW/dt|` (units `B²`); `None` for the mean
+    /// field's product state (a bound on quantum dynamics).
+    pub power_bound: Option<f64>,
+}
+
+/// What the measurement needs of the chain, computed once for a trajectory: the ground
+/// energy and spectral range of `H0` where known.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ErgotropyContext {
+    n_sites: usize,
+    b: f64,
+    omega: f64,
+    e0: f64,
+    e_min: Option<f64>,
+    range: Option<(f64, f64)>,
+}
+
+impl ErgotropyContext {
+    /// The context of `chain`: `E_min(H0)` from [`super::ground::ground_state`] and the
+    /// range from [`super::ground::spectral_range`] (exact or Lanczos where `N` allows).
+    ///
+    /// # Errors
+    /// Those of the two.
+    pub fn new(chain: &Chain) -> Result<Self> {
+        let ground = super::ground::ground_state(chain)?;
+        let range = super::ground::spectral_range(chain)?;
+        let e_min = ground.ground_energy.or(range.map(|r| r.0));
+        Ok(ErgotropyContext {
+            n_sites: chain.n_sites(),
+            b: chain.b(),
+            omega: chain.omega(),
+            e0: chain.initial_energy(),
+            e_min,
+            range: range.map(|(lo, hi)| (e_min.unwrap_or(lo).min(lo), hi)),
+        })
+    }
+
+    /// The ground energy of `H0`, where known.
+    pub fn ground_energy(&self) -> Option<f64> {
+        self.e_min
+    }
+
+    /// The ergotropy family of a state with populations `p_M` of the magnetisation sectors
+    /// (`M` up spins), Bloch vectors `r_i`, work `W`, and `Var(H0)` (`None` for the mean
+    /// field's product state: no Robertson bound is reported there).
+    pub fn measure(&self, populations: &[f64], bloch: &[[f64; 3]], work: f64, var_h0: Option<f64>) -> ErgotropyPoint {
+        let (n, b) = (self.n_sites, self.b);
+        let m = |k: usize| 2.0 * k as f64 - n as f64;
+        let mean: f64 = populations.iter().enumerate().map(|(k, p)| p * m(k)).sum();
+        let mean_sq: f64 = populations.iter().enumerate().map(|(k, p)| p * m(k) * m(k)).sum();
+        let e_hb = b * mean;
+        let ergotropy_hb = e_hb + n as f64 * b.abs();
+        let local: f64 =
+            bloch.iter().map(|r| b * r[2] + b.abs() * (r[0] * r[0] + r[1] * r[1] + r[2] * r[2]).sqrt()).sum();
+        let incoherent = e_hb - passive_energy(populations, n, b);
+        let h0 = work + self.e0;
+        ErgotropyPoint {
+            ergotropy: self.e_min.map(|e| (h0 - e).max(0.0)),
+            ergotropy_hb,
+            local_ergotropy: local,
+            locked_ergotropy: ergotropy_hb - local,
+            coherent_ergotropy: ergotropy_hb - incoherent,
+            incoherent_ergotropy: incoherent,
+            capacity: self.range.map(|(lo, hi)| hi - lo),
+            variance_hb: b * b * (mean_sq - mean * mean).max(0.0),
+            power_bound: var_h0.map(|v| 2.0 * self.omega.abs() * (n as f64).sqrt() * v.max(0.0).sqrt()),
+        }
+    }
+
+    /// [`ErgotropyContext::measure`] of a pure state `ψ` on the full space (`ops` its
+    /// operators; `work` its `W`).
+    ///
+    /// # Errors
+    /// Those of [`bloch_vectors`] and [`energy_variance`] (bad lengths).
+    pub fn measure_pure(&self, ops: &Operators, psi: &[Complex64], work: f64) -> Result<ErgotropyPoint> {
+        let populations = populations(psi, self.n_sites);
+        let bloch = bloch_vectors(psi, self.n_sites)?;
+        let var = energy_variance(ops, psi)?;
+        Ok(self.measure(&populations, &bloch, work, Some(var)))
+    }
+}
+
+/// `p_M = Σ_{s: M up spins} |ψ_s|²`, `M = 0..N`, normalised to 1.
+pub fn populations(psi: &[Complex64], n_sites: usize) -> Vec<f64> {
+    let mut p = psi
+        .par_iter()
+        .enumerate()
+        .with_min_len(1 << 12)
+        .fold(
+            || vec![0.0; n_sites + 1],
+            |mut acc, (s, a)| {
+                acc[s.count_ones() as usize] += a.norm_sqr();
+                acc
+            },
+        )
+        .reduce(
+            || vec![0.0; n_sites + 1],
+            |mut a, b| {
+                a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+                a
+            },
+        );
+    let total: f64 = p.iter().sum();
+    if total > 0.0 {
+        p.iter_mut().for_each(|x| *x /= total);
+    }
+    p
+}
+
+/// The populations of the product state `⊗_i |r_i⟩` (a Poisson-binomial distribution of
+/// the number of up spins, `q_i = (1 + z_i)/2`), for the mean field.
+pub fn product_populations(bloch: &[[f64; 3]]) -> Vec<f64> {
+    let mut p = vec![1.0];
+    for r in bloch {
+        let q = ((1.0 + r[2]) / 2.0).clamp(0.0, 1.0);
+        let mut next = vec![0.0; p.len() + 1];
+        for (k, &x) in p.iter().enumerate() {
+            next[k] += x * (1.0 - q);
+            next[k + 1] += x * q;
+        }
+        p = next;
+    }
+    p
+}
+
+/// Energy of the passive state of `Δ[ρ]` for `H_B`: the eigenvalues `p_M` (one per sector,
+/// the rest zero) in decreasing order filled into the levels of `H_B` from the lowest,
+/// `ε = −N|B| + 2|B|j` holding `C(N, j)` states each.
+fn passive_energy(populations: &[f64], n: usize, b: f64) -> f64 {
+    let mut p: Vec<f64> = populations.to_vec();
+    p.sort_by(|a, b| b.total_cmp(a));
+    let mut energy = 0.0;
+    let (mut level, mut room, mut binom) = (0usize, 1.0f64, 1.0f64);
+    for x in p {
+        while room < 0.5 {
+            level += 1;
+            binom = binom * (n + 1 - level) as f64 / level as f64;
+            room = binom;
+        }
+        energy += x * (-(n as f64) * b.abs() + 2.0 * b.abs() * level as f64);
+        room -= 1.0;
+    }
+    energy
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passive_levels_fill_by_degeneracy() {
+        // N = 3: levels -3, -1 (x3), 1 (x3), 3; four populations fill -3, -1, -1, -1
+        let e = passive_energy(&[0.1, 0.4, 0.3, 0.2], 3, 1.0);
+        assert!((e - (0.4 * -3.0 - (0.3 + 0.2 + 0.1))).abs() < 1e-15);
+        // one spin: levels -|B|, +|B|
+        assert!((passive_energy(&[0.25, 0.75], 1, 2.0) - (0.75 * -2.0 + 0.25 * 2.0)).abs() < 1e-15);
+    }
+
+    #[test]
+    fn product_populations_are_binomial_for_equal_spins() {
+        let p = product_populations(&[[0.0, 0.0, 0.2]; 4]);
+        let q: f64 = 0.6;
+        for (k, &x) in p.iter().enumerate() {
+            let c = [1.0, 4.0, 6.0, 4.0, 1.0][k];
+            assert!((x - c * q.powi(k as i32) * (1.0 - q).powi(4 - k as i32)).abs() < 1e-15);
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! The ergotropy family against an independent oracle (`scripts/reference/
+//! make_ergotropy_reference.py`: dense density matrices and the general definitions, with a
+//! QuTiP cross-check; nothing of spinbat), and the physics any implementation must show:
+//! ergotropy = W when all-down is the ground state, locked = B Σ(1 − |r_i|) for pure states,
+//! the capacity constant along the charge, the Robertson bound never violated and saturated
+//! by independent spins, no locked ergotropy in the mean field's product state.
+
+use serde_json::Value;
+use spinbat::observe::trajectory::{trajectory, ObservableSet, Trajectory};
+use spinbat::{Boundary, Chain, Couplings, Silent, Solver};
+
+const TOL: f64 = 1e-12;
+
+fn set() -> ObservableSet {
+    "ergotropy,bloch,variance".parse().unwrap()
+}
+
+fn run(chain: &Chain, solver: Solver, times: &[f64]) -> Trajectory {
+    trajectory(chain, solver, times, &set(), TOL, &Silent).unwrap()
+}
+
+#[test]
+fn ergotropy_family_matches_the_density_matrix_oracle() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/ergotropy_reference.json"))
+        .expect("the ergotropy oracle");
+    let data: Value = serde_json::from_str(&text).unwrap();
+    let cases = data["cases"].as_array().unwrap();
+    assert!(cases.len() >= 8, "the oracle covers N = 1..8");
+    let mut compared = 0;
+    for case in cases {
+        let f = |k: &str| case[k].as_f64().unwrap();
+        let n = case["n"].as_u64().unwrap() as usize;
+        let couplings = match case["coupling"].as_str().unwrap() {
+            "nearest-neighbour" => Couplings::NearestNeighbour,
+            _ => Couplings::PowerLaw { p: f("p") },
+        };
+        let boundary = if case["boundary"] == "periodic" { Boundary::Periodic } else { Boundary::Open };
+        let chain = Chain::builder(n)
+            .b(f("b"))
+            .g(f("g"))
+            .alpha(f("alpha"))
+            .omega(f("omega"))
+            .couplings(couplings)
+            .boundary(boundary)
+            .build()
+            .unwrap();
+        let points = case["points"].as_array().unwrap();
+        let times: Vec<f64> = points.iter().map(|p| p["t"].as_f64().unwrap()).collect();
+        // the exact solvers: dense, and Chebyshev (a sector where the chain allows one)
+        for solver in [Solver::Dense, Solver::Chebyshev] {
+            let tr = run(&chain, solver, &times);
+            let err = tr.work_error + tr.state_error.unwrap();
+            for (p, q) in tr.points.iter().zip(points) {
+                let e = p.ergotropy.expect("ergotropy selected");
+                let want = |k: &str| q[k].as_f64().unwrap();
+                let acc = |k: &str| case["accuracy"][k].as_f64().unwrap();
+                let scale = 1.0 + want("capacity").abs();
+                let close = |got: f64, k: &str, factor: f64| {
+                    let tol = acc(k) + factor * err * scale + 1e-11 * scale;
+                    assert!(
+                        (got - want(k)).abs() <= tol,
+                        "{} {solver} t = {}: {k} = {got} vs oracle {} (tolerance {tol:e})",
+                        case["name"],
+                        q["t"],
+                        want(k)
+                    );
+                };
+                close(e.ergotropy.expect("E_min known for N <= 8"), "ergotropy", 4.0);
+                close(e.ergotropy_hb, "ergotropy_hb", 4.0);
+                close(e.local_ergotropy, "local_ergotropy", 8.0);
+                close(e.locked_ergotropy, "locked_ergotropy", 12.0);
+                close(e.incoherent_ergotropy, "incoherent_ergotropy", 8.0);
+                close(e.coherent_ergotropy, "coherent_ergotropy", 12.0);
+                close(e.capacity.expect("range known for N <= 8"), "capacity", 0.0);
+                close(e.variance_hb, "variance_hb", 8.0 * scale);
+                close(e.power_bound.expect("quantum"), "power_bound", 8.0 * scale);
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared >= 100, "{compared} points compared");
+}
+
+#[test]
+fn pure_state_identities_and_the_robertson_bound() {
+    // all-down is the ground state (B > 0, g >= 0, |alpha| <= 1): ergotropy = W; the
+    // locked part of a pure state is |B| Σ(1 − |r_i|); the capacity does not change
+    let chain =
+        Chain::builder(9).alpha(0.4).g(1.1).omega(2.5).couplings(Couplings::PowerLaw { p: 1.0 }).build().unwrap();
+    let times: Vec<f64> = (0..25).map(|k| 0.03 * k as f64).collect();
+    let tr = run(&chain, Solver::Auto, &times);
+    let c0 = tr.points[0].ergotropy.unwrap().capacity.unwrap();
+    let mut locked_seen = 0.0f64;
+    for p in &tr.points {
+        let e = p.ergotropy.unwrap();
+        assert!((e.ergotropy.unwrap() - p.work).abs() < 1e-10 * (1.0 + p.work), "t = {}: ergotropy = W", p.t);
+        let bloch = p.bloch.as_ref().unwrap();
+        let locked: f64 = bloch.iter().map(|r| 1.0 - (r[0] * r[0] + r[1] * r[1] + r[2] * r[2]).sqrt()).sum::<f64>();
+        assert!((e.locked_ergotropy - chain.b() * locked).abs() < 1e-9, "t = {}: locked = B Σ(1 − |r_i|)", p.t);
+        assert!(e.locked_ergotropy >= -1e-12 && e.incoherent_ergotropy >= -1e-12 && e.coherent_ergotropy >= -1e-12);
+        assert!(e.local_ergotropy <= e.ergotropy_hb + 1e-12);
+        assert_eq!(e.capacity.unwrap(), c0, "the capacity of a pure state is the spectral range");
+        locked_seen = locked_seen.max(e.locked_ergotropy);
+    }
+    assert!(locked_seen > 1e-3, "correlations lock some ergotropy in the interacting chain ({locked_seen})");
+    // the Robertson bound |dW/dt| <= 2 ΔH ΔH0 along the curve (rates from the work propagator)
+    let mut prop = spinbat::propagate::plan(&chain, Solver::Auto, TOL).unwrap();
+    let rates = prop.sample(&times).unwrap();
+    for (p, s) in tr.points.iter().zip(&rates) {
+        let bound = p.ergotropy.unwrap().power_bound.unwrap();
+        assert!(s.rate.abs() <= bound * (1.0 + 1e-9) + 1e-9, "t = {}: |W'| = {} above 2ΔHΔH0 = {bound}", p.t, s.rate);
+    }
+    // independent spins (g = 0) saturate it and lock nothing
+    let free = Chain::builder(6).g(0.0).omega(3.0).build().unwrap();
+    let tr = run(&free, Solver::Auto, &times);
+    let mut prop = spinbat::propagate::plan(&free, Solver::Auto, TOL).unwrap();
+    for (p, s) in tr.points.iter().zip(prop.sample(&times).unwrap()) {
+        let e = p.ergotropy.unwrap();
+        assert!((s.rate.abs() - e.power_bound.unwrap()).abs() < 1e-9 * (1.0 + s.rate.abs()), "t = {}: saturated", p.t);
+        assert!(e.locked_ergotropy.abs() < 1e-10, "t = {}: a product state locks nothing", p.t);
+    }
+}
+
+#[test]
+fn the_mean_field_product_state_locks_nothing_and_the_sector_agrees_with_the_full_space() {
+    let chain = Chain::builder(14).alpha(0.3).couplings(Couplings::NearestNeighbour).build().unwrap();
+    let times: Vec<f64> = (0..6).map(|k| 0.05 * k as f64).collect();
+    let mf = run(&chain, Solver::MeanField, &times);
+    for p in &mf.points {
+        let e = p.ergotropy.unwrap();
+        assert!(e.locked_ergotropy.abs() < 1e-9, "mean field, t = {}: locked {}", p.t, e.locked_ergotropy);
+        assert!(e.power_bound.is_none(), "no Robertson bound for the classical model");
+    }
+    // N = 14, mirror symmetric: the planner propagates in the reflection sector; against the
+    // full-space Chebyshev states measured directly
+    let sector = run(&chain, Solver::Chebyshev, &times);
+    let mut full = spinbat::propagate::Chebyshev::new(&chain, TOL).unwrap();
+    let ctx = spinbat::observe::ergotropy::ErgotropyContext::new(&chain).unwrap();
+    let mut k = 0;
+    use spinbat::propagate::StatePropagator;
+    full.for_each_state(&times, &mut |s, state| {
+        let (psi, ops) = state.pure().expect("a pure state");
+        let want = ctx.measure_pure(ops, psi, s.work)?;
+        let got = sector.points[k].ergotropy.unwrap();
+        for (a, b, name) in [
+            (got.ergotropy_hb, want.ergotropy_hb, "ergotropy_hb"),
+            (got.locked_ergotropy, want.locked_ergotropy, "locked"),
+            (got.incoherent_ergotropy, want.incoherent_ergotropy, "incoherent"),
+            (got.variance_hb, want.variance_hb, "variance_hb"),
+            (got.power_bound.unwrap(), want.power_bound.unwrap(), "power_bound"),
+        ] {
+            assert!((a - b).abs() < 1e-8 * (1.0 + b.abs()), "t = {}: {name} sector {a} vs full {b}", s.t);
+        }
+        k += 1;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(k, times.len());
+}
