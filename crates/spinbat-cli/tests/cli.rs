@@ -363,7 +363,12 @@ fn observe_adds_observables_to_json_csv_and_summary() {
             assert!((row[14 + i] - p["bloch"][i][2].as_f64().unwrap()).abs() <= 1e-15);
         }
     }
-    assert!(stdout.contains("ergotropy at t = "), "{stdout}");
+    assert!(stdout.contains("ergotropy at T* = "), "{stdout}");
+    // the observables at T* itself: its time is the certified T*, its work W(T*)
+    let star = &obs["at_t_star"];
+    assert_eq!(star["t"].as_f64().unwrap(), v["max_power"]["time"].as_f64().unwrap());
+    assert!((star["work"].as_f64().unwrap() - v["max_power"]["work"].as_f64().unwrap()).abs() < 1e-9);
+    assert!(star["locked_ergotropy"].as_f64().unwrap() > 0.0, "the interacting chain locks some ergotropy at T*");
     // only the selected observables are written
     let out = spinbat(&["charge", "--n", "4", "--times", "0.2", "--observe", "bloch", "--json", "-"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

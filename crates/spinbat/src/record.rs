@@ -130,6 +130,10 @@ pub struct ObservablesRecord {
     /// Largest `Var(H0)` over the output times (`B²`) and its time.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_variance: Option<crate::observe::trajectory::Peak>,
+    /// The selected observables at the certified `T*` itself (not an output time in
+    /// general), where the caller measured them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at_t_star: Option<crate::observe::trajectory::ObservablePoint>,
     /// Wall time of the trajectory (seconds).
     pub run_time_s: f64,
 }
@@ -141,6 +145,7 @@ impl ObservablesRecord {
             peak_entropy: trajectory.peak_entropy(),
             max_variance: trajectory.max_variance(),
             trajectory,
+            at_t_star: None,
             run_time_s,
         }
     }

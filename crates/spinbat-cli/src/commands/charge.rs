@@ -7,7 +7,7 @@ use spinbat::observe::trajectory::{self, ObservableSet, Trajectory};
 use spinbat::observe::{self, Charging};
 use spinbat::propagate;
 use spinbat::record::{ChargeRecord, ObservablesRecord};
-use spinbat::{Chain, Solver};
+use spinbat::{Chain, Silent, Solver};
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -179,7 +179,10 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
             let bar = Bar::new(!json_stdout, "observables");
             let tr = trajectory::trajectory_planned(plan, &chain, &times, set, &bar);
             bar.finish();
-            let obs = ObservablesRecord::new(tr?, start.elapsed().as_secs_f64());
+            // the same observables at T* itself (one more propagation, to T*)
+            let at_star = trajectory::trajectory_planned(plan, &chain, &[result.max_power.time], set, &Silent)?;
+            let mut obs = ObservablesRecord::new(tr?, start.elapsed().as_secs_f64());
+            obs.at_t_star = at_star.points.into_iter().next();
             record = record.with_observables(obs);
             record.observables.as_ref().map(|o| &o.trajectory)
         }
@@ -216,7 +219,7 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
     if !json_stdout {
         print_summary(&chain, solver, args.tol, &result, elapsed, &args, &ground);
         if let Some(obs) = &record.observables {
-            print_observables(&chain, obs, result.max_power.time);
+            print_observables(&chain, obs);
         }
     }
     Ok(())
@@ -282,7 +285,7 @@ fn write_csv(path: &PathBuf, result: &Charging, traj: Option<&Trajectory>) -> an
     Ok(())
 }
 
-fn print_observables(chain: &Chain, obs: &ObservablesRecord, t_star: f64) {
+fn print_observables(chain: &Chain, obs: &ObservablesRecord) {
     let mut out = std::io::stdout().lock();
     let tr = &obs.trajectory;
     let n = chain.n_sites();
@@ -320,19 +323,14 @@ fn print_observables(chain: &Chain, obs: &ObservablesRecord, t_star: f64) {
             crate::output::sig(p.time, 7)
         );
     }
-    // the ergotropy family at the output time nearest T*
-    let nearest = tr
-        .points
-        .iter()
-        .filter(|p| p.ergotropy.is_some())
-        .min_by(|a, b| (a.t - t_star).abs().total_cmp(&(b.t - t_star).abs()));
-    if let Some(p) = nearest {
+    // the ergotropy family at T*
+    if let Some(p) = obs.at_t_star.as_ref().filter(|p| p.ergotropy.is_some()) {
         let e = p.ergotropy.expect("filtered");
         let g = |x: f64| crate::output::sig(x, 7);
         let opt = |x: Option<f64>| x.map_or("not known".to_string(), g);
         let _ = writeln!(
             out,
-            "           ergotropy at t = {} (output time nearest T*): E(H0) = {}, E(H_B) = {} = local {} + locked {}; \
+            "           ergotropy at T* = {}: E(H0) = {}, E(H_B) = {} = local {} + locked {}; \
              coherent {}, incoherent {}; capacity {}",
             g(p.t),
             opt(e.ergotropy),
