@@ -201,15 +201,31 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
         let mut extra = Vec::new();
         if let Some(t) = traj {
             if t.selected.entanglement {
-                extra.push(plot::Extra {
-                    y_label: format!("S(sites 1-{} | {}-{}) [nats]", t.cut, t.cut + 1, n),
-                    points: t.points.iter().filter_map(|p| p.entropy.map(|s| (p.t, s))).collect(),
-                });
+                extra.push(plot::Extra::single(
+                    format!("S(sites 1-{} | {}-{}) [nats]", t.cut, t.cut + 1, n),
+                    t.points.iter().filter_map(|p| p.entropy.map(|s| (p.t, s))).collect(),
+                ));
             }
             if t.selected.variance {
+                extra.push(plot::Extra::single(
+                    "Var(H0) [B^2]".to_string(),
+                    t.points.iter().filter_map(|p| p.variance.map(|v| (p.t, v))).collect(),
+                ));
+            }
+            if t.selected.ergotropy {
+                // stored energy against what unitaries extract: globally, locally, locked
+                let curve = |f: &dyn Fn(&spinbat::observe::ergotropy::ErgotropyPoint) -> f64| -> Vec<(f64, f64)> {
+                    t.points.iter().filter_map(|p| p.ergotropy.map(|e| (p.t, f(&e)))).collect()
+                };
                 extra.push(plot::Extra {
-                    y_label: "Var(H0) [B^2]".to_string(),
-                    points: t.points.iter().filter_map(|p| p.variance.map(|v| (p.t, v))).collect(),
+                    y_label: "energy [B]".to_string(),
+                    label: "work W (stored, H0)".to_string(),
+                    points: t.points.iter().map(|p| (p.t, p.work)).collect(),
+                    more: vec![
+                        ("ergotropy for H_B (extractable)".to_string(), curve(&|e| e.ergotropy_hb)),
+                        ("local ergotropy (site by site)".to_string(), curve(&|e| e.local_ergotropy)),
+                        ("locked ergotropy (in correlations)".to_string(), curve(&|e| e.locked_ergotropy)),
+                    ],
                 });
             }
         }

@@ -12,10 +12,21 @@ use super::chart::{tick, TickedAxis};
 use super::file::{self, Picture};
 use super::legend::{legend_size, place_legend, Corner};
 
-/// A panel below W and P: axis label and `(t, value)` points (entropy with its cut, Var(H0)).
+/// A panel below W and P: axis label and `(t, value)` points (entropy with its cut, Var(H0)),
+/// and further labelled curves drawn on the same axes with a legend (the ergotropy panel).
 pub struct Extra {
     pub y_label: String,
     pub points: Vec<(f64, f64)>,
+    /// `(label, points)`; with any, the first curve is labelled `label`.
+    pub more: Vec<(String, Vec<(f64, f64)>)>,
+    pub label: String,
+}
+
+impl Extra {
+    /// One curve, no legend.
+    pub fn single(y_label: String, points: Vec<(f64, f64)>) -> Self {
+        Extra { y_label, points, more: Vec::new(), label: String::new() }
+    }
 }
 
 /// The reference of N independent spins (`W_ind = 2BN sin^2(omega t)`, physics.md check 1),
@@ -168,9 +179,48 @@ where
             .map_err(err)?;
     }
     for (area, panel) in panels.iter().skip(2).zip(extra) {
-        let hi = panel.points.iter().fold(0.0f64, |m, p| m.max(p.1)).max(1e-12);
-        let mut chart = time_panel(area, t_max, (0.0, hi * 1.05), &panel.y_label)?;
-        chart.draw_series(LineSeries::new(panel.points.iter().copied(), MAGENTA.stroke_width(2))).map_err(err)?;
+        let all = || panel.points.iter().chain(panel.more.iter().flat_map(|m| m.1.iter()));
+        let hi = all().fold(0.0f64, |m, p| m.max(p.1)).max(1e-12);
+        let lo = all().fold(0.0f64, |m, p| m.min(p.1));
+        if panel.more.is_empty() {
+            let mut chart = time_panel(area, t_max, (0.0, hi * 1.05), &panel.y_label)?;
+            chart.draw_series(LineSeries::new(panel.points.iter().copied(), MAGENTA.stroke_width(2))).map_err(err)?;
+            continue;
+        }
+        // several curves: a legend where it covers none of them (the band between their
+        // lower and upper envelopes counts as data)
+        let mut labels = vec![panel.label.clone()];
+        labels.extend(panel.more.iter().map(|m| m.0.clone()));
+        let (w, h) = area.dim_in_pixel();
+        let plot_px =
+            (f64::from(w) - f64::from(2 * MARGIN + Y_LABEL_AREA), f64::from(h) - f64::from(2 * MARGIN + X_LABEL_AREA));
+        let pt: Vec<f64> = panel.points.iter().map(|p| p.0).collect();
+        let at = |k: usize| {
+            std::iter::once(panel.points[k].1).chain(panel.more.iter().filter_map(move |m| m.1.get(k).map(|p| p.1)))
+        };
+        let upper: Vec<f64> = (0..pt.len()).map(|k| at(k).fold(f64::NEG_INFINITY, f64::max)).collect();
+        let lower: Vec<f64> = (0..pt.len()).map(|k| at(k).fold(f64::INFINITY, f64::min)).collect();
+        let (corner, _) = panel_layout(&pt, &upper, &lower, &[], &labels, t_max, plot_px);
+        let pad = 0.05 * (hi - lo).max(1e-12);
+        let mut chart = time_panel(area, t_max, (lo - pad, hi + 0.35 * (hi - lo).max(1e-12)), &panel.y_label)?;
+        let colours = [MAGENTA, BLUE, GREEN, RED, BLACK];
+        let curves = std::iter::once((&panel.label, &panel.points)).chain(panel.more.iter().map(|m| (&m.0, &m.1)));
+        for ((label, points), colour) in curves.zip(colours.iter().cycle()) {
+            let style = colour.stroke_width(2);
+            chart
+                .draw_series(LineSeries::new(points.iter().copied(), style))
+                .map_err(err)?
+                .label(label)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font(("sans-serif", LEGEND_FONT))
+            .position(corner.position())
+            .draw()
+            .map_err(err)?;
     }
     Ok(())
 }
