@@ -8,9 +8,10 @@ use numpy::{AllowTypeChange, IntoPyArray, PyArray1, PyArray2, PyArrayLike1, PyAr
 use pyo3::exceptions::{PyMemoryError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyType;
+use spinbat::observe::trajectory::{self, ObservableSet};
 use spinbat::observe::{self, Charging};
-use spinbat::propagate::{self, DEFAULT_TOL};
-use spinbat::record::{ChargeRecord, ModelRecord};
+use spinbat::propagate::{self, Precision, DEFAULT_TOL};
+use spinbat::record::{ChargeRecord, ModelRecord, ObservablesRecord};
 use spinbat::model::MatrixSpec;
 use spinbat::{Boundary, Chain, ChainSpec, CouplingKind, Couplings, Silent, Solver, SpinbatError};
 use std::path::Path;
@@ -348,6 +349,14 @@ impl PyChain {
     ///     Sec. IV) or "weak-coupling" (paper Eq. 18).
     /// tol : float
     ///     Absolute tolerance on W in units of B, in (0, 1) (chebyshev, dicke, mean-field).
+    /// observe : str, optional
+    ///     Observables along the state at every output time and at T*, as
+    ///     `spinbat charge --observe` takes them: comma separated names out of
+    ///     entanglement, bloch, zz, variance, ergotropy, or "all". They appear in
+    ///     `to_dict()["observables"]` (`points`, `at_t_star`), with the ergotropy keys
+    ///     `ergotropy`, `ergotropy_hb`, `local_ergotropy`, `locked_ergotropy`,
+    ///     `coherent_ergotropy`, `incoherent_ergotropy`, `capacity`, `variance_hb` and
+    ///     `power_bound` in each point.
     ///
     /// Returns
     /// -------
@@ -366,7 +375,8 @@ impl PyChain {
     ///     The certified search did not converge.
     ///
     /// The GIL is released while computing.
-    #[pyo3(signature = (times=None, t_max=None, points=201, solver="auto", tol=1e-10))]
+    #[pyo3(signature = (times=None, t_max=None, points=201, solver="auto", tol=1e-10, observe=None))]
+    #[allow(clippy::too_many_arguments)]
     fn charge(
         slf: &Bound<'_, Self>,
         times: Option<PyArrayLike1<'_, f64, AllowTypeChange>>,
@@ -374,13 +384,38 @@ impl PyChain {
         points: i64,
         solver: &str,
         tol: f64,
+        observe: Option<&str>,
     ) -> PyResult<PyCharging> {
         let py = slf.py();
         let chain = &slf.get().inner;
         let requested = parse_solver(solver)?;
         let times = output_times(chain, times.as_ref().map(times_vec), t_max, points)?;
+        // the observables' plan first: refused before the long run, as `spinbat charge` does
+        let observables = match observe {
+            Some(list) => {
+                let set: ObservableSet = list.parse().map_err(to_py)?;
+                set.cut_for(chain.n_sites()).map_err(to_py)?;
+                let plan = trajectory::plan(chain, requested, tol, Precision::Double).map_err(to_py)?;
+                Some((set, plan))
+            }
+            None => None,
+        };
         let (result, elapsed) = run_charge(py, chain, requested, tol, &times)?;
-        let record = ChargeRecord::new(chain, requested, tol, &result, elapsed);
+        let mut record = ChargeRecord::new(chain, requested, tol, &result, elapsed);
+        if let Some((set, plan)) = observables {
+            let t_star = result.max_power.time;
+            let obs = py
+                .detach(|| {
+                    let start = Instant::now();
+                    let tr = trajectory::trajectory_planned(&plan, chain, &times, &set, &Silent)?;
+                    let at_star = trajectory::trajectory_planned(&plan, chain, &[t_star], &set, &Silent)?;
+                    let mut obs = ObservablesRecord::new(tr, start.elapsed().as_secs_f64());
+                    obs.at_t_star = at_star.points.into_iter().next();
+                    Ok::<_, SpinbatError>(obs)
+                })
+                .map_err(to_py)?;
+            record = record.with_observables(obs);
+        }
         PyCharging::new(py, slf.clone().unbind(), &result, &record)
     }
 

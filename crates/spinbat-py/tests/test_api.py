@@ -213,3 +213,26 @@ def test_absurd_points_raise_memory_error():
 def test_gil_is_released_while_computing():
     chain = spinbat.Chain(n=12, alpha=0.3)
     assert_releases_gil(chain.max_power)
+
+
+def test_charge_observes_the_ergotropy_family():
+    # all-down is the ground state (B > 0, g >= 0, |alpha| <= 1): ergotropy = W; a pure
+    # state's locked ergotropy is B sum(1 - |r_i|); the Robertson bound holds
+    c = spinbat.Chain(n=6, alpha=0.3, coupling="nn")
+    r = c.charge(points=11, observe="ergotropy,bloch")
+    obs = r.to_dict()["observables"]
+    points = obs["points"]
+    assert len(points) == 11
+    work, rate = c.work(np.array([p["t"] for p in points]))
+    for p, w, wd in zip(points, work, rate):
+        assert p["ergotropy"] == pytest.approx(p["work"], abs=1e-10)
+        assert p["work"] == pytest.approx(w, abs=1e-9)
+        locked = sum(1.0 - math.sqrt(x * x + y * y + z * z) for x, y, z in p["bloch"])
+        assert p["locked_ergotropy"] == pytest.approx(c.b * locked, abs=1e-9)
+        assert abs(wd) <= p["power_bound"] * (1 + 1e-9) + 1e-9
+        assert p["capacity"] == pytest.approx(points[0]["capacity"], rel=1e-12)
+    star = obs["at_t_star"]
+    assert star["t"] == pytest.approx(r.t_star, rel=0, abs=0)
+    assert star["locked_ergotropy"] > 0.0
+    with pytest.raises(ValueError, match="unknown observable"):
+        c.charge(points=3, observe="ergotropy,charm")

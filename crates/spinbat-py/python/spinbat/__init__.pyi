@@ -92,11 +92,13 @@ class Chain:
         points: int = 201,
         solver: Union[_SolverName, str] = "auto",
         tol: float = 1e-10,
+        observe: Optional[str] = None,
     ) -> Charging:
         """W(t), P(t) = W/t, certified P_max and T*, maximal work (GIL released).
 
-        Raises ValueError (bad input), MemoryError (solver too large), RuntimeError (not
-        converged).
+        observe: observables along the state ("entanglement,bloch,zz,variance,ergotropy" or
+        "all"), in to_dict()["observables"]. Raises ValueError (bad input), MemoryError
+        (solver too large), RuntimeError (not converged).
         """
     def max_power(self, solver: Union[_SolverName, str] = "auto", tol: float = 1e-10) -> Tuple[float, float]:
         """(P_max, T*): certified max_{T>0} W(T)/T (units B^2) and its time (1/B)."""
