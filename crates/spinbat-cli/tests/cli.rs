@@ -165,6 +165,8 @@ fn bad_input_exits_2_with_a_one_line_message() {
         (vec!["--observe", "all", "--cut", "8"], "cut = 8"),
         (vec!["--observe", "entanglement", "--cut", "0"], "cut = 0"),
         (vec!["--cut", "2"], "--observe"),
+        (vec!["--block", "2"], "--observe ergotropy"),
+        (vec!["--observe", "ergotropy", "--block", "13"], "block = 13"),
         (vec!["--observe", "zz", "--solver", "weak-coupling"], "no state"),
         (vec!["--n", "44", "--observe", "bloch"], "available"),
         (vec!["--precision", "half"], "precision"),

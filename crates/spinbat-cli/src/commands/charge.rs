@@ -99,6 +99,12 @@ pub struct ChargeArgs {
     /// (default N/2).
     #[arg(long, value_name = "K")]
     pub cut: Option<usize>,
+    /// With the ergotropy observable: also the block ergotropy (key block_ergotropy), the
+    /// sum of the ergotropies of blocks of K neighbouring sites (0..K, K..2K, ...; the last
+    /// shorter) for their share of H_B: K = 1 is local_ergotropy, K = N ergotropy_hb;
+    /// 1 <= K <= min(N, 12).
+    #[arg(long, value_name = "K")]
+    pub block: Option<usize>,
 }
 
 impl ChargeArgs {
@@ -115,13 +121,20 @@ impl ChargeArgs {
             if self.cut.is_some() {
                 return Err(CliError::input(anyhow!("--cut needs --observe entanglement (or all)")));
             }
+            if self.block.is_some() {
+                return Err(CliError::input(anyhow!("--block needs --observe ergotropy (or all)")));
+            }
             return Ok(None);
         };
         let mut set: ObservableSet = list.parse()?;
         if let Some(k) = self.cut {
             set = set.with_cut(k);
         }
+        if let Some(k) = self.block {
+            set = set.with_block(k);
+        }
         set.cut_for(chain.n_sites())?;
+        set.check_block(chain.n_sites())?;
         let plan = trajectory::plan(chain, solver, self.tol, precision)?;
         trajectory::check_output(plan.solver(), chain.n_sites(), times.len(), &set)?;
         Ok(Some((set, plan)))
@@ -270,6 +283,9 @@ fn write_csv(path: &PathBuf, result: &Charging, traj: Option<&Trajectory>) -> an
     }
     if set.ergotropy {
         header.extend(ERGOTROPY_COLUMNS.map(String::from));
+        if set.block.is_some() {
+            header.push("block_ergotropy".into());
+        }
     }
     header.extend((0..n_z).map(|i| format!("z_{i}")));
     w.write_record(&header)?;
@@ -292,6 +308,7 @@ fn write_csv(path: &PathBuf, result: &Charging, traj: Option<&Trajectory>) -> an
                     f(e.variance_hb),
                     opt(e.power_bound),
                 ]);
+                row.extend(e.block_ergotropy.map(f));
             }
             row.extend(q.bloch.iter().flatten().map(|b| f(b[2])));
         }

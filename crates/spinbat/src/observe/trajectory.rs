@@ -74,6 +74,10 @@ pub struct ObservableSet {
     pub ergotropy: bool,
     /// The cut for the entropy: `None` for the half chain, `⌊N/2⌋`.
     pub cut: Option<usize>,
+    /// Sites per block of the block ergotropy (`block_ergotropy`, with `ergotropy`):
+    /// `None` for none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub block: Option<usize>,
 }
 
 impl ObservableSet {
@@ -82,7 +86,40 @@ impl ObservableSet {
 
     /// Every observable, half-chain cut.
     pub fn all() -> Self {
-        ObservableSet { entanglement: true, bloch: true, zz: true, variance: true, ergotropy: true, cut: None }
+        ObservableSet {
+            entanglement: true,
+            bloch: true,
+            zz: true,
+            variance: true,
+            ergotropy: true,
+            cut: None,
+            block: None,
+        }
+    }
+
+    /// The same set with the block ergotropy of blocks of `k` neighbouring sites.
+    pub fn with_block(mut self, k: usize) -> Self {
+        self.block = Some(k);
+        self
+    }
+
+    /// Checks the block size for `N` sites: `1 ≤ K ≤ min(N, 12)`, with `ergotropy` selected.
+    ///
+    /// # Errors
+    /// [`SpinbatError::InvalidParameter`] otherwise.
+    pub fn check_block(&self, n_sites: usize) -> Result<()> {
+        match self.block {
+            None => Ok(()),
+            Some(_) if !self.ergotropy => {
+                Err(invalid("block", "set", "the block ergotropy needs the ergotropy observable"))
+            }
+            Some(k) if k >= 1 && k <= n_sites.min(super::ergotropy::MAX_BLOCK_SITES) => Ok(()),
+            Some(k) => Err(invalid(
+                "block",
+                k,
+                format!("must be in 1..={} for N = {n_sites}", n_sites.min(super::ergotropy::MAX_BLOCK_SITES)),
+            )),
+        }
     }
 
     /// The same set with the entropy cut at `cut`.
@@ -122,7 +159,7 @@ impl FromStr for ObservableSet {
         let mut set = ObservableSet::default();
         for item in s.split(',').map(str::trim) {
             match item {
-                "all" => set = ObservableSet { cut: set.cut, ..ObservableSet::all() },
+                "all" => set = ObservableSet { cut: set.cut, block: set.block, ..ObservableSet::all() },
                 "entanglement" | "entropy" => set.entanglement = true,
                 "bloch" => set.bloch = true,
                 "zz" => set.zz = true,
@@ -486,11 +523,12 @@ pub fn trajectory_planned(
     check_times(times)?;
     let n = chain.n_sites();
     let cut = set.cut_for(n)?;
+    set.check_block(n)?;
     if plan.solver() == Solver::MeanField {
         return mean_field_planned(plan, chain, times, set, progress);
     }
     check_output(plan.solver(), n, times.len(), set)?;
-    let context = if set.ergotropy { Some(ErgotropyContext::new(chain)?) } else { None };
+    let context = if set.ergotropy { Some(ErgotropyContext::new(chain)?.with_block(set.block)) } else { None };
     let mut prop = plan.state_propagator(chain)?;
     let t_last = times.last().copied().unwrap_or(0.0);
     let mut points = Vec::with_capacity(times.len());
@@ -546,7 +584,7 @@ fn mean_field_planned(
     let n = chain.n_sites();
     let cut = set.cut_for(n)?;
     check_output(Solver::MeanField, n, times.len(), set)?;
-    let context = if set.ergotropy { Some(ErgotropyContext::new(chain)?) } else { None };
+    let context = if set.ergotropy { Some(ErgotropyContext::new(chain)?.with_block(set.block)) } else { None };
     let mut mf = MeanField::new(chain, plan.tol())?;
     let t_last = times.last().copied().unwrap_or(0.0);
     let mut points = Vec::with_capacity(times.len());

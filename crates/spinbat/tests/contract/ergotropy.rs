@@ -157,3 +157,40 @@ fn the_mean_field_product_state_locks_nothing_and_the_sector_agrees_with_the_ful
     .unwrap();
     assert_eq!(k, times.len());
 }
+
+#[test]
+fn block_ergotropy_runs_from_local_to_global() {
+    use spinbat::observe::ergotropy::block_ergotropy;
+    use spinbat::propagate::StatePropagator;
+    // K = 1 is the local ergotropy, K = N the global one for H_B; in between it lies between
+    // them (blocks see the correlations inside them) on this interacting chain
+    let chain = Chain::builder(8).alpha(0.5).g(1.3).couplings(Couplings::PowerLaw { p: 1.0 }).build().unwrap();
+    let times = [0.1, 0.25, 0.4];
+    let set: ObservableSet = "ergotropy".parse::<ObservableSet>().unwrap().with_block(3);
+    let tr = trajectory(&chain, Solver::Dense, &times, &set, TOL, &Silent).unwrap();
+    let mut dense = spinbat::propagate::Dense::new(&chain).unwrap();
+    let mut k = 0;
+    dense
+        .for_each_state(&times, &mut |_, state| {
+            let (psi, _) = state.pure().expect("a pure state");
+            let e = tr.points[k].ergotropy.unwrap();
+            let one = block_ergotropy(psi, 8, 1, chain.b())?;
+            let all = block_ergotropy(psi, 8, 8, chain.b())?;
+            assert!((one - e.local_ergotropy).abs() < 1e-10, "K = 1 is local: {one} vs {}", e.local_ergotropy);
+            assert!((all - e.ergotropy_hb).abs() < 1e-10, "K = N is global: {all} vs {}", e.ergotropy_hb);
+            let three = e.block_ergotropy.expect("block asked");
+            assert!((three - block_ergotropy(psi, 8, 3, chain.b())?).abs() < 1e-12);
+            assert!(one - 1e-10 <= three && three <= all + 1e-10, "local {one} <= K = 3 {three} <= global {all}");
+            k += 1;
+            Ok(())
+        })
+        .unwrap();
+    // the mean field's product state: every block is pure, its block ergotropy the local one
+    let mf = trajectory(&chain, Solver::MeanField, &times, &set, TOL, &Silent).unwrap();
+    for p in &mf.points {
+        let e = p.ergotropy.unwrap();
+        assert_eq!(e.block_ergotropy, Some(e.local_ergotropy));
+    }
+    assert!("ergotropy".parse::<ObservableSet>().unwrap().with_block(9).check_block(8).is_err());
+    assert!("bloch".parse::<ObservableSet>().unwrap().with_block(2).check_block(8).is_err());
+}
