@@ -3,6 +3,7 @@
 use crate::{model_args::ModelArgs, output::OutputArgs, plot, progress::Bar, CliError};
 use anyhow::{anyhow, Context};
 use clap::Args;
+use spinbat::observe::ergotropy::ErgotropyPoint;
 use spinbat::observe::trajectory::{self, ObservableSet, Trajectory};
 use spinbat::observe::{self, Charging};
 use spinbat::propagate;
@@ -254,21 +255,8 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// The CSV columns of the ergotropy family, named as its JSON keys (empty where `null`).
-const ERGOTROPY_COLUMNS: [&str; 9] = [
-    "ergotropy",
-    "ergotropy_hb",
-    "local_ergotropy",
-    "locked_ergotropy",
-    "coherent_ergotropy",
-    "incoherent_ergotropy",
-    "capacity",
-    "variance_hb",
-    "power_bound",
-];
-
 /// `t, work, power`, then with observables the scalar ones: `entropy`, `variance`, the
-/// ergotropy family ([`ERGOTROPY_COLUMNS`]) and the per-site `z_0 … z_{N−1}` (`⟨Z_i⟩`),
+/// ergotropy family ([`ErgotropyPoint::KEYS`], empty where `null`) and the per-site `z_0 … z_{N−1}` (`⟨Z_i⟩`),
 /// each where selected.
 fn write_csv(path: &PathBuf, result: &Charging, traj: Option<&Trajectory>) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_path(path)?;
@@ -282,7 +270,7 @@ fn write_csv(path: &PathBuf, result: &Charging, traj: Option<&Trajectory>) -> an
         header.push("variance".into());
     }
     if set.ergotropy {
-        header.extend(ERGOTROPY_COLUMNS.map(String::from));
+        header.extend(ErgotropyPoint::KEYS.map(String::from));
         if set.block.is_some() {
             header.push("block_ergotropy".into());
         }
@@ -296,18 +284,7 @@ fn write_csv(path: &PathBuf, result: &Charging, traj: Option<&Trajectory>) -> an
             row.extend(q.entropy.map(f));
             row.extend(q.variance.map(f));
             if let Some(e) = &q.ergotropy {
-                let opt = |x: Option<f64>| x.map_or(String::new(), f);
-                row.extend([
-                    opt(e.ergotropy),
-                    f(e.ergotropy_hb),
-                    f(e.local_ergotropy),
-                    f(e.locked_ergotropy),
-                    f(e.coherent_ergotropy),
-                    f(e.incoherent_ergotropy),
-                    opt(e.capacity),
-                    f(e.variance_hb),
-                    opt(e.power_bound),
-                ]);
+                row.extend(e.values().map(|x| x.map_or(String::new(), f)));
                 row.extend(e.block_ergotropy.map(f));
             }
             row.extend(q.bloch.iter().flatten().map(|b| f(b[2])));

@@ -65,6 +65,37 @@ pub struct ErgotropyPoint {
     pub block_ergotropy: Option<f64>,
 }
 
+impl ErgotropyPoint {
+    /// The keys of the family in records, in the order of the fields (`block_ergotropy`,
+    /// present only when asked for, apart).
+    pub const KEYS: [&'static str; 9] = [
+        "ergotropy",
+        "ergotropy_hb",
+        "local_ergotropy",
+        "locked_ergotropy",
+        "coherent_ergotropy",
+        "incoherent_ergotropy",
+        "capacity",
+        "variance_hb",
+        "power_bound",
+    ];
+
+    /// The values in the order of [`ErgotropyPoint::KEYS`] (`None` where not known).
+    pub fn values(&self) -> [Option<f64>; 9] {
+        [
+            self.ergotropy,
+            Some(self.ergotropy_hb),
+            Some(self.local_ergotropy),
+            Some(self.locked_ergotropy),
+            Some(self.coherent_ergotropy),
+            Some(self.incoherent_ergotropy),
+            self.capacity,
+            Some(self.variance_hb),
+            self.power_bound,
+        ]
+    }
+}
+
 /// Largest block of the block ergotropy (its reduced density matrix has `4^K` entries and
 /// costs `O(2^N 2^K)` per block).
 pub const MAX_BLOCK_SITES: usize = 12;
@@ -302,6 +333,32 @@ mod tests {
         assert!((e - (0.4 * -3.0 - (0.3 + 0.2 + 0.1))).abs() < 1e-15);
         // one spin: levels -|B|, +|B|
         assert!((passive_energy(&[0.25, 0.75], 1, 2.0) - (0.75 * -2.0 + 0.25 * 2.0)).abs() < 1e-15);
+    }
+
+    #[test]
+    fn keys_are_the_serialised_names_in_order() {
+        let e = ErgotropyPoint {
+            ergotropy: Some(1.0),
+            ergotropy_hb: 2.0,
+            local_ergotropy: 3.0,
+            locked_ergotropy: 4.0,
+            coherent_ergotropy: 5.0,
+            incoherent_ergotropy: 6.0,
+            capacity: Some(7.0),
+            variance_hb: 8.0,
+            power_bound: Some(9.0),
+            block_ergotropy: None,
+        };
+        let v = serde_json::to_value(e).unwrap();
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut want = ErgotropyPoint::KEYS.to_vec();
+        want.sort_unstable();
+        let mut got = keys.clone();
+        got.sort_unstable();
+        assert_eq!(got, want, "every serialised key is listed, and no other");
+        for (k, x) in ErgotropyPoint::KEYS.iter().zip(e.values()) {
+            assert_eq!(v[*k].as_f64(), x, "{k} in the order of KEYS");
+        }
     }
 
     #[test]
