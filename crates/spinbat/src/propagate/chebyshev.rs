@@ -78,15 +78,30 @@ pub fn bytes_per_row_and_time<R: Real>() -> f64 {
 /// The space [`Solver::Chebyshev`](super::Solver) runs on for `chain`:
 /// * the coupling orbits ([`OrbitSpace`]) for a translation-symmetric chain (a ring) with
 ///   `ORBIT_MIN_SITES ≤ N < 32`: its dihedral group leaves about `2^N/(2N)` states, few enough
-///   that the sparse rows beat the bit-flip kernels (BENCHMARKS.md);
+///   that the sparse rows beat the bit-flip kernels (BENCHMARKS.md), unless those rows
+///   (with the long-range flip-flops of `α ≠ 0`) do not fit in memory where the next space
+///   would;
 /// * the reflection-even sector for other mirror-symmetric chains with `N ≥ 14` (below, the
 ///   `64 × 64` tiles make the sector one whole tile, the full space relabelled);
 /// * the full `2^N` space otherwise.
 pub fn space_for(chain: &Chain) -> SpaceKind {
     let n = chain.n_sites();
+    let reflection = n >= REFLECTION_MIN_SITES && ReflectionSector::applies(chain);
     if (ORBIT_MIN_SITES..32).contains(&n) && crate::symmetry::Symmetries::of(chain).translation {
-        SpaceKind::Orbits
-    } else if n >= REFLECTION_MIN_SITES && ReflectionSector::applies(chain) {
+        // the orbits' sparse rows hold one entry per flip-flop pair (long range, alpha != 0):
+        // where they do not fit in memory but the reflection sector's dense rows would, the
+        // sector runs instead (e.g. N = 28, p = 1, alpha = 0.5 on 24 GB: about 17 GB of
+        // orbit rows against 10 GB)
+        let per_row = fixed_bytes_per_row::<f64>() + bytes_per_row_and_time::<f64>();
+        let orbits =
+            (per_row + OrbitSpace::bytes_per_row(chain)) * OrbitSpace::dimension_bound(chain) + 4.0 * (n as f64).exp2();
+        let other = per_row * if reflection { ReflectionSector::dimension(n) as f64 } else { (n as f64).exp2() };
+        let fits = |bytes: f64| crate::resources::bytes_available().is_none_or(|a| bytes <= a);
+        if fits(orbits) || !fits(other) {
+            return SpaceKind::Orbits;
+        }
+    }
+    if reflection {
         SpaceKind::ReflectionEven
     } else {
         SpaceKind::Full

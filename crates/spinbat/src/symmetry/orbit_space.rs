@@ -180,9 +180,11 @@ impl OrbitSpace {
     }
 
     /// Bytes per row (estimate for planning): the two diagonals and, per row, `N` entries
-    /// of `Σ X_i` and one per coupled pair of `H_g`'s flip-flops (`α ≠ 0`), `12` bytes each.
+    /// of `Σ X_i` and one per anti-parallel coupled pair of `H_g`'s flip-flops (`α ≠ 0`; half
+    /// the pairs on average), `12` bytes each, and the row start.
     pub fn bytes_per_row(chain: &Chain) -> f64 {
-        let p = if chain.alpha() == 0.0 { 0.0 } else { chain.pairs().len() as f64 };
+        // on average half the pairs of a row are anti-parallel (each gives one entry)
+        let p = if chain.alpha() == 0.0 { 0.0 } else { 0.5 * chain.pairs().len() as f64 + 1.0 };
         16.0 + 12.0 * (chain.n_sites() as f64 + p) + 8.0
     }
 
