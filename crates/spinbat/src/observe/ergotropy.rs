@@ -114,15 +114,18 @@ pub struct ErgotropyContext {
 }
 
 impl ErgotropyContext {
-    /// The context of `chain`: `E_min(H0)` from [`super::ground::ground_state`] and the
-    /// range from [`super::ground::spectral_range`] (exact or Lanczos where `N` allows).
+    /// The context of `chain`: `E_min(H0) = E_0` where all-down is proved the ground state
+    /// ([`super::ground::all_down_is_proved_ground`]), else the bottom of
+    /// [`super::ground::spectral_range`] (exact or Lanczos where `N` allows), else unknown
+    /// (never the one-magnon upper bound, which would understate the ergotropy); the range
+    /// from the same call.
     ///
     /// # Errors
-    /// Those of the two.
+    /// Those of [`super::ground::spectral_range`].
     pub fn new(chain: &Chain) -> Result<Self> {
-        let ground = super::ground::ground_state(chain)?;
         let range = super::ground::spectral_range(chain)?;
-        let e_min = ground.ground_energy.or(range.map(|r| r.0));
+        let proved = super::ground::all_down_is_proved_ground(chain).then(|| chain.initial_energy());
+        let e_min = proved.or(range.map(|r| r.0));
         Ok(ErgotropyContext {
             n_sites: chain.n_sites(),
             b: chain.b(),
@@ -180,10 +183,23 @@ impl ErgotropyContext {
     /// # Errors
     /// Those of [`bloch_vectors`] and [`energy_variance`] (bad lengths).
     pub fn measure_pure(&self, ops: &Operators, psi: &[Complex64], work: f64) -> Result<ErgotropyPoint> {
-        let populations = populations(psi, self.n_sites);
         let bloch = bloch_vectors(psi, self.n_sites)?;
-        let var = energy_variance(ops, psi)?;
-        let mut point = self.measure(&populations, &bloch, work, Some(var));
+        self.measure_pure_with(psi, &bloch, energy_variance(ops, psi)?, work)
+    }
+
+    /// [`ErgotropyContext::measure_pure`] with the state's Bloch vectors and `Var(H0)`
+    /// measured already (a trajectory that records them too computes them once).
+    ///
+    /// # Errors
+    /// Those of [`block_ergotropy`] (bad lengths).
+    pub fn measure_pure_with(
+        &self,
+        psi: &[Complex64],
+        bloch: &[[f64; 3]],
+        var_h0: f64,
+        work: f64,
+    ) -> Result<ErgotropyPoint> {
+        let mut point = self.measure(&populations(psi, self.n_sites), bloch, work, Some(var_h0));
         if let Some(k) = self.block {
             point.block_ergotropy = Some(block_ergotropy(psi, self.n_sites, k, self.b)?);
         }
@@ -333,6 +349,23 @@ mod tests {
         assert!((e - (0.4 * -3.0 - (0.3 + 0.2 + 0.1))).abs() < 1e-15);
         // one spin: levels -|B|, +|B|
         assert!((passive_energy(&[0.25, 0.75], 1, 2.0) - (0.75 * -2.0 + 0.25 * 2.0)).abs() < 1e-15);
+    }
+
+    #[test]
+    fn an_upper_bound_on_the_ground_energy_is_never_taken_for_it() {
+        // alpha = 1.5: outside the proven case; one magnon lies below all-down, so the
+        // ground-state check reports an upper bound, but N = 20 is beyond Lanczos: the
+        // ergotropy for H0 must be unknown, not computed from that bound
+        let chain = Chain::builder(20).alpha(1.5).build().unwrap();
+        let ground = super::super::ground::ground_state(&chain).unwrap();
+        assert!(ground.ground_energy.is_some_and(|e| e < chain.initial_energy()), "{ground:?}");
+        let ctx = ErgotropyContext::new(&chain).unwrap();
+        assert_eq!(ctx.ground_energy(), None);
+        let p = ctx.measure(&[1.0], &[[0.0, 0.0, -1.0]; 20], 0.0, None);
+        assert_eq!((p.ergotropy, p.capacity), (None, None));
+        // proved case: E_0 exactly, whatever the spectral range's method
+        let proved = Chain::builder(6).alpha(0.4).build().unwrap();
+        assert_eq!(ErgotropyContext::new(&proved).unwrap().ground_energy(), Some(proved.initial_energy()));
     }
 
     #[test]

@@ -49,6 +49,12 @@ pub struct GroundState {
     pub method: String,
 }
 
+/// Whether all-down is proved a ground state of `H0`: `B > 0`, `g_ij ≥ 0` and `|α| ≤ 1`
+/// make `H0 − E_0` a sum of positive semi-definite terms that annihilate it.
+pub fn all_down_is_proved_ground(chain: &Chain) -> bool {
+    chain.b() > 0.0 && chain.alpha().abs() <= 1.0 && chain.pairs().iter().all(|&(_, _, g)| g >= 0.0)
+}
+
 /// Decides whether the all-down state is the ground state of `H0` (see the module docs).
 ///
 /// # Errors
@@ -56,12 +62,11 @@ pub struct GroundState {
 pub fn ground_state(chain: &Chain) -> Result<GroundState> {
     let n = chain.n_sites();
     let e0 = chain.initial_energy();
-    let pairs = chain.pairs();
     let alpha = chain.alpha();
     // tolerance of "below E_0": rounding of sums of the couplings
     let scale = chain.b().abs() * n as f64 + chain.total_abs_coupling() * (1.0 + 2.0 * alpha.abs());
     let tol = 1e-10 * scale.max(1.0);
-    if chain.b() > 0.0 && alpha.abs() <= 1.0 && pairs.iter().all(|&(_, _, g)| g >= 0.0) {
+    if all_down_is_proved_ground(chain) {
         return Ok(GroundState {
             initial_is_ground: Some(true),
             ground_energy: Some(e0),

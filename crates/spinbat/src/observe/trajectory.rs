@@ -48,11 +48,6 @@ use std::str::FromStr;
 /// `H0ψ` for the variance, and the SVD's copy of `ψ` with its workspace.
 pub const OBSERVABLE_BYTES_PER_AMPLITUDE: f64 = 16.0 + 16.0 + 32.0;
 
-/// Bytes per full-space amplitude a reflection-sector trajectory adds: the full-space
-/// operators (the diagonal of `H_g`) and the expanded state beside the sector copy (the
-/// planner counts them: [`crate::propagate::SECTOR_EXPANSION_BYTES_PER_AMPLITUDE`]).
-pub const SECTOR_BYTES_PER_AMPLITUDE: f64 = crate::propagate::SECTOR_EXPANSION_BYTES_PER_AMPLITUDE;
-
 /// What observables ask of the planner: the state, with
 /// [`OBSERVABLE_BYTES_PER_AMPLITUDE`] of measurement buffers per amplitude.
 pub const REQUEST: Request = Request::States { bytes_per_amplitude: OBSERVABLE_BYTES_PER_AMPLITUDE };
@@ -374,7 +369,8 @@ pub fn check(chain: &Chain, solver: Solver) -> Result<Solver> {
 /// [`check`] in the given precision: the propagator's own estimate
 /// ([`crate::propagate::bytes_needed_with`]: half the rows in the reflection sector, half the bytes
 /// in single precision) plus [`OBSERVABLE_BYTES_PER_AMPLITUDE`]` · 2^N`, and for a sector
-/// the full-space operators and expanded state it hands out ([`SECTOR_BYTES_PER_AMPLITUDE`]).
+/// the full-space operators and expanded state it hands out
+/// ([`crate::propagate::SECTOR_EXPANSION_BYTES_PER_AMPLITUDE`]).
 ///
 /// # Errors
 /// As [`check`]; [`SpinbatError::InvalidParameter`] for single precision with dense or the
@@ -443,15 +439,22 @@ fn observe_state(
     ergotropy: Option<&ErgotropyContext>,
 ) -> Result<ObservablePoint> {
     let ent = if set.entanglement { Some(entanglement(psi, n, cut)?) } else { None };
+    // the ergotropy needs the Bloch vectors and Var(H0) too: measured once for both
+    let bloch = if set.bloch || ergotropy.is_some() { Some(bloch_vectors(psi, n)?) } else { None };
+    let variance = if set.variance || ergotropy.is_some() { Some(energy_variance(ops, psi)?) } else { None };
+    let ergotropy = match (ergotropy, &bloch, variance) {
+        (Some(c), Some(b), Some(v)) => Some(c.measure_pure_with(psi, b, v, work)?),
+        _ => None,
+    };
     Ok(ObservablePoint {
         t,
         work,
         entropy: ent.map(|e| e.von_neumann),
         renyi2: ent.map(|e| e.renyi2),
-        bloch: if set.bloch { Some(bloch_vectors(psi, n)?) } else { None },
+        bloch: bloch.filter(|_| set.bloch),
         zz: if set.zz { Some(zz_connected(psi, n)?) } else { None },
-        variance: if set.variance { Some(energy_variance(ops, psi)?) } else { None },
-        ergotropy: ergotropy.map(|c| c.measure_pure(ops, psi, work)).transpose()?,
+        variance: variance.filter(|_| set.variance),
+        ergotropy,
     })
 }
 
