@@ -192,6 +192,13 @@ impl Chain {
         }
     }
 
+    /// Whether all-down is proved a ground state of `H0`: `B > 0`, `g_ij ≥ 0` and `|α| ≤ 1`
+    /// make `H0 − E_0` a sum of positive semi-definite terms that annihilate it (so
+    /// `H0 − E_0 ≥ 0`).
+    pub fn all_down_is_proved_ground(&self) -> bool {
+        self.b() > 0.0 && self.alpha().abs() <= 1.0 && self.pairs().iter().all(|&(_, _, g)| g >= 0.0)
+    }
+
     /// Energy of the all-down initial state, `E_0 = −N B − Σ_{i<j} g_ij`.
     pub fn initial_energy(&self) -> f64 {
         -(self.n_sites as f64) * self.b - self.total_coupling()

@@ -29,7 +29,7 @@ pub trait Amplitude:
 
 /// A real floating-point type the propagator can store states in: `f64` (default) or `f32`
 /// (single precision, half the memory and bandwidth; `ε = 6·10⁻⁸`).
-pub trait Real: Amplitude + PartialEq + num_traits::NumAssign + 'static {
+pub trait Real: Amplitude + Widen<Wide = f64> + PartialEq + num_traits::NumAssign + 'static {
     /// Unit roundoff `u` (`2⁻⁵³` or `2⁻²⁴`).
     const UNIT_ROUNDOFF: f64;
     /// `"double"` or `"single"`.
@@ -80,5 +80,65 @@ impl Real for f32 {
     #[inline(always)]
     fn to_f64(self) -> f64 {
         self as f64
+    }
+}
+
+/// A stored amplitude widened to the double-precision scalar that products of many states
+/// (the Gram matrices of [`crate::operator::gram_sums`]) are taken in: real storage
+/// (`f64`, `f32`) as `f64`, complex storage as `Complex64`, so a real state costs a real
+/// product (a quarter of the complex flops).
+pub trait Widen: Amplitude {
+    /// `f64` or `Complex64`.
+    type Wide: faer::traits::ComplexField + Copy + Default + Send + Sync + std::ops::Mul<f64, Output = Self::Wide>;
+    /// The value in double precision.
+    fn widen(self) -> Self::Wide;
+    /// `Re(ā b)`.
+    fn re_dot(a: Self::Wide, b: Self::Wide) -> f64;
+    /// As a complex number.
+    fn to_c64(w: Self::Wide) -> num_complex::Complex64;
+}
+
+impl Widen for f64 {
+    type Wide = f64;
+    #[inline(always)]
+    fn widen(self) -> f64 {
+        self
+    }
+    #[inline(always)]
+    fn re_dot(a: f64, b: f64) -> f64 {
+        a * b
+    }
+    fn to_c64(w: f64) -> num_complex::Complex64 {
+        num_complex::Complex64::new(w, 0.0)
+    }
+}
+
+impl Widen for f32 {
+    type Wide = f64;
+    #[inline(always)]
+    fn widen(self) -> f64 {
+        self as f64
+    }
+    #[inline(always)]
+    fn re_dot(a: f64, b: f64) -> f64 {
+        a * b
+    }
+    fn to_c64(w: f64) -> num_complex::Complex64 {
+        num_complex::Complex64::new(w, 0.0)
+    }
+}
+
+impl<R: Real> Widen for num_complex::Complex<R> {
+    type Wide = num_complex::Complex64;
+    #[inline(always)]
+    fn widen(self) -> num_complex::Complex64 {
+        num_complex::Complex64::new(self.re.to_f64(), self.im.to_f64())
+    }
+    #[inline(always)]
+    fn re_dot(a: num_complex::Complex64, b: num_complex::Complex64) -> f64 {
+        a.re * b.re + a.im * b.im
+    }
+    fn to_c64(w: num_complex::Complex64) -> num_complex::Complex64 {
+        w
     }
 }

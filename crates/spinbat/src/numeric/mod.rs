@@ -7,13 +7,15 @@
 //!   (the mean field with distance couplings);
 //! * [`brent`]: Brent's bracketing root finder (the certified maximum search);
 //! * [`amplitude`]: the real and complex number types the kernels store states in
-//!   ([`Amplitude`], [`Real`]: `f64` or `f32`).
+//!   ([`Amplitude`], [`Real`]: `f64` or `f32`);
+//! * [`simd`]: clearing the vector-register state faer's kernels leave behind.
 
 pub mod amplitude;
 pub(crate) mod bessel;
 pub mod dop853;
 mod roots;
+pub mod simd;
 pub mod toeplitz;
 
-pub use amplitude::{Amplitude, Real};
+pub use amplitude::{Amplitude, Real, Widen};
 pub use roots::brent;

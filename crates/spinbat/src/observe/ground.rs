@@ -52,7 +52,7 @@ pub struct GroundState {
 /// Whether all-down is proved a ground state of `H0`: `B > 0`, `g_ij ≥ 0` and `|α| ≤ 1`
 /// make `H0 − E_0` a sum of positive semi-definite terms that annihilate it.
 pub fn all_down_is_proved_ground(chain: &Chain) -> bool {
-    chain.b() > 0.0 && chain.alpha().abs() <= 1.0 && chain.pairs().iter().all(|&(_, _, g)| g >= 0.0)
+    chain.all_down_is_proved_ground()
 }
 
 /// Decides whether the all-down state is the ground state of `H0` (see the module docs).

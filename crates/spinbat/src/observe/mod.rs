@@ -242,7 +242,10 @@ pub fn charge(prop: &mut dyn Propagator, chain: &Chain, times: &[f64], progress:
     let window = plan.window;
     let independent = Independent::of(chain);
     let ind_time = independent.max_power.time;
+    // the last grid index inside the window
+    let window_last = (window / h).floor().min(MAX_SCAN_POINTS as f64) as usize;
     progress.phase(PHASE_SCAN);
+    prop.expect_until(window);
 
     // Scan: grid j·h merged with the requested times, chunk by chunk.
     let mut all: Vec<WorkSample> = vec![WorkSample { t: 0.0, work: 0.0, rate: 0.0 }];
@@ -267,9 +270,11 @@ pub fn charge(prop: &mut dyn Propagator, chain: &Chain, times: &[f64], progress:
             } else {
                 f64::INFINITY
             }
-        }
-        .max(window);
-        let need = ((need_t / h).ceil().min(MAX_SCAN_POINTS as f64) as usize + 1).saturating_sub(j);
+        };
+        // the grid reaches past the certification time, and up to the window (whose end is
+        // an output time, so no grid point beyond it is needed)
+        let last = (need_t / h).ceil().max(window_last as f64).min(MAX_SCAN_POINTS as f64) as usize;
+        let need = (last + 1).saturating_sub(j);
         let capacity = prop.batch_capacity().max(1);
         let mut count = need.clamp(1, SCAN_CHUNK.min(capacity));
         while count > 1 {
@@ -281,8 +286,10 @@ pub fn charge(prop: &mut dyn Propagator, chain: &Chain, times: &[f64], progress:
             count -= 1;
         }
         let chunk_end = (j + count - 1) as f64 * h;
+        // the chunk with the last grid point inside the window takes the outputs up to its end
+        let outputs_end = if j + count > window_last { chunk_end.max(window) } else { chunk_end };
         let mut ts: Vec<(f64, bool)> = (j..j + count).map(|k| (k as f64 * h, false)).collect();
-        while next_out < times.len() && times[next_out] <= chunk_end {
+        while next_out < times.len() && times[next_out] <= outputs_end {
             ts.push((times[next_out], true));
             next_out += 1;
         }
@@ -317,7 +324,7 @@ pub fn charge(prop: &mut dyn Propagator, chain: &Chain, times: &[f64], progress:
         if let Some(reason) = progress.stop_reason() {
             return Err(SpinbatError::Stopped { reason });
         }
-        if certified && chunk_end >= window && next_out == times.len() {
+        if certified && j > window_last && next_out == times.len() {
             break;
         }
         if j > MAX_SCAN_POINTS {

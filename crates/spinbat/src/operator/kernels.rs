@@ -1,9 +1,10 @@
 //! The hot loops of the Chebyshev propagator, written once for every [`Space`]: the fused
 //! recurrence step and the blocked observation of `⟨H0⟩` and `W'`.
 
-use crate::numeric::{Amplitude, Real};
+use crate::numeric::{Amplitude, Real, Widen};
 use crate::symmetry::Space;
 use num_complex::Complex;
+use num_complex::Complex64;
 use rayon::prelude::*;
 
 /// What one pass over a state measures: its norm, the work and its rate, and the norm of
@@ -220,4 +221,173 @@ pub fn energy_and_rate_split<S: Space, R: Real>(space: &S, re: &[R], im: &[R], m
         .reduce(|| vec![Moments::default(); m], add_sums);
     let omega = space.omega();
     sums.into_iter().map(|s| Moments { rate: 2.0 * omega * s.rate, ..s }).collect()
+}
+
+/// One Chebyshev recurrence step for `H̃ = (H − c)/r` into a fresh vector, for a series
+/// whose terms are all kept (the Gram segments of the propagator): `out = H̃x` when
+/// `prev` is `None` (`T_1` from `x = T_0`), else `out = 2H̃x − prev`
+/// (`T_{k+1}` from `x = T_k`, `prev = T_{k−1}`). One pass over memory, in parallel by blocks.
+///
+/// # Panics
+/// If the vectors do not have the space's dimension (a programming error).
+pub fn chebyshev_step_into<S: Space, T: Amplitude>(
+    space: &S,
+    x: &[T],
+    prev: Option<&[T]>,
+    out: &mut [T],
+    c: f64,
+    r: f64,
+) {
+    let dim = space.dim();
+    assert!(
+        x.len() == dim && out.len() == dim && prev.is_none_or(|p| p.len() == dim),
+        "state vectors must have length {dim}"
+    );
+    let scale = if prev.is_none() { 1.0 / r } else { 2.0 / r };
+    let chunk = space.block_len();
+    let step_block = |ch: usize, out: &mut [T]| {
+        let base = ch * chunk;
+        space.h_block(x, ch, out);
+        let xs = &x[base..base + out.len()];
+        match prev {
+            None => {
+                for (o, &xv) in out.iter_mut().zip(xs) {
+                    *o = (*o - xv.scale(c)).scale(scale);
+                }
+            }
+            Some(p) => {
+                let ps = &p[base..base + out.len()];
+                for ((o, &xv), &pv) in out.iter_mut().zip(xs).zip(ps) {
+                    *o = (*o - xv.scale(c)).scale(scale) - pv;
+                }
+            }
+        }
+    };
+    if space.blocks() == 1 {
+        step_block(0, out);
+    } else {
+        out.par_chunks_mut(chunk).enumerate().for_each(|(ch, o)| step_block(ch, o));
+    }
+}
+
+/// The products of `k` stored states `v_0 … v_{k−1}` (column `j` is `cols[j·dim..(j+1)·dim]`)
+/// that a Chebyshev series needs to measure the work at *any* time it reaches
+/// (`crate::propagate` Gram segments), in the full-space inner product (rows weighted by
+/// [`Space::block_weight`]), with `A = H0 − E_0`:
+/// * `g[a·k + b] = ⟨v_a|A|v_b⟩` (Hermitian);
+/// * with `squares`, `g2[a·k + b] = ⟨Av_a|Av_b⟩`;
+/// * `diag[a] = ⟨v_a|v_a⟩` and `sup[a] = Re⟨v_a|v_{a+1}⟩` (the norms of all combinations
+///   follow from these by `T_a T_b = (T_{a+b} + T_{|a−b|})/2`).
+///
+/// One pass over the states, block by block in parallel; each block's products are a dense
+/// matrix product (faer) in double precision, real for real states.
+///
+/// # Panics
+/// If `cols.len() != k · dim` or `k == 0` (a programming error).
+pub fn gram_sums<S: Space, T: Widen>(space: &S, cols: &[T], k: usize, squares: bool) -> GramSums {
+    use faer::linalg::matmul::triangular::{matmul, BlockStructure};
+    use faer::{Accum, Mat, Par};
+    let dim = space.dim();
+    assert!(k > 0 && cols.len() == k * dim, "Gram columns must be dim x k");
+    let chunk = space.block_len();
+    type Acc<E> = (Mat<E>, Option<Mat<E>>, Vec<f64>, Vec<f64>);
+    let zero_acc = || -> Acc<T::Wide> {
+        (Mat::zeros(k, k), squares.then(|| Mat::zeros(k, k)), vec![0.0; k], vec![0.0; k.saturating_sub(1)])
+    };
+    let one = <T::Wide as faer::traits::ComplexField>::one_impl();
+    let (g, g2, diag, sup) = (0..space.blocks())
+        .into_par_iter()
+        .fold(
+            || {
+                let scratch = (Mat::<T::Wide>::zeros(chunk, k), Mat::<T::Wide>::zeros(chunk, k));
+                (zero_acc(), scratch, vec![T::default(); chunk], vec![0.0f64; chunk])
+            },
+            |(mut acc, (mut vb, mut ab), mut tmp, mut wd), c| {
+                let rows = space.block_rows(c);
+                let b = rows.len();
+                let w = space.block_weight(c);
+                // the work operator by a row scaling where it is diagonal, else column by column
+                let diagonal = space.work_diagonal(c, &mut wd[..b]);
+                for d in &mut wd[..b] {
+                    *d *= w;
+                }
+                for j in 0..k {
+                    let col = &cols[j * dim..(j + 1) * dim];
+                    for (v, &x) in vb.col_as_slice_mut(j)[..b].iter_mut().zip(&col[rows.clone()]) {
+                        *v = x.widen();
+                    }
+                    if diagonal {
+                        let (vj, aj) = (&vb.col_as_slice(j)[..b], &mut ab.col_as_slice_mut(j)[..b]);
+                        for ((a, &v), &d) in aj.iter_mut().zip(vj).zip(&wd[..b]) {
+                            *a = v * d;
+                        }
+                    } else {
+                        space.work_block(col, 1, c, &mut tmp[..b]);
+                        for (a, &x) in ab.col_as_slice_mut(j)[..b].iter_mut().zip(&tmp[..b]) {
+                            *a = x.widen() * w;
+                        }
+                    }
+                }
+                for j in 0..k {
+                    let vj = &vb.col_as_slice(j)[..b];
+                    acc.2[j] += w * vj.iter().map(|&z| T::re_dot(z, z)).sum::<f64>();
+                    if j + 1 < k {
+                        let vn = &vb.col_as_slice(j + 1)[..b];
+                        acc.3[j] += w * vj.iter().zip(vn).map(|(&a, &z)| T::re_dot(a, z)).sum::<f64>();
+                    }
+                }
+                // Hermitian products: the upper triangles only (half the flops)
+                let (vr, ar) = (vb.as_ref().subrows(0, b), ab.as_ref().subrows(0, b));
+                let (upper, full) = (BlockStructure::TriangularUpper, BlockStructure::Rectangular);
+                matmul(acc.0.as_mut(), upper, Accum::Add, vr.adjoint(), full, ar, full, one, Par::Seq);
+                if let Some(g2) = acc.1.as_mut() {
+                    matmul(g2.as_mut(), upper, Accum::Add, ar.adjoint(), full, ar, full, one * (1.0 / w), Par::Seq);
+                }
+                (acc, (vb, ab), tmp, wd)
+            },
+        )
+        .map(|(acc, ..)| acc)
+        .reduce(zero_acc, |mut a, b| {
+            a.0 += &b.0;
+            if let (Some(x), Some(y)) = (a.1.as_mut(), b.1.as_ref()) {
+                *x += y;
+            }
+            for (x, y) in a.2.iter_mut().zip(&b.2) {
+                *x += y;
+            }
+            for (x, y) in a.3.iter_mut().zip(&b.3) {
+                *x += y;
+            }
+            a
+        });
+    // the lower triangle by Hermitian symmetry
+    let flat = |m: &Mat<T::Wide>| -> Vec<Complex64> {
+        (0..k * k)
+            .map(|i| {
+                let (a, b) = (i / k, i % k);
+                if a <= b {
+                    T::to_c64(m[(a, b)])
+                } else {
+                    T::to_c64(m[(b, a)]).conj()
+                }
+            })
+            .collect()
+    };
+    crate::numeric::simd::clear_upper_state();
+    GramSums { k, g: flat(&g), g2: g2.as_ref().map(flat), diag, sup }
+}
+
+/// What [`gram_sums`] measures of `k` stored states.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GramSums {
+    /// Number of states.
+    pub k: usize,
+    /// `⟨v_a|H0 − E_0|v_b⟩` at `a·k + b`.
+    pub g: Vec<Complex64>,
+    /// `⟨(H0 − E_0)v_a|(H0 − E_0)v_b⟩` at `a·k + b`, when asked for.
+    pub g2: Option<Vec<Complex64>>,
+    /// `⟨v_a|v_a⟩`.
+    pub diag: Vec<f64>,
+    /// `Re⟨v_a|v_{a+1}⟩`.
+    pub sup: Vec<f64>,
 }

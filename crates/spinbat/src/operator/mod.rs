@@ -23,7 +23,9 @@ use rayon::prelude::*;
 
 mod kernels;
 
-pub use kernels::{chebyshev_step, energy_and_rate_multi, energy_and_rate_split, Moments};
+pub use kernels::{
+    chebyshev_step, chebyshev_step_into, energy_and_rate_multi, energy_and_rate_split, gram_sums, GramSums, Moments,
+};
 
 /// Rows handled per rayon task.
 const CHUNK: usize = 1 << 12;
@@ -315,6 +317,18 @@ impl Space for Operators {
                 *y = v;
             }
         }
+    }
+
+    fn work_diagonal(&self, block: usize, out: &mut [f64]) -> bool {
+        if !self.flips.is_empty() {
+            return false;
+        }
+        let base = block * self.chunk();
+        let e0 = self.diag_h0(crate::basis::ALL_DOWN);
+        for (o, d) in out.iter_mut().enumerate() {
+            *d = self.diag_h0(base + o) - e0;
+        }
+        true
     }
 
     fn block_weight(&self, _block: usize) -> f64 {

@@ -32,12 +32,15 @@
 //! sector and the full space, single against double, and against QuTiP.
 
 use super::checkpoint::{Checkpoint, Saved};
+use super::gram::Segment;
 use super::method::{check_times, Propagator, SpaceKind, StatePropagator, StateView, StateVisitor, WorkSample};
 use crate::error::{Result, SpinbatError};
 use crate::model::Chain;
 use crate::numeric::bessel::{bessel_sequence, minus_i_pow, step_coefficients};
-use crate::numeric::Real;
-use crate::operator::{chebyshev_step, energy_and_rate_multi, energy_and_rate_split, Moments, Operators};
+use crate::numeric::{Real, Widen};
+use crate::operator::{
+    chebyshev_step, chebyshev_step_into, energy_and_rate_multi, energy_and_rate_split, gram_sums, Moments, Operators,
+};
 use crate::symmetry::{OrbitSpace, ReflectionSector, Space};
 use num_complex::{Complex, Complex64};
 
@@ -50,6 +53,48 @@ fn rounding_per_term<R: Real>() -> f64 {
 
 /// Most sample times accumulated in one expansion.
 pub const MAX_BATCH: usize = 32;
+
+/// Most terms a complex Gram segment keeps (a real one from all-down twice as many, in the
+/// same memory): past about this many the `K²` products per row cost more than the
+/// series they save (BENCHMARKS.md).
+pub const GRAM_MAX_TERMS: usize = 80;
+
+/// Fewest terms a complex Gram segment keeps: a segment pays a tail of about 15 terms
+/// beyond the time it reaches, so shorter ones waste most of their terms. Where memory
+/// does not hold this many, the propagator accumulates batches instead.
+pub const GRAM_MIN_TERMS: usize = 40;
+
+/// Share of the available memory the Gram segments' terms may take.
+const GRAM_MEMORY_SHARE: f64 = 0.5;
+
+/// Terms a complex Gram segment may keep on `ops` with states in `R`: up to
+/// [`GRAM_MAX_TERMS`] within [`GRAM_MEMORY_SHARE`] of the available memory; `None` where
+/// the space does not measure by Gram products ([`Space::gram_output`]) or fewer than
+/// [`GRAM_MIN_TERMS`] fit.
+fn gram_terms<S: Space, R: Real>(ops: &S) -> Option<usize> {
+    if !ops.gram_output() {
+        return None;
+    }
+    let per_term = ops.dim() as f64 * 2.0 * std::mem::size_of::<R>() as f64;
+    let fit = crate::resources::bytes_available().map_or(f64::INFINITY, |a| GRAM_MEMORY_SHARE * a / per_term);
+    let k = fit.min(GRAM_MAX_TERMS as f64).floor() as usize;
+    (k >= GRAM_MIN_TERMS).then_some(k)
+}
+
+/// The Gram segments built so far (see [`super::gram`]) and where the next one starts.
+struct GramOutput<R: Real> {
+    segments: Vec<Segment>,
+    /// most terms of a complex segment
+    max_terms: usize,
+    /// `H0 − E_0 ≥ 0` is proved, so `‖(H0 − E_0)ψ‖²` is bounded without `G2`
+    nonneg: bool,
+    /// the state at the end of the last segment (global phase dropped)
+    end_state: Vec<Complex<R>>,
+    /// reused storage of the complex segments' terms
+    store: Vec<Complex<R>>,
+    /// requests are expected to reach this time ([`Propagator::expect_until`])
+    horizon: f64,
+}
 
 /// Bytes per stored row that do not depend on the batch, at the peak: the complex state
 /// (materialised when a complex expansion continues it), the second recurrence vector
@@ -194,6 +239,10 @@ pub struct Chebyshev<S: Space = Operators, R: Real = f64> {
     terms: u64,
     /// the chain, for full-space operators when states leave a sector
     chain: Chain,
+    /// dense output of [`Propagator::sample`] by Gram segments, where it applies
+    gram: Option<GramOutput<R>>,
+    /// state-error bound at the end of the last Gram segment
+    gram_err: f64,
 }
 
 /// Which expansion produced the last batch, and so where its states are.
@@ -215,8 +264,14 @@ impl Chebyshev<Operators> {
         Ok(Self::with_space(Operators::new(chain)?, chain, tol))
     }
 
-    /// The current state `ψ(t)` (up to a global phase) and its time `t`.
+    /// The current state `ψ(t)` (up to a global phase) and its time `t`: where the
+    /// propagator stands. After [`Propagator::sample`] by Gram segments that is the end of
+    /// the last segment, which may lie past the last requested time.
     pub fn state(&mut self) -> (&[Complex64], f64) {
+        if self.gram.as_ref().is_some_and(|g| !g.segments.is_empty()) {
+            let g = self.gram.as_ref().expect("checked just above");
+            return (&g.end_state, g.segments.last().map_or(0.0, Segment::end));
+        }
         self.materialise();
         (&self.psi, self.t)
     }
@@ -302,8 +357,127 @@ impl<S: Space, R: Real> Chebyshev<S, R> {
             max_state_err: 0.0,
             terms: 0,
             chain: chain.clone(),
+            gram: gram_terms::<S, R>(&ops).map(|max_terms| GramOutput {
+                segments: Vec::new(),
+                max_terms,
+                nonneg: chain.all_down_is_proved_ground(),
+                end_state: Vec::new(),
+                store: Vec::new(),
+                horizon: 0.0,
+            }),
+            gram_err: 0.0,
             ops,
         }
+    }
+
+    /// Whether [`Propagator::sample`] measures by Gram segments (dense output at any time
+    /// of a series, [`super::gram`]) rather than by accumulating batches of states. On by
+    /// default wherever the space measures by Gram products and memory holds
+    /// [`GRAM_MIN_TERMS`] terms; `false` turns it off (the batches then serve every
+    /// request, as the states of [`StatePropagator`] always are). Turning it on where it
+    /// does not apply leaves it off.
+    pub fn with_gram_output(mut self, on: bool) -> Self {
+        self.gram = if on {
+            gram_terms::<S, R>(&self.ops).map(|max_terms| GramOutput {
+                segments: Vec::new(),
+                max_terms,
+                nonneg: self.chain.all_down_is_proved_ground(),
+                end_state: Vec::new(),
+                store: Vec::new(),
+                horizon: 0.0,
+            })
+        } else {
+            None
+        };
+        self
+    }
+
+    /// Whether [`Propagator::sample`] measures by Gram segments ([`Self::with_gram_output`]).
+    pub fn gram_output(&self) -> bool {
+        self.gram.is_some()
+    }
+
+    /// `W`, `W'` at sorted `times` from the Gram segments, building new ones until the last
+    /// time is reached.
+    fn sample_gram(&mut self, times: &[f64]) -> Vec<WorkSample> {
+        let Some(&t_last) = times.last() else {
+            return Vec::new();
+        };
+        while self.gram.as_ref().is_some_and(|g| g.segments.last().is_none_or(|s| s.end() < t_last)) {
+            self.extend_gram(t_last);
+        }
+        self.last.clear();
+        self.last_path = None;
+        let Some(gram) = self.gram.as_ref() else {
+            return Vec::new();
+        };
+        let rounding = rounding_per_term::<R>();
+        let mut out = Vec::with_capacity(times.len());
+        for &t in times {
+            let i = gram.segments.partition_point(|s| s.end() < t).min(gram.segments.len() - 1);
+            let seg = &gram.segments[i];
+            let ev = seg.evaluate(t, self.work_op_norm);
+            let err = seg.err0 + ev.tail + rounding * seg.terms() as f64;
+            let m = ev.moments;
+            let form_rounding = 4.0 * f64::EPSILON * 0.5 * ev.magnitude / m.norm;
+            self.max_err = self.max_err.max(m.work_error(err, self.work_op_norm, self.h0_norm) + form_rounding);
+            self.max_state_err = self.max_state_err.max(err);
+            out.push(WorkSample { t, work: m.unit_work(), rate: m.unit_rate() });
+        }
+        out
+    }
+
+    /// Builds the next Gram segment towards `target`: from all-down at `t = 0` with real
+    /// terms (twice as many in the same memory), else from the end of the last segment (or
+    /// the handed-over base) with complex ones; as many terms as reaching `target` needs,
+    /// between the minimum and the memory's maximum.
+    fn extend_gram(&mut self, target: f64) {
+        let Some(gram) = self.gram.as_mut() else {
+            return;
+        };
+        let first = gram.segments.is_empty();
+        let real = first && self.checkpoint.starts_initial();
+        let (t0, err0) = match (first, self.checkpoint.base()) {
+            (false, _) => (gram.segments.last().map_or(0.0, Segment::end), self.gram_err),
+            (true, Some(b)) => (b.t, b.err),
+            (true, None) => (0.0, 0.0),
+        };
+        // terms for the way still expected (to the horizon, at least to the target): one
+        // segment if it fits, else equal segments of at most the cap
+        let scale = if real { 2 } else { 1 };
+        let cap = gram.max_terms * scale;
+        let terms = |x: f64| bessel_sequence(x, self.eps_step).0.len();
+        let x_rem = self.radius * (gram.horizon.max(target) - t0).max(0.0);
+        let x_cap = self.radius * super::gram::reach(cap, self.radius, self.eps_step);
+        let x = if x_rem <= x_cap { x_rem } else { x_rem / (x_rem / x_cap.max(1e-300)).ceil() };
+        let k = terms(x).clamp(GRAM_MIN_TERMS * scale, cap).max(2);
+        let dim = self.ops.dim();
+        let (c, r) = (self.center, self.radius);
+        let nonneg = gram.nonneg;
+        let (segment, end_state) = if real {
+            let mut store = vec![R::default(); dim * k];
+            store[crate::basis::ALL_DOWN] = R::from_f64(1.0);
+            build_segment(&self.ops, &mut store, k, c, r, nonneg, t0, err0, self.eps_step)
+        } else {
+            // every column is written before it is read: no need to clear the reused store
+            let mut store = std::mem::take(&mut gram.store);
+            if store.len() < dim * k {
+                store.resize(dim * k, Complex::default());
+            }
+            store.truncate(dim * k);
+            match (first, self.checkpoint.base()) {
+                (true, Some(b)) => store[..dim].copy_from_slice(&b.state),
+                _ => store[..dim].copy_from_slice(&gram.end_state),
+            }
+            let built = build_segment(&self.ops, &mut store, k, c, r, nonneg, t0, err0, self.eps_step);
+            gram.store = store;
+            built
+        };
+        let (_, _, tail) = segment.coefficients(segment.reach);
+        self.gram_err = err0 + tail + rounding_per_term::<R>() * k as f64;
+        self.terms += k as u64;
+        gram.end_state = end_state;
+        gram.segments.push(segment);
     }
 
     /// Total number of Chebyshev terms (applications of `H`) so far; a real term counts
@@ -581,6 +755,9 @@ impl<S: Space, R: Real> Propagator for Chebyshev<S, R> {
     fn sample(&mut self, times: &[f64]) -> Result<Vec<WorkSample>> {
         check_times(times)?;
         self.check_after_base(times)?;
+        if self.gram.is_some() {
+            return Ok(self.sample_gram(times));
+        }
         let mut out = Vec::with_capacity(times.len());
         for batch in times.chunks(self.batch) {
             let _ = self.sample_batch(batch, &mut out);
@@ -612,6 +789,12 @@ impl<S: Space, R: Real> Propagator for Chebyshev<S, R> {
         self.work_bound
     }
 
+    fn expect_until(&mut self, t: f64) {
+        if let Some(g) = self.gram.as_mut() {
+            g.horizon = g.horizon.max(t);
+        }
+    }
+
     fn anchor_if_at_hand(&mut self, t: f64) -> Result<()> {
         if self.last.iter().any(|&(tl, _)| tl == t) {
             self.anchor(t)?;
@@ -620,7 +803,11 @@ impl<S: Space, R: Real> Propagator for Chebyshev<S, R> {
     }
 
     fn batch_capacity(&self) -> usize {
-        self.batch
+        if self.gram.is_some() {
+            usize::MAX
+        } else {
+            self.batch
+        }
     }
 
     fn error_bound(&self) -> f64 {
@@ -734,6 +921,49 @@ impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
         }
         Ok(())
     }
+}
+
+/// Runs the series of `k` terms from the state in column 0 of `store` (`dim × k`, column
+/// `a` receives `v_a = T_a(H̃)v_0`), measures its Gram products and returns the segment
+/// from `t0` with the state at its end (`Σ_a c_a(s_K) v_a`).
+#[allow(clippy::too_many_arguments)]
+fn build_segment<S: Space, T: Widen, R: Real>(
+    ops: &S,
+    store: &mut [T],
+    k: usize,
+    c: f64,
+    r: f64,
+    nonneg: bool,
+    t0: f64,
+    err0: f64,
+    eps: f64,
+) -> (Segment, Vec<Complex<R>>) {
+    use rayon::prelude::*;
+    let dim = ops.dim();
+    for a in 1..k {
+        let (done, rest) = store.split_at_mut(a * dim);
+        let x = &done[(a - 1) * dim..];
+        let prev = (a >= 2).then(|| &done[(a - 2) * dim..(a - 1) * dim]);
+        chebyshev_step_into(ops, x, prev, &mut rest[..dim], c, r);
+    }
+    let segment = Segment::new(t0, err0, r, eps, gram_sums(ops, store, k, !nonneg));
+    let (coef, _, _) = segment.coefficients(segment.reach);
+    let mut end = vec![Complex::<R>::default(); dim];
+    let store = &*store;
+    end.par_chunks_mut(4096).enumerate().for_each(|(ch, out)| {
+        let base = ch * 4096;
+        let mut acc = vec![Complex64::new(0.0, 0.0); out.len()];
+        for (a, ca) in coef.iter().enumerate() {
+            let col = &store[a * dim + base..a * dim + base + out.len()];
+            for (z, &v) in acc.iter_mut().zip(col) {
+                *z += ca * T::to_c64(v.widen());
+            }
+        }
+        for (o, z) in out.iter_mut().zip(&acc) {
+            *o = Complex::new(R::from_f64(z.re), R::from_f64(z.im));
+        }
+    });
+    (segment, end)
 }
 
 /// How a [`Space`]'s stored states map onto the full `2^N` space, for measurements that

@@ -50,6 +50,11 @@ pub trait Propagator: Send {
         scan_step(chain)
     }
 
+    /// A hint: requests will reach at least `t` (the end of the curve's window), so a
+    /// propagator that serves many times from one expansion can size its expansions for
+    /// the whole way at once. Ignored by default.
+    fn expect_until(&mut self, _t: f64) {}
+
     /// A hint: keep the state at `t` as the anchor if it is at hand now (a time of the
     /// last call of [`Propagator::sample`]), at no propagation cost; otherwise do nothing.
     /// The maximum search calls it during its scan for the best interval so far.

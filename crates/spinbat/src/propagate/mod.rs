@@ -19,12 +19,15 @@ mod chebyshev;
 pub mod checkpoint;
 mod dense;
 pub mod dicke;
+pub mod gram;
 pub(crate) mod memory;
 mod method;
 mod plan;
 mod solver;
 
-pub use chebyshev::{space_for, uses_reflection_sector, Chebyshev, ORBIT_MIN_SITES, REFLECTION_MIN_SITES};
+pub use chebyshev::{
+    space_for, uses_reflection_sector, Chebyshev, GRAM_MAX_TERMS, GRAM_MIN_TERMS, ORBIT_MIN_SITES, REFLECTION_MIN_SITES,
+};
 pub use dense::Dense;
 pub use memory::{bytes_needed, bytes_needed_with};
 pub use method::{

@@ -204,6 +204,12 @@ impl Space for DickeSpace {
         self.n + 1
     }
 
+    /// A tridiagonal `H` costs a few operations per row: accumulating the states of a
+    /// batch beats `K²` Gram products per row.
+    fn gram_output(&self) -> bool {
+        false
+    }
+
     fn block_len(&self) -> usize {
         self.block.min(self.n + 1)
     }

@@ -293,6 +293,16 @@ impl Space for OrbitSpace {
         }
     }
 
+    fn work_diagonal(&self, block: usize, out: &mut [f64]) -> bool {
+        if !self.pairs.val.is_empty() {
+            return false;
+        }
+        for (row, d) in self.block_rows(block).zip(out.iter_mut()) {
+            *d = self.diag_w[row];
+        }
+        true
+    }
+
     fn block_weight(&self, _block: usize) -> f64 {
         1.0
     }

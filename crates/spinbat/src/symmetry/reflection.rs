@@ -465,6 +465,22 @@ impl Space for ReflectionSector {
         }
     }
 
+    fn work_diagonal(&self, block: usize, out: &mut [f64]) -> bool {
+        if !self.flips.is_empty() {
+            return false;
+        }
+        let base = block * self.shape.tile_len();
+        let n = self.n_sites as f64;
+        let e0 = -self.b * n + self.diag_g[0];
+        for (o, d) in out.iter_mut().enumerate() {
+            let s = base + o;
+            let (c, a, b) = self.coordinates(s);
+            let mag = 2.0 * (a.count_ones() + b.count_ones() + c as u32) as f64 - n;
+            *d = self.b * mag + self.diag_g[s] - e0;
+        }
+        true
+    }
+
     fn block_weight(&self, block: usize) -> f64 {
         let (ta, tb) = self.coords[block % self.shape.per_layer];
         if ta == tb {

@@ -45,6 +45,13 @@ pub trait Space: Send + Sync {
     /// `E_0 = ⟨↓…↓|H0|↓…↓⟩`, so that `W = ⟨ψ|H0 − E_0|ψ⟩` is summed without cancelling
     /// against `E_0` (which grows like `N²` for long-range chains).
     fn work_block<T: Amplitude>(&self, x: &[T], m: usize, block: usize, out: &mut [T]);
+    /// The diagonal of the work operator `H0 − E_0` on the rows of block `block`, written
+    /// to `out` (the block's rows), when `H0` is diagonal on this basis (no flip-flops,
+    /// `α = 0`): returns whether it is. Lets products of many states apply it by a row
+    /// scaling ([`crate::operator::gram_sums`]). Default: `false`, nothing written.
+    fn work_diagonal(&self, _block: usize, _out: &mut [f64]) -> bool {
+        false
+    }
     /// The weight `w` of each row of block `block` in the full-space inner product
     /// (see the trait docs).
     fn block_weight(&self, block: usize) -> f64;
@@ -62,6 +69,16 @@ pub trait Space: Send + Sync {
     /// fewer times per expansion pay. Default 32.
     fn batch_hint(&self) -> usize {
         32
+    }
+
+    /// Whether a curve of many times on this space is best measured through the Gram
+    /// products of the kept Chebyshev terms (`O(K²)` multiply-adds per row for `K` terms,
+    /// [`crate::operator::gram_sums`]) rather than by accumulating each time's state (one
+    /// multiply-add per row, term and time) and measuring it. True where applying `H`
+    /// costs many operations per row (bit flips over `N` sites, sparse orbit rows); the
+    /// Dicke states' tridiagonal `H` is too cheap for it. Default true.
+    fn gram_output(&self) -> bool {
+        true
     }
 
     /// Number of blocks, `⌈dim / block_len⌉`.

@@ -439,9 +439,11 @@ fn chebyshev_states_equal_dense_states_and_samples() {
     })
     .unwrap();
     assert!(cheb.state_error() > 0.0 && cheb.state_error() < 1e-10);
+    // sample measures through the Gram products of the kept terms, the states through
+    // accumulated batches: two computations of the same W, equal to rounding
     let again = Chebyshev::new(&chain, 1e-12).unwrap().sample(&times).unwrap();
     for (w, s) in works.iter().zip(&again) {
-        assert_eq!(*w, s.work, "for_each_state and sample differ at t = {}", s.t);
+        assert!((*w - s.work).abs() < 1e-12, "for_each_state and sample differ at t = {}: {w} vs {}", s.t, s.work);
     }
 }
 

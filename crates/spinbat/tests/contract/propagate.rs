@@ -153,10 +153,11 @@ fn chebyshev_conserves_norm_and_charging_energy() {
     let h_start = e_h(psi0);
     for t in [0.5, 3.0, 20.0] {
         cheb.sample(&[t]).unwrap();
-        let (psi, _) = cheb.state();
+        let (psi, now) = cheb.state();
+        assert!(now >= t, "the propagator stands at {now}, before the request {t}");
         let norm: f64 = psi.iter().map(|a| a.norm_sqr()).sum();
-        assert!((norm - 1.0).abs() < 1e-12, "norm {norm} at t = {t}");
-        assert!((e_h(psi) - h_start).abs() < 1e-10, "<H> drifts at t = {t}");
+        assert!((norm - 1.0).abs() < 1e-12, "norm {norm} at t = {now}");
+        assert!((e_h(psi) - h_start).abs() < 1e-10, "<H> drifts at t = {now}");
     }
 }
 
@@ -254,6 +255,150 @@ fn chebyshev_beyond_one_kernel_block_keeps_closed_forms() {
         for s in samples {
             let w = analytic::independent_work(14, chain.b(), chain.omega(), s.t);
             assert!((s.work - w).abs() < 1e-9, "t = {}: {} vs {w}", s.t, s.work);
+        }
+    }
+}
+
+/// `W`, `W'` of one propagator against another at `times`, within `tol` on `W` (and
+/// `10 tol` relative on `W'`); the reported bounds within `bound` too.
+fn assert_same_curve(a: &mut dyn Propagator, b: &mut dyn Propagator, times: &[f64], tol: f64, what: &str) {
+    let (x, y) = (a.sample(times).unwrap(), b.sample(times).unwrap());
+    for (p, q) in x.iter().zip(&y) {
+        assert!((p.work - q.work).abs() < tol, "{what} t = {}: W {} vs {}", p.t, p.work, q.work);
+        let scale = 1.0 + p.rate.abs();
+        assert!((p.rate - q.rate).abs() < 10.0 * tol * scale, "{what} t = {}: W' {} vs {}", p.t, p.rate, q.rate);
+    }
+}
+
+#[test]
+fn gram_segments_agree_with_accumulated_states_on_every_space() {
+    // The default dense output (Gram products of the kept Chebyshev terms, over several
+    // segments: the first real from all-down, then complex) against accumulating and
+    // measuring each state, on the full space, the reflection sector and a ring's orbits;
+    // alpha != 0 (the work operator applied column by column) and = 0 (a row scaling), and
+    // alpha = 1.5 (H0 - E0 not proved >= 0: the products of (H0 - E0) v too).
+    use spinbat::symmetry::{OrbitSpace, ReflectionSector};
+    let tol = 1e-10;
+    let open = |n, alpha, g| Chain::builder(n).alpha(alpha).g(g).omega(2.5).build().unwrap();
+    let ring = |n, alpha| Chain::builder(n).alpha(alpha).boundary(spinbat::Boundary::Periodic).build().unwrap();
+    let times: Vec<f64> = (0..=300).map(|k| 0.02 * k as f64).collect();
+    for chain in [open(9, 0.4, 1.0), open(9, 0.0, 1.3), open(8, 1.5, 0.8)] {
+        let mut gram = Chebyshev::new(&chain, tol).unwrap();
+        assert!(gram.gram_output());
+        let mut acc = Chebyshev::new(&chain, tol).unwrap().with_gram_output(false);
+        assert!(!acc.gram_output());
+        assert_same_curve(&mut gram, &mut acc, &times, 1e-11, &format!("full {chain:?}"));
+        assert_same_curve(&mut gram, &mut Dense::new(&chain).unwrap(), &times, 1e-10, "full vs dense");
+        assert!(
+            gram.error_bound() <= tol,
+            "bound {} (batches {}) for {chain:?}",
+            gram.error_bound(),
+            acc.error_bound()
+        );
+        assert!(gram.terms() < acc.terms(), "Gram {} terms, batches {}", gram.terms(), acc.terms());
+    }
+    for chain in [open(14, 0.3, 1.0), open(14, 0.0, 1.0)] {
+        let space = || ReflectionSector::new(&chain).unwrap();
+        let mut gram = Chebyshev::<_, f64>::with_space(space(), &chain, tol);
+        let mut acc = Chebyshev::<_, f64>::with_space(space(), &chain, tol).with_gram_output(false);
+        assert_same_curve(&mut gram, &mut acc, &times[..120], 1e-11, "reflection sector");
+    }
+    for chain in [ring(12, 0.5), ring(12, 0.0)] {
+        let space = || OrbitSpace::new(&chain).unwrap();
+        let mut gram = Chebyshev::<_, f64>::with_space(space(), &chain, tol);
+        let mut acc = Chebyshev::<_, f64>::with_space(space(), &chain, tol).with_gram_output(false);
+        assert_same_curve(&mut gram, &mut acc, &times[..120], 1e-11, "ring orbits");
+    }
+}
+
+#[test]
+fn gram_segments_serve_earlier_times_without_propagating() {
+    // once a segment covers a time, asking for it again (the maximum search's refinement)
+    // costs no terms, and gives the same W
+    let mut rng = Rng::new(12);
+    let chain = random_chain(&mut rng, 9);
+    let mut cheb = Chebyshev::new(&chain, 1e-10).unwrap();
+    let first = cheb.sample(&grid(3.0, 30)).unwrap();
+    let terms = cheb.terms();
+    let again = cheb.sample(&[first[3].t, first[7].t, first[20].t]).unwrap();
+    assert_eq!(cheb.terms(), terms, "earlier times cost no propagation");
+    for s in again {
+        let f = first.iter().find(|f| f.t == s.t).unwrap();
+        assert_eq!(s.work, f.work);
+    }
+}
+
+#[test]
+fn gram_products_equal_direct_inner_products() {
+    // gram_sums against inner products taken one pair at a time, with the sector's row
+    // weights, the work operator applied by work_block (alpha != 0) or as a diagonal
+    use num_complex::Complex64;
+    use spinbat::operator::gram_sums;
+    use spinbat::symmetry::{ReflectionSector, Space};
+    let mut rng = Rng::new(8);
+    for alpha in [0.0, 0.45] {
+        let chain = Chain::builder(14).alpha(alpha).g(0.9).build().unwrap();
+        let space = ReflectionSector::new(&chain).unwrap();
+        let (dim, k) = (space.dim(), 5);
+        // states of the sector (a random vector is not: the sector's diagonal tiles hold
+        // both s and its mirror, equal in every reflection-even state): random
+        // combinations of H^a |all-down>
+        let mut krylov = vec![vec![Complex64::new(0.0, 0.0); dim]; 8];
+        krylov[0][0] = Complex64::new(1.0, 0.0);
+        for a in 1..8 {
+            let (done, rest) = krylov.split_at_mut(a);
+            for c in 0..space.blocks() {
+                let rows = space.block_rows(c);
+                space.h_block(&done[a - 1], c, &mut rest[0][rows]);
+            }
+            let norm = rest[0].iter().map(|z| z.norm_sqr()).sum::<f64>().sqrt();
+            rest[0].iter_mut().for_each(|z| *z /= norm);
+        }
+        let mut cols = vec![Complex64::new(0.0, 0.0); dim * k];
+        for a in 0..k {
+            for v in &krylov {
+                let c = Complex64::new(rng.uniform(-1.0, 1.0), rng.uniform(-1.0, 1.0));
+                for (x, y) in cols[a * dim..(a + 1) * dim].iter_mut().zip(v) {
+                    *x += c * y;
+                }
+            }
+        }
+        let col = |a: usize| &cols[a * dim..(a + 1) * dim];
+        let apply = |x: &[Complex64]| {
+            let mut y = vec![Complex64::new(0.0, 0.0); dim];
+            for c in 0..space.blocks() {
+                let rows = space.block_rows(c);
+                space.work_block(x, 1, c, &mut y[rows]);
+            }
+            y
+        };
+        let dot = |x: &[Complex64], y: &[Complex64]| -> Complex64 {
+            (0..space.blocks())
+                .map(|c| {
+                    let w = space.block_weight(c);
+                    space.block_rows(c).map(|s| x[s].conj() * y[s] * w).sum::<Complex64>()
+                })
+                .sum()
+        };
+        let sums = gram_sums(&space, &cols, k, true);
+        let av: Vec<Vec<Complex64>> = (0..k).map(|a| apply(col(a))).collect();
+        for a in 0..k {
+            assert!((sums.diag[a] - dot(col(a), col(a)).re).abs() < 1e-9 * sums.diag[a]);
+            if a + 1 < k {
+                assert!((sums.sup[a] - dot(col(a), col(a + 1)).re).abs() < 1e-9 * sums.diag[a]);
+            }
+            for b in 0..k {
+                let g = dot(col(a), &av[b]);
+                let g2 = dot(&av[a], &av[b]);
+                assert!(
+                    (sums.g[a * k + b] - g).norm() < 1e-9 * (1.0 + g.norm()),
+                    "alpha {alpha} G[{a}][{b}] = {} vs {g}; transposed {}",
+                    sums.g[a * k + b],
+                    dot(col(b), &av[a])
+                );
+                let s2 = sums.g2.as_ref().unwrap()[a * k + b];
+                assert!((s2 - g2).norm() < 1e-9 * (1.0 + g2.norm()), "alpha {alpha} G2[{a}][{b}]");
+            }
         }
     }
 }
