@@ -180,6 +180,8 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
         propagate::Plan::new(&chain, solver, args.tol, precision, propagate::Request::Work)?.propagator(&chain)?;
     let bar = Bar::new(!json_stdout, "charging").with_limit(args.max_time, "--max-time");
     let result = observe::charge(prop.as_mut(), &chain, &times, &bar);
+    // its kept terms (up to half the free memory) go before the observables propagate
+    drop(prop);
     bar.finish();
     let result = result?;
     let elapsed = start.elapsed().as_secs_f64();

@@ -57,7 +57,7 @@ pub const MAX_BATCH: usize = 32;
 /// Most terms a complex Gram segment keeps (a real one from all-down twice as many, in the
 /// same memory): past about this many the `K²` products per row cost more than the
 /// series they save (BENCHMARKS.md).
-pub const GRAM_MAX_TERMS: usize = 80;
+pub const GRAM_MAX_TERMS: usize = 128;
 
 /// Fewest terms a complex Gram segment keeps: a segment pays a tail of about 15 terms
 /// beyond the time it reaches, so shorter ones waste most of their terms. Where memory
@@ -76,7 +76,10 @@ fn gram_terms<S: Space, R: Real>(ops: &S) -> Option<usize> {
         return None;
     }
     let per_term = ops.dim() as f64 * 2.0 * std::mem::size_of::<R>() as f64;
-    let fit = crate::resources::bytes_available().map_or(f64::INFINITY, |a| GRAM_MEMORY_SHARE * a / per_term);
+    // inside a parallel job (a study's small jobs) the other threads may hold theirs
+    let share = GRAM_MEMORY_SHARE
+        / if rayon::current_thread_index().is_some() { rayon::current_num_threads() } else { 1 } as f64;
+    let fit = crate::resources::bytes_available().map_or(f64::INFINITY, |a| share * a / per_term);
     let k = fit.min(GRAM_MAX_TERMS as f64).floor() as usize;
     (k >= GRAM_MIN_TERMS).then_some(k)
 }
@@ -442,37 +445,47 @@ impl<S: Space, R: Real> Chebyshev<S, R> {
             (true, Some(b)) => (b.t, b.err),
             (true, None) => (0.0, 0.0),
         };
-        // terms for the way still expected (to the horizon, at least to the target): one
-        // segment if it fits, else equal segments of at most the cap
-        let scale = if real { 2 } else { 1 };
-        let cap = gram.max_terms * scale;
-        let terms = |x: f64| bessel_sequence(x, self.eps_step).0.len();
-        let x_rem = self.radius * (gram.horizon.max(target) - t0).max(0.0);
-        let x_cap = self.radius * super::gram::reach(cap, self.radius, self.eps_step);
-        let x = if x_rem <= x_cap { x_rem } else { x_rem / (x_rem / x_cap.max(1e-300)).ceil() };
-        let k = terms(x).clamp(GRAM_MIN_TERMS * scale, cap).max(2);
+        let end = gram.horizon.max(target);
+        let k = segment_terms(self.radius, self.eps_step, gram.max_terms, real, end - t0);
+        // the complex segments after a real one may keep more columns than it: the store
+        // takes the most at once (growing it later would touch fresh memory twice)
+        let k_next = if real {
+            let reach = super::gram::reach(k, self.radius, self.eps_step);
+            if end > t0 + reach {
+                segment_terms(self.radius, self.eps_step, gram.max_terms, false, end - t0 - reach)
+            } else {
+                0
+            }
+        } else {
+            0
+        };
         let dim = self.ops.dim();
         let (c, r) = (self.center, self.radius);
         let nonneg = gram.nonneg;
+        // one store for every segment (every column is written before it is read, so it is
+        // never cleared); a real segment uses it as twice as many real columns
+        let mut store = std::mem::take(&mut gram.store);
+        let len = if real { (dim * k).div_ceil(2) } else { dim * k };
+        if store.len() < len.max(dim * k_next) {
+            grow_in_parallel(&mut store, len.max(dim * k_next));
+        }
+        store.truncate(len);
         let (segment, end_state) = if real {
-            let mut store = vec![R::default(); dim * k];
-            store[crate::basis::ALL_DOWN] = R::from_f64(1.0);
-            build_segment(&self.ops, &mut store, k, c, r, nonneg, t0, err0, self.eps_step)
+            // SAFETY: `Complex<R>` is `#[repr(C)]` `{ re, im }`: the store is `2·len` values
+            // of `R`, with `R`'s alignment
+            let flat: &mut [R] = unsafe { std::slice::from_raw_parts_mut(store.as_mut_ptr().cast::<R>(), 2 * len) };
+            let flat = &mut flat[..dim * k];
+            flat[..dim].fill(R::default());
+            flat[crate::basis::ALL_DOWN] = R::from_f64(1.0);
+            build_segment(&self.ops, flat, k, c, r, nonneg, t0, err0, self.eps_step)
         } else {
-            // every column is written before it is read: no need to clear the reused store
-            let mut store = std::mem::take(&mut gram.store);
-            if store.len() < dim * k {
-                store.resize(dim * k, Complex::default());
-            }
-            store.truncate(dim * k);
             match (first, self.checkpoint.base()) {
                 (true, Some(b)) => store[..dim].copy_from_slice(&b.state),
                 _ => store[..dim].copy_from_slice(&gram.end_state),
             }
-            let built = build_segment(&self.ops, &mut store, k, c, r, nonneg, t0, err0, self.eps_step);
-            gram.store = store;
-            built
+            build_segment(&self.ops, &mut store, k, c, r, nonneg, t0, err0, self.eps_step)
         };
+        gram.store = store;
         let (_, _, tail) = segment.coefficients(segment.reach);
         self.gram_err = err0 + tail + rounding_per_term::<R>() * k as f64;
         self.terms += k as u64;
@@ -964,6 +977,38 @@ fn build_segment<S: Space, T: Widen, R: Real>(
         }
     });
     (segment, end)
+}
+
+/// Terms of the next Gram segment for the way `span` (time) still expected: one segment if
+/// `max_terms` (complex; twice as many real) reach it, else equal segments of at most that;
+/// at least [`GRAM_MIN_TERMS`] (a shorter segment wastes most of its terms on the tail).
+fn segment_terms(radius: f64, eps: f64, max_terms: usize, real: bool, span: f64) -> usize {
+    let scale = if real { 2 } else { 1 };
+    let cap = max_terms * scale;
+    let x_rem = radius * span.max(0.0);
+    let x_cap = radius * super::gram::reach(cap, radius, eps);
+    let x = if x_rem <= x_cap { x_rem } else { x_rem / (x_rem / x_cap.max(1e-300)).ceil() };
+    bessel_sequence(x, eps).0.len().clamp(GRAM_MIN_TERMS * scale, cap).max(2)
+}
+
+/// Grows `v` to `len` zeros, the new memory first touched by all threads: a fresh page
+/// is cleared by the kernel when first written, at about 1 GB/s per thread on the
+/// development machine (3.7 s for the 2.5 GB of a Gram store at `N = 22` from one thread).
+fn grow_in_parallel<T: Copy + Default + Send>(v: &mut Vec<T>, len: usize) {
+    use rayon::prelude::*;
+    let old = v.len();
+    if len <= old {
+        return;
+    }
+    v.reserve_exact(len - old);
+    let spare = &mut v.spare_capacity_mut()[..len - old];
+    spare.par_chunks_mut(1 << 16).for_each(|chunk| {
+        for x in chunk {
+            x.write(T::default());
+        }
+    });
+    // SAFETY: the `len - old` elements past the old length were all written just above
+    unsafe { v.set_len(len) };
 }
 
 /// How a [`Space`]'s stored states map onto the full `2^N` space, for measurements that
