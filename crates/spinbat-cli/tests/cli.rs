@@ -259,7 +259,7 @@ fn figure_all_quick_writes_data_plots_and_report() {
     let dir = tmp("figures");
     let out = spinbat(&["figure", "all", "--quick", "--out", dir.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    for id in ["fig2", "fig3", "fig4", "fig5", "fig6", "scaling", "correlations"] {
+    for id in ["fig2", "fig3", "fig4", "fig5", "fig6", "scaling", "correlations", "locked"] {
         for ext in ["csv", "json", "png", "svg"] {
             let f = dir.join(format!("{id}.{ext}"));
             assert!(f.metadata().map(|m| m.len() > 0).unwrap_or(false), "missing {}", f.display());

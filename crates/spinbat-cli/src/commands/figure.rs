@@ -28,6 +28,7 @@ Figures (paper's parameters):
   6        quantum vs classical max power vs N, g = B, omega = 4B
   scaling  P_max/N vs N for NN, p = 2, 1, 0 (exact, mean field, Eq. 18) with fitted laws
   correlations  (P_C - P_Q)/P_Q against the peak half-chain entanglement, across N and alpha
+  locked   ergotropy locked in correlations at T*, quantum vs mean field, across N and alpha
   all      every one of these
 
 Examples:
@@ -35,7 +36,7 @@ Examples:
   spinbat figure 6 --n-max 12 --out fig6
   spinbat figure all --quick --out /tmp/smoke")]
 pub struct FigureArgs {
-    /// Which figure: 2, 3, 4, 5, 6, scaling, correlations or all.
+    /// Which figure: 2, 3, 4, 5, 6, scaling, correlations, locked or all.
     #[arg(value_name = "FIGURE")]
     pub which: String,
     /// Output directory (created if missing).

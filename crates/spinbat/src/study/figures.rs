@@ -38,11 +38,14 @@ pub enum FigureId {
     /// Beyond the paper: how much faster the classical chain charges, against the
     /// half-chain entanglement the quantum chain builds up before `T*`, across `N` and `α`.
     Correlations,
+    /// Beyond the paper: the ergotropy locked in correlations at `T*`
+    /// (`ℰ(ρ, H_B) − Σ_i ℰ(ρ_i, BZ_i)`), across `N` and `α`, quantum vs mean field.
+    Locked,
 }
 
 impl FigureId {
     /// Every figure, in report order.
-    pub const ALL: [FigureId; 7] = [
+    pub const ALL: [FigureId; 8] = [
         FigureId::Fig2,
         FigureId::Fig3,
         FigureId::Fig4,
@@ -50,6 +53,7 @@ impl FigureId {
         FigureId::Fig6,
         FigureId::Scaling,
         FigureId::Correlations,
+        FigureId::Locked,
     ];
 
     /// File stem and command-line name (`fig2`, ..., `scaling`).
@@ -62,6 +66,7 @@ impl FigureId {
             FigureId::Fig6 => "fig6",
             FigureId::Scaling => "scaling",
             FigureId::Correlations => "correlations",
+            FigureId::Locked => "locked",
         }
     }
 }
@@ -79,7 +84,11 @@ impl FromStr for FigureId {
         let key = key.strip_prefix("fig").unwrap_or(&key);
         let key = if key.chars().all(|c| c.is_ascii_digit()) { format!("fig{key}") } else { key.to_string() };
         FigureId::ALL.iter().copied().find(|f| f.as_str() == key).ok_or_else(|| {
-            invalid("figure", s, "choose one of 2, 3, 4, 5, 6, scaling, correlations or all (fig2..fig6 also work)")
+            invalid(
+                "figure",
+                s,
+                "choose one of 2, 3, 4, 5, 6, scaling, correlations, locked or all (fig2..fig6 also work)",
+            )
         })
     }
 }
@@ -244,6 +253,7 @@ pub fn figure(id: FigureId, settings: &FigureSettings, progress: &dyn Progress) 
         FigureId::Fig6 => fig6(settings, progress)?,
         FigureId::Scaling => scaling(settings, progress)?,
         FigureId::Correlations => correlations(settings, progress)?,
+        FigureId::Locked => locked(settings, progress)?,
     };
     data.run_time_s = start.elapsed().as_secs_f64();
     Ok(data)
@@ -723,6 +733,98 @@ fn correlations(s: &FigureSettings, progress: &dyn Progress) -> Result<FigureDat
                 points.len(),
                 100.0 * largest.1,
                 largest.0
+            ),
+        },
+        rows,
+        run_time_s: 0.0,
+    })
+}
+
+/// Share of the field ergotropy `ℰ(ρ, H_B)` that correlations lock away from local
+/// operations, above which the figure `locked` says they matter.
+pub const LOCKED_SHARE_LIMIT: f64 = 0.1;
+
+/// The ergotropy locked in correlations at the optimal charging time `T*`:
+/// `ℰ_lock = ℰ(ρ, H_B) − Σ_i ℰ(ρ_i, BZ_i)` (pure states: `B Σ_i (1 − |r_i|)`), as a share
+/// of `ℰ(ρ, H_B)`, for the exact state at the quantum `T*` and the mean-field product
+/// state at the classical `T*` (zero by construction: it has no correlations).
+fn locked(s: &FigureSettings, progress: &dyn Progress) -> Result<FigureData> {
+    use crate::observe::trajectory::{trajectory, ObservableSet};
+    let n_max = s.n_max_exact.min(12);
+    let ns: Vec<f64> = (2..=n_max).map(|n| n as f64).collect();
+    let sweep = Sweep::new(Parameter::N, ns)?;
+    let opts = ScanOptions { tol: s.tol, window: None, max_work: false };
+    let set = ObservableSet { ergotropy: true, ..Default::default() };
+    let mut share = PanelData::new("(a) locked share of the field ergotropy at T*", "N", "E_lock / E(H_B)");
+    let mut absolute = PanelData::new("(b) locked ergotropy at T*", "N", "E_lock [B]");
+    let mut rows = Vec::new();
+    let (mut worst, mut mf_max) = ((0.0f64, String::new(), 0usize), 0.0f64);
+    let families: [(&str, f64, Couplings); 4] = [
+        ("LR, alpha = 0", 0.0, LR),
+        ("LR, alpha = 0.5", 0.5, LR),
+        ("NN, alpha = 0", 0.0, Couplings::NearestNeighbour),
+        ("NN, alpha = 0.5", 0.5, Couplings::NearestNeighbour),
+    ];
+    for (family, (name, alpha, couplings)) in families.into_iter().enumerate() {
+        let base = chain(2, 1.0, 4.0, alpha, couplings)?;
+        let r = scan(&base, &sweep, &[ScanSolver::QUANTUM, ScanSolver::MEAN_FIELD], &opts, progress)?;
+        let (mut xs, mut q_share, mut q_abs, mut c_share, mut c_abs) = (vec![], vec![], vec![], vec![], vec![]);
+        for pair in r.chunks(2) {
+            let (q, c) = (&pair[0], &pair[1]);
+            let chain_n = base.to_builder().n_sites(q.n_sites).build()?;
+            let at = |solver: Solver, t: f64| -> Result<(f64, f64)> {
+                let tr = trajectory(&chain_n, solver, &[t], &set, s.tol, &crate::Silent)?;
+                let e = tr.points.first().and_then(|p| p.ergotropy.as_ref()).ok_or_else(|| {
+                    crate::SpinbatError::NotConverged {
+                        what: "locked ergotropy",
+                        reason: "no ergotropy measured".into(),
+                    }
+                })?;
+                let frac = if e.ergotropy_hb > 0.0 { e.locked_ergotropy / e.ergotropy_hb } else { 0.0 };
+                Ok((e.locked_ergotropy, frac))
+            };
+            let (lq, fq) = at(Solver::Auto, q.max_power.time)?;
+            let (lc, fc) = at(Solver::MeanField, c.max_power.time)?;
+            if fq > worst.0 {
+                worst = (fq, name.to_string(), q.n_sites);
+            }
+            mf_max = mf_max.max(lc.abs());
+            xs.push(q.n_sites as f64);
+            q_share.push(fq);
+            q_abs.push(lq);
+            c_share.push(fc);
+            c_abs.push(lc);
+        }
+        share.curve(format!("{name} quantum"), CurveKind::Exact, family, xs.clone(), q_share);
+        share.curve(format!("{name} mean field"), CurveKind::MeanField, family, xs.clone(), c_share);
+        absolute.curve(format!("{name} quantum"), CurveKind::Exact, family, xs.clone(), q_abs);
+        absolute.curve(format!("{name} mean field"), CurveKind::MeanField, family, xs, c_abs);
+        rows.extend(r);
+    }
+    Ok(FigureData {
+        id: FigureId::Locked,
+        title: "Do correlations matter? Ergotropy locked in correlations at the optimal time".into(),
+        parameters: format!("g = B, omega = 4B, N = 2..{n_max}; LR (p = 1) and NN, alpha = 0 and 0.5"),
+        method: format!(
+            "exact (dense / Chebyshev) and mean-field certified T*; at T* the global ergotropy for H_B = B sum Z_i \
+             (<H_B> + NB for a pure state) and the local one from the Bloch vectors, E_lock = E(H_B) - sum_i E(rho_i, B Z_i) \
+             (Allahverdyan et al. 2004; pure states: B sum_i (1 - |r_i|)); |error of W| <= {:.1e}",
+            max_error(&rows)
+        ),
+        panels: vec![share, absolute],
+        verdict: Verdict {
+            claim: format!(
+                "The power is a mean-field effect, not one of correlations (paper Sec. IV): at T* correlations lock less \
+                 than {:.0}% of the field ergotropy, and none in the mean-field state.",
+                100.0 * LOCKED_SHARE_LIMIT
+            ),
+            holds: worst.0 < LOCKED_SHARE_LIMIT && mf_max <= 1e-9,
+            evidence: format!(
+                "largest locked share {:.2}% ({}, N = {}); mean-field locked ergotropy at most {:.1e} B",
+                100.0 * worst.0,
+                worst.1,
+                worst.2,
+                mf_max
             ),
         },
         rows,

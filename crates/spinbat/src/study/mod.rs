@@ -20,7 +20,9 @@ mod observables;
 mod scan;
 mod sweep;
 
-pub use figures::{figure, Curve, CurveKind, FigureData, FigureId, FigureSettings, PanelData, Verdict};
+pub use figures::{
+    figure, Curve, CurveKind, FigureData, FigureId, FigureSettings, PanelData, Verdict, LOCKED_SHARE_LIMIT,
+};
 pub use fit::{fit_scaling, Fit, Law, ScalingFit};
 pub use grid::{
     hash_settings, job_key, settings, settings_diff, settings_hash, Grid, GridStudy, Job, Point, PointRecord,

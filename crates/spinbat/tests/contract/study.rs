@@ -293,6 +293,26 @@ fn figure_verdicts_follow_from_their_data() {
                     .iter()
                     .all(|(q, c)| (c.max_power.power - q.max_power.power) / q.max_power.power >= -1e-8)
             }
+            FigureId::Locked => {
+                // claim: correlations lock less than LOCKED_SHARE_LIMIT of the field ergotropy
+                // at T*, and the mean-field (product) state none. Criterion from panel (a)
+                // (shares) and (b) (absolute values): every quantum share below the limit and
+                // non-negative, every mean-field value zero to rounding
+                let mut ok = true;
+                for c in &fig.panels[0].curves {
+                    assert!(c.y.iter().all(|&v| v >= -1e-10), "{}: negative locked share {:?}", c.label, c.y);
+                    if c.kind == CurveKind::Exact {
+                        ok &= c.y.iter().all(|&v| v < study::LOCKED_SHARE_LIMIT);
+                    }
+                }
+                for c in fig.panels[1].curves.iter().filter(|c| c.kind == CurveKind::MeanField) {
+                    ok &= c.y.iter().all(|&v| v.abs() <= 1e-9);
+                }
+                // two spins already entangle: the quantum chain locks a positive amount
+                let q = fig.panels[1].curves.iter().find(|c| c.kind == CurveKind::Exact).expect("quantum curve");
+                assert!(q.y.iter().all(|&v| v > 0.0), "locked ergotropy of the exact state {:?}", q.y);
+                ok
+            }
         };
         assert_eq!(v.holds, expected, "{id}: verdict disagrees with its criterion: {}", v.evidence);
         // the full-dynamics half of `scaling` may fail at small N (strong coupling once G/N
