@@ -357,6 +357,10 @@ impl PyChain {
     ///     `ergotropy`, `ergotropy_hb`, `local_ergotropy`, `locked_ergotropy`,
     ///     `coherent_ergotropy`, `incoherent_ergotropy`, `capacity`, `variance_hb` and
     ///     `power_bound` in each point.
+    /// block : int, optional
+    ///     With the ergotropy observable: also `block_ergotropy`, the sum of the
+    ///     ergotropies of blocks of `block` neighbouring sites (0..K, K..2K, ...; the last
+    ///     shorter), 1 <= K <= min(N, 12), as `spinbat charge --block K`.
     ///
     /// Returns
     /// -------
@@ -375,7 +379,7 @@ impl PyChain {
     ///     The certified search did not converge.
     ///
     /// The GIL is released while computing.
-    #[pyo3(signature = (times=None, t_max=None, points=201, solver="auto", tol=1e-10, observe=None))]
+    #[pyo3(signature = (times=None, t_max=None, points=201, solver="auto", tol=1e-10, observe=None, block=None))]
     #[allow(clippy::too_many_arguments)]
     fn charge(
         slf: &Bound<'_, Self>,
@@ -385,15 +389,24 @@ impl PyChain {
         solver: &str,
         tol: f64,
         observe: Option<&str>,
+        block: Option<i64>,
     ) -> PyResult<PyCharging> {
         let py = slf.py();
         let chain = &slf.get().inner;
         let requested = parse_solver(solver)?;
         let times = output_times(chain, times.as_ref().map(times_vec), t_max, points)?;
         // the observables' plan first: refused before the long run, as `spinbat charge` does
+        if block.is_some() && observe.is_none() {
+            return Err(PyValueError::new_err("block needs observe='ergotropy' (or 'all')"));
+        }
         let observables = match observe {
             Some(list) => {
-                let set: ObservableSet = list.parse().map_err(to_py)?;
+                let mut set: ObservableSet = list.parse().map_err(to_py)?;
+                if let Some(k) = block {
+                    let k = usize::try_from(k).map_err(|_| PyValueError::new_err(format!("block = {k}: must be >= 1")))?;
+                    set = set.with_block(k);
+                }
+                set.check_block(chain.n_sites()).map_err(to_py)?;
                 set.cut_for(chain.n_sites()).map_err(to_py)?;
                 let plan = trajectory::plan(chain, requested, tol, Precision::Double).map_err(to_py)?;
                 Some((set, plan))

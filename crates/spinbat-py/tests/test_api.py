@@ -236,3 +236,18 @@ def test_charge_observes_the_ergotropy_family():
     assert star["locked_ergotropy"] > 0.0
     with pytest.raises(ValueError, match="unknown observable"):
         c.charge(points=3, observe="ergotropy,charm")
+
+
+def test_charge_block_ergotropy_lies_between_local_and_global():
+    # block unitaries are a subset of the global ones and contain the local ones: the
+    # block ergotropy lies between local_ergotropy (K = 1, equal) and ergotropy_hb (K = N, equal)
+    c = spinbat.Chain(n=6, alpha=0.3, coupling="nn")
+    for k, low, high in [(1, "local_ergotropy", "local_ergotropy"), (3, "local_ergotropy", "ergotropy_hb"),
+                         (6, "ergotropy_hb", "ergotropy_hb")]:
+        pts = c.charge(points=5, observe="ergotropy", block=k).to_dict()["observables"]["points"]
+        for p in pts:
+            assert p[low] - 1e-9 <= p["block_ergotropy"] <= p[high] + 1e-9, (k, p)
+    with pytest.raises(ValueError, match="block"):
+        c.charge(points=3, block=2)
+    with pytest.raises(ValueError, match="block"):
+        c.charge(points=3, observe="ergotropy", block=13)

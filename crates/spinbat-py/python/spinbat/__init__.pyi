@@ -93,11 +93,13 @@ class Chain:
         solver: Union[_SolverName, str] = "auto",
         tol: float = 1e-10,
         observe: Optional[str] = None,
+        block: Optional[int] = None,
     ) -> Charging:
         """W(t), P(t) = W/t, certified P_max and T*, maximal work (GIL released).
 
         observe: observables along the state ("entanglement,bloch,zz,variance,ergotropy" or
-        "all"), in to_dict()["observables"]. Raises ValueError (bad input), MemoryError
+        "all"), in to_dict()["observables"]; block: with ergotropy, also block_ergotropy
+        over blocks of `block` neighbouring sites. Raises ValueError (bad input), MemoryError
         (solver too large), RuntimeError (not converged).
         """
     def max_power(self, solver: Union[_SolverName, str] = "auto", tol: float = 1e-10) -> Tuple[float, float]:

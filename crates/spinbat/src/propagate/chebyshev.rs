@@ -402,17 +402,26 @@ impl<S: Space, R: Real> Chebyshev<S, R> {
 
     /// `W`, `W'` at sorted `times` from the Gram segments, building new ones until the last
     /// time is reached.
-    fn sample_gram(&mut self, times: &[f64]) -> Vec<WorkSample> {
+    fn sample_gram(&mut self, times: &[f64]) -> Result<Vec<WorkSample>> {
         let Some(&t_last) = times.last() else {
-            return Vec::new();
+            return Ok(Vec::new());
         };
-        while self.gram.as_ref().is_some_and(|g| g.segments.last().is_none_or(|s| s.end() < t_last)) {
+        let end = |g: &GramOutput<R>| g.segments.last().map_or(f64::NEG_INFINITY, Segment::end);
+        while let Some(before) = self.gram.as_ref().map(end).filter(|&e| e < t_last) {
             self.extend_gram(t_last);
+            // every segment reaches past its start (at least GRAM_MIN_TERMS terms); should one
+            // not, stop here rather than loop
+            if self.gram.as_ref().is_some_and(|g| end(g) <= before) {
+                return Err(SpinbatError::NotConverged {
+                    what: "Chebyshev Gram segments",
+                    reason: format!("a segment from t = {before} reaches no further"),
+                });
+            }
         }
         self.last.clear();
         self.last_path = None;
-        let Some(gram) = self.gram.as_ref() else {
-            return Vec::new();
+        let Some(gram) = self.gram.as_ref().filter(|g| !g.segments.is_empty()) else {
+            return Ok(Vec::new());
         };
         let rounding = rounding_per_term::<R>();
         let mut out = Vec::with_capacity(times.len());
@@ -427,7 +436,7 @@ impl<S: Space, R: Real> Chebyshev<S, R> {
             self.max_state_err = self.max_state_err.max(err);
             out.push(WorkSample { t, work: m.unit_work(), rate: m.unit_rate() });
         }
-        out
+        Ok(out)
     }
 
     /// Builds the next Gram segment towards `target`: from all-down at `t = 0` with real
@@ -769,7 +778,7 @@ impl<S: Space, R: Real> Propagator for Chebyshev<S, R> {
         check_times(times)?;
         self.check_after_base(times)?;
         if self.gram.is_some() {
-            return Ok(self.sample_gram(times));
+            return self.sample_gram(times);
         }
         let mut out = Vec::with_capacity(times.len());
         for batch in times.chunks(self.batch) {
@@ -833,8 +842,13 @@ impl<S: Space, R: Real> Propagator for Chebyshev<S, R> {
         } else {
             String::new()
         };
+        let gram = if self.gram.is_some() {
+            "; W from the Gram products of each segment's kept terms (their rounding, 4u sum|c_a c_b G_ab|, included)"
+        } else {
+            ""
+        };
         format!(
-            "Chebyshev series cut at tail <= {:.1e} per step (rigorous); |dW| <= min(2||H0|| e, 2e'(2||(H0 - E0)psi|| + ||H0 - E0|| e')) = {:.1e} so far (e = sum of tails, e' = e + |1 - ||psi|||); {}{}",
+            "Chebyshev series cut at tail <= {:.1e} per step (rigorous); |dW| <= min(2||H0|| e, 2e'(2||(H0 - E0)psi|| + ||H0 - E0|| e')) = {:.1e} so far (e = sum of tails, e' = e + |1 - ||psi|||){gram}; {}{}",
             self.eps_step,
             self.max_err,
             self.ops.description(),
