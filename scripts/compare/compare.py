@@ -35,6 +35,14 @@ the Python tools); for spinbat it is the wall time of the whole `spinbat charge`
 `compare.py check N` validates the operators of every tool against a plain numpy kron
 construction (E_0 and W(t), W'(t) at several times, from scipy.linalg.eigh) and P_max against
 the same search on the exact eigendecomposition; use it for N <= 10.
+
+Curve mode (`--curve`, `run.sh curve N`): the charging curve W(t) at the 201 times t = 2k/200,
+k = 0..200, instead of P_max. spinbat: `spinbat charge --n N --t-max 2 --points 201 --json FILE`
+(which also certifies P_max), W from `series.work`; QuSpin: the parity block, one
+ExpmMultiplyParallel step exp(-i H 0.01) applied from time to time, <H0> from its diagonal;
+QuTiP: one `sesolve(H, psi0, tlist, e_ops=[H0])` (dop853 at atol = rtol = 1e-14, or Krylov).
+Agreement is absolute on W (default 1e-8) at all 201 times; the table goes to
+results-curve-N.md. `compare.py check-curve N` checks every curve against scipy.linalg.eigh.
 """
 
 import argparse
@@ -197,7 +205,7 @@ def certified_max_power(prop, prob):
 
 # ----------------------------------------------------------------------------- QuSpin
 class QuSpinProp(Propagator):
-    def __init__(self, prob, parity, checks=False):
+    def __init__(self, prob, parity, checks=False, dt=None):
         import numpy as np
         from quspin.basis import spin_basis_1d
         from quspin.operators import hamiltonian
@@ -221,9 +229,10 @@ class QuSpinProp(Propagator):
         self.psi0 = np.zeros(self.basis.Ns, dtype=np.complex128)
         self.psi0[self.basis.index("0" * n)] = 1.0
         self.e0 = prob.e0
-        self.expm = ExpmMultiplyParallel(self.Hcsr, a=-1j * prob.h, dtype=np.complex128)
+        # dt: the first step length (the grid step h unless given: the curve mode's 0.01)
+        self.dt_now = dt or prob.h
+        self.expm = ExpmMultiplyParallel(self.Hcsr, a=-1j * self.dt_now, dtype=np.complex128)
         self.work = np.zeros(2 * self.basis.Ns, dtype=np.complex128)
-        self.dt_now = prob.h
         self.dim = self.basis.Ns
 
     def start(self, state, t0):
@@ -246,29 +255,38 @@ class QuSpinProp(Propagator):
 
 
 # ----------------------------------------------------------------------------- QuTiP
+def qutip_operators(prob):
+    """H, H0 and the all-down state, built the QuTiP way (tensor products of sigmaz, sigmax, qeye)."""
+    import qutip
+
+    n = prob.n
+    ident = qutip.qeye(2)
+
+    def site(op, i):
+        ops = [ident] * n
+        ops[i] = op
+        return qutip.tensor(ops)
+
+    zs = [site(qutip.sigmaz(), i) for i in range(n)]
+    xs = [site(qutip.sigmax(), i) for i in range(n)]
+    h_g = 0
+    for i, j, g in prob.pairs:
+        h_g = h_g - g * (zs[i] * zs[j])
+    h = h_g + OMEGA * sum(xs[1:], xs[0])
+    h0 = h_g + B * sum(zs[1:], zs[0])
+    # QuTiP's sigmaz has basis(2, 0) = +1 (up): "down" is basis(2, 1)
+    psi0 = qutip.tensor([qutip.basis(2, 1)] * n)
+    return h, h0, psi0
+
+
 class QuTiPProp(Propagator):
     def __init__(self, prob, options):
         import qutip
 
         self.qutip = qutip
-        n = prob.n
-        ident = qutip.qeye(2)
-
-        def site(op, i):
-            ops = [ident] * n
-            ops[i] = op
-            return qutip.tensor(ops)
-
-        zs = [site(qutip.sigmaz(), i) for i in range(n)]
-        xs = [site(qutip.sigmax(), i) for i in range(n)]
-        h_g = 0
-        for i, j, g in prob.pairs:
-            h_g = h_g - g * (zs[i] * zs[j])
-        self.H = h_g + OMEGA * sum(xs[1:], xs[0])
-        self.H0 = h_g + B * sum(zs[1:], zs[0])
-        # QuTiP's sigmaz has basis(2, 0) = +1 (up): "down" is basis(2, 1)
-        self.psi0 = qutip.tensor([qutip.basis(2, 1)] * n)
+        self.H, self.H0, self.psi0 = qutip_operators(prob)
         self.e0 = prob.e0
+        n = prob.n
         self.solver = qutip.SESolver(self.H, options=dict(options))
         self.dim = 2**n
 
@@ -365,9 +383,10 @@ def worker_env(tool, threads):
     return env
 
 
-def run_worker(tool, n, threads, timeout, ode=None):
+def run_worker(tool, n, threads, timeout, ode=None, kind="worker"):
+    """One worker process (kind "worker": the P_max search, "curve-worker": the charging curve)."""
     env = worker_env(tool, threads)
-    cmd = [sys.executable, os.path.abspath(__file__), "worker", tool, str(n)] + ([ode] if ode else [])
+    cmd = [sys.executable, os.path.abspath(__file__), kind, tool, str(n)] + ([ode] if ode else [])
     t0 = time.perf_counter()
     try:
         out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env, timeout=timeout)
@@ -652,9 +671,350 @@ def bench(args):
     return 0 if agree else 1
 
 
+# ----------------------------------------------------------------------------- curve mode
+# The charging curve W(t) at CURVE_POINTS uniformly spaced times on [0, CURVE_T_MAX]:
+# t_k = CURVE_T_MAX k / (CURVE_POINTS - 1), k = 0 .. CURVE_POINTS - 1 (t = 0, 0.01, ..., 2).
+CURVE_T_MAX, CURVE_POINTS = 2.0, 201
+CURVE_DT = CURVE_T_MAX / (CURVE_POINTS - 1)
+
+CURVE_TOOLS = {
+    # name: (short setup, full setup, slow?)
+    "spinbat": ("`charge --t-max 2 --points 201`, curve + certified P_max",
+                "`spinbat charge --n N --t-max 2 --points 201 --json FILE` (the command users run: it also "
+                "certifies P_max; solver auto = matrix-free Chebyshev for N > 10, tolerance 1e-10 on W, all cores "
+                "via rayon), W from the record's `series.work`; the time is the whole process", False),
+    "quspin-parity": ("ExpmMultiplyParallel, parity block, dt = 0.01 steps",
+                      "QuSpin `spin_basis_1d(N, pblock=1, pauli=1)` (reflection-even block, dimension ~2^(N-1)), "
+                      "`hamiltonian` from `zz`, `x`, `z` terms (float64); one `ExpmMultiplyParallel` (OpenMP) with "
+                      "`a = -i dt`, dt = 0.01, applied 200 times in place (`overwrite_v=True`) on a complex128 "
+                      "state; <H0> from the diagonal of H0 (H0 is diagonal in the block's basis)", False),
+    "quspin-full": ("ExpmMultiplyParallel, full 2^N, dt = 0.01 steps",
+                    "as quspin-parity without symmetry blocks (`spin_basis_1d(N, pauli=1)`, dimension 2^N)", False),
+    "qutip-sesolve": ("sesolve method='{method}', atol=rtol={tol}, e_ops=[H0]",
+                      "QuTiP `sesolve(H, psi0, tlist, e_ops=[H0])` with the 201 times in `tlist`, ODE method "
+                      "'{method}', `atol = rtol = {tol}`, `nsteps = 1e8`, states not stored; operators "
+                      "`tensor(sigmaz()/sigmax(), qeye(2), ...)` (CSR)", True),
+    "qutip-krylov": ("sesolve method='krylov', dim 20, e_ops=[H0]",
+                     "QuTiP `sesolve(H, psi0, tlist, e_ops=[H0])` with `method='krylov'` (Lanczos subspaces of "
+                     "dimension 20, `atol=1e-13`); same operators", True),
+}
+CURVE_DEFAULT_TOOLS = ["spinbat", "quspin-parity", "qutip-sesolve", "qutip-krylov"]
+# QuTiP's ODE settings for the curve (`--curve-ode-tol` changes atol = rtol). The error of dop853 on W
+# grows with N and with t: max |dW| over the 201 times vs QuSpin at atol = rtol = 1e-12 / 1e-13 / 1e-14:
+# N = 12: 9.5e-10 / 7.5e-11 / 1.2e-11, N = 14: 2.4e-9 / 2.1e-10 (about x2.5-3 per two spins), so 1e-12
+# would miss 1e-8 at N = 20; 1e-14 costs 1.5x the time of 1e-12 at N = 12.
+QUTIP_CURVE_ODE = dict(QUTIP_ODE, atol=1e-14, rtol=1e-14)
+
+
+def curve_times():
+    return [CURVE_T_MAX * k / (CURVE_POINTS - 1) for k in range(CURVE_POINTS)]
+
+
+def quspin_curve(prop, prob):
+    """W at the curve times: the same ExpmMultiplyParallel step exp(-i H dt) applied from time to time."""
+    np = prop.np
+    import scipy.sparse
+
+    # H0 (zz and z terms) is diagonal in the z basis and in the reflection block's basis (symmetric
+    # combinations of a state and its mirror image, which have the same H0): <H0> = sum d |psi|^2
+    d = np.ascontiguousarray(prop.H0csr.diagonal().real)
+    assert (prop.H0csr - scipy.sparse.diags(d)).count_nonzero() == 0, "H0 is not diagonal in this basis"
+    dt = CURVE_DT
+    if prop.dt_now != dt:
+        prop.expm.set_a(-1j * dt)
+        prop.dt_now = dt
+    psi = prop.psi0.copy()
+
+    def w_of(v):
+        return float(d @ (v.real * v.real + v.imag * v.imag)) - prob.e0
+
+    work = [w_of(psi)]
+    for _ in range(1, CURVE_POINTS):
+        psi = prop.expm.dot(psi, work_array=prop.work, overwrite_v=True)
+        work.append(w_of(psi))
+    return work
+
+
+def qutip_curve_options(tool, ode=None, tol=None):
+    if tool == "qutip-krylov":
+        opts = dict(QUTIP_KRYLOV)
+    else:
+        opts = dict(QUTIP_CURVE_ODE, method=ode or QUTIP_CURVE_ODE["method"])
+        if tol:
+            opts.update(atol=tol, rtol=tol)
+    opts.update(store_states=False, progress_bar=False)
+    return opts
+
+
+def qutip_curve(h, h0, psi0, prob, options):
+    """W at the curve times from one sesolve call: tlist = the 201 times, e_ops = [H0]."""
+    import qutip
+
+    res = qutip.sesolve(h, psi0, curve_times(), e_ops=[h0], options=options)
+    return [float(x.real) - prob.e0 for x in res.expect[0]]
+
+
+def curve_worker(tool, n, ode=None):
+    """One timed curve run of a Python tool; prints one JSON line (`ode` may be 'METHOD' or 'METHOD:TOL')."""
+    prob = Problem(n)
+    # imports are not timed
+    import numpy  # noqa: F401
+    import scipy.sparse  # noqa: F401
+
+    tol = None
+    if ode and ":" in ode:
+        ode, tol = ode.split(":")
+        tol = float(tol)
+    if tool.startswith("qutip"):
+        import qutip  # noqa: F401
+    else:
+        import quspin.basis  # noqa: F401
+        import quspin.operators  # noqa: F401
+        import quspin.tools.evolution  # noqa: F401
+    c0, t0 = time.process_time(), time.perf_counter()
+    if tool.startswith("quspin"):
+        prop = QuSpinProp(prob, parity=tool == "quspin-parity", dt=CURVE_DT)
+        dim = prop.dim
+        t1 = time.perf_counter()
+        work = quspin_curve(prop, prob)
+    else:
+        h, h0, psi0 = qutip_operators(prob)
+        dim = 2**n
+        t1 = time.perf_counter()
+        work = qutip_curve(h, h0, psi0, prob, qutip_curve_options(tool, ode, tol))
+    t2, c2 = time.perf_counter(), time.process_time()
+    print(json.dumps({"tool": tool, "n": n, "work": work, "build_s": t1 - t0, "search_s": t2 - t1,
+                      "compute_s": t2 - t0, "cpu_s": c2 - c0, "dim": dim}), flush=True)
+
+
+def spinbat_curve_cmd(n, path="FILE"):
+    return [SPINBAT, "charge", "--n", str(n), "--t-max", f"{CURVE_T_MAX:g}", "--points", str(CURVE_POINTS),
+            "--json", path]
+
+
+def run_spinbat_curve(n):
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "charge.json")
+        c0, t0 = children_cpu(), time.perf_counter()
+        subprocess.run(spinbat_curve_cmd(n, path), check=True, capture_output=True, text=True)
+        wall, cpu = time.perf_counter() - t0, children_cpu() - c0
+        with open(path) as f:
+            rec = json.load(f)
+    ser = rec["series"]
+    dt = max(abs(a - b) for a, b in zip(ser["t"], curve_times()))
+    if len(ser["t"]) != CURVE_POINTS or dt > 1e-12:
+        raise RuntimeError(f"spinbat's series times are not the curve times (max difference {dt:g})")
+    mp = rec["max_power"]
+    return {"tool": "spinbat", "n": n, "work": ser["work"], "compute_s": wall, "process_s": wall, "cpu_s": cpu,
+            "run_time_s": rec["run_time_s"], "solver": rec["solver"], "tolerance": rec["tolerance"],
+            "error_bound": rec["error_bound"], "power": mp["power"], "time": mp["time"],
+            "provenance": rec["provenance"]}
+
+
+def check_curve(n, tools, ode_tol=None):
+    """Every tool's curve vs the exact one (numpy kron construction + scipy.linalg.eigh); use N <= 10."""
+    import numpy as np
+    import scipy.linalg
+
+    prob = Problem(n)
+    px = np.array([[0.0, 1.0], [1.0, 0.0]])
+    pz = np.array([[-1.0, 0.0], [0.0, 1.0]])
+
+    def site(op, i):
+        out = np.array([[1.0]])
+        for k in reversed(range(n)):
+            out = np.kron(out, op if k == i else np.eye(2))
+        return out
+
+    xs = [site(px, i) for i in range(n)]
+    zs = [site(pz, i) for i in range(n)]
+    hg = -sum(g * zs[i] @ zs[j] for i, j, g in prob.pairs)
+    ev, u = scipy.linalg.eigh(hg + OMEGA * sum(xs))
+    h0d = np.diag(hg + B * sum(zs))
+    c0 = u[0, :]  # eigenbasis coefficients of all-down (basis index 0)
+    ts = np.array(curve_times())
+    psis = u @ (np.exp(-1j * np.outer(ev, ts)) * c0[:, None])
+    exact = (h0d @ (np.abs(psis) ** 2)) - prob.e0
+    print(f"N = {n}: E_0 = {prob.e0:.12f}, exact W(1) = {exact[100]:.13f}, W(2) = {exact[200]:.13f}")
+    worst = 0.0
+    for tool in tools:
+        if tool == "spinbat":
+            work = run_spinbat_curve(n)["work"]
+        elif tool.startswith("quspin"):
+            prop = QuSpinProp(prob, parity=tool == "quspin-parity", checks=True, dt=CURVE_DT)
+            work = quspin_curve(prop, prob)
+        else:
+            h, h0, psi0 = qutip_operators(prob)
+            work = qutip_curve(h, h0, psi0, prob, qutip_curve_options(tool, tol=ode_tol))
+        dw = float(np.max(np.abs(np.array(work) - exact)))
+        worst = max(worst, dw)
+        print(f"  {tool:14s} max |W - W_exact| over the {CURVE_POINTS} times = {dw:.1e}")
+    return worst
+
+
+def bench_curve(args):
+    n = args.n
+    prob = Problem(n)
+    tools = args.tools
+    info = machine_info()
+    load_before = loadavg()
+    started = datetime.datetime.now().isoformat(timespec="seconds")
+    threads = args.threads or info["nproc"]
+    tol_label = f"{args.curve_ode_tol:g}" if args.curve_ode_tol else f"{QUTIP_CURVE_ODE['atol']:g}"
+    ode_arg = args.qutip_ode + (f":{args.curve_ode_tol!r}" if args.curve_ode_tol else "")
+    results = {}
+    for tool in tools:
+        reps = args.slow_reps if (CURVE_TOOLS[tool][2] and args.slow_reps) else args.reps
+        runs = []
+        for rep in range(reps):
+            if tool == "spinbat":
+                r = run_spinbat_curve(n)
+            else:
+                r = run_worker(tool, n, threads, args.timeout, ode_arg if tool == "qutip-sesolve" else None,
+                               kind="curve-worker")
+            runs.append(r)
+            if r.get("timed_out"):
+                print(f"{tool:14s} N = {n}: run {rep + 1}/{reps} stopped at the time limit {args.timeout} s",
+                      flush=True)
+                break
+            print(f"{tool:14s} N = {n}: run {rep + 1}/{reps}: compute {r['compute_s']:.3f} s "
+                  f"(process {r['process_s']:.3f} s), W(1) = {r['work'][100]:.13f}, W(2) = {r['work'][-1]:.13f}",
+                  flush=True)
+        results[tool] = runs
+    load_after = loadavg()
+
+    ref = results["spinbat"][0] if "spinbat" in results else None
+    ref_time = statistics.median(r["compute_s"] for r in results["spinbat"]) if ref else None
+    ref_cpu = statistics.median(r["cpu_s"] for r in results["spinbat"]) if ref else None
+    rows = []
+    for tool in tools:
+        runs = results[tool]
+        ok = [r for r in runs if not r.get("timed_out")]
+        if not ok:
+            rows.append({"tool": tool, "timed_out": True, "timeout_s": args.timeout})
+            continue
+        last = ok[-1]
+        row = {"tool": tool, "runs_s": [r["compute_s"] for r in ok], "median_s": statistics.median(r["compute_s"] for r in ok),
+               "cpu_median_s": statistics.median(r["cpu_s"] for r in ok),
+               "process_median_s": statistics.median(r["process_s"] for r in ok),
+               "w1": last["work"][100], "w2": last["work"][-1],
+               "w_max": max(last["work"]), "t_w_max": curve_times()[last["work"].index(max(last["work"]))]}
+        # every run of a tool must give the same curve
+        row["spread_w"] = max(abs(a - b) for r in ok for a, b in zip(r["work"], last["work"]))
+        if "build_s" in last:
+            row["build_median_s"] = statistics.median(r["build_s"] for r in ok)
+            row["search_median_s"] = statistics.median(r["search_s"] for r in ok)
+            row["dim"] = last["dim"]
+        if ref:
+            dev = [abs(a - b) for a, b in zip(last["work"], ref["work"])]
+            row["max_dw"] = max(dev)
+            row["t_max_dw"] = curve_times()[dev.index(row["max_dw"])]
+            row["ratio"] = row["median_s"] / ref_time
+            row["cpu_ratio"] = row["cpu_median_s"] / ref_cpu
+        rows.append(row)
+
+    tol = args.agree
+    agree = all(r.get("max_dw", 0.0) <= tol for r in rows if not r.get("timed_out"))
+    shared = not (float(load_before[0]) < 0.5 and float(load_after[0]) < 0.5 + threads)
+
+    def setup_of(tool, full=False):
+        return CURVE_TOOLS[tool][1 if full else 0].replace("{method}", args.qutip_ode).replace("{tol}", tol_label)
+
+    vers = versions()
+    lines = []
+    lines.append(f"# Charging curve side by side: spinbat, QuSpin, QuTiP — N = {n}")
+    lines.append("")
+    lines.append(f"Chain: power law p = 1, alpha = 0, g = 1, omega = 4, B = 1, open, N = {n} "
+                 f"(E_0 = {prob.e0:.10f}), charged from all-down. Every tool computes W(t) = <H0>_t - E_0 at the "
+                 f"{CURVE_POINTS} times t_k = {CURVE_T_MAX:g} k/{CURVE_POINTS - 1}, k = 0..{CURVE_POINTS - 1} "
+                 f"(t = 0, {CURVE_T_MAX / (CURVE_POINTS - 1):g}, ..., {CURVE_T_MAX:g}); spinbat's run also certifies P_max.")
+    lines.append("")
+    lines.append("| tool | setup | compute wall [s], median | runs [s] | build / propagation [s] | process wall [s] | "
+                 "CPU [s] | W(1) [B] | W(2) [B] | max \\|ΔW\\| vs spinbat (201 times) | time / spinbat | CPU / spinbat |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        setup = setup_of(r["tool"])
+        if r.get("timed_out"):
+            lines.append(f"| {r['tool']} | {setup} | > {r['timeout_s']:g} (stopped at the time limit) | — | — | — | — | — | — | "
+                         f"— | > {r['timeout_s'] / ref_time:.0f} | — |")
+            continue
+        bs = f"{fmt_s(r['build_median_s'])} / {fmt_s(r['search_median_s'])}" if "build_median_s" in r else "—"
+        if r["tool"] == "spinbat":
+            rt = statistics.median(x["run_time_s"] for x in results["spinbat"])
+            bs = f"(internal run_time_s {fmt_s(rt)})"
+        lines.append(f"| {r['tool']} | {setup} | {fmt_s(r['median_s'])} | {fmt_runs(r['runs_s'])} | {bs} | "
+                     f"{fmt_s(r['process_median_s'])} | {fmt_s(r['cpu_median_s'])} | {r['w1']:.12f} | {r['w2']:.12f} | "
+                     f"{r.get('max_dw', 0):.1e} | {r.get('ratio', 1):.1f} | {r.get('cpu_ratio', 1):.1f} |")
+    lines.append("")
+    lines.append(f"Agreement: every tool within {tol:g} (absolute, on W at all {CURVE_POINTS} times) of spinbat: "
+                 f"**{'yes' if agree else 'NO'}**. " + "; ".join(
+                     f"{r['tool']}: max |ΔW| = {r['max_dw']:.1e} at t = {r['t_max_dw']:g}, spread over its runs "
+                     f"{r['spread_w']:.1e}" for r in rows if not r.get("timed_out") and r["tool"] != "spinbat") + ".")
+    if ref:
+        spin_runs = results["spinbat"]
+        lines.append(f"spinbat: solver {ref['solver']}, tolerance {ref['tolerance']:g} on W, its error bound "
+                     f"{ref['error_bound']:.1e}; certified P_max = {ref['power']:.12f} at T* = {ref['time']:.12f} "
+                     f"(computed in the same run); max W on the grid {rows[0]['w_max']:.10f} at t = {rows[0]['t_w_max']:g}; "
+                     f"spread of W over its {len(spin_runs)} run{'s' if len(spin_runs) > 1 else ''} {rows[0]['spread_w']:.1e}.")
+    dims = [r for r in rows if "dim" in r]
+    if dims:
+        lines.append("Dimensions: " + "; ".join(f"{r['tool']} {r['dim']}" for r in dims) + ".")
+    lines.append("")
+    lines.append("Setups:")
+    for tool in tools:
+        lines.append(f"- **{tool}**: " + setup_of(tool, full=True) + ".")
+    lines.append("")
+    lines.append("Notes:")
+    lines.append("- compute wall: for spinbat the wall time of the whole `spinbat charge` process (its own "
+                 "`run_time_s` in brackets), which includes the certified P_max search the command always does; "
+                 "for the Python tools the time inside the worker process from the first operator construction "
+                 "to the last W (imports and interpreter start excluded; \"process wall\" includes them). CPU: "
+                 "user + system time of that same span, all threads added (less sensitive than wall time to other "
+                 "jobs on the machine). Ratios: medians / spinbat's.")
+    lines.append(f"- Runs per tool: {args.reps}" + (f" ({args.slow_reps} for the QuTiP rows)" if args.slow_reps else "")
+                 + (f"; time limit per Python run {args.timeout:g} s" if args.timeout else "")
+                 + f"; threads: spinbat all cores (rayon), QuSpin OMP_NUM_THREADS = {threads} "
+                 "(OMP_WAIT_POLICY=PASSIVE), QuTiP single-threaded (its sparse kernels are; BLAS threads 1).")
+    lines.append(f"- Machine: {info['nproc']} cores ({info['cpu']}), {info['memory']} RAM, {info['platform']}, "
+                 f"Python {info['python']}. Started {started}; load average (1, 5, 15 min) before "
+                 f"{' '.join(load_before)}, after {' '.join(load_after)}"
+                 + (" — **the machine was shared with other jobs while timing; absolute times are "
+                    "indicative**." if shared else "."))
+    spv = ref["provenance"] if ref else {}
+    rev = spv.get("git_rev") or os.environ.get("SPINBAT_REV") or "?"
+    lines.append(f"- Versions: spinbat {spv.get('version', '?')} (git {rev}), {vers['rustc']}; "
+                 + ", ".join(f"{k} {v}" for k, v in vers.items() if k != "rustc") + ".")
+    argv = sys.argv[1:]
+    if argv[:1] == ["--curve"]:  # how run.sh passes the mode and N
+        argv = argv[1:]
+    if argv[:1] == ["--n"]:
+        argv = argv[1:]
+    cmd = "scripts/compare/run.sh curve " + " ".join(shlex.quote(a) for a in argv)
+    if os.environ.get("SPINBAT"):
+        cmd = f"SPINBAT={os.environ['SPINBAT']} SPINBAT_REV={rev} " + cmd
+    lines.append(f"- Command: `{cmd}` (spinbat: `{' '.join(spinbat_curve_cmd(n)).replace(ROOT + '/', '')}`).")
+    text = "\n".join(lines) + "\n"
+    print()
+    print(text)
+    out_md = args.out or os.path.join(HERE, f"results-curve-{n}.md")
+    with open(out_md, "w") as f:
+        f.write(text)
+    with open(os.path.splitext(out_md)[0] + ".json", "w") as f:
+        json.dump({"n": n, "times": curve_times(), "rows": rows, "runs": results, "machine": info, "versions": vers,
+                   "load_before": load_before, "load_after": load_after, "started": started,
+                   "argv": sys.argv[1:]}, f, indent=1)
+    print(f"wrote {os.path.relpath(out_md, ROOT)}")
+    return 0 if agree else 1
+
+
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "worker":
         worker(sys.argv[2], int(sys.argv[3]), sys.argv[4] if len(sys.argv) > 4 else None)
+        return 0
+    if len(sys.argv) > 1 and sys.argv[1] == "curve-worker":
+        curve_worker(sys.argv[2], int(sys.argv[3]), sys.argv[4] if len(sys.argv) > 4 else None)
         return 0
     if len(sys.argv) > 1 and sys.argv[1] == "check":
         ns = [int(x) for x in sys.argv[2:]] or [8]
@@ -662,30 +1022,45 @@ def main():
         worst = max(check(n, tools) for n in ns)
         print(f"worst relative P_max/T* difference from the exact diagonalisation: {worst:.1e}")
         return 0 if worst < 1e-8 else 1
+    if len(sys.argv) > 1 and sys.argv[1] == "check-curve":
+        ns = [int(x) for x in sys.argv[2:]] or [8]
+        worst = max(check_curve(n, list(CURVE_TOOLS)) for n in ns)
+        print(f"worst |W - W_exact| over the curve times: {worst:.1e}")
+        return 0 if worst < 1e-8 else 1
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=20, help="number of spins (default 20)")
+    ap.add_argument("--curve", action="store_true",
+                    help=f"curve mode: W(t) at {CURVE_POINTS} times on [0, {CURVE_T_MAX:g}] instead of P_max "
+                         "(results-curve-N.md)")
     ap.add_argument("--reps", type=int, default=3, help="timed runs per tool (median reported; default 3)")
     ap.add_argument("--slow-reps", type=int, default=0,
                     help="timed runs for the QuTiP rows (default: --reps), e.g. 1 at large N")
-    ap.add_argument("--tools", default=",".join(TOOLS),
-                    help="comma-separated subset of: " + ", ".join(TOOLS) + " (spinbat is the reference)")
+    ap.add_argument("--tools", default=None,
+                    help="comma-separated subset of: " + ", ".join(TOOLS) + " (spinbat is the reference; default "
+                         "all; with --curve: " + ", ".join(CURVE_DEFAULT_TOOLS) + ", and quspin-full on request)")
     ap.add_argument("--timeout", type=float, default=None,
                     help="stop a Python tool's run after this many seconds (reported as '>')")
     ap.add_argument("--threads", type=int, default=0, help="OpenMP threads of QuSpin (default nproc)")
     ap.add_argument("--qutip-ode", default=QUTIP_ODE["method"],
                     help=f"ODE method of the qutip-sesolve row (default {QUTIP_ODE['method']}; adams, vern9, ...)")
-    ap.add_argument("--agree", type=float, default=1e-8, help="relative agreement required (default 1e-8)")
-    ap.add_argument("--out", default=None, help="Markdown output (default scripts/compare/results-N.md)")
+    ap.add_argument("--curve-ode-tol", type=float, default=None,
+                    help=f"atol = rtol of qutip-sesolve in curve mode (default {QUTIP_CURVE_ODE['atol']:g})")
+    ap.add_argument("--agree", type=float, default=1e-8,
+                    help="agreement required (default 1e-8; relative on P_max and T*, absolute on W with --curve)")
+    ap.add_argument("--out", default=None,
+                    help="Markdown output (default scripts/compare/results-N.md, results-curve-N.md with --curve)")
     args = ap.parse_args()
+    known = CURVE_TOOLS if args.curve else TOOLS
+    if args.tools is None:
+        args.tools = ",".join(CURVE_DEFAULT_TOOLS if args.curve else TOOLS)
     args.tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     for t in args.tools:
-        if t not in TOOLS:
+        if t not in known:
             ap.error(f"unknown tool {t}")
     if "spinbat" in args.tools:  # the reference first
         args.tools.remove("spinbat")
         args.tools.insert(0, "spinbat")
-    return bench(args)
-
+    return bench_curve(args) if args.curve else bench(args)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -5,6 +5,9 @@
 #   scripts/compare/run.sh 16
 #   scripts/compare/run.sh 20 --slow-reps 1 --timeout 1800
 #   scripts/compare/run.sh check 8 10   # validate every tool's operators against numpy (small N)
+#   scripts/compare/run.sh curve 18     # curve mode: W(t) at 201 times on [0, 2] (results-curve-N.md)
+#   scripts/compare/run.sh curve 20 --slow-reps 1 --timeout 600
+#   scripts/compare/run.sh check-curve 8 10   # every tool's curve vs numpy eigh (small N)
 #   SPINBAT=/path/to/spinbat SPINBAT_REV=abc123 scripts/compare/run.sh 16   # a fixed spinbat build
 # Makes scripts/compare/.venv (Python 3.11, pinned versions) on first use and builds
 # target/release/spinbat.
@@ -32,11 +35,14 @@ if [ -z "${SPINBAT:-}" ]; then
   (cd "$root" && cargo build --release --quiet)
 fi
 
-if [ "${1:-}" = check ]; then
+if [ "${1:-}" = check ] || [ "${1:-}" = check-curve ]; then
+  mode=$1
   shift
-  exec env OMP_NUM_THREADS=1 PYTHONWARNINGS=ignore "$venv/bin/python" "$here/compare.py" check "$@"
+  exec env OMP_NUM_THREADS=1 PYTHONWARNINGS=ignore "$venv/bin/python" "$here/compare.py" "$mode" "$@"
 fi
+curve=()
+if [ "${1:-}" = curve ]; then curve=(--curve); shift; fi
 n=20
 if [ $# -gt 0 ] && [[ "$1" =~ ^[0-9]+$ ]]; then n=$1; shift; fi
 cd "$root"
-exec "$venv/bin/python" "$here/compare.py" --n "$n" "$@"
+exec "$venv/bin/python" "$here/compare.py" "${curve[@]}" --n "$n" "$@"
