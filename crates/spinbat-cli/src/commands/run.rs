@@ -408,18 +408,20 @@ type Summary = fn(&ObservableSummary) -> Option<spinbat::observe::trajectory::Pe
 
 /// The study's CSV columns of observables: (name, summary), each followed by its time.
 /// `peak_entropy` in nats, `max_variance` in B^2, `min_bloch_length` and `max_zz`
-/// dimensionless.
-pub const OBSERVABLE_COLUMNS: [(&str, Summary); 4] = [
+/// dimensionless, `max_ergotropy` and `max_locked_ergotropy` in B.
+pub const OBSERVABLE_COLUMNS: [(&str, Summary); 6] = [
     ("peak_entropy", |o| o.peak_entropy),
     ("max_variance", |o| o.max_variance),
     ("min_bloch_length", |o| o.min_bloch_length),
     ("max_zz", |o| o.max_zz),
+    ("max_ergotropy", |o| o.max_ergotropy),
+    ("max_locked_ergotropy", |o| o.max_locked_ergotropy),
 ];
 
 /// The columns of [`OBSERVABLE_COLUMNS`] this study records.
 fn observable_columns(study: &GridStudy) -> Vec<(&'static str, Summary)> {
     let Some(o) = study.observables() else { return Vec::new() };
-    let on = [o.set.entanglement, o.set.variance, o.set.bloch, o.set.zz];
+    let on = [o.set.entanglement, o.set.variance, o.set.bloch, o.set.zz, o.set.ergotropy, o.set.ergotropy];
     OBSERVABLE_COLUMNS.iter().zip(on).filter(|(_, on)| *on).map(|(c, _)| *c).collect()
 }
 

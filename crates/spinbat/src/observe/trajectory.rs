@@ -302,6 +302,19 @@ impl Trajectory {
         self.peak(|p| p.variance)
     }
 
+    /// The largest ergotropy locked in correlations, `ℰ(ρ, H_B) − Σ_i ℰ(ρ_i, BZ_i)`, over
+    /// the sampled times and when (`None` if the ergotropy was not recorded); `0` in the
+    /// mean field's product state.
+    pub fn max_locked_ergotropy(&self) -> Option<Peak> {
+        self.peak(|p| p.ergotropy.as_ref().map(|e| e.locked_ergotropy))
+    }
+
+    /// The largest global ergotropy for `H0`, `⟨H0⟩ − E_min`, over the sampled times and
+    /// when (`None` if not recorded, or where `E_min` is unknown).
+    pub fn max_ergotropy(&self) -> Option<Peak> {
+        self.peak(|p| p.ergotropy.as_ref().and_then(|e| e.ergotropy))
+    }
+
     /// The shortest Bloch vector `|S_i| = (⟨X_i⟩² + ⟨Y_i⟩² + ⟨Z_i⟩²)^½` over the sites and
     /// the sampled times, and its (earliest) time (`None` if not recorded). `|S_i| = 1`
     /// exactly when site `i` is in a pure state, unentangled with the rest of the chain

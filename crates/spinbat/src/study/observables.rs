@@ -1,8 +1,9 @@
 //! Observables of a study's jobs: besides `P_max` and the maximal work, each (point,
 //! solver) follows its state along the point's output window and records the summary of
 //! [`crate::observe::trajectory`] — the peak half-chain (or any cut's) entanglement
-//! entropy, the largest `Var(H0)`, the shortest single-site Bloch vector and the largest
-//! connected `ZZ` correlation, each with its time ([`ObservableSummary`]).
+//! entropy, the largest `Var(H0)`, the shortest single-site Bloch vector, the largest
+//! connected `ZZ` correlation, and the largest ergotropy and locked ergotropy, each with its
+//! time ([`ObservableSummary`]).
 //!
 //! The times are `points` equally spaced ones on `[0, window]`, `window` the study's
 //! maximal-work window (default `2π/ω` of each point), so with the defaults a job records
@@ -120,6 +121,12 @@ pub struct ObservableSummary {
     /// Largest `|⟨Z_iZ_j⟩ − ⟨Z_i⟩⟨Z_j⟩|`, `i ≠ j`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_zz: Option<Peak>,
+    /// Largest ergotropy for `H0` (units `B`; where `E_min` is known).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_ergotropy: Option<Peak>,
+    /// Largest ergotropy locked in correlations (units `B`; `0` in the mean field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_locked_ergotropy: Option<Peak>,
     /// Wall time of the trajectory (seconds).
     pub run_time_s: f64,
 }
@@ -150,6 +157,8 @@ pub fn summarise_observables(
         max_variance: tr.max_variance(),
         min_bloch_length: tr.min_bloch_length(),
         max_zz: tr.max_zz(),
+        max_ergotropy: tr.max_ergotropy(),
+        max_locked_ergotropy: tr.max_locked_ergotropy(),
         run_time_s: start.elapsed().as_secs_f64(),
     })
 }

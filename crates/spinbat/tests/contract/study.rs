@@ -406,6 +406,7 @@ fn grid_observables_are_the_trajectory_of_the_chain_and_xxx_stays_a_product_stat
             assert_eq!(s, 0.0);
             assert_eq!(o.max_zz.unwrap().value, 0.0);
             assert!(o.max_variance.is_none(), "the classical model has no Var(H0)");
+            assert!(o.max_locked_ergotropy.unwrap().value.abs() <= 1e-12, "a product state locks nothing");
             continue;
         }
         assert_eq!(o.solver, "dense");
@@ -413,6 +414,15 @@ fn grid_observables_are_the_trajectory_of_the_chain_and_xxx_stays_a_product_stat
         let tr = trajectory(&chain, Solver::Auto, &times, &set, 1e-10, &Silent).unwrap();
         assert_eq!(o.peak_entropy, tr.peak_entropy());
         assert_eq!(o.max_variance, tr.max_variance());
+        assert_eq!(o.max_locked_ergotropy, tr.max_locked_ergotropy());
+        assert_eq!(o.max_ergotropy, tr.max_ergotropy());
+        // all-down is the proved ground state: the H0 ergotropy of the pure state is W, so
+        // its peak is the largest W on the grid; XXX charges through product states (no
+        // locked ergotropy), Ising entangles (some)
+        let w_max = tr.points.iter().map(|p| p.work).fold(f64::NEG_INFINITY, f64::max);
+        assert!((o.max_ergotropy.unwrap().value - w_max).abs() <= 1e-9, "ergotropy peak vs W");
+        let locked = o.max_locked_ergotropy.unwrap().value;
+        assert!(if alpha == 1.0 { locked <= 1e-8 } else { locked > 1e-3 }, "alpha {alpha}: locked {locked:e}");
         let bound = o.entropy_bound.unwrap();
         // rounding of the SVD's singular values (correlations.rs): ~1e-14 per Schmidt value
         let rounding = 1e-13;
