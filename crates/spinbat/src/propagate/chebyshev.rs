@@ -1001,7 +1001,8 @@ fn segment_terms(radius: f64, eps: f64, max_terms: usize, real: bool, span: f64)
     let cap = max_terms * scale;
     let x_rem = radius * span.max(0.0);
     let x_cap = radius * super::gram::reach(cap, radius, eps);
-    let x = if x_rem <= x_cap { x_rem } else { x_rem / (x_rem / x_cap.max(1e-300)).ceil() };
+    // a real term costs about half a complex one: the real segment reaches as far as it can
+    let x = if x_rem <= x_cap || real { x_rem.min(x_cap) } else { x_rem / (x_rem / x_cap.max(1e-300)).ceil() };
     bessel_sequence(x, eps).0.len().clamp(GRAM_MIN_TERMS * scale, cap).max(2)
 }
 
