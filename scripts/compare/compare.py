@@ -529,6 +529,35 @@ def fmt_s(x):
     return f"{x:.3f}" if x < 10 else f"{x:.1f}"
 
 
+def time_tools(args, n, tools, table, run_one, describe):
+    """Times each tool `args.reps` times (`args.slow_reps` for the slow ones of `table`),
+    stopping a tool at its first run past the time limit; prints each run with `describe`.
+    Returns {tool: [run, ...]}."""
+    results = {}
+    for tool in tools:
+        reps = args.slow_reps if (table[tool][2] and args.slow_reps) else args.reps
+        runs = []
+        for rep in range(reps):
+            r = run_one(tool)
+            runs.append(r)
+            if r.get("timed_out"):
+                print(f"{tool:14s} N = {n}: run {rep + 1}/{reps} stopped at the time limit {args.timeout} s",
+                      flush=True)
+                break
+            print(f"{tool:14s} N = {n}: run {rep + 1}/{reps}: compute {r['compute_s']:.3f} s "
+                  f"(process {r['process_s']:.3f} s), {describe(r)}", flush=True)
+        results[tool] = runs
+    return results
+
+
+def timing_row(tool, ok):
+    """The timing fields of a table row: the runs and the medians of wall, CPU and process time."""
+    return {"tool": tool, "runs_s": [r["compute_s"] for r in ok],
+            "median_s": statistics.median(r["compute_s"] for r in ok),
+            "cpu_median_s": statistics.median(r["cpu_s"] for r in ok),
+            "process_median_s": statistics.median(r["process_s"] for r in ok)}
+
+
 def bench(args):
     n = args.n
     prob = Problem(n)
@@ -537,24 +566,11 @@ def bench(args):
     load_before = loadavg()
     started = datetime.datetime.now().isoformat(timespec="seconds")
     threads = args.threads or info["nproc"]
-    results = {}
-    for tool in tools:
-        reps = args.slow_reps if (TOOLS[tool][2] and args.slow_reps) else args.reps
-        runs = []
-        for rep in range(reps):
-            if tool == "spinbat":
-                r = run_spinbat(n)
-            else:
-                r = run_worker(tool, n, threads, args.timeout, args.qutip_ode if tool == "qutip-sesolve" else None)
-            runs.append(r)
-            if r.get("timed_out"):
-                print(f"{tool:14s} N = {n}: run {rep + 1}/{reps} stopped at the time limit {args.timeout} s",
-                      flush=True)
-                break
-            print(f"{tool:14s} N = {n}: run {rep + 1}/{reps}: compute {r['compute_s']:.3f} s "
-                  f"(process {r['process_s']:.3f} s), P_max = {r['power']:.13f}, T* = {r['time']:.13f}",
-                  flush=True)
-        results[tool] = runs
+    results = time_tools(
+        args, n, tools, TOOLS,
+        lambda tool: run_spinbat(n) if tool == "spinbat" else run_worker(
+            tool, n, threads, args.timeout, args.qutip_ode if tool == "qutip-sesolve" else None),
+        lambda r: f"P_max = {r['power']:.13f}, T* = {r['time']:.13f}")
     load_after = loadavg()
 
     ref = results["spinbat"][0] if "spinbat" in results else None
@@ -568,10 +584,7 @@ def bench(args):
             rows.append({"tool": tool, "timed_out": True, "timeout_s": args.timeout})
             continue
         last = ok[-1]
-        row = {"tool": tool, "runs_s": [r["compute_s"] for r in ok], "median_s": statistics.median(r["compute_s"] for r in ok),
-               "cpu_median_s": statistics.median(r["cpu_s"] for r in ok),
-               "process_median_s": statistics.median(r["process_s"] for r in ok),
-               "power": last["power"], "time": last["time"], "work": last["work"]}
+        row = {**timing_row(tool, ok), "power": last["power"], "time": last["time"], "work": last["work"]}
         # every run of a tool must give the same answer
         row["spread_power"] = max(abs(r["power"] - last["power"]) for r in ok) / last["power"]
         if "build_s" in last:
@@ -864,25 +877,11 @@ def bench_curve(args):
     threads = args.threads or info["nproc"]
     tol_label = f"{args.curve_ode_tol:g}" if args.curve_ode_tol else f"{QUTIP_CURVE_ODE['atol']:g}"
     ode_arg = args.qutip_ode + (f":{args.curve_ode_tol!r}" if args.curve_ode_tol else "")
-    results = {}
-    for tool in tools:
-        reps = args.slow_reps if (CURVE_TOOLS[tool][2] and args.slow_reps) else args.reps
-        runs = []
-        for rep in range(reps):
-            if tool == "spinbat":
-                r = run_spinbat_curve(n)
-            else:
-                r = run_worker(tool, n, threads, args.timeout, ode_arg if tool == "qutip-sesolve" else None,
-                               kind="curve-worker")
-            runs.append(r)
-            if r.get("timed_out"):
-                print(f"{tool:14s} N = {n}: run {rep + 1}/{reps} stopped at the time limit {args.timeout} s",
-                      flush=True)
-                break
-            print(f"{tool:14s} N = {n}: run {rep + 1}/{reps}: compute {r['compute_s']:.3f} s "
-                  f"(process {r['process_s']:.3f} s), W(1) = {r['work'][100]:.13f}, W(2) = {r['work'][-1]:.13f}",
-                  flush=True)
-        results[tool] = runs
+    results = time_tools(
+        args, n, tools, CURVE_TOOLS,
+        lambda tool: run_spinbat_curve(n) if tool == "spinbat" else run_worker(
+            tool, n, threads, args.timeout, ode_arg if tool == "qutip-sesolve" else None, kind="curve-worker"),
+        lambda r: f"W(1) = {r['work'][100]:.13f}, W(2) = {r['work'][-1]:.13f}")
     load_after = loadavg()
 
     ref = results["spinbat"][0] if "spinbat" in results else None
@@ -896,10 +895,7 @@ def bench_curve(args):
             rows.append({"tool": tool, "timed_out": True, "timeout_s": args.timeout})
             continue
         last = ok[-1]
-        row = {"tool": tool, "runs_s": [r["compute_s"] for r in ok], "median_s": statistics.median(r["compute_s"] for r in ok),
-               "cpu_median_s": statistics.median(r["cpu_s"] for r in ok),
-               "process_median_s": statistics.median(r["process_s"] for r in ok),
-               "w1": last["work"][100], "w2": last["work"][-1],
+        row = {**timing_row(tool, ok), "w1": last["work"][100], "w2": last["work"][-1],
                "w_max": max(last["work"]), "t_w_max": curve_times()[last["work"].index(max(last["work"]))]}
         # every run of a tool must give the same curve
         row["spread_w"] = max(abs(a - b) for r in ok for a, b in zip(r["work"], last["work"]))
