@@ -99,6 +99,21 @@ struct GramOutput<R: Real> {
     horizon: f64,
 }
 
+impl<R: Real> GramOutput<R> {
+    /// No segment yet, on `ops` for `chain`; `None` where Gram segments do not apply
+    /// ([`gram_terms`]).
+    fn for_space<S: Space>(ops: &S, chain: &Chain) -> Option<Self> {
+        gram_terms::<S, R>(ops).map(|max_terms| GramOutput {
+            segments: Vec::new(),
+            max_terms,
+            nonneg: chain.all_down_is_proved_ground(),
+            end_state: Vec::new(),
+            store: Vec::new(),
+            horizon: 0.0,
+        })
+    }
+}
+
 /// Bytes per stored row that do not depend on the batch, at the peak: the complex state
 /// (materialised when a complex expansion continues it), the second recurrence vector
 /// (complex, or the two real ones of the real path), the anchor and the diagonal of `H_g`.
@@ -360,14 +375,7 @@ impl<S: Space, R: Real> Chebyshev<S, R> {
             max_state_err: 0.0,
             terms: 0,
             chain: chain.clone(),
-            gram: gram_terms::<S, R>(&ops).map(|max_terms| GramOutput {
-                segments: Vec::new(),
-                max_terms,
-                nonneg: chain.all_down_is_proved_ground(),
-                end_state: Vec::new(),
-                store: Vec::new(),
-                horizon: 0.0,
-            }),
+            gram: GramOutput::for_space(&ops, chain),
             gram_err: 0.0,
             ops,
         }
@@ -380,18 +388,7 @@ impl<S: Space, R: Real> Chebyshev<S, R> {
     /// request, as the states of [`StatePropagator`] always are). Turning it on where it
     /// does not apply leaves it off.
     pub fn with_gram_output(mut self, on: bool) -> Self {
-        self.gram = if on {
-            gram_terms::<S, R>(&self.ops).map(|max_terms| GramOutput {
-                segments: Vec::new(),
-                max_terms,
-                nonneg: self.chain.all_down_is_proved_ground(),
-                end_state: Vec::new(),
-                store: Vec::new(),
-                horizon: 0.0,
-            })
-        } else {
-            None
-        };
+        self.gram = if on { GramOutput::for_space(&self.ops, &self.chain) } else { None };
         self
     }
 

@@ -409,6 +409,21 @@ impl ReflectionSector {
     }
 }
 
+impl ReflectionSector {
+    /// `E_0 = −NB + H_g` at all-down (row 0).
+    fn all_down_energy(&self) -> f64 {
+        -self.b * self.n_sites as f64 + self.diag_g[0]
+    }
+
+    /// The diagonal of `H0 − E_0` at row `s` with coordinates `(c, a, b)`:
+    /// `B·(2·#up − N) + H_g(s) − E_0`.
+    fn work_diagonal_at(&self, s: usize, (c, a, b): (usize, usize, usize), e0: f64) -> f64 {
+        let n = self.n_sites as f64;
+        let mag = 2.0 * (a.count_ones() + b.count_ones() + c as u32) as f64 - n;
+        self.b * mag + self.diag_g[s] - e0
+    }
+}
+
 impl Space for ReflectionSector {
     fn n_sites(&self) -> usize {
         self.n_sites
@@ -447,14 +462,11 @@ impl Space for ReflectionSector {
 
     fn work_block<T: Amplitude>(&self, x: &[T], m: usize, block: usize, out: &mut [T]) {
         let base = block * self.shape.tile_len();
-        let n = self.n_sites as f64;
-        // E_0 = −NB + (H_g) at all-down (row 0)
-        let e0 = -self.b * n + self.diag_g[0];
+        let e0 = self.all_down_energy();
         for (o, row) in out.chunks_exact_mut(m).enumerate() {
             let s = base + o;
             let (c, a, b) = self.coordinates(s);
-            let mag = 2.0 * (a.count_ones() + b.count_ones() + c as u32) as f64 - n;
-            let d = self.b * mag + self.diag_g[s] - e0;
+            let d = self.work_diagonal_at(s, (c, a, b), e0);
             for (j, y) in row.iter_mut().enumerate() {
                 let mut v = x[s * m + j].scale(d);
                 if !self.flips.is_empty() {
@@ -470,13 +482,10 @@ impl Space for ReflectionSector {
             return false;
         }
         let base = block * self.shape.tile_len();
-        let n = self.n_sites as f64;
-        let e0 = -self.b * n + self.diag_g[0];
+        let e0 = self.all_down_energy();
         for (o, d) in out.iter_mut().enumerate() {
             let s = base + o;
-            let (c, a, b) = self.coordinates(s);
-            let mag = 2.0 * (a.count_ones() + b.count_ones() + c as u32) as f64 - n;
-            *d = self.b * mag + self.diag_g[s] - e0;
+            *d = self.work_diagonal_at(s, self.coordinates(s), e0);
         }
         true
     }
