@@ -8,7 +8,10 @@
 //! on every thread that may have run faer.
 
 /// `vzeroupper` on every thread of rayon's pool and on the calling thread, where the CPU
-/// has AVX (a no-op elsewhere). Call it after faer has run and before this crate's kernels.
+/// has AVX (a no-op elsewhere). Called after each faer computation that this crate's kernels
+/// follow: the Gram products of the Chebyshev segments, the Dicke solver's eigen window,
+/// the Schmidt SVD and the block ergotropy's eigenvalues along a trajectory, the one-magnon
+/// check before a charge.
 pub fn clear_upper_state() {
     #[cfg(target_arch = "x86_64")]
     {

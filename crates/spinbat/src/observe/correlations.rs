@@ -95,6 +95,8 @@ pub fn schmidt_spectrum(psi: &[Complex64], n_sites: usize, cut: usize) -> Result
         what: "Schmidt decomposition (SVD)",
         reason: format!("{e:?}"),
     })?;
+    // faer's vector kernels leave state that slows this crate's kernels (numeric::simd)
+    crate::numeric::simd::clear_upper_state();
     Ok(sigma.into_iter().map(|s| s * s / norm).collect())
 }
 

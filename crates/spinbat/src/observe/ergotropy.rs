@@ -266,6 +266,7 @@ pub fn block_ergotropy(psi: &[Complex64], n_sites: usize, k: usize, b: f64) -> R
             what: "block reduced density matrix",
             reason: format!("{e:?}"),
         })?;
+        crate::numeric::simd::clear_upper_state();
         // Tr ρ_b H_b from the diagonal: B Σ_i z_i
         let energy: f64 =
             (0..dim).map(|a| rho[a * dim + a].re / norm * b * (2.0 * a.count_ones() as f64 - len as f64)).sum();

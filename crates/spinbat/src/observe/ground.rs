@@ -121,6 +121,8 @@ fn one_magnon_min(chain: &Chain, e0: f64) -> Result<f64> {
     let ev = m
         .self_adjoint_eigenvalues(faer::Side::Lower)
         .map_err(|e| SpinbatError::NotConverged { what: "one-magnon eigenvalues", reason: format!("{e:?}") })?;
+    // the propagation that follows runs this crate's kernels (numeric::simd)
+    crate::numeric::simd::clear_upper_state();
     Ok(ev.first().copied().unwrap_or(f64::INFINITY))
 }
 

@@ -159,6 +159,8 @@ impl Window {
             what: "Dicke window eigendecomposition",
             reason: format!("{e:?}"),
         })?;
+        // faer's vector kernels leave state that slows this crate's kernels (numeric::simd)
+        crate::numeric::simd::clear_upper_state();
         let u = evd.U().to_owned();
         let energies: Vec<f64> = (0..dim).map(|m| evd.S().column_vector()[m]).collect();
         let amps: Vec<f64> = (0..dim).map(|m| u[(0, m)]).collect();
