@@ -413,22 +413,26 @@ impl PyChain {
             }
             None => None,
         };
-        let (result, elapsed) = run_charge(py, chain, requested, tol, &times)?;
-        let mut record = ChargeRecord::new(chain, requested, tol, &result, elapsed);
-        if let Some((set, plan)) = observables {
-            let t_star = result.max_power.time;
-            let obs = py
-                .detach(|| {
-                    let start = Instant::now();
-                    let tr = trajectory::trajectory_planned(&plan, chain, &times, &set, &Silent)?;
-                    let at_star = trajectory::trajectory_planned(&plan, chain, &[t_star], &set, &Silent)?;
-                    let mut obs = ObservablesRecord::new(tr, start.elapsed().as_secs_f64());
-                    obs.at_t_star = at_star.points.into_iter().next();
-                    Ok::<_, SpinbatError>(obs)
-                })
-                .map_err(to_py)?;
-            record = record.with_observables(obs);
-        }
+        let (result, record) = match observables {
+            // one propagation for the curve and the states where the method allows
+            Some((set, plan)) => {
+                let run = py
+                    .detach(|| {
+                        let prop = propagate::plan(chain, requested, tol)?;
+                        trajectory::charge_observed(prop, &plan, chain, &times, &set, &Silent, &Silent)
+                    })
+                    .map_err(to_py)?;
+                let mut obs = ObservablesRecord::new(run.trajectory, run.observables_s);
+                obs.at_t_star = run.at_t_star;
+                let record = ChargeRecord::new(chain, requested, tol, &run.charge, run.charge_s).with_observables(obs);
+                (run.charge, record)
+            }
+            None => {
+                let (result, elapsed) = run_charge(py, chain, requested, tol, &times)?;
+                let record = ChargeRecord::new(chain, requested, tol, &result, elapsed);
+                (result, record)
+            }
+        };
         PyCharging::new(py, slf.clone().unbind(), &result, &record)
     }
 

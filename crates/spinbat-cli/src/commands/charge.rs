@@ -8,7 +8,7 @@ use spinbat::observe::trajectory::{self, ObservableSet, Trajectory};
 use spinbat::observe::{self, Charging};
 use spinbat::propagate;
 use spinbat::record::{ChargeRecord, ObservablesRecord};
-use spinbat::{Chain, Silent, Solver};
+use spinbat::{Chain, Solver};
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -176,34 +176,37 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
     let observables = args.observables(&chain, solver, precision, &times)?;
 
     let start = Instant::now();
-    let mut prop =
+    let prop =
         propagate::Plan::new(&chain, solver, args.tol, precision, propagate::Request::Work)?.propagator(&chain)?;
     let bar = Bar::new(!json_stdout, "charging").with_limit(args.max_time, "--max-time");
-    let result = observe::charge(prop.as_mut(), &chain, &times, &bar);
-    // its kept terms (up to half the free memory) go before the observables propagate
-    drop(prop);
-    bar.finish();
-    let result = result?;
-    let elapsed = start.elapsed().as_secs_f64();
+    // with observables, the charge hands its states to them where its method can (one
+    // propagation); its kept terms go before any second propagation of the states
+    let (result, elapsed, observed) = match &observables {
+        Some((set, plan)) => {
+            let states_bar = Bar::new(!json_stdout, "observables");
+            let run = trajectory::charge_observed(prop, plan, &chain, &times, set, &bar, &states_bar);
+            bar.finish();
+            states_bar.finish();
+            let run = run?;
+            let mut obs = ObservablesRecord::new(run.trajectory, run.observables_s);
+            obs.at_t_star = run.at_t_star;
+            (run.charge, run.charge_s, Some(obs))
+        }
+        None => {
+            let mut prop = prop;
+            let result = observe::charge(prop.as_mut(), &chain, &times, &bar);
+            bar.finish();
+            (result?, start.elapsed().as_secs_f64(), None)
+        }
+    };
     let mut record = ChargeRecord::new(&chain, solver, args.tol, &result, elapsed);
     record.precision = precision;
     record.initial_is_ground = ground.initial_is_ground;
     record.ground_energy = ground.ground_energy;
-    let traj = match &observables {
-        Some((set, plan)) => {
-            let start = Instant::now();
-            let bar = Bar::new(!json_stdout, "observables");
-            let tr = trajectory::trajectory_planned(plan, &chain, &times, set, &bar);
-            bar.finish();
-            // the same observables at T* itself (one more propagation, to T*)
-            let at_star = trajectory::trajectory_planned(plan, &chain, &[result.max_power.time], set, &Silent)?;
-            let mut obs = ObservablesRecord::new(tr?, start.elapsed().as_secs_f64());
-            obs.at_t_star = at_star.points.into_iter().next();
-            record = record.with_observables(obs);
-            record.observables.as_ref().map(|o| &o.trajectory)
-        }
-        None => None,
-    };
+    if let Some(obs) = observed {
+        record = record.with_observables(obs);
+    }
+    let traj = record.observables.as_ref().map(|o| &o.trajectory);
 
     args.output.json.write(&record)?;
     if let Some(path) = &args.output.csv {

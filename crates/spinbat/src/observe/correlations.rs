@@ -142,7 +142,19 @@ pub fn half_chain_cut(n_sites: usize) -> usize {
 /// # Errors
 /// [`crate::SpinbatError::InvalidParameter`] for a bad `ψ`.
 pub fn bloch_vectors(psi: &[Complex64], n_sites: usize) -> Result<Vec<[f64; 3]>> {
+    bloch_vectors_of(psi, n_sites, false)
+}
+
+/// [`bloch_vectors`], for a state known to be even under the reflection
+/// `i → N − 1 − i` when `mirror_even` (`ψ(Rs) = ψ(s)`, a reflection-sector state): then
+/// `S_{N−1−i} = S_i`, and only the sites `i < ⌈N/2⌉` are summed (for `N ≤ 24` all within
+/// the cached blocks: no partner reads).
+///
+/// # Errors
+/// [`crate::SpinbatError::InvalidParameter`] for a bad `ψ`.
+pub fn bloch_vectors_of(psi: &[Complex64], n_sites: usize, mirror_even: bool) -> Result<Vec<[f64; 3]>> {
     let norm = norm_sqr(psi, n_sites)?;
+    let upto = if mirror_even { n_sites.div_ceil(2) } else { n_sites };
     // blocks of 2^12 amplitudes (64 KiB): the pairs of the low sites lie within a block,
     // those of a high site `i` in the partner block `c ⊕ 2^(i−12)`; one pass over ψ plus one
     // partner read per high site for half the blocks, instead of one pass per site
@@ -154,7 +166,7 @@ pub fn bloch_vectors(psi: &[Complex64], n_sites: usize) -> Result<Vec<[f64; 3]>>
             || vec![(zero, 0.0); n_sites],
             |mut acc, c| {
                 let x = &psi[c << low..(c + 1) << low];
-                for (i, a) in acc.iter_mut().enumerate().take(low) {
+                for (i, a) in acc.iter_mut().enumerate().take(low.min(upto)) {
                     let bit = 1usize << i;
                     for pair in x.chunks_exact(2 * bit) {
                         let (d, u) = pair.split_at(bit);
@@ -164,8 +176,8 @@ pub fn bloch_vectors(psi: &[Complex64], n_sites: usize) -> Result<Vec<[f64; 3]>>
                         }
                     }
                 }
-                let weight: f64 = x.iter().map(|v| v.norm_sqr()).sum();
-                for (i, a) in acc.iter_mut().enumerate().skip(low) {
+                let weight: f64 = if upto > low { x.iter().map(|v| v.norm_sqr()).sum() } else { 0.0 };
+                for (i, a) in acc.iter_mut().enumerate().take(upto).skip(low) {
                     let hb = 1usize << (i - low);
                     if c & hb == 0 {
                         let y = &psi[(c | hb) << low..((c | hb) + 1) << low];
@@ -188,7 +200,113 @@ pub fn bloch_vectors(psi: &[Complex64], n_sites: usize) -> Result<Vec<[f64; 3]>>
                 a
             },
         );
-    Ok(sums.into_iter().map(|(c, z)| [2.0 * c.re / norm, 2.0 * c.im / norm, z / norm]).collect())
+    let mut r: Vec<[f64; 3]> =
+        sums.into_iter().map(|(c, z)| [2.0 * c.re / norm, 2.0 * c.im / norm, z / norm]).collect();
+    for i in upto..n_sites {
+        r[i] = r[n_sites - 1 - i];
+    }
+    Ok(r)
+}
+
+/// What one pass over a pure state measures ([`state_moments`]): everything of one site
+/// and of the energy that the ergotropy family needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StateMoments {
+    /// Per-site Bloch vectors `(⟨X_i⟩, ⟨Y_i⟩, ⟨Z_i⟩)`, as [`bloch_vectors`].
+    pub bloch: Vec<[f64; 3]>,
+    /// `p_M = Σ_{s: M up spins} |ψ_s|² / ⟨ψ|ψ⟩`, `M = 0..N`: the populations of the
+    /// eigenspaces of `H_B`, as [`crate::observe::ergotropy::populations`].
+    pub populations: Vec<f64>,
+    /// `Var(H0)` (units `B²`), as [`energy_variance`].
+    pub variance: f64,
+}
+
+/// [`bloch_vectors_of`], the populations of the magnetisation sectors and
+/// [`energy_variance`] in **one** blocked parallel pass over `ψ` (each block's `|ψ_s|²`
+/// computed once), with the variance about a given `m` near `⟨H0⟩`:
+/// `Var = ‖(H0 − m)ψ‖²/⟨ψ|ψ⟩ − δ²`, `δ = ⟨ψ|H0 − m|ψ⟩/⟨ψ|ψ⟩`, exact for any `m` and free
+/// of cancellation when `|δ|` is small (a trajectory passes `m = E_0 + W`).
+///
+/// # Errors
+/// [`crate::SpinbatError::InvalidParameter`] for a bad `ψ` or one whose length is not
+/// that of `ops`.
+pub fn state_moments(ops: &Operators, psi: &[Complex64], mirror_even: bool, m: f64) -> Result<StateMoments> {
+    let n = ops.dim().trailing_zeros() as usize;
+    let norm = norm_sqr(psi, n)?;
+    let upto = if mirror_even { n.div_ceil(2) } else { n };
+    let low = n.min(BLOCH_BLOCK_BITS);
+    let len = 1usize << low;
+    let zero = Complex64::new(0.0, 0.0);
+    // per block: (X + iY pair sums, Z sums) per site, populations, ‖(H0 − m)ψ‖², ⟨ψ|H0 − m|ψ⟩
+    type Acc = (Vec<(Complex64, f64)>, Vec<f64>, f64, f64);
+    let new_acc = || -> Acc { (vec![(zero, 0.0); n], vec![0.0; n + 1], 0.0, 0.0) };
+    let (pairs, pops, sq, shift) = (0..psi.len() >> low)
+        .into_par_iter()
+        .fold(
+            || (new_acc(), vec![0.0f64; len]),
+            |((mut xy, mut pop, mut sq, mut shift), mut p), c| {
+                let base = c << low;
+                let x = &psi[base..base + len];
+                for (q, v) in p.iter_mut().zip(x) {
+                    *q = v.norm_sqr();
+                }
+                let weight: f64 = p.iter().sum();
+                let high_up = (c.count_ones()) as usize;
+                for (s, &q) in p.iter().enumerate() {
+                    pop[high_up + s.count_ones() as usize] += q;
+                }
+                for (i, a) in xy.iter_mut().enumerate().take(low.min(upto)) {
+                    let bit = 1usize << i;
+                    let (mut pair, mut z) = (zero, 0.0);
+                    for (xs, ps) in x.chunks_exact(2 * bit).zip(p.chunks_exact(2 * bit)) {
+                        let (d, u) = xs.split_at(bit);
+                        let (pd, pu) = ps.split_at(bit);
+                        for (vd, vu) in d.iter().zip(u) {
+                            pair += vu.conj() * vd;
+                        }
+                        z += pu.iter().sum::<f64>() - pd.iter().sum::<f64>();
+                    }
+                    a.0 += pair;
+                    a.1 += z;
+                }
+                for (i, a) in xy.iter_mut().enumerate().take(upto).skip(low) {
+                    let hb = 1usize << (i - low);
+                    if c & hb == 0 {
+                        let y = &psi[(c | hb) << low..((c | hb) + 1) << low];
+                        a.0 += x.iter().zip(y).map(|(vd, vu)| vu.conj() * vd).sum::<Complex64>();
+                        a.1 -= weight;
+                    } else {
+                        a.1 += weight;
+                    }
+                }
+                for (o, v) in x.iter().enumerate() {
+                    let r = ops.h0_row(psi, base + o) - v * m;
+                    sq += r.norm_sqr();
+                    shift += (v.conj() * r).re;
+                }
+                ((xy, pop, sq, shift), p)
+            },
+        )
+        .map(|(acc, _)| acc)
+        .reduce(new_acc, |mut a, b| {
+            a.0.iter_mut().zip(b.0).for_each(|(x, y)| {
+                x.0 += y.0;
+                x.1 += y.1;
+            });
+            a.1.iter_mut().zip(b.1).for_each(|(x, y)| *x += y);
+            (a.0, a.1, a.2 + b.2, a.3 + b.3)
+        });
+    let mut bloch: Vec<[f64; 3]> =
+        pairs.iter().map(|(c, z)| [2.0 * c.re / norm, 2.0 * c.im / norm, z / norm]).collect();
+    for i in upto..n {
+        bloch[i] = bloch[n - 1 - i];
+    }
+    let delta = shift / norm;
+    Ok(StateMoments {
+        bloch,
+        populations: pops.iter().map(|p| p / norm).collect(),
+        variance: (sq / norm - delta * delta).max(0.0),
+    })
 }
 
 /// Sites whose flips [`bloch_vectors`] pairs within one block of `2^12` amplitudes.
@@ -306,10 +424,10 @@ pub fn zz_connected(psi: &[Complex64], n_sites: usize) -> Result<Vec<Vec<f64>>> 
 /// Energy variance `Var(H0) = ⟨H0²⟩ − ⟨H0⟩²` (units `B²`): the spread of the stored
 /// energy, `0` in an eigenstate of `H0` (such as the all-down start).
 ///
-/// One application of `H0` (`y = H0ψ`, [`Operators::apply_h0`]), then, without the
-/// cancellation of `‖H0ψ‖² − ⟨H0⟩²`, `Var = ‖y − ⟨H0⟩ψ‖² / ⟨ψ|ψ⟩`, which is `≥ 0` by
-/// construction. Cost: one `H0` application, `O(2^N (1 + P))` (`P` flip-flop pairs,
-/// `0` for `α = 0`), and `16·2^N` bytes for `y`.
+/// `H0ψ` is streamed row by row ([`Operators::h0_row`]) and never stored: one pass for
+/// `⟨H0⟩`, a second for `Var = ‖(H0 − ⟨H0⟩)ψ‖² / ⟨ψ|ψ⟩` (no cancellation of
+/// `‖H0ψ‖² − ⟨H0⟩²`, `≥ 0` by construction). Cost: two `H0` applications,
+/// `O(2^N (1 + P))` each (`P` flip-flop pairs, `0` for `α = 0`), no memory beyond `ψ`.
 ///
 /// # Errors
 /// [`crate::SpinbatError::InvalidParameter`] for a bad `ψ` or one whose length is not
@@ -317,9 +435,8 @@ pub fn zz_connected(psi: &[Complex64], n_sites: usize) -> Result<Vec<Vec<f64>>> 
 pub fn energy_variance(ops: &Operators, psi: &[Complex64]) -> Result<f64> {
     let n_sites = ops.dim().trailing_zeros() as usize;
     let norm = norm_sqr(psi, n_sites)?;
-    let mut y = vec![Complex64::new(0.0, 0.0); psi.len()];
-    ops.apply_h0(psi, &mut y);
-    let mean = psi.par_iter().zip(&y).map(|(a, b)| (a.conj() * b).re).sum::<f64>() / norm;
-    let var = psi.par_iter().zip(&y).map(|(a, b)| (b - a * mean).norm_sqr()).sum::<f64>() / norm;
+    let rows = || (0..psi.len()).into_par_iter().with_min_len(1 << 12);
+    let mean = rows().map(|s| (psi[s].conj() * ops.h0_row(psi, s)).re).sum::<f64>() / norm;
+    let var = rows().map(|s| (ops.h0_row(psi, s) - psi[s] * mean).norm_sqr()).sum::<f64>() / norm;
     Ok(var)
 }

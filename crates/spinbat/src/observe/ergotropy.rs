@@ -29,7 +29,7 @@
 //! Cost per state: one pass over the `2^N` amplitudes for the populations, `O(N 2^N)` for
 //! the Bloch vectors, one application of `H0` for `Var(H0)`.
 
-use super::correlations::{bloch_vectors, energy_variance};
+use super::correlations::{bloch_vectors, energy_variance, StateMoments};
 use crate::error::Result;
 use crate::model::Chain;
 use crate::operator::Operators;
@@ -200,6 +200,21 @@ impl ErgotropyContext {
         work: f64,
     ) -> Result<ErgotropyPoint> {
         let mut point = self.measure(&populations(psi, self.n_sites), bloch, work, Some(var_h0));
+        if let Some(k) = self.block {
+            point.block_ergotropy = Some(block_ergotropy(psi, self.n_sites, k, self.b)?);
+        }
+        Ok(point)
+    }
+}
+
+impl ErgotropyContext {
+    /// [`ErgotropyContext::measure_pure`] from one pass's [`StateMoments`]
+    /// ([`super::correlations::state_moments`]); `ψ` only for the block ergotropy.
+    ///
+    /// # Errors
+    /// Those of [`block_ergotropy`] (bad lengths).
+    pub fn measure_moments(&self, psi: &[Complex64], moments: &StateMoments, work: f64) -> Result<ErgotropyPoint> {
+        let mut point = self.measure(&moments.populations, &moments.bloch, work, Some(moments.variance));
         if let Some(k) = self.block {
             point.block_ergotropy = Some(block_ergotropy(psi, self.n_sites, k, self.b)?);
         }

@@ -32,13 +32,18 @@
 //! `|δS| ≤ T ln(d − 1) + h(T)`, `d = 2^min(cut, N−cut)`, `h` the binary entropy (nats).
 //! Rounding in the observables themselves comes on top (see [`super::correlations`]).
 
-use super::correlations::{bloch_vectors, energy_variance, entanglement, half_chain_cut, zz_connected};
+use super::correlations::{
+    bloch_vectors_of, energy_variance, entanglement, half_chain_cut, state_moments, zz_connected,
+};
 use super::ergotropy::{product_populations, ErgotropyContext, ErgotropyPoint};
 use crate::error::{invalid, Result, SpinbatError};
 use crate::meanfield::MeanField;
 use crate::model::Chain;
 use crate::operator::Operators;
-use crate::propagate::{check_times, Plan, Precision, Propagator, Request, Solver, StatePropagator, DEFAULT_TOL};
+use crate::propagate::{
+    check_times, Plan, Precision, Propagator, Request, Solver, StatePropagator, StateTap, StateView, WorkSample,
+    DEFAULT_TOL,
+};
 use crate::Progress;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -444,6 +449,7 @@ pub fn state_propagator_with(
 fn observe_state(
     ops: &Operators,
     psi: &[num_complex::Complex64],
+    mirror_even: bool,
     n: usize,
     set: &ObservableSet,
     cut: usize,
@@ -452,12 +458,19 @@ fn observe_state(
     ergotropy: Option<&ErgotropyContext>,
 ) -> Result<ObservablePoint> {
     let ent = if set.entanglement { Some(entanglement(psi, n, cut)?) } else { None };
-    // the ergotropy needs the Bloch vectors and Var(H0) too: measured once for both
-    let bloch = if set.bloch || ergotropy.is_some() { Some(bloch_vectors(psi, n)?) } else { None };
-    let variance = if set.variance || ergotropy.is_some() { Some(energy_variance(ops, psi)?) } else { None };
-    let ergotropy = match (ergotropy, &bloch, variance) {
-        (Some(c), Some(b), Some(v)) => Some(c.measure_pure_with(psi, b, v, work)?),
-        _ => None,
+    // the ergotropy needs the Bloch vectors, Var(H0) and the populations: one pass for all,
+    // the variance about E_0 + W
+    let (bloch, variance, ergotropy) = match ergotropy {
+        Some(context) => {
+            let moments = state_moments(ops, psi, mirror_even, ops.all_down_energy() + work)?;
+            let point = context.measure_moments(psi, &moments, work)?;
+            (Some(moments.bloch), Some(moments.variance), Some(point))
+        }
+        None => (
+            if set.bloch { Some(bloch_vectors_of(psi, n, mirror_even)?) } else { None },
+            if set.variance { Some(energy_variance(ops, psi)?) } else { None },
+            None,
+        ),
     };
     Ok(ObservablePoint {
         t,
@@ -549,8 +562,8 @@ pub fn trajectory_planned(
     let t_last = times.last().copied().unwrap_or(0.0);
     let mut points = Vec::with_capacity(times.len());
     prop.for_each_state(times, &mut |s, state| {
-        let crate::propagate::StateView::Pure { psi, ops } = state;
-        points.push(observe_state(ops, psi, n, set, cut, s.t, s.work, context.as_ref())?);
+        let crate::propagate::StateView::Pure { psi, ops, mirror_even } = state;
+        points.push(observe_state(ops, psi, mirror_even, n, set, cut, s.t, s.work, context.as_ref())?);
         progress.update(s.t, t_last);
         Ok(())
     })?;
@@ -564,6 +577,131 @@ pub fn trajectory_planned(
         state_error: Some(eps),
         bounds: Some(ObservableBounds::from_state_error(eps, Operators::h0_norm_bound(chain), n, cut)),
         points,
+    })
+}
+
+/// A charge ([`super::charge`]) with the observables of its states along the curve and at
+/// `T*` ([`charge_observed`]).
+#[derive(Debug, Clone)]
+pub struct ObservedCharge {
+    /// The curve, `P_max`, the maximal work.
+    pub charge: super::Charging,
+    /// The observables at the requested times.
+    pub trajectory: Trajectory,
+    /// The observables at `T*` (one more short propagation, to `T*`).
+    pub at_t_star: Option<ObservablePoint>,
+    /// Seconds the charge took, without the measurements of the states it handed out.
+    pub charge_s: f64,
+    /// Seconds of the observables: measuring the states, and propagating them where the
+    /// charge did not hand them out.
+    pub observables_s: f64,
+    /// How many of the requested times' states came from the charge's own propagation.
+    pub shared_points: usize,
+}
+
+/// The charge of `chain` ([`super::charge`] with `prop`, `times` the curve's output
+/// times) and the observables `set` of its states at `times` and at `T*`, from **one**
+/// propagation where `prop` hands out its states while it runs
+/// ([`Propagator::tap_states`]: Chebyshev by Gram segments, whose kept terms give the
+/// states of their times by one dense product, [`crate::operator::combine_terms`]), else
+/// from a second propagation planned by `states` ([`trajectory_planned`]), which also
+/// serves any time the charge did not reach. `prop` is dropped before a second
+/// propagation (its kept terms take up to half the free memory). The states are the same
+/// either way: the same series, cut at the same tolerance, with the error bound of each
+/// state carried into [`Trajectory::state_error`] and [`Trajectory::bounds`].
+///
+/// # Errors
+/// Those of [`super::charge`] and [`trajectory_planned`]; the first error of measuring a
+/// state.
+pub fn charge_observed(
+    mut prop: Box<dyn Propagator>,
+    states: &Plan,
+    chain: &Chain,
+    times: &[f64],
+    set: &ObservableSet,
+    progress: &dyn Progress,
+    observables_progress: &dyn Progress,
+) -> Result<ObservedCharge> {
+    use std::sync::{Arc, Mutex};
+    use std::time::Instant;
+    check_times(times)?;
+    let n = chain.n_sites();
+    let cut = set.cut_for(n)?;
+    set.check_block(n)?;
+    let start = Instant::now();
+    // the tap: each state measured as the charge's propagation passes its time
+    let measured: Arc<Mutex<(Vec<ObservablePoint>, f64)>> = Arc::new(Mutex::new((Vec::new(), 0.0)));
+    let tapped = if states.solver() == Solver::MeanField {
+        false
+    } else {
+        check_output(states.solver(), n, times.len(), set)?;
+        let context = if set.ergotropy { Some(ErgotropyContext::new(chain)?.with_block(set.block)) } else { None };
+        let sink = Arc::clone(&measured);
+        let (set, cut) = (*set, cut);
+        let tap = StateTap {
+            times: times.to_vec(),
+            visitor_bytes_per_amplitude: OBSERVABLE_BYTES_PER_AMPLITUDE,
+            visit: Box::new(move |s: &WorkSample, state: StateView<'_>| {
+                let clock = Instant::now();
+                let StateView::Pure { psi, ops, mirror_even } = state;
+                let point = observe_state(ops, psi, mirror_even, n, &set, cut, s.t, s.work, context.as_ref())?;
+                let mut sink = sink.lock().map_err(|_| SpinbatError::NotConverged {
+                    what: "observables",
+                    reason: "a measurement panicked".into(),
+                })?;
+                sink.0.push(point);
+                sink.1 += clock.elapsed().as_secs_f64();
+                Ok(())
+            }),
+        };
+        prop.tap_states(tap).is_ok()
+    };
+    let charge = super::charge(prop.as_mut(), chain, times, progress)?;
+    let outcome = if tapped { prop.end_tap()? } else { None };
+    let (solver, accuracy, work_error) = (prop.name().to_string(), prop.accuracy_note(), prop.error_bound());
+    drop(prop);
+    let (mut points, measuring) = {
+        let mut sink = measured
+            .lock()
+            .map_err(|_| SpinbatError::NotConverged { what: "observables", reason: "a measurement panicked".into() })?;
+        (std::mem::take(&mut sink.0), sink.1)
+    };
+    let charge_s = start.elapsed().as_secs_f64() - measuring;
+    let start = Instant::now();
+    let shared_points = points.len();
+    let trajectory = match outcome {
+        Some(out) => {
+            let mut eps = out.state_error;
+            let mut accuracy = accuracy;
+            let mut work_error = work_error;
+            if !out.remaining.is_empty() {
+                let rest = trajectory_planned(states, chain, &out.remaining, set, observables_progress)?;
+                eps = eps.max(rest.state_error.unwrap_or(0.0));
+                work_error = work_error.max(rest.work_error);
+                accuracy = format!("{accuracy}; from t = {}: {}", out.remaining[0], rest.accuracy);
+                points.extend(rest.points);
+            }
+            Trajectory {
+                solver,
+                selected: *set,
+                cut,
+                accuracy,
+                work_error,
+                state_error: Some(eps),
+                bounds: Some(ObservableBounds::from_state_error(eps, Operators::h0_norm_bound(chain), n, cut)),
+                points,
+            }
+        }
+        None => trajectory_planned(states, chain, times, set, observables_progress)?,
+    };
+    let at_star = trajectory_planned(states, chain, &[charge.max_power.time], set, &crate::Silent)?;
+    Ok(ObservedCharge {
+        charge,
+        trajectory,
+        at_t_star: at_star.points.into_iter().next(),
+        charge_s,
+        observables_s: measuring + start.elapsed().as_secs_f64(),
+        shared_points,
     })
 }
 

@@ -391,3 +391,64 @@ pub struct GramSums {
     /// `Re⟨v_a|v_{a+1}⟩`.
     pub sup: Vec<f64>,
 }
+
+/// Rows per block of [`combine_terms`]: a block's `k` kept terms (up to 128 complex,
+/// 2 MiB) stay in cache for the product.
+const COMBINE_ROWS: usize = 1024;
+
+/// States from the kept terms of a Chebyshev series: `out_j = Σ_a c[j·k + a] v_a` for
+/// `j < m`, with `v_a` the column `cols[a·dim..(a+1)·dim]` and state `j` written to
+/// `out[j·dim..(j+1)·dim]` (the states at `m` times of one segment, `c_a(s_j)`).
+///
+/// One pass over the terms, block by block in parallel; each block is a dense matrix
+/// product (faer) in double precision: `dim·k·m` complex multiply-adds, real for real terms
+/// (a quarter of the flops each).
+///
+/// # Panics
+/// If `cols.len() != k · dim`, `c.len() != k · m` or `out.len() != m · dim` (a programming
+/// error).
+pub fn combine_terms<T: Widen>(cols: &[T], dim: usize, k: usize, c: &[Complex64], m: usize, out: &mut [Complex64]) {
+    use faer::linalg::matmul::matmul;
+    use faer::{Accum, Mat, Par};
+    assert!(cols.len() == k * dim && c.len() == k * m && out.len() == m * dim, "combine_terms: shapes");
+    if m == 0 || dim == 0 {
+        return;
+    }
+    let coef = T::coefficient_matrix(c, k, m);
+    let one = <T::Wide as faer::traits::ComplexField>::one_impl();
+    struct Out(*mut Complex64);
+    // SAFETY: the blocks write disjoint rows of `out` (below), so sharing the pointer
+    // between threads races on nothing
+    unsafe impl Sync for Out {}
+    let base = Out(out.as_mut_ptr());
+    let base = &base;
+    (0..dim.div_ceil(COMBINE_ROWS)).into_par_iter().for_each_init(
+        || (Mat::<T::Wide>::zeros(COMBINE_ROWS, k), Mat::<T::Wide>::zeros(COMBINE_ROWS, coef.ncols())),
+        |(vb, pb), block| {
+            let start = block * COMBINE_ROWS;
+            let b = COMBINE_ROWS.min(dim - start);
+            for a in 0..k {
+                for (v, &x) in vb.col_as_slice_mut(a)[..b].iter_mut().zip(&cols[a * dim + start..a * dim + start + b]) {
+                    *v = x.widen();
+                }
+            }
+            matmul(
+                pb.as_mut().subrows_mut(0, b),
+                Accum::Replace,
+                vb.as_ref().subrows(0, b),
+                coef.as_ref(),
+                one,
+                Par::Seq,
+            );
+            let p = pb.as_ref();
+            for j in 0..m {
+                for i in 0..b {
+                    // SAFETY: row `start + i < dim` of state `j < m`, inside `out` (checked
+                    // above); this block alone writes rows `start..start + b`
+                    unsafe { *base.0.add(j * dim + start + i) = T::combined(p, i, j, m) };
+                }
+            }
+        },
+    );
+    crate::numeric::simd::clear_upper_state();
+}

@@ -24,7 +24,8 @@ use rayon::prelude::*;
 mod kernels;
 
 pub use kernels::{
-    chebyshev_step, chebyshev_step_into, energy_and_rate_multi, energy_and_rate_split, gram_sums, GramSums, Moments,
+    chebyshev_step, chebyshev_step_into, combine_terms, energy_and_rate_multi, energy_and_rate_split, gram_sums,
+    GramSums, Moments,
 };
 
 /// Rows handled per rayon task.
@@ -141,6 +142,18 @@ impl Operators {
             }
         }
         acc
+    }
+
+    /// `(H0 x)[s]`, one row of `H0` (its diagonal and flip-flops): lets a measurement
+    /// stream `H0ψ` without storing it.
+    #[inline]
+    pub fn h0_row(&self, x: &[Complex64], s: usize) -> Complex64 {
+        x[s] * self.diag_h0(s) + self.flip_flop(x, s)
+    }
+
+    /// `⟨↓…↓|H0|↓…↓⟩ = E_0`, the energy of the all-down start (`W = ⟨H0⟩ − E_0`).
+    pub fn all_down_energy(&self) -> f64 {
+        self.diag_h0(crate::basis::ALL_DOWN)
     }
 
     /// `y = H x`, `H = H_g + V`.

@@ -33,15 +33,19 @@
 
 use super::checkpoint::{Checkpoint, Saved};
 use super::gram::Segment;
-use super::method::{check_times, Propagator, SpaceKind, StatePropagator, StateView, StateVisitor, WorkSample};
+use super::method::{
+    check_times, Propagator, SpaceKind, StatePropagator, StateTap, StateView, StateVisitor, TapOutcome, TapVisitor,
+    WorkSample,
+};
 use crate::error::{Result, SpinbatError};
 use crate::model::Chain;
 use crate::numeric::bessel::{bessel_sequence, minus_i_pow, step_coefficients};
 use crate::numeric::{Real, Widen};
 use crate::operator::{
-    chebyshev_step, chebyshev_step_into, energy_and_rate_multi, energy_and_rate_split, gram_sums, Moments, Operators,
+    chebyshev_step, chebyshev_step_into, combine_terms, energy_and_rate_multi, energy_and_rate_split, gram_sums,
+    Moments, Operators,
 };
-use crate::symmetry::{OrbitSpace, ReflectionSector, Space};
+use crate::symmetry::{DickeSpace, OrbitSpace, ReflectionSector, Space};
 use num_complex::{Complex, Complex64};
 
 /// Rounding error per Chebyshev term (relative to the unit state norm), an estimate: `4u`
@@ -72,6 +76,12 @@ const GRAM_MEMORY_SHARE: f64 = 0.5;
 /// the space does not measure by Gram products ([`Space::gram_output`]) or fewer than
 /// [`GRAM_MIN_TERMS`] fit.
 fn gram_terms<S: Space, R: Real>(ops: &S) -> Option<usize> {
+    gram_terms_beside::<S, R>(ops, 0.0)
+}
+
+/// [`gram_terms`] with `reserved` bytes of the available memory left to others (a
+/// [`StateTap`]'s buffers).
+fn gram_terms_beside<S: Space, R: Real>(ops: &S, reserved: f64) -> Option<usize> {
     if !ops.gram_output() {
         return None;
     }
@@ -79,7 +89,7 @@ fn gram_terms<S: Space, R: Real>(ops: &S) -> Option<usize> {
     // inside a parallel job (a study's small jobs) the other threads may hold theirs
     let share = GRAM_MEMORY_SHARE
         / if rayon::current_thread_index().is_some() { rayon::current_num_threads() } else { 1 } as f64;
-    let fit = crate::resources::bytes_available().map_or(f64::INFINITY, |a| share * a / per_term);
+    let fit = crate::resources::bytes_available().map_or(f64::INFINITY, |a| share * (a - reserved).max(0.0) / per_term);
     let k = fit.min(GRAM_MAX_TERMS as f64).floor() as usize;
     (k >= GRAM_MIN_TERMS).then_some(k)
 }
@@ -97,6 +107,34 @@ struct GramOutput<R: Real> {
     store: Vec<Complex<R>>,
     /// requests are expected to reach this time ([`Propagator::expect_until`])
     horizon: f64,
+    /// states asked for while the segments are built ([`Propagator::tap_states`])
+    tap: Option<Tap>,
+}
+
+/// Most states of one segment combined at once for a [`StateTap`] (memory permitting).
+const TAP_GROUP: usize = MAX_BATCH;
+
+/// Share of the available memory a [`StateTap`]'s group of states may take.
+const TAP_MEMORY_SHARE: f64 = 0.25;
+
+/// A [`StateTap`] being served from the Gram segments: each segment, once built, hands the
+/// states at the tap's times it reaches to the visitor, combined from its kept terms
+/// ([`combine_terms`]) in groups of up to `group` times.
+struct Tap {
+    times: Vec<f64>,
+    /// the first time not served yet
+    next: usize,
+    visit: TapVisitor,
+    /// full-space operators for a sector's states, which are expanded before `visit`
+    /// sees them (`None` on the full space)
+    full: Option<Operators>,
+    expanded: Vec<Complex64>,
+    /// the states of one group (`group` columns of `dim`)
+    states: Vec<Complex64>,
+    group: usize,
+    state_err: f64,
+    /// the visitor's first error: the tap stops there
+    error: Option<SpinbatError>,
 }
 
 impl<R: Real> GramOutput<R> {
@@ -110,6 +148,7 @@ impl<R: Real> GramOutput<R> {
             end_state: Vec::new(),
             store: Vec::new(),
             horizon: 0.0,
+            tap: None,
         })
     }
 }
@@ -311,7 +350,7 @@ impl Chebyshev<ReflectionSector, f64> {
     }
 }
 
-impl<S: Space, R: Real> Chebyshev<S, R> {
+impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
     /// Sets up the propagator on `ops` (built for `chain`) at `t = 0` in the all-down
     /// state (row 0 of every [`Space`]).
     pub fn with_space(ops: S, chain: &Chain, tol: f64) -> Self {
@@ -420,20 +459,84 @@ impl<S: Space, R: Real> Chebyshev<S, R> {
         let Some(gram) = self.gram.as_ref().filter(|g| !g.segments.is_empty()) else {
             return Ok(Vec::new());
         };
-        let rounding = rounding_per_term::<R>();
         let mut out = Vec::with_capacity(times.len());
         for &t in times {
             let i = gram.segments.partition_point(|s| s.end() < t).min(gram.segments.len() - 1);
-            let seg = &gram.segments[i];
-            let ev = seg.evaluate(t, self.work_op_norm);
-            let err = seg.err0 + ev.tail + rounding * seg.terms() as f64;
-            let m = ev.moments;
-            let form_rounding = 4.0 * f64::EPSILON * 0.5 * ev.magnitude / m.norm;
-            self.max_err = self.max_err.max(m.work_error(err, self.work_op_norm, self.h0_norm) + form_rounding);
-            self.max_state_err = self.max_state_err.max(err);
-            out.push(WorkSample { t, work: m.unit_work(), rate: m.unit_rate() });
+            let (sample, work_err, state_err) = gram_sample::<R>(&gram.segments[i], t, self.work_op_norm, self.h0_norm);
+            self.max_err = self.max_err.max(work_err);
+            self.max_state_err = self.max_state_err.max(state_err);
+            out.push(sample);
         }
         Ok(out)
+    }
+
+    /// Hands the tap's states in the segment just built (the last one, its `k` terms still
+    /// in the store: real ones from all-down if `real`) to its visitor.
+    fn serve_tap(&mut self, real: bool, k: usize) {
+        let Some(gram) = self.gram.as_mut() else {
+            return;
+        };
+        let (Some(tap), Some(seg)) = (gram.tap.as_mut(), gram.segments.last()) else {
+            return;
+        };
+        if tap.error.is_some() {
+            return;
+        }
+        let dim = self.ops.dim();
+        let end = tap.times[tap.next..].partition_point(|&t| t <= seg.end()) + tap.next;
+        // a time `s` into the segment needs only the terms its series needs at the step
+        // tolerance (about `rs + 15`, fewer than the segment keeps): each group combines
+        // as many as its last (latest) time needs, the terms dropped bounded in the error
+        let needed = |t: f64| bessel_sequence(self.radius * (t - seg.t0).max(0.0), self.eps_step).0.len().clamp(1, k);
+        let mut coef = Vec::new();
+        let mut samples = Vec::new();
+        while tap.next < end {
+            let group = tap.next..end.min(tap.next + tap.group);
+            let m = group.len();
+            let kg = needed(tap.times[group.end - 1]);
+            coef.clear();
+            samples.clear();
+            for &t in &tap.times[group.clone()] {
+                let (sample, work_err, state_err) = gram_sample::<R>(seg, t, self.work_op_norm, self.h0_norm);
+                let c = seg.coefficients(t - seg.t0).0;
+                // ‖v_a‖ ≤ ‖ψ(t₀)‖ ≤ 1 + err₀ for the dropped terms `a ≥ kg`
+                let dropped: f64 = c[kg..].iter().map(|z| z.norm()).sum::<f64>() * (1.0 + seg.err0);
+                self.max_err = self.max_err.max(work_err);
+                self.max_state_err = self.max_state_err.max(state_err + dropped);
+                tap.state_err = tap.state_err.max(state_err + dropped);
+                samples.push(sample);
+                coef.extend_from_slice(&c[..kg]);
+            }
+            let states = &mut tap.states[..m * dim];
+            if real {
+                // SAFETY: as in `extend_gram`: the store's complex values are pairs of `R`
+                let flat: &[R] = unsafe { std::slice::from_raw_parts(gram.store.as_ptr().cast::<R>(), dim * kg) };
+                combine_terms(flat, dim, kg, &coef, m, states);
+            } else {
+                combine_terms(&gram.store[..dim * kg], dim, kg, &coef, m, states);
+            }
+            for (sample, psi) in samples.iter().zip(states.chunks_exact(dim)) {
+                let done = match (&tap.full, self.ops.as_full()) {
+                    (Some(full), _) => {
+                        self.ops.expand_state(psi, &mut tap.expanded);
+                        (tap.visit)(
+                            sample,
+                            StateView::Pure { psi: &tap.expanded, ops: full, mirror_even: S::MIRROR_EVEN },
+                        )
+                    }
+                    (None, Some(ops)) => (tap.visit)(sample, StateView::Pure { psi, ops, mirror_even: false }),
+                    (None, None) => Err(SpinbatError::Unsupported {
+                        solver: "chebyshev",
+                        reason: "states of a sector need full-space operators".into(),
+                    }),
+                };
+                if let Err(e) = done {
+                    tap.error = Some(e);
+                    return;
+                }
+                tap.next += 1;
+            }
+        }
     }
 
     /// Builds the next Gram segment towards `target`: from all-down at `t = 0` with real
@@ -497,6 +600,7 @@ impl<S: Space, R: Real> Chebyshev<S, R> {
         self.terms += k as u64;
         gram.end_state = end_state;
         gram.segments.push(segment);
+        self.serve_tap(real, k);
     }
 
     /// Total number of Chebyshev terms (applications of `H`) so far; a real term counts
@@ -766,7 +870,7 @@ impl<S: Space, R: Real> Chebyshev<S, R> {
     }
 }
 
-impl<S: Space, R: Real> Propagator for Chebyshev<S, R> {
+impl<S: Space + ExpandState, R: Real> Propagator for Chebyshev<S, R> {
     fn name(&self) -> &'static str {
         "chebyshev"
     }
@@ -831,6 +935,67 @@ impl<S: Space, R: Real> Propagator for Chebyshev<S, R> {
 
     fn error_bound(&self) -> f64 {
         self.max_err
+    }
+
+    /// Served where `W` comes from Gram segments and none is built yet, with the states
+    /// of each segment combined from its kept terms (`dim·K` multiply-adds per state,
+    /// in groups of up to 32 times) and, in a sector, expanded onto the full space. The
+    /// segments keep fewer terms to leave room for the group, the expanded state, the
+    /// full-space operators and the visitor's buffers; where [`GRAM_MIN_TERMS`] no longer
+    /// fit, the tap is handed back.
+    fn tap_states(&mut self, tap: StateTap) -> std::result::Result<(), StateTap> {
+        if !self.gram.as_ref().is_some_and(|g| g.segments.is_empty() && g.tap.is_none()) {
+            return Err(tap);
+        }
+        if check_times(&tap.times).is_err() || self.check_after_base(&tap.times).is_err() {
+            return Err(tap);
+        }
+        let dim = self.ops.dim();
+        let full_dim = (1usize << self.chain.n_sites()) as f64;
+        let sector = self.ops.as_full().is_none();
+        let available = crate::resources::bytes_available().unwrap_or(f64::INFINITY);
+        let per_state = 16.0 * dim as f64;
+        let group = ((TAP_MEMORY_SHARE * available / per_state).floor() as usize)
+            .clamp(1, TAP_GROUP)
+            .min(tap.times.len().max(1));
+        // expanded state and full-space operators (8 bytes a row at most) in a sector
+        let full_bytes = if sector { (16.0 + 8.0) * full_dim } else { 0.0 };
+        let reserved = group as f64 * per_state + full_bytes + tap.visitor_bytes_per_amplitude * full_dim;
+        let Some(max_terms) = gram_terms_beside::<S, R>(&self.ops, reserved) else {
+            return Err(tap);
+        };
+        let full = if sector {
+            match Operators::new(&self.chain) {
+                Ok(ops) => Some(ops),
+                Err(_) => return Err(tap),
+            }
+        } else {
+            None
+        };
+        let gram = self.gram.as_mut().expect("checked at the top");
+        gram.max_terms = gram.max_terms.min(max_terms);
+        gram.tap = Some(Tap {
+            times: tap.times,
+            next: 0,
+            visit: tap.visit,
+            expanded: if sector { vec![Complex64::new(0.0, 0.0); 1 << self.chain.n_sites()] } else { Vec::new() },
+            full,
+            states: vec![Complex64::new(0.0, 0.0); group * dim],
+            group,
+            state_err: 0.0,
+            error: None,
+        });
+        Ok(())
+    }
+
+    fn end_tap(&mut self) -> Result<Option<TapOutcome>> {
+        let Some(tap) = self.gram.as_mut().and_then(|g| g.tap.take()) else {
+            return Ok(None);
+        };
+        if let Some(e) = tap.error {
+            return Err(e);
+        }
+        Ok(Some(TapOutcome { remaining: tap.times[tap.next..].to_vec(), state_error: tap.state_err }))
     }
 
     fn accuracy_note(&self) -> String {
@@ -931,20 +1096,32 @@ impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
                 match full {
                     Some(ops) => {
                         self.ops.expand_state(&stored, &mut expanded);
-                        visit(sample, StateView::Pure { psi: &expanded, ops })?;
+                        visit(sample, StateView::Pure { psi: &expanded, ops, mirror_even: S::MIRROR_EVEN })?;
                     }
                     None => {
                         let ops = self.ops.as_full().ok_or_else(|| SpinbatError::Unsupported {
                             solver: "chebyshev",
                             reason: "states of a sector need full-space operators".into(),
                         })?;
-                        visit(sample, StateView::Pure { psi: &stored, ops })?;
+                        visit(sample, StateView::Pure { psi: &stored, ops, mirror_even: false })?;
                     }
                 }
             }
         }
         Ok(())
     }
+}
+
+/// `W`, `W'` at `t` in `seg` (normalised), with the bound on the error of `W` (the
+/// state error's effect, [`Moments::work_error`], plus the rounding of the quadratic forms)
+/// and on the state error (the segment's start, its tail at `t`, rounding per term).
+fn gram_sample<R: Real>(seg: &Segment, t: f64, work_op_norm: f64, h0_norm: f64) -> (WorkSample, f64, f64) {
+    let ev = seg.evaluate(t, work_op_norm);
+    let state_err = seg.err0 + ev.tail + rounding_per_term::<R>() * seg.terms() as f64;
+    let m = ev.moments;
+    let form_rounding = 4.0 * f64::EPSILON * 0.5 * ev.magnitude / m.norm;
+    let work_err = m.work_error(state_err, work_op_norm, h0_norm) + form_rounding;
+    (WorkSample { t, work: m.unit_work(), rate: m.unit_rate() }, work_err, state_err)
 }
 
 /// Runs the series of `k` terms from the state in column 0 of `store` (`dim × k`, column
@@ -1026,6 +1203,9 @@ fn grow_in_parallel<T: Copy + Default + Send>(v: &mut Vec<T>, len: usize) {
 /// How a [`Space`]'s stored states map onto the full `2^N` space, for measurements that
 /// need the full state.
 pub trait ExpandState {
+    /// Every expanded state is even under the reflection `i → N − 1 − i`
+    /// ([`StateView::Pure`]'s `mirror_even`).
+    const MIRROR_EVEN: bool = false;
     /// The space's own full-space operators, if it is the full space.
     fn as_full(&self) -> Option<&Operators> {
         None
@@ -1044,9 +1224,30 @@ impl ExpandState for Operators {
 }
 
 impl ExpandState for ReflectionSector {
+    const MIRROR_EVEN: bool = true;
+    fn expand_state(&self, stored: &[Complex64], full: &mut [Complex64]) {
+        self.expand(stored, full);
+    }
+}
+
+/// `ψ(s) = φ_k / √C(N, k)` with `k` the up spins of `s`: the Dicke state `|k⟩` is the
+/// normalised sum of its `C(N, k)` basis states.
+impl ExpandState for DickeSpace {
     fn expand_state(&self, stored: &[Complex64], full: &mut [Complex64]) {
         use rayon::prelude::*;
-        full.par_iter_mut().enumerate().with_min_len(1 << 12).for_each(|(s, v)| *v = stored[self.row_of_full_state(s)]);
+        let n = self.n_sites();
+        let mut binom = 1.0f64;
+        let scale: Vec<f64> = (0..=n)
+            .map(|k| {
+                let s = 1.0 / binom.sqrt();
+                binom = binom * (n - k) as f64 / (k + 1) as f64;
+                s
+            })
+            .collect();
+        full.par_iter_mut().enumerate().with_min_len(1 << 12).for_each(|(s, v)| {
+            let k = s.count_ones() as usize;
+            *v = stored[k] * scale[k];
+        });
     }
 }
 

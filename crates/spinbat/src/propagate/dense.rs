@@ -102,7 +102,7 @@ impl Dense {
             self.max_err = self.max_err.max(2.0 * self.h0_norm * state_err);
             visit(
                 &WorkSample { t, work: moments.unit_work(), rate: moments.unit_rate() },
-                StateView::Pure { psi: &state, ops: &self.ops },
+                StateView::Pure { psi: &state, ops: &self.ops, mirror_even: false },
             )?;
         }
         Ok(())

@@ -75,6 +75,61 @@ pub trait Propagator: Send {
 
     /// One line on how the error is controlled, for summaries and records.
     fn accuracy_note(&self) -> String;
+
+    /// Asks for the states at `tap.times` to be handed to `tap.visit` while the work is
+    /// propagated, so that one propagation serves the curve and the observables of the
+    /// states. A method that can (Chebyshev by Gram segments: the states of a segment come
+    /// from its kept terms, [`crate::operator::combine_terms`]) takes the tap and returns
+    /// `Ok`; any other hands it back, and the caller propagates the states separately
+    /// ([`StatePropagator`]). Call it before the first [`Propagator::sample`]; what the tap
+    /// has not served by the end is reported by [`Propagator::end_tap`].
+    ///
+    /// # Errors
+    /// The tap itself, handed back, where the method does not serve taps.
+    fn tap_states(&mut self, tap: StateTap) -> std::result::Result<(), StateTap> {
+        Err(tap)
+    }
+
+    /// Ends the tap of [`Propagator::tap_states`]: the times not served (propagation did
+    /// not reach them), and the bound on the error of the states served; `None` where no
+    /// tap was taken.
+    ///
+    /// # Errors
+    /// The first error of the tap's `visit` (the tap stopped there).
+    fn end_tap(&mut self) -> Result<Option<TapOutcome>> {
+        Ok(None)
+    }
+}
+
+/// The callback of a [`StateTap`]: `(W and W' at t, the state at t)`, as
+/// [`StatePropagator::for_each_state`]'s, owned by the propagator while it runs.
+pub type TapVisitor = Box<dyn FnMut(&WorkSample, StateView<'_>) -> Result<()> + Send>;
+
+/// States asked of a propagator while it propagates the work ([`Propagator::tap_states`]).
+pub struct StateTap {
+    /// The times (sorted ascending, `≥ 0`).
+    pub times: Vec<f64>,
+    /// Bytes per full-space amplitude (`2^N`) the visitor needs for its own buffers: the
+    /// propagator leaves them free when it sizes its store.
+    pub visitor_bytes_per_amplitude: f64,
+    /// Called once for each time, in order.
+    pub visit: TapVisitor,
+}
+
+impl std::fmt::Debug for StateTap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateTap").field("times", &self.times.len()).finish_non_exhaustive()
+    }
+}
+
+/// What a [`StateTap`] served ([`Propagator::end_tap`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TapOutcome {
+    /// The times not handed to the visitor, in order.
+    pub remaining: Vec<f64>,
+    /// Bound on `‖ψ_computed − ψ(t)‖` (up to a global phase) of every state served, as
+    /// [`StatePropagator::state_error`].
+    pub state_error: f64,
 }
 
 /// A state handed out by a [`StatePropagator`] at one time, in the form its method holds
@@ -93,6 +148,10 @@ pub enum StateView<'a> {
         psi: &'a [num_complex::Complex64],
         /// `H`, `H0` on the full space.
         ops: &'a crate::operator::Operators,
+        /// The state is even under the reflection `i → N − 1 − i` of the sites (it came
+        /// from the reflection-even sector): one-site measurements need only half the
+        /// sites. `false` claims nothing.
+        mirror_even: bool,
     },
 }
 
@@ -100,7 +159,7 @@ impl<'a> StateView<'a> {
     /// The amplitudes and operators of a pure state, `None` for other kinds.
     pub fn pure(self) -> Option<(&'a [num_complex::Complex64], &'a crate::operator::Operators)> {
         match self {
-            StateView::Pure { psi, ops } => Some((psi, ops)),
+            StateView::Pure { psi, ops, .. } => Some((psi, ops)),
         }
     }
 }

@@ -31,7 +31,8 @@ pub use chebyshev::{
 pub use dense::Dense;
 pub use memory::{bytes_needed, bytes_needed_with};
 pub use method::{
-    check_times, scan_step, scan_step_for, Propagator, SpaceKind, StatePropagator, StateView, StateVisitor, WorkSample,
+    check_times, scan_step, scan_step_for, Propagator, SpaceKind, StatePropagator, StateTap, StateView, StateVisitor,
+    TapOutcome, TapVisitor, WorkSample,
 };
 pub use plan::{plan, plan_states, plan_with, Plan, Request, SECTOR_EXPANSION_BYTES_PER_AMPLITUDE};
 pub use solver::{resolve, resolve_states, Precision, Solver, AUTO_DENSE_MAX_SITES, DEFAULT_TOL};

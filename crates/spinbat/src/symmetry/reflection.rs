@@ -244,6 +244,40 @@ impl ReflectionSector {
         s
     }
 
+    /// Writes the full-space amplitudes `ψ(s) = φ(row(s))` of the stored state `φ` into
+    /// `full` (`2^N` of them; each stored row stands for `s` and `Rs`), by runs: for a
+    /// fixed high half `(c, a)`, the low half `b = (B, b_in)` walks tile row `a_in` of tile
+    /// `(A, B)` (contiguous rows, copied) or tile column `a_in` of tile `(B, A)` (a
+    /// stride of `2^t`).
+    ///
+    /// # Panics
+    /// If `stored` does not have the sector's rows or `full` `2^N` entries (a programming
+    /// error).
+    pub fn expand<T: Copy + Send + Sync>(&self, stored: &[T], full: &mut [T]) {
+        let sh = self.shape;
+        assert!(stored.len() == sh.dim() && full.len() == 1usize << self.n_sites, "expand: lengths");
+        let (n, l, t) = (self.n_sites, sh.half, sh.t);
+        let side = 1usize << t;
+        let mask = side - 1;
+        full.par_chunks_mut(1 << l).enumerate().for_each(|(hi, out)| {
+            let s0 = hi << l;
+            let c = if sh.odd { hi & 1 } else { 0 };
+            let a = (0..l).fold(0, |acc, k| acc | (((s0 >> (n - 1 - k)) & 1) << k));
+            let (ta, ai) = (a >> t, a & mask);
+            for (tb, run) in out.chunks_exact_mut(side).enumerate() {
+                if ta <= tb {
+                    let base = sh.block(c, ta, tb) * sh.tile_len() + (ai << t);
+                    run.copy_from_slice(&stored[base..base + side]);
+                } else {
+                    let base = sh.block(c, tb, ta) * sh.tile_len() + ai;
+                    for (bi, v) in run.iter_mut().enumerate() {
+                        *v = stored[base + (bi << t)];
+                    }
+                }
+            }
+        });
+    }
+
     /// Stored row of full-space basis state `s` (the same row for `s` and `Rs`).
     pub fn row_of_full_state(&self, s: usize) -> usize {
         let (n, l) = (self.n_sites, self.shape.half);
@@ -570,6 +604,22 @@ mod tests {
                 let back = sector.full_state(sector.row_of_full_state(s));
                 let reflect = (0..n).fold(0, |acc, i| acc | (((s >> i) & 1) << (n - 1 - i)));
                 assert!(back == s || back == reflect, "N = {n}: state {s} maps to row of {back}");
+            }
+        }
+    }
+
+    #[test]
+    fn expanded_states_put_each_row_on_both_of_its_full_states() {
+        for n in [1usize, 2, 3, 5, 8, 13, 14, 15, 16] {
+            let sector = ReflectionSector::new(&Chain::builder(n).build().unwrap()).unwrap();
+            // every stored row a distinct value: the expansion must put row r on s and Rs
+            let stored: Vec<usize> = (0..sector.dim()).collect();
+            let mut full = vec![usize::MAX; 1 << n];
+            sector.expand(&stored, &mut full);
+            let reflect = |s: usize| (0..n).fold(0, |acc, i| acc | (((s >> i) & 1) << (n - 1 - i)));
+            for (s, &row) in full.iter().enumerate() {
+                let back = sector.full_state(row);
+                assert!(back == s || back == reflect(s), "N = {n}: state {s} got row {row} of state {back}");
             }
         }
     }

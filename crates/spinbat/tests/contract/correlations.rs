@@ -485,3 +485,42 @@ fn bad_requests_are_typed_errors() {
     let err = "bloch,spin".parse::<ObservableSet>().unwrap_err();
     assert!(err.to_string().contains("unknown observable"), "{err}");
 }
+
+/// The one-pass measurement (`state_moments`) against the separate functions: Bloch
+/// vectors, `Var(H0)` (about a shifted mean, also far from `⟨H0⟩`) and the populations of
+/// the magnetisation sectors, on random states with flip-flops (`α ≠ 0`), above and below
+/// the block size of the pass; and for mirror-even states the mirrored half.
+#[test]
+fn one_pass_state_moments_equal_the_separate_measurements() {
+    use spinbat::observe::correlations::state_moments;
+    use spinbat::observe::ergotropy::populations;
+    use spinbat::operator::Operators;
+    let mut rng = Rng::new(31);
+    for n in [1usize, 3, 8, 13, 14] {
+        let chain = Chain::builder(n).alpha(0.6).g(0.9).couplings(Couplings::PowerLaw { p: 1.2 }).build().unwrap();
+        let ops = Operators::new(&chain).unwrap();
+        let mut psi = random_state(&mut rng, n);
+        psi.iter_mut().for_each(|a| *a *= 1.3); // unnormalised on purpose
+        let bloch = bloch_vectors(&psi, n).unwrap();
+        let var = energy_variance(&ops, &psi).unwrap();
+        let pops = populations(&psi, n);
+        for m in [0.0, ops.all_down_energy(), 3.7] {
+            let got = state_moments(&ops, &psi, false, m).unwrap();
+            for (x, y) in got.bloch.iter().zip(&bloch) {
+                (0..3).for_each(|k| assert!((x[k] - y[k]).abs() < 1e-13, "N = {n}: Bloch {x:?} vs {y:?}"));
+            }
+            assert!((got.variance - var).abs() < 1e-12 * var.max(1.0), "N = {n}, m = {m}: {} vs {var}", got.variance);
+            for (x, y) in got.populations.iter().zip(&pops) {
+                assert!((x - y).abs() < 1e-14, "N = {n}: populations {x} vs {y}");
+            }
+        }
+        // a mirror-even state: (ψ + Rψ)/2
+        let reflect = |s: usize| (0..n).fold(0, |acc, i| acc | (((s >> i) & 1) << (n - 1 - i)));
+        let even: Vec<Complex64> = (0..psi.len()).map(|s| 0.5 * (psi[s] + psi[reflect(s)])).collect();
+        let want = bloch_vectors(&even, n).unwrap();
+        let got = state_moments(&ops, &even, true, 0.0).unwrap();
+        for (x, y) in got.bloch.iter().zip(&want) {
+            (0..3).for_each(|k| assert!((x[k] - y[k]).abs() < 1e-13, "N = {n}, mirror-even: {x:?} vs {y:?}"));
+        }
+    }
+}

@@ -402,3 +402,39 @@ fn gram_products_equal_direct_inner_products() {
         }
     }
 }
+
+#[test]
+fn combined_terms_equal_sums_taken_term_by_term() {
+    // combine_terms (blocked faer products) against Σ_a c_a v_a summed directly, for real
+    // (f64, f32) and complex terms, across block boundaries (dim not a multiple of 1024)
+    use num_complex::Complex64;
+    use spinbat::operator::combine_terms;
+    let mut rng = crate::common::Rng::new(5);
+    let (dim, k, m) = (2500usize, 7usize, 3usize);
+    let c: Vec<Complex64> =
+        (0..k * m).map(|_| Complex64::new(rng.uniform(-1.0, 1.0), rng.uniform(-1.0, 1.0))).collect();
+    let real: Vec<f64> = (0..dim * k).map(|_| rng.uniform(-1.0, 1.0)).collect();
+    let complex: Vec<Complex64> =
+        (0..dim * k).map(|_| Complex64::new(rng.uniform(-1.0, 1.0), rng.uniform(-1.0, 1.0))).collect();
+    let direct = |v: &dyn Fn(usize) -> Complex64| -> Vec<Complex64> {
+        let mut out = Vec::with_capacity(dim * m);
+        for j in 0..m {
+            for i in 0..dim {
+                out.push((0..k).map(|a| c[j * k + a] * v(a * dim + i)).sum::<Complex64>());
+            }
+        }
+        out
+    };
+    let check = |got: &[Complex64], want: &[Complex64], what: &str| {
+        let worst = got.iter().zip(want).map(|(x, y)| (x - y).norm()).fold(0.0, f64::max);
+        assert!(worst < 1e-13, "{what}: off by {worst:.1e}");
+    };
+    let mut out = vec![Complex64::new(0.0, 0.0); dim * m];
+    combine_terms(&real, dim, k, &c, m, &mut out);
+    check(&out, &direct(&|x| Complex64::new(real[x], 0.0)), "f64");
+    let single: Vec<f32> = real.iter().map(|&x| x as f32).collect();
+    combine_terms(&single, dim, k, &c, m, &mut out);
+    check(&out, &direct(&|x| Complex64::new(single[x] as f64, 0.0)), "f32");
+    combine_terms(&complex, dim, k, &c, m, &mut out);
+    check(&out, &direct(&|x| complex[x]), "complex");
+}

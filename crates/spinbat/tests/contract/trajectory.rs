@@ -79,3 +79,71 @@ fn sector_and_single_precision_trajectories_equal_the_full_space_within_their_bo
     let r = trajectory_with(&chain, Solver::Dense, &times, &set, 1e-6, Precision::Single, &Silent);
     assert!(matches!(r, Err(spinbat::SpinbatError::InvalidParameter { .. })), "{r:?}");
 }
+
+/// Every observable of `charge_observed` (the charge's own propagation hands its states
+/// out: Chebyshev by Gram segments) against the separate propagation of the states
+/// (`trajectory_planned`), key by key within the bounds the runs state; the curve and
+/// `P_max` equal the charge alone.
+fn shared_equals_separate(chain: &Chain, times: &[f64], expect_shared: bool) {
+    use spinbat::observe::trajectory::{charge_observed, plan, trajectory_planned};
+    use spinbat::propagate::{Plan, Request};
+    let set = ObservableSet::all().with_block(2);
+    let states = plan(chain, Solver::Chebyshev, 1e-10, Precision::Double).unwrap();
+    let work = Plan::new(chain, Solver::Chebyshev, 1e-10, Precision::Double, Request::Work).unwrap();
+    let run = charge_observed(work.propagator(chain).unwrap(), &states, chain, times, &set, &Silent, &Silent).unwrap();
+    let alone = spinbat::observe::charge(work.propagator(chain).unwrap().as_mut(), chain, times, &Silent).unwrap();
+    let what = format!("N = {}", chain.n_sites());
+    assert_eq!(run.shared_points, if expect_shared { times.len() } else { 0 }, "{what}");
+    assert!((run.charge.max_power.power - alone.max_power.power).abs() < 1e-12 * alone.max_power.power, "{what}");
+    let separate = trajectory_planned(&states, chain, times, &set, &Silent).unwrap();
+    let b = run.trajectory.bounds.expect("bounds");
+    let eps = run.trajectory.state_error.unwrap().max(separate.state_error.unwrap());
+    assert!(eps < 1e-11, "{what}: state error {eps:.1e}");
+    // both runs' state errors bound the difference; energies scale with ||H0|| <= 4N here
+    let h = 4.0 * chain.n_sites() as f64;
+    let tol = |scale: f64| 8.0 * eps * scale + 1e-12 * scale;
+    assert_eq!(run.trajectory.points.len(), times.len());
+    for (p, q) in run.trajectory.points.iter().zip(&separate.points) {
+        assert_eq!(p.t, q.t);
+        assert!((p.work - q.work).abs() <= tol(h), "{what}: W at t = {}", p.t);
+        let close = |x: f64, y: f64, scale: f64, key: &str| {
+            assert!((x - y).abs() <= tol(scale), "{what}: {key} {x} vs {y} at t = {}", p.t);
+        };
+        let ds = (p.entropy.unwrap() - q.entropy.unwrap()).abs();
+        assert!(ds <= 2.0 * b.entropy + 1e-10, "{what}: entropy off by {ds:.1e} at t = {}", p.t);
+        for (x, y) in p.bloch.as_ref().unwrap().iter().zip(q.bloch.as_ref().unwrap()) {
+            (0..3).for_each(|k| close(x[k], y[k], 1.0, "Bloch"));
+        }
+        for (x, y) in p.zz.as_ref().unwrap().iter().flatten().zip(q.zz.as_ref().unwrap().iter().flatten()) {
+            close(*x, *y, 3.0, "ZZ");
+        }
+        close(p.variance.unwrap(), q.variance.unwrap(), h * h, "Var(H0)");
+        let (e, f) = (p.ergotropy.unwrap(), q.ergotropy.unwrap());
+        close(e.ergotropy.unwrap(), f.ergotropy.unwrap(), h, "ergotropy");
+        close(e.ergotropy_hb, f.ergotropy_hb, h, "ergotropy_hb");
+        close(e.local_ergotropy, f.local_ergotropy, h, "local_ergotropy");
+        close(e.locked_ergotropy, f.locked_ergotropy, h, "locked_ergotropy");
+        close(e.coherent_ergotropy, f.coherent_ergotropy, h, "coherent_ergotropy");
+        close(e.variance_hb, f.variance_hb, h * h, "variance_hb");
+        close(e.block_ergotropy.unwrap(), f.block_ergotropy.unwrap(), h, "block_ergotropy");
+    }
+    let (a, s) = (run.at_t_star.unwrap(), trajectory_planned(&states, chain, &[alone.max_power.time], &set, &Silent));
+    assert!((a.work - s.unwrap().points[0].work).abs() <= tol(h), "{what}: at T*");
+}
+
+#[test]
+fn observables_from_the_charges_own_propagation_equal_a_separate_one() {
+    // out to t = 8: several segments, the first real, the later complex
+    let times: Vec<f64> = (0..21).map(|j| 0.4 * j as f64).collect();
+    // full space (N < 14)
+    let mut rng = crate::common::Rng::new(7);
+    let chain = crate::common::random_chain(&mut rng, 10);
+    shared_equals_separate(&chain, &times, true);
+    // the reflection-even sector (the states are expanded, Bloch vectors mirrored)
+    let chain = Chain::builder(14).couplings(Couplings::PowerLaw { p: 1.3 }).alpha(0.4).g(0.8).build().unwrap();
+    assert!(uses_reflection_sector(&chain));
+    shared_equals_separate(&chain, &times, true);
+    // a ring's coupling orbits
+    let ring = Chain::builder(12).alpha(0.5).boundary(spinbat::Boundary::Periodic).build().unwrap();
+    shared_equals_separate(&ring, &times, true);
+}
