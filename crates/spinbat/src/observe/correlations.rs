@@ -232,72 +232,55 @@ pub struct StateMoments {
 /// that of `ops`.
 pub fn state_moments(ops: &Operators, psi: &[Complex64], mirror_even: bool, m: f64) -> Result<StateMoments> {
     let n = ops.dim().trailing_zeros() as usize;
-    let norm = norm_sqr(psi, n)?;
+    // the norm is the sum of the populations: checked after the pass
+    if psi.len() != ops.dim() {
+        return Err(invalid(
+            "psi",
+            format!("a vector of length {}", psi.len()),
+            format!("must have length 2^N = {}", ops.dim()),
+        ));
+    }
     let upto = if mirror_even { n.div_ceil(2) } else { n };
     let low = n.min(BLOCH_BLOCK_BITS);
     let len = 1usize << low;
-    let zero = Complex64::new(0.0, 0.0);
-    // per block: (X + iY pair sums, Z sums) per site, populations, ‖(H0 − m)ψ‖², ⟨ψ|H0 − m|ψ⟩
-    type Acc = (Vec<(Complex64, f64)>, Vec<f64>, f64, f64);
-    let new_acc = || -> Acc { (vec![(zero, 0.0); n], vec![0.0; n + 1], 0.0, 0.0) };
+    let diagonal = ops.h0_is_diagonal();
+    let avx2 = simd_available();
     let (pairs, pops, sq, shift) = (0..psi.len() >> low)
         .into_par_iter()
         .fold(
-            || (new_acc(), vec![0.0f64; len]),
-            |((mut xy, mut pop, mut sq, mut shift), mut p), c| {
-                let base = c << low;
-                let x = &psi[base..base + len];
-                for (q, v) in p.iter_mut().zip(x) {
-                    *q = v.norm_sqr();
+            || (BlockAcc::new(n), Scratch::new(len)),
+            |(mut acc, mut sc), c| {
+                let ctx = BlockContext { ops, psi, low, upto, diagonal, m };
+                if avx2 {
+                    // SAFETY: the CPU has AVX2 and FMA (checked at run time just above)
+                    unsafe { block_moments_avx2(&ctx, c, &mut acc, &mut sc) };
+                } else {
+                    block_moments(&ctx, c, &mut acc, &mut sc);
                 }
-                let weight: f64 = p.iter().sum();
-                let high_up = (c.count_ones()) as usize;
-                for (s, &q) in p.iter().enumerate() {
-                    pop[high_up + s.count_ones() as usize] += q;
-                }
-                for (i, a) in xy.iter_mut().enumerate().take(low.min(upto)) {
-                    let bit = 1usize << i;
-                    let (mut pair, mut z) = (zero, 0.0);
-                    for (xs, ps) in x.chunks_exact(2 * bit).zip(p.chunks_exact(2 * bit)) {
-                        let (d, u) = xs.split_at(bit);
-                        let (pd, pu) = ps.split_at(bit);
-                        for (vd, vu) in d.iter().zip(u) {
-                            pair += vu.conj() * vd;
-                        }
-                        z += pu.iter().sum::<f64>() - pd.iter().sum::<f64>();
-                    }
-                    a.0 += pair;
-                    a.1 += z;
-                }
-                for (i, a) in xy.iter_mut().enumerate().take(upto).skip(low) {
-                    let hb = 1usize << (i - low);
-                    if c & hb == 0 {
-                        let y = &psi[(c | hb) << low..((c | hb) + 1) << low];
-                        a.0 += x.iter().zip(y).map(|(vd, vu)| vu.conj() * vd).sum::<Complex64>();
-                        a.1 -= weight;
-                    } else {
-                        a.1 += weight;
-                    }
-                }
-                for (o, v) in x.iter().enumerate() {
-                    let r = ops.h0_row(psi, base + o) - v * m;
-                    sq += r.norm_sqr();
-                    shift += (v.conj() * r).re;
-                }
-                ((xy, pop, sq, shift), p)
+                (acc, sc)
             },
         )
         .map(|(acc, _)| acc)
-        .reduce(new_acc, |mut a, b| {
-            a.0.iter_mut().zip(b.0).for_each(|(x, y)| {
-                x.0 += y.0;
-                x.1 += y.1;
-            });
-            a.1.iter_mut().zip(b.1).for_each(|(x, y)| *x += y);
-            (a.0, a.1, a.2 + b.2, a.3 + b.3)
-        });
-    let mut bloch: Vec<[f64; 3]> =
-        pairs.iter().map(|(c, z)| [2.0 * c.re / norm, 2.0 * c.im / norm, z / norm]).collect();
+        .reduce(
+            || BlockAcc::new(n),
+            |mut a, b| {
+                a.xyz.iter_mut().zip(b.xyz).for_each(|(x, y)| {
+                    x.0 += y.0;
+                    x.1 += y.1;
+                    x.2 += y.2;
+                });
+                a.pop.iter_mut().zip(b.pop).for_each(|(x, y)| *x += y);
+                a.sq += b.sq;
+                a.shift += b.shift;
+                a
+            },
+        )
+        .into_parts();
+    let norm: f64 = pops.iter().sum();
+    if !(norm.is_finite() && norm > 0.0) {
+        return Err(invalid("psi", format!("a vector of norm² {norm}"), "must have a finite, non-zero norm"));
+    }
+    let mut bloch: Vec<[f64; 3]> = pairs.iter().map(|&(x, y, z)| [2.0 * x / norm, 2.0 * y / norm, z / norm]).collect();
     for i in upto..n {
         bloch[i] = bloch[n - 1 - i];
     }
@@ -307,6 +290,217 @@ pub fn state_moments(ops: &Operators, psi: &[Complex64], mirror_even: bool, m: f
         populations: pops.iter().map(|p| p / norm).collect(),
         variance: (sq / norm - delta * delta).max(0.0),
     })
+}
+
+/// The sums of [`state_moments`] over the blocks one thread has seen.
+struct BlockAcc {
+    /// `(Re Σ ψ_u^*ψ_d, Im Σ ψ_u^*ψ_d, Σ |ψ_u|² − |ψ_d|²)` per site
+    xyz: Vec<(f64, f64, f64)>,
+    /// `Σ |ψ_s|²` by number of up spins
+    pop: Vec<f64>,
+    /// `‖(H0 − m)ψ‖²`
+    sq: f64,
+    /// `⟨ψ|H0 − m|ψ⟩`
+    shift: f64,
+}
+
+impl BlockAcc {
+    fn new(n: usize) -> Self {
+        BlockAcc { xyz: vec![(0.0, 0.0, 0.0); n], pop: vec![0.0; n + 1], sq: 0.0, shift: 0.0 }
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn into_parts(self) -> (Vec<(f64, f64, f64)>, Vec<f64>, f64, f64) {
+        (self.xyz, self.pop, self.sq, self.shift)
+    }
+}
+
+/// One block's amplitudes split into real and imaginary parts, `|ψ|²` and `H0_ss − m`:
+/// every sum of [`block_moments`] runs over contiguous `f64` slices in independent lanes.
+struct Scratch {
+    re: Vec<f64>,
+    im: Vec<f64>,
+    p: Vec<f64>,
+    d: Vec<f64>,
+}
+
+impl Scratch {
+    fn new(len: usize) -> Self {
+        Scratch { re: vec![0.0; len], im: vec![0.0; len], p: vec![0.0; len], d: vec![0.0; len] }
+    }
+}
+
+/// What every block of [`state_moments`] shares.
+struct BlockContext<'a> {
+    ops: &'a Operators,
+    psi: &'a [Complex64],
+    /// sites within a block
+    low: usize,
+    /// sites measured (the rest mirrored)
+    upto: usize,
+    /// `H0` diagonal (`α = 0`)
+    diagonal: bool,
+    /// the shift of `H0` for the variance
+    m: f64,
+}
+
+/// Whether the CPU runs [`block_moments_avx2`] (AVX2 and FMA, detected at run time).
+fn simd_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// [`block_moments`] compiled for AVX2 (four `f64` lanes a register instead of SSE2's two).
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA ([`simd_available`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn block_moments_avx2(ctx: &BlockContext<'_>, c: usize, acc: &mut BlockAcc, sc: &mut Scratch) {
+    block_moments(ctx, c, acc, sc);
+}
+
+/// Without AVX2 (not reached: [`simd_available`] is false off x86-64).
+#[cfg(not(target_arch = "x86_64"))]
+unsafe fn block_moments_avx2(ctx: &BlockContext<'_>, c: usize, acc: &mut BlockAcc, sc: &mut Scratch) {
+    block_moments(ctx, c, acc, sc);
+}
+
+/// The sums of [`state_moments`] over block `c` (amplitudes `c·2^low ..`) added to `acc`.
+#[inline(always)]
+fn block_moments(ctx: &BlockContext<'_>, c: usize, acc: &mut BlockAcc, sc: &mut Scratch) {
+    let BlockContext { ops, psi, low, upto, diagonal, m } = *ctx;
+    let len = 1usize << low;
+    let base = c << low;
+    let x = &psi[base..base + len];
+    for (((r, i), q), v) in sc.re.iter_mut().zip(sc.im.iter_mut()).zip(sc.p.iter_mut()).zip(x) {
+        (*r, *i, *q) = (v.re, v.im, v.norm_sqr());
+    }
+    let (re, im, p) = (&sc.re, &sc.im, &sc.p);
+    let weight = lane_sum(p);
+    let high_up = c.count_ones() as usize;
+    for (s, &q) in p.iter().enumerate() {
+        acc.pop[high_up + s.count_ones() as usize] += q;
+    }
+    for (i, a) in acc.xyz.iter_mut().enumerate().take(low.min(upto)) {
+        let bit = 1usize << i;
+        let (mut xr, mut xi, mut z) = (0.0, 0.0, 0.0);
+        if bit < LANES {
+            // pairs closer than a lane: one pass over the block
+            for s in (0..len).filter(|s| s & bit == 0) {
+                let u = s | bit;
+                xr += re[u] * re[s] + im[u] * im[s];
+                xi += re[u] * im[s] - im[u] * re[s];
+                z += p[u] - p[s];
+            }
+            a.0 += xr;
+            a.1 += xi;
+            a.2 += z;
+            continue;
+        }
+        for start in (0..len).step_by(2 * bit) {
+            let (d, u) = (start..start + bit, start + bit..start + 2 * bit);
+            let (r, q) = pair_dot(&re[d.clone()], &im[d.clone()], &re[u.clone()], &im[u.clone()]);
+            xr += r;
+            xi += q;
+            z += lane_sum(&p[u]) - lane_sum(&p[d]);
+        }
+        a.0 += xr;
+        a.1 += xi;
+        a.2 += z;
+    }
+    for (i, a) in acc.xyz.iter_mut().enumerate().take(upto).skip(low) {
+        let hb = 1usize << (i - low);
+        if c & hb == 0 {
+            let y = &psi[(c | hb) << low..((c | hb) + 1) << low];
+            let pair = x.iter().zip(y).map(|(vd, vu)| vu.conj() * vd).sum::<Complex64>();
+            a.0 += pair.re;
+            a.1 += pair.im;
+            a.2 -= weight;
+        } else {
+            a.2 += weight;
+        }
+    }
+    if diagonal {
+        // (H0 − m)ψ_s = (H0_ss − m)ψ_s
+        for (s, e) in sc.d.iter_mut().enumerate() {
+            *e = ops.field_energy(base + s) + ops.diag_g()[base + s] - m;
+        }
+        let (a, b) = weighted_moments(&sc.p, &sc.d);
+        acc.shift += a;
+        acc.sq += b;
+    } else {
+        for (o, v) in x.iter().enumerate() {
+            let r = ops.h0_row(psi, base + o) - v * m;
+            acc.sq += r.norm_sqr();
+            acc.shift += (v.conj() * r).re;
+        }
+    }
+}
+
+/// Lanes of the vectorised sums: independent partial sums the compiler keeps in SIMD
+/// registers (a single running sum would have to be added in order).
+const LANES: usize = 8;
+
+/// `Σ x` in [`LANES`] partial sums.
+#[inline(always)]
+fn lane_sum(x: &[f64]) -> f64 {
+    let mut acc = [0.0; LANES];
+    let chunks = x.chunks_exact(LANES);
+    let rest: f64 = chunks.remainder().iter().sum();
+    for c in chunks {
+        for (a, v) in acc.iter_mut().zip(c) {
+            *a += v;
+        }
+    }
+    acc.iter().sum::<f64>() + rest
+}
+
+/// `Σ_s ψ_u(s)^* ψ_d(s)` for `ψ_d = dr + i·di`, `ψ_u = ur + i·ui` (real and imaginary
+/// parts), in [`LANES`] partial sums.
+#[inline(always)]
+fn pair_dot(dr: &[f64], di: &[f64], ur: &[f64], ui: &[f64]) -> (f64, f64) {
+    let (mut ar, mut ai) = ([0.0; LANES], [0.0; LANES]);
+    let n = dr.len() / LANES * LANES;
+    for k in (0..n).step_by(LANES) {
+        for l in 0..LANES {
+            let (a, b, c, e) = (dr[k + l], di[k + l], ur[k + l], ui[k + l]);
+            ar[l] += c * a + e * b;
+            ai[l] += c * b - e * a;
+        }
+    }
+    let (mut sr, mut si) = (ar.iter().sum::<f64>(), ai.iter().sum::<f64>());
+    for k in n..dr.len() {
+        sr += ur[k] * dr[k] + ui[k] * di[k];
+        si += ur[k] * di[k] - ui[k] * dr[k];
+    }
+    (sr, si)
+}
+
+/// `(Σ p·d, Σ p·d²)` in [`LANES`] partial sums.
+#[inline(always)]
+fn weighted_moments(p: &[f64], d: &[f64]) -> (f64, f64) {
+    let (mut a1, mut a2) = ([0.0; LANES], [0.0; LANES]);
+    let n = p.len() / LANES * LANES;
+    for k in (0..n).step_by(LANES) {
+        for l in 0..LANES {
+            let w = p[k + l] * d[k + l];
+            a1[l] += w;
+            a2[l] += w * d[k + l];
+        }
+    }
+    let (mut s1, mut s2) = (a1.iter().sum::<f64>(), a2.iter().sum::<f64>());
+    for k in n..p.len() {
+        s1 += p[k] * d[k];
+        s2 += p[k] * d[k] * d[k];
+    }
+    (s1, s2)
 }
 
 /// Sites whose flips [`bloch_vectors`] pairs within one block of `2^12` amplitudes.

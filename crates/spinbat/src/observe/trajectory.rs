@@ -23,6 +23,11 @@
 //! `N + 1` amplitudes are not turned into these observables. The weak-coupling formula
 //! has no state and is refused too.
 //!
+//! * [`charge_observed`] runs the charge ([`super::charge`]) and the observables from one
+//!   propagation where the work's method hands out its states while it runs
+//!   ([`crate::propagate::StateTap`]: Chebyshev by Gram segments, each state combined from
+//!   its segment's kept terms), else from a second one.
+//!
 //! **Accuracy.** The propagator bounds (dense: estimates) the state error `‖δψ‖ ≤ ε`
 //! ([`StatePropagator::state_error`]). After normalisation the state is within
 //! `ε' = 2ε`, so for an observable `O`: `|δ⟨O⟩| ≤ 2‖O‖ε'`, giving
@@ -630,42 +635,53 @@ pub fn charge_observed(
     set.check_block(n)?;
     let start = Instant::now();
     // the tap: each state measured as the charge's propagation passes its time
-    let measured: Arc<Mutex<(Vec<ObservablePoint>, f64)>> = Arc::new(Mutex::new((Vec::new(), 0.0)));
-    let tapped = if states.solver() == Solver::MeanField {
-        false
+    type Sink = Arc<Mutex<(Vec<ObservablePoint>, f64)>>;
+    let measured: Sink = Arc::new(Mutex::new((Vec::new(), 0.0)));
+    let context = if set.ergotropy && states.solver() != Solver::MeanField {
+        Some(Arc::new(ErgotropyContext::new(chain)?.with_block(set.block)))
     } else {
-        check_output(states.solver(), n, times.len(), set)?;
-        let context = if set.ergotropy { Some(ErgotropyContext::new(chain)?.with_block(set.block)) } else { None };
-        let sink = Arc::clone(&measured);
-        let (set, cut) = (*set, cut);
-        let tap = StateTap {
-            times: times.to_vec(),
+        None
+    };
+    let (set_copy, cut_copy) = (*set, cut);
+    let tap = |times: Vec<f64>, sink: &Sink| {
+        let (sink, context) = (Arc::clone(sink), context.clone());
+        StateTap {
+            times,
             visitor_bytes_per_amplitude: OBSERVABLE_BYTES_PER_AMPLITUDE,
             visit: Box::new(move |s: &WorkSample, state: StateView<'_>| {
                 let clock = Instant::now();
                 let StateView::Pure { psi, ops, mirror_even } = state;
-                let point = observe_state(ops, psi, mirror_even, n, &set, cut, s.t, s.work, context.as_ref())?;
-                let mut sink = sink.lock().map_err(|_| SpinbatError::NotConverged {
-                    what: "observables",
-                    reason: "a measurement panicked".into(),
-                })?;
+                let point =
+                    observe_state(ops, psi, mirror_even, n, &set_copy, cut_copy, s.t, s.work, context.as_deref())?;
+                let mut sink = sink.lock().map_err(|_| poisoned())?;
                 sink.0.push(point);
                 sink.1 += clock.elapsed().as_secs_f64();
                 Ok(())
             }),
-        };
-        prop.tap_states(tap).is_ok()
+        }
+    };
+    let tapped = states.solver() != Solver::MeanField && {
+        check_output(states.solver(), n, times.len(), set)?;
+        prop.tap_states(tap(times.to_vec(), &measured)).is_ok()
     };
     let charge = super::charge(prop.as_mut(), chain, times, progress)?;
     let outcome = if tapped { prop.end_tap()? } else { None };
+    // the state at T*, from the same propagator where it can (a short real series)
+    let at_star: Sink = Arc::new(Mutex::new((Vec::new(), 0.0)));
+    if tapped && prop.tap_states(tap(vec![charge.max_power.time], &at_star)).is_ok() {
+        prop.end_tap()?;
+    }
     let (solver, accuracy, work_error) = (prop.name().to_string(), prop.accuracy_note(), prop.error_bound());
     drop(prop);
     let (mut points, measuring) = {
-        let mut sink = measured
-            .lock()
-            .map_err(|_| SpinbatError::NotConverged { what: "observables", reason: "a measurement panicked".into() })?;
+        let mut sink = measured.lock().map_err(|_| poisoned())?;
         (std::mem::take(&mut sink.0), sink.1)
     };
+    let (mut star_point, star_s) = {
+        let mut sink = at_star.lock().map_err(|_| poisoned())?;
+        (sink.0.pop(), sink.1)
+    };
+    let measuring = measuring + star_s;
     let charge_s = start.elapsed().as_secs_f64() - measuring;
     let start = Instant::now();
     let shared_points = points.len();
@@ -694,15 +710,22 @@ pub fn charge_observed(
         }
         None => trajectory_planned(states, chain, times, set, observables_progress)?,
     };
-    let at_star = trajectory_planned(states, chain, &[charge.max_power.time], set, &crate::Silent)?;
+    if star_point.is_none() {
+        star_point = trajectory_planned(states, chain, &[charge.max_power.time], set, &crate::Silent)?.points.pop();
+    }
     Ok(ObservedCharge {
         charge,
         trajectory,
-        at_t_star: at_star.points.into_iter().next(),
+        at_t_star: star_point,
         charge_s,
         observables_s: measuring + start.elapsed().as_secs_f64(),
         shared_points,
     })
+}
+
+/// The error of a measurement that panicked while holding the results.
+fn poisoned() -> SpinbatError {
+    SpinbatError::NotConverged { what: "observables", reason: "a measurement panicked".into() }
 }
 
 /// The classical counterpart of [`trajectory`]: mean-field Bloch vectors `S_i(t)`

@@ -151,6 +151,18 @@ impl Operators {
         x[s] * self.diag_h0(s) + self.flip_flop(x, s)
     }
 
+    /// Whether `H0` is diagonal in the basis (no flip-flops: `α = 0`), so that
+    /// `(H0ψ)_s = H0_ss ψ_s` ([`Operators::field_energy`] plus [`Operators::diag_g`]).
+    pub fn h0_is_diagonal(&self) -> bool {
+        self.flips.is_empty()
+    }
+
+    /// `B Σ_i z_i(s) = B (2·popcount(s) − N)`, the field part of `H0_ss`.
+    #[inline(always)]
+    pub fn field_energy(&self, s: usize) -> f64 {
+        self.b * magnetisation(s, self.n_sites)
+    }
+
     /// `⟨↓…↓|H0|↓…↓⟩ = E_0`, the energy of the all-down start (`W = ⟨H0⟩ − E_0`).
     pub fn all_down_energy(&self) -> f64 {
         self.diag_h0(crate::basis::ALL_DOWN)

@@ -30,6 +30,15 @@
 //! steps; [`Propagator::error_bound`] reports the accumulated bound, with an estimate of
 //! rounding (`4u` per term) added. Tested against dense ED, against the bound, between the
 //! sector and the full space, single against double, and against QuTiP.
+//!
+//! **States handed out while the work propagates** ([`Propagator::tap_states`]). A Gram
+//! segment keeps its terms `v_a`; the state at a time `s` into it is `Σ_a c_a(s) v_a`
+//! ([`combine_terms`], for up to 32 times at once). Each time takes only the terms its own
+//! series needs at the step tolerance (about `rs + 15`, fewer than the segment keeps), and
+//! the dropped coefficients' sum `Σ_{a ≥ K_s} |c_a| (1 + ε₀)` is added to its state-error
+//! bound with the segment's own (start error, tail beyond the kept terms, rounding). A time
+//! the segments have passed (`T*`, found after the scan) comes from one real series from
+//! all-down in the same store, with its own tail.
 
 use super::checkpoint::{Checkpoint, Saved};
 use super::gram::Segment;
@@ -80,7 +89,9 @@ fn gram_terms<S: Space, R: Real>(ops: &S) -> Option<usize> {
 }
 
 /// [`gram_terms`] with `reserved` bytes of the available memory left to others (a
-/// [`StateTap`]'s buffers).
+/// [`StateTap`]'s buffers). (Taking them out of the other half instead keeps longer
+/// segments, but their states then need more terms each: slower at `N = 24`, 80.6 s
+/// against 76 s.)
 fn gram_terms_beside<S: Space, R: Real>(ops: &S, reserved: f64) -> Option<usize> {
     if !ops.gram_output() {
         return None;
@@ -109,13 +120,16 @@ struct GramOutput<R: Real> {
     horizon: f64,
     /// states asked for while the segments are built ([`Propagator::tap_states`])
     tap: Option<Tap>,
+    /// the buffers of the last tap (full-space operators, expanded state, group of
+    /// states), kept for the next: fresh memory costs a page clearing on first touch
+    spare: Option<(Option<Operators>, Vec<Complex64>, Vec<Complex64>)>,
 }
 
 /// Most states of one segment combined at once for a [`StateTap`] (memory permitting).
 const TAP_GROUP: usize = MAX_BATCH;
 
 /// Share of the available memory a [`StateTap`]'s group of states may take.
-const TAP_MEMORY_SHARE: f64 = 0.25;
+const TAP_MEMORY_SHARE: f64 = 0.1;
 
 /// A [`StateTap`] being served from the Gram segments: each segment, once built, hands the
 /// states at the tap's times it reaches to the visitor, combined from its kept terms
@@ -149,6 +163,7 @@ impl<R: Real> GramOutput<R> {
             store: Vec::new(),
             horizon: 0.0,
             tap: None,
+            spare: None,
         })
     }
 }
@@ -470,6 +485,79 @@ impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
         Ok(out)
     }
 
+    /// Whether a late tap (after segments were built) can be served by one real series from
+    /// all-down: its last time within the terms the store holds as real columns.
+    fn late_tap_reaches(&self, times: &[f64]) -> bool {
+        let (Some(gram), Some(&t)) = (self.gram.as_ref(), times.last()) else {
+            return false;
+        };
+        let terms = bessel_sequence(self.radius * t, self.eps_step).0.len();
+        terms <= 2 * gram.max_terms && 2 * gram.store.len() >= terms * self.ops.dim()
+    }
+
+    /// Serves a tap taken after the segments were built (the state at `T*`, found by the
+    /// maximum search once the scan's segments are gone): one real series from all-down
+    /// as long as its last time needs, in the store the segments left, each time's state
+    /// combined from its terms; `W`, `W'` from the segments.
+    fn serve_late_tap(&mut self) {
+        let Some(mut tap) = self.gram.as_mut().and_then(|g| g.tap.take()) else {
+            return;
+        };
+        let Some(&t_last) = tap.times.last() else {
+            self.gram.as_mut().expect("taken from it").tap = Some(tap);
+            return;
+        };
+        let samples = match self.sample_gram(&tap.times) {
+            Ok(samples) => samples,
+            Err(e) => {
+                tap.error = Some(e);
+                self.gram.as_mut().expect("taken from it").tap = Some(tap);
+                return;
+            }
+        };
+        let dim = self.ops.dim();
+        let k = bessel_sequence(self.radius * t_last, self.eps_step).0.len();
+        let gram = self.gram.as_mut().expect("taken from it");
+        // SAFETY: as in `extend_gram`: the store's complex values are pairs of `R`, and
+        // `late_tap_reaches` checked that they hold `k` real columns
+        let flat: &mut [R] =
+            unsafe { std::slice::from_raw_parts_mut(gram.store.as_mut_ptr().cast::<R>(), 2 * gram.store.len()) };
+        let flat = &mut flat[..dim * k];
+        flat[..dim].fill(R::default());
+        flat[crate::basis::ALL_DOWN] = R::from_f64(1.0);
+        run_terms(&self.ops, flat, k, self.center, self.radius);
+        self.terms += k as u64;
+        let rounding = rounding_per_term::<R>() * k as f64;
+        let mut states = std::mem::take(&mut tap.states);
+        let times = tap.times.clone();
+        for (group, chunk) in times.chunks(tap.group).zip(samples.chunks(tap.group)) {
+            let m = group.len();
+            let mut coef = Vec::with_capacity(k * m);
+            for &t in group {
+                let (j, tail) = bessel_sequence(self.radius * t, self.eps_step);
+                tap.state_err = tap.state_err.max(tail + rounding);
+                self.max_state_err = self.max_state_err.max(tail + rounding);
+                coef.extend((0..k).map(|a| {
+                    let w = if a == 0 { 1.0 } else { 2.0 } * minus_i_pow(a);
+                    w * j.get(a).copied().unwrap_or(0.0)
+                }));
+            }
+            combine_terms(&*flat, dim, k, &coef, m, &mut states[..m * dim]);
+            for (sample, psi) in chunk.iter().zip(states.chunks_exact(dim)) {
+                if let Err(e) = visit_tapped(&self.ops, &mut tap, sample, psi) {
+                    tap.error = Some(e);
+                    break;
+                }
+                tap.next += 1;
+            }
+            if tap.error.is_some() {
+                break;
+            }
+        }
+        tap.states = states;
+        gram.tap = Some(tap);
+    }
+
     /// Hands the tap's states in the segment just built (the last one, its `k` terms still
     /// in the store: real ones from all-down if `real`) to its visitor.
     fn serve_tap(&mut self, real: bool, k: usize) {
@@ -515,26 +603,17 @@ impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
             } else {
                 combine_terms(&gram.store[..dim * kg], dim, kg, &coef, m, states);
             }
-            for (sample, psi) in samples.iter().zip(states.chunks_exact(dim)) {
-                let done = match (&tap.full, self.ops.as_full()) {
-                    (Some(full), _) => {
-                        self.ops.expand_state(psi, &mut tap.expanded);
-                        (tap.visit)(
-                            sample,
-                            StateView::Pure { psi: &tap.expanded, ops: full, mirror_even: S::MIRROR_EVEN },
-                        )
-                    }
-                    (None, Some(ops)) => (tap.visit)(sample, StateView::Pure { psi, ops, mirror_even: false }),
-                    (None, None) => Err(SpinbatError::Unsupported {
-                        solver: "chebyshev",
-                        reason: "states of a sector need full-space operators".into(),
-                    }),
-                };
-                if let Err(e) = done {
+            let states = std::mem::take(&mut tap.states);
+            for (sample, psi) in samples.iter().zip(states[..m * dim].chunks_exact(dim)) {
+                if let Err(e) = visit_tapped(&self.ops, tap, sample, psi) {
                     tap.error = Some(e);
-                    return;
+                    break;
                 }
                 tap.next += 1;
+            }
+            tap.states = states;
+            if tap.error.is_some() {
+                return;
             }
         }
     }
@@ -944,7 +1023,11 @@ impl<S: Space + ExpandState, R: Real> Propagator for Chebyshev<S, R> {
     /// full-space operators and the visitor's buffers; where [`GRAM_MIN_TERMS`] no longer
     /// fit, the tap is handed back.
     fn tap_states(&mut self, tap: StateTap) -> std::result::Result<(), StateTap> {
-        if !self.gram.as_ref().is_some_and(|g| g.segments.is_empty() && g.tap.is_none()) {
+        if self.gram.as_ref().is_none_or(|g| g.tap.is_some()) {
+            return Err(tap);
+        }
+        let late = self.gram.as_ref().is_some_and(|g| !g.segments.is_empty());
+        if late && !(self.checkpoint.starts_initial() && self.late_tap_reaches(&tap.times)) {
             return Err(tap);
         }
         if check_times(&tap.times).is_err() || self.check_after_base(&tap.times).is_err() {
@@ -961,37 +1044,54 @@ impl<S: Space + ExpandState, R: Real> Propagator for Chebyshev<S, R> {
         // expanded state and full-space operators (8 bytes a row at most) in a sector
         let full_bytes = if sector { (16.0 + 8.0) * full_dim } else { 0.0 };
         let reserved = group as f64 * per_state + full_bytes + tap.visitor_bytes_per_amplitude * full_dim;
-        let Some(max_terms) = gram_terms_beside::<S, R>(&self.ops, reserved) else {
-            return Err(tap);
+        let max_terms = match gram_terms_beside::<S, R>(&self.ops, reserved) {
+            Some(k) => k,
+            // a late tap uses the store the segments left
+            None if late => usize::MAX,
+            None => return Err(tap),
         };
-        let full = if sector {
-            match Operators::new(&self.chain) {
+        let (full, mut expanded, mut states) = self.gram.as_mut().and_then(|g| g.spare.take()).unwrap_or_default();
+        let full = match (full, sector) {
+            (Some(ops), true) => Some(ops),
+            (None, true) => match Operators::new(&self.chain) {
                 Ok(ops) => Some(ops),
                 Err(_) => return Err(tap),
-            }
-        } else {
-            None
+            },
+            (_, false) => None,
         };
+        if sector && expanded.len() != 1 << self.chain.n_sites() {
+            expanded.clear();
+            grow_in_parallel(&mut expanded, 1 << self.chain.n_sites());
+        }
+        states.truncate(group * dim);
+        grow_in_parallel(&mut states, group * dim);
         let gram = self.gram.as_mut().expect("checked at the top");
         gram.max_terms = gram.max_terms.min(max_terms);
         gram.tap = Some(Tap {
             times: tap.times,
             next: 0,
             visit: tap.visit,
-            expanded: if sector { vec![Complex64::new(0.0, 0.0); 1 << self.chain.n_sites()] } else { Vec::new() },
+            expanded,
             full,
-            states: vec![Complex64::new(0.0, 0.0); group * dim],
+            states,
             group,
             state_err: 0.0,
             error: None,
         });
+        if late {
+            self.serve_late_tap();
+        }
         Ok(())
     }
 
     fn end_tap(&mut self) -> Result<Option<TapOutcome>> {
-        let Some(tap) = self.gram.as_mut().and_then(|g| g.tap.take()) else {
+        let Some(gram) = self.gram.as_mut() else {
             return Ok(None);
         };
+        let Some(tap) = gram.tap.take() else {
+            return Ok(None);
+        };
+        gram.spare = Some((tap.full, tap.expanded, tap.states));
         if let Some(e) = tap.error {
             return Err(e);
         }
@@ -1112,6 +1212,22 @@ impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
     }
 }
 
+/// Hands one state of a tap (rows of `ops`) to its visitor: expanded onto the full space
+/// for a sector.
+fn visit_tapped<S: Space + ExpandState>(ops: &S, tap: &mut Tap, sample: &WorkSample, psi: &[Complex64]) -> Result<()> {
+    match (&tap.full, ops.as_full()) {
+        (Some(full), _) => {
+            ops.expand_state(psi, &mut tap.expanded);
+            (tap.visit)(sample, StateView::Pure { psi: &tap.expanded, ops: full, mirror_even: S::MIRROR_EVEN })
+        }
+        (None, Some(full)) => (tap.visit)(sample, StateView::Pure { psi, ops: full, mirror_even: false }),
+        (None, None) => Err(SpinbatError::Unsupported {
+            solver: "chebyshev",
+            reason: "states of a sector need full-space operators".into(),
+        }),
+    }
+}
+
 /// `W`, `W'` at `t` in `seg` (normalised), with the bound on the error of `W` (the
 /// state error's effect, [`Moments::work_error`], plus the rounding of the quadratic forms)
 /// and on the state error (the segment's start, its tail at `t`, rounding per term).
@@ -1141,12 +1257,7 @@ fn build_segment<S: Space, T: Widen, R: Real>(
 ) -> (Segment, Vec<Complex<R>>) {
     use rayon::prelude::*;
     let dim = ops.dim();
-    for a in 1..k {
-        let (done, rest) = store.split_at_mut(a * dim);
-        let x = &done[(a - 1) * dim..];
-        let prev = (a >= 2).then(|| &done[(a - 2) * dim..(a - 1) * dim]);
-        chebyshev_step_into(ops, x, prev, &mut rest[..dim], c, r);
-    }
+    run_terms(ops, store, k, c, r);
     let segment = Segment::new(t0, err0, r, eps, gram_sums(ops, store, k, !nonneg));
     let (coef, _, _) = segment.coefficients(segment.reach);
     let mut end = vec![Complex::<R>::default(); dim];
@@ -1165,6 +1276,18 @@ fn build_segment<S: Space, T: Widen, R: Real>(
         }
     });
     (segment, end)
+}
+
+/// Fills columns `1..k` of `store` (`dim × k`) with `v_a = T_a(H̃)v_0` from column 0 by
+/// the three-term recurrence (one application of `H` a term).
+fn run_terms<S: Space, T: Widen>(ops: &S, store: &mut [T], k: usize, c: f64, r: f64) {
+    let dim = ops.dim();
+    for a in 1..k {
+        let (done, rest) = store.split_at_mut(a * dim);
+        let x = &done[(a - 1) * dim..];
+        let prev = (a >= 2).then(|| &done[(a - 2) * dim..(a - 1) * dim]);
+        chebyshev_step_into(ops, x, prev, &mut rest[..dim], c, r);
+    }
 }
 
 /// Terms of the next Gram segment for the way `span` (time) still expected: one segment if

@@ -127,8 +127,13 @@ fn shared_equals_separate(chain: &Chain, times: &[f64], expect_shared: bool) {
         close(e.variance_hb, f.variance_hb, h * h, "variance_hb");
         close(e.block_ergotropy.unwrap(), f.block_ergotropy.unwrap(), h, "block_ergotropy");
     }
-    let (a, s) = (run.at_t_star.unwrap(), trajectory_planned(&states, chain, &[alone.max_power.time], &set, &Silent));
-    assert!((a.work - s.unwrap().points[0].work).abs() <= tol(h), "{what}: at T*");
+    // at T* (served by a short series from the same propagator)
+    let a = run.at_t_star.unwrap();
+    let s = trajectory_planned(&states, chain, &[alone.max_power.time], &set, &Silent).unwrap().points[0].clone();
+    assert!(a.t == s.t && (a.work - s.work).abs() <= tol(h), "{what}: W at T*");
+    let (e, f) = (a.ergotropy.unwrap(), s.ergotropy.unwrap());
+    assert!((e.locked_ergotropy - f.locked_ergotropy).abs() <= tol(h), "{what}: locked ergotropy at T*");
+    assert!((a.entropy.unwrap() - s.entropy.unwrap()).abs() <= 2.0 * b.entropy + 1e-10, "{what}: entropy at T*");
 }
 
 #[test]
