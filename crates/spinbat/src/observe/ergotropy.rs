@@ -28,6 +28,17 @@
 //!
 //! Cost per state: one pass over the `2^N` amplitudes for the populations, `O(N 2^N)` for
 //! the Bloch vectors, one application of `H0` for `Var(H0)`.
+//!
+//! **Mixed states** ([`ErgotropyContext::measure_density`], `N ≤` [`MAX_DENSITY_SITES`]):
+//! the same keys from a density matrix by the general definitions, the eigenvalues of `ρ`,
+//! of its dephased blocks and of `H0` ([`H0Spectrum`]); `power_bound` is not reported there
+//! (under noise `dW/dt` has a dissipative part Robertson's bound does not cap). Two cautions
+//! for mixed states: `locked_ergotropy` is then not only correlations (ergotropy is
+//! superadditive: a product of mixed one-site states can hold more global than local
+//! ergotropy), and of the keys only the linear ones (`W`, the Bloch vectors, hence
+//! `local_ergotropy`, the populations, `variance_hb`'s moments) are exact as averages over
+//! quantum trajectories; the ergotropy of the averaged state is not the average of the
+//! trajectories' ergotropies (it is at most that: ergotropy is convex).
 
 use super::correlations::{bloch_vectors, energy_variance, StateMoments};
 use crate::error::Result;
@@ -286,6 +297,191 @@ pub fn block_ergotropy(psi: &[Complex64], n_sites: usize, k: usize, b: f64) -> R
         let energy: f64 =
             (0..dim).map(|a| rho[a * dim + a].re / norm * b * (2.0 * a.count_ones() as f64 - len as f64)).sum();
         total += energy - passive_energy(&eig.to_vec(), len, b);
+        start += len;
+    }
+    Ok(total)
+}
+
+/// Most sites of a density matrix the ergotropy family measures: `ρ` and the dense `H0`
+/// it needs the spectrum of are `4^N` entries (`N = 12`: 256 MiB and 128 MiB).
+pub const MAX_DENSITY_SITES: usize = 12;
+
+/// The spectrum of `H0` (increasing), for the ergotropy and capacity of mixed states: the
+/// sorted diagonal for `α = 0`, else the eigenvalues of the dense matrix (faer).
+#[derive(Debug, Clone, PartialEq)]
+pub struct H0Spectrum {
+    levels: Vec<f64>,
+}
+
+impl H0Spectrum {
+    /// The spectrum of `H0` of `chain` (`N ≤` [`MAX_DENSITY_SITES`]).
+    ///
+    /// # Errors
+    /// [`crate::SpinbatError::Unsupported`] beyond [`MAX_DENSITY_SITES`];
+    /// [`crate::SpinbatError::NotConverged`] if the eigensolver fails.
+    pub fn new(chain: &Chain) -> Result<Self> {
+        let n = chain.n_sites();
+        if n > MAX_DENSITY_SITES {
+            return Err(crate::SpinbatError::Unsupported {
+                solver: "density-matrix",
+                reason: format!("the ergotropy of a density matrix needs N <= {MAX_DENSITY_SITES}, got N = {n}"),
+            });
+        }
+        let ops = Operators::new(chain)?;
+        let dim = ops.dim();
+        let mut levels = if ops.h0_is_diagonal() {
+            (0..dim).map(|s| ops.field_energy(s) + ops.diag_g()[s]).collect::<Vec<f64>>()
+        } else {
+            let mut h = faer::Mat::<f64>::zeros(dim, dim);
+            for s in 0..dim {
+                ops.column_h0(s, |row, v| h[(row, s)] += v);
+            }
+            let eig = h.self_adjoint_eigenvalues(faer::Side::Lower).map_err(|e| crate::SpinbatError::NotConverged {
+                what: "the spectrum of H0",
+                reason: format!("{e:?}"),
+            })?;
+            crate::numeric::simd::clear_upper_state();
+            eig
+        };
+        levels.sort_by(f64::total_cmp);
+        Ok(H0Spectrum { levels })
+    }
+
+    /// `Σ_k r_k ε_k` with the `r_k` decreasing and the levels `ε_k` increasing: the energy
+    /// of the passive state of eigenvalues `r`.
+    fn passive(&self, r: &[f64]) -> f64 {
+        let mut r = r.to_vec();
+        r.sort_by(|a, b| b.total_cmp(a));
+        r.iter().zip(&self.levels).map(|(p, e)| p * e).sum()
+    }
+
+    /// `Σ_k r_k ε_{d+1−k}`: the most energy a unitary can put into eigenvalues `r`.
+    fn active(&self, r: &[f64]) -> f64 {
+        let mut r = r.to_vec();
+        r.sort_by(|a, b| b.total_cmp(a));
+        r.iter().zip(self.levels.iter().rev()).map(|(p, e)| p * e).sum()
+    }
+}
+
+impl ErgotropyContext {
+    /// The ergotropy family of a density matrix `ρ` of the `N` sites (`2^N × 2^N`,
+    /// column-major: `ρ[s' + 2^N s] = ⟨s'|ρ|s⟩`, Hermitian; divided by its trace), with
+    /// `W = Tr ρH0 − E_0` given (`work`) and the spectrum of `H0`:
+    /// * `ergotropy = Tr ρH0 − Σ_k r_k ε_k` (the `r_k` eigenvalues of `ρ` decreasing, the
+    ///   `ε_k` of `H0` increasing) and `capacity = Σ_k r_k (ε_{d+1−k} − ε_k)`;
+    /// * `ergotropy_hb` the same for `H_B` (its levels `−NB + 2|B|M`, `C(N, M)` each);
+    /// * `local_ergotropy = Σ_i (B z_i + |B| |r_i|)` from the one-site Bloch vectors
+    ///   `x_i + i y_i = 2 Σ_{s: bit i down} ρ[s, s + 2^i]`, `z_i = Σ_s ρ_ss z_i(s)` (a mixed
+    ///   one-site state has `|r_i| < 1`), `locked = ergotropy_hb − local`;
+    /// * `incoherent_ergotropy = ℰ(Δ[ρ], H_B)` from the eigenvalues of the diagonal blocks
+    ///   of `ρ` on the magnetisation sectors (the dephasing onto the eigenspaces of `H_B`),
+    ///   `coherent = ergotropy_hb − incoherent`;
+    /// * `variance_hb` from the populations of the sectors;
+    /// * `power_bound`: not reported (`None`). Robertson's `|⟨i[H, H0]⟩| ≤ 2ΔHΔH0` holds for
+    ///   mixed states too, but under noise `dW/dt` has a dissipative part it does not cap.
+    /// * `block_ergotropy` (with a block size) from the blocks' reduced density matrices.
+    ///
+    /// Cost: one Hermitian eigenvalue problem of size `2^N` and one per magnetisation
+    /// sector, `O(8^N)`.
+    ///
+    /// # Errors
+    /// [`crate::SpinbatError::InvalidParameter`] for a matrix of the wrong size or a
+    /// non-positive trace; [`crate::SpinbatError::NotConverged`] if an eigensolver fails.
+    pub fn measure_density(&self, rho: &[Complex64], spectrum: &H0Spectrum, work: f64) -> Result<ErgotropyPoint> {
+        let (n, b) = (self.n_sites, self.b);
+        let dim = 1usize << n;
+        if rho.len() != dim * dim || spectrum.levels.len() != dim {
+            return Err(crate::error::invalid(
+                "rho",
+                format!("{} entries", rho.len()),
+                format!("must be 2^N x 2^N = {dim} x {dim} with the spectrum of the same chain"),
+            ));
+        }
+        let at = |row: usize, col: usize| rho[row + dim * col];
+        let trace: f64 = (0..dim).map(|s| at(s, s).re).sum();
+        if !(trace.is_finite() && trace > 0.0) {
+            return Err(crate::error::invalid("rho", format!("trace {trace}"), "must be finite and positive"));
+        }
+        let eig_err = |what: &'static str| {
+            move |e: faer::linalg::evd::EvdError| crate::SpinbatError::NotConverged { what, reason: format!("{e:?}") }
+        };
+        let r: Vec<f64> = faer::Mat::<Complex64>::from_fn(dim, dim, |i, j| at(i, j) / trace)
+            .self_adjoint_eigenvalues(faer::Side::Lower)
+            .map_err(eig_err("density matrix"))?;
+        // the dephased state: one block per magnetisation sector
+        let mut sectors: Vec<Vec<usize>> = vec![Vec::new(); n + 1];
+        (0..dim).for_each(|s| sectors[s.count_ones() as usize].push(s));
+        let mut dephased = Vec::with_capacity(dim);
+        for states in &sectors {
+            let block =
+                faer::Mat::<Complex64>::from_fn(states.len(), states.len(), |i, j| at(states[i], states[j]) / trace);
+            dephased.extend(block.self_adjoint_eigenvalues(faer::Side::Lower).map_err(eig_err("dephased block"))?);
+        }
+        crate::numeric::simd::clear_upper_state();
+        let populations: Vec<f64> =
+            sectors.iter().map(|states| states.iter().map(|&s| at(s, s).re).sum::<f64>() / trace).collect();
+        let bloch: Vec<[f64; 3]> = (0..n)
+            .map(|i| {
+                let bit = 1usize << i;
+                let (mut c, mut z) = (Complex64::new(0.0, 0.0), 0.0);
+                for s in (0..dim).filter(|s| s & bit == 0) {
+                    c += at(s, s | bit);
+                    z += at(s | bit, s | bit).re - at(s, s).re;
+                }
+                [2.0 * c.re / trace, 2.0 * c.im / trace, z / trace]
+            })
+            .collect();
+        let m = |k: usize| 2.0 * k as f64 - n as f64;
+        let mean: f64 = populations.iter().enumerate().map(|(k, p)| p * m(k)).sum();
+        let mean_sq: f64 = populations.iter().enumerate().map(|(k, p)| p * m(k) * m(k)).sum();
+        let e_hb = b * mean;
+        let ergotropy_hb = e_hb - passive_energy(&r, n, b);
+        let incoherent = e_hb - passive_energy(&dephased, n, b);
+        let local: f64 =
+            bloch.iter().map(|v| b * v[2] + b.abs() * (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt()).sum();
+        let block_ergotropy = match self.block {
+            Some(k) => Some(density_block_ergotropy(rho, trace, n, k, b)?),
+            None => None,
+        };
+        let h0 = work + self.e0;
+        Ok(ErgotropyPoint {
+            ergotropy: Some(h0 - spectrum.passive(&r)),
+            ergotropy_hb,
+            local_ergotropy: local,
+            locked_ergotropy: ergotropy_hb - local,
+            coherent_ergotropy: ergotropy_hb - incoherent,
+            incoherent_ergotropy: incoherent,
+            capacity: Some(spectrum.active(&r) - spectrum.passive(&r)),
+            variance_hb: b * b * (mean_sq - mean * mean).max(0.0),
+            power_bound: None,
+            block_ergotropy,
+        })
+    }
+}
+
+/// [`block_ergotropy`] of a density matrix (column-major `2^N × 2^N`, trace `trace`): each
+/// block's reduced state `ρ_b[a, a'] = Σ_rest ρ[(a, rest), (a', rest)]`.
+fn density_block_ergotropy(rho: &[Complex64], trace: f64, n_sites: usize, k: usize, b: f64) -> Result<f64> {
+    if k == 0 || k > n_sites.min(MAX_BLOCK_SITES) {
+        return Err(crate::error::invalid("block", k, format!("must be in 1..={}", n_sites.min(MAX_BLOCK_SITES))));
+    }
+    let full = 1usize << n_sites;
+    let mut total = 0.0;
+    let mut start = 0;
+    while start < n_sites {
+        let len = k.min(n_sites - start);
+        let dim = 1usize << len;
+        let low = (1usize << start) - 1;
+        let index = |a: usize, r: usize| ((r & !low) << len) | (r & low) | (a << start);
+        let reduced = faer::Mat::<Complex64>::from_fn(dim, dim, |a, c| {
+            (0..full >> len).map(|r| rho[index(a, r) + full * index(c, r)]).sum::<Complex64>() / trace
+        });
+        let energy: f64 = (0..dim).map(|a| reduced[(a, a)].re * b * (2.0 * a.count_ones() as f64 - len as f64)).sum();
+        let eig = reduced.self_adjoint_eigenvalues(faer::Side::Lower).map_err(|e| {
+            crate::SpinbatError::NotConverged { what: "block reduced density matrix", reason: format!("{e:?}") }
+        })?;
+        crate::numeric::simd::clear_upper_state();
+        total += energy - passive_energy(&eig, len, b);
         start += len;
     }
     Ok(total)

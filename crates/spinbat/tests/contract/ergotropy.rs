@@ -194,3 +194,132 @@ fn block_ergotropy_runs_from_local_to_global() {
     assert!("ergotropy".parse::<ObservableSet>().unwrap().with_block(9).check_block(8).is_err());
     assert!("bloch".parse::<ObservableSet>().unwrap().with_block(2).check_block(8).is_err());
 }
+
+/// `|ψ⟩⟨ψ|` as a column-major density matrix.
+fn projector(psi: &[num_complex::Complex64]) -> Vec<num_complex::Complex64> {
+    let d = psi.len();
+    (0..d * d).map(|k| psi[k % d] * psi[k / d].conj()).collect()
+}
+
+#[test]
+fn density_matrix_ergotropy_of_one_qubit_has_its_closed_forms() {
+    use num_complex::Complex64 as C;
+    use spinbat::observe::ergotropy::{ErgotropyContext, H0Spectrum};
+    // ρ = (1 + r·σ)/2 in the basis (down = 0, up = 1), Z|up> = +|up>, energies ∓B
+    let b = 0.7;
+    let chain = Chain::builder(1).b(b).omega(1.3).build().unwrap();
+    let ctx = ErgotropyContext::new(&chain).unwrap();
+    let spectrum = H0Spectrum::new(&chain).unwrap();
+    for r in [[0.3, -0.2, 0.5], [0.1, 0.4, -0.6], [0.0, 0.0, 0.9], [0.5, 0.5, 0.0], [0.2, 0.1, -0.1]] {
+        let (x, y, z) = (r[0], r[1], r[2]);
+        // ρ_ud = ⟨u|ρ|d⟩ = (x + i y)/2 ... with ⟨X⟩ = 2 Re ρ_du, ⟨Y⟩ = 2 Im ρ_du
+        let rho = vec![
+            C::new((1.0 - z) / 2.0, 0.0),
+            C::new(x / 2.0, -y / 2.0),
+            C::new(x / 2.0, y / 2.0),
+            C::new((1.0 + z) / 2.0, 0.0),
+        ];
+        let work = b * z + b; // Tr ρ H0 − E_0, E_0 = −B
+        let e = ctx.measure_density(&rho, &spectrum, work).unwrap();
+        let len = (x * x + y * y + z * z).sqrt();
+        let close =
+            |got: f64, want: f64, key: &str| assert!((got - want).abs() < 1e-14, "r = {r:?}: {key} {got} vs {want}");
+        close(e.ergotropy_hb, b * (z + len), "ergotropy_hb");
+        close(e.ergotropy.unwrap(), b * (z + len), "ergotropy (H0 = H_B)");
+        close(e.incoherent_ergotropy, 2.0 * b * z.max(0.0), "incoherent");
+        close(e.coherent_ergotropy, b * (len - z.abs()), "coherent");
+        close(e.local_ergotropy, b * (z + len), "local");
+        close(e.locked_ergotropy, 0.0, "locked");
+        close(e.capacity.unwrap(), 2.0 * b * len, "capacity");
+        close(e.variance_hb, b * b * (1.0 - z * z), "Var(H_B)");
+        assert!(e.power_bound.is_none());
+    }
+}
+
+#[test]
+fn density_matrix_ergotropy_of_a_pure_state_equals_the_pure_state_measurement() {
+    use spinbat::observe::ergotropy::{ErgotropyContext, H0Spectrum};
+    use spinbat::operator::Operators;
+    use spinbat::propagate::{Dense, StatePropagator};
+    // a charged state of an XXZ chain with flip-flops (α ≠ 0: H0 is not diagonal), and of
+    // an Ising one (α = 0)
+    for alpha in [0.6, 0.0] {
+        let chain = Chain::builder(6).alpha(alpha).g(0.9).couplings(Couplings::PowerLaw { p: 1.1 }).build().unwrap();
+        let ctx = ErgotropyContext::new(&chain).unwrap().with_block(Some(2));
+        let spectrum = H0Spectrum::new(&chain).unwrap();
+        let mut dense = Dense::new(&chain).unwrap();
+        dense
+            .for_each_state(&[0.13, 0.41], &mut |s, state| {
+                let (psi, ops): (_, &Operators) = state.pure().expect("a pure state");
+                let pure = ctx.measure_pure(ops, psi, s.work)?;
+                let mixed = ctx.measure_density(&projector(psi), &spectrum, s.work)?;
+                let close = |a: f64, b: f64, key: &str| assert!((a - b).abs() < 1e-10, "α = {alpha}: {key} {a} vs {b}");
+                close(mixed.ergotropy.unwrap(), pure.ergotropy.unwrap(), "ergotropy");
+                close(mixed.capacity.unwrap(), pure.capacity.unwrap(), "capacity");
+                close(mixed.ergotropy_hb, pure.ergotropy_hb, "ergotropy_hb");
+                close(mixed.local_ergotropy, pure.local_ergotropy, "local");
+                close(mixed.incoherent_ergotropy, pure.incoherent_ergotropy, "incoherent");
+                close(mixed.variance_hb, pure.variance_hb, "variance_hb");
+                close(mixed.block_ergotropy.unwrap(), pure.block_ergotropy.unwrap(), "block");
+                assert!(pure.locked_ergotropy > 1e-3, "the charged state is correlated");
+                Ok(())
+            })
+            .unwrap();
+    }
+}
+
+#[test]
+fn the_maximally_mixed_state_holds_nothing_extractable_and_mixing_lowers_the_ergotropy() {
+    use num_complex::Complex64 as C;
+    use spinbat::observe::ergotropy::{ErgotropyContext, H0Spectrum};
+    let chain = Chain::builder(4).alpha(0.5).g(1.1).build().unwrap();
+    let ctx = ErgotropyContext::new(&chain).unwrap().with_block(Some(2));
+    let spectrum = H0Spectrum::new(&chain).unwrap();
+    let d = 16;
+    let identity: Vec<C> =
+        (0..d * d).map(|k| if k % d == k / d { C::new(1.0 / d as f64, 0.0) } else { C::new(0.0, 0.0) }).collect();
+    // Tr(H0)/d − E_0 for the maximally mixed state
+    let ops = spinbat::operator::Operators::new(&chain).unwrap();
+    let mean_h0: f64 = (0..d).map(|s| ops.field_energy(s) + ops.diag_g()[s]).sum::<f64>() / d as f64;
+    let e = ctx.measure_density(&identity, &spectrum, mean_h0 - ops.all_down_energy()).unwrap();
+    for (key, v) in [
+        ("ergotropy", e.ergotropy.unwrap()),
+        ("ergotropy_hb", e.ergotropy_hb),
+        ("local", e.local_ergotropy),
+        ("capacity", e.capacity.unwrap()),
+        ("block", e.block_ergotropy.unwrap()),
+        ("coherent", e.coherent_ergotropy),
+    ] {
+        assert!(v.abs() < 1e-12, "{key} = {v}");
+    }
+    // (1 − p)|ψ⟩⟨ψ| + p 1/d: every extractable quantity falls as p grows (ergotropy is convex
+    // along this line and vanishes at p = 1), and each part stays non-negative
+    let psi: Vec<C> = (0..d).map(|s| C::new(((s * 7 + 3) % 11) as f64 - 5.0, ((s * 5 + 1) % 7) as f64 - 3.0)).collect();
+    let norm = psi.iter().map(|a| a.norm_sqr()).sum::<f64>().sqrt();
+    let psi: Vec<C> = psi.iter().map(|a| a / norm).collect();
+    let pure = projector(&psi);
+    let mut last = f64::INFINITY;
+    for p in [0.0, 0.2, 0.5, 0.8, 1.0] {
+        let rho: Vec<C> = pure.iter().zip(&identity).map(|(a, b)| a * (1.0 - p) + b * p).collect();
+        let tr_h0: f64 = (0..d).map(|s| rho[s + d * s].re * (ops.field_energy(s) + ops.diag_g()[s])).sum::<f64>()
+            + (0..d)
+                .flat_map(|s| {
+                    let mut v = Vec::new();
+                    ops.column_h0(s, |r, x| {
+                        if r != s {
+                            v.push(rho[s + d * r].re * x)
+                        }
+                    });
+                    v
+                })
+                .sum::<f64>();
+        let e = ctx.measure_density(&rho, &spectrum, tr_h0 - ops.all_down_energy()).unwrap();
+        let erg = e.ergotropy.unwrap();
+        assert!(erg <= last + 1e-12 && erg >= -1e-12, "p = {p}: ergotropy {erg} after {last}");
+        assert!(
+            e.incoherent_ergotropy >= -1e-12 && e.coherent_ergotropy >= -1e-12 && e.capacity.unwrap() >= erg - 1e-12
+        );
+        last = erg;
+    }
+    assert!(last.abs() < 1e-12);
+}
