@@ -251,10 +251,7 @@ pub fn block_ergotropy(psi: &[Complex64], n_sites: usize, k: usize, b: f64) -> R
         ));
     }
     let norm: f64 = psi.par_iter().map(|v| v.norm_sqr()).sum();
-    let mut total = 0.0;
-    let mut start = 0;
-    while start < n_sites {
-        let len = k.min(n_sites - start);
+    sum_over_blocks(n_sites, k, b, |start, len| {
         let dim = 1usize << len;
         let low = (1usize << start) - 1;
         let rest = psi.len() >> len;
@@ -287,19 +284,8 @@ pub fn block_ergotropy(psi: &[Complex64], n_sites: usize, k: usize, b: f64) -> R
                     x
                 },
             );
-        let m = faer::Mat::<num_complex::Complex<f64>>::from_fn(dim, dim, |i, j| rho[i * dim + j] / norm);
-        let eig = m.self_adjoint_eigenvalues(faer::Side::Lower).map_err(|e| crate::SpinbatError::NotConverged {
-            what: "block reduced density matrix",
-            reason: format!("{e:?}"),
-        })?;
-        crate::numeric::simd::clear_upper_state();
-        // Tr ρ_b H_b from the diagonal: B Σ_i z_i
-        let energy: f64 =
-            (0..dim).map(|a| rho[a * dim + a].re / norm * b * (2.0 * a.count_ones() as f64 - len as f64)).sum();
-        total += energy - passive_energy(&eig.to_vec(), len, b);
-        start += len;
-    }
-    Ok(total)
+        faer::Mat::<Complex64>::from_fn(dim, dim, |i, j| rho[i * dim + j] / norm)
+    })
 }
 
 /// Most sites of a density matrix the ergotropy family measures: `ρ` and the dense `H0`
@@ -466,19 +452,35 @@ fn density_block_ergotropy(rho: &[Complex64], trace: f64, n_sites: usize, k: usi
         return Err(crate::error::invalid("block", k, format!("must be in 1..={}", n_sites.min(MAX_BLOCK_SITES))));
     }
     let full = 1usize << n_sites;
+    sum_over_blocks(n_sites, k, b, |start, len| {
+        let low = (1usize << start) - 1;
+        let index = |a: usize, r: usize| ((r & !low) << len) | (r & low) | (a << start);
+        faer::Mat::<Complex64>::from_fn(1 << len, 1 << len, |a, c| {
+            (0..full >> len).map(|r| rho[index(a, r) + full * index(c, r)]).sum::<Complex64>() / trace
+        })
+    })
+}
+
+/// `Σ_b ℰ(ρ_b, B Σ_{i∈b} Z_i)` over the blocks `[0, K), [K, 2K), …` (the last shorter),
+/// with `reduced(start, len)` the normalised reduced density matrix of sites
+/// `start..start + len` (row and column `a`: bit `j` of `a` is site `start + j`).
+fn sum_over_blocks(
+    n_sites: usize,
+    k: usize,
+    b: f64,
+    reduced: impl Fn(usize, usize) -> faer::Mat<Complex64>,
+) -> Result<f64> {
     let mut total = 0.0;
     let mut start = 0;
     while start < n_sites {
         let len = k.min(n_sites - start);
-        let dim = 1usize << len;
-        let low = (1usize << start) - 1;
-        let index = |a: usize, r: usize| ((r & !low) << len) | (r & low) | (a << start);
-        let reduced = faer::Mat::<Complex64>::from_fn(dim, dim, |a, c| {
-            (0..full >> len).map(|r| rho[index(a, r) + full * index(c, r)]).sum::<Complex64>() / trace
-        });
-        let energy: f64 = (0..dim).map(|a| reduced[(a, a)].re * b * (2.0 * a.count_ones() as f64 - len as f64)).sum();
-        let eig = reduced.self_adjoint_eigenvalues(faer::Side::Lower).map_err(|e| {
-            crate::SpinbatError::NotConverged { what: "block reduced density matrix", reason: format!("{e:?}") }
+        let rho = reduced(start, len);
+        // Tr ρ_b H_b from the diagonal: B Σ_i z_i
+        let energy: f64 =
+            (0..1usize << len).map(|a| rho[(a, a)].re * b * (2.0 * a.count_ones() as f64 - len as f64)).sum();
+        let eig = rho.self_adjoint_eigenvalues(faer::Side::Lower).map_err(|e| crate::SpinbatError::NotConverged {
+            what: "block reduced density matrix",
+            reason: format!("{e:?}"),
         })?;
         crate::numeric::simd::clear_upper_state();
         total += energy - passive_energy(&eig, len, b);
