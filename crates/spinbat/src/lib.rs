@@ -62,6 +62,7 @@ pub mod meanfield;
 pub mod model;
 pub mod numeric;
 pub mod observe;
+pub mod open;
 pub mod operator;
 pub mod propagate;
 pub mod record;

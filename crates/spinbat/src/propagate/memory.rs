@@ -13,6 +13,8 @@ use crate::model::Chain;
 /// * mean field: the integrator's stages and the model, `≈ 570N`, plus the dense `g_ij`
 ///   (`8N²`) only where the model keeps it (explicit matrix, or `N < 24`), see
 ///   [`crate::meanfield::bytes_needed`];
+/// * density matrix: three `2^N × 2^N` complex matrices, `48 · 4^N` (five with collective
+///   decay: [`super::density::bytes_needed`], which the planner calls with the noise);
 /// * weak coupling: nothing to speak of.
 pub fn bytes_needed(chain: &Chain, solver: Solver) -> f64 {
     let n = chain.n_sites() as f64;
@@ -24,6 +26,7 @@ pub fn bytes_needed(chain: &Chain, solver: Solver) -> f64 {
         Solver::MeanField => crate::meanfield::bytes_needed(chain),
         // a window of up to 1024 eigenpairs (with workspace), or Chebyshev on the N + 1 states
         Solver::Dicke => 5e7 + dicke::CHEB_BYTES_PER_STATE * (n + 1.0),
+        Solver::DensityMatrix => super::density::bytes_needed(chain.n_sites(), &crate::open::Noise::default()),
         _ => 1e6,
     }
 }

@@ -200,6 +200,9 @@ pub enum SpaceKind {
     Dicke,
     /// No state vector: the mean field (Bloch vectors) and the weak-coupling formula.
     None,
+    /// All `4^N` entries of a density matrix on the full space
+    /// ([`crate::propagate::DensityMatrix`]).
+    DensityMatrix,
 }
 
 /// Checks that `times` are finite, `≥ 0` and sorted ascending.

@@ -10,14 +10,16 @@
 //! | [`Chebyshev`] | matrix-free Chebyshev expansion of `e^{−iHt}` on any [`crate::symmetry::Space`]: full space, reflection-even sector, coupling orbits ([`space_for`]) | a-posteriori bound, set by `tol` | `O(2^N N)` per term (half in the sector, `~1/(2N)` in a ring's orbits), `≈ r t` terms |
 //! | [`crate::meanfield::MeanField`] | classical Bloch vectors, DOP853 | local error `σ ∝ 10⁻³ tol` per step; estimate `Γ Σ` local errors | 12 stages of `O(N log N)` (FFT, `\|i−j\|` couplings) or `O(N²)` (matrix) per step |
 //! | [`crate::analytic::WeakCoupling`] | Eq. 18 of the paper | first order in `g` | `O(1)` |
+//! | [`DensityMatrix`] | the open battery (noise, [`crate::open::Noise`]): Taylor steps of `e^{𝓛t}` on the `2^N × 2^N` density matrix, matrix-free, with dense output | rigorous a-posteriori truncation bound (trace norm), set by `tol` | `O(4^N N)` per term, `≈ 3Λt` terms |
 //! | [`dicke::Dicke`] | the `N + 1` Dicke states, permutation-symmetric chains: an eigen window, then [`Chebyshev`] on [`crate::symmetry::DickeSpace`] | rigorous leak and truncation bounds | `O(N)` per term |
 //!
 //! `Auto` takes Dicke for permutation-symmetric chains, dense for `N ≤ 10` and Chebyshev
-//! beyond.
+//! beyond; with noise, the density matrix.
 
 mod chebyshev;
 pub mod checkpoint;
 mod dense;
+pub mod density;
 pub mod dicke;
 pub mod gram;
 pub(crate) mod memory;
@@ -29,10 +31,11 @@ pub use chebyshev::{
     space_for, uses_reflection_sector, Chebyshev, GRAM_MAX_TERMS, GRAM_MIN_TERMS, ORBIT_MIN_SITES, REFLECTION_MIN_SITES,
 };
 pub use dense::Dense;
+pub use density::DensityMatrix;
 pub use memory::{bytes_needed, bytes_needed_with};
 pub use method::{
     check_times, scan_step, scan_step_for, Propagator, SpaceKind, StatePropagator, StateTap, StateView, StateVisitor,
     TapOutcome, TapVisitor, WorkSample,
 };
-pub use plan::{plan, plan_states, plan_with, Plan, Request, SECTOR_EXPANSION_BYTES_PER_AMPLITUDE};
+pub use plan::{plan, plan_noisy, plan_states, plan_with, Plan, Request, SECTOR_EXPANSION_BYTES_PER_AMPLITUDE};
 pub use solver::{resolve, resolve_states, Precision, Solver, AUTO_DENSE_MAX_SITES, DEFAULT_TOL};

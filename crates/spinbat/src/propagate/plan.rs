@@ -13,10 +13,11 @@
 
 use super::memory;
 use super::method::SpaceKind;
-use super::solver::{resolve, resolve_states, Precision, Solver};
-use super::{chebyshev, dicke, Dense, Propagator, StatePropagator};
+use super::solver::{resolve_noisy, resolve_states, Precision, Solver};
+use super::{chebyshev, density, dicke, Dense, Propagator, StatePropagator};
 use crate::error::{Result, SpinbatError};
 use crate::model::Chain;
+use crate::open::Noise;
 use crate::operator::Operators;
 use crate::symmetry::{OrbitSpace, ReflectionSector};
 
@@ -50,6 +51,7 @@ pub struct Plan {
     request: Request,
     tol: f64,
     bytes: f64,
+    noise: Noise,
 }
 
 impl Plan {
@@ -67,7 +69,34 @@ impl Plan {
     /// permutation-symmetric chain whose full state does not fit (observables are not
     /// computed from the `N + 1` Dicke amplitudes).
     pub fn new(chain: &Chain, solver: Solver, tol: f64, precision: Precision, request: Request) -> Result<Plan> {
+        Plan::with_noise(chain, solver, tol, precision, request, &Noise::default())
+    }
+
+    /// [`Plan::new`] for the open battery: `noise` is checked ([`Noise::check`]); with any
+    /// channel acting, `auto` is the density matrix ([`resolve_noisy`]) on the operator space
+    /// ([`SpaceKind::DensityMatrix`]), whose matrices ([`density::bytes_needed`]) must fit.
+    ///
+    /// # Errors
+    /// As [`Plan::new`]; [`SpinbatError::InvalidParameter`] for bad noise settings;
+    /// [`SpinbatError::Unsupported`] for noise with a solver of the closed battery, and for
+    /// states of the density matrix (observables of `ρ` are not implemented yet).
+    pub fn with_noise(
+        chain: &Chain,
+        solver: Solver,
+        tol: f64,
+        precision: Precision,
+        request: Request,
+        noise: &Noise,
+    ) -> Result<Plan> {
         check_tol(tol)?;
+        noise.check(chain.b())?;
+        if !noise.is_closed() && request != Request::Work {
+            return Err(SpinbatError::Unsupported {
+                solver: "density-matrix",
+                reason: "observables of a density matrix are not implemented yet; it reports W(t) and P_max"
+                    .to_string(),
+            });
+        }
         let solver = match request {
             Request::Work => {
                 if precision == Precision::Single && !matches!(solver, Solver::Auto | Solver::Chebyshev) {
@@ -78,8 +107,15 @@ impl Plan {
                     ));
                 }
                 match precision {
+                    Precision::Single if !noise.is_closed() => {
+                        return Err(crate::error::invalid(
+                            "precision",
+                            "single",
+                            "single precision is implemented for the closed chebyshev solver, not with noise",
+                        ))
+                    }
                     Precision::Single => Solver::Chebyshev,
-                    Precision::Double => resolve(chain, solver),
+                    Precision::Double => resolve_noisy(chain, solver, noise)?,
                 }
             }
             Request::States { .. } => resolve_states(chain, solver, precision)?,
@@ -88,9 +124,13 @@ impl Plan {
             Solver::Dense => SpaceKind::Full,
             Solver::Chebyshev => chebyshev::space_for(chain),
             Solver::Dicke => SpaceKind::Dicke,
+            Solver::DensityMatrix => SpaceKind::DensityMatrix,
             _ => SpaceKind::None,
         };
-        let mut bytes = memory::bytes_needed_with(chain, solver, precision);
+        let mut bytes = match solver {
+            Solver::DensityMatrix => density::bytes_needed(chain.n_sites(), noise),
+            _ => memory::bytes_needed_with(chain, solver, precision),
+        };
         if let (Request::States { bytes_per_amplitude }, false) = (request, space == SpaceKind::None) {
             let full = (chain.n_sites() as f64).exp2();
             bytes += bytes_per_amplitude * full;
@@ -114,7 +154,7 @@ impl Plan {
             }
         }
         crate::resources::ensure_fits(solver.as_str(), chain.n_sites(), bytes)?;
-        Ok(Plan { solver, precision, space, request, tol, bytes })
+        Ok(Plan { solver, precision, space, request, tol, bytes, noise: *noise })
     }
 
     /// The solver that will run (`auto` resolved).
@@ -147,6 +187,11 @@ impl Plan {
         self.tol
     }
 
+    /// The noise (every rate zero for the closed battery).
+    pub fn noise(&self) -> &Noise {
+        &self.noise
+    }
+
     /// The propagator of `W`, `W'` for `chain` (the chain the plan was made for).
     ///
     /// # Errors
@@ -174,6 +219,7 @@ impl Plan {
             (Solver::Dicke, _, _) => Box::new(dicke::Dicke::new(chain, tol)?),
             (Solver::MeanField, _, _) => Box::new(crate::meanfield::MeanField::new(chain, tol)?),
             (Solver::WeakCoupling, _, _) => Box::new(crate::analytic::WeakCoupling::new(chain)),
+            (Solver::DensityMatrix, _, _) => Box::new(density::DensityMatrix::new(chain, &self.noise, tol)?),
             (Solver::Auto, _, _) => unreachable!("resolved in Plan::new"),
         })
     }
@@ -241,6 +287,15 @@ pub fn plan(chain: &Chain, solver: Solver, tol: f64) -> Result<Box<dyn Propagato
 /// than `auto` or `chebyshev`.
 pub fn plan_with(chain: &Chain, solver: Solver, tol: f64, precision: Precision) -> Result<Box<dyn Propagator>> {
     Plan::new(chain, solver, tol, precision, Request::Work)?.propagator(chain)
+}
+
+/// [`plan`] for the open battery: `Plan::with_noise(chain, solver, tol, Double, Work,
+/// noise)` then [`Plan::propagator`].
+///
+/// # Errors
+/// As [`Plan::with_noise`].
+pub fn plan_noisy(chain: &Chain, solver: Solver, tol: f64, noise: &Noise) -> Result<Box<dyn Propagator>> {
+    Plan::with_noise(chain, solver, tol, Precision::Double, Request::Work, noise)?.propagator(chain)
 }
 
 /// Checks that the tolerance on `W` is a number in `(0, 1)`.

@@ -26,12 +26,22 @@ pub enum Solver {
     MeanField,
     /// First-order weak-coupling formula, Eq. 18.
     WeakCoupling,
+    /// The density matrix of the open battery under the Lindblad equation (any noise,
+    /// [`crate::open::Noise`]; exact up to its tolerance, [`super::DensityMatrix`]).
+    DensityMatrix,
 }
 
 impl Solver {
     /// Every solver, for help texts.
-    pub const ALL: [Solver; 6] =
-        [Solver::Auto, Solver::Dense, Solver::Chebyshev, Solver::Dicke, Solver::MeanField, Solver::WeakCoupling];
+    pub const ALL: [Solver; 7] = [
+        Solver::Auto,
+        Solver::Dense,
+        Solver::Chebyshev,
+        Solver::Dicke,
+        Solver::MeanField,
+        Solver::WeakCoupling,
+        Solver::DensityMatrix,
+    ];
 
     /// The name used on the command line and in records.
     pub fn as_str(&self) -> &'static str {
@@ -42,19 +52,26 @@ impl Solver {
             Solver::Dicke => "dicke",
             Solver::MeanField => "mean-field",
             Solver::WeakCoupling => "weak-coupling",
+            Solver::DensityMatrix => "density-matrix",
         }
     }
 
-    /// Whether the solver reads the tolerance on `W` (Chebyshev, Dicke, mean field); dense
-    /// diagonalisation is exact to rounding and the weak-coupling formula is a closed form.
-    /// `Auto` resolves first ([`resolve`]).
+    /// Whether the solver reads the tolerance on `W` (Chebyshev, Dicke, mean field, density
+    /// matrix); dense diagonalisation is exact to rounding and the weak-coupling formula is a
+    /// closed form. `Auto` resolves first ([`resolve`]).
     pub fn uses_tolerance(&self) -> bool {
-        matches!(self, Solver::Chebyshev | Solver::Dicke | Solver::MeanField)
+        matches!(self, Solver::Chebyshev | Solver::Dicke | Solver::MeanField | Solver::DensityMatrix)
     }
 
     /// Whether the solver is exact quantum dynamics (up to its tolerance).
     pub fn is_exact(&self) -> bool {
-        matches!(self, Solver::Auto | Solver::Dense | Solver::Chebyshev | Solver::Dicke)
+        matches!(self, Solver::Auto | Solver::Dense | Solver::Chebyshev | Solver::Dicke | Solver::DensityMatrix)
+    }
+
+    /// Whether the solver can run the open battery (noise): the density matrix, and `auto`,
+    /// which then picks it ([`resolve_noisy`]).
+    pub fn handles_noise(&self) -> bool {
+        matches!(self, Solver::Auto | Solver::DensityMatrix)
     }
 }
 
@@ -133,6 +150,29 @@ pub fn resolve(chain: &Chain, solver: Solver) -> Solver {
     }
 }
 
+/// [`resolve`] for a battery with `noise`: closed (every rate zero) as [`resolve`]; open,
+/// `auto` is the density matrix, which is also the only solver of the open battery.
+///
+/// # Errors
+/// [`SpinbatError::Unsupported`] for noise with a solver of the closed battery (dense,
+/// Chebyshev, Dicke and weak coupling evolve a pure state; the mean field with noise is not
+/// implemented).
+pub fn resolve_noisy(chain: &Chain, solver: Solver, noise: &crate::open::Noise) -> Result<Solver> {
+    if noise.is_closed() {
+        return Ok(resolve(chain, solver));
+    }
+    match solver {
+        Solver::Auto | Solver::DensityMatrix => Ok(Solver::DensityMatrix),
+        other => Err(SpinbatError::Unsupported {
+            solver: other.as_str(),
+            reason: format!(
+                "it simulates the closed battery, but noise is set ({}); use --solver density-matrix (or auto)",
+                noise.describe()
+            ),
+        }),
+    }
+}
+
 /// The solver that serves requests of the state itself (observables along a trajectory):
 /// `auto` and `dicke` give dense for `N ≤ 10` in double precision and Chebyshev otherwise
 /// (the full state is needed, not the `N + 1` Dicke amplitudes); dense, Chebyshev and the
@@ -154,6 +194,12 @@ pub fn resolve_states(chain: &Chain, solver: Solver, precision: Precision) -> Re
                 reason: "Eq. 18 gives W(t) but no state; observables need dense, chebyshev or mean-field".to_string(),
             })
         }
+        Solver::DensityMatrix => {
+            return Err(SpinbatError::Unsupported {
+                solver: "density-matrix",
+                reason: "observables of a density matrix are not implemented yet; it reports W(t) and P_max".to_string(),
+            })
+        }
         s => s,
     };
     if precision == Precision::Single && solver != Solver::Chebyshev {
@@ -172,9 +218,15 @@ mod tests {
 
     #[test]
     fn every_solver_name_parses_back() {
-        for s in
-            [Solver::Auto, Solver::Dense, Solver::Chebyshev, Solver::Dicke, Solver::MeanField, Solver::WeakCoupling]
-        {
+        for s in [
+            Solver::Auto,
+            Solver::Dense,
+            Solver::Chebyshev,
+            Solver::Dicke,
+            Solver::MeanField,
+            Solver::WeakCoupling,
+            Solver::DensityMatrix,
+        ] {
             assert!(Solver::ALL.contains(&s), "{s} missing from Solver::ALL");
             assert_eq!(s.as_str().parse::<Solver>(), Ok(s));
         }

@@ -1,0 +1,17 @@
+//! The open battery: noise channels ([`Noise`], serde data checked before anything runs)
+//! and the Lindblad generator acting on a density matrix without storing it
+//! ([`Liouvillian`]),
+//!
+//! `dρ/dt = 𝓛ρ = −i[H, ρ] + Σ_k (L_k ρ L_k† − ½{L_k†L_k, ρ})`,
+//!
+//! with `H = H_g + V` while charging ([`Generator::Charging`]) or `H0` in storage
+//! ([`Generator::Storage`]). Conventions in physics.md ("The open battery"). The
+//! propagator built on it is [`crate::propagate::DensityMatrix`].
+//!
+//! Layer: above `operator/` (the chain's diagonals and bounds), below `propagate/`.
+
+mod liouvillian;
+mod noise;
+
+pub use liouvillian::{Generator, Liouvillian, MatrixSums, Workspace};
+pub use noise::{Noise, Rates};
