@@ -64,10 +64,11 @@ impl PairFlip {
 /// Sums over one matrix that the propagator needs, gathered in the pass that writes it.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct MatrixSums {
-    /// `Re Tr((H0 − E_0) X)`: the work of a state, or a term of its series.
-    pub work: f64,
-    /// `Re Tr X`.
-    pub trace: f64,
+    /// `Tr((H0 − E_0) X)`: the work of a state, or of a term of its series (complex for a
+    /// matrix that is not Hermitian).
+    pub work: Complex64,
+    /// `Tr X`.
+    pub trace: Complex64,
     /// `‖X‖_F² = Σ_rc |X_rc|²`.
     pub frobenius_sq: f64,
     /// `Σ_rc |X_rc|`, the entrywise 1-norm (`≥` the trace norm `‖X‖_1`).
@@ -75,7 +76,8 @@ pub struct MatrixSums {
 }
 
 impl MatrixSums {
-    fn add(self, o: MatrixSums) -> MatrixSums {
+    /// The sums of two disjoint sets of columns together.
+    pub fn add(self, o: MatrixSums) -> MatrixSums {
         MatrixSums {
             work: self.work + o.work,
             trace: self.trace + o.trace,
@@ -115,6 +117,7 @@ pub struct Liouvillian {
     rates: Rates,
     h_width: f64,
     h0_half_width: f64,
+    work_norm: f64,
     h_g_max: f64,
 }
 
@@ -158,6 +161,7 @@ impl Liouvillian {
         let h_width = hi - lo + 2.0 * (n as f64 * field.abs() + off);
         let (lo0, hi0) = range(&diag_h0);
         let h0_half_width = 0.5 * (hi0 - lo0) + off;
+        let work_norm = (hi0 + off - e0).abs().max((lo0 - off - e0).abs());
         let h_g_max = ops.h_g_max_bound();
         Ok(Liouvillian {
             n_sites: n,
@@ -170,6 +174,7 @@ impl Liouvillian {
             rates: noise.rates(b),
             h_width,
             h0_half_width,
+            work_norm,
             h_g_max,
         })
     }
@@ -201,6 +206,39 @@ impl Liouvillian {
     /// `Λ = (E_max − E_min) + Σ_k 2‖L_k‖²`.
     pub fn norm_bound(&self) -> f64 {
         self.h_width + self.rates.dissipator_norm_bound(self.n_sites)
+    }
+
+    /// A rectangle `{a + x + iy : |x| ≤ h, |y| ≤ b}` holding the numerical range of `𝓛`
+    /// in the Hilbert–Schmidt inner product `⟨X, Y⟩ = Tr X†Y`, returned as `(a, h, b)`. The
+    /// numerical range of a sum lies in the sum of the ranges:
+    /// * `−i[H, ·]` is skew-Hermitian with eigenvalues `−i(E_m − E_n)`: `i[−w, w]`, `w` the
+    ///   width of the Gershgorin enclosure of `H`;
+    /// * dephasing `X ↦ Σ_i γ(Z_iXZ_i − X)` is Hermitian with eigenvalues `−2γ d(r, c)`:
+    ///   `[−2γN, 0]`;
+    /// * any other channel: `−½{L†L, ·}` is Hermitian with eigenvalues in `[−‖L‖², 0]` and
+    ///   `|⟨X, LXL†⟩| ≤ ‖L‖²‖X‖_F²`, so `[−2‖L‖², ‖L‖²] + i[−‖L‖², ‖L‖²]`, with
+    ///   `‖σ^±‖ = 1` and `‖J⁻‖² ≤ (N + 1)²/4` ([`Rates::dissipator_norm_bound`]).
+    pub fn numerical_range(&self) -> (f64, f64, f64) {
+        let n = self.n_sites as f64;
+        let r = self.rates;
+        // the non-Hermitian channels' Σ‖L‖²
+        let other = n * (r.down + r.up) + r.collective * (n + 1.0).powi(2) / 4.0;
+        let lo = -2.0 * r.dephasing * n - 2.0 * other;
+        let hi = other;
+        (0.5 * (lo + hi), 0.5 * (hi - lo), self.h_width + other)
+    }
+
+    /// Whether `𝓛` is normal in the Hilbert–Schmidt inner product because no channel acts
+    /// (`−i[H, ·]` alone, skew-Hermitian).
+    pub fn is_closed(&self) -> bool {
+        self.rates == Rates::default()
+    }
+
+    /// `‖H0 − E_0‖ ≤ max(|E_max − E_0|, |E_min − E_0|)` over the Gershgorin enclosure
+    /// `[E_min, E_max]` of `H0`: an error `δ` of the state moves the work by at most
+    /// `‖H0 − E_0‖ ‖δ‖_1`, traceless or not.
+    pub fn work_operator_norm(&self) -> f64 {
+        self.work_norm
     }
 
     /// `min_c ‖H0 − c‖ ≤ (max − min of the diagonal)/2 + Σ_{i<j} 2|α g_ij|` (Gershgorin): a
@@ -243,61 +281,35 @@ impl Liouvillian {
         x.par_chunks(d).enumerate().map(|(c, col)| self.column_sums(c, col)).reduce(MatrixSums::default, MatrixSums::add)
     }
 
-    /// `out = 𝓛x` (both `D²` long, by columns).
+    /// `out = 𝓛x` (both `D²` long, by columns); returns the [`MatrixSums`] of `out`.
     ///
     /// # Panics
     /// If a length is not `D²` or the workspace is too small for the collective channel (a
     /// programming error).
     pub fn apply(&self, x: &[Complex64], out: &mut [Complex64], ws: &mut Workspace) -> MatrixSums {
-        self.apply_scaled(x, out, 1.0, None, ws)
+        self.check_len(x);
+        self.check_len(out);
+        self.prepare(x, ws);
+        let d = self.dim;
+        let ws = &*ws;
+        out.par_chunks_mut(d)
+            .enumerate()
+            .map(|(c, o)| {
+                self.column(x, c, o, ws);
+                self.column_sums(c, o)
+            })
+            .reduce(MatrixSums::default, MatrixSums::add)
     }
 
-    /// `out = scale · 𝓛x`, and `acc += x` (column by column, in the same pass) when `acc`
-    /// is given; returns the [`MatrixSums`] of `out`. One pass over the matrix: the
-    /// propagator's Taylor terms `Y_k = (τ/k) 𝓛 Y_{k−1}` accumulate into the next state as
-    /// they are made.
+    /// What [`Liouvillian::column`] needs beyond `x` itself, computed once per matrix: the
+    /// collective channel's `J⁻x` and `xJ⁺` (nothing without it).
     ///
     /// # Panics
     /// As [`Liouvillian::apply`].
-    pub fn apply_scaled(
-        &self,
-        x: &[Complex64],
-        out: &mut [Complex64],
-        scale: f64,
-        acc: Option<&mut [Complex64]>,
-        ws: &mut Workspace,
-    ) -> MatrixSums {
-        self.check_len(x);
-        self.check_len(out);
-        let d = self.dim;
+    pub fn prepare(&self, x: &[Complex64], ws: &mut Workspace) {
         if self.needs_workspace() {
+            self.check_len(x);
             self.collective_intermediates(x, ws);
-        }
-        let ws = &*ws;
-        let one = |c: usize, o: &mut [Complex64]| {
-            self.column(x, c, o, ws);
-            if scale != 1.0 {
-                for v in o.iter_mut() {
-                    *v *= scale;
-                }
-            }
-            self.column_sums(c, o)
-        };
-        match acc {
-            Some(acc) => {
-                self.check_len(acc);
-                out.par_chunks_mut(d)
-                    .zip(acc.par_chunks_mut(d))
-                    .enumerate()
-                    .map(|(c, (o, a))| {
-                        for (a, &v) in a.iter_mut().zip(&x[c * d..(c + 1) * d]) {
-                            *a += v;
-                        }
-                        one(c, o)
-                    })
-                    .reduce(MatrixSums::default, MatrixSums::add)
-            }
-            None => out.par_chunks_mut(d).enumerate().map(|(c, o)| one(c, o)).reduce(MatrixSums::default, MatrixSums::add),
         }
     }
 
@@ -307,11 +319,11 @@ impl Liouvillian {
 
     /// The sums of column `c` of a matrix: `(H0 − E_0)` against it (its part of the trace
     /// `Σ_c Σ_r (H0 − E_0)_cr X_rc`), its diagonal entry and its norms.
-    fn column_sums(&self, c: usize, col: &[Complex64]) -> MatrixSums {
-        let mut work = self.diag_work[c] * col[c].re;
+    pub fn column_sums(&self, c: usize, col: &[Complex64]) -> MatrixSums {
+        let mut work = col[c] * self.diag_work[c];
         for f in &self.flips {
             if f.acts_on(c) {
-                work += f.amp * col[c ^ f.mask].re;
+                work += col[c ^ f.mask] * f.amp;
             }
         }
         let (mut f2, mut l1) = (0.0, 0.0);
@@ -320,7 +332,7 @@ impl Liouvillian {
             f2 += n2;
             l1 += n2.sqrt();
         }
-        MatrixSums { work, trace: col[c].re, frobenius_sq: f2, entry_sum: l1 }
+        MatrixSums { work, trace: col[c], frobenius_sq: f2, entry_sum: l1 }
     }
 
     /// `Y_{:,c} = J⁻X_{:,c}` and `Z_{:,c} = Σ_{i clear in c} X_{:,c+2^i}` for every column.
@@ -345,9 +357,10 @@ impl Liouvillian {
         });
     }
 
-    /// Column `c` of `𝓛x` into `out` (module docs for each term).
+    /// Column `c` of `𝓛x` into `out` (`D` long; module docs for each term), after
+    /// [`Liouvillian::prepare`] of `x` into `ws`.
     #[inline]
-    fn column(&self, x: &[Complex64], c: usize, out: &mut [Complex64], ws: &Workspace) {
+    pub fn column(&self, x: &[Complex64], c: usize, out: &mut [Complex64], ws: &Workspace) {
         let d = self.dim;
         let n = self.n_sites;
         let col = |k: usize| &x[k * d..(k + 1) * d];
@@ -560,7 +573,7 @@ mod tests {
                     assert!(err < 1e-12, "N = {}, {noise:?}, {generator:?}: {err}", chain.n_sites());
                     // trace preserved: Tr 𝓛X = 0; and the norm bound holds in Frobenius norm
                     let sums = l.sums(&out);
-                    assert!(sums.trace.abs() < 1e-12);
+                    assert!(sums.trace.norm() < 1e-12);
                     let fx = l.sums(&flat).frobenius_sq.sqrt();
                     assert!(sums.frobenius_sq.sqrt() <= l.norm_bound() * fx);
                 }

@@ -3,40 +3,49 @@
 //! all-down state `|↓…↓⟩⟨↓…↓|` (or a given matrix), and the work
 //! `W(t) = Tr((H0 − E_0) ρ(t))`, its rate `W'(t) = Tr((H0 − E_0) 𝓛ρ(t))` exactly.
 //!
-//! **Method: Taylor steps with dense output.** A step of length `τ` sums
-//! `ρ(t + τ) = Σ_{k≤K} Y_k`, `Y_0 = ρ(t)`, `Y_k = (τ/k) 𝓛 Y_{k−1}` (one application of `𝓛`
-//! per term, fused with the accumulation of `ρ` and the sums below: three `16·4^N`-byte
-//! matrices, five with collective decay). Every term's work `μ_k = Tr((H0 − E_0) Y_k)` is
-//! kept, so for any `t + s` inside the step `W = Σ_k μ_k (s/τ)^k` and
-//! `W' = Σ_k k μ_k (s/τ)^{k−1}/τ`: every time a step reaches is served at no propagation
-//! cost, and the maximum search's refinement (which comes back to earlier times) costs
-//! nothing. Steps have `Λτ = ` [`STEP_NORM`] (`Λ` below), except a step shortened to land
-//! on a time whose state is asked for ([`DensityMatrix::density_at`]).
+//! **Method: Chebyshev steps on an ellipse, with dense output.** The numerical range of `𝓛`
+//! (Hilbert–Schmidt inner product) lies in a rectangle `a ± h + i[−b, b]`
+//! ([`Liouvillian::numerical_range`]: the commutator `−i[H, ·]` is skew-Hermitian with
+//! spectrum in `i[−w, w]`, `w = E_max − E_min` of `H`, and each channel adds at most
+//! `‖L‖²`-sized pieces). With `A = (𝓛 − a)/(ib)`, whose numerical range then lies in the
+//! rectangle `[−1, 1] × [−η, η]`, `η = h/b`, inside the Bernstein ellipse `E_ϱ` (foci `±1`,
+//! semi-axes `(ϱ ± 1/ϱ)/2`), a step of length `τ` is the Jacobi–Anger series
 //!
-//! **Error control (rigorous, up to rounding).** `Λ = (E_max − E_min) + Σ_k 2‖L_k‖²`
-//! bounds `𝓛` in the norm induced by the trace norm ([`Liouvillian::norm_bound`]), so the
-//! terms left out of a step obey `‖Σ_{k>K} Y_k‖_1 ≤ ‖Y_K‖_1 q/(1 − q)`,
-//! `q = Λτ/(K + 1) < 1`, with `‖Y_K‖_1 ≤ min(√(2^N)‖Y_K‖_F, Σ|Y_K,rc|)` measured in the pass
-//! that made `Y_K` (an a-posteriori bound). The series is cut at the first `K` where this is
-//! below `ε_step = 10⁻³ tol / ‖H0 − c‖` (floored at `10⁻¹⁵`), so `tol` holds for a
-//! thousand steps. A truncation error `δ` made at one step is carried to later times by the
-//! exact dynamics `e^{𝓛s}`, a trace-preserving completely positive map, which does not
-//! enlarge trace norms: the errors of the steps add. The remainder is traceless
-//! (`Tr 𝓛X = 0`), so it moves the work by at most `‖H0 − c‖ ‖δ‖_1` for the best shift `c`
-//! ([`Liouvillian::h0_half_width`]). [`Propagator::error_bound`] reports that sum, with a
-//! rounding estimate (`4u` relative per term, times `Σ_k |μ_k|` for the evaluation of the
-//! polynomial) added. Tested against closed forms of one spin, the closed Chebyshev
-//! propagator at zero noise, the dense superoperator and QuTiP `mesolve`
-//! (`tests/contract/open.rs`).
+//! `e^{τ𝓛} = e^{τa} Σ_k (2 − δ_k0) i^k J_k(bτ) T_k(A)`,
+//!
+//! `T_k(A)ρ` by the three-term recurrence (one application of `𝓛` per term, fused with the
+//! accumulation of the next state: three `16·4^N`-byte matrices, five with collective
+//! decay). The work of every term, `ν_k = Re(i^k Tr((H0 − E_0) T_k(A)ρ))`, is kept, so any
+//! `t + s` inside the step is served as `W = e^{sa} Σ_k (2 − δ_k0) J_k(bs) ν_k` (and `W'`
+//! from `J_k'`) at no propagation cost: the maximum search's refinement, which comes back
+//! to earlier times, costs nothing. Steps have `bτ = ` [`STEP_PHASE`], except a step
+//! shortened to land on a time whose state is asked for ([`DensityMatrix::density_at`]).
+//! At `s = 0`, `W' = Tr((H0 − E_0)𝓛ρ)` exactly.
+//!
+//! **Error control (rigorous, up to rounding).** By the Crouzeix–Palencia theorem,
+//! `‖f(A)‖ ≤ (1 + √2) max_{E_ϱ} |f|` for `f` holomorphic on the ellipse (norm induced by the
+//! Hilbert–Schmidt norm; `1` for a normal `A`, the closed battery), and
+//! `max_{E_ϱ} |T_k| = (ϱ^k + ϱ^{−k})/2`; so the terms left out of a step make an error
+//! `‖δ‖_F ≤ (1 + √2) e^{τ max(a, 0)} Σ_{k>K} 2|J_k(bτ)| (ϱ^k + ϱ^{−k})/2 · ‖ρ‖_F`, a bound
+//! known before the step (the series is cut at the first `K` where it is below
+//! `ε_step / √(2^N)`), and `‖δ‖_1 ≤ √(2^N) ‖δ‖_F`. An error made at one step is carried to
+//! later times by the exact dynamics `e^{𝓛s}`, a trace-preserving completely positive map,
+//! which does not enlarge trace norms: the errors of the steps add, and move the work by at
+//! most `‖H0 − E_0‖ Σ ‖δ‖_1` ([`Liouvillian::work_operator_norm`]). `ε_step = 10⁻³ tol /
+//! ‖H0 − E_0‖` (floored at `10⁻¹⁵`), so `tol` holds for a thousand steps.
+//! [`Propagator::error_bound`] reports the accumulated bound, with a rounding estimate (`4u`
+//! relative per term: `4u ‖H0 − E_0‖ Σ_k |c_k| ‖T_k(A)ρ‖_F`) added. Tested against closed
+//! forms of one spin, the closed Chebyshev propagator at zero noise, the dense
+//! superoperator and QuTiP `mesolve` (`tests/contract/open.rs`).
 //!
 //! **Work bound and scan step** (the certified maximum search, [`crate::observe::charge`]).
 //! Noise does not conserve energy, so the closed bound `W ≤ N(|B| + B) + min(N|ω|, …)` does
 //! not hold; for any state `W ≤ λ_max(H0) − E_0 ≤ N(|B| + B) + λ_max(H_g) + G`
 //! (`λ_max(H_B) = N|B|`, `E_0 = −NB − G`), the bound used here. The grid step is
 //! `π/(16(Λ_loc + κ))`: the closed local energy scale `Λ_loc` plus the fastest dissipative
-//! rate `κ` of one site ([`crate::open::Rates::fastest`]), so no damping is faster than the grid
-//! resolves (the refinement's Hermite interpolation assumes a smooth curve between grid
-//! points).
+//! rate `κ` of one site ([`crate::open::Rates::fastest`]), so no damping is faster than the
+//! grid resolves (the refinement's Hermite interpolation assumes a smooth curve between
+//! grid points).
 //!
 //! **Not used yet:** the reflection symmetry of `ρ` (mirror-symmetric chains and uniform
 //! noise keep `ρ` in the reflection-even operator sector, about half the entries), and the
@@ -45,24 +54,25 @@
 use super::method::{check_times, scan_step, scan_step_for, Propagator, WorkSample};
 use crate::error::{Result, SpinbatError};
 use crate::model::Chain;
+use crate::numeric::bessel::bessel_sequence;
 use crate::open::{Generator, Liouvillian, MatrixSums, Noise, Workspace};
 use num_complex::Complex64;
 use rayon::prelude::*;
 
-/// `Λτ` of a full Taylor step: a compromise between the terms per unit time (fewer for
-/// longer steps: about `K/τ`) and the size of the partial sums (up to `~e^{Λτ}` of the
-/// result for a worst-case generator, losing that factor of the precision). Measured on
-/// N = 8–12 (BENCHMARKS.md).
-pub const STEP_NORM: f64 = 6.0;
-
-/// Most terms of one step: far beyond the `~3Λτ` a step of [`STEP_NORM`] needs.
-const MAX_TERMS: usize = 200;
+/// `bτ` of a full step (the phase its Bessel series spans, `b` the imaginary half-extent of
+/// the numerical range): longer steps need fewer terms per unit time (`K ≈ bτ + O((bτ)^{1/3})`
+/// per step) but enlarge the partial sums by up to `ϱ^K`; measured on N = 8–12
+/// (BENCHMARKS.md).
+pub const STEP_PHASE: f64 = 60.0;
 
 /// Unit roundoff of `f64`.
 const U: f64 = f64::EPSILON / 2.0;
 
+/// Crouzeix–Palencia constant `1 + √2`.
+const CROUZEIX: f64 = 1.0 + std::f64::consts::SQRT_2;
+
 /// Bytes of the density-matrix propagator for `N` sites: three `2^N × 2^N` complex
-/// matrices (the state, two Taylor terms), two more for collective decay
+/// matrices (the state and two Chebyshev terms), two more for collective decay
 /// (`J⁻X`, `XJ⁺`), and the diagonals.
 pub fn bytes_needed(n_sites: usize, noise: &Noise) -> f64 {
     let dim = (n_sites as f64).exp2();
@@ -70,31 +80,72 @@ pub fn bytes_needed(n_sites: usize, noise: &Noise) -> f64 {
     matrices * 16.0 * dim * dim + 64.0 * dim + 1e6
 }
 
-/// One Taylor step: the work of each term, for dense output inside `[t0, t0 + tau]`.
+/// The smallest `ϱ ≥ 1` whose Bernstein ellipse (foci `±1`, semi-axes `(ϱ ± 1/ϱ)/2`)
+/// holds the rectangle `[−1, 1] × [−η, η]` (its corners), by bisection; `1` for `η = 0`.
+pub fn bernstein_parameter(eta: f64) -> f64 {
+    if eta <= 0.0 {
+        return 1.0;
+    }
+    let holds = |rho: f64| {
+        let a = 0.5 * (rho + 1.0 / rho);
+        let b = 0.5 * (rho - 1.0 / rho);
+        1.0 / (a * a) + eta * eta / (b * b) <= 1.0
+    };
+    let (mut lo, mut hi) = (1.0f64, 2.0f64);
+    while !holds(hi) {
+        hi *= 2.0;
+    }
+    for _ in 0..100 {
+        let mid = 0.5 * (lo + hi);
+        if holds(mid) {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    hi
+}
+
+/// One Chebyshev step: the work of each term, for dense output inside `[t0, t0 + tau]`.
 #[derive(Debug, Clone)]
 struct Segment {
     t0: f64,
     tau: f64,
-    /// `μ_k = Tr((H0 − E_0) Y_k)`
-    mu: Vec<f64>,
+    /// `ν_k = Re(i^k Tr((H0 − E_0) T_k(A)ρ))`
+    nu: Vec<f64>,
     /// bound on the error of `W` anywhere in the step (the truncation up to and including
     /// it, and the rounding estimate)
     err: f64,
 }
 
+/// The shift and scale of the series: `A = (𝓛 − a)/(ib)`, and the ellipse's `ϱ`.
+#[derive(Debug, Clone, Copy)]
+struct Ellipse {
+    a: f64,
+    b: f64,
+    rho: f64,
+    constant: f64,
+}
+
 impl Segment {
-    /// `W` and `W'` at `t` inside the step (Horner in `σ = (t − t0)/τ`).
-    fn eval(&self, t: f64) -> WorkSample {
-        let sigma = ((t - self.t0) / self.tau).clamp(0.0, 1.0);
-        let mut w = 0.0;
-        let mut dw = 0.0;
-        for (k, &m) in self.mu.iter().enumerate().rev() {
-            w = w * sigma + m;
-            if k > 0 {
-                dw = dw * sigma + k as f64 * m;
+    /// `W` and `W'` at `t` inside the step: `e^{sa} Σ_k (2 − δ_k0) J_k(bs) ν_k` and its
+    /// derivative (`J_0' = −J_1`, `J_k' = (J_{k−1} − J_{k+1})/2`).
+    fn eval(&self, t: f64, e: &Ellipse) -> WorkSample {
+        let s = (t - self.t0).clamp(0.0, self.tau);
+        let (j, _) = bessel_sequence(e.b * s, 0.0);
+        let jk = |k: usize| j.get(k).copied().unwrap_or(0.0);
+        let (mut w, mut dw) = (0.0, 0.0);
+        for (k, &nu) in self.nu.iter().enumerate() {
+            if k == 0 {
+                w += jk(0) * nu;
+                dw -= jk(1) * nu;
+            } else {
+                w += 2.0 * jk(k) * nu;
+                dw += (jk(k - 1) - jk(k + 1)) * nu;
             }
         }
-        WorkSample { t, work: w, rate: dw / self.tau }
+        let damp = (e.a * s).exp();
+        WorkSample { t, work: damp * w, rate: damp * (e.a * w + e.b * dw) }
     }
 }
 
@@ -102,12 +153,13 @@ impl Segment {
 pub struct DensityMatrix {
     liou: Liouvillian,
     noise: Noise,
+    ellipse: Ellipse,
     /// a given initial state (`None`: all down)
     initial: Option<Vec<Complex64>>,
     rho: Vec<Complex64>,
     t: f64,
-    a: Vec<Complex64>,
-    b: Vec<Complex64>,
+    p: Vec<Complex64>,
+    q: Vec<Complex64>,
     ws: Workspace,
     segments: Vec<Segment>,
     eps_step: f64,
@@ -121,6 +173,8 @@ pub struct DensityMatrix {
     conserves_energy: bool,
     scan_step: f64,
     work_bound: f64,
+    /// the end of the window ([`Propagator::expect_until`]): steps up to it are of equal length
+    horizon: f64,
 }
 
 impl DensityMatrix {
@@ -174,8 +228,15 @@ impl DensityMatrix {
         tol: f64,
     ) -> Result<Self> {
         let liou = Liouvillian::new(chain, noise, generator)?;
-        let h0w = liou.h0_half_width().max(f64::MIN_POSITIVE);
-        let eps_step = (tol / h0w * 1e-3).max(1e-15);
+        let eps_step = (tol / liou.work_operator_norm().max(f64::MIN_POSITIVE) * 1e-3).max(1e-15);
+        let (a, h, b) = liou.numerical_range();
+        let b = b.max(f64::MIN_POSITIVE);
+        let ellipse = Ellipse {
+            a,
+            b,
+            rho: bernstein_parameter(h / b),
+            constant: if liou.is_closed() { 1.0 } else { CROUZEIX },
+        };
         let rho = match &initial {
             Some(r) => r.clone(),
             None => liou.basis_state(crate::basis::ALL_DOWN),
@@ -199,11 +260,12 @@ impl DensityMatrix {
         let ws = liou.workspace();
         Ok(DensityMatrix {
             noise: *noise,
+            ellipse,
             initial,
             rho,
             t: 0.0,
-            a: vec![zero; n2],
-            b: vec![zero; n2],
+            p: vec![zero; n2],
+            q: vec![zero; n2],
             ws,
             segments: Vec::new(),
             eps_step,
@@ -214,6 +276,7 @@ impl DensityMatrix {
             conserves_energy,
             scan_step,
             work_bound,
+            horizon: 0.0,
             liou,
         })
     }
@@ -239,18 +302,36 @@ impl DensityMatrix {
         self.trunc
     }
 
+    /// The length of a full step, `STEP_PHASE / b`.
+    fn full_step(&self) -> f64 {
+        STEP_PHASE / self.ellipse.b
+    }
+
+    /// The next step from the current time: before the horizon, the remaining way split
+    /// into equal steps of at most a full step (no step overshoots the window); after it,
+    /// full steps.
+    fn next_step(&self) -> f64 {
+        let full = self.full_step();
+        let rest = self.horizon - self.t;
+        if rest > 0.0 {
+            rest / (rest / full).ceil()
+        } else {
+            full
+        }
+    }
+
     /// The density matrix at `t` (by columns, `ρ[c·2^N + r] = ρ_rc`), propagated to land
     /// on `t` exactly (from the current state, or from the start if `t` is earlier).
     ///
     /// # Errors
     /// [`SpinbatError::InvalidTimes`] for a negative or non-finite `t`;
-    /// [`SpinbatError::NotConverged`] if a step's series does not reach its bound.
+    /// [`SpinbatError::NotConverged`] if a step's series cannot reach its bound.
     pub fn density_at(&mut self, t: f64) -> Result<&[Complex64]> {
         check_times(&[t])?;
         if t < self.t {
             self.restart();
         }
-        let full = STEP_NORM / self.liou.norm_bound();
+        let full = self.full_step();
         while self.t < t {
             let tau = full.min(t - self.t);
             self.step(tau)?;
@@ -273,51 +354,143 @@ impl DensityMatrix {
         self.segments.clear();
     }
 
-    /// One Taylor step of length `tau` from the current state (module docs).
+    /// The series of a step of length `tau`: the coefficients `c_k = e^{τa}(2 − δ_k0) i^k
+    /// J_k(bτ)` up to the first `K` whose weighted tail
+    /// `(1 + √2) e^{τ max(a,0)} Σ_{k>K} 2|J_k| (ϱ^k + ϱ^{−k})/2` is below `target`, and that
+    /// tail.
+    fn series(&self, tau: f64, target: f64) -> Result<(Vec<Complex64>, f64)> {
+        let e = self.ellipse;
+        let (j, _) = bessel_sequence(e.b * tau, 0.0);
+        let weight = |k: usize| 0.5 * (e.rho.powi(k as i32) + e.rho.powi(-(k as i32)));
+        let front = e.constant * (tau * e.a.max(0.0)).exp();
+        // tails from the top: tail[K] = Σ_{k>K}
+        let mut tail = 0.0;
+        let mut cut = None;
+        for k in (0..j.len()).rev() {
+            let next = tail + front * 2.0 * j[k].abs() * weight(k);
+            if next > target {
+                cut = Some((k, tail));
+                break;
+            }
+            tail = next;
+        }
+        let (k_max, tail) = cut.unwrap_or((0, tail));
+        let last = j.len() - 1;
+        if k_max + 1 >= last && front * j[last].abs() * weight(last) > target {
+            return Err(SpinbatError::NotConverged {
+                what: "density-matrix Chebyshev step",
+                reason: format!("the series of b tau = {:.3} with rho = {} does not reach {target:.1e}", e.b * tau, e.rho),
+            });
+        }
+        let k_max = k_max.max(2);
+        let damp = (tau * e.a).exp();
+        let coef = (0..=k_max)
+            .map(|k| {
+                let ik = match k % 4 {
+                    0 => Complex64::new(1.0, 0.0),
+                    1 => Complex64::new(0.0, 1.0),
+                    2 => Complex64::new(-1.0, 0.0),
+                    _ => Complex64::new(0.0, -1.0),
+                };
+                ik * (damp * if k == 0 { 1.0 } else { 2.0 } * j.get(k).copied().unwrap_or(0.0))
+            })
+            .collect();
+        Ok((coef, tail))
+    }
+
+    /// One Chebyshev step of length `tau` from the current state (module docs). Buffers:
+    /// `ρ` (the state `T_0`, then the next state), `p` and `q` (the terms, each new term
+    /// written over the one two before it).
     fn step(&mut self, tau: f64) -> Result<()> {
-        let lambda = self.liou.norm_bound();
         let dim = self.liou.dim();
+        let sqrt_d = (dim as f64).sqrt();
+        let (coef, tail) = self.series(tau, self.eps_step / sqrt_d)?;
+        let k_max = coef.len() - 1;
+        let e = self.ellipse;
         let s0 = self.liou.sums(&self.rho);
-        let mut mu = vec![s0.work];
-        let mut norms = s0.frobenius_sq.sqrt();
-        // Y_1 = τ 𝓛 ρ
-        let mut sums: MatrixSums = self.liou.apply_scaled(&self.rho, &mut self.a, tau, None, &mut self.ws);
-        self.terms += 1;
-        mu.push(sums.work);
-        norms += sums.frobenius_sq.sqrt();
-        let mut k = 1usize;
-        let remainder = loop {
-            let q = lambda * tau / (k + 1) as f64;
-            if q < 1.0 {
-                let bound = sums.trace_norm_bound(dim) * q / (1.0 - q);
-                if bound <= self.eps_step {
-                    break bound;
-                }
-            }
-            if k >= MAX_TERMS {
-                return Err(SpinbatError::NotConverged {
-                    what: "density-matrix Taylor step",
-                    reason: format!("{MAX_TERMS} terms of a step of Λτ = {:.3} did not reach {:.1e}", lambda * tau, self.eps_step),
-                });
-            }
-            // Y_{k+1} = τ/(k+1) 𝓛 Y_k, and ρ += Y_k in the same pass
-            sums = self.liou.apply_scaled(&self.a, &mut self.b, tau / (k + 1) as f64, Some(&mut self.rho), &mut self.ws);
-            self.terms += 1;
-            std::mem::swap(&mut self.a, &mut self.b);
-            k += 1;
-            mu.push(sums.work);
-            norms += sums.frobenius_sq.sqrt();
+        let mut nu = vec![s0.work.re];
+        let mut sum_norms = coef[0].norm() * s0.frobenius_sq.sqrt();
+        let liou = &self.liou;
+        let i_pow = |k: usize| match k % 4 {
+            0 => Complex64::new(1.0, 0.0),
+            1 => Complex64::new(0.0, 1.0),
+            2 => Complex64::new(-1.0, 0.0),
+            _ => Complex64::new(0.0, -1.0),
         };
-        // ρ += Y_K
-        self.rho.par_iter_mut().zip(self.a.par_iter()).for_each(|(r, &y)| *r += y);
-        self.trunc += remainder;
-        let h0w = self.liou.h0_half_width();
-        // rounding estimate: 4u relative per term of the state (its Frobenius norms), and
-        // the polynomial's partial sums
-        let mu_sum: f64 = mu.iter().map(|m| m.abs()).sum();
-        self.rounding += 4.0 * U * (h0w * norms * (k as f64) + mu_sum);
-        let err = h0w * self.trunc + self.rounding;
-        self.segments.push(Segment { t0: self.t, tau, mu, err });
+        // −i/b and the shift: A X = (−i/b)(𝓛X − aX)
+        let mib = Complex64::new(0.0, -1.0 / e.b);
+        let d = dim;
+        // T_1 = A ρ into p
+        liou.prepare(&self.rho, &mut self.ws);
+        let (rho, ws) = (&self.rho, &self.ws);
+        let sums: MatrixSums = self
+            .p
+            .par_chunks_mut(d)
+            .enumerate()
+            .map(|(c, out)| {
+                liou.column(rho, c, out, ws);
+                for (o, &x) in out.iter_mut().zip(&rho[c * d..(c + 1) * d]) {
+                    *o = (*o - x * e.a) * mib;
+                }
+                liou.column_sums(c, out)
+            })
+            .reduce(MatrixSums::default, MatrixSums::add);
+        self.terms += 1;
+        nu.push((i_pow(1) * sums.work).re);
+        sum_norms += coef[1].norm() * sums.frobenius_sq.sqrt();
+        // Buffers: ρ holds T_0, p holds T_1, q accumulates the next state. Pass k makes
+        // T_{k+1} = 2A T_k − T_{k−1} over T_{k−1}, after adding c_{k−1} T_{k−1} to q.
+        let mut prev_is_rho = true;
+        for k in 1..k_max {
+            // T_{k+1} = 2A T_k − T_{k−1}, written over T_{k−1}; acc += c_{k−1} T_{k−1}
+            let (cur, prev, acc): (&[Complex64], &mut [Complex64], &mut [Complex64]) = if prev_is_rho {
+                (&self.p, &mut self.rho, &mut self.q)
+            } else {
+                (&self.rho, &mut self.p, &mut self.q)
+            };
+            // the first pass initialises the accumulator
+            let first = k == 1;
+            let c_prev = coef[k - 1];
+            liou.prepare(cur, &mut self.ws);
+            let ws = &self.ws;
+            let sums: MatrixSums = prev
+                .par_chunks_mut(d)
+                .zip(acc.par_chunks_mut(d))
+                .enumerate()
+                .map_init(
+                    || vec![Complex64::new(0.0, 0.0); d],
+                    |tmp, (c, (pv, ac))| {
+                        liou.column(cur, c, tmp, ws);
+                        let cc = &cur[c * d..(c + 1) * d];
+                        for (((a, p), &t), &x) in ac.iter_mut().zip(pv.iter_mut()).zip(tmp.iter()).zip(cc) {
+                            *a = if first { c_prev * *p } else { *a + c_prev * *p };
+                            *p = (t - x * e.a) * (2.0 * mib) - *p;
+                        }
+                        liou.column_sums(c, pv)
+                    },
+                )
+                .reduce(MatrixSums::default, MatrixSums::add);
+            self.terms += 1;
+            nu.push((i_pow(k + 1) * sums.work).re);
+            sum_norms += coef[k + 1].norm() * sums.frobenius_sq.sqrt();
+            prev_is_rho = !prev_is_rho;
+        }
+        // T_K is in the buffer the last pass wrote, T_{K−1} in the other; q holds
+        // Σ_{k<K−1} c_k T_k
+        let (t_last, t_before): (&[Complex64], &[Complex64]) =
+            if prev_is_rho { (&self.p, &self.rho) } else { (&self.rho, &self.p) };
+        let (c_before, c_last) = (coef[k_max - 1], coef[k_max]);
+        self.q
+            .par_iter_mut()
+            .zip(t_last.par_iter().zip(t_before.par_iter()))
+            .for_each(|(a, (&x, &y))| *a += c_last * x + c_before * y);
+        std::mem::swap(&mut self.rho, &mut self.q);
+        let trunc = sqrt_d * tail * s0.frobenius_sq.sqrt();
+        self.trunc += trunc;
+        let wn = self.liou.work_operator_norm();
+        self.rounding += 4.0 * U * wn * sum_norms;
+        let err = wn * self.trunc + self.rounding;
+        self.segments.push(Segment { t0: self.t, tau, nu, err });
         self.t += tau;
         Ok(())
     }
@@ -328,20 +501,20 @@ impl Propagator for DensityMatrix {
         "density-matrix"
     }
 
-    /// Served from the kept steps; steps of `Λτ = STEP_NORM` are added until the last time
+    /// Served from the kept steps; steps of `bτ = STEP_PHASE` are added until the last time
     /// is reached.
     fn sample(&mut self, times: &[f64]) -> Result<Vec<WorkSample>> {
         check_times(times)?;
-        let full = STEP_NORM / self.liou.norm_bound();
         let mut out = Vec::with_capacity(times.len());
         for &t in times {
             while self.segments.last().is_none_or(|s| s.t0 + s.tau < t) {
-                self.step(full)?;
+                let tau = self.next_step();
+                self.step(tau)?;
             }
             let k = self.segments.partition_point(|s| s.t0 + s.tau < t);
             let seg = &self.segments[k];
             self.max_err = self.max_err.max(seg.err);
-            out.push(seg.eval(t));
+            out.push(seg.eval(t, &self.ellipse));
         }
         Ok(out)
     }
@@ -350,6 +523,11 @@ impl Propagator for DensityMatrix {
     /// the closed bound at zero noise.
     fn work_bound(&self, _chain: &Chain) -> f64 {
         self.work_bound
+    }
+
+    /// Steps up to `t` are sized to end there.
+    fn expect_until(&mut self, t: f64) {
+        self.horizon = t;
     }
 
     /// `π/(16(Λ_loc + κ))` (module docs).
@@ -363,8 +541,10 @@ impl Propagator for DensityMatrix {
 
     fn accuracy_note(&self) -> String {
         format!(
-            "density matrix, Taylor steps of e^(Lt) (Lambda tau = {STEP_NORM}, {} applications of L); rigorous \
-             a-posteriori truncation bound in trace norm, {:.1e} per step, times ||H0 - c|| (rounding estimate added){}",
+            "density matrix, Chebyshev steps of e^(Lt) on an ellipse (b tau = {STEP_PHASE}, rho = {:.4}, {} applications \
+             of L); rigorous truncation bound (Crouzeix) in trace norm, {:.1e} per step, times ||H0 - E0|| (rounding \
+             estimate added){}",
+            self.ellipse.rho,
             self.terms,
             self.eps_step,
             if self.conserves_energy { "" } else { "; W bound lambda_max(H0) - E0 (noise does not conserve energy)" }
@@ -387,7 +567,7 @@ mod tests {
         for (s, &t) in samples.iter().zip(&times) {
             let mut q = DensityMatrix::new(&chain, &noise, 1e-12).unwrap();
             let rho = q.density_at(t).unwrap().to_vec();
-            let w = q.liouvillian().sums(&rho).work;
+            let w = q.liouvillian().sums(&rho).work.re;
             assert!((s.work - w).abs() < 1e-11, "t = {t}: {} vs {w}", s.work);
         }
         assert!(p.error_bound() < 1e-11 && p.error_bound() > 0.0);

@@ -10,7 +10,7 @@
 //! | [`Chebyshev`] | matrix-free Chebyshev expansion of `e^{−iHt}` on any [`crate::symmetry::Space`]: full space, reflection-even sector, coupling orbits ([`space_for`]) | a-posteriori bound, set by `tol` | `O(2^N N)` per term (half in the sector, `~1/(2N)` in a ring's orbits), `≈ r t` terms |
 //! | [`crate::meanfield::MeanField`] | classical Bloch vectors, DOP853 | local error `σ ∝ 10⁻³ tol` per step; estimate `Γ Σ` local errors | 12 stages of `O(N log N)` (FFT, `\|i−j\|` couplings) or `O(N²)` (matrix) per step |
 //! | [`crate::analytic::WeakCoupling`] | Eq. 18 of the paper | first order in `g` | `O(1)` |
-//! | [`DensityMatrix`] | the open battery (noise, [`crate::open::Noise`]): Taylor steps of `e^{𝓛t}` on the `2^N × 2^N` density matrix, matrix-free, with dense output | rigorous a-posteriori truncation bound (trace norm), set by `tol` | `O(4^N N)` per term, `≈ 3Λt` terms |
+//! | [`DensityMatrix`] | the open battery (noise, [`crate::open::Noise`]): Chebyshev steps of `e^{𝓛t}` on an ellipse holding the numerical range of `𝓛`, on the `2^N × 2^N` density matrix, matrix-free, with dense output | rigorous truncation bound (Crouzeix–Palencia, trace norm), set by `tol` | `O(4^N N)` per term, `≈ bt` terms (`b ≈ E_max − E_min` of `H`) |
 //! | [`dicke::Dicke`] | the `N + 1` Dicke states, permutation-symmetric chains: an eigen window, then [`Chebyshev`] on [`crate::symmetry::DickeSpace`] | rigorous leak and truncation bounds | `O(N)` per term |
 //!
 //! `Auto` takes Dicke for permutation-symmetric chains, dense for `N ≤ 10` and Chebyshev
