@@ -4,6 +4,7 @@
 mod commands;
 mod error;
 mod model_args;
+mod noise_args;
 mod output;
 mod plot;
 mod progress;

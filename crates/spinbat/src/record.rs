@@ -109,6 +109,10 @@ pub struct ChargeRecord {
     pub evaluations: usize,
     /// Wall time of the computation (seconds).
     pub run_time_s: f64,
+    /// The noise of the open battery (`--dephasing`, `--decay`, `--temperature`,
+    /// `--collective-decay`); absent for the closed battery.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub noise: Option<crate::open::Noise>,
     /// Observables along the trajectory, when asked for ([`ChargeRecord::with_observables`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub observables: Option<ObservablesRecord>,
@@ -183,6 +187,7 @@ impl ChargeRecord {
             power_ratio: result.power_ratio,
             evaluations: result.evaluations,
             run_time_s,
+            noise: None,
             observables: None,
             provenance: Provenance::current(),
         }
