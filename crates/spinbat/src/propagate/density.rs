@@ -65,6 +65,9 @@ use rayon::prelude::*;
 /// (BENCHMARKS.md).
 pub const STEP_PHASE: f64 = 60.0;
 
+/// Largest `ln` of the growth `ϱ^{bτ}` a step allows (see `DensityMatrix::full_step`).
+const MAX_GROWTH_LOG: f64 = 6.0;
+
 /// Unit roundoff of `f64`.
 const U: f64 = f64::EPSILON / 2.0;
 
@@ -302,9 +305,16 @@ impl DensityMatrix {
         self.trunc
     }
 
-    /// The length of a full step, `STEP_PHASE / b`.
+    /// The length of a full step: `bτ = STEP_PHASE`, or less where the ellipse is wide
+    /// (strong noise against the coherent scale): `bτ ln ϱ ≤ MAX_GROWTH_LOG`, so that the terms
+    /// `‖T_k(A)ρ‖ ≲ ϱ^k` of a step grow by at most `e^MAX_GROWTH_LOG` before the Bessel
+    /// coefficients cut them.
     fn full_step(&self) -> f64 {
-        STEP_PHASE / self.ellipse.b
+        let phase = match self.ellipse.rho.ln() {
+            l if l > 0.0 => STEP_PHASE.min(MAX_GROWTH_LOG / l),
+            _ => STEP_PHASE,
+        };
+        phase / self.ellipse.b
     }
 
     /// The next step from the current time: before the horizon, the remaining way split

@@ -9,6 +9,7 @@ mod ergotropy;
 mod meanfield;
 mod observe;
 mod oracle;
+mod open;
 mod oracle_large;
 mod propagate;
 mod sectors;
