@@ -39,6 +39,9 @@ impl NoiseArgs {
     /// Whether any noise flag was given (a zero rate counts: the density matrix then runs
     /// the closed battery).
     pub fn any(&self) -> bool {
-        self.dephasing.is_some() || self.decay.is_some() || self.temperature.is_some() || self.collective_decay.is_some()
+        self.dephasing.is_some()
+            || self.decay.is_some()
+            || self.temperature.is_some()
+            || self.collective_decay.is_some()
     }
 }

@@ -77,7 +77,7 @@ pub struct MatrixSums {
 
 impl MatrixSums {
     /// The sums of two disjoint sets of columns together.
-    pub fn add(self, o: MatrixSums) -> MatrixSums {
+    pub fn join(self, o: MatrixSums) -> MatrixSums {
         MatrixSums {
             work: self.work + o.work,
             trace: self.trace + o.trace,
@@ -138,8 +138,7 @@ impl Liouvillian {
         let dim = dimension(n);
         let b = chain.b();
         let e0 = chain.initial_energy();
-        let diag_h0: Vec<f64> =
-            ops.diag_g().iter().enumerate().map(|(s, &g)| b * magnetisation(s, n) + g).collect();
+        let diag_h0: Vec<f64> = ops.diag_g().iter().enumerate().map(|(s, &g)| b * magnetisation(s, n) + g).collect();
         let diag_work: Vec<f64> = diag_h0.iter().map(|&h| h - e0).collect();
         let (diag_h, field) = match generator {
             Generator::Charging => (ops.diag_g().to_vec(), chain.omega()),
@@ -152,11 +151,17 @@ impl Liouvillian {
             chain
                 .pairs()
                 .into_iter()
-                .map(|(i, j, g)| PairFlip { i: i as u32, j: j as u32, mask: (1 << i) | (1 << j), amp: -2.0 * alpha * g })
+                .map(|(i, j, g)| PairFlip {
+                    i: i as u32,
+                    j: j as u32,
+                    mask: (1 << i) | (1 << j),
+                    amp: -2.0 * alpha * g,
+                })
                 .collect()
         };
         let off: f64 = flips.iter().map(|f| f.amp.abs()).sum();
-        let range = |d: &[f64]| d.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+        let range =
+            |d: &[f64]| d.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| (lo.min(x), hi.max(x)));
         let (lo, hi) = range(&diag_h);
         let h_width = hi - lo + 2.0 * (n as f64 * field.abs() + off);
         let (lo0, hi0) = range(&diag_h0);
@@ -278,7 +283,10 @@ impl Liouvillian {
     pub fn sums(&self, x: &[Complex64]) -> MatrixSums {
         self.check_len(x);
         let d = self.dim;
-        x.par_chunks(d).enumerate().map(|(c, col)| self.column_sums(c, col)).reduce(MatrixSums::default, MatrixSums::add)
+        x.par_chunks(d)
+            .enumerate()
+            .map(|(c, col)| self.column_sums(c, col))
+            .reduce(MatrixSums::default, MatrixSums::join)
     }
 
     /// `out = 𝓛x` (both `D²` long, by columns); returns the [`MatrixSums`] of `out`.
@@ -298,7 +306,7 @@ impl Liouvillian {
                 self.column(x, c, o, ws);
                 self.column_sums(c, o)
             })
-            .reduce(MatrixSums::default, MatrixSums::add)
+            .reduce(MatrixSums::default, MatrixSums::join)
     }
 
     /// What [`Liouvillian::column`] needs beyond `x` itself, computed once per matrix: the
@@ -543,7 +551,14 @@ mod tests {
     fn matrix_free_action_equals_the_dense_superoperator() {
         let chains = [
             Chain::builder(3).couplings(Couplings::PowerLaw { p: 1.0 }).alpha(0.0).g(0.7).omega(1.3).build().unwrap(),
-            Chain::builder(4).couplings(Couplings::NearestNeighbour).alpha(0.6).g(1.1).b(0.8).omega(2.0).build().unwrap(),
+            Chain::builder(4)
+                .couplings(Couplings::NearestNeighbour)
+                .alpha(0.6)
+                .g(1.1)
+                .b(0.8)
+                .omega(2.0)
+                .build()
+                .unwrap(),
             Chain::builder(5).couplings(Couplings::PowerLaw { p: 0.5 }).alpha(-0.3).build().unwrap(),
         ];
         let noises = [
@@ -561,7 +576,8 @@ mod tests {
                     // a Hermitian test matrix with every entry non-zero
                     let x = Mat::<C>::from_fn(d, d, |r, c| {
                         let (a, b) = (r.min(c) as f64, r.max(c) as f64);
-                        let im = if r == c { 0.0 } else { ((a * 1.7 + b * 0.3).sin()) * if r < c { 1.0 } else { -1.0 } };
+                        let im =
+                            if r == c { 0.0 } else { ((a * 1.7 + b * 0.3).sin()) * if r < c { 1.0 } else { -1.0 } };
                         C::new((a * 0.9 + b * 1.3 + 0.2).cos(), im)
                     });
                     let flat: Vec<C> = (0..d * d).map(|k| x[(k % d, k / d)]).collect();

@@ -80,7 +80,7 @@ impl Noise {
                     t,
                     "a temperature needs a decay rate (--decay gamma): the bath acts through sigma^- and sigma^+",
                 ));
-            } else if t > 0.0 && !(b > 0.0) {
+            } else if t > 0.0 && (b.is_nan() || b <= 0.0) {
                 out.push(invalid(
                     "temperature",
                     t,

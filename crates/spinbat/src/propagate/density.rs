@@ -234,12 +234,8 @@ impl DensityMatrix {
         let eps_step = (tol / liou.work_operator_norm().max(f64::MIN_POSITIVE) * 1e-3).max(1e-15);
         let (a, h, b) = liou.numerical_range();
         let b = b.max(f64::MIN_POSITIVE);
-        let ellipse = Ellipse {
-            a,
-            b,
-            rho: bernstein_parameter(h / b),
-            constant: if liou.is_closed() { 1.0 } else { CROUZEIX },
-        };
+        let ellipse =
+            Ellipse { a, b, rho: bernstein_parameter(h / b), constant: if liou.is_closed() { 1.0 } else { CROUZEIX } };
         let rho = match &initial {
             Some(r) => r.clone(),
             None => liou.basis_state(crate::basis::ALL_DOWN),
@@ -389,7 +385,11 @@ impl DensityMatrix {
         if k_max + 1 >= last && front * j[last].abs() * weight(last) > target {
             return Err(SpinbatError::NotConverged {
                 what: "density-matrix Chebyshev step",
-                reason: format!("the series of b tau = {:.3} with rho = {} does not reach {target:.1e}", e.b * tau, e.rho),
+                reason: format!(
+                    "the series of b tau = {:.3} with rho = {} does not reach {target:.1e}",
+                    e.b * tau,
+                    e.rho
+                ),
             });
         }
         let k_max = k_max.max(2);
@@ -444,7 +444,7 @@ impl DensityMatrix {
                 }
                 liou.column_sums(c, out)
             })
-            .reduce(MatrixSums::default, MatrixSums::add);
+            .reduce(MatrixSums::default, MatrixSums::join);
         self.terms += 1;
         nu.push((i_pow(1) * sums.work).re);
         sum_norms += coef[1].norm() * sums.frobenius_sq.sqrt();
@@ -453,11 +453,8 @@ impl DensityMatrix {
         let mut prev_is_rho = true;
         for k in 1..k_max {
             // T_{k+1} = 2A T_k − T_{k−1}, written over T_{k−1}; acc += c_{k−1} T_{k−1}
-            let (cur, prev, acc): (&[Complex64], &mut [Complex64], &mut [Complex64]) = if prev_is_rho {
-                (&self.p, &mut self.rho, &mut self.q)
-            } else {
-                (&self.rho, &mut self.p, &mut self.q)
-            };
+            let (cur, prev, acc): (&[Complex64], &mut [Complex64], &mut [Complex64]) =
+                if prev_is_rho { (&self.p, &mut self.rho, &mut self.q) } else { (&self.rho, &mut self.p, &mut self.q) };
             // the first pass initialises the accumulator
             let first = k == 1;
             let c_prev = coef[k - 1];
@@ -479,7 +476,7 @@ impl DensityMatrix {
                         liou.column_sums(c, pv)
                     },
                 )
-                .reduce(MatrixSums::default, MatrixSums::add);
+                .reduce(MatrixSums::default, MatrixSums::join);
             self.terms += 1;
             nu.push((i_pow(k + 1) * sums.work).re);
             sum_norms += coef[k + 1].norm() * sums.frobenius_sq.sqrt();

@@ -38,4 +38,4 @@ pub use method::{
     TapOutcome, TapVisitor, WorkSample,
 };
 pub use plan::{plan, plan_noisy, plan_states, plan_with, Plan, Request, SECTOR_EXPANSION_BYTES_PER_AMPLITUDE};
-pub use solver::{resolve, resolve_states, Precision, Solver, AUTO_DENSE_MAX_SITES, DEFAULT_TOL};
+pub use solver::{resolve, resolve_noisy, resolve_states, Precision, Solver, AUTO_DENSE_MAX_SITES, DEFAULT_TOL};

@@ -197,7 +197,8 @@ pub fn resolve_states(chain: &Chain, solver: Solver, precision: Precision) -> Re
         Solver::DensityMatrix => {
             return Err(SpinbatError::Unsupported {
                 solver: "density-matrix",
-                reason: "observables of a density matrix are not implemented yet; it reports W(t) and P_max".to_string(),
+                reason: "observables of a density matrix are not implemented yet; it reports W(t) and P_max"
+                    .to_string(),
             })
         }
         s => s,

@@ -219,7 +219,13 @@ fn matches_qutip_mesolve() {
         let got = p.sample(&times).unwrap();
         let allowed = 2.0 * accuracy + p.error_bound() + 1e-12;
         for (g, &w) in got.iter().zip(&work) {
-            assert!((g.work - w).abs() < allowed, "{} t = {}: {} vs QuTiP {w} (allowed {allowed:.1e})", case["name"], g.t, g.work);
+            assert!(
+                (g.work - w).abs() < allowed,
+                "{} t = {}: {} vs QuTiP {w} (allowed {allowed:.1e})",
+                case["name"],
+                g.t,
+                g.work
+            );
         }
     }
 }

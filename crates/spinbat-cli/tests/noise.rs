@@ -1,0 +1,74 @@
+//! `spinbat charge` with noise (`--dephasing`, `--decay`, `--temperature`,
+//! `--collective-decay`): the density matrix runs under `auto`, its output has the keys of
+//! the closed charge plus `noise`, zero noise gives the closed curve, and every bad setting
+//! exits with status 2 and a one-line message.
+
+use serde_json::Value;
+use std::process::{Command, Output};
+
+fn spinbat(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_spinbat")).args(args).output().expect("run spinbat")
+}
+
+fn json(args: &[&str]) -> Value {
+    let out = spinbat(args);
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("stdout is one JSON value")
+}
+
+fn works(v: &Value) -> Vec<f64> {
+    v["series"]["work"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+}
+
+#[test]
+fn noise_runs_the_density_matrix_with_the_same_outputs() {
+    let base = ["charge", "--n", "4", "--points", "11", "--t-max", "1", "--json", "-"];
+    let v = json(&[&base[..], &["--dephasing", "0.2", "--decay", "0.1", "--temperature", "2"]].concat());
+    assert_eq!(v["solver"], "density-matrix");
+    assert_eq!(v["solver_requested"], "auto");
+    for key in ["series", "max_power", "max_work", "certified_until", "error_bound", "accuracy", "provenance"] {
+        assert!(v.get(key).is_some(), "missing key {key}");
+    }
+    assert_eq!(v["noise"]["dephasing"], 0.2);
+    assert_eq!(v["noise"]["temperature"], 2.0);
+    assert!(v["error_bound"].as_f64().unwrap() < 1e-10);
+    // the closed charge has no noise key, and noise changes the curve
+    let closed = json(&base);
+    assert!(closed.get("noise").is_none());
+    let diff = works(&v).iter().zip(works(&closed)).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    assert!(diff > 1e-3, "noise must change W: {diff}");
+    // zero rates: the density matrix runs the closed battery and agrees with dense
+    let zero = json(&[&base[..], &["--dephasing", "0", "--solver", "density-matrix"]].concat());
+    let diff = works(&zero).iter().zip(works(&closed)).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    assert!(diff < 1e-9, "zero noise vs dense: {diff}");
+    let (a, b) = (zero["max_power"]["power"].as_f64().unwrap(), closed["max_power"]["power"].as_f64().unwrap());
+    assert!((a - b).abs() < 1e-9 * b);
+}
+
+#[test]
+fn bad_noise_settings_exit_2_with_one_line() {
+    for (args, needle) in [
+        (vec!["--dephasing", "-0.1"], "dephasing"),
+        (vec!["--decay", "nan"], "decay"),
+        (vec!["--collective-decay", "-1"], "collective_decay"),
+        (vec!["--temperature", "1"], "needs a decay rate"),
+        (vec!["--decay", "0.1", "--temperature", "-2"], "temperature"),
+        (vec!["--decay", "0.1", "--temperature", "1", "--b", "-1"], "B > 0"),
+        (vec!["--dephasing", "0.1", "--solver", "chebyshev"], "closed battery"),
+        (vec!["--dephasing", "0.1", "--solver", "mean-field"], "closed battery"),
+        (vec!["--dephasing", "0.1", "--observe", "bloch"], "not implemented"),
+        (vec!["--dephasing", "0.1", "--precision", "single"], "single"),
+    ] {
+        let all = [&["charge", "--n", "3"][..], &args[..]].concat();
+        let out = spinbat(&all);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: status {:?}, stderr {err}", out.status);
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    // a density matrix that does not fit: refused before anything is allocated
+    let out = spinbat(&["charge", "--n", "16", "--dephasing", "0.1"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("density-matrix solver for N = 16 needs about"), "{err}");
+}

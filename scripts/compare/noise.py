@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark of the open battery: spinbat's density matrix (spinbat charge
+--dephasing) against QuTiP mesolve, same model, same output times, same machine.
+
+Model: the defaults of spinbat (power law p = 1, alpha = 0, g = 1, omega = 4, B = 1), local
+dephasing L_i = sqrt(gamma) Z_i (gamma = 0.1), charging from all-down, W(t) at 21 times on
+[0, 1]. spinbat also certifies P_max on the way (its whole `charge` command is timed,
+process start included); QuTiP builds the operators and runs mesolve (timed together).
+Accuracy: both are asked for far better than 1e-8 on W and must agree to 1e-8 (the row
+says how well they did).
+
+    scripts/compare/.venv/bin/python scripts/compare/noise.py --n 8 10 [--reps 3] [--mesolve-tol 1e-10]
+    scripts/compare/.venv/bin/python scripts/compare/noise.py --n 12 --no-qutip
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import tempfile
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+TIMES = [k / 20 for k in range(21)]
+
+
+def spinbat(n, gamma, binary):
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "r.json")
+        cmd = [binary, "charge", "--n", str(n), "--dephasing", str(gamma), "--t-max", "1", "--points", "21",
+               "--tol", "1e-10", "--json", out]
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        el = time.perf_counter() - t0
+        with open(out) as f:
+            rec = json.load(f)
+    return el, rec["series"]["work"], rec
+
+
+def qutip_mesolve(n, gamma, tol):
+    import qutip
+    t0 = time.perf_counter()
+    ident = [qutip.qeye(2)] * n
+
+    def op(o, i):
+        ops = list(ident)
+        ops[i] = o
+        return qutip.tensor(ops)
+
+    sz, sx = qutip.sigmaz(), qutip.sigmax()
+    z = [op(sz, i) for i in range(n)]
+    hg = 0
+    g_sum = 0.0
+    for i in range(n):
+        for j in range(i + 1, n):
+            g = 1.0 / (j - i)
+            g_sum += g
+            hg = hg - g * z[i] * z[j]
+    h = hg + sum(4.0 * op(sx, i) for i in range(n))
+    h0 = hg + sum(z)
+    e0 = -n - g_sum
+    cops = [np.sqrt(gamma) * zi for zi in z]
+    down = qutip.tensor([qutip.basis(2, 1)] * n)
+    res = qutip.mesolve(h, down * down.dag(), TIMES, c_ops=cops, e_ops=[h0],
+                        options={"method": "adams", "atol": tol, "rtol": tol, "nsteps": 10**8})
+    el = time.perf_counter() - t0
+    return el, [float(np.real(x)) - e0 for x in res.expect[0]]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, nargs="+", default=[8, 10])
+    ap.add_argument("--gamma", type=float, default=0.1)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--mesolve-tol", type=float, default=1e-10)
+    ap.add_argument("--no-qutip", action="store_true")
+    ap.add_argument("--spinbat", default=os.path.join(ROOT, "target", "release", "spinbat"))
+    a = ap.parse_args()
+    for n in a.n:
+        sb = [spinbat(n, a.gamma, a.spinbat) for _ in range(a.reps)]
+        t_sb = min(x[0] for x in sb)
+        w_sb = sb[0][1]
+        rec = sb[0][2]
+        line = f"N = {n}: spinbat {t_sb:.3f} s (best of {a.reps}; error bound {rec['error_bound']:.1e}, P_max {rec['max_power']['power']:.10f})"
+        if not a.no_qutip:
+            qt = [qutip_mesolve(n, a.gamma, a.mesolve_tol) for _ in range(1 if n >= 10 else a.reps)]
+            t_qt = min(x[0] for x in qt)
+            diff = max(abs(x - y) for x, y in zip(w_sb, qt[0][1]))
+            line += f"; QuTiP mesolve {t_qt:.3f} s (best of {len(qt)}, atol = rtol = {a.mesolve_tol:g}); ratio {t_qt / t_sb:.1f}x; max |W_spinbat - W_qutip| = {diff:.1e}"
+        print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()
