@@ -53,7 +53,6 @@ fn bad_noise_settings_exit_2_with_one_line() {
         (vec!["--collective-decay", "-1"], "collective_decay"),
         (vec!["--temperature", "1"], "needs a decay rate"),
         (vec!["--decay", "0.1", "--temperature", "-2"], "temperature"),
-        (vec!["--decay", "0.1", "--temperature", "1", "--b", "-1"], "B > 0"),
         (vec!["--dephasing", "0.1", "--solver", "chebyshev"], "closed battery"),
         (vec!["--dephasing", "0.1", "--solver", "mean-field"], "closed battery"),
         (vec!["--dephasing", "0.1", "--observe", "bloch"], "not implemented"),
