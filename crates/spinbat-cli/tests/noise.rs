@@ -55,7 +55,7 @@ fn bad_noise_settings_exit_2_with_one_line() {
         (vec!["--decay", "0.1", "--temperature", "-2"], "temperature"),
         (vec!["--dephasing", "0.1", "--solver", "chebyshev"], "closed battery"),
         (vec!["--dephasing", "0.1", "--solver", "mean-field"], "closed battery"),
-        (vec!["--dephasing", "0.1", "--observe", "bloch"], "not implemented"),
+        (vec!["--dephasing", "0.1", "--observe", "entanglement"], "not its entanglement"),
         (vec!["--dephasing", "0.1", "--precision", "single"], "single"),
     ] {
         let all = [&["charge", "--n", "3"][..], &args[..]].concat();
@@ -70,4 +70,45 @@ fn bad_noise_settings_exit_2_with_one_line() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("density-matrix solver for N = 16 needs about"), "{err}");
+}
+
+#[test]
+fn observables_of_the_density_matrix_in_json_and_csv() {
+    // --observe all with noise: every observable of a mixed state (no entropy), the
+    // ergotropy keys at every time and at T*; the work equals the curve's
+    let dir = std::env::temp_dir().join(format!("spinbat-noise-obs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (json_path, csv_path) = (dir.join("o.json"), dir.join("o.csv"));
+    let out = spinbat(&[
+        "charge",
+        "--n",
+        "4",
+        "--decay",
+        "0.2",
+        "--observe",
+        "all",
+        "--points",
+        "6",
+        "--json",
+        json_path.to_str().unwrap(),
+        "--csv",
+        csv_path.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let obs = &v["observables"];
+    assert_eq!(obs["solver"], "density-matrix");
+    let points = obs["points"].as_array().unwrap();
+    assert_eq!(points.len(), 6);
+    for (p, w) in points.iter().zip(v["series"]["work"].as_array().unwrap()) {
+        assert!(p.get("entropy").is_none_or(|e| e.is_null()), "{p}");
+        assert!((p["work"].as_f64().unwrap() - w.as_f64().unwrap()).abs() < 1e-9);
+        for key in ["ergotropy", "ergotropy_hb", "local_ergotropy", "locked_ergotropy", "capacity", "variance_hb"] {
+            assert!(p[key].is_number(), "{key} in {p}");
+        }
+    }
+    assert!(obs["at_t_star"]["ergotropy"].is_number());
+    let csv = std::fs::read_to_string(&csv_path).unwrap();
+    assert!(csv.lines().next().unwrap().contains("locked_ergotropy"), "{csv}");
+    std::fs::remove_dir_all(&dir).ok();
 }

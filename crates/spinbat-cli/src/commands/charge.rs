@@ -55,7 +55,10 @@ matrix rho(t) under the Lindblad equation
 while charging, from all-down; W(T) = Tr(H0 rho(T)) - E0. Solver density-matrix (auto picks
 it when a noise flag is set; 48 * 4^N bytes, N <= 12 or so), error bound as for the other
 solvers; P_max is certified with the bound W <= lambda_max(H0) - E0 (noise does not conserve
-energy). Observables (--observe) of a density matrix are not implemented yet.
+energy). --observe with noise measures rho(t) itself (a second propagation): bloch, zz (from
+the diagonal), variance and the ergotropy family by the general definitions (eigenvalues of
+rho, of its dephased blocks and of H0; power_bound left out); entanglement is refused (the
+entropy of a part of a mixed state is not its entanglement).
 
 Examples:
   spinbat charge --n 10 --plot charge.png
@@ -129,6 +132,7 @@ impl ChargeArgs {
         chain: &Chain,
         solver: Solver,
         precision: propagate::Precision,
+        noise: &spinbat::open::Noise,
         times: &[f64],
     ) -> Result<Option<(ObservableSet, propagate::Plan)>, CliError> {
         let Some(list) = &self.observe else {
@@ -149,7 +153,17 @@ impl ChargeArgs {
         }
         set.cut_for(chain.n_sites())?;
         set.check_block(chain.n_sites())?;
-        let plan = trajectory::plan(chain, solver, self.tol, precision)?;
+        let plan = trajectory::plan_noisy(chain, solver, self.tol, precision, noise)?;
+        if plan.solver() == Solver::DensityMatrix && list.trim() == "all" {
+            // every observable that applies to a mixed state
+            set.entanglement = false;
+        }
+        if plan.solver() == Solver::DensityMatrix && set.entanglement {
+            return Err(CliError::input(anyhow!(
+                "--observe entanglement with noise: the entropy of a part of a mixed state is not its entanglement; \
+                 observe bloch, zz, variance or ergotropy"
+            )));
+        }
         trajectory::check_output(plan.solver(), chain.n_sites(), times.len(), &set)?;
         Ok(Some((set, plan)))
     }
@@ -182,18 +196,13 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
     let chain = args.model.chain()?;
     let noise = args.noise.noise();
     noise.check(chain.b())?;
-    if !noise.is_closed() && args.observe.is_some() {
-        return Err(CliError::input(anyhow!(
-            "--observe with noise: observables of a density matrix are not implemented yet (W, P_max are)"
-        )));
-    }
     let times = args.times(&chain)?;
     crate::model_args::set_threads(args.threads)?;
     args.output.check()?;
     let ground = spinbat::observe::ground::ground_state(&chain)?;
     let json_stdout = args.output.json_stdout();
     let precision: propagate::Precision = args.precision.parse()?;
-    let observables = args.observables(&chain, solver, precision, &times)?;
+    let observables = args.observables(&chain, solver, precision, &noise, &times)?;
 
     let start = Instant::now();
     let prop = propagate::Plan::with_noise(&chain, solver, args.tol, precision, propagate::Request::Work, &noise)?

@@ -406,17 +406,7 @@ impl ErgotropyContext {
         crate::numeric::simd::clear_upper_state();
         let populations: Vec<f64> =
             sectors.iter().map(|states| states.iter().map(|&s| at(s, s).re).sum::<f64>() / trace).collect();
-        let bloch: Vec<[f64; 3]> = (0..n)
-            .map(|i| {
-                let bit = 1usize << i;
-                let (mut c, mut z) = (Complex64::new(0.0, 0.0), 0.0);
-                for s in (0..dim).filter(|s| s & bit == 0) {
-                    c += at(s, s | bit);
-                    z += at(s | bit, s | bit).re - at(s, s).re;
-                }
-                [2.0 * c.re / trace, 2.0 * c.im / trace, z / trace]
-            })
-            .collect();
+        let bloch = super::correlations::density_bloch(rho, n)?;
         let m = |k: usize| 2.0 * k as f64 - n as f64;
         let mean: f64 = populations.iter().enumerate().map(|(k, p)| p * m(k)).sum();
         let mean_sq: f64 = populations.iter().enumerate().map(|(k, p)| p * m(k) * m(k)).sum();

@@ -40,10 +40,11 @@
 use super::correlations::{
     bloch_vectors_of, energy_variance, entanglement, half_chain_cut, state_moments, zz_connected,
 };
-use super::ergotropy::{product_populations, ErgotropyContext, ErgotropyPoint};
+use super::ergotropy::{product_populations, ErgotropyContext, ErgotropyPoint, H0Spectrum};
 use crate::error::{invalid, Result, SpinbatError};
 use crate::meanfield::MeanField;
 use crate::model::Chain;
+use crate::open::Noise;
 use crate::operator::Operators;
 use crate::propagate::{
     check_times, Plan, Precision, Propagator, Request, Solver, StatePropagator, StateTap, StateView, WorkSample,
@@ -412,6 +413,16 @@ pub fn plan(chain: &Chain, solver: Solver, tol: f64, precision: Precision) -> Re
     Plan::new(chain, solver, tol, precision, REQUEST)
 }
 
+/// [`plan`] for the open battery: with any noise the density matrix
+/// ([`crate::propagate::DensityMatrix`]), its measurements' memory counted
+/// ([`crate::propagate::DENSITY_OBSERVABLE_BYTES_PER_ENTRY`]).
+///
+/// # Errors
+/// As [`plan`] and [`Plan::with_noise`].
+pub fn plan_noisy(chain: &Chain, solver: Solver, tol: f64, precision: Precision, noise: &Noise) -> Result<Plan> {
+    Plan::with_noise(chain, solver, tol, precision, REQUEST, noise)
+}
+
 /// Refuses outputs that would not fit in memory: per time `24N` bytes of Bloch vectors
 /// and `8N²` of `ZZ` matrix (this matters for the mean field at large `N`); `solver`
 /// names the solver in the error.
@@ -563,12 +574,27 @@ pub fn trajectory_planned(
     }
     check_output(plan.solver(), n, times.len(), set)?;
     let context = if set.ergotropy { Some(ErgotropyContext::new(chain)?.with_block(set.block)) } else { None };
+    let density = plan.solver() == Solver::DensityMatrix;
+    if density && set.entanglement {
+        return Err(SpinbatError::Unsupported {
+            solver: "density-matrix",
+            reason: "the entropy of a part of a mixed state is not its entanglement: `entanglement` is for pure states"
+                .into(),
+        });
+    }
+    let spectrum = if density && set.ergotropy { Some(H0Spectrum::new(chain)?) } else { None };
     let mut prop = plan.state_propagator(chain)?;
     let t_last = times.last().copied().unwrap_or(0.0);
     let mut points = Vec::with_capacity(times.len());
     prop.for_each_state(times, &mut |s, state| {
-        let crate::propagate::StateView::Pure { psi, ops, mirror_even } = state;
-        points.push(observe_state(ops, psi, mirror_even, n, set, cut, s.t, s.work, context.as_ref())?);
+        points.push(match state {
+            StateView::Pure { psi, ops, mirror_even } => {
+                observe_state(ops, psi, mirror_even, n, set, cut, s.t, s.work, context.as_ref())?
+            }
+            StateView::Density { rho, ops } => {
+                observe_density(ops, rho, n, set, s.t, s.work, context.as_ref(), spectrum.as_ref())?
+            }
+        });
         progress.update(s.t, t_last);
         Ok(())
     })?;
@@ -650,7 +676,12 @@ pub fn charge_observed(
             visitor_bytes_per_amplitude: OBSERVABLE_BYTES_PER_AMPLITUDE,
             visit: Box::new(move |s: &WorkSample, state: StateView<'_>| {
                 let clock = Instant::now();
-                let StateView::Pure { psi, ops, mirror_even } = state;
+                let StateView::Pure { psi, ops, mirror_even } = state else {
+                    return Err(SpinbatError::Unsupported {
+                        solver: "chebyshev",
+                        reason: "a tap measures pure states".into(),
+                    });
+                };
                 let point =
                     observe_state(ops, psi, mirror_even, n, &set_copy, cut_copy, s.t, s.work, context.as_deref())?;
                 let mut sink = sink.lock().map_err(|_| poisoned())?;
@@ -720,6 +751,38 @@ pub fn charge_observed(
         charge_s,
         observables_s: measuring + start.elapsed().as_secs_f64(),
         shared_points,
+    })
+}
+
+/// Records the selected observables of a density matrix `ρ` (by columns) at one time:
+/// Bloch vectors, connected `ZZ` (from the diagonal), `Var(H0)` and the ergotropy family
+/// by the general definitions ([`ErgotropyContext::measure_density`]); the entropy of a
+/// part is not recorded (not an entanglement measure for mixed states, refused earlier).
+#[allow(clippy::too_many_arguments)]
+fn observe_density(
+    ops: &Operators,
+    rho: &[num_complex::Complex64],
+    n: usize,
+    set: &ObservableSet,
+    t: f64,
+    work: f64,
+    ergotropy: Option<&ErgotropyContext>,
+    spectrum: Option<&H0Spectrum>,
+) -> Result<ObservablePoint> {
+    use super::correlations::{density_bloch, density_variance, density_zz};
+    let ergotropy = match (ergotropy, spectrum) {
+        (Some(c), Some(sp)) => Some(c.measure_density(rho, sp, work)?),
+        _ => None,
+    };
+    Ok(ObservablePoint {
+        t,
+        work,
+        entropy: None,
+        renyi2: None,
+        bloch: if set.bloch { Some(density_bloch(rho, n)?) } else { None },
+        zz: if set.zz { Some(density_zz(rho, n)?) } else { None },
+        variance: if set.variance { Some(density_variance(ops, rho)?) } else { None },
+        ergotropy,
     })
 }
 

@@ -153,6 +153,14 @@ pub enum StateView<'a> {
         /// sites. `false` claims nothing.
         mirror_even: bool,
     },
+    /// A density matrix `ρ` of the `N` sites (the open battery): `2^N × 2^N` entries by
+    /// columns, `rho[c·2^N + r] = ρ_rc`, and the chain's full-space operators.
+    Density {
+        /// The entries of `ρ`, column by column.
+        rho: &'a [num_complex::Complex64],
+        /// `H`, `H0` on the full space.
+        ops: &'a crate::operator::Operators,
+    },
 }
 
 impl<'a> StateView<'a> {
@@ -160,6 +168,7 @@ impl<'a> StateView<'a> {
     pub fn pure(self) -> Option<(&'a [num_complex::Complex64], &'a crate::operator::Operators)> {
         match self {
             StateView::Pure { psi, ops, .. } => Some((psi, ops)),
+            StateView::Density { .. } => None,
         }
     }
 }

@@ -37,5 +37,8 @@ pub use method::{
     check_times, scan_step, scan_step_for, Propagator, SpaceKind, StatePropagator, StateTap, StateView, StateVisitor,
     TapOutcome, TapVisitor, WorkSample,
 };
-pub use plan::{plan, plan_noisy, plan_states, plan_with, Plan, Request, SECTOR_EXPANSION_BYTES_PER_AMPLITUDE};
+pub use plan::{
+    plan, plan_noisy, plan_states, plan_with, Plan, Request, DENSITY_OBSERVABLE_BYTES_PER_ENTRY,
+    SECTOR_EXPANSION_BYTES_PER_AMPLITUDE,
+};
 pub use solver::{resolve, resolve_noisy, resolve_states, Precision, Solver, AUTO_DENSE_MAX_SITES, DEFAULT_TOL};

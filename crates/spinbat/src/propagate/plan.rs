@@ -78,8 +78,9 @@ impl Plan {
     ///
     /// # Errors
     /// As [`Plan::new`]; [`SpinbatError::InvalidParameter`] for bad noise settings;
-    /// [`SpinbatError::Unsupported`] for noise with a solver of the closed battery, and for
-    /// states of the density matrix (observables of `ρ` are not implemented yet).
+    /// [`SpinbatError::Unsupported`] for noise with a solver of the closed battery. A
+    /// request for states gets the density matrix's own (`StateView::Density`), with its
+    /// measurements' memory ([`DENSITY_OBSERVABLE_BYTES_PER_ENTRY`]).
     pub fn with_noise(
         chain: &Chain,
         solver: Solver,
@@ -90,13 +91,6 @@ impl Plan {
     ) -> Result<Plan> {
         check_tol(tol)?;
         noise.check(chain.b())?;
-        if !noise.is_closed() && request != Request::Work {
-            return Err(SpinbatError::Unsupported {
-                solver: "density-matrix",
-                reason: "observables of a density matrix are not implemented yet; it reports W(t) and P_max"
-                    .to_string(),
-            });
-        }
         let solver = match request {
             Request::Work => {
                 if precision == Precision::Single && !matches!(solver, Solver::Auto | Solver::Chebyshev) {
@@ -118,6 +112,16 @@ impl Plan {
                     Precision::Double => resolve_noisy(chain, solver, noise)?,
                 }
             }
+            Request::States { .. } if !noise.is_closed() || solver == Solver::DensityMatrix => {
+                if precision == Precision::Single {
+                    return Err(crate::error::invalid(
+                        "precision",
+                        "single",
+                        "single precision is implemented for the closed chebyshev solver, not for density matrices",
+                    ));
+                }
+                resolve_noisy(chain, solver, noise)?
+            }
             Request::States { .. } => resolve_states(chain, solver, precision)?,
         };
         let space = match solver {
@@ -131,7 +135,11 @@ impl Plan {
             Solver::DensityMatrix => density::bytes_needed(chain.n_sites(), noise),
             _ => memory::bytes_needed_with(chain, solver, precision),
         };
-        if let (Request::States { bytes_per_amplitude }, false) = (request, space == SpaceKind::None) {
+        if let (Request::States { .. }, SpaceKind::DensityMatrix) = (request, space) {
+            // the measurements' copies: ρ for its eigenvalues, H0ρ, the dense H0 and its
+            // eigenvalue workspace
+            bytes += DENSITY_OBSERVABLE_BYTES_PER_ENTRY * (2.0 * chain.n_sites() as f64).exp2();
+        } else if let (Request::States { bytes_per_amplitude }, false) = (request, space == SpaceKind::None) {
             let full = (chain.n_sites() as f64).exp2();
             bytes += bytes_per_amplitude * full;
             if matches!(space, SpaceKind::ReflectionEven | SpaceKind::Orbits) {
@@ -242,6 +250,9 @@ impl Plan {
         }
         match (self.solver, self.precision, self.space) {
             (Solver::Dense, Precision::Double, _) => Ok(Box::new(Dense::new(chain)?)),
+            (Solver::DensityMatrix, Precision::Double, _) => {
+                Ok(Box::new(density::DensityMatrix::new(chain, &self.noise, tol)?))
+            }
             (Solver::Chebyshev, Precision::Double, SpaceKind::ReflectionEven) => {
                 Ok(Box::new(chebyshev::Chebyshev::<_, f64>::with_space(ReflectionSector::new(chain)?, chain, tol)))
             }
@@ -266,6 +277,12 @@ impl Plan {
         }
     }
 }
+
+/// Bytes per entry of a density matrix (`4^N`) that its measurements need beside the
+/// propagator ([`crate::observe::ergotropy::ErgotropyContext::measure_density`],
+/// [`crate::observe::correlations::density_variance`]): copies of `ρ` and `H0ρ` (16 each),
+/// the dense `H0` (8) and the eigenvalue solver's workspace (about 32).
+pub const DENSITY_OBSERVABLE_BYTES_PER_ENTRY: f64 = 72.0;
 
 /// Builds the propagator for `chain`, checking the memory it needs first:
 /// `Plan::new(chain, solver, tol, Double, Work)` then [`Plan::propagator`].

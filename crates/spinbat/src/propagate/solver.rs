@@ -194,13 +194,6 @@ pub fn resolve_states(chain: &Chain, solver: Solver, precision: Precision) -> Re
                 reason: "Eq. 18 gives W(t) but no state; observables need dense, chebyshev or mean-field".to_string(),
             })
         }
-        Solver::DensityMatrix => {
-            return Err(SpinbatError::Unsupported {
-                solver: "density-matrix",
-                reason: "observables of a density matrix are not implemented yet; it reports W(t) and P_max"
-                    .to_string(),
-            })
-        }
         s => s,
     };
     if precision == Precision::Single && solver != Solver::Chebyshev {

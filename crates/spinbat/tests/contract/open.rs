@@ -229,3 +229,63 @@ fn matches_qutip_mesolve() {
         }
     }
 }
+
+/// The observables of the density matrix: at zero noise equal to those of the closed
+/// Chebyshev states (every key but the entropy and the Robertson bound, which the density
+/// matrix does not report); with decay and dephasing the ergotropy family keeps its order
+/// (capacity ≥ ergotropy, global ≥ block ≥ local, coherent and incoherent parts ≥ 0), and
+/// the capacity of the mixed state falls below the closed `E_max − E_min`.
+#[test]
+fn density_matrix_observables_equal_the_closed_states_at_zero_noise_and_keep_their_order_with_noise() {
+    use spinbat::observe::trajectory::{plan_noisy, trajectory, trajectory_planned, ObservableSet};
+    use spinbat::open::Noise;
+    use spinbat::propagate::Precision;
+    use spinbat::{Chain, Couplings, Silent, Solver};
+    let chain = Chain::builder(5).alpha(0.4).g(0.9).couplings(Couplings::PowerLaw { p: 1.2 }).build().unwrap();
+    let times = [0.0, 0.11, 0.3, 0.62];
+    let set: ObservableSet = "bloch,zz,variance,ergotropy".parse::<ObservableSet>().unwrap().with_block(2);
+    let closed = Noise::default();
+    let plan = plan_noisy(&chain, Solver::DensityMatrix, 1e-11, Precision::Double, &closed).unwrap();
+    assert_eq!(plan.solver(), Solver::DensityMatrix);
+    let dm = trajectory_planned(&plan, &chain, &times, &set, &Silent).unwrap();
+    let pure = trajectory(&chain, Solver::Chebyshev, &times, &set, 1e-11, &Silent).unwrap();
+    assert!(dm.state_error.unwrap() < 1e-10);
+    for (p, q) in dm.points.iter().zip(&pure.points) {
+        let close = |a: f64, b: f64, key: &str| assert!((a - b).abs() < 1e-9, "t = {}: {key} {a} vs {b}", p.t);
+        close(p.work, q.work, "W");
+        for (x, y) in p.bloch.as_ref().unwrap().iter().zip(q.bloch.as_ref().unwrap()) {
+            (0..3).for_each(|k| close(x[k], y[k], "Bloch"));
+        }
+        for (x, y) in p.zz.as_ref().unwrap().iter().flatten().zip(q.zz.as_ref().unwrap().iter().flatten()) {
+            close(*x, *y, "ZZ");
+        }
+        close(p.variance.unwrap(), q.variance.unwrap(), "Var(H0)");
+        let (e, f) = (p.ergotropy.unwrap(), q.ergotropy.unwrap());
+        close(e.ergotropy.unwrap(), f.ergotropy.unwrap(), "ergotropy");
+        close(e.ergotropy_hb, f.ergotropy_hb, "ergotropy_hb");
+        close(e.local_ergotropy, f.local_ergotropy, "local");
+        close(e.incoherent_ergotropy, f.incoherent_ergotropy, "incoherent");
+        close(e.capacity.unwrap(), f.capacity.unwrap(), "capacity");
+        close(e.variance_hb, f.variance_hb, "variance_hb");
+        close(e.block_ergotropy.unwrap(), f.block_ergotropy.unwrap(), "block");
+        assert!(p.entropy.is_none() && e.power_bound.is_none());
+    }
+    // with noise: the mixed states' family keeps its order
+    let noise = Noise { decay: 0.3, dephasing: 0.2, ..Noise::default() };
+    let plan = plan_noisy(&chain, Solver::Auto, 1e-10, Precision::Double, &noise).unwrap();
+    assert_eq!(plan.solver(), Solver::DensityMatrix);
+    let noisy = trajectory_planned(&plan, &chain, &[0.2, 0.6, 1.5, 3.0], &set, &Silent).unwrap();
+    for p in &noisy.points {
+        let e = p.ergotropy.unwrap();
+        let erg = e.ergotropy.unwrap();
+        assert!(erg >= -1e-10 && e.capacity.unwrap() >= erg - 1e-10, "t = {}: {e:?}", p.t);
+        assert!(e.locked_ergotropy >= -1e-10 && e.coherent_ergotropy >= -1e-10 && e.incoherent_ergotropy >= -1e-10);
+        assert!(
+            e.block_ergotropy.unwrap() >= e.local_ergotropy - 1e-10
+                && e.block_ergotropy.unwrap() <= e.ergotropy_hb + 1e-10
+        );
+        // a mixed state: its capacity falls below the closed one (E_max − E_min)
+        let closed_capacity = pure.points[0].ergotropy.unwrap().capacity.unwrap();
+        assert!(e.capacity.unwrap() < closed_capacity - 1e-6, "t = {}: the noise mixes the state", p.t);
+    }
+}
