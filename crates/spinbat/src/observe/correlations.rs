@@ -215,7 +215,7 @@ pub struct StateMoments {
     /// Per-site Bloch vectors `(⟨X_i⟩, ⟨Y_i⟩, ⟨Z_i⟩)`, as [`bloch_vectors`].
     pub bloch: Vec<[f64; 3]>,
     /// `p_M = Σ_{s: M up spins} |ψ_s|² / ⟨ψ|ψ⟩`, `M = 0..N`: the populations of the
-    /// eigenspaces of `H_B`, as [`crate::observe::ergotropy::populations`].
+    /// eigenspaces of `H_B`, as the ergotropy module's `populations`.
     pub populations: Vec<f64>,
     /// `Var(H0)` (units `B²`), as [`energy_variance`].
     pub variance: f64,
@@ -637,7 +637,7 @@ pub fn energy_variance(ops: &Operators, psi: &[Complex64]) -> Result<f64> {
 
 /// Checks a density matrix of `N` sites (`2^N × 2^N` by columns) and returns its trace.
 fn density_trace(n_sites: usize, rho: &[Complex64]) -> Result<f64> {
-    if n_sites == 0 || n_sites > 2 * crate::observe::ergotropy::MAX_DENSITY_SITES {
+    if n_sites == 0 || n_sites > MAX_EXACT_SITES / 2 {
         return Err(invalid("n_sites", n_sites, "out of range for a density matrix"));
     }
     let dim = 1usize << n_sites;
