@@ -8,11 +8,12 @@ use numpy::{AllowTypeChange, IntoPyArray, PyArray1, PyArray2, PyArrayLike1, PyAr
 use pyo3::exceptions::{PyMemoryError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyType;
+use spinbat::model::MatrixSpec;
 use spinbat::observe::trajectory::{self, ObservableSet};
 use spinbat::observe::{self, Charging};
+use spinbat::open::Noise;
 use spinbat::propagate::{self, Precision, DEFAULT_TOL};
 use spinbat::record::{ChargeRecord, ModelRecord, ObservablesRecord};
-use spinbat::model::MatrixSpec;
 use spinbat::{Boundary, Chain, ChainSpec, CouplingKind, Couplings, Silent, Solver, SpinbatError};
 use std::path::Path;
 use std::time::Instant;
@@ -150,10 +151,17 @@ fn parse_solver(solver: &str) -> PyResult<Solver> {
 }
 
 /// Runs the certified search with the GIL released.
-fn run_charge(py: Python<'_>, chain: &Chain, solver: Solver, tol: f64, times: &[f64]) -> PyResult<(Charging, f64)> {
+fn run_charge(
+    py: Python<'_>,
+    chain: &Chain,
+    solver: Solver,
+    tol: f64,
+    noise: &Noise,
+    times: &[f64],
+) -> PyResult<(Charging, f64)> {
     py.detach(|| {
         let start = Instant::now();
-        let mut prop = propagate::plan(chain, solver, tol)?;
+        let mut prop = propagate::plan_noisy(chain, solver, tol, noise)?;
         let result = observe::charge(prop.as_mut(), chain, times, &Silent)?;
         Ok::<_, SpinbatError>((result, start.elapsed().as_secs_f64()))
     })
@@ -361,6 +369,13 @@ impl PyChain {
     ///     With the ergotropy observable: also `block_ergotropy`, the sum of the
     ///     ergotropies of blocks of `block` neighbouring sites (0..K, K..2K, ...; the last
     ///     shorter), 1 <= K <= min(N, 12), as `spinbat charge --block K`.
+    /// dephasing, decay, temperature, collective_decay : float, optional
+    ///     Lindblad noise while charging (rates in units of B), as `spinbat charge
+    ///     --dephasing --decay --temperature --collective-decay`: L_i = sqrt(dephasing) Z_i,
+    ///     L_i = sqrt(decay) sigma_i^- (with a temperature T the thermal pair at
+    ///     n = 1/(e^(2B/T) - 1)), L = sqrt(collective_decay) sum_i sigma_i^-. Any of them
+    ///     runs the density matrix (N <= 12 or so); `observe` then measures rho(t) (no
+    ///     entanglement) and `to_dict()["noise"]` records the rates.
     ///
     /// Returns
     /// -------
@@ -379,7 +394,10 @@ impl PyChain {
     ///     The certified search did not converge.
     ///
     /// The GIL is released while computing.
-    #[pyo3(signature = (times=None, t_max=None, points=201, solver="auto", tol=1e-10, observe=None, block=None))]
+    #[pyo3(signature = (
+        times=None, t_max=None, points=201, solver="auto", tol=1e-10, observe=None, block=None,
+        dephasing=0.0, decay=0.0, temperature=None, collective_decay=0.0
+    ))]
     #[allow(clippy::too_many_arguments)]
     fn charge(
         slf: &Bound<'_, Self>,
@@ -390,7 +408,12 @@ impl PyChain {
         tol: f64,
         observe: Option<&str>,
         block: Option<i64>,
+        dephasing: f64,
+        decay: f64,
+        temperature: Option<f64>,
+        collective_decay: f64,
     ) -> PyResult<PyCharging> {
+        let noise = Noise { dephasing, decay, temperature, collective_decay };
         let py = slf.py();
         let chain = &slf.get().inner;
         let requested = parse_solver(solver)?;
@@ -403,12 +426,13 @@ impl PyChain {
             Some(list) => {
                 let mut set: ObservableSet = list.parse().map_err(to_py)?;
                 if let Some(k) = block {
-                    let k = usize::try_from(k).map_err(|_| PyValueError::new_err(format!("block = {k}: must be >= 1")))?;
+                    let k =
+                        usize::try_from(k).map_err(|_| PyValueError::new_err(format!("block = {k}: must be >= 1")))?;
                     set = set.with_block(k);
                 }
                 set.check_block(chain.n_sites()).map_err(to_py)?;
                 set.cut_for(chain.n_sites()).map_err(to_py)?;
-                let plan = trajectory::plan(chain, requested, tol, Precision::Double).map_err(to_py)?;
+                let plan = trajectory::plan_noisy(chain, requested, tol, Precision::Double, &noise).map_err(to_py)?;
                 Some((set, plan))
             }
             None => None,
@@ -418,7 +442,7 @@ impl PyChain {
             Some((set, plan)) => {
                 let run = py
                     .detach(|| {
-                        let prop = propagate::plan(chain, requested, tol)?;
+                        let prop = propagate::plan_noisy(chain, requested, tol, &noise)?;
                         trajectory::charge_observed(prop, &plan, chain, &times, &set, &Silent, &Silent)
                     })
                     .map_err(to_py)?;
@@ -428,11 +452,13 @@ impl PyChain {
                 (run.charge, record)
             }
             None => {
-                let (result, elapsed) = run_charge(py, chain, requested, tol, &times)?;
+                let (result, elapsed) = run_charge(py, chain, requested, tol, &noise, &times)?;
                 let record = ChargeRecord::new(chain, requested, tol, &result, elapsed);
                 (result, record)
             }
         };
+        let mut record = record;
+        record.noise = (!noise.is_closed()).then_some(noise);
         PyCharging::new(py, slf.clone().unbind(), &result, &record)
     }
 
@@ -450,7 +476,7 @@ impl PyChain {
     #[pyo3(signature = (solver="auto", tol=1e-10))]
     fn max_power(&self, py: Python<'_>, solver: &str, tol: f64) -> PyResult<(f64, f64)> {
         let solver = parse_solver(solver)?;
-        let (result, _) = run_charge(py, &self.inner, solver, tol, &[])?;
+        let (result, _) = run_charge(py, &self.inner, solver, tol, &Noise::default(), &[])?;
         Ok((result.max_power.power, result.max_power.time))
     }
 

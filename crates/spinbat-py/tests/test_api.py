@@ -215,6 +215,29 @@ def test_gil_is_released_while_computing():
     assert_releases_gil(chain.max_power)
 
 
+def test_charge_with_noise_runs_the_density_matrix():
+    # vanishing noise is the closed charge; with noise the state mixes, so less of the stored
+    # energy is extractable (ergotropy < W, while the closed charge from the ground state has
+    # ergotropy = W) and the family keeps its order; bad rates are ValueError
+    c = spinbat.Chain(n=4, alpha=0.5)
+    closed = c.charge(points=6)
+    tiny = c.charge(points=6, dephasing=1e-13)
+    assert tiny.to_dict()["solver"] == "density-matrix"
+    assert tiny.to_dict()["noise"]["dephasing"] == 1e-13
+    assert np.allclose(tiny.work, closed.work, atol=1e-9)
+    assert tiny.max_power == pytest.approx(closed.max_power, rel=1e-9)
+    noisy = c.charge(points=6, dephasing=1.0, decay=0.3, observe="ergotropy,bloch")
+    for p in noisy.to_dict()["observables"]["points"][1:]:
+        assert p["ergotropy"] < p["work"] - 1e-6
+        assert -1e-10 <= p["local_ergotropy"] <= p["ergotropy_hb"] + 1e-10
+        assert p["ergotropy"] <= p["capacity"] + 1e-10
+        assert all(x * x + y * y + z * z <= 1 + 1e-9 for x, y, z in p["bloch"])
+    with pytest.raises(ValueError, match="dephasing"):
+        c.charge(points=3, dephasing=-0.1)
+    with pytest.raises(ValueError, match="decay"):
+        c.charge(points=3, temperature=1.0)
+
+
 def test_charge_observes_the_ergotropy_family():
     # all-down is the ground state (B > 0, g >= 0, |alpha| <= 1): ergotropy = W; a pure
     # state's locked ergotropy is B sum(1 - |r_i|); the Robertson bound holds

@@ -94,12 +94,18 @@ class Chain:
         tol: float = 1e-10,
         observe: Optional[str] = None,
         block: Optional[int] = None,
+        dephasing: float = 0.0,
+        decay: float = 0.0,
+        temperature: Optional[float] = None,
+        collective_decay: float = 0.0,
     ) -> Charging:
         """W(t), P(t) = W/t, certified P_max and T*, maximal work (GIL released).
 
         observe: observables along the state ("entanglement,bloch,zz,variance,ergotropy" or
         "all"), in to_dict()["observables"]; block: with ergotropy, also block_ergotropy
-        over blocks of `block` neighbouring sites. Raises ValueError (bad input), MemoryError
+        over blocks of `block` neighbouring sites. dephasing, decay, temperature,
+        collective_decay: Lindblad noise (rates in units of B), run on the density matrix;
+        observe then measures rho(t). Raises ValueError (bad input), MemoryError
         (solver too large), RuntimeError (not converged).
         """
     def max_power(self, solver: Union[_SolverName, str] = "auto", tol: float = 1e-10) -> Tuple[float, float]:
