@@ -565,6 +565,19 @@ pub fn trajectory_planned(
     set: &ObservableSet,
     progress: &dyn Progress,
 ) -> Result<Trajectory> {
+    trajectory_planned_with(plan, chain, times, set, progress, None)
+}
+
+/// [`trajectory_planned`] with the ergotropy context made already (its spectral range
+/// may have cost a Lanczos run), or `None` to make it here where `set` asks for it.
+fn trajectory_planned_with(
+    plan: &Plan,
+    chain: &Chain,
+    times: &[f64],
+    set: &ObservableSet,
+    progress: &dyn Progress,
+    context: Option<&ErgotropyContext>,
+) -> Result<Trajectory> {
     check_times(times)?;
     let n = chain.n_sites();
     let cut = set.cut_for(n)?;
@@ -573,7 +586,11 @@ pub fn trajectory_planned(
         return mean_field_planned(plan, chain, times, set, progress);
     }
     check_output(plan.solver(), n, times.len(), set)?;
-    let context = if set.ergotropy { Some(ErgotropyContext::new(chain)?.with_block(set.block)) } else { None };
+    let context = match (set.ergotropy, context) {
+        (false, _) => None,
+        (true, Some(c)) => Some(*c),
+        (true, None) => Some(ErgotropyContext::new(chain)?.with_block(set.block)),
+    };
     let density = plan.solver() == Solver::DensityMatrix;
     if density && set.entanglement {
         return Err(SpinbatError::Unsupported {
@@ -722,7 +739,14 @@ pub fn charge_observed(
             let mut accuracy = accuracy;
             let mut work_error = work_error;
             if !out.remaining.is_empty() {
-                let rest = trajectory_planned(states, chain, &out.remaining, set, observables_progress)?;
+                let rest = trajectory_planned_with(
+                    states,
+                    chain,
+                    &out.remaining,
+                    set,
+                    observables_progress,
+                    context.as_deref(),
+                )?;
                 eps = eps.max(rest.state_error.unwrap_or(0.0));
                 work_error = work_error.max(rest.work_error);
                 accuracy = format!("{accuracy}; from t = {}: {}", out.remaining[0], rest.accuracy);
@@ -739,10 +763,12 @@ pub fn charge_observed(
                 points,
             }
         }
-        None => trajectory_planned(states, chain, times, set, observables_progress)?,
+        None => trajectory_planned_with(states, chain, times, set, observables_progress, context.as_deref())?,
     };
     if star_point.is_none() {
-        star_point = trajectory_planned(states, chain, &[charge.max_power.time], set, &crate::Silent)?.points.pop();
+        let star = [charge.max_power.time];
+        star_point =
+            trajectory_planned_with(states, chain, &star, set, &crate::Silent, context.as_deref())?.points.pop();
     }
     Ok(ObservedCharge {
         charge,
