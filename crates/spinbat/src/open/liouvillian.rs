@@ -32,7 +32,7 @@ use super::noise::{Noise, Rates};
 use crate::basis::{dimension, magnetisation, MAX_EXACT_SITES};
 use crate::error::Result;
 use crate::model::Chain;
-use crate::operator::Operators;
+use crate::operator::{flip_flops, Operators, PairFlip};
 use num_complex::Complex64;
 use rayon::prelude::*;
 
@@ -43,22 +43,6 @@ pub enum Generator {
     Charging,
     /// Storage: `H0 = H_B + H_g` (the transverse field off).
     Storage,
-}
-
-/// A flip-flop term `a (|s ⊕ m⟩⟨s|)` of `H_g` for states with anti-parallel bits `i`, `j`.
-#[derive(Debug, Clone, Copy)]
-struct PairFlip {
-    i: u32,
-    j: u32,
-    mask: usize,
-    amp: f64,
-}
-
-impl PairFlip {
-    #[inline(always)]
-    fn acts_on(&self, s: usize) -> bool {
-        ((s >> self.i) ^ (s >> self.j)) & 1 == 1
-    }
 }
 
 /// Sums over one matrix that the propagator needs, gathered in the pass that writes it.
@@ -144,21 +128,7 @@ impl Liouvillian {
             Generator::Charging => (ops.diag_g().to_vec(), chain.omega()),
             Generator::Storage => (diag_h0.clone(), 0.0),
         };
-        let alpha = chain.alpha();
-        let flips: Vec<PairFlip> = if alpha == 0.0 {
-            Vec::new()
-        } else {
-            chain
-                .pairs()
-                .into_iter()
-                .map(|(i, j, g)| PairFlip {
-                    i: i as u32,
-                    j: j as u32,
-                    mask: (1 << i) | (1 << j),
-                    amp: -2.0 * alpha * g,
-                })
-                .collect()
-        };
+        let flips = flip_flops(chain);
         let off: f64 = flips.iter().map(|f| f.amp.abs()).sum();
         let range =
             |d: &[f64]| d.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| (lo.min(x), hi.max(x)));

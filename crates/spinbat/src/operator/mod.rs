@@ -33,11 +33,33 @@ const CHUNK: usize = 1 << 12;
 
 /// A flip-flop term: `amp · (|s ⊕ mask⟩⟨s|)` for states with anti-parallel bits `i`, `j`.
 #[derive(Debug, Clone, Copy)]
-struct PairFlip {
-    i: u32,
-    j: u32,
-    mask: usize,
-    amp: f64,
+pub(crate) struct PairFlip {
+    pub(crate) i: u32,
+    pub(crate) j: u32,
+    pub(crate) mask: usize,
+    pub(crate) amp: f64,
+}
+
+impl PairFlip {
+    /// Whether bits `i` and `j` of `s` are anti-parallel (the term acts on `s`).
+    #[inline(always)]
+    pub(crate) fn acts_on(&self, s: usize) -> bool {
+        ((s >> self.i) ^ (s >> self.j)) & 1 == 1
+    }
+}
+
+/// The flip-flop terms of `H_g`, `−α g_ij (X_iX_j + Y_iY_j) = −2α g_ij (σ⁺_iσ⁻_j + h.c.)`:
+/// one [`PairFlip`] of amplitude `−2α g_ij` per coupled pair; none for `α = 0`.
+pub(crate) fn flip_flops(chain: &Chain) -> Vec<PairFlip> {
+    let alpha = chain.alpha();
+    if alpha == 0.0 {
+        return Vec::new();
+    }
+    chain
+        .pairs()
+        .into_iter()
+        .map(|(i, j, g)| PairFlip { i: i as u32, j: j as u32, mask: (1 << i) | (1 << j), amp: -2.0 * alpha * g })
+        .collect()
 }
 
 /// The charging Hamiltonian `H = H_g + V` and the storage Hamiltonian `H0 = H_B + H_g`.
@@ -84,21 +106,7 @@ impl Operators {
                 }
             });
         }
-        let alpha = chain.alpha();
-        let flips = if alpha == 0.0 {
-            Vec::new()
-        } else {
-            chain
-                .pairs()
-                .into_iter()
-                .map(|(i, j, g)| PairFlip {
-                    i: i as u32,
-                    j: j as u32,
-                    mask: (1 << i) | (1 << j),
-                    amp: -2.0 * alpha * g,
-                })
-                .collect()
-        };
+        let flips = flip_flops(chain);
         Ok(Operators { n_sites: n, b: chain.b(), omega: chain.omega(), diag_g, flips })
     }
 
@@ -137,7 +145,7 @@ impl Operators {
     fn flip_flop<T: Amplitude>(&self, x: &[T], s: usize) -> T {
         let mut acc = T::default();
         for f in &self.flips {
-            if ((s >> f.i) ^ (s >> f.j)) & 1 == 1 {
+            if f.acts_on(s) {
                 acc += gather(x, s ^ f.mask).scale(f.amp);
             }
         }
@@ -335,7 +343,7 @@ impl Space for Operators {
             for (j, y) in row.iter_mut().enumerate() {
                 let mut v = x[s * m + j].scale(d);
                 for f in &self.flips {
-                    if ((s >> f.i) ^ (s >> f.j)) & 1 == 1 {
+                    if f.acts_on(s) {
                         v += gather(x, (s ^ f.mask) * m + j).scale(f.amp);
                     }
                 }

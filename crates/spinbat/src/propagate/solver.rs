@@ -212,15 +212,7 @@ mod tests {
 
     #[test]
     fn every_solver_name_parses_back() {
-        for s in [
-            Solver::Auto,
-            Solver::Dense,
-            Solver::Chebyshev,
-            Solver::Dicke,
-            Solver::MeanField,
-            Solver::WeakCoupling,
-            Solver::DensityMatrix,
-        ] {
+        for s in Solver::ALL {
             assert!(Solver::ALL.contains(&s), "{s} missing from Solver::ALL");
             assert_eq!(s.as_str().parse::<Solver>(), Ok(s));
         }
