@@ -558,6 +558,72 @@ def timing_row(tool, ok):
             "process_median_s": statistics.median(r["process_s"] for r in ok)}
 
 
+def reference(results):
+    """spinbat's first run and its median compute wall and CPU times (None where it did not run)."""
+    if "spinbat" not in results:
+        return None, None, None
+    runs = results["spinbat"]
+    return runs[0], statistics.median(r["compute_s"] for r in runs), statistics.median(r["cpu_s"] for r in runs)
+
+
+def common_row(tool, ok, ref_time, ref_cpu):
+    """The fields every mode's table row has: timing, a Python tool's build / search medians and
+    dimension, the ratios to spinbat."""
+    row = timing_row(tool, ok)
+    last = ok[-1]
+    if "build_s" in last:
+        row["build_median_s"] = statistics.median(r["build_s"] for r in ok)
+        row["search_median_s"] = statistics.median(r["search_s"] for r in ok)
+        row["dim"] = last["dim"]
+    if ref_time:
+        row["ratio"] = row["median_s"] / ref_time
+        row["cpu_ratio"] = row["cpu_median_s"] / ref_cpu
+    return row
+
+
+def build_cell(r, results):
+    """The build / search (or propagation) column: a Python tool's medians, spinbat's own run_time_s."""
+    if r["tool"] == "spinbat":
+        return f"(internal run_time_s {fmt_s(statistics.median(x['run_time_s'] for x in results['spinbat']))})"
+    return f"{fmt_s(r['build_median_s'])} / {fmt_s(r['search_median_s'])}" if "build_median_s" in r else "—"
+
+
+def was_shared(load_before, load_after, threads):
+    """Whether other jobs ran while timing, from the load averages around it."""
+    return not (float(load_before[0]) < 0.5 and float(load_after[0]) < 0.5 + threads)
+
+
+def finish(lines, *, info, started, load_before, load_after, shared, ref, vers, run_sh, skip, spinbat_line,
+           out_md, payload):
+    """The notes every mode ends with (machine, versions, command), then the Markdown and JSON files."""
+    lines.append(f"- Machine: {info['nproc']} cores ({info['cpu']}), {info['memory']} RAM, {info['platform']}, "
+                 f"Python {info['python']}. Started {started}; load average (1, 5, 15 min) before "
+                 f"{' '.join(load_before)}, after {' '.join(load_after)}"
+                 + (" — **the machine was shared with other jobs while timing; absolute times are "
+                    "indicative**." if shared else "."))
+    spv = ref["provenance"] if ref else {}
+    rev = spv.get("git_rev") or os.environ.get("SPINBAT_REV") or "?"
+    lines.append(f"- Versions: spinbat {spv.get('version', '?')} (git {rev}), {vers['rustc']}; "
+                 + ", ".join(f"{k} {v}" for k, v in vers.items() if k != "rustc") + ".")
+    argv = sys.argv[1:]
+    for flag in skip:  # how run.sh passes the mode and N
+        if argv[:1] == [flag]:
+            argv = argv[1:]
+    cmd = run_sh + " " + " ".join(shlex.quote(a) for a in argv)
+    if os.environ.get("SPINBAT"):
+        cmd = f"SPINBAT={os.environ['SPINBAT']} SPINBAT_REV={rev} " + cmd
+    lines.append(f"- Command: `{cmd}` (spinbat: `{spinbat_line.replace(ROOT + '/', '')}`).")
+    text = "\n".join(lines) + "\n"
+    print()
+    print(text)
+    with open(out_md, "w") as f:
+        f.write(text)
+    with open(os.path.splitext(out_md)[0] + ".json", "w") as f:
+        json.dump({**payload, "machine": info, "versions": vers, "load_before": load_before,
+                   "load_after": load_after, "started": started, "argv": sys.argv[1:]}, f, indent=1)
+    print(f"wrote {os.path.relpath(out_md, ROOT)}")
+
+
 def bench(args):
     n = args.n
     prob = Problem(n)
@@ -573,9 +639,7 @@ def bench(args):
         lambda r: f"P_max = {r['power']:.13f}, T* = {r['time']:.13f}")
     load_after = loadavg()
 
-    ref = results["spinbat"][0] if "spinbat" in results else None
-    ref_time = statistics.median(r["compute_s"] for r in results["spinbat"]) if ref else None
-    ref_cpu = statistics.median(r["cpu_s"] for r in results["spinbat"]) if ref else None
+    ref, ref_time, ref_cpu = reference(results)
     rows = []
     for tool in tools:
         runs = results[tool]
@@ -584,25 +648,21 @@ def bench(args):
             rows.append({"tool": tool, "timed_out": True, "timeout_s": args.timeout})
             continue
         last = ok[-1]
-        row = {**timing_row(tool, ok), "power": last["power"], "time": last["time"], "work": last["work"]}
+        row = {**common_row(tool, ok, ref_time, ref_cpu), "power": last["power"], "time": last["time"],
+               "work": last["work"]}
         # every run of a tool must give the same answer
         row["spread_power"] = max(abs(r["power"] - last["power"]) for r in ok) / last["power"]
         if "build_s" in last:
-            row["build_median_s"] = statistics.median(r["build_s"] for r in ok)
-            row["search_median_s"] = statistics.median(r["search_s"] for r in ok)
             row["evolutions"] = last["evolutions"]
             row["grid_points"] = last["grid_points"]
-            row["dim"] = last["dim"]
         if ref:
             row["rel_dp"] = abs(last["power"] - ref["power"]) / ref["power"]
             row["rel_dt"] = abs(last["time"] - ref["time"]) / ref["time"]
-            row["ratio"] = row["median_s"] / ref_time
-            row["cpu_ratio"] = row["cpu_median_s"] / ref_cpu
         rows.append(row)
 
     tol = args.agree
     agree = all(r.get("rel_dp", 0.0) <= tol and r.get("rel_dt", 0.0) <= tol for r in rows if not r.get("timed_out"))
-    shared = not (float(load_before[0]) < 0.5 and float(load_after[0]) < 0.5 + threads)
+    shared = was_shared(load_before, load_after, threads)
 
     vers = versions()
     lines = []
@@ -624,10 +684,7 @@ def bench(args):
             lines.append(f"| {r['tool']} | {setup} | > {r['timeout_s']:g} (stopped at the time limit) | — | — | — | — | — | — | "
                          f"— | — | > {r['timeout_s'] / ref_time:.0f} | — |")
             continue
-        bs = f"{fmt_s(r['build_median_s'])} / {fmt_s(r['search_median_s'])}" if "build_median_s" in r else "—"
-        if r["tool"] == "spinbat":
-            rt = statistics.median(x["run_time_s"] for x in results["spinbat"])
-            bs = f"(internal run_time_s {fmt_s(rt)})"
+        bs = build_cell(r, results)
         lines.append(f"| {r['tool']} | {setup} | {fmt_s(r['median_s'])} | {fmt_runs(r['runs_s'])} | {bs} | "
                      f"{fmt_s(r['process_median_s'])} | {fmt_s(r['cpu_median_s'])} | {r['power']:.12f} | {r['time']:.12f} | "
                      f"{r.get('rel_dp', 0):.1e} | {r.get('rel_dt', 0):.1e} | {r.get('ratio', 1):.1f} | "
@@ -654,33 +711,9 @@ def bench(args):
     lines.append(f"- Runs per tool: {args.reps}" + (f" ({args.slow_reps} for the QuTiP rows)" if args.slow_reps else "")
                  + f"; threads: spinbat all cores (rayon), QuSpin OMP_NUM_THREADS = {threads} "
                  "(OMP_WAIT_POLICY=PASSIVE), QuTiP single-threaded (its sparse kernels are; BLAS threads 1).")
-    lines.append(f"- Machine: {info['nproc']} cores ({info['cpu']}), {info['memory']} RAM, {info['platform']}, "
-                 f"Python {info['python']}. Started {started}; load average (1, 5, 15 min) before "
-                 f"{' '.join(load_before)}, after {' '.join(load_after)}"
-                 + (" — **the machine was shared with other jobs while timing; absolute times are "
-                    "indicative**." if shared else "."))
-    spv = ref["provenance"] if ref else {}
-    rev = spv.get("git_rev") or os.environ.get("SPINBAT_REV") or "?"
-    lines.append(f"- Versions: spinbat {spv.get('version', '?')} (git {rev}), {vers['rustc']}; "
-                 + ", ".join(f"{k} {v}" for k, v in vers.items() if k != "rustc") + ".")
-    argv = sys.argv[1:]
-    if argv[:1] == ["--n"]:  # how run.sh passes N
-        argv = argv[1:]
-    cmd = "scripts/compare/run.sh " + " ".join(shlex.quote(a) for a in argv)
-    if os.environ.get("SPINBAT"):
-        cmd = f"SPINBAT={os.environ['SPINBAT']} SPINBAT_REV={rev} " + cmd
-    lines.append(f"- Command: `{cmd}` (spinbat: `{' '.join(spinbat_cmd(n)).replace(ROOT + '/', '')}`).")
-    text = "\n".join(lines) + "\n"
-    print()
-    print(text)
-    out_md = args.out or os.path.join(HERE, f"results-{n}.md")
-    with open(out_md, "w") as f:
-        f.write(text)
-    with open(os.path.splitext(out_md)[0] + ".json", "w") as f:
-        json.dump({"n": n, "rows": rows, "runs": results, "machine": info, "versions": vers,
-                   "load_before": load_before, "load_after": load_after, "started": started,
-                   "argv": sys.argv[1:]}, f, indent=1)
-    print(f"wrote {os.path.relpath(out_md, ROOT)}")
+    finish(lines, info=info, started=started, load_before=load_before, load_after=load_after, shared=shared,
+           ref=ref, vers=vers, run_sh="scripts/compare/run.sh", skip=["--n"], spinbat_line=" ".join(spinbat_cmd(n)),
+           out_md=args.out or os.path.join(HERE, f"results-{n}.md"), payload={"n": n, "rows": rows, "runs": results})
     return 0 if agree else 1
 
 
@@ -884,9 +917,7 @@ def bench_curve(args):
         lambda r: f"W(1) = {r['work'][100]:.13f}, W(2) = {r['work'][-1]:.13f}")
     load_after = loadavg()
 
-    ref = results["spinbat"][0] if "spinbat" in results else None
-    ref_time = statistics.median(r["compute_s"] for r in results["spinbat"]) if ref else None
-    ref_cpu = statistics.median(r["cpu_s"] for r in results["spinbat"]) if ref else None
+    ref, ref_time, ref_cpu = reference(results)
     rows = []
     for tool in tools:
         runs = results[tool]
@@ -895,25 +926,19 @@ def bench_curve(args):
             rows.append({"tool": tool, "timed_out": True, "timeout_s": args.timeout})
             continue
         last = ok[-1]
-        row = {**timing_row(tool, ok), "w1": last["work"][100], "w2": last["work"][-1],
+        row = {**common_row(tool, ok, ref_time, ref_cpu), "w1": last["work"][100], "w2": last["work"][-1],
                "w_max": max(last["work"]), "t_w_max": curve_times()[last["work"].index(max(last["work"]))]}
         # every run of a tool must give the same curve
         row["spread_w"] = max(abs(a - b) for r in ok for a, b in zip(r["work"], last["work"]))
-        if "build_s" in last:
-            row["build_median_s"] = statistics.median(r["build_s"] for r in ok)
-            row["search_median_s"] = statistics.median(r["search_s"] for r in ok)
-            row["dim"] = last["dim"]
         if ref:
             dev = [abs(a - b) for a, b in zip(last["work"], ref["work"])]
             row["max_dw"] = max(dev)
             row["t_max_dw"] = curve_times()[dev.index(row["max_dw"])]
-            row["ratio"] = row["median_s"] / ref_time
-            row["cpu_ratio"] = row["cpu_median_s"] / ref_cpu
         rows.append(row)
 
     tol = args.agree
     agree = all(r.get("max_dw", 0.0) <= tol for r in rows if not r.get("timed_out"))
-    shared = not (float(load_before[0]) < 0.5 and float(load_after[0]) < 0.5 + threads)
+    shared = was_shared(load_before, load_after, threads)
 
     def setup_of(tool, full=False):
         return CURVE_TOOLS[tool][1 if full else 0].replace("{method}", args.qutip_ode).replace("{tol}", tol_label)
@@ -936,10 +961,7 @@ def bench_curve(args):
             lines.append(f"| {r['tool']} | {setup} | > {r['timeout_s']:g} (stopped at the time limit) | — | — | — | — | — | — | "
                          f"— | > {r['timeout_s'] / ref_time:.0f} | — |")
             continue
-        bs = f"{fmt_s(r['build_median_s'])} / {fmt_s(r['search_median_s'])}" if "build_median_s" in r else "—"
-        if r["tool"] == "spinbat":
-            rt = statistics.median(x["run_time_s"] for x in results["spinbat"])
-            bs = f"(internal run_time_s {fmt_s(rt)})"
+        bs = build_cell(r, results)
         lines.append(f"| {r['tool']} | {setup} | {fmt_s(r['median_s'])} | {fmt_runs(r['runs_s'])} | {bs} | "
                      f"{fmt_s(r['process_median_s'])} | {fmt_s(r['cpu_median_s'])} | {r['w1']:.12f} | {r['w2']:.12f} | "
                      f"{r.get('max_dw', 0):.1e} | {r.get('ratio', 1):.1f} | {r.get('cpu_ratio', 1):.1f} |")
@@ -973,35 +995,10 @@ def bench_curve(args):
                  + (f"; time limit per Python run {args.timeout:g} s" if args.timeout else "")
                  + f"; threads: spinbat all cores (rayon), QuSpin OMP_NUM_THREADS = {threads} "
                  "(OMP_WAIT_POLICY=PASSIVE), QuTiP single-threaded (its sparse kernels are; BLAS threads 1).")
-    lines.append(f"- Machine: {info['nproc']} cores ({info['cpu']}), {info['memory']} RAM, {info['platform']}, "
-                 f"Python {info['python']}. Started {started}; load average (1, 5, 15 min) before "
-                 f"{' '.join(load_before)}, after {' '.join(load_after)}"
-                 + (" — **the machine was shared with other jobs while timing; absolute times are "
-                    "indicative**." if shared else "."))
-    spv = ref["provenance"] if ref else {}
-    rev = spv.get("git_rev") or os.environ.get("SPINBAT_REV") or "?"
-    lines.append(f"- Versions: spinbat {spv.get('version', '?')} (git {rev}), {vers['rustc']}; "
-                 + ", ".join(f"{k} {v}" for k, v in vers.items() if k != "rustc") + ".")
-    argv = sys.argv[1:]
-    if argv[:1] == ["--curve"]:  # how run.sh passes the mode and N
-        argv = argv[1:]
-    if argv[:1] == ["--n"]:
-        argv = argv[1:]
-    cmd = "scripts/compare/run.sh curve " + " ".join(shlex.quote(a) for a in argv)
-    if os.environ.get("SPINBAT"):
-        cmd = f"SPINBAT={os.environ['SPINBAT']} SPINBAT_REV={rev} " + cmd
-    lines.append(f"- Command: `{cmd}` (spinbat: `{' '.join(spinbat_curve_cmd(n)).replace(ROOT + '/', '')}`).")
-    text = "\n".join(lines) + "\n"
-    print()
-    print(text)
-    out_md = args.out or os.path.join(HERE, f"results-curve-{n}.md")
-    with open(out_md, "w") as f:
-        f.write(text)
-    with open(os.path.splitext(out_md)[0] + ".json", "w") as f:
-        json.dump({"n": n, "times": curve_times(), "rows": rows, "runs": results, "machine": info, "versions": vers,
-                   "load_before": load_before, "load_after": load_after, "started": started,
-                   "argv": sys.argv[1:]}, f, indent=1)
-    print(f"wrote {os.path.relpath(out_md, ROOT)}")
+    finish(lines, info=info, started=started, load_before=load_before, load_after=load_after, shared=shared,
+           ref=ref, vers=vers, run_sh="scripts/compare/run.sh curve", skip=["--curve", "--n"],
+           spinbat_line=" ".join(spinbat_curve_cmd(n)), out_md=args.out or os.path.join(HERE, f"results-curve-{n}.md"),
+           payload={"n": n, "times": curve_times(), "rows": rows, "runs": results})
     return 0 if agree else 1
 
 
