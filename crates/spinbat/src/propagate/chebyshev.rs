@@ -528,33 +528,21 @@ impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
         run_terms(&self.ops, flat, k, self.center, self.radius);
         self.terms += k as u64;
         let rounding = rounding_per_term::<R>() * k as f64;
-        let mut states = std::mem::take(&mut tap.states);
         let times = tap.times.clone();
         for (group, chunk) in times.chunks(tap.group).zip(samples.chunks(tap.group)) {
-            let m = group.len();
-            let mut coef = Vec::with_capacity(k * m);
-            for &t in group {
-                let (j, tail) = bessel_sequence(self.radius * t, self.eps_step);
+            let seqs: Vec<Series> = group.iter().map(|&t| bessel_sequence(self.radius * t, self.eps_step)).collect();
+            for (_, tail) in &seqs {
                 tap.state_err = tap.state_err.max(tail + rounding);
                 self.max_state_err = self.max_state_err.max(tail + rounding);
-                coef.extend((0..k).map(|a| {
-                    let w = if a == 0 { 1.0 } else { 2.0 } * minus_i_pow(a);
-                    w * j.get(a).copied().unwrap_or(0.0)
-                }));
             }
-            combine_terms(&*flat, dim, k, &coef, m, &mut states[..m * dim]);
-            for (sample, psi) in chunk.iter().zip(states.chunks_exact(dim)) {
-                if let Err(e) = visit_tapped(&self.ops, &mut tap, sample, psi) {
-                    tap.error = Some(e);
-                    break;
-                }
-                tap.next += 1;
-            }
-            if tap.error.is_some() {
+            // term a of time j at coef[j·k + a]
+            let ones = vec![Complex64::new(1.0, 0.0); group.len()];
+            let by_term: Vec<Vec<Complex64>> = (0..k).map(|a| step_coefficients(&seqs, &ones, a)).collect();
+            let coef: Vec<Complex64> = (0..group.len()).flat_map(|j| by_term.iter().map(move |c| c[j])).collect();
+            if !combine_and_visit(&self.ops, &mut tap, &*flat, k, &coef, chunk) {
                 break;
             }
         }
-        tap.states = states;
         gram.tap = Some(tap);
     }
 
@@ -580,7 +568,6 @@ impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
         let mut samples = Vec::new();
         while tap.next < end {
             let group = tap.next..end.min(tap.next + tap.group);
-            let m = group.len();
             let kg = needed(tap.times[group.end - 1]);
             coef.clear();
             samples.clear();
@@ -595,24 +582,14 @@ impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
                 samples.push(sample);
                 coef.extend_from_slice(&c[..kg]);
             }
-            let states = &mut tap.states[..m * dim];
-            if real {
+            let going = if real {
                 // SAFETY: as in `extend_gram`: the store's complex values are pairs of `R`
                 let flat: &[R] = unsafe { std::slice::from_raw_parts(gram.store.as_ptr().cast::<R>(), dim * kg) };
-                combine_terms(flat, dim, kg, &coef, m, states);
+                combine_and_visit(&self.ops, tap, flat, kg, &coef, &samples)
             } else {
-                combine_terms(&gram.store[..dim * kg], dim, kg, &coef, m, states);
-            }
-            let states = std::mem::take(&mut tap.states);
-            for (sample, psi) in samples.iter().zip(states[..m * dim].chunks_exact(dim)) {
-                if let Err(e) = visit_tapped(&self.ops, tap, sample, psi) {
-                    tap.error = Some(e);
-                    break;
-                }
-                tap.next += 1;
-            }
-            tap.states = states;
-            if tap.error.is_some() {
+                combine_and_visit(&self.ops, tap, &gram.store[..dim * kg], kg, &coef, &samples)
+            };
+            if !going {
                 return;
             }
         }
@@ -1210,6 +1187,31 @@ impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
         }
         Ok(())
     }
+}
+
+/// Combines the states of one group of a tap's times from `k` kept terms (`cols`,
+/// `dim × k`; coefficients `coef[j·k + a]`) into the tap's buffer and hands each, with its
+/// sample, to the visitor ([`visit_tapped`]); returns whether the tap goes on (no error).
+fn combine_and_visit<S: Space + ExpandState, T: Widen>(
+    ops: &S,
+    tap: &mut Tap,
+    cols: &[T],
+    k: usize,
+    coef: &[Complex64],
+    samples: &[WorkSample],
+) -> bool {
+    let (dim, m) = (ops.dim(), samples.len());
+    let mut states = std::mem::take(&mut tap.states);
+    combine_terms(cols, dim, k, coef, m, &mut states[..m * dim]);
+    for (sample, psi) in samples.iter().zip(states.chunks_exact(dim)) {
+        if let Err(e) = visit_tapped(ops, tap, sample, psi) {
+            tap.error = Some(e);
+            break;
+        }
+        tap.next += 1;
+    }
+    tap.states = states;
+    tap.error.is_none()
 }
 
 /// Hands one state of a tap (rows of `ops`) to its visitor: expanded onto the full space
