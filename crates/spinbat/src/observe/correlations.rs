@@ -21,6 +21,7 @@
 use crate::basis::MAX_EXACT_SITES;
 use crate::error::{invalid, Result};
 use crate::operator::Operators;
+use crate::symmetry::FullRows;
 use faer::MatRef;
 use num_complex::Complex64;
 use rayon::prelude::*;
@@ -245,7 +246,7 @@ pub fn state_moments(ops: &Operators, psi: &[Complex64], mirror_even: bool, m: f
     let len = 1usize << low;
     let diagonal = ops.h0_is_diagonal();
     let avx2 = simd_available();
-    let (pairs, pops, sq, shift) = (0..psi.len() >> low)
+    let sums = (0..psi.len() >> low)
         .into_par_iter()
         .fold(
             || (BlockAcc::new(n), Scratch::new(len)),
@@ -261,35 +262,91 @@ pub fn state_moments(ops: &Operators, psi: &[Complex64], mirror_even: bool, m: f
             },
         )
         .map(|(acc, _)| acc)
-        .reduce(
-            || BlockAcc::new(n),
-            |mut a, b| {
-                a.xyz.iter_mut().zip(b.xyz).for_each(|(x, y)| {
-                    x.0 += y.0;
-                    x.1 += y.1;
-                    x.2 += y.2;
-                });
-                a.pop.iter_mut().zip(b.pop).for_each(|(x, y)| *x += y);
-                a.sq += b.sq;
-                a.shift += b.shift;
-                a
+        .reduce(|| BlockAcc::new(n), BlockAcc::merge);
+    sums.finish(upto)
+}
+
+/// [`state_moments`] of a state handed out block by block ([`FullRows`]: a sector's
+/// state gathered one block at a time, in cache, never expanded to `2^N` amplitudes),
+/// about `m`. The same sums in the same one pass; the source's blocks must hold every
+/// site measured (`0..⌈N/2⌉` for a mirror-even source, all `N` otherwise).
+///
+/// # Errors
+/// [`crate::SpinbatError::InvalidParameter`] for a source whose blocks do not hold the
+/// measured sites, or a state of zero or non-finite norm.
+pub fn row_moments(rows: &dyn FullRows, m: f64) -> Result<StateMoments> {
+    let n = rows.n_sites();
+    let low = rows.block_bits();
+    let upto = if rows.mirror_even() { n.div_ceil(2) } else { n };
+    if upto > low || low > n {
+        return Err(invalid(
+            "rows",
+            format!("blocks of {low} of {n} sites"),
+            format!("must hold the {upto} sites measured"),
+        ));
+    }
+    let len = 1usize << low;
+    let avx2 = simd_available();
+    let sums = (0..1usize << (n - low))
+        .into_par_iter()
+        .fold(
+            || (BlockAcc::new(n), RowScratch::new(len)),
+            |(mut acc, mut sc), r| {
+                if avx2 {
+                    // SAFETY: the CPU has AVX2 and FMA (checked at run time just above)
+                    unsafe { row_block_avx2(rows, r, upto, m, &mut acc, &mut sc) };
+                } else {
+                    row_block(rows, r, upto, m, &mut acc, &mut sc);
+                }
+                (acc, sc)
             },
         )
-        .into_parts();
-    let norm: f64 = pops.iter().sum();
-    if !(norm.is_finite() && norm > 0.0) {
-        return Err(invalid("psi", format!("a vector of norm² {norm}"), "must have a finite, non-zero norm"));
+        .map(|(acc, _)| acc)
+        .reduce(|| BlockAcc::new(n), BlockAcc::merge);
+    sums.finish(upto)
+}
+
+/// [`row_block`] compiled for AVX2 and FMA.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA ([`simd_available`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn row_block_avx2(rows: &dyn FullRows, r: usize, upto: usize, m: f64, acc: &mut BlockAcc, sc: &mut RowScratch) {
+    row_block(rows, r, upto, m, acc, sc);
+}
+
+/// Without AVX2 (not reached: [`simd_available`] is false off x86-64).
+#[cfg(not(target_arch = "x86_64"))]
+unsafe fn row_block_avx2(rows: &dyn FullRows, r: usize, upto: usize, m: f64, acc: &mut BlockAcc, sc: &mut RowScratch) {
+    row_block(rows, r, upto, m, acc, sc);
+}
+
+/// The sums of [`row_moments`] over block `r` of `rows` added to `acc`: every measured
+/// site inside the block, `(H0 − m)ψ_s = (H0_ss − m)ψ_s`.
+#[inline(always)]
+fn row_block(rows: &dyn FullRows, r: usize, upto: usize, m: f64, acc: &mut BlockAcc, sc: &mut RowScratch) {
+    let up = rows.fill(r, &mut sc.x, &mut sc.h0);
+    in_block(&sc.x, up, upto, acc, &mut sc.split);
+    for (d, e) in sc.split.d.iter_mut().zip(&sc.h0) {
+        *d = e - m;
     }
-    let mut bloch: Vec<[f64; 3]> = pairs.iter().map(|&(x, y, z)| [2.0 * x / norm, 2.0 * y / norm, z / norm]).collect();
-    for i in upto..n {
-        bloch[i] = bloch[n - 1 - i];
+    let (a, b) = weighted_moments(&sc.split.p, &sc.split.d);
+    acc.shift += a;
+    acc.sq += b;
+}
+
+/// A [`FullRows`] block and its split parts.
+struct RowScratch {
+    x: Vec<Complex64>,
+    h0: Vec<f64>,
+    split: Scratch,
+}
+
+impl RowScratch {
+    fn new(len: usize) -> Self {
+        RowScratch { x: vec![Complex64::new(0.0, 0.0); len], h0: vec![0.0; len], split: Scratch::new(len) }
     }
-    let delta = shift / norm;
-    Ok(StateMoments {
-        bloch,
-        populations: pops.iter().map(|p| p / norm).collect(),
-        variance: (sq / norm - delta * delta).max(0.0),
-    })
 }
 
 /// The sums of [`state_moments`] over the blocks one thread has seen.
@@ -309,9 +366,37 @@ impl BlockAcc {
         BlockAcc { xyz: vec![(0.0, 0.0, 0.0); n], pop: vec![0.0; n + 1], sq: 0.0, shift: 0.0 }
     }
 
-    #[allow(clippy::type_complexity)]
-    fn into_parts(self) -> (Vec<(f64, f64, f64)>, Vec<f64>, f64, f64) {
-        (self.xyz, self.pop, self.sq, self.shift)
+    /// Both threads' sums.
+    fn merge(mut self, other: BlockAcc) -> BlockAcc {
+        self.xyz.iter_mut().zip(other.xyz).for_each(|(x, y)| {
+            x.0 += y.0;
+            x.1 += y.1;
+            x.2 += y.2;
+        });
+        self.pop.iter_mut().zip(other.pop).for_each(|(x, y)| *x += y);
+        self.sq += other.sq;
+        self.shift += other.shift;
+        self
+    }
+
+    /// The moments from the sums over every block: normalised, sites `upto..N` mirrored.
+    fn finish(self, upto: usize) -> Result<StateMoments> {
+        let n = self.xyz.len();
+        let norm: f64 = self.pop.iter().sum();
+        if !(norm.is_finite() && norm > 0.0) {
+            return Err(invalid("psi", format!("a vector of norm² {norm}"), "must have a finite, non-zero norm"));
+        }
+        let mut bloch: Vec<[f64; 3]> =
+            self.xyz.iter().map(|&(x, y, z)| [2.0 * x / norm, 2.0 * y / norm, z / norm]).collect();
+        for i in upto..n {
+            bloch[i] = bloch[n - 1 - i];
+        }
+        let delta = self.shift / norm;
+        Ok(StateMoments {
+            bloch,
+            populations: self.pop.iter().map(|p| p / norm).collect(),
+            variance: (self.sq / norm - delta * delta).max(0.0),
+        })
     }
 }
 
@@ -379,42 +464,7 @@ fn block_moments(ctx: &BlockContext<'_>, c: usize, acc: &mut BlockAcc, sc: &mut 
     let len = 1usize << low;
     let base = c << low;
     let x = &psi[base..base + len];
-    for (((r, i), q), v) in sc.re.iter_mut().zip(sc.im.iter_mut()).zip(sc.p.iter_mut()).zip(x) {
-        (*r, *i, *q) = (v.re, v.im, v.norm_sqr());
-    }
-    let (re, im, p) = (&sc.re, &sc.im, &sc.p);
-    let weight = lane_sum(p);
-    let high_up = c.count_ones() as usize;
-    for (s, &q) in p.iter().enumerate() {
-        acc.pop[high_up + s.count_ones() as usize] += q;
-    }
-    for (i, a) in acc.xyz.iter_mut().enumerate().take(low.min(upto)) {
-        let bit = 1usize << i;
-        let (mut xr, mut xi, mut z) = (0.0, 0.0, 0.0);
-        if bit < LANES {
-            // pairs closer than a lane: one pass over the block
-            for s in (0..len).filter(|s| s & bit == 0) {
-                let u = s | bit;
-                xr += re[u] * re[s] + im[u] * im[s];
-                xi += re[u] * im[s] - im[u] * re[s];
-                z += p[u] - p[s];
-            }
-            a.0 += xr;
-            a.1 += xi;
-            a.2 += z;
-            continue;
-        }
-        for start in (0..len).step_by(2 * bit) {
-            let (d, u) = (start..start + bit, start + bit..start + 2 * bit);
-            let (r, q) = pair_dot(&re[d.clone()], &im[d.clone()], &re[u.clone()], &im[u.clone()]);
-            xr += r;
-            xi += q;
-            z += lane_sum(&p[u]) - lane_sum(&p[d]);
-        }
-        a.0 += xr;
-        a.1 += xi;
-        a.2 += z;
-    }
+    let weight = in_block(x, c.count_ones() as usize, low.min(upto), acc, sc);
     for (i, a) in acc.xyz.iter_mut().enumerate().take(upto).skip(low) {
         let hb = 1usize << (i - low);
         if c & hb == 0 {
@@ -440,6 +490,109 @@ fn block_moments(ctx: &BlockContext<'_>, c: usize, acc: &mut BlockAcc, sc: &mut 
             let r = ops.h0_row(psi, base + o) - v * m;
             acc.sq += r.norm_sqr();
             acc.shift += (v.conj() * r).re;
+        }
+    }
+}
+
+/// The in-block sums of one block `x` of `2^low` amplitudes whose other sites hold
+/// `high_up` up spins: its `|ψ_s|²` by magnetisation, and the Bloch sums of sites
+/// `0..sites` (their flips stay inside the block); returns `Σ |ψ_s|²`.
+#[inline(always)]
+fn in_block(x: &[Complex64], high_up: usize, sites: usize, acc: &mut BlockAcc, sc: &mut Scratch) -> f64 {
+    let len = x.len();
+    for (((r, i), q), v) in sc.re.iter_mut().zip(sc.im.iter_mut()).zip(sc.p.iter_mut()).zip(x) {
+        (*r, *i, *q) = (v.re, v.im, v.norm_sqr());
+    }
+    let (re, im, p) = (&sc.re, &sc.im, &sc.p);
+    let weight = lane_sum(p);
+    add_populations(p, high_up, &mut acc.pop);
+    // (blocks of fewer than 8 amplitudes take the general loop below)
+    let near = if len >= 8 { sites.min(NEAR_SITES) } else { 0 };
+    if near > 0 {
+        near_pairs(re, im, p, &mut acc.xyz[..near]);
+    }
+    for (i, a) in acc.xyz.iter_mut().enumerate().take(sites).skip(near) {
+        let bit = 1usize << i;
+        let (mut xr, mut xi, mut z) = (0.0, 0.0, 0.0);
+        for start in (0..len).step_by(2 * bit) {
+            let (d, u) = (start..start + bit, start + bit..start + 2 * bit);
+            let (r, q) = pair_dot(&re[d.clone()], &im[d.clone()], &re[u.clone()], &im[u.clone()]);
+            xr += r;
+            xi += q;
+            z += lane_sum(&p[u]) - lane_sum(&p[d]);
+        }
+        a.0 += xr;
+        a.1 += xi;
+        a.2 += z;
+    }
+    weight
+}
+
+/// Sites whose flips pair amplitudes closer than [`LANES`]: summed chunk by chunk
+/// ([`near_pairs`]).
+const NEAR_SITES: usize = 3;
+
+/// The Bloch sums `(Re Σ ψ_u^*ψ_d, Im Σ ψ_u^*ψ_d, Σ |ψ_u|² − |ψ_d|²)` of sites
+/// `0..xyz.len()` (at most [`NEAR_SITES`]) added to `xyz`: their pairs lie within each
+/// chunk of 8 amplitudes, so one pass over the chunks with fixed pair patterns (lane
+/// accumulators the compiler can keep in registers) serves all three.
+#[inline(always)]
+fn near_pairs(re: &[f64], im: &[f64], p: &[f64], xyz: &mut [(f64, f64, f64)]) {
+    const PAIRS: [[(usize, usize); 4]; NEAR_SITES] =
+        [[(0, 1), (2, 3), (4, 5), (6, 7)], [(0, 2), (1, 3), (4, 6), (5, 7)], [(0, 4), (1, 5), (2, 6), (3, 7)]];
+    let mut sums = [[[0.0f64; 4]; 3]; NEAR_SITES];
+    for ((r, i), q) in re.chunks_exact(8).zip(im.chunks_exact(8)).zip(p.chunks_exact(8)) {
+        for (pairs, acc) in PAIRS.iter().zip(sums.iter_mut()).take(xyz.len()) {
+            for (l, &(d, u)) in pairs.iter().enumerate() {
+                acc[0][l] += r[u] * r[d] + i[u] * i[d];
+                acc[1][l] += r[u] * i[d] - i[u] * r[d];
+                acc[2][l] += q[u] - q[d];
+            }
+        }
+    }
+    for (a, acc) in xyz.iter_mut().zip(&sums) {
+        a.0 += acc[0].iter().sum::<f64>();
+        a.1 += acc[1].iter().sum::<f64>();
+        a.2 += acc[2].iter().sum::<f64>();
+    }
+}
+
+/// `pop[high_up + M] += Σ_{s: M up spins in s} p_s` over one block (`p` by index within
+/// the block, `high_up` the up spins the block fixes): per row of 64, the sums of the
+/// seven popcount classes of the low six bits (gathered in class order, independent
+/// chains), instead of one dependent scattered addition per amplitude.
+#[inline(always)]
+fn add_populations(p: &[f64], high_up: usize, pop: &mut [f64]) {
+    if p.len() < 64 {
+        for (s, &q) in p.iter().enumerate() {
+            pop[high_up + s.count_ones() as usize] += q;
+        }
+        return;
+    }
+    // the 64 six-bit patterns ordered by popcount, and where each class starts
+    const ORDER: [u8; 64] = {
+        let mut order = [0u8; 64];
+        let mut k = 0;
+        let mut m = 0;
+        while m <= 6 {
+            let mut s = 0;
+            while s < 64 {
+                if (s as u32).count_ones() == m {
+                    order[k] = s as u8;
+                    k += 1;
+                }
+                s += 1;
+            }
+            m += 1;
+        }
+        order
+    };
+    const STARTS: [usize; 8] = [0, 1, 7, 22, 42, 57, 63, 64];
+    for (row, x) in p.chunks_exact(64).enumerate() {
+        let base = high_up + row.count_ones() as usize;
+        for m in 0..7 {
+            let class = &ORDER[STARTS[m]..STARTS[m + 1]];
+            pop[base + m] += class.iter().map(|&s| x[s as usize]).sum::<f64>();
         }
     }
 }

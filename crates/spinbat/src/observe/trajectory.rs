@@ -38,7 +38,7 @@
 //! Rounding in the observables themselves comes on top (see [`super::correlations`]).
 
 use super::correlations::{
-    bloch_vectors_of, energy_variance, entanglement, half_chain_cut, state_moments, zz_connected,
+    bloch_vectors_of, energy_variance, entanglement, half_chain_cut, row_moments, state_moments, zz_connected,
 };
 use super::ergotropy::{product_populations, ErgotropyContext, ErgotropyPoint, H0Spectrum};
 use crate::error::{invalid, Result, SpinbatError};
@@ -132,6 +132,13 @@ impl ObservableSet {
     pub fn with_cut(mut self, cut: usize) -> Self {
         self.cut = Some(cut);
         self
+    }
+
+    /// Whether every selected observable is a sum over the basis that one pass over the
+    /// state's blocks measures ([`row_moments`]): Bloch vectors, `Var(H0)`, the ergotropy
+    /// family without block ergotropy; not the entropy, `ZZ` or blocks of `K` sites.
+    pub fn by_rows(&self) -> bool {
+        !(self.entanglement || self.zz || self.block.is_some())
     }
 
     /// Whether nothing is selected.
@@ -500,6 +507,37 @@ fn observe_state(
     })
 }
 
+/// Records the selected observables of a pure state handed out block by block
+/// ([`StateView::Rows`]: a sector's state never expanded): the Bloch vectors, `Var(H0)` and
+/// the ergotropy family from one [`row_moments`] pass; only for sets that need nothing
+/// else ([`ObservableSet::by_rows`]).
+fn observe_rows(
+    rows: &dyn crate::symmetry::FullRows,
+    set: &ObservableSet,
+    t: f64,
+    work: f64,
+    ergotropy: Option<&ErgotropyContext>,
+) -> Result<ObservablePoint> {
+    if !set.by_rows() {
+        return Err(SpinbatError::Unsupported {
+            solver: "chebyshev",
+            reason: "entanglement, ZZ and block ergotropy need the whole state, not its blocks".into(),
+        });
+    }
+    let moments = row_moments(rows, rows.all_down_energy() + work)?;
+    let ergotropy = ergotropy.map(|c| c.measure(&moments.populations, &moments.bloch, work, Some(moments.variance)));
+    Ok(ObservablePoint {
+        t,
+        work,
+        entropy: None,
+        renyi2: None,
+        bloch: set.bloch.then_some(moments.bloch),
+        zz: None,
+        variance: set.variance.then_some(moments.variance),
+        ergotropy,
+    })
+}
+
 /// The selected observables of the charging trajectory at `times` (sorted ascending,
 /// `≥ 0`), with the work.
 ///
@@ -608,6 +646,7 @@ fn trajectory_planned_with(
             StateView::Pure { psi, ops, mirror_even } => {
                 observe_state(ops, psi, mirror_even, n, set, cut, s.t, s.work, context.as_ref())?
             }
+            StateView::Rows { rows } => observe_rows(rows, set, s.t, s.work, context.as_ref())?,
             StateView::Density { rho, ops } => {
                 observe_density(ops, rho, n, set, s.t, s.work, context.as_ref(), spectrum.as_ref())?
             }
@@ -690,17 +729,23 @@ pub fn charge_observed(
         let (sink, context) = (Arc::clone(sink), context.clone());
         StateTap {
             times,
-            visitor_bytes_per_amplitude: OBSERVABLE_BYTES_PER_AMPLITUDE,
+            // the tap owns the state; only the entropy's SVD copies it (the variance streams)
+            visitor_bytes_per_amplitude: if set_copy.entanglement { OBSERVABLE_BYTES_PER_AMPLITUDE } else { 0.0 },
+            rows: set_copy.by_rows(),
             visit: Box::new(move |s: &WorkSample, state: StateView<'_>| {
                 let clock = Instant::now();
-                let StateView::Pure { psi, ops, mirror_even } = state else {
-                    return Err(SpinbatError::Unsupported {
-                        solver: "chebyshev",
-                        reason: "a tap measures pure states".into(),
-                    });
+                let point = match state {
+                    StateView::Pure { psi, ops, mirror_even } => {
+                        observe_state(ops, psi, mirror_even, n, &set_copy, cut_copy, s.t, s.work, context.as_deref())?
+                    }
+                    StateView::Rows { rows } => observe_rows(rows, &set_copy, s.t, s.work, context.as_deref())?,
+                    _ => {
+                        return Err(SpinbatError::Unsupported {
+                            solver: "chebyshev",
+                            reason: "a tap measures pure states".into(),
+                        })
+                    }
                 };
-                let point =
-                    observe_state(ops, psi, mirror_even, n, &set_copy, cut_copy, s.t, s.work, context.as_deref())?;
                 let mut sink = sink.lock().map_err(|_| poisoned())?;
                 sink.0.push(point);
                 sink.1 += clock.elapsed().as_secs_f64();

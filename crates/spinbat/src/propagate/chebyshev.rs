@@ -54,7 +54,7 @@ use crate::operator::{
     chebyshev_step, chebyshev_step_into, combine_terms, energy_and_rate_multi, energy_and_rate_split, gram_sums,
     Moments, Operators,
 };
-use crate::symmetry::{DickeSpace, OrbitSpace, ReflectionSector, Space};
+use crate::symmetry::{DickeSpace, FullRows, OrbitSpace, ReflectionSector, Space};
 use num_complex::{Complex, Complex64};
 
 /// Rounding error per Chebyshev term (relative to the unit state norm), an estimate: `4u`
@@ -146,6 +146,8 @@ struct Tap {
     /// the states of one group (`group` columns of `dim`)
     states: Vec<Complex64>,
     group: usize,
+    /// states handed out block by block ([`StateView::Rows`]), not expanded
+    rows: bool,
     state_err: f64,
     /// the visitor's first error: the tap stops there
     error: Option<SpinbatError>,
@@ -1012,7 +1014,9 @@ impl<S: Space + ExpandState, R: Real> Propagator for Chebyshev<S, R> {
         }
         let dim = self.ops.dim();
         let full_dim = (1usize << self.chain.n_sites()) as f64;
-        let sector = self.ops.as_full().is_none();
+        let rows = tap.rows && self.ops.has_rows();
+        // a sector's states are expanded, with full-space operators, unless handed out by rows
+        let sector = self.ops.as_full().is_none() && !rows;
         let available = crate::resources::bytes_available().unwrap_or(f64::INFINITY);
         let per_state = 16.0 * dim as f64;
         let group = ((TAP_MEMORY_SHARE * available / per_state).floor() as usize)
@@ -1052,6 +1056,7 @@ impl<S: Space + ExpandState, R: Real> Propagator for Chebyshev<S, R> {
             full,
             states,
             group,
+            rows,
             state_err: 0.0,
             error: None,
         });
@@ -1217,6 +1222,11 @@ fn combine_and_visit<S: Space + ExpandState, T: Widen>(
 /// Hands one state of a tap (rows of `ops`) to its visitor: expanded onto the full space
 /// for a sector.
 fn visit_tapped<S: Space + ExpandState>(ops: &S, tap: &mut Tap, sample: &WorkSample, psi: &[Complex64]) -> Result<()> {
+    if tap.rows {
+        if let Some(rows) = ops.row_source(psi) {
+            return (tap.visit)(sample, StateView::Rows { rows: &*rows });
+        }
+    }
     match (&tap.full, ops.as_full()) {
         (Some(full), _) => {
             ops.expand_state(psi, &mut tap.expanded);
@@ -1337,6 +1347,15 @@ pub trait ExpandState {
     }
     /// Writes the full-space amplitudes of `stored` into `full` (`2^N` of them).
     fn expand_state(&self, stored: &[Complex64], full: &mut [Complex64]);
+    /// Whether [`ExpandState::row_source`] hands states out block by block.
+    fn has_rows(&self) -> bool {
+        false
+    }
+    /// The stored state as blocks of the full space ([`FullRows`]), without expanding it,
+    /// where the space can ([`ExpandState::has_rows`]).
+    fn row_source<'a>(&'a self, _stored: &'a [Complex64]) -> Option<Box<dyn FullRows + 'a>> {
+        None
+    }
 }
 
 impl ExpandState for Operators {
@@ -1352,6 +1371,12 @@ impl ExpandState for ReflectionSector {
     const MIRROR_EVEN: bool = true;
     fn expand_state(&self, stored: &[Complex64], full: &mut [Complex64]) {
         self.expand(stored, full);
+    }
+    fn has_rows(&self) -> bool {
+        self.h0_is_diagonal()
+    }
+    fn row_source<'a>(&'a self, stored: &'a [Complex64]) -> Option<Box<dyn FullRows + 'a>> {
+        self.rows(stored).map(|r| Box::new(r) as Box<dyn FullRows + 'a>)
     }
 }
 

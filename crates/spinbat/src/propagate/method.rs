@@ -114,6 +114,10 @@ pub struct StateTap {
     pub visitor_bytes_per_amplitude: f64,
     /// Called once for each time, in order.
     pub visit: TapVisitor,
+    /// The visitor measures [`StateView::Rows`] too (sums over the basis: one-site
+    /// quantities, magnetisation populations, energy moments): a sector whose `H0` is
+    /// diagonal then hands its states out block by block instead of expanding them.
+    pub rows: bool,
 }
 
 impl std::fmt::Debug for StateTap {
@@ -153,6 +157,13 @@ pub enum StateView<'a> {
         /// sites. `false` claims nothing.
         mirror_even: bool,
     },
+    /// A pure state handed out block by block ([`crate::symmetry::FullRows`]): a sector's
+    /// state gathered one block at a time, never expanded to `2^N` amplitudes. Only to a
+    /// [`StateTap`] that asked for it ([`StateTap::rows`]) and where `H0` is diagonal.
+    Rows {
+        /// The state's full-space blocks with `H0_ss`.
+        rows: &'a dyn crate::symmetry::FullRows,
+    },
     /// A density matrix `ρ` of the `N` sites (the open battery): `2^N × 2^N` entries by
     /// columns, `rho[c·2^N + r] = ρ_rc`, and the chain's full-space operators.
     Density {
@@ -168,7 +179,7 @@ impl<'a> StateView<'a> {
     pub fn pure(self) -> Option<(&'a [num_complex::Complex64], &'a crate::operator::Operators)> {
         match self {
             StateView::Pure { psi, ops, .. } => Some((psi, ops)),
-            StateView::Density { .. } => None,
+            StateView::Rows { .. } | StateView::Density { .. } => None,
         }
     }
 }

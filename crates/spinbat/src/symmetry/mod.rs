@@ -26,7 +26,7 @@ pub mod space;
 pub use dicke::DickeSpace;
 pub use orbit_space::OrbitSpace;
 pub use reflection::ReflectionSector;
-pub use space::Space;
+pub use space::{FullRows, Space};
 
 /// Which symmetries a chain's couplings have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -25,10 +25,11 @@
 //! full-space kernel. The diagonal of `H_g` is stored (`8` bytes per row), built per tile
 //! from tables: `D = const + row(a') + col(b') + cross(a', b')`.
 
-use super::space::{spectral_enclosure, top_of_h_g, Space};
+use super::space::{spectral_enclosure, top_of_h_g, FullRows, Space};
 use crate::error::Result;
 use crate::model::Chain;
 use crate::numeric::amplitude::{gather, Amplitude};
+use num_complex::Complex64;
 use rayon::prelude::*;
 
 /// Bits per side of a tile: tiles of `64 × 64 = 4096` rows, like the full-space blocks.
@@ -256,28 +257,56 @@ impl ReflectionSector {
     pub fn expand<T: Copy + Send + Sync>(&self, stored: &[T], full: &mut [T]) {
         let sh = self.shape;
         assert!(stored.len() == sh.dim() && full.len() == 1usize << self.n_sites, "expand: lengths");
-        let (n, l, t) = (self.n_sites, sh.half, sh.t);
-        let side = 1usize << t;
-        let mask = side - 1;
+        let (n, l) = (self.n_sites, sh.half);
         full.par_chunks_mut(1 << l).enumerate().for_each(|(hi, out)| {
             let s0 = hi << l;
             let c = if sh.odd { hi & 1 } else { 0 };
             let a = (0..l).fold(0, |acc, k| acc | (((s0 >> (n - 1 - k)) & 1) << k));
-            let (ta, ai) = (a >> t, a & mask);
-            for (tb, run) in out.chunks_exact_mut(side).enumerate() {
-                if ta <= tb {
-                    let base = sh.block(c, ta, tb) * sh.tile_len() + (ai << t);
-                    run.copy_from_slice(&stored[base..base + side]);
-                } else {
-                    let base = sh.block(c, tb, ta) * sh.tile_len() + ai;
-                    for (bi, v) in run.iter_mut().enumerate() {
-                        *v = stored[base + (bi << t)];
-                    }
-                }
-            }
+            self.fill_row(stored, c, a, out);
         });
     }
 
+    /// Row `a` of layer `c` of the stored symmetric matrix, `out[b] = Φ_c[a][b]` for every
+    /// `b` (`2^L` of them): tile row `a_in` of tile `(A, B)` (contiguous, copied) where
+    /// `A ≤ B`, tile column `a_in` of tile `(B, A)` (a stride of `2^t`) where not.
+    #[inline]
+    fn fill_row<T: Copy>(&self, stored: &[T], c: usize, a: usize, out: &mut [T]) {
+        let sh = self.shape;
+        let t = sh.t;
+        let side = 1usize << t;
+        let (ta, ai) = (a >> t, a & (side - 1));
+        for (tb, run) in out.chunks_exact_mut(side).enumerate() {
+            if ta <= tb {
+                let base = sh.block(c, ta, tb) * sh.tile_len() + (ai << t);
+                run.copy_from_slice(&stored[base..base + side]);
+            } else {
+                let base = sh.block(c, tb, ta) * sh.tile_len() + ai;
+                for (bi, v) in run.iter_mut().enumerate() {
+                    *v = stored[base + (bi << t)];
+                }
+            }
+        }
+    }
+
+    /// `H0` is diagonal in the basis (no flip-flops: `α = 0`).
+    pub fn h0_is_diagonal(&self) -> bool {
+        self.flips.is_empty()
+    }
+
+    /// The stored state `stored` as a [`FullRows`] source (block `a`: the rows `(c, a)` of
+    /// every layer, `2^⌈N/2⌉` amplitudes whose sites `0..⌈N/2⌉` vary; `H0_ss` from the
+    /// stored diagonal of `H_g` plus the field), where `H0` is diagonal (`α = 0`);
+    /// `None` otherwise or for a vector that is not a sector state.
+    pub fn rows<'a>(&'a self, stored: &'a [Complex64]) -> Option<SectorRows<'a>> {
+        if !self.h0_is_diagonal() || stored.len() != self.shape.dim() {
+            return None;
+        }
+        let low = self.shape.half + self.shape.odd as usize;
+        let (b, n) = (self.b, self.n_sites as f64);
+        // B Σ_i z_i over the block's sites, and −B·(sites the block fixes)
+        let field = (0..1usize << low).map(|s| b * (2.0 * s.count_ones() as f64 - n)).collect();
+        Some(SectorRows { sector: self, stored, low, field })
+    }
     /// Stored row of full-space basis state `s` (the same row for `s` and `Rs`).
     pub fn row_of_full_state(&self, s: usize) -> usize {
         let (n, l) = (self.n_sites, self.shape.half);
@@ -543,6 +572,51 @@ impl Space for ReflectionSector {
 
     fn description(&self) -> String {
         format!("reflection-even sector, {} of 2^{} states", self.dim(), self.n_sites)
+    }
+}
+
+/// A reflection-even state as a [`FullRows`] source ([`ReflectionSector::rows`]).
+#[derive(Debug)]
+pub struct SectorRows<'a> {
+    sector: &'a ReflectionSector,
+    stored: &'a [Complex64],
+    /// sites in a block: `⌈N/2⌉` (`b`, and the middle site for odd `N`)
+    low: usize,
+    /// `B Σ_i z_i` with the fixed sites down, by index within a block
+    field: Vec<f64>,
+}
+
+impl FullRows for SectorRows<'_> {
+    fn n_sites(&self) -> usize {
+        self.sector.n_sites
+    }
+
+    fn block_bits(&self) -> usize {
+        self.low
+    }
+
+    fn fill(&self, a: usize, amps: &mut [Complex64], h0: &mut [f64]) -> usize {
+        let sec = self.sector;
+        let side = 1usize << sec.shape.half;
+        for c in 0..sec.shape.layers() {
+            let rows = c * side..(c + 1) * side;
+            sec.fill_row(self.stored, c, a, &mut amps[rows.clone()]);
+            sec.fill_row(&sec.diag_g, c, a, &mut h0[rows]);
+        }
+        let up = a.count_ones() as usize;
+        let fixed = 2.0 * sec.b * up as f64;
+        for (e, f) in h0.iter_mut().zip(&self.field) {
+            *e += f + fixed;
+        }
+        up
+    }
+
+    fn mirror_even(&self) -> bool {
+        true
+    }
+
+    fn all_down_energy(&self) -> f64 {
+        self.sector.diag_g[0] - self.sector.b * self.sector.n_sites as f64
     }
 }
 

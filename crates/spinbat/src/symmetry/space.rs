@@ -6,6 +6,33 @@ use crate::numeric::Amplitude;
 use rayon::prelude::*;
 use std::ops::Range;
 
+/// A pure state's `2^N` full-space amplitudes handed out **block by block**, for
+/// measurements that sum over the basis (Bloch vectors, magnetisation populations, energy
+/// moments) without the whole expanded vector: a sector's stored state is gathered into
+/// one block at a time, in cache, instead of being written out to `2^N` amplitudes and read
+/// back ([`super::ReflectionSector::rows`]).
+///
+/// Block `r` holds the `2^low` basis states `s` (`low` = [`FullRows::block_bits`]) whose
+/// sites `0..low` run over all values (bit `i` of the index within the block = site `i`)
+/// and whose other sites are fixed by `r`; the blocks together hold every basis state once.
+/// A source exists only where `H0` is diagonal in the basis (`α = 0`), so that each block
+/// also carries `H0_ss`.
+pub trait FullRows: Sync + std::fmt::Debug {
+    /// Number of sites `N`.
+    fn n_sites(&self) -> usize;
+    /// Sites `low` inside a block: `2^low` amplitudes a block.
+    fn block_bits(&self) -> usize;
+    /// Writes block `r`'s amplitudes `ψ_s` to `amps` and the diagonal `H0_ss` to `h0`
+    /// (both `2^low` long, by the index within the block); returns the up spins among
+    /// the sites the block fixes.
+    fn fill(&self, r: usize, amps: &mut [num_complex::Complex64], h0: &mut [f64]) -> usize;
+    /// Every state handed out is even under the reflection `i → N − 1 − i`: one-site
+    /// measurements need only sites `0..⌈N/2⌉`, which a source keeps inside its blocks.
+    fn mirror_even(&self) -> bool;
+    /// `E_0 = ⟨↓…↓|H0|↓…↓⟩`, the energy the work is measured from.
+    fn all_down_energy(&self) -> f64;
+}
+
 /// A basis on which the Chebyshev propagator runs and the work is measured: the full `2^N`
 /// space, or a sector of states invariant under a symmetry of the couplings that contains
 /// the all-down start (then `H`, `H0` and `Σ_i X_i` map the sector into itself).

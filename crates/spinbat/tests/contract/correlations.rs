@@ -524,3 +524,51 @@ fn one_pass_state_moments_equal_the_separate_measurements() {
         }
     }
 }
+
+/// The one pass over a sector state's blocks (`row_moments` of
+/// `ReflectionSector::rows`: gathered block by block, never expanded) against the
+/// separate measurements of the expanded state: Bloch vectors of every site (half of them
+/// mirrored), populations and `Var(H0)` about several shifts, for even and odd `N`, below
+/// and above one tile; and no block source where `H0` has flip-flops (`α ≠ 0`).
+#[test]
+fn sector_states_measured_by_blocks_equal_their_expanded_state() {
+    use spinbat::observe::correlations::row_moments;
+    use spinbat::observe::ergotropy::populations;
+    use spinbat::operator::Operators;
+    use spinbat::symmetry::{FullRows, ReflectionSector};
+    let mut rng = Rng::new(43);
+    for n in [2usize, 3, 7, 12, 13, 15] {
+        let chain = Chain::builder(n).alpha(0.0).g(0.9).couplings(Couplings::PowerLaw { p: 1.2 }).build().unwrap();
+        let ops = Operators::new(&chain).unwrap();
+        let sector = ReflectionSector::new(&chain).unwrap();
+        // a random mirror-even state, (ψ + Rψ)/2, unnormalised
+        let psi = random_state(&mut rng, n);
+        let reflect = |s: usize| (0..n).fold(0, |acc, i| acc | (((s >> i) & 1) << (n - 1 - i)));
+        let even: Vec<Complex64> = (0..psi.len()).map(|s| 0.7 * (psi[s] + psi[reflect(s)])).collect();
+        let mut stored = vec![Complex64::new(0.0, 0.0); ReflectionSector::dimension(n)];
+        for (s, &a) in even.iter().enumerate() {
+            stored[sector.row_of_full_state(s)] = a;
+        }
+        let mut expanded = vec![Complex64::new(0.0, 0.0); 1 << n];
+        sector.expand(&stored, &mut expanded);
+        assert_eq!(expanded, even, "N = {n}: the stored state is the even state");
+        let rows = sector.rows(&stored).expect("alpha = 0: H0 is diagonal");
+        assert!(rows.mirror_even());
+        assert!((rows.all_down_energy() - ops.all_down_energy()).abs() < 1e-12, "N = {n}: E_0");
+        let bloch = bloch_vectors(&even, n).unwrap();
+        let var = energy_variance(&ops, &even).unwrap();
+        let pops = populations(&even, n);
+        for m in [0.0, ops.all_down_energy(), 3.7] {
+            let got = row_moments(&rows, m).unwrap();
+            for (x, y) in got.bloch.iter().zip(&bloch) {
+                (0..3).for_each(|k| assert!((x[k] - y[k]).abs() < 1e-13, "N = {n}: Bloch {x:?} vs {y:?}"));
+            }
+            assert!((got.variance - var).abs() < 1e-12 * var.max(1.0), "N = {n}, m = {m}: {} vs {var}", got.variance);
+            for (x, y) in got.populations.iter().zip(&pops) {
+                assert!((x - y).abs() < 1e-14, "N = {n}: populations {x} vs {y}");
+            }
+        }
+        let flips = Chain::builder(n).alpha(0.5).couplings(Couplings::PowerLaw { p: 1.2 }).build().unwrap();
+        assert!(ReflectionSector::new(&flips).unwrap().rows(&stored).is_none(), "N = {n}: alpha != 0");
+    }
+}
