@@ -506,26 +506,67 @@ fn in_block(x: &[Complex64], high_up: usize, sites: usize, acc: &mut BlockAcc, s
     let (re, im, p) = (&sc.re, &sc.im, &sc.p);
     let weight = lane_sum(p);
     add_populations(p, high_up, &mut acc.pop);
-    // (blocks of fewer than 8 amplitudes take the general loop below)
+    // sites whose pairs lie within a chunk that stays in L1 are summed chunk by chunk,
+    // every such site on a chunk before the next (one read of the block from L2, not one
+    // per site); the chunk's three nearest sites by fixed patterns (blocks of fewer than
+    // 8 amplitudes take the general loop)
     let near = if len >= 8 { sites.min(NEAR_SITES) } else { 0 };
-    if near > 0 {
-        near_pairs(re, im, p, &mut acc.xyz[..near]);
-    }
-    for (i, a) in acc.xyz.iter_mut().enumerate().take(sites).skip(near) {
-        let bit = 1usize << i;
-        let (mut xr, mut xi, mut z) = (0.0, 0.0, 0.0);
-        for start in (0..len).step_by(2 * bit) {
-            let (d, u) = (start..start + bit, start + bit..start + 2 * bit);
-            let (r, q) = pair_dot(&re[d.clone()], &im[d.clone()], &re[u.clone()], &im[u.clone()]);
-            xr += r;
-            xi += q;
-            z += lane_sum(&p[u]) - lane_sum(&p[d]);
+    let chunk_bits = CHUNK_BITS.min(len.trailing_zeros() as usize);
+    let inner = sites.min(chunk_bits).max(near);
+    for start in (0..len).step_by(1 << chunk_bits) {
+        let r = start..start + (1 << chunk_bits);
+        if near > 0 {
+            near_pairs(&re[r.clone()], &im[r.clone()], &p[r.clone()], &mut acc.xyz[..near]);
         }
-        a.0 += xr;
-        a.1 += xi;
-        a.2 += z;
+        for (i, a) in acc.xyz.iter_mut().enumerate().take(inner).skip(near) {
+            add_site_pairs(&re[r.clone()], &im[r.clone()], &p[r.clone()], 1 << i, a);
+        }
+    }
+    for (i, a) in acc.xyz.iter_mut().enumerate().take(sites).skip(inner) {
+        add_site_pairs(re, im, p, 1 << i, a);
     }
     weight
+}
+
+/// Sites of the chunks [`in_block`] sums in L1: `2^9` amplitudes, `3 × 4` KiB of parts.
+const CHUNK_BITS: usize = 9;
+
+/// The Bloch sums of the site whose flip is `bit` over amplitudes `re + i·im` (`|ψ|²` in
+/// `p`; every pair inside), added to `a`: in [`LANES`] partial sums kept across the
+/// whole slice (pairs at least a lane apart), reduced once at the end.
+#[inline(always)]
+fn add_site_pairs(re: &[f64], im: &[f64], p: &[f64], bit: usize, a: &mut (f64, f64, f64)) {
+    if bit < LANES {
+        for start in (0..re.len()).step_by(2 * bit) {
+            let (d, u) = (start..start + bit, start + bit..start + 2 * bit);
+            let (r, q) = pair_dot(&re[d.clone()], &im[d.clone()], &re[u.clone()], &im[u.clone()]);
+            a.0 += r;
+            a.1 += q;
+            a.2 += lane_sum(&p[u]) - lane_sum(&p[d]);
+        }
+        return;
+    }
+    let (mut xr, mut xi, mut z) = ([0.0; LANES], [0.0; LANES], [0.0; LANES]);
+    for start in (0..re.len()).step_by(2 * bit) {
+        let (rd, ru) = re[start..start + 2 * bit].split_at(bit);
+        let (id, iu) = im[start..start + 2 * bit].split_at(bit);
+        let (pd, pu) = p[start..start + 2 * bit].split_at(bit);
+        let lanes = rd
+            .chunks_exact(LANES)
+            .zip(ru.chunks_exact(LANES))
+            .zip(id.chunks_exact(LANES).zip(iu.chunks_exact(LANES)))
+            .zip(pd.chunks_exact(LANES).zip(pu.chunks_exact(LANES)));
+        for (((rd, ru), (id, iu)), (pd, pu)) in lanes {
+            for l in 0..LANES {
+                xr[l] += ru[l] * rd[l] + iu[l] * id[l];
+                xi[l] += ru[l] * id[l] - iu[l] * rd[l];
+                z[l] += pu[l] - pd[l];
+            }
+        }
+    }
+    a.0 += xr.iter().sum::<f64>();
+    a.1 += xi.iter().sum::<f64>();
+    a.2 += z.iter().sum::<f64>();
 }
 
 /// Sites whose flips pair amplitudes closer than [`LANES`]: summed chunk by chunk
