@@ -307,6 +307,7 @@ impl ReflectionSector {
         let field = (0..1usize << low).map(|s| b * (2.0 * s.count_ones() as f64 - n)).collect();
         Some(SectorRows { sector: self, stored, low, field })
     }
+
     /// Stored row of full-space basis state `s` (the same row for `s` and `Rs`).
     pub fn row_of_full_state(&self, s: usize) -> usize {
         let (n, l) = (self.n_sites, self.shape.half);
