@@ -278,7 +278,7 @@ pub struct Storage {
 /// # Ok::<(), spinbat::SpinbatError>(())
 /// ```
 pub fn store(chain: &Chain, spec: &StorageSpec, progress: &dyn Progress) -> Result<Storage> {
-    let plan = plan(chain, spec)?;
+    plan(chain, spec)?;
     let (charge_time, closed_max_power) = match spec.charge_time {
         Some(t) => (t, None),
         None => {
@@ -288,7 +288,7 @@ pub fn store(chain: &Chain, spec: &StorageSpec, progress: &dyn Progress) -> Resu
             (c.max_power.time, Some(c.max_power))
         }
     };
-    store_density(chain, spec, &plan, charge_time, closed_max_power, progress)
+    store_density(chain, spec, charge_time, closed_max_power, progress)
 }
 
 /// Checks `spec` for `chain` before anything runs and plans the memory: the density
@@ -372,7 +372,6 @@ fn hermitian_unit_trace(x: &mut [Complex64], d: usize) {
 fn store_density(
     chain: &Chain,
     spec: &StorageSpec,
-    plan: &Plan,
     charge_time: f64,
     closed_max_power: Option<super::Extremum>,
     progress: &dyn Progress,
@@ -439,7 +438,7 @@ fn store_density(
             return Ok(HalfLife::none(
                 initial,
                 format!(
-                    "not reached by s = {}: {:.4} % of the start left (ask for a longer window)",
+                    "not reached by s = {}: ergotropy is {:.4} % of its start (ask for a longer window)",
                     last.t,
                     100.0 * value(last) / e0
                 ),
@@ -482,10 +481,7 @@ fn store_density(
             solver,
             selected: set,
             cut,
-            accuracy: format!(
-                "{accuracy}; the charged state's trace-norm error {charge_error:.1e} carried through (plan: {} bytes)",
-                crate::error::human_bytes(plan.bytes())
-            ),
+            accuracy: format!("{accuracy}; the charged state's trace-norm error {charge_error:.1e} carried through"),
             work_error,
             state_error: Some(state_error),
             bounds: Some(ObservableBounds::from_state_error(state_error, Operators::h0_norm_bound(chain), n, cut)),
@@ -513,8 +509,7 @@ fn work_half_life(prop: &mut dyn Propagator, chain: &Chain, w0: f64, t_last: f64
         return Ok(HalfLife::none(
             Some(w0),
             format!(
-                "not reached by s = {}: {:.4} % of the start left (ask for a longer window)",
-                t_last,
+                "not reached by s = {t_last}: W is {:.4} % of its start (ask for a longer window)",
                 100.0 * last.work / w0
             ),
         ));
