@@ -135,7 +135,7 @@ fn bad_store_input_exits_2_with_one_line() {
         (vec!["--charge-time", "-1"], "charge_time"),
         (vec!["--noise-during", "sometimes"], "noise_during"),
         (vec!["--decay", "-0.2"], "decay"),
-        (vec!["--t-max", "-3"], "t-max"),
+        (vec!["--t-max", "-3"], "t_max"),
         (vec!["--solver", "chebyshev"], "density matrix"),
         (vec!["--observe", "entanglement"], "not its entanglement"),
         (vec!["--n", "13"], "N <= 12"),

@@ -59,7 +59,7 @@ pub struct StoreArgs {
     #[arg(long, allow_negative_numbers = true)]
     pub t_max: Option<f64>,
     /// Number of equally spaced storage times in [0, t-max].
-    #[arg(long, default_value_t = 41)]
+    #[arg(long, default_value_t = storage::DEFAULT_POINTS)]
     pub points: usize,
     /// Explicit storage times from the end of charging, comma separated and ascending
     /// (overrides --t-max/--points).
@@ -94,16 +94,7 @@ impl StoreArgs {
         let times = match &self.times {
             Some(t) if t.is_empty() => return Err(CliError::input(anyhow!("--times needs at least one time"))),
             Some(t) => t.clone(),
-            None => {
-                let t_max = self.t_max.unwrap_or_else(|| storage::default_window(chain, &noise_during.storage(&noise)));
-                if !(t_max.is_finite() && t_max > 0.0) {
-                    return Err(CliError::input(anyhow!("invalid --t-max {t_max}: must be a finite time > 0")));
-                }
-                if self.points < 2 {
-                    return Err(CliError::input(anyhow!("--points must be at least 2, got {}", self.points)));
-                }
-                spinbat::observe::uniform_times(t_max, self.points)
-            }
+            None => storage::window_times(chain, &noise_during.storage(&noise), self.t_max, self.points)?,
         };
         let mut observe = match &self.observe {
             Some(list) if list.trim() == "all" => ObservableSet { entanglement: false, ..ObservableSet::all() },

@@ -184,6 +184,26 @@ pub fn default_window(chain: &Chain, storage_noise: &Noise) -> f64 {
     }
 }
 
+/// Storage times when none are given: this many, equally spaced over the window.
+pub const DEFAULT_POINTS: usize = 41;
+
+/// The storage times of a window: `points ≥ 2` equally spaced in `[0, t_max]`, `t_max`
+/// defaulting to [`default_window`] for the storage noise.
+///
+/// # Errors
+/// [`SpinbatError::InvalidParameter`] for a `t_max` that is not a finite time `> 0` or
+/// fewer than two points.
+pub fn window_times(chain: &Chain, storage_noise: &Noise, t_max: Option<f64>, points: usize) -> Result<Vec<f64>> {
+    let t_max = t_max.unwrap_or_else(|| default_window(chain, storage_noise));
+    if !(t_max.is_finite() && t_max > 0.0) {
+        return Err(invalid("t_max", t_max, "must be a finite time > 0"));
+    }
+    if points < 2 {
+        return Err(invalid("points", points, "must be at least 2"));
+    }
+    Ok(super::uniform_times(t_max, points))
+}
+
 /// The first time a quantity falls to half its value at the start of storage.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HalfLife {
