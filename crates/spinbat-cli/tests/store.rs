@@ -136,10 +136,11 @@ fn bad_store_input_exits_2_with_one_line() {
         (vec!["--noise-during", "sometimes"], "noise_during"),
         (vec!["--decay", "-0.2"], "decay"),
         (vec!["--t-max", "-3"], "t_max"),
-        (vec!["--solver", "chebyshev"], "density matrix"),
-        (vec!["--observe", "entanglement"], "not its entanglement"),
-        (vec!["--n", "13"], "N <= 12"),
-        (vec!["--n", "40"], "N <= 12"),
+        (vec!["--solver", "chebyshev", "--decay", "0.1"], "density matrix"),
+        (vec!["--solver", "mean-field"], "exact states"),
+        (vec!["--observe", "entanglement", "--decay", "0.1"], "not its entanglement"),
+        (vec!["--n", "13", "--dephasing", "0.1"], "N <= 12"),
+        (vec!["--n", "40"], "needs about"),
     ] {
         let n: &[&str] = if args.contains(&"--n") { &[] } else { &["--n", "2"] };
         let out = spinbat(&[&["store"][..], n, &args].concat());

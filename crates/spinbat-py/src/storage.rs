@@ -179,8 +179,9 @@ impl PyStorage {
 ///     "variance" or "all", comma separated (in `to_dict()["observables"]["points"]`).
 /// block : int, optional
 ///     Also the block ergotropy of blocks of `block` neighbouring sites.
-/// solver : {"auto", "density-matrix"}
-///     Storage runs on the density matrix (N <= 12).
+/// solver : {"auto", "dense", "chebyshev", "density-matrix"}
+///     auto: pure states without noise (any N whose state fits), the density matrix
+///     with noise (N <= 12).
 /// tol : float
 ///     Absolute tolerance on W (units of B).
 ///
@@ -191,7 +192,7 @@ impl PyStorage {
 /// Raises
 /// ------
 /// ValueError
-///     Bad times, rates, noise_during, solver, or N > 12.
+///     Bad times, rates, noise_during, solver, or N > 12 with noise.
 /// MemoryError
 ///     The density matrices would not fit.
 ///
@@ -229,8 +230,9 @@ pub fn store(
             storage::window_times(&inner, &noise_during.storage(&noise), t_max, points).map_err(to_py)?
         }
     };
+    let observe_all = observe.map(str::trim) == Some("all");
     let mut observe = match observe {
-        Some(list) if list.trim() == "all" => ObservableSet { entanglement: false, ..ObservableSet::all() },
+        Some(list) if list.trim() == "all" => ObservableSet::all(),
         Some(list) => list.parse().map_err(to_py)?,
         None => ObservableSet::default(),
     };
@@ -246,6 +248,10 @@ pub fn store(
     spec.observe = observe;
     spec.solver = solver.parse().map_err(to_py)?;
     spec.tol = tol;
+    if observe_all {
+        // every observable that applies (no entanglement of a mixed state)
+        spec.observe.entanglement = storage::runs_on_pure_states(&spec);
+    }
     storage::plan(&inner, &spec).map_err(to_py)?;
     let start = Instant::now();
     let result = py.detach(|| storage::store(&inner, &spec, &Silent)).map_err(to_py)?;

@@ -47,4 +47,4 @@ def test_bad_storage_input_is_value_error():
     with pytest.raises(ValueError, match="decay"):
         spinbat.store(chain, decay=-0.1)
     with pytest.raises(ValueError, match="N <= 12"):
-        spinbat.store(spinbat.Chain(n=13))
+        spinbat.store(spinbat.Chain(n=13), decay=0.1)

@@ -26,7 +26,9 @@ Storage (hbar = 1, energies in units of B, times in 1/B): charge from all-down f
   H0 = B sum_i Z_i - sum_{i<j} g_ij [Z_i Z_j + alpha (X_i X_j + Y_i Y_j)]   (field off)
 for storage times s >= 0 from the end of charging, with the Lindblad noise (--dephasing,
 --decay, --temperature, --collective-decay) acting while charging, in storage or both
-(--noise-during). Runs on the density matrix (N <= 12: the ergotropy needs its spectrum).
+(--noise-during). With noise: the density matrix (N <= 12: the ergotropy needs its
+spectrum); without: pure states (psi(T), then e^(-i H0 s) = e^(-i H_B s) e^(-i H_g s) by
+Chebyshev), any N whose state fits, and --observe entanglement works.
 
 Reported at each storage time: W(s) = Tr(H0 rho) - E0 and dW/ds; the ergotropy family
 (ergotropy for H0, ergotropy_hb for H_B, local, locked, coherent, incoherent, capacity,
@@ -65,14 +67,16 @@ pub struct StoreArgs {
     /// (overrides --t-max/--points).
     #[arg(long, value_delimiter = ',', allow_negative_numbers = true, value_name = "S1,S2,...")]
     pub times: Option<Vec<f64>>,
-    /// Solver: auto or density-matrix (storage runs on the density matrix).
+    /// Solver: auto (pure states without noise, the density matrix with noise), dense or
+    /// chebyshev (the closed charge; storage by chebyshev), density-matrix (always).
     #[arg(long, default_value = "auto")]
     pub solver: String,
     /// Absolute tolerance on W [units of B].
     #[arg(long, default_value = "1e-10", allow_negative_numbers = true)]
     pub tol: f64,
     /// Observables beside the ergotropy family (always measured), comma separated: bloch,
-    /// zz, variance, ergotropy, or all (entanglement is refused: the state is mixed).
+    /// zz, variance, ergotropy, entanglement (without noise only: with noise the state is
+    /// mixed), or all (every one that applies).
     #[arg(long, value_name = "LIST")]
     pub observe: Option<String>,
     /// Also the block ergotropy of blocks of K neighbouring sites (key block_ergotropy).
@@ -97,7 +101,7 @@ impl StoreArgs {
             None => storage::window_times(chain, &noise_during.storage(&noise), self.t_max, self.points)?,
         };
         let mut observe = match &self.observe {
-            Some(list) if list.trim() == "all" => ObservableSet { entanglement: false, ..ObservableSet::all() },
+            Some(list) if list.trim() == "all" => ObservableSet::all(),
             Some(list) => list.parse()?,
             None => ObservableSet::default(),
         };
@@ -110,6 +114,10 @@ impl StoreArgs {
         spec.observe = observe;
         spec.solver = self.solver.parse()?;
         spec.tol = self.tol;
+        if self.observe.as_deref().map(str::trim) == Some("all") {
+            // every observable that applies (no entanglement of a mixed state)
+            spec.observe.entanglement = storage::runs_on_pure_states(&spec);
+        }
         Ok(spec)
     }
 }

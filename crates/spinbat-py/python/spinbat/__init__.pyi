@@ -269,10 +269,11 @@ def store(
     collective_decay: float = 0.0,
     observe: Optional[str] = None,
     block: Optional[int] = None,
-    solver: Literal["auto", "density-matrix"] = "auto",
+    solver: Literal["auto", "dense", "chebyshev", "density-matrix"] = "auto",
     tol: float = 1e-10,
 ) -> Storage:
     """Charge the chain (for T* of the closed chain, or charge_time), then hold it under H0
     (field off) with the noise while charging, in storage or both: W(s), the ergotropy
-    family and the half-lives (spinbat store). Raises ValueError for bad input or N > 12,
+    family and the half-lives (spinbat store). Raises ValueError for bad input or N > 12
+    with noise,
     MemoryError where the density matrices do not fit."""

@@ -23,16 +23,25 @@
 //! `ln(4/3)/γ`); with dephasing `γ_φ` from an equatorial state: `W = B` kept, ergotropy
 //! `B e^{−2γ_φ s}` (half-life `ln 2/(2γ_φ)`).
 //!
-//! **Method.** The density matrix ([`DensityMatrix`], Chebyshev steps of `e^{𝓛t}` with a
+//! **Method, closed battery** (no noise at all, [`runs_on_pure_states`]): pure states. The
+//! closed propagators give `ψ(T)` (dense, or Chebyshev); storage uses `[H_B, H_g] = 0`,
+//! `e^{−iH0 s} = e^{−iH_B s} e^{−iH_g s}`: the Chebyshev propagator of the chain with the
+//! field off (whose charging Hamiltonian is `H_g`) started at `ψ(T)` with its error bound,
+//! then the exact phases `e^{−iB(2|x| − N)s}` of the basis states. Any `N` whose state fits;
+//! `entanglement` can be observed.
+//!
+//! **Method, with noise.** The density matrix ([`DensityMatrix`], Chebyshev steps of `e^{𝓛t}` with a
 //! rigorous Crouzeix–Palencia bound): one propagator charges to `T` under `𝓛_c`, its state
 //! (made exactly Hermitian and of unit trace, a change within its error bound) starts a
 //! second under `𝓛_0` ([`DensityMatrix::with_initial`]). Errors: the charge's trace-norm
 //! bound `‖δρ(T)‖₁` is carried unchanged through storage (a trace-preserving completely
 //! positive map does not enlarge trace norms) and adds `‖H0 − E_0‖ ‖δρ(T)‖₁` to the
 //! storage propagator's own bound on `W`. The ergotropy family needs the spectrum of `ρ`:
-//! `N ≤` [`MAX_DENSITY_SITES`].
+//! `N ≤` [`MAX_DENSITY_SITES`]. Closed storage on the density matrix (`solver =
+//! density-matrix`) and on pure states agree (`tests/contract/storage.rs`).
 //!
-//! **Half-lives.** For `W`: the first sign change of `W(s) − W(0)/2` on a grid of the
+//! **Half-lives** (with noise; in closed storage `W` and the ergotropies for `H0` and `H_B`
+//! are conserved, and only the output times are searched). For `W`: the first sign change of `W(s) − W(0)/2` on a grid of the
 //! propagator's scan step ([`Propagator::scan_step`]) over the window, from the kept steps'
 //! dense output (no propagation), then Brent's method on the dense output to
 //! `|Δs| ≤ 10⁻¹² (1 + s)`. For an ergotropy, measured at the output times only: the first
@@ -136,9 +145,11 @@ pub struct StorageSpec {
     /// When they act.
     pub noise_during: NoiseDuring,
     /// Observables at each storage time beside the ergotropy family (always measured):
-    /// `bloch`, `zz`, `variance` (`entanglement` is refused: the state is mixed).
+    /// `bloch`, `zz`, `variance`, and `entanglement` for the closed battery (refused with
+    /// noise: the state is mixed).
     pub observe: ObservableSet,
-    /// `auto` or `density-matrix`.
+    /// `auto` (pure states for the closed battery, the density matrix with noise), `dense` or
+    /// `chebyshev` (the closed charge's method), or `density-matrix` (always).
     pub solver: Solver,
     /// Absolute tolerance on `W` (units of `B`), in `(0, 1)`.
     pub tol: f64,
@@ -278,9 +289,10 @@ pub struct Storage {
 /// # Errors
 /// [`SpinbatError::InvalidTimes`] for bad storage times; [`SpinbatError::InvalidParameter`]
 /// for a negative or non-finite charging time, bad noise or `tol`;
-/// [`SpinbatError::Unsupported`] for a solver other than `auto` or `density-matrix`, for
-/// `entanglement` (a mixed state) and beyond `N =` [`MAX_DENSITY_SITES`];
-/// [`SpinbatError::TooLarge`] when the density matrices do not fit; propagation errors.
+/// [`SpinbatError::Unsupported`] for a solver that has no state (mean field, weak coupling,
+/// Dicke), and with noise for a closed solver, `entanglement` (a mixed state) and
+/// `N >` [`MAX_DENSITY_SITES`]; [`SpinbatError::TooLarge`] when the states do not fit;
+/// propagation errors.
 ///
 /// ```
 /// use spinbat::{Chain, Silent};
@@ -298,7 +310,7 @@ pub struct Storage {
 /// # Ok::<(), spinbat::SpinbatError>(())
 /// ```
 pub fn store(chain: &Chain, spec: &StorageSpec, progress: &dyn Progress) -> Result<Storage> {
-    plan(chain, spec)?;
+    let plan = plan(chain, spec)?;
     let (charge_time, closed_max_power) = match spec.charge_time {
         Some(t) => (t, None),
         None => {
@@ -308,12 +320,34 @@ pub fn store(chain: &Chain, spec: &StorageSpec, progress: &dyn Progress) -> Resu
             (c.max_power.time, Some(c.max_power))
         }
     };
-    store_density(chain, spec, charge_time, closed_max_power, progress)
+    if runs_on_pure_states(spec) {
+        store_pure(chain, spec, &plan, charge_time, closed_max_power, progress)
+    } else {
+        store_density(chain, spec, charge_time, closed_max_power, progress)
+    }
 }
 
-/// Checks `spec` for `chain` before anything runs and plans the memory: the density
-/// matrices (charge, its state, the storage propagator and the refinement's start) and the
-/// measurements' buffers, checked once.
+/// Whether [`store`] runs on pure states: no noise acts at all (closed charge, closed
+/// storage) and the density matrix is not asked for. Then the charged state `ψ(T)` comes
+/// from the closed propagators and storage is `e^{−iH0 s} = e^{−iH_B s} e^{−iH_g s}`
+/// (`[H_B, H_g] = 0`): the Chebyshev propagator of the chain with the field off, started at
+/// `ψ(T)`, then the diagonal phases `e^{−iB(2|x| − N)s}` (`|x|` the up spins of basis
+/// state `x`). Any `N` whose state fits, and `entanglement` can be observed.
+pub fn runs_on_pure_states(spec: &StorageSpec) -> bool {
+    spec.charging_noise().is_closed() && spec.storage_noise().is_closed() && spec.solver != Solver::DensityMatrix
+}
+
+/// Bytes per full-space amplitude of pure-state storage beside the charge's plan: the
+/// Chebyshev propagator's fixed buffers and one accumulated state (`56 + 16`), the
+/// measurements ([`trajectory::OBSERVABLE_BYTES_PER_AMPLITUDE`]), `ψ(T)` and the phased copy
+/// handed to the measurements (`16 + 16`).
+pub const PURE_STORAGE_BYTES_PER_AMPLITUDE: f64 = 56.0 + 16.0 + trajectory::OBSERVABLE_BYTES_PER_AMPLITUDE + 32.0;
+
+/// Checks `spec` for `chain` before anything runs and plans the memory, checked once: on
+/// the density matrix, its matrices (the charge, its state, the storage propagator and the
+/// refinement's start) and the measurements' buffers; on pure states
+/// ([`runs_on_pure_states`]), the charge's state propagator and the storage's buffers
+/// ([`PURE_STORAGE_BYTES_PER_AMPLITUDE`]). Returns the plan of the charge's propagator.
 ///
 /// # Errors
 /// As [`store`], before anything large is allocated.
@@ -328,6 +362,25 @@ pub fn plan(chain: &Chain, spec: &StorageSpec) -> Result<Plan> {
         }
     }
     spec.noise.check(chain.b())?;
+    spec.observe.check_block(chain.n_sites())?;
+    spec.observe.cut_for(chain.n_sites())?;
+    let n = chain.n_sites();
+    let full = (n as f64).exp2();
+    if runs_on_pure_states(spec) {
+        let charge_solver = match spec.solver {
+            Solver::Auto | Solver::Dense | Solver::Chebyshev => spec.solver,
+            other => {
+                return Err(SpinbatError::Unsupported {
+                    solver: other.as_str(),
+                    reason: "storage runs on exact states: auto, dense, chebyshev or density-matrix".into(),
+                })
+            }
+        };
+        let plan = Plan::new(chain, charge_solver, spec.tol, Precision::Double, trajectory::REQUEST)?;
+        let bytes = plan.bytes().max(PURE_STORAGE_BYTES_PER_AMPLITUDE * full);
+        crate::resources::ensure_fits("chebyshev", n, bytes)?;
+        return Ok(plan);
+    }
     if spec.observe.entanglement {
         return Err(SpinbatError::Unsupported {
             solver: "density-matrix",
@@ -336,22 +389,25 @@ pub fn plan(chain: &Chain, spec: &StorageSpec) -> Result<Plan> {
                 .into(),
         });
     }
-    spec.observe.check_block(chain.n_sites())?;
     match spec.solver {
         Solver::Auto | Solver::DensityMatrix => {}
         other => {
             return Err(SpinbatError::Unsupported {
                 solver: other.as_str(),
-                reason: "storage runs on the density matrix (--solver density-matrix, or auto)".into(),
+                reason: format!(
+                    "it simulates the closed battery, but noise is set ({}); storage with noise runs on the density \
+                     matrix (--solver density-matrix, or auto)",
+                    spec.noise.describe()
+                ),
             })
         }
     }
-    let n = chain.n_sites();
     if n > MAX_DENSITY_SITES {
         return Err(SpinbatError::Unsupported {
             solver: "density-matrix",
             reason: format!(
-                "storage measures the ergotropy of the density matrix, which needs N <= {MAX_DENSITY_SITES}, got N = {n}"
+                "storage with noise measures the ergotropy of the density matrix, which needs N <= \
+                 {MAX_DENSITY_SITES}, got N = {n}"
             ),
         });
     }
@@ -367,11 +423,40 @@ pub fn plan(chain: &Chain, spec: &StorageSpec) -> Result<Plan> {
     )?;
     // beside the propagator and the measurements: ρ(T), the propagator's copy of its
     // initial state, and the refinement's start
-    let entries = (2.0 * n as f64).exp2();
+    let entries = full * full;
     let extra = 3.0 * 16.0 * entries;
     debug_assert!(plan.bytes() >= DENSITY_OBSERVABLE_BYTES_PER_ENTRY * entries);
     crate::resources::ensure_fits("density-matrix", n, plan.bytes() + extra)?;
     Ok(plan)
+}
+
+/// The first output time at or below half of `initial` (its index in `values`, `(s, Q(s))`
+/// with `values[0]` at `s = 0`), or the half-life with its reason why there is none.
+fn first_at_half(
+    values: &[(f64, f64)],
+    initial: Option<f64>,
+    tol: f64,
+    what: &str,
+) -> std::result::Result<usize, HalfLife> {
+    let Some(q0) = initial else {
+        return Err(HalfLife::none(None, format!("the {what} at the start of storage is not known")));
+    };
+    if q0 <= tol {
+        return Err(HalfLife::none(initial, format!("no {what} at the start of storage")));
+    }
+    match values.iter().position(|&(_, v)| v <= 0.5 * q0) {
+        Some(k) => Ok(k),
+        None => {
+            let &(s, v) = values.last().expect("not empty");
+            Err(HalfLife::none(
+                initial,
+                format!(
+                    "not reached by s = {s:.6}: the {what} is {:.4} % of its start (ask for a longer window)",
+                    100.0 * v / q0
+                ),
+            ))
+        }
+    }
 }
 
 /// `(X + X†)/2` divided by its trace, in place (`X` a `d × d` matrix by columns).
@@ -446,24 +531,13 @@ fn store_density(
     let liou = Liouvillian::new(chain, &storage_noise, Generator::Storage)?;
     let refine = |key: fn(&ErgotropyPoint) -> Option<f64>| -> Result<HalfLife> {
         let initial = start.ergotropy.as_ref().and_then(key);
-        let Some(e0) = initial else {
-            return Ok(HalfLife::none(None, "the ergotropy at the start of storage is not known"));
-        };
-        if e0 <= spec.tol {
-            return Ok(HalfLife::none(initial, "no ergotropy at the start of storage"));
-        }
         let value = |p: &ObservablePoint| p.ergotropy.as_ref().and_then(key).unwrap_or(f64::NAN);
-        let Some(k) = measured.iter().position(|p| value(p) <= 0.5 * e0) else {
-            let last = measured.last().expect("not empty");
-            return Ok(HalfLife::none(
-                initial,
-                format!(
-                    "not reached by s = {}: ergotropy is {:.4} % of its start (ask for a longer window)",
-                    last.t,
-                    100.0 * value(last) / e0
-                ),
-            ));
+        let values: Vec<(f64, f64)> = measured.iter().map(|p| (p.t, value(p))).collect();
+        let k = match first_at_half(&values, initial, spec.tol, "ergotropy") {
+            Ok(k) => k,
+            Err(none) => return Ok(none),
         };
+        let e0 = initial.expect("known where a crossing is found");
         let (a, b) = (measured[k - 1].t, measured[k].t);
         let (fa, fb) = (value(&measured[k - 1]) - 0.5 * e0, value(&measured[k]) - 0.5 * e0);
         let mut from = DensityMatrix::with_initial(chain, &storage_noise, Generator::Storage, rho_t.clone(), spec.tol)?;
@@ -512,6 +586,139 @@ fn store_density(
     })
 }
 
+/// The pure-state run ([`runs_on_pure_states`]): `ψ(T)` from the charge's state propagator
+/// (`plan`), then `e^{−iH_g s}` by Chebyshev on the chain with the field off started at
+/// `ψ(T)` (its error bound carried), then the phases of `e^{−iH_B s}`, and the measurements
+/// of pure states. `W` and the ergotropies for `H0` and `H_B` are conserved here (module
+/// docs), so their half-lives come from the output times alone (linear interpolation
+/// between the two around a crossing, which only rounding could make).
+fn store_pure(
+    chain: &Chain,
+    spec: &StorageSpec,
+    plan: &Plan,
+    charge_time: f64,
+    closed_max_power: Option<super::Extremum>,
+    progress: &dyn Progress,
+) -> Result<Storage> {
+    use crate::propagate::checkpoint::Saved;
+    use crate::propagate::Chebyshev;
+    let n = chain.n_sites();
+    progress.phase("charging");
+    let mut charger = plan.state_propagator(chain)?;
+    let mut psi_t: Vec<Complex64> = Vec::new();
+    charger.for_each_state(&[charge_time], &mut |_, state| {
+        if let StateView::Pure { psi, .. } = state {
+            psi_t = psi.to_vec();
+        }
+        Ok(())
+    })?;
+    let charge_error = charger.state_error();
+    let charge_solver = charger.name();
+    drop(charger);
+    let norm = psi_t.iter().map(|z| z.norm_sqr()).sum::<f64>().sqrt();
+    psi_t.iter_mut().for_each(|z| *z /= norm);
+
+    let mut times = spec.times.clone();
+    if times[0] != 0.0 {
+        times.insert(0, 0.0);
+    }
+    let t_last = *times.last().expect("not empty");
+    let set = ObservableSet { ergotropy: true, ..spec.observe };
+    let cut = set.cut_for(n)?;
+    let context = ErgotropyContext::new(chain)?.with_block(set.block);
+    let field_off = chain.field_off();
+    let mut keeper = Chebyshev::<Operators, f64>::with_start(
+        Operators::new(&field_off)?,
+        &field_off,
+        spec.tol,
+        Saved { t: 0.0, err: charge_error, state: psi_t },
+    );
+    keeper.expect_until(t_last);
+    progress.phase("storage");
+    let mut phased = vec![Complex64::new(0.0, 0.0); 1usize << n];
+    let mut measured: Vec<ObservablePoint> = Vec::with_capacity(times.len());
+    let mut samples: Vec<WorkSample> = Vec::with_capacity(times.len());
+    let b = chain.b();
+    keeper.for_each_state(&times, &mut |sample, state| {
+        let StateView::Pure { psi, ops, .. } = state else {
+            unreachable!("the Chebyshev propagator hands out pure states")
+        };
+        // e^{−iH_B s}: the phase e^{−iB(2|x| − N)s} of basis state x
+        let s = sample.t;
+        phased.iter_mut().zip(psi).enumerate().for_each(|(x, (out, &z))| {
+            *out = z * Complex64::from_polar(1.0, -b * crate::basis::magnetisation(x, n) * s);
+        });
+        let mut point = trajectory::observe_state(ops, &phased, false, n, &set, cut, s, sample.work, Some(&context))?;
+        // the Robertson bound of the charge (ΔH² = Nω² from all-down) does not apply in storage
+        if let Some(e) = point.ergotropy.as_mut() {
+            e.power_bound = None;
+        }
+        measured.push(point);
+        samples.push(*sample);
+        progress.update(s, t_last);
+        Ok(())
+    })?;
+    let skip = usize::from(spec.times[0] != 0.0);
+    let series = samples[skip..].to_vec();
+    let start = measured[0].clone();
+    let points = measured[skip..].to_vec();
+    let half_life = |values: Vec<(f64, f64)>, initial: Option<f64>, what: &str| -> HalfLife {
+        match first_at_half(&values, initial, spec.tol, what) {
+            Err(none) => none,
+            Ok(k) => {
+                let ((a, fa), (b, fb)) = (values[k - 1], values[k]);
+                let half = 0.5 * initial.expect("known where a crossing is found");
+                HalfLife { initial, time: Some(a + (b - a) * (fa - half) / (fa - fb)), reason: None }
+            }
+        }
+    };
+    let work_values: Vec<(f64, f64)> = samples.iter().map(|w| (w.t, w.work)).collect();
+    let key_values = |key: fn(&ErgotropyPoint) -> Option<f64>| -> Vec<(f64, f64)> {
+        measured.iter().map(|p| (p.t, p.ergotropy.as_ref().and_then(key).unwrap_or(f64::NAN))).collect()
+    };
+    let half_lives = HalfLives {
+        work: half_life(work_values, Some(start.work), "work"),
+        ergotropy: half_life(key_values(|p| p.ergotropy), start.ergotropy.and_then(|e| e.ergotropy), "ergotropy"),
+        ergotropy_hb: half_life(
+            key_values(|p| Some(p.ergotropy_hb)),
+            start.ergotropy.map(|e| e.ergotropy_hb),
+            "ergotropy",
+        ),
+    };
+    let state_error = keeper.state_error();
+    let work_error = keeper.error_bound();
+    Ok(Storage {
+        charge: ChargeStage {
+            time: charge_time,
+            time_from: if closed_max_power.is_some() { "t_star" } else { "given" },
+            closed_max_power,
+            noise: Noise::default(),
+            work: start.work,
+            state_error: charge_error,
+        },
+        storage_noise: Noise::default(),
+        noise_during: spec.noise_during,
+        series,
+        start,
+        trajectory: Trajectory {
+            solver: keeper.name().to_string(),
+            selected: set,
+            cut,
+            accuracy: format!(
+                "psi(T) by {charge_solver} (state error {charge_error:.1e}), then e^(-i H_g s) by {} on the chain with \
+                 the field off and the exact phases of e^(-i H_B s) ([H_B, H_g] = 0)",
+                keeper.accuracy_note()
+            ),
+            work_error,
+            state_error: Some(state_error),
+            bounds: Some(ObservableBounds::from_state_error(state_error, Operators::h0_norm_bound(chain), n, cut)),
+            points,
+        },
+        half_lives,
+        work_error,
+    })
+}
+
 /// Most grid points of the work's half-life scan.
 const MAX_HALF_LIFE_GRID: usize = 1_000_000;
 
@@ -529,7 +736,7 @@ fn work_half_life(prop: &mut dyn Propagator, chain: &Chain, w0: f64, t_last: f64
         return Ok(HalfLife::none(
             Some(w0),
             format!(
-                "not reached by s = {t_last}: W is {:.4} % of its start (ask for a longer window)",
+                "not reached by s = {t_last:.6}: W is {:.4} % of its start (ask for a longer window)",
                 100.0 * last.work / w0
             ),
         ));

@@ -462,7 +462,7 @@ pub fn state_propagator_with(
 
 /// Records the selected observables of `ψ` at one time.
 #[allow(clippy::too_many_arguments)]
-fn observe_state(
+pub(crate) fn observe_state(
     ops: &Operators,
     psi: &[num_complex::Complex64],
     mirror_even: bool,

@@ -197,13 +197,70 @@ fn storage_refuses_bad_input_before_running() {
     spec.noise = Noise { decay: -0.1, ..Noise::default() };
     assert!(matches!(store(&chain, &spec, &Silent), Err(SpinbatError::InvalidParameter { .. })));
     spec.noise = Noise::default();
+    spec.solver = Solver::MeanField;
+    assert!(matches!(store(&chain, &spec, &Silent), Err(SpinbatError::Unsupported { .. })));
+    // with noise: the density matrix only, no entanglement of a mixed state, N <= 12
+    spec.noise = Noise { dephasing: 0.1, ..Noise::default() };
     spec.solver = Solver::Chebyshev;
     assert!(matches!(store(&chain, &spec, &Silent), Err(SpinbatError::Unsupported { .. })));
     spec.solver = Solver::Auto;
     spec.observe.entanglement = true;
     assert!(matches!(store(&chain, &spec, &Silent), Err(SpinbatError::Unsupported { .. })));
     let big = Chain::builder(13).build().unwrap();
-    assert!(matches!(store(&big, &StorageSpec::new(vec![1.0]), &Silent), Err(SpinbatError::Unsupported { .. })));
+    let mut noisy = StorageSpec::new(vec![1.0]);
+    noisy.noise = Noise { decay: 0.1, ..Noise::default() };
+    assert!(matches!(store(&big, &noisy, &Silent), Err(SpinbatError::Unsupported { .. })));
+    let huge = Chain::builder(40).build().unwrap();
+    assert!(matches!(store(&huge, &StorageSpec::new(vec![1.0]), &Silent), Err(SpinbatError::TooLarge { .. })));
     assert!("sometimes".parse::<NoiseDuring>().is_err());
     assert_eq!("storage".parse::<NoiseDuring>().unwrap(), NoiseDuring::Storage);
+}
+
+#[test]
+fn closed_storage_on_pure_states_equals_the_density_matrix() {
+    // two independent routes: psi(T), then Chebyshev under H_g and the phases of H_B, against
+    // the Lindblad propagator with H0 and no channel on rho(T)
+    let mut rng = Rng::new(21);
+    for n in [3, 4] {
+        let chain = random_chain(&mut rng, n);
+        let mut spec = StorageSpec::new(times(2.5, 6));
+        spec.charge_time = Some(rng.uniform(0.2, 0.8));
+        spec.observe.bloch = true;
+        let pure = store(&chain, &spec, &Silent).unwrap();
+        assert_eq!(pure.trajectory.solver, "chebyshev");
+        spec.solver = Solver::DensityMatrix;
+        let dm = store(&chain, &spec, &Silent).unwrap();
+        assert_eq!(dm.trajectory.solver, "density-matrix");
+        for (p, q) in pure.trajectory.points.iter().zip(&dm.trajectory.points) {
+            assert!((p.work - q.work).abs() < 1e-9, "N = {n}, s = {}: {} vs {}", p.t, p.work, q.work);
+            let (e, f) = (p.ergotropy.unwrap(), q.ergotropy.unwrap());
+            for (x, y) in e.values().iter().zip(f.values()).take(8) {
+                if let (Some(x), Some(y)) = (x, y) {
+                    assert!((x - y).abs() < 1e-8, "N = {n}, s = {}: {e:?} vs {f:?}", p.t);
+                }
+            }
+            for (u, v) in p.bloch.as_ref().unwrap().iter().zip(q.bloch.as_ref().unwrap()) {
+                for k in 0..3 {
+                    assert!((u[k] - v[k]).abs() < 1e-8, "N = {n}, s = {}: bloch {u:?} vs {v:?}", p.t);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn closed_storage_runs_beyond_the_density_matrix_with_pure_states() {
+    // N = 13: no density matrix, but the pure state stores; W and E(H_B) stay, entanglement
+    // may be observed
+    let chain = Chain::builder(13).couplings(Couplings::NearestNeighbour).alpha(0.5).build().unwrap();
+    let mut spec = StorageSpec::new(vec![0.0, 0.5, 1.0]);
+    spec.observe.entanglement = true;
+    let s = store(&chain, &spec, &Silent).unwrap();
+    let e0 = s.start.ergotropy.unwrap();
+    for p in &s.trajectory.points {
+        assert!((p.work - s.charge.work).abs() < 1e-8);
+        assert!((p.ergotropy.unwrap().ergotropy_hb - e0.ergotropy_hb).abs() < 1e-8);
+        assert!(p.entropy.unwrap() > 0.0);
+    }
+    assert!(s.half_lives.work.time.is_none() && s.half_lives.ergotropy_hb.time.is_none());
 }
