@@ -529,7 +529,10 @@ fn store_density(
 
     // the ergotropies' half-lives between output times: a propagator from the earlier one
     let liou = Liouvillian::new(chain, &storage_noise, Generator::Storage)?;
-    let refine = |key: fn(&ErgotropyPoint) -> Option<f64>| -> Result<HalfLife> {
+    // the last bracket start reached, (s, ρ(T + s)): a later bracket continues from it, an
+    // earlier one from ρ(T) (memory: ρ(T), this state and one propagator with its start)
+    let mut reached: (f64, Vec<Complex64>) = (0.0, Vec::new());
+    let mut refine = |key: fn(&ErgotropyPoint) -> Option<f64>| -> Result<HalfLife> {
         let initial = start.ergotropy.as_ref().and_then(key);
         let value = |p: &ObservablePoint| p.ergotropy.as_ref().and_then(key).unwrap_or(f64::NAN);
         let values: Vec<(f64, f64)> = measured.iter().map(|p| (p.t, value(p))).collect();
@@ -540,11 +543,21 @@ fn store_density(
         let e0 = initial.expect("known where a crossing is found");
         let (a, b) = (measured[k - 1].t, measured[k].t);
         let (fa, fb) = (value(&measured[k - 1]) - 0.5 * e0, value(&measured[k]) - 0.5 * e0);
-        let mut from = DensityMatrix::with_initial(chain, &storage_noise, Generator::Storage, rho_t.clone(), spec.tol)?;
-        let mut rho_a = from.density_at(a)?.to_vec();
-        drop(from);
-        hermitian_unit_trace(&mut rho_a, d);
-        let mut between = DensityMatrix::with_initial(chain, &storage_noise, Generator::Storage, rho_a, spec.tol)?;
+        if reached.0 != a || reached.1.is_empty() {
+            let (s0, rho0) = if reached.0 < a && !reached.1.is_empty() {
+                (reached.0, std::mem::take(&mut reached.1))
+            } else {
+                reached.1 = Vec::new();
+                (0.0, rho_t.clone())
+            };
+            let mut from = DensityMatrix::with_initial(chain, &storage_noise, Generator::Storage, rho0, spec.tol)?;
+            let mut rho_a = from.density_at(a - s0)?.to_vec();
+            drop(from);
+            hermitian_unit_trace(&mut rho_a, d);
+            reached = (a, rho_a);
+        }
+        let mut between =
+            DensityMatrix::with_initial(chain, &storage_noise, Generator::Storage, reached.1.clone(), spec.tol)?;
         let mut f = |s: f64| -> Result<f64> {
             let rho = between.density_at(s - a)?;
             let work = liou.sums(rho).work.re;
