@@ -131,7 +131,7 @@ pub fn run(args: StoreArgs) -> Result<(), CliError> {
     storage::plan(&chain, &spec)?;
     let json_stdout = args.output.json_stdout();
     let start = Instant::now();
-    let bar = Bar::new(!json_stdout, "storage");
+    let bar = Bar::new(!json_stdout, "store");
     let result = storage::store(&chain, &spec, &bar);
     bar.finish();
     let result = result?;

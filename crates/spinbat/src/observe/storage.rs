@@ -677,6 +677,14 @@ fn store_pure(
     let points = measured[skip..].to_vec();
     let half_life = |values: Vec<(f64, f64)>, initial: Option<f64>, what: &str| -> HalfLife {
         match first_at_half(&values, initial, spec.tol, what) {
+            Err(none) if none.initial.is_some_and(|q| q > spec.tol) => HalfLife::none(
+                initial,
+                format!(
+                    "not reached by s = {:.6}: no noise in storage, and the {what} is conserved (e^(-i H0 s) commutes \
+                     with H0 and H_B)",
+                    values.last().map_or(0.0, |v| v.0)
+                ),
+            ),
             Err(none) => none,
             Ok(k) => {
                 let ((a, fa), (b, fb)) = (values[k - 1], values[k]);
