@@ -11,7 +11,7 @@ mod progress;
 mod records;
 mod study_file;
 
-use commands::{charge, effective, figure, merge, run, scan};
+use commands::{charge, effective, figure, merge, run, scan, store};
 pub use error::CliError;
 
 use clap::{Parser, Subcommand};
@@ -36,6 +36,10 @@ enum Command {
     /// Charge a chain from the all-down state: W(t), P(t) = W/t, certified maximal power
     /// P_max and its time T*, maximal work, and the comparison with N independent spins.
     Charge(Box<charge::ChargeArgs>),
+    /// Charge, then store: hold the charged chain under H0 (field off) with noise while
+    /// charging, in storage or both; W(s), the ergotropy family over the storage times and
+    /// the half-lives of the work and the ergotropy (self-discharge).
+    Store(Box<store::StoreArgs>),
     /// Sweep one parameter (n, alpha, p, g, omega, b) and tabulate P_max, T*, W(T*), maximal
     /// work and the gain over independent spins for several solvers (quantum, mean-field,
     /// weak-coupling); with n, fit the scaling of P_max/N.
@@ -61,6 +65,7 @@ fn main() -> ExitCode {
     progress::set_lines(cli.progress);
     let result = match cli.command {
         Command::Charge(args) => charge::run(*args),
+        Command::Store(args) => store::run(*args),
         Command::Scan(args) => scan::run(*args),
         Command::Figure(args) => figure::run(*args),
         Command::Effective(args) => effective::run(*args),

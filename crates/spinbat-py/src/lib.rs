@@ -9,6 +9,8 @@
 //! * [`charging::PyCharging`] — `spinbat.Charging`: the curve and figures of merit;
 //! * [`scan::scan`] — the native half of `spinbat.scan`: one parameter swept, several
 //!   solvers side by side (`spinbat::study::scan`), rows as dicts;
+//! * [`storage::store`] — `spinbat.store`: charge, then hold under `H0` with noise
+//!   (`spinbat::observe::storage`), a [`storage::PyStorage`] (`spinbat.Storage`);
 //! * [`analytic`] — `spinbat.analytic`: closed forms, vectorised over times.
 
 mod analytic;
@@ -16,6 +18,7 @@ mod chain;
 mod charging;
 mod errors;
 mod scan;
+mod storage;
 
 use pyo3::prelude::*;
 
@@ -30,6 +33,8 @@ fn _spinbat(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<chain::PyChain>()?;
     m.add_class::<charging::PyCharging>()?;
     m.add_function(wrap_pyfunction!(scan::scan, m)?)?;
+    m.add_class::<storage::PyStorage>()?;
+    m.add_function(wrap_pyfunction!(storage::store, m)?)?;
     let sub = PyModule::new(py, "analytic")?;
     analytic::register(&sub)?;
     m.add_submodule(&sub)?;

@@ -234,3 +234,87 @@ pub struct EffectiveRecord {
     /// Version, git revision, time, threads.
     pub provenance: Provenance,
 }
+
+/// The storage curve as columns (storage times from the end of charging).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StorageSeriesRecord {
+    /// Storage times `s` (units `1/B`).
+    pub t: Vec<f64>,
+    /// `W(s)` (units `B`).
+    pub work: Vec<f64>,
+    /// `dW/ds` (units `B²`): `0` in closed storage, the self-discharge rate under noise.
+    pub rate: Vec<f64>,
+}
+
+/// One `store` run ([`crate::observe::storage`]): the chain, the noise and when it acts,
+/// the charge, the storage curve, the observables at the storage times (the ergotropy
+/// family always), the half-lives and provenance.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoreRecord {
+    /// The chain.
+    pub model: ModelRecord,
+    /// Solver that ran.
+    pub solver: String,
+    /// Solver the user asked for.
+    pub solver_requested: String,
+    /// Absolute tolerance on `W` asked for.
+    pub tolerance: f64,
+    /// The noise as given (its channels act as `noise_during` says).
+    pub noise: crate::open::Noise,
+    /// When the noise acts: `charge`, `storage` or `both`.
+    pub noise_during: crate::observe::storage::NoiseDuring,
+    /// The charge before storage: `T`, where it came from, its noise, `W(T)`.
+    pub charge: crate::observe::storage::ChargeStage,
+    /// The noise in storage.
+    pub storage_noise: crate::open::Noise,
+    /// Bound on the absolute error of every `W`.
+    pub error_bound: f64,
+    /// How the error is controlled.
+    pub accuracy: String,
+    /// `W(s)` and its rate at the storage times.
+    pub series: StorageSeriesRecord,
+    /// The observables at the start of storage (`s = 0`).
+    pub start: crate::observe::trajectory::ObservablePoint,
+    /// The observables at the storage times (`points[].t` the storage time).
+    pub observables: ObservablesRecord,
+    /// Half-lives of the work and of the ergotropies for `H0` and `H_B`.
+    pub half_lives: crate::observe::storage::HalfLives,
+    /// Wall time (seconds).
+    pub run_time_s: f64,
+    /// Version, git revision, time, threads.
+    pub provenance: Provenance,
+}
+
+impl StoreRecord {
+    /// Assembles the record of a finished storage run.
+    pub fn new(
+        chain: &crate::Chain,
+        spec: &crate::observe::storage::StorageSpec,
+        storage: crate::observe::storage::Storage,
+        run_time_s: f64,
+    ) -> Self {
+        let s = storage;
+        StoreRecord {
+            model: ModelRecord::of(chain),
+            solver: s.trajectory.solver.clone(),
+            solver_requested: spec.solver.as_str().to_string(),
+            tolerance: spec.tol,
+            noise: spec.noise,
+            noise_during: s.noise_during,
+            charge: s.charge,
+            storage_noise: s.storage_noise,
+            error_bound: s.work_error,
+            accuracy: s.trajectory.accuracy.clone(),
+            series: StorageSeriesRecord {
+                t: s.series.iter().map(|p| p.t).collect(),
+                work: s.series.iter().map(|p| p.work).collect(),
+                rate: s.series.iter().map(|p| p.rate).collect(),
+            },
+            start: s.start,
+            observables: ObservablesRecord::new(s.trajectory, run_time_s),
+            half_lives: s.half_lives,
+            run_time_s,
+            provenance: Provenance::current(),
+        }
+    }
+}

@@ -8,3 +8,4 @@ pub mod figure;
 pub mod merge;
 pub mod run;
 pub mod scan;
+pub mod store;

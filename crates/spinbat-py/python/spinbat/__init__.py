@@ -20,6 +20,9 @@ Which call answers which question:
     chain.charge(solver="mean-field")   # classical Bloch-vector model (paper Sec. IV)
     spinbat.scan("alpha=0:1:0.1", n=4, solvers="quantum,mean-field")
                               # P_max, T*, max work per value and solver (DataFrame / dicts)
+    spinbat.store(chain, decay=0.1, noise_during="storage")
+                              # charge, then hold under H0 with noise: W(s), ergotropies,
+                              # half-lives (Storage)
     spinbat.analytic.*        # closed forms: one spin, XXX, weak coupling Eq. 18/19, strong coupling
 
 Errors: bad input raises ValueError, a solver that would not fit in memory MemoryError,
@@ -30,6 +33,6 @@ before the first call.
 
 from . import analytic
 from ._scan import scan
-from ._spinbat import DEFAULT_TOL, SOLVERS, Chain, Charging, __version__
+from ._spinbat import DEFAULT_TOL, SOLVERS, Chain, Charging, Storage, __version__, store
 
-__all__ = ["Chain", "Charging", "scan", "analytic", "SOLVERS", "DEFAULT_TOL", "__version__"]
+__all__ = ["Chain", "Charging", "Storage", "store", "scan", "analytic", "SOLVERS", "DEFAULT_TOL", "__version__"]

@@ -11,7 +11,7 @@ import numpy.typing as npt
 from . import analytic as analytic
 from ._scan import scan as scan
 
-__all__ = ["Chain", "Charging", "scan", "analytic", "SOLVERS", "DEFAULT_TOL", "__version__"]
+__all__ = ["Chain", "Charging", "Storage", "store", "scan", "analytic", "SOLVERS", "DEFAULT_TOL", "__version__"]
 
 __version__: str
 SOLVERS: list[str]
@@ -198,3 +198,82 @@ class Charging:
         """The record `spinbat charge --json` writes, as plain Python objects."""
     def to_json(self) -> str:
         """The same record as a compact JSON string."""
+
+@final
+class Storage:
+    """The result of spinbat.store: the work and the ergotropies over the storage times
+    (from the end of charging) and their half-lives. Energies in B, times in 1/B.
+    """
+
+    @property
+    def t(self) -> _FloatArray:
+        """Storage times s from the end of charging, read-only float64."""
+    @property
+    def work(self) -> _FloatArray:
+        """W(s) = Tr(H0 rho) - E0, read-only float64."""
+    @property
+    def rate(self) -> _FloatArray:
+        """dW/ds (0 in closed storage), read-only float64."""
+    @property
+    def ergotropy(self) -> _FloatArray:
+        """The ergotropy for H0 (NaN where not known)."""
+    @property
+    def ergotropy_hb(self) -> _FloatArray:
+        """The ergotropy for H_B = B sum_i Z_i."""
+    @property
+    def local_ergotropy(self) -> _FloatArray:
+        """sum_i E(rho_i, B Z_i)."""
+    @property
+    def chain(self) -> Chain:
+        """The chain that was stored."""
+    @property
+    def charge_time(self) -> float:
+        """The charging time T."""
+    @property
+    def work_at_charge(self) -> float:
+        """W(T), the work at the start of storage."""
+    @property
+    def work_half_life(self) -> Optional[float]:
+        """First storage time where W falls to half its value at s = 0, or None."""
+    @property
+    def ergotropy_half_life(self) -> Optional[float]:
+        """First storage time where the ergotropy for H0 falls to half, or None."""
+    @property
+    def ergotropy_hb_half_life(self) -> Optional[float]:
+        """First storage time where the ergotropy for H_B falls to half, or None."""
+    @property
+    def noise_during(self) -> Literal["charge", "storage", "both"]:
+        """When the noise acted."""
+    @property
+    def solver(self) -> str:
+        """The solver that ran."""
+    @property
+    def error_bound(self) -> float:
+        """Bound on the absolute error of every W (units of B)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record `spinbat store --json` writes, as plain Python objects."""
+    def to_json(self) -> str:
+        """The same record as a compact JSON string."""
+
+def store(
+    chain: Chain,
+    times: Optional[_Times] = None,
+    *,
+    charge_time: Optional[float] = None,
+    t_max: Optional[float] = None,
+    points: int = 41,
+    noise_during: Literal["charge", "storage", "both"] = "both",
+    dephasing: float = 0.0,
+    decay: float = 0.0,
+    temperature: Optional[float] = None,
+    collective_decay: float = 0.0,
+    observe: Optional[str] = None,
+    block: Optional[int] = None,
+    solver: Literal["auto", "dense", "chebyshev", "density-matrix"] = "auto",
+    tol: float = 1e-10,
+) -> Storage:
+    """Charge the chain (for T* of the closed chain, or charge_time), then hold it under H0
+    (field off) with the noise while charging, in storage or both: W(s), the ergotropy
+    family and the half-lives (spinbat store). Raises ValueError for bad input or N > 12
+    with noise,
+    MemoryError where the density matrices do not fit."""

@@ -230,6 +230,15 @@ impl Chain {
         self.to_builder().alpha(alpha).build()
     }
 
+    /// The same chain with the transverse field off, `ω = 0`: its charging Hamiltonian is
+    /// `H_g` alone. Storage needs it: `[H_B, H_g] = 0` (the couplings keep the
+    /// magnetisation), so `e^{−iH0 s} = e^{−iH_B s} e^{−iH_g s}` with the second factor the
+    /// closed propagators' dynamics of this chain ([`crate::observe::storage`]). Not for
+    /// charging (the builder refuses `ω ≤ 0` there).
+    pub(crate) fn field_off(&self) -> Chain {
+        Chain { omega: 0.0, ..self.clone() }
+    }
+
     /// The builder that reproduces this chain.
     pub fn to_builder(&self) -> ChainBuilder {
         ChainBuilder {

@@ -23,6 +23,7 @@
 pub mod correlations;
 pub mod ergotropy;
 pub mod ground;
+pub mod storage;
 pub mod trajectory;
 
 pub use crate::numeric::brent;

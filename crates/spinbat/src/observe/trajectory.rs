@@ -469,7 +469,7 @@ pub fn state_propagator_with(
 
 /// Records the selected observables of `ψ` at one time.
 #[allow(clippy::too_many_arguments)]
-fn observe_state(
+pub(crate) fn observe_state(
     ops: &Operators,
     psi: &[num_complex::Complex64],
     mirror_even: bool,
@@ -830,7 +830,7 @@ pub fn charge_observed(
 /// by the general definitions ([`ErgotropyContext::measure_density`]); the entropy of a
 /// part is not recorded (not an entanglement measure for mixed states, refused earlier).
 #[allow(clippy::too_many_arguments)]
-fn observe_density(
+pub(crate) fn observe_density(
     ops: &Operators,
     rho: &[num_complex::Complex64],
     n: usize,

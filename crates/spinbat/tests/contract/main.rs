@@ -13,5 +13,6 @@ mod oracle;
 mod oracle_large;
 mod propagate;
 mod sectors;
+mod storage;
 mod study;
 mod trajectory;

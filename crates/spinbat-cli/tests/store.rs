@@ -1,0 +1,152 @@
+//! `spinbat store`: the JSON keys of the record (`series {t, work}`, `observables.points[]`
+//! with the ergotropy keys, the half-lives), the one-spin half-life of decay, storage after
+//! a closed charge against `spinbat charge` at the same time, the CSV and plot files, and
+//! every bad input exits with status 2 and a one-line message.
+
+use serde_json::Value;
+use std::process::{Command, Output};
+
+fn spinbat(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_spinbat")).args(args).output().expect("run spinbat")
+}
+
+fn json(args: &[&str]) -> Value {
+    let out = spinbat(args);
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("stdout is one JSON value")
+}
+
+fn floats(v: &Value) -> Vec<f64> {
+    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+}
+
+#[test]
+fn store_records_the_series_the_ergotropy_points_and_the_half_lives() {
+    // one spin charged to |up> (omega T = pi/2), decay 0.5 in storage: W = 2B e^{-s/2}
+    let t = std::f64::consts::FRAC_PI_2.to_string();
+    let v = json(&[
+        "store",
+        "--n",
+        "1",
+        "--omega",
+        "1",
+        "--charge-time",
+        &t,
+        "--decay",
+        "0.5",
+        "--noise-during",
+        "storage",
+        "--times",
+        "0,0.5,1,2,3",
+        "--json",
+        "-",
+    ]);
+    for key in
+        ["model", "solver", "noise", "noise_during", "charge", "series", "observables", "half_lives", "provenance"]
+    {
+        assert!(v.get(key).is_some(), "missing key {key}");
+    }
+    assert_eq!(v["noise_during"], "storage");
+    assert_eq!(v["charge"]["time_from"], "given");
+    let (s, w) = (floats(&v["series"]["t"]), floats(&v["series"]["work"]));
+    assert_eq!(s, vec![0.0, 0.5, 1.0, 2.0, 3.0]);
+    for (s, w) in s.iter().zip(&w) {
+        assert!((w - 2.0 * (-0.5 * s).exp()).abs() < 1e-9, "s = {s}: {w}");
+    }
+    let points = v["observables"]["points"].as_array().unwrap();
+    assert_eq!(points.len(), 5);
+    for key in ["t", "work", "ergotropy", "ergotropy_hb", "local_ergotropy", "locked_ergotropy", "capacity"] {
+        assert!(points[2].get(key).is_some(), "points[] missing {key}");
+    }
+    let half = v["half_lives"]["work"]["time"].as_f64().unwrap();
+    assert!((half - 2f64.ln() / 0.5).abs() < 1e-9, "{half}");
+    let half = v["half_lives"]["ergotropy"]["time"].as_f64().unwrap();
+    assert!((half - (4f64 / 3.0).ln() / 0.5).abs() < 1e-7, "{half}");
+}
+
+#[test]
+fn storage_after_a_closed_charge_starts_at_the_charge_s_work() {
+    let model = ["--n", "4", "--alpha", "0.3", "--coupling", "nn"];
+    let stored = json(
+        &[
+            &["store"][..],
+            &model,
+            &["--charge-time", "0.3", "--dephasing", "0.2", "--noise-during", "storage"],
+            &["--times", "0,1", "--json", "-"],
+        ]
+        .concat(),
+    );
+    let charged = json(&[&["charge"][..], &model, &["--times", "0.3", "--json", "-"]].concat());
+    let (a, b) = (floats(&stored["series"]["work"])[0], floats(&charged["series"]["work"])[0]);
+    assert!((a - b).abs() < 1e-9, "W at the start of storage {a} vs charge at T {b}");
+    // noise only while charging: W stays at the noisy charge's W(T)
+    let v = json(
+        &[
+            &["store"][..],
+            &model,
+            &["--charge-time", "0.3", "--decay", "0.3", "--noise-during", "charge"],
+            &["--times", "0,1,2", "--json", "-"],
+        ]
+        .concat(),
+    );
+    let noisy = json(&[&["charge"][..], &model, &["--decay", "0.3", "--times", "0.3", "--json", "-"]].concat());
+    let w_t = floats(&noisy["series"]["work"])[0];
+    for w in floats(&v["series"]["work"]) {
+        assert!((w - w_t).abs() < 1e-9, "{w} vs {w_t}");
+    }
+}
+
+#[test]
+fn store_writes_csv_and_plot() {
+    let dir = std::env::temp_dir().join(format!("spinbat-store-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (csv, png) = (dir.join("s.csv"), dir.join("s.png"));
+    let out = spinbat(&[
+        "store",
+        "--n",
+        "3",
+        "--dephasing",
+        "0.1",
+        "--points",
+        "6",
+        "--observe",
+        "bloch",
+        "--csv",
+        csv.to_str().unwrap(),
+        "--plot",
+        png.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let header = text.lines().next().unwrap();
+    assert!(header.starts_with("t,work,rate,ergotropy,ergotropy_hb") && header.ends_with("z_0,z_1,z_2"), "{header}");
+    assert_eq!(text.lines().count(), 7);
+    assert!(std::fs::metadata(&png).unwrap().len() > 1000);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("half-life"), "{stdout}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bad_store_input_exits_2_with_one_line() {
+    for (args, needle) in [
+        (vec!["--times", "0,-1"], "times"),
+        (vec!["--times", "1,0.5"], "sorted"),
+        (vec!["--charge-time", "-1"], "charge_time"),
+        (vec!["--noise-during", "sometimes"], "noise_during"),
+        (vec!["--decay", "-0.2"], "decay"),
+        (vec!["--t-max", "-3"], "t_max"),
+        (vec!["--solver", "chebyshev", "--decay", "0.1"], "density matrix"),
+        (vec!["--solver", "mean-field"], "exact states"),
+        (vec!["--observe", "entanglement", "--decay", "0.1"], "not its entanglement"),
+        (vec!["--n", "13", "--dephasing", "0.1"], "N <= 12"),
+        (vec!["--n", "40"], "needs about"),
+    ] {
+        let n: &[&str] = if args.contains(&"--n") { &[] } else { &["--n", "2"] };
+        let out = spinbat(&[&["store"][..], n, &args].concat());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+}

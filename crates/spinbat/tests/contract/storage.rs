@@ -1,0 +1,266 @@
+//! Storage and self-discharge (`observe::storage`): the one-spin closed forms of decay and
+//! dephasing in storage and their half-lives, the conservation laws of noiseless storage,
+//! noise while charging only against the noisy charge, noise in storage only against the
+//! closed charge, what positivity and unit trace imply for the measured keys, and the
+//! refusals.
+
+use crate::common::{random_chain, Rng};
+use spinbat::observe::storage::{store, NoiseDuring, StorageSpec};
+use spinbat::open::Noise;
+use spinbat::propagate::{plan, plan_noisy};
+use spinbat::{Chain, Couplings, Silent, Solver, SpinbatError};
+use std::f64::consts::{FRAC_PI_2, FRAC_PI_4, LN_2};
+
+fn times(t_max: f64, points: usize) -> Vec<f64> {
+    (0..points).map(|k| t_max * k as f64 / (points - 1) as f64).collect()
+}
+
+#[test]
+fn one_spin_decay_in_storage_follows_the_closed_forms_and_half_lives() {
+    // charged to |↑⟩ at ωT = π/2, then decay γ in storage: W = 2B e^{−γs},
+    // ergotropy 2B max(0, 2e^{−γs} − 1) (H0 = H_B for one spin)
+    for (b, omega, gamma) in [(1.0, 1.0, 0.5), (0.7, 2.3, 1.3)] {
+        let chain = Chain::builder(1).b(b).omega(omega).build().unwrap();
+        let mut spec = StorageSpec::new(times(3.0 / gamma, 31));
+        spec.charge_time = Some(FRAC_PI_2 / omega);
+        spec.noise = Noise { decay: gamma, ..Noise::default() };
+        spec.noise_during = NoiseDuring::Storage;
+        let s = store(&chain, &spec, &Silent).unwrap();
+        assert!((s.charge.work - 2.0 * b).abs() < 1e-10, "fully charged: {}", s.charge.work);
+        for (w, p) in s.series.iter().zip(&s.trajectory.points) {
+            let decayed = (-gamma * w.t).exp();
+            assert!((w.work - 2.0 * b * decayed).abs() < 1e-9, "s = {}: W = {}", w.t, w.work);
+            let e = p.ergotropy.unwrap();
+            let want = 2.0 * b * (2.0 * decayed - 1.0).max(0.0);
+            assert!((e.ergotropy.unwrap() - want).abs() < 1e-9, "s = {}: {:?} vs {want}", p.t, e.ergotropy);
+            assert!((e.ergotropy_hb - want).abs() < 1e-9);
+        }
+        let h = &s.half_lives;
+        assert!((h.work.time.unwrap() - LN_2 / gamma).abs() < 1e-9, "{:?}", h.work);
+        let erg = (4.0f64 / 3.0).ln() / gamma;
+        assert!((h.ergotropy.time.unwrap() - erg).abs() < 1e-7, "{:?} vs {erg}", h.ergotropy);
+        assert!((h.ergotropy_hb.time.unwrap() - erg).abs() < 1e-7);
+        assert!(s.work_error < 1e-8);
+    }
+}
+
+#[test]
+fn one_spin_dephasing_in_storage_keeps_the_energy_and_loses_ergotropy_as_exp_minus_2_gamma_t() {
+    // ωT = π/4: an equatorial state, W = B; dephasing keeps W, ergotropy B e^{−2γs}
+    let (b, omega, gamma) = (1.2, 1.7, 0.4);
+    let chain = Chain::builder(1).b(b).omega(omega).build().unwrap();
+    let mut spec = StorageSpec::new(times(2.0, 21));
+    spec.charge_time = Some(FRAC_PI_4 / omega);
+    spec.noise = Noise { dephasing: gamma, ..Noise::default() };
+    spec.noise_during = NoiseDuring::Storage;
+    let s = store(&chain, &spec, &Silent).unwrap();
+    for (w, p) in s.series.iter().zip(&s.trajectory.points) {
+        assert!((w.work - b).abs() < 1e-9, "energy kept: {}", w.work);
+        let want = b * (-2.0 * gamma * p.t).exp();
+        let e = p.ergotropy.unwrap();
+        assert!((e.ergotropy.unwrap() - want).abs() < 1e-9, "s = {}: {:?} vs {want}", p.t, e.ergotropy);
+        // all of it coherent: the populations are those of the passive state's mirror
+        assert!(e.incoherent_ergotropy.abs() < 1e-9);
+    }
+    assert!(s.half_lives.work.time.is_none() && s.half_lives.work.reason.is_some());
+    let want = LN_2 / (2.0 * gamma);
+    assert!((s.half_lives.ergotropy.time.unwrap() - want).abs() < 1e-7, "{:?}", s.half_lives.ergotropy);
+}
+
+#[test]
+fn noiseless_storage_conserves_the_work_and_the_ergotropies_for_h0_and_h_b() {
+    // [H0, e^{−iH0 s}] = 0 and [H_B, H_g] = 0: W, E(ρ, H0), E(ρ, H_B) stay; the local
+    // ergotropy moves (the flip-flops of α ≠ 0 exchange the sites' states)
+    let mut rng = Rng::new(15);
+    for n in [3, 4] {
+        let chain = Chain::builder(n)
+            .couplings(Couplings::PowerLaw { p: 1.0 })
+            .alpha(0.6)
+            .g(rng.uniform(0.5, 1.5))
+            .omega(2.0)
+            .build()
+            .unwrap();
+        let spec = StorageSpec::new(times(3.0, 13));
+        let s = store(&chain, &spec, &Silent).unwrap();
+        assert_eq!(s.charge.time_from, "t_star");
+        let w0 = s.charge.work;
+        assert!(w0 > 0.1);
+        let e0 = s.start.ergotropy.unwrap();
+        let mut local = Vec::new();
+        for (w, p) in s.series.iter().zip(&s.trajectory.points) {
+            assert!((w.work - w0).abs() < 1e-9 && w.rate.abs() < 1e-8, "N = {n}, s = {}: {w:?}", w.t);
+            let e = p.ergotropy.unwrap();
+            assert!((e.ergotropy.unwrap() - e0.ergotropy.unwrap()).abs() < 1e-8);
+            assert!((e.ergotropy_hb - e0.ergotropy_hb).abs() < 1e-8);
+            assert!((e.incoherent_ergotropy - e0.incoherent_ergotropy).abs() < 1e-8);
+            local.push(e.local_ergotropy);
+        }
+        let spread = local.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
+            - local.iter().cloned().fold(f64::INFINITY, f64::min);
+        assert!(spread > 1e-3, "N = {n}: the local ergotropy moves in storage ({spread})");
+        assert!(s.half_lives.work.time.is_none() && s.half_lives.ergotropy.time.is_none());
+    }
+}
+
+#[test]
+fn the_default_charge_time_is_the_closed_t_star() {
+    let chain = Chain::builder(3).couplings(Couplings::NearestNeighbour).alpha(0.0).build().unwrap();
+    let mut spec = StorageSpec::new(vec![0.0, 0.5]);
+    spec.noise = Noise { dephasing: 0.2, ..Noise::default() };
+    let s = store(&chain, &spec, &Silent).unwrap();
+    let mut closed = plan(&chain, Solver::Dense, 1e-10).unwrap();
+    let c = spinbat::observe::charge(closed.as_mut(), &chain, &[0.0], &Silent).unwrap();
+    assert!((s.charge.time - c.max_power.time).abs() < 1e-9);
+    assert_eq!(s.charge.closed_max_power.unwrap().time, s.charge.time);
+}
+
+#[test]
+fn noise_while_charging_only_then_storage_conserves_the_noisy_charge() {
+    let mut rng = Rng::new(7);
+    for n in [2, 4] {
+        let chain = random_chain(&mut rng, n);
+        let t = rng.uniform(0.2, 1.0);
+        let noise = Noise { dephasing: 0.3, decay: 0.2, temperature: Some(1.0), ..Noise::default() };
+        let mut spec = StorageSpec::new(times(2.0, 9));
+        spec.charge_time = Some(t);
+        spec.noise = noise;
+        spec.noise_during = NoiseDuring::Charge;
+        let s = store(&chain, &spec, &Silent).unwrap();
+        let mut charge = plan_noisy(&chain, Solver::DensityMatrix, 1e-11, &noise).unwrap();
+        let w_t = charge.sample(&[t]).unwrap()[0].work;
+        assert!((s.charge.work - w_t).abs() < 1e-9, "N = {n}: W(T) {} vs the noisy charge {w_t}", s.charge.work);
+        for w in &s.series {
+            assert!((w.work - w_t).abs() < 1e-9, "N = {n}: W conserved in closed storage, {w:?}");
+        }
+        let e0 = s.start.ergotropy.unwrap().ergotropy.unwrap();
+        assert!(e0 < s.charge.work, "noise leaves ergotropy below the work");
+        for p in &s.trajectory.points {
+            assert!((p.ergotropy.unwrap().ergotropy.unwrap() - e0).abs() < 1e-8);
+        }
+    }
+}
+
+#[test]
+fn noise_in_storage_only_starts_from_the_closed_charge_and_discharges() {
+    let mut rng = Rng::new(11);
+    for n in [2, 3, 5] {
+        let chain = random_chain(&mut rng, n);
+        let t = rng.uniform(0.2, 1.0);
+        let mut spec = StorageSpec::new(times(4.0, 17));
+        spec.charge_time = Some(t);
+        spec.noise = Noise { decay: 0.4, ..Noise::default() };
+        spec.noise_during = NoiseDuring::Storage;
+        let s = store(&chain, &spec, &Silent).unwrap();
+        let mut closed = plan(&chain, Solver::Dense, 1e-10).unwrap();
+        let w_t = closed.sample(&[t]).unwrap()[0].work;
+        assert!((s.charge.work - w_t).abs() < 1e-8, "N = {n}: {} vs closed {w_t}", s.charge.work);
+        assert!((s.series[0].work - w_t).abs() < 1e-8);
+        // decay towards all-down: the work falls (for an Ising bond energy it may wiggle, so
+        // only the end is compared)
+        assert!(s.series.last().unwrap().work < 0.5 * w_t, "N = {n}: decay discharges");
+    }
+}
+
+#[test]
+fn measured_keys_respect_positivity_and_unit_trace() {
+    // ρ ≥ 0 with Tr ρ = 1: Bloch vectors in the unit ball, 0 ≤ E(ρ, H_B) and
+    // 0 ≤ E(ρ, H0) ≤ Tr ρH0 − E_min, local ≤ E(ρ, H_B) + slack (superadditivity aside, each
+    // one-site ergotropy is ≥ 0)
+    let mut rng = Rng::new(3);
+    let chain = random_chain(&mut rng, 4);
+    let mut spec = StorageSpec::new(times(3.0, 11));
+    spec.charge_time = Some(0.7);
+    spec.noise = Noise { dephasing: 0.2, decay: 0.3, collective_decay: 0.1, ..Noise::default() };
+    spec.observe.bloch = true;
+    let s = store(&chain, &spec, &Silent).unwrap();
+    let e_min = spinbat::observe::ground::spectral_range(&chain).unwrap().unwrap().0;
+    for p in &s.trajectory.points {
+        let e = p.ergotropy.unwrap();
+        assert!(e.ergotropy.unwrap() >= -1e-10 && e.ergotropy_hb >= -1e-10 && e.local_ergotropy >= -1e-10);
+        let top = p.work + chain.initial_energy() - e_min;
+        assert!(e.ergotropy.unwrap() <= top + 1e-9, "E(ρ, H0) <= Tr ρH0 - E_min");
+        for v in p.bloch.as_ref().unwrap() {
+            assert!(v[0] * v[0] + v[1] * v[1] + v[2] * v[2] <= 1.0 + 1e-10);
+        }
+    }
+}
+
+#[test]
+fn storage_refuses_bad_input_before_running() {
+    let chain = Chain::builder(3).build().unwrap();
+    let mut spec = StorageSpec::new(vec![0.0, -1.0]);
+    assert!(matches!(store(&chain, &spec, &Silent), Err(SpinbatError::InvalidTimes { .. })));
+    spec.times = vec![0.0, 1.0];
+    spec.charge_time = Some(-0.5);
+    assert!(matches!(store(&chain, &spec, &Silent), Err(SpinbatError::InvalidParameter { name: "charge_time", .. })));
+    spec.charge_time = None;
+    spec.noise = Noise { decay: -0.1, ..Noise::default() };
+    assert!(matches!(store(&chain, &spec, &Silent), Err(SpinbatError::InvalidParameter { .. })));
+    spec.noise = Noise::default();
+    spec.solver = Solver::MeanField;
+    assert!(matches!(store(&chain, &spec, &Silent), Err(SpinbatError::Unsupported { .. })));
+    // with noise: the density matrix only, no entanglement of a mixed state, N <= 12
+    spec.noise = Noise { dephasing: 0.1, ..Noise::default() };
+    spec.solver = Solver::Chebyshev;
+    assert!(matches!(store(&chain, &spec, &Silent), Err(SpinbatError::Unsupported { .. })));
+    spec.solver = Solver::Auto;
+    spec.observe.entanglement = true;
+    assert!(matches!(store(&chain, &spec, &Silent), Err(SpinbatError::Unsupported { .. })));
+    let big = Chain::builder(13).build().unwrap();
+    let mut noisy = StorageSpec::new(vec![1.0]);
+    noisy.noise = Noise { decay: 0.1, ..Noise::default() };
+    assert!(matches!(store(&big, &noisy, &Silent), Err(SpinbatError::Unsupported { .. })));
+    let huge = Chain::builder(40).build().unwrap();
+    assert!(matches!(store(&huge, &StorageSpec::new(vec![1.0]), &Silent), Err(SpinbatError::TooLarge { .. })));
+    assert!("sometimes".parse::<NoiseDuring>().is_err());
+    assert_eq!("storage".parse::<NoiseDuring>().unwrap(), NoiseDuring::Storage);
+}
+
+#[test]
+fn closed_storage_on_pure_states_equals_the_density_matrix() {
+    // two independent routes: psi(T), then Chebyshev under H_g and the phases of H_B, against
+    // the Lindblad propagator with H0 and no channel on rho(T)
+    let mut rng = Rng::new(21);
+    for n in [3, 4] {
+        let chain = random_chain(&mut rng, n);
+        let mut spec = StorageSpec::new(times(2.5, 6));
+        spec.charge_time = Some(rng.uniform(0.2, 0.8));
+        spec.observe.bloch = true;
+        let pure = store(&chain, &spec, &Silent).unwrap();
+        assert_eq!(pure.trajectory.solver, "chebyshev");
+        spec.solver = Solver::DensityMatrix;
+        let dm = store(&chain, &spec, &Silent).unwrap();
+        assert_eq!(dm.trajectory.solver, "density-matrix");
+        for (p, q) in pure.trajectory.points.iter().zip(&dm.trajectory.points) {
+            assert!((p.work - q.work).abs() < 1e-9, "N = {n}, s = {}: {} vs {}", p.t, p.work, q.work);
+            let (e, f) = (p.ergotropy.unwrap(), q.ergotropy.unwrap());
+            for (x, y) in e.values().iter().zip(f.values()).take(8) {
+                if let (Some(x), Some(y)) = (x, y) {
+                    assert!((x - y).abs() < 1e-8, "N = {n}, s = {}: {e:?} vs {f:?}", p.t);
+                }
+            }
+            for (u, v) in p.bloch.as_ref().unwrap().iter().zip(q.bloch.as_ref().unwrap()) {
+                for k in 0..3 {
+                    assert!((u[k] - v[k]).abs() < 1e-8, "N = {n}, s = {}: bloch {u:?} vs {v:?}", p.t);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn closed_storage_runs_beyond_the_density_matrix_with_pure_states() {
+    // N = 13: no density matrix, but the pure state stores; W and E(H_B) stay, entanglement
+    // may be observed
+    let chain = Chain::builder(13).couplings(Couplings::NearestNeighbour).alpha(0.5).build().unwrap();
+    let mut spec = StorageSpec::new(vec![0.0, 0.5, 1.0]);
+    spec.observe.entanglement = true;
+    let s = store(&chain, &spec, &Silent).unwrap();
+    let e0 = s.start.ergotropy.unwrap();
+    for p in &s.trajectory.points {
+        assert!((p.work - s.charge.work).abs() < 1e-8);
+        assert!((p.ergotropy.unwrap().ergotropy_hb - e0.ergotropy_hb).abs() < 1e-8);
+        assert!(p.entropy.unwrap() > 0.0);
+    }
+    assert!(s.half_lives.work.time.is_none() && s.half_lives.ergotropy_hb.time.is_none());
+}
