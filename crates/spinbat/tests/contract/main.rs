@@ -15,3 +15,4 @@ mod propagate;
 mod sectors;
 mod study;
 mod trajectory;
+mod unravelling;
