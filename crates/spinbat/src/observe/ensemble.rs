@@ -161,7 +161,8 @@ fn maximum(
     let g = grid.len();
     let mut best_i = None;
     for i in 0..g {
-        if grid[i] > 0.0 && best_i.is_none_or(|b: usize| value(means.work[i], grid[i]) > value(means.work[b], grid[b])) {
+        if grid[i] > 0.0 && best_i.is_none_or(|b: usize| value(means.work[i], grid[i]) > value(means.work[b], grid[b]))
+        {
             best_i = Some(i);
         }
     }
@@ -261,7 +262,10 @@ pub fn charge_trajectories(
     };
     let charging = Charging {
         solver: "trajectories".to_string(),
-        accuracy: format!("{}; mean of {count} trajectories (seed {seed}), one standard error s/sqrt(K) reported", unravelling.accuracy_note()),
+        accuracy: format!(
+            "{}; mean of {count} trajectories (seed {seed}), one standard error s/sqrt(K) reported",
+            unravelling.accuracy_note()
+        ),
         error_bound: None,
         series,
         max_power,

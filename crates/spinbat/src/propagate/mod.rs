@@ -34,7 +34,6 @@ pub use chebyshev::{
 };
 pub use dense::Dense;
 pub use density::DensityMatrix;
-pub use unravelling::{Ensemble, Unravelling};
 pub use memory::{bytes_needed, bytes_needed_with};
 pub use method::{
     check_times, scan_step, scan_step_for, Propagator, SpaceKind, StatePropagator, StateTap, StateView, StateVisitor,
@@ -45,3 +44,4 @@ pub use plan::{
     SECTOR_EXPANSION_BYTES_PER_AMPLITUDE,
 };
 pub use solver::{resolve, resolve_noisy, resolve_states, Precision, Solver, AUTO_DENSE_MAX_SITES, DEFAULT_TOL};
+pub use unravelling::{Ensemble, Unravelling};

@@ -83,7 +83,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Most output times accumulated from one expansion (each one a state of `16·2^N` bytes
 /// per worker thread).
-pub const MAX_BATCH: usize = 16;
+pub const MAX_BATCH: usize = 8;
 
 /// Tolerance of the located decay jumps: `|ln‖ψ̃(t)‖² − ln u| ≤ JUMP_TOL` (the jump time to
 /// a relative `JUMP_TOL/(2⟨D⟩t)`, a perturbation of the uniform `u` far below any
@@ -487,21 +487,27 @@ impl Unravelling {
                 Generator::Storage => Space::work_block(&self.ops, x, 1, c, hx),
             }
             debug_assert!(rows.len() <= block);
-            for (o, &h) in hx.iter().enumerate() {
-                let s = base + o;
-                let xs = x[s];
-                // A x = (−(H − c) x + i(D − d̄) x)/b
+            let xb = &x[rows.clone()];
+            let ob = &mut out[rows.clone()];
+            // A x = (−(H − c) x + i(D − d̄) x)/b, then the recurrence
+            for (o, ((t, &h), &xs)) in ob.iter_mut().zip(hx.iter()).zip(xb).enumerate() {
                 let mut ax = xs * self.c - h;
                 if self.decays {
-                    ax += C::new(0.0, self.d_shift(s)) * xs;
+                    ax += C::new(0.0, self.d_shift(base + o)) * xs;
                 }
-                let t = if first { ax * scale } else { ax * scale - out[s] };
-                out[s] = t;
-                for (a, cf) in acc.iter_mut().zip(coefs) {
-                    if first {
-                        a[s] = cf[0] * xs + cf.get(1).map_or(C::default(), |c1| c1 * t);
-                    } else if let Some(&ck) = cf.get(k_new) {
-                        a[s] += ck * t;
+                *t = if first { ax * scale } else { ax * scale - *t };
+            }
+            // the new term into every state whose series reaches it, a contiguous pass each
+            for (a, cf) in acc.iter_mut().zip(coefs) {
+                let ab = &mut a[rows.clone()];
+                if first {
+                    let (c0, c1) = (cf[0], cf.get(1).copied().unwrap_or_default());
+                    for ((a, &xs), &t) in ab.iter_mut().zip(xb).zip(ob.iter()) {
+                        *a = c0 * xs + c1 * t;
+                    }
+                } else if let Some(&ck) = cf.get(k_new) {
+                    for (a, &t) in ab.iter_mut().zip(ob.iter()) {
+                        *a += ck * t;
                     }
                 }
             }
@@ -569,15 +575,10 @@ impl Unravelling {
         }
         let n = self.n_sites;
         let kick_rate = n as f64 * self.rates.dephasing;
-        let mut next_kick =
-            if kick_rate > 0.0 { -(1.0 - uniform(&mut rng)).ln() / kick_rate } else { f64::INFINITY };
+        let mut next_kick = if kick_rate > 0.0 { -(1.0 - uniform(&mut rng)).ln() / kick_rate } else { f64::INFINITY };
         let mut threshold = if self.decays { 1.0 - uniform(&mut rng) } else { 0.0 };
-        let mut record = TrajectoryRecord {
-            work: vec![0.0; times.len()],
-            rate: vec![0.0; times.len()],
-            jumps: 0,
-            state_error: 0.0,
-        };
+        let mut record =
+            TrajectoryRecord { work: vec![0.0; times.len()], rate: vec![0.0; times.len()], jumps: 0, state_error: 0.0 };
         let mut err = 0.0;
         let mut t = 0.0;
         let mut idx = 0;

@@ -50,7 +50,8 @@ fn the_mean_of_the_trajectories_is_the_density_matrix_within_4_standard_errors()
         for n in [3, 5] {
             let chain = random_chain(&mut rng, n);
             let exact = DensityMatrix::new(&chain, noise, 1e-10).unwrap().sample(&times).unwrap();
-            let e = Unravelling::new(&chain, noise, 1e-10).unwrap().run(&times, 400, 77 + case as u64, &Silent).unwrap();
+            let e =
+                Unravelling::new(&chain, noise, 1e-10).unwrap().run(&times, 400, 77 + case as u64, &Silent).unwrap();
             assert!(e.trajectories.iter().any(|t| t.jumps > 0), "the noise must act");
             assert_within_4_sigma(&e, &exact, &format!("{noise:?}, N = {n}"));
         }
@@ -75,10 +76,9 @@ fn vanishing_noise_gives_the_closed_chebyshev_curve() {
         let chain = random_chain(&mut rng, n);
         let want = plan(&chain, Solver::Chebyshev, 1e-12).unwrap().sample(&times).unwrap();
         // no noise at all, and rates so small that no jump comes (probability ~1e-10)
-        for noise in [
-            Noise::default(),
-            Noise { dephasing: 1e-12, decay: 1e-12, temperature: Some(1.0), collective_decay: 0.0 },
-        ] {
+        for noise in
+            [Noise::default(), Noise { dephasing: 1e-12, decay: 1e-12, temperature: Some(1.0), collective_decay: 0.0 }]
+        {
             let e = Unravelling::new(&chain, &noise, 1e-11).unwrap().run(&times, 3, 5, &Silent).unwrap();
             for tr in &e.trajectories {
                 assert_eq!(tr.jumps, 0);
@@ -177,8 +177,5 @@ fn the_ensemble_maximum_agrees_with_the_density_matrix_maximum() {
     assert!(u.run(&times, 0, 1, &Silent).is_err());
     // collective decay is not unravelled
     let collective = Noise { collective_decay: 0.1, ..Noise::default() };
-    assert!(matches!(
-        Unravelling::new(&chain, &collective, 1e-10),
-        Err(spinbat::SpinbatError::Unsupported { .. })
-    ));
+    assert!(matches!(Unravelling::new(&chain, &collective, 1e-10), Err(spinbat::SpinbatError::Unsupported { .. })));
 }
