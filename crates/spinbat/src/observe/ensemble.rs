@@ -107,10 +107,8 @@ impl Means {
         let k = e.trajectories.len() as f64;
         let (mut work, mut rate) = (vec![0.0; g], vec![0.0; g]);
         for tr in &e.trajectories {
-            for i in 0..g {
-                work[i] += tr.work[i];
-                rate[i] += tr.rate[i];
-            }
+            work.iter_mut().zip(&tr.work).for_each(|(a, w)| *a += w);
+            rate.iter_mut().zip(&tr.rate).for_each(|(a, r)| *a += r);
         }
         work.iter_mut().chain(rate.iter_mut()).for_each(|x| *x /= k);
         Means { work, rate }
