@@ -63,8 +63,8 @@ impl Solver {
     }
 
     /// Whether the solver reads the tolerance on `W` (Chebyshev, Dicke, mean field, density
-    /// matrix, trajectories: each trajectory's); dense diagonalisation is exact to rounding and the weak-coupling formula is a
-    /// closed form. `Auto` resolves first ([`resolve`]).
+    /// matrix, trajectories: each trajectory's); dense diagonalisation is exact to rounding
+    /// and the weak-coupling formula is a closed form. `Auto` resolves first ([`resolve`]).
     pub fn uses_tolerance(&self) -> bool {
         matches!(
             self,
@@ -177,7 +177,8 @@ pub fn resolve_noisy(chain: &Chain, solver: Solver, noise: &crate::open::Noise) 
         other => Err(SpinbatError::Unsupported {
             solver: other.as_str(),
             reason: format!(
-                "it simulates the closed battery, but noise is set ({}); use --solver density-matrix (or auto) or trajectories",
+                "it simulates the closed battery, but noise is set ({}); use --solver density-matrix (or auto) or \
+                 trajectories",
                 noise.describe()
             ),
         }),
