@@ -432,7 +432,8 @@ impl Unravelling {
         for &tau in taus {
             let (cf, tail) = self.series(tau)?;
             let growth: f64 = cf.iter().enumerate().map(|(k, c)| c.norm() * self.rho.powi(k as i32)).sum();
-            err = err.max(tail + 4.0 * U * self.constant * growth * cf.len() as f64);
+            // rounding: 4u relative per term, on terms of norm up to C ϱ^k
+            err = err.max(tail + 4.0 * U * self.constant * growth);
             coefs.push(cf);
         }
         let k_max = coefs.iter().map(|c| c.len() - 1).max().unwrap_or(0);
