@@ -54,6 +54,13 @@
 //! mean over `K` trajectories carries a statistical error `∝ 1/√K`, which the caller
 //! estimates (`crate::observe::ensemble`).
 //!
+//! **Shared prefix.** Without decay a trajectory is the closed evolution until its first
+//! kick, and at `Nγ_φ t ≲ 1` most trajectories have none: the kick-free trajectory is run
+//! once, its state kept at the end of each of its steps (up to 512 MiB, a quarter of the
+//! free memory at most), and every trajectory copies it up to the last of these before its
+//! first kick and goes on from there with the same steps, so with the same numbers as if
+//! it had started at `t = 0`.
+//!
 //! **Reproducible.** Trajectory `k` draws from its own ChaCha8 stream (seeded by the seed,
 //! stream number `k`), runs on one thread with no parallel reduction inside, and its
 //! numbers do not depend on which thread runs it: the same seed gives the same numbers
@@ -161,6 +168,20 @@ pub struct Unravelling {
     e0: f64,
     batch: usize,
 }
+
+/// The trajectory without jumps, shared by every trajectory of a dephasing-only run until
+/// its first kick: its record, and its state at the end of its steps (up to a memory
+/// budget), where a trajectory whose first kick comes later resumes.
+struct ClosedPrefix {
+    record: TrajectoryRecord,
+    /// `(t, outputs recorded up to t, state error, ψ(t))`, ascending in `t`
+    checkpoints: Vec<(f64, usize, f64, Vec<C>)>,
+    /// most checkpoints kept
+    capacity: usize,
+}
+
+/// Memory the checkpoints of the shared kick-free trajectory may take.
+const PREFIX_BYTES: f64 = 512.0 * 1024.0 * 1024.0;
 
 /// Per-thread buffers of one trajectory.
 struct Workspace {
@@ -356,27 +377,41 @@ impl Unravelling {
         let dim = self.ops.dim();
         let batch = self.batch;
         let block = self.ops.block_len();
+        let workspace = || Workspace {
+            psi: vec![C::default(); dim],
+            p: vec![C::default(); dim],
+            q: vec![C::default(); dim],
+            hx: vec![C::default(); block],
+            vx: vec![C::default(); block],
+            acc: (0..batch).map(|_| vec![C::default(); dim]).collect(),
+        };
+        // without decay, a trajectory is the closed evolution until its first kick: computed
+        // once, and each trajectory starts at its last checkpoint before that kick
+        let prefix = if self.decays {
+            None
+        } else {
+            let budget = crate::resources::bytes_available().map_or(PREFIX_BYTES, |a| (0.25 * a).min(PREFIX_BYTES));
+            let capacity = ((budget / (16.0 * dim as f64)).floor() as usize).max(1);
+            let mut sink = ClosedPrefix {
+                record: TrajectoryRecord { work: Vec::new(), rate: Vec::new(), jumps: 0, state_error: 0.0 },
+                checkpoints: Vec::new(),
+                capacity,
+            };
+            let record = self.trajectory(None, seed, times, &mut workspace(), None, Some(&mut sink))?;
+            sink.record = record;
+            Some(sink)
+        };
         let records: Vec<TrajectoryRecord> = (0..count)
             .into_par_iter()
-            .map_init(
-                || Workspace {
-                    psi: vec![C::default(); dim],
-                    p: vec![C::default(); dim],
-                    q: vec![C::default(); dim],
-                    hx: vec![C::default(); block],
-                    vx: vec![C::default(); block],
-                    acc: (0..batch).map(|_| vec![C::default(); dim]).collect(),
-                },
-                |ws, k| {
-                    if let Some(reason) = progress.stop_reason() {
-                        return Err(SpinbatError::Stopped { reason });
-                    }
-                    let r = self.trajectory(k as u64, seed, times, ws);
-                    let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-                    progress.update(d as f64, count as f64);
-                    r
-                },
-            )
+            .map_init(workspace, |ws, k| {
+                if let Some(reason) = progress.stop_reason() {
+                    return Err(SpinbatError::Stopped { reason });
+                }
+                let r = self.trajectory(Some(k as u64), seed, times, ws, prefix.as_ref(), None);
+                let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+                progress.update(d as f64, count as f64);
+                r
+            })
             .collect::<Result<_>>()?;
         let e_max = records.iter().map(|r| r.state_error).fold(0.0, f64::max);
         Ok(Ensemble { times: times.to_vec(), trajectories: records, work_error: 2.0 * self.h0_norm * e_max })
@@ -563,10 +598,22 @@ impl Unravelling {
         (norm, d)
     }
 
-    /// One trajectory (module docs): its index `k` picks the random stream.
-    fn trajectory(&self, k: u64, seed: u64, times: &[f64], ws: &mut Workspace) -> Result<TrajectoryRecord> {
+    /// One trajectory (module docs): its index `k` picks the random stream; `k = None` is
+    /// the trajectory without jumps, whose steps' end states go to `sink`. With `prefix`
+    /// (no decay: the jump-free trajectory), the trajectory copies it up to its last
+    /// checkpoint before the first kick and goes on from there (the same steps, so the
+    /// same numbers as from the start).
+    fn trajectory(
+        &self,
+        k: Option<u64>,
+        seed: u64,
+        times: &[f64],
+        ws: &mut Workspace,
+        prefix: Option<&ClosedPrefix>,
+        mut sink: Option<&mut ClosedPrefix>,
+    ) -> Result<TrajectoryRecord> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        rng.set_stream(k);
+        rng.set_stream(k.unwrap_or(0));
         match &self.initial {
             Some(psi0) => ws.psi.copy_from_slice(psi0),
             None => {
@@ -576,13 +623,27 @@ impl Unravelling {
         }
         let n = self.n_sites;
         let kick_rate = n as f64 * self.rates.dephasing;
-        let mut next_kick = if kick_rate > 0.0 { -(1.0 - uniform(&mut rng)).ln() / kick_rate } else { f64::INFINITY };
+        let mut next_kick =
+            if kick_rate > 0.0 && k.is_some() { -(1.0 - uniform(&mut rng)).ln() / kick_rate } else { f64::INFINITY };
         let mut threshold = if self.decays { 1.0 - uniform(&mut rng) } else { 0.0 };
         let mut record =
             TrajectoryRecord { work: vec![0.0; times.len()], rate: vec![0.0; times.len()], jumps: 0, state_error: 0.0 };
         let mut err = 0.0;
         let mut t = 0.0;
         let mut idx = 0;
+        if let Some(p) = prefix {
+            if times.last().is_none_or(|&last| next_kick > last) {
+                return Ok(p.record.clone());
+            }
+            let c = p.checkpoints.partition_point(|cp| cp.0 <= next_kick);
+            if c > 0 {
+                let (tc, ic, ec, psi) = &p.checkpoints[c - 1];
+                record.work[..*ic].copy_from_slice(&p.record.work[..*ic]);
+                record.rate[..*ic].copy_from_slice(&p.record.rate[..*ic]);
+                ws.psi.copy_from_slice(psi);
+                (t, idx, err) = (*tc, *ic, *ec);
+            }
+        }
         // the step's targets: (time, output index)
         let mut targets: Vec<(f64, Option<usize>)> = Vec::with_capacity(self.batch + 1);
         let mut taus = Vec::with_capacity(self.batch + 1);
@@ -640,6 +701,9 @@ impl Unravelling {
             }
             ws.psi.copy_from_slice(&ws.acc[m - 1]);
             t = targets[m - 1].0;
+            if let Some(sink) = sink.as_deref_mut().filter(|s| s.checkpoints.len() < s.capacity) {
+                sink.checkpoints.push((t, idx, err, ws.psi.clone()));
+            }
             if t == next_kick {
                 let site = ((uniform(&mut rng) * n as f64) as usize).min(n - 1);
                 let bit = 1usize << site;
