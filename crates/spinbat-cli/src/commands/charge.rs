@@ -354,7 +354,7 @@ fn run_trajectories(
     let plan =
         propagate::Plan::with_noise(chain, Solver::Trajectories, args.tol, precision, propagate::Request::Work, noise)?;
     let unravelling = plan.unravelling(chain)?;
-    let bar = Bar::new(!json_stdout, "charging").counting("trajectories").with_limit(args.max_time, "--max-time");
+    let bar = Bar::new(!json_stdout, "charging").with_limit(args.max_time, "--max-time");
     let result = spinbat::observe::ensemble::charge_trajectories(&unravelling, chain, noise, count, seed, times, &bar);
     bar.finish();
     let result = result?;

@@ -231,7 +231,6 @@ pub fn charge_trajectories(
     grid.sort_by(f64::total_cmp);
     grid.dedup();
     crate::resources::ensure_fits("trajectories", chain.n_sites(), 16.0 * count as f64 * grid.len() as f64)?;
-    progress.phase("trajectories");
     let ensemble = unravelling.run(&grid, count, seed, progress)?;
     let means = Means::of(&ensemble);
 

@@ -361,8 +361,9 @@ impl Unravelling {
     }
 
     /// Runs trajectories `0..count` with seed `seed` to the sorted `times`, in parallel
-    /// (rayon, over trajectories), reporting the trajectories done to `progress` and
-    /// asking it whether to stop between trajectories.
+    /// (rayon, over trajectories), reporting the trajectories done to `progress` (phase
+    /// `trajectories`, after the shared jump-free one where there is one) and asking it
+    /// whether to stop between trajectories.
     ///
     /// # Errors
     /// [`SpinbatError::InvalidTimes`] for bad `times`; [`SpinbatError::InvalidParameter`]
@@ -397,10 +398,13 @@ impl Unravelling {
                 checkpoints: Vec::new(),
                 capacity,
             };
+            progress.phase("the jump-free trajectory");
             let record = self.trajectory(None, seed, times, &mut workspace(), None, Some(&mut sink))?;
             sink.record = record;
             Some(sink)
         };
+        // the time per trajectory is estimated from here (the prefix is not one of them)
+        progress.phase("trajectories");
         let records: Vec<TrajectoryRecord> = (0..count)
             .into_par_iter()
             .map_init(workspace, |ws, k| {
