@@ -112,3 +112,62 @@ fn observables_of_the_density_matrix_in_json_and_csv() {
     assert!(csv.lines().next().unwrap().contains("locked_ergotropy"), "{csv}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn trajectories_report_the_mean_with_its_standard_error_and_agree_with_the_density_matrix() {
+    let base = ["charge", "--n", "4", "--points", "9", "--t-max", "0.8", "--dephasing", "0.3", "--decay", "0.2"];
+    let run = |threads: &str| {
+        json(
+            &[
+                &base[..],
+                &["--solver", "trajectories", "--trajectories", "300", "--seed", "5", "--threads", threads],
+                &["--json", "-"],
+            ]
+            .concat(),
+        )
+    };
+    let v = run("2");
+    assert_eq!(v["solver"], "trajectories");
+    assert_eq!(v["trajectories"]["trajectories"], 300);
+    assert_eq!(v["trajectories"]["seed"], 5);
+    assert!(v["trajectories"]["note"].as_str().unwrap().contains("not certified"));
+    assert!(v["certified_until"].is_null() && v["error_bound"].is_null(), "nothing certified, statistical error");
+    let stderr: Vec<f64> = v["series"]["work_stderr"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+    let exact = json(&[&base[..], &["--solver", "density-matrix", "--json", "-"]].concat());
+    for ((w, se), want) in works(&v).iter().zip(&stderr).zip(works(&exact)) {
+        assert!((w - want).abs() <= 4.0 * se + 1e-9, "{w} +- {se} vs {want}");
+    }
+    assert!(stderr[1..].iter().all(|&s| s > 0.0));
+    // the same seed on one thread: the same numbers
+    assert_eq!(run("1")["series"], v["series"]);
+    // the CSV has the standard error column
+    let dir = std::env::temp_dir().join(format!("spinbat-traj-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv = dir.join("t.csv");
+    let out = spinbat(
+        &[&base[..], &["--solver", "trajectories", "--trajectories", "20", "--csv", csv.to_str().unwrap()]].concat(),
+    );
+    assert!(out.status.success());
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.starts_with("t,work,work_stderr,power\n"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_trajectory_settings_exit_2_with_one_line() {
+    for (args, needle) in [
+        (vec!["--solver", "trajectories", "--dephasing", "0.1", "--trajectories", "0"], "at least 2"),
+        (vec!["--solver", "trajectories"], "needs noise"),
+        (vec!["--solver", "trajectories", "--collective-decay", "0.1"], "collective decay"),
+        (vec!["--solver", "trajectories", "--dephasing", "0.1", "--observe", "bloch"], "not implemented"),
+        (vec!["--dephasing", "0.1", "--trajectories", "10"], "need --solver trajectories"),
+        (vec!["--seed", "3"], "need --solver trajectories"),
+    ] {
+        let out = spinbat(&[&["charge", "--n", "3"][..], &args].concat());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: one line, got {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!err.contains("panicked"));
+    }
+}

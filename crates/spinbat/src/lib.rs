@@ -32,6 +32,7 @@
 //! | those along the charging trajectory, quantum or mean field; peak entanglement | [`observe::trajectory::trajectory`] |
 //! | storage and self-discharge: charge, then hold under `H0` with noise while charging, in storage or both; `W(s)`, the ergotropy family and their half-lives | [`observe::storage::store`] |
 //! | the state `ψ(t)` itself (dense, Chebyshev; a [`propagate::StateView`]) | [`propagate::StatePropagator::for_each_state`] |
+//! | the open battery by quantum trajectories: the mean `W(t)` over `K` pure-state trajectories with its standard error, `P_max` of the mean curve (statistical) | [`propagate::Plan::unravelling`] or [`propagate::Unravelling::new`] → [`observe::ensemble::charge_trajectories`] |
 //! | strong coupling: exact `N`-body coupling `J_eff ∝ ω^N/g^{N−1}` of all-down and all-up, slow oscillation `W_slow = C + A cos(Δt)` and its first maximum (Fig. 4) | [`effective::effective_coupling`], [`effective::slow_oscillation`] |
 //!
 //! ## Quick start

@@ -66,6 +66,10 @@ pub struct SeriesRecord {
     pub work: Vec<f64>,
     /// `P(t) = W(t)/t` (units `B²`).
     pub power: Vec<f64>,
+    /// One standard error of the mean `W(t)` over quantum trajectories (units `B`); absent
+    /// for the deterministic solvers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub work_stderr: Option<Vec<f64>>,
 }
 
 /// One `charge` run: parameters, solver, accuracy, curve, maxima and provenance.
@@ -116,6 +120,10 @@ pub struct ChargeRecord {
     /// Observables along the trajectory, when asked for ([`ChargeRecord::with_observables`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub observables: Option<ObservablesRecord>,
+    /// The quantum-trajectory ensemble (`--solver trajectories`): count, seed, jumps, the
+    /// standard errors of the maxima and how to read them; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trajectories: Option<crate::observe::ensemble::EnsembleSummary>,
     /// Version, git revision, time, threads.
     pub provenance: Provenance,
 }
@@ -178,6 +186,7 @@ impl ChargeRecord {
                 t: result.series.iter().map(|p| p.t).collect(),
                 work: result.series.iter().map(|p| p.work).collect(),
                 power: result.series.iter().map(|p| p.power).collect(),
+                work_stderr: None,
             },
             max_power: result.max_power,
             certified_until: result.certified_until,
@@ -189,8 +198,24 @@ impl ChargeRecord {
             run_time_s,
             noise: None,
             observables: None,
+            trajectories: None,
             provenance: Provenance::current(),
         }
+    }
+
+    /// The record of a quantum-trajectory charge: the mean curve's, with the standard
+    /// errors (`series.work_stderr`) and the ensemble's summary attached.
+    pub fn of_ensemble(
+        chain: &crate::Chain,
+        requested: crate::Solver,
+        tolerance: f64,
+        result: &crate::observe::ensemble::EnsembleCharging,
+        run_time_s: f64,
+    ) -> Self {
+        let mut record = ChargeRecord::new(chain, requested, tolerance, &result.charging, run_time_s);
+        record.series.work_stderr = Some(result.work_stderr.clone());
+        record.trajectories = Some(result.summary.clone());
+        record
     }
 
     /// The record with observables along the trajectory attached.

@@ -60,10 +60,21 @@ the diagonal), variance and the ergotropy family by the general definitions (eig
 rho, of its dephased blocks and of H0; power_bound left out); entanglement is refused (the
 entropy of a part of a mixed state is not its entanglement).
 
+Quantum trajectories (--solver trajectories --trajectories K --seed S, with --dephasing
+and/or --decay [--temperature]; not collective decay): K pure states of 2^N amplitudes
+(16 * 2^N bytes each, a few per thread: N = 20 and beyond) whose mean is rho(t). Dephasing is
+Z_i kicks at Poisson times of rate N gamma (between them the closed Chebyshev propagation);
+decay a non-Hermitian step exp(-i H_eff t) with jumps by the waiting-time algorithm. Every mean
+carries one standard error (series.work_stderr in JSON, a CSV column, a band in the plot);
+W and its rate are linear in the state, so their means are unbiased. P_max and T* are those of
+the mean curve over the window (statistical, not certified). The same seed gives the same
+numbers on any number of threads.
+
 Examples:
   spinbat charge --n 10 --plot charge.png
   spinbat charge --n 8 --dephasing 0.1 --json noisy.json
   spinbat charge --n 6 --decay 0.2 --temperature 1.5 --csv thermal.csv
+  spinbat charge --n 16 --dephasing 0.1 --solver trajectories --trajectories 1000 --seed 1 --t-max 0.3
   spinbat charge --n 12 --observe all --cut 6 --json obs.json
   spinbat charge --n 8 --coupling nn --alpha 0.5 --json - 
   spinbat charge --n 16 --solver chebyshev --tol 1e-8 --csv curve.csv"
@@ -84,7 +95,8 @@ pub struct ChargeArgs {
     pub times: Option<Vec<f64>>,
     /// Solver: auto (dicke for all-to-all couplings, dense for N <= 10, chebyshev beyond;
     /// density-matrix with noise), dense, chebyshev, dicke, mean-field, weak-coupling (paper
-    /// Eq. 18), density-matrix (the open battery).
+    /// Eq. 18), density-matrix (the open battery), trajectories (the open battery by quantum
+    /// trajectories, with --trajectories and --seed).
     #[arg(long, default_value = "auto")]
     pub solver: String,
     /// Absolute tolerance on W [units of B] (chebyshev, mean-field).
@@ -116,6 +128,15 @@ pub struct ChargeArgs {
     /// (default N/2).
     #[arg(long, value_name = "K")]
     pub cut: Option<usize>,
+    /// With --solver trajectories: the number K >= 2 of quantum trajectories averaged
+    /// (default 1000); the mean W(t) carries one standard error, series.work_stderr.
+    #[arg(long, value_name = "K")]
+    pub trajectories: Option<usize>,
+    /// With --solver trajectories: the seed of the random numbers (trajectory k draws from
+    /// stream k of it, so the same seed gives the same numbers on any number of threads;
+    /// default 0).
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
     /// With the ergotropy observable: also the block ergotropy (key block_ergotropy), the
     /// sum of the ergotropies of blocks of K neighbouring sites (0..K, K..2K, ...; the last
     /// shorter) for their share of H_B: K = 1 is local_ergotropy, K = N ergotropy_hb;
@@ -202,6 +223,12 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
     let ground = spinbat::observe::ground::ground_state(&chain)?;
     let json_stdout = args.output.json_stdout();
     let precision: propagate::Precision = args.precision.parse()?;
+    if solver == Solver::Trajectories {
+        return run_trajectories(&args, &chain, &noise, &times, precision, &ground);
+    }
+    if args.trajectories.is_some() || args.seed.is_some() {
+        return Err(CliError::input(anyhow!("--trajectories and --seed need --solver trajectories")));
+    }
     let observables = args.observables(&chain, solver, precision, &noise, &times)?;
 
     let start = Instant::now();
@@ -288,6 +315,154 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+/// Trajectories averaged when `--trajectories` is not given.
+const DEFAULT_TRAJECTORIES: usize = 1000;
+
+/// `charge --solver trajectories`: the open battery by quantum trajectories, the mean curve
+/// with its standard errors (JSON `series.work_stderr`, a CSV column, a band in the plot).
+fn run_trajectories(
+    args: &ChargeArgs,
+    chain: &Chain,
+    noise: &spinbat::open::Noise,
+    times: &[f64],
+    precision: propagate::Precision,
+    ground: &spinbat::observe::ground::GroundState,
+) -> Result<(), CliError> {
+    if !args.noise.any() {
+        return Err(CliError::input(anyhow!(
+            "--solver trajectories needs noise (--dephasing, --decay [--temperature]): without it every trajectory is \
+             the closed evolution; use the closed solvers"
+        )));
+    }
+    if args.observe.is_some() {
+        return Err(CliError::input(anyhow!(
+            "--observe with --solver trajectories is not implemented; observe the open battery with --solver \
+             density-matrix"
+        )));
+    }
+    let count = args.trajectories.unwrap_or(DEFAULT_TRAJECTORIES);
+    if count < 2 {
+        return Err(CliError::input(anyhow!(
+            "--trajectories must be at least 2 (a standard error needs two trajectories), got {count}"
+        )));
+    }
+    let seed = args.seed.unwrap_or(0);
+    let json_stdout = args.output.json_stdout();
+    let start = Instant::now();
+    let plan =
+        propagate::Plan::with_noise(chain, Solver::Trajectories, args.tol, precision, propagate::Request::Work, noise)?;
+    let unravelling = plan.unravelling(chain)?;
+    let bar = Bar::new(!json_stdout, "charging").with_limit(args.max_time, "--max-time");
+    let result = spinbat::observe::ensemble::charge_trajectories(&unravelling, chain, noise, count, seed, times, &bar);
+    bar.finish();
+    let result = result?;
+    let elapsed = start.elapsed().as_secs_f64();
+    let mut record = ChargeRecord::of_ensemble(chain, Solver::Trajectories, args.tol, &result, elapsed);
+    record.precision = precision;
+    record.initial_is_ground = ground.initial_is_ground;
+    record.ground_energy = ground.ground_energy;
+    record.noise = Some(*noise);
+    args.output.json.write(&record)?;
+    if let Some(path) = &args.output.csv {
+        write_csv_with_stderr(path, &result.charging, &result.work_stderr)
+            .with_context(|| format!("writing {}", path.display()))
+            .map_err(CliError::runtime)?;
+    }
+    if let Some(path) = &args.output.plot {
+        let title = format!("{} - mean of {count} trajectories", crate::output::describe_chain(chain));
+        let ind = plot::Independent { n: chain.n_sites(), b: chain.b(), omega: chain.omega() };
+        plot::write_with_band(path, &title, &result.charging, Some(ind), &[], Some(&result.work_stderr))
+            .map_err(CliError::runtime)?;
+    }
+    if !json_stdout {
+        print_ensemble_summary(chain, args, &result, elapsed);
+    }
+    Ok(())
+}
+
+/// `t, work, work_stderr, power` of a mean over trajectories.
+fn write_csv_with_stderr(path: &PathBuf, result: &Charging, stderr: &[f64]) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_path(path)?;
+    w.write_record(["t", "work", "work_stderr", "power"])?;
+    let f = |x: f64| format!("{x:.17e}");
+    for (p, se) in result.series.iter().zip(stderr) {
+        w.write_record([f(p.t), f(p.work), f(*se), f(p.power)])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+fn print_ensemble_summary(
+    chain: &Chain,
+    args: &ChargeArgs,
+    e: &spinbat::observe::ensemble::EnsembleCharging,
+    elapsed: f64,
+) {
+    let mut out = std::io::stdout().lock();
+    let (r, s) = (&e.charging, &e.summary);
+    let sig = |x: f64, d: usize| crate::output::sig(x, d);
+    let _ = writeln!(
+        out,
+        "spinbat {} - charging a spin-chain quantum battery (hbar = 1, energies in B, times in 1/B)",
+        env!("CARGO_PKG_VERSION")
+    );
+    let _ = writeln!(out, "chain      {}", crate::output::describe_chain(chain));
+    let _ = writeln!(out, "noise      {} (rates in units of B)", args.noise.noise().describe());
+    let _ = writeln!(
+        out,
+        "solver     trajectories: {} quantum trajectories, seed {}, {} jumps each on average, tol = {:e}",
+        s.trajectories,
+        s.seed,
+        sig(s.mean_jumps, 4),
+        args.tol
+    );
+    let _ = writeln!(
+        out,
+        "accuracy   statistical: every mean is given +- one standard error; each trajectory |error of W| <= {:.1e}",
+        s.trajectory_error_bound
+    );
+    let _ = writeln!(
+        out,
+        "max power  P_max = {} +- {} B^2 at T* = {} /B, W(T*) = {} B (of the mean curve)",
+        sig(r.max_power.power, 8),
+        sig(s.max_power_stderr, 2),
+        sig(r.max_power.time, 8),
+        sig(r.max_power.work, 8)
+    );
+    let _ = writeln!(
+        out,
+        "           statistical and over the window [0, {}] only: not certified{}",
+        sig(r.window, 5),
+        if r.max_power.at_window_end { " (at the window end: may grow beyond)" } else { "" }
+    );
+    let _ = writeln!(
+        out,
+        "           N independent spins (closed): N P1 = {} at T = {}; ratio P_max / (N P1) = {}",
+        sig(r.independent.max_power.power, 12),
+        sig(r.independent.max_power.time, 12),
+        sig(r.power_ratio, 6)
+    );
+    let _ = writeln!(
+        out,
+        "max work   W_max = {} +- {} B at T = {} /B (window [0, {}]){}",
+        sig(r.max_work.work, 8),
+        sig(s.max_work_stderr, 2),
+        sig(r.max_work.time, 8),
+        sig(r.window, 5),
+        if r.max_work.at_window_end { " (window end: may grow beyond)" } else { "" }
+    );
+    let _ = writeln!(
+        out,
+        "run        {:.3} s on {} threads, {} trajectories x {} recorded times, {} output points{}",
+        elapsed,
+        rayon::current_num_threads(),
+        s.trajectories,
+        r.evaluations / s.trajectories.max(1),
+        r.series.len(),
+        args.output.written()
+    );
 }
 
 /// `t, work, power`, then with observables the scalar ones: `entropy`, `variance`, the

@@ -51,13 +51,29 @@ impl Independent {
     }
 }
 
+/// Legend of the band of [`write_with_band`].
+const BAND_LABEL: &str = "one standard error (mean of the trajectories)";
+
 /// Font size of the charge plot's legends [px].
 const LEGEND_FONT: f64 = 15.0;
 
 /// Writes the plot to `path`, PNG or SVG by extension; `extra` adds panels below W and P.
 pub fn write(path: &Path, title: &str, result: &Charging, ind: Option<Independent>, extra: &[Extra]) -> Result<()> {
+    write_with_band(path, title, result, ind, extra, None)
+}
+
+/// [`write`] with a band of one standard error `band[k]` around `W` at each output time
+/// (and `band[k]/t` around `P`): the statistical error of a mean over trajectories.
+pub fn write_with_band(
+    path: &Path,
+    title: &str,
+    result: &Charging,
+    ind: Option<Independent>,
+    extra: &[Extra],
+    band: Option<&[f64]>,
+) -> Result<()> {
     let size = (900, 800 + 350 * extra.len() as u32);
-    file::write(path, size, &ChargePlot { title, result, ind, extra })
+    file::write(path, size, &ChargePlot { title, result, ind, extra, band })
 }
 
 /// What [`write`] draws.
@@ -66,6 +82,7 @@ struct ChargePlot<'a> {
     result: &'a Charging,
     ind: Option<Independent>,
     extra: &'a [Extra],
+    band: Option<&'a [f64]>,
 }
 
 impl Picture for ChargePlot<'_> {
@@ -73,7 +90,7 @@ impl Picture for ChargePlot<'_> {
     where
         DB::ErrorType: 'static,
     {
-        draw(root, self.title, self.result, self.ind, self.extra)
+        draw(root, self.title, self.result, self.ind, self.extra, self.band)
     }
 }
 
@@ -86,12 +103,18 @@ fn draw<DB: DrawingBackend>(
     r: &Charging,
     ind: Option<Independent>,
     extra: &[Extra],
+    band: Option<&[f64]>,
 ) -> Result<()>
 where
     DB::ErrorType: 'static,
 {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("drawing the plot: {e:?}");
     root.fill(&WHITE).map_err(err)?;
+    // one standard error of W, and of P = W/t
+    let spread: Option<[Vec<f64>; 2]> = band.map(|se| {
+        let p = r.series.iter().zip(se).map(|(pt, e)| if pt.t > 0.0 { e / pt.t } else { 0.0 }).collect();
+        [se.to_vec(), p]
+    });
     let root = root.titled(title, ("sans-serif", 22)).map_err(err)?;
     let panels = root.split_evenly((2 + extra.len(), 1));
     let t: Vec<f64> = r.series.iter().map(|p| p.t).collect();
@@ -116,7 +139,8 @@ where
             "maximal power P_max",
         ),
     ];
-    for (area, (label, ys, refs, mark, mark_label)) in panels.iter().zip(curves) {
+    for (panel_index, (area, (label, ys, refs, mark, mark_label))) in panels.iter().zip(curves).enumerate() {
+        let spread = spread.as_ref().map(|s| &s[panel_index]);
         let name = label.split(' ').next().unwrap_or("");
         let mut labels = vec![format!("{name} ({})", r.solver)];
         if !refs.is_empty() {
@@ -132,8 +156,30 @@ where
         let (w, h) = area.dim_in_pixel();
         let plot_px =
             (f64::from(w) - f64::from(2 * MARGIN + Y_LABEL_AREA), f64::from(h) - f64::from(2 * MARGIN + X_LABEL_AREA));
-        let (corner, y) = panel_layout(&t, &ys, &refs, &marks, &labels, t_max, plot_px);
+        let upper: Vec<f64> = match spread {
+            Some(se) => ys.iter().zip(se).map(|(y, e)| y + e).collect(),
+            None => ys.clone(),
+        };
+        let mut layout_labels = labels.clone();
+        if spread.is_some() {
+            layout_labels.push(BAND_LABEL.to_string());
+        }
+        let (corner, y) = panel_layout(&t, &upper, &refs, &marks, &layout_labels, t_max, plot_px);
         let mut chart = time_panel(area, t_max, y, label)?;
+        if let Some(se) = spread {
+            // the band of one standard error, under the curve
+            let outline: Vec<(f64, f64)> = t
+                .iter()
+                .zip(ys.iter().zip(se))
+                .map(|(&x, (y, e))| (x, y + e))
+                .chain(t.iter().zip(ys.iter().zip(se)).rev().map(|(&x, (y, e))| (x, y - e)))
+                .collect();
+            chart
+                .draw_series(std::iter::once(Polygon::new(outline, BLUE.mix(0.2).filled())))
+                .map_err(err)?
+                .label(BAND_LABEL)
+                .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], BLUE.mix(0.2).filled()));
+        }
         chart
             .draw_series(LineSeries::new(t.iter().copied().zip(ys.iter().copied()), BLUE.stroke_width(2)))
             .map_err(err)?

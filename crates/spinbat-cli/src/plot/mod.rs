@@ -11,4 +11,4 @@ pub mod heatmap;
 pub mod legend;
 pub mod typeset;
 
-pub use charge::{write, Extra, Independent};
+pub use charge::{write, write_with_band, Extra, Independent};

@@ -15,6 +15,8 @@ use crate::model::Chain;
 ///   [`crate::meanfield::bytes_needed`];
 /// * density matrix: three `2^N × 2^N` complex matrices, `48 · 4^N` (five with collective
 ///   decay: [`super::density::bytes_needed`], which the planner calls with the noise);
+/// * trajectories: per worker thread the state, two Chebyshev terms and the accumulated
+///   states of a batch, `16(3 + batch)·2^N` ([`super::unravelling::bytes_needed`]);
 /// * weak coupling: nothing to speak of.
 pub fn bytes_needed(chain: &Chain, solver: Solver) -> f64 {
     let n = chain.n_sites() as f64;
@@ -27,6 +29,7 @@ pub fn bytes_needed(chain: &Chain, solver: Solver) -> f64 {
         // a window of up to 1024 eigenpairs (with workspace), or Chebyshev on the N + 1 states
         Solver::Dicke => 5e7 + dicke::CHEB_BYTES_PER_STATE * (n + 1.0),
         Solver::DensityMatrix => super::density::bytes_needed(chain.n_sites(), &crate::open::Noise::default()),
+        Solver::Trajectories => super::unravelling::bytes_needed(chain.n_sites(), rayon::current_num_threads(), 1),
         _ => 1e6,
     }
 }

@@ -11,6 +11,7 @@
 //! | [`crate::meanfield::MeanField`] | classical Bloch vectors, DOP853 | local error `σ ∝ 10⁻³ tol` per step; estimate `Γ Σ` local errors | 12 stages of `O(N log N)` (FFT, `\|i−j\|` couplings) or `O(N²)` (matrix) per step |
 //! | [`crate::analytic::WeakCoupling`] | Eq. 18 of the paper | first order in `g` | `O(1)` |
 //! | [`DensityMatrix`] | the open battery (noise, [`crate::open::Noise`]): Chebyshev steps of `e^{𝓛t}` on an ellipse holding the numerical range of `𝓛`, on the `2^N × 2^N` density matrix, matrix-free, with dense output | rigorous truncation bound (Crouzeix–Palencia, trace norm), set by `tol` | `O(4^N N)` per term, `≈ bt` terms (`b ≈ E_max − E_min` of `H`) |
+//! | [`Unravelling`] | the open battery by quantum trajectories (pure states, jump unravelling; dephasing as `Z_i` kicks at Poisson times, decay by the waiting-time algorithm), Chebyshev steps of `e^{−iH_eff t}` on an ellipse; the mean over `K` trajectories ([`crate::observe::ensemble`]) | per trajectory: rigorous truncation bound set by `tol`; the mean: statistical, standard error `∝ 1/√K` | `O(2^N N)` per term per trajectory |
 //! | [`dicke::Dicke`] | the `N + 1` Dicke states, permutation-symmetric chains: an eigen window, then [`Chebyshev`] on [`crate::symmetry::DickeSpace`] | rigorous leak and truncation bounds | `O(N)` per term |
 //!
 //! `Auto` takes Dicke for permutation-symmetric chains, dense for `N ≤ 10` and Chebyshev
@@ -26,6 +27,7 @@ pub(crate) mod memory;
 mod method;
 mod plan;
 mod solver;
+pub mod unravelling;
 
 pub use chebyshev::{
     space_for, uses_reflection_sector, Chebyshev, GRAM_MAX_TERMS, GRAM_MIN_TERMS, ORBIT_MIN_SITES, REFLECTION_MIN_SITES,
@@ -42,3 +44,4 @@ pub use plan::{
     SECTOR_EXPANSION_BYTES_PER_AMPLITUDE,
 };
 pub use solver::{resolve, resolve_noisy, resolve_states, Precision, Solver, AUTO_DENSE_MAX_SITES, DEFAULT_TOL};
+pub use unravelling::{Ensemble, Unravelling};

@@ -14,6 +14,7 @@
 use super::memory;
 use super::method::SpaceKind;
 use super::solver::{resolve_noisy, resolve_states, Precision, Solver};
+use super::unravelling::{self, Unravelling};
 use super::{chebyshev, density, dicke, Dense, Propagator, StatePropagator};
 use crate::error::{Result, SpinbatError};
 use crate::model::Chain;
@@ -124,15 +125,25 @@ impl Plan {
             }
             Request::States { .. } => resolve_states(chain, solver, precision)?,
         };
+        if let (Solver::Trajectories, Request::States { .. }) = (solver, request) {
+            return Err(SpinbatError::Unsupported {
+                solver: "trajectories",
+                reason: "observables along the trajectories are not implemented; observe with --solver density-matrix"
+                    .to_string(),
+            });
+        }
         let space = match solver {
             Solver::Dense => SpaceKind::Full,
             Solver::Chebyshev => chebyshev::space_for(chain),
             Solver::Dicke => SpaceKind::Dicke,
             Solver::DensityMatrix => SpaceKind::DensityMatrix,
+            Solver::Trajectories => SpaceKind::Full,
             _ => SpaceKind::None,
         };
         let mut bytes = match solver {
             Solver::DensityMatrix => density::bytes_needed(chain.n_sites(), noise),
+            // the smallest batch; Plan::unravelling takes more where memory allows
+            Solver::Trajectories => unravelling::bytes_needed(chain.n_sites(), rayon::current_num_threads(), 1),
             _ => memory::bytes_needed_with(chain, solver, precision),
         };
         if let (Request::States { .. }, SpaceKind::DensityMatrix) = (request, space) {
@@ -228,8 +239,39 @@ impl Plan {
             (Solver::MeanField, _, _) => Box::new(crate::meanfield::MeanField::new(chain, tol)?),
             (Solver::WeakCoupling, _, _) => Box::new(crate::analytic::WeakCoupling::new(chain)),
             (Solver::DensityMatrix, _, _) => Box::new(density::DensityMatrix::new(chain, &self.noise, tol)?),
+            (Solver::Trajectories, _, _) => {
+                return Err(SpinbatError::Unsupported {
+                    solver: "trajectories",
+                    reason: "an ensemble of trajectories is not one propagator of W(t): build it with \
+                             Plan::unravelling and average it with observe::ensemble::charge_trajectories"
+                        .to_string(),
+                })
+            }
             (Solver::Auto, _, _) => unreachable!("resolved in Plan::new"),
         })
+    }
+
+    /// The quantum-trajectory propagator of a plan made for [`Solver::Trajectories`], with
+    /// as many output times per expansion (up to [`unravelling::MAX_BATCH`]) as half the
+    /// free memory holds beside the plan's minimum.
+    ///
+    /// # Errors
+    /// [`SpinbatError::Unsupported`] for a plan of another solver; those of
+    /// [`Unravelling::new`].
+    pub fn unravelling(&self, chain: &Chain) -> Result<Unravelling> {
+        if self.solver != Solver::Trajectories {
+            return Err(SpinbatError::Unsupported {
+                solver: self.solver.as_str(),
+                reason: "not a plan for trajectories".to_string(),
+            });
+        }
+        let workers = rayon::current_num_threads();
+        let room = crate::resources::bytes_available().map_or(f64::INFINITY, |a| 0.5 * a);
+        let batch = (1..=unravelling::MAX_BATCH)
+            .rev()
+            .find(|&b| unravelling::bytes_needed(chain.n_sites(), workers, b) <= room)
+            .unwrap_or(1);
+        Ok(Unravelling::new(chain, &self.noise, self.tol)?.with_batch(batch))
     }
 
     /// The propagator of the state itself (dense, or Chebyshev on the full space or in the

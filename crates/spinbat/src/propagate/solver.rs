@@ -29,11 +29,15 @@ pub enum Solver {
     /// The density matrix of the open battery under the Lindblad equation (any noise,
     /// [`crate::open::Noise`]; exact up to its tolerance, [`super::DensityMatrix`]).
     DensityMatrix,
+    /// Quantum trajectories of the open battery (the jump unravelling, pure states of
+    /// `2^N` amplitudes, [`super::Unravelling`]): the mean over trajectories, with its
+    /// standard error.
+    Trajectories,
 }
 
 impl Solver {
     /// Every solver, for help texts.
-    pub const ALL: [Solver; 7] = [
+    pub const ALL: [Solver; 8] = [
         Solver::Auto,
         Solver::Dense,
         Solver::Chebyshev,
@@ -41,6 +45,7 @@ impl Solver {
         Solver::MeanField,
         Solver::WeakCoupling,
         Solver::DensityMatrix,
+        Solver::Trajectories,
     ];
 
     /// The name used on the command line and in records.
@@ -53,25 +58,30 @@ impl Solver {
             Solver::MeanField => "mean-field",
             Solver::WeakCoupling => "weak-coupling",
             Solver::DensityMatrix => "density-matrix",
+            Solver::Trajectories => "trajectories",
         }
     }
 
     /// Whether the solver reads the tolerance on `W` (Chebyshev, Dicke, mean field, density
-    /// matrix); dense diagonalisation is exact to rounding and the weak-coupling formula is a
-    /// closed form. `Auto` resolves first ([`resolve`]).
+    /// matrix, trajectories: each trajectory's); dense diagonalisation is exact to rounding
+    /// and the weak-coupling formula is a closed form. `Auto` resolves first ([`resolve`]).
     pub fn uses_tolerance(&self) -> bool {
-        matches!(self, Solver::Chebyshev | Solver::Dicke | Solver::MeanField | Solver::DensityMatrix)
+        matches!(
+            self,
+            Solver::Chebyshev | Solver::Dicke | Solver::MeanField | Solver::DensityMatrix | Solver::Trajectories
+        )
     }
 
-    /// Whether the solver is exact quantum dynamics (up to its tolerance).
+    /// Whether the solver is exact quantum dynamics (up to its tolerance); trajectories are
+    /// exact only in the mean over infinitely many (a statistical estimate).
     pub fn is_exact(&self) -> bool {
         matches!(self, Solver::Auto | Solver::Dense | Solver::Chebyshev | Solver::Dicke | Solver::DensityMatrix)
     }
 
-    /// Whether the solver can run the open battery (noise): the density matrix, and `auto`,
-    /// which then picks it ([`resolve_noisy`]).
+    /// Whether the solver can run the open battery (noise): the density matrix, the
+    /// trajectories, and `auto`, which then picks the density matrix ([`resolve_noisy`]).
     pub fn handles_noise(&self) -> bool {
-        matches!(self, Solver::Auto | Solver::DensityMatrix)
+        matches!(self, Solver::Auto | Solver::DensityMatrix | Solver::Trajectories)
     }
 }
 
@@ -151,7 +161,7 @@ pub fn resolve(chain: &Chain, solver: Solver) -> Solver {
 }
 
 /// [`resolve`] for a battery with `noise`: closed (every rate zero) as [`resolve`]; open,
-/// `auto` is the density matrix, which is also the only solver of the open battery.
+/// `auto` is the density matrix; the trajectories are asked for by name.
 ///
 /// # Errors
 /// [`SpinbatError::Unsupported`] for noise with a solver of the closed battery (dense,
@@ -163,10 +173,12 @@ pub fn resolve_noisy(chain: &Chain, solver: Solver, noise: &crate::open::Noise) 
     }
     match solver {
         Solver::Auto | Solver::DensityMatrix => Ok(Solver::DensityMatrix),
+        Solver::Trajectories => Ok(Solver::Trajectories),
         other => Err(SpinbatError::Unsupported {
             solver: other.as_str(),
             reason: format!(
-                "it simulates the closed battery, but noise is set ({}); use --solver density-matrix (or auto)",
+                "it simulates the closed battery, but noise is set ({}); use --solver density-matrix (or auto) or \
+                 trajectories",
                 noise.describe()
             ),
         }),

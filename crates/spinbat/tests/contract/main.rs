@@ -16,3 +16,4 @@ mod sectors;
 mod storage;
 mod study;
 mod trajectory;
+mod unravelling;
