@@ -23,6 +23,8 @@ import time
 
 import numpy as np
 
+from qutip_model import dephasing_battery
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 TIMES = [k / 20 for k in range(21)]
@@ -44,27 +46,7 @@ def spinbat(n, gamma, binary):
 def qutip_mesolve(n, gamma, tol):
     import qutip
     t0 = time.perf_counter()
-    ident = [qutip.qeye(2)] * n
-
-    def op(o, i):
-        ops = list(ident)
-        ops[i] = o
-        return qutip.tensor(ops)
-
-    sz, sx = qutip.sigmaz(), qutip.sigmax()
-    z = [op(sz, i) for i in range(n)]
-    hg = 0
-    g_sum = 0.0
-    for i in range(n):
-        for j in range(i + 1, n):
-            g = 1.0 / (j - i)
-            g_sum += g
-            hg = hg - g * z[i] * z[j]
-    h = hg + sum(4.0 * op(sx, i) for i in range(n))
-    h0 = hg + sum(z)
-    e0 = -n - g_sum
-    cops = [np.sqrt(gamma) * zi for zi in z]
-    down = qutip.tensor([qutip.basis(2, 1)] * n)
+    h, h0, e0, cops, down = dephasing_battery(n, gamma)
     res = qutip.mesolve(h, down * down.dag(), TIMES, c_ops=cops, e_ops=[h0],
                         options={"method": "adams", "atol": tol, "rtol": tol, "nsteps": 10**8})
     el = time.perf_counter() - t0

@@ -30,6 +30,8 @@ import time
 
 import numpy as np
 
+from qutip_model import dephasing_battery
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 
@@ -55,27 +57,7 @@ def spinbat(n, gamma, ntraj, seed, t_max, points, binary):
 def qutip_mcsolve(n, gamma, ntraj, seed, times, tol, cpus):
     import qutip
     t0 = time.perf_counter()
-    ident = [qutip.qeye(2)] * n
-
-    def op(o, i):
-        ops = list(ident)
-        ops[i] = o
-        return qutip.tensor(ops)
-
-    sz, sx = qutip.sigmaz(), qutip.sigmax()
-    z = [op(sz, i) for i in range(n)]
-    hg = 0
-    g_sum = 0.0
-    for i in range(n):
-        for j in range(i + 1, n):
-            g = 1.0 / (j - i)
-            g_sum += g
-            hg = hg - g * z[i] * z[j]
-    h = hg + sum(4.0 * op(sx, i) for i in range(n))
-    h0 = hg + sum(z)
-    e0 = -n - g_sum
-    cops = [np.sqrt(gamma) * zi for zi in z]
-    down = qutip.tensor([qutip.basis(2, 1)] * n)
+    h, h0, e0, cops, down = dephasing_battery(n, gamma)
     res = qutip.mcsolve(h, down, times, c_ops=cops, e_ops=[h0], ntraj=ntraj, seeds=seed,
                         options={"atol": tol, "rtol": tol, "nsteps": 10**8, "map": "parallel", "num_cpus": cpus,
                                  "progress_bar": False})

@@ -1,0 +1,34 @@
+"""The battery of spinbat's defaults in QuTiP, for the comparison scripts: power law p = 1,
+alpha = 0, g = 1, omega = 4, B = 1, N sites, local dephasing gamma (L_i = sqrt(gamma) Z_i).
+One definition for noise.py (mesolve) and trajectories.py (mcsolve)."""
+
+import numpy as np
+
+
+def dephasing_battery(n, gamma):
+    """(H, H0, E0, c_ops, all-down) with H = H_g + 4 sum X_i, H0 = H_g + sum Z_i,
+    H_g = -sum_{i<j} Z_i Z_j / (j - i), E0 = <down|H0|down>."""
+    import qutip
+
+    ident = [qutip.qeye(2)] * n
+
+    def op(o, i):
+        ops = list(ident)
+        ops[i] = o
+        return qutip.tensor(ops)
+
+    sz, sx = qutip.sigmaz(), qutip.sigmax()
+    z = [op(sz, i) for i in range(n)]
+    hg = 0
+    g_sum = 0.0
+    for i in range(n):
+        for j in range(i + 1, n):
+            g = 1.0 / (j - i)
+            g_sum += g
+            hg = hg - g * z[i] * z[j]
+    h = hg + sum(4.0 * op(sx, i) for i in range(n))
+    h0 = hg + sum(z)
+    e0 = -n - g_sum
+    cops = [np.sqrt(gamma) * zi for zi in z]
+    down = qutip.tensor([qutip.basis(2, 1)] * n)
+    return h, h0, e0, cops, down
