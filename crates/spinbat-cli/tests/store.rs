@@ -3,18 +3,10 @@
 //! a closed charge against `spinbat charge` at the same time, the CSV and plot files, and
 //! every bad input exits with status 2 and a one-line message.
 
+mod common;
+
+use common::{json, spinbat};
 use serde_json::Value;
-use std::process::{Command, Output};
-
-fn spinbat(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_spinbat")).args(args).output().expect("run spinbat")
-}
-
-fn json(args: &[&str]) -> Value {
-    let out = spinbat(args);
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("stdout is one JSON value")
-}
 
 fn floats(v: &Value) -> Vec<f64> {
     v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
