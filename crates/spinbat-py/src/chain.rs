@@ -146,8 +146,16 @@ fn times_vec(times: &PyArrayLike1<'_, f64, AllowTypeChange>) -> Vec<f64> {
     times.as_array().to_vec()
 }
 
+/// A solver name; `trajectories` (an ensemble, not one propagation) is refused with the
+/// command that runs it.
 fn parse_solver(solver: &str) -> PyResult<Solver> {
-    solver.parse::<Solver>().map_err(to_py)
+    match solver.parse::<Solver>().map_err(to_py)? {
+        Solver::Trajectories => Err(PyValueError::new_err(
+            "the trajectories solver is not available from Python yet: run `spinbat charge --solver trajectories \
+             --trajectories K --seed S --dephasing G` (or use solver='density-matrix' here)",
+        )),
+        s => Ok(s),
+    }
 }
 
 /// Runs the certified search with the GIL released.

@@ -234,6 +234,9 @@ def test_charge_with_noise_runs_the_density_matrix():
         assert all(x * x + y * y + z * z <= 1 + 1e-9 for x, y, z in p["bloch"])
     with pytest.raises(ValueError, match="dephasing"):
         c.charge(points=3, dephasing=-0.1)
+    # the ensemble of trajectories runs from the CLI; Python says so
+    with pytest.raises(ValueError, match="spinbat charge --solver trajectories"):
+        c.charge(points=3, dephasing=0.1, solver="trajectories")
     with pytest.raises(ValueError, match="decay"):
         c.charge(points=3, temperature=1.0)
 
