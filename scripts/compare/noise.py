@@ -14,16 +14,13 @@ says how well they did).
 """
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
-import tempfile
 import time
 
 import numpy as np
 
-from qutip_model import dephasing_battery
+from open_battery import dephasing_battery, timed_charge
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -31,15 +28,8 @@ TIMES = [k / 20 for k in range(21)]
 
 
 def spinbat(n, gamma, binary):
-    with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "r.json")
-        cmd = [binary, "charge", "--n", str(n), "--dephasing", str(gamma), "--t-max", "1", "--points", "21",
-               "--tol", "1e-10", "--json", out]
-        t0 = time.perf_counter()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-        el = time.perf_counter() - t0
-        with open(out) as f:
-            rec = json.load(f)
+    el, rec = timed_charge(binary, ["--n", str(n), "--dephasing", str(gamma), "--t-max", "1", "--points", "21",
+                                    "--tol", "1e-10"])
     return el, rec["series"]["work"], rec
 
 

@@ -21,16 +21,13 @@ between jumps), QuTiP atol = rtol = `--mcsolve-tol` (default 1e-8) for its ODE s
 """
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
-import tempfile
 import time
 
 import numpy as np
 
-from qutip_model import dephasing_battery
+from open_battery import dephasing_battery, timed_charge
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -41,17 +38,9 @@ def times_of(t_max, points):
 
 
 def spinbat(n, gamma, ntraj, seed, t_max, points, binary):
-    with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "r.json")
-        cmd = [binary, "charge", "--n", str(n), "--dephasing", str(gamma), "--solver", "trajectories",
-               "--trajectories", str(ntraj), "--seed", str(seed), "--t-max", str(t_max), "--points", str(points),
-               "--max-time", "inf", "--json", out]
-        t0 = time.perf_counter()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-        el = time.perf_counter() - t0
-        with open(out) as f:
-            rec = json.load(f)
-    return el, rec
+    return timed_charge(binary, ["--n", str(n), "--dephasing", str(gamma), "--solver", "trajectories",
+                                 "--trajectories", str(ntraj), "--seed", str(seed), "--t-max", str(t_max),
+                                 "--points", str(points), "--max-time", "inf"])
 
 
 def qutip_mcsolve(n, gamma, ntraj, seed, times, tol, cpus):
