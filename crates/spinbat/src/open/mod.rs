@@ -13,5 +13,5 @@
 mod liouvillian;
 mod noise;
 
-pub use liouvillian::{Generator, Liouvillian, MatrixSums, Workspace};
+pub use liouvillian::{fill_upper, lower_start, Generator, Liouvillian, MatrixSums, Workspace, ROW_BLOCK};
 pub use noise::{Noise, Rates};
