@@ -130,6 +130,44 @@ fn trajectories_report_the_mean_with_its_standard_error_and_agree_with_the_densi
         assert!((w - want).abs() <= 4.0 * se + 1e-9, "{w} +- {se} vs {want}");
     }
     assert!(stderr[1..].iter().all(|&s| s > 0.0));
+    // one-site states and the local ergotropy of the mean, against the density matrix's (2000
+    // trajectories: with few jumps each the per-trajectory values are far from Gaussian, and
+    // a standard error from a few hundred can be off by tens of percent)
+    let observed = json(
+        &[
+            &base[..],
+            &["--solver", "trajectories", "--trajectories", "2000", "--seed", "5", "--observe", "bloch,ergotropy"],
+            &["--json", "-"],
+        ]
+        .concat(),
+    );
+    let plain = json(
+        &[&base[..], &["--solver", "trajectories", "--trajectories", "2000", "--seed", "5", "--json", "-"]].concat(),
+    );
+    assert_eq!(observed["series"], plain["series"], "observing does not change the trajectories");
+    let exact_obs =
+        json(&[&base[..], &["--solver", "density-matrix", "--observe", "bloch,ergotropy", "--json", "-"]].concat());
+    let (points, want) =
+        (observed["observables"]["points"].as_array().unwrap(), exact_obs["observables"]["points"].as_array().unwrap());
+    assert_eq!(points.len(), 9);
+    for (p, q) in points.iter().zip(want) {
+        let (e, se, exact) = (
+            p["local_ergotropy"].as_f64().unwrap(),
+            p["local_ergotropy_stderr"].as_f64().unwrap(),
+            q["local_ergotropy"].as_f64().unwrap(),
+        );
+        assert!((e - exact).abs() <= 4.0 * se + 1e-8, "t = {}: {e} +- {se} vs {exact}", p["t"]);
+        for (site, (r, s)) in
+            p["bloch"].as_array().unwrap().iter().zip(p["bloch_stderr"].as_array().unwrap()).enumerate()
+        {
+            for a in 0..3 {
+                let (m, se, x) =
+                    (r[a].as_f64().unwrap(), s[a].as_f64().unwrap(), q["bloch"][site][a].as_f64().unwrap());
+                assert!((m - x).abs() <= 4.0 * se + 1e-8, "t = {}, site {site}: {m} +- {se} vs {x}", p["t"]);
+            }
+        }
+        assert!(p.get("ergotropy_hb").is_none(), "not linear in the state: not estimated");
+    }
     // the same seed on one thread: the same numbers
     assert_eq!(run("1")["series"], v["series"]);
     // the CSV has the standard error column
@@ -151,7 +189,8 @@ fn bad_trajectory_settings_exit_2_with_one_line() {
         (vec!["--solver", "trajectories", "--dephasing", "0.1", "--trajectories", "0"], "at least 2"),
         (vec!["--solver", "trajectories"], "needs noise"),
         (vec!["--solver", "trajectories", "--collective-decay", "0.1"], "collective decay"),
-        (vec!["--solver", "trajectories", "--dephasing", "0.1", "--observe", "bloch"], "not implemented"),
+        (vec!["--solver", "trajectories", "--dephasing", "0.1", "--observe", "entanglement"], "not linear"),
+        (vec!["--solver", "trajectories", "--dephasing", "0.1", "--observe", "zz"], "bloch,ergotropy"),
         (vec!["--dephasing", "0.1", "--trajectories", "10"], "need --solver trajectories"),
         (vec!["--seed", "3"], "need --solver trajectories"),
     ] {

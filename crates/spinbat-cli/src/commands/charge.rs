@@ -68,7 +68,9 @@ decay a non-Hermitian step exp(-i H_eff t) with jumps by the waiting-time algori
 carries one standard error (series.work_stderr in JSON, a CSV column, a band in the plot);
 W and its rate are linear in the state, so their means are unbiased. P_max and T* are those of
 the mean curve over the window (statistical, not certified). The same seed gives the same
-numbers on any number of threads.
+numbers on any number of threads. --observe bloch,ergotropy with trajectories: the mean
+one-site Bloch vectors and the local ergotropy of the mean one-site states, each with its
+standard error (the rest of the ergotropy family and entropies are not linear in rho: refused).
 
 Examples:
   spinbat charge --n 10 --plot charge.png
@@ -336,12 +338,29 @@ fn run_trajectories(
              the closed evolution; use the closed solvers"
         )));
     }
-    if args.observe.is_some() {
-        return Err(CliError::input(anyhow!(
-            "--observe with --solver trajectories is not implemented; observe the open battery with --solver \
-             density-matrix"
-        )));
-    }
+    // linear in the state, so exact in the mean: one-site states and the local ergotropy
+    let set = match &args.observe {
+        None => ObservableSet::default(),
+        Some(list) => {
+            let mut set: ObservableSet = list.parse()?;
+            if list.trim() == "all" {
+                set = ObservableSet { bloch: true, ergotropy: true, ..ObservableSet::default() };
+            }
+            if args.cut.is_some() || args.block.is_some() {
+                return Err(CliError::input(anyhow!(
+                    "--cut and --block do not apply to --solver trajectories (entropies and block ergotropies are not \
+                     linear in the state); use --solver density-matrix"
+                )));
+            }
+            spinbat::observe::ensemble::check_observables(&set).map_err(|e| {
+                CliError::input(anyhow!(
+                    "--observe {list} with --solver trajectories: {e}; the mean over trajectories estimates bloch and \
+                     the local ergotropy (--observe bloch,ergotropy)"
+                ))
+            })?;
+            set
+        }
+    };
     let count = args.trajectories.unwrap_or(DEFAULT_TRAJECTORIES);
     if count < 2 {
         return Err(CliError::input(anyhow!(
@@ -355,11 +374,23 @@ fn run_trajectories(
         propagate::Plan::with_noise(chain, Solver::Trajectories, args.tol, precision, propagate::Request::Work, noise)?;
     let unravelling = plan.unravelling(chain)?;
     let bar = Bar::new(!json_stdout, "charging").with_limit(args.max_time, "--max-time");
-    let result = spinbat::observe::ensemble::charge_trajectories(&unravelling, chain, noise, count, seed, times, &bar);
+    let result = spinbat::observe::ensemble::charge_trajectories_observed(
+        &unravelling,
+        chain,
+        noise,
+        count,
+        seed,
+        times,
+        &set,
+        &bar,
+    );
     bar.finish();
     let result = result?;
     let elapsed = start.elapsed().as_secs_f64();
     let mut record = ChargeRecord::of_ensemble(chain, Solver::Trajectories, args.tol, &result, elapsed);
+    if let Some(tr) = &result.observables {
+        record = record.with_observables(ObservablesRecord::new(tr.clone(), elapsed));
+    }
     record.precision = precision;
     record.initial_is_ground = ground.initial_is_ground;
     record.ground_energy = ground.ground_energy;
@@ -373,13 +404,57 @@ fn run_trajectories(
     if let Some(path) = &args.output.plot {
         let title = format!("{} - mean of {count} trajectories", crate::output::describe_chain(chain));
         let ind = plot::Independent { n: chain.n_sites(), b: chain.b(), omega: chain.omega() };
-        plot::write_with_band(path, &title, &result.charging, Some(ind), &[], Some(&result.work_stderr))
+        let mut extra = Vec::new();
+        if let Some(tr) = result.observables.as_ref().filter(|t| t.selected.ergotropy) {
+            extra.push(plot::Extra {
+                y_label: "energy [B]".to_string(),
+                label: "work W (mean)".to_string(),
+                points: tr.points.iter().map(|p| (p.t, p.work)).collect(),
+                more: vec![(
+                    "local ergotropy of the mean one-site states".to_string(),
+                    tr.points.iter().filter_map(|p| p.mean_local_ergotropy.map(|e| (p.t, e))).collect(),
+                )],
+            });
+        }
+        plot::write_with_band(path, &title, &result.charging, Some(ind), &extra, Some(&result.work_stderr))
             .map_err(CliError::runtime)?;
     }
     if !json_stdout {
         print_ensemble_summary(chain, args, &result, elapsed);
+        if let Some(tr) = &result.observables {
+            print_ensemble_observables(tr);
+        }
     }
     Ok(())
+}
+
+/// The observables of a mean over trajectories: what was recorded and the local ergotropy
+/// at its largest.
+fn print_ensemble_observables(tr: &spinbat::observe::trajectory::Trajectory) {
+    use crate::output::sig;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "observables {} as means over the trajectories at {} times, each with one standard error (JSON \
+         observables.points[])",
+        tr.selected,
+        tr.points.len()
+    );
+    let best = tr
+        .points
+        .iter()
+        .filter_map(|p| Some((p.t, p.mean_local_ergotropy?, p.local_ergotropy_stderr?)))
+        .max_by(|a, b| a.1.total_cmp(&b.1));
+    if let Some((t, e, se)) = best {
+        let _ = writeln!(
+            out,
+            "           max local ergotropy (of the mean one-site states) = {} +- {} B at t = {}; the global \
+             ergotropy is not linear in the state (use --solver density-matrix)",
+            sig(e, 8),
+            sig(se, 2),
+            sig(t, 7)
+        );
+    }
 }
 
 /// `t, work, work_stderr, power` of a mean over trajectories.

@@ -225,6 +225,20 @@ pub struct ObservablePoint {
     /// ([`super::ergotropy::ErgotropyPoint`]).
     #[serde(flatten)]
     pub ergotropy: Option<ErgotropyPoint>,
+    /// Quantum trajectories: one standard error of the mean `W` (units `B`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub work_stderr: Option<f64>,
+    /// Quantum trajectories: one standard error of each mean Bloch component.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bloch_stderr: Option<Vec<[f64; 3]>>,
+    /// Quantum trajectories: `Σ_i (B z̄_i + |B| |r̄_i|)`, the local ergotropy of the mean
+    /// one-site states (JSON `local_ergotropy`; the rest of the ergotropy family is not
+    /// linear in `ρ` and is not estimated from trajectories; `ergotropy` is then absent).
+    #[serde(rename = "local_ergotropy", skip_serializing_if = "Option::is_none")]
+    pub mean_local_ergotropy: Option<f64>,
+    /// Quantum trajectories: one standard error of `local_ergotropy` (to first order).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub local_ergotropy_stderr: Option<f64>,
 }
 
 /// Error bounds on the observables that follow from the state error (see the module
@@ -504,6 +518,10 @@ pub(crate) fn observe_state(
         zz: if set.zz { Some(zz_connected(psi, n)?) } else { None },
         variance: variance.filter(|_| set.variance),
         ergotropy,
+        work_stderr: None,
+        bloch_stderr: None,
+        mean_local_ergotropy: None,
+        local_ergotropy_stderr: None,
     })
 }
 
@@ -535,6 +553,10 @@ fn observe_rows(
         zz: None,
         variance: set.variance.then_some(moments.variance),
         ergotropy,
+        work_stderr: None,
+        bloch_stderr: None,
+        mean_local_ergotropy: None,
+        local_ergotropy_stderr: None,
     })
 }
 
@@ -854,6 +876,10 @@ pub(crate) fn observe_density(
         zz: if set.zz { Some(density_zz(rho, n)?) } else { None },
         variance: if set.variance { Some(density_variance(ops, rho)?) } else { None },
         ergotropy,
+        work_stderr: None,
+        bloch_stderr: None,
+        mean_local_ergotropy: None,
+        local_ergotropy_stderr: None,
     })
 }
 
@@ -916,6 +942,10 @@ fn mean_field_planned(
             zz,
             variance: None,
             ergotropy: context.as_ref().map(|c| c.measure(&product_populations(bloch), bloch, s.work, None)),
+            work_stderr: None,
+            bloch_stderr: None,
+            mean_local_ergotropy: None,
+            local_ergotropy_stderr: None,
         });
         progress.update(t, t_last);
     }

@@ -129,6 +129,10 @@ pub struct TrajectoryRecord {
     pub jumps: usize,
     /// Bound on the state error `‖ψ̂_computed − ψ̂‖` at the last time (module docs).
     pub state_error: f64,
+    /// Per-site Bloch vectors `(⟨X_i⟩, ⟨Y_i⟩, ⟨Z_i⟩)` of the normalised state at each time
+    /// of [`Unravelling::with_bloch_at`] (in time order, `N` entries a time); empty
+    /// without.
+    pub bloch: Vec<[f64; 3]>,
 }
 
 /// The trajectories of an ensemble run, in the order of their index.
@@ -167,6 +171,8 @@ pub struct Unravelling {
     kappa_ff: f64,
     e0: f64,
     batch: usize,
+    /// the times whose Bloch vectors are recorded (sorted)
+    bloch_at: Vec<f64>,
 }
 
 /// The trajectory without jumps, shared by every trajectory of a dephasing-only run until
@@ -198,6 +204,26 @@ struct Workspace {
 struct Measured {
     work: f64,
     rate: f64,
+}
+
+/// Appends the per-site Bloch vectors of `ψ/‖ψ‖` (bit `i` set: site `i` up):
+/// `⟨X_i⟩ + i⟨Y_i⟩ = 2 Σ_{s: i down} ψ̄_{s+2^i} ψ_s / ‖ψ‖²`,
+/// `⟨Z_i⟩ = Σ_s (±1) |ψ_s|² / ‖ψ‖²` (`+` where site `i` is up).
+fn push_bloch(out: &mut Vec<[f64; 3]>, psi: &[C], n: usize) {
+    let norm: f64 = psi.iter().map(|z| z.norm_sqr()).sum();
+    let inv = 1.0 / norm.max(f64::MIN_POSITIVE);
+    for i in 0..n {
+        let bit = 1usize << i;
+        let (mut c, mut z) = (C::default(), 0.0);
+        for pair in psi.chunks_exact(2 * bit) {
+            let (down, up) = pair.split_at(bit);
+            for (&d, &u) in down.iter().zip(up) {
+                c += u.conj() * d;
+                z += u.norm_sqr() - d.norm_sqr();
+            }
+        }
+        out.push([2.0 * c.re * inv, 2.0 * c.im * inv, z * inv]);
+    }
 }
 
 /// Uniform in `[0, 1)` from 53 random bits.
@@ -327,6 +353,7 @@ impl Unravelling {
             kappa_ff: -(4.0 * rates.dephasing + rates.down + rates.up),
             e0,
             batch: MAX_BATCH,
+            bloch_at: Vec::new(),
             ops,
         })
     }
@@ -335,6 +362,19 @@ impl Unravelling {
     pub fn with_batch(mut self, batch: usize) -> Self {
         self.batch = batch.clamp(1, MAX_BATCH);
         self
+    }
+
+    /// Records the per-site Bloch vectors of every trajectory at those of the run's times
+    /// that are in `times` ([`TrajectoryRecord::bloch`]; `24N` bytes a time and trajectory).
+    pub fn with_bloch_at(mut self, times: &[f64]) -> Self {
+        self.bloch_at = times.to_vec();
+        self.bloch_at.sort_by(f64::total_cmp);
+        self
+    }
+
+    /// Whether the Bloch vectors at `t` are recorded.
+    fn records_bloch(&self, t: f64) -> bool {
+        self.bloch_at.binary_search_by(|x| x.total_cmp(&t)).is_ok()
     }
 
     /// The Bernstein parameter `ϱ` of the step's ellipse (`1` without decay).
@@ -394,7 +434,13 @@ impl Unravelling {
             let budget = crate::resources::bytes_available().map_or(PREFIX_BYTES, |a| (0.25 * a).min(PREFIX_BYTES));
             let capacity = ((budget / (16.0 * dim as f64)).floor() as usize).max(1);
             let mut sink = ClosedPrefix {
-                record: TrajectoryRecord { work: Vec::new(), rate: Vec::new(), jumps: 0, state_error: 0.0 },
+                record: TrajectoryRecord {
+                    work: Vec::new(),
+                    rate: Vec::new(),
+                    jumps: 0,
+                    state_error: 0.0,
+                    bloch: Vec::new(),
+                },
                 checkpoints: Vec::new(),
                 capacity,
             };
@@ -630,8 +676,13 @@ impl Unravelling {
         let mut next_kick =
             if kick_rate > 0.0 && k.is_some() { -(1.0 - uniform(&mut rng)).ln() / kick_rate } else { f64::INFINITY };
         let mut threshold = if self.decays { 1.0 - uniform(&mut rng) } else { 0.0 };
-        let mut record =
-            TrajectoryRecord { work: vec![0.0; times.len()], rate: vec![0.0; times.len()], jumps: 0, state_error: 0.0 };
+        let mut record = TrajectoryRecord {
+            work: vec![0.0; times.len()],
+            rate: vec![0.0; times.len()],
+            jumps: 0,
+            state_error: 0.0,
+            bloch: Vec::new(),
+        };
         let mut err = 0.0;
         let mut t = 0.0;
         let mut idx = 0;
@@ -644,6 +695,8 @@ impl Unravelling {
                 let (tc, ic, ec, psi) = &p.checkpoints[c - 1];
                 record.work[..*ic].copy_from_slice(&p.record.work[..*ic]);
                 record.rate[..*ic].copy_from_slice(&p.record.rate[..*ic]);
+                let blochs = times[..*ic].iter().filter(|&&t| self.records_bloch(t)).count();
+                record.bloch.extend_from_slice(&p.record.bloch[..blochs * n]);
                 ws.psi.copy_from_slice(psi);
                 (t, idx, err) = (*tc, *ic, *ec);
             }
@@ -656,6 +709,9 @@ impl Unravelling {
                 let m = self.measure(&ws.psi, &mut ws.hx, &mut ws.vx);
                 record.work[idx] = m.work;
                 record.rate[idx] = m.rate;
+                if self.records_bloch(times[idx]) {
+                    push_bloch(&mut record.bloch, &ws.psi, n);
+                }
                 idx += 1;
                 continue;
             }
@@ -688,6 +744,9 @@ impl Unravelling {
                     let r = self.measure(&ws.acc[i], &mut ws.hx, &mut ws.vx);
                     record.work[o] = r.work;
                     record.rate[o] = r.rate;
+                    if self.records_bloch(times[o]) {
+                        push_bloch(&mut record.bloch, &ws.acc[i], n);
+                    }
                     idx = o + 1;
                 }
             }
