@@ -447,7 +447,7 @@ pub fn lower_start(c: usize) -> usize {
     c & !(ROW_BLOCK - 1)
 }
 
-/// Fills the rows above [`lower_start`] of every column of `x` (`D × D` by columns) from the
+/// Fills the rows above [`lower_start`] of every column of `x` (`d × d` by columns, any `d`) from the
 /// rows below: `X_rc = s X̄_cr` (`s = 1`: Hermitian, `s = −1`: anti-Hermitian), reading only
 /// entries `(r, c)` with `r ≥ lower_start(c)`. Parallel over blocks of [`ROW_BLOCK`] columns,
 /// each reading [`ROW_BLOCK`] contiguous entries of a column per row it writes.
@@ -456,10 +456,6 @@ pub fn lower_start(c: usize) -> usize {
 /// If `x` is not `d²` long (a programming error).
 pub fn fill_upper(x: &mut [Complex64], d: usize, sign: f64) {
     assert_eq!(x.len(), d * d, "a {d} x {d} matrix");
-    if d < ROW_BLOCK {
-        // lower_start(c) = 0 for every column: nothing above it
-        return;
-    }
     struct Shared(*mut Complex64);
     // SAFETY: block b writes rows r < 8b of columns 8b..8b+8 and reads rows 8b..8b+8 of
     // columns r < 8b; a column r is written only above lower_start(r) ≤ r < 8b, so no entry
@@ -467,10 +463,12 @@ pub fn fill_upper(x: &mut [Complex64], d: usize, sign: f64) {
     unsafe impl Sync for Shared {}
     let base = Shared(x.as_mut_ptr());
     let base = &base;
-    (0..d / ROW_BLOCK).into_par_iter().for_each(move |b| {
+    // the last block may be narrower (any d; lower_start(c) = 0 for every column of block 0)
+    (1..d.div_ceil(ROW_BLOCK)).into_par_iter().for_each(move |b| {
         let cb = b * ROW_BLOCK;
+        let width = ROW_BLOCK.min(d - cb);
         for r in 0..cb {
-            for j in 0..ROW_BLOCK {
+            for j in 0..width {
                 // SAFETY: r·d + cb + j and (cb + j)·d + r are below d² (r < cb, cb + j < d)
                 unsafe {
                     let v = *base.0.add(r * d + cb + j);
@@ -712,6 +710,35 @@ mod tests {
                     assert!((got.trace - want.trace).norm() < 1e-12);
                     assert!((got.frobenius_sq - want.frobenius_sq).abs() < 1e-10 * want.frobenius_sq);
                 }
+            }
+        }
+    }
+
+    /// The mirror restores a Hermitian or anti-Hermitian matrix of any size (the Dicke
+    /// states have `N + 1` rows) from its rows at and below [`lower_start`].
+    #[test]
+    fn fill_upper_restores_any_size_from_the_lower_rows() {
+        for d in [1, 5, 8, 13, 21, 64] {
+            for sign in [1.0, -1.0] {
+                let mut x = vec![C::new(0.0, 0.0); d * d];
+                for c in 0..d {
+                    for r in c..d {
+                        let v = C::new((r as f64 * 0.37 + c as f64).sin(), (r as f64 - 2.0 * c as f64).cos());
+                        let v = if r == c {
+                            C::new(if sign > 0.0 { v.re } else { 0.0 }, if sign > 0.0 { 0.0 } else { v.im })
+                        } else {
+                            v
+                        };
+                        x[c * d + r] = v;
+                        x[r * d + c] = C::new(sign * v.re, -sign * v.im);
+                    }
+                }
+                let mut y = x.clone();
+                for c in 0..d {
+                    y[c * d..c * d + lower_start(c)].fill(C::new(9.0, 9.0));
+                }
+                fill_upper(&mut y, d, sign);
+                assert_eq!(x, y, "d = {d}, sign {sign}");
             }
         }
     }
