@@ -135,6 +135,24 @@ fn the_gibbs_state_is_passive_and_its_work_starts_at_zero() {
             let cap: f64 = p.iter().enumerate().map(|(k, r)| r * (levels[levels.len() - 1 - k] - levels[k])).sum();
             assert!((e0.capacity.unwrap() - cap).abs() < 1e-9 * (1.0 + cap), "{:?} vs {cap}", e0.capacity);
         }
+        // closed charge: ρ(t) = Uρ_βU† keeps the spectrum of the passive ρ_β, so every unit of
+        // work put in is extractable, ergotropy(t) = W(t)
+        let closed = plan_start(
+            &chain,
+            Solver::Auto,
+            1e-10,
+            Precision::Double,
+            &Noise::default(),
+            Start::Thermal { temperature: 0.7 },
+        )
+        .unwrap();
+        let set = ObservableSet { ergotropy: true, ..ObservableSet::default() };
+        let tr = trajectory_planned(&closed, &chain, &[0.0, 0.2, 0.45], &set, &Silent).unwrap();
+        for p in &tr.points {
+            let e = p.ergotropy.unwrap().ergotropy.unwrap();
+            assert!((e - p.work).abs() < 1e-9 * (1.0 + p.work.abs()), "t = {}: ergotropy {e} vs W {}", p.t, p.work);
+        }
+        assert!(tr.points[2].work > 1e-3);
     }
 }
 
