@@ -640,6 +640,8 @@ fn print_summary(
             "N|B| - <H_B> + min(N|omega|, lambda_max(H_g) - <H_g>) (<.> in the Gibbs state)"
         } else if args.noise.noise().is_closed() {
             "N(|B| + B) + min(N|omega|, lambda_max(H_g) + G)"
+        } else if mixed_start(args, chain) {
+            "lambda_max(H0) - E_beta <= N|B| + lambda_max(H_g) - E_beta (noise: no energy conservation)"
         } else {
             "lambda_max(H0) - E0 <= N(|B| + B) + lambda_max(H_g) + G (noise: no energy conservation)"
         },

@@ -657,6 +657,8 @@ impl Propagator for DensityMatrix {
             self.eps_step,
             if self.conserves_energy || self.thermal && self.noise.is_closed() {
                 ""
+            } else if self.thermal {
+                "; W bound lambda_max(H0) - E_beta (noise does not conserve energy)"
             } else {
                 "; W bound lambda_max(H0) - E0 (noise does not conserve energy)"
             },
