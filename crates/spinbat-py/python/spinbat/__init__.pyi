@@ -98,6 +98,7 @@ class Chain:
         decay: float = 0.0,
         temperature: Optional[float] = None,
         collective_decay: float = 0.0,
+        initial_temperature: Optional[float] = None,
     ) -> Charging:
         """W(t), P(t) = W/t, certified P_max and T*, maximal work (GIL released).
 
@@ -105,7 +106,9 @@ class Chain:
         "all"), in to_dict()["observables"]; block: with ergotropy, also block_ergotropy
         over blocks of `block` neighbouring sites. dephasing, decay, temperature,
         collective_decay: Lindblad noise (rates in units of B), run on the density matrix;
-        observe then measures rho(t). Raises ValueError (bad input), MemoryError
+        observe then measures rho(t). initial_temperature: start from the Gibbs state of H0
+        at T0 >= 0 (units of B) instead of all-down, W measured from its energy (the
+        density matrix runs it). Raises ValueError (bad input), MemoryError
         (solver too large), RuntimeError (not converged).
         """
     def max_power(self, solver: Union[_SolverName, str] = "auto", tol: float = 1e-10) -> Tuple[float, float]:
@@ -271,9 +274,11 @@ def store(
     block: Optional[int] = None,
     solver: Literal["auto", "dense", "chebyshev", "density-matrix"] = "auto",
     tol: float = 1e-10,
+    initial_temperature: Optional[float] = None,
 ) -> Storage:
     """Charge the chain (for T* of the closed chain, or charge_time), then hold it under H0
     (field off) with the noise while charging, in storage or both: W(s), the ergotropy
-    family and the half-lives (spinbat store). Raises ValueError for bad input or N > 12
+    family and the half-lives (spinbat store); initial_temperature: charge from the Gibbs
+    state of H0 at T0 >= 0 instead of all-down (W from its energy). Raises ValueError for bad input or N > 12
     with noise,
     MemoryError where the density matrices do not fit."""

@@ -444,6 +444,22 @@ pub fn plan_noisy(chain: &Chain, solver: Solver, tol: f64, precision: Precision,
     Plan::with_noise(chain, solver, tol, precision, REQUEST, noise)
 }
 
+/// [`plan_noisy`] from the starting state `start` (a thermal start: the density matrix,
+/// [`Plan::with_start`]).
+///
+/// # Errors
+/// As [`Plan::with_start`].
+pub fn plan_start(
+    chain: &Chain,
+    solver: Solver,
+    tol: f64,
+    precision: Precision,
+    noise: &Noise,
+    start: crate::open::Start,
+) -> Result<Plan> {
+    Plan::with_start(chain, solver, tol, precision, REQUEST, noise, start)
+}
+
 /// Refuses outputs that would not fit in memory: per time `24N` bytes of Bloch vectors
 /// and `8N²` of `ZZ` matrix (this matters for the mean field at large `N`); `solver`
 /// names the solver in the error.
@@ -649,7 +665,9 @@ fn trajectory_planned_with(
     let context = match (set.ergotropy, context) {
         (false, _) => None,
         (true, Some(c)) => Some(*c),
-        (true, None) => Some(ErgotropyContext::new(chain)?.with_block(set.block)),
+        (true, None) => {
+            Some(ErgotropyContext::new(chain)?.with_block(set.block).with_reference(plan.reference_energy(chain)))
+        }
     };
     let density = plan.solver() == Solver::DensityMatrix;
     if density && set.entanglement {
@@ -742,7 +760,9 @@ pub fn charge_observed(
     type Sink = Arc<Mutex<(Vec<ObservablePoint>, f64)>>;
     let measured: Sink = Arc::new(Mutex::new((Vec::new(), 0.0)));
     let context = if set.ergotropy && states.solver() != Solver::MeanField {
-        Some(Arc::new(ErgotropyContext::new(chain)?.with_block(set.block)))
+        Some(Arc::new(
+            ErgotropyContext::new(chain)?.with_block(set.block).with_reference(states.reference_energy(chain)),
+        ))
     } else {
         None
     };

@@ -63,7 +63,7 @@ use super::method::{
 use crate::error::{Result, SpinbatError};
 use crate::model::Chain;
 use crate::numeric::bessel::bessel_sequence;
-use crate::open::{fill_upper, lower_start, Generator, Liouvillian, MatrixSums, Noise, Workspace};
+use crate::open::{fill_upper, lower_start, Generator, Gibbs, Liouvillian, MatrixSums, Noise, Workspace};
 use num_complex::Complex64;
 use rayon::prelude::*;
 
@@ -188,6 +188,13 @@ pub struct DensityMatrix {
     horizon: f64,
     /// the chain, for the full-space operators its states are measured with
     chain: Chain,
+    /// `E_ref − E_0`: the work is reported from the reference energy `E_ref` (`E_0` of
+    /// all-down by default, `E_β` from a thermal start), `W = Tr((H0 − E_0)ρ) − offset`
+    work_offset: f64,
+    /// the start is the Gibbs state (for the accuracy note)
+    thermal: bool,
+    /// `−⟨H_B⟩_0/(N B)` of the start ([`Propagator::start_polarisation`])
+    polarisation: f64,
 }
 
 impl DensityMatrix {
@@ -241,6 +248,56 @@ impl DensityMatrix {
             }
         }
         Self::build(chain, noise, generator, Some(rho0), tol)
+    }
+
+    /// Charging `chain` from the Gibbs state `ρ_β` of `H0` ([`Gibbs`], physics.md "Thermal
+    /// starting states") under `noise`, with the work measured from its energy:
+    /// `W(t) = Tr(H0 ρ(t)) − E_β`, `E_β = Tr(H0 ρ_β)` (so `W(0) = 0`). The work bound of the
+    /// certified maximum search: without noise `H = H_g + V` is conserved and
+    /// `Tr(Vρ_β) = 0` (`ρ_β` keeps the magnetisation, `V` changes it by one), so
+    /// `⟨H_g⟩_t ≤ ⟨H_g⟩_β + N|ω|` and
+    /// `W ≤ N|B| − ⟨H_B⟩_β + min(N|ω|, λ_max(H_g) − ⟨H_g⟩_β)`; with noise
+    /// `W ≤ λ_max(H0) − E_β`. Allocates a fourth `16·4^N`-byte matrix (the start, for
+    /// restarts).
+    ///
+    /// # Errors
+    /// As [`DensityMatrix::new`]; [`SpinbatError::InvalidParameter`] for a Gibbs state of
+    /// another number of sites.
+    pub fn thermal(chain: &Chain, noise: &Noise, gibbs: &Gibbs, tol: f64) -> Result<Self> {
+        if gibbs.n_sites() != chain.n_sites() {
+            return Err(crate::error::invalid("gibbs", gibbs.n_sites(), "a Gibbs state of the chain's N sites"));
+        }
+        let mut dm = Self::build(chain, noise, Generator::Charging, Some(gibbs.density_matrix()), tol)?
+            .with_reference_energy(gibbs.energy());
+        let n = chain.n_sites() as f64;
+        if noise.is_closed() {
+            let h_g_max = dm.liou.h_g_max_bound();
+            dm.work_bound = n * chain.b().abs() - gibbs.field_energy()
+                + (n * chain.omega().abs()).min(h_g_max - gibbs.coupling_energy());
+        }
+        dm.thermal = true;
+        let nb = n * chain.b();
+        dm.polarisation = if nb != 0.0 { (-gibbs.field_energy() / nb).clamp(0.0, 1.0) } else { 1.0 };
+        Ok(dm)
+    }
+
+    /// The work measured from `e_ref` instead of `E_0` of all-down:
+    /// `W = Tr(H0 ρ) − e_ref` (units `B`), for a start other than all-down (a thermal start,
+    /// or storage continuing from one); the work bound becomes `λ_max(H0) − e_ref`. The
+    /// dynamics preserve `Tr ρ = 1`, so this moves every `W` by the constant `e_ref − E_0`
+    /// and leaves `W'` and the error bounds as they are (`|δW| ≤ ‖H0 − E_0‖ ‖δρ‖₁`).
+    pub fn with_reference_energy(mut self, e_ref: f64) -> Self {
+        let e0 = self.chain.initial_energy();
+        self.work_offset = e_ref - e0;
+        let n = self.chain.n_sites() as f64;
+        self.work_bound = n * self.chain.b().abs() + self.liou.h_g_max_bound() - e_ref;
+        self.conserves_energy = false;
+        self
+    }
+
+    /// `E_ref`, the energy the work is measured from (`W = Tr(H0ρ) − E_ref`).
+    pub fn reference_energy(&self) -> f64 {
+        self.chain.initial_energy() + self.work_offset
     }
 
     fn build(
@@ -298,6 +355,9 @@ impl DensityMatrix {
             horizon: 0.0,
             liou,
             chain: chain.clone(),
+            work_offset: 0.0,
+            thermal: false,
+            polarisation: 1.0,
         })
     }
 
@@ -556,7 +616,7 @@ impl StatePropagator for DensityMatrix {
             let sums = self.liou.sums(&self.rho);
             let rate = self.liou.apply(&self.rho, &mut scratch, &mut ws).work.re;
             let trace = sums.trace.re;
-            let sample = WorkSample { t, work: sums.work.re / trace, rate: rate / trace };
+            let sample = WorkSample { t, work: sums.work.re / trace - self.work_offset, rate: rate / trace };
             // |δW| ≤ ‖H0 − E_0‖ ‖δρ‖₁, with the rounding estimate
             self.max_err = self.max_err.max(self.liou.work_operator_norm() * self.trunc + self.rounding);
             visit(&sample, StateView::Density { rho: &self.rho, ops: &ops })?;
@@ -587,7 +647,9 @@ impl Propagator for DensityMatrix {
             let k = self.segments.partition_point(|s| s.t0 + s.tau < t);
             let seg = &self.segments[k];
             self.max_err = self.max_err.max(seg.err);
-            out.push(seg.eval(t, &self.ellipse));
+            let mut sample = seg.eval(t, &self.ellipse);
+            sample.work -= self.work_offset;
+            out.push(sample);
         }
         Ok(out)
     }
@@ -596,6 +658,11 @@ impl Propagator for DensityMatrix {
     /// the closed bound at zero noise.
     fn work_bound(&self, _chain: &Chain) -> f64 {
         self.work_bound
+    }
+
+    /// `−⟨H_B⟩_β/(NB)` from a thermal start, `1` from all-down.
+    fn start_polarisation(&self) -> f64 {
+        self.polarisation
     }
 
     /// Steps up to `t` are sized to end there.
@@ -616,11 +683,18 @@ impl Propagator for DensityMatrix {
         format!(
             "density matrix, Chebyshev steps of e^(Lt) on an ellipse (b tau = {STEP_PHASE}, rho = {:.4}, {} applications \
              of L); rigorous truncation bound (Crouzeix) in trace norm, {:.1e} per step, times ||H0 - E0|| (rounding \
-             estimate added){}",
+             estimate added){}{}",
             self.ellipse.rho,
             self.terms,
             self.eps_step,
-            if self.conserves_energy { "" } else { "; W bound lambda_max(H0) - E0 (noise does not conserve energy)" }
+            if self.conserves_energy || self.thermal && self.noise.is_closed() {
+                ""
+            } else if self.thermal {
+                "; W bound lambda_max(H0) - E_beta (noise does not conserve energy)"
+            } else {
+                "; W bound lambda_max(H0) - E0 (noise does not conserve energy)"
+            },
+            if self.thermal { "; from the Gibbs state of H0, W measured from its energy" } else { "" }
         )
     }
 }

@@ -78,7 +78,7 @@ use crate::basis::ALL_DOWN;
 use crate::error::{invalid, Result, SpinbatError};
 use crate::model::Chain;
 use crate::numeric::bessel::bessel_sequence;
-use crate::open::{Generator, Noise, Rates};
+use crate::open::{Generator, Gibbs, Noise, Rates};
 use crate::operator::Operators;
 use crate::symmetry::Space;
 use crate::Progress;
@@ -87,6 +87,7 @@ use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 /// Most output times accumulated from one expansion (each one a state of `16·2^N` bytes
 /// per worker thread).
@@ -121,7 +122,8 @@ pub fn bytes_needed(n_sites: usize, workers: usize, batch: usize) -> f64 {
 /// What one trajectory recorded at the requested times.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrajectoryRecord {
-    /// `W(t) = ⟨ψ|H0 − E_0|ψ⟩/⟨ψ|ψ⟩` at each time.
+    /// `W(t) = ⟨ψ|H0 − E_0|ψ⟩/⟨ψ|ψ⟩` at each time (from a thermal start `E_0` is the energy
+    /// of the trajectory's initial eigenstate: [`Unravelling::with_thermal_start`]).
     pub work: Vec<f64>,
     /// `⟨𝓛†(H0)⟩` at each time (module docs): its mean is `dW/dt` of the mean.
     pub rate: Vec<f64>,
@@ -155,6 +157,8 @@ pub struct Unravelling {
     rates: Rates,
     n_sites: usize,
     initial: Option<Vec<C>>,
+    /// a thermal start: each trajectory's initial state drawn from the Gibbs state
+    gibbs: Option<Arc<Gibbs>>,
     /// centre and half-width of the spectrum of the generator's Hamiltonian
     c: f64,
     b: f64,
@@ -340,6 +344,7 @@ impl Unravelling {
             rates,
             n_sites: n,
             initial,
+            gibbs: None,
             c,
             b,
             d_mid,
@@ -356,6 +361,32 @@ impl Unravelling {
             bloch_at: Vec::new(),
             ops,
         })
+    }
+
+    /// Trajectories from the Gibbs state `ρ_β = Σ_k p_k |k⟩⟨k|` of `H0` (physics.md,
+    /// "Thermal starting states"): trajectory `k` first draws its initial eigenstate `|k⟩`
+    /// with probability `p_k` from its own stream ([`Gibbs::sample_into`]), so the mean over
+    /// trajectories is `e^{𝓛t}ρ_β` exactly (the mixture unravelled, no bias), and records
+    /// `W_k(t) = ⟨H0⟩_{ψ_k(t)} − ⟨H0⟩_{ψ_k(0)}` (the energy put into it since its start;
+    /// `E[⟨H0⟩_{ψ_k(0)}] = E_β`, so the mean estimates `Tr(H0ρ(t)) − E_β` without bias and
+    /// `W_k(0) = 0`). The trajectories no longer share their kick-free prefix (each starts
+    /// elsewhere).
+    ///
+    /// # Errors
+    /// [`SpinbatError::InvalidParameter`] for a Gibbs state of another number of sites;
+    /// [`SpinbatError::Unsupported`] on top of a given initial state.
+    pub fn with_thermal_start(mut self, gibbs: Arc<Gibbs>) -> Result<Self> {
+        if gibbs.n_sites() != self.n_sites {
+            return Err(invalid("gibbs", gibbs.n_sites(), "a Gibbs state of the chain's N sites"));
+        }
+        if self.initial.is_some() {
+            return Err(SpinbatError::Unsupported {
+                solver: "trajectories",
+                reason: "a thermal start replaces the initial state; not both".to_string(),
+            });
+        }
+        self.gibbs = Some(gibbs);
+        Ok(self)
     }
 
     /// At most `batch` (`≥ 1`) output times per expansion (memory: [`bytes_needed`]).
@@ -428,7 +459,7 @@ impl Unravelling {
         };
         // without decay, a trajectory is the closed evolution until its first kick: computed
         // once, and each trajectory starts at its last checkpoint before that kick
-        let prefix = if self.decays {
+        let prefix = if self.decays || self.gibbs.is_some() {
             None
         } else {
             let budget = crate::resources::bytes_available().map_or(PREFIX_BYTES, |a| (0.25 * a).min(PREFIX_BYTES));
@@ -664,9 +695,15 @@ impl Unravelling {
     ) -> Result<TrajectoryRecord> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         rng.set_stream(k.unwrap_or(0));
-        match &self.initial {
-            Some(psi0) => ws.psi.copy_from_slice(psi0),
-            None => {
+        // a thermal start: the initial eigenstate drawn first, its energy the zero of W
+        let mut start_energy = 0.0;
+        match (&self.gibbs, &self.initial) {
+            (Some(g), _) => {
+                g.sample_into(uniform(&mut rng), &mut ws.psi);
+                start_energy = self.measure(&ws.psi, &mut ws.hx, &mut ws.vx).work;
+            }
+            (None, Some(psi0)) => ws.psi.copy_from_slice(psi0),
+            (None, None) => {
                 ws.psi.fill(C::default());
                 ws.psi[ALL_DOWN] = C::new(1.0, 0.0);
             }
@@ -780,6 +817,9 @@ impl Unravelling {
             }
         }
         record.state_error = err;
+        if start_energy != 0.0 {
+            record.work.iter_mut().for_each(|w| *w -= start_energy);
+        }
         Ok(record)
     }
 

@@ -6,6 +6,7 @@ mod correlations;
 mod dicke;
 mod effective;
 mod ergotropy;
+mod gibbs;
 mod meanfield;
 mod observe;
 mod open;
