@@ -47,6 +47,13 @@
 //! grid resolves (the refinement's Hermite interpolation assumes a smooth curve between
 //! grid points).
 //!
+//! **Any space.** The propagator is generic over the generator ([`LindbladGenerator`]): the
+//! full `2^N × 2^N` matrix ([`Liouvillian`], [`DensityMatrix::new`]) or, for all-to-all
+//! couplings with collective decay only, the `(N + 1) × (N + 1)` matrix on the Dicke states
+//! ([`DickeLiouvillian`], [`DensityMatrix::dicke`]; `d = N + 1` in the bounds above,
+//! `W ≤ max_k ε_k = λ_max(H0) − E_0` on the Dicke states, and the grid step's `κ` holds the
+//! superradiant `NΓ`).
+//!
 //! **Not used yet:** the reflection symmetry of `ρ` (mirror-symmetric chains and uniform
 //! noise keep `ρ` in the reflection-even operator sector, about half the entries), and the
 //! hermiticity of `ρ` (half the entries determine the rest).
@@ -57,7 +64,7 @@ use super::method::{
 use crate::error::{Result, SpinbatError};
 use crate::model::Chain;
 use crate::numeric::bessel::bessel_sequence;
-use crate::open::{Generator, Liouvillian, MatrixSums, Noise, Workspace};
+use crate::open::{DickeLiouvillian, Generator, LindbladGenerator, Liouvillian, MatrixSums, Noise};
 use num_complex::Complex64;
 use rayon::prelude::*;
 
@@ -83,6 +90,14 @@ pub fn bytes_needed(n_sites: usize, noise: &Noise) -> f64 {
     let dim = (n_sites as f64).exp2();
     let matrices = if noise.collective_decay != 0.0 { 5.0 } else { 3.0 };
     matrices * 16.0 * dim * dim + 64.0 * dim + 1e6
+}
+
+/// Bytes of the density-matrix propagator on the `N + 1` Dicke states
+/// ([`DensityMatrix::dicke`]): three `(N + 1) × (N + 1)` complex matrices, a scratch
+/// column per worker and the generator's tables.
+pub fn bytes_needed_dicke(n_sites: usize) -> f64 {
+    let d = n_sites as f64 + 1.0;
+    3.0 * 16.0 * d * d + 16.0 * d * rayon::current_num_threads() as f64 + 64.0 * d + 1e6
 }
 
 /// The smallest `ϱ ≥ 1` whose Bernstein ellipse (foci `±1`, semi-axes `(ϱ ± 1/ϱ)/2`)
@@ -154,9 +169,10 @@ impl Segment {
     }
 }
 
-/// The density-matrix propagator (module docs).
-pub struct DensityMatrix {
-    liou: Liouvillian,
+/// The density-matrix propagator (module docs), on the full space (`L = Liouvillian`, the
+/// default) or on the Dicke states (`L = DickeLiouvillian`).
+pub struct DensityMatrix<L: LindbladGenerator = Liouvillian> {
+    liou: L,
     noise: Noise,
     ellipse: Ellipse,
     /// a given initial state (`None`: all down)
@@ -165,7 +181,7 @@ pub struct DensityMatrix {
     t: f64,
     p: Vec<Complex64>,
     q: Vec<Complex64>,
-    ws: Workspace,
+    ws: L::Workspace,
     segments: Vec<Segment>,
     eps_step: f64,
     /// accumulated truncation bound of `ρ(t)` in trace norm
@@ -184,6 +200,68 @@ pub struct DensityMatrix {
     chain: Chain,
 }
 
+/// Checks a given initial density matrix of dimension `d`: `d²` entries, Hermitian, unit
+/// trace (to `10⁻¹²`).
+fn check_initial(d: usize, rho0: &[Complex64]) -> Result<()> {
+    if rho0.len() != d * d {
+        return Err(crate::error::invalid("rho0", rho0.len(), format!("needs d^2 = {} entries", d * d)));
+    }
+    let mut trace = 0.0;
+    for r in 0..d {
+        trace += rho0[r * d + r].re;
+        for c in 0..=r {
+            if (rho0[c * d + r] - rho0[r * d + c].conj()).norm() > 1e-12 {
+                return Err(crate::error::invalid("rho0", format!("entry ({r}, {c})"), "must be Hermitian"));
+            }
+        }
+    }
+    if (trace - 1.0).abs() > 1e-12 {
+        return Err(crate::error::invalid("rho0", format!("trace {trace}"), "must have unit trace"));
+    }
+    Ok(())
+}
+
+impl DensityMatrix<DickeLiouvillian> {
+    /// Charging the permutation-symmetric `chain` from all-down under `noise` (collective
+    /// decay only) on the `N + 1` Dicke states: three `16(N + 1)²`-byte matrices
+    /// ([`bytes_needed_dicke`]; plan first, [`super::Plan`]).
+    ///
+    /// # Errors
+    /// Those of [`DickeLiouvillian::new`]: couplings not all equal, a local channel, a bad
+    /// noise setting.
+    pub fn dicke(chain: &Chain, noise: &Noise, tol: f64) -> Result<Self> {
+        let liou = DickeLiouvillian::new(chain, noise, Generator::Charging)?;
+        Self::build(liou, chain, noise, Generator::Charging, None, tol)
+    }
+
+    /// From a given initial density matrix on the Dicke states (`(N + 1)²` entries by
+    /// columns, `rho0[c·(N+1) + r] = ⟨r|ρ|c⟩`, `k` up spins in `|k⟩`), under the
+    /// Hamiltonian of `generator`.
+    ///
+    /// # Errors
+    /// As [`DensityMatrix::with_initial`] and [`DensityMatrix::dicke`].
+    pub fn dicke_with_initial(
+        chain: &Chain,
+        noise: &Noise,
+        generator: Generator,
+        rho0: Vec<Complex64>,
+        tol: f64,
+    ) -> Result<Self> {
+        let liou = DickeLiouvillian::new(chain, noise, generator)?;
+        check_initial(liou.dim(), &rho0)?;
+        Self::build(liou, chain, noise, generator, Some(rho0), tol)
+    }
+
+    /// The density matrix at `t` on the Dicke states (by columns), as
+    /// [`DensityMatrix::density_at`].
+    ///
+    /// # Errors
+    /// As [`DensityMatrix::density_at`].
+    pub fn dicke_density_at(&mut self, t: f64) -> Result<&[Complex64]> {
+        self.density_at(t)
+    }
+}
+
 impl DensityMatrix {
     /// Charging `chain` from all-down under `noise`, to an absolute tolerance `tol` on `W`
     /// (units of `B`). Allocates three (five with collective decay) `16·4^N`-byte
@@ -192,7 +270,8 @@ impl DensityMatrix {
     /// # Errors
     /// Those of [`Liouvillian::new`] (a bad noise setting, a chain too large to index).
     pub fn new(chain: &Chain, noise: &Noise, tol: f64) -> Result<Self> {
-        Self::build(chain, noise, Generator::Charging, None, tol)
+        let liou = Liouvillian::new(chain, noise, Generator::Charging)?;
+        Self::build(liou, chain, noise, Generator::Charging, None, tol)
     }
 
     /// From a given initial density matrix `rho0` (`2^N × 2^N`, by columns:
@@ -208,43 +287,36 @@ impl DensityMatrix {
         rho0: Vec<Complex64>,
         tol: f64,
     ) -> Result<Self> {
-        let d = 1usize << chain.n_sites();
-        if rho0.len() != d * d {
-            return Err(crate::error::invalid("rho0", rho0.len(), format!("needs 4^N = {} entries", d * d)));
-        }
-        let mut trace = 0.0;
-        for r in 0..d {
-            trace += rho0[r * d + r].re;
-            for c in 0..=r {
-                if (rho0[c * d + r] - rho0[r * d + c].conj()).norm() > 1e-12 {
-                    return Err(crate::error::invalid("rho0", format!("entry ({r}, {c})"), "must be Hermitian"));
-                }
-            }
-        }
-        if (trace - 1.0).abs() > 1e-12 {
-            return Err(crate::error::invalid("rho0", format!("trace {trace}"), "must have unit trace"));
-        }
-        Self::build(chain, noise, generator, Some(rho0), tol)
+        check_initial(1usize << chain.n_sites(), &rho0)?;
+        let liou = Liouvillian::new(chain, noise, generator)?;
+        Self::build(liou, chain, noise, generator, Some(rho0), tol)
     }
+}
 
+impl<L: LindbladGenerator> DensityMatrix<L> {
     fn build(
+        liou: L,
         chain: &Chain,
         noise: &Noise,
         generator: Generator,
         initial: Option<Vec<Complex64>>,
         tol: f64,
     ) -> Result<Self> {
-        let liou = Liouvillian::new(chain, noise, generator)?;
         let eps_step = (tol / liou.work_operator_norm().max(f64::MIN_POSITIVE) * 1e-3).max(1e-15);
         let (a, h, b) = liou.numerical_range();
         let b = b.max(f64::MIN_POSITIVE);
         let ellipse =
             Ellipse { a, b, rho: bernstein_parameter(h / b), constant: if liou.is_closed() { 1.0 } else { CROUZEIX } };
+        let zero = Complex64::new(0.0, 0.0);
         let rho = match &initial {
             Some(r) => r.clone(),
-            None => liou.basis_state(crate::basis::ALL_DOWN),
+            None => {
+                // |↓…↓⟩⟨↓…↓|: all-down is state 0 of every space
+                let mut r = vec![zero; liou.dim() * liou.dim()];
+                r[crate::basis::ALL_DOWN] = Complex64::new(1.0, 0.0);
+                r
+            }
         };
-        let zero = Complex64::new(0.0, 0.0);
         let n2 = rho.len();
         let conserves_energy = noise.is_closed() && initial.is_none() && generator == Generator::Charging;
         let kappa = liou.rates().fastest(chain.n_sites());
@@ -253,13 +325,7 @@ impl DensityMatrix {
         } else {
             scan_step_for(chain.omega().abs() + (1.0 + chain.alpha().abs()) * chain.max_abs_row_sum() + kappa)
         };
-        let n = chain.n_sites() as f64;
-        let work_bound = if conserves_energy {
-            chain.work_bound_with(liou.h_g_max_bound())
-        } else {
-            // W ≤ λ_max(H0) − E_0 ≤ N|B| + λ_max(H_g) + NB + G
-            n * (chain.b().abs() + chain.b()) + liou.h_g_max_bound() + chain.total_coupling()
-        };
+        let work_bound = liou.work_bound(chain, conserves_energy);
         let ws = liou.workspace();
         Ok(DensityMatrix {
             noise: *noise,
@@ -286,7 +352,7 @@ impl DensityMatrix {
     }
 
     /// The generator.
-    pub fn liouvillian(&self) -> &Liouvillian {
+    pub fn liouvillian(&self) -> &L {
         &self.liou
     }
 
@@ -537,7 +603,7 @@ impl StatePropagator for DensityMatrix {
     }
 }
 
-impl Propagator for DensityMatrix {
+impl<L: LindbladGenerator + Send> Propagator for DensityMatrix<L> {
     fn name(&self) -> &'static str {
         "density-matrix"
     }
@@ -582,9 +648,10 @@ impl Propagator for DensityMatrix {
 
     fn accuracy_note(&self) -> String {
         format!(
-            "density matrix, Chebyshev steps of e^(Lt) on an ellipse (b tau = {STEP_PHASE}, rho = {:.4}, {} applications \
+            "{}, Chebyshev steps of e^(Lt) on an ellipse (b tau = {STEP_PHASE}, rho = {:.4}, {} applications \
              of L); rigorous truncation bound (Crouzeix) in trace norm, {:.1e} per step, times ||H0 - E0|| (rounding \
              estimate added){}",
+            self.liou.describe(),
             self.ellipse.rho,
             self.terms,
             self.eps_step,
