@@ -9,6 +9,7 @@ mod ergotropy;
 mod meanfield;
 mod observe;
 mod open;
+mod open_dicke;
 mod oracle;
 mod oracle_large;
 mod propagate;
