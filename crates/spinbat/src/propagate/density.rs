@@ -251,15 +251,6 @@ impl DensityMatrix<DickeLiouvillian> {
         check_initial(liou.dim(), &rho0)?;
         Self::build(liou, chain, noise, generator, Some(rho0), tol)
     }
-
-    /// The density matrix at `t` on the Dicke states (by columns), as
-    /// [`DensityMatrix::density_at`].
-    ///
-    /// # Errors
-    /// As [`DensityMatrix::density_at`].
-    pub fn dicke_density_at(&mut self, t: f64) -> Result<&[Complex64]> {
-        self.density_at(t)
-    }
 }
 
 impl DensityMatrix {
