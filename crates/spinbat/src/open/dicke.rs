@@ -172,6 +172,11 @@ impl LindbladGenerator for DickeLiouvillian {
         self.rates
     }
 
+    /// About `2^13` entries a task: a column of `N + 1` entries is too short to be one.
+    fn columns_per_task(&self) -> usize {
+        (8192 / (self.n + 1)).max(1)
+    }
+
     fn describe(&self) -> String {
         format!("Dicke density matrix ({0} x {0}, the symmetric states)", self.n + 1)
     }

@@ -40,6 +40,13 @@ pub trait LindbladGenerator: Sync {
         format!("density matrix ({0} x {0})", self.dim())
     }
 
+    /// The fewest columns a parallel task of the propagator takes (rayon's
+    /// `with_min_len`): `1` for the full space, more where a column is short (the Dicke
+    /// states), so a task is not dominated by its scheduling.
+    fn columns_per_task(&self) -> usize {
+        1
+    }
+
     /// Whether no channel acts (`𝓛 = −i[H, ·]`, normal).
     fn is_closed(&self) -> bool {
         self.rates() == Rates::default()

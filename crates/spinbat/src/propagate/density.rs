@@ -499,6 +499,7 @@ impl<L: LindbladGenerator> DensityMatrix<L> {
             .p
             .par_chunks_mut(d)
             .enumerate()
+            .with_min_len(liou.columns_per_task())
             .map(|(c, out)| {
                 liou.column(rho, c, out, ws);
                 for (o, &x) in out.iter_mut().zip(&rho[c * d..(c + 1) * d]) {
@@ -526,6 +527,7 @@ impl<L: LindbladGenerator> DensityMatrix<L> {
                 .par_chunks_mut(d)
                 .zip(acc.par_chunks_mut(d))
                 .enumerate()
+                .with_min_len(liou.columns_per_task())
                 .map_init(
                     || vec![Complex64::new(0.0, 0.0); d],
                     |tmp, (c, (pv, ac))| {
