@@ -380,6 +380,17 @@ impl Checker<'_> {
                 );
                 continue;
             };
+            if parameter.is_noise() {
+                self.add(
+                    line,
+                    format!(
+                        "[sweep] {key}: a study file varies the chain ({}); noise rates are swept by 'spinbat scan \
+                         --vary {parameter}=...'",
+                        names.join(", ")
+                    ),
+                );
+                continue;
+            }
             self.lines.insert(format!("sweep.{parameter}"), line);
             let what = format!("[sweep] {key}");
             let sweep = match item.as_value() {

@@ -191,6 +191,7 @@ max_work = "yes"
         ("[modle]\nn = 3\n[sweep]\nn = [2]\n", 1, "unknown table [modle] (did you mean [model]?)"),
         ("[model]\nn = 4\n", 1, "no [sweep] table"),
         ("[sweep]\nn = \"40\"\n[run]\nsolvers = [\"dense\"]\n", 2, "needs about"),
+        ("[sweep]\nn = \"2..3\"\ndephasing = [0, 0.1]\n", 3, "spinbat scan --vary dephasing"),
     ] {
         let study = write_study(&dir, text);
         let out = spinbat(&["run", &study]);

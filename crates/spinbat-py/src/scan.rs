@@ -1,5 +1,5 @@
 //! `spinbat.scan`: one parameter swept, several solvers side by side — the library's
-//! [`spinbat::study::scan`], as `spinbat scan --vary NAME=SPEC --solvers ...` runs it. This is
+//! [`spinbat::study::scan_noisy`] (the noise rates swept too), as `spinbat scan --vary NAME=SPEC --solvers ...` runs it. This is
 //! the native half (`spinbat._spinbat.scan`, rows as dicts); `python/spinbat/_scan.py` makes
 //! the DataFrame and builds the chain from keywords.
 
@@ -9,6 +9,7 @@ use numpy::{AllowTypeChange, PyArrayLike1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
+use spinbat::open::Noise;
 use spinbat::study::{self, Cell, Parameter, ScanOptions, ScanRow, ScanSolver, Sweep};
 use spinbat::Silent;
 
@@ -63,10 +64,11 @@ fn row_dict<'py>(py: Python<'py>, r: &ScanRow) -> PyResult<Bound<'py, PyDict>> {
 }
 
 /// Native half of `spinbat.scan` (see its docstring there): the varied parameter's name
-/// and the rows as dicts, in the order values x solvers. The GIL is released while the
-/// scan runs.
+/// and the rows as dicts, in the order values x solvers, every point charged under the
+/// noise `dephasing`, `decay`, `temperature`, `collective_decay` (the varied rate replaced
+/// when a noise rate is varied). The GIL is released while the scan runs.
 #[pyfunction]
-#[pyo3(signature = (chain, vary, values, solvers, tol, power_only, window))]
+#[pyo3(signature = (chain, vary, values, solvers, tol, power_only, window, dephasing=0.0, decay=0.0, temperature=None, collective_decay=0.0))]
 #[allow(clippy::too_many_arguments)]
 pub fn scan<'py>(
     py: Python<'py>,
@@ -77,12 +79,17 @@ pub fn scan<'py>(
     tol: f64,
     power_only: bool,
     window: Option<f64>,
+    dephasing: f64,
+    decay: f64,
+    temperature: Option<f64>,
+    collective_decay: f64,
 ) -> PyResult<(&'static str, Vec<Bound<'py, PyDict>>)> {
     let sweep = sweep(vary, values)?;
     let solvers = solver_list(solvers)?;
     let options = ScanOptions { tol, window, max_work: !power_only };
+    let noise = Noise { dephasing, decay, temperature, collective_decay };
     let base = &chain.inner;
-    let rows = py.detach(|| study::scan(base, &sweep, &solvers, &options, &Silent)).map_err(to_py)?;
+    let rows = py.detach(|| study::scan_noisy(base, &noise, &sweep, &solvers, &options, &Silent)).map_err(to_py)?;
     let rows = rows.iter().map(|r| row_dict(py, r)).collect::<PyResult<_>>()?;
     Ok((sweep.parameter.as_str(), rows))
 }

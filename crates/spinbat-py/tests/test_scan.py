@@ -99,6 +99,32 @@ def test_scan_rows_equal_single_runs_of_each_chain():
     assert quantum[0] > quantum[1] > quantum[2]
 
 
+def test_noise_scan_rows_equal_the_charge_with_that_rate(cli):
+    # a noise rate varied: each point is Chain.charge with that rate (the density matrix; the
+    # Dicke density matrix at p = 0 with collective decay), the zero point the closed battery
+    for kwargs, rate, values in [
+        (dict(n=4, alpha=0.3), "dephasing", [0.0, 0.1, 0.3]),
+        (dict(n=30, p=0.0, g=0.5), "collective_decay", [0.0, 0.05, 0.2]),
+    ]:
+        rows = rows_of(spinbat.scan(rate, values, power_only=True, **kwargs))
+        assert [r["value"] for r in rows] == values
+        chain = spinbat.Chain(**kwargs)
+        for r in rows:
+            one = chain.charge(**{rate: r["value"]})
+            close(r["max_power"], one.max_power, 1e-9)
+            close(r["t_star"], one.t_star, 1e-8)
+            assert (r["method"] == "density-matrix") == (r["value"] > 0), r
+        assert len({round(r["max_power"], 6) for r in rows}) == len(values), "the rate matters"
+    # the same as the CLI scan, with a base noise set by keyword and by flag
+    args = ["--vary", "temperature=0.5,2", "--decay", "0.2", "--n", "3", "--power-only"]
+    theirs = json.loads(cli("scan", *args, "--json", "-").stdout)["rows"]
+    ours = rows_of(spinbat.scan("temperature", [0.5, 2.0], n=3, decay=0.2, power_only=True))
+    for r, t in zip(ours, theirs):
+        close(r["max_power"], t["max_power"]["power"], 1e-12)
+    with pytest.raises(ValueError, match="needs a decay rate"):
+        spinbat.scan("temperature", [1.0], n=3)
+
+
 @pytest.mark.parametrize(
     "cli_args,kwargs,exc",
     [

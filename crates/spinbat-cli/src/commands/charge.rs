@@ -55,7 +55,11 @@ matrix rho(t) under the Lindblad equation
 while charging, from all-down; W(T) = Tr(H0 rho(T)) - E0. Solver density-matrix (auto picks
 it when a noise flag is set; 48 * 4^N bytes, N <= 12 or so), error bound as for the other
 solvers; P_max is certified with the bound W <= lambda_max(H0) - E0 (noise does not conserve
-energy). --observe with noise measures rho(t) itself (a second propagation): bloch, zz (from
+energy). All couplings equal (--p 0) with --collective-decay the only channel: the state
+stays in the N + 1 symmetric (Dicke) states, and the density matrix is (N + 1) x (N + 1)
+(48 (N + 1)^2 bytes; about (N + 1)^2 b t operations, b ~ |2g(1 - alpha)| N^2/4 + 2 omega N +
+Gamma N^2/4, so N = 1000 runs where the symmetric energies are narrow: alpha near 1, g ~ 1/N).
+--observe with noise measures rho(t) itself (a second propagation): bloch, zz (from
 the diagonal), variance and the ergotropy family by the general definitions (eigenvalues of
 rho, of its dephased blocks and of H0; power_bound left out); entanglement is refused (the
 entropy of a part of a mixed state is not its entanglement).

@@ -1,6 +1,7 @@
 //! `spinbat scan`: one parameter swept, several solvers side by side.
 
 use crate::model_args::{set_threads, ModelArgs};
+use crate::noise_args::NoiseArgs;
 use crate::output::OutputArgs;
 use crate::plot::chart::{self, Figure, Panel, Series, Style};
 use crate::{progress::Bar, CliError};
@@ -27,18 +28,31 @@ Solvers: quantum (exact; dicke, dense or chebyshev chosen per point), mean-field
 (classical Bloch vectors, paper Sec. IV), weak-coupling (paper Eq. 18), or a method name.
 With --vary n the scaling of P_max/N is fitted by a constant, a + b ln N and a + b N.
 
+The open battery: the noise flags set the noise of every point, and --vary dephasing,
+decay, collective_decay (or collective-decay) or temperature varies one of its rates; each
+point with noise is the density-matrix charge that 'spinbat charge' with the same flags runs
+(on the N + 1 Dicke states for p = 0 with collective decay only), P_max certified with
+the open battery's bound W <= lambda_max(H0) - E0; a point whose rates are all zero is the
+closed battery (its exact solver).
+
 Examples:
   spinbat scan --vary alpha=0:1:0.1 --n 4 --solvers quantum,mean-field
   spinbat scan --vary n=2..14 --coupling nn --solvers quantum,mean-field --plot nn.png
-  spinbat scan --vary p=0,0.5,1,2,3 --n 8 --json -"
+  spinbat scan --vary p=0,0.5,1,2,3 --n 8 --json -
+  spinbat scan --vary dephasing=0,0.05,0.1,0.2 --n 6 --plot dephasing.png
+  spinbat scan --vary collective_decay=0:0.2:0.05 --n 100 --p 0 --power-only"
 )]
 pub struct ScanArgs {
     /// The varied parameter and its values: NAME=SPEC with NAME one of n, alpha, p, g,
-    /// omega, b and SPEC a list (1,2,4), an integer range (2..14) or start:stop:step (-1:1:0.1).
+    /// omega, b, or a noise setting dephasing, decay, collective_decay, temperature, and
+    /// SPEC a list (1,2,4), an integer range (2..14) or start:stop:step (-1:1:0.1).
     #[arg(long, value_name = "NAME=SPEC")]
     pub vary: String,
     #[command(flatten)]
     pub model: ModelArgs,
+    /// The noise of every point (the varied rate replaced at each point).
+    #[command(flatten)]
+    pub noise: NoiseArgs,
     /// Comma-separated solvers: quantum, mean-field, weak-coupling (or dense, chebyshev, dicke).
     #[arg(long, default_value = "quantum")]
     pub solvers: String,
@@ -73,6 +87,10 @@ pub struct ScanRecord {
     pub solvers: Vec<String>,
     /// Absolute tolerance on `W`.
     pub tolerance: f64,
+    /// The noise of every point before the varied rate is set (absent without noise flags
+    /// or a noise parameter).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub noise: Option<spinbat::open::Noise>,
     /// One row per (value, solver).
     pub rows: Vec<ScanRow>,
     /// With `--vary n`: the fitted law of `P_max/N` per solver.
@@ -115,9 +133,12 @@ pub fn run(args: ScanArgs) -> Result<(), CliError> {
     let options = ScanOptions { tol: args.tol, window: args.window, max_work: !args.power_only };
     let json_stdout = args.output.json_stdout();
 
+    let noise = args.noise.noise();
+    noise.check(base.b())?;
+    let open = args.noise.any() || sweep.parameter.is_noise();
     let start = Instant::now();
     let bar = Bar::new(!json_stdout, "scanning").counting("points");
-    let rows = study::scan(&base, &sweep, &solvers, &options, &bar);
+    let rows = study::scan_noisy(&base, &noise, &sweep, &solvers, &options, &bar);
     bar.finish();
     let rows = rows?;
     let elapsed = start.elapsed().as_secs_f64();
@@ -128,6 +149,7 @@ pub fn run(args: ScanArgs) -> Result<(), CliError> {
         model: ModelRecord::of(&base),
         solvers: solvers.iter().map(|s| s.label.to_string()).collect(),
         tolerance: args.tol,
+        noise: open.then_some(noise),
         rows,
         scaling,
         run_time_s: elapsed,
@@ -140,7 +162,10 @@ pub fn run(args: ScanArgs) -> Result<(), CliError> {
             .map_err(CliError::runtime)?;
     }
     if let Some(path) = &args.output.plot {
-        let title = scan_title(sweep.parameter, &sweep.values, &base);
+        let mut title = scan_title(sweep.parameter, &sweep.values, &base);
+        if open && !noise.is_closed() {
+            title.push_str(&format!("; noise {}", noise.describe()));
+        }
         let fig =
             figure(&title, record.vary, &record.values, &record.solvers, &record.rows, &record.scaling, Vec::new());
         chart::write(path, &fig).map_err(CliError::runtime)?;
@@ -205,11 +230,16 @@ pub fn write_csv(path: &Path, rows: &[ScanRow]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The symbol of a parameter on axes and in titles (`N`, `alpha`, `p`, `g`, `omega`, `B`).
+/// The symbol of a parameter on axes and in titles (`N`, `alpha`, `p`, `g`, `omega`, `B`;
+/// the noise: `gamma_phi`, `gamma`, `Gamma`, `T`).
 pub fn symbol(p: Parameter) -> &'static str {
     match p {
         Parameter::N => "N",
         Parameter::B => "B",
+        Parameter::Dephasing => "gamma_phi",
+        Parameter::Decay => "gamma",
+        Parameter::CollectiveDecay => "Gamma",
+        Parameter::Temperature => "T",
         other => other.as_str(),
     }
 }
@@ -310,9 +340,18 @@ fn print_summary(rec: &ScanRecord, args: &ScanArgs) {
         rec.solvers.len()
     );
     let _ = writeln!(out, "base chain  {}", crate::output::describe_chain(&rec.model.chain));
+    if let Some(noise) = &rec.noise {
+        let _ = writeln!(
+            out,
+            "noise       {}{} (rates in units of B; P_max certified with W <= lambda_max(H0) - E0)",
+            noise.describe(),
+            if rec.vary.is_noise() { format!(", {} varied", rec.vary) } else { String::new() }
+        );
+    }
+    let width = rec.vary.as_str().len().max(10);
     let _ = writeln!(
         out,
-        "{:>10} {:>14} {:>10} {:>15} {:>13} {:>13} {:>13} {:>13} {:>9}",
+        "{:>width$} {:>14} {:>14} {:>15} {:>13} {:>13} {:>13} {:>13} {:>9}",
         rec.vary.as_str(),
         "solver",
         "method",
@@ -326,7 +365,7 @@ fn print_summary(rec: &ScanRecord, args: &ScanArgs) {
     for r in &rec.rows {
         let _ = writeln!(
             out,
-            "{:>10} {:>14} {:>10} {:>15.10} {:>13.8} {:>13.8} {:>13} {:>13} {:>9}",
+            "{:>width$} {:>14} {:>14} {:>15.10} {:>13.8} {:>13.8} {:>13} {:>13} {:>9}",
             format!("{}", r.value),
             r.solver,
             r.method,

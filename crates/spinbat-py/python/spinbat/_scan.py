@@ -19,6 +19,10 @@ def scan(
     tol=1e-10,
     power_only=False,
     window=None,
+    dephasing=0.0,
+    decay=0.0,
+    temperature=None,
+    collective_decay=0.0,
     **model,
 ):
     """Scans one parameter of the chain with several solvers: the certified maximal power
@@ -35,7 +39,8 @@ def scan(
     Parameters
     ----------
     vary : str
-        The varied parameter, one of "n", "alpha", "p", "g", "omega", "b" -- or, without
+        The varied parameter, one of "n", "alpha", "p", "g", "omega", "b", or a noise
+        rate "dephasing", "decay", "collective_decay", "temperature" -- or, without
         `values`, the command line's NAME=SPEC form, e.g. "alpha=0:1:0.1".
     values : str or sequence of float, optional
         The values: a spec as on the command line -- a list "1,2,4", an integer range
@@ -57,6 +62,12 @@ def scan(
     window : float, optional
         End of the maximal-work window [0, window] (units of 1/B); default 2 pi / omega
         of each point.
+    dephasing, decay, temperature, collective_decay : float, optional
+        The noise of every point (rates in units of B), as `Chain.charge` and `spinbat
+        scan --dephasing --decay --temperature --collective-decay` take it; a varied noise
+        rate replaces its own. A point with any rate non-zero runs the density matrix
+        (the Dicke density matrix for p = 0 with collective decay only), P_max certified
+        with W <= lambda_max(H0) - E0; a point with every rate zero the closed battery.
     **model
         Keywords of Chain (n, b, g, alpha, omega, coupling, p, boundary, matrix) for the
         base chain, instead of `chain`.
@@ -99,7 +110,19 @@ def scan(
         )
     if chain is None:
         chain = Chain(**model)
-    parameter, rows = _native_scan(chain, vary, values, solvers, tol, power_only, window)
+    parameter, rows = _native_scan(
+        chain,
+        vary,
+        values,
+        solvers,
+        tol,
+        power_only,
+        window,
+        dephasing=dephasing,
+        decay=decay,
+        temperature=temperature,
+        collective_decay=collective_decay,
+    )
     try:
         import pandas
     except ImportError:

@@ -8,7 +8,9 @@ import numpy.typing as npt
 from . import Chain
 
 _ScanSolverName = Literal["quantum", "dense", "chebyshev", "dicke", "mean-field", "weak-coupling"]
-_ParameterName = Literal["n", "alpha", "p", "g", "omega", "b"]
+_ParameterName = Literal[
+    "n", "alpha", "p", "g", "omega", "b", "dephasing", "decay", "collective_decay", "temperature"
+]
 _Values = Union[str, Sequence[float], npt.NDArray[np.floating[Any]], npt.NDArray[np.integer[Any]]]
 
 COLUMNS: list[str]
@@ -23,11 +25,16 @@ def scan(
     tol: float = 1e-10,
     power_only: bool = False,
     window: Optional[float] = None,
+    dephasing: float = 0.0,
+    decay: float = 0.0,
+    temperature: Optional[float] = None,
+    collective_decay: float = 0.0,
     **model: Any,
 ) -> Any:
     """One parameter swept, several solvers side by side (`spinbat scan`; GIL released).
 
-    vary: "n", "alpha", "p", "g", "omega" or "b" with `values` (a spec "0:1:0.1", "2..8",
+    vary: "n", "alpha", "p", "g", "omega", "b" or a noise rate "dephasing", "decay",
+    "collective_decay", "temperature" (the noise keywords set the rest) with `values` (a spec "0:1:0.1", "2..8",
     "1,2,4" or numbers), or "NAME=SPEC" alone. Base chain: `chain` or Chain(**model).
     Returns one row per (value, solver) -- value, solver, method, n_sites, max_power
     [B^2], t_star [1/B], work_at_max_power [B], max_work [B], t_max_work [1/B],

@@ -6,17 +6,24 @@
 //!
 //! with `H = H_g + V` while charging ([`Generator::Charging`]) or `H0` in storage
 //! ([`Generator::Storage`]). Conventions in physics.md ("The open battery"). The
-//! propagator built on it is [`crate::propagate::DensityMatrix`].
+//! propagator built on it is [`crate::propagate::DensityMatrix`], over any
+//! [`LindbladGenerator`]: the full `2^N × 2^N` matrix ([`Liouvillian`]) or, for all-to-all
+//! couplings with collective decay only, the `(N + 1) × (N + 1)` matrix on the Dicke states
+//! ([`DickeLiouvillian`]).
 //!
 //! Thermal starting states: the Gibbs state of `H0` ([`Gibbs`], [`Start`]), by its
 //! magnetisation blocks.
 //!
 //! Layer: above `operator/` (the chain's diagonals and bounds), below `propagate/`.
 
+mod dicke;
+mod generator;
 mod gibbs;
 mod liouvillian;
 mod noise;
 
+pub use dicke::{keeps_dicke_states, DickeLiouvillian};
+pub use generator::LindbladGenerator;
 pub use gibbs::{Gibbs, Start, MAX_BLOCK as MAX_GIBBS_BLOCK};
 pub use liouvillian::{fill_upper, lower_start, Generator, Liouvillian, MatrixSums, Workspace, ROW_BLOCK};
 pub use noise::{Noise, Rates};

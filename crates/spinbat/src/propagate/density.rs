@@ -47,11 +47,18 @@
 //! grid resolves (the refinement's Hermite interpolation assumes a smooth curve between
 //! grid points).
 //!
+//! **Any space.** The propagator is generic over the generator ([`LindbladGenerator`]): the
+//! full `2^N × 2^N` matrix ([`Liouvillian`], [`DensityMatrix::new`]) or, for all-to-all
+//! couplings with collective decay only, the `(N + 1) × (N + 1)` matrix on the Dicke states
+//! ([`DickeLiouvillian`], [`DensityMatrix::dicke`]; `d = N + 1` in the bounds above,
+//! `W ≤ max_k ε_k = λ_max(H0) − E_0` on the Dicke states, and the grid step's `κ` holds the
+//! superradiant `NΓ`).
+//!
 //! **Hermiticity.** `𝓛` maps Hermitian matrices to Hermitian ones and `A = −i(𝓛 − a)/b`, so
 //! `T_k(A)ρ` is Hermitian for even `k` and anti-Hermitian for odd `k`, and every
 //! `c_k T_k(A)ρ = e^{τa}(2 − δ_k0) J_k(bτ) (i^k T_k(A)ρ)` is Hermitian: each pass computes
-//! the rows on and below the diagonal of every column ([`Liouvillian::column_rows`] from
-//! [`lower_start`]) with their sums ([`Liouvillian::lower_column_sums`]), and fills the rest
+//! the rows on and below the diagonal of every column ([`LindbladGenerator::column_rows`] from
+//! [`lower_start`]) with their sums ([`LindbladGenerator::lower_column_sums`]), and fills the rest
 //! by [`fill_upper`], about half the work of the whole matrix.
 //!
 //! **Not used yet:** the reflection symmetry of `ρ` (mirror-symmetric chains and uniform
@@ -63,7 +70,9 @@ use super::method::{
 use crate::error::{Result, SpinbatError};
 use crate::model::Chain;
 use crate::numeric::bessel::bessel_sequence;
-use crate::open::{fill_upper, lower_start, Generator, Gibbs, Liouvillian, MatrixSums, Noise, Workspace};
+use crate::open::{
+    fill_upper, lower_start, DickeLiouvillian, Generator, Gibbs, LindbladGenerator, Liouvillian, MatrixSums, Noise,
+};
 use num_complex::Complex64;
 use rayon::prelude::*;
 
@@ -89,6 +98,14 @@ pub fn bytes_needed(n_sites: usize, noise: &Noise) -> f64 {
     let dim = (n_sites as f64).exp2();
     let matrices = if noise.collective_decay != 0.0 { 5.0 } else { 3.0 };
     matrices * 16.0 * dim * dim + 64.0 * dim + 1e6
+}
+
+/// Bytes of the density-matrix propagator on the `N + 1` Dicke states
+/// ([`DensityMatrix::dicke`]): three `(N + 1) × (N + 1)` complex matrices, a scratch
+/// column per worker and the generator's tables.
+pub fn bytes_needed_dicke(n_sites: usize) -> f64 {
+    let d = n_sites as f64 + 1.0;
+    3.0 * 16.0 * d * d + 16.0 * d * rayon::current_num_threads() as f64 + 64.0 * d + 1e6
 }
 
 /// The smallest `ϱ ≥ 1` whose Bernstein ellipse (foci `±1`, semi-axes `(ϱ ± 1/ϱ)/2`)
@@ -160,9 +177,10 @@ impl Segment {
     }
 }
 
-/// The density-matrix propagator (module docs).
-pub struct DensityMatrix {
-    liou: Liouvillian,
+/// The density-matrix propagator (module docs), on the full space (`L = Liouvillian`, the
+/// default) or on the Dicke states (`L = DickeLiouvillian`).
+pub struct DensityMatrix<L: LindbladGenerator = Liouvillian> {
+    liou: L,
     noise: Noise,
     ellipse: Ellipse,
     /// a given initial state (`None`: all down)
@@ -171,7 +189,7 @@ pub struct DensityMatrix {
     t: f64,
     p: Vec<Complex64>,
     q: Vec<Complex64>,
-    ws: Workspace,
+    ws: L::Workspace,
     segments: Vec<Segment>,
     eps_step: f64,
     /// accumulated truncation bound of `ρ(t)` in trace norm
@@ -197,6 +215,73 @@ pub struct DensityMatrix {
     polarisation: f64,
 }
 
+/// Checks a given initial density matrix of dimension `d`: `d²` entries, Hermitian, unit
+/// trace (to `10⁻¹²`).
+fn check_initial(d: usize, rho0: &[Complex64]) -> Result<()> {
+    if rho0.len() != d * d {
+        return Err(crate::error::invalid("rho0", rho0.len(), format!("needs d^2 = {} entries", d * d)));
+    }
+    let mut trace = 0.0;
+    for r in 0..d {
+        trace += rho0[r * d + r].re;
+        for c in 0..=r {
+            if (rho0[c * d + r] - rho0[r * d + c].conj()).norm() > 1e-12 {
+                return Err(crate::error::invalid("rho0", format!("entry ({r}, {c})"), "must be Hermitian"));
+            }
+        }
+    }
+    if (trace - 1.0).abs() > 1e-12 {
+        return Err(crate::error::invalid("rho0", format!("trace {trace}"), "must have unit trace"));
+    }
+    Ok(())
+}
+
+/// `(ρ + ρ†)/2`, exactly Hermitian: the steps compute one triangle of each matrix and mirror
+/// it ([`fill_upper`]).
+fn hermitian_part(d: usize, mut rho0: Vec<Complex64>) -> Vec<Complex64> {
+    for c in 0..d {
+        for r in c..d {
+            let v = 0.5 * (rho0[c * d + r] + rho0[r * d + c].conj());
+            rho0[c * d + r] = v;
+            rho0[r * d + c] = v.conj();
+        }
+    }
+    rho0
+}
+
+impl DensityMatrix<DickeLiouvillian> {
+    /// Charging the permutation-symmetric `chain` from all-down under `noise` (collective
+    /// decay only) on the `N + 1` Dicke states: three `16(N + 1)²`-byte matrices
+    /// ([`bytes_needed_dicke`]; plan first, [`super::Plan`]).
+    ///
+    /// # Errors
+    /// Those of [`DickeLiouvillian::new`]: couplings not all equal, a local channel, a bad
+    /// noise setting.
+    pub fn dicke(chain: &Chain, noise: &Noise, tol: f64) -> Result<Self> {
+        let liou = DickeLiouvillian::new(chain, noise, Generator::Charging)?;
+        Self::build(liou, chain, noise, Generator::Charging, None, tol)
+    }
+
+    /// From a given initial density matrix on the Dicke states (`(N + 1)²` entries by
+    /// columns, `rho0[c·(N+1) + r] = ⟨r|ρ|c⟩`, `k` up spins in `|k⟩`), under the
+    /// Hamiltonian of `generator`.
+    ///
+    /// # Errors
+    /// As [`DensityMatrix::with_initial`] and [`DensityMatrix::dicke`].
+    pub fn dicke_with_initial(
+        chain: &Chain,
+        noise: &Noise,
+        generator: Generator,
+        rho0: Vec<Complex64>,
+        tol: f64,
+    ) -> Result<Self> {
+        let liou = DickeLiouvillian::new(chain, noise, generator)?;
+        check_initial(liou.dim(), &rho0)?;
+        let d = liou.dim();
+        Self::build(liou, chain, noise, generator, Some(hermitian_part(d, rho0)), tol)
+    }
+}
+
 impl DensityMatrix {
     /// Charging `chain` from all-down under `noise`, to an absolute tolerance `tol` on `W`
     /// (units of `B`). Allocates three (five with collective decay) `16·4^N`-byte
@@ -205,7 +290,8 @@ impl DensityMatrix {
     /// # Errors
     /// Those of [`Liouvillian::new`] (a bad noise setting, a chain too large to index).
     pub fn new(chain: &Chain, noise: &Noise, tol: f64) -> Result<Self> {
-        Self::build(chain, noise, Generator::Charging, None, tol)
+        let liou = Liouvillian::new(chain, noise, Generator::Charging)?;
+        Self::build(liou, chain, noise, Generator::Charging, None, tol)
     }
 
     /// From a given initial density matrix `rho0` (`2^N × 2^N`, by columns:
@@ -223,31 +309,9 @@ impl DensityMatrix {
         tol: f64,
     ) -> Result<Self> {
         let d = 1usize << chain.n_sites();
-        if rho0.len() != d * d {
-            return Err(crate::error::invalid("rho0", rho0.len(), format!("needs 4^N = {} entries", d * d)));
-        }
-        let mut trace = 0.0;
-        for r in 0..d {
-            trace += rho0[r * d + r].re;
-            for c in 0..=r {
-                if (rho0[c * d + r] - rho0[r * d + c].conj()).norm() > 1e-12 {
-                    return Err(crate::error::invalid("rho0", format!("entry ({r}, {c})"), "must be Hermitian"));
-                }
-            }
-        }
-        if (trace - 1.0).abs() > 1e-12 {
-            return Err(crate::error::invalid("rho0", format!("trace {trace}"), "must have unit trace"));
-        }
-        // exactly Hermitian, (ρ + ρ†)/2: the steps compute one triangle and mirror it
-        let mut rho0 = rho0;
-        for c in 0..d {
-            for r in c..d {
-                let v = 0.5 * (rho0[c * d + r] + rho0[r * d + c].conj());
-                rho0[c * d + r] = v;
-                rho0[r * d + c] = v.conj();
-            }
-        }
-        Self::build(chain, noise, generator, Some(rho0), tol)
+        check_initial(d, &rho0)?;
+        let liou = Liouvillian::new(chain, noise, generator)?;
+        Self::build(liou, chain, noise, generator, Some(hermitian_part(d, rho0)), tol)
     }
 
     /// Charging `chain` from the Gibbs state `ρ_β` of `H0` ([`Gibbs`], physics.md "Thermal
@@ -267,7 +331,8 @@ impl DensityMatrix {
         if gibbs.n_sites() != chain.n_sites() {
             return Err(crate::error::invalid("gibbs", gibbs.n_sites(), "a Gibbs state of the chain's N sites"));
         }
-        let mut dm = Self::build(chain, noise, Generator::Charging, Some(gibbs.density_matrix()), tol)?
+        let liou = Liouvillian::new(chain, noise, Generator::Charging)?;
+        let mut dm = Self::build(liou, chain, noise, Generator::Charging, Some(gibbs.density_matrix()), tol)?
             .with_reference_energy(gibbs.energy());
         let n = chain.n_sites() as f64;
         if noise.is_closed() {
@@ -299,25 +364,32 @@ impl DensityMatrix {
     pub fn reference_energy(&self) -> f64 {
         self.chain.initial_energy() + self.work_offset
     }
+}
 
+impl<L: LindbladGenerator> DensityMatrix<L> {
     fn build(
+        liou: L,
         chain: &Chain,
         noise: &Noise,
         generator: Generator,
         initial: Option<Vec<Complex64>>,
         tol: f64,
     ) -> Result<Self> {
-        let liou = Liouvillian::new(chain, noise, generator)?;
         let eps_step = (tol / liou.work_operator_norm().max(f64::MIN_POSITIVE) * 1e-3).max(1e-15);
         let (a, h, b) = liou.numerical_range();
         let b = b.max(f64::MIN_POSITIVE);
         let ellipse =
             Ellipse { a, b, rho: bernstein_parameter(h / b), constant: if liou.is_closed() { 1.0 } else { CROUZEIX } };
+        let zero = Complex64::new(0.0, 0.0);
         let rho = match &initial {
             Some(r) => r.clone(),
-            None => liou.basis_state(crate::basis::ALL_DOWN),
+            None => {
+                // |↓…↓⟩⟨↓…↓|: all-down is state 0 of every space
+                let mut r = vec![zero; liou.dim() * liou.dim()];
+                r[crate::basis::ALL_DOWN] = Complex64::new(1.0, 0.0);
+                r
+            }
         };
-        let zero = Complex64::new(0.0, 0.0);
         let n2 = rho.len();
         let conserves_energy = noise.is_closed() && initial.is_none() && generator == Generator::Charging;
         let kappa = liou.rates().fastest(chain.n_sites());
@@ -326,13 +398,7 @@ impl DensityMatrix {
         } else {
             scan_step_for(chain.omega().abs() + (1.0 + chain.alpha().abs()) * chain.max_abs_row_sum() + kappa)
         };
-        let n = chain.n_sites() as f64;
-        let work_bound = if conserves_energy {
-            chain.work_bound_with(liou.h_g_max_bound())
-        } else {
-            // W ≤ λ_max(H0) − E_0 ≤ N|B| + λ_max(H_g) + NB + G
-            n * (chain.b().abs() + chain.b()) + liou.h_g_max_bound() + chain.total_coupling()
-        };
+        let work_bound = liou.work_bound(chain, conserves_energy);
         let ws = liou.workspace();
         Ok(DensityMatrix {
             noise: *noise,
@@ -362,7 +428,7 @@ impl DensityMatrix {
     }
 
     /// The generator.
-    pub fn liouvillian(&self) -> &Liouvillian {
+    pub fn liouvillian(&self) -> &L {
         &self.liou
     }
 
@@ -520,6 +586,7 @@ impl DensityMatrix {
             .p
             .par_chunks_mut(d)
             .enumerate()
+            .with_min_len(liou.columns_per_task())
             .map(|(c, out)| {
                 let r0 = lower_start(c);
                 liou.column_rows(rho, c, r0, out, ws);
@@ -552,6 +619,7 @@ impl DensityMatrix {
                 .par_chunks_mut(d)
                 .zip(acc.par_chunks_mut(d))
                 .enumerate()
+                .with_min_len(liou.columns_per_task())
                 .map_init(
                     || vec![Complex64::new(0.0, 0.0); d],
                     |tmp, (c, (pv, ac))| {
@@ -629,7 +697,7 @@ impl StatePropagator for DensityMatrix {
     }
 }
 
-impl Propagator for DensityMatrix {
+impl<L: LindbladGenerator + Send> Propagator for DensityMatrix<L> {
     fn name(&self) -> &'static str {
         "density-matrix"
     }
@@ -681,9 +749,10 @@ impl Propagator for DensityMatrix {
 
     fn accuracy_note(&self) -> String {
         format!(
-            "density matrix, Chebyshev steps of e^(Lt) on an ellipse (b tau = {STEP_PHASE}, rho = {:.4}, {} applications \
+            "{}, Chebyshev steps of e^(Lt) on an ellipse (b tau = {STEP_PHASE}, rho = {:.4}, {} applications \
              of L); rigorous truncation bound (Crouzeix) in trace norm, {:.1e} per step, times ||H0 - E0|| (rounding \
              estimate added){}{}",
+            self.liou.describe(),
             self.ellipse.rho,
             self.terms,
             self.eps_step,

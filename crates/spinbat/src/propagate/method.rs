@@ -232,6 +232,10 @@ pub enum SpaceKind {
     /// All `4^N` entries of a density matrix on the full space
     /// ([`crate::propagate::DensityMatrix`]).
     DensityMatrix,
+    /// The `(N + 1)²` entries of a density matrix on the Dicke states
+    /// ([`crate::propagate::DensityMatrix::dicke`]): all couplings equal, collective decay
+    /// the only channel ([`crate::open::keeps_dicke_states`]).
+    DickeDensityMatrix,
 }
 
 /// Checks that `times` are finite, `≥ 0` and sorted ascending.

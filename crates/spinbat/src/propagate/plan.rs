@@ -80,6 +80,10 @@ impl Plan {
     /// [`Plan::new`] for the open battery: `noise` is checked ([`Noise::check`]); with any
     /// channel acting, `auto` is the density matrix ([`resolve_noisy`]) on the operator space
     /// ([`SpaceKind::DensityMatrix`]), whose matrices ([`density::bytes_needed`]) must fit.
+    /// For the work of a chain with all couplings equal and collective decay the only
+    /// channel ([`crate::open::keeps_dicke_states`], `N ≥ 2`), the density matrix runs on the
+    /// `N + 1` Dicke states instead ([`SpaceKind::DickeDensityMatrix`],
+    /// [`density::bytes_needed_dicke`]), any `N` whose `48(N + 1)²` bytes fit.
     ///
     /// # Errors
     /// As [`Plan::new`]; [`SpinbatError::InvalidParameter`] for bad noise settings;
@@ -193,11 +197,25 @@ impl Plan {
             Solver::Dense => SpaceKind::Full,
             Solver::Chebyshev => chebyshev::space_for(chain),
             Solver::Dicke => SpaceKind::Dicke,
+            // the work of a permutation-symmetric chain under collective decay from all-down:
+            // the N + 1 Dicke states (states for measurements are handed out on the full
+            // space; a thermal start is spread over every total spin, not only J = N/2)
+            Solver::DensityMatrix
+                if request == Request::Work
+                    && !mixed
+                    && chain.n_sites() > 1
+                    && crate::open::keeps_dicke_states(chain, noise) =>
+            {
+                SpaceKind::DickeDensityMatrix
+            }
             Solver::DensityMatrix => SpaceKind::DensityMatrix,
             Solver::Trajectories => SpaceKind::Full,
             _ => SpaceKind::None,
         };
         let mut bytes = match solver {
+            Solver::DensityMatrix if space == SpaceKind::DickeDensityMatrix => {
+                density::bytes_needed_dicke(chain.n_sites())
+            }
             Solver::DensityMatrix => density::bytes_needed(chain.n_sites(), noise),
             // the smallest batch; Plan::unravelling takes more where memory allows
             Solver::Trajectories => unravelling::bytes_needed(chain.n_sites(), rayon::current_num_threads(), 1),
@@ -327,6 +345,9 @@ impl Plan {
             (Solver::Dicke, _, _) => Box::new(dicke::Dicke::new(chain, tol)?),
             (Solver::MeanField, _, _) => Box::new(crate::meanfield::MeanField::new(chain, tol)?),
             (Solver::WeakCoupling, _, _) => Box::new(crate::analytic::WeakCoupling::new(chain)),
+            (Solver::DensityMatrix, _, SpaceKind::DickeDensityMatrix) => {
+                Box::new(density::DensityMatrix::dicke(chain, &self.noise, tol)?)
+            }
             (Solver::DensityMatrix, _, _) => Box::new(self.density(chain)?),
             (Solver::Trajectories, _, _) => {
                 return Err(SpinbatError::Unsupported {

@@ -265,13 +265,21 @@ impl GridStudy {
     /// needs, and for `dicke` that the couplings are permutation-symmetric. Nothing runs.
     ///
     /// # Errors
-    /// [`SpinbatError::InvalidParameter`] for bad options, no solver or an invalid chain;
-    /// [`SpinbatError::TooLarge`] or [`SpinbatError::Unsupported`] for a solver that
-    /// cannot run a point.
+    /// [`SpinbatError::InvalidParameter`] for bad options, no solver, an invalid chain or
+    /// a noise setting among the swept parameters ([`Parameter::is_noise`]: a grid study is
+    /// of the closed battery); [`SpinbatError::TooLarge`] or [`SpinbatError::Unsupported`]
+    /// for a solver that cannot run a point.
     pub fn new(base: Chain, grid: Grid, solvers: Vec<ScanSolver>, options: ScanOptions) -> Result<Self> {
         options.validate()?;
         if solvers.is_empty() {
             return Err(invalid("solvers", "[]", "name at least one solver"));
+        }
+        if let Some(p) = grid.parameters().into_iter().find(Parameter::is_noise) {
+            return Err(invalid(
+                "sweep",
+                p.as_str(),
+                "a grid study varies the chain; noise rates are varied by 'spinbat scan --vary' (study::scan_noisy)",
+            ));
         }
         let mut checked = HashSet::new();
         for point in grid.points() {

@@ -29,5 +29,5 @@ pub use grid::{
     MAX_GRID_POINTS,
 };
 pub use observables::{summarise_observables, ObservableSummary, ObserveOptions, DEFAULT_OBSERVE_POINTS};
-pub use scan::{default_window, scan, Cell, ScanOptions, ScanRow, ScanSolver};
+pub use scan::{default_window, scan, scan_noisy, Cell, ScanOptions, ScanRow, ScanSolver};
 pub use sweep::{Parameter, Sweep, MAX_SWEEP_VALUES};

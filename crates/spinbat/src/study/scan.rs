@@ -5,6 +5,7 @@ use super::sweep::Sweep;
 use crate::error::{invalid, Result};
 use crate::model::Chain;
 use crate::observe::{self, Extremum, Independent};
+use crate::open::Noise;
 use crate::propagate::{self, memory, Plan, Precision, Request, Solver};
 use crate::Progress;
 use rayon::prelude::*;
@@ -222,16 +223,40 @@ pub fn scan(
     options: &ScanOptions,
     progress: &dyn Progress,
 ) -> Result<Vec<ScanRow>> {
+    scan_noisy(base, &Noise::default(), sweep, solvers, options, progress)
+}
+
+/// [`scan`] of the open battery: every point charges under `noise` (closed: every rate
+/// zero), with the swept parameter set in the chain or, for a noise setting
+/// ([`Parameter::NOISE`](super::Parameter::NOISE): `dephasing`, `decay`,
+/// `collective_decay`, `temperature`), in the noise ([`Sweep::noises`]). Each point is the
+/// `charge` of its chain and noise: with any channel acting the density matrix
+/// ([`crate::propagate::DensityMatrix`], on the Dicke states for `p = 0` with collective
+/// decay), certified with the open battery's work bound; a point whose rates are all zero
+/// runs the closed battery's exact solver, as `charge` without noise does.
+///
+/// # Errors
+/// As [`scan`]; a refused noise setting ([`crate::open::Noise::check`]); a solver of the
+/// closed battery at a point with noise ([`crate::SpinbatError::Unsupported`]).
+pub fn scan_noisy(
+    base: &Chain,
+    noise: &Noise,
+    sweep: &Sweep,
+    solvers: &[ScanSolver],
+    options: &ScanOptions,
+    progress: &dyn Progress,
+) -> Result<Vec<ScanRow>> {
     if solvers.is_empty() {
         return Err(invalid("solvers", "[]", "name at least one solver"));
     }
     options.validate()?;
     let chains = sweep.chains(base)?;
+    let noises = sweep.noises(noise, base.b())?;
     let mut jobs = Vec::with_capacity(chains.len() * solvers.len());
-    for (chain, &value) in chains.iter().zip(&sweep.values) {
+    for ((chain, noise), &value) in chains.iter().zip(&noises).zip(&sweep.values) {
         for s in solvers {
             // the one memory check of each job, before any runs
-            let plan = Plan::new(chain, s.solver, options.tol, Precision::Double, Request::Work)?;
+            let plan = Plan::with_noise(chain, s.solver, options.tol, Precision::Double, Request::Work, noise)?;
             jobs.push((value, chain, *s, plan));
         }
     }

@@ -2,13 +2,14 @@
 
 use crate::error::{invalid, Result};
 use crate::model::{Chain, ChainBuilder, Couplings};
+use crate::open::Noise;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
 /// A model parameter a scan can vary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Parameter {
     /// Number of sites `N` (integer values).
     N,
@@ -22,12 +23,42 @@ pub enum Parameter {
     Omega,
     /// Storage field `B`.
     B,
+    /// Local dephasing rate `γ_φ` of the open battery ([`Noise::dephasing`]).
+    Dephasing,
+    /// Local decay rate `γ` ([`Noise::decay`]).
+    Decay,
+    /// Collective decay rate `Γ` ([`Noise::collective_decay`]).
+    CollectiveDecay,
+    /// Temperature `T` of the local bath ([`Noise::temperature`]; needs a decay rate).
+    Temperature,
 }
 
 impl Parameter {
-    /// Every parameter, in the order help texts list them.
+    /// Every parameter of the chain, in the order help texts list them.
     pub const ALL: [Parameter; 6] =
         [Parameter::N, Parameter::Alpha, Parameter::P, Parameter::G, Parameter::Omega, Parameter::B];
+
+    /// The noise of the open battery ([`Noise`]), which `spinbat scan` varies too: every
+    /// point an open-battery run ([`crate::study::scan_noisy`]).
+    pub const NOISE: [Parameter; 4] =
+        [Parameter::Dephasing, Parameter::Decay, Parameter::CollectiveDecay, Parameter::Temperature];
+
+    /// Whether this is a noise setting rather than a parameter of the chain.
+    pub fn is_noise(&self) -> bool {
+        Parameter::NOISE.contains(self)
+    }
+
+    /// `noise` with this parameter set to `value` (unchanged for a parameter of the chain).
+    /// Checked with the chain's field where the points are planned ([`Noise::check`]).
+    pub fn apply_noise(&self, noise: Noise, value: f64) -> Noise {
+        match self {
+            Parameter::Dephasing => Noise { dephasing: value, ..noise },
+            Parameter::Decay => Noise { decay: value, ..noise },
+            Parameter::CollectiveDecay => Noise { collective_decay: value, ..noise },
+            Parameter::Temperature => Noise { temperature: Some(value), ..noise },
+            _ => noise,
+        }
+    }
 
     /// The name used on the command line and in records.
     pub fn as_str(&self) -> &'static str {
@@ -38,10 +69,15 @@ impl Parameter {
             Parameter::G => "g",
             Parameter::Omega => "omega",
             Parameter::B => "b",
+            Parameter::Dephasing => "dephasing",
+            Parameter::Decay => "decay",
+            Parameter::CollectiveDecay => "collective_decay",
+            Parameter::Temperature => "temperature",
         }
     }
 
-    /// `builder` with this parameter set to `value`.
+    /// `builder` with this parameter set to `value` (unchanged for a noise setting:
+    /// [`Parameter::apply_noise`]).
     ///
     /// # Errors
     /// [`crate::SpinbatError::InvalidParameter`] when `N` is not a non-negative integer,
@@ -62,6 +98,7 @@ impl Parameter {
             Parameter::G => builder.g(value),
             Parameter::Omega => builder.omega(value),
             Parameter::B => builder.b(value),
+            Parameter::Dephasing | Parameter::Decay | Parameter::CollectiveDecay | Parameter::Temperature => builder,
         })
     }
 }
@@ -78,13 +115,17 @@ impl FromStr for Parameter {
         let key = s.trim().to_ascii_lowercase();
         let key = match key.as_str() {
             "n_sites" | "n-sites" => "n",
+            "collective-decay" => "collective_decay",
             other => other,
         };
-        Parameter::ALL.iter().copied().find(|p| p.as_str() == key).ok_or_else(|| {
+        Parameter::ALL.iter().chain(&Parameter::NOISE).copied().find(|p| p.as_str() == key).ok_or_else(|| {
             invalid(
                 "vary",
                 s,
-                format!("unknown parameter; choose one of {}", Parameter::ALL.map(|p| p.as_str()).join(", ")),
+                format!(
+                    "unknown parameter; choose one of {}",
+                    Parameter::ALL.iter().chain(&Parameter::NOISE).map(|p| p.as_str()).collect::<Vec<_>>().join(", ")
+                ),
             )
         })
     }
@@ -138,6 +179,23 @@ impl Sweep {
     /// The first invalid chain's error (e.g. `N = 0`, `ω ≤ 0`).
     pub fn chains(&self, base: &Chain) -> Result<Vec<Chain>> {
         self.values.iter().map(|&v| self.parameter.apply(base.to_builder(), base.couplings(), v)?.build()).collect()
+    }
+
+    /// The noise of each point: `base` with the parameter set to each value (`base` itself
+    /// for a parameter of the chain), each checked for the field `b`.
+    ///
+    /// # Errors
+    /// The first refused setting ([`Noise::check`]: a negative rate, a temperature without
+    /// decay).
+    pub fn noises(&self, base: &Noise, b: f64) -> Result<Vec<Noise>> {
+        self.values
+            .iter()
+            .map(|&v| {
+                let noise = self.parameter.apply_noise(*base, v);
+                noise.check(b)?;
+                Ok(noise)
+            })
+            .collect()
     }
 }
 
@@ -256,5 +314,30 @@ mod tests {
         assert!("n=2.5".parse::<Sweep>().unwrap().chains(&base).is_err());
         let nn = base.to_builder().couplings(Couplings::NearestNeighbour).build().unwrap();
         assert!("p=1,2".parse::<Sweep>().unwrap().chains(&nn).is_err());
+    }
+
+    #[test]
+    fn noise_sweeps_set_the_rate_and_keep_the_chain() {
+        let base = Chain::builder(4).build().unwrap();
+        for (spec, name) in [
+            ("dephasing=0,0.1", Parameter::Dephasing),
+            ("decay=0:0.2:0.1", Parameter::Decay),
+            ("collective-decay=0.5", Parameter::CollectiveDecay),
+            ("collective_decay=0.5", Parameter::CollectiveDecay),
+            ("temperature=1,2", Parameter::Temperature),
+        ] {
+            let s: Sweep = spec.parse().unwrap();
+            assert_eq!(s.parameter, name);
+            assert!(s.parameter.is_noise());
+            assert!(s.chains(&base).unwrap().iter().all(|c| c == &base), "{spec}: the chain is the base");
+        }
+        let s: Sweep = "decay=0,0.3".parse().unwrap();
+        let noises = s.noises(&Noise { dephasing: 0.1, ..Noise::default() }, 1.0).unwrap();
+        assert_eq!(noises[1], Noise { dephasing: 0.1, decay: 0.3, ..Noise::default() });
+        // refused settings: a negative rate, a temperature without decay
+        assert!("dephasing=-0.1".parse::<Sweep>().unwrap().noises(&Noise::default(), 1.0).is_err());
+        assert!("temperature=1".parse::<Sweep>().unwrap().noises(&Noise::default(), 1.0).is_err());
+        let bath = Noise { decay: 0.2, ..Noise::default() };
+        assert_eq!("temperature=2".parse::<Sweep>().unwrap().noises(&bath, 1.0).unwrap()[0].temperature, Some(2.0));
     }
 }

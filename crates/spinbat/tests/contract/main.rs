@@ -10,6 +10,7 @@ mod gibbs;
 mod meanfield;
 mod observe;
 mod open;
+mod open_dicke;
 mod oracle;
 mod oracle_large;
 mod propagate;
