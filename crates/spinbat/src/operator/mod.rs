@@ -4,16 +4,16 @@
 //! * `H_g` has diagonal `−Σ_{i<j} g_ij z_i z_j` and, for every anti-parallel pair `(i, j)`,
 //!   the off-diagonal element `−2 α g_ij` to the state with both bits flipped;
 //! * `V = ω Σ_i X_i` flips one bit with amplitude `ω`;
-//! * `H_B = B Σ_i z_i` is diagonal.
+//! * `H_B = Σ_i B_i z_i` is diagonal (`B_i = B` for a clean chain; [`FieldEnergy`]).
 //!
 //! All three are real symmetric. [`Operators`] stores the diagonal of `H_g` (`8·2^N` bytes)
 //! and applies `H = H_g + V` and `H0 = H_B + H_g` by gathering, in parallel over basis
 //! states (rayon). Cost per application: `O(2^N (N + P))`, `P` the number of coupled
 //! pairs when `α ≠ 0`, `O(2^N N)` for the Ising case `α = 0`.
 
-use crate::basis::{dimension, magnetisation, z, MAX_EXACT_SITES};
+use crate::basis::{dimension, z, MAX_EXACT_SITES};
 use crate::error::Result;
-use crate::model::Chain;
+use crate::model::{Chain, FieldEnergy};
 use crate::numeric::amplitude::gather;
 pub use crate::numeric::amplitude::{Amplitude, Real};
 use crate::symmetry::space::{spectral_enclosure, top_of_h_g};
@@ -66,7 +66,7 @@ pub(crate) fn flip_flops(chain: &Chain) -> Vec<PairFlip> {
 #[derive(Debug, Clone)]
 pub struct Operators {
     n_sites: usize,
-    b: f64,
+    fields: FieldEnergy,
     omega: f64,
     diag_g: Vec<f64>,
     flips: Vec<PairFlip>,
@@ -107,7 +107,7 @@ impl Operators {
             });
         }
         let flips = flip_flops(chain);
-        Ok(Operators { n_sites: n, b: chain.b(), omega: chain.omega(), diag_g, flips })
+        Ok(Operators { n_sites: n, fields: FieldEnergy::of(chain), omega: chain.omega(), diag_g, flips })
     }
 
     /// Vectors must span the whole space: the gathers rely on it.
@@ -134,10 +134,10 @@ impl Operators {
         &self.diag_g
     }
 
-    /// Diagonal of `H0` at basis state `s`: `B Σ z_i + (H_g)_ss`.
+    /// Diagonal of `H0` at basis state `s`: `Σ_i B_i z_i + (H_g)_ss`.
     #[inline(always)]
     fn diag_h0(&self, s: usize) -> f64 {
-        self.b * magnetisation(s, self.n_sites) + self.diag_g[s]
+        self.fields.at(s) + self.diag_g[s]
     }
 
     /// `Σ_pairs (−2 α g_ij) x[s ⊕ mask]` over pairs anti-parallel in `s`.
@@ -165,10 +165,11 @@ impl Operators {
         self.flips.is_empty()
     }
 
-    /// `B Σ_i z_i(s) = B (2·popcount(s) − N)`, the field part of `H0_ss`.
+    /// `Σ_i B_i z_i(s)` (`B (2·popcount(s) − N)` for a clean chain), the field part of
+    /// `H0_ss`.
     #[inline(always)]
     pub fn field_energy(&self, s: usize) -> f64 {
-        self.b * magnetisation(s, self.n_sites)
+        self.fields.at(s)
     }
 
     /// `⟨↓…↓|H0|↓…↓⟩ = E_0`, the energy of the all-down start (`W = ⟨H0⟩ − E_0`).
@@ -301,11 +302,11 @@ impl Operators {
         top_of_h_g(&self.diag_g, self.flips.iter().map(|f| f.amp.abs()).sum())
     }
 
-    /// Operator-norm bound `‖H0‖ ≤ N|B| + (1 + 2|α|) Σ_{i<j}|g_ij|` (triangle inequality,
+    /// Operator-norm bound `‖H0‖ ≤ Σ_i|B_i| + (1 + 2|α|) Σ_{i<j}|g_ij|` (triangle inequality,
     /// `‖Z_iZ_j + α(X_iX_j + Y_iY_j)‖ ≤ 1 + 2|α|`). A state error `ε` changes the work by at
     /// most `2 ‖H0‖ ε + O(ε²)`.
     pub fn h0_norm_bound(chain: &Chain) -> f64 {
-        chain.n_sites() as f64 * chain.b().abs() + chain.total_abs_coupling() * (1.0 + 2.0 * chain.alpha().abs())
+        chain.field_abs_sum() + chain.total_abs_coupling() * (1.0 + 2.0 * chain.alpha().abs())
     }
 }
 

@@ -253,12 +253,11 @@ impl DensityMatrix {
         } else {
             scan_step_for(chain.omega().abs() + (1.0 + chain.alpha().abs()) * chain.max_abs_row_sum() + kappa)
         };
-        let n = chain.n_sites() as f64;
         let work_bound = if conserves_energy {
             chain.work_bound_with(liou.h_g_max_bound())
         } else {
-            // W ≤ λ_max(H0) − E_0 ≤ N|B| + λ_max(H_g) + NB + G
-            n * (chain.b().abs() + chain.b()) + liou.h_g_max_bound() + chain.total_coupling()
+            // W ≤ λ_max(H0) − E_0 ≤ Σ|B_i| + λ_max(H_g) + Σ B_i + G
+            chain.field_abs_sum() + chain.field_sum() + liou.h_g_max_bound() + chain.total_coupling()
         };
         let ws = liou.workspace();
         Ok(DensityMatrix {

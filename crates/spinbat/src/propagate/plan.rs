@@ -91,7 +91,7 @@ impl Plan {
         noise: &Noise,
     ) -> Result<Plan> {
         check_tol(tol)?;
-        noise.check(chain.b())?;
+        noise.check_for(chain)?;
         let solver = match request {
             Request::Work => {
                 if precision == Precision::Single && !matches!(solver, Solver::Auto | Solver::Chebyshev) {

@@ -248,7 +248,7 @@ impl Unravelling {
     }
 
     fn build(chain: &Chain, noise: &Noise, generator: Generator, initial: Option<Vec<C>>, tol: f64) -> Result<Self> {
-        noise.check(chain.b())?;
+        noise.check_for(chain)?;
         if noise.collective_decay != 0.0 {
             return Err(SpinbatError::Unsupported {
                 solver: "trajectories",

@@ -136,7 +136,7 @@ impl OrbitSpace {
         let pairs_list = chain.pairs();
         let alpha = chain.alpha();
         let e0 = chain.initial_energy();
-        let (b, rows) = (chain.b(), reps.len());
+        let (fields, rows) = (crate::model::FieldEnergy::of(chain), reps.len());
         let mut diag_g = Vec::with_capacity(rows);
         let mut diag_w = Vec::with_capacity(rows);
         let mut flips = Csr { start: vec![0], ..Csr::default() };
@@ -145,7 +145,8 @@ impl OrbitSpace {
             let z = |i: usize| crate::basis::z(r, i);
             let ising: f64 = pairs_list.iter().map(|&(i, j, g)| -g * z(i) * z(j)).sum();
             diag_g.push(ising);
-            diag_w.push(b * crate::basis::magnetisation(r, n) + ising - e0);
+            // the generators keep the fields too: E_B is the same on the whole orbit
+            diag_w.push(fields.at(r) + ising - e0);
             let weight = |s: usize| -> (u32, f64) {
                 let o = row_of(s);
                 (o as u32, (sizes[row] / sizes[o]).sqrt())
