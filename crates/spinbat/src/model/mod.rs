@@ -115,6 +115,13 @@ impl Chain {
     pub fn has_site_fields(&self) -> bool {
         self.site_fields.is_some()
     }
+    /// Whether `H_B` commutes with the couplings, `[H_g, H_B] = 0`: one field on every site
+    /// (the flip-flops keep the magnetisation), or no flip-flops (`α = 0`). Otherwise the
+    /// rate `W' = i⟨[H, H0]⟩` has the part `i⟨[H_g, H_B]⟩` besides `i⟨[V, H0]⟩`, which the
+    /// full space measures and the symmetry sectors refuse.
+    pub fn fields_commute_with_couplings(&self) -> bool {
+        self.alpha == 0.0 || self.site_fields.as_ref().is_none_or(|f| f.iter().all(|&b| b == f[0]))
+    }
     /// `Σ_i B_i` (`N B` for a clean chain).
     pub fn field_sum(&self) -> f64 {
         match &self.site_fields {

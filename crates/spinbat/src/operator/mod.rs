@@ -67,6 +67,8 @@ pub(crate) fn flip_flops(chain: &Chain) -> Vec<PairFlip> {
 pub struct Operators {
     n_sites: usize,
     fields: FieldEnergy,
+    /// `[H_g, H_B] ≠ 0` (per-site fields with flip-flops): the rate has `i⟨[H_g, H_B]⟩` too
+    field_flips: bool,
     omega: f64,
     diag_g: Vec<f64>,
     flips: Vec<PairFlip>,
@@ -107,7 +109,14 @@ impl Operators {
             });
         }
         let flips = flip_flops(chain);
-        Ok(Operators { n_sites: n, fields: FieldEnergy::of(chain), omega: chain.omega(), diag_g, flips })
+        Ok(Operators {
+            n_sites: n,
+            fields: FieldEnergy::of(chain),
+            field_flips: !chain.fields_commute_with_couplings(),
+            omega: chain.omega(),
+            diag_g,
+            flips,
+        })
     }
 
     /// Vectors must span the whole space: the gathers rely on it.
@@ -283,7 +292,9 @@ impl Operators {
 
     /// The work and its rate in one pass: the [`Moments`] `⟨ψ|ψ⟩`, `⟨ψ|H0 − E_0|ψ⟩`,
     /// `2 Im⟨H0ψ|Vψ⟩` and `‖(H0 − E_0)ψ‖²`. The rate is `dW/dt = i⟨[H, H0]⟩`, since
-    /// `[H_g, H0] = 0` leaves only `i⟨[V, H0]⟩` (physics.md).
+    /// `[H_g, H0] = 0` leaves only `i⟨[V, H0]⟩` (physics.md); with per-site fields and
+    /// flip-flops `[H_g, H0] = [H_g, H_B] ≠ 0` and its part is added
+    /// ([`Space::field_flip_rate`]).
     pub fn work_and_rate(&self, psi: &[Complex64]) -> Moments {
         energy_and_rate_multi(self, psi, 1)[0]
     }
@@ -363,6 +374,33 @@ impl Space for Operators {
             *d = self.diag_h0(base + o) - e0;
         }
         true
+    }
+
+    /// `i⟨[H_g, H_B]⟩` over the block's rows: for each row `s` and flip-flop to
+    /// `s' = s ⊕ mask` (amplitude `a = −2αg_ij`), `−a (E_B(s) − E_B(s')) Im(ψ̄_{s'} ψ_s)`,
+    /// `E_B(s) = Σ_i B_i z_i(s)` (each unordered pair is met from both ends, which the
+    /// sum over ordered pairs of `i⟨[H_g, H_B]⟩` counts).
+    fn field_flip_rate(&self, block: usize, m: usize, im_pair: &dyn Fn(usize, usize, usize) -> f64, out: &mut [f64]) {
+        if !self.field_flips {
+            return;
+        }
+        let base = block * self.chunk();
+        for s in base..(base + self.chunk()).min(self.dim()) {
+            let es = self.fields.at(s);
+            for f in &self.flips {
+                if f.acts_on(s) {
+                    let r = s ^ f.mask;
+                    let weight = -f.amp * (es - self.fields.at(r));
+                    for (j, o) in out.iter_mut().enumerate().take(m) {
+                        *o += weight * im_pair(r, s, j);
+                    }
+                }
+            }
+        }
+    }
+
+    fn has_field_flip_rate(&self) -> bool {
+        self.field_flips
     }
 
     fn block_weight(&self, _block: usize) -> f64 {

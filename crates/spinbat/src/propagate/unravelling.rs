@@ -249,6 +249,14 @@ impl Unravelling {
 
     fn build(chain: &Chain, noise: &Noise, generator: Generator, initial: Option<Vec<C>>, tol: f64) -> Result<Self> {
         noise.check_for(chain)?;
+        if !chain.fields_commute_with_couplings() {
+            return Err(SpinbatError::Unsupported {
+                solver: "trajectories",
+                reason: "per-site fields with flip-flops (alpha != 0): the trajectories' rate does not carry \
+                         i<[H_g, H_B]>; use the density matrix"
+                    .to_string(),
+            });
+        }
         if noise.collective_decay != 0.0 {
             return Err(SpinbatError::Unsupported {
                 solver: "trajectories",

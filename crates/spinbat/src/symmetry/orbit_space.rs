@@ -127,6 +127,14 @@ impl OrbitSpace {
         if n > crate::basis::MAX_EXACT_SITES || n >= 32 {
             return Err(crate::resources::cannot_index("orbit space", n, 4.0 * (n as f64).exp2()));
         }
+        if !chain.fields_commute_with_couplings() {
+            return Err(crate::error::invalid(
+                "site_fields",
+                "per-site",
+                "the orbit space does not measure the rate's part i<[H_g, H_B]> of per-site fields with flip-flops; \
+                 use the full space",
+            ));
+        }
         let generators = super::generators(chain);
         let orbits = Orbits::new(chain);
         let offsets = orbits.offsets();

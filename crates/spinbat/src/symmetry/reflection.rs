@@ -117,8 +117,12 @@ pub struct ReflectionSector {
 impl ReflectionSector {
     /// Whether the chain is reflection symmetric, `g_ij = g_{N−1−i, N−1−j}` (always for
     /// `|i − j|` patterns; checked entry by entry for a matrix).
+    ///
+    /// Per-site fields must be mirror symmetric too (`B_i = B_{N−1−i}`), and commute with the
+    /// couplings ([`Chain::fields_commute_with_couplings`]: the sector does not measure the
+    /// rate's part `i⟨[H_g, H_B]⟩`; such chains run on the full space).
     pub fn applies(chain: &Chain) -> bool {
-        crate::symmetry::is_reflection_symmetric(chain)
+        crate::symmetry::is_reflection_symmetric(chain) && chain.fields_commute_with_couplings()
     }
 
     /// Stored rows for `N` sites: `(2^N + 2^⌈N/2⌉)/2` up to the whole diagonal tiles,
@@ -146,7 +150,7 @@ impl ReflectionSector {
             return Err(crate::error::invalid(
                 "couplings",
                 "matrix",
-                "the reflection sector needs g_ij = g_(N-1-i)(N-1-j)",
+                "the reflection sector needs g_ij = g_(N-1-i)(N-1-j) and B_i = B_(N-1-i) (with alpha != 0: one field)",
             ));
         }
         let shape = Shape::new(n);
