@@ -98,6 +98,10 @@ class Chain:
         decay: float = 0.0,
         temperature: Optional[float] = None,
         collective_decay: float = 0.0,
+        disorder_g: Optional[float] = None,
+        disorder_field: Optional[float] = None,
+        realisations: Optional[int] = None,
+        seed: Optional[int] = None,
     ) -> Charging:
         """W(t), P(t) = W/t, certified P_max and T*, maximal work (GIL released).
 
@@ -105,7 +109,10 @@ class Chain:
         "all"), in to_dict()["observables"]; block: with ergotropy, also block_ergotropy
         over blocks of `block` neighbouring sites. dephasing, decay, temperature,
         collective_decay: Lindblad noise (rates in units of B), run on the density matrix;
-        observe then measures rho(t). Raises ValueError (bad input), MemoryError
+        observe then measures rho(t). disorder_g, disorder_field: relative spreads in [0, 1)
+        of g_ij and of the fields B_i; `realisations` (default 20) charges of random
+        realisations (seed `seed`), the curve their mean, to_dict()["disorder"] the
+        statistics of P_max, T*, the maximal work. Raises ValueError (bad input), MemoryError
         (solver too large), RuntimeError (not converged).
         """
     def max_power(self, solver: Union[_SolverName, str] = "auto", tol: float = 1e-10) -> Tuple[float, float]:
