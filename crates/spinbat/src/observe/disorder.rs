@@ -17,10 +17,12 @@
 //! the exact ensemble mean of `W(t)` under field disorder alone is the clean curve. The
 //! realisations differ through `Σ_i B δ_B v_i (⟨Z_i⟩_t + 1)`, so `P_max`, `T*` spread.
 //!
-//! **Reproducible.** Realisation `r` is drawn from ChaCha8 stream `r` of the seed and
-//! charged on one thread (its own one-thread pool), the realisations in parallel (rayon
-//! over realisations: as many at a time as threads and memory allow), the sums in
-//! realisation order: the same seed gives the same numbers whatever the thread count.
+//! **Parallel over realisations, reproducible.** Realisation `r` is drawn from ChaCha8
+//! stream `r` of the seed and charged on one thread (a worker's own one-thread rayon pool);
+//! as many workers as threads and memory allow take the realisations in turn; the sums run
+//! in realisation order: the same seed gives the same numbers whatever the thread count.
+//! (Parallel over realisations rather than inside each: the runs an ensemble repeats are
+//! small, `N ≲ 16`, where one charge's own parallel kernels gain little.)
 
 use super::{charge, Charging, Extremum, Independent, SeriesPoint};
 use crate::error::{invalid, Result, SpinbatError};
@@ -28,7 +30,6 @@ use crate::model::{Chain, Disorder};
 use crate::open::Noise;
 use crate::propagate::{check_times, Plan, Precision, Request, Solver};
 use crate::{Progress, Silent};
-use rayon::prelude::*;
 use serde::Serialize;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -216,39 +217,65 @@ pub fn charge_disorder(
 
     progress.phase(PHASE_REALISATIONS);
     progress.update(0.0, count as f64);
+    // `concurrent` workers, each with its own one-thread pool (its realisations' sums in one
+    // order whatever the machine), taking the next realisation index until none is left.
+    // Plain threads, not a rayon pool: a rayon worker waiting in another pool's `install`
+    // steals further realisations and would start all of them at once.
+    let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
-    let stopped: Mutex<Option<String>> = Mutex::new(None);
-    let one = |r: usize| -> Result<Charging> {
-        if let Some(reason) = stopped.lock().ok().and_then(|s| s.clone()) {
-            return Err(SpinbatError::Stopped { reason });
-        }
-        if let Some(reason) = progress.stop_reason() {
-            if let Ok(mut s) = stopped.lock() {
-                *s = Some(reason.clone());
-            }
-            return Err(SpinbatError::Stopped { reason });
-        }
-        let realised = disorder.realise(chain, r)?;
-        // one thread per realisation: its sums in one order whatever the pool
+    let slots: Mutex<Vec<Option<Result<Charging>>>> = Mutex::new((0..count).map(|_| None).collect());
+    let worker = || -> Result<()> {
         let single = rayon::ThreadPoolBuilder::new()
             .num_threads(1)
             .build()
             .map_err(|e| invalid("threads", 1, format!("could not start a worker thread: {e}")))?;
-        let result = single.install(|| -> Result<Charging> {
-            let mut prop = Plan::with_noise(&realised, plan.solver(), tol, precision, Request::Work, noise)?
-                .propagator(&realised)?;
-            charge(prop.as_mut(), &realised, times, &Silent)
-        })?;
-        let k = done.fetch_add(1, Ordering::Relaxed) + 1;
-        progress.update(k as f64, count as f64);
-        Ok(result)
+        loop {
+            let r = next.fetch_add(1, Ordering::Relaxed);
+            if r >= count {
+                return Ok(());
+            }
+            let result = match progress.stop_reason() {
+                Some(reason) => Err(SpinbatError::Stopped { reason }),
+                None => disorder.realise(chain, r).and_then(|realised| {
+                    single.install(|| {
+                        let plan = Plan::with_noise(&realised, plan.solver(), tol, precision, Request::Work, noise)?;
+                        charge(plan.propagator(&realised)?.as_mut(), &realised, times, &Silent)
+                    })
+                }),
+            };
+            let failed = result.is_err();
+            if let Ok(mut s) = slots.lock() {
+                s[r] = Some(result);
+            }
+            if failed {
+                // the others stop at their next index
+                next.store(count, Ordering::Relaxed);
+                return Ok(());
+            }
+            let k = done.fetch_add(1, Ordering::Relaxed) + 1;
+            progress.update(k as f64, count as f64);
+        }
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(concurrent)
-        .build()
-        .map_err(|e| invalid("threads", concurrent, format!("could not start the worker threads: {e}")))?;
-    let results: Vec<Result<Charging>> = pool.install(|| (0..count).into_par_iter().map(one).collect());
-    let runs: Vec<Charging> = results.into_iter().collect::<Result<_>>()?;
+    std::thread::scope(|scope| -> Result<()> {
+        let handles: Vec<_> = (0..concurrent).map(|_| scope.spawn(worker)).collect();
+        for h in handles {
+            h.join().map_err(|_| invalid("threads", concurrent, "a worker thread panicked"))??;
+        }
+        Ok(())
+    })?;
+    let slots = slots.into_inner().map_err(|_| invalid("threads", concurrent, "a worker thread panicked"))?;
+    // the first error in realisation order, else every realisation's charge
+    let mut runs = Vec::with_capacity(count);
+    for slot in slots {
+        match slot {
+            Some(Ok(c)) => runs.push(c),
+            Some(Err(e)) => return Err(e),
+            None => {}
+        }
+    }
+    if runs.len() < count {
+        return Err(SpinbatError::Stopped { reason: "a realisation failed".to_string() });
+    }
     Ok(summarise(chain, disorder, &runs, times, concurrent))
 }
 
