@@ -70,11 +70,24 @@ W and its rate are linear in the state, so their means are unbiased. P_max and T
 the mean curve over the window (statistical, not certified). The same seed gives the same
 numbers on any number of threads.
 
+Disorder (--disorder-g DELTA, --disorder-field DELTA, --realisations R (default 20), --seed S):
+R random realisations, g_ij -> g_ij (1 + DELTA u_ij) and B_i = B (1 + DELTA v_i) in
+H_B = sum_i B_i Z_i, u, v uniform in [-1, 1], 0 <= DELTA < 1; each charged with its own E0 and
+certified P_max (with noise: the density matrix). Reported: the mean W(t) with one standard
+error (series.work_stderr, CSV work_stderr and work_0..work_(R-1), a band in the plot) and
+JSON disorder: mean +- standard error and quantiles of P_max, T* and the maximal work, and
+realisations[] {seed_index, p_max, t_star, work_at_t_star, max_work, max_work_time}. The mean
+P_max is that of the realisations, not of the mean curve. Realisation r draws from ChaCha8
+stream r of the seed and runs on one thread, the realisations in parallel: the same seed
+gives the same numbers on any number of threads. Random fields break the chain's symmetries
+(the full space is used; dicke refused); a thermal bath and --observe are refused.
+
 Examples:
   spinbat charge --n 10 --plot charge.png
   spinbat charge --n 8 --dephasing 0.1 --json noisy.json
   spinbat charge --n 6 --decay 0.2 --temperature 1.5 --csv thermal.csv
   spinbat charge --n 16 --dephasing 0.1 --solver trajectories --trajectories 1000 --seed 1 --t-max 0.3
+  spinbat charge --n 10 --disorder-g 0.3 --disorder-field 0.2 --realisations 50 --seed 1 --plot disorder.png
   spinbat charge --n 12 --observe all --cut 6 --json obs.json
   spinbat charge --n 8 --coupling nn --alpha 0.5 --json - 
   spinbat charge --n 16 --solver chebyshev --tol 1e-8 --csv curve.csv"

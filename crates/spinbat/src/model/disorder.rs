@@ -107,13 +107,12 @@ impl Disorder {
             // g_ij = g M_ij: M_ij = (g_ij / g)(1 + δ_g u_ij)
             let g = chain.g();
             let mut m = vec![vec![0.0; n]; n];
-            for i in 0..n {
-                for j in i + 1..n {
-                    let u = symmetric_uniform(&mut rng);
-                    let v = chain.coupling(i, j) / g * (1.0 + self.disorder_g * u);
-                    m[i][j] = v;
-                    m[j][i] = v;
-                }
+            // row by row: (0, 1), (0, 2), …, (N − 2, N − 1)
+            for (i, j) in (0..n).flat_map(|i| (i + 1..n).map(move |j| (i, j))) {
+                let u = symmetric_uniform(&mut rng);
+                let v = chain.coupling(i, j) / g * (1.0 + self.disorder_g * u);
+                m[i][j] = v;
+                m[j][i] = v;
             }
             builder = builder.couplings(Couplings::Matrix { m });
         }
