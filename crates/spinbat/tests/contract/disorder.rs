@@ -365,3 +365,36 @@ fn bad_disorder_and_unsupported_combinations_are_refused() {
     let fields = Chain::builder(3).site_fields(vec![1.0, 0.5, 1.0]).build().unwrap();
     assert!(spinbat::observe::ergotropy::ErgotropyContext::new(&fields).is_err());
 }
+
+#[test]
+fn field_disorder_moves_the_work_by_the_clean_chains_populations_only() {
+    // the field is off while charging: ψ(t) does not see the B_i, so each realisation's work
+    // is the clean one plus Σ_i (B_i − B)(⟨Z_i⟩_t + 1), with ⟨Z_i⟩ of the clean chain's state
+    use spinbat::observe::trajectory::{trajectory, ObservableSet};
+    let chain = Chain::builder(6).alpha(0.0).g(1.3).b(0.8).build().unwrap();
+    let times = uniform_times(1.0, 11);
+    let d = Disorder { disorder_g: 0.0, disorder_field: 0.5, realisations: 5, seed: 21 };
+    let e = ensemble(&chain, &d, &times);
+    let set: ObservableSet = "bloch".parse().unwrap();
+    let clean = trajectory(&chain, Solver::Dense, &times, &set, 1e-12, &Silent).unwrap();
+    for (r, curve) in e.curves.iter().enumerate() {
+        let realised = d.realise(&chain, r).unwrap();
+        for (k, p) in clean.points.iter().enumerate() {
+            let shift: f64 = p
+                .bloch
+                .as_ref()
+                .unwrap()
+                .iter()
+                .enumerate()
+                .map(|(i, b)| (realised.field(i) - chain.b()) * (b[2] + 1.0))
+                .sum();
+            let want = p.work + shift;
+            assert!(
+                (curve[k] - want).abs() < 1e-9 * (1.0 + want),
+                "realisation {r}, t = {}: {} vs {want}",
+                p.t,
+                curve[k]
+            );
+        }
+    }
+}
