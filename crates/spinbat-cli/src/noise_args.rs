@@ -1,8 +1,9 @@
 //! The noise flags of the open battery (`--dephasing`, `--decay`, `--temperature`,
-//! `--collective-decay`) -> the library's `open::Noise`, which checks them.
+//! `--collective-decay`) -> the library's `open::Noise`, which checks them; and the mixed
+//! start beside them (`--initial-temperature` -> `open::Start`).
 
 use clap::Args;
-use spinbat::open::Noise;
+use spinbat::open::{Noise, Start};
 
 /// Lindblad noise while charging (rates in units of B, like every energy; times in 1/B).
 #[derive(Debug, Args, Clone, Default)]
@@ -23,6 +24,13 @@ pub struct NoiseArgs {
     /// (superradiant decay).
     #[arg(long, value_name = "GAMMA", allow_negative_numbers = true, help_heading = "Noise (open battery)")]
     pub collective_decay: Option<f64>,
+    /// Start from the Gibbs (thermal) state of H0 at temperature T0 >= 0 [units of B, k_B = 1],
+    /// rho = exp(-H0/T0)/Z, instead of all-down; W is measured from its energy Tr(H0 rho).
+    /// A mixed state: the density matrix runs it (auto), or --solver trajectories (each
+    /// trajectory starts in an eigenstate of H0 drawn with its Boltzmann weight). T0 = 0 is
+    /// the ground state (all-down where it is proved so: the same numbers as without the flag).
+    #[arg(long, value_name = "T0", allow_negative_numbers = true, help_heading = "Initial state")]
+    pub initial_temperature: Option<f64>,
 }
 
 impl NoiseArgs {
@@ -34,6 +42,14 @@ impl NoiseArgs {
             temperature: self.temperature,
             collective_decay: self.collective_decay.unwrap_or(0.0),
         }
+    }
+
+    /// The starting state: all-down, or the Gibbs state at `--initial-temperature`.
+    ///
+    /// # Errors
+    /// A negative or non-finite temperature (exit status 2).
+    pub fn start(&self) -> spinbat::Result<Start> {
+        Start::from_temperature(self.initial_temperature)
     }
 
     /// Whether any noise flag was given (a zero rate counts: the density matrix then runs

@@ -130,6 +130,44 @@ fn trajectories_report_the_mean_with_its_standard_error_and_agree_with_the_densi
         assert!((w - want).abs() <= 4.0 * se + 1e-9, "{w} +- {se} vs {want}");
     }
     assert!(stderr[1..].iter().all(|&s| s > 0.0));
+    // one-site states and the local ergotropy of the mean, against the density matrix's (2000
+    // trajectories: with few jumps each the per-trajectory values are far from Gaussian, and
+    // a standard error from a few hundred can be off by tens of percent)
+    let observed = json(
+        &[
+            &base[..],
+            &["--solver", "trajectories", "--trajectories", "2000", "--seed", "5", "--observe", "bloch,ergotropy"],
+            &["--json", "-"],
+        ]
+        .concat(),
+    );
+    let plain = json(
+        &[&base[..], &["--solver", "trajectories", "--trajectories", "2000", "--seed", "5", "--json", "-"]].concat(),
+    );
+    assert_eq!(observed["series"], plain["series"], "observing does not change the trajectories");
+    let exact_obs =
+        json(&[&base[..], &["--solver", "density-matrix", "--observe", "bloch,ergotropy", "--json", "-"]].concat());
+    let (points, want) =
+        (observed["observables"]["points"].as_array().unwrap(), exact_obs["observables"]["points"].as_array().unwrap());
+    assert_eq!(points.len(), 9);
+    for (p, q) in points.iter().zip(want) {
+        let (e, se, exact) = (
+            p["local_ergotropy"].as_f64().unwrap(),
+            p["local_ergotropy_stderr"].as_f64().unwrap(),
+            q["local_ergotropy"].as_f64().unwrap(),
+        );
+        assert!((e - exact).abs() <= 4.0 * se + 1e-8, "t = {}: {e} +- {se} vs {exact}", p["t"]);
+        for (site, (r, s)) in
+            p["bloch"].as_array().unwrap().iter().zip(p["bloch_stderr"].as_array().unwrap()).enumerate()
+        {
+            for a in 0..3 {
+                let (m, se, x) =
+                    (r[a].as_f64().unwrap(), s[a].as_f64().unwrap(), q["bloch"][site][a].as_f64().unwrap());
+                assert!((m - x).abs() <= 4.0 * se + 1e-8, "t = {}, site {site}: {m} +- {se} vs {x}", p["t"]);
+            }
+        }
+        assert!(p.get("ergotropy_hb").is_none(), "not linear in the state: not estimated");
+    }
     // the same seed on one thread: the same numbers
     assert_eq!(run("1")["series"], v["series"]);
     // the CSV has the standard error column
@@ -151,7 +189,8 @@ fn bad_trajectory_settings_exit_2_with_one_line() {
         (vec!["--solver", "trajectories", "--dephasing", "0.1", "--trajectories", "0"], "at least 2"),
         (vec!["--solver", "trajectories"], "needs noise"),
         (vec!["--solver", "trajectories", "--collective-decay", "0.1"], "collective decay"),
-        (vec!["--solver", "trajectories", "--dephasing", "0.1", "--observe", "bloch"], "not implemented"),
+        (vec!["--solver", "trajectories", "--dephasing", "0.1", "--observe", "entanglement"], "not linear"),
+        (vec!["--solver", "trajectories", "--dephasing", "0.1", "--observe", "zz"], "bloch,ergotropy"),
         (vec!["--dephasing", "0.1", "--trajectories", "10"], "need --solver trajectories"),
         (vec!["--seed", "3"], "need --solver trajectories"),
     ] {
@@ -161,5 +200,65 @@ fn bad_trajectory_settings_exit_2_with_one_line() {
         assert_eq!(err.trim().lines().count(), 1, "{args:?}: one line, got {err}");
         assert!(err.contains(needle), "{args:?}: {err}");
         assert!(!err.contains("panicked"));
+    }
+}
+
+#[test]
+fn a_thermal_start_runs_the_density_matrix_and_echoes_its_temperature() {
+    let base = ["charge", "--n", "4", "--points", "6", "--t-max", "0.5", "--json", "-"];
+    let warm = json(&[&base[..], &["--initial-temperature", "0.7"]].concat());
+    assert_eq!(warm["solver"], "density-matrix");
+    assert_eq!(warm["initial_temperature"], 0.7);
+    // W is measured from the Gibbs state's energy, above the all-down E0 = -N B - G
+    let e_beta = warm["initial_energy"].as_f64().unwrap();
+    let e0 = warm["model"]["initial_energy"].as_f64().unwrap();
+    assert!(e_beta > e0);
+    assert!(works(&warm)[0].abs() < 1e-12);
+    // T0 = 0 on a chain whose ground state is all-down: the all-down run, the same numbers
+    let closed = json(&base);
+    let zero = json(&[&base[..], &["--initial-temperature", "0"]].concat());
+    assert_eq!(zero["solver"], closed["solver"]);
+    assert_eq!(works(&zero), works(&closed));
+    assert_eq!(zero["initial_temperature"], 0.0);
+    assert!(zero.get("initial_energy").is_none() && closed.get("initial_temperature").is_none());
+    // a warmer start charges less than the cold one (N independent spins: by tanh(B/T0))
+    let hot = json(&[&base[..], &["--initial-temperature", "3"]].concat());
+    let p = |v: &Value| v["max_power"]["power"].as_f64().unwrap();
+    assert!(p(&hot) < p(&warm) && p(&warm) <= p(&closed) * (1.0 + 1e-9), "{} {} {}", p(&hot), p(&warm), p(&closed));
+    // the trajectories run it without noise too (each from a sampled eigenstate of H0), hot
+    // enough that many levels are drawn (at T0 = 0.7 nearly all draws are the ground state,
+    // and a sample without any excited one has no spread to estimate its error from)
+    let traj = json(
+        &[&base[..], &["--initial-temperature", "3", "--solver", "trajectories", "--trajectories", "200"]].concat(),
+    );
+    assert!(traj.get("noise").is_none() && traj["initial_temperature"] == 3.0);
+    for ((a, b), se) in works(&traj).iter().zip(works(&hot)).zip(traj["series"]["work_stderr"].as_array().unwrap()) {
+        let se = se.as_f64().unwrap();
+        assert!((a - b).abs() <= 4.0 * se + 1e-9, "{a} +- {se} vs {b}");
+    }
+}
+
+#[test]
+fn bad_initial_temperatures_exit_2_with_one_line() {
+    for (args, needle) in [
+        (vec!["--initial-temperature", "-1"], "initial_temperature"),
+        (vec!["--initial-temperature", "NaN"], "initial_temperature"),
+        (vec!["--initial-temperature", "inf"], "initial_temperature"),
+        (vec!["--initial-temperature", "1", "--solver", "dense"], "mixed"),
+        (vec!["--initial-temperature", "1", "--solver", "chebyshev"], "mixed"),
+        (vec!["--initial-temperature", "1", "--precision", "single"], "single"),
+        (vec!["--initial-temperature", "1", "--observe", "entanglement"], "not its entanglement"),
+    ] {
+        for command in ["charge", "store"] {
+            if command == "store" && args.iter().any(|a| a.contains("single") || a.contains("entanglement")) {
+                continue;
+            }
+            let all = [&[command, "--n", "3"][..], &args[..]].concat();
+            let out = spinbat(&all);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{all:?}: status {:?}, stderr {err}", out.status);
+            assert_eq!(err.trim_end().lines().count(), 1, "{all:?}: {err}");
+            assert!(err.contains(needle), "{all:?}: {err}");
+        }
     }
 }

@@ -142,3 +142,35 @@ fn bad_store_input_exits_2_with_one_line() {
         assert!(err.contains(needle), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn storage_from_the_gibbs_state_of_h_b_under_its_own_bath_keeps_w_at_zero() {
+    // g = 0: the Gibbs state of H0 = H_B at T0 = T is the fixed point of the local bath
+    let v = json(&[
+        "store",
+        "--n",
+        "3",
+        "--g",
+        "0",
+        "--initial-temperature",
+        "0.9",
+        "--decay",
+        "0.5",
+        "--temperature",
+        "0.9",
+        "--noise-during",
+        "storage",
+        "--charge-time",
+        "0",
+        "--times",
+        "0,1,3",
+        "--json",
+        "-",
+    ]);
+    assert_eq!(v["initial_temperature"], 0.9);
+    assert_eq!(v["charge"]["initial_temperature"], 0.9);
+    assert!(v["charge"]["initial_energy"].as_f64().is_some());
+    for w in v["series"]["work"].as_array().unwrap() {
+        assert!(w.as_f64().unwrap().abs() < 1e-9, "{w}");
+    }
+}

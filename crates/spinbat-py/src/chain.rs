@@ -11,7 +11,7 @@ use pyo3::types::PyType;
 use spinbat::model::MatrixSpec;
 use spinbat::observe::trajectory::{self, ObservableSet};
 use spinbat::observe::{self, Charging};
-use spinbat::open::Noise;
+use spinbat::open::{Noise, Start};
 use spinbat::propagate::{self, Precision, DEFAULT_TOL};
 use spinbat::record::{ChargeRecord, ModelRecord, ObservablesRecord};
 use spinbat::{Boundary, Chain, ChainSpec, CouplingKind, Couplings, Silent, Solver, SpinbatError};
@@ -158,6 +158,17 @@ fn parse_solver(solver: &str) -> PyResult<Solver> {
     }
 }
 
+/// The plan of the work from the start `initial` (a thermal start: the density matrix).
+fn work_plan(
+    chain: &Chain,
+    solver: Solver,
+    tol: f64,
+    noise: &Noise,
+    initial: Start,
+) -> spinbat::Result<propagate::Plan> {
+    propagate::Plan::with_start(chain, solver, tol, Precision::Double, propagate::Request::Work, noise, initial)
+}
+
 /// Runs the certified search with the GIL released.
 fn run_charge(
     py: Python<'_>,
@@ -165,11 +176,12 @@ fn run_charge(
     solver: Solver,
     tol: f64,
     noise: &Noise,
+    initial: Start,
     times: &[f64],
 ) -> PyResult<(Charging, f64)> {
     py.detach(|| {
         let start = Instant::now();
-        let mut prop = propagate::plan_noisy(chain, solver, tol, noise)?;
+        let mut prop = work_plan(chain, solver, tol, noise, initial)?.propagator(chain)?;
         let result = observe::charge(prop.as_mut(), chain, times, &Silent)?;
         Ok::<_, SpinbatError>((result, start.elapsed().as_secs_f64()))
     })
@@ -384,6 +396,13 @@ impl PyChain {
     ///     n = 1/(e^(2B/T) - 1)), L = sqrt(collective_decay) sum_i sigma_i^-. Any of them
     ///     runs the density matrix (N <= 12 or so); `observe` then measures rho(t) (no
     ///     entanglement) and `to_dict()["noise"]` records the rates.
+    /// initial_temperature : float, optional
+    ///     Start from the Gibbs state of H0 at this temperature T0 >= 0 (units of B, k_B = 1),
+    ///     rho = exp(-H0/T0)/Z, instead of all-down, as `spinbat charge
+    ///     --initial-temperature`: W(t) = Tr(H0 rho(t)) - Tr(H0 rho_beta) (so W(0) = 0). A
+    ///     mixed state: the density matrix runs it (solver "auto" or "density-matrix").
+    ///     T0 = 0 is the ground state (all-down where proved so: the same numbers as without
+    ///     it). `to_dict()` records `initial_temperature` and `initial_energy` (E_beta).
     /// disorder_g, disorder_field : float, optional
     ///     Disorder ensembles, as `spinbat charge --disorder-g --disorder-field`: each of
     ///     `realisations` realisations draws g_ij -> g_ij (1 + disorder_g u_ij) and
@@ -417,7 +436,7 @@ impl PyChain {
     /// The GIL is released while computing.
     #[pyo3(signature = (
         times=None, t_max=None, points=201, solver="auto", tol=1e-10, observe=None, block=None,
-        dephasing=0.0, decay=0.0, temperature=None, collective_decay=0.0,
+        dephasing=0.0, decay=0.0, temperature=None, collective_decay=0.0, initial_temperature=None,
         disorder_g=None, disorder_field=None, realisations=None, seed=None
     ))]
     #[allow(clippy::too_many_arguments)]
@@ -434,12 +453,14 @@ impl PyChain {
         decay: f64,
         temperature: Option<f64>,
         collective_decay: f64,
+        initial_temperature: Option<f64>,
         disorder_g: Option<f64>,
         disorder_field: Option<f64>,
         realisations: Option<i64>,
         seed: Option<u64>,
     ) -> PyResult<PyCharging> {
         let noise = Noise { dephasing, decay, temperature, collective_decay };
+        let start = Start::from_temperature(initial_temperature).map_err(to_py)?;
         let py = slf.py();
         let chain = &slf.get().inner;
         let requested = parse_solver(solver)?;
@@ -448,6 +469,11 @@ impl PyChain {
             if observe.is_some() || block.is_some() {
                 return Err(PyValueError::new_err(
                     "observe with disorder is not implemented: the ensemble reports W(t), P_max, T* and the maximal work",
+                ));
+            }
+            if initial_temperature.is_some() {
+                return Err(PyValueError::new_err(
+                    "initial_temperature with disorder is not implemented: each realisation starts from all-down",
                 ));
             }
             let realisations = match realisations {
@@ -497,7 +523,8 @@ impl PyChain {
                 }
                 set.check_block(chain.n_sites()).map_err(to_py)?;
                 set.cut_for(chain.n_sites()).map_err(to_py)?;
-                let plan = trajectory::plan_noisy(chain, requested, tol, Precision::Double, &noise).map_err(to_py)?;
+                let plan =
+                    trajectory::plan_start(chain, requested, tol, Precision::Double, &noise, start).map_err(to_py)?;
                 Some((set, plan))
             }
             None => None,
@@ -507,7 +534,7 @@ impl PyChain {
             Some((set, plan)) => {
                 let run = py
                     .detach(|| {
-                        let prop = propagate::plan_noisy(chain, requested, tol, &noise)?;
+                        let prop = work_plan(chain, requested, tol, &noise, start)?.propagator(chain)?;
                         trajectory::charge_observed(prop, &plan, chain, &times, &set, &Silent, &Silent)
                     })
                     .map_err(to_py)?;
@@ -517,13 +544,17 @@ impl PyChain {
                 (run.charge, record)
             }
             None => {
-                let (result, elapsed) = run_charge(py, chain, requested, tol, &noise, &times)?;
+                let (result, elapsed) = run_charge(py, chain, requested, tol, &noise, start, &times)?;
                 let record = ChargeRecord::new(chain, requested, tol, &result, elapsed);
                 (result, record)
             }
         };
         let mut record = record;
         record.noise = (!noise.is_closed()).then_some(noise);
+        record.initial_temperature = start.temperature();
+        if !start.is_all_down(chain) {
+            record.initial_energy = start.gibbs(chain).map_err(to_py)?.map(|g| g.energy());
+        }
         PyCharging::new(py, slf.clone().unbind(), &result, &record)
     }
 
@@ -541,7 +572,7 @@ impl PyChain {
     #[pyo3(signature = (solver="auto", tol=1e-10))]
     fn max_power(&self, py: Python<'_>, solver: &str, tol: f64) -> PyResult<(f64, f64)> {
         let solver = parse_solver(solver)?;
-        let (result, _) = run_charge(py, &self.inner, solver, tol, &Noise::default(), &[])?;
+        let (result, _) = run_charge(py, &self.inner, solver, tol, &Noise::default(), Start::AllDown, &[])?;
         Ok((result.max_power.power, result.max_power.time))
     }
 

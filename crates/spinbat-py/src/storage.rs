@@ -174,6 +174,10 @@ impl PyStorage {
 ///     When the noise acts.
 /// dephasing, decay, temperature, collective_decay : float, optional
 ///     The Lindblad noise (rates in units of B), as in `Chain.charge`.
+/// initial_temperature : float, optional
+///     Charge from the Gibbs state of H0 at T0 >= 0 (units of B) instead of all-down, as in
+///     `Chain.charge`: W is measured from its energy (`to_dict()["charge"]["initial_energy"]`);
+///     the density matrix runs (N <= 12), noise or not.
 /// observe : str, optional
 ///     Observables beside the ergotropy family (always measured): "bloch", "zz",
 ///     "variance" or "all", comma separated (in `to_dict()["observables"]["points"]`).
@@ -200,7 +204,8 @@ impl PyStorage {
 #[pyfunction]
 #[pyo3(signature = (
     chain, times=None, *, charge_time=None, t_max=None, points=41, noise_during="both", dephasing=0.0, decay=0.0,
-    temperature=None, collective_decay=0.0, observe=None, block=None, solver="auto", tol=1e-10
+    temperature=None, collective_decay=0.0, observe=None, block=None, solver="auto", tol=1e-10,
+    initial_temperature=None
 ))]
 #[allow(clippy::too_many_arguments)]
 pub fn store(
@@ -219,6 +224,7 @@ pub fn store(
     block: Option<i64>,
     solver: &str,
     tol: f64,
+    initial_temperature: Option<f64>,
 ) -> PyResult<PyStorage> {
     let inner = chain.get().inner.clone();
     let noise = Noise { dephasing, decay, temperature, collective_decay };
@@ -248,9 +254,10 @@ pub fn store(
     spec.observe = observe;
     spec.solver = solver.parse().map_err(to_py)?;
     spec.tol = tol;
+    spec.start = spinbat::open::Start::from_temperature(initial_temperature).map_err(to_py)?;
     if observe_all {
         // every observable that applies (no entanglement of a mixed state)
-        spec.observe.entanglement = storage::runs_on_pure_states(&spec);
+        spec.observe.entanglement = storage::runs_on_pure_states(&inner, &spec);
     }
     storage::plan(&inner, &spec).map_err(to_py)?;
     let start = Instant::now();

@@ -48,3 +48,34 @@ def test_bad_storage_input_is_value_error():
         spinbat.store(chain, decay=-0.1)
     with pytest.raises(ValueError, match="N <= 12"):
         spinbat.store(spinbat.Chain(n=13), decay=0.1)
+
+
+def test_thermal_start_of_charge_and_store():
+    # the Gibbs state of H0 at T0: W(0) = 0, passive (ergotropy 0 at the start), colder
+    # charges more; T0 = 0 on a chain whose ground state is all-down is the all-down run
+    chain = spinbat.Chain(n=4, alpha=0.4, coupling="nn")
+    cold = chain.charge(t_max=0.6, points=7)
+    zero = chain.charge(t_max=0.6, points=7, initial_temperature=0.0)
+    assert np.array_equal(cold.work, zero.work)
+    warm = chain.charge(t_max=0.6, points=7, initial_temperature=1.0, observe="ergotropy")
+    d = warm.to_dict()
+    assert d["solver"] == "density-matrix" and d["initial_temperature"] == 1.0
+    assert d["initial_energy"] > d["model"]["initial_energy"]
+    assert abs(warm.work[0]) < 1e-12
+    assert abs(d["observables"]["points"][0]["ergotropy"]) < 1e-10
+    assert warm.max_power < cold.max_power
+    # g = 0: the Gibbs state of H_B at the bath's temperature is its fixed point in storage
+    free = spinbat.Chain(n=3, g=0.0)
+    s = spinbat.store(
+        free, [0.0, 1.0, 2.0], charge_time=0.0, decay=0.5, temperature=0.9, noise_during="storage",
+        initial_temperature=0.9,
+    )
+    assert np.allclose(s.work, 0.0, atol=1e-9)
+    assert s.to_dict()["initial_temperature"] == 0.9
+    for bad in [-1.0, float("nan")]:
+        with pytest.raises(ValueError, match="initial_temperature"):
+            chain.charge(t_max=0.5, points=3, initial_temperature=bad)
+        with pytest.raises(ValueError, match="initial_temperature"):
+            spinbat.store(chain, [0.0, 1.0], initial_temperature=bad)
+    with pytest.raises(ValueError, match="mixed"):
+        chain.charge(t_max=0.5, points=3, solver="dense", initial_temperature=1.0)

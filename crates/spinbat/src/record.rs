@@ -117,6 +117,13 @@ pub struct ChargeRecord {
     /// `--collective-decay`); absent for the closed battery.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub noise: Option<crate::open::Noise>,
+    /// `T0` of a thermal start, the Gibbs state of `H0` (units `B`); absent for all-down.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initial_temperature: Option<f64>,
+    /// `E_β = Tr(H0ρ_β)`, the energy the work is measured from after a thermal start
+    /// (`W = Tr(H0ρ(t)) − E_β`); absent where the start is all-down (`E_0`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initial_energy: Option<f64>,
     /// Observables along the trajectory, when asked for ([`ChargeRecord::with_observables`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub observables: Option<ObservablesRecord>,
@@ -202,6 +209,8 @@ impl ChargeRecord {
             evaluations: result.evaluations,
             run_time_s,
             noise: None,
+            initial_temperature: None,
+            initial_energy: None,
             observables: None,
             trajectories: None,
             disorder: None,
@@ -310,6 +319,10 @@ pub struct StoreRecord {
     pub noise: crate::open::Noise,
     /// When the noise acts: `charge`, `storage` or `both`.
     pub noise_during: crate::observe::storage::NoiseDuring,
+    /// `T0` of a thermal start, the Gibbs state of `H0` (units `B`); absent for all-down
+    /// (`charge.initial_energy` is then `E_β`, the energy `W` is measured from).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initial_temperature: Option<f64>,
     /// The charge before storage: `T`, where it came from, its noise, `W(T)`.
     pub charge: crate::observe::storage::ChargeStage,
     /// The noise in storage.
@@ -348,6 +361,7 @@ impl StoreRecord {
             tolerance: spec.tol,
             noise: spec.noise,
             noise_during: s.noise_during,
+            initial_temperature: spec.start.temperature(),
             charge: s.charge,
             storage_noise: s.storage_noise,
             error_bound: s.work_error,

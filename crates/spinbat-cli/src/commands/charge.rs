@@ -68,7 +68,22 @@ decay a non-Hermitian step exp(-i H_eff t) with jumps by the waiting-time algori
 carries one standard error (series.work_stderr in JSON, a CSV column, a band in the plot);
 W and its rate are linear in the state, so their means are unbiased. P_max and T* are those of
 the mean curve over the window (statistical, not certified). The same seed gives the same
-numbers on any number of threads.
+numbers on any number of threads. --observe bloch,ergotropy with trajectories: the mean
+one-site Bloch vectors and the local ergotropy of the mean one-site states, each with its
+standard error (the rest of the ergotropy family and entropies are not linear in rho: refused).
+
+Thermal start (--initial-temperature T0): the battery starts in the Gibbs state of H0,
+  rho_beta = exp(-H0/T0)/Z  (k_B = 1, T0 in units of B; H0 is diagonalised block by block in
+its magnetisation sectors, or is diagonal at alpha = 0), instead of all-down, and
+  W(t) = Tr(H0 rho(t)) - Tr(H0 rho_beta),  the energy put in since the start (W(0) = 0; the
+Gibbs state is passive: its ergotropy is 0). A mixed state: auto runs the density matrix
+(with or without noise; dense, chebyshev, dicke, mean-field and weak-coupling refuse), and
+--solver trajectories starts each trajectory in an eigenstate of H0 drawn with its Boltzmann
+weight (exact: the mean is the density matrix's). Without noise P_max is certified with the
+bound W <= N|B| - <H_B> + min(N|omega|, lambda_max(H_g) - <H_g>) (H_g + V is conserved and
+<V> = 0 at the start). T0 = 0 is the ground state: all-down where it is proved so, the same
+numbers as without the flag; a hot start charges more slowly (N independent spins: by
+tanh(B/T0)) and T0 -> infinity (1/2^N) takes no work at all.
 
 Disorder (--disorder-g DELTA, --disorder-field DELTA, --realisations R (default 20), --seed S):
 R random realisations, g_ij -> g_ij (1 + DELTA u_ij) and B_i = B (1 + DELTA v_i) in
@@ -86,6 +101,7 @@ Examples:
   spinbat charge --n 10 --plot charge.png
   spinbat charge --n 8 --dephasing 0.1 --json noisy.json
   spinbat charge --n 6 --decay 0.2 --temperature 1.5 --csv thermal.csv
+  spinbat charge --n 6 --initial-temperature 0.5 --observe ergotropy --json gibbs.json
   spinbat charge --n 16 --dephasing 0.1 --solver trajectories --trajectories 1000 --seed 1 --t-max 0.3
   spinbat charge --n 10 --disorder-g 0.3 --disorder-field 0.2 --realisations 50 --seed 1 --plot disorder.png
   spinbat charge --n 12 --observe all --cut 6 --json obs.json
@@ -179,6 +195,7 @@ impl ChargeArgs {
         solver: Solver,
         precision: propagate::Precision,
         noise: &spinbat::open::Noise,
+        start: spinbat::open::Start,
         times: &[f64],
     ) -> Result<Option<(ObservableSet, propagate::Plan)>, CliError> {
         let Some(list) = &self.observe else {
@@ -199,14 +216,14 @@ impl ChargeArgs {
         }
         set.cut_for(chain.n_sites())?;
         set.check_block(chain.n_sites())?;
-        let plan = trajectory::plan_noisy(chain, solver, self.tol, precision, noise)?;
+        let plan = trajectory::plan_start(chain, solver, self.tol, precision, noise, start)?;
         if plan.solver() == Solver::DensityMatrix && list.trim() == "all" {
             // every observable that applies to a mixed state
             set.entanglement = false;
         }
         if plan.solver() == Solver::DensityMatrix && set.entanglement {
             return Err(CliError::input(anyhow!(
-                "--observe entanglement with noise: the entropy of a part of a mixed state is not its entanglement; \
+                "--observe entanglement with noise or a thermal start: the entropy of a part of a mixed state is not its entanglement; \
                  observe bloch, zz, variance or ergotropy"
             )));
         }
@@ -242,6 +259,7 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
     let chain = args.model.chain()?;
     let noise = args.noise.noise();
     noise.check(chain.b())?;
+    let start_state = args.noise.start()?;
     let times = args.times(&chain)?;
     crate::model_args::set_threads(args.threads)?;
     args.output.check()?;
@@ -255,18 +273,28 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
         return Err(CliError::input(anyhow!("--realisations needs --disorder-g or --disorder-field")));
     }
     if solver == Solver::Trajectories {
-        return run_trajectories(&args, &chain, &noise, &times, precision, &ground);
+        return run_trajectories(&args, &chain, &noise, start_state, &times, precision, &ground);
     }
     if args.trajectories.is_some() || args.seed.is_some() {
         return Err(CliError::input(anyhow!(
             "--trajectories and --seed need --solver trajectories (--seed also goes with --disorder-g/--disorder-field)"
         )));
     }
-    let observables = args.observables(&chain, solver, precision, &noise, &times)?;
+    let observables = args.observables(&chain, solver, precision, &noise, start_state, &times)?;
 
     let start = Instant::now();
-    let prop = propagate::Plan::with_noise(&chain, solver, args.tol, precision, propagate::Request::Work, &noise)?
-        .propagator(&chain)?;
+    let plan = propagate::Plan::with_start(
+        &chain,
+        solver,
+        args.tol,
+        precision,
+        propagate::Request::Work,
+        &noise,
+        start_state,
+    )?;
+    let initial_energy = plan.gibbs().map(|g| g.energy());
+    let prop = plan.propagator(&chain)?;
+    drop(plan);
     let bar = Bar::new(!json_stdout, "charging").with_limit(args.max_time, "--max-time");
     // with observables, the charge hands its states to them where its method can (one
     // propagation); its kept terms go before any second propagation of the states
@@ -293,6 +321,8 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
     record.initial_is_ground = ground.initial_is_ground;
     record.ground_energy = ground.ground_energy;
     record.noise = args.noise.any().then_some(noise);
+    record.initial_temperature = start_state.temperature();
+    record.initial_energy = initial_energy;
     if let Some(obs) = observed {
         record = record.with_observables(obs);
     }
@@ -350,6 +380,11 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Whether the start is mixed (a thermal start that is not all-down).
+fn mixed_start(args: &ChargeArgs, chain: &Chain) -> bool {
+    args.noise.start().is_ok_and(|s| !s.is_all_down(chain))
+}
+
 /// Trajectories averaged when `--trajectories` is not given.
 const DEFAULT_TRAJECTORIES: usize = 1000;
 
@@ -359,22 +394,40 @@ fn run_trajectories(
     args: &ChargeArgs,
     chain: &Chain,
     noise: &spinbat::open::Noise,
+    start_state: spinbat::open::Start,
     times: &[f64],
     precision: propagate::Precision,
     ground: &spinbat::observe::ground::GroundState,
 ) -> Result<(), CliError> {
-    if !args.noise.any() {
+    if !args.noise.any() && start_state.is_all_down(chain) {
         return Err(CliError::input(anyhow!(
-            "--solver trajectories needs noise (--dephasing, --decay [--temperature]): without it every trajectory is \
-             the closed evolution; use the closed solvers"
+            "--solver trajectories needs noise (--dephasing, --decay [--temperature]) or a thermal start \
+             (--initial-temperature): without them every trajectory is the closed evolution; use the closed solvers"
         )));
     }
-    if args.observe.is_some() {
-        return Err(CliError::input(anyhow!(
-            "--observe with --solver trajectories is not implemented; observe the open battery with --solver \
-             density-matrix"
-        )));
-    }
+    // linear in the state, so exact in the mean: one-site states and the local ergotropy
+    let set = match &args.observe {
+        None => ObservableSet::default(),
+        Some(list) => {
+            let mut set: ObservableSet = list.parse()?;
+            if list.trim() == "all" {
+                set = ObservableSet { bloch: true, ergotropy: true, ..ObservableSet::default() };
+            }
+            if args.cut.is_some() || args.block.is_some() {
+                return Err(CliError::input(anyhow!(
+                    "--cut and --block do not apply to --solver trajectories (entropies and block ergotropies are not \
+                     linear in the state); use --solver density-matrix"
+                )));
+            }
+            spinbat::observe::ensemble::check_observables(&set).map_err(|e| {
+                CliError::input(anyhow!(
+                    "--observe {list} with --solver trajectories: {e}; the mean over trajectories estimates bloch and \
+                     the local ergotropy (--observe bloch,ergotropy)"
+                ))
+            })?;
+            set
+        }
+    };
     let count = args.trajectories.unwrap_or(DEFAULT_TRAJECTORIES);
     if count < 2 {
         return Err(CliError::input(anyhow!(
@@ -384,19 +437,41 @@ fn run_trajectories(
     let seed = args.seed.unwrap_or(0);
     let json_stdout = args.output.json_stdout();
     let start = Instant::now();
-    let plan =
-        propagate::Plan::with_noise(chain, Solver::Trajectories, args.tol, precision, propagate::Request::Work, noise)?;
+    let plan = propagate::Plan::with_start(
+        chain,
+        Solver::Trajectories,
+        args.tol,
+        precision,
+        propagate::Request::Work,
+        noise,
+        start_state,
+    )?;
     let unravelling = plan.unravelling(chain)?;
+    let initial_energy = plan.gibbs().map(|g| g.energy());
     let bar = Bar::new(!json_stdout, "charging").with_limit(args.max_time, "--max-time");
-    let result = spinbat::observe::ensemble::charge_trajectories(&unravelling, chain, noise, count, seed, times, &bar);
+    let result = spinbat::observe::ensemble::charge_trajectories_observed(
+        &unravelling,
+        chain,
+        noise,
+        count,
+        seed,
+        times,
+        &set,
+        &bar,
+    );
     bar.finish();
     let result = result?;
     let elapsed = start.elapsed().as_secs_f64();
     let mut record = ChargeRecord::of_ensemble(chain, Solver::Trajectories, args.tol, &result, elapsed);
+    if let Some(tr) = &result.observables {
+        record = record.with_observables(ObservablesRecord::new(tr.clone(), elapsed));
+    }
     record.precision = precision;
     record.initial_is_ground = ground.initial_is_ground;
     record.ground_energy = ground.ground_energy;
-    record.noise = Some(*noise);
+    record.noise = args.noise.any().then_some(*noise);
+    record.initial_temperature = start_state.temperature();
+    record.initial_energy = initial_energy;
     args.output.json.write(&record)?;
     if let Some(path) = &args.output.csv {
         write_csv_with_stderr(path, &result.charging, &result.work_stderr)
@@ -406,12 +481,34 @@ fn run_trajectories(
     if let Some(path) = &args.output.plot {
         let title = format!("{} - mean of {count} trajectories", crate::output::describe_chain(chain));
         let ind = plot::Independent { n: chain.n_sites(), b: chain.b(), omega: chain.omega() };
-        let band = Some(result.work_stderr.as_slice());
-        plot::write_with_band(path, &title, &result.charging, Some(ind), &[], band, plot::charge::BAND_TRAJECTORIES)
-            .map_err(CliError::runtime)?;
+        let mut extra = Vec::new();
+        if let Some(tr) = result.observables.as_ref().filter(|t| t.selected.ergotropy) {
+            extra.push(plot::Extra {
+                y_label: "energy [B]".to_string(),
+                label: "work W (mean)".to_string(),
+                points: tr.points.iter().map(|p| (p.t, p.work)).collect(),
+                more: vec![(
+                    "local ergotropy of the mean one-site states".to_string(),
+                    tr.points.iter().filter_map(|p| p.mean_local_ergotropy.map(|e| (p.t, e))).collect(),
+                )],
+            });
+        }
+        plot::write_with_band(
+            path,
+            &title,
+            &result.charging,
+            Some(ind),
+            &extra,
+            Some(&result.work_stderr),
+            plot::charge::BAND_TRAJECTORIES,
+        )
+        .map_err(CliError::runtime)?;
     }
     if !json_stdout {
         print_ensemble_summary(chain, args, &result, elapsed);
+        if let Some(tr) = &result.observables {
+            print_ensemble_observables(tr);
+        }
     }
     Ok(())
 }
@@ -437,6 +534,11 @@ fn run_disorder(
     if args.observe.is_some() || args.cut.is_some() || args.block.is_some() {
         return Err(CliError::input(anyhow!(
             "--observe with disorder is not implemented: the ensemble reports W(t), P_max, T* and the maximal work"
+        )));
+    }
+    if args.noise.initial_temperature.is_some() {
+        return Err(CliError::input(anyhow!(
+            "--initial-temperature with disorder is not implemented: each realisation starts from all-down"
         )));
     }
     let disorder = spinbat::model::Disorder {
@@ -579,6 +681,35 @@ fn print_disorder_summary(
     );
 }
 
+/// The observables of a mean over trajectories: what was recorded and the local ergotropy
+/// at its largest.
+fn print_ensemble_observables(tr: &spinbat::observe::trajectory::Trajectory) {
+    use crate::output::sig;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "observables {} as means over the trajectories at {} times, each with one standard error (JSON \
+         observables.points[])",
+        tr.selected,
+        tr.points.len()
+    );
+    let best = tr
+        .points
+        .iter()
+        .filter_map(|p| Some((p.t, p.mean_local_ergotropy?, p.local_ergotropy_stderr?)))
+        .max_by(|a, b| a.1.total_cmp(&b.1));
+    if let Some((t, e, se)) = best {
+        let _ = writeln!(
+            out,
+            "           max local ergotropy (of the mean one-site states) = {} +- {} B at t = {}; the global \
+             ergotropy is not linear in the state (use --solver density-matrix)",
+            sig(e, 8),
+            sig(se, 2),
+            sig(t, 7)
+        );
+    }
+}
+
 /// `t, work, work_stderr, power` of a mean over trajectories.
 fn write_csv_with_stderr(path: &PathBuf, result: &Charging, stderr: &[f64]) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_path(path)?;
@@ -607,6 +738,13 @@ fn print_ensemble_summary(
     );
     let _ = writeln!(out, "chain      {}", crate::output::describe_chain(chain));
     let _ = writeln!(out, "noise      {} (rates in units of B)", args.noise.noise().describe());
+    if let Some(t0) = args.noise.initial_temperature {
+        let _ = writeln!(
+            out,
+            "start      Gibbs state of H0 at T0 = {t0}: each trajectory from an eigenstate of H0 drawn with its \
+             Boltzmann weight; W from its energy"
+        );
+    }
     let _ = writeln!(
         out,
         "solver     trajectories: {} quantum trajectories, seed {}, {} jumps each on average, tol = {:e}",
@@ -782,8 +920,12 @@ fn print_summary(
         "           G = sum g_ij = {}, E0 = {}, bound W <= {} = {}",
         crate::output::sig(chain.total_coupling(), 7),
         crate::output::sig(chain.initial_energy(), 7),
-        if args.noise.noise().is_closed() {
+        if args.noise.noise().is_closed() && mixed_start(args, chain) {
+            "N|B| - <H_B> + min(N|omega|, lambda_max(H_g) - <H_g>) (<.> in the Gibbs state)"
+        } else if args.noise.noise().is_closed() {
             "N(|B| + B) + min(N|omega|, lambda_max(H_g) + G)"
+        } else if mixed_start(args, chain) {
+            "lambda_max(H0) - E_beta <= N|B| + lambda_max(H_g) - E_beta (noise: no energy conservation)"
         } else {
             "lambda_max(H0) - E0 <= N(|B| + B) + lambda_max(H_g) + G (noise: no energy conservation)"
         },
@@ -801,6 +943,15 @@ fn print_summary(
     let _ = writeln!(out, "solver     {}{requested}{tol_note}", r.solver);
     if args.noise.any() {
         let _ = writeln!(out, "noise      {} (rates in units of B)", args.noise.noise().describe());
+    }
+    if let Some(t0) = args.noise.initial_temperature.filter(|_| !mixed_start(args, chain)) {
+        let _ = writeln!(out, "start      all-down: the ground state of H0, so the Gibbs state at T0 = {t0}");
+    }
+    if let Some(t0) = args.noise.initial_temperature.filter(|_| mixed_start(args, chain)) {
+        let _ = writeln!(
+            out,
+            "start      Gibbs state of H0 at T0 = {t0} (mixed); W measured from its energy Tr(H0 rho_beta), so W(0) = 0"
+        );
     }
     match r.error_bound {
         Some(b) => {

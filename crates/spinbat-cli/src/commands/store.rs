@@ -39,10 +39,18 @@ comes back up is not seen: use finer --times). Without noise in storage W and th
 ergotropies for H0 and H_B stay (H0 and H_B commute with the dynamics); the local
 ergotropy moves.
 
+Thermal start (--initial-temperature T0): the charge starts from the Gibbs state of H0,
+rho_beta = exp(-H0/T0)/Z (k_B = 1), instead of all-down, and W(s) = Tr(H0 rho) - Tr(H0 rho_beta)
+(charge.initial_energy in JSON). A mixed state: the density matrix runs (N <= 12), noise or not;
+the default T is T* of the closed charge from the same start. With --charge-time 0, g = 0 and
+--decay gamma --temperature T0 the Gibbs state of H_B is the bath's fixed point: W stays 0. For
+g != 0 it is not (the local jumps do not satisfy detailed balance for H_g).
+
 Examples:
   spinbat store --n 1 --omega 1 --charge-time 1.5707963 --decay 0.5 --noise-during storage --json -
   spinbat store --n 6 --dephasing 0.05 --t-max 20 --plot storage.png
-  spinbat store --n 4 --decay 0.1 --noise-during charge --times 0,1,2,5 --csv s.csv"
+  spinbat store --n 4 --decay 0.1 --noise-during charge --times 0,1,2,5 --csv s.csv
+  spinbat store --n 6 --initial-temperature 0.5 --dephasing 0.05 --json warm.json"
 )]
 pub struct StoreArgs {
     #[command(flatten)]
@@ -114,9 +122,10 @@ impl StoreArgs {
         spec.observe = observe;
         spec.solver = self.solver.parse()?;
         spec.tol = self.tol;
+        spec.start = self.noise.start()?;
         if self.observe.as_deref().map(str::trim) == Some("all") {
             // every observable that applies (no entanglement of a mixed state)
-            spec.observe.entanglement = storage::runs_on_pure_states(&spec);
+            spec.observe.entanglement = storage::runs_on_pure_states(chain, &spec);
         }
         Ok(spec)
     }
@@ -243,6 +252,13 @@ fn print_summary(chain: &Chain, spec: &StorageSpec, r: &StoreRecord, args: &Stor
         Some(p) => format!("T* of the closed chain (P_max = {})", sig(p.power, 10)),
         None => "given".to_string(),
     };
+    if let (Some(t0), Some(e)) = (r.charge.initial_temperature, r.charge.initial_energy) {
+        let _ = writeln!(
+            out,
+            "start      Gibbs state of H0 at T0 = {t0} (mixed), energy {} B: W is measured from it",
+            sig(e, 10)
+        );
+    }
     let _ = writeln!(
         out,
         "charge     T = {} /B ({from}), noise {}: W(T) = {} B",

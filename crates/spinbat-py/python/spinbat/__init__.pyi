@@ -98,6 +98,7 @@ class Chain:
         decay: float = 0.0,
         temperature: Optional[float] = None,
         collective_decay: float = 0.0,
+        initial_temperature: Optional[float] = None,
         disorder_g: Optional[float] = None,
         disorder_field: Optional[float] = None,
         realisations: Optional[int] = None,
@@ -109,7 +110,9 @@ class Chain:
         "all"), in to_dict()["observables"]; block: with ergotropy, also block_ergotropy
         over blocks of `block` neighbouring sites. dephasing, decay, temperature,
         collective_decay: Lindblad noise (rates in units of B), run on the density matrix;
-        observe then measures rho(t). disorder_g, disorder_field: relative spreads in [0, 1)
+        observe then measures rho(t). initial_temperature: start from the Gibbs state of H0
+        at T0 >= 0 (units of B) instead of all-down, W measured from its energy (the
+        density matrix runs it). disorder_g, disorder_field: relative spreads in [0, 1)
         of g_ij and of the fields B_i; `realisations` (default 20) charges of random
         realisations (seed `seed`), the curve their mean, to_dict()["disorder"] the
         statistics of P_max, T*, the maximal work. Raises ValueError (bad input), MemoryError
@@ -278,9 +281,11 @@ def store(
     block: Optional[int] = None,
     solver: Literal["auto", "dense", "chebyshev", "density-matrix"] = "auto",
     tol: float = 1e-10,
+    initial_temperature: Optional[float] = None,
 ) -> Storage:
     """Charge the chain (for T* of the closed chain, or charge_time), then hold it under H0
     (field off) with the noise while charging, in storage or both: W(s), the ergotropy
-    family and the half-lives (spinbat store). Raises ValueError for bad input or N > 12
+    family and the half-lives (spinbat store); initial_temperature: charge from the Gibbs
+    state of H0 at T0 >= 0 instead of all-down (W from its energy). Raises ValueError for bad input or N > 12
     with noise,
     MemoryError where the density matrices do not fit."""

@@ -8,8 +8,10 @@
 //! ergotropy, a function of the averaged one-site states computed *after* averaging), `⟨Z_iZ_j⟩`.
 //! A *non-linear* function of the state is not: the global ergotropy, the entropy of a part,
 //! `Var(H0)` of `ρ` are not the mean of the pure-state values (a pure state has no
-//! entropy; the ergotropy of the mixture is below the mean of the pure states'). Only `W`
-//! is reported here.
+//! entropy; the ergotropy of the mixture is below the mean of the pure states'). Reported
+//! here: `W`, and on request ([`charge_trajectories_observed`]) the mean one-site Bloch
+//! vectors and the local ergotropy of the mean one-site states (a smooth function of linear
+//! means: consistent, with a bias of order `1/K` below its statistical error).
 //!
 //! **Mean and standard error.** At each output time, `W̄ = Σ_k W_k/K` and
 //! `σ_W̄ = s/√K`, `s² = Σ_k (W_k − W̄)²/(K − 1)` (one standard deviation of the mean;
@@ -28,6 +30,7 @@
 //! second-order amount. The maximum is over the window only: unlike the closed battery's,
 //! nothing beyond it is certified.
 
+use super::trajectory::{ObservableBounds, ObservablePoint, ObservableSet, Trajectory};
 use super::{Charging, Extremum, Independent, SeriesPoint};
 use crate::error::{invalid, Result};
 use crate::model::Chain;
@@ -70,6 +73,10 @@ pub struct EnsembleCharging {
     pub work_stderr: Vec<f64>,
     /// Trajectories, seed, jumps, the standard errors of the maxima.
     pub summary: EnsembleSummary,
+    /// The observables at the output times ([`charge_trajectories_observed`]): the mean
+    /// one-site Bloch vectors and the local ergotropy of the mean one-site states, each with
+    /// its standard error; `None` when none was asked for.
+    pub observables: Option<Trajectory>,
 }
 
 /// The note every ensemble result carries.
@@ -77,6 +84,38 @@ pub const STATISTICAL_NOTE: &str = "statistical: means over the trajectories wit
      W and its rate are linear in the state, so their means are unbiased estimates of the density matrix's; P_max \
      and T* are those of the mean curve (Hermite interpolation of the mean W, W' between grid points), over the \
      window only, not certified";
+
+/// The observables a mean over trajectories estimates without bias at the output times
+/// (module docs): `bloch` (one-site states) and, of the ergotropy family, `local_ergotropy`
+/// (of the mean one-site states). Every other observable is a non-linear function of `ρ`.
+///
+/// # Errors
+/// [`crate::SpinbatError::Unsupported`] naming the first one asked for that is not one of
+/// these.
+pub fn check_observables(set: &ObservableSet) -> Result<()> {
+    let refuse = |what: &str, why: &str| {
+        Err(crate::SpinbatError::Unsupported {
+            solver: "trajectories",
+            reason: format!("{what} is {why}; use --solver density-matrix"),
+        })
+    };
+    if set.entanglement {
+        return refuse(
+            "entanglement",
+            "not linear in the state (a mean of pure-state entropies is not the entropy of rho)",
+        );
+    }
+    if set.zz || set.variance {
+        return refuse(
+            if set.zz { "zz" } else { "variance" },
+            "not estimated from trajectories yet (only bloch and, of the ergotropy family, local_ergotropy)",
+        );
+    }
+    if set.block.is_some() {
+        return refuse("block ergotropy", "not linear in the state");
+    }
+    Ok(())
+}
 
 /// The recording grid's step: half the density matrix's scan step `π/(16(Λ + κ))`.
 pub fn grid_step(chain: &Chain, noise: &Noise) -> f64 {
@@ -213,6 +252,31 @@ pub fn charge_trajectories(
     times: &[f64],
     progress: &dyn Progress,
 ) -> Result<EnsembleCharging> {
+    charge_trajectories_observed(unravelling, chain, noise, count, seed, times, &ObservableSet::default(), progress)
+}
+
+/// [`charge_trajectories`] with observables at the output times: with `set.bloch` the mean
+/// Bloch vector of each site, with `set.ergotropy` the local ergotropy
+/// `Σ_i (B z̄_i + |B| |r̄_i|)` of the mean one-site states, each with one standard error
+/// (the local ergotropy's to first order: the standard error of the mean of the
+/// per-trajectory values of its linearisation `Σ_i (B z_i + |B| r̄_i·r_i/|r̄_i|)`); every
+/// point carries `work_stderr`. The trajectories' state errors bound the Bloch components
+/// as for a pure state (`4ε`).
+///
+/// # Errors
+/// Those of [`charge_trajectories`] and of [`check_observables`].
+#[allow(clippy::too_many_arguments)]
+pub fn charge_trajectories_observed(
+    unravelling: &Unravelling,
+    chain: &Chain,
+    noise: &Noise,
+    count: usize,
+    seed: u64,
+    times: &[f64],
+    set: &ObservableSet,
+    progress: &dyn Progress,
+) -> Result<EnsembleCharging> {
+    check_observables(set)?;
     check_times(times)?;
     if count < 2 {
         return Err(invalid("trajectories", count, "needs at least 2 trajectories (a standard error needs two)"));
@@ -230,8 +294,15 @@ pub fn charge_trajectories(
     grid.extend_from_slice(times);
     grid.sort_by(f64::total_cmp);
     grid.dedup();
-    crate::resources::ensure_fits("trajectories", chain.n_sites(), 16.0 * count as f64 * grid.len() as f64)?;
-    let ensemble = unravelling.run(&grid, count, seed, progress)?;
+    let observed = set.bloch || set.ergotropy;
+    let n = chain.n_sites();
+    let bloch_bytes = if observed { 24.0 * (n * times.len()) as f64 } else { 0.0 };
+    crate::resources::ensure_fits("trajectories", n, count as f64 * (16.0 * grid.len() as f64 + bloch_bytes))?;
+    let ensemble = if observed {
+        unravelling.clone().with_bloch_at(times).run(&grid, count, seed, progress)?
+    } else {
+        unravelling.run(&grid, count, seed, progress)?
+    };
     let means = Means::of(&ensemble);
 
     let index = |t: f64| grid.partition_point(|&g| g < t);
@@ -273,5 +344,102 @@ pub fn charge_trajectories(
         power_ratio: max_power.power / independent.max_power.power,
         evaluations: count * grid.len(),
     };
-    Ok(EnsembleCharging { charging, work_stderr, summary })
+    let observables = observed.then(|| {
+        let points = times
+            .iter()
+            .enumerate()
+            .map(|(j, &t)| observed_point(&ensemble, chain, set, j, t, charging.series[j].work, work_stderr[j]))
+            .collect();
+        let eps = ensemble.trajectories.iter().map(|t| t.state_error).fold(0.0, f64::max);
+        Trajectory {
+            solver: "trajectories".to_string(),
+            selected: *set,
+            cut: super::correlations::half_chain_cut(n),
+            accuracy: format!("{}; {STATISTICAL_NOTE}", unravelling.accuracy_note()),
+            work_error: ensemble.work_error,
+            state_error: Some(eps),
+            bounds: Some(ObservableBounds::from_state_error(eps, 0.0, n, super::correlations::half_chain_cut(n))),
+            points,
+        }
+    });
+    Ok(EnsembleCharging { charging, work_stderr, summary, observables })
+}
+
+/// The observables at output time `j` (module docs of [`charge_trajectories_observed`]).
+fn observed_point(
+    e: &Ensemble,
+    chain: &Chain,
+    set: &ObservableSet,
+    j: usize,
+    t: f64,
+    work: f64,
+    work_stderr: f64,
+) -> ObservablePoint {
+    let n = chain.n_sites();
+    let k = e.trajectories.len() as f64;
+    let site = |tr: &crate::propagate::unravelling::TrajectoryRecord, i: usize| tr.bloch[j * n + i];
+    let mut mean = vec![[0.0; 3]; n];
+    for tr in &e.trajectories {
+        for (i, m) in mean.iter_mut().enumerate() {
+            let r = site(tr, i);
+            (0..3).for_each(|a| m[a] += r[a]);
+        }
+    }
+    mean.iter_mut().for_each(|m| m.iter_mut().for_each(|x| *x /= k));
+    let mut se = vec![[0.0; 3]; n];
+    for tr in &e.trajectories {
+        for (i, s) in se.iter_mut().enumerate() {
+            let r = site(tr, i);
+            (0..3).for_each(|a| s[a] += (r[a] - mean[i][a]).powi(2));
+        }
+    }
+    se.iter_mut().for_each(|s| s.iter_mut().for_each(|x| *x = (*x / (k - 1.0) / k).sqrt()));
+    let b = chain.b();
+    let (local, local_se) = if set.ergotropy {
+        let len = |r: &[f64; 3]| (r[0] * r[0] + r[1] * r[1] + r[2] * r[2]).sqrt();
+        let local: f64 = mean.iter().map(|r| b * r[2] + b.abs() * len(r)).sum();
+        // the linearisation about the mean one-site states, per trajectory
+        let unit: Vec<[f64; 3]> = mean
+            .iter()
+            .map(|r| {
+                let l = len(r);
+                if l > 0.0 {
+                    [r[0] / l, r[1] / l, r[2] / l]
+                } else {
+                    [0.0; 3]
+                }
+            })
+            .collect();
+        let values: Vec<f64> = e
+            .trajectories
+            .iter()
+            .map(|tr| {
+                (0..n)
+                    .map(|i| {
+                        let r = site(tr, i);
+                        b * r[2] + b.abs() * (unit[i][0] * r[0] + unit[i][1] * r[1] + unit[i][2] * r[2])
+                    })
+                    .sum::<f64>()
+            })
+            .collect();
+        let m = values.iter().sum::<f64>() / k;
+        let var = values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (k - 1.0);
+        (Some(local), Some((var / k).sqrt()))
+    } else {
+        (None, None)
+    };
+    ObservablePoint {
+        t,
+        work,
+        entropy: None,
+        renyi2: None,
+        bloch: set.bloch.then(|| mean.clone()),
+        zz: None,
+        variance: None,
+        ergotropy: None,
+        work_stderr: Some(work_stderr),
+        bloch_stderr: set.bloch.then_some(se),
+        mean_local_ergotropy: local,
+        local_ergotropy_stderr: local_se,
+    }
 }

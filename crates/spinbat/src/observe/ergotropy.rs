@@ -164,6 +164,14 @@ impl ErgotropyContext {
         self
     }
 
+    /// The same context for work measured from `e_ref` (`W = ⟨H0⟩ − e_ref`) instead of
+    /// `E_0` of all-down: a thermal start measures it from `E_β = Tr(H0ρ_β)`
+    /// ([`crate::open::Gibbs::energy`]); `⟨H0⟩ = W + e_ref` in the ergotropy.
+    pub fn with_reference(mut self, e_ref: f64) -> Self {
+        self.e0 = e_ref;
+        self
+    }
+
     /// The ground energy of `H0`, where known.
     pub fn ground_energy(&self) -> Option<f64> {
         self.e_min

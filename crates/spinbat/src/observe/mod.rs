@@ -170,7 +170,8 @@ impl ScanPlan {
     pub fn of(prop: &dyn Propagator, chain: &Chain, times: &[f64]) -> Self {
         let step = prop.scan_step(chain);
         let window = times.last().copied().unwrap_or(0.0);
-        let ind = Independent::of(chain).max_power.power;
+        // independent spins from the propagator's start (a thermal start: less polarised)
+        let ind = Independent::of(chain).max_power.power * prop.start_polarisation();
         let certify = if ind > 0.0 { prop.work_bound(chain) / ind } else { f64::INFINITY };
         let horizon = window.max(certify);
         ScanPlan { step, window, certify, horizon, grid_points: horizon / step }
@@ -203,7 +204,8 @@ impl ScanPlan {
             }
             advice.push_str(&format!(
                 "certifying P_max alone needs the scan to reach T ~ W_bound/P_ind = {:.4e} ({} points): the \
-                 field omega is too weak against the couplings' energy scale (raise omega)",
+                 field omega is too weak against the couplings' energy scale (raise omega), or a thermal start \
+                 is too hot (its polarisation is small)",
                 self.certify,
                 crate::error::sig_count(certify_points)
             ));

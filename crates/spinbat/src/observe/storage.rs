@@ -58,7 +58,7 @@ use super::trajectory::{self, ObservableBounds, ObservablePoint, ObservableSet, 
 use crate::error::{invalid, Result, SpinbatError};
 use crate::model::Chain;
 use crate::numeric::brent;
-use crate::open::{Generator, Liouvillian, Noise};
+use crate::open::{Generator, Liouvillian, Noise, Start};
 use crate::operator::Operators;
 use crate::propagate::{
     check_times, DensityMatrix, Plan, Precision, Propagator, Request, Solver, StatePropagator, StateView, WorkSample,
@@ -153,6 +153,10 @@ pub struct StorageSpec {
     pub solver: Solver,
     /// Absolute tolerance on `W` (units of `B`), in `(0, 1)`.
     pub tol: f64,
+    /// The state the charge starts from: all-down, or the Gibbs state of `H0` at `T0`
+    /// (then the work is measured from its energy `E_β`, physics.md "Thermal starting
+    /// states", and the density matrix runs, noise or not).
+    pub start: Start,
 }
 
 impl StorageSpec {
@@ -167,6 +171,7 @@ impl StorageSpec {
             observe: ObservableSet { ergotropy: true, ..ObservableSet::default() },
             solver: Solver::Auto,
             tol: crate::propagate::DEFAULT_TOL,
+            start: Start::AllDown,
         }
     }
 
@@ -260,6 +265,13 @@ pub struct ChargeStage {
     pub work: f64,
     /// Bound on the trace-norm error `‖δρ(T)‖₁` of the charged state.
     pub state_error: f64,
+    /// `T0` of a thermal start (the Gibbs state of `H0`); absent for all-down.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initial_temperature: Option<f64>,
+    /// `E_β = Tr(H0ρ_β)`, the energy the work is measured from after a thermal start;
+    /// absent for all-down (`E_0`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initial_energy: Option<f64>,
 }
 
 /// Everything [`store`] reports (module docs).
@@ -315,26 +327,40 @@ pub fn store(chain: &Chain, spec: &StorageSpec, progress: &dyn Progress) -> Resu
         Some(t) => (t, None),
         None => {
             progress.phase("closed charge for T*");
-            let mut prop = crate::propagate::plan(chain, Solver::Auto, spec.tol)?;
+            // from the same start: a thermal one on the density matrix
+            let mut prop = Plan::with_start(
+                chain,
+                Solver::Auto,
+                spec.tol,
+                Precision::Double,
+                Request::Work,
+                &Noise::default(),
+                spec.start,
+            )?
+            .propagator(chain)?;
             let c = super::charge(prop.as_mut(), chain, &[0.0], &crate::Silent)?;
             (c.max_power.time, Some(c.max_power))
         }
     };
-    if runs_on_pure_states(spec) {
+    if runs_on_pure_states(chain, spec) {
         store_pure(chain, spec, &plan, charge_time, closed_max_power, progress)
     } else {
-        store_density(chain, spec, charge_time, closed_max_power, progress)
+        store_density(chain, spec, &plan, charge_time, closed_max_power, progress)
     }
 }
 
 /// Whether [`store`] runs on pure states: no noise acts at all (closed charge, closed
-/// storage) and the density matrix is not asked for. Then the charged state `ψ(T)` comes
+/// storage), the start is all-down ([`Start::is_all_down`]: a thermal start is mixed) and
+/// the density matrix is not asked for. Then the charged state `ψ(T)` comes
 /// from the closed propagators and storage is `e^{−iH0 s} = e^{−iH_B s} e^{−iH_g s}`
 /// (`[H_B, H_g] = 0`): the Chebyshev propagator of the chain with the field off, started at
 /// `ψ(T)`, then the diagonal phases `e^{−iB(2|x| − N)s}` (`|x|` the up spins of basis
 /// state `x`). Any `N` whose state fits, and `entanglement` can be observed.
-pub fn runs_on_pure_states(spec: &StorageSpec) -> bool {
-    spec.charging_noise().is_closed() && spec.storage_noise().is_closed() && spec.solver != Solver::DensityMatrix
+pub fn runs_on_pure_states(chain: &Chain, spec: &StorageSpec) -> bool {
+    spec.charging_noise().is_closed()
+        && spec.storage_noise().is_closed()
+        && spec.start.is_all_down(chain)
+        && spec.solver != Solver::DensityMatrix
 }
 
 /// Bytes per full-space amplitude of pure-state storage beside the charge's plan: the
@@ -374,7 +400,7 @@ pub fn plan(chain: &Chain, spec: &StorageSpec) -> Result<Plan> {
     spec.observe.cut_for(chain.n_sites())?;
     let n = chain.n_sites();
     let full = (n as f64).exp2();
-    if runs_on_pure_states(spec) {
+    if runs_on_pure_states(chain, spec) {
         let charge_solver = match spec.solver {
             Solver::Auto | Solver::Dense | Solver::Chebyshev => spec.solver,
             other => {
@@ -399,6 +425,16 @@ pub fn plan(chain: &Chain, spec: &StorageSpec) -> Result<Plan> {
     }
     match spec.solver {
         Solver::Auto | Solver::DensityMatrix => {}
+        other if spec.noise.is_closed() => {
+            return Err(SpinbatError::Unsupported {
+                solver: other.as_str(),
+                reason: format!(
+                    "it evolves one pure state, but the start is mixed ({}); storage from a thermal start runs on the \
+                     density matrix (--solver density-matrix, or auto)",
+                    spec.start.describe()
+                ),
+            })
+        }
         other => {
             return Err(SpinbatError::Unsupported {
                 solver: other.as_str(),
@@ -414,20 +450,21 @@ pub fn plan(chain: &Chain, spec: &StorageSpec) -> Result<Plan> {
         return Err(SpinbatError::Unsupported {
             solver: "density-matrix",
             reason: format!(
-                "storage with noise measures the ergotropy of the density matrix, which needs N <= \
-                 {MAX_DENSITY_SITES}, got N = {n}"
+                "storage with noise or from a thermal start measures the ergotropy of the density matrix, which \
+                 needs N <= {MAX_DENSITY_SITES}, got N = {n}"
             ),
         });
     }
     // the larger of the two stages' propagators (collective decay needs two more matrices)
     let noise = if spec.noise.collective_decay != 0.0 { spec.noise } else { spec.storage_noise() };
-    let plan = Plan::with_noise(
+    let plan = Plan::with_start(
         chain,
         Solver::DensityMatrix,
         spec.tol,
         Precision::Double,
         Request::States { bytes_per_amplitude: trajectory::OBSERVABLE_BYTES_PER_AMPLITUDE },
         &noise,
+        spec.start,
     )?;
     // beside the propagator and the measurements: ρ(T), the propagator's copy of its
     // initial state, and the refinement's start
@@ -485,6 +522,7 @@ fn hermitian_unit_trace(x: &mut [Complex64], d: usize) {
 fn store_density(
     chain: &Chain,
     spec: &StorageSpec,
+    plan: &Plan,
     charge_time: f64,
     closed_max_power: Option<super::Extremum>,
     progress: &dyn Progress,
@@ -494,7 +532,13 @@ fn store_density(
     let (charging_noise, storage_noise) = (spec.charging_noise(), spec.storage_noise());
     // the charge
     progress.phase("charging");
-    let mut charger = DensityMatrix::new(chain, &charging_noise, spec.tol)?;
+    // from all-down, or the Gibbs state of the plan (W measured from its energy E_ref)
+    let e_ref = plan.reference_energy(chain);
+    let work_offset = e_ref - chain.initial_energy();
+    let mut charger = match plan.gibbs() {
+        Some(g) => DensityMatrix::thermal(chain, &charging_noise, g, spec.tol)?,
+        None => DensityMatrix::new(chain, &charging_noise, spec.tol)?,
+    };
     let mut rho_t = charger.density_at(charge_time)?.to_vec();
     let charge_error = charger.state_error();
     let work_norm = charger.liouvillian().work_operator_norm();
@@ -508,10 +552,11 @@ fn store_density(
     }
     let t_last = *times.last().expect("not empty");
     let set = ObservableSet { ergotropy: true, entanglement: false, ..spec.observe };
-    let context = ErgotropyContext::new(chain)?.with_block(set.block);
+    let context = ErgotropyContext::new(chain)?.with_block(set.block).with_reference(e_ref);
     let spectrum = H0Spectrum::new(chain)?;
     let ops = Operators::new(chain)?;
-    let mut keeper = DensityMatrix::with_initial(chain, &storage_noise, Generator::Storage, rho_t.clone(), spec.tol)?;
+    let mut keeper = DensityMatrix::with_initial(chain, &storage_noise, Generator::Storage, rho_t.clone(), spec.tol)?
+        .with_reference_energy(e_ref);
     keeper.expect_until(t_last);
     progress.phase("storage");
     let mut measured: Vec<ObservablePoint> = Vec::with_capacity(times.len());
@@ -568,7 +613,7 @@ fn store_density(
             DensityMatrix::with_initial(chain, &storage_noise, Generator::Storage, reached.1.clone(), spec.tol)?;
         let mut f = |s: f64| -> Result<f64> {
             let rho = between.density_at(s - a)?;
-            let work = liou.sums(rho).work.re;
+            let work = liou.sums(rho).work.re - work_offset;
             let p = context.measure_density(rho, &spectrum, work)?;
             Ok(key(&p).unwrap_or(f64::NAN) - 0.5 * e0)
         };
@@ -587,6 +632,8 @@ fn store_density(
             noise: charging_noise,
             work: start.work,
             state_error: charge_error,
+            initial_temperature: spec.start.temperature(),
+            initial_energy: plan.gibbs().map(|g| g.energy()),
         },
         storage_noise,
         noise_during: spec.noise_during,
@@ -724,6 +771,8 @@ fn store_pure(
             noise: Noise::default(),
             work: start.work,
             state_error: charge_error,
+            initial_temperature: spec.start.temperature(),
+            initial_energy: None,
         },
         storage_noise: Noise::default(),
         noise_during: spec.noise_during,

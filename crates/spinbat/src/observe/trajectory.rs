@@ -225,6 +225,20 @@ pub struct ObservablePoint {
     /// ([`super::ergotropy::ErgotropyPoint`]).
     #[serde(flatten)]
     pub ergotropy: Option<ErgotropyPoint>,
+    /// Quantum trajectories: one standard error of the mean `W` (units `B`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub work_stderr: Option<f64>,
+    /// Quantum trajectories: one standard error of each mean Bloch component.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bloch_stderr: Option<Vec<[f64; 3]>>,
+    /// Quantum trajectories: `Σ_i (B z̄_i + |B| |r̄_i|)`, the local ergotropy of the mean
+    /// one-site states (JSON `local_ergotropy`; the rest of the ergotropy family is not
+    /// linear in `ρ` and is not estimated from trajectories; `ergotropy` is then absent).
+    #[serde(rename = "local_ergotropy", skip_serializing_if = "Option::is_none")]
+    pub mean_local_ergotropy: Option<f64>,
+    /// Quantum trajectories: one standard error of `local_ergotropy` (to first order).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub local_ergotropy_stderr: Option<f64>,
 }
 
 /// Error bounds on the observables that follow from the state error (see the module
@@ -430,6 +444,22 @@ pub fn plan_noisy(chain: &Chain, solver: Solver, tol: f64, precision: Precision,
     Plan::with_noise(chain, solver, tol, precision, REQUEST, noise)
 }
 
+/// [`plan_noisy`] from the starting state `start` (a thermal start: the density matrix,
+/// [`Plan::with_start`]).
+///
+/// # Errors
+/// As [`Plan::with_start`].
+pub fn plan_start(
+    chain: &Chain,
+    solver: Solver,
+    tol: f64,
+    precision: Precision,
+    noise: &Noise,
+    start: crate::open::Start,
+) -> Result<Plan> {
+    Plan::with_start(chain, solver, tol, precision, REQUEST, noise, start)
+}
+
 /// Refuses outputs that would not fit in memory: per time `24N` bytes of Bloch vectors
 /// and `8N²` of `ZZ` matrix (this matters for the mean field at large `N`); `solver`
 /// names the solver in the error.
@@ -504,6 +534,10 @@ pub(crate) fn observe_state(
         zz: if set.zz { Some(zz_connected(psi, n)?) } else { None },
         variance: variance.filter(|_| set.variance),
         ergotropy,
+        work_stderr: None,
+        bloch_stderr: None,
+        mean_local_ergotropy: None,
+        local_ergotropy_stderr: None,
     })
 }
 
@@ -535,6 +569,10 @@ fn observe_rows(
         zz: None,
         variance: set.variance.then_some(moments.variance),
         ergotropy,
+        work_stderr: None,
+        bloch_stderr: None,
+        mean_local_ergotropy: None,
+        local_ergotropy_stderr: None,
     })
 }
 
@@ -627,7 +665,9 @@ fn trajectory_planned_with(
     let context = match (set.ergotropy, context) {
         (false, _) => None,
         (true, Some(c)) => Some(*c),
-        (true, None) => Some(ErgotropyContext::new(chain)?.with_block(set.block)),
+        (true, None) => {
+            Some(ErgotropyContext::new(chain)?.with_block(set.block).with_reference(plan.reference_energy(chain)))
+        }
     };
     let density = plan.solver() == Solver::DensityMatrix;
     if density && set.entanglement {
@@ -720,7 +760,9 @@ pub fn charge_observed(
     type Sink = Arc<Mutex<(Vec<ObservablePoint>, f64)>>;
     let measured: Sink = Arc::new(Mutex::new((Vec::new(), 0.0)));
     let context = if set.ergotropy && states.solver() != Solver::MeanField {
-        Some(Arc::new(ErgotropyContext::new(chain)?.with_block(set.block)))
+        Some(Arc::new(
+            ErgotropyContext::new(chain)?.with_block(set.block).with_reference(states.reference_energy(chain)),
+        ))
     } else {
         None
     };
@@ -854,6 +896,10 @@ pub(crate) fn observe_density(
         zz: if set.zz { Some(density_zz(rho, n)?) } else { None },
         variance: if set.variance { Some(density_variance(ops, rho)?) } else { None },
         ergotropy,
+        work_stderr: None,
+        bloch_stderr: None,
+        mean_local_ergotropy: None,
+        local_ergotropy_stderr: None,
     })
 }
 
@@ -916,6 +962,10 @@ fn mean_field_planned(
             zz,
             variance: None,
             ergotropy: context.as_ref().map(|c| c.measure(&product_populations(bloch), bloch, s.work, None)),
+            work_stderr: None,
+            bloch_stderr: None,
+            mean_local_ergotropy: None,
+            local_ergotropy_stderr: None,
         });
         progress.update(t, t_last);
     }

@@ -53,10 +53,8 @@ pub struct MatrixSums {
     pub work: Complex64,
     /// `Tr X`.
     pub trace: Complex64,
-    /// `‖X‖_F² = Σ_rc |X_rc|²`.
+    /// `‖X‖_F² = Σ_rc |X_rc|²` (the trace norm is at most `√D ‖X‖_F`).
     pub frobenius_sq: f64,
-    /// `Σ_rc |X_rc|`, the entrywise 1-norm (`≥` the trace norm `‖X‖_1`).
-    pub entry_sum: f64,
 }
 
 impl MatrixSums {
@@ -66,15 +64,7 @@ impl MatrixSums {
             work: self.work + o.work,
             trace: self.trace + o.trace,
             frobenius_sq: self.frobenius_sq + o.frobenius_sq,
-            entry_sum: self.entry_sum + o.entry_sum,
         }
-    }
-
-    /// Upper bound on the trace norm `‖X‖_1 = Σ |singular values|`:
-    /// `min(√D ‖X‖_F, Σ_rc |X_rc|)` (Cauchy–Schwarz over the `D = 2^N` singular values; the
-    /// triangle inequality over the rank-one pieces `X_rc e_r e_cᵀ`).
-    pub fn trace_norm_bound(&self, dim: usize) -> f64 {
-        ((dim as f64).sqrt() * self.frobenius_sq.sqrt()).min(self.entry_sum)
     }
 }
 
@@ -303,13 +293,8 @@ impl Liouvillian {
                 work += col[c ^ f.mask] * f.amp;
             }
         }
-        let (mut f2, mut l1) = (0.0, 0.0);
-        for v in col {
-            let n2 = v.norm_sqr();
-            f2 += n2;
-            l1 += n2.sqrt();
-        }
-        MatrixSums { work, trace: col[c], frobenius_sq: f2, entry_sum: l1 }
+        let f2 = col.iter().map(|v| v.norm_sqr()).sum();
+        MatrixSums { work, trace: col[c], frobenius_sq: f2 }
     }
 
     /// `Y_{:,c} = J⁻X_{:,c}` and `Z_{:,c} = Σ_{i clear in c} X_{:,c+2^i}` for every column.
@@ -323,7 +308,7 @@ impl Liouvillian {
             z.fill(Complex64::new(0.0, 0.0));
             for i in 0..n {
                 let bit = 1usize << i;
-                lower_into(y, xc, bit, 1.0);
+                lower_into(y, xc, bit, 1.0, 0);
                 if c & bit == 0 {
                     let src = &x[(c | bit) * d..((c | bit) + 1) * d];
                     for (o, &v) in z.iter_mut().zip(src) {
@@ -338,27 +323,31 @@ impl Liouvillian {
     /// [`Liouvillian::prepare`] of `x` into `ws`.
     #[inline]
     pub fn column(&self, x: &[Complex64], c: usize, out: &mut [Complex64], ws: &Workspace) {
+        self.column_rows(x, c, 0, out, ws);
+    }
+
+    /// Rows `r0..D` of column `c` of `𝓛x` into `out[r0..]` (`out` is `D` long; rows above
+    /// `r0` are left as they are), after [`Liouvillian::prepare`] of `x` into `ws`. `r0`
+    /// is `0` or a multiple of [`ROW_BLOCK`]: [`lower_start`] gives the rows on and below
+    /// the diagonal, all that a Hermitian (or anti-Hermitian) result needs.
+    ///
+    /// # Panics
+    /// If `r0` is not `0` or a multiple of [`ROW_BLOCK`] below `D` (a programming error).
+    #[inline]
+    pub fn column_rows(&self, x: &[Complex64], c: usize, r0: usize, out: &mut [Complex64], ws: &Workspace) {
         let d = self.dim;
         let n = self.n_sites;
+        assert!(r0 == 0 || (r0.is_multiple_of(ROW_BLOCK) && r0 < d), "row start {r0} of a {d}-row column");
         let col = |k: usize| &x[k * d..(k + 1) * d];
         let xc = col(c);
         let zero = Complex64::new(0.0, 0.0);
         // Σ_i X_{r⊕2^i, c} − Σ_i X_{r, c⊕2^i}, scaled by ω below
-        out.fill(zero);
+        out[r0..].fill(zero);
         if self.field != 0.0 {
             for i in 0..n {
                 let bit = 1usize << i;
-                for (o, s) in out.chunks_exact_mut(2 * bit).zip(xc.chunks_exact(2 * bit)) {
-                    let (olo, ohi) = o.split_at_mut(bit);
-                    let (slo, shi) = s.split_at(bit);
-                    for (o, &v) in olo.iter_mut().zip(shi) {
-                        *o += v;
-                    }
-                    for (o, &v) in ohi.iter_mut().zip(slo) {
-                        *o += v;
-                    }
-                }
-                for (o, &v) in out.iter_mut().zip(col(c ^ bit)) {
+                flip_add(out, xc, bit, r0);
+                for (o, &v) in out[r0..].iter_mut().zip(&col(c ^ bit)[r0..]) {
                     *o -= v;
                 }
             }
@@ -372,7 +361,8 @@ impl Liouvillian {
         let base = -0.5 * (r.down - r.up) * pc - r.up * n as f64;
         let per_up = -0.5 * (r.down - r.up);
         let per_flip = -2.0 * r.dephasing;
-        for (k, (o, (&xv, &h))) in out.iter_mut().zip(xc.iter().zip(&self.diag_h)).enumerate() {
+        for (k, (o, (&xv, &h))) in out[r0..].iter_mut().zip(xc[r0..].iter().zip(&self.diag_h[r0..])).enumerate() {
+            let k = k + r0;
             let coherent = *o * w + xv * (h - hc);
             let rate = base + per_up * k.count_ones() as f64 + per_flip * (k ^ c).count_ones() as f64;
             // −i(a + ib) = b − ia
@@ -380,7 +370,7 @@ impl Liouvillian {
         }
         if !self.flips.is_empty() {
             // −i Σ_{pairs anti-parallel in r} a X_{r⊕m, c}, then +i Σ_{pairs anti-parallel in c} a X_{r, c⊕m}
-            for (k, o) in out.iter_mut().enumerate() {
+            for (k, o) in out.iter_mut().enumerate().skip(r0) {
                 let mut acc = zero;
                 for f in &self.flips {
                     if f.acts_on(k) {
@@ -391,7 +381,7 @@ impl Liouvillian {
             }
             for f in &self.flips {
                 if f.acts_on(c) {
-                    for (o, &v) in out.iter_mut().zip(col(c ^ f.mask)) {
+                    for (o, &v) in out[r0..].iter_mut().zip(&col(c ^ f.mask)[r0..]) {
                         *o += Complex64::new(-v.im * f.amp, v.re * f.amp);
                     }
                 }
@@ -402,10 +392,10 @@ impl Liouvillian {
             let bit = 1usize << i;
             if c & bit == 0 && r.down != 0.0 {
                 // γ↓ X_{r+2^i, c+2^i} for rows with bit i clear
-                lower_into(out, col(c | bit), bit, r.down);
+                lower_into(out, col(c | bit), bit, r.down, r0);
             } else if c & bit != 0 && r.up != 0.0 {
                 // γ↑ X_{r−2^i, c−2^i} for rows with bit i set
-                raise_into(out, col(c & !bit), bit, r.up);
+                raise_into(out, col(c & !bit), bit, r.up, r0);
             }
         }
         if r.collective != 0.0 {
@@ -414,34 +404,141 @@ impl Liouvillian {
             let zc = &ws.z[c * d..(c + 1) * d];
             for i in 0..n {
                 let bit = 1usize << i;
-                lower_into(out, zc, bit, g); // Γ (J⁻Z)_{:,c}
-                raise_into(out, yc, bit, -0.5 * g); // −Γ/2 (J⁺Y)_{:,c}
+                lower_into(out, zc, bit, g, r0); // Γ (J⁻Z)_{:,c}
+                raise_into(out, yc, bit, -0.5 * g, r0); // −Γ/2 (J⁺Y)_{:,c}
                 if c & bit != 0 {
                     // −Γ/2 (ZJ⁻)_{:,c}
-                    for (o, &v) in out.iter_mut().zip(&ws.z[(c & !bit) * d..((c & !bit) + 1) * d]) {
+                    let zs = &ws.z[(c & !bit) * d..((c & !bit) + 1) * d];
+                    for (o, &v) in out[r0..].iter_mut().zip(&zs[r0..]) {
                         *o -= v * (0.5 * g);
                     }
                 }
             }
         }
     }
+
+    /// The [`MatrixSums`] of a matrix `X` with `X† = sX` (`s = ±1`: Hermitian or
+    /// anti-Hermitian) from the rows `r ≥ c` of its column `c` (the rows above are not
+    /// read), summed over `c`: `‖X‖_F² = Σ_c (|X_cc|² + 2 Σ_{r>c} |X_rc|²)`, and the work
+    /// `Tr((H0 − E_0)X) = Σ_c [(H0 − E_0)_cc X_cc + Σ_{r>c} (H0)_cr (X_rc + s X̄_rc)]`
+    /// (`(H0)_cr` the flip-flop amplitudes, real).
+    pub fn lower_column_sums(&self, c: usize, col: &[Complex64], sign: f64) -> MatrixSums {
+        let mut work = col[c] * self.diag_work[c];
+        for f in &self.flips {
+            let r = c ^ f.mask;
+            if r > c && f.acts_on(c) {
+                let v = col[r];
+                work += Complex64::new(v.re * (1.0 + sign), v.im * (1.0 - sign)) * f.amp;
+            }
+        }
+        let below: f64 = col[c + 1..].iter().map(|v| v.norm_sqr()).sum();
+        MatrixSums { work, trace: col[c], frobenius_sq: col[c].norm_sqr() + 2.0 * below }
+    }
 }
 
-/// `out[r] += a · v[r + bit]` for the rows `r` with `bit` clear: `a σ⁻` applied to `v` at
-/// the site of `bit` (`(σ⁻v)_r = v_{r+2^i}` where bit `i` of `r` is clear).
+/// Rows are computed in blocks of this many ([`Liouvillian::column_rows`]).
+pub const ROW_BLOCK: usize = 8;
+
+/// The first row of column `c` that a Hermitian result needs computed: `c` rounded down to a
+/// multiple of [`ROW_BLOCK`] (so every row `r ≥ c` is included).
 #[inline]
-fn lower_into(out: &mut [Complex64], v: &[Complex64], bit: usize, a: f64) {
-    for (o, s) in out.chunks_exact_mut(2 * bit).zip(v.chunks_exact(2 * bit)) {
+pub fn lower_start(c: usize) -> usize {
+    c & !(ROW_BLOCK - 1)
+}
+
+/// Fills the rows above [`lower_start`] of every column of `x` (`d × d` by columns, any `d`) from the
+/// rows below: `X_rc = s X̄_cr` (`s = 1`: Hermitian, `s = −1`: anti-Hermitian), reading only
+/// entries `(r, c)` with `r ≥ lower_start(c)`. Parallel over blocks of [`ROW_BLOCK`] columns,
+/// each reading [`ROW_BLOCK`] contiguous entries of a column per row it writes.
+///
+/// # Panics
+/// If `x` is not `d²` long (a programming error).
+pub fn fill_upper(x: &mut [Complex64], d: usize, sign: f64) {
+    assert_eq!(x.len(), d * d, "a {d} x {d} matrix");
+    struct Shared(*mut Complex64);
+    // SAFETY: block b writes rows r < 8b of columns 8b..8b+8 and reads rows 8b..8b+8 of
+    // columns r < 8b; a column r is written only above lower_start(r) ≤ r < 8b, so no entry
+    // is both read and written, and no two blocks write the same entry.
+    unsafe impl Sync for Shared {}
+    let base = Shared(x.as_mut_ptr());
+    let base = &base;
+    // the last block may be narrower (any d; lower_start(c) = 0 for every column of block 0)
+    (1..d.div_ceil(ROW_BLOCK)).into_par_iter().for_each(move |b| {
+        let cb = b * ROW_BLOCK;
+        let width = ROW_BLOCK.min(d - cb);
+        for r in 0..cb {
+            for j in 0..width {
+                // SAFETY: r·d + cb + j and (cb + j)·d + r are below d² (r < cb, cb + j < d)
+                unsafe {
+                    let v = *base.0.add(r * d + cb + j);
+                    *base.0.add((cb + j) * d + r) = Complex64::new(sign * v.re, -sign * v.im);
+                }
+            }
+        }
+    });
+}
+
+/// `out[r] += v[r ⊕ bit]` for the rows `r ≥ r0` (`r0` as in [`Liouvillian::column_rows`]).
+#[inline]
+fn flip_add(out: &mut [Complex64], v: &[Complex64], bit: usize, r0: usize) {
+    if bit >= ROW_BLOCK {
+        for (s, o) in out[r0..].chunks_exact_mut(ROW_BLOCK).enumerate() {
+            let t = (r0 + s * ROW_BLOCK) ^ bit;
+            for (o, &x) in o.iter_mut().zip(&v[t..t + ROW_BLOCK]) {
+                *o += x;
+            }
+        }
+    } else {
+        for (o, s) in out[r0..].chunks_exact_mut(2 * bit).zip(v[r0..].chunks_exact(2 * bit)) {
+            let (olo, ohi) = o.split_at_mut(bit);
+            let (slo, shi) = s.split_at(bit);
+            for (o, &v) in olo.iter_mut().zip(shi) {
+                *o += v;
+            }
+            for (o, &v) in ohi.iter_mut().zip(slo) {
+                *o += v;
+            }
+        }
+    }
+}
+
+/// `out[r] += a · v[r + bit]` for the rows `r ≥ r0` with `bit` clear: `a σ⁻` applied to `v`
+/// at the site of `bit` (`(σ⁻v)_r = v_{r+2^i}` where bit `i` of `r` is clear).
+#[inline]
+fn lower_into(out: &mut [Complex64], v: &[Complex64], bit: usize, a: f64, r0: usize) {
+    if bit >= ROW_BLOCK && !r0.is_multiple_of(2 * bit) {
+        for (s, o) in out[r0..].chunks_exact_mut(ROW_BLOCK).enumerate() {
+            let s = r0 + s * ROW_BLOCK;
+            if s & bit == 0 {
+                for (o, &x) in o.iter_mut().zip(&v[s + bit..s + bit + ROW_BLOCK]) {
+                    *o += x * a;
+                }
+            }
+        }
+        return;
+    }
+    for (o, s) in out[r0..].chunks_exact_mut(2 * bit).zip(v[r0..].chunks_exact(2 * bit)) {
         for (o, &x) in o[..bit].iter_mut().zip(&s[bit..]) {
             *o += x * a;
         }
     }
 }
 
-/// `out[r] += a · v[r − bit]` for the rows `r` with `bit` set: `a σ⁺` applied to `v`.
+/// `out[r] += a · v[r − bit]` for the rows `r ≥ r0` with `bit` set: `a σ⁺` applied to `v`.
 #[inline]
-fn raise_into(out: &mut [Complex64], v: &[Complex64], bit: usize, a: f64) {
-    for (o, s) in out.chunks_exact_mut(2 * bit).zip(v.chunks_exact(2 * bit)) {
+fn raise_into(out: &mut [Complex64], v: &[Complex64], bit: usize, a: f64, r0: usize) {
+    if bit >= ROW_BLOCK && !r0.is_multiple_of(2 * bit) {
+        for (s, o) in out[r0..].chunks_exact_mut(ROW_BLOCK).enumerate() {
+            let s = r0 + s * ROW_BLOCK;
+            if s & bit != 0 {
+                for (o, &x) in o.iter_mut().zip(&v[s - bit..s - bit + ROW_BLOCK]) {
+                    *o += x * a;
+                }
+            }
+        }
+        return;
+    }
+    for (o, s) in out[r0..].chunks_exact_mut(2 * bit).zip(v[r0..].chunks_exact(2 * bit)) {
         for (o, &x) in o[bit..].iter_mut().zip(&s[..bit]) {
             *o += x * a;
         }
@@ -562,6 +659,85 @@ mod tests {
                     let fx = l.sums(&flat).frobenius_sq.sqrt();
                     assert!(sums.frobenius_sq.sqrt() <= l.norm_bound() * fx);
                 }
+            }
+        }
+    }
+
+    /// The lower-triangle kernel, its sums and the mirror together equal the full action on
+    /// Hermitian and anti-Hermitian matrices, with every channel and blocks past one
+    /// `ROW_BLOCK` (N = 5, 6: rows from 8 to 56, bits 8 to 32 across them).
+    #[test]
+    fn lower_rows_with_the_mirror_equal_the_full_action() {
+        let noise = Noise { dephasing: 0.2, decay: 0.1, temperature: Some(0.7), collective_decay: 0.3 };
+        for (n, alpha) in [(5, 0.0), (6, 0.4)] {
+            let chain = Chain::builder(n).couplings(Couplings::PowerLaw { p: 1.0 }).alpha(alpha).build().unwrap();
+            for generator in [Generator::Charging, Generator::Storage] {
+                let l = Liouvillian::new(&chain, &noise, generator).unwrap();
+                let d = l.dim();
+                for sign in [1.0, -1.0] {
+                    // X† = sign X, every entry non-zero
+                    let mut x = vec![C::new(0.0, 0.0); d * d];
+                    for c in 0..d {
+                        for r in c..d {
+                            let v = C::new(
+                                (0.3 * r as f64 + 1.1 * c as f64).sin(),
+                                (0.7 * r as f64 - 0.2 * c as f64).cos(),
+                            );
+                            let v = if r == c {
+                                C::new(if sign > 0.0 { v.re } else { 0.0 }, if sign > 0.0 { 0.0 } else { v.im })
+                            } else {
+                                v
+                            };
+                            x[c * d + r] = v;
+                            x[r * d + c] = C::new(sign * v.re, -sign * v.im);
+                        }
+                    }
+                    let mut ws = l.workspace();
+                    let mut full = vec![C::new(0.0, 0.0); d * d];
+                    let want = l.apply(&x, &mut full, &mut ws);
+                    // garbage above the computed rows: fill_upper must overwrite all of it
+                    let mut half = vec![C::new(7.0, -3.0); d * d];
+                    let mut got = MatrixSums::default();
+                    for (c, col) in half.chunks_mut(d).enumerate() {
+                        l.column_rows(&x, c, lower_start(c), col, &ws);
+                        got = got.join(l.lower_column_sums(c, col, sign));
+                    }
+                    fill_upper(&mut half, d, sign);
+                    let err = half.iter().zip(&full).map(|(a, b)| (a - b).norm()).fold(0.0, f64::max);
+                    assert!(err < 1e-12, "N = {n}, {generator:?}, sign {sign}: entries off by {err}");
+                    assert!((got.work - want.work).norm() < 1e-11 * (1.0 + want.work.norm()), "{got:?} vs {want:?}");
+                    assert!((got.trace - want.trace).norm() < 1e-12);
+                    assert!((got.frobenius_sq - want.frobenius_sq).abs() < 1e-10 * want.frobenius_sq);
+                }
+            }
+        }
+    }
+
+    /// The mirror restores a Hermitian or anti-Hermitian matrix of any size (the Dicke
+    /// states have `N + 1` rows) from its rows at and below [`lower_start`].
+    #[test]
+    fn fill_upper_restores_any_size_from_the_lower_rows() {
+        for d in [1, 5, 8, 13, 21, 64] {
+            for sign in [1.0, -1.0] {
+                let mut x = vec![C::new(0.0, 0.0); d * d];
+                for c in 0..d {
+                    for r in c..d {
+                        let v = C::new((r as f64 * 0.37 + c as f64).sin(), (r as f64 - 2.0 * c as f64).cos());
+                        let v = if r == c {
+                            C::new(if sign > 0.0 { v.re } else { 0.0 }, if sign > 0.0 { 0.0 } else { v.im })
+                        } else {
+                            v
+                        };
+                        x[c * d + r] = v;
+                        x[r * d + c] = C::new(sign * v.re, -sign * v.im);
+                    }
+                }
+                let mut y = x.clone();
+                for c in 0..d {
+                    y[c * d..c * d + lower_start(c)].fill(C::new(9.0, 9.0));
+                }
+                fill_upper(&mut y, d, sign);
+                assert_eq!(x, y, "d = {d}, sign {sign}");
             }
         }
     }

@@ -8,10 +8,15 @@
 //! ([`Generator::Storage`]). Conventions in physics.md ("The open battery"). The
 //! propagator built on it is [`crate::propagate::DensityMatrix`].
 //!
+//! Thermal starting states: the Gibbs state of `H0` ([`Gibbs`], [`Start`]), by its
+//! magnetisation blocks.
+//!
 //! Layer: above `operator/` (the chain's diagonals and bounds), below `propagate/`.
 
+mod gibbs;
 mod liouvillian;
 mod noise;
 
-pub use liouvillian::{Generator, Liouvillian, MatrixSums, Workspace};
+pub use gibbs::{Gibbs, Start, MAX_BLOCK as MAX_GIBBS_BLOCK};
+pub use liouvillian::{fill_upper, lower_start, Generator, Liouvillian, MatrixSums, Workspace, ROW_BLOCK};
 pub use noise::{Noise, Rates};

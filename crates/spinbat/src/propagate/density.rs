@@ -47,9 +47,15 @@
 //! grid resolves (the refinement's Hermite interpolation assumes a smooth curve between
 //! grid points).
 //!
+//! **Hermiticity.** `𝓛` maps Hermitian matrices to Hermitian ones and `A = −i(𝓛 − a)/b`, so
+//! `T_k(A)ρ` is Hermitian for even `k` and anti-Hermitian for odd `k`, and every
+//! `c_k T_k(A)ρ = e^{τa}(2 − δ_k0) J_k(bτ) (i^k T_k(A)ρ)` is Hermitian: each pass computes
+//! the rows on and below the diagonal of every column ([`Liouvillian::column_rows`] from
+//! [`lower_start`]) with their sums ([`Liouvillian::lower_column_sums`]), and fills the rest
+//! by [`fill_upper`], about half the work of the whole matrix.
+//!
 //! **Not used yet:** the reflection symmetry of `ρ` (mirror-symmetric chains and uniform
-//! noise keep `ρ` in the reflection-even operator sector, about half the entries), and the
-//! hermiticity of `ρ` (half the entries determine the rest).
+//! noise keep `ρ` in the reflection-even operator sector, about half the entries).
 
 use super::method::{
     check_times, scan_step, scan_step_for, Propagator, StatePropagator, StateView, StateVisitor, WorkSample,
@@ -57,7 +63,7 @@ use super::method::{
 use crate::error::{Result, SpinbatError};
 use crate::model::Chain;
 use crate::numeric::bessel::bessel_sequence;
-use crate::open::{Generator, Liouvillian, MatrixSums, Noise, Workspace};
+use crate::open::{fill_upper, lower_start, Generator, Gibbs, Liouvillian, MatrixSums, Noise, Workspace};
 use num_complex::Complex64;
 use rayon::prelude::*;
 
@@ -182,6 +188,13 @@ pub struct DensityMatrix {
     horizon: f64,
     /// the chain, for the full-space operators its states are measured with
     chain: Chain,
+    /// `E_ref − E_0`: the work is reported from the reference energy `E_ref` (`E_0` of
+    /// all-down by default, `E_β` from a thermal start), `W = Tr((H0 − E_0)ρ) − offset`
+    work_offset: f64,
+    /// the start is the Gibbs state (for the accuracy note)
+    thermal: bool,
+    /// `−⟨H_B⟩_0/(N B)` of the start ([`Propagator::start_polarisation`])
+    polarisation: f64,
 }
 
 impl DensityMatrix {
@@ -196,7 +209,8 @@ impl DensityMatrix {
     }
 
     /// From a given initial density matrix `rho0` (`2^N × 2^N`, by columns:
-    /// `rho0[c·2^N + r] = ρ_rc`), under the Hamiltonian of `generator`.
+    /// `rho0[c·2^N + r] = ρ_rc`), under the Hamiltonian of `generator`, taken as `(ρ_0 + ρ_0†)/2`
+    /// (exactly Hermitian: the steps compute one triangle of each matrix and mirror it).
     ///
     /// # Errors
     /// [`SpinbatError::InvalidParameter`] for a `rho0` of the wrong length, not Hermitian or
@@ -224,7 +238,65 @@ impl DensityMatrix {
         if (trace - 1.0).abs() > 1e-12 {
             return Err(crate::error::invalid("rho0", format!("trace {trace}"), "must have unit trace"));
         }
+        // exactly Hermitian, (ρ + ρ†)/2: the steps compute one triangle and mirror it
+        let mut rho0 = rho0;
+        for c in 0..d {
+            for r in c..d {
+                let v = 0.5 * (rho0[c * d + r] + rho0[r * d + c].conj());
+                rho0[c * d + r] = v;
+                rho0[r * d + c] = v.conj();
+            }
+        }
         Self::build(chain, noise, generator, Some(rho0), tol)
+    }
+
+    /// Charging `chain` from the Gibbs state `ρ_β` of `H0` ([`Gibbs`], physics.md "Thermal
+    /// starting states") under `noise`, with the work measured from its energy:
+    /// `W(t) = Tr(H0 ρ(t)) − E_β`, `E_β = Tr(H0 ρ_β)` (so `W(0) = 0`). The work bound of the
+    /// certified maximum search: without noise `H = H_g + V` is conserved and
+    /// `Tr(Vρ_β) = 0` (`ρ_β` keeps the magnetisation, `V` changes it by one), so
+    /// `⟨H_g⟩_t ≤ ⟨H_g⟩_β + N|ω|` and
+    /// `W ≤ N|B| − ⟨H_B⟩_β + min(N|ω|, λ_max(H_g) − ⟨H_g⟩_β)`; with noise
+    /// `W ≤ λ_max(H0) − E_β`. Allocates a fourth `16·4^N`-byte matrix (the start, for
+    /// restarts).
+    ///
+    /// # Errors
+    /// As [`DensityMatrix::new`]; [`SpinbatError::InvalidParameter`] for a Gibbs state of
+    /// another number of sites.
+    pub fn thermal(chain: &Chain, noise: &Noise, gibbs: &Gibbs, tol: f64) -> Result<Self> {
+        if gibbs.n_sites() != chain.n_sites() {
+            return Err(crate::error::invalid("gibbs", gibbs.n_sites(), "a Gibbs state of the chain's N sites"));
+        }
+        let mut dm = Self::build(chain, noise, Generator::Charging, Some(gibbs.density_matrix()), tol)?
+            .with_reference_energy(gibbs.energy());
+        let n = chain.n_sites() as f64;
+        if noise.is_closed() {
+            let h_g_max = dm.liou.h_g_max_bound();
+            dm.work_bound = n * chain.b().abs() - gibbs.field_energy()
+                + (n * chain.omega().abs()).min(h_g_max - gibbs.coupling_energy());
+        }
+        dm.thermal = true;
+        let nb = n * chain.b();
+        dm.polarisation = if nb != 0.0 { (-gibbs.field_energy() / nb).clamp(0.0, 1.0) } else { 1.0 };
+        Ok(dm)
+    }
+
+    /// The work measured from `e_ref` instead of `E_0` of all-down:
+    /// `W = Tr(H0 ρ) − e_ref` (units `B`), for a start other than all-down (a thermal start,
+    /// or storage continuing from one); the work bound becomes `λ_max(H0) − e_ref`. The
+    /// dynamics preserve `Tr ρ = 1`, so this moves every `W` by the constant `e_ref − E_0`
+    /// and leaves `W'` and the error bounds as they are (`|δW| ≤ ‖H0 − E_0‖ ‖δρ‖₁`).
+    pub fn with_reference_energy(mut self, e_ref: f64) -> Self {
+        let e0 = self.chain.initial_energy();
+        self.work_offset = e_ref - e0;
+        self.work_bound = self.chain.field_abs_sum() + self.liou.h_g_max_bound() - e_ref;
+        self.conserves_energy = false;
+        self
+    }
+
+    /// `E_ref`, the energy the work is measured from (`W = Tr(H0ρ) − E_ref`).
+    pub fn reference_energy(&self) -> f64 {
+        self.chain.initial_energy() + self.work_offset
     }
 
     fn build(
@@ -281,6 +353,9 @@ impl DensityMatrix {
             horizon: 0.0,
             liou,
             chain: chain.clone(),
+            work_offset: 0.0,
+            thermal: false,
+            polarisation: 1.0,
         })
     }
 
@@ -434,7 +509,9 @@ impl DensityMatrix {
         // −i/b and the shift: A X = (−i/b)(𝓛X − aX)
         let mib = Complex64::new(0.0, -1.0 / e.b);
         let d = dim;
-        // T_1 = A ρ into p
+        // T_1 = A ρ into p. Every term T_k(A)ρ is Hermitian for even k and anti-Hermitian for
+        // odd k (𝓛 keeps Hermitian matrices Hermitian, and A = −i(𝓛 − a)/b), so each pass
+        // computes the rows on and below the diagonal and fills the rest by fill_upper.
         liou.prepare(&self.rho, &mut self.ws);
         let (rho, ws) = (&self.rho, &self.ws);
         let sums: MatrixSums = self
@@ -442,13 +519,15 @@ impl DensityMatrix {
             .par_chunks_mut(d)
             .enumerate()
             .map(|(c, out)| {
-                liou.column(rho, c, out, ws);
-                for (o, &x) in out.iter_mut().zip(&rho[c * d..(c + 1) * d]) {
+                let r0 = lower_start(c);
+                liou.column_rows(rho, c, r0, out, ws);
+                for (o, &x) in out[r0..].iter_mut().zip(&rho[c * d + r0..(c + 1) * d]) {
                     *o = (*o - x * e.a) * mib;
                 }
-                liou.column_sums(c, out)
+                liou.lower_column_sums(c, out, -1.0)
             })
             .reduce(MatrixSums::default, MatrixSums::join);
+        fill_upper(&mut self.p, d, -1.0);
         self.terms += 1;
         nu.push((i_pow(1) * sums.work).re);
         sum_norms += coef[1].norm() * sums.frobenius_sq.sqrt();
@@ -462,6 +541,9 @@ impl DensityMatrix {
             // the first pass initialises the accumulator
             let first = k == 1;
             let c_prev = coef[k - 1];
+            // T_{k+1}† = (−1)^{k+1} T_{k+1}
+            let sign = if k % 2 == 1 { 1.0 } else { -1.0 };
+            let two_over_b = 2.0 / e.b;
             liou.prepare(cur, &mut self.ws);
             let ws = &self.ws;
             let sums: MatrixSums = prev
@@ -471,16 +553,22 @@ impl DensityMatrix {
                 .map_init(
                     || vec![Complex64::new(0.0, 0.0); d],
                     |tmp, (c, (pv, ac))| {
-                        liou.column(cur, c, tmp, ws);
-                        let cc = &cur[c * d..(c + 1) * d];
-                        for (((a, p), &t), &x) in ac.iter_mut().zip(pv.iter_mut()).zip(tmp.iter()).zip(cc) {
+                        let r0 = lower_start(c);
+                        liou.column_rows(cur, c, r0, tmp, ws);
+                        let cc = &cur[c * d + r0..(c + 1) * d];
+                        for (((a, p), &t), &x) in
+                            ac[r0..].iter_mut().zip(pv[r0..].iter_mut()).zip(tmp[r0..].iter()).zip(cc)
+                        {
                             *a = if first { c_prev * *p } else { *a + c_prev * *p };
-                            *p = (t - x * e.a) * (2.0 * mib) - *p;
+                            // (t − a x)(−2i/b) − p
+                            let u = t - x * e.a;
+                            *p = Complex64::new(two_over_b * u.im - p.re, -two_over_b * u.re - p.im);
                         }
-                        liou.column_sums(c, pv)
+                        liou.lower_column_sums(c, pv, sign)
                     },
                 )
                 .reduce(MatrixSums::default, MatrixSums::join);
+            fill_upper(prev, d, sign);
             self.terms += 1;
             nu.push((i_pow(k + 1) * sums.work).re);
             sum_norms += coef[k + 1].norm() * sums.frobenius_sq.sqrt();
@@ -495,6 +583,9 @@ impl DensityMatrix {
             .par_iter_mut()
             .zip(t_last.par_iter().zip(t_before.par_iter()))
             .for_each(|(a, (&x, &y))| *a += c_last * x + c_before * y);
+        // the sum Σ_k c_k T_k is Hermitian (c_k T_k = e^{τa}(2 − δ_k0) J_k(bτ) times a
+        // Hermitian matrix): its rows above the diagonal were only accumulated below it
+        fill_upper(&mut self.q, d, 1.0);
         std::mem::swap(&mut self.rho, &mut self.q);
         let trunc = sqrt_d * tail * s0.frobenius_sq.sqrt();
         self.trunc += trunc;
@@ -523,7 +614,7 @@ impl StatePropagator for DensityMatrix {
             let sums = self.liou.sums(&self.rho);
             let rate = self.liou.apply(&self.rho, &mut scratch, &mut ws).work.re;
             let trace = sums.trace.re;
-            let sample = WorkSample { t, work: sums.work.re / trace, rate: rate / trace };
+            let sample = WorkSample { t, work: sums.work.re / trace - self.work_offset, rate: rate / trace };
             // |δW| ≤ ‖H0 − E_0‖ ‖δρ‖₁, with the rounding estimate
             self.max_err = self.max_err.max(self.liou.work_operator_norm() * self.trunc + self.rounding);
             visit(&sample, StateView::Density { rho: &self.rho, ops: &ops })?;
@@ -554,7 +645,9 @@ impl Propagator for DensityMatrix {
             let k = self.segments.partition_point(|s| s.t0 + s.tau < t);
             let seg = &self.segments[k];
             self.max_err = self.max_err.max(seg.err);
-            out.push(seg.eval(t, &self.ellipse));
+            let mut sample = seg.eval(t, &self.ellipse);
+            sample.work -= self.work_offset;
+            out.push(sample);
         }
         Ok(out)
     }
@@ -563,6 +656,11 @@ impl Propagator for DensityMatrix {
     /// the closed bound at zero noise.
     fn work_bound(&self, _chain: &Chain) -> f64 {
         self.work_bound
+    }
+
+    /// `−⟨H_B⟩_β/(NB)` from a thermal start, `1` from all-down.
+    fn start_polarisation(&self) -> f64 {
+        self.polarisation
     }
 
     /// Steps up to `t` are sized to end there.
@@ -583,11 +681,18 @@ impl Propagator for DensityMatrix {
         format!(
             "density matrix, Chebyshev steps of e^(Lt) on an ellipse (b tau = {STEP_PHASE}, rho = {:.4}, {} applications \
              of L); rigorous truncation bound (Crouzeix) in trace norm, {:.1e} per step, times ||H0 - E0|| (rounding \
-             estimate added){}",
+             estimate added){}{}",
             self.ellipse.rho,
             self.terms,
             self.eps_step,
-            if self.conserves_energy { "" } else { "; W bound lambda_max(H0) - E0 (noise does not conserve energy)" }
+            if self.conserves_energy || self.thermal && self.noise.is_closed() {
+                ""
+            } else if self.thermal {
+                "; W bound lambda_max(H0) - E_beta (noise does not conserve energy)"
+            } else {
+                "; W bound lambda_max(H0) - E0 (noise does not conserve energy)"
+            },
+            if self.thermal { "; from the Gibbs state of H0, W measured from its energy" } else { "" }
         )
     }
 }

@@ -43,6 +43,15 @@ pub trait Propagator: Send {
         chain.work_bound()
     }
 
+    /// The polarisation `−⟨H_B⟩_0/(N B)` of the start, in `[0, 1]`: `1` from all-down
+    /// (the default), `tanh(B/T0)` for independent spins from a thermal start. `N`
+    /// independent spins charge in proportion to it (`W = 2BN sin²(ωt) · polarisation`), so
+    /// the maximum search's plan ([`crate::observe::ScanPlan`]) scales its estimate of the
+    /// certification horizon by `1/polarisation`.
+    fn start_polarisation(&self) -> f64 {
+        1.0
+    }
+
     /// Grid step of the maximum search: `π/(16Λ)` with `Λ` the largest single-site energy
     /// scale of the dynamics ([`scan_step`]). A solver whose dynamics is
     /// known to be slower (Dicke: only `(1 − α)g` acts) overrides it.

@@ -18,9 +18,10 @@ use super::unravelling::{self, Unravelling};
 use super::{chebyshev, density, dicke, Dense, Propagator, StatePropagator};
 use crate::error::{Result, SpinbatError};
 use crate::model::Chain;
-use crate::open::Noise;
+use crate::open::{Gibbs, Noise, Start};
 use crate::operator::Operators;
 use crate::symmetry::{OrbitSpace, ReflectionSector};
+use std::sync::Arc;
 
 /// What is asked of the dynamics.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -53,6 +54,9 @@ pub struct Plan {
     tol: f64,
     bytes: f64,
     noise: Noise,
+    start: Start,
+    /// the Gibbs state of a thermal start (built once, after the memory check)
+    gibbs: Option<Arc<Gibbs>>,
 }
 
 impl Plan {
@@ -90,8 +94,61 @@ impl Plan {
         request: Request,
         noise: &Noise,
     ) -> Result<Plan> {
+        Plan::with_start(chain, solver, tol, precision, request, noise, Start::AllDown)
+    }
+
+    /// [`Plan::with_noise`] from the starting state `start`. A thermal start
+    /// ([`Start::Thermal`], the Gibbs state of `H0`) is a mixed state: the density matrix
+    /// (`auto`, `density-matrix`) or trajectories run it, with or without noise, the solvers
+    /// of pure states refuse; its Gibbs state ([`Gibbs::bytes_needed`]) and the density
+    /// matrix's copy of its start are counted in the memory check, then the Gibbs state is
+    /// built once. A start that is all-down ([`Start::is_all_down`]: `T0 = 0` where
+    /// all-down is the proved ground state) plans exactly as [`Plan::with_noise`].
+    ///
+    /// # Errors
+    /// As [`Plan::with_noise`]; [`SpinbatError::Unsupported`] for a thermal start with a
+    /// solver of pure states or in single precision, and those of [`Gibbs::new`].
+    pub fn with_start(
+        chain: &Chain,
+        solver: Solver,
+        tol: f64,
+        precision: Precision,
+        request: Request,
+        noise: &Noise,
+        start: Start,
+    ) -> Result<Plan> {
         check_tol(tol)?;
         noise.check_for(chain)?;
+        if let Some(t) = start.temperature() {
+            Start::from_temperature(Some(t))?;
+        }
+        let mixed = !start.is_all_down(chain);
+        if mixed {
+            if precision == Precision::Single {
+                return Err(crate::error::invalid(
+                    "precision",
+                    "single",
+                    "single precision is implemented for the closed chebyshev solver, not from a thermal start",
+                ));
+            }
+            match solver {
+                Solver::Auto | Solver::DensityMatrix | Solver::Trajectories => {}
+                other => {
+                    return Err(SpinbatError::Unsupported {
+                        solver: other.as_str(),
+                        reason: format!(
+                            "it evolves one pure state, but the start is mixed ({}); use --solver density-matrix (or \
+                             auto) or trajectories",
+                            start.describe()
+                        ),
+                    })
+                }
+            }
+        }
+        let solver = match (solver, mixed) {
+            (Solver::Auto, true) => Solver::DensityMatrix,
+            (s, _) => s,
+        };
         let solver = match request {
             Request::Work => {
                 if precision == Precision::Single && !matches!(solver, Solver::Auto | Solver::Chebyshev) {
@@ -172,8 +229,16 @@ impl Plan {
                 }
             }
         }
+        if mixed {
+            bytes += Gibbs::bytes_needed(chain);
+            if solver == Solver::DensityMatrix {
+                // the propagator's copy of its start, for restarts
+                bytes += 16.0 * (2.0 * chain.n_sites() as f64).exp2();
+            }
+        }
         crate::resources::ensure_fits(solver.as_str(), chain.n_sites(), bytes)?;
-        Ok(Plan { solver, precision, space, request, tol, bytes, noise: *noise })
+        let gibbs = if mixed { start.gibbs(chain)?.map(Arc::new) } else { None };
+        Ok(Plan { solver, precision, space, request, tol, bytes, noise: *noise, start, gibbs })
     }
 
     /// The solver that will run (`auto` resolved).
@@ -211,6 +276,30 @@ impl Plan {
         &self.noise
     }
 
+    /// The starting state asked for.
+    pub fn start(&self) -> Start {
+        self.start
+    }
+
+    /// The Gibbs state of a mixed start (`None` where the start is all-down).
+    pub fn gibbs(&self) -> Option<&Gibbs> {
+        self.gibbs.as_deref()
+    }
+
+    /// The energy the work is measured from: `E_β = Tr(H0ρ_β)` from a thermal start,
+    /// else `E_0` of all-down (`W = Tr(H0ρ(t)) − E_ref`).
+    pub fn reference_energy(&self, chain: &Chain) -> f64 {
+        self.gibbs.as_ref().map_or_else(|| chain.initial_energy(), |g| g.energy())
+    }
+
+    /// The density-matrix propagator of this plan's noise and start.
+    fn density(&self, chain: &Chain) -> Result<density::DensityMatrix> {
+        match &self.gibbs {
+            Some(g) => density::DensityMatrix::thermal(chain, &self.noise, g, self.tol),
+            None => density::DensityMatrix::new(chain, &self.noise, self.tol),
+        }
+    }
+
     /// The propagator of `W`, `W'` for `chain` (the chain the plan was made for).
     ///
     /// # Errors
@@ -238,7 +327,7 @@ impl Plan {
             (Solver::Dicke, _, _) => Box::new(dicke::Dicke::new(chain, tol)?),
             (Solver::MeanField, _, _) => Box::new(crate::meanfield::MeanField::new(chain, tol)?),
             (Solver::WeakCoupling, _, _) => Box::new(crate::analytic::WeakCoupling::new(chain)),
-            (Solver::DensityMatrix, _, _) => Box::new(density::DensityMatrix::new(chain, &self.noise, tol)?),
+            (Solver::DensityMatrix, _, _) => Box::new(self.density(chain)?),
             (Solver::Trajectories, _, _) => {
                 return Err(SpinbatError::Unsupported {
                     solver: "trajectories",
@@ -271,7 +360,11 @@ impl Plan {
             .rev()
             .find(|&b| unravelling::bytes_needed(chain.n_sites(), workers, b) <= room)
             .unwrap_or(1);
-        Ok(Unravelling::new(chain, &self.noise, self.tol)?.with_batch(batch))
+        let u = Unravelling::new(chain, &self.noise, self.tol)?.with_batch(batch);
+        match &self.gibbs {
+            Some(g) => u.with_thermal_start(Arc::clone(g)),
+            None => Ok(u),
+        }
     }
 
     /// The propagator of the state itself (dense, or Chebyshev on the full space or in the
@@ -292,9 +385,7 @@ impl Plan {
         }
         match (self.solver, self.precision, self.space) {
             (Solver::Dense, Precision::Double, _) => Ok(Box::new(Dense::new(chain)?)),
-            (Solver::DensityMatrix, Precision::Double, _) => {
-                Ok(Box::new(density::DensityMatrix::new(chain, &self.noise, tol)?))
-            }
+            (Solver::DensityMatrix, Precision::Double, _) => Ok(Box::new(self.density(chain)?)),
             (Solver::Chebyshev, Precision::Double, SpaceKind::ReflectionEven) => {
                 Ok(Box::new(chebyshev::Chebyshev::<_, f64>::with_space(ReflectionSector::new(chain)?, chain, tol)))
             }

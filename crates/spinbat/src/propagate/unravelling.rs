@@ -78,7 +78,7 @@ use crate::basis::ALL_DOWN;
 use crate::error::{invalid, Result, SpinbatError};
 use crate::model::Chain;
 use crate::numeric::bessel::bessel_sequence;
-use crate::open::{Generator, Noise, Rates};
+use crate::open::{Generator, Gibbs, Noise, Rates};
 use crate::operator::Operators;
 use crate::symmetry::Space;
 use crate::Progress;
@@ -87,6 +87,7 @@ use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 /// Most output times accumulated from one expansion (each one a state of `16·2^N` bytes
 /// per worker thread).
@@ -121,7 +122,8 @@ pub fn bytes_needed(n_sites: usize, workers: usize, batch: usize) -> f64 {
 /// What one trajectory recorded at the requested times.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrajectoryRecord {
-    /// `W(t) = ⟨ψ|H0 − E_0|ψ⟩/⟨ψ|ψ⟩` at each time.
+    /// `W(t) = ⟨ψ|H0 − E_0|ψ⟩/⟨ψ|ψ⟩` at each time (from a thermal start `E_0` is the energy
+    /// of the trajectory's initial eigenstate: [`Unravelling::with_thermal_start`]).
     pub work: Vec<f64>,
     /// `⟨𝓛†(H0)⟩` at each time (module docs): its mean is `dW/dt` of the mean.
     pub rate: Vec<f64>,
@@ -129,6 +131,10 @@ pub struct TrajectoryRecord {
     pub jumps: usize,
     /// Bound on the state error `‖ψ̂_computed − ψ̂‖` at the last time (module docs).
     pub state_error: f64,
+    /// Per-site Bloch vectors `(⟨X_i⟩, ⟨Y_i⟩, ⟨Z_i⟩)` of the normalised state at each time
+    /// of [`Unravelling::with_bloch_at`] (in time order, `N` entries a time); empty
+    /// without.
+    pub bloch: Vec<[f64; 3]>,
 }
 
 /// The trajectories of an ensemble run, in the order of their index.
@@ -151,6 +157,8 @@ pub struct Unravelling {
     rates: Rates,
     n_sites: usize,
     initial: Option<Vec<C>>,
+    /// a thermal start: each trajectory's initial state drawn from the Gibbs state
+    gibbs: Option<Arc<Gibbs>>,
     /// centre and half-width of the spectrum of the generator's Hamiltonian
     c: f64,
     b: f64,
@@ -167,6 +175,8 @@ pub struct Unravelling {
     kappa_ff: f64,
     e0: f64,
     batch: usize,
+    /// the times whose Bloch vectors are recorded (sorted)
+    bloch_at: Vec<f64>,
 }
 
 /// The trajectory without jumps, shared by every trajectory of a dephasing-only run until
@@ -198,6 +208,26 @@ struct Workspace {
 struct Measured {
     work: f64,
     rate: f64,
+}
+
+/// Appends the per-site Bloch vectors of `ψ/‖ψ‖` (bit `i` set: site `i` up):
+/// `⟨X_i⟩ + i⟨Y_i⟩ = 2 Σ_{s: i down} ψ̄_{s+2^i} ψ_s / ‖ψ‖²`,
+/// `⟨Z_i⟩ = Σ_s (±1) |ψ_s|² / ‖ψ‖²` (`+` where site `i` is up).
+fn push_bloch(out: &mut Vec<[f64; 3]>, psi: &[C], n: usize) {
+    let norm: f64 = psi.iter().map(|z| z.norm_sqr()).sum();
+    let inv = 1.0 / norm.max(f64::MIN_POSITIVE);
+    for i in 0..n {
+        let bit = 1usize << i;
+        let (mut c, mut z) = (C::default(), 0.0);
+        for pair in psi.chunks_exact(2 * bit) {
+            let (down, up) = pair.split_at(bit);
+            for (&d, &u) in down.iter().zip(up) {
+                c += u.conj() * d;
+                z += u.norm_sqr() - d.norm_sqr();
+            }
+        }
+        out.push([2.0 * c.re * inv, 2.0 * c.im * inv, z * inv]);
+    }
 }
 
 /// Uniform in `[0, 1)` from 53 random bits.
@@ -249,11 +279,11 @@ impl Unravelling {
 
     fn build(chain: &Chain, noise: &Noise, generator: Generator, initial: Option<Vec<C>>, tol: f64) -> Result<Self> {
         noise.check_for(chain)?;
-        if !chain.fields_commute_with_couplings() {
+        if chain.has_site_fields() {
             return Err(SpinbatError::Unsupported {
                 solver: "trajectories",
-                reason: "per-site fields with flip-flops (alpha != 0): the trajectories' rate does not carry \
-                         i<[H_g, H_B]>; use the density matrix"
+                reason: "per-site fields B_i: the trajectories' rate (with flip-flops, i<[H_g, H_B]>) and their \
+                         local ergotropy take one field; use the density matrix"
                     .to_string(),
             });
         }
@@ -322,6 +352,7 @@ impl Unravelling {
             rates,
             n_sites: n,
             initial,
+            gibbs: None,
             c,
             b,
             d_mid,
@@ -335,14 +366,54 @@ impl Unravelling {
             kappa_ff: -(4.0 * rates.dephasing + rates.down + rates.up),
             e0,
             batch: MAX_BATCH,
+            bloch_at: Vec::new(),
             ops,
         })
+    }
+
+    /// Trajectories from the Gibbs state `ρ_β = Σ_k p_k |k⟩⟨k|` of `H0` (physics.md,
+    /// "Thermal starting states"): trajectory `k` first draws its initial eigenstate `|k⟩`
+    /// with probability `p_k` from its own stream ([`Gibbs::sample_into`]), so the mean over
+    /// trajectories is `e^{𝓛t}ρ_β` exactly (the mixture unravelled, no bias), and records
+    /// `W_k(t) = ⟨H0⟩_{ψ_k(t)} − ⟨H0⟩_{ψ_k(0)}` (the energy put into it since its start;
+    /// `E[⟨H0⟩_{ψ_k(0)}] = E_β`, so the mean estimates `Tr(H0ρ(t)) − E_β` without bias and
+    /// `W_k(0) = 0`). The trajectories no longer share their kick-free prefix (each starts
+    /// elsewhere).
+    ///
+    /// # Errors
+    /// [`SpinbatError::InvalidParameter`] for a Gibbs state of another number of sites;
+    /// [`SpinbatError::Unsupported`] on top of a given initial state.
+    pub fn with_thermal_start(mut self, gibbs: Arc<Gibbs>) -> Result<Self> {
+        if gibbs.n_sites() != self.n_sites {
+            return Err(invalid("gibbs", gibbs.n_sites(), "a Gibbs state of the chain's N sites"));
+        }
+        if self.initial.is_some() {
+            return Err(SpinbatError::Unsupported {
+                solver: "trajectories",
+                reason: "a thermal start replaces the initial state; not both".to_string(),
+            });
+        }
+        self.gibbs = Some(gibbs);
+        Ok(self)
     }
 
     /// At most `batch` (`≥ 1`) output times per expansion (memory: [`bytes_needed`]).
     pub fn with_batch(mut self, batch: usize) -> Self {
         self.batch = batch.clamp(1, MAX_BATCH);
         self
+    }
+
+    /// Records the per-site Bloch vectors of every trajectory at those of the run's times
+    /// that are in `times` ([`TrajectoryRecord::bloch`]; `24N` bytes a time and trajectory).
+    pub fn with_bloch_at(mut self, times: &[f64]) -> Self {
+        self.bloch_at = times.to_vec();
+        self.bloch_at.sort_by(f64::total_cmp);
+        self
+    }
+
+    /// Whether the Bloch vectors at `t` are recorded.
+    fn records_bloch(&self, t: f64) -> bool {
+        self.bloch_at.binary_search_by(|x| x.total_cmp(&t)).is_ok()
     }
 
     /// The Bernstein parameter `ϱ` of the step's ellipse (`1` without decay).
@@ -396,13 +467,19 @@ impl Unravelling {
         };
         // without decay, a trajectory is the closed evolution until its first kick: computed
         // once, and each trajectory starts at its last checkpoint before that kick
-        let prefix = if self.decays {
+        let prefix = if self.decays || self.gibbs.is_some() {
             None
         } else {
             let budget = crate::resources::bytes_available().map_or(PREFIX_BYTES, |a| (0.25 * a).min(PREFIX_BYTES));
             let capacity = ((budget / (16.0 * dim as f64)).floor() as usize).max(1);
             let mut sink = ClosedPrefix {
-                record: TrajectoryRecord { work: Vec::new(), rate: Vec::new(), jumps: 0, state_error: 0.0 },
+                record: TrajectoryRecord {
+                    work: Vec::new(),
+                    rate: Vec::new(),
+                    jumps: 0,
+                    state_error: 0.0,
+                    bloch: Vec::new(),
+                },
                 checkpoints: Vec::new(),
                 capacity,
             };
@@ -626,9 +703,15 @@ impl Unravelling {
     ) -> Result<TrajectoryRecord> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         rng.set_stream(k.unwrap_or(0));
-        match &self.initial {
-            Some(psi0) => ws.psi.copy_from_slice(psi0),
-            None => {
+        // a thermal start: the initial eigenstate drawn first, its energy the zero of W
+        let mut start_energy = 0.0;
+        match (&self.gibbs, &self.initial) {
+            (Some(g), _) => {
+                g.sample_into(uniform(&mut rng), &mut ws.psi);
+                start_energy = self.measure(&ws.psi, &mut ws.hx, &mut ws.vx).work;
+            }
+            (None, Some(psi0)) => ws.psi.copy_from_slice(psi0),
+            (None, None) => {
                 ws.psi.fill(C::default());
                 ws.psi[ALL_DOWN] = C::new(1.0, 0.0);
             }
@@ -638,8 +721,13 @@ impl Unravelling {
         let mut next_kick =
             if kick_rate > 0.0 && k.is_some() { -(1.0 - uniform(&mut rng)).ln() / kick_rate } else { f64::INFINITY };
         let mut threshold = if self.decays { 1.0 - uniform(&mut rng) } else { 0.0 };
-        let mut record =
-            TrajectoryRecord { work: vec![0.0; times.len()], rate: vec![0.0; times.len()], jumps: 0, state_error: 0.0 };
+        let mut record = TrajectoryRecord {
+            work: vec![0.0; times.len()],
+            rate: vec![0.0; times.len()],
+            jumps: 0,
+            state_error: 0.0,
+            bloch: Vec::new(),
+        };
         let mut err = 0.0;
         let mut t = 0.0;
         let mut idx = 0;
@@ -652,6 +740,8 @@ impl Unravelling {
                 let (tc, ic, ec, psi) = &p.checkpoints[c - 1];
                 record.work[..*ic].copy_from_slice(&p.record.work[..*ic]);
                 record.rate[..*ic].copy_from_slice(&p.record.rate[..*ic]);
+                let blochs = times[..*ic].iter().filter(|&&t| self.records_bloch(t)).count();
+                record.bloch.extend_from_slice(&p.record.bloch[..blochs * n]);
                 ws.psi.copy_from_slice(psi);
                 (t, idx, err) = (*tc, *ic, *ec);
             }
@@ -664,6 +754,9 @@ impl Unravelling {
                 let m = self.measure(&ws.psi, &mut ws.hx, &mut ws.vx);
                 record.work[idx] = m.work;
                 record.rate[idx] = m.rate;
+                if self.records_bloch(times[idx]) {
+                    push_bloch(&mut record.bloch, &ws.psi, n);
+                }
                 idx += 1;
                 continue;
             }
@@ -696,6 +789,9 @@ impl Unravelling {
                     let r = self.measure(&ws.acc[i], &mut ws.hx, &mut ws.vx);
                     record.work[o] = r.work;
                     record.rate[o] = r.rate;
+                    if self.records_bloch(times[o]) {
+                        push_bloch(&mut record.bloch, &ws.acc[i], n);
+                    }
                     idx = o + 1;
                 }
             }
@@ -729,6 +825,9 @@ impl Unravelling {
             }
         }
         record.state_error = err;
+        if start_energy != 0.0 {
+            record.work.iter_mut().for_each(|w| *w -= start_energy);
+        }
         Ok(record)
     }
 

@@ -7,6 +7,7 @@ mod dicke;
 mod disorder;
 mod effective;
 mod ergotropy;
+mod gibbs;
 mod meanfield;
 mod observe;
 mod open;

@@ -264,3 +264,71 @@ fn closed_storage_runs_beyond_the_density_matrix_with_pure_states() {
     }
     assert!(s.half_lives.work.time.is_none() && s.half_lives.ergotropy_hb.time.is_none());
 }
+
+/// Storage against QuTiP `mesolve` (`tests/data/noise_reference.json`, `storage_cases`, from
+/// `scripts/reference/make_noise_reference.py`: the charge, then storage from its end state,
+/// cross-checked there against a dense superoperator): `W(s)` and the ergotropies for `H0`
+/// and for `H_B` at every storage time, with noise while charging, in storage, or both.
+#[test]
+fn storage_matches_qutip_mesolve() {
+    use serde_json::Value;
+    let doc: Value = serde_json::from_str(include_str!("../data/noise_reference.json")).unwrap();
+    let cases = doc["storage_cases"].as_array().unwrap();
+    assert!(cases.len() >= 4);
+    let floats = |v: &Value| -> Vec<f64> { v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect() };
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let n = case["n_sites"].as_u64().unwrap() as usize;
+        let couplings = match case["coupling"].as_str().unwrap() {
+            "nn" => Couplings::NearestNeighbour,
+            _ => Couplings::PowerLaw { p: case["p"].as_f64().unwrap() },
+        };
+        let chain = Chain::builder(n)
+            .couplings(couplings)
+            .alpha(case["alpha"].as_f64().unwrap())
+            .g(case["g"].as_f64().unwrap())
+            .omega(case["omega"].as_f64().unwrap())
+            .b(case["b"].as_f64().unwrap())
+            .build()
+            .unwrap();
+        assert!((chain.initial_energy() - case["e0"].as_f64().unwrap()).abs() < 1e-12);
+        let nz = &case["noise"];
+        let mut spec = StorageSpec::new(floats(&case["times"]));
+        spec.charge_time = Some(case["charge_time"].as_f64().unwrap());
+        spec.noise = Noise {
+            dephasing: nz["dephasing"].as_f64().unwrap(),
+            decay: nz["decay"].as_f64().unwrap(),
+            temperature: nz["temperature"].as_f64(),
+            collective_decay: nz["collective_decay"].as_f64().unwrap(),
+        };
+        spec.noise_during = case["noise_during"].as_str().unwrap().parse().unwrap();
+        spec.solver = Solver::DensityMatrix;
+        spec.tol = 1e-11;
+        let accuracy = case["max_qutip_vs_dense"].as_f64().unwrap();
+        assert!(accuracy < 1e-10, "{name}: the reference itself is off by {accuracy}");
+        let s = store(&chain, &spec, &Silent).unwrap();
+        let (work, erg, erg_hb) = (floats(&case["work"]), floats(&case["ergotropy"]), floats(&case["ergotropy_hb"]));
+        // W: the stated bound; the ergotropies: the state's trace-norm error moves them by at
+        // most twice the operator norm (a few B here) times it, far below 1e-8
+        let allowed = 2.0 * accuracy + s.work_error + 1e-12;
+        for (k, (sample, point)) in s.series.iter().zip(&s.trajectory.points).enumerate() {
+            assert!(
+                (sample.work - work[k]).abs() < allowed,
+                "{name} s = {}: W {} vs QuTiP {}",
+                sample.t,
+                sample.work,
+                work[k]
+            );
+            let e = point.ergotropy.expect("the ergotropy family is always measured");
+            let got = e.ergotropy.expect("H0's spectrum is known at these sizes");
+            assert!((got - erg[k]).abs() < 1e-8, "{name} s = {}: ergotropy {got} vs QuTiP {}", point.t, erg[k]);
+            assert!(
+                (e.ergotropy_hb - erg_hb[k]).abs() < 1e-8,
+                "{name} s = {}: ergotropy_hb {} vs QuTiP {}",
+                point.t,
+                e.ergotropy_hb,
+                erg_hb[k]
+            );
+        }
+    }
+}

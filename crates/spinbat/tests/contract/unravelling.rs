@@ -179,3 +179,67 @@ fn the_ensemble_maximum_agrees_with_the_density_matrix_maximum() {
     let collective = Noise { collective_decay: 0.1, ..Noise::default() };
     assert!(matches!(Unravelling::new(&chain, &collective, 1e-10), Err(spinbat::SpinbatError::Unsupported { .. })));
 }
+
+/// The one-site states and the local ergotropy of the mean one-site states, against the
+/// density matrix's, within 4 standard errors; dephasing alone (trajectories resumed from
+/// the shared jump-free one) and decay with dephasing (every trajectory on its own).
+#[test]
+fn bloch_vectors_and_local_ergotropy_of_the_mean_agree_with_the_density_matrix() {
+    use spinbat::observe::correlations::density_bloch;
+    use spinbat::observe::ensemble::charge_trajectories_observed;
+    use spinbat::observe::trajectory::ObservableSet;
+    let mut rng = Rng::new(2626);
+    let set = ObservableSet { bloch: true, ergotropy: true, ..ObservableSet::default() };
+    let noises =
+        [Noise { dephasing: 0.3, ..Noise::default() }, Noise { dephasing: 0.1, decay: 0.3, ..Noise::default() }];
+    for (case, noise) in noises.iter().enumerate() {
+        let chain = random_chain(&mut rng, 4);
+        let n = chain.n_sites();
+        let times = spinbat::observe::uniform_times(1.2, 7);
+        let u = Unravelling::new(&chain, noise, 1e-10).unwrap();
+        let e = charge_trajectories_observed(&u, &chain, noise, 400, 5 + case as u64, &times, &set, &Silent).unwrap();
+        let obs = e.observables.expect("observables asked for");
+        let mut dm = DensityMatrix::new(&chain, noise, 1e-10).unwrap();
+        let b = chain.b();
+        for p in &obs.points {
+            let rho = dm.density_at(p.t).unwrap().to_vec();
+            let exact = density_bloch(&rho, n).unwrap();
+            let (mean, se) = (p.bloch.as_ref().unwrap(), p.bloch_stderr.as_ref().unwrap());
+            for i in 0..n {
+                for a in 0..3 {
+                    let dev = (mean[i][a] - exact[i][a]).abs();
+                    assert!(
+                        dev <= 4.0 * se[i][a] + 1e-8,
+                        "{noise:?}, t = {}, site {i}, component {a}: {} +- {} vs {}",
+                        p.t,
+                        mean[i][a],
+                        se[i][a],
+                        exact[i][a]
+                    );
+                }
+            }
+            let local: f64 =
+                exact.iter().map(|r| b * r[2] + b.abs() * (r[0] * r[0] + r[1] * r[1] + r[2] * r[2]).sqrt()).sum();
+            let (got, got_se) = (p.mean_local_ergotropy.unwrap(), p.local_ergotropy_stderr.unwrap());
+            // first-order error bars (the O(1/K) bias of a smooth function of means is far below)
+            assert!(
+                (got - local).abs() <= 4.0 * got_se + 1e-8,
+                "{noise:?}, t = {}: local ergotropy {got} +- {got_se} vs {local}",
+                p.t
+            );
+            assert_eq!(p.work_stderr, Some(e.work_stderr[obs.points.iter().position(|q| q.t == p.t).unwrap()]));
+        }
+        // at t = 0 every trajectory is all down: exact, no spread
+        let first = &obs.points[0];
+        assert!(first.bloch.as_ref().unwrap().iter().all(|r| (r[2] + 1.0).abs() < 1e-12));
+        assert_eq!(first.mean_local_ergotropy, Some(0.0));
+    }
+    // what is not linear in the state is refused
+    let chain = Chain::builder(3).build().unwrap();
+    let noise = Noise { dephasing: 0.1, ..Noise::default() };
+    let u = Unravelling::new(&chain, &noise, 1e-10).unwrap();
+    let entropy = ObservableSet { entanglement: true, ..ObservableSet::default() };
+    let times = [0.0, 0.1];
+    let refused = charge_trajectories_observed(&u, &chain, &noise, 4, 1, &times, &entropy, &Silent);
+    assert!(matches!(refused, Err(spinbat::SpinbatError::Unsupported { .. })));
+}
