@@ -403,6 +403,19 @@ impl PyChain {
     ///     mixed state: the density matrix runs it (solver "auto" or "density-matrix").
     ///     T0 = 0 is the ground state (all-down where proved so: the same numbers as without
     ///     it). `to_dict()` records `initial_temperature` and `initial_energy` (E_beta).
+    /// disorder_g, disorder_field : float, optional
+    ///     Disorder ensembles, as `spinbat charge --disorder-g --disorder-field`: each of
+    ///     `realisations` realisations draws g_ij -> g_ij (1 + disorder_g u_ij) and
+    ///     B_i = B (1 + disorder_field v_i), u, v uniform in [-1, 1], 0 <= delta < 1, and is
+    ///     charged with its certified P_max. The result's curve is the ensemble mean;
+    ///     `to_dict()["series"]["work_stderr"]` its standard error and `to_dict()["disorder"]`
+    ///     the mean +- standard error and quantiles of P_max, T* and the maximal work and
+    ///     every realisation's values (`realisations`). Not with `observe`.
+    /// realisations : int, optional
+    ///     Number R >= 2 of realisations (default 20), with a disorder.
+    /// seed : int, optional
+    ///     Seed of the disorder (default 0): realisation r draws from ChaCha8 stream r, so
+    ///     the same seed gives the same numbers on any number of threads.
     ///
     /// Returns
     /// -------
@@ -423,7 +436,8 @@ impl PyChain {
     /// The GIL is released while computing.
     #[pyo3(signature = (
         times=None, t_max=None, points=201, solver="auto", tol=1e-10, observe=None, block=None,
-        dephasing=0.0, decay=0.0, temperature=None, collective_decay=0.0, initial_temperature=None
+        dephasing=0.0, decay=0.0, temperature=None, collective_decay=0.0, initial_temperature=None,
+        disorder_g=None, disorder_field=None, realisations=None, seed=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn charge(
@@ -440,6 +454,10 @@ impl PyChain {
         temperature: Option<f64>,
         collective_decay: f64,
         initial_temperature: Option<f64>,
+        disorder_g: Option<f64>,
+        disorder_field: Option<f64>,
+        realisations: Option<i64>,
+        seed: Option<u64>,
     ) -> PyResult<PyCharging> {
         let noise = Noise { dephasing, decay, temperature, collective_decay };
         let start = Start::from_temperature(initial_temperature).map_err(to_py)?;
@@ -447,6 +465,50 @@ impl PyChain {
         let chain = &slf.get().inner;
         let requested = parse_solver(solver)?;
         let times = output_times(chain, times.as_ref().map(times_vec), t_max, points)?;
+        if disorder_g.is_some() || disorder_field.is_some() {
+            if observe.is_some() || block.is_some() {
+                return Err(PyValueError::new_err(
+                    "observe with disorder is not implemented: the ensemble reports W(t), P_max, T* and the maximal work",
+                ));
+            }
+            if initial_temperature.is_some() {
+                return Err(PyValueError::new_err(
+                    "initial_temperature with disorder is not implemented: each realisation starts from all-down",
+                ));
+            }
+            let realisations = match realisations {
+                None => spinbat::model::DEFAULT_REALISATIONS,
+                Some(r) => usize::try_from(r).map_err(|_| invalid("realisations", r, "needs at least 2"))?,
+            };
+            let disorder = spinbat::model::Disorder {
+                disorder_g: disorder_g.unwrap_or(0.0),
+                disorder_field: disorder_field.unwrap_or(0.0),
+                realisations,
+                seed: seed.unwrap_or(0),
+            };
+            let (result, elapsed) = py
+                .detach(|| {
+                    let start = Instant::now();
+                    let r = spinbat::observe::disorder::charge_disorder(
+                        chain,
+                        &disorder,
+                        requested,
+                        tol,
+                        Precision::Double,
+                        &noise,
+                        &times,
+                        &Silent,
+                    )?;
+                    Ok::<_, SpinbatError>((r, start.elapsed().as_secs_f64()))
+                })
+                .map_err(to_py)?;
+            let mut record = ChargeRecord::of_disorder(chain, requested, tol, &result, elapsed);
+            record.noise = (!noise.is_closed()).then_some(noise);
+            return PyCharging::new(py, slf.clone().unbind(), &result.charging, &record);
+        }
+        if realisations.is_some() || seed.is_some() {
+            return Err(PyValueError::new_err("realisations and seed need disorder_g or disorder_field"));
+        }
         // the observables' plan first: refused before the long run, as `spinbat charge` does
         if block.is_some() && observe.is_none() {
             return Err(PyValueError::new_err("block needs observe='ergotropy' (or 'all')"));

@@ -6,7 +6,8 @@
 //!
 //! ## The physics
 //! `N` spins-1/2 (site `i` up ⇔ bit `i` of a basis index set) with
-//! * storage Hamiltonian `H0 = B Σ_i Z_i − Σ_{i<j} g_ij [Z_i Z_j + α (X_i X_j + Y_i Y_j)]`,
+//! * storage Hamiltonian `H0 = B Σ_i Z_i − Σ_{i<j} g_ij [Z_i Z_j + α (X_i X_j + Y_i Y_j)]`
+//!   (per-site fields `B_i` for disorder),
 //! * couplings nearest-neighbour `g_ij = g δ_{|i−j|,1}`, power law `g_ij = g/|i−j|^p`
 //!   (`p = 0`: all-to-all), periodic variants, or an explicit matrix,
 //! * charging from the all-down state (`E_0 = −NB − Σ g_ij`) by `H = H_g + V`,
@@ -34,6 +35,7 @@
 //! | the state `ψ(t)` itself (dense, Chebyshev; a [`propagate::StateView`]) | [`propagate::StatePropagator::for_each_state`] |
 //! | the open battery by quantum trajectories: the mean `W(t)` over `K` pure-state trajectories with its standard error, `P_max` of the mean curve (statistical) | [`propagate::Plan::unravelling`] or [`propagate::Unravelling::new`] → [`observe::ensemble::charge_trajectories`] |
 //! | a thermal start: the Gibbs state `e^{−H0/T0}/Z` of `H0` (by magnetisation blocks), charged on the density matrix or by trajectories, `W` from its energy | [`open::Gibbs`], [`open::Start`] → [`propagate::Plan::with_start`], [`propagate::DensityMatrix::thermal`], [`propagate::Unravelling::with_thermal_start`]; storage: [`observe::storage::StorageSpec::start`] |
+//! | disorder: the ensemble of random realisations `g_ij (1 + δ_g u_ij)`, `B_i = B (1 + δ_B v_i)`; the mean curve with its standard error, mean ± standard error and quantiles of the certified `P_max`, `T*`, maximal work | [`model::Disorder`] → [`observe::disorder::charge_disorder`]; per-site fields alone: [`model::ChainBuilder::site_fields`] |
 //! | strong coupling: exact `N`-body coupling `J_eff ∝ ω^N/g^{N−1}` of all-down and all-up, slow oscillation `W_slow = C + A cos(Δt)` and its first maximum (Fig. 4) | [`effective::effective_coupling`], [`effective::slow_oscillation`] |
 //!
 //! ## Quick start

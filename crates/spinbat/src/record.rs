@@ -131,6 +131,11 @@ pub struct ChargeRecord {
     /// standard errors of the maxima and how to read them; absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trajectories: Option<crate::observe::ensemble::EnsembleSummary>,
+    /// Disorder ensembles (`--disorder-g`, `--disorder-field`): spreads, realisations, seed,
+    /// mean ± standard error and quantiles of `P_max`, `T*` and the maximal work, and every
+    /// realisation's values (`realisations[]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disorder: Option<crate::observe::disorder::DisorderSummary>,
     /// Version, git revision, time, threads.
     pub provenance: Provenance,
 }
@@ -208,6 +213,7 @@ impl ChargeRecord {
             initial_energy: None,
             observables: None,
             trajectories: None,
+            disorder: None,
             provenance: Provenance::current(),
         }
     }
@@ -224,6 +230,22 @@ impl ChargeRecord {
         let mut record = ChargeRecord::new(chain, requested, tolerance, &result.charging, run_time_s);
         record.series.work_stderr = Some(result.work_stderr.clone());
         record.trajectories = Some(result.summary.clone());
+        record
+    }
+
+    /// The record of a disorder ensemble ([`crate::observe::disorder::charge_disorder`]) on
+    /// the clean `chain`: the mean curve with `series.work_stderr`, the means of the figures
+    /// of merit, and `disorder`.
+    pub fn of_disorder(
+        chain: &crate::Chain,
+        requested: crate::Solver,
+        tolerance: f64,
+        result: &crate::observe::disorder::DisorderCharging,
+        run_time_s: f64,
+    ) -> Self {
+        let mut record = ChargeRecord::new(chain, requested, tolerance, &result.charging, run_time_s);
+        record.series.work_stderr = Some(result.work_stderr.clone());
+        record.disorder = Some(result.summary.clone());
         record
     }
 

@@ -89,12 +89,25 @@ bound W <= N|B| - <H_B> + min(N|omega|, lambda_max(H_g) - <H_g>) (H_g + V is con
 numbers as without the flag; a hot start charges more slowly (N independent spins: by
 tanh(B/T0)) and T0 -> infinity (1/2^N) takes no work at all.
 
+Disorder (--disorder-g DELTA, --disorder-field DELTA, --realisations R (default 20), --seed S):
+R random realisations, g_ij -> g_ij (1 + DELTA u_ij) and B_i = B (1 + DELTA v_i) in
+H_B = sum_i B_i Z_i, u, v uniform in [-1, 1], 0 <= DELTA < 1; each charged with its own E0 and
+certified P_max (with noise: the density matrix). Reported: the mean W(t) with one standard
+error (series.work_stderr, CSV work_stderr and work_0..work_(R-1), a band in the plot) and
+JSON disorder: mean +- standard error and quantiles of P_max, T* and the maximal work, and
+realisations[] {seed_index, p_max, t_star, work_at_t_star, max_work, max_work_time}. The mean
+P_max is that of the realisations, not of the mean curve. Realisation r draws from ChaCha8
+stream r of the seed and runs on one thread, the realisations in parallel: the same seed
+gives the same numbers on any number of threads. Random fields break the chain's symmetries
+(the full space is used; dicke refused); a thermal bath and --observe are refused.
+
 Examples:
   spinbat charge --n 10 --plot charge.png
   spinbat charge --n 8 --dephasing 0.1 --json noisy.json
   spinbat charge --n 6 --decay 0.2 --temperature 1.5 --csv thermal.csv
   spinbat charge --n 6 --initial-temperature 0.5 --observe ergotropy --json gibbs.json
   spinbat charge --n 16 --dephasing 0.1 --solver trajectories --trajectories 1000 --seed 1 --t-max 0.3
+  spinbat charge --n 10 --disorder-g 0.3 --disorder-field 0.2 --realisations 50 --seed 1 --plot disorder.png
   spinbat charge --n 12 --observe all --cut 6 --json obs.json
   spinbat charge --n 8 --coupling nn --alpha 0.5 --json - 
   spinbat charge --n 16 --solver chebyshev --tol 1e-8 --csv curve.csv"
@@ -152,11 +165,23 @@ pub struct ChargeArgs {
     /// (default 1000); the mean W(t) carries one standard error, series.work_stderr.
     #[arg(long, value_name = "K")]
     pub trajectories: Option<usize>,
-    /// With --solver trajectories: the seed of the random numbers (trajectory k draws from
-    /// stream k of it, so the same seed gives the same numbers on any number of threads;
-    /// default 0).
+    /// With --solver trajectories or disorder: the seed of the random numbers (trajectory or
+    /// realisation k draws from ChaCha8 stream k of it, so the same seed gives the same numbers
+    /// on any number of threads; default 0).
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
+    /// Disorder in the couplings: each realisation draws g_ij -> g_ij (1 + delta u_ij), u_ij
+    /// uniform in [-1, 1], 0 <= delta < 1 (couplings keep their sign). Runs --realisations
+    /// charges and reports their mean curve and the statistics of P_max, T* and the maximal work.
+    #[arg(long, value_name = "DELTA", allow_negative_numbers = true, help_heading = "Disorder (ensembles)")]
+    pub disorder_g: Option<f64>,
+    /// Disorder in the storage fields: B_i = B (1 + delta v_i) in H_B = sum_i B_i Z_i, v_i uniform
+    /// in [-1, 1], 0 <= delta < 1 (fields stay positive).
+    #[arg(long, value_name = "DELTA", allow_negative_numbers = true, help_heading = "Disorder (ensembles)")]
+    pub disorder_field: Option<f64>,
+    /// With --disorder-g or --disorder-field: the number R >= 2 of realisations (default 20).
+    #[arg(long, value_name = "R", help_heading = "Disorder (ensembles)")]
+    pub realisations: Option<usize>,
     /// With the ergotropy observable: also the block ergotropy (key block_ergotropy), the
     /// sum of the ergotropies of blocks of K neighbouring sites (0..K, K..2K, ...; the last
     /// shorter) for their share of H_B: K = 1 is local_ergotropy, K = N ergotropy_hb;
@@ -245,11 +270,19 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
     let ground = spinbat::observe::ground::ground_state(&chain)?;
     let json_stdout = args.output.json_stdout();
     let precision: propagate::Precision = args.precision.parse()?;
+    if args.disorder_g.is_some() || args.disorder_field.is_some() {
+        return run_disorder(&args, &chain, solver, &noise, &times, precision, &ground);
+    }
+    if args.realisations.is_some() {
+        return Err(CliError::input(anyhow!("--realisations needs --disorder-g or --disorder-field")));
+    }
     if solver == Solver::Trajectories {
         return run_trajectories(&args, &chain, &noise, start_state, &times, precision, &ground);
     }
     if args.trajectories.is_some() || args.seed.is_some() {
-        return Err(CliError::input(anyhow!("--trajectories and --seed need --solver trajectories")));
+        return Err(CliError::input(anyhow!(
+            "--trajectories and --seed need --solver trajectories (--seed also goes with --disorder-g/--disorder-field)"
+        )));
     }
     let observables = args.observables(&chain, solver, precision, &noise, start_state, &times)?;
 
@@ -464,8 +497,16 @@ fn run_trajectories(
                 )],
             });
         }
-        plot::write_with_band(path, &title, &result.charging, Some(ind), &extra, Some(&result.work_stderr))
-            .map_err(CliError::runtime)?;
+        plot::write_with_band(
+            path,
+            &title,
+            &result.charging,
+            Some(ind),
+            &extra,
+            Some(&result.work_stderr),
+            plot::charge::BAND_TRAJECTORIES,
+        )
+        .map_err(CliError::runtime)?;
     }
     if !json_stdout {
         print_ensemble_summary(chain, args, &result, elapsed);
@@ -474,6 +515,174 @@ fn run_trajectories(
         }
     }
     Ok(())
+}
+
+/// `charge --disorder-g/--disorder-field`: `R` realisations of the disordered chain, each a
+/// certified charge; the mean curve with its standard errors (JSON `series.work_stderr` and
+/// `disorder`, CSV columns, a band in the plot) and the statistics of `P_max`, `T*`, `W_max`.
+fn run_disorder(
+    args: &ChargeArgs,
+    chain: &Chain,
+    solver: Solver,
+    noise: &spinbat::open::Noise,
+    times: &[f64],
+    precision: propagate::Precision,
+    ground: &spinbat::observe::ground::GroundState,
+) -> Result<(), CliError> {
+    if solver == Solver::Trajectories || args.trajectories.is_some() {
+        return Err(CliError::input(anyhow!(
+            "disorder with --solver trajectories is not implemented: each realisation is one certified charge (with \
+             noise, the density matrix)"
+        )));
+    }
+    if args.observe.is_some() || args.cut.is_some() || args.block.is_some() {
+        return Err(CliError::input(anyhow!(
+            "--observe with disorder is not implemented: the ensemble reports W(t), P_max, T* and the maximal work"
+        )));
+    }
+    if args.noise.initial_temperature.is_some() {
+        return Err(CliError::input(anyhow!(
+            "--initial-temperature with disorder is not implemented: each realisation starts from all-down"
+        )));
+    }
+    let disorder = spinbat::model::Disorder {
+        disorder_g: args.disorder_g.unwrap_or(0.0),
+        disorder_field: args.disorder_field.unwrap_or(0.0),
+        realisations: args.realisations.unwrap_or(spinbat::model::DEFAULT_REALISATIONS),
+        seed: args.seed.unwrap_or(0),
+    };
+    disorder.check_for(chain)?;
+    let json_stdout = args.output.json_stdout();
+    let start = Instant::now();
+    let bar = Bar::new(!json_stdout, "realisations").with_limit(args.max_time, "--max-time");
+    let result =
+        spinbat::observe::disorder::charge_disorder(chain, &disorder, solver, args.tol, precision, noise, times, &bar);
+    bar.finish();
+    let result = result?;
+    let elapsed = start.elapsed().as_secs_f64();
+    let mut record = ChargeRecord::of_disorder(chain, solver, args.tol, &result, elapsed);
+    record.precision = precision;
+    // the clean chain's: 0 <= delta < 1 keeps B_i > 0 and g_ij >= 0, so the proof holds for
+    // every realisation where it holds for the clean chain
+    record.initial_is_ground = ground.initial_is_ground;
+    record.ground_energy = ground.ground_energy;
+    record.noise = args.noise.any().then_some(*noise);
+    args.output.json.write(&record)?;
+    if let Some(path) = &args.output.csv {
+        write_csv_disorder(path, &result)
+            .with_context(|| format!("writing {}", path.display()))
+            .map_err(CliError::runtime)?;
+    }
+    if let Some(path) = &args.output.plot {
+        let title = format!(
+            "{} - mean of {} disorder realisations",
+            crate::output::describe_chain(chain),
+            disorder.realisations
+        );
+        let ind = plot::Independent { n: chain.n_sites(), b: chain.b(), omega: chain.omega() };
+        let band = Some(result.work_stderr.as_slice());
+        plot::write_with_band(path, &title, &result.charging, Some(ind), &[], band, plot::charge::BAND_REALISATIONS)
+            .map_err(CliError::runtime)?;
+    }
+    if !json_stdout {
+        print_disorder_summary(chain, args, &result, elapsed);
+    }
+    Ok(())
+}
+
+/// `t, work, work_stderr, power` of the mean curve, then each realisation's work
+/// `work_0 … work_{R−1}`.
+fn write_csv_disorder(path: &PathBuf, result: &spinbat::observe::disorder::DisorderCharging) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_path(path)?;
+    let mut header: Vec<String> = ["t", "work", "work_stderr", "power"].map(String::from).to_vec();
+    header.extend((0..result.curves.len()).map(|r| format!("work_{r}")));
+    w.write_record(&header)?;
+    let f = |x: f64| format!("{x:.17e}");
+    for (k, (p, se)) in result.charging.series.iter().zip(&result.work_stderr).enumerate() {
+        let mut row = vec![f(p.t), f(p.work), f(*se), f(p.power)];
+        row.extend(result.curves.iter().map(|c| f(c[k])));
+        w.write_record(&row)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+fn print_disorder_summary(
+    chain: &Chain,
+    args: &ChargeArgs,
+    e: &spinbat::observe::disorder::DisorderCharging,
+    elapsed: f64,
+) {
+    let mut out = std::io::stdout().lock();
+    let (r, s) = (&e.charging, &e.summary);
+    let sig = |x: f64, d: usize| crate::output::sig(x, d);
+    let _ = writeln!(
+        out,
+        "spinbat {} - charging a spin-chain quantum battery (hbar = 1, energies in B, times in 1/B)",
+        env!("CARGO_PKG_VERSION")
+    );
+    let _ = writeln!(out, "chain      {} (the clean chain)", crate::output::describe_chain(chain));
+    let _ = writeln!(
+        out,
+        "disorder   g_ij (1 + {} u_ij), B_i = B (1 + {} v_i), u, v uniform in [-1, 1]: {} realisations, seed {}",
+        s.disorder_g, s.disorder_field, s.count, s.seed
+    );
+    if args.noise.any() {
+        let _ = writeln!(out, "noise      {} (rates in units of B)", args.noise.noise().describe());
+    }
+    let bound = r.error_bound.map_or("not bounded".to_string(), |b| format!("<= {b:.1e}"));
+    let _ = writeln!(out, "solver     {} for each realisation; |error of W| {bound} in every realisation", r.solver);
+    let _ = writeln!(
+        out,
+        "accuracy   statistical over the disorder: means +- one standard error s/sqrt(R); each realisation's P_max certified"
+    );
+    let q = |x: &spinbat::observe::disorder::Quantiles| {
+        format!(
+            "min {}, quartiles {} | {} | {}, max {}",
+            sig(x.min, 6),
+            sig(x.q25, 6),
+            sig(x.median, 6),
+            sig(x.q75, 6),
+            sig(x.max, 6)
+        )
+    };
+    let _ = writeln!(
+        out,
+        "max power  P_max = {} +- {} B^2 at T* = {} +- {} /B (mean over the realisations)",
+        sig(s.max_power.mean, 8),
+        sig(s.max_power.stderr, 2),
+        sig(s.t_star.mean, 8),
+        sig(s.t_star.stderr, 2)
+    );
+    let _ = writeln!(out, "           P_max: {}", q(&s.quantiles.p_max));
+    let _ = writeln!(out, "           T*:    {}", q(&s.quantiles.t_star));
+    let _ = writeln!(
+        out,
+        "           clean N independent spins: N P1 = {}; ratio of the mean P_max = {}",
+        sig(r.independent.max_power.power, 10),
+        sig(r.power_ratio, 6)
+    );
+    let _ = writeln!(
+        out,
+        "max work   W_max = {} +- {} B at T = {} +- {} /B (window [0, {}]){}",
+        sig(s.max_work.mean, 8),
+        sig(s.max_work.stderr, 2),
+        sig(s.max_work_time.mean, 8),
+        sig(s.max_work_time.stderr, 2),
+        sig(r.window, 5),
+        if r.max_work.at_window_end { " (some at the window end: may grow beyond)" } else { "" }
+    );
+    let _ = writeln!(out, "           W_max: {}", q(&s.quantiles.max_work));
+    let _ = writeln!(
+        out,
+        "run        {:.3} s, {} realisations {} at a time (each on one thread), {} W evaluations, {} output points{}",
+        elapsed,
+        s.count,
+        s.concurrent,
+        r.evaluations,
+        r.series.len(),
+        args.output.written()
+    );
 }
 
 /// The observables of a mean over trajectories: what was recorded and the local ergotropy

@@ -52,18 +52,23 @@ impl Independent {
 }
 
 /// Legend of the band of [`write_with_band`].
-const BAND_LABEL: &str = "one standard error (mean of the trajectories)";
+/// The band's legend for a mean over trajectories.
+pub const BAND_TRAJECTORIES: &str = "one standard error (mean of the trajectories)";
+/// The band's legend for a mean over disorder realisations.
+pub const BAND_REALISATIONS: &str = "one standard error (mean over the disorder)";
 
 /// Font size of the charge plot's legends [px].
 const LEGEND_FONT: f64 = 15.0;
 
 /// Writes the plot to `path`, PNG or SVG by extension; `extra` adds panels below W and P.
 pub fn write(path: &Path, title: &str, result: &Charging, ind: Option<Independent>, extra: &[Extra]) -> Result<()> {
-    write_with_band(path, title, result, ind, extra, None)
+    write_with_band(path, title, result, ind, extra, None, "")
 }
 
 /// [`write`] with a band of one standard error `band[k]` around `W` at each output time
-/// (and `band[k]/t` around `P`): the statistical error of a mean over trajectories.
+/// (and `band[k]/t` around `P`): the statistical error of a mean over trajectories or
+/// disorder realisations, with the legend `band_label` ([`BAND_TRAJECTORIES`],
+/// [`BAND_REALISATIONS`]).
 pub fn write_with_band(
     path: &Path,
     title: &str,
@@ -71,9 +76,10 @@ pub fn write_with_band(
     ind: Option<Independent>,
     extra: &[Extra],
     band: Option<&[f64]>,
+    band_label: &str,
 ) -> Result<()> {
     let size = (900, 800 + 350 * extra.len() as u32);
-    file::write(path, size, &ChargePlot { title, result, ind, extra, band })
+    file::write(path, size, &ChargePlot { title, result, ind, extra, band, band_label })
 }
 
 /// What [`write`] draws.
@@ -83,6 +89,7 @@ struct ChargePlot<'a> {
     ind: Option<Independent>,
     extra: &'a [Extra],
     band: Option<&'a [f64]>,
+    band_label: &'a str,
 }
 
 impl Picture for ChargePlot<'_> {
@@ -90,7 +97,7 @@ impl Picture for ChargePlot<'_> {
     where
         DB::ErrorType: 'static,
     {
-        draw(root, self.title, self.result, self.ind, self.extra, self.band)
+        draw(root, self.title, self.result, self.ind, self.extra, self.band, self.band_label)
     }
 }
 
@@ -104,6 +111,7 @@ fn draw<DB: DrawingBackend>(
     ind: Option<Independent>,
     extra: &[Extra],
     band: Option<&[f64]>,
+    band_label: &str,
 ) -> Result<()>
 where
     DB::ErrorType: 'static,
@@ -162,7 +170,7 @@ where
         };
         let mut layout_labels = labels.clone();
         if spread.is_some() {
-            layout_labels.push(BAND_LABEL.to_string());
+            layout_labels.push(band_label.to_string());
         }
         let (corner, y) = panel_layout(&t, &upper, &refs, &marks, &layout_labels, t_max, plot_px);
         let mut chart = time_panel(area, t_max, y, label)?;
@@ -177,7 +185,7 @@ where
             chart
                 .draw_series(std::iter::once(Polygon::new(outline, BLUE.mix(0.2).filled())))
                 .map_err(err)?
-                .label(BAND_LABEL)
+                .label(band_label)
                 .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], BLUE.mix(0.2).filled()));
         }
         chart

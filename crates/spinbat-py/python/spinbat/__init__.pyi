@@ -99,6 +99,10 @@ class Chain:
         temperature: Optional[float] = None,
         collective_decay: float = 0.0,
         initial_temperature: Optional[float] = None,
+        disorder_g: Optional[float] = None,
+        disorder_field: Optional[float] = None,
+        realisations: Optional[int] = None,
+        seed: Optional[int] = None,
     ) -> Charging:
         """W(t), P(t) = W/t, certified P_max and T*, maximal work (GIL released).
 
@@ -108,7 +112,10 @@ class Chain:
         collective_decay: Lindblad noise (rates in units of B), run on the density matrix;
         observe then measures rho(t). initial_temperature: start from the Gibbs state of H0
         at T0 >= 0 (units of B) instead of all-down, W measured from its energy (the
-        density matrix runs it). Raises ValueError (bad input), MemoryError
+        density matrix runs it). disorder_g, disorder_field: relative spreads in [0, 1)
+        of g_ij and of the fields B_i; `realisations` (default 20) charges of random
+        realisations (seed `seed`), the curve their mean, to_dict()["disorder"] the
+        statistics of P_max, T*, the maximal work. Raises ValueError (bad input), MemoryError
         (solver too large), RuntimeError (not converged).
         """
     def max_power(self, solver: Union[_SolverName, str] = "auto", tol: float = 1e-10) -> Tuple[float, float]:

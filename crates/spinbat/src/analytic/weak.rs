@@ -16,13 +16,12 @@ pub struct WeakCoupling {
 }
 
 impl WeakCoupling {
-    /// Reads `B`, `N`, `ω`, `α` and `G` off the chain.
+    /// Reads `B`, `N`, `ω`, `α` and `G` off the chain. With per-site fields `BN` is
+    /// `Σ_i B_i`: the field is off while charging, so each site's share of the zeroth order
+    /// is `2B_i sin²(ωt)`, and the first order in `g` moves no `⟨Z_i⟩` (a pair's correction is
+    /// the same on both its sites and their sum vanishes, Eq. 18), so the `G` term stays.
     pub fn new(chain: &Chain) -> Self {
-        WeakCoupling {
-            bn: chain.b() * chain.n_sites() as f64,
-            omega: chain.omega(),
-            a: (1.0 - chain.alpha()) * chain.total_coupling(),
-        }
+        WeakCoupling { bn: chain.field_sum(), omega: chain.omega(), a: (1.0 - chain.alpha()) * chain.total_coupling() }
     }
 
     /// `W(t)` of Eq. 18.

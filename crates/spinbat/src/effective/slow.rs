@@ -74,6 +74,13 @@ fn slow_with(chain: &Chain, reduce: bool) -> Result<SlowOscillation> {
             format!("the slow oscillation diagonalises the parity sectors densely: N <= {MAX_SITES}"),
         ));
     }
+    if chain.has_site_fields() {
+        return Err(SpinbatError::Unsupported {
+            solver: "slow oscillation",
+            reason: "the strong-coupling analysis takes one field B on every site; this chain has per-site fields"
+                .to_string(),
+        });
+    }
     let coupling = effective_coupling(chain)?;
     let mut mean = n as f64 * chain.b();
     let mut sectors: Vec<ParitySector> = Vec::with_capacity(2);

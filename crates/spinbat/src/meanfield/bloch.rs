@@ -86,10 +86,12 @@ struct Work {
 pub struct BlochModel {
     n: usize,
     b: f64,
+    /// per-site fields `B_m` (`None`: every site `B`)
+    fields: Option<Vec<f64>>,
     alpha: f64,
     omega: f64,
     product: Product,
-    /// `|B| + max(1, |α|) Σ_j |g_mj| ≥ |∇_{S_m} E0|`
+    /// `|B_m| + max(1, |α|) Σ_j |g_mj| ≥ |∇_{S_m} E0|`
     grad_bounds: Vec<f64>,
     /// estimate of `‖δM‖₂` for unit Bloch vectors
     mf_rounding: f64,
@@ -113,6 +115,7 @@ impl Clone for BlochModel {
         BlochModel {
             n: self.n,
             b: self.b,
+            fields: self.fields.clone(),
             alpha: self.alpha,
             omega: self.omega,
             product: self.product.clone(),
@@ -199,11 +202,12 @@ impl BlochModel {
             }
         };
         let a = chain.alpha().abs().max(1.0);
-        let grad_bounds = row_sums.iter().map(|r| chain.b().abs() + a * r).collect();
+        let grad_bounds = row_sums.iter().enumerate().map(|(m, r)| chain.field(m).abs() + a * r).collect();
         let work = Mutex::new(Work::for_product(n, &product));
         BlochModel {
             n,
             b: chain.b(),
+            fields: chain.site_fields().map(<[f64]>::to_vec),
             alpha: chain.alpha(),
             omega: chain.omega(),
             product,
@@ -312,10 +316,20 @@ impl BlochModel {
         (-0.5 * e, total)
     }
 
-    /// Storage energy `E0(S) = B Σ z_i − Σ_{i<j} g_ij [z_i z_j + α (x_i x_j + y_i y_j)]`.
+    /// Storage energy `E0(S) = Σ_i B_i z_i − Σ_{i<j} g_ij [z_i z_j + α (x_i x_j + y_i y_j)]`
+    /// (`B_i = B` for a clean chain).
     pub fn storage_energy(&self, s: &[f64]) -> f64 {
         let (e, total) = self.coupling_energy(s);
-        self.b * total[2] + e
+        match &self.fields {
+            None => self.b * total[2] + e,
+            Some(f) => f.iter().zip(s.chunks_exact(3)).map(|(b, sm)| b * sm[2]).sum::<f64>() + e,
+        }
+    }
+
+    /// The field `B_m` of site `m`.
+    #[inline]
+    fn field_of(&self, m: usize) -> f64 {
+        self.fields.as_ref().map_or(self.b, |f| f[m])
     }
 
     /// Charging energy `H_C = −Σ_{i<j} g_ij [z_i z_j + α (x_i x_j + y_i y_j)] + ω Σ x_i`,
@@ -330,15 +344,15 @@ impl BlochModel {
         let mut w = self.lock();
         self.fill_mean_field(s, &mut w);
         let mut rate = 0.0;
-        for (sm, mf) in s.chunks_exact(3).zip(&w.mf) {
+        for (m, (sm, mf)) in s.chunks_exact(3).zip(&w.mf).enumerate() {
             let v = cross2(self.field(*mf), [sm[0], sm[1], sm[2]]);
-            let grad = [-self.alpha * mf[0], -self.alpha * mf[1], self.b - mf[2]];
+            let grad = [-self.alpha * mf[0], -self.alpha * mf[1], self.field_of(m) - mf[2]];
             rate += grad[0] * v[0] + grad[1] * v[1] + grad[2] * v[2];
         }
         rate
     }
 
-    /// `√(Σ_m b_m²)` with `b_m = |B| + max(1, |α|) Σ_j g_mj ≥ |∇_{S_m}E0|`: a state error
+    /// `√(Σ_m b_m²)` with `b_m = |B_m| + max(1, |α|) Σ_j g_mj ≥ |∇_{S_m}E0|`: a state error
     /// `δ` (Euclidean norm over all `3N` components) moves `E0`, hence `W`, by at most
     /// about this times `‖δ‖` (to first order).
     pub fn gradient_bound(&self) -> f64 {

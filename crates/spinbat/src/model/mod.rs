@@ -9,10 +9,14 @@
 //! flags, study files and Python parse into, with the [`defaults`] and the checks.
 
 mod couplings;
+mod disorder;
+mod fields;
 mod matrix_file;
 mod spec;
 
 pub use couplings::{Boundary, CouplingKind, Couplings};
+pub use disorder::{Disorder, DEFAULT_REALISATIONS, MAX_DISORDERED_COUPLING_SITES};
+pub use fields::FieldEnergy;
 pub use matrix_file::parse_matrix;
 pub use spec::{ChainSpec, MatrixSpec};
 
@@ -38,6 +42,10 @@ pub struct Chain {
     /// the fly, so a chain of `10⁶` sites costs nothing to build.
     #[serde(skip)]
     matrix: Option<Vec<f64>>,
+    /// Per-site storage fields `B_i` of `H_B = Σ_i B_i Z_i` (`None`: `B_i = B` on every
+    /// site, the clean chain); [`ChainBuilder::site_fields`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    site_fields: Option<Vec<f64>>,
 }
 
 /// The defaults of spinbat, written once: the builder, the CLI flags, study files and the
@@ -80,6 +88,7 @@ impl Chain {
             omega: defaults::OMEGA,
             couplings: defaults::COUPLINGS,
             boundary: defaults::BOUNDARY,
+            site_fields: None,
         }
     }
 
@@ -87,9 +96,45 @@ impl Chain {
     pub fn n_sites(&self) -> usize {
         self.n_sites
     }
-    /// Storage field `B`.
+    /// Storage field `B` (the nominal one, and every site's unless the chain has per-site
+    /// fields, [`Chain::field`]).
     pub fn b(&self) -> f64 {
         self.b
+    }
+    /// The storage field `B_i` of site `i` in `H_B = Σ_i B_i Z_i`: `B` for the clean chain.
+    pub fn field(&self, i: usize) -> f64 {
+        self.site_fields.as_ref().map_or(self.b, |f| f[i])
+    }
+    /// The per-site fields `B_i`, `None` for a clean chain (every `B_i = B`).
+    pub fn site_fields(&self) -> Option<&[f64]> {
+        self.site_fields.as_deref()
+    }
+    /// Whether the sites have their own fields `B_i` (not all `B`): the methods that need
+    /// one field (Dicke states, the analytic strong coupling, storage with flip-flops)
+    /// refuse such a chain.
+    pub fn has_site_fields(&self) -> bool {
+        self.site_fields.is_some()
+    }
+    /// Whether `H_B` commutes with the couplings, `[H_g, H_B] = 0`: one field on every site
+    /// (the flip-flops keep the magnetisation), or no flip-flops (`α = 0`). Otherwise the
+    /// rate `W' = i⟨[H, H0]⟩` has the part `i⟨[H_g, H_B]⟩` besides `i⟨[V, H0]⟩`, which the
+    /// full space measures and the symmetry sectors refuse.
+    pub fn fields_commute_with_couplings(&self) -> bool {
+        self.alpha == 0.0 || self.site_fields.as_ref().is_none_or(|f| f.iter().all(|&b| b == f[0]))
+    }
+    /// `Σ_i B_i` (`N B` for a clean chain).
+    pub fn field_sum(&self) -> f64 {
+        match &self.site_fields {
+            None => self.n_sites as f64 * self.b,
+            Some(f) => f.iter().sum(),
+        }
+    }
+    /// `Σ_i |B_i|` (`N|B|` for a clean chain): `‖H_B‖`.
+    pub fn field_abs_sum(&self) -> f64 {
+        match &self.site_fields {
+            None => self.n_sites as f64 * self.b.abs(),
+            Some(f) => f.iter().map(|b| b.abs()).sum(),
+        }
     }
     /// Coupling scale `g`.
     pub fn g(&self) -> f64 {
@@ -196,19 +241,25 @@ impl Chain {
     /// make `H0 − E_0` a sum of positive semi-definite terms that annihilate it (so
     /// `H0 − E_0 ≥ 0`).
     pub fn all_down_is_proved_ground(&self) -> bool {
-        self.b() > 0.0 && self.alpha().abs() <= 1.0 && self.pairs().iter().all(|&(_, _, g)| g >= 0.0)
+        self.b() > 0.0
+            && self.site_fields().is_none_or(|f| f.iter().all(|&b| b > 0.0))
+            && self.alpha().abs() <= 1.0
+            && self.pairs().iter().all(|&(_, _, g)| g >= 0.0)
     }
 
-    /// Energy of the all-down initial state, `E_0 = −N B − Σ_{i<j} g_ij`.
+    /// Energy of the all-down initial state, `E_0 = −Σ_i B_i − Σ_{i<j} g_ij` (`−N B − G`
+    /// for a clean chain).
     pub fn initial_energy(&self) -> f64 {
-        -(self.n_sites as f64) * self.b - self.total_coupling()
+        -self.field_sum() - self.total_coupling()
     }
 
     /// Rigorous bound on the deposited work (physics.md), from energy conservation:
     /// `W = (⟨H_B⟩_t + N B) + (⟨H_g⟩_t + G)` with `⟨H_B⟩_t ≤ N|B|` and
     /// `⟨H_g⟩_t + G = −⟨V⟩_t ≤ N|ω|`, but also `⟨H_g⟩_t ≤ ‖H_g‖ ≤ (1 + 2|α|) Σ_{i<j}|g_ij|`:
     ///
-    /// `W(t) ≤ N(|B| + B) + min(N|ω|, (1 + 2|α|) Σ|g_ij| + G)`.
+    /// `W(t) ≤ N(|B| + B) + min(N|ω|, (1 + 2|α|) Σ|g_ij| + G)`,
+    ///
+    /// with `N(|B| + B)` read as `Σ_i (|B_i| + B_i)` for per-site fields.
     ///
     /// The second term is what makes nearest-neighbour chains stop early (`2G = 2(N − 1)g`
     /// instead of `Nω`); the Chebyshev solver tightens it further with the exact top of the
@@ -219,10 +270,14 @@ impl Chain {
     }
 
     /// [`Chain::work_bound`] with a given upper bound `h_g_max ≥ λ_max(H_g)`:
-    /// `N(|B| + B) + min(N|ω|, h_g_max + G)`.
+    /// `Σ_i (|B_i| + B_i) + min(N|ω|, h_g_max + G)`.
     pub fn work_bound_with(&self, h_g_max: f64) -> f64 {
         let n = self.n_sites as f64;
-        n * (self.b.abs() + self.b) + (n * self.omega.abs()).min(h_g_max + self.total_coupling())
+        let fields = match &self.site_fields {
+            None => n * (self.b.abs() + self.b),
+            Some(_) => self.field_abs_sum() + self.field_sum(),
+        };
+        fields + (n * self.omega.abs()).min(h_g_max + self.total_coupling())
     }
 
     /// A copy with a different anisotropy (used by studies and tests).
@@ -249,6 +304,7 @@ impl Chain {
             omega: self.omega,
             couplings: self.couplings.clone(),
             boundary: self.boundary,
+            site_fields: self.site_fields.clone(),
         }
     }
 }
@@ -263,6 +319,7 @@ pub struct ChainBuilder {
     omega: f64,
     couplings: Couplings,
     boundary: Boundary,
+    site_fields: Option<Vec<f64>>,
 }
 
 impl ChainBuilder {
@@ -302,11 +359,21 @@ impl ChainBuilder {
         self
     }
 
+    /// Per-site storage fields `B_i`, `H_B = Σ_i B_i Z_i` (one for each site, each finite and
+    /// `> 0`, so all-down stays the ground state of `H_B`); `B` ([`ChainBuilder::b`]) stays
+    /// the nominal field, the unit of the disorder ([`Disorder`]). The charging dynamics
+    /// does not see them (the field is off while charging); the work `W = ⟨H0⟩ − E_0` does.
+    pub fn site_fields(mut self, fields: Vec<f64>) -> Self {
+        self.site_fields = Some(fields);
+        self
+    }
+
     /// Validates the parameters and expands the couplings.
     ///
     /// # Errors
     /// [`crate::SpinbatError::InvalidParameter`] for `N = 0`, `N > MAX_SITES`, non-finite
-    /// values, `B ≤ 0`, `ω ≤ 0`, `g < 0`, `p < 0`; [`crate::SpinbatError::InvalidMatrix`]
+    /// values, `B ≤ 0`, `ω ≤ 0`, `g < 0`, `p < 0`, per-site fields that are not `N`
+    /// finite numbers `> 0`; [`crate::SpinbatError::InvalidMatrix`]
     /// for a matrix of the wrong shape, asymmetric, with a non-zero diagonal or non-finite.
     pub fn build(self) -> Result<Chain> {
         let n = self.n_sites;
@@ -316,6 +383,14 @@ impl ChainBuilder {
         check_g(self.g)?;
         check_alpha(self.alpha)?;
         let matrix = self.couplings.validate(n, self.g)?;
+        if let Some(f) = &self.site_fields {
+            if f.len() != n {
+                return Err(invalid("site_fields", f.len(), format!("needs one field for each of the {n} sites")));
+            }
+            if let Some(b) = f.iter().find(|b| !(b.is_finite() && **b > 0.0)) {
+                return Err(invalid("site_fields", b, "every site field B_i must be a finite number > 0"));
+            }
+        }
         Ok(Chain {
             n_sites: n,
             b: self.b,
@@ -325,6 +400,7 @@ impl ChainBuilder {
             couplings: self.couplings,
             boundary: self.boundary,
             matrix,
+            site_fields: self.site_fields,
         })
     }
 }

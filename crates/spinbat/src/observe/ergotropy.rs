@@ -132,8 +132,18 @@ impl ErgotropyContext {
     /// from the same call.
     ///
     /// # Errors
-    /// Those of [`super::ground::spectral_range`].
+    /// Those of [`super::ground::spectral_range`]; [`crate::SpinbatError::Unsupported`] for
+    /// per-site fields `B_i` (the keys for `H_B`, its eigenspaces and the local ergotropy
+    /// take one field `B`).
     pub fn new(chain: &Chain) -> Result<Self> {
+        if chain.has_site_fields() {
+            return Err(crate::SpinbatError::Unsupported {
+                solver: "ergotropy",
+                reason: "the ergotropy family takes one field B on every site (H_B = B sum Z_i and its eigenspaces); \
+                         this chain has per-site fields"
+                    .to_string(),
+            });
+        }
         let range = super::ground::spectral_range(chain)?;
         let proved = super::ground::all_down_is_proved_ground(chain).then(|| chain.initial_energy());
         let e_min = proved.or(range.map(|r| r.0));

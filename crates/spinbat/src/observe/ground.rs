@@ -65,7 +65,7 @@ pub fn ground_state(chain: &Chain) -> Result<GroundState> {
     let e0 = chain.initial_energy();
     let alpha = chain.alpha();
     // tolerance of "below E_0": rounding of sums of the couplings
-    let scale = chain.b().abs() * n as f64 + chain.total_abs_coupling() * (1.0 + 2.0 * alpha.abs());
+    let scale = chain.field_abs_sum() + chain.total_abs_coupling() * (1.0 + 2.0 * alpha.abs());
     let tol = 1e-10 * scale.max(1.0);
     if all_down_is_proved_ground(chain) {
         return Ok(GroundState {
@@ -110,7 +110,7 @@ fn one_magnon_min(chain: &Chain, e0: f64) -> Result<f64> {
     let n = chain.n_sites();
     let mut m = faer::Mat::<f64>::zeros(n, n);
     for i in 0..n {
-        m[(i, i)] = e0 + 2.0 * chain.b();
+        m[(i, i)] = e0 + 2.0 * chain.field(i);
     }
     for (i, j, g) in chain.pairs() {
         m[(i, i)] += 2.0 * g;
@@ -146,7 +146,7 @@ pub fn spectral_range(chain: &Chain) -> Result<Option<(f64, f64)>> {
     Ok(None)
 }
 
-/// The extremes `(min, max)` of the Ising energy `E(s) = B Σ_i z_i − Σ_{i<j} g_ij z_i z_j`
+/// The extremes `(min, max)` of the Ising energy `E(s) = Σ_i B_i z_i − Σ_{i<j} g_ij z_i z_j`
 /// (`z_i = ±1`, bit `i` of `s` set for up) over all `2^N` basis states: the spectrum's ends
 /// of `H0` at `α = 0`. Streamed without storing a state: the low `L ≤ 16` sites' energies
 /// `E_L(l)` and the fields `f_j(l) = Σ_{i<L} g_ij z_i` they put on each higher site `j` are
@@ -157,14 +157,14 @@ pub fn ising_extremes(chain: &Chain) -> (f64, f64) {
     use rayon::prelude::*;
     let n = chain.n_sites();
     let low = n.min(16);
-    let b = chain.b();
+    let b = |i: usize| chain.field(i);
     let z = |s: usize, i: usize| if (s >> i) & 1 == 1 { 1.0 } else { -1.0 };
     let pairs = chain.pairs();
     let nl = 1usize << low;
     let mut e_low = vec![0.0f64; nl];
     let mut field = vec![vec![0.0f64; nl]; n - low];
     for (l, e) in e_low.iter_mut().enumerate() {
-        *e = (0..low).map(|i| b * z(l, i)).sum();
+        *e = (0..low).map(|i| b(i) * z(l, i)).sum();
         for &(i, j, g) in pairs.iter() {
             if j < low {
                 *e -= g * z(l, i) * z(l, j);
@@ -181,7 +181,7 @@ pub fn ising_extremes(chain: &Chain) -> (f64, f64) {
             |(acc, mut buf), h| {
                 // the high sites' own energy, then their coupling to the low ones
                 let zh = |j: usize| z(h, j - low);
-                let mut e_high: f64 = (low..n).map(|j| b * zh(j)).sum();
+                let mut e_high: f64 = (low..n).map(|j| b(j) * zh(j)).sum();
                 for &(i, j, g) in pairs.iter().filter(|p| p.0 >= low) {
                     e_high -= g * zh(i) * zh(j);
                 }

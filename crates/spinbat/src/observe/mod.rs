@@ -21,6 +21,7 @@
 //! maxima are equal to 10⁻¹⁰ relative (periodic curves), the earliest is reported.
 
 pub mod correlations;
+pub mod disorder;
 pub mod ensemble;
 pub mod ergotropy;
 pub mod ground;
@@ -100,19 +101,17 @@ pub struct Independent {
 }
 
 impl Independent {
-    /// Closed forms for the chain's `N`, `B`, `ω`.
+    /// Closed forms for the chain's `N`, `B`, `ω`; with per-site fields `BN` is `Σ_i B_i`
+    /// (each spin charges as `2B_i sin²(ωt)`, all at the same times).
     pub fn of(chain: &Chain) -> Self {
-        let n = chain.n_sites() as f64;
-        let (p1, t1) = crate::analytic::one_spin_max_power(chain.b(), chain.omega());
+        // n·B as n and B (bit for bit what a clean chain always gave), or Σ_i B_i
+        let (n, b) =
+            if chain.has_site_fields() { (1.0, chain.field_sum()) } else { (chain.n_sites() as f64, chain.b()) };
+        let (p1, t1) = crate::analytic::one_spin_max_power(b, chain.omega());
         let tw = std::f64::consts::FRAC_PI_2 / chain.omega();
         Independent {
             max_power: Extremum { power: n * p1, time: t1, work: n * p1 * t1, at_window_end: false },
-            max_work: Extremum {
-                power: 2.0 * chain.b() * n / tw,
-                time: tw,
-                work: 2.0 * chain.b() * n,
-                at_window_end: false,
-            },
+            max_work: Extremum { power: 2.0 * b * n / tw, time: tw, work: 2.0 * b * n, at_window_end: false },
         }
     }
 }

@@ -387,7 +387,15 @@ pub fn plan(chain: &Chain, spec: &StorageSpec) -> Result<Plan> {
             return Err(invalid("charge_time", t, "must be a finite time >= 0"));
         }
     }
-    spec.noise.check(chain.b())?;
+    spec.noise.check_for(chain)?;
+    if chain.has_site_fields() {
+        return Err(SpinbatError::Unsupported {
+            solver: "store",
+            reason: "storage takes one field B on every site (with per-site fields H_B no longer commutes with the \
+                     flip-flops, and the ergotropy keys take one field)"
+                .into(),
+        });
+    }
     spec.observe.check_block(chain.n_sites())?;
     spec.observe.cut_for(chain.n_sites())?;
     let n = chain.n_sites();

@@ -143,14 +143,14 @@ impl LindbladGenerator for Liouvillian {
         Liouvillian::work_operator_norm(self)
     }
 
-    /// Closed: `N(|B| + B) + min(N|ω|, λ_max(H_g) + G)`; open:
-    /// `λ_max(H0) − E_0 ≤ N(|B| + B) + λ_max(H_g) + G` (`λ_max(H_g)` by Gershgorin).
+    /// Closed: `Σ_i(|B_i| + B_i) + min(N|ω|, λ_max(H_g) + G)`; open:
+    /// `λ_max(H0) − E_0 ≤ Σ_i(|B_i| + B_i) + λ_max(H_g) + G` (`λ_max(H_g)` by Gershgorin;
+    /// `B_i = B` without per-site fields).
     fn work_bound(&self, chain: &Chain, conserves_energy: bool) -> f64 {
-        let n = chain.n_sites() as f64;
         if conserves_energy {
             chain.work_bound_with(self.h_g_max_bound())
         } else {
-            n * (chain.b().abs() + chain.b()) + self.h_g_max_bound() + chain.total_coupling()
+            chain.field_abs_sum() + chain.field_sum() + self.h_g_max_bound() + chain.total_coupling()
         }
     }
 

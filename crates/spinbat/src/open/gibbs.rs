@@ -147,11 +147,19 @@ impl Gibbs {
     /// # Errors
     /// [`SpinbatError::InvalidParameter`] for a negative or non-finite `T0`;
     /// [`SpinbatError::Unsupported`] at `α ≠ 0` when a magnetisation block exceeds
-    /// [`MAX_BLOCK`] states (`N > 14`); [`SpinbatError::TooLarge`] past the indexable size;
+    /// [`MAX_BLOCK`] states (`N > 14`), and for per-site fields; [`SpinbatError::TooLarge`]
+    /// past the indexable size;
     /// [`SpinbatError::NotConverged`] if an eigensolver fails.
     pub fn new(chain: &Chain, temperature: f64) -> Result<Gibbs> {
         if !(temperature.is_finite() && temperature >= 0.0) {
             return Err(invalid("initial_temperature", temperature, "must be a finite temperature >= 0 (units of B)"));
+        }
+        if chain.has_site_fields() {
+            return Err(SpinbatError::Unsupported {
+                solver: "gibbs",
+                reason: "the Gibbs state is built for one field B on every site; this chain has per-site fields"
+                    .to_string(),
+            });
         }
         let ops = Operators::new(chain)?;
         let n = chain.n_sites();

@@ -29,7 +29,7 @@
 //! (`tests/contract/open.rs`).
 
 use super::noise::{Noise, Rates};
-use crate::basis::{dimension, magnetisation, MAX_EXACT_SITES};
+use crate::basis::{dimension, MAX_EXACT_SITES};
 use crate::error::Result;
 use crate::model::Chain;
 use crate::operator::{flip_flops, Operators, PairFlip};
@@ -103,16 +103,15 @@ impl Liouvillian {
     /// The first of [`Noise::problems`] for the chain's field; [`crate::SpinbatError::TooLarge`]
     /// when a `2^N × 2^N` matrix could not even be indexed.
     pub fn new(chain: &Chain, noise: &Noise, generator: Generator) -> Result<Self> {
-        noise.check(chain.b())?;
+        noise.check_for(chain)?;
         let n = chain.n_sites();
         if 2 * n > MAX_EXACT_SITES {
             return Err(crate::resources::cannot_index("density-matrix", n, 16.0 * (2.0 * n as f64).exp2()));
         }
         let ops = Operators::new(chain)?;
         let dim = dimension(n);
-        let b = chain.b();
         let e0 = chain.initial_energy();
-        let diag_h0: Vec<f64> = ops.diag_g().iter().enumerate().map(|(s, &g)| b * magnetisation(s, n) + g).collect();
+        let diag_h0: Vec<f64> = ops.diag_g().iter().enumerate().map(|(s, &g)| ops.field_energy(s) + g).collect();
         let diag_work: Vec<f64> = diag_h0.iter().map(|&h| h - e0).collect();
         let (diag_h, field) = match generator {
             Generator::Charging => (ops.diag_g().to_vec(), chain.omega()),
@@ -136,7 +135,7 @@ impl Liouvillian {
             diag_work,
             field,
             flips,
-            rates: noise.rates(b),
+            rates: noise.rates(chain.b()),
             h_width,
             h0_half_width,
             work_norm,

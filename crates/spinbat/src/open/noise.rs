@@ -102,6 +102,26 @@ impl Noise {
         }
     }
 
+    /// Checks the settings for `chain` ([`Noise::check`] with its field `B`), and refuses a
+    /// thermal bath on per-site fields `B_i` (each site would have its own occupation
+    /// `n̄_i`; not implemented).
+    ///
+    /// # Errors
+    /// As [`Noise::check`]; [`SpinbatError::InvalidParameter`] naming `temperature` for a
+    /// bath at `T > 0` on a chain with per-site fields.
+    pub fn check_for(&self, chain: &crate::model::Chain) -> Result<()> {
+        self.check(chain.b())?;
+        if let Some(t) = self.temperature.filter(|&t| t > 0.0 && self.decay > 0.0 && chain.has_site_fields()) {
+            return Err(invalid(
+                "temperature",
+                t,
+                "a thermal bath on per-site fields B_i (field disorder) is not implemented: each site would have its \
+                 own occupation; use decay at T = 0 or dephasing",
+            ));
+        }
+        Ok(())
+    }
+
     /// Bose occupation `n̄ = 1/(e^{2B/T} − 1)` of the splitting `2B` at the bath's
     /// temperature; `0` at zero temperature (or none).
     pub fn thermal_occupation(&self, b: f64) -> f64 {

@@ -4,16 +4,16 @@
 //! * `H_g` has diagonal `−Σ_{i<j} g_ij z_i z_j` and, for every anti-parallel pair `(i, j)`,
 //!   the off-diagonal element `−2 α g_ij` to the state with both bits flipped;
 //! * `V = ω Σ_i X_i` flips one bit with amplitude `ω`;
-//! * `H_B = B Σ_i z_i` is diagonal.
+//! * `H_B = Σ_i B_i z_i` is diagonal (`B_i = B` for a clean chain; [`FieldEnergy`]).
 //!
 //! All three are real symmetric. [`Operators`] stores the diagonal of `H_g` (`8·2^N` bytes)
 //! and applies `H = H_g + V` and `H0 = H_B + H_g` by gathering, in parallel over basis
 //! states (rayon). Cost per application: `O(2^N (N + P))`, `P` the number of coupled
 //! pairs when `α ≠ 0`, `O(2^N N)` for the Ising case `α = 0`.
 
-use crate::basis::{dimension, magnetisation, z, MAX_EXACT_SITES};
+use crate::basis::{dimension, z, MAX_EXACT_SITES};
 use crate::error::Result;
-use crate::model::Chain;
+use crate::model::{Chain, FieldEnergy};
 use crate::numeric::amplitude::gather;
 pub use crate::numeric::amplitude::{Amplitude, Real};
 use crate::symmetry::space::{spectral_enclosure, top_of_h_g};
@@ -66,7 +66,9 @@ pub(crate) fn flip_flops(chain: &Chain) -> Vec<PairFlip> {
 #[derive(Debug, Clone)]
 pub struct Operators {
     n_sites: usize,
-    b: f64,
+    fields: FieldEnergy,
+    /// `[H_g, H_B] ≠ 0` (per-site fields with flip-flops): the rate has `i⟨[H_g, H_B]⟩` too
+    field_flips: bool,
     omega: f64,
     diag_g: Vec<f64>,
     flips: Vec<PairFlip>,
@@ -107,7 +109,14 @@ impl Operators {
             });
         }
         let flips = flip_flops(chain);
-        Ok(Operators { n_sites: n, b: chain.b(), omega: chain.omega(), diag_g, flips })
+        Ok(Operators {
+            n_sites: n,
+            fields: FieldEnergy::of(chain),
+            field_flips: !chain.fields_commute_with_couplings(),
+            omega: chain.omega(),
+            diag_g,
+            flips,
+        })
     }
 
     /// Vectors must span the whole space: the gathers rely on it.
@@ -134,10 +143,10 @@ impl Operators {
         &self.diag_g
     }
 
-    /// Diagonal of `H0` at basis state `s`: `B Σ z_i + (H_g)_ss`.
+    /// Diagonal of `H0` at basis state `s`: `Σ_i B_i z_i + (H_g)_ss`.
     #[inline(always)]
     fn diag_h0(&self, s: usize) -> f64 {
-        self.b * magnetisation(s, self.n_sites) + self.diag_g[s]
+        self.fields.at(s) + self.diag_g[s]
     }
 
     /// `Σ_pairs (−2 α g_ij) x[s ⊕ mask]` over pairs anti-parallel in `s`.
@@ -165,10 +174,11 @@ impl Operators {
         self.flips.is_empty()
     }
 
-    /// `B Σ_i z_i(s) = B (2·popcount(s) − N)`, the field part of `H0_ss`.
+    /// `Σ_i B_i z_i(s)` (`B (2·popcount(s) − N)` for a clean chain), the field part of
+    /// `H0_ss`.
     #[inline(always)]
     pub fn field_energy(&self, s: usize) -> f64 {
-        self.b * magnetisation(s, self.n_sites)
+        self.fields.at(s)
     }
 
     /// `⟨↓…↓|H0|↓…↓⟩ = E_0`, the energy of the all-down start (`W = ⟨H0⟩ − E_0`).
@@ -282,7 +292,9 @@ impl Operators {
 
     /// The work and its rate in one pass: the [`Moments`] `⟨ψ|ψ⟩`, `⟨ψ|H0 − E_0|ψ⟩`,
     /// `2 Im⟨H0ψ|Vψ⟩` and `‖(H0 − E_0)ψ‖²`. The rate is `dW/dt = i⟨[H, H0]⟩`, since
-    /// `[H_g, H0] = 0` leaves only `i⟨[V, H0]⟩` (physics.md).
+    /// `[H_g, H0] = 0` leaves only `i⟨[V, H0]⟩` (physics.md); with per-site fields and
+    /// flip-flops `[H_g, H0] = [H_g, H_B] ≠ 0` and its part is added
+    /// ([`Space::field_flip_rate`]).
     pub fn work_and_rate(&self, psi: &[Complex64]) -> Moments {
         energy_and_rate_multi(self, psi, 1)[0]
     }
@@ -301,11 +313,11 @@ impl Operators {
         top_of_h_g(&self.diag_g, self.flips.iter().map(|f| f.amp.abs()).sum())
     }
 
-    /// Operator-norm bound `‖H0‖ ≤ N|B| + (1 + 2|α|) Σ_{i<j}|g_ij|` (triangle inequality,
+    /// Operator-norm bound `‖H0‖ ≤ Σ_i|B_i| + (1 + 2|α|) Σ_{i<j}|g_ij|` (triangle inequality,
     /// `‖Z_iZ_j + α(X_iX_j + Y_iY_j)‖ ≤ 1 + 2|α|`). A state error `ε` changes the work by at
     /// most `2 ‖H0‖ ε + O(ε²)`.
     pub fn h0_norm_bound(chain: &Chain) -> f64 {
-        chain.n_sites() as f64 * chain.b().abs() + chain.total_abs_coupling() * (1.0 + 2.0 * chain.alpha().abs())
+        chain.field_abs_sum() + chain.total_abs_coupling() * (1.0 + 2.0 * chain.alpha().abs())
     }
 }
 
@@ -362,6 +374,33 @@ impl Space for Operators {
             *d = self.diag_h0(base + o) - e0;
         }
         true
+    }
+
+    /// `i⟨[H_g, H_B]⟩` over the block's rows: for each row `s` and flip-flop to
+    /// `s' = s ⊕ mask` (amplitude `a = −2αg_ij`), `−a (E_B(s) − E_B(s')) Im(ψ̄_{s'} ψ_s)`,
+    /// `E_B(s) = Σ_i B_i z_i(s)` (each unordered pair is met from both ends, which the
+    /// sum over ordered pairs of `i⟨[H_g, H_B]⟩` counts).
+    fn field_flip_rate(&self, block: usize, m: usize, im_pair: &dyn Fn(usize, usize, usize) -> f64, out: &mut [f64]) {
+        if !self.field_flips {
+            return;
+        }
+        let base = block * self.chunk();
+        for s in base..(base + self.chunk()).min(self.dim()) {
+            let es = self.fields.at(s);
+            for f in &self.flips {
+                if f.acts_on(s) {
+                    let r = s ^ f.mask;
+                    let weight = -f.amp * (es - self.fields.at(r));
+                    for (j, o) in out.iter_mut().enumerate().take(m) {
+                        *o += weight * im_pair(r, s, j);
+                    }
+                }
+            }
+        }
+    }
+
+    fn has_field_flip_rate(&self) -> bool {
+        self.field_flips
     }
 
     fn block_weight(&self, _block: usize) -> f64 {

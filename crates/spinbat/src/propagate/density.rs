@@ -354,8 +354,7 @@ impl DensityMatrix {
     pub fn with_reference_energy(mut self, e_ref: f64) -> Self {
         let e0 = self.chain.initial_energy();
         self.work_offset = e_ref - e0;
-        let n = self.chain.n_sites() as f64;
-        self.work_bound = n * self.chain.b().abs() + self.liou.h_g_max_bound() - e_ref;
+        self.work_bound = self.chain.field_abs_sum() + self.liou.h_g_max_bound() - e_ref;
         self.conserves_energy = false;
         self
     }

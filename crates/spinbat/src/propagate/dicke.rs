@@ -304,9 +304,14 @@ impl Dicke {
         }
         let el = DickeSpace::new(chain).ok_or_else(|| SpinbatError::Unsupported {
             solver: "dicke",
-            reason: "the couplings g_ij are not all equal, so the chain is not permutation symmetric \
-                     (use the power law with p = 0, or a matrix with equal off-diagonal entries)"
-                .to_string(),
+            reason: if chain.has_site_fields() {
+                "the sites have their own fields B_i, so H0 is not permutation symmetric (use chebyshev or dense)"
+                    .to_string()
+            } else {
+                "the couplings g_ij are not all equal, so the chain is not permutation symmetric \
+                 (use the power law with p = 0, or a matrix with equal off-diagonal entries)"
+                    .to_string()
+            },
         })?;
         let work_norm = el.work_norm();
         let mut d = Dicke {

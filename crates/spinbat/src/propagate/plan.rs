@@ -122,7 +122,7 @@ impl Plan {
         start: Start,
     ) -> Result<Plan> {
         check_tol(tol)?;
-        noise.check(chain.b())?;
+        noise.check_for(chain)?;
         if let Some(t) = start.temperature() {
             Start::from_temperature(Some(t))?;
         }

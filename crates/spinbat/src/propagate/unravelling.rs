@@ -278,7 +278,15 @@ impl Unravelling {
     }
 
     fn build(chain: &Chain, noise: &Noise, generator: Generator, initial: Option<Vec<C>>, tol: f64) -> Result<Self> {
-        noise.check(chain.b())?;
+        noise.check_for(chain)?;
+        if chain.has_site_fields() {
+            return Err(SpinbatError::Unsupported {
+                solver: "trajectories",
+                reason: "per-site fields B_i: the trajectories' rate (with flip-flops, i<[H_g, H_B]>) and their \
+                         local ergotropy take one field; use the density matrix"
+                    .to_string(),
+            });
+        }
         if noise.collective_decay != 0.0 {
             return Err(SpinbatError::Unsupported {
                 solver: "trajectories",

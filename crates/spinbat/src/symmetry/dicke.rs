@@ -48,8 +48,12 @@ pub struct DickeSpace {
 
 impl DickeSpace {
     /// The Dicke space of `chain`, or `None` when its couplings are not all equal
-    /// ([`super::uniform_coupling`]).
+    /// ([`super::uniform_coupling`]) or its sites have their own fields (`H_B` would leave
+    /// the symmetric states).
     pub fn new(chain: &Chain) -> Option<Self> {
+        if chain.has_site_fields() {
+            return None;
+        }
         let g = super::uniform_coupling(chain)?;
         let n = chain.n_sites();
         let mut space = DickeSpace {

@@ -1,7 +1,9 @@
 //! The symmetries of a chain's couplings, detected in one place, and the sectors they give.
 //!
 //! Which site permutations `π` leave every `g_ij` unchanged (`g_{π(i)π(j)} = g_ij`,
-//! exactly)? Each commutes with `H_g`, `V = ω Σ X_i` and `H_B`, and fixes the all-down start,
+//! exactly), and every storage field `B_i` too (`B_{π(i)} = B_i`: always for a clean chain,
+//! rarely for per-site fields, [`Chain::site_fields`])? Each commutes with `H_g`,
+//! `V = ω Σ X_i` and `H_B = Σ_i B_i Z_i`, and fixes the all-down start,
 //! so the charging dynamics stays in the states invariant under it, and the solvers may work
 //! there. Every such sector is a [`Space`] ([`space`]): blocks of rows of any length, the
 //! inner product as weighted row sums, `H` and the work operator `H0 − E_0` block by block.
@@ -52,12 +54,20 @@ impl Symmetries {
     }
 }
 
-/// Whether the reflection `i → N−1−i` maps every coupling onto itself: always for couplings
-/// that depend on `|i − j|` alone (open or periodic), checked pair by pair for a matrix.
+/// Whether the reflection `i → N−1−i` maps every coupling and every field onto itself:
+/// always for couplings that depend on `|i − j|` alone (open or periodic), checked pair by
+/// pair for a matrix; per-site fields need `B_i = B_{N−1−i}`.
 pub fn is_reflection_symmetric(chain: &Chain) -> bool {
     let n = chain.n_sites();
-    chain.toeplitz_kernel().is_some()
-        || (0..n).all(|i| (i + 1..n).all(|j| chain.coupling(i, j) == chain.coupling(n - 1 - i, n - 1 - j)))
+    let couplings = chain.toeplitz_kernel().is_some()
+        || (0..n).all(|i| (i + 1..n).all(|j| chain.coupling(i, j) == chain.coupling(n - 1 - i, n - 1 - j)));
+    couplings && fields_preserved(chain, &(0..n).rev().collect::<Vec<_>>())
+}
+
+/// Whether the site permutation `p` maps every field onto itself, `B_{p(i)} = B_i` (always
+/// for a clean chain).
+fn fields_preserved(chain: &Chain, p: &[usize]) -> bool {
+    chain.site_fields().is_none_or(|f| (0..f.len()).all(|i| f[p[i]] == f[i]))
 }
 
 /// The common coupling `g'` if every off-diagonal `g_ij` is equal (`0` for `N = 1`).
@@ -75,16 +85,17 @@ pub fn uniform_coupling(chain: &Chain) -> Option<f64> {
     all_equal.then_some(g)
 }
 
-/// Whether every off-diagonal coupling `g_ij` is the same (exactly), so that the dynamics
-/// stays in the Dicke states.
+/// Whether every off-diagonal coupling `g_ij` is the same (exactly) and the chain has one
+/// field (no per-site fields), so that the dynamics stays in the Dicke states and `H0` acts
+/// there.
 pub fn is_permutation_symmetric(chain: &Chain) -> bool {
-    uniform_coupling(chain).is_some()
+    uniform_coupling(chain).is_some() && !chain.has_site_fields()
 }
 
 /// Site permutations that generate the couplings' symmetry group (as far as these
 /// candidates find it): the reflection `i → N−1−i`, the translation `i → i+1 mod N` and
 /// the adjacent transpositions `(i, i+1)`, each kept when it maps the couplings onto
-/// themselves exactly; the identity and repeats are left out. `π[i]` is the image of site
+/// themselves exactly (and the fields, [`Chain::field`]); the identity and repeats are left out. `π[i]` is the image of site
 /// `i`. `O(N³)` (the effective-coupling analysis uses it at `N ≲ 24`).
 pub fn generators(chain: &Chain) -> Vec<Vec<usize>> {
     let n = chain.n_sites();
@@ -98,7 +109,7 @@ pub fn generators(chain: &Chain) -> Vec<Vec<usize>> {
     let g: Vec<Vec<f64>> = (0..n).map(|i| (0..n).map(|j| chain.coupling(i, j)).collect()).collect();
     let mut kept: Vec<Vec<usize>> = Vec::new();
     for p in candidates {
-        let preserves = (0..n).all(|i| (0..n).all(|j| g[p[i]][p[j]] == g[i][j]));
+        let preserves = (0..n).all(|i| (0..n).all(|j| g[p[i]][p[j]] == g[i][j])) && fields_preserved(chain, &p);
         if p != identity && preserves && !kept.contains(&p) {
             kept.push(p);
         }
@@ -106,10 +117,10 @@ pub fn generators(chain: &Chain) -> Vec<Vec<usize>> {
     kept
 }
 
-/// Whether the site permutation `p` maps every coupling onto itself.
+/// Whether the site permutation `p` maps every coupling and every field onto itself.
 fn preserves(chain: &Chain, p: &[usize]) -> bool {
     let n = chain.n_sites();
-    (0..n).all(|i| (i + 1..n).all(|j| chain.coupling(p[i], p[j]) == chain.coupling(i, j)))
+    (0..n).all(|i| (i + 1..n).all(|j| chain.coupling(p[i], p[j]) == chain.coupling(i, j))) && fields_preserved(chain, p)
 }
 
 #[cfg(test)]

@@ -127,6 +127,14 @@ impl OrbitSpace {
         if n > crate::basis::MAX_EXACT_SITES || n >= 32 {
             return Err(crate::resources::cannot_index("orbit space", n, 4.0 * (n as f64).exp2()));
         }
+        if !chain.fields_commute_with_couplings() {
+            return Err(crate::error::invalid(
+                "site_fields",
+                "per-site",
+                "the orbit space does not measure the rate's part i<[H_g, H_B]> of per-site fields with flip-flops; \
+                 use the full space",
+            ));
+        }
         let generators = super::generators(chain);
         let orbits = Orbits::new(chain);
         let offsets = orbits.offsets();
@@ -136,7 +144,7 @@ impl OrbitSpace {
         let pairs_list = chain.pairs();
         let alpha = chain.alpha();
         let e0 = chain.initial_energy();
-        let (b, rows) = (chain.b(), reps.len());
+        let (fields, rows) = (crate::model::FieldEnergy::of(chain), reps.len());
         let mut diag_g = Vec::with_capacity(rows);
         let mut diag_w = Vec::with_capacity(rows);
         let mut flips = Csr { start: vec![0], ..Csr::default() };
@@ -145,7 +153,8 @@ impl OrbitSpace {
             let z = |i: usize| crate::basis::z(r, i);
             let ising: f64 = pairs_list.iter().map(|&(i, j, g)| -g * z(i) * z(j)).sum();
             diag_g.push(ising);
-            diag_w.push(b * crate::basis::magnetisation(r, n) + ising - e0);
+            // the generators keep the fields too: E_B is the same on the whole orbit
+            diag_w.push(fields.at(r) + ising - e0);
             let weight = |s: usize| -> (u32, f64) {
                 let o = row_of(s);
                 (o as u32, (sizes[row] / sizes[o]).sqrt())

@@ -104,6 +104,8 @@ impl Shape {
 pub struct ReflectionSector {
     n_sites: usize,
     b: f64,
+    /// Mirror-symmetric per-site fields (`B_i = B_{N−1−i}`), `None` for a clean chain.
+    fields: Option<MirrorFields>,
     omega: f64,
     shape: Shape,
     /// `(A, B)` of each tile of a layer, in storage order
@@ -115,8 +117,12 @@ pub struct ReflectionSector {
 impl ReflectionSector {
     /// Whether the chain is reflection symmetric, `g_ij = g_{N−1−i, N−1−j}` (always for
     /// `|i − j|` patterns; checked entry by entry for a matrix).
+    ///
+    /// Per-site fields must be mirror symmetric too (`B_i = B_{N−1−i}`), and commute with the
+    /// couplings ([`Chain::fields_commute_with_couplings`]: the sector does not measure the
+    /// rate's part `i⟨[H_g, H_B]⟩`; such chains run on the full space).
     pub fn applies(chain: &Chain) -> bool {
-        crate::symmetry::is_reflection_symmetric(chain)
+        crate::symmetry::is_reflection_symmetric(chain) && chain.fields_commute_with_couplings()
     }
 
     /// Stored rows for `N` sites: `(2^N + 2^⌈N/2⌉)/2` up to the whole diagonal tiles,
@@ -144,7 +150,7 @@ impl ReflectionSector {
             return Err(crate::error::invalid(
                 "couplings",
                 "matrix",
-                "the reflection sector needs g_ij = g_(N-1-i)(N-1-j)",
+                "the reflection sector needs g_ij = g_(N-1-i)(N-1-j) and B_i = B_(N-1-i) (with alpha != 0: one field)",
             ));
         }
         let shape = Shape::new(n);
@@ -153,6 +159,7 @@ impl ReflectionSector {
         let mut sector = ReflectionSector {
             n_sites: n,
             b: chain.b(),
+            fields: chain.site_fields().map(|f| MirrorFields::new(f, shape.half)),
             omega: chain.omega(),
             shape,
             coords,
@@ -304,7 +311,15 @@ impl ReflectionSector {
         let low = self.shape.half + self.shape.odd as usize;
         let (b, n) = (self.b, self.n_sites as f64);
         // B Σ_i z_i over the block's sites, and −B·(sites the block fixes)
-        let field = (0..1usize << low).map(|s| b * (2.0 * s.count_ones() as f64 - n)).collect();
+        let field = match &self.fields {
+            None => (0..1usize << low).map(|s| b * (2.0 * s.count_ones() as f64 - n)).collect(),
+            // sites 0..half from the table, the middle one (odd N) bit `half`
+            Some(f) => (0..1usize << low)
+                .map(|s| {
+                    f.half[s & ((1 << self.shape.half) - 1)] + 2.0 * f.middle * (s >> self.shape.half) as f64 - f.sum
+                })
+                .collect(),
+        };
         Some(SectorRows { sector: self, stored, low, field })
     }
 
@@ -474,17 +489,55 @@ impl ReflectionSector {
 }
 
 impl ReflectionSector {
-    /// `E_0 = −NB + H_g` at all-down (row 0).
+    /// `E_0 = −Σ_i B_i + H_g` at all-down (row 0).
     fn all_down_energy(&self) -> f64 {
-        -self.b * self.n_sites as f64 + self.diag_g[0]
+        match &self.fields {
+            None => -self.b * self.n_sites as f64 + self.diag_g[0],
+            Some(f) => -f.sum + self.diag_g[0],
+        }
     }
 
     /// The diagonal of `H0 − E_0` at row `s` with coordinates `(c, a, b)`:
-    /// `B·(2·#up − N) + H_g(s) − E_0`.
+    /// `B·(2·#up − N) + H_g(s) − E_0`, or with mirror-symmetric fields
+    /// `T(a) + T(b) + 2 B_mid c − Σ_i B_i + H_g(s) − E_0` ([`MirrorFields`]).
+    #[inline(always)]
     fn work_diagonal_at(&self, s: usize, (c, a, b): (usize, usize, usize), e0: f64) -> f64 {
-        let n = self.n_sites as f64;
-        let mag = 2.0 * (a.count_ones() + b.count_ones() + c as u32) as f64 - n;
-        self.b * mag + self.diag_g[s] - e0
+        match &self.fields {
+            None => {
+                let n = self.n_sites as f64;
+                let mag = 2.0 * (a.count_ones() + b.count_ones() + c as u32) as f64 - n;
+                self.b * mag + self.diag_g[s] - e0
+            }
+            Some(f) => f.half[a] + f.half[b] + 2.0 * f.middle * c as f64 - f.sum + self.diag_g[s] - e0,
+        }
+    }
+
+    /// `2 Σ_{i∈up} B_i` of the fixed sites of block `a` (site `N−1−k` up for bit `k`).
+    #[inline]
+    fn fixed_field(&self, a: usize) -> f64 {
+        match &self.fields {
+            None => 2.0 * self.b * a.count_ones() as f64,
+            Some(f) => f.half[a],
+        }
+    }
+}
+
+/// Mirror-symmetric per-site fields on the sector's coordinates: `(c, a, b)` has site `k`
+/// up for bit `k` of `b`, site `N−1−k` for bit `k` of `a` and the middle site for `c`, so with
+/// `B_k = B_{N−1−k}` its field energy is `T(a) + T(b) + 2 B_mid c − Σ_i B_i`,
+/// `T(x) = 2 Σ_{k<⌊N/2⌋} B_k x_k` (`2^⌊N/2⌋` numbers).
+#[derive(Debug, Clone)]
+struct MirrorFields {
+    half: Vec<f64>,
+    middle: f64,
+    sum: f64,
+}
+
+impl MirrorFields {
+    fn new(f: &[f64], half: usize) -> Self {
+        let table = (0..1usize << half).map(|x| (0..half).map(|k| 2.0 * f[k] * ((x >> k) & 1) as f64).sum()).collect();
+        let middle = if f.len() % 2 == 1 { f[half] } else { 0.0 };
+        MirrorFields { half: table, middle, sum: f.iter().sum() }
     }
 }
 
@@ -605,7 +658,7 @@ impl FullRows for SectorRows<'_> {
             sec.fill_row(&sec.diag_g, c, a, &mut h0[rows]);
         }
         let up = a.count_ones() as usize;
-        let fixed = 2.0 * sec.b * up as f64;
+        let fixed = sec.fixed_field(a);
         for (e, f) in h0.iter_mut().zip(&self.field) {
             *e += f + fixed;
         }
@@ -617,7 +670,7 @@ impl FullRows for SectorRows<'_> {
     }
 
     fn all_down_energy(&self) -> f64 {
-        self.sector.diag_g[0] - self.sector.b * self.sector.n_sites as f64
+        self.sector.all_down_energy()
     }
 }
 

@@ -72,6 +72,24 @@ pub trait Space: Send + Sync {
     /// `E_0 = ⟨↓…↓|H0|↓…↓⟩`, so that `W = ⟨ψ|H0 − E_0|ψ⟩` is summed without cancelling
     /// against `E_0` (which grows like `N²` for long-range chains).
     fn work_block<T: Amplitude>(&self, x: &[T], m: usize, block: usize, out: &mut [T]);
+    /// Adds to `out[j]` the part of the rate `W' = i⟨[H, H0]⟩` of state `j` that the flip
+    /// sums do not carry, `i⟨[H_g, H_B]⟩` summed over the rows of block `block` (`m` states
+    /// interleaved; `im_pair(r, s, j) = Im(ψ̄_j[r] ψ_j[s])`). Zero wherever `H_B` commutes
+    /// with the couplings (one field on every site, or no flip-flops, `α = 0`): the default
+    /// adds nothing; the full space adds it for per-site fields with flip-flops
+    /// ([`crate::model::Chain::fields_commute_with_couplings`]).
+    fn field_flip_rate(
+        &self,
+        _block: usize,
+        _m: usize,
+        _im_pair: &dyn Fn(usize, usize, usize) -> f64,
+        _out: &mut [f64],
+    ) {
+    }
+    /// Whether [`Space::field_flip_rate`] adds anything (default `false`).
+    fn has_field_flip_rate(&self) -> bool {
+        false
+    }
     /// The diagonal of the work operator `H0 − E_0` on the rows of block `block`, written
     /// to `out` (the block's rows), when `H0` is diagonal on this basis (no flip-flops,
     /// `α = 0`): returns whether it is. Lets products of many states apply it by a row

@@ -4,6 +4,7 @@
 mod common;
 mod correlations;
 mod dicke;
+mod disorder;
 mod effective;
 mod ergotropy;
 mod gibbs;
