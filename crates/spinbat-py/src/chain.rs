@@ -158,6 +158,73 @@ fn parse_solver(solver: &str) -> PyResult<Solver> {
     }
 }
 
+/// Trajectories averaged when `trajectories` is not given (as `spinbat charge`).
+const DEFAULT_TRAJECTORIES: usize = 1000;
+
+/// `Chain.charge(solver="trajectories")`: the mean over `K` quantum trajectories with its
+/// standard errors (`to_dict()["series"]["work_stderr"]`, `to_dict()["trajectories"]`), and
+/// with `observe` the mean Bloch vectors and the local ergotropy of the mean one-site states.
+#[allow(clippy::too_many_arguments)]
+fn charge_trajectories(
+    py: Python<'_>,
+    slf: &Bound<'_, PyChain>,
+    times: &[f64],
+    tol: f64,
+    observe: Option<&str>,
+    noise: &Noise,
+    start: Start,
+    trajectories: Option<i64>,
+    seed: Option<u64>,
+) -> PyResult<PyCharging> {
+    let chain = &slf.get().inner;
+    if noise.is_closed() && start.is_all_down(chain) {
+        return Err(PyValueError::new_err(
+            "solver='trajectories' needs noise (dephasing, decay [temperature]) or a thermal start: without it every \
+             trajectory is the closed evolution; use the closed solvers",
+        ));
+    }
+    let count = match trajectories {
+        None => DEFAULT_TRAJECTORIES,
+        Some(k) if k >= 2 => k as usize,
+        Some(k) => return Err(invalid("trajectories", k, "needs at least 2 (a standard error needs two)")),
+    };
+    let set = match observe {
+        None => ObservableSet::default(),
+        Some(list) if list.trim() == "all" => {
+            ObservableSet { bloch: true, ergotropy: true, ..ObservableSet::default() }
+        }
+        Some(list) => list.parse().map_err(to_py)?,
+    };
+    spinbat::observe::ensemble::check_observables(&set).map_err(to_py)?;
+    let seed = seed.unwrap_or(0);
+    let (result, elapsed, initial_energy) = py
+        .detach(|| {
+            let clock = Instant::now();
+            let plan = work_plan(chain, Solver::Trajectories, tol, noise, start)?;
+            let unravelling = plan.unravelling(chain)?;
+            let r = spinbat::observe::ensemble::charge_trajectories_observed(
+                &unravelling,
+                chain,
+                noise,
+                count,
+                seed,
+                times,
+                &set,
+                &Silent,
+            )?;
+            Ok::<_, SpinbatError>((r, clock.elapsed().as_secs_f64(), plan.gibbs().map(|g| g.energy())))
+        })
+        .map_err(to_py)?;
+    let mut record = ChargeRecord::of_ensemble(chain, Solver::Trajectories, tol, &result, elapsed);
+    if let Some(tr) = &result.observables {
+        record = record.with_observables(ObservablesRecord::new(tr.clone(), elapsed));
+    }
+    record.noise = (!noise.is_closed()).then_some(*noise);
+    record.initial_temperature = start.temperature();
+    record.initial_energy = initial_energy;
+    PyCharging::new(py, slf.clone().unbind(), &result.charging, &record)
+}
+
 /// The plan of the work from the start `initial` (a thermal start: the density matrix).
 fn work_plan(
     chain: &Chain,
@@ -415,7 +482,16 @@ impl PyChain {
     ///     Number R >= 2 of realisations (default 20), with a disorder.
     /// seed : int, optional
     ///     Seed of the disorder (default 0): realisation r draws from ChaCha8 stream r, so
-    ///     the same seed gives the same numbers on any number of threads.
+    ///     the same seed gives the same numbers on any number of threads; with
+    ///     solver="trajectories" the seed of the trajectories (trajectory k: stream k).
+    /// trajectories : int, optional
+    ///     With solver="trajectories" (the open battery by quantum trajectories, as
+    ///     `spinbat charge --solver trajectories --trajectories K --seed S`): the number
+    ///     K >= 2 of trajectories (default 1000). The curve is their mean,
+    ///     `to_dict()["series"]["work_stderr"]` its standard error, `to_dict()["trajectories"]`
+    ///     the ensemble (P_max of the mean curve, statistical, not certified). `observe` may
+    ///     ask for "bloch" and "ergotropy" (the local ergotropy of the mean one-site states),
+    ///     each with its standard error; the rest is not linear in the state and is refused.
     ///
     /// Returns
     /// -------
@@ -437,7 +513,7 @@ impl PyChain {
     #[pyo3(signature = (
         times=None, t_max=None, points=201, solver="auto", tol=1e-10, observe=None, block=None,
         dephasing=0.0, decay=0.0, temperature=None, collective_decay=0.0, initial_temperature=None,
-        disorder_g=None, disorder_field=None, realisations=None, seed=None
+        disorder_g=None, disorder_field=None, realisations=None, seed=None, trajectories=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn charge(
@@ -458,11 +534,27 @@ impl PyChain {
         disorder_field: Option<f64>,
         realisations: Option<i64>,
         seed: Option<u64>,
+        trajectories: Option<i64>,
     ) -> PyResult<PyCharging> {
         let noise = Noise { dephasing, decay, temperature, collective_decay };
         let start = Start::from_temperature(initial_temperature).map_err(to_py)?;
         let py = slf.py();
         let chain = &slf.get().inner;
+        if solver.parse::<Solver>().map_err(to_py)? == Solver::Trajectories {
+            if disorder_g.is_some() || disorder_field.is_some() || realisations.is_some() {
+                return Err(PyValueError::new_err("disorder with solver='trajectories' is not implemented"));
+            }
+            if block.is_some() {
+                return Err(PyValueError::new_err(
+                    "block does not apply to trajectories (a block ergotropy is not linear in the state)",
+                ));
+            }
+            let times = output_times(chain, times.as_ref().map(times_vec), t_max, points)?;
+            return charge_trajectories(py, slf, &times, tol, observe, &noise, start, trajectories, seed);
+        }
+        if trajectories.is_some() {
+            return Err(PyValueError::new_err("trajectories needs solver='trajectories'"));
+        }
         let requested = parse_solver(solver)?;
         let times = output_times(chain, times.as_ref().map(times_vec), t_max, points)?;
         if disorder_g.is_some() || disorder_field.is_some() {
@@ -507,7 +599,9 @@ impl PyChain {
             return PyCharging::new(py, slf.clone().unbind(), &result.charging, &record);
         }
         if realisations.is_some() || seed.is_some() {
-            return Err(PyValueError::new_err("realisations and seed need disorder_g or disorder_field"));
+            return Err(PyValueError::new_err(
+                "realisations and seed need disorder_g or disorder_field (or seed with solver='trajectories')",
+            ));
         }
         // the observables' plan first: refused before the long run, as `spinbat charge` does
         if block.is_some() && observe.is_none() {

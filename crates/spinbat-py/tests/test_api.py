@@ -234,9 +234,29 @@ def test_charge_with_noise_runs_the_density_matrix():
         assert all(x * x + y * y + z * z <= 1 + 1e-9 for x, y, z in p["bloch"])
     with pytest.raises(ValueError, match="dephasing"):
         c.charge(points=3, dephasing=-0.1)
-    # the ensemble of trajectories runs from the CLI; Python says so
-    with pytest.raises(ValueError, match="spinbat charge --solver trajectories"):
-        c.charge(points=3, dephasing=0.1, solver="trajectories")
+    # the ensemble of trajectories: the mean within 4 standard errors of the density matrix,
+    # the same numbers from the same seed, the one-site states and the local ergotropy
+    exact = c.charge(points=6, t_max=0.5, dephasing=0.3, decay=0.2, observe="bloch,ergotropy")
+    traj = c.charge(
+        points=6, t_max=0.5, dephasing=0.3, decay=0.2, solver="trajectories", trajectories=2000, seed=3,
+        observe="bloch,ergotropy",
+    )
+    d = traj.to_dict()
+    assert d["solver"] == "trajectories" and d["trajectories"]["trajectories"] == 2000
+    se = np.array(d["series"]["work_stderr"])
+    assert np.all(np.abs(traj.work - exact.work) <= 4 * se + 1e-9)
+    for p, q in zip(d["observables"]["points"], exact.to_dict()["observables"]["points"]):
+        assert abs(p["local_ergotropy"] - q["local_ergotropy"]) <= 4 * p["local_ergotropy_stderr"] + 1e-8
+        for r, s, x in zip(p["bloch"], p["bloch_stderr"], q["bloch"]):
+            assert all(abs(a - b) <= 4 * e + 1e-8 for a, b, e in zip(r, x, s))
+    again = c.charge(points=6, t_max=0.5, dephasing=0.3, decay=0.2, solver="trajectories", trajectories=2000, seed=3)
+    assert np.array_equal(again.work, traj.work)
+    with pytest.raises(ValueError, match="needs noise"):
+        c.charge(points=3, solver="trajectories")
+    with pytest.raises(ValueError, match="at least 2"):
+        c.charge(points=3, dephasing=0.1, solver="trajectories", trajectories=1)
+    with pytest.raises(ValueError, match="not linear"):
+        c.charge(points=3, dephasing=0.1, solver="trajectories", observe="entanglement")
     with pytest.raises(ValueError, match="decay"):
         c.charge(points=3, temperature=1.0)
 

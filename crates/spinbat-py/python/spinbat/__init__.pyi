@@ -103,8 +103,14 @@ class Chain:
         disorder_field: Optional[float] = None,
         realisations: Optional[int] = None,
         seed: Optional[int] = None,
+        trajectories: Optional[int] = None,
     ) -> Charging:
         """W(t), P(t) = W/t, certified P_max and T*, maximal work (GIL released).
+
+        solver="trajectories" (with noise or a thermal start): the mean over `trajectories`
+        quantum trajectories (default 1000, seed `seed`), to_dict()["series"]["work_stderr"]
+        its standard error; observe may ask for "bloch" and "ergotropy" (the local ergotropy
+        of the mean one-site states), each with its standard error.
 
         observe: observables along the state ("entanglement,bloch,zz,variance,ergotropy" or
         "all"), in to_dict()["observables"]; block: with ergotropy, also block_ergotropy
