@@ -167,3 +167,33 @@ impl OracleFile {
         }
     }
 }
+
+/// The chain of a case of `tests/data/noise_reference.json` (`n_sites`, `coupling` `nn` or
+/// `power-law` with `p`, `alpha`, `g`, `omega`, `b`), its `E_0` checked against the file's.
+pub fn noise_case_chain(case: &Value) -> Chain {
+    let couplings = match case["coupling"].as_str().unwrap() {
+        "nn" => Couplings::NearestNeighbour,
+        // one spin: no couplings, the kind does not matter
+        _ => case["p"].as_f64().map_or(Couplings::NearestNeighbour, |p| Couplings::PowerLaw { p }),
+    };
+    let chain = Chain::builder(case["n_sites"].as_u64().unwrap() as usize)
+        .couplings(couplings)
+        .alpha(case["alpha"].as_f64().unwrap())
+        .g(case["g"].as_f64().unwrap())
+        .omega(case["omega"].as_f64().unwrap())
+        .b(case["b"].as_f64().unwrap())
+        .build()
+        .unwrap();
+    assert!((chain.initial_energy() - case["e0"].as_f64().unwrap()).abs() < 1e-12, "{}", case["name"]);
+    chain
+}
+
+/// The noise of a case of `tests/data/noise_reference.json`.
+pub fn noise_case_noise(v: &Value) -> spinbat::open::Noise {
+    spinbat::open::Noise {
+        dephasing: v["dephasing"].as_f64().unwrap(),
+        decay: v["decay"].as_f64().unwrap(),
+        temperature: v["temperature"].as_f64(),
+        collective_decay: v["collective_decay"].as_f64().unwrap(),
+    }
+}

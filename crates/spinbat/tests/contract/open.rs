@@ -3,7 +3,7 @@
 //! the thermal bath, the closed Chebyshev propagator at zero noise, and QuTiP `mesolve`
 //! (`tests/data/noise_reference.json`, from `scripts/reference/make_noise_reference.py`).
 
-use crate::common::{random_chain, Rng};
+use crate::common::{noise_case_chain, noise_case_noise, random_chain, Rng};
 use faer::Mat;
 use num_complex::Complex64 as C;
 use serde_json::Value;
@@ -178,15 +178,6 @@ fn noise_changes_the_work_and_auto_picks_the_density_matrix() {
     }
 }
 
-fn noise_of(v: &Value) -> Noise {
-    Noise {
-        dephasing: v["dephasing"].as_f64().unwrap(),
-        decay: v["decay"].as_f64().unwrap(),
-        temperature: v["temperature"].as_f64(),
-        collective_decay: v["collective_decay"].as_f64().unwrap(),
-    }
-}
-
 #[test]
 fn matches_qutip_mesolve() {
     let doc: Value = serde_json::from_str(DATA).unwrap();
@@ -194,22 +185,8 @@ fn matches_qutip_mesolve() {
     let cases = doc["cases"].as_array().unwrap();
     assert!(cases.len() >= 6);
     for case in cases {
-        let n = case["n_sites"].as_u64().unwrap() as usize;
-        let couplings = match case["coupling"].as_str().unwrap() {
-            "nn" => Couplings::NearestNeighbour,
-            // one spin: no couplings, the kind does not matter
-            _ => case["p"].as_f64().map_or(Couplings::NearestNeighbour, |p| Couplings::PowerLaw { p }),
-        };
-        let chain = Chain::builder(n)
-            .couplings(couplings)
-            .alpha(case["alpha"].as_f64().unwrap())
-            .g(case["g"].as_f64().unwrap())
-            .omega(case["omega"].as_f64().unwrap())
-            .b(case["b"].as_f64().unwrap())
-            .build()
-            .unwrap();
-        assert!((chain.initial_energy() - case["e0"].as_f64().unwrap()).abs() < 1e-12);
-        let noise = noise_of(&case["noise"]);
+        let chain = noise_case_chain(case);
+        let noise = noise_case_noise(&case["noise"]);
         let times: Vec<f64> = case["times"].as_array().unwrap().iter().map(|t| t.as_f64().unwrap()).collect();
         let work: Vec<f64> = case["work"].as_array().unwrap().iter().map(|w| w.as_f64().unwrap()).collect();
         // the reference is as accurate as its two computations agree

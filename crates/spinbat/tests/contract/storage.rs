@@ -4,7 +4,7 @@
 //! closed charge, what positivity and unit trace imply for the measured keys, and the
 //! refusals.
 
-use crate::common::{random_chain, Rng};
+use crate::common::{noise_case_chain, noise_case_noise, random_chain, Rng};
 use spinbat::observe::storage::{store, NoiseDuring, StorageSpec};
 use spinbat::open::Noise;
 use spinbat::propagate::{plan, plan_noisy};
@@ -278,29 +278,10 @@ fn storage_matches_qutip_mesolve() {
     let floats = |v: &Value| -> Vec<f64> { v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect() };
     for case in cases {
         let name = case["name"].as_str().unwrap();
-        let n = case["n_sites"].as_u64().unwrap() as usize;
-        let couplings = match case["coupling"].as_str().unwrap() {
-            "nn" => Couplings::NearestNeighbour,
-            _ => Couplings::PowerLaw { p: case["p"].as_f64().unwrap() },
-        };
-        let chain = Chain::builder(n)
-            .couplings(couplings)
-            .alpha(case["alpha"].as_f64().unwrap())
-            .g(case["g"].as_f64().unwrap())
-            .omega(case["omega"].as_f64().unwrap())
-            .b(case["b"].as_f64().unwrap())
-            .build()
-            .unwrap();
-        assert!((chain.initial_energy() - case["e0"].as_f64().unwrap()).abs() < 1e-12);
-        let nz = &case["noise"];
+        let chain = noise_case_chain(case);
         let mut spec = StorageSpec::new(floats(&case["times"]));
         spec.charge_time = Some(case["charge_time"].as_f64().unwrap());
-        spec.noise = Noise {
-            dephasing: nz["dephasing"].as_f64().unwrap(),
-            decay: nz["decay"].as_f64().unwrap(),
-            temperature: nz["temperature"].as_f64(),
-            collective_decay: nz["collective_decay"].as_f64().unwrap(),
-        };
+        spec.noise = noise_case_noise(&case["noise"]);
         spec.noise_during = case["noise_during"].as_str().unwrap().parse().unwrap();
         spec.solver = Solver::DensityMatrix;
         spec.tol = 1e-11;
