@@ -103,7 +103,8 @@ def occupation(b, t):
     return 0.0 if not t else 1.0 / np.expm1(2.0 * b / t)
 
 
-def qutip_curve(c):
+def qutip_model(c):
+    """QuTiP operators of case c: (H_g + V, H0, H_B, E_0, c_ops(noise), all-down)."""
     n = c["n"]
     gm = couplings(n, c["g"], c["p"])
     ident = [qutip.qeye(2)] * n
@@ -121,29 +122,36 @@ def qutip_curve(c):
                 hg -= gm[i, j] * (op(sz, i) * op(sz, j) + c["alpha"] * (op(sx, i) * op(sx, j) + op(sy, i) * op(sy, j)))
     v = sum(c["omega"] * op(sx, i) for i in range(n))
     hb = sum(c["b"] * op(sz, i) for i in range(n))
-    h0 = hb + hg
     e0 = -n * c["b"] - gm[np.triu_indices(n, 1)].sum()
-    nz = c["noise"]
-    nbar = occupation(c["b"], nz["temperature"])
-    cops = []
-    for i in range(n):
-        if nz["dephasing"]:
-            cops.append(np.sqrt(nz["dephasing"]) * op(sz, i))
-        if nz["decay"]:
-            cops.append(np.sqrt(nz["decay"] * (nbar + 1)) * op(sm, i))
-            if nbar:
-                cops.append(np.sqrt(nz["decay"] * nbar) * op(sm.dag(), i))
-    if nz["collective_decay"]:
-        cops.append(np.sqrt(nz["collective_decay"]) * sum(op(sm, i) for i in range(n)))
+
+    def cops(nz):
+        nbar = occupation(c["b"], nz["temperature"])
+        out = []
+        for i in range(n):
+            if nz["dephasing"]:
+                out.append(np.sqrt(nz["dephasing"]) * op(sz, i))
+            if nz["decay"]:
+                out.append(np.sqrt(nz["decay"] * (nbar + 1)) * op(sm, i))
+                if nbar:
+                    out.append(np.sqrt(nz["decay"] * nbar) * op(sm.dag(), i))
+        if nz["collective_decay"]:
+            out.append(np.sqrt(nz["collective_decay"]) * sum(op(sm, i) for i in range(n)))
+        return out
+
     down = qutip.tensor([qutip.basis(2, 1)] * n)
-    rho0 = down * down.dag()
-    res = qutip.mesolve(hg + v, rho0, TIMES, c_ops=cops, e_ops=[h0], options=OPTIONS)
+    return hg + v, hb + hg, hb, e0, cops, down * down.dag()
+
+
+def qutip_curve(c):
+    h, h0, _, e0, cops, rho0 = qutip_model(c)
+    res = qutip.mesolve(h, rho0, TIMES, c_ops=cops(c["noise"]), e_ops=[h0], options=OPTIONS)
     return [float(np.real(x)) - e0 for x in res.expect[0]], e0
 
 
-def dense_curve(c):
+def dense_model(c):
     """spinbat's bit convention: index s, bit i set = site i up; single-site matrices with
-    index 0 = down, 1 = up."""
+    index 0 = down, 1 = up. (H_g + V, H0, H_B, E_0, superoperator(H, noise)), the
+    superoperator for column-major vec: vec(A X B) = (B^T kron A) vec(X)."""
     n = c["n"]
     d = 2**n
     gm = couplings(n, c["g"], c["p"])
@@ -165,24 +173,39 @@ def dense_curve(c):
             if gm[i, j] != 0.0:
                 hg -= gm[i, j] * (op(z1, i) @ op(z1, j) + c["alpha"] * (op(x1, i) @ op(x1, j) + op(y1, i) @ op(y1, j)))
     h = hg + sum(c["omega"] * op(x1, i) for i in range(n))
-    h0 = hg + sum(c["b"] * op(z1, i) for i in range(n))
+    hb = sum(c["b"] * op(z1, i) for i in range(n))
     e0 = -n * c["b"] - gm[np.triu_indices(n, 1)].sum()
-    nz = c["noise"]
-    nbar = occupation(c["b"], nz["temperature"])
-    ls = []
-    for i in range(n):
-        ls.append(np.sqrt(nz["dephasing"]) * op(z1, i))
-        ls.append(np.sqrt(nz["decay"] * (nbar + 1)) * op(sm1, i))
-        ls.append(np.sqrt(nz["decay"] * nbar) * op(sm1.T, i))
-    ls.append(np.sqrt(nz["collective_decay"]) * sum(op(sm1, i) for i in range(n)))
     eye = np.eye(d)
-    sup = -1j * (np.kron(eye, h) - np.kron(h.T, eye))
-    for l in ls:
-        ldl = l.conj().T @ l
-        sup += np.kron(l.conj(), l) - 0.5 * np.kron(eye, ldl) - 0.5 * np.kron(ldl.T, eye)
-    step = scipy.linalg.expm(sup * (TIMES[1] - TIMES[0]))
+
+    def superop(ham, nz):
+        nbar = occupation(c["b"], nz["temperature"])
+        ls = []
+        for i in range(n):
+            ls.append(np.sqrt(nz["dephasing"]) * op(z1, i))
+            ls.append(np.sqrt(nz["decay"] * (nbar + 1)) * op(sm1, i))
+            ls.append(np.sqrt(nz["decay"] * nbar) * op(sm1.T, i))
+        ls.append(np.sqrt(nz["collective_decay"]) * sum(op(sm1, i) for i in range(n)))
+        sup = -1j * (np.kron(eye, ham) - np.kron(ham.T, eye))
+        for l in ls:
+            ldl = l.conj().T @ l
+            sup += np.kron(l.conj(), l) - 0.5 * np.kron(eye, ldl) - 0.5 * np.kron(ldl.T, eye)
+        return sup
+
+    return h, hg + hb, hb, e0, superop
+
+
+def all_down(c):
+    d = 2 ** c["n"]
     rho = np.zeros(d * d, complex)
     rho[0] = 1.0
+    return rho
+
+
+def dense_curve(c):
+    h, h0, _, e0, superop = dense_model(c)
+    d = 2 ** c["n"]
+    step = scipy.linalg.expm(superop(h, c["noise"]) * (TIMES[1] - TIMES[0]))
+    rho = all_down(c)
     out = []
     for k in range(len(TIMES)):
         if k:
@@ -208,43 +231,8 @@ def noise_on(c, stage):
 
 
 def qutip_storage(c):
-    n = c["n"]
-    gm = couplings(n, c["g"], c["p"])
-    ident = [qutip.qeye(2)] * n
-
-    def op(o, i):
-        ops = list(ident)
-        ops[i] = o
-        return qutip.tensor(ops)
-
-    sx, sy, sz, sm = qutip.sigmax(), qutip.sigmay(), qutip.sigmaz(), qutip.sigmam()
-    hg = 0 * op(qutip.qeye(2), 0)
-    for i in range(n):
-        for j in range(i + 1, n):
-            if gm[i, j] != 0.0:
-                hg -= gm[i, j] * (op(sz, i) * op(sz, j) + c["alpha"] * (op(sx, i) * op(sx, j) + op(sy, i) * op(sy, j)))
-    v = sum(c["omega"] * op(sx, i) for i in range(n))
-    hb = sum(c["b"] * op(sz, i) for i in range(n))
-    h0 = hb + hg
-    e0 = -n * c["b"] - gm[np.triu_indices(n, 1)].sum()
-
-    def cops(nz):
-        nbar = occupation(c["b"], nz["temperature"])
-        out = []
-        for i in range(n):
-            if nz["dephasing"]:
-                out.append(np.sqrt(nz["dephasing"]) * op(sz, i))
-            if nz["decay"]:
-                out.append(np.sqrt(nz["decay"] * (nbar + 1)) * op(sm, i))
-                if nbar:
-                    out.append(np.sqrt(nz["decay"] * nbar) * op(sm.dag(), i))
-        if nz["collective_decay"]:
-            out.append(np.sqrt(nz["collective_decay"]) * sum(op(sm, i) for i in range(n)))
-        return out
-
-    down = qutip.tensor([qutip.basis(2, 1)] * n)
-    rho0 = down * down.dag()
-    charged = qutip.mesolve(hg + v, rho0, [0.0, c["charge_time"]], c_ops=cops(noise_on(c, "charge")),
+    h, h0, hb, e0, cops, rho0 = qutip_model(c)
+    charged = qutip.mesolve(h, rho0, [0.0, c["charge_time"]], c_ops=cops(noise_on(c, "charge")),
                             options=OPTIONS).states[-1]
     states = qutip.mesolve(h0, charged, STORAGE_TIMES, c_ops=cops(noise_on(c, "storage")), options=OPTIONS).states
     h0m, hbm = h0.full(), hb.full()
@@ -253,49 +241,9 @@ def qutip_storage(c):
 
 
 def dense_storage(c):
-    """The numpy superoperator in spinbat's bit convention (as dense_curve)."""
-    n = c["n"]
-    d = 2**n
-    gm = couplings(n, c["g"], c["p"])
-    z1 = np.array([[-1.0, 0.0], [0.0, 1.0]])
-    x1 = np.array([[0.0, 1.0], [1.0, 0.0]])
-    y1 = np.array([[0.0, 1.0j], [-1.0j, 0.0]])
-    sm1 = np.array([[0.0, 1.0], [0.0, 0.0]])
-
-    def op(o, i):
-        out = np.array([[1.0]])
-        for site in reversed(range(n)):
-            out = np.kron(out, o if site == i else np.eye(2))
-        return out
-
-    hg = np.zeros((d, d), complex)
-    for i in range(n):
-        for j in range(i + 1, n):
-            if gm[i, j] != 0.0:
-                hg -= gm[i, j] * (op(z1, i) @ op(z1, j) + c["alpha"] * (op(x1, i) @ op(x1, j) + op(y1, i) @ op(y1, j)))
-    h = hg + sum(c["omega"] * op(x1, i) for i in range(n))
-    hb = sum(c["b"] * op(z1, i) for i in range(n))
-    h0 = hg + hb
-    e0 = -n * c["b"] - gm[np.triu_indices(n, 1)].sum()
-    eye = np.eye(d)
-
-    def superop(ham, nz):
-        nbar = occupation(c["b"], nz["temperature"])
-        ls = []
-        for i in range(n):
-            ls.append(np.sqrt(nz["dephasing"]) * op(z1, i))
-            ls.append(np.sqrt(nz["decay"] * (nbar + 1)) * op(sm1, i))
-            ls.append(np.sqrt(nz["decay"] * nbar) * op(sm1.T, i))
-        ls.append(np.sqrt(nz["collective_decay"]) * sum(op(sm1, i) for i in range(n)))
-        sup = -1j * (np.kron(eye, ham) - np.kron(ham.T, eye))
-        for l in ls:
-            ldl = l.conj().T @ l
-            sup += np.kron(l.conj(), l) - 0.5 * np.kron(eye, ldl) - 0.5 * np.kron(ldl.T, eye)
-        return sup
-
-    rho = np.zeros(d * d, complex)
-    rho[0] = 1.0
-    rho = scipy.linalg.expm(superop(h, noise_on(c, "charge")) * c["charge_time"]) @ rho
+    h, h0, hb, e0, superop = dense_model(c)
+    d = 2 ** c["n"]
+    rho = scipy.linalg.expm(superop(h, noise_on(c, "charge")) * c["charge_time"]) @ all_down(c)
     step = scipy.linalg.expm(superop(h0, noise_on(c, "storage")) * (STORAGE_TIMES[1] - STORAGE_TIMES[0]))
     work, erg, erg_hb = [], [], []
     for k in range(len(STORAGE_TIMES)):
