@@ -215,9 +215,10 @@ pub struct DensityMatrix<L: LindbladGenerator = Liouvillian> {
     polarisation: f64,
 }
 
-/// Checks a given initial density matrix of dimension `d`: `d²` entries, Hermitian, unit
-/// trace (to `10⁻¹²`).
-fn check_initial(d: usize, rho0: &[Complex64]) -> Result<()> {
+/// A given initial density matrix of dimension `d`, checked (`d²` entries, Hermitian and of
+/// unit trace to `10⁻¹²`) and made exactly Hermitian, `(ρ + ρ†)/2`: the steps compute one
+/// triangle of each matrix and mirror it ([`fill_upper`]).
+fn hermitian_initial(d: usize, mut rho0: Vec<Complex64>) -> Result<Vec<Complex64>> {
     if rho0.len() != d * d {
         return Err(crate::error::invalid("rho0", rho0.len(), format!("needs d^2 = {} entries", d * d)));
     }
@@ -233,12 +234,6 @@ fn check_initial(d: usize, rho0: &[Complex64]) -> Result<()> {
     if (trace - 1.0).abs() > 1e-12 {
         return Err(crate::error::invalid("rho0", format!("trace {trace}"), "must have unit trace"));
     }
-    Ok(())
-}
-
-/// `(ρ + ρ†)/2`, exactly Hermitian: the steps compute one triangle of each matrix and mirror
-/// it ([`fill_upper`]).
-fn hermitian_part(d: usize, mut rho0: Vec<Complex64>) -> Vec<Complex64> {
     for c in 0..d {
         for r in c..d {
             let v = 0.5 * (rho0[c * d + r] + rho0[r * d + c].conj());
@@ -246,7 +241,7 @@ fn hermitian_part(d: usize, mut rho0: Vec<Complex64>) -> Vec<Complex64> {
             rho0[r * d + c] = v.conj();
         }
     }
-    rho0
+    Ok(rho0)
 }
 
 impl DensityMatrix<DickeLiouvillian> {
@@ -276,9 +271,8 @@ impl DensityMatrix<DickeLiouvillian> {
         tol: f64,
     ) -> Result<Self> {
         let liou = DickeLiouvillian::new(chain, noise, generator)?;
-        check_initial(liou.dim(), &rho0)?;
-        let d = liou.dim();
-        Self::build(liou, chain, noise, generator, Some(hermitian_part(d, rho0)), tol)
+        let rho0 = hermitian_initial(liou.dim(), rho0)?;
+        Self::build(liou, chain, noise, generator, Some(rho0), tol)
     }
 }
 
@@ -308,10 +302,9 @@ impl DensityMatrix {
         rho0: Vec<Complex64>,
         tol: f64,
     ) -> Result<Self> {
-        let d = 1usize << chain.n_sites();
-        check_initial(d, &rho0)?;
+        let rho0 = hermitian_initial(1usize << chain.n_sites(), rho0)?;
         let liou = Liouvillian::new(chain, noise, generator)?;
-        Self::build(liou, chain, noise, generator, Some(hermitian_part(d, rho0)), tol)
+        Self::build(liou, chain, noise, generator, Some(rho0), tol)
     }
 
     /// Charging `chain` from the Gibbs state `ρ_β` of `H0` ([`Gibbs`], physics.md "Thermal
