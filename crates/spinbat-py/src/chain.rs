@@ -158,9 +158,6 @@ fn parse_solver(solver: &str) -> PyResult<Solver> {
     }
 }
 
-/// Trajectories averaged when `trajectories` is not given (as `spinbat charge`).
-const DEFAULT_TRAJECTORIES: usize = 1000;
-
 /// `Chain.charge(solver="trajectories")`: the mean over `K` quantum trajectories with its
 /// standard errors (`to_dict()["series"]["work_stderr"]`, `to_dict()["trajectories"]`), and
 /// with `observe` the mean Bloch vectors and the local ergotropy of the mean one-site states.
@@ -184,18 +181,14 @@ fn charge_trajectories(
         ));
     }
     let count = match trajectories {
-        None => DEFAULT_TRAJECTORIES,
+        None => spinbat::observe::ensemble::DEFAULT_TRAJECTORIES,
         Some(k) if k >= 2 => k as usize,
         Some(k) => return Err(invalid("trajectories", k, "needs at least 2 (a standard error needs two)")),
     };
     let set = match observe {
         None => ObservableSet::default(),
-        Some(list) if list.trim() == "all" => {
-            ObservableSet { bloch: true, ergotropy: true, ..ObservableSet::default() }
-        }
-        Some(list) => list.parse().map_err(to_py)?,
+        Some(list) => spinbat::observe::ensemble::trajectory_observables(list).map_err(to_py)?,
     };
-    spinbat::observe::ensemble::check_observables(&set).map_err(to_py)?;
     let seed = seed.unwrap_or(0);
     let (result, elapsed, initial_energy) = py
         .detach(|| {

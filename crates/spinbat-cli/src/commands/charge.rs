@@ -389,9 +389,6 @@ fn mixed_start(args: &ChargeArgs, chain: &Chain) -> bool {
     args.noise.start().is_ok_and(|s| !s.is_all_down(chain))
 }
 
-/// Trajectories averaged when `--trajectories` is not given.
-const DEFAULT_TRAJECTORIES: usize = 1000;
-
 /// `charge --solver trajectories`: the open battery by quantum trajectories, the mean curve
 /// with its standard errors (JSON `series.work_stderr`, a CSV column, a band in the plot).
 fn run_trajectories(
@@ -413,26 +410,21 @@ fn run_trajectories(
     let set = match &args.observe {
         None => ObservableSet::default(),
         Some(list) => {
-            let mut set: ObservableSet = list.parse()?;
-            if list.trim() == "all" {
-                set = ObservableSet { bloch: true, ergotropy: true, ..ObservableSet::default() };
-            }
             if args.cut.is_some() || args.block.is_some() {
                 return Err(CliError::input(anyhow!(
                     "--cut and --block do not apply to --solver trajectories (entropies and block ergotropies are not \
                      linear in the state); use --solver density-matrix"
                 )));
             }
-            spinbat::observe::ensemble::check_observables(&set).map_err(|e| {
+            spinbat::observe::ensemble::trajectory_observables(list).map_err(|e| {
                 CliError::input(anyhow!(
                     "--observe {list} with --solver trajectories: {e}; the mean over trajectories estimates bloch and \
                      the local ergotropy (--observe bloch,ergotropy)"
                 ))
-            })?;
-            set
+            })?
         }
     };
-    let count = args.trajectories.unwrap_or(DEFAULT_TRAJECTORIES);
+    let count = args.trajectories.unwrap_or(spinbat::observe::ensemble::DEFAULT_TRAJECTORIES);
     if count < 2 {
         return Err(CliError::input(anyhow!(
             "--trajectories must be at least 2 (a standard error needs two trajectories), got {count}"

@@ -117,6 +117,25 @@ pub fn check_observables(set: &ObservableSet) -> Result<()> {
     Ok(())
 }
 
+/// Trajectories averaged when the caller does not say (`spinbat charge --solver
+/// trajectories`, Python's `Chain.charge(solver="trajectories")`).
+pub const DEFAULT_TRAJECTORIES: usize = 1000;
+
+/// The observables of an `--observe` list for trajectories: `all` is everything the mean
+/// estimates (`bloch`, `ergotropy`: [`check_observables`]), any other list as parsed.
+///
+/// # Errors
+/// An unknown name; those of [`check_observables`].
+pub fn trajectory_observables(list: &str) -> Result<ObservableSet> {
+    let set = if list.trim() == "all" {
+        ObservableSet { bloch: true, ergotropy: true, ..ObservableSet::default() }
+    } else {
+        list.parse()?
+    };
+    check_observables(&set)?;
+    Ok(set)
+}
+
 /// The recording grid's step: half the density matrix's scan step `π/(16(Λ + κ))`.
 pub fn grid_step(chain: &Chain, noise: &Noise) -> f64 {
     let lambda = chain.omega().abs() + (1.0 + chain.alpha().abs()) * chain.max_abs_row_sum();
