@@ -229,7 +229,7 @@ grep -q " $before done before, $((3 - before)) computed, 0 failed" <<<"$summary"
   { echo "slurm-test: the resubmitted task did not resume from its $before stored records" >&2; cat "$log" >&2; exit 1; }
 merged="$(grep -m1 '^merged' "$tmp/jobs/study-merge-$merge2.out")" ||
   { echo "slurm-test: the merge job printed no 'merged' line" >&2; cat "$tmp/jobs/study-merge-$merge2.out" >&2; exit 1; }
-say "merge job $merge2 completed: ${merged#merged }"
+say "merge job $merge2 completed: $(sed 's/^merged *//' <<<"$merged")"
 
 # 4. the unsharded run, and the records point for point
 (cd "$tmp/reference" && "$spinbat" run study.toml --threads 1 >/dev/null)
@@ -238,6 +238,7 @@ import json, math, sys
 
 merged, reference = ([json.loads(l) for l in open(p)] for p in sys.argv[1:3])
 IGNORED = {"provenance", "run_time_s"}  # when and how fast, not what
+numbers = [0, 0]  # compared, equal to the last bit
 
 
 def compare(a, b, where):
@@ -253,6 +254,8 @@ def compare(a, b, where):
     elif isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
         if not math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-300):
             sys.exit(f"slurm-test: {where}: merged {a!r}, unsharded {b!r}")
+        numbers[0] += 1
+        numbers[1] += a == b
     elif a != b:
         sys.exit(f"slurm-test: {where}: merged {a!r}, unsharded {b!r}")
 
@@ -261,7 +264,8 @@ if [r["key"] for r in merged] != [r["key"] for r in reference]:
     sys.exit(f"slurm-test: keys differ:\n  merged    {[r['key'] for r in merged]}\n  unsharded {[r['key'] for r in reference]}")
 for a, b in zip(merged, reference):
     compare(a, b, a["key"])
-print(f"   slurm-test: {len(merged)} merged records equal the unsharded run's point for point "
+print(f"   slurm-test: {len(merged)} merged records equal the unsharded run's point for point: "
+      f"{numbers[0]} numbers to 1e-12, {numbers[1]} of them to the last bit "
       f"(P_max at N = 15: {merged[-1]['max_power']['power']:.12g})")
 PY
 echo "== slurm-test: ok, $((SECONDS - start)) s"
