@@ -263,7 +263,7 @@ fn the_ergotropy_family_on_the_dicke_states_is_that_of_the_full_density_matrix()
         let context = ErgotropyContext::new(&chain).unwrap();
         let spectrum = H0Spectrum::new(&chain).unwrap();
         let e0 = chain.initial_energy();
-        let mut check = |rho_full: &[C], rho: &[C], what: &str| {
+        let check = |rho_full: &[C], rho: &[C], what: &str| {
             let d = n + 1;
             let h0: f64 = (0..d).map(|k| rho[k * d + k].re * observer.diagonal()[k]).sum();
             let want = context.measure_density(rho_full, &spectrum, h0 - e0).unwrap();
