@@ -372,6 +372,8 @@ pub fn store(chain: &Chain, spec: &StorageSpec, progress: &dyn Progress) -> Resu
         store_trajectories(chain, spec, &plan, charge_time, closed_max_power, progress)
     } else if runs_on_pure_states(chain, spec) {
         store_pure(chain, spec, &plan, charge_time, closed_max_power, progress)
+    } else if runs_on_dicke_states(chain, spec) {
+        store_dicke(chain, spec, charge_time, closed_max_power, progress)
     } else {
         store_density(chain, spec, &plan, charge_time, closed_max_power, progress)
     }
@@ -389,6 +391,18 @@ pub fn runs_on_pure_states(chain: &Chain, spec: &StorageSpec) -> bool {
         && spec.storage_noise().is_closed()
         && spec.start.is_all_down(chain)
         && !matches!(spec.solver, Solver::DensityMatrix | Solver::Trajectories)
+}
+
+/// Whether [`store`] runs on the `N + 1` Dicke states: all couplings equal (`p = 0`) and
+/// collective decay the only channel ([`crate::open::keeps_dicke_states`]), from all-down,
+/// `N ≥ 2`, the density matrix (`auto` or `density-matrix`). Any `N` whose `(N + 1)²`
+/// matrices fit; the ergotropy family from [`super::dicke::DickeObserver`].
+pub fn runs_on_dicke_states(chain: &Chain, spec: &StorageSpec) -> bool {
+    chain.n_sites() > 1
+        && !spec.noise.is_closed()
+        && matches!(spec.solver, Solver::Auto | Solver::DensityMatrix)
+        && spec.start.is_all_down(chain)
+        && crate::open::keeps_dicke_states(chain, &spec.noise)
 }
 
 /// Bytes per full-space amplitude of pure-state storage beside the charge's plan: the
@@ -453,6 +467,32 @@ pub fn plan(chain: &Chain, spec: &StorageSpec) -> Result<Plan> {
                      beside the ergotropy"
                 .into(),
         });
+    }
+    if runs_on_dicke_states(chain, spec) {
+        if spec.observe.zz || spec.observe.block.is_some() {
+            return Err(SpinbatError::Unsupported {
+                solver: "density-matrix",
+                reason:
+                    "on the Dicke states (p = 0, collective decay) storage measures the ergotropy family, bloch and \
+                         variance; zz and the block ergotropy are not computed there"
+                        .into(),
+            });
+        }
+        // the charge's plan (the Dicke density matrix); storage holds two more such matrices
+        // and ρ(T), the measurements the levels of H0 by total spin
+        let plan = Plan::with_start(
+            chain,
+            Solver::DensityMatrix,
+            spec.tol,
+            Precision::Double,
+            Request::Work,
+            &spec.noise,
+            spec.start,
+        )?;
+        let d = (n + 1) as f64;
+        let extra = crate::propagate::density::bytes_needed_dicke(n) + 16.0 * d * d * 3.0 + 8.0 * d * d;
+        crate::resources::ensure_fits("density-matrix", n, plan.bytes() + extra)?;
+        return Ok(plan);
     }
     match spec.solver {
         Solver::Auto | Solver::DensityMatrix => {}
@@ -805,6 +845,132 @@ fn store_density(
             points,
         },
         half_lives: HalfLives { work: work_half, ergotropy: ergotropy_half, ergotropy_hb: ergotropy_hb_half },
+        work_error,
+        ensemble: None,
+    })
+}
+
+/// Storage on the Dicke states ([`runs_on_dicke_states`]): the Dicke density matrix charges
+/// to `T` and a second one stores from its state (made Hermitian with unit trace), both
+/// with their trace-norm bounds as on the full space; the ergotropy family at the output
+/// times from [`super::dicke::DickeObserver`]. The work's half-life from the dense output
+/// (as on the full space); the ergotropies' by linear interpolation between the two output
+/// times around the crossing (finer `times` sharpen it).
+fn store_dicke(
+    chain: &Chain,
+    spec: &StorageSpec,
+    charge_time: f64,
+    closed_max_power: Option<super::Extremum>,
+    progress: &dyn Progress,
+) -> Result<Storage> {
+    use crate::open::LindbladGenerator;
+    let n = chain.n_sites();
+    let d = n + 1;
+    let (charging_noise, storage_noise) = (spec.charging_noise(), spec.storage_noise());
+    progress.phase("charging");
+    let mut charger = DensityMatrix::dicke(chain, &charging_noise, spec.tol)?;
+    let mut rho_t = charger.density_at(charge_time)?.to_vec();
+    let charge_error = charger.state_error();
+    let work_norm = charger.liouvillian().work_operator_norm();
+    drop(charger);
+    hermitian_unit_trace(&mut rho_t, d);
+
+    let mut times = spec.times.clone();
+    if times[0] != 0.0 {
+        times.insert(0, 0.0);
+    }
+    let t_last = *times.last().expect("not empty");
+    let set = ObservableSet { ergotropy: true, entanglement: false, zz: false, block: None, ..spec.observe };
+    let observer = super::dicke::DickeObserver::new(chain)?;
+    let e0 = chain.initial_energy();
+    let mut keeper = DensityMatrix::dicke_with_initial(chain, &storage_noise, Generator::Storage, rho_t, spec.tol)?;
+    keeper.expect_until(t_last);
+    progress.phase("storage");
+    let mut measured: Vec<ObservablePoint> = Vec::with_capacity(times.len());
+    for &s in &times {
+        let rho = keeper.density_at(s)?;
+        let (ergotropy, bloch) = observer.measure(rho)?;
+        let trace: f64 = (0..d).map(|k| rho[k * d + k].re).sum();
+        let (mut h0, mut h0_sq) = (0.0, 0.0);
+        for (k, &e) in observer.diagonal().iter().enumerate() {
+            let p = rho[k * d + k].re / trace;
+            h0 += p * e;
+            h0_sq += p * e * e;
+        }
+        measured.push(ObservablePoint {
+            t: s,
+            work: h0 - e0,
+            entropy: None,
+            renyi2: None,
+            bloch: set.bloch.then(|| vec![bloch; n]),
+            zz: None,
+            // H0 is diagonal on the Dicke states (p = 0): Var(H0) from the populations
+            variance: set.variance.then(|| (h0_sq - h0 * h0).max(0.0)),
+            ergotropy: Some(ergotropy),
+            work_stderr: None,
+            bloch_stderr: None,
+            mean_local_ergotropy: None,
+            local_ergotropy_stderr: None,
+        });
+        progress.update(s, t_last);
+    }
+    let series = keeper.sample(&spec.times)?;
+    let start = measured[0].clone();
+    let skip = usize::from(spec.times[0] != 0.0);
+    let points = measured[skip..].to_vec();
+    progress.phase("half-lives");
+    let work_half = work_half_life(&mut keeper, chain, start.work, t_last, spec.tol)?;
+    let state_error = charge_error + keeper.state_error();
+    let work_error = keeper.error_bound() + work_norm * charge_error;
+    let (solver, accuracy) = (keeper.name().to_string(), keeper.accuracy_note());
+    let interpolated = |key: fn(&ErgotropyPoint) -> Option<f64>| -> HalfLife {
+        let initial = start.ergotropy.as_ref().and_then(key);
+        let values: Vec<(f64, f64)> =
+            measured.iter().map(|p| (p.t, p.ergotropy.as_ref().and_then(key).unwrap_or(f64::NAN))).collect();
+        match first_at_half(&values, initial, spec.tol, "ergotropy") {
+            Err(none) => none,
+            Ok(k) => {
+                let ((a, fa), (b, fb)) = (values[k - 1], values[k]);
+                let half = 0.5 * initial.expect("known where a crossing is found");
+                HalfLife { initial, time: Some(a + (b - a) * (fa - half) / (fa - fb)), reason: None }
+            }
+        }
+    };
+    let half_lives = HalfLives {
+        work: work_half,
+        ergotropy: interpolated(|p| p.ergotropy),
+        ergotropy_hb: interpolated(|p| Some(p.ergotropy_hb)),
+    };
+    let cut = half_chain_cut(n);
+    Ok(Storage {
+        charge: ChargeStage {
+            time: charge_time,
+            time_from: if closed_max_power.is_some() { "t_star" } else { "given" },
+            closed_max_power,
+            noise: charging_noise,
+            work: start.work,
+            state_error: charge_error,
+            initial_temperature: None,
+            initial_energy: None,
+        },
+        storage_noise,
+        noise_during: spec.noise_during,
+        series,
+        start,
+        trajectory: Trajectory {
+            solver,
+            selected: set,
+            cut,
+            accuracy: format!(
+                "{accuracy}; the charged state's trace-norm error {charge_error:.1e} carried through; the ergotropies' \
+                 half-lives interpolated linearly between output times"
+            ),
+            work_error,
+            state_error: Some(state_error),
+            bounds: Some(ObservableBounds::from_state_error(state_error, Operators::h0_norm_bound(chain), n, cut)),
+            points,
+        },
+        half_lives,
         work_error,
         ensemble: None,
     })

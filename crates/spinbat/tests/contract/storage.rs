@@ -397,3 +397,59 @@ fn noiseless_storage_by_trajectories_keeps_each_trajectorys_work() {
     spec.noise = Noise::default();
     assert!(matches!(store(&chain, &spec, &Silent), Err(SpinbatError::Unsupported { .. })));
 }
+
+#[test]
+fn superradiant_storage_on_the_dicke_states_follows_the_cascade_and_its_ergotropy() {
+    // two free spins (g = 0) charged to all-up (ωT = π/2), then collective decay Γ in
+    // storage: the populations p2 = e^{−2Γs}, p1 = 2Γs e^{−2Γs} (physics.md), ρ stays
+    // diagonal on the Dicke states, so with H_B's levels −2B, 0, 0, 2B the ergotropy is
+    // Tr ρH_B − (−2B) max_k p_k = 2B(p2 − p0 + max(p0, p1, p2))
+    let (b, gamma) = (0.9, 0.35);
+    let chain = Chain::builder(2).couplings(Couplings::PowerLaw { p: 0.0 }).g(0.0).b(b).omega(1.0).build().unwrap();
+    let mut spec = StorageSpec::new(times(4.0, 9));
+    spec.charge_time = Some(FRAC_PI_2);
+    spec.noise = Noise { collective_decay: gamma, ..Noise::default() };
+    spec.noise_during = NoiseDuring::Storage;
+    spec.observe.bloch = true;
+    spec.observe.variance = true;
+    let s = store(&chain, &spec, &Silent).unwrap();
+    assert!(s.trajectory.solver.contains("density"), "{}", s.trajectory.solver);
+    for (w, p) in s.series.iter().zip(&s.trajectory.points) {
+        let x = gamma * w.t;
+        let (p2, p1) = ((-2.0 * x).exp(), 2.0 * x * (-2.0 * x).exp());
+        let p0 = 1.0 - p1 - p2;
+        assert!((w.work - 2.0 * b * (p1 + 2.0 * p2)).abs() < 1e-8, "s = {}: W {}", w.t, w.work);
+        let e = p.ergotropy.unwrap();
+        let want = 2.0 * b * (p2 - p0 + p0.max(p1).max(p2));
+        assert!((e.ergotropy_hb - want).abs() < 1e-8, "s = {}: {} vs {want}", w.t, e.ergotropy_hb);
+        assert!((e.ergotropy.unwrap() - want).abs() < 1e-8, "g = 0: H0 = H_B + const");
+        // no coherence: the dephased state is the state; each site up with p1/2 + p2
+        assert!(e.coherent_ergotropy.abs() < 1e-8);
+        let z = 2.0 * (0.5 * p1 + p2) - 1.0;
+        assert!((p.bloch.as_ref().unwrap()[1][2] - z).abs() < 1e-8);
+        let var = 4.0 * b * b * (p1 + 4.0 * p2 - (p1 + 2.0 * p2).powi(2));
+        assert!((p.variance.unwrap() - var).abs() < 1e-7, "Var(H0) {} vs {var}", p.variance.unwrap());
+    }
+    let half = s.half_lives.work.time.unwrap();
+    let w = |s: f64| (2.0 * gamma * s * (-2.0 * gamma * s).exp() + 2.0 * (-2.0 * gamma * s).exp()) / 2.0;
+    assert!((w(half) - 0.5).abs() < 1e-8, "W(s_1/2) = W(0)/2: {}", w(half));
+}
+
+#[test]
+fn superradiant_storage_runs_past_the_full_density_matrix() {
+    // N = 200 > 12 on the Dicke states: the energy decays, the trace-norm bound is carried
+    let chain = Chain::builder(200).couplings(Couplings::PowerLaw { p: 0.0 }).g(0.002).build().unwrap();
+    let mut spec = StorageSpec::new(times(0.05, 5));
+    spec.charge_time = Some(0.3);
+    spec.noise = Noise { collective_decay: 0.02, ..Noise::default() };
+    let s = store(&chain, &spec, &Silent).unwrap();
+    let first = s.series.first().unwrap().work;
+    let last = s.series.last().unwrap().work;
+    assert!(first > 0.0 && last < first, "superradiance discharges: {first} -> {last}");
+    for p in &s.trajectory.points {
+        let e = p.ergotropy.unwrap();
+        // all-down is the ground state (B > 0, g >= 0): 0 <= ergotropy <= W
+        assert!(e.ergotropy.unwrap() <= p.work + 1e-8 && e.ergotropy.unwrap() >= -1e-8);
+    }
+    assert!(s.work_error < 1e-6);
+}
