@@ -304,7 +304,13 @@ impl Dicke {
         }
         let el = DickeSpace::new(chain).ok_or_else(|| SpinbatError::Unsupported {
             solver: "dicke",
-            reason: if chain.has_site_fields() {
+            reason: if !chain.has_paper_charging() {
+                format!(
+                    "the Dicke solver implements the paper's charging H = H_g + omega sum_i X_i with XXZ couplings, \
+                     not {} (use chebyshev, dense or mean-field)",
+                    chain.charging_extensions()
+                )
+            } else if chain.has_site_fields() {
                 "the sites have their own fields B_i, so H0 is not permutation symmetric (use chebyshev or dense)"
                     .to_string()
             } else {

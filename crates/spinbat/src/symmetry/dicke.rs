@@ -49,9 +49,10 @@ pub struct DickeSpace {
 impl DickeSpace {
     /// The Dicke space of `chain`, or `None` when its couplings are not all equal
     /// ([`super::uniform_coupling`]) or its sites have their own fields (`H_B` would leave
-    /// the symmetric states).
+    /// the symmetric states), or its charging is not the paper's
+    /// ([`Chain::has_paper_charging`]: XYZ, the field kept on, per-site weights of `ω`).
     pub fn new(chain: &Chain) -> Option<Self> {
-        if chain.has_site_fields() {
+        if chain.has_site_fields() || !chain.has_paper_charging() {
             return None;
         }
         let g = super::uniform_coupling(chain)?;

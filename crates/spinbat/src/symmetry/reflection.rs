@@ -120,9 +120,12 @@ impl ReflectionSector {
     ///
     /// Per-site fields must be mirror symmetric too (`B_i = B_{N−1−i}`), and commute with the
     /// couplings ([`Chain::fields_commute_with_couplings`]: the sector does not measure the
-    /// rate's part `i⟨[H_g, H_B]⟩`; such chains run on the full space).
+    /// rate's part `i⟨[H_g, H_B]⟩`; such chains run on the full space), and the charging must
+    /// be the paper's ([`Chain::has_paper_charging`]: the tiles hold `H_g + ω Σ_i X_i`).
     pub fn applies(chain: &Chain) -> bool {
-        crate::symmetry::is_reflection_symmetric(chain) && chain.fields_commute_with_couplings()
+        crate::symmetry::is_reflection_symmetric(chain)
+            && chain.fields_commute_with_couplings()
+            && chain.has_paper_charging()
     }
 
     /// Stored rows for `N` sites: `(2^N + 2^⌈N/2⌉)/2` up to the whole diagonal tiles,
