@@ -72,12 +72,12 @@ pub struct ModelArgs {
     pub gamma: f64,
     /// Keep the storage field on while charging: H = H0 + V instead of H_g + V. The work is
     /// still W = <H0>_t - E0; energy conservation gives W = -<V>_t <= |omega| sum_i |w_i|.
-    /// Dense, chebyshev (full space) and mean-field only.
+    /// Dense, chebyshev, dicke and mean-field only.
     #[arg(long)]
     pub keep_field: bool,
     /// Per-site multipliers of the charging field, V = omega sum_i w_i X_i: N finite
-    /// comma-separated numbers (1,0,...,0 charges one end). Symmetry sectors and Dicke
-    /// states are left; dense, chebyshev (full space) and mean-field only.
+    /// comma-separated numbers (1,0,...,0 charges one end). Chebyshev uses the reflection
+    /// sector only for mirror-symmetric weights; dense, chebyshev and mean-field only.
     #[arg(long, value_name = "W1,...,WN", value_delimiter = ',', allow_negative_numbers = true)]
     pub omega_sites: Option<Vec<f64>>,
 }

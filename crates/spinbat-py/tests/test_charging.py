@@ -43,6 +43,10 @@ def test_bad_values_and_refusals_raise_value_error():
         spinbat.Chain(n=3, omega_sites=[1.0, 0.0])
     with pytest.raises(ValueError, match="gamma"):
         spinbat.Chain(n=3, gamma=float("nan"))
-    c = spinbat.Chain(n=4, p=0.0, keep_field=True)
-    with pytest.raises(ValueError, match="keep_field"):
+    c = spinbat.Chain(n=4, p=0.0, alpha=0.5, gamma=0.5)
+    with pytest.raises(ValueError, match="gamma"):
         c.charge(solver="dicke")
+    # the Dicke states take the field kept on: the same curve as dense
+    c = spinbat.Chain(n=5, p=0.0, alpha=0.3, keep_field=True)
+    a, b = c.charge(solver="dicke", points=21), c.charge(solver="dense", points=21)
+    assert np.max(np.abs(a.work - b.work)) < 1e-9

@@ -47,12 +47,16 @@ pub struct Chain {
     #[serde(skip_serializing_if = "Option::is_none")]
     site_fields: Option<Vec<f64>>,
     /// XYZ anisotropy `γ` of `H_g = −Σ g_ij [Z_iZ_j + α((1+γ) X_iX_j + (1−γ) Y_iY_j)]`
-    /// (0: the XXZ chain of the paper).
+    /// (0: the XXZ chain of the paper). Recorded only when set, like the two below: a
+    /// study's settings hash (the chain serialised) stays that of the paper's chain.
+    #[serde(skip_serializing_if = "is_zero")]
     gamma: f64,
     /// Whether the storage field stays on while charging, `H = H0 + V` (else `H = H_g + V`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     keep_field: bool,
     /// Per-site multipliers `w_i` of the charging field, `V = ω Σ_i w_i X_i` (`None`: every
-    /// `w_i = 1`; recorded as `null`).
+    /// `w_i = 1`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     omega_sites: Option<Vec<f64>>,
 }
 
@@ -544,6 +548,11 @@ impl ChainBuilder {
             omega_sites: self.omega_sites,
         })
     }
+}
+
+/// Whether `v` is zero (serde: a default `γ` is not recorded).
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 /// `1 ≤ N ≤ MAX_SITES`, checked alone (the builder and [`ChainSpec::problems`] share it).

@@ -59,9 +59,12 @@ pub struct ChainSpec {
     /// an explicit matrix.
     pub boundary: Boundary,
     /// XYZ anisotropy `γ` (finite; 0, the default, is the XXZ chain):
-    /// `H_g = −Σ g_ij [Z_iZ_j + α((1+γ) X_iX_j + (1−γ) Y_iY_j)]`.
+    /// `H_g = −Σ g_ij [Z_iZ_j + α((1+γ) X_iX_j + (1−γ) Y_iY_j)]`. Written only when set.
+    #[serde(skip_serializing_if = "is_zero")]
     pub gamma: f64,
     /// Keep the storage field on while charging, `H = H0 + V` (default `false`: `H_g + V`).
+    /// Written only when set.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub keep_field: bool,
     /// Per-site multipliers `w_i` of the charging field, `V = ω Σ_i w_i X_i` (`N` finite
     /// numbers, not all zero; absent: every `w_i = 1`).
@@ -79,6 +82,11 @@ pub enum MatrixSpec {
     File(PathBuf),
     /// The rows of `M`.
     Rows(Vec<Vec<f64>>),
+}
+
+/// Whether `v` is zero (serde: a default `γ` is not written).
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 impl Default for ChainSpec {

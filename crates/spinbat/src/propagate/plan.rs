@@ -473,16 +473,18 @@ pub fn plan_noisy(chain: &Chain, solver: Solver, tol: f64, noise: &Noise) -> Res
 /// Checks that `solver` implements `chain`'s charging Hamiltonian: the paper's
 /// (`H = H_g + V`, `V = ω Σ_i X_i`, XXZ couplings) everywhere; its generalisations
 /// (XYZ `γ`, the field kept on, per-site weights `w_i` of `ω`;
-/// [`Chain::has_paper_charging`]) in the dense and Chebyshev solvers (the full `2^N`
-/// space: [`chebyshev::space_for`] leaves the sectors) and the mean field. The Dicke states,
-/// the weak-coupling formula (Eq. 18, magnetisation conserved) and the open battery
-/// (density matrix, trajectories) refuse them.
+/// [`Chain::has_paper_charging`]) in the dense and Chebyshev solvers
+/// ([`chebyshev::space_for`]: the full `2^N` space, or the reflection sector for
+/// mirror-symmetric weights without `γ`) and the mean field; the Dicke states take the field
+/// kept on (not `γ` or weights). The weak-coupling formula (Eq. 18) and the open battery
+/// (density matrix, trajectories) refuse them all.
 ///
 /// # Errors
 /// [`SpinbatError::Unsupported`] naming the generalisations the solver lacks.
 pub fn check_charging(chain: &Chain, solver: Solver) -> Result<()> {
     if chain.has_paper_charging()
         || matches!(solver, Solver::Dense | Solver::Chebyshev | Solver::MeanField | Solver::Auto)
+        || (solver == Solver::Dicke && chain.gamma() == 0.0 && !chain.has_omega_sites())
     {
         return Ok(());
     }

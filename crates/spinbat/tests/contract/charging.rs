@@ -292,8 +292,13 @@ fn symmetries_need_the_weights_mapped_onto_themselves() {
 #[test]
 fn solvers_without_the_generalised_hamiltonian_refuse_it() {
     let all_to_all = Chain::builder(5).couplings(Couplings::PowerLaw { p: 0.0 }).alpha(0.5);
+    // the Dicke states take the field kept on
+    let keep = all_to_all.clone().keep_field(true).build().unwrap();
+    assert_eq!(plan(&keep, Solver::Auto, 1e-10).unwrap().name(), "dicke");
+    for solver in [Solver::WeakCoupling, Solver::DensityMatrix, Solver::Trajectories] {
+        assert!(matches!(plan(&keep, solver, 1e-10), Err(SpinbatError::Unsupported { .. })), "{solver}");
+    }
     for chain in [
-        all_to_all.clone().keep_field(true).build().unwrap(),
         all_to_all.clone().gamma(0.5).build().unwrap(),
         all_to_all.omega_sites(vec![1.0, 0.0, 0.0, 0.0, 0.0]).build().unwrap(),
     ] {
@@ -320,4 +325,77 @@ fn solvers_without_the_generalised_hamiltonian_refuse_it() {
         "omega_sites"
     );
     assert_eq!(bad(ChainSpec { n: 2, omega_sites: Some(vec![0.0, 0.0]), ..ChainSpec::default() }), "omega_sites");
+}
+
+#[test]
+fn the_reflection_sector_takes_mirror_symmetric_weights_and_the_field_kept_on() {
+    use spinbat::propagate::{space_for, Chebyshev, SpaceKind};
+    use spinbat::symmetry::ReflectionSector;
+    let mut rng = Rng::new(99);
+    // N = 8, 9: one tile (and the middle site); N = 15: partner tiles beyond the tile, odd
+    for n in [8usize, 9, 15] {
+        for keep in [false, true] {
+            let half: Vec<f64> = (0..n.div_ceil(2)).map(|_| rng.uniform(-1.0, 2.0)).collect();
+            let w: Vec<f64> = (0..n).map(|i| half[i.min(n - 1 - i)]).collect();
+            let chain = Chain::builder(n)
+                .couplings(Couplings::PowerLaw { p: 1.5 })
+                .alpha(0.4)
+                .omega(1.3)
+                .omega_sites(w)
+                .keep_field(keep)
+                .build()
+                .unwrap();
+            assert!(ReflectionSector::applies(&chain));
+            if n >= 14 {
+                assert_eq!(space_for(&chain), SpaceKind::ReflectionEven);
+            }
+            let times = grid(2.5, 7);
+            // the full space: dense, or Chebyshev on the 2^N operators
+            let want = if n <= 10 {
+                plan(&chain, Solver::Dense, 1e-11).unwrap().sample(&times).unwrap()
+            } else {
+                Chebyshev::new(&chain, 1e-11).unwrap().sample(&times).unwrap()
+            };
+            let sector = ReflectionSector::new(&chain).unwrap();
+            let mut p = Chebyshev::<_, f64>::with_space(sector, &chain, 1e-11);
+            for (s, r) in p.sample(&times).unwrap().iter().zip(&want) {
+                assert!((s.work - r.work).abs() < 1e-9, "N = {n} keep = {keep} t = {}: {} vs {}", s.t, s.work, r.work);
+                assert!((s.rate - r.rate).abs() < 1e-8, "N = {n} keep = {keep}: W' {} vs {}", s.rate, r.rate);
+            }
+        }
+    }
+    // weights that are not mirror symmetric, or gamma: not the sector
+    let end = Chain::builder(14).omega_sites([vec![1.0], vec![0.0; 13]].concat()).build().unwrap();
+    assert!(!ReflectionSector::applies(&end) && space_for(&end) == SpaceKind::Full);
+    let xyz = Chain::builder(14).alpha(0.5).gamma(0.2).build().unwrap();
+    assert!(!ReflectionSector::applies(&xyz) && space_for(&xyz) == SpaceKind::Full);
+}
+
+#[test]
+fn the_dicke_states_charge_with_the_field_kept_on() {
+    // all-to-all: H = H0 + V keeps the symmetric states; the diagonal of H is eps_k
+    for (n, alpha, t_max) in [(2usize, 0.0, 3.0), (6, 0.5, 4.0), (9, -0.3, 2.0)] {
+        let chain = Chain::builder(n)
+            .couplings(Couplings::PowerLaw { p: 0.0 })
+            .alpha(alpha)
+            .g(0.7)
+            .omega(1.1)
+            .keep_field(true)
+            .build()
+            .unwrap();
+        let times = grid(t_max, 13);
+        let want = reference(&chain, &times);
+        let mut p = plan(&chain, Solver::Dicke, 1e-11).unwrap();
+        for (s, &(w, r)) in p.sample(&times).unwrap().iter().zip(&want) {
+            assert!((s.work - w).abs() < 1e-9 && (s.rate - r).abs() < 1e-8, "N = {n}: {} vs {w}", s.work);
+        }
+    }
+    // N = 60: the Dicke solver against the mean field's exact limit for free spins (g = 0)
+    let chain = Chain::builder(60).couplings(Couplings::PowerLaw { p: 0.0 }).g(0.0).omega(0.8).keep_field(true);
+    let chain = chain.build().unwrap();
+    let mut p = plan(&chain, Solver::Dicke, 1e-10).unwrap();
+    for s in p.sample(&grid(5.0, 11)).unwrap() {
+        let w = 60.0 * rabi(1.0, 0.8, s.t);
+        assert!((s.work - w).abs() < 1e-8 * 60.0, "t = {}: {} vs {w}", s.t, s.work);
+    }
 }
