@@ -52,10 +52,8 @@ impl DickeSpace {
     /// The Dicke space of `chain`, or `None` when its couplings are not all equal
     /// ([`super::uniform_coupling`]) or its sites have their own fields (`H_B` would leave
     /// the symmetric states), or its charging has XYZ couplings or per-site weights of `ω`
-    /// (the field kept on is taken: `H = H0 + V`, diagonal `ε_k`).
-    ///
-    /// With the field kept on the diagonal of `H` is `⟨k|H0|k⟩ = E_0 + ε_k` (below).
-
+    /// (the field kept on is taken: `H = H0 + V`, whose diagonal is
+    /// `⟨k|H0|k⟩ = E_0 + ε_k`, [`DickeSpace::h_diag_rel`]).
     pub fn new(chain: &Chain) -> Option<Self> {
         if chain.has_site_fields() || chain.gamma() != 0.0 || chain.has_omega_sites() {
             return None;
