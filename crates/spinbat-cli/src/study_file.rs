@@ -284,7 +284,22 @@ impl Checker<'_> {
                         false
                     }
                 },
-                "b" | "g" | "alpha" | "omega" | "p" => self.number(item, line, &what).is_some(),
+                "b" | "g" | "alpha" | "omega" | "p" | "gamma" => self.number(item, line, &what).is_some(),
+                "keep_field" => {
+                    let ok = item.as_bool().is_some();
+                    if !ok {
+                        self.wrong_type(line, &what, "true or false", item);
+                    }
+                    ok
+                }
+                "omega_sites" => {
+                    let number = |v: &Value| v.is_integer() || v.is_float();
+                    let ok = item.as_array().is_some_and(|a| a.iter().all(number));
+                    if !ok {
+                        self.wrong_type(line, &what, "a list of numbers (one weight per site)", item);
+                    }
+                    ok
+                }
                 "coupling" => self.string(item, line, &what).is_some_and(|s| {
                     let known = s.parse::<CouplingKind>().is_ok();
                     if !known {
@@ -359,6 +374,8 @@ impl Checker<'_> {
                 "g" => spec.g = defaults.g,
                 "alpha" => spec.alpha = defaults.alpha,
                 "omega" => spec.omega = defaults.omega,
+                "gamma" => spec.gamma = defaults.gamma,
+                "omega_sites" => spec.omega_sites = None,
                 _ => spec.p = defaults.p,
             }
         }

@@ -150,7 +150,9 @@ impl ErgotropyContext {
         Ok(ErgotropyContext {
             n_sites: chain.n_sites(),
             b: chain.b(),
-            omega: chain.omega(),
+            // the Robertson bound 2|omega| sqrt(N) Delta H0 is derived for V = omega sum_i X_i
+            // with [H_g, H0] = 0: not for per-site weights or XYZ pair flips
+            omega: if chain.has_omega_sites() || chain.has_pair_creation() { f64::NAN } else { chain.omega() },
             e0: chain.initial_energy(),
             e_min,
             range: range.map(|(lo, hi)| (e_min.unwrap_or(lo).min(lo), hi)),
@@ -200,7 +202,9 @@ impl ErgotropyContext {
             incoherent_ergotropy: incoherent,
             capacity: self.range.map(|(lo, hi)| hi - lo),
             variance_hb: b * b * (mean_sq - mean * mean).max(0.0),
-            power_bound: var_h0.map(|v| 2.0 * self.omega.abs() * (n as f64).sqrt() * v.max(0.0).sqrt()),
+            power_bound: var_h0
+                .filter(|_| self.omega.is_finite())
+                .map(|v| 2.0 * self.omega.abs() * (n as f64).sqrt() * v.max(0.0).sqrt()),
             // a product of pure one-site states: every block is pure, its ergotropy local
             block_ergotropy: self.block.map(|_| local),
         }

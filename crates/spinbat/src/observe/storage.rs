@@ -438,6 +438,16 @@ pub fn plan(chain: &Chain, spec: &StorageSpec) -> Result<Plan> {
                 .into(),
         });
     }
+    if !chain.has_paper_charging() {
+        return Err(SpinbatError::Unsupported {
+            solver: "store",
+            reason: format!(
+                "storage implements the paper's charging H = H_g + omega sum_i X_i with XXZ couplings (its hold under \
+                 H0 factors as exp(-i H_B s) exp(-i H_g s), which XYZ pair flips break), not {}",
+                chain.charging_extensions()
+            ),
+        });
+    }
     spec.observe.check_block(chain.n_sites())?;
     spec.observe.cut_for(chain.n_sites())?;
     let n = chain.n_sites();

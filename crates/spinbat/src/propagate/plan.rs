@@ -186,6 +186,7 @@ impl Plan {
             }
             Request::States { .. } => resolve_states(chain, solver, precision)?,
         };
+        check_charging(chain, solver)?;
         if let (Solver::Trajectories, Request::States { .. }) = (solver, request) {
             return Err(SpinbatError::Unsupported {
                 solver: "trajectories",
@@ -467,6 +468,34 @@ pub fn plan_with(chain: &Chain, solver: Solver, tol: f64, precision: Precision) 
 /// As [`Plan::with_noise`].
 pub fn plan_noisy(chain: &Chain, solver: Solver, tol: f64, noise: &Noise) -> Result<Box<dyn Propagator>> {
     Plan::with_noise(chain, solver, tol, Precision::Double, Request::Work, noise)?.propagator(chain)
+}
+
+/// Checks that `solver` implements `chain`'s charging Hamiltonian: the paper's
+/// (`H = H_g + V`, `V = ω Σ_i X_i`, XXZ couplings) everywhere; its generalisations
+/// (XYZ `γ`, the field kept on, per-site weights `w_i` of `ω`;
+/// [`Chain::has_paper_charging`]) in the dense and Chebyshev solvers
+/// ([`chebyshev::space_for`]: the full `2^N` space, or the reflection sector for
+/// mirror-symmetric weights without `γ`) and the mean field; the Dicke states take the field
+/// kept on (not `γ` or weights). The weak-coupling formula (Eq. 18) and the open battery
+/// (density matrix, trajectories) refuse them all.
+///
+/// # Errors
+/// [`SpinbatError::Unsupported`] naming the generalisations the solver lacks.
+pub fn check_charging(chain: &Chain, solver: Solver) -> Result<()> {
+    if chain.has_paper_charging()
+        || matches!(solver, Solver::Dense | Solver::Chebyshev | Solver::MeanField | Solver::Auto)
+        || (solver == Solver::Dicke && chain.gamma() == 0.0 && !chain.has_omega_sites())
+    {
+        return Ok(());
+    }
+    Err(SpinbatError::Unsupported {
+        solver: solver.as_str(),
+        reason: format!(
+            "it implements the paper's charging H = H_g + omega sum_i X_i with XXZ couplings, not {} (use dense, \
+             chebyshev or mean-field)",
+            chain.charging_extensions()
+        ),
+    })
 }
 
 /// Checks that the tolerance on `W` is a number in `(0, 1)`.
