@@ -27,7 +27,8 @@ Storage (hbar = 1, energies in units of B, times in 1/B): charge from all-down f
 for storage times s >= 0 from the end of charging, with the Lindblad noise (--dephasing,
 --decay, --temperature, --collective-decay) acting while charging, in storage or both
 (--noise-during). With noise: the density matrix (N <= 12: the ergotropy needs its
-spectrum); without: pure states (psi(T), then e^(-i H0 s) = e^(-i H_B s) e^(-i H_g s) by
+spectrum; any N on the N + 1 Dicke states for --p 0 with --collective-decay the only
+channel); without: pure states (psi(T), then e^(-i H0 s) = e^(-i H_B s) e^(-i H_g s) by
 Chebyshev), any N whose state fits, and --observe entanglement works.
 
 Reported at each storage time: W(s) = Tr(H0 rho) - E0 and dW/ds; the ergotropy family

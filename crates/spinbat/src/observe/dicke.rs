@@ -49,14 +49,17 @@ impl DickeObserver {
     /// The observer of a permutation-symmetric `chain` (module docs).
     ///
     /// # Errors
-    /// [`SpinbatError::Unsupported`] for couplings that are not all equal or per-site
-    /// fields.
+    /// [`SpinbatError::Unsupported`] for couplings that are not all equal, per-site fields
+    /// or XYZ pair flips.
     pub fn new(chain: &Chain) -> Result<Self> {
         let refuse = |reason: &str| SpinbatError::Unsupported { solver: "dicke", reason: reason.to_string() };
         let g = crate::symmetry::uniform_coupling(chain)
             .ok_or_else(|| refuse("the Dicke states need all couplings equal (p = 0)"))?;
         if chain.has_site_fields() {
             return Err(refuse("the Dicke states need one field B on every site"));
+        }
+        if chain.has_pair_creation() {
+            return Err(refuse("XYZ pair flips (gamma) do not keep H0 diagonal in the total spin"));
         }
         let n = chain.n_sites();
         let (b, alpha) = (chain.b(), chain.alpha());

@@ -195,11 +195,14 @@ impl StorageSpec {
 
 /// The default end of the storage window for `chain` under `storage_noise`: four
 /// half-lives `4 ln 2/κ_min` of the slowest channel acting (`κ` = `2γ_φ` for dephasing,
-/// `γ↓ + γ↑` for decay, `Γ` for collective decay), else `2π/ω` as for the charge.
+/// `γ↓ + γ↑` for decay, `NΓ` for collective decay: the slowest rung of the superradiant
+/// cascade on the Dicke states, `Γ k(N − k + 1) ≥ NΓ`), else `2π/ω` as for the charge.
 pub fn default_window(chain: &Chain, storage_noise: &Noise) -> f64 {
     let r = storage_noise.rates(chain.b());
-    let slowest =
-        [2.0 * r.dephasing, r.down + r.up, r.collective].into_iter().filter(|&k| k > 0.0).fold(f64::INFINITY, f64::min);
+    let slowest = [2.0 * r.dephasing, r.down + r.up, r.collective * chain.n_sites() as f64]
+        .into_iter()
+        .filter(|&k| k > 0.0)
+        .fold(f64::INFINITY, f64::min);
     if slowest.is_finite() {
         4.0 * std::f64::consts::LN_2 / slowest
     } else {
