@@ -279,11 +279,18 @@ impl BlochModel {
 
     /// `dS/dt` for the state `s` (length `3N`), written into `ds`.
     pub fn rhs(&self, s: &[f64], ds: &mut [f64]) {
+        self.rhs_with(self.omega, s, ds);
+    }
+
+    /// [`BlochModel::rhs`] with the transverse field `omega` in place of the chain's `ω`:
+    /// the right-hand side at a time `t` of a time-dependent field `ω(t)`
+    /// ([`crate::model::Protocol`]).
+    pub fn rhs_with(&self, omega: f64, s: &[f64], ds: &mut [f64]) {
         let mut w = self.lock();
         self.fill_mean_field(s, &mut w);
         let sites = |ds: &mut [f64], s: &[f64], mf: &[[f64; 3]]| {
             for ((d, sm), mf) in ds.chunks_exact_mut(3).zip(s.chunks_exact(3)).zip(mf) {
-                d.copy_from_slice(&cross2(self.field(*mf), [sm[0], sm[1], sm[2]]));
+                d.copy_from_slice(&cross2(self.field(omega, *mf), [sm[0], sm[1], sm[2]]));
             }
         };
         if self.n > PAR_SITES {
@@ -297,8 +304,8 @@ impl BlochModel {
 
     /// `∂H_C/∂S_m` from the mean field on site `m`.
     #[inline]
-    fn field(&self, mf: [f64; 3]) -> [f64; 3] {
-        [self.omega - self.alpha * mf[0], -self.alpha * mf[1], -mf[2]]
+    fn field(&self, omega: f64, mf: [f64; 3]) -> [f64; 3] {
+        [omega - self.alpha * mf[0], -self.alpha * mf[1], -mf[2]]
     }
 
     /// Coupling energy `−Σ_{i<j} g_ij [z_i z_j + α (x_i x_j + y_i y_j)]` and `Σ_i S_i`.
@@ -341,11 +348,17 @@ impl BlochModel {
 
     /// Exact rate of the work, `W_C' = Σ_m ∇_{S_m}E0 · dS_m/dt`, from the state alone.
     pub fn work_rate(&self, s: &[f64]) -> f64 {
+        self.work_rate_with(self.omega, s)
+    }
+
+    /// [`BlochModel::work_rate`] under the transverse field `omega` (a time-dependent
+    /// `ω(t)` at the time of `s`).
+    pub fn work_rate_with(&self, omega: f64, s: &[f64]) -> f64 {
         let mut w = self.lock();
         self.fill_mean_field(s, &mut w);
         let mut rate = 0.0;
         for (m, (sm, mf)) in s.chunks_exact(3).zip(&w.mf).enumerate() {
-            let v = cross2(self.field(*mf), [sm[0], sm[1], sm[2]]);
+            let v = cross2(self.field(omega, *mf), [sm[0], sm[1], sm[2]]);
             let grad = [-self.alpha * mf[0], -self.alpha * mf[1], self.field_of(m) - mf[2]];
             rate += grad[0] * v[0] + grad[1] * v[1] + grad[2] * v[2];
         }
