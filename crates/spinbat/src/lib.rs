@@ -61,6 +61,7 @@
 
 pub mod analytic;
 pub mod basis;
+pub mod control;
 pub mod effective;
 pub mod error;
 pub mod meanfield;

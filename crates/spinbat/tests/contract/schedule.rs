@@ -266,3 +266,75 @@ fn requests_past_the_end_are_refused_and_a_drive_without_amplitude_is_the_static
     let s = Schedule::new(vec![1.0], vec![1.0]).unwrap();
     assert!(matches!(noisy.protocol_propagator(&chain, &Protocol::Schedule(s)), Err(SpinbatError::Unsupported { .. })));
 }
+
+/// `spinbat optimize`'s engine: `W(T)` of a schedule against the dense product, the
+/// adjoint gradient against central differences, on random chains and fields of both signs.
+#[test]
+fn control_work_and_gradients_match_dense_products_and_finite_differences() {
+    use spinbat::control::Control;
+    let mut rng = Rng::new(174);
+    for n in [1, 3, 4, 6] {
+        let chain = random_chain(&mut rng, n);
+        let k = 5;
+        let t = rng.uniform(0.3, 1.5);
+        let omegas: Vec<f64> = (0..k).map(|_| rng.uniform(-2.5, 2.5)).collect();
+        let mut control = Control::new(&chain, t, k, 1e-12).unwrap();
+        let (work, grad) = control.work_and_gradient(&omegas);
+        // the dense reference takes fields of any sign: ω ↦ −ω is Π Z_i, which keeps W
+        let s = Schedule::uniform(t, omegas.clone()).unwrap();
+        let (want, _) = reference(&chain, &s, &[t])[0];
+        assert!((work - want).abs() < 1e-9, "N = {n}: W(T) = {work} vs dense {want}");
+        let h = 1e-5;
+        for j in 0..k {
+            let mut p = omegas.clone();
+            p[j] += h;
+            let wp = control.work(&p);
+            p[j] -= 2.0 * h;
+            let wm = control.work(&p);
+            let fd = (wp - wm) / (2.0 * h);
+            assert!(
+                (grad[j] - fd).abs() < 1e-6 * (1.0 + fd.abs()),
+                "N = {n}, segment {j}: adjoint {} vs fd {fd}",
+                grad[j]
+            );
+        }
+    }
+}
+
+/// One spin from `|↓⟩` under `|ω(t)| ≤ W`: `W(T) = 2B sin²(∫ω) ≤ 2B sin²(WT)` for
+/// `T ≤ π/(2W)`, reached by the constant field `W` (the optimiser must find it), and
+/// `2B` at `T = π/(2W)`.
+#[test]
+fn one_spin_optimum_is_the_constant_field_at_the_bound() {
+    use spinbat::control::{optimize, ControlSpec, Objective};
+    let b = 1.3;
+    let chain = Chain::builder(1).b(b).build().unwrap();
+    let w_max = 2.0;
+    for t in [0.2, 0.5, std::f64::consts::FRAC_PI_2 / w_max] {
+        let spec = ControlSpec {
+            charge_time: t,
+            segments: 6,
+            omega_max: w_max,
+            objective: Objective::Work,
+            seed: 7,
+            starts: 3,
+            tol: 1e-10,
+            max_iterations: 200,
+        };
+        let r = optimize(&chain, &spec, Some(-b)).unwrap();
+        let bound = 2.0 * b * (w_max * t).sin().powi(2);
+        assert!(r.work <= bound + 1e-9 && r.work > bound - 1e-7, "T = {t}: {} vs {bound}", r.work);
+        assert!((r.constant_field.omega - w_max).abs() < 1e-6 && (r.constant_field.work - bound).abs() < 1e-9);
+        assert!(r.schedule.omegas().iter().all(|w| (w.abs() - w_max).abs() < 1e-4), "{:?}", r.schedule.omegas());
+        assert!(r.gradient_check.max_relative_difference < 1e-5, "{:?}", r.gradient_check);
+        assert_eq!(r.ergotropy, Some(r.work), "all-down is the ground state: ergotropy = work");
+    }
+    // every random schedule stays below the bound
+    let mut rng = Rng::new(175);
+    let t = 0.6;
+    let mut control = spinbat::control::Control::new(&chain, t, 8, 1e-12).unwrap();
+    for _ in 0..50 {
+        let omegas: Vec<f64> = (0..8).map(|_| rng.uniform(-w_max, w_max)).collect();
+        assert!(control.work(&omegas) <= 2.0 * b * (w_max * t).sin().powi(2) + 1e-12);
+    }
+}
