@@ -102,6 +102,16 @@ stream r of the seed and runs on one thread, the realisations in parallel: the s
 gives the same numbers on any number of threads. Random fields break the chain's symmetries
 (the full space is used; dicke refused); a thermal bath and --observe are refused.
 
+Time-dependent field (--omega-schedule FILE, --drive A --drive-frequency NU):
+  H(t) = H_g + omega(t) sum_i X_i.  A schedule holds omega_k on (t_(k-1), t_k] (file lines
+`t_end omega`, times strictly increasing, omega >= 0); the charge ends at the last t_end (the
+default window; --t-max may not pass it). Exact in dense, chebyshev (every sector), dicke
+(segment by segment) and the mean field; P_max is searched over (0, t_end] and certified with
+W <= N(|B| + B) + min(N (max|omega| + sum_k |omega_(k+1) - omega_k|), lambda_max(H_g) + G)
+(jumps of the field pump energy into H_g: max|omega| alone does not bound W). A drive
+omega + A cos(nu t) runs in the mean field; A = 0 is the static charge. Noise, thermal starts,
+disorder, trajectories and --observe are refused with a time-dependent field.
+
 Examples:
   spinbat charge --n 10 --plot charge.png
   spinbat charge --n 8 --dephasing 0.1 --json noisy.json
@@ -111,7 +121,8 @@ Examples:
   spinbat charge --n 10 --disorder-g 0.3 --disorder-field 0.2 --realisations 50 --seed 1 --plot disorder.png
   spinbat charge --n 12 --observe all --cut 6 --json obs.json
   spinbat charge --n 8 --coupling nn --alpha 0.5 --json - 
-  spinbat charge --n 16 --solver chebyshev --tol 1e-8 --csv curve.csv"
+  spinbat charge --n 16 --solver chebyshev --tol 1e-8 --csv curve.csv
+  spinbat charge --n 8 --coupling nn --omega-schedule schedule.txt --json scheduled.json"
 )]
 pub struct ChargeArgs {
     #[command(flatten)]

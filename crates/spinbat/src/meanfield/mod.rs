@@ -253,7 +253,7 @@ impl Propagator for MeanField {
     }
 
     fn work_bound(&self, chain: &Chain) -> f64 {
-        crate::propagate::protocol_work_bound(chain, &self.protocol, chain.work_bound_with(f64::INFINITY))
+        crate::propagate::protocol_work_bound(chain, &self.protocol, chain.h_g_max_bound())
     }
 
     fn scan_step(&self, chain: &Chain) -> f64 {
