@@ -9,4 +9,5 @@ pub mod merge;
 pub mod optimize;
 pub mod run;
 pub mod scan;
+pub mod slurm;
 pub mod store;

@@ -240,6 +240,9 @@ class Storage:
     def local_ergotropy(self) -> _FloatArray:
         """sum_i E(rho_i, B Z_i)."""
     @property
+    def work_stderr(self) -> Optional[_FloatArray]:
+        """By trajectories: one standard error of the mean W(s); None otherwise."""
+    @property
     def chain(self) -> Chain:
         """The chain that was stored."""
     @property
@@ -285,13 +288,17 @@ def store(
     collective_decay: float = 0.0,
     observe: Optional[str] = None,
     block: Optional[int] = None,
-    solver: Literal["auto", "dense", "chebyshev", "density-matrix"] = "auto",
+    solver: Literal["auto", "dense", "chebyshev", "density-matrix", "trajectories"] = "auto",
     tol: float = 1e-10,
     initial_temperature: Optional[float] = None,
+    trajectories: Optional[int] = None,
+    seed: Optional[int] = None,
 ) -> Storage:
     """Charge the chain (for T* of the closed chain, or charge_time), then hold it under H0
     (field off) with the noise while charging, in storage or both: W(s), the ergotropy
     family and the half-lives (spinbat store); initial_temperature: charge from the Gibbs
-    state of H0 at T0 >= 0 instead of all-down (W from its energy). Raises ValueError for bad input or N > 12
+    state of H0 at T0 >= 0 instead of all-down (W from its energy); solver="trajectories"
+    (with trajectories=K, seed=S): the means over quantum trajectories with standard errors
+    (work_stderr; the global ergotropies NaN). Raises ValueError for bad input or N > 12
     with noise,
     MemoryError where the density matrices do not fit."""

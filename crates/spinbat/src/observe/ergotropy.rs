@@ -351,6 +351,11 @@ impl H0Spectrum {
         Ok(H0Spectrum { levels })
     }
 
+    /// The levels, increasing (with multiplicity).
+    pub fn levels(&self) -> &[f64] {
+        &self.levels
+    }
+
     /// `Σ_k r_k ε_k` with the `r_k` decreasing and the levels `ε_k` increasing: the energy
     /// of the passive state of eigenvalues `r`.
     fn passive(&self, r: &[f64]) -> f64 {
@@ -543,7 +548,7 @@ pub fn product_populations(bloch: &[[f64; 3]]) -> Vec<f64> {
 /// Energy of the passive state for the field `B Σ Z_i` of `n` sites: the eigenvalues of the
 /// state (for `Δ[ρ]` the `p_M`, one per sector, the rest zero) in decreasing order filled
 /// into the levels from the lowest, `ε = −n|B| + 2|B|j` holding `C(n, j)` states each.
-fn passive_energy(populations: &[f64], n: usize, b: f64) -> f64 {
+pub(crate) fn passive_energy(populations: &[f64], n: usize, b: f64) -> f64 {
     let mut p: Vec<f64> = populations.to_vec();
     p.sort_by(|a, b| b.total_cmp(a));
     let mut energy = 0.0;

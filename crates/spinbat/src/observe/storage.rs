@@ -149,7 +149,8 @@ pub struct StorageSpec {
     /// noise: the state is mixed).
     pub observe: ObservableSet,
     /// `auto` (pure states for the closed battery, the density matrix with noise), `dense` or
-    /// `chebyshev` (the closed charge's method), or `density-matrix` (always).
+    /// `chebyshev` (the closed charge's method), `density-matrix` (always), or
+    /// `trajectories` (quantum trajectories through charge and storage: module docs).
     pub solver: Solver,
     /// Absolute tolerance on `W` (units of `B`), in `(0, 1)`.
     pub tol: f64,
@@ -157,6 +158,10 @@ pub struct StorageSpec {
     /// (then the work is measured from its energy `E_β`, physics.md "Thermal starting
     /// states", and the density matrix runs, noise or not).
     pub start: Start,
+    /// With `solver = trajectories`: the number `K ≥ 2` of trajectories averaged.
+    pub trajectories: usize,
+    /// With `solver = trajectories`: the seed (trajectory `k` draws from ChaCha8 stream `k`).
+    pub seed: u64,
 }
 
 impl StorageSpec {
@@ -172,6 +177,8 @@ impl StorageSpec {
             solver: Solver::Auto,
             tol: crate::propagate::DEFAULT_TOL,
             start: Start::AllDown,
+            trajectories: super::ensemble::DEFAULT_TRAJECTORIES,
+            seed: 0,
         }
     }
 
@@ -292,8 +299,27 @@ pub struct Storage {
     /// The half-lives.
     pub half_lives: HalfLives,
     /// Bound on the absolute error of every `W`: the storage propagator's own and the
-    /// charge's state error carried through (`‖H0 − E_0‖ ‖δρ(T)‖₁`).
+    /// charge's state error carried through (`‖H0 − E_0‖ ‖δρ(T)‖₁`); by trajectories,
+    /// each trajectory's against the exact trajectory of its random record (the
+    /// statistical error is in `ensemble`).
     pub work_error: f64,
+    /// By trajectories: their number, seed, jumps and the standard errors of `W̄`.
+    pub ensemble: Option<StorageEnsemble>,
+}
+
+/// What a storage run by quantum trajectories reports beside the means.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StorageEnsemble {
+    /// Number of trajectories `K`.
+    pub trajectories: usize,
+    /// The seed.
+    pub seed: u64,
+    /// Mean number of jumps per trajectory, charge and storage.
+    pub mean_jumps: f64,
+    /// One standard error of `W̄(s)` at each storage time (units `B`).
+    pub work_stderr: Vec<f64>,
+    /// How to read the numbers.
+    pub note: String,
 }
 
 /// Charges `chain`, then stores it ([`StorageSpec`], module docs).
@@ -342,7 +368,9 @@ pub fn store(chain: &Chain, spec: &StorageSpec, progress: &dyn Progress) -> Resu
             (c.max_power.time, Some(c.max_power))
         }
     };
-    if runs_on_pure_states(chain, spec) {
+    if plan.solver() == Solver::Trajectories {
+        store_trajectories(chain, spec, &plan, charge_time, closed_max_power, progress)
+    } else if runs_on_pure_states(chain, spec) {
         store_pure(chain, spec, &plan, charge_time, closed_max_power, progress)
     } else {
         store_density(chain, spec, &plan, charge_time, closed_max_power, progress)
@@ -360,7 +388,7 @@ pub fn runs_on_pure_states(chain: &Chain, spec: &StorageSpec) -> bool {
     spec.charging_noise().is_closed()
         && spec.storage_noise().is_closed()
         && spec.start.is_all_down(chain)
-        && spec.solver != Solver::DensityMatrix
+        && !matches!(spec.solver, Solver::DensityMatrix | Solver::Trajectories)
 }
 
 /// Bytes per full-space amplitude of pure-state storage beside the charge's plan: the
@@ -400,6 +428,9 @@ pub fn plan(chain: &Chain, spec: &StorageSpec) -> Result<Plan> {
     spec.observe.cut_for(chain.n_sites())?;
     let n = chain.n_sites();
     let full = (n as f64).exp2();
+    if spec.solver == Solver::Trajectories {
+        return plan_trajectories(chain, spec);
+    }
     if runs_on_pure_states(chain, spec) {
         let charge_solver = match spec.solver {
             Solver::Auto | Solver::Dense | Solver::Chebyshev => spec.solver,
@@ -473,6 +504,130 @@ pub fn plan(chain: &Chain, spec: &StorageSpec) -> Result<Plan> {
     debug_assert!(plan.bytes() >= DENSITY_OBSERVABLE_BYTES_PER_ENTRY * entries);
     crate::resources::ensure_fits("density-matrix", n, plan.bytes() + extra)?;
     Ok(plan)
+}
+
+/// The plan of storage by trajectories: the charge's unravelling (with the charging noise
+/// and the start), and beside it the storage's operators and the records (`W`, `W'` and the
+/// `N` Bloch vectors at every storage time of every trajectory).
+fn plan_trajectories(chain: &Chain, spec: &StorageSpec) -> Result<Plan> {
+    if spec.noise.is_closed() && spec.start.is_all_down(chain) {
+        return Err(SpinbatError::Unsupported {
+            solver: "trajectories",
+            reason: "without noise and from all-down every trajectory is the closed evolution; use auto (pure states)"
+                .into(),
+        });
+    }
+    if spec.trajectories < 2 {
+        return Err(invalid("trajectories", spec.trajectories, "needs at least 2 (a standard error needs two)"));
+    }
+    super::ensemble::check_observables(&spec.observe)?;
+    let plan = Plan::with_start(
+        chain,
+        Solver::Trajectories,
+        spec.tol,
+        Precision::Double,
+        Request::Work,
+        &spec.charging_noise(),
+        spec.start,
+    )?;
+    let n = chain.n_sites();
+    let records = spec.trajectories as f64 * (spec.times.len() + 1) as f64 * (16.0 + 24.0 * n as f64);
+    let storage = crate::propagate::unravelling::bytes_needed(n, rayon::current_num_threads(), 1);
+    crate::resources::ensure_fits("trajectories", n, plan.bytes() + storage + records)?;
+    Ok(plan)
+}
+
+/// Storage by quantum trajectories (module docs): each trajectory charges to `T` under
+/// the charging noise, then is held under `H0` with the storage noise
+/// ([`crate::propagate::Unravelling::storing`]); the means over them with their standard
+/// errors. What is linear in `ρ` only: `W`, its rate, the Bloch vectors and the local
+/// ergotropy of the mean one-site states; the work's half-life from the mean at the output
+/// times (linear interpolation between the two around the crossing: statistical).
+fn store_trajectories(
+    chain: &Chain,
+    spec: &StorageSpec,
+    plan: &Plan,
+    charge_time: f64,
+    closed_max_power: Option<super::Extremum>,
+    progress: &dyn Progress,
+) -> Result<Storage> {
+    let n = chain.n_sites();
+    let (charging_noise, storage_noise) = (spec.charging_noise(), spec.storage_noise());
+    let mut times = spec.times.clone();
+    if times[0] != 0.0 {
+        times.insert(0, 0.0);
+    }
+    let charger = plan.unravelling(chain)?;
+    let unravelling = crate::propagate::Unravelling::storing(chain, &storage_noise, charger, charge_time, spec.tol)?
+        .with_bloch_at(&times);
+    progress.phase("trajectories");
+    let ensemble = unravelling.run(&times, spec.trajectories, spec.seed, progress)?;
+    let set = ObservableSet { ergotropy: true, bloch: spec.observe.bloch, ..ObservableSet::default() };
+    let (samples, stderr, mut measured) = super::ensemble::ensemble_means(&ensemble, chain, &set);
+    if !spec.observe.bloch {
+        measured.iter_mut().for_each(|p| (p.bloch, p.bloch_stderr) = (None, None));
+    }
+    let skip = usize::from(spec.times[0] != 0.0);
+    let start = measured[0].clone();
+    let work_values: Vec<(f64, f64)> = samples.iter().map(|w| (w.t, w.work)).collect();
+    let work_half = match first_at_half(&work_values, Some(start.work), spec.tol, "work") {
+        Err(none) => none,
+        Ok(k) => {
+            let ((a, fa), (b, fb)) = (work_values[k - 1], work_values[k]);
+            let half = 0.5 * start.work;
+            HalfLife { initial: Some(start.work), time: Some(a + (b - a) * (fa - half) / (fa - fb)), reason: None }
+        }
+    };
+    let not_linear = || {
+        HalfLife::none(
+            None,
+            "the global ergotropy is not linear in rho: trajectories estimate the local ergotropy only (use --solver \
+             density-matrix)",
+        )
+    };
+    let eps = ensemble.trajectories.iter().map(|t| t.state_error).fold(0.0, f64::max);
+    let k = ensemble.trajectories.len() as f64;
+    let accuracy = format!(
+        "{}; each trajectory charges to T, then is stored (one random stream); {}",
+        unravelling.accuracy_note(),
+        super::ensemble::STORAGE_NOTE
+    );
+    let cut = half_chain_cut(n);
+    Ok(Storage {
+        charge: ChargeStage {
+            time: charge_time,
+            time_from: if closed_max_power.is_some() { "t_star" } else { "given" },
+            closed_max_power,
+            noise: charging_noise,
+            work: start.work,
+            state_error: eps,
+            initial_temperature: spec.start.temperature(),
+            initial_energy: plan.gibbs().map(|g| g.energy()),
+        },
+        storage_noise,
+        noise_during: spec.noise_during,
+        series: samples[skip..].to_vec(),
+        start,
+        trajectory: Trajectory {
+            solver: "trajectories".to_string(),
+            selected: set,
+            cut,
+            accuracy: accuracy.clone(),
+            work_error: ensemble.work_error,
+            state_error: Some(eps),
+            bounds: Some(ObservableBounds::from_state_error(eps, 0.0, n, cut)),
+            points: measured[skip..].to_vec(),
+        },
+        half_lives: HalfLives { work: work_half, ergotropy: not_linear(), ergotropy_hb: not_linear() },
+        work_error: ensemble.work_error,
+        ensemble: Some(StorageEnsemble {
+            trajectories: spec.trajectories,
+            seed: spec.seed,
+            mean_jumps: ensemble.trajectories.iter().map(|t| t.jumps as f64).sum::<f64>() / k,
+            work_stderr: stderr[skip..].to_vec(),
+            note: super::ensemble::STORAGE_NOTE.to_string(),
+        }),
+    })
 }
 
 /// The first output time at or below half of `initial` (its index in `values`, `(s, Q(s))`
@@ -651,6 +806,7 @@ fn store_density(
         },
         half_lives: HalfLives { work: work_half, ergotropy: ergotropy_half, ergotropy_hb: ergotropy_hb_half },
         work_error,
+        ensemble: None,
     })
 }
 
@@ -794,6 +950,7 @@ fn store_pure(
         },
         half_lives,
         work_error,
+        ensemble: None,
     })
 }
 

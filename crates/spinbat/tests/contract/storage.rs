@@ -313,3 +313,87 @@ fn storage_matches_qutip_mesolve() {
         }
     }
 }
+
+/// `|mean − want| ≤ 4σ` (plus rounding) for each storage time.
+fn assert_within_4_sigma(what: &str, mean: f64, se: f64, want: f64) {
+    let dev = (mean - want).abs();
+    assert!(
+        dev <= 4.0 * se + 1e-8 * (1.0 + want.abs()),
+        "{what}: trajectories {mean} +- {se} vs density matrix {want} ({:.1} sigma)",
+        dev / se.max(f64::MIN_POSITIVE)
+    );
+}
+
+#[test]
+fn storage_by_trajectories_is_the_density_matrix_within_4_standard_errors() {
+    // noise while charging, in storage and both: the two-stage trajectories (one random
+    // stream through charge and storage) against the density matrix, for W, its rate, the
+    // Bloch vectors and the local ergotropy of the mean one-site states
+    let mut rng = Rng::new(23);
+    let cases = [
+        (NoiseDuring::Both, Noise { dephasing: 0.2, decay: 0.3, temperature: Some(1.0), ..Noise::default() }),
+        (NoiseDuring::Storage, Noise { decay: 0.4, ..Noise::default() }),
+        (NoiseDuring::Charge, Noise { dephasing: 0.5, ..Noise::default() }),
+    ];
+    for (case, (during, noise)) in cases.into_iter().enumerate() {
+        let n = 3 + case;
+        let chain = random_chain(&mut rng, n);
+        let mut spec = StorageSpec::new(times(2.0, 5));
+        spec.charge_time = Some(rng.uniform(0.3, 0.8));
+        spec.noise = noise;
+        spec.noise_during = during;
+        spec.observe.bloch = true;
+        let exact = store(&chain, &spec, &Silent).unwrap();
+        spec.solver = Solver::Trajectories;
+        spec.trajectories = 600;
+        spec.seed = 5 + case as u64;
+        let traj = store(&chain, &spec, &Silent).unwrap();
+        let ens = traj.ensemble.as_ref().expect("an ensemble");
+        assert!(ens.mean_jumps > 0.0, "the noise must act");
+        assert_eq!(traj.trajectory.solver, "trajectories");
+        for (k, (w, e)) in traj.series.iter().zip(&exact.series).enumerate() {
+            let what = format!("{during:?}, N = {n}, s = {}", w.t);
+            assert_within_4_sigma(&format!("W, {what}"), w.work, ens.work_stderr[k], e.work);
+            let (p, q) = (&traj.trajectory.points[k], &exact.trajectory.points[k]);
+            let local = q.ergotropy.unwrap().local_ergotropy;
+            let se = p.local_ergotropy_stderr.unwrap();
+            assert_within_4_sigma(&format!("local ergotropy, {what}"), p.mean_local_ergotropy.unwrap(), se, local);
+            let (b, bse, want) =
+                (p.bloch.as_ref().unwrap(), p.bloch_stderr.as_ref().unwrap(), q.bloch.as_ref().unwrap());
+            for i in 0..n {
+                for a in 0..3 {
+                    assert_within_4_sigma(&format!("bloch[{i}][{a}], {what}"), b[i][a], bse[i][a], want[i][a]);
+                }
+            }
+        }
+        assert_within_4_sigma("W at s = 0", traj.charge.work, ens.work_stderr[0], exact.charge.work);
+        assert!(traj.half_lives.ergotropy.time.is_none() && traj.half_lives.ergotropy.reason.is_some());
+    }
+}
+
+#[test]
+fn noiseless_storage_by_trajectories_keeps_each_trajectorys_work() {
+    // noise while charging only: in storage every trajectory evolves by e^{-i H0 s}, which
+    // conserves its own <H0>, so the mean W and its standard error stay exactly as at s = 0
+    let mut rng = Rng::new(29);
+    let chain = random_chain(&mut rng, 5);
+    let mut spec = StorageSpec::new(times(3.0, 7));
+    spec.charge_time = Some(0.6);
+    spec.noise = Noise { dephasing: 0.4, decay: 0.2, ..Noise::default() };
+    spec.noise_during = NoiseDuring::Charge;
+    spec.solver = Solver::Trajectories;
+    spec.trajectories = 50;
+    let s = store(&chain, &spec, &Silent).unwrap();
+    let ens = s.ensemble.unwrap();
+    for (k, w) in s.series.iter().enumerate() {
+        assert!((w.work - s.series[0].work).abs() < 1e-8, "s = {}: {} vs {}", w.t, w.work, s.series[0].work);
+        assert!((ens.work_stderr[k] - ens.work_stderr[0]).abs() < 1e-8);
+        assert!(w.rate.abs() < 1e-8, "closed storage: no rate, got {}", w.rate);
+    }
+    // the same seed gives the same numbers
+    let again = store(&chain, &spec, &Silent).unwrap();
+    assert_eq!(again.series, s.series);
+    // and no noise at all is refused (every trajectory would be the closed evolution)
+    spec.noise = Noise::default();
+    assert!(matches!(store(&chain, &spec, &Silent), Err(SpinbatError::Unsupported { .. })));
+}
