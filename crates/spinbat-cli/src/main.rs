@@ -11,7 +11,7 @@ mod progress;
 mod records;
 mod study_file;
 
-use commands::{charge, effective, figure, merge, run, scan, slurm, store};
+use commands::{charge, effective, figure, merge, optimize, run, scan, slurm, store};
 pub use error::CliError;
 
 use clap::{Parser, Subcommand};
@@ -51,6 +51,10 @@ enum Command {
     /// and all-up, its splitting, c_N in J_eff ~ c_N omega^N/g^(N-1), and the first maximum
     /// of the slow oscillation of the work.
     Effective(Box<effective::EffectiveArgs>),
+    /// Optimal charging: the piecewise-constant field |omega(t)| <= W on K segments that
+    /// maximises the work (power, ergotropy) at T, with exact gradients; the gain over the
+    /// best constant field.
+    Optimize(Box<optimize::OptimizeArgs>),
     /// Run a study file (TOML): a grid over several parameters x solvers, every finished
     /// point stored at once as a JSON line; resumable, shardable (--shard K/M), with CSV and
     /// plots (curves for one varied parameter, heat maps for two).
@@ -72,6 +76,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => scan::run(*args),
         Command::Figure(args) => figure::run(*args),
         Command::Effective(args) => effective::run(*args),
+        Command::Optimize(args) => optimize::run(*args),
         Command::Run(args) => run::run(*args),
         Command::Merge(args) => merge::run(*args),
         Command::Slurm(args) => slurm::run(*args),

@@ -37,6 +37,8 @@
 //! | a thermal start: the Gibbs state `e^{−H0/T0}/Z` of `H0` (by magnetisation blocks), charged on the density matrix or by trajectories, `W` from its energy | [`open::Gibbs`], [`open::Start`] → [`propagate::Plan::with_start`], [`propagate::DensityMatrix::thermal`], [`propagate::Unravelling::with_thermal_start`]; storage: [`observe::storage::StorageSpec::start`] |
 //! | disorder: the ensemble of random realisations `g_ij (1 + δ_g u_ij)`, `B_i = B (1 + δ_B v_i)`; the mean curve with its standard error, mean ± standard error and quantiles of the certified `P_max`, `T*`, maximal work | [`model::Disorder`] → [`observe::disorder::charge_disorder`]; per-site fields alone: [`model::ChainBuilder::site_fields`] |
 //! | the charging generalised: per-site weights `V = ω Σ_i w_i X_i`, the field kept on `H = H0 + V`, XYZ couplings `α((1+γ)X_iX_j + (1−γ)Y_iY_j)` (dense, Chebyshev, mean field) | [`model::ChainBuilder::omega_sites`], [`model::ChainBuilder::keep_field`], [`model::ChainBuilder::gamma`]; which solvers take them: [`propagate::check_charging`] |
+//! | a time-dependent field `ω(t)`: a piecewise-constant schedule (exact, segment by segment) or a drive `ω + A cos(νt)` | [`model::Protocol`], [`model::Schedule::parse`] → [`propagate::Plan::protocol_propagator`] → [`observe::charge`] |
+//! | optimal charging: the piecewise-constant `ω(t) ∈ [−W, W]` that maximises `W(T)`, exact gradients | [`control::optimize`], [`control::Control::work_and_gradient`] |
 //! | strong coupling: exact `N`-body coupling `J_eff ∝ ω^N/g^{N−1}` of all-down and all-up, slow oscillation `W_slow = C + A cos(Δt)` and its first maximum (Fig. 4) | [`effective::effective_coupling`], [`effective::slow_oscillation`] |
 //!
 //! ## Quick start
@@ -62,6 +64,7 @@
 
 pub mod analytic;
 pub mod basis;
+pub mod control;
 pub mod effective;
 pub mod error;
 pub mod meanfield;

@@ -136,6 +136,11 @@ pub struct ChargeRecord {
     /// realisation's values (`realisations[]`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disorder: Option<crate::observe::disorder::DisorderSummary>,
+    /// The time-dependent field `ω(t)` (`--omega-schedule`: `{"schedule": {"ends": [..],
+    /// "omegas": [..]}}`; `--drive`: `{"drive": {"omega", "amplitude", "frequency"}}`);
+    /// absent for the constant field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<crate::model::Protocol>,
     /// Version, git revision, time, threads.
     pub provenance: Provenance,
 }
@@ -214,6 +219,7 @@ impl ChargeRecord {
             observables: None,
             trajectories: None,
             disorder: None,
+            protocol: None,
             provenance: Provenance::current(),
         }
     }

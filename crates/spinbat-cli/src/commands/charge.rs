@@ -3,6 +3,7 @@
 use crate::{model_args::ModelArgs, noise_args::NoiseArgs, output::OutputArgs, plot, progress::Bar, CliError};
 use anyhow::{anyhow, Context};
 use clap::Args;
+use spinbat::model::{Drive, Protocol, Schedule};
 use spinbat::observe::ergotropy::ErgotropyPoint;
 use spinbat::observe::trajectory::{self, ObservableSet, Trajectory};
 use spinbat::observe::{self, Charging};
@@ -101,6 +102,16 @@ stream r of the seed and runs on one thread, the realisations in parallel: the s
 gives the same numbers on any number of threads. Random fields break the chain's symmetries
 (the full space is used; dicke refused); a thermal bath and --observe are refused.
 
+Time-dependent field (--omega-schedule FILE, --drive A --drive-frequency NU):
+  H(t) = H_g + omega(t) sum_i X_i.  A schedule holds omega_k on (t_(k-1), t_k] (file lines
+`t_end omega`, times strictly increasing, omega >= 0); the charge ends at the last t_end (the
+default window; --t-max may not pass it). Exact in dense, chebyshev (every sector), dicke
+(segment by segment) and the mean field; P_max is searched over (0, t_end] and certified with
+W <= N(|B| + B) + min(N (max|omega| + sum_k |omega_(k+1) - omega_k|), lambda_max(H_g) + G)
+(jumps of the field pump energy into H_g: max|omega| alone does not bound W). A drive
+omega + A cos(nu t) runs in the mean field; A = 0 is the static charge. Noise, thermal starts,
+disorder, trajectories and --observe are refused with a time-dependent field.
+
 Examples:
   spinbat charge --n 10 --plot charge.png
   spinbat charge --n 8 --dephasing 0.1 --json noisy.json
@@ -110,16 +121,31 @@ Examples:
   spinbat charge --n 10 --disorder-g 0.3 --disorder-field 0.2 --realisations 50 --seed 1 --plot disorder.png
   spinbat charge --n 12 --observe all --cut 6 --json obs.json
   spinbat charge --n 8 --coupling nn --alpha 0.5 --json - 
-  spinbat charge --n 16 --solver chebyshev --tol 1e-8 --csv curve.csv"
+  spinbat charge --n 16 --solver chebyshev --tol 1e-8 --csv curve.csv
+  spinbat charge --n 8 --coupling nn --omega-schedule schedule.txt --json scheduled.json"
 )]
 pub struct ChargeArgs {
     #[command(flatten)]
     pub model: ModelArgs,
     #[command(flatten)]
     pub noise: NoiseArgs,
-    /// End of the time window [units 1/B]; default 2 pi / omega (two single-spin periods).
+    /// End of the time window [units 1/B]; default 2 pi / omega (two single-spin periods),
+    /// with --omega-schedule the schedule's last segment end.
     #[arg(long, allow_negative_numbers = true)]
     pub t_max: Option<f64>,
+    /// Piecewise-constant transverse field omega(t) from FILE: one segment a line,
+    /// `t_end omega` (omega held on (t_prev, t_end], t_prev = 0 for the first; `#` comments,
+    /// blank lines allowed); the charge ends at the last t_end. Replaces --omega while
+    /// charging (--omega still sets the independent spins' reference).
+    #[arg(long, value_name = "FILE", help_heading = "Time-dependent field")]
+    pub omega_schedule: Option<PathBuf>,
+    /// Periodic drive omega(t) = omega + A cos(nu t) with amplitude A (needs
+    /// --drive-frequency); A = 0 is the static charge.
+    #[arg(long, value_name = "A", allow_negative_numbers = true, help_heading = "Time-dependent field")]
+    pub drive: Option<f64>,
+    /// Angular frequency nu of --drive [units B/hbar].
+    #[arg(long, value_name = "NU", allow_negative_numbers = true, help_heading = "Time-dependent field")]
+    pub drive_frequency: Option<f64>,
     /// Number of equally spaced output times in [0, t-max].
     #[arg(long, default_value_t = spinbat::model::defaults::POINTS)]
     pub points: usize,
@@ -235,16 +261,48 @@ impl ChargeArgs {
         Ok(Some((set, plan)))
     }
 
-    /// Output times: `--times` or `--points` equally spaced in `[0, t_max]`.
-    fn times(&self, chain: &Chain) -> Result<Vec<f64>, CliError> {
+    /// The time-dependent field of `--omega-schedule` or `--drive` (`None`: the constant
+    /// `--omega`).
+    fn protocol(&self, chain: &Chain) -> Result<Option<Protocol>, CliError> {
+        match (&self.omega_schedule, self.drive, self.drive_frequency) {
+            (None, None, None) => Ok(None),
+            (Some(_), Some(_), _) => {
+                Err(CliError::input(anyhow!("--omega-schedule and --drive exclude each other: give one field")))
+            }
+            (Some(path), None, None) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| CliError::input(anyhow!("cannot read --omega-schedule {}: {e}", path.display())))?;
+                let schedule = Schedule::parse(&text)
+                    .map_err(|e| CliError::input(anyhow!("--omega-schedule {}: {e}", path.display())))?;
+                Ok(Some(Protocol::Schedule(schedule)))
+            }
+            (Some(_), None, Some(_)) => Err(CliError::input(anyhow!("--drive-frequency needs --drive"))),
+            (None, Some(a), Some(nu)) => Ok(Some(Protocol::Drive(Drive::new(chain.omega(), a, nu)?))),
+            (None, Some(_), None) => Err(CliError::input(anyhow!("--drive needs --drive-frequency"))),
+            (None, None, Some(_)) => Err(CliError::input(anyhow!("--drive-frequency needs --drive"))),
+        }
+    }
+
+    /// Output times: `--times` or `--points` equally spaced in `[0, t_max]` (with a field
+    /// schedule, `t_max` defaults to its end and may not pass it).
+    fn times(&self, chain: &Chain, protocol: Option<&Protocol>) -> Result<Vec<f64>, CliError> {
+        let end = protocol.and_then(Protocol::end);
         if let Some(times) = &self.times {
             if times.is_empty() {
                 return Err(CliError::input(anyhow!("--times needs at least one time")));
             }
             propagate::check_times(times)?;
+            propagate::check_within(times, end)?;
             return Ok(times.clone());
         }
-        let t_max = self.t_max.unwrap_or(spinbat::model::defaults::t_max(chain.omega()));
+        if let (Some(t), Some(e)) = (self.t_max, end) {
+            if t > e {
+                return Err(CliError::input(anyhow!(
+                    "--t-max {t} is past the end of the --omega-schedule at t = {e} (the charge ends there)"
+                )));
+            }
+        }
+        let t_max = self.t_max.or(end).unwrap_or(spinbat::model::defaults::t_max(chain.omega()));
         if !(t_max.is_finite() && t_max > 0.0) {
             return Err(CliError::input(anyhow!("invalid --t-max {t_max}: must be a finite time > 0")));
         }
@@ -264,7 +322,18 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
     let noise = args.noise.noise();
     noise.check(chain.b())?;
     let start_state = args.noise.start()?;
-    let times = args.times(&chain)?;
+    let protocol = args.protocol(&chain)?;
+    let times = args.times(&chain, protocol.as_ref())?;
+    if protocol.is_some() {
+        if args.disorder_g.is_some() || args.disorder_field.is_some() || solver == Solver::Trajectories {
+            return Err(CliError::input(anyhow!(
+                "--omega-schedule/--drive charge one closed chain: disorder and trajectories are not supported with them"
+            )));
+        }
+        if args.observe.is_some() {
+            return Err(CliError::input(anyhow!("--observe is not supported with --omega-schedule/--drive yet")));
+        }
+    }
     crate::model_args::set_threads(args.threads)?;
     args.output.check()?;
     let ground = spinbat::observe::ground::ground_state(&chain)?;
@@ -297,7 +366,10 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
         start_state,
     )?;
     let initial_energy = plan.gibbs().map(|g| g.energy());
-    let prop = plan.propagator(&chain)?;
+    let prop = match &protocol {
+        Some(p) => plan.protocol_propagator(&chain, p)?,
+        None => plan.propagator(&chain)?,
+    };
     drop(plan);
     let bar = Bar::new(!json_stdout, "charging").with_limit(args.max_time, "--max-time");
     // with observables, the charge hands its states to them where its method can (one
@@ -327,6 +399,7 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
     record.noise = args.noise.any().then_some(noise);
     record.initial_temperature = start_state.temperature();
     record.initial_energy = initial_energy;
+    record.protocol = protocol;
     if let Some(obs) = observed {
         record = record.with_observables(obs);
     }

@@ -6,6 +6,7 @@ pub mod charge;
 pub mod effective;
 pub mod figure;
 pub mod merge;
+pub mod optimize;
 pub mod run;
 pub mod scan;
 pub mod slurm;

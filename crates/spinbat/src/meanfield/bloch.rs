@@ -301,11 +301,18 @@ impl BlochModel {
 
     /// `dS/dt` for the state `s` (length `3N`), written into `ds`.
     pub fn rhs(&self, s: &[f64], ds: &mut [f64]) {
+        self.rhs_with(self.omega, s, ds);
+    }
+
+    /// [`BlochModel::rhs`] with the transverse field `omega` in place of the chain's `ω`:
+    /// the right-hand side at a time `t` of a time-dependent field `ω(t)`
+    /// ([`crate::model::Protocol`]).
+    pub fn rhs_with(&self, omega: f64, s: &[f64], ds: &mut [f64]) {
         let mut w = self.lock();
         self.fill_mean_field(s, &mut w);
         let sites = |first: usize, ds: &mut [f64], s: &[f64], mf: &[[f64; 3]]| {
             for (k, ((d, sm), mf)) in ds.chunks_exact_mut(3).zip(s.chunks_exact(3)).zip(mf).enumerate() {
-                d.copy_from_slice(&cross2(self.field(first + k, *mf), [sm[0], sm[1], sm[2]]));
+                d.copy_from_slice(&cross2(self.field(omega, first + k, *mf), [sm[0], sm[1], sm[2]]));
             }
         };
         if self.n > PAR_SITES {
@@ -319,12 +326,12 @@ impl BlochModel {
     }
 
     /// `∂H_C/∂S_m = (ω w_m − α_x M^x, −α_y M^y, −M^z [+ B_m])` from the mean field on site
-    /// `m` (module docs).
+    /// `m` (module docs), with the transverse field `omega` (`ω(t)` under a protocol).
     #[inline]
-    fn field(&self, m: usize, mf: [f64; 3]) -> [f64; 3] {
+    fn field(&self, omega: f64, m: usize, mf: [f64; 3]) -> [f64; 3] {
         let w = self.weights.as_ref().map_or(1.0, |w| w[m]);
         let z = if self.keep_field { self.field_of(m) - mf[2] } else { -mf[2] };
-        [self.omega * w - self.alpha_x * mf[0], -self.alpha_y * mf[1], z]
+        [omega * w - self.alpha_x * mf[0], -self.alpha_y * mf[1], z]
     }
 
     /// Coupling energy `−Σ_{i<j} g_ij [z_i z_j + α_x x_i x_j + α_y y_i y_j]` and `Σ_i S_i`.
@@ -372,11 +379,17 @@ impl BlochModel {
 
     /// Exact rate of the work, `W_C' = Σ_m ∇_{S_m}E0 · dS_m/dt`, from the state alone.
     pub fn work_rate(&self, s: &[f64]) -> f64 {
+        self.work_rate_with(self.omega, s)
+    }
+
+    /// [`BlochModel::work_rate`] under the transverse field `omega` (a time-dependent
+    /// `ω(t)` at the time of `s`).
+    pub fn work_rate_with(&self, omega: f64, s: &[f64]) -> f64 {
         let mut w = self.lock();
         self.fill_mean_field(s, &mut w);
         let mut rate = 0.0;
         for (m, (sm, mf)) in s.chunks_exact(3).zip(&w.mf).enumerate() {
-            let v = cross2(self.field(m, *mf), [sm[0], sm[1], sm[2]]);
+            let v = cross2(self.field(omega, m, *mf), [sm[0], sm[1], sm[2]]);
             let grad = [-self.alpha_x * mf[0], -self.alpha_y * mf[1], self.field_of(m) - mf[2]];
             rate += grad[0] * v[0] + grad[1] * v[1] + grad[2] * v[2];
         }

@@ -48,7 +48,7 @@
 pub mod bloch;
 
 use crate::error::{invalid, Result};
-use crate::model::Chain;
+use crate::model::{Chain, Protocol};
 use crate::numeric::dop853::{Dop853, Dop853Stats};
 use crate::propagate::checkpoint::{Checkpoint, Resume};
 use crate::propagate::{check_times, Propagator, WorkSample};
@@ -82,6 +82,8 @@ pub struct MeanField {
     /// the anchor (time, local-error sum, state); the base is the all-down start
     checkpoint: Checkpoint<Vec<[f64; 3]>>,
     max_err: f64,
+    /// `ω(t)` (the chain's constant `ω` unless [`MeanField::with_protocol`])
+    protocol: Protocol,
 }
 
 impl MeanField {
@@ -125,7 +127,20 @@ impl MeanField {
             t: 0.0,
             checkpoint: Checkpoint::initial(),
             max_err: 0.0,
+            protocol: Protocol::Constant(chain.omega()),
         })
+    }
+
+    /// Charges with the time-dependent field `ω(t)` of `protocol` instead of the chain's
+    /// constant `ω`: the Bloch equations with `ω(t)` in `H_C`, integrated piece by piece
+    /// ([`Protocol::breaks`]: the integrator stops at every jump of a schedule and starts
+    /// the next segment afresh, so no step straddles a jump; a smooth drive is integrated
+    /// as it is, DOP853 controlling its error). Samples past a schedule's end are refused.
+    pub fn with_protocol(mut self, protocol: Protocol) -> Self {
+        self.protocol = protocol;
+        self.restart();
+        self.checkpoint.clear_anchor();
+        self
     }
 
     /// The Bloch vectors `S_m = (x_m, y_m, z_m)` at the current time [`MeanField::time`]
@@ -185,9 +200,18 @@ impl MeanField {
                 Resume::Initial => self.restart(),
             }
         }
-        let model = &self.model;
-        let mut rhs = |_t: f64, y: &[f64], d: &mut [f64]| model.rhs(y, d);
-        self.integ.advance(&mut rhs, &mut self.t, self.s.as_flattened_mut(), t)
+        let (model, protocol) = (&self.model, &self.protocol);
+        while self.t < t {
+            // the piece ahead of the current time: at a jump t_k, the next one
+            let mut piece = protocol.piece_of(self.t);
+            if protocol.breaks().get(piece).is_some_and(|&b| b <= self.t) {
+                piece += 1;
+            }
+            let stop = protocol.breaks().get(piece).copied().filter(|&b| b < t).unwrap_or(t);
+            let mut rhs = |tt: f64, y: &[f64], d: &mut [f64]| model.rhs_with(protocol.omega_in(piece, tt), y, d);
+            self.integ.advance(&mut rhs, &mut self.t, self.s.as_flattened_mut(), stop)?;
+        }
+        Ok(())
     }
 
     fn observe(&mut self) -> WorkSample {
@@ -196,7 +220,12 @@ impl MeanField {
             + self.model.energy_rounding()
             + ROUNDING * self.energy_scale;
         self.max_err = self.max_err.max(err);
-        WorkSample { t: self.t, work: self.model.storage_energy(s) - self.e_init, rate: self.model.work_rate(s) }
+        let omega = self.protocol.omega_in(self.protocol.piece_of(self.t), self.t);
+        WorkSample {
+            t: self.t,
+            work: self.model.storage_energy(s) - self.e_init,
+            rate: self.model.work_rate_with(omega, s),
+        }
     }
 }
 
@@ -207,6 +236,7 @@ impl Propagator for MeanField {
 
     fn sample(&mut self, times: &[f64]) -> Result<Vec<WorkSample>> {
         check_times(times)?;
+        crate::propagate::check_within(times, self.protocol.end())?;
         let mut out = Vec::with_capacity(times.len());
         for &t in times {
             self.go_to(t)?;
@@ -220,6 +250,18 @@ impl Propagator for MeanField {
         self.go_to(t)?;
         self.checkpoint.keep_anchor(self.t, self.integ.local_error_sum(), &self.s);
         Ok(())
+    }
+
+    fn work_bound(&self, chain: &Chain) -> f64 {
+        crate::propagate::protocol_work_bound(chain, &self.protocol, chain.h_g_max_bound())
+    }
+
+    fn scan_step(&self, chain: &Chain) -> f64 {
+        crate::propagate::protocol_scan_step(chain, &self.protocol)
+    }
+
+    fn end_time(&self) -> Option<f64> {
+        self.protocol.end()
     }
 
     fn error_bound(&self) -> f64 {

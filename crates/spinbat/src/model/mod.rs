@@ -12,12 +12,14 @@ mod couplings;
 mod disorder;
 mod fields;
 mod matrix_file;
+mod protocol;
 mod spec;
 
 pub use couplings::{Boundary, CouplingKind, Couplings};
 pub use disorder::{Disorder, DEFAULT_REALISATIONS, MAX_DISORDERED_COUPLING_SITES};
 pub use fields::FieldEnergy;
 pub use matrix_file::parse_matrix;
+pub use protocol::{Drive, Protocol, Schedule};
 pub use spec::{ChainSpec, MatrixSpec};
 
 use crate::error::{invalid, Result};
@@ -366,28 +368,58 @@ impl Chain {
     /// Ising diagonal ([`crate::operator::Operators::h_g_max_bound`]). The same holds for
     /// the classical model (its `H_g` on unit vectors is bounded by the same sum).
     pub fn work_bound(&self) -> f64 {
-        self.work_bound_with(self.total_abs_coupling() * self.pair_norm())
+        self.work_bound_with(self.h_g_max_bound())
     }
 
     /// [`Chain::work_bound`] with a given upper bound `h_g_max ≥ λ_max(H_g)`:
     /// `Σ_i (|B_i| + B_i) + min(|ω| Σ_i |w_i|, h_g_max + G)`, or with the field kept on
     /// `min(|ω| Σ_i |w_i|, Σ_i (|B_i| + B_i) + h_g_max + G)`.
     pub fn work_bound_with(&self, h_g_max: f64) -> f64 {
+        self.work_bound_reach(h_g_max, self.omega.abs())
+    }
+
+    /// [`Chain::work_bound_with`] for a time-dependent field `ω(t)` (physics.md,
+    /// "Time-dependent charging"): with `V1 = Σ_i X_i` and `⟨V1⟩_0 = 0`,
+    /// `d⟨H(t)⟩/dt = ω'(t)⟨V1⟩_t` gives
+    /// `⟨H_g⟩_t + G = −ω(t)⟨V1⟩_t + ∫_0^t ω'(s)⟨V1⟩_s ds ≤ N(|ω(t)| + ∫_0^t |ω'|)`
+    /// (a jump `Δω` of a schedule counts `|Δω|`), so `field_reach = max_t |ω(t)| +` the
+    /// total variation of `ω` over the charge takes the place of `|ω|`:
+    /// `Σ_i (|B_i| + B_i) + min(N · field_reach, h_g_max + G)`. A drive without end has
+    /// unbounded variation: `field_reach = ∞` leaves the spectral bound `h_g_max + G`.
+    pub fn work_bound_reach(&self, h_g_max: f64, field_reach: f64) -> f64 {
         let n = self.n_sites as f64;
         let fields = match &self.site_fields {
             None => n * (self.b.abs() + self.b),
             Some(_) => self.field_abs_sum() + self.field_sum(),
         };
-        // ‖V‖: N|ω| bit for bit for a uniform field
+        // ‖V‖ with the reach of the field in place of |ω|: N|ω| bit for bit for a uniform,
+        // constant field
         let v_norm = match &self.omega_sites {
-            None => n * self.omega.abs(),
-            Some(_) => self.omega.abs() * self.omega_weight_abs_sum(),
+            None => n * field_reach,
+            Some(_) => field_reach * self.omega_weight_abs_sum(),
         };
         if self.keep_field {
             v_norm.min(fields + h_g_max + self.total_coupling())
         } else {
             fields + v_norm.min(h_g_max + self.total_coupling())
         }
+    }
+
+    /// The spectral bound `λ_max(H_g) ≤ (1 + 2|α| max(1, |γ|)) Σ_{i<j} |g_ij|` that
+    /// [`Chain::work_bound`] uses (the exact solvers have tighter ones).
+    pub fn h_g_max_bound(&self) -> f64 {
+        self.total_abs_coupling() * self.pair_norm()
+    }
+
+    /// Bound on the rate of the work per unit field, `‖[V1, H0]‖ ≤ R` with `V1 = Σ_i X_i`,
+    /// so that `|W'(t)| = |ω(t)| |⟨i[V1, H0]⟩_t| ≤ |ω(t)| R` for any field `ω(t)`
+    /// (`[H_g, H0] = 0`): `[X_i, B_i Z_i] = −2iB_i Y_i` and
+    /// `[X_i + X_j, Z_iZ_j + α(X_iX_j + Y_iY_j)] = −2i(1 − α)(Y_iZ_j + Z_iY_j)`, hence
+    /// `R = 2 Σ_i |B_i| + 4|1 − α| Σ_{i<j} |g_ij|` (physics.md, "Time-dependent charging").
+    /// For the paper's charging Hamiltonian ([`Chain::has_paper_charging`]): time-dependent
+    /// protocols refuse the other chains.
+    pub fn rate_bound_per_field(&self) -> f64 {
+        2.0 * self.field_abs_sum() + 4.0 * (1.0 - self.alpha).abs() * self.total_abs_coupling()
     }
 
     /// A copy with a different anisotropy (used by studies and tests).

@@ -78,7 +78,8 @@ pub struct Charging {
     pub series: Vec<SeriesPoint>,
     /// Maximal average power over all `T > 0` (certified global maximum).
     pub max_power: Extremum,
-    /// `T` beyond which no power can exceed `max_power` (`W_bound / P_max`).
+    /// `T` beyond which no power can exceed `max_power` (`W_bound / P_max`; at most the end
+    /// of a field schedule, where the charge ends).
     pub certified_until: f64,
     /// Maximal work over `[0, t_window]`.
     pub max_work: Extremum,
@@ -174,6 +175,8 @@ impl ScanPlan {
         // independent spins from the propagator's start (a thermal start: less polarised)
         let ind = Independent::of(chain).max_power.power * prop.start_polarisation();
         let certify = if ind > 0.0 { prop.work_bound(chain) / ind } else { f64::INFINITY };
+        // a field schedule ends: nothing past its end is searched
+        let certify = certify.min(prop.end_time().unwrap_or(f64::INFINITY));
         let horizon = window.max(certify);
         ScanPlan { step, window, certify, horizon, grid_points: horizon / step }
     }
@@ -248,6 +251,9 @@ pub fn charge(prop: &mut dyn Propagator, chain: &Chain, times: &[f64], progress:
     let ind_time = independent.max_power.time;
     // the last grid index inside the window
     let window_last = (window / h).floor().min(MAX_SCAN_POINTS as f64) as usize;
+    // where the dynamics ends (a field schedule): the search covers (0, end] and no further
+    let end = prop.end_time();
+    let end_last = end.map_or(usize::MAX, |e| (e / h).floor().min(MAX_SCAN_POINTS as f64) as usize);
     progress.phase(PHASE_SCAN);
     prop.expect_until(window);
 
@@ -278,6 +284,7 @@ pub fn charge(prop: &mut dyn Propagator, chain: &Chain, times: &[f64], progress:
         // the grid reaches past the certification time, and up to the window (whose end is
         // an output time, so no grid point beyond it is needed)
         let last = (need_t / h).ceil().max(window_last as f64).min(MAX_SCAN_POINTS as f64) as usize;
+        let last = last.min(end_last);
         let need = (last + 1).saturating_sub(j);
         let capacity = prop.batch_capacity().max(1);
         let mut count = need.clamp(1, SCAN_CHUNK.min(capacity));
@@ -296,6 +303,12 @@ pub fn charge(prop: &mut dyn Propagator, chain: &Chain, times: &[f64], progress:
         while next_out < times.len() && times[next_out] <= outputs_end {
             ts.push((times[next_out], true));
             next_out += 1;
+        }
+        // the last chunk before a schedule's end samples the end itself
+        if let Some(e) = end.filter(|_| j + count > end_last) {
+            if !ts.iter().any(|x| x.0 == e) {
+                ts.push((e, false));
+            }
         }
         ts.sort_by(|a, b| a.0.total_cmp(&b.0));
         let just_t: Vec<f64> = ts.iter().map(|x| x.0).collect();
@@ -319,7 +332,7 @@ pub fn charge(prop: &mut dyn Propagator, chain: &Chain, times: &[f64], progress:
                 prop.anchor_if_at_hand(t)?;
             }
         }
-        let certified = p_best > 0.0 && bound / chunk_end < p_best;
+        let certified = (p_best > 0.0 && bound / chunk_end < p_best) || j > end_last;
         let stop_at = if p_best > 0.0 { bound / p_best } else { f64::INFINITY };
         // before the independent spins' best time the running stop (W_bound over a power
         // still rising) overshoots: count against the planned horizon until then
@@ -375,7 +388,7 @@ pub fn charge(prop: &mut dyn Propagator, chain: &Chain, times: &[f64], progress:
         accuracy: prop.accuracy_note(),
         error_bound: Some(prop.error_bound()).filter(|b| b.is_finite()),
         series,
-        certified_until: bound / max_power.power,
+        certified_until: (bound / max_power.power).min(end.unwrap_or(f64::INFINITY)),
         max_power,
         max_work,
         window,

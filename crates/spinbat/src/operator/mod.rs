@@ -409,6 +409,10 @@ impl Space for Operators {
         self.omega
     }
 
+    fn set_omega(&mut self, omega: f64) {
+        self.omega = omega;
+    }
+
     fn dim(&self) -> usize {
         self.diag_g.len()
     }

@@ -673,6 +673,25 @@ impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
         self.serve_tap(real, k);
     }
 
+    /// Ends the propagator: its space back (to be reused with another `ω`,
+    /// [`Space::set_omega`]) and the state where it stands, with its time and state-error
+    /// bound (the space's rows, up to a global phase): the last time sampled, or where
+    /// Gram segments ran, the end of the last one. The segments of a field schedule are
+    /// chained this way ([`super::schedule`]).
+    pub fn into_state(mut self) -> (S, Saved<Vec<Complex64>>) {
+        let wide = |v: &[Complex<R>]| v.iter().map(|z| Complex64::new(z.re.to_f64(), z.im.to_f64())).collect();
+        let saved = match self.gram.as_mut().filter(|g| !g.segments.is_empty()) {
+            Some(g) => {
+                Saved { t: g.segments.last().map_or(0.0, Segment::end), err: self.gram_err, state: wide(&g.end_state) }
+            }
+            None => {
+                self.materialise();
+                Saved { t: self.t, err: self.err, state: wide(&self.psi) }
+            }
+        };
+        (self.ops, saved)
+    }
+
     /// Total number of Chebyshev terms (applications of `H`) so far; a real term counts
     /// as one, like a complex one.
     pub fn terms(&self) -> u64 {

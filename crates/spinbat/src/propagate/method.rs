@@ -4,7 +4,7 @@
 //! figures of merit (`observe`) use them.
 
 use crate::error::{Result, SpinbatError};
-use crate::model::Chain;
+use crate::model::{Chain, Protocol};
 use serde::Serialize;
 
 /// Work and its time derivative at one time (energies in units of `B` when `B = 1`).
@@ -76,6 +76,13 @@ pub trait Propagator: Send {
     /// is still at hand. Unlimited by default.
     fn batch_capacity(&self) -> usize {
         usize::MAX
+    }
+
+    /// Where the dynamics ends: the last segment end of a schedule
+    /// ([`crate::model::Protocol::end`]); requests past it are refused and the maximum
+    /// search stops there. `None` (the default): no end.
+    fn end_time(&self) -> Option<f64> {
+        None
     }
 
     /// Bound (or, for `dense`, estimate) of the absolute error of every `W` returned so far;
@@ -268,4 +275,43 @@ pub fn scan_step(chain: &Chain) -> f64 {
 /// `h = π/(16Λ)` for the local energy scale `Λ`.
 pub fn scan_step_for(lambda: f64) -> f64 {
     std::f64::consts::PI / (16.0 * lambda)
+}
+
+/// Refuses times past `end` (a schedule's last segment end, [`Propagator::end_time`]).
+///
+/// # Errors
+/// [`SpinbatError::InvalidTimes`] for a time `> end`.
+pub fn check_within(times: &[f64], end: Option<f64>) -> Result<()> {
+    match (times.last(), end) {
+        (Some(&t), Some(e)) if t > e => Err(SpinbatError::InvalidTimes {
+            reason: format!("time {t} is past the end of the field schedule at t = {e} (the charge ends there)"),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The work bound of the maximum search under `protocol`
+/// ([`crate::model::Chain::work_bound_reach`]): `|ω|` for a constant field, `max_k |ω_k|`
+/// plus the total variation `Σ_k |ω_{k+1} − ω_k|` for a schedule, and for a drive (no end,
+/// unbounded variation) the spectral bound alone; `h_g_max ≥ λ_max(H_g)` as the method
+/// knows it.
+pub fn protocol_work_bound(chain: &Chain, protocol: &Protocol, h_g_max: f64) -> f64 {
+    let reach = match protocol {
+        Protocol::Constant(w) => w.abs(),
+        Protocol::Schedule(s) => s.max_abs_omega() + s.omegas().windows(2).map(|w| (w[1] - w[0]).abs()).sum::<f64>(),
+        Protocol::Drive(d) if d.amplitude == 0.0 => d.max_abs_omega(),
+        Protocol::Drive(_) => f64::INFINITY,
+    };
+    chain.work_bound_reach(h_g_max, reach)
+}
+
+/// Grid step of the maximum search under `protocol`: [`scan_step_for`] with
+/// `Λ = max_t |ω(t)| + (1 + |α|) max_i Σ_j |g_ij|` (plus the drive's frequency `ν`, the
+/// rate at which `ω(t)` itself turns).
+pub fn protocol_scan_step(chain: &Chain, protocol: &Protocol) -> f64 {
+    let turn = match protocol {
+        Protocol::Drive(d) => d.frequency,
+        _ => 0.0,
+    };
+    scan_step_for(protocol.max_abs_omega() + turn + (1.0 + chain.alpha().abs()) * chain.max_abs_row_sum())
 }

@@ -26,6 +26,7 @@ pub mod gram;
 pub(crate) mod memory;
 mod method;
 mod plan;
+pub mod schedule;
 mod solver;
 pub mod unravelling;
 
@@ -36,8 +37,8 @@ pub use dense::Dense;
 pub use density::DensityMatrix;
 pub use memory::{bytes_needed, bytes_needed_with};
 pub use method::{
-    check_times, scan_step, scan_step_for, Propagator, SpaceKind, StatePropagator, StateTap, StateView, StateVisitor,
-    TapOutcome, TapVisitor, WorkSample,
+    check_times, check_within, protocol_scan_step, protocol_work_bound, scan_step, scan_step_for, Propagator,
+    SpaceKind, StatePropagator, StateTap, StateView, StateVisitor, TapOutcome, TapVisitor, WorkSample,
 };
 pub use plan::{
     check_charging, plan, plan_noisy, plan_states, plan_with, Plan, Request, DENSITY_OBSERVABLE_BYTES_PER_ENTRY,

@@ -17,10 +17,10 @@ use super::solver::{resolve_noisy, resolve_states, Precision, Solver};
 use super::unravelling::{self, Unravelling};
 use super::{chebyshev, density, dicke, Dense, Propagator, StatePropagator};
 use crate::error::{Result, SpinbatError};
-use crate::model::Chain;
+use crate::model::{Chain, Protocol};
 use crate::open::{Gibbs, Noise, Start};
 use crate::operator::Operators;
-use crate::symmetry::{OrbitSpace, ReflectionSector};
+use crate::symmetry::{DickeSpace, OrbitSpace, ReflectionSector};
 use std::sync::Arc;
 
 /// What is asked of the dynamics.
@@ -359,6 +359,81 @@ impl Plan {
                 })
             }
             (Solver::Auto, _, _) => unreachable!("resolved in Plan::new"),
+        })
+    }
+
+    /// The propagator of `W`, `W'` for `chain` charged with the time-dependent field
+    /// `ω(t)` of `protocol` (physics.md, "Time-dependent charging"): a static protocol is
+    /// [`Plan::propagator`] itself (a drive with `A = 0` bypasses every integrator); a
+    /// schedule runs segment by segment ([`super::schedule::Scheduled`]: Chebyshev on the
+    /// plan's space and precision, the Dicke states by Chebyshev, dense by products of
+    /// exponentials) or in the mean field ([`crate::meanfield::MeanField::with_protocol`]);
+    /// a drive runs in the mean field.
+    ///
+    /// # Errors
+    /// [`SpinbatError::Unsupported`] for the open battery, a thermal start, the weak-coupling
+    /// formula and trajectories, and for a drive on an exact solver; the method's own
+    /// construction errors.
+    pub fn protocol_propagator(&self, chain: &Chain, protocol: &Protocol) -> Result<Box<dyn Propagator>> {
+        use super::schedule::{ChebyshevSegments, DenseSegments, Scheduled};
+        if matches!(protocol, Protocol::Constant(_)) || (matches!(protocol, Protocol::Drive(_)) && protocol.is_static())
+        {
+            return self.propagator(chain);
+        }
+        let refuse =
+            |reason: &str| SpinbatError::Unsupported { solver: self.solver.as_str(), reason: reason.to_string() };
+        if !self.noise.is_closed() || self.start != Start::AllDown {
+            return Err(refuse(
+                "a time-dependent field (--omega-schedule, --drive) charges the closed battery from all-down only",
+            ));
+        }
+        if !chain.has_paper_charging() {
+            // the segments' field switch (Space::set_omega) and the rate bound
+            // (Chain::rate_bound_per_field) are those of V = ω(t) Σ_i X_i with the field off
+            return Err(refuse(&format!(
+                "a time-dependent field is not combined with {} yet (V(t) = omega(t) sum_i X_i, XXZ, the field off)",
+                chain.charging_extensions()
+            )));
+        }
+        let tol = self.tol;
+        if let Protocol::Drive(_) = protocol {
+            return match self.solver {
+                Solver::MeanField => {
+                    Ok(Box::new(crate::meanfield::MeanField::new(chain, tol)?.with_protocol(protocol.clone())))
+                }
+                _ => Err(refuse("a periodic drive runs with --solver mean-field only in this version")),
+            };
+        }
+        let Protocol::Schedule(s) = protocol else { unreachable!("constant and drive handled above") };
+        let s = s.clone();
+        Ok(match (self.solver, self.precision, self.space) {
+            (Solver::Dense, _, _) => Box::new(Scheduled::new(DenseSegments::new(chain)?, s)),
+            (Solver::Chebyshev, Precision::Double, SpaceKind::ReflectionEven) => {
+                Box::new(Scheduled::new(ChebyshevSegments::<_, f64>::new(ReflectionSector::new(chain)?, chain, tol), s))
+            }
+            (Solver::Chebyshev, Precision::Double, SpaceKind::Orbits) => {
+                Box::new(Scheduled::new(ChebyshevSegments::<_, f64>::new(OrbitSpace::new(chain)?, chain, tol), s))
+            }
+            (Solver::Chebyshev, Precision::Single, SpaceKind::Orbits) => {
+                Box::new(Scheduled::new(ChebyshevSegments::<_, f32>::new(OrbitSpace::new(chain)?, chain, tol), s))
+            }
+            (Solver::Chebyshev, Precision::Double, _) => {
+                Box::new(Scheduled::new(ChebyshevSegments::<_, f64>::new(Operators::new(chain)?, chain, tol), s))
+            }
+            (Solver::Chebyshev, Precision::Single, SpaceKind::ReflectionEven) => {
+                Box::new(Scheduled::new(ChebyshevSegments::<_, f32>::new(ReflectionSector::new(chain)?, chain, tol), s))
+            }
+            (Solver::Chebyshev, Precision::Single, _) => {
+                Box::new(Scheduled::new(ChebyshevSegments::<_, f32>::new(Operators::new(chain)?, chain, tol), s))
+            }
+            (Solver::Dicke, _, _) => {
+                let space = DickeSpace::new(chain).ok_or_else(|| refuse("the chain is not permutation symmetric"))?;
+                Box::new(Scheduled::new(ChebyshevSegments::<_, f64>::new(space, chain, tol), s))
+            }
+            (Solver::MeanField, _, _) => {
+                Box::new(crate::meanfield::MeanField::new(chain, tol)?.with_protocol(protocol.clone()))
+            }
+            _ => return Err(refuse("a field schedule runs with dense, chebyshev, dicke or mean-field")),
         })
     }
 

@@ -221,6 +221,11 @@ impl Space for DickeSpace {
         self.omega
     }
 
+    fn set_omega(&mut self, omega: f64) {
+        self.omega = omega;
+        self.beta = (0..self.n).map(|k| self.off(k)).collect();
+    }
+
     fn dim(&self) -> usize {
         self.n + 1
     }

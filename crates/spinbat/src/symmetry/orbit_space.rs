@@ -269,6 +269,11 @@ impl Space for OrbitSpace {
         self.omega
     }
 
+    fn set_omega(&mut self, omega: f64) {
+        self.omega = omega;
+        self.full_radius = self.n as f64 * omega.abs() + self.full_radius_g;
+    }
+
     fn dim(&self) -> usize {
         self.diag_g.len()
     }

@@ -585,6 +585,10 @@ impl Space for ReflectionSector {
         self.omega
     }
 
+    fn set_omega(&mut self, omega: f64) {
+        self.omega = omega;
+    }
+
     fn dim(&self) -> usize {
         self.diag_g.len()
     }

@@ -57,6 +57,10 @@ pub trait Space: Send + Sync {
     fn n_sites(&self) -> usize;
     /// Transverse field `ω`.
     fn omega(&self) -> f64;
+    /// Sets the transverse field `ω` of `H = H_g + ω Σ_i X_i` (time-dependent charging:
+    /// one value per segment, [`crate::model::Protocol`]); any finite value, `0` and
+    /// negative ones included.
+    fn set_omega(&mut self, omega: f64);
     /// Stored rows (the full space: `2^N`).
     fn dim(&self) -> usize;
     /// Rows per block (every block but the last, which holds the rest), at least 1.

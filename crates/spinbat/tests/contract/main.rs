@@ -16,6 +16,7 @@ mod open_dicke;
 mod oracle;
 mod oracle_large;
 mod propagate;
+mod schedule;
 mod sectors;
 mod storage;
 mod study;

@@ -1,0 +1,112 @@
+//! `spinbat charge --omega-schedule/--drive` and `spinbat optimize`: the promised JSON keys,
+//! agreement with the closed form, and bad input refused with status 2 and one line.
+
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn spinbat(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_spinbat")).args(args).output().expect("run spinbat")
+}
+
+fn tmp(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("spinbat-schedule-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn refused(out: &Output, what: &str) {
+    assert_eq!(out.status.code(), Some(2), "{what}: {}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{what}: one line, got {err}");
+    assert!(!err.contains("panicked"), "{what}: {err}");
+}
+
+#[test]
+fn a_schedule_charges_independent_spins_by_the_integrated_field() {
+    // g = 0: W = 2BN sin²(∫ω); ∫ω = 0.3·2 + 0.2·0 + 0.5·1 = 1.1 at t = 1
+    let s = tmp("s.txt", "# t_end omega\n0.3 2\n\n0.5 0\n1.0 1 # last\n");
+    let out = spinbat(&["charge", "--n", "3", "--g", "0", "--omega-schedule", s.to_str().unwrap(), "--json", "-"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let t = v["series"]["t"].as_array().unwrap();
+    assert_eq!(t.last().unwrap().as_f64().unwrap(), 1.0, "the window ends with the schedule");
+    let w = v["series"]["work"].as_array().unwrap().last().unwrap().as_f64().unwrap();
+    assert!((w - 6.0 * 1.1f64.sin().powi(2)).abs() < 1e-9, "{w}");
+    assert_eq!(v["protocol"]["schedule"]["ends"].as_array().unwrap().len(), 3);
+    assert!(v["certified_until"].as_f64().unwrap() <= 1.0);
+}
+
+#[test]
+fn bad_schedules_and_drives_are_refused_with_one_line() {
+    for (name, text, line) in [
+        ("unsorted.txt", "1 1\n0.5 1\n", "line 2"),
+        ("dup.txt", "1 1\n1 2\n", "line 2"),
+        ("neg.txt", "1 -1\n", "line 1"),
+        ("nan.txt", "1 NaN\n", "line 1"),
+        ("empty.txt", "# nothing\n", "empty"),
+    ] {
+        let s = tmp(name, text);
+        let out = spinbat(&["charge", "--n", "3", "--omega-schedule", s.to_str().unwrap()]);
+        refused(&out, name);
+        assert!(String::from_utf8_lossy(&out.stderr).contains(line), "{name}");
+    }
+    let s = tmp("ok.txt", "1 1\n");
+    refused(
+        &spinbat(&["charge", "--n", "3", "--omega-schedule", s.to_str().unwrap(), "--t-max", "2"]),
+        "t-max past the end",
+    );
+    refused(&spinbat(&["charge", "--n", "3", "--omega-schedule", "/nonexistent/s.txt"]), "missing file");
+    refused(&spinbat(&["charge", "--n", "3", "--drive", "1"]), "drive without frequency");
+    refused(
+        &spinbat(&["charge", "--n", "3", "--drive", "1", "--drive-frequency", "2", "--solver", "dense"]),
+        "exact drive",
+    );
+    refused(
+        &spinbat(&["charge", "--n", "3", "--omega-schedule", s.to_str().unwrap(), "--dephasing", "0.1"]),
+        "noise with a schedule",
+    );
+    refused(&spinbat(&["optimize", "--n", "2", "--charge-time", "1", "--omega-max", "0"]), "omega-max 0");
+    refused(
+        &spinbat(&["optimize", "--n", "2", "--charge-time", "1", "--omega-max", "1", "--objective", "x"]),
+        "objective",
+    );
+}
+
+#[test]
+fn optimize_reports_the_promised_keys_and_beats_no_bound() {
+    let csv = tmp("o.csv", "");
+    let out = spinbat(&[
+        "optimize",
+        "--n",
+        "1",
+        "--charge-time",
+        "0.4",
+        "--segments",
+        "5",
+        "--omega-max",
+        "2",
+        "--starts",
+        "2",
+        "--json",
+        "-",
+        "--csv",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in ["work", "power", "schedule", "constant_field", "gradient_check"] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    let bound = 2.0 * (2.0f64 * 0.4).sin().powi(2);
+    let w = v["work"].as_f64().unwrap();
+    assert!(w <= bound + 1e-9 && w > bound - 1e-7, "{w} vs {bound}");
+    assert!((v["power"].as_f64().unwrap() - w / 0.4).abs() < 1e-12);
+    assert_eq!(v["schedule"]["omegas"].as_array().unwrap().len(), 5);
+    assert!(v["gradient_check"]["max_relative_difference"].as_f64().unwrap() < 1e-5);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(text.lines().count(), 6);
+    assert!(text.starts_with("segment,t_start,t_end,omega"));
+}
