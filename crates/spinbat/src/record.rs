@@ -136,6 +136,11 @@ pub struct ChargeRecord {
     /// realisation's values (`realisations[]`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disorder: Option<crate::observe::disorder::DisorderSummary>,
+    /// The MPS solver's settings and accuracy figures, as top-level keys (`bond_dim`,
+    /// `truncation`, `discarded_weight`, `step_error_estimate`, `mpo_fit_error`, ...);
+    /// absent for the other solvers.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub mps: Option<crate::mps::MpsReport>,
     /// Version, git revision, time, threads.
     pub provenance: Provenance,
 }
@@ -214,6 +219,7 @@ impl ChargeRecord {
             observables: None,
             trajectories: None,
             disorder: None,
+            mps: None,
             provenance: Provenance::current(),
         }
     }

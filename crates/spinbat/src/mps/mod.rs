@@ -14,11 +14,13 @@
 
 pub mod krylov;
 pub mod mpo;
+mod settings;
 mod state;
 pub mod tdvp;
 pub mod tensor;
 
 pub use mpo::{BatteryMpos, CouplingFactors, Mpo, MPO_SVD_CUTOFF};
+pub use settings::{MpsReport, MpsSettings, DEFAULT_BOND_DIM, DEFAULT_STEPS_PER_GRID_STEP, DEFAULT_TRUNCATION};
 pub use state::Mps;
 pub use tdvp::{Tdvp, Truncation, KRYLOV_TOL};
 

@@ -52,6 +52,7 @@ pub struct Tdvp {
     trunc: Truncation,
     time: f64,
     discarded: f64,
+    discarded_norm: f64,
     max_bond_seen: usize,
     applications: usize,
 }
@@ -69,7 +70,18 @@ impl Tdvp {
         let mut left = vec![Tensor::zeros(&[0]); n + 1];
         left[0] = left_boundary(&h);
         let max_bond_seen = mps.max_bond();
-        Tdvp { mps, h, left, right, trunc, time: 0.0, discarded: 0.0, max_bond_seen, applications: 0 }
+        Tdvp {
+            mps,
+            h,
+            left,
+            right,
+            trunc,
+            time: 0.0,
+            discarded: 0.0,
+            discarded_norm: 0.0,
+            max_bond_seen,
+            applications: 0,
+        }
     }
 
     /// The state.
@@ -85,6 +97,13 @@ impl Tdvp {
     /// `Σ` over every SVD so far of its discarded weight.
     pub fn discarded_weight(&self) -> f64 {
         self.discarded
+    }
+
+    /// `Σ_k √ε_k` over every SVD so far: each truncation moves the (normalised) state by
+    /// `√ε_k` in norm and the evolution keeps norms, so this bounds the truncations' share
+    /// of `‖ψ_MPS − ψ_TDVP without truncation‖`.
+    pub fn discarded_norm(&self) -> f64 {
+        self.discarded_norm
     }
 
     /// Largest bond dimension reached so far.
@@ -158,6 +177,7 @@ impl Tdvp {
         let total: f64 = sv.iter().map(|x| x * x).sum();
         let (r, discarded) = truncation_rank(&sv, total, self.trunc);
         self.discarded += discarded;
+        self.discarded_norm += discarded.sqrt();
         self.max_bond_seen = self.max_bond_seen.max(r);
         let kept: f64 = sv[..r].iter().map(|x| x * x).sum::<f64>().sqrt();
         let norm = 1.0 / kept.max(f64::MIN_POSITIVE);

@@ -25,6 +25,7 @@ pub mod dicke;
 pub mod gram;
 pub(crate) mod memory;
 mod method;
+pub mod mps;
 mod plan;
 mod solver;
 pub mod unravelling;
@@ -39,6 +40,7 @@ pub use method::{
     check_times, scan_step, scan_step_for, Propagator, SpaceKind, StatePropagator, StateTap, StateView, StateVisitor,
     TapOutcome, TapVisitor, WorkSample,
 };
+pub use mps::MpsPropagator;
 pub use plan::{
     plan, plan_noisy, plan_states, plan_with, Plan, Request, DENSITY_OBSERVABLE_BYTES_PER_ENTRY,
     SECTOR_EXPANSION_BYTES_PER_AMPLITUDE,
