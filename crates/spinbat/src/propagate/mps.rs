@@ -27,7 +27,7 @@ use std::sync::Arc;
 /// (`2 · 16 N χ² D`), twice (the runs at `δ` and `2δ`) and twice again (the anchors).
 pub fn bytes_needed(chain: &Chain, settings: &MpsSettings) -> f64 {
     let n = chain.n_sites() as f64;
-    let chi = settings.bond_dim.min(1usize << chain.n_sites().min(40) / 2) as f64;
+    let chi = settings.bond_dim.min(1usize << (chain.n_sites().min(40) / 2)) as f64;
     // the MPO's bond: 2 + 3 channels × a rank of at most ~30 (power laws at the cutoff)
     let d_mpo: f64 = if chain.alpha() == 0.0 { 32.0 } else { 92.0 };
     let d_mpo = d_mpo.min(2.0 + 3.0 * n);
