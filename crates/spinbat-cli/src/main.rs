@@ -11,7 +11,7 @@ mod progress;
 mod records;
 mod study_file;
 
-use commands::{charge, effective, figure, merge, run, scan, store};
+use commands::{charge, effective, figure, merge, run, scan, slurm, store};
 pub use error::CliError;
 
 use clap::{Parser, Subcommand};
@@ -58,6 +58,9 @@ enum Command {
     /// Merge the shard files of `spinbat run --shard K/M` into the study's records, CSV and
     /// plot, after checking that every (point, solver) appears exactly once.
     Merge(Box<merge::MergeArgs>),
+    /// Write (and with --submit, submit) a Slurm job array of `spinbat run --shard K/M`, one
+    /// task a shard, and a merge job that runs `spinbat merge` after every task succeeded.
+    Slurm(Box<slurm::SlurmArgs>),
 }
 
 fn main() -> ExitCode {
@@ -71,6 +74,7 @@ fn main() -> ExitCode {
         Command::Effective(args) => effective::run(*args),
         Command::Run(args) => run::run(*args),
         Command::Merge(args) => merge::run(*args),
+        Command::Slurm(args) => slurm::run(*args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

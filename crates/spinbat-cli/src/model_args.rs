@@ -63,6 +63,23 @@ pub struct ModelArgs {
     /// Boundary condition (ignored for an explicit matrix).
     #[arg(long, value_parser = boundary_parser(), default_value_t = defaults::BOUNDARY)]
     pub boundary: Boundary,
+    /// XYZ anisotropy gamma (finite; 0 = the paper's XXZ chain):
+    /// H_g = -sum g_ij [Z_iZ_j + alpha((1+gamma) X_iX_j + (1-gamma) Y_iY_j)]. With
+    /// alpha*gamma != 0 the couplings also flip parallel pairs (down-down <-> up-up,
+    /// amplitude -2 alpha gamma g_ij): the magnetisation is not conserved and all-down is no
+    /// eigenstate of H0. Dense, chebyshev (full space) and mean-field only.
+    #[arg(long, default_value_t = defaults::GAMMA, allow_negative_numbers = true)]
+    pub gamma: f64,
+    /// Keep the storage field on while charging: H = H0 + V instead of H_g + V. The work is
+    /// still W = <H0>_t - E0; energy conservation gives W = -<V>_t <= |omega| sum_i |w_i|.
+    /// Dense, chebyshev, dicke and mean-field only.
+    #[arg(long)]
+    pub keep_field: bool,
+    /// Per-site multipliers of the charging field, V = omega sum_i w_i X_i: N finite
+    /// comma-separated numbers (1,0,...,0 charges one end). Chebyshev uses the reflection
+    /// sector only for mirror-symmetric weights; dense, chebyshev and mean-field only.
+    #[arg(long, value_name = "W1,...,WN", value_delimiter = ',', allow_negative_numbers = true)]
+    pub omega_sites: Option<Vec<f64>>,
 }
 
 impl ModelArgs {
@@ -79,6 +96,9 @@ impl ModelArgs {
             p: self.p,
             matrix: self.matrix.clone().map(MatrixSpec::File),
             boundary: self.boundary,
+            gamma: self.gamma,
+            keep_field: self.keep_field,
+            omega_sites: self.omega_sites.clone(),
         }
     }
 

@@ -139,9 +139,10 @@ fn write_text(target: &str, text: &str) -> Result<(), CliError> {
     }
 }
 
-/// One line: `N = .., B = .., g = .., alpha = .., omega = .., <couplings>`.
+/// One line: `N = .., B = .., g = .., alpha = .., omega = .., <couplings>`, then the
+/// generalised charging where set (`gamma = ..`, `omega_i = omega x (..)`, `field kept on`).
 pub fn describe_chain(chain: &Chain) -> String {
-    format!(
+    let mut text = format!(
         "N = {}, B = {}, g = {}, alpha = {}, omega = {}, {}",
         chain.n_sites(),
         chain.b(),
@@ -149,7 +150,18 @@ pub fn describe_chain(chain: &Chain) -> String {
         chain.alpha(),
         chain.omega(),
         describe_couplings(chain)
-    )
+    );
+    if chain.gamma() != 0.0 {
+        text += &format!(", gamma = {}", chain.gamma());
+    }
+    if let Some(w) = chain.omega_sites().filter(|_| chain.has_omega_sites()) {
+        let w: Vec<String> = w.iter().map(|v| v.to_string()).collect();
+        text += &format!(", omega_i = omega x ({})", w.join(", "));
+    }
+    if chain.keep_field() {
+        text += ", field kept on (H = H0 + V)";
+    }
+    text
 }
 
 /// `x` with `digits` significant digits (fixed notation for `10⁻⁴ ≤ |x| < 10⁷`, exponent

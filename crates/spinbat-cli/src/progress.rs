@@ -146,7 +146,9 @@ pub fn duration(s: f64) -> String {
     } else if s < 120.0 {
         format!("{s:.0} s")
     } else if s < 3600.0 {
-        format!("{} min {:02.0} s", (s / 60.0).floor(), s % 60.0)
+        // whole seconds first, so 599.6 s reads "10 min 00 s", never "9 min 60 s"
+        let whole = s.round() as u64;
+        format!("{} min {:02} s", whole / 60, whole % 60)
     } else if s < 86400.0 * 2.0 {
         format!("{:.1} h", s / 3600.0)
     } else if s < 86400.0 * 365.0 * 2.0 {
@@ -238,6 +240,8 @@ mod tests {
         assert_eq!(duration(0.42), "0.4 s");
         assert_eq!(duration(36.2), "36 s");
         assert_eq!(duration(200.0), "3 min 20 s");
+        assert_eq!(duration(599.6), "10 min 00 s");
+        assert_eq!(duration(179.4), "2 min 59 s");
         assert_eq!(duration(9000.0), "2.5 h");
         assert!(duration(1e12).ends_with("years"));
     }

@@ -1,5 +1,6 @@
-//! Study files for `spinbat run` and `spinbat merge`: a base chain (`[model]`), a grid
-//! (`[sweep]`), solvers and numerics (`[run]`) and output files (`[output]`) in TOML.
+//! Study files for `spinbat run` and `spinbat merge`: a base chain (`[model]`), the noise
+//! while charging (`[noise]`, optional: the open battery), a grid (`[sweep]`, which may vary
+//! the noise rates too), solvers and numerics (`[run]`) and output files (`[output]`) in TOML.
 //!
 //! The whole file is checked before anything runs, and every problem is reported with its
 //! line (`study.toml:7: unknown key 'alpah' in [model]`): unknown tables and keys, wrong
@@ -14,6 +15,7 @@
 use crate::CliError;
 use anyhow::anyhow;
 use spinbat::observe::trajectory::ObservableSet;
+use spinbat::open::Noise;
 use spinbat::study::{
     Grid, GridStudy, ObserveOptions, Parameter, ScanOptions, ScanSolver, Sweep, DEFAULT_OBSERVE_POINTS,
 };
@@ -24,7 +26,8 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use toml_edit::{Document, Item, TableLike, Value};
 
-const TABLES: [&str; 4] = ["model", "sweep", "run", "output"];
+const TABLES: [&str; 5] = ["model", "noise", "sweep", "run", "output"];
+const NOISE_KEYS: [&str; 4] = ["dephasing", "decay", "temperature", "collective_decay"];
 const RUN_KEYS: [&str; 7] = ["solvers", "tol", "max_work", "window", "observe", "cut", "points"];
 const OUTPUT_KEYS: [&str; 3] = ["records", "csv", "plot"];
 
@@ -176,12 +179,22 @@ impl Checker<'_> {
                 }
             } else if item.is_table_like() {
                 let hint = suggest(key, &TABLES).map(|s| format!(" (did you mean [{s}]?)")).unwrap_or_default();
-                self.add(line, format!("unknown table [{key}]{hint}; expected [model], [sweep], [run] and [output]"));
+                self.add(
+                    line,
+                    format!("unknown table [{key}]{hint}; expected [model], [noise], [sweep], [run] and [output]"),
+                );
             } else {
-                self.add(line, format!("unknown key '{key}' outside the tables [model], [sweep], [run], [output]"));
+                self.add(
+                    line,
+                    format!("unknown key '{key}' outside the tables [model], [noise], [sweep], [run], [output]"),
+                );
             }
         }
         let base = self.model(tables.get("model").map(|t| t.0), dir);
+        if let Some(&(_, line)) = tables.get("noise") {
+            self.lines.insert("noise".to_string(), line);
+        }
+        let noise = self.noise(tables.get("noise").map(|t| t.0), base.as_ref().map_or(1.0, Chain::b));
         let sweeps = self.sweeps(tables.get("sweep").copied(), base.as_ref());
         let (solvers, options, observe) = self.run(tables.get("run").map(|t| t.0));
         let outputs = self.outputs(tables.get("output").map(|t| t.0), path, dir, sweeps.len());
@@ -196,7 +209,13 @@ impl Checker<'_> {
                 return None;
             }
         };
-        let study = match GridStudy::new(base?, grid, solvers, options) {
+        let noisy = tables.contains_key("noise") || grid.parameters().iter().any(Parameter::is_noise);
+        let made = if noisy {
+            GridStudy::new_open(base?, noise, grid, solvers, options)
+        } else {
+            GridStudy::new(base?, grid, solvers, options)
+        };
+        let study = match made {
             Ok(s) => s,
             Err(e) => {
                 let line = self.line_of_error(&e);
@@ -265,7 +284,22 @@ impl Checker<'_> {
                         false
                     }
                 },
-                "b" | "g" | "alpha" | "omega" | "p" => self.number(item, line, &what).is_some(),
+                "b" | "g" | "alpha" | "omega" | "p" | "gamma" => self.number(item, line, &what).is_some(),
+                "keep_field" => {
+                    let ok = item.as_bool().is_some();
+                    if !ok {
+                        self.wrong_type(line, &what, "true or false", item);
+                    }
+                    ok
+                }
+                "omega_sites" => {
+                    let number = |v: &Value| v.is_integer() || v.is_float();
+                    let ok = item.as_array().is_some_and(|a| a.iter().all(number));
+                    if !ok {
+                        self.wrong_type(line, &what, "a list of numbers (one weight per site)", item);
+                    }
+                    ok
+                }
                 "coupling" => self.string(item, line, &what).is_some_and(|s| {
                     let known = s.parse::<CouplingKind>().is_ok();
                     if !known {
@@ -340,6 +374,8 @@ impl Checker<'_> {
                 "g" => spec.g = defaults.g,
                 "alpha" => spec.alpha = defaults.alpha,
                 "omega" => spec.omega = defaults.omega,
+                "gamma" => spec.gamma = defaults.gamma,
+                "omega_sites" => spec.omega_sites = None,
                 _ => spec.p = defaults.p,
             }
         }
@@ -370,7 +406,7 @@ impl Checker<'_> {
         if entries.is_empty() {
             self.add(header, "[sweep] is empty: vary at least one parameter, e.g. n = \"4..10\"");
         }
-        let names = Parameter::ALL.map(|p| p.as_str());
+        let names: Vec<&str> = Parameter::ALL.iter().chain(&Parameter::NOISE).map(|p| p.as_str()).collect();
         for (key, item, line) in entries {
             let Ok(parameter) = key.parse::<Parameter>() else {
                 let hint = suggest(key, &names).map(|s| format!(" (did you mean '{s}'?)")).unwrap_or_default();
@@ -380,17 +416,6 @@ impl Checker<'_> {
                 );
                 continue;
             };
-            if parameter.is_noise() {
-                self.add(
-                    line,
-                    format!(
-                        "[sweep] {key}: a study file varies the chain ({}); noise rates are swept by 'spinbat scan \
-                         --vary {parameter}=...'",
-                        names.join(", ")
-                    ),
-                );
-                continue;
-            }
             self.lines.insert(format!("sweep.{parameter}"), line);
             let what = format!("[sweep] {key}");
             let sweep = match item.as_value() {
@@ -463,6 +488,39 @@ impl Checker<'_> {
             sweeps.push(sweep);
         }
         sweeps
+    }
+
+    /// `[noise]`: the rates while charging (`dephasing`, `decay`, `temperature`,
+    /// `collective_decay`, as `spinbat charge` takes them), each a number, checked together
+    /// with the model's field `b` (each problem on its key's line).
+    fn noise(&mut self, table: Option<&dyn TableLike>, b: f64) -> Noise {
+        let mut noise = Noise::default();
+        let Some(table) = table else { return noise };
+        for (key, item, line) in self.entries(table, "noise") {
+            let what = format!("[noise] {key}");
+            if !NOISE_KEYS.contains(&key) {
+                let hint = suggest(key, &NOISE_KEYS).map(|s| format!(" (did you mean '{s}'?)")).unwrap_or_default();
+                self.add(line, format!("unknown key '{key}' in [noise]{hint}; expected {}", NOISE_KEYS.join(", ")));
+                continue;
+            }
+            let Some(v) = self.number(item, line, &what) else { continue };
+            self.lines.insert(format!("noise.{key}"), line);
+            match key {
+                "dephasing" => noise.dephasing = v,
+                "decay" => noise.decay = v,
+                "temperature" => noise.temperature = Some(v),
+                _ => noise.collective_decay = v,
+            }
+        }
+        for e in noise.problems(b) {
+            let key = match &e {
+                SpinbatError::InvalidParameter { name, .. } => format!("noise.{name}"),
+                _ => "noise".to_string(),
+            };
+            let line = self.find(&[&key, "noise"]);
+            self.add(line, format!("[noise]: {}", explain(&e)));
+        }
+        noise
     }
 
     fn run(&mut self, table: Option<&dyn TableLike>) -> (Vec<ScanSolver>, ScanOptions, Option<ObserveOptions>) {

@@ -133,6 +133,10 @@ fn bad_store_input_exits_2_with_one_line() {
         (vec!["--observe", "entanglement", "--decay", "0.1"], "not its entanglement"),
         (vec!["--n", "13", "--dephasing", "0.1"], "N <= 12"),
         (vec!["--n", "40"], "needs about"),
+        (vec!["--solver", "trajectories", "--trajectories", "1", "--decay", "0.1"], "at least 2"),
+        (vec!["--seed", "3", "--decay", "0.1"], "need --solver trajectories"),
+        (vec!["--solver", "trajectories", "--observe", "zz", "--decay", "0.1"], "zz"),
+        (vec!["--solver", "trajectories"], "closed evolution"),
     ] {
         let n: &[&str] = if args.contains(&"--n") { &[] } else { &["--n", "2"] };
         let out = spinbat(&[&["store"][..], n, &args].concat());
@@ -173,4 +177,31 @@ fn storage_from_the_gibbs_state_of_h_b_under_its_own_bath_keeps_w_at_zero() {
     for w in v["series"]["work"].as_array().unwrap() {
         assert!(w.as_f64().unwrap().abs() < 1e-9, "{w}");
     }
+}
+
+#[test]
+fn storage_by_trajectories_reports_standard_errors_a_band_and_the_density_matrix_within_them() {
+    let dir = std::env::temp_dir().join(format!("spinbat-store-traj-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (csv, png) = (dir.join("t.csv"), dir.join("t.png"));
+    let model = ["--n", "4", "--alpha", "0.5", "--coupling", "nn", "--charge-time", "0.4"];
+    let noise = ["--dephasing", "0.2", "--decay", "0.2", "--times", "0,1,2"];
+    let exact = json(&[&["store"][..], &model, &noise, &["--json", "-"]].concat());
+    let traj_args = ["--solver", "trajectories", "--trajectories", "1000", "--seed", "4"];
+    let files = ["--csv", csv.to_str().unwrap(), "--plot", png.to_str().unwrap(), "--json", "-"];
+    let v = json(&[&["store"][..], &model, &noise, &traj_args, &files].concat());
+    assert_eq!(v["solver"], "trajectories");
+    assert_eq!(v["ensemble"]["trajectories"], 1000);
+    let (w, se, want) =
+        (floats(&v["series"]["work"]), floats(&v["series"]["work_stderr"]), floats(&exact["series"]["work"]));
+    for k in 0..3 {
+        assert!((w[k] - want[k]).abs() <= 4.0 * se[k] + 1e-8, "s = {k}: {} +- {} vs {}", w[k], se[k], want[k]);
+    }
+    let points = v["observables"]["points"].as_array().unwrap();
+    assert!(points[1]["local_ergotropy"].as_f64().is_some() && points[1]["local_ergotropy_stderr"].as_f64().is_some());
+    assert!(v["half_lives"]["ergotropy"]["time"].is_null());
+    let header = std::fs::read_to_string(&csv).unwrap().lines().next().unwrap().to_string();
+    assert_eq!(header, "t,work,rate,work_stderr,local_ergotropy,local_ergotropy_stderr");
+    assert!(std::fs::metadata(&png).unwrap().len() > 1000);
+    std::fs::remove_dir_all(&dir).unwrap();
 }

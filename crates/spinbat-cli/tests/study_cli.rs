@@ -191,7 +191,15 @@ max_work = "yes"
         ("[modle]\nn = 3\n[sweep]\nn = [2]\n", 1, "unknown table [modle] (did you mean [model]?)"),
         ("[model]\nn = 4\n", 1, "no [sweep] table"),
         ("[sweep]\nn = \"40\"\n[run]\nsolvers = [\"dense\"]\n", 2, "needs about"),
-        ("[sweep]\nn = \"2..3\"\ndephasing = [0, 0.1]\n", 3, "spinbat scan --vary dephasing"),
+        ("[noise]\ndephasing = -0.1\n[sweep]\nn = \"2..3\"\n", 2, "dephasing"),
+        ("[noise]\ntemperature = 1.0\n[sweep]\nn = [2]\n", 2, "temperature"),
+        (
+            "[noise]\ndephazing = 0.1\n[sweep]\nn = [2]\n",
+            2,
+            "unknown key 'dephazing' in [noise] (did you mean 'dephasing'?)",
+        ),
+        ("[noise]\ndecay = 0.1\n[sweep]\nn = [2]\n[run]\nsolvers = [\"mean-field\"]\n", 6, "noise is set"),
+        ("[noise]\ndecay = 0.1\n[sweep]\nn = [2, 3]\n[run]\nobserve = \"bloch\"\n", 6, "closed battery only"),
     ] {
         let study = write_study(&dir, text);
         let out = spinbat(&["run", &study]);
@@ -585,5 +593,39 @@ fn a_matrix_in_the_study_file_as_rows_or_a_file_is_the_pattern_it_spells() {
         let err = String::from_utf8_lossy(&out.stderr);
         let want = format!("study.toml:{line}: ");
         assert!(err.lines().any(|l| l.contains(&want) && l.contains(needle)), "no '{want}...{needle}' in:\n{err}");
+    }
+}
+
+#[test]
+fn a_study_with_noise_records_the_open_battery_charge_of_each_point() {
+    let dir = folder("noise");
+    let study = write_study(
+        &dir,
+        "[model]\ncoupling = \"nn\"\nalpha = 0.5\n[noise]\ndecay = 0.2\n[sweep]\ndephasing = [0.0, 0.3]\nn = [3]\n",
+    );
+    ok(&spinbat(&["run", &study]));
+    let recs = records(&dir.join("study.jsonl"));
+    assert_eq!(keys(&recs), vec!["dephasing=0,n=3|quantum", "dephasing=0.3,n=3|quantum"]);
+    for (r, gamma) in recs.iter().zip(["0", "0.3"]) {
+        assert_eq!(r["method"], "density-matrix");
+        assert_eq!(r["settings"]["noise"]["decay"], 0.2);
+        let out = spinbat(&[
+            "charge",
+            "--n",
+            "3",
+            "--coupling",
+            "nn",
+            "--alpha",
+            "0.5",
+            "--decay",
+            "0.2",
+            "--dephasing",
+            gamma,
+            "--json",
+            "-",
+        ]);
+        let v: Value = serde_json::from_str(&ok(&out)).unwrap();
+        let want = v["max_power"]["power"].as_f64().unwrap();
+        assert!((pmax(r) - want).abs() <= 1e-12 * want, "dephasing {gamma}: {} vs charge {want}", pmax(r));
     }
 }

@@ -85,7 +85,20 @@ pub struct PyChain {
 type ArrayPair<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>);
 
 /// The constructor's arguments `(n, b, g, alpha, omega, coupling, p, boundary, matrix)`.
-type ChainArgs<'py> = (usize, f64, f64, f64, f64, &'static str, f64, &'static str, Option<Bound<'py, PyArray2<f64>>>);
+type ChainArgs<'py> = (
+    usize,
+    f64,
+    f64,
+    f64,
+    f64,
+    &'static str,
+    f64,
+    &'static str,
+    Option<Bound<'py, PyArray2<f64>>>,
+    f64,
+    Option<Vec<f64>>,
+    bool,
+);
 
 /// Parses a coupling name (the CLI's `--coupling` values and the record's `kind`) with the
 /// library's names ([`CouplingKind`]).
@@ -277,7 +290,7 @@ impl PyChain {
 #[pymethods]
 impl PyChain {
     #[new]
-    #[pyo3(signature = (n=8, b=1.0, g=1.0, alpha=0.0, omega=4.0, coupling="power-law", p=1.0, boundary="open", matrix=None))]
+    #[pyo3(signature = (n=8, b=1.0, g=1.0, alpha=0.0, omega=4.0, coupling="power-law", p=1.0, boundary="open", matrix=None, gamma=0.0, omega_sites=None, keep_field=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         n: i64,
@@ -289,6 +302,9 @@ impl PyChain {
         p: f64,
         boundary: &str,
         matrix: Option<&Bound<'_, PyAny>>,
+        gamma: f64,
+        omega_sites: Option<Vec<f64>>,
+        keep_field: bool,
     ) -> PyResult<Self> {
         if n < 0 {
             return Err(invalid("n_sites", n, "a chain needs at least one site"));
@@ -306,6 +322,9 @@ impl PyChain {
             p,
             matrix,
             boundary: boundary.parse::<Boundary>().map_err(to_py)?,
+            gamma,
+            keep_field,
+            omega_sites,
         };
         let inner = spec.build(Path::new("")).map_err(|e| match e {
             SpinbatError::InvalidParameter { name: "coupling", .. } => {
@@ -377,6 +396,25 @@ impl PyChain {
         self.inner.total_coupling()
     }
 
+    /// XYZ anisotropy gamma: H_g = -sum g_ij [Z_iZ_j + alpha((1+gamma) X_iX_j + (1-gamma) Y_iY_j)]
+    /// (0: the XXZ chain).
+    #[getter]
+    fn gamma(&self) -> f64 {
+        self.inner.gamma()
+    }
+
+    /// Per-site multipliers w_i of the charging field, V = omega sum_i w_i X_i (None: all 1).
+    #[getter]
+    fn omega_sites(&self) -> Option<Vec<f64>> {
+        self.inner.omega_sites().map(<[f64]>::to_vec)
+    }
+
+    /// Whether the storage field stays on while charging (H = H0 + V instead of H_g + V).
+    #[getter]
+    fn keep_field(&self) -> bool {
+        self.inner.keep_field()
+    }
+
     /// Energy of the all-down initial state, E0 = -N B - sum_{i<j} g_ij (units of B).
     #[getter]
     fn initial_energy(&self) -> f64 {
@@ -384,7 +422,8 @@ impl PyChain {
     }
 
     /// Rigorous bound on the work (units of B), from energy conservation during charging:
-    /// W(t) <= N(|B| + B) + min(N|omega|, (1 + 2|alpha|) sum|g_ij| + G).
+    /// W(t) <= N(|B| + B) + min(|omega| sum_i |w_i|, (1 + 2|alpha| max(1, |gamma|)) sum|g_ij| + G),
+    /// or min(|omega| sum_i |w_i|, N(|B| + B) + ... + G) with the field kept on.
     #[getter]
     fn work_bound(&self) -> f64 {
         self.inner.work_bound()
@@ -721,8 +760,19 @@ impl PyChain {
             Couplings::PowerLaw { p } => format!("coupling='power-law', p={}", py_float(*p)),
             Couplings::Matrix { .. } => "coupling='matrix', matrix=...".to_string(),
         };
+        let mut extra = String::new();
+        if c.gamma() != 0.0 {
+            extra += &format!(", gamma={}", py_float(c.gamma()));
+        }
+        if let Some(w) = c.omega_sites() {
+            let w: Vec<String> = w.iter().map(|v| py_float(*v)).collect();
+            extra += &format!(", omega_sites=[{}]", w.join(", "));
+        }
+        if c.keep_field() {
+            extra += ", keep_field=True";
+        }
         format!(
-            "Chain(n={}, b={}, g={}, alpha={}, omega={}, {pattern}, boundary='{}')",
+            "Chain(n={}, b={}, g={}, alpha={}, omega={}, {pattern}, boundary='{}'{extra})",
             c.n_sites(),
             py_float(c.b()),
             py_float(c.g()),
@@ -746,6 +796,9 @@ impl PyChain {
             me.p_value().unwrap_or(1.0),
             me.boundary_name(),
             me.matrix_array(slf.py())?,
+            c.gamma(),
+            c.omega_sites().map(<[f64]>::to_vec),
+            c.keep_field(),
         );
         Ok((slf.get_type(), args))
     }

@@ -8,7 +8,8 @@
 //! * [`chain::PyChain`] — `spinbat.Chain`: parameters, `charge`, `max_power`, `work`;
 //! * [`charging::PyCharging`] — `spinbat.Charging`: the curve and figures of merit;
 //! * [`scan::scan`] — the native half of `spinbat.scan`: one parameter swept, several
-//!   solvers side by side (`spinbat::study::scan`), rows as dicts;
+//!   solvers side by side (`spinbat::study::scan`), rows as dicts; [`scan::scan_points`]
+//!   the checked values that `spinbat.scan(..., executor=...)` hands out one by one;
 //! * [`storage::store`] — `spinbat.store`: charge, then hold under `H0` with noise
 //!   (`spinbat::observe::storage`), a [`storage::PyStorage`] (`spinbat.Storage`);
 //! * [`analytic`] — `spinbat.analytic`: closed forms, vectorised over times.
@@ -33,6 +34,7 @@ fn _spinbat(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<chain::PyChain>()?;
     m.add_class::<charging::PyCharging>()?;
     m.add_function(wrap_pyfunction!(scan::scan, m)?)?;
+    m.add_function(wrap_pyfunction!(scan::scan_points, m)?)?;
     m.add_class::<storage::PyStorage>()?;
     m.add_function(wrap_pyfunction!(storage::store, m)?)?;
     let sub = PyModule::new(py, "analytic")?;

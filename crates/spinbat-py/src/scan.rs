@@ -93,3 +93,36 @@ pub fn scan<'py>(
     let rows = rows.iter().map(|r| row_dict(py, r)).collect::<PyResult<_>>()?;
     Ok((sweep.parameter.as_str(), rows))
 }
+
+/// The points of `spinbat.scan(..., executor=...)`: the varied parameter's name and its
+/// values, after every check that needs no computation — the values, the solvers, `tol`
+/// and `window`, every point's chain (`Sweep::chains`) and noise (`Sweep::noises`). The
+/// memory of each point is checked where it runs (by [`scan`] on the worker that runs
+/// it), since that machine's memory is the one that counts.
+#[pyfunction]
+#[pyo3(signature = (chain, vary, values, solvers, tol, power_only, window, dephasing=0.0, decay=0.0, temperature=None, collective_decay=0.0))]
+#[allow(clippy::too_many_arguments)]
+pub fn scan_points<'py>(
+    chain: &PyChain,
+    vary: &str,
+    values: Option<&Bound<'py, PyAny>>,
+    solvers: &Bound<'py, PyAny>,
+    tol: f64,
+    power_only: bool,
+    window: Option<f64>,
+    dephasing: f64,
+    decay: f64,
+    temperature: Option<f64>,
+    collective_decay: f64,
+) -> PyResult<(&'static str, Vec<f64>)> {
+    let sweep = sweep(vary, values)?;
+    if solver_list(solvers)?.is_empty() {
+        return Err(PyValueError::new_err("solvers = []: name at least one solver"));
+    }
+    ScanOptions { tol, window, max_work: !power_only }.validate().map_err(to_py)?;
+    let noise = Noise { dephasing, decay, temperature, collective_decay };
+    let base = &chain.inner;
+    sweep.chains(base).map_err(to_py)?;
+    sweep.noises(&noise, base.b()).map_err(to_py)?;
+    Ok((sweep.parameter.as_str(), sweep.values.clone()))
+}

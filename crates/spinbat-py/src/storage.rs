@@ -35,7 +35,9 @@ fn frozen_array(py: Python<'_>, v: Vec<f64>) -> PyResult<Py<PyArray1<f64>>> {
 ///     Storage times s, W(s) = Tr(H0 rho) - E0 and dW/ds (read-only float64).
 /// ergotropy, ergotropy_hb, local_ergotropy : numpy.ndarray
 ///     The ergotropy for H0 and for H_B, and the local ergotropy at the storage times
-///     (NaN where not known).
+///     (NaN where not known: the global ones by trajectories).
+/// work_stderr : numpy.ndarray or None
+///     By trajectories: one standard error of the mean W(s).
 /// charge_time, work_at_charge : float
 ///     The charging time T and W(T), the work at the start of storage.
 /// work_half_life, ergotropy_half_life, ergotropy_hb_half_life : float or None
@@ -52,6 +54,7 @@ pub struct PyStorage {
     ergotropy: Py<PyArray1<f64>>,
     ergotropy_hb: Py<PyArray1<f64>>,
     local_ergotropy: Py<PyArray1<f64>>,
+    work_stderr: Option<Py<PyArray1<f64>>>,
     /// The charging time T (units of 1/B).
     #[pyo3(get)]
     charge_time: f64,
@@ -117,6 +120,12 @@ impl PyStorage {
         self.local_ergotropy.clone_ref(py)
     }
 
+    /// By trajectories: one standard error of the mean W(s) (units of B, read-only
+    /// float64); None for the exact solvers.
+    #[getter]
+    fn work_stderr(&self, py: Python<'_>) -> Option<Py<PyArray1<f64>>> {
+        self.work_stderr.as_ref().map(|a| a.clone_ref(py))
+    }
     /// The chain that was stored.
     #[getter]
     fn chain(&self, py: Python<'_>) -> Py<PyChain> {
@@ -183,9 +192,16 @@ impl PyStorage {
 ///     "variance" or "all", comma separated (in `to_dict()["observables"]["points"]`).
 /// block : int, optional
 ///     Also the block ergotropy of blocks of `block` neighbouring sites.
-/// solver : {"auto", "dense", "chebyshev", "density-matrix"}
+/// solver : {"auto", "dense", "chebyshev", "density-matrix", "trajectories"}
 ///     auto: pure states without noise (any N whose state fits), the density matrix
-///     with noise (N <= 12).
+///     with noise (N <= 12). trajectories: quantum trajectories through charge and
+///     storage (any N whose 2^N amplitudes fit per thread): the mean W, the Bloch vectors
+///     and the local ergotropy of the mean one-site states, with standard errors
+///     (`work_stderr`, `to_dict()["ensemble"]`); the global ergotropies are NaN.
+/// trajectories : int, optional
+///     With solver="trajectories": the number K >= 2 of trajectories (default 1000).
+/// seed : int, optional
+///     With solver="trajectories": the seed (the same seed gives the same numbers).
 /// tol : float
 ///     Absolute tolerance on W (units of B).
 ///
@@ -205,7 +221,7 @@ impl PyStorage {
 #[pyo3(signature = (
     chain, times=None, *, charge_time=None, t_max=None, points=41, noise_during="both", dephasing=0.0, decay=0.0,
     temperature=None, collective_decay=0.0, observe=None, block=None, solver="auto", tol=1e-10,
-    initial_temperature=None
+    initial_temperature=None, trajectories=None, seed=None
 ))]
 #[allow(clippy::too_many_arguments)]
 pub fn store(
@@ -225,6 +241,8 @@ pub fn store(
     solver: &str,
     tol: f64,
     initial_temperature: Option<f64>,
+    trajectories: Option<i64>,
+    seed: Option<u64>,
 ) -> PyResult<PyStorage> {
     let inner = chain.get().inner.clone();
     let noise = Noise { dephasing, decay, temperature, collective_decay };
@@ -236,8 +254,14 @@ pub fn store(
             storage::window_times(&inner, &noise_during.storage(&noise), t_max, points).map_err(to_py)?
         }
     };
-    let observe_all = observe.map(str::trim) == Some("all");
+    let solver: spinbat::Solver = solver.parse().map_err(to_py)?;
+    let by_trajectories = solver == spinbat::Solver::Trajectories;
+    if !by_trajectories && (trajectories.is_some() || seed.is_some()) {
+        return Err(PyValueError::new_err("trajectories and seed need solver=\"trajectories\""));
+    }
+    let observe_all = !by_trajectories && observe.map(str::trim) == Some("all");
     let mut observe = match observe {
+        Some(list) if by_trajectories => spinbat::observe::ensemble::trajectory_observables(list).map_err(to_py)?,
         Some(list) if list.trim() == "all" => ObservableSet::all(),
         Some(list) => list.parse().map_err(to_py)?,
         None => ObservableSet::default(),
@@ -252,8 +276,12 @@ pub fn store(
     spec.noise = noise;
     spec.noise_during = noise_during;
     spec.observe = observe;
-    spec.solver = solver.parse().map_err(to_py)?;
+    spec.solver = solver;
     spec.tol = tol;
+    if let Some(k) = trajectories {
+        spec.trajectories = usize::try_from(k).map_err(|_| invalid("trajectories", k, "must be at least 2"))?;
+    }
+    spec.seed = seed.unwrap_or(spec.seed);
     spec.start = spinbat::open::Start::from_temperature(initial_temperature).map_err(to_py)?;
     if observe_all {
         // every observable that applies (no entanglement of a mixed state)
@@ -276,7 +304,12 @@ pub fn store(
         rate: frozen_array(py, record.series.rate.clone())?,
         ergotropy: frozen_array(py, key(&|e| e.ergotropy))?,
         ergotropy_hb: frozen_array(py, key(&|e| Some(e.ergotropy_hb)))?,
-        local_ergotropy: frozen_array(py, key(&|e| Some(e.local_ergotropy)))?,
+        local_ergotropy: match &record.series.work_stderr {
+            // trajectories: the local ergotropy of the mean one-site states
+            Some(_) => frozen_array(py, points.iter().map(|p| p.mean_local_ergotropy.unwrap_or(f64::NAN)).collect())?,
+            None => frozen_array(py, key(&|e| Some(e.local_ergotropy)))?,
+        },
+        work_stderr: record.series.work_stderr.clone().map(|v| frozen_array(py, v)).transpose()?,
         charge_time: record.charge.time,
         work_at_charge: record.charge.work,
         work_half_life: half(&record.half_lives.work),

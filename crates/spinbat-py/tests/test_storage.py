@@ -79,3 +79,28 @@ def test_thermal_start_of_charge_and_store():
             spinbat.store(chain, [0.0, 1.0], initial_temperature=bad)
     with pytest.raises(ValueError, match="mixed"):
         chain.charge(t_max=0.5, points=3, solver="dense", initial_temperature=1.0)
+
+
+def test_storage_by_trajectories_agrees_with_the_density_matrix():
+    # one random stream through charge and storage per trajectory: the mean W and the local
+    # ergotropy of the mean one-site states within 4 standard errors of the density matrix
+    chain = spinbat.Chain(n=4, alpha=0.3, coupling="nn")
+    times = [0.0, 1.0, 2.5]
+    kw = dict(charge_time=0.5, dephasing=0.2, decay=0.3)
+    exact = spinbat.store(chain, times, **kw)
+    traj = spinbat.store(chain, times, solver="trajectories", trajectories=800, seed=3, **kw)
+    assert traj.solver == "trajectories" and exact.work_stderr is None
+    se = traj.work_stderr
+    assert isinstance(se, np.ndarray) and se.shape == (3,) and np.all(se > 0)
+    assert np.all(np.abs(traj.work - exact.work) <= 4 * se + 1e-8)
+    d = traj.to_dict()
+    local_se = np.array([p["local_ergotropy_stderr"] for p in d["observables"]["points"]])
+    assert np.all(np.abs(traj.local_ergotropy - exact.local_ergotropy) <= 4 * local_se + 1e-8)
+    assert np.all(np.isnan(traj.ergotropy)) and traj.ergotropy_half_life is None
+    assert d["ensemble"]["trajectories"] == 800 and d["ensemble"]["mean_jumps"] > 0
+    again = spinbat.store(chain, times, solver="trajectories", trajectories=800, seed=3, **kw)
+    assert np.array_equal(again.work, traj.work)
+    with pytest.raises(ValueError, match="trajectories"):
+        spinbat.store(chain, times, trajectories=10, **kw)
+    with pytest.raises(ValueError, match="zz"):
+        spinbat.store(chain, times, solver="trajectories", observe="zz", **kw)

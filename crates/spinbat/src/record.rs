@@ -306,6 +306,9 @@ pub struct StorageSeriesRecord {
     pub work: Vec<f64>,
     /// `dW/ds` (units `B²`): `0` in closed storage, the self-discharge rate under noise.
     pub rate: Vec<f64>,
+    /// By trajectories: one standard error of the mean `W(s)` (units `B`); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub work_stderr: Option<Vec<f64>>,
 }
 
 /// One `store` run ([`crate::observe::storage`]): the chain, the noise and when it acts,
@@ -345,6 +348,10 @@ pub struct StoreRecord {
     pub observables: ObservablesRecord,
     /// Half-lives of the work and of the ergotropies for `H0` and `H_B`.
     pub half_lives: crate::observe::storage::HalfLives,
+    /// By trajectories: their number, seed, mean jumps, the standard errors of `W(s)` and
+    /// how to read them; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ensemble: Option<crate::observe::storage::StorageEnsemble>,
     /// Wall time (seconds).
     pub run_time_s: f64,
     /// Version, git revision, time, threads.
@@ -376,10 +383,12 @@ impl StoreRecord {
                 t: s.series.iter().map(|p| p.t).collect(),
                 work: s.series.iter().map(|p| p.work).collect(),
                 rate: s.series.iter().map(|p| p.rate).collect(),
+                work_stderr: s.ensemble.as_ref().map(|e| e.work_stderr.clone()),
             },
             start: s.start,
             observables: ObservablesRecord::new(s.trajectory, run_time_s),
             half_lives: s.half_lives,
+            ensemble: s.ensemble,
             run_time_s,
             provenance: Provenance::current(),
         }

@@ -8,4 +8,5 @@ pub mod figure;
 pub mod merge;
 pub mod run;
 pub mod scan;
+pub mod slurm;
 pub mod store;

@@ -51,7 +51,8 @@ old records are moved away or --fresh discards them.
 
 --shard K/M runs the points whose index is K-1 modulo M (with all their solvers) and writes
 STEM.shard-K-of-M.jsonl; `spinbat merge STUDY.toml` checks that the shards hold every job
-exactly once and writes the records, CSV and plot.
+exactly once and writes the records, CSV and plot. `spinbat slurm STUDY.toml --tasks M`
+writes (with --submit, submits) the Slurm job array of the M shards and the merge job.
 
 Examples:
   spinbat run examples/study.toml

@@ -27,7 +27,8 @@ Storage (hbar = 1, energies in units of B, times in 1/B): charge from all-down f
 for storage times s >= 0 from the end of charging, with the Lindblad noise (--dephasing,
 --decay, --temperature, --collective-decay) acting while charging, in storage or both
 (--noise-during). With noise: the density matrix (N <= 12: the ergotropy needs its
-spectrum); without: pure states (psi(T), then e^(-i H0 s) = e^(-i H_B s) e^(-i H_g s) by
+spectrum; any N on the N + 1 Dicke states for --p 0 with --collective-decay the only
+channel); without: pure states (psi(T), then e^(-i H0 s) = e^(-i H_B s) e^(-i H_g s) by
 Chebyshev), any N whose state fits, and --observe entanglement works.
 
 Reported at each storage time: W(s) = Tr(H0 rho) - E0 and dW/ds; the ergotropy family
@@ -38,6 +39,13 @@ output, the ergotropies between output times (a crossing between two output time
 comes back up is not seen: use finer --times). Without noise in storage W and the
 ergotropies for H0 and H_B stay (H0 and H_B commute with the dynamics); the local
 ergotropy moves.
+
+Quantum trajectories (--solver trajectories --trajectories K --seed S): each trajectory
+charges to T under its noise, then is stored from its own state with the same random stream
+(dephasing kicks, decay jumps); the means of W, dW/ds, the Bloch vectors and the local
+ergotropy of the mean one-site states, each with one standard error (series.work_stderr,
+ensemble in JSON; a band in the plot). Any N whose 2^N amplitudes fit per thread; the global
+ergotropies and their half-lives are not linear in rho and are not estimated (null).
 
 Thermal start (--initial-temperature T0): the charge starts from the Gibbs state of H0,
 rho_beta = exp(-H0/T0)/Z (k_B = 1), instead of all-down, and W(s) = Tr(H0 rho) - Tr(H0 rho_beta)
@@ -50,7 +58,8 @@ Examples:
   spinbat store --n 1 --omega 1 --charge-time 1.5707963 --decay 0.5 --noise-during storage --json -
   spinbat store --n 6 --dephasing 0.05 --t-max 20 --plot storage.png
   spinbat store --n 4 --decay 0.1 --noise-during charge --times 0,1,2,5 --csv s.csv
-  spinbat store --n 6 --initial-temperature 0.5 --dephasing 0.05 --json warm.json"
+  spinbat store --n 6 --initial-temperature 0.5 --dephasing 0.05 --json warm.json
+  spinbat store --n 10 --dephasing 0.05 --solver trajectories --trajectories 500 --plot band.png"
 )]
 pub struct StoreArgs {
     #[command(flatten)]
@@ -76,9 +85,18 @@ pub struct StoreArgs {
     #[arg(long, value_delimiter = ',', allow_negative_numbers = true, value_name = "S1,S2,...")]
     pub times: Option<Vec<f64>>,
     /// Solver: auto (pure states without noise, the density matrix with noise), dense or
-    /// chebyshev (the closed charge; storage by chebyshev), density-matrix (always).
+    /// chebyshev (the closed charge; storage by chebyshev), density-matrix (always), or
+    /// trajectories (quantum trajectories through charge and storage, with --trajectories
+    /// and --seed: W, the Bloch vectors and the local ergotropy with standard errors).
     #[arg(long, default_value = "auto")]
     pub solver: String,
+    /// With --solver trajectories: the number K >= 2 of trajectories averaged (default 1000).
+    #[arg(long, value_name = "K")]
+    pub trajectories: Option<usize>,
+    /// With --solver trajectories: the seed (trajectory k draws from ChaCha8 stream k of it,
+    /// so the same seed gives the same numbers on any number of threads; default 0).
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
     /// Absolute tolerance on W [units of B].
     #[arg(long, default_value = "1e-10", allow_negative_numbers = true)]
     pub tol: f64,
@@ -108,11 +126,28 @@ impl StoreArgs {
             Some(t) => t.clone(),
             None => storage::window_times(chain, &noise_during.storage(&noise), self.t_max, self.points)?,
         };
+        let solver: spinbat::Solver = self.solver.parse()?;
+        let trajectories = solver == spinbat::Solver::Trajectories;
+        if !trajectories && (self.trajectories.is_some() || self.seed.is_some()) {
+            return Err(CliError::input(anyhow!("--trajectories and --seed need --solver trajectories")));
+        }
         let mut observe = match &self.observe {
+            Some(list) if trajectories => spinbat::observe::ensemble::trajectory_observables(list).map_err(|e| {
+                CliError::input(anyhow!(
+                    "--observe {list} with --solver trajectories: {e}; the mean over trajectories estimates bloch and \
+                     the local ergotropy"
+                ))
+            })?,
             Some(list) if list.trim() == "all" => ObservableSet::all(),
             Some(list) => list.parse()?,
             None => ObservableSet::default(),
         };
+        if trajectories && self.block.is_some() {
+            return Err(CliError::input(anyhow!(
+                "--block does not apply to --solver trajectories (a block ergotropy is not linear in the state); use \
+                 --solver density-matrix"
+            )));
+        }
         observe.ergotropy = true;
         observe.block = self.block;
         let mut spec = StorageSpec::new(times);
@@ -120,10 +155,18 @@ impl StoreArgs {
         spec.noise = noise;
         spec.noise_during = noise_during;
         spec.observe = observe;
-        spec.solver = self.solver.parse()?;
+        spec.solver = solver;
         spec.tol = self.tol;
         spec.start = self.noise.start()?;
-        if self.observe.as_deref().map(str::trim) == Some("all") {
+        spec.trajectories = self.trajectories.unwrap_or(spec.trajectories);
+        spec.seed = self.seed.unwrap_or(spec.seed);
+        if trajectories && spec.trajectories < 2 {
+            return Err(CliError::input(anyhow!(
+                "--trajectories must be at least 2 (a standard error needs two trajectories), got {}",
+                spec.trajectories
+            )));
+        }
+        if !trajectories && self.observe.as_deref().map(str::trim) == Some("all") {
             // every observable that applies (no entanglement of a mixed state)
             spec.observe.entanglement = storage::runs_on_pure_states(chain, &spec);
         }
@@ -171,8 +214,13 @@ pub fn run(args: StoreArgs) -> Result<(), CliError> {
 fn write_csv(path: &Path, r: &StoreRecord) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_path(path)?;
     let points = &r.observables.trajectory.points;
+    let stderr = r.series.work_stderr.as_deref();
     let mut header: Vec<String> = ["t", "work", "rate"].map(String::from).to_vec();
-    header.extend(ErgotropyPoint::KEYS.map(String::from));
+    if stderr.is_some() {
+        header.extend(["work_stderr", "local_ergotropy", "local_ergotropy_stderr"].map(String::from));
+    } else {
+        header.extend(ErgotropyPoint::KEYS.map(String::from));
+    }
     let block = points.first().and_then(|p| p.ergotropy).and_then(|e| e.block_ergotropy).is_some();
     if block {
         header.push("block_ergotropy".into());
@@ -183,7 +231,11 @@ fn write_csv(path: &Path, r: &StoreRecord) -> anyhow::Result<()> {
     let f = |x: f64| format!("{x:.17e}");
     for (k, p) in points.iter().enumerate() {
         let mut row = vec![f(r.series.t[k]), f(r.series.work[k]), f(r.series.rate[k])];
-        if let Some(e) = &p.ergotropy {
+        if let Some(se) = stderr {
+            // trajectories: what the mean estimates (linear in rho)
+            let opt = |x: Option<f64>| x.map_or(String::new(), f);
+            row.extend([f(se[k]), opt(p.mean_local_ergotropy), opt(p.local_ergotropy_stderr)]);
+        } else if let Some(e) = &p.ergotropy {
             row.extend(e.values().map(|x| x.map_or(String::new(), f)));
             if block {
                 row.extend(e.block_ergotropy.map(f));
@@ -204,7 +256,29 @@ fn figure(r: &StoreRecord, title: String, subtitle: String) -> Figure {
         points.iter().filter_map(|p| p.ergotropy.as_ref().and_then(f).map(|v| (p.t, v))).collect()
     };
     let work: Vec<(f64, f64)> = r.series.t.iter().zip(&r.series.work).map(|(&t, &w)| (t, w)).collect();
-    let mut panel = Panel::new(subtitle, "storage time s [1/B]", "energy [B]")
+    let mut panel = Panel::new(subtitle, "storage time s [1/B]", "energy [B]");
+    if let Some(se) = &r.series.work_stderr {
+        // trajectories: the means with one standard error, the local ergotropy of the mean
+        // one-site states (the global ergotropies are not linear in rho)
+        let local: Vec<(f64, f64)> = points.iter().filter_map(|p| Some((p.t, p.mean_local_ergotropy?))).collect();
+        let local_se: Vec<f64> = points.iter().filter_map(|p| p.local_ergotropy_stderr).collect();
+        panel = panel
+            .with(Series::new("W +- one standard error", chart::band(&work, se), Style::Band, 8))
+            .with(Series::new("work W (mean over trajectories)", work, Style::Line, 8))
+            .with(Series::new("", chart::band(&local, &local_se), Style::Band, 2))
+            .with(Series::new("local ergotropy (mean one-site states)", local, Style::Dotted, 2));
+        if let Some(s) = r.half_lives.work.time {
+            let top = r.series.work.iter().copied().fold(0.0f64, f64::max);
+            panel = panel.with(Series::new(
+                format!("half-life of W: s = {}", sig(s, 5)),
+                vec![(s, 0.0), (s, top.max(1e-12))],
+                Style::Dotted,
+                8,
+            ));
+        }
+        return Figure { title, panels: vec![panel], cols: 1 };
+    }
+    let mut panel = panel
         .with(Series::new("work W (stored, H0)", work, Style::Line, 8))
         .with(Series::new("ergotropy for H0", curve(&|e| e.ergotropy), Style::LineMarkers, 0))
         .with(Series::new("ergotropy for H_B", curve(&|e| Some(e.ergotropy_hb)), Style::Dashed, 1))
@@ -287,6 +361,40 @@ fn print_summary(chain: &Chain, spec: &StorageSpec, r: &StoreRecord, args: &Stor
             )
         })
     };
+    if let Some(ens) = &r.ensemble {
+        let _ = writeln!(
+            out,
+            "ensemble   {} trajectories (seed {}), {:.2} jumps each on average: means with one standard error",
+            ens.trajectories, ens.seed, ens.mean_jumps
+        );
+        let m = |p: &spinbat::observe::trajectory::ObservablePoint, se: f64| {
+            format!(
+                "W = {} +- {}, local ergotropy {} +- {}",
+                sig(p.work, 8),
+                sig(se, 2),
+                p.mean_local_ergotropy.map_or("?".to_string(), |x| sig(x, 8)),
+                p.local_ergotropy_stderr.map_or("?".to_string(), |x| sig(x, 2))
+            )
+        };
+        let se = r.series.work_stderr.as_deref().unwrap_or_default();
+        let _ = writeln!(out, "start      s = 0: {}", m(&r.start, r.start.work_stderr.unwrap_or(f64::NAN)));
+        if let (Some(last), Some(&s)) = (r.observables.trajectory.points.last(), se.last()) {
+            let _ = writeln!(out, "end        s = {}: {}", sig(last.t, 6), m(last, s));
+        }
+        let _ = writeln!(out, "half-life  {} (of the mean W)", half_life_line("work", &r.half_lives.work));
+        let _ = writeln!(
+            out,
+            "           the global ergotropies are not linear in rho: not estimated (use --solver density-matrix)"
+        );
+        let _ = writeln!(
+            out,
+            "run        {:.3} s on {} threads{}",
+            r.run_time_s,
+            rayon::current_num_threads(),
+            args.output.written()
+        );
+        return;
+    }
     let _ = writeln!(out, "start      s = 0: {}", e(&r.start));
     if let Some(last) = r.observables.trajectory.points.last() {
         let _ = writeln!(out, "end        s = {}: {}", sig(last.t, 6), e(last));

@@ -21,6 +21,16 @@ pub enum Style {
     Dotted,
     /// Solid line with markers.
     LineMarkers,
+    /// A translucent filled band: the points run along the upper edge and back along the
+    /// lower one (one standard error about a mean: [`band`]).
+    Band,
+}
+
+/// The band `y ± e` about a curve: its upper edge forwards, its lower edge backwards.
+pub fn band(curve: &[(f64, f64)], err: &[f64]) -> Vec<(f64, f64)> {
+    let upper = curve.iter().zip(err).map(|(&(x, y), e)| (x, y + e));
+    let lower = curve.iter().zip(err).rev().map(|(&(x, y), e)| (x, y - e));
+    upper.chain(lower).collect()
 }
 
 /// One labelled curve.
@@ -432,6 +442,14 @@ where
         let Look { color, width, .. } = look(s);
         let stroke = color.stroke_width(width);
         let line = match s.style {
+            Style::Band => {
+                let fill = color.mix(0.25).filled();
+                let area = chart.draw_series(std::iter::once(Polygon::new(pts.to_vec(), fill))).map_err(err)?;
+                if !s.label.is_empty() {
+                    area.label(&s.label).legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], fill));
+                }
+                None
+            }
             Style::Line | Style::LineMarkers => {
                 Some(chart.draw_series(LineSeries::new(pts.iter().copied(), stroke)).map_err(err)?)
             }

@@ -3,7 +3,7 @@
 Units: hbar = 1, energies in B, times in 1/B.
 """
 
-from typing import Any, Literal, Optional, Sequence, Tuple, Union, final
+from typing import Any, List, Literal, Optional, Sequence, Tuple, Union, final
 
 import numpy as np
 import numpy.typing as npt
@@ -31,6 +31,9 @@ class Chain:
 
     H0 = B sum_i Z_i - sum_{i<j} g_ij [Z_i Z_j + alpha (X_i X_j + Y_i Y_j)] (storage),
     H = H0 - B sum_i Z_i + omega sum_i X_i (charging), from the all-down state.
+    Generalised charging: gamma (XYZ, alpha((1+gamma) X_i X_j + (1-gamma) Y_i Y_j)),
+    omega_sites (V = omega sum_i w_i X_i), keep_field (H = H0 + V); dense, chebyshev
+    and mean-field run them, other solvers raise ValueError.
     Couplings: power law g_ij = g / d_ij^p, nearest neighbour, or g_ij = g M_ij.
     Raises ValueError for parameters out of their domain.
     """
@@ -46,6 +49,9 @@ class Chain:
         p: float = 1.0,
         boundary: Union[_BoundaryName, str] = "open",
         matrix: Optional[Union[Sequence[Sequence[float]], npt.ArrayLike]] = None,
+        gamma: float = 0.0,
+        omega_sites: Optional[Sequence[float]] = None,
+        keep_field: bool = False,
     ) -> Chain: ...
     @property
     def n(self) -> int:
@@ -62,6 +68,15 @@ class Chain:
     @property
     def omega(self) -> float:
         """Charging field omega (units of B)."""
+    @property
+    def gamma(self) -> float:
+        """XYZ anisotropy gamma (0: XXZ)."""
+    @property
+    def omega_sites(self) -> Optional[List[float]]:
+        """Per-site multipliers w_i of omega (None: all 1)."""
+    @property
+    def keep_field(self) -> bool:
+        """Whether the storage field stays on while charging (H = H0 + V)."""
     @property
     def coupling(self) -> Literal["nearest-neighbour", "power-law", "matrix"]:
         """Coupling pattern."""
@@ -240,6 +255,9 @@ class Storage:
     def local_ergotropy(self) -> _FloatArray:
         """sum_i E(rho_i, B Z_i)."""
     @property
+    def work_stderr(self) -> Optional[_FloatArray]:
+        """By trajectories: one standard error of the mean W(s); None otherwise."""
+    @property
     def chain(self) -> Chain:
         """The chain that was stored."""
     @property
@@ -285,13 +303,17 @@ def store(
     collective_decay: float = 0.0,
     observe: Optional[str] = None,
     block: Optional[int] = None,
-    solver: Literal["auto", "dense", "chebyshev", "density-matrix"] = "auto",
+    solver: Literal["auto", "dense", "chebyshev", "density-matrix", "trajectories"] = "auto",
     tol: float = 1e-10,
     initial_temperature: Optional[float] = None,
+    trajectories: Optional[int] = None,
+    seed: Optional[int] = None,
 ) -> Storage:
     """Charge the chain (for T* of the closed chain, or charge_time), then hold it under H0
     (field off) with the noise while charging, in storage or both: W(s), the ergotropy
     family and the half-lives (spinbat store); initial_temperature: charge from the Gibbs
-    state of H0 at T0 >= 0 instead of all-down (W from its energy). Raises ValueError for bad input or N > 12
+    state of H0 at T0 >= 0 instead of all-down (W from its energy); solver="trajectories"
+    (with trajectories=K, seed=S): the means over quantum trajectories with standard errors
+    (work_stderr; the global ergotropies NaN). Raises ValueError for bad input or N > 12
     with noise,
     MemoryError where the density matrices do not fit."""

@@ -3,6 +3,7 @@
 from ._spinbat import SCAN_COLUMNS as _SCAN_COLUMNS
 from ._spinbat import Chain
 from ._spinbat import scan as _native_scan
+from ._spinbat import scan_points as _scan_points
 
 # the columns of a scan, in order (the library's ScanRow::COLUMNS); those that may be
 # missing (None / NaN) are floats
@@ -23,6 +24,7 @@ def scan(
     decay=0.0,
     temperature=None,
     collective_decay=0.0,
+    executor=None,
     **model,
 ):
     """Scans one parameter of the chain with several solvers: the certified maximal power
@@ -68,6 +70,19 @@ def scan(
         rate replaces its own. A point with any rate non-zero runs the density matrix
         (the Dicke density matrix for p = 0 with collective decay only), P_max certified
         with W <= lambda_max(H0) - E0; a point with every rate zero the closed battery.
+    executor : concurrent.futures.Executor-like, optional
+        Fans the points out: each value of the varied parameter (with all its solvers) is
+        one task, `executor.submit(fn, *args)` (or, without `submit`, `executor.map`),
+        whose result is awaited with `.result()` -- a
+        `concurrent.futures.ProcessPoolExecutor` (with a "spawn" or "forkserver"
+        `mp_context`: a forked child cannot run the parent's worker threads), a
+        `dask.distributed.Client` (the points run on its workers, which must have
+        spinbat installed) or any object with the same `submit`. The tasks carry plain
+        data (the chain pickles as its parameters) and each runs the same computation as
+        the serial scan: the rows are the same, in the same order. The values, solvers,
+        tol, window, noise and every point's chain are checked here before any task is
+        submitted; each point's memory is checked on the worker that runs it. Default:
+        None, every point in this process (rayon threads).
     **model
         Keywords of Chain (n, b, g, alpha, omega, coupling, p, boundary, matrix) for the
         base chain, instead of `chain`.
@@ -96,13 +111,21 @@ def scan(
         A certified search did not converge.
 
     Every chain is checked before any point runs; points run in parallel (rayon) with the
-    GIL released.
+    GIL released, or as tasks of `executor`.
 
     Examples
     --------
     >>> import spinbat
     >>> df = spinbat.scan("alpha=0:1:0.25", n=4, coupling="nn", solvers="quantum,mean-field")
     >>> df.pivot(index="value", columns="solver", values="max_power")
+
+    The same points on two local processes (or a Dask cluster's workers, passing its
+    Client):
+
+    >>> import concurrent.futures, multiprocessing
+    >>> ctx = multiprocessing.get_context("forkserver")
+    >>> with concurrent.futures.ProcessPoolExecutor(2, mp_context=ctx) as pool:
+    ...     df = spinbat.scan("alpha=0:1:0.25", n=4, solvers="quantum", executor=pool)
     """
     if chain is not None and model:
         raise ValueError(
@@ -110,19 +133,11 @@ def scan(
         )
     if chain is None:
         chain = Chain(**model)
-    parameter, rows = _native_scan(
-        chain,
-        vary,
-        values,
-        solvers,
-        tol,
-        power_only,
-        window,
-        dephasing=dephasing,
-        decay=decay,
-        temperature=temperature,
-        collective_decay=collective_decay,
-    )
+    noise = dict(dephasing=dephasing, decay=decay, temperature=temperature, collective_decay=collective_decay)
+    if executor is None:
+        parameter, rows = _native_scan(chain, vary, values, solvers, tol, power_only, window, **noise)
+    else:
+        parameter, rows = _scan_on(executor, chain, vary, values, solvers, tol, power_only, window, noise)
     try:
         import pandas
     except ImportError:
@@ -135,3 +150,38 @@ def scan(
     frame.attrs["tol"] = tol
     frame.attrs["chain"] = chain.to_dict()
     return frame
+
+
+def _scan_point(chain, parameter, value, solvers, tol, power_only, window, noise):
+    """One task of a scan on an executor: the rows of one value with every solver (the
+    native scan of a one-value sweep). Module-level, so that workers find it by name."""
+    return _native_scan(chain, parameter, [value], solvers, tol, power_only, window, **noise)[1]
+
+
+def _scan_on(executor, chain, vary, values, solvers, tol, power_only, window, noise):
+    """The rows of the scan with one task per value on `executor`, in the serial order
+    (values, then solvers): `submit` and `.result()`, or `map` without `submit`."""
+    if isinstance(solvers, str):
+        solvers = [solvers]
+    solvers = list(solvers)
+    parameter, points = _scan_points(chain, vary, values, solvers, tol, power_only, window, **noise)
+    context = getattr(executor, "_mp_context", None)  # a ProcessPoolExecutor's start method
+    if context is not None and getattr(context, "get_start_method", lambda: None)() == "fork":
+        raise ValueError(
+            "executor: a ProcessPoolExecutor that forks cannot run spinbat in its children (a forked "
+            "child has none of the parent's worker threads and would hang); pass "
+            "mp_context=multiprocessing.get_context('forkserver') (or 'spawn')"
+        )
+    tasks = [(chain, parameter, v, solvers, tol, power_only, window, noise) for v in points]
+    if hasattr(executor, "submit"):
+        futures = [executor.submit(_scan_point, *t) for t in tasks]
+        results = [f.result() for f in futures]
+    elif hasattr(executor, "map"):
+        results = [r.result() if hasattr(r, "result") else r
+                   for r in executor.map(_scan_point, *zip(*tasks))]
+    else:
+        raise ValueError(
+            f"executor: {type(executor).__name__} has neither submit nor map; pass a "
+            "concurrent.futures.Executor, a dask.distributed.Client or the like"
+        )
+    return parameter, [row for rows in results for row in rows]

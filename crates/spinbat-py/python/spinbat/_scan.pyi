@@ -29,6 +29,7 @@ def scan(
     decay: float = 0.0,
     temperature: Optional[float] = None,
     collective_decay: float = 0.0,
+    executor: Optional[Any] = None,
     **model: Any,
 ) -> Any:
     """One parameter swept, several solvers side by side (`spinbat scan`; GIL released).
@@ -41,6 +42,8 @@ def scan(
     power_at_max_work [B^2], window [1/B], power_ratio, work_ratio,
     independent_max_power, independent_max_work, error_bound, accuracy, run_time_s -- as
     a pandas.DataFrame when pandas is installed, else a list of dicts (the return type is
-    Any for that reason). Raises ValueError (bad input, with the CLI's messages),
+    Any for that reason). executor: a concurrent.futures.Executor-like object (submit or
+    map; e.g. ProcessPoolExecutor with a forkserver/spawn context, dask.distributed.Client)
+    that runs one task per value, rows identical to the serial scan. Raises ValueError (bad input, with the CLI's messages),
     MemoryError (a solver too large), RuntimeError (not converged).
     """

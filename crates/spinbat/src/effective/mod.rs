@@ -153,6 +153,16 @@ impl EffectiveCoupling {
 /// # Ok::<(), spinbat::SpinbatError>(())
 /// ```
 pub fn effective_coupling(chain: &Chain) -> Result<EffectiveCoupling> {
+    if !chain.has_paper_charging() {
+        return Err(crate::SpinbatError::Unsupported {
+            solver: "effective coupling",
+            reason: format!(
+                "the strong-coupling analysis takes the paper's charging H = H_g + omega sum_i X_i with XXZ couplings \
+                 (its spin-flip parity sectors and the N-body coupling of all-down and all-up), not {}",
+                chain.charging_extensions()
+            ),
+        });
+    }
     let n = chain.n_sites();
     let omega = chain.omega();
     let h_norm = chain.total_abs_coupling() * (1.0 + 2.0 * chain.alpha().abs()) + n as f64 * omega;

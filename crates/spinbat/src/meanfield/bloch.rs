@@ -2,13 +2,15 @@
 //! per site, all starting at `(0, 0, −1)` (spin down). Units `ħ = 1`, energies in units of
 //! `B`, times in units of `1/B`.
 //!
-//! * charging energy `H_C = −Σ_{i<j} g_ij [z_i z_j + α (x_i x_j + y_i y_j)] + ω Σ_i x_i`
-//! * storage energy `E0(S) = B Σ_i z_i − Σ_{i<j} g_ij [z_i z_j + α (x_i x_j + y_i y_j)]`
+//! * charging energy `H_C = −Σ_{i<j} g_ij [z_i z_j + α_x x_i x_j + α_y y_i y_j] + ω Σ_i w_i x_i`
+//!   (`+ Σ_i B_i z_i` with the field kept on), `α_x = α(1+γ)`, `α_y = α(1−γ)` (XYZ;
+//!   `α_x = α_y = α` for the paper's XXZ chain), `w_i` the per-site weights of `ω` (1)
+//! * storage energy `E0(S) = B Σ_i z_i − Σ_{i<j} g_ij [z_i z_j + α_x x_i x_j + α_y y_i y_j]`
 //! * equations of motion `dS_m/dt = 2 (∂H_C/∂S_m) × S_m`, with
-//!   `∂H_C/∂S_m = (ω − α M_m^x, −α M_m^y, −M_m^z)` and the mean field
+//!   `∂H_C/∂S_m = (ω w_m − α_x M_m^x, −α_y M_m^y, −M_m^z [+ B_m])` and the mean field
 //!   `M_m = Σ_j g_mj S_j`
 //! * work `W_C = E0(S(t)) − E0(S(0))` and its rate
-//!   `W_C' = Σ_m ∇_{S_m}E0 · dS_m/dt`, `∇_{S_m}E0 = (−α M_m^x, −α M_m^y, B − M_m^z)`.
+//!   `W_C' = Σ_m ∇_{S_m}E0 · dS_m/dt`, `∇_{S_m}E0 = (−α_x M_m^x, −α_y M_m^y, B_m − M_m^z)`.
 //!
 //! `|S_m|` and `H_C` are conserved by the exact flow (the right-hand side is a rotation of
 //! each `S_m` about `2 ∂H_C/∂S_m`).
@@ -89,9 +91,16 @@ pub struct BlochModel {
     /// per-site fields `B_m` (`None`: every site `B`)
     fields: Option<Vec<f64>>,
     alpha: f64,
+    /// `α_x = α(1+γ)`, `α_y = α(1−γ)` (both `α` for XXZ)
+    alpha_x: f64,
+    alpha_y: f64,
     omega: f64,
+    /// per-site weights `w_m` of `ω` (`None`: all 1)
+    weights: Option<Vec<f64>>,
+    /// `H_C` holds `Σ_m B_m z_m` (the storage field kept on while charging)
+    keep_field: bool,
     product: Product,
-    /// `|B_m| + max(1, |α|) Σ_j |g_mj| ≥ |∇_{S_m} E0|`
+    /// `|B_m| + max(1, |α_x|, |α_y|) Σ_j |g_mj| ≥ |∇_{S_m} E0|`
     grad_bounds: Vec<f64>,
     /// estimate of `‖δM‖₂` for unit Bloch vectors
     mf_rounding: f64,
@@ -117,7 +126,11 @@ impl Clone for BlochModel {
             b: self.b,
             fields: self.fields.clone(),
             alpha: self.alpha,
+            alpha_x: self.alpha_x,
+            alpha_y: self.alpha_y,
             omega: self.omega,
+            weights: self.weights.clone(),
+            keep_field: self.keep_field,
             product: self.product.clone(),
             grad_bounds: self.grad_bounds.clone(),
             mf_rounding: self.mf_rounding,
@@ -201,7 +214,12 @@ impl BlochModel {
                 (Product::Dense(g), rows, eps * (3.0 * n as f64).sqrt() * r2)
             }
         };
-        let a = chain.alpha().abs().max(1.0);
+        let (alpha_x, alpha_y) = if chain.gamma() == 0.0 {
+            (chain.alpha(), chain.alpha())
+        } else {
+            (chain.alpha() * (1.0 + chain.gamma()), chain.alpha() * (1.0 - chain.gamma()))
+        };
+        let a = alpha_x.abs().max(alpha_y.abs()).max(1.0);
         let grad_bounds = row_sums.iter().enumerate().map(|(m, r)| chain.field(m).abs() + a * r).collect();
         let work = Mutex::new(Work::for_product(n, &product));
         BlochModel {
@@ -209,7 +227,11 @@ impl BlochModel {
             b: chain.b(),
             fields: chain.site_fields().map(<[f64]>::to_vec),
             alpha: chain.alpha(),
+            alpha_x,
+            alpha_y,
             omega: chain.omega(),
+            weights: chain.has_omega_sites().then(|| (0..n).map(|i| chain.omega_weight(i)).collect()),
+            keep_field: chain.keep_field(),
             product,
             grad_bounds,
             mf_rounding,
@@ -281,34 +303,38 @@ impl BlochModel {
     pub fn rhs(&self, s: &[f64], ds: &mut [f64]) {
         let mut w = self.lock();
         self.fill_mean_field(s, &mut w);
-        let sites = |ds: &mut [f64], s: &[f64], mf: &[[f64; 3]]| {
-            for ((d, sm), mf) in ds.chunks_exact_mut(3).zip(s.chunks_exact(3)).zip(mf) {
-                d.copy_from_slice(&cross2(self.field(*mf), [sm[0], sm[1], sm[2]]));
+        let sites = |first: usize, ds: &mut [f64], s: &[f64], mf: &[[f64; 3]]| {
+            for (k, ((d, sm), mf)) in ds.chunks_exact_mut(3).zip(s.chunks_exact(3)).zip(mf).enumerate() {
+                d.copy_from_slice(&cross2(self.field(first + k, *mf), [sm[0], sm[1], sm[2]]));
             }
         };
         if self.n > PAR_SITES {
             ds.par_chunks_mut(3 * PAR_SITES)
                 .zip(s.par_chunks(3 * PAR_SITES).zip(w.mf.par_chunks(PAR_SITES)))
-                .for_each(|(ds, (s, mf))| sites(ds, s, mf));
+                .enumerate()
+                .for_each(|(c, (ds, (s, mf)))| sites(c * PAR_SITES, ds, s, mf));
         } else {
-            sites(ds, s, &w.mf);
+            sites(0, ds, s, &w.mf);
         }
     }
 
-    /// `∂H_C/∂S_m` from the mean field on site `m`.
+    /// `∂H_C/∂S_m = (ω w_m − α_x M^x, −α_y M^y, −M^z [+ B_m])` from the mean field on site
+    /// `m` (module docs).
     #[inline]
-    fn field(&self, mf: [f64; 3]) -> [f64; 3] {
-        [self.omega - self.alpha * mf[0], -self.alpha * mf[1], -mf[2]]
+    fn field(&self, m: usize, mf: [f64; 3]) -> [f64; 3] {
+        let w = self.weights.as_ref().map_or(1.0, |w| w[m]);
+        let z = if self.keep_field { self.field_of(m) - mf[2] } else { -mf[2] };
+        [self.omega * w - self.alpha_x * mf[0], -self.alpha_y * mf[1], z]
     }
 
-    /// Coupling energy `−Σ_{i<j} g_ij [z_i z_j + α (x_i x_j + y_i y_j)]` and `Σ_i S_i`.
+    /// Coupling energy `−Σ_{i<j} g_ij [z_i z_j + α_x x_i x_j + α_y y_i y_j]` and `Σ_i S_i`.
     fn coupling_energy(&self, s: &[f64]) -> (f64, [f64; 3]) {
         let mut w = self.lock();
         self.fill_mean_field(s, &mut w);
         let mut e = 0.0;
         let mut total = [0.0; 3];
         for (sm, mf) in s.chunks_exact(3).zip(&w.mf) {
-            e += sm[2] * mf[2] + self.alpha * (sm[0] * mf[0] + sm[1] * mf[1]);
+            e += sm[2] * mf[2] + self.alpha_x * sm[0] * mf[0] + self.alpha_y * sm[1] * mf[1];
             for k in 0..3 {
                 total[k] += sm[k];
             }
@@ -316,7 +342,7 @@ impl BlochModel {
         (-0.5 * e, total)
     }
 
-    /// Storage energy `E0(S) = Σ_i B_i z_i − Σ_{i<j} g_ij [z_i z_j + α (x_i x_j + y_i y_j)]`
+    /// Storage energy `E0(S) = Σ_i B_i z_i − Σ_{i<j} g_ij [z_i z_j + α_x x_i x_j + α_y y_i y_j]`
     /// (`B_i = B` for a clean chain).
     pub fn storage_energy(&self, s: &[f64]) -> f64 {
         let (e, total) = self.coupling_energy(s);
@@ -332,11 +358,16 @@ impl BlochModel {
         self.fields.as_ref().map_or(self.b, |f| f[m])
     }
 
-    /// Charging energy `H_C = −Σ_{i<j} g_ij [z_i z_j + α (x_i x_j + y_i y_j)] + ω Σ x_i`,
-    /// a constant of the motion.
+    /// Charging energy `H_C = −Σ_{i<j} g_ij [z_i z_j + α_x x_i x_j + α_y y_i y_j] + ω Σ w_i x_i`
+    /// (`+ Σ_i B_i z_i` with the field kept on), a constant of the motion.
     pub fn charging_energy(&self, s: &[f64]) -> f64 {
         let (e, total) = self.coupling_energy(s);
-        self.omega * total[0] + e
+        let v = match &self.weights {
+            None => self.omega * total[0],
+            Some(w) => self.omega * w.iter().zip(s.chunks_exact(3)).map(|(w, sm)| w * sm[0]).sum::<f64>(),
+        };
+        let field = if self.keep_field { self.storage_energy(s) - e } else { 0.0 };
+        v + e + field
     }
 
     /// Exact rate of the work, `W_C' = Σ_m ∇_{S_m}E0 · dS_m/dt`, from the state alone.
@@ -345,14 +376,14 @@ impl BlochModel {
         self.fill_mean_field(s, &mut w);
         let mut rate = 0.0;
         for (m, (sm, mf)) in s.chunks_exact(3).zip(&w.mf).enumerate() {
-            let v = cross2(self.field(*mf), [sm[0], sm[1], sm[2]]);
-            let grad = [-self.alpha * mf[0], -self.alpha * mf[1], self.field_of(m) - mf[2]];
+            let v = cross2(self.field(m, *mf), [sm[0], sm[1], sm[2]]);
+            let grad = [-self.alpha_x * mf[0], -self.alpha_y * mf[1], self.field_of(m) - mf[2]];
             rate += grad[0] * v[0] + grad[1] * v[1] + grad[2] * v[2];
         }
         rate
     }
 
-    /// `√(Σ_m b_m²)` with `b_m = |B_m| + max(1, |α|) Σ_j g_mj ≥ |∇_{S_m}E0|`: a state error
+    /// `√(Σ_m b_m²)` with `b_m = |B_m| + max(1, |α_x|, |α_y|) Σ_j g_mj ≥ |∇_{S_m}E0|`: a state error
     /// `δ` (Euclidean norm over all `3N` components) moves `E0`, hence `W`, by at most
     /// about this times `‖δ‖` (to first order).
     pub fn gradient_bound(&self) -> f64 {
@@ -371,15 +402,20 @@ impl BlochModel {
     }
 
     /// Estimate of the rounding error `‖δ(dS/dt)‖₂` of one right-hand-side evaluation:
-    /// `δ(dS_m/dt) = 2 δ(∂H_C/∂S_m) × S_m` with `|δ(∂H_C/∂S_m)| ≤ max(1, |α|) |δM_m|`.
+    /// `δ(dS_m/dt) = 2 δ(∂H_C/∂S_m) × S_m` with `|δ(∂H_C/∂S_m)| ≤ max(1, |α_x|, |α_y|) |δM_m|`.
     pub fn rhs_rounding(&self) -> f64 {
-        2.0 * self.alpha.abs().max(1.0) * self.mf_rounding
+        2.0 * self.coupling_scale() * self.mf_rounding
+    }
+
+    /// `max(1, |α_x|, |α_y|)`: how much a rounding of the mean field moves the energies.
+    fn coupling_scale(&self) -> f64 {
+        self.alpha_x.abs().max(self.alpha_y.abs()).max(1.0)
     }
 
     /// Estimate of the rounding error of [`BlochModel::storage_energy`] from the mean field:
-    /// `½ max(1, |α|) ‖S‖₂ ‖δM‖₂` with `‖S‖₂ = √N` (the plain sums add `~ε Σ_m b_m`).
+    /// `½ max(1, |α_x|, |α_y|) ‖S‖₂ ‖δM‖₂` with `‖S‖₂ = √N` (the plain sums add `~ε Σ_m b_m`).
     pub fn energy_rounding(&self) -> f64 {
-        0.5 * self.alpha.abs().max(1.0) * (self.n as f64).sqrt() * self.mf_rounding
+        0.5 * self.coupling_scale() * (self.n as f64).sqrt() * self.mf_rounding
     }
 
     /// Bytes the model holds for `chain` with the product `Auto` would choose (estimate):

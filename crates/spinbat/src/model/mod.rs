@@ -46,6 +46,18 @@ pub struct Chain {
     /// site, the clean chain); [`ChainBuilder::site_fields`].
     #[serde(skip_serializing_if = "Option::is_none")]
     site_fields: Option<Vec<f64>>,
+    /// XYZ anisotropy `γ` of `H_g = −Σ g_ij [Z_iZ_j + α((1+γ) X_iX_j + (1−γ) Y_iY_j)]`
+    /// (0: the XXZ chain of the paper). Recorded only when set, like the two below: a
+    /// study's settings hash (the chain serialised) stays that of the paper's chain.
+    #[serde(skip_serializing_if = "is_zero")]
+    gamma: f64,
+    /// Whether the storage field stays on while charging, `H = H0 + V` (else `H = H_g + V`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    keep_field: bool,
+    /// Per-site multipliers `w_i` of the charging field, `V = ω Σ_i w_i X_i` (`None`: every
+    /// `w_i = 1`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    omega_sites: Option<Vec<f64>>,
 }
 
 /// The defaults of spinbat, written once: the builder, the CLI flags, study files and the
@@ -64,6 +76,8 @@ pub mod defaults {
     pub const OMEGA: f64 = 4.0;
     /// Power-law exponent `p` (`g_ij = g/|i−j|^p`).
     pub const P: f64 = 1.0;
+    /// XYZ anisotropy `γ` (0: the XXZ chain).
+    pub const GAMMA: f64 = 0.0;
     /// The coupling pattern: power law with [`P`].
     pub const COUPLINGS: Couplings = Couplings::PowerLaw { p: P };
     /// Open chain.
@@ -89,6 +103,9 @@ impl Chain {
             couplings: defaults::COUPLINGS,
             boundary: defaults::BOUNDARY,
             site_fields: None,
+            gamma: defaults::GAMMA,
+            keep_field: false,
+            omega_sites: None,
         }
     }
 
@@ -119,8 +136,85 @@ impl Chain {
     /// (the flip-flops keep the magnetisation), or no flip-flops (`α = 0`). Otherwise the
     /// rate `W' = i⟨[H, H0]⟩` has the part `i⟨[H_g, H_B]⟩` besides `i⟨[V, H0]⟩`, which the
     /// full space measures and the symmetry sectors refuse.
+    ///
+    /// XYZ pair flips (`αγ ≠ 0`, [`Chain::gamma`]) change the magnetisation by `±2`, so they
+    /// never commute with `H_B`.
     pub fn fields_commute_with_couplings(&self) -> bool {
-        self.alpha == 0.0 || self.site_fields.as_ref().is_none_or(|f| f.iter().all(|&b| b == f[0]))
+        self.alpha == 0.0
+            || (self.gamma == 0.0 && self.site_fields.as_ref().is_none_or(|f| f.iter().all(|&b| b == f[0])))
+    }
+    /// XYZ anisotropy `γ`: `H_g = −Σ g_ij [Z_iZ_j + α((1+γ) X_iX_j + (1−γ) Y_iY_j)]`.
+    pub fn gamma(&self) -> f64 {
+        self.gamma
+    }
+    /// Whether `H_g` flips parallel pairs `↓↓ ↔ ↑↑` (`αγ ≠ 0`): the magnetisation is not
+    /// conserved, and the methods built on it (Dicke states, blocks of fixed
+    /// magnetisation, the weak-coupling formula) refuse the chain.
+    pub fn has_pair_creation(&self) -> bool {
+        self.alpha != 0.0 && self.gamma != 0.0
+    }
+    /// Whether the storage field stays on while charging: `H = H0 + V` (else `H_g + V`).
+    pub fn keep_field(&self) -> bool {
+        self.keep_field
+    }
+    /// The per-site multipliers `w_i` of `V = ω Σ_i w_i X_i` as given (`None`: all 1).
+    pub fn omega_sites(&self) -> Option<&[f64]> {
+        self.omega_sites.as_deref()
+    }
+    /// The multiplier `w_i` of site `i` (1 unless [`Chain::omega_sites`] says otherwise).
+    pub fn omega_weight(&self, i: usize) -> f64 {
+        self.omega_sites.as_ref().map_or(1.0, |w| w[i])
+    }
+    /// Whether the charging field is not the same on every site (some `w_i ≠ 1`).
+    pub fn has_omega_sites(&self) -> bool {
+        self.omega_sites.as_ref().is_some_and(|w| w.iter().any(|&v| v != 1.0))
+    }
+    /// `Σ_i |w_i|` (`N` for a uniform field): `‖V‖ = |ω| Σ_i |w_i|`.
+    pub fn omega_weight_abs_sum(&self) -> f64 {
+        self.omega_sites.as_ref().map_or(self.n_sites as f64, |w| w.iter().map(|v| v.abs()).sum())
+    }
+    /// `max_i |w_i|` (1 for a uniform field).
+    pub fn omega_weight_abs_max(&self) -> f64 {
+        self.omega_sites.as_ref().map_or(1.0, |w| w.iter().fold(0.0, |a, v| a.max(v.abs())))
+    }
+    /// Whether the charging Hamiltonian is the paper's, `H = H_g + V` with `V = ω Σ_i X_i`
+    /// and XXZ couplings: no `γ`, no field kept on, no per-site weights. The methods that
+    /// are built on it alone refuse other chains with [`Chain::charging_extensions`].
+    pub fn has_paper_charging(&self) -> bool {
+        self.gamma == 0.0 && !self.keep_field && !self.has_omega_sites()
+    }
+    /// The generalisations of the charging Hamiltonian this chain uses, by their keys
+    /// (`gamma`, `keep_field`, `omega_sites`), for refusals.
+    pub fn charging_extensions(&self) -> String {
+        let mut out = Vec::new();
+        if self.gamma != 0.0 {
+            out.push("gamma");
+        }
+        if self.keep_field {
+            out.push("keep_field");
+        }
+        if self.has_omega_sites() {
+            out.push("omega_sites");
+        }
+        out.join(", ")
+    }
+    /// `1 + |α|(|1+γ| + |1−γ|) = 1 + 2|α| max(1, |γ|) ≥ ‖Z_iZ_j + α((1+γ)X_iX_j + (1−γ)Y_iY_j)‖`
+    /// (triangle inequality; `1 + 2|α|` for XXZ).
+    pub fn pair_norm(&self) -> f64 {
+        1.0 + 2.0 * self.alpha.abs() * self.gamma.abs().max(1.0)
+    }
+    /// The largest single-site energy scale of the charging Hamiltonian,
+    /// `Λ = |ω| max_i|w_i| + (1 + |α| max(1, |γ|)) max_i Σ_j |g_ij|`, plus `max_i |B_i|` with
+    /// the field kept on: it sets the grid step `h = π/(16Λ)` of the maximum search.
+    pub fn local_energy_scale(&self) -> f64 {
+        let field = if self.keep_field {
+            self.site_fields.as_ref().map_or(self.b.abs(), |f| f.iter().fold(0.0, |a, b| a.max(b.abs())))
+        } else {
+            0.0
+        };
+        self.omega.abs() * self.omega_weight_abs_max()
+            + (1.0 + self.alpha.abs() * self.gamma.abs().max(1.0)) * self.max_abs_row_sum()
+            + field
     }
     /// `Σ_i B_i` (`N B` for a clean chain).
     pub fn field_sum(&self) -> f64 {
@@ -244,6 +338,7 @@ impl Chain {
         self.b() > 0.0
             && self.site_fields().is_none_or(|f| f.iter().all(|&b| b > 0.0))
             && self.alpha().abs() <= 1.0
+            && !self.has_pair_creation()
             && self.pairs().iter().all(|&(_, _, g)| g >= 0.0)
     }
 
@@ -255,29 +350,44 @@ impl Chain {
 
     /// Rigorous bound on the deposited work (physics.md), from energy conservation:
     /// `W = (⟨H_B⟩_t + N B) + (⟨H_g⟩_t + G)` with `⟨H_B⟩_t ≤ N|B|` and
-    /// `⟨H_g⟩_t + G = −⟨V⟩_t ≤ N|ω|`, but also `⟨H_g⟩_t ≤ ‖H_g‖ ≤ (1 + 2|α|) Σ_{i<j}|g_ij|`:
+    /// `⟨H_g⟩_t + G = −⟨V⟩_t ≤ ‖V‖ = |ω| Σ_i |w_i|`, but also
+    /// `⟨H_g⟩_t ≤ ‖H_g‖ ≤ (1 + 2|α| max(1, |γ|)) Σ_{i<j}|g_ij|`:
     ///
-    /// `W(t) ≤ N(|B| + B) + min(N|ω|, (1 + 2|α|) Σ|g_ij| + G)`,
+    /// `W(t) ≤ N(|B| + B) + min(|ω| Σ_i |w_i|, (1 + 2|α| max(1, |γ|)) Σ|g_ij| + G)`,
     ///
-    /// with `N(|B| + B)` read as `Σ_i (|B_i| + B_i)` for per-site fields.
+    /// with `N(|B| + B)` read as `Σ_i (|B_i| + B_i)` for per-site fields and `Σ_i |w_i| = N`
+    /// for a uniform charging field. With the field kept on ([`Chain::keep_field`],
+    /// `H = H0 + V`) energy conservation gives `W = −⟨V⟩_t` (all-down has `⟨V⟩ = 0`), and
+    /// `W ≤ λ_max(H0) − E_0` always: `W(t) ≤ min(|ω| Σ_i |w_i|, Σ_i (|B_i| + B_i) +
+    /// λ_max(H_g) + G)` ([`Chain::work_bound_with`]).
     ///
     /// The second term is what makes nearest-neighbour chains stop early (`2G = 2(N − 1)g`
     /// instead of `Nω`); the Chebyshev solver tightens it further with the exact top of the
     /// Ising diagonal ([`crate::operator::Operators::h_g_max_bound`]). The same holds for
     /// the classical model (its `H_g` on unit vectors is bounded by the same sum).
     pub fn work_bound(&self) -> f64 {
-        self.work_bound_with(self.total_abs_coupling() * (1.0 + 2.0 * self.alpha.abs()))
+        self.work_bound_with(self.total_abs_coupling() * self.pair_norm())
     }
 
     /// [`Chain::work_bound`] with a given upper bound `h_g_max ≥ λ_max(H_g)`:
-    /// `Σ_i (|B_i| + B_i) + min(N|ω|, h_g_max + G)`.
+    /// `Σ_i (|B_i| + B_i) + min(|ω| Σ_i |w_i|, h_g_max + G)`, or with the field kept on
+    /// `min(|ω| Σ_i |w_i|, Σ_i (|B_i| + B_i) + h_g_max + G)`.
     pub fn work_bound_with(&self, h_g_max: f64) -> f64 {
         let n = self.n_sites as f64;
         let fields = match &self.site_fields {
             None => n * (self.b.abs() + self.b),
             Some(_) => self.field_abs_sum() + self.field_sum(),
         };
-        fields + (n * self.omega.abs()).min(h_g_max + self.total_coupling())
+        // ‖V‖: N|ω| bit for bit for a uniform field
+        let v_norm = match &self.omega_sites {
+            None => n * self.omega.abs(),
+            Some(_) => self.omega.abs() * self.omega_weight_abs_sum(),
+        };
+        if self.keep_field {
+            v_norm.min(fields + h_g_max + self.total_coupling())
+        } else {
+            fields + v_norm.min(h_g_max + self.total_coupling())
+        }
     }
 
     /// A copy with a different anisotropy (used by studies and tests).
@@ -291,7 +401,7 @@ impl Chain {
     /// closed propagators' dynamics of this chain ([`crate::observe::storage`]). Not for
     /// charging (the builder refuses `ω ≤ 0` there).
     pub(crate) fn field_off(&self) -> Chain {
-        Chain { omega: 0.0, ..self.clone() }
+        Chain { omega: 0.0, keep_field: false, omega_sites: None, ..self.clone() }
     }
 
     /// The builder that reproduces this chain.
@@ -305,6 +415,9 @@ impl Chain {
             couplings: self.couplings.clone(),
             boundary: self.boundary,
             site_fields: self.site_fields.clone(),
+            gamma: self.gamma,
+            keep_field: self.keep_field,
+            omega_sites: self.omega_sites.clone(),
         }
     }
 }
@@ -320,6 +433,9 @@ pub struct ChainBuilder {
     couplings: Couplings,
     boundary: Boundary,
     site_fields: Option<Vec<f64>>,
+    gamma: f64,
+    keep_field: bool,
+    omega_sites: Option<Vec<f64>>,
 }
 
 impl ChainBuilder {
@@ -368,6 +484,28 @@ impl ChainBuilder {
         self
     }
 
+    /// XYZ anisotropy `γ` (finite): `H_g = −Σ g_ij [Z_iZ_j + α((1+γ) X_iX_j + (1−γ) Y_iY_j)]`.
+    /// `(1+γ)XX + (1−γ)YY = (XX + YY) + γ(XX − YY)`: besides the flip-flop of anti-parallel
+    /// pairs, `α γ ≠ 0` flips parallel pairs `↓↓ ↔ ↑↑` with amplitude `−2αγ g_ij`, so the
+    /// magnetisation is no longer conserved (only the parity of the up spins is).
+    pub fn gamma(mut self, gamma: f64) -> Self {
+        self.gamma = gamma;
+        self
+    }
+
+    /// Keeps the storage field on while charging: `H = H0 + V` instead of `H_g + V`.
+    pub fn keep_field(mut self, keep: bool) -> Self {
+        self.keep_field = keep;
+        self
+    }
+
+    /// Per-site multipliers `w_i` of the charging field, `V = ω Σ_i w_i X_i` (`N` finite
+    /// numbers; `1, 0, …, 0` charges one end of the chain).
+    pub fn omega_sites(mut self, weights: Vec<f64>) -> Self {
+        self.omega_sites = Some(weights);
+        self
+    }
+
     /// Validates the parameters and expands the couplings.
     ///
     /// # Errors
@@ -391,6 +529,10 @@ impl ChainBuilder {
                 return Err(invalid("site_fields", b, "every site field B_i must be a finite number > 0"));
             }
         }
+        check_gamma(self.gamma)?;
+        if let Some(w) = &self.omega_sites {
+            check_omega_sites(w, n)?;
+        }
         Ok(Chain {
             n_sites: n,
             b: self.b,
@@ -401,8 +543,16 @@ impl ChainBuilder {
             boundary: self.boundary,
             matrix,
             site_fields: self.site_fields,
+            gamma: self.gamma,
+            keep_field: self.keep_field,
+            omega_sites: self.omega_sites,
         })
     }
+}
+
+/// Whether `v` is zero (serde: a default `γ` is not recorded).
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 /// `1 ≤ N ≤ MAX_SITES`, checked alone (the builder and [`ChainSpec::problems`] share it).
@@ -442,6 +592,29 @@ pub(crate) fn check_g(g: f64) -> Result<()> {
 /// `α` finite.
 pub(crate) fn check_alpha(alpha: f64) -> Result<()> {
     finite("alpha", alpha)
+}
+
+/// `γ` finite.
+pub(crate) fn check_gamma(gamma: f64) -> Result<()> {
+    finite("gamma", gamma)
+}
+
+/// `N` finite weights `w_i`, not all zero (the field must act somewhere).
+pub(crate) fn check_omega_sites(w: &[f64], n: usize) -> Result<()> {
+    if w.len() != n {
+        return Err(invalid(
+            "omega_sites",
+            w.len(),
+            format!("needs one weight for each of the {n} sites, got {}", w.len()),
+        ));
+    }
+    if let Some(v) = w.iter().find(|v| !v.is_finite()) {
+        return Err(invalid("omega_sites", v, "every weight w_i must be a finite number"));
+    }
+    if w.iter().all(|&v| v == 0.0) {
+        return Err(invalid("omega_sites", "0,...,0", "at least one weight must be non-zero"));
+    }
+    Ok(())
 }
 
 pub(crate) fn finite(name: &'static str, v: f64) -> Result<()> {

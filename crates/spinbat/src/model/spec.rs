@@ -4,12 +4,12 @@
 //! all become a `ChainSpec`; its [`Default`] is [`super::defaults`], [`ChainSpec::problems`]
 //! lists every parameter the library refuses and [`ChainSpec::build`] makes the validated
 //! [`Chain`]. The keys are those of study files (`n`, `b`, `g`, `alpha`, `omega`,
-//! `coupling`, `p`, `matrix`, `boundary`), so a `[model]` table deserialises into it as is.
+//! `coupling`, `p`, `matrix`, `boundary`, `gamma`, `keep_field`, `omega_sites`), so a `[model]` table deserialises into it as is.
 
 use super::couplings::check_p;
 use super::{
-    check_alpha, check_b, check_g, check_n_sites, check_omega, defaults, parse_matrix, Boundary, Chain, CouplingKind,
-    Couplings,
+    check_alpha, check_b, check_g, check_gamma, check_n_sites, check_omega, check_omega_sites, defaults, parse_matrix,
+    Boundary, Chain, CouplingKind, Couplings,
 };
 use crate::error::{invalid, Result, SpinbatError};
 use serde::{Deserialize, Serialize};
@@ -58,6 +58,18 @@ pub struct ChainSpec {
     /// Boundary condition (`open` or `periodic`): it sets the distance `d_ij`; ignored for
     /// an explicit matrix.
     pub boundary: Boundary,
+    /// XYZ anisotropy `γ` (finite; 0, the default, is the XXZ chain):
+    /// `H_g = −Σ g_ij [Z_iZ_j + α((1+γ) X_iX_j + (1−γ) Y_iY_j)]`. Written only when set.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub gamma: f64,
+    /// Keep the storage field on while charging, `H = H0 + V` (default `false`: `H_g + V`).
+    /// Written only when set.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub keep_field: bool,
+    /// Per-site multipliers `w_i` of the charging field, `V = ω Σ_i w_i X_i` (`N` finite
+    /// numbers, not all zero; absent: every `w_i = 1`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub omega_sites: Option<Vec<f64>>,
 }
 
 /// Where an explicit coupling matrix comes from: in TOML and JSON a string is a file, an
@@ -70,6 +82,11 @@ pub enum MatrixSpec {
     File(PathBuf),
     /// The rows of `M`.
     Rows(Vec<Vec<f64>>),
+}
+
+/// Whether `v` is zero (serde: a default `γ` is not written).
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 impl Default for ChainSpec {
@@ -86,6 +103,9 @@ impl Default for ChainSpec {
             p: defaults::P,
             matrix: None,
             boundary: defaults::BOUNDARY,
+            gamma: defaults::GAMMA,
+            keep_field: false,
+            omega_sites: None,
         }
     }
 }
@@ -126,7 +146,8 @@ impl MatrixSpec {
 impl ChainSpec {
     /// The keys of a spec, in the order of the struct (and of help texts): what a study
     /// file's `[model]` table may hold.
-    pub const KEYS: [&'static str; 9] = ["n", "b", "g", "alpha", "omega", "coupling", "p", "matrix", "boundary"];
+    pub const KEYS: [&'static str; 12] =
+        ["n", "b", "g", "alpha", "omega", "coupling", "p", "matrix", "boundary", "gamma", "keep_field", "omega_sites"];
 
     /// The coupling pattern's name this spec resolves to: [`ChainSpec::coupling`] when
     /// given, else `matrix` with a matrix and the default (power law) without.
@@ -139,7 +160,7 @@ impl ChainSpec {
     }
 
     /// Every parameter the library refuses, each checked on its own, in the order of the
-    /// fields: `N` (`n_sites`), `B`, `g`, `α`, `ω`, `p` (the rules of
+    /// fields: `N` (`n_sites`), `B`, `g`, `α`, `ω`, `p`, `γ`, the `ω` weights (the rules of
     /// [`super::ChainBuilder::build`]), then the pairing of `coupling` and `matrix`. Empty
     /// when only the matrix itself (read by [`ChainSpec::build`]) may still be refused.
     ///
@@ -155,6 +176,8 @@ impl ChainSpec {
             check_alpha(self.alpha),
             check_omega(self.omega),
             check_p(self.p),
+            check_gamma(self.gamma),
+            self.omega_sites.as_ref().map_or(Ok(()), |w| check_omega_sites(w, self.n)),
         ];
         let mut out: Vec<SpinbatError> = checks.into_iter().filter_map(|c| c.err()).collect();
         match (self.coupling, &self.matrix) {
@@ -198,14 +221,20 @@ impl ChainSpec {
         if let Some(e) = self.problems().into_iter().next() {
             return Err(e);
         }
-        Chain::builder(self.n)
+        let builder = Chain::builder(self.n)
             .b(self.b)
             .g(self.g)
             .alpha(self.alpha)
             .omega(self.omega)
             .couplings(self.couplings(base_dir)?)
             .boundary(self.boundary)
-            .build()
+            .gamma(self.gamma)
+            .keep_field(self.keep_field);
+        match &self.omega_sites {
+            Some(w) => builder.omega_sites(w.clone()),
+            None => builder,
+        }
+        .build()
     }
 }
 
@@ -228,6 +257,9 @@ mod tests {
             p: 1.5,
             matrix: None,
             boundary: Boundary::Periodic,
+            gamma: 0.25,
+            keep_field: true,
+            omega_sites: Some(vec![1.0, 0.0, 0.5, 0.0, 1.0]),
         }
     }
 

@@ -317,6 +317,15 @@ impl BatteryMpos {
                 reason: "per-site fields are not implemented in the MPOs (the rate uses [H_g, H_B] = 0)".to_string(),
             });
         }
+        if !chain.has_paper_charging() {
+            return Err(crate::SpinbatError::Unsupported {
+                solver: "mps",
+                reason: format!(
+                    "its MPOs implement the paper's charging H = H_g + omega sum_i X_i with XXZ couplings, not {}",
+                    chain.charging_extensions()
+                ),
+            });
+        }
         let factors = CouplingFactors::new(chain)?;
         let n = chain.n_sites();
         let (alpha, omega, b) = (chain.alpha(), chain.omega(), chain.b());

@@ -85,6 +85,11 @@ pub const STATISTICAL_NOTE: &str = "statistical: means over the trajectories wit
      and T* are those of the mean curve (Hermite interpolation of the mean W, W' between grid points), over the \
      window only, not certified";
 
+/// The note of storage by trajectories.
+pub const STORAGE_NOTE: &str = "statistical: means over the trajectories with one standard error (s/sqrt(K)); W, \
+     its rate, the Bloch vectors and the local ergotropy of the mean one-site states are estimated (linear in rho); \
+     the global ergotropies are not (null), and the work's half-life is that of the mean at the output times";
+
 /// The observables a mean over trajectories estimates without bias at the output times
 /// (module docs): `bloch` (one-site states) and, of the ergotropy family, `local_ergotropy`
 /// (of the mean one-site states). Every other observable is a non-linear function of `ρ`.
@@ -382,6 +387,35 @@ pub fn charge_trajectories_observed(
         }
     });
     Ok(EnsembleCharging { charging, work_stderr, summary, observables })
+}
+
+/// The means over `ensemble`'s trajectories at each of its times, as the density matrix
+/// would report them: `W̄` and its rate (unbiased: linear in `ρ`), one standard error of
+/// `W̄`, and with `set` the mean Bloch vectors and the local ergotropy of the mean one-site
+/// states ([`charge_trajectories_observed`]; the Bloch vectors must have been recorded at
+/// every time, [`Unravelling::with_bloch_at`]). Used for storage by trajectories
+/// ([`super::storage`]).
+pub fn ensemble_means(
+    ensemble: &Ensemble,
+    chain: &Chain,
+    set: &ObservableSet,
+) -> (Vec<crate::propagate::WorkSample>, Vec<f64>, Vec<ObservablePoint>) {
+    let means = Means::of(ensemble);
+    let samples: Vec<crate::propagate::WorkSample> = ensemble
+        .times
+        .iter()
+        .enumerate()
+        .map(|(i, &t)| crate::propagate::WorkSample { t, work: means.work[i], rate: means.rate[i] })
+        .collect();
+    let stderr: Vec<f64> =
+        (0..ensemble.times.len()).map(|i| stderr_at(ensemble, i, ensemble.times[i], false)).collect();
+    let points = ensemble
+        .times
+        .iter()
+        .enumerate()
+        .map(|(j, &t)| observed_point(ensemble, chain, set, j, t, means.work[j], stderr[j]))
+        .collect();
+    (samples, stderr, points)
 }
 
 /// The observables at output time `j` (module docs of [`charge_trajectories_observed`]).

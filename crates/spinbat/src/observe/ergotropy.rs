@@ -150,7 +150,9 @@ impl ErgotropyContext {
         Ok(ErgotropyContext {
             n_sites: chain.n_sites(),
             b: chain.b(),
-            omega: chain.omega(),
+            // the Robertson bound 2|omega| sqrt(N) Delta H0 is derived for V = omega sum_i X_i
+            // with [H_g, H0] = 0: not for per-site weights or XYZ pair flips
+            omega: if chain.has_omega_sites() || chain.has_pair_creation() { f64::NAN } else { chain.omega() },
             e0: chain.initial_energy(),
             e_min,
             range: range.map(|(lo, hi)| (e_min.unwrap_or(lo).min(lo), hi)),
@@ -200,7 +202,9 @@ impl ErgotropyContext {
             incoherent_ergotropy: incoherent,
             capacity: self.range.map(|(lo, hi)| hi - lo),
             variance_hb: b * b * (mean_sq - mean * mean).max(0.0),
-            power_bound: var_h0.map(|v| 2.0 * self.omega.abs() * (n as f64).sqrt() * v.max(0.0).sqrt()),
+            power_bound: var_h0
+                .filter(|_| self.omega.is_finite())
+                .map(|v| 2.0 * self.omega.abs() * (n as f64).sqrt() * v.max(0.0).sqrt()),
             // a product of pure one-site states: every block is pure, its ergotropy local
             block_ergotropy: self.block.map(|_| local),
         }
@@ -349,6 +353,11 @@ impl H0Spectrum {
         };
         levels.sort_by(f64::total_cmp);
         Ok(H0Spectrum { levels })
+    }
+
+    /// The levels, increasing (with multiplicity).
+    pub fn levels(&self) -> &[f64] {
+        &self.levels
     }
 
     /// `Σ_k r_k ε_k` with the `r_k` decreasing and the levels `ε_k` increasing: the energy
@@ -543,7 +552,7 @@ pub fn product_populations(bloch: &[[f64; 3]]) -> Vec<f64> {
 /// Energy of the passive state for the field `B Σ Z_i` of `n` sites: the eigenvalues of the
 /// state (for `Δ[ρ]` the `p_M`, one per sector, the rest zero) in decreasing order filled
 /// into the levels from the lowest, `ε = −n|B| + 2|B|j` holding `C(n, j)` states each.
-fn passive_energy(populations: &[f64], n: usize, b: f64) -> f64 {
+pub(crate) fn passive_energy(populations: &[f64], n: usize, b: f64) -> f64 {
     let mut p: Vec<f64> = populations.to_vec();
     p.sort_by(|a, b| b.total_cmp(a));
     let mut energy = 0.0;

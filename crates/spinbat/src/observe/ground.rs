@@ -63,9 +63,8 @@ pub fn all_down_is_proved_ground(chain: &Chain) -> bool {
 pub fn ground_state(chain: &Chain) -> Result<GroundState> {
     let n = chain.n_sites();
     let e0 = chain.initial_energy();
-    let alpha = chain.alpha();
     // tolerance of "below E_0": rounding of sums of the couplings
-    let scale = chain.field_abs_sum() + chain.total_abs_coupling() * (1.0 + 2.0 * alpha.abs());
+    let scale = chain.field_abs_sum() + chain.total_abs_coupling() * chain.pair_norm();
     let tol = 1e-10 * scale.max(1.0);
     if all_down_is_proved_ground(chain) {
         return Ok(GroundState {

@@ -21,6 +21,7 @@
 //! maxima are equal to 10⁻¹⁰ relative (periodic curves), the earliest is reported.
 
 pub mod correlations;
+pub mod dicke;
 pub mod disorder;
 pub mod ensemble;
 pub mod ergotropy;

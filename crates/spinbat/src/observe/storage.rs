@@ -149,7 +149,8 @@ pub struct StorageSpec {
     /// noise: the state is mixed).
     pub observe: ObservableSet,
     /// `auto` (pure states for the closed battery, the density matrix with noise), `dense` or
-    /// `chebyshev` (the closed charge's method), or `density-matrix` (always).
+    /// `chebyshev` (the closed charge's method), `density-matrix` (always), or
+    /// `trajectories` (quantum trajectories through charge and storage: module docs).
     pub solver: Solver,
     /// Absolute tolerance on `W` (units of `B`), in `(0, 1)`.
     pub tol: f64,
@@ -157,6 +158,10 @@ pub struct StorageSpec {
     /// (then the work is measured from its energy `E_β`, physics.md "Thermal starting
     /// states", and the density matrix runs, noise or not).
     pub start: Start,
+    /// With `solver = trajectories`: the number `K ≥ 2` of trajectories averaged.
+    pub trajectories: usize,
+    /// With `solver = trajectories`: the seed (trajectory `k` draws from ChaCha8 stream `k`).
+    pub seed: u64,
 }
 
 impl StorageSpec {
@@ -172,6 +177,8 @@ impl StorageSpec {
             solver: Solver::Auto,
             tol: crate::propagate::DEFAULT_TOL,
             start: Start::AllDown,
+            trajectories: super::ensemble::DEFAULT_TRAJECTORIES,
+            seed: 0,
         }
     }
 
@@ -188,11 +195,14 @@ impl StorageSpec {
 
 /// The default end of the storage window for `chain` under `storage_noise`: four
 /// half-lives `4 ln 2/κ_min` of the slowest channel acting (`κ` = `2γ_φ` for dephasing,
-/// `γ↓ + γ↑` for decay, `Γ` for collective decay), else `2π/ω` as for the charge.
+/// `γ↓ + γ↑` for decay, `NΓ` for collective decay: the slowest rung of the superradiant
+/// cascade on the Dicke states, `Γ k(N − k + 1) ≥ NΓ`), else `2π/ω` as for the charge.
 pub fn default_window(chain: &Chain, storage_noise: &Noise) -> f64 {
     let r = storage_noise.rates(chain.b());
-    let slowest =
-        [2.0 * r.dephasing, r.down + r.up, r.collective].into_iter().filter(|&k| k > 0.0).fold(f64::INFINITY, f64::min);
+    let slowest = [2.0 * r.dephasing, r.down + r.up, r.collective * chain.n_sites() as f64]
+        .into_iter()
+        .filter(|&k| k > 0.0)
+        .fold(f64::INFINITY, f64::min);
     if slowest.is_finite() {
         4.0 * std::f64::consts::LN_2 / slowest
     } else {
@@ -292,8 +302,27 @@ pub struct Storage {
     /// The half-lives.
     pub half_lives: HalfLives,
     /// Bound on the absolute error of every `W`: the storage propagator's own and the
-    /// charge's state error carried through (`‖H0 − E_0‖ ‖δρ(T)‖₁`).
+    /// charge's state error carried through (`‖H0 − E_0‖ ‖δρ(T)‖₁`); by trajectories,
+    /// each trajectory's against the exact trajectory of its random record (the
+    /// statistical error is in `ensemble`).
     pub work_error: f64,
+    /// By trajectories: their number, seed, jumps and the standard errors of `W̄`.
+    pub ensemble: Option<StorageEnsemble>,
+}
+
+/// What a storage run by quantum trajectories reports beside the means.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StorageEnsemble {
+    /// Number of trajectories `K`.
+    pub trajectories: usize,
+    /// The seed.
+    pub seed: u64,
+    /// Mean number of jumps per trajectory, charge and storage.
+    pub mean_jumps: f64,
+    /// One standard error of `W̄(s)` at each storage time (units `B`).
+    pub work_stderr: Vec<f64>,
+    /// How to read the numbers.
+    pub note: String,
 }
 
 /// Charges `chain`, then stores it ([`StorageSpec`], module docs).
@@ -342,8 +371,12 @@ pub fn store(chain: &Chain, spec: &StorageSpec, progress: &dyn Progress) -> Resu
             (c.max_power.time, Some(c.max_power))
         }
     };
-    if runs_on_pure_states(chain, spec) {
+    if plan.solver() == Solver::Trajectories {
+        store_trajectories(chain, spec, &plan, charge_time, closed_max_power, progress)
+    } else if runs_on_pure_states(chain, spec) {
         store_pure(chain, spec, &plan, charge_time, closed_max_power, progress)
+    } else if runs_on_dicke_states(chain, spec) {
+        store_dicke(chain, spec, charge_time, closed_max_power, progress)
     } else {
         store_density(chain, spec, &plan, charge_time, closed_max_power, progress)
     }
@@ -360,7 +393,19 @@ pub fn runs_on_pure_states(chain: &Chain, spec: &StorageSpec) -> bool {
     spec.charging_noise().is_closed()
         && spec.storage_noise().is_closed()
         && spec.start.is_all_down(chain)
-        && spec.solver != Solver::DensityMatrix
+        && !matches!(spec.solver, Solver::DensityMatrix | Solver::Trajectories)
+}
+
+/// Whether [`store`] runs on the `N + 1` Dicke states: all couplings equal (`p = 0`) and
+/// collective decay the only channel ([`crate::open::keeps_dicke_states`]), from all-down,
+/// `N ≥ 2`, the density matrix (`auto` or `density-matrix`). Any `N` whose `(N + 1)²`
+/// matrices fit; the ergotropy family from [`super::dicke::DickeObserver`].
+pub fn runs_on_dicke_states(chain: &Chain, spec: &StorageSpec) -> bool {
+    chain.n_sites() > 1
+        && !spec.noise.is_closed()
+        && matches!(spec.solver, Solver::Auto | Solver::DensityMatrix)
+        && spec.start.is_all_down(chain)
+        && crate::open::keeps_dicke_states(chain, &spec.noise)
 }
 
 /// Bytes per full-space amplitude of pure-state storage beside the charge's plan: the
@@ -396,10 +441,23 @@ pub fn plan(chain: &Chain, spec: &StorageSpec) -> Result<Plan> {
                 .into(),
         });
     }
+    if !chain.has_paper_charging() {
+        return Err(SpinbatError::Unsupported {
+            solver: "store",
+            reason: format!(
+                "storage implements the paper's charging H = H_g + omega sum_i X_i with XXZ couplings (its hold under \
+                 H0 factors as exp(-i H_B s) exp(-i H_g s), which XYZ pair flips break), not {}",
+                chain.charging_extensions()
+            ),
+        });
+    }
     spec.observe.check_block(chain.n_sites())?;
     spec.observe.cut_for(chain.n_sites())?;
     let n = chain.n_sites();
     let full = (n as f64).exp2();
+    if spec.solver == Solver::Trajectories {
+        return plan_trajectories(chain, spec);
+    }
     if runs_on_pure_states(chain, spec) {
         let charge_solver = match spec.solver {
             Solver::Auto | Solver::Dense | Solver::Chebyshev => spec.solver,
@@ -422,6 +480,32 @@ pub fn plan(chain: &Chain, spec: &StorageSpec) -> Result<Plan> {
                      beside the ergotropy"
                 .into(),
         });
+    }
+    if runs_on_dicke_states(chain, spec) {
+        if spec.observe.zz || spec.observe.block.is_some() {
+            return Err(SpinbatError::Unsupported {
+                solver: "density-matrix",
+                reason:
+                    "on the Dicke states (p = 0, collective decay) storage measures the ergotropy family, bloch and \
+                         variance; zz and the block ergotropy are not computed there"
+                        .into(),
+            });
+        }
+        // the charge's plan (the Dicke density matrix); storage holds two more such matrices
+        // and ρ(T), the measurements the levels of H0 by total spin
+        let plan = Plan::with_start(
+            chain,
+            Solver::DensityMatrix,
+            spec.tol,
+            Precision::Double,
+            Request::Work,
+            &spec.noise,
+            spec.start,
+        )?;
+        let d = (n + 1) as f64;
+        let extra = crate::propagate::density::bytes_needed_dicke(n) + 16.0 * d * d * 3.0 + 8.0 * d * d;
+        crate::resources::ensure_fits("density-matrix", n, plan.bytes() + extra)?;
+        return Ok(plan);
     }
     match spec.solver {
         Solver::Auto | Solver::DensityMatrix => {}
@@ -473,6 +557,130 @@ pub fn plan(chain: &Chain, spec: &StorageSpec) -> Result<Plan> {
     debug_assert!(plan.bytes() >= DENSITY_OBSERVABLE_BYTES_PER_ENTRY * entries);
     crate::resources::ensure_fits("density-matrix", n, plan.bytes() + extra)?;
     Ok(plan)
+}
+
+/// The plan of storage by trajectories: the charge's unravelling (with the charging noise
+/// and the start), and beside it the storage's operators and the records (`W`, `W'` and the
+/// `N` Bloch vectors at every storage time of every trajectory).
+fn plan_trajectories(chain: &Chain, spec: &StorageSpec) -> Result<Plan> {
+    if spec.noise.is_closed() && spec.start.is_all_down(chain) {
+        return Err(SpinbatError::Unsupported {
+            solver: "trajectories",
+            reason: "without noise and from all-down every trajectory is the closed evolution; use auto (pure states)"
+                .into(),
+        });
+    }
+    if spec.trajectories < 2 {
+        return Err(invalid("trajectories", spec.trajectories, "needs at least 2 (a standard error needs two)"));
+    }
+    super::ensemble::check_observables(&spec.observe)?;
+    let plan = Plan::with_start(
+        chain,
+        Solver::Trajectories,
+        spec.tol,
+        Precision::Double,
+        Request::Work,
+        &spec.charging_noise(),
+        spec.start,
+    )?;
+    let n = chain.n_sites();
+    let records = spec.trajectories as f64 * (spec.times.len() + 1) as f64 * (16.0 + 24.0 * n as f64);
+    let storage = crate::propagate::unravelling::bytes_needed(n, rayon::current_num_threads(), 1);
+    crate::resources::ensure_fits("trajectories", n, plan.bytes() + storage + records)?;
+    Ok(plan)
+}
+
+/// Storage by quantum trajectories (module docs): each trajectory charges to `T` under
+/// the charging noise, then is held under `H0` with the storage noise
+/// ([`crate::propagate::Unravelling::storing`]); the means over them with their standard
+/// errors. What is linear in `ρ` only: `W`, its rate, the Bloch vectors and the local
+/// ergotropy of the mean one-site states; the work's half-life from the mean at the output
+/// times (linear interpolation between the two around the crossing: statistical).
+fn store_trajectories(
+    chain: &Chain,
+    spec: &StorageSpec,
+    plan: &Plan,
+    charge_time: f64,
+    closed_max_power: Option<super::Extremum>,
+    progress: &dyn Progress,
+) -> Result<Storage> {
+    let n = chain.n_sites();
+    let (charging_noise, storage_noise) = (spec.charging_noise(), spec.storage_noise());
+    let mut times = spec.times.clone();
+    if times[0] != 0.0 {
+        times.insert(0, 0.0);
+    }
+    let charger = plan.unravelling(chain)?;
+    let unravelling = crate::propagate::Unravelling::storing(chain, &storage_noise, charger, charge_time, spec.tol)?
+        .with_bloch_at(&times);
+    progress.phase("trajectories");
+    let ensemble = unravelling.run(&times, spec.trajectories, spec.seed, progress)?;
+    let set = ObservableSet { ergotropy: true, bloch: spec.observe.bloch, ..ObservableSet::default() };
+    let (samples, stderr, mut measured) = super::ensemble::ensemble_means(&ensemble, chain, &set);
+    if !spec.observe.bloch {
+        measured.iter_mut().for_each(|p| (p.bloch, p.bloch_stderr) = (None, None));
+    }
+    let skip = usize::from(spec.times[0] != 0.0);
+    let start = measured[0].clone();
+    let work_values: Vec<(f64, f64)> = samples.iter().map(|w| (w.t, w.work)).collect();
+    let work_half = match first_at_half(&work_values, Some(start.work), spec.tol, "work") {
+        Err(none) => none,
+        Ok(k) => {
+            let ((a, fa), (b, fb)) = (work_values[k - 1], work_values[k]);
+            let half = 0.5 * start.work;
+            HalfLife { initial: Some(start.work), time: Some(a + (b - a) * (fa - half) / (fa - fb)), reason: None }
+        }
+    };
+    let not_linear = || {
+        HalfLife::none(
+            None,
+            "the global ergotropy is not linear in rho: trajectories estimate the local ergotropy only (use --solver \
+             density-matrix)",
+        )
+    };
+    let eps = ensemble.trajectories.iter().map(|t| t.state_error).fold(0.0, f64::max);
+    let k = ensemble.trajectories.len() as f64;
+    let accuracy = format!(
+        "{}; each trajectory charges to T, then is stored (one random stream); {}",
+        unravelling.accuracy_note(),
+        super::ensemble::STORAGE_NOTE
+    );
+    let cut = half_chain_cut(n);
+    Ok(Storage {
+        charge: ChargeStage {
+            time: charge_time,
+            time_from: if closed_max_power.is_some() { "t_star" } else { "given" },
+            closed_max_power,
+            noise: charging_noise,
+            work: start.work,
+            state_error: eps,
+            initial_temperature: spec.start.temperature(),
+            initial_energy: plan.gibbs().map(|g| g.energy()),
+        },
+        storage_noise,
+        noise_during: spec.noise_during,
+        series: samples[skip..].to_vec(),
+        start,
+        trajectory: Trajectory {
+            solver: "trajectories".to_string(),
+            selected: set,
+            cut,
+            accuracy: accuracy.clone(),
+            work_error: ensemble.work_error,
+            state_error: Some(eps),
+            bounds: Some(ObservableBounds::from_state_error(eps, 0.0, n, cut)),
+            points: measured[skip..].to_vec(),
+        },
+        half_lives: HalfLives { work: work_half, ergotropy: not_linear(), ergotropy_hb: not_linear() },
+        work_error: ensemble.work_error,
+        ensemble: Some(StorageEnsemble {
+            trajectories: spec.trajectories,
+            seed: spec.seed,
+            mean_jumps: ensemble.trajectories.iter().map(|t| t.jumps as f64).sum::<f64>() / k,
+            work_stderr: stderr[skip..].to_vec(),
+            note: super::ensemble::STORAGE_NOTE.to_string(),
+        }),
+    })
 }
 
 /// The first output time at or below half of `initial` (its index in `values`, `(s, Q(s))`
@@ -651,6 +859,133 @@ fn store_density(
         },
         half_lives: HalfLives { work: work_half, ergotropy: ergotropy_half, ergotropy_hb: ergotropy_hb_half },
         work_error,
+        ensemble: None,
+    })
+}
+
+/// Storage on the Dicke states ([`runs_on_dicke_states`]): the Dicke density matrix charges
+/// to `T` and a second one stores from its state (made Hermitian with unit trace), both
+/// with their trace-norm bounds as on the full space; the ergotropy family at the output
+/// times from [`super::dicke::DickeObserver`]. The work's half-life from the dense output
+/// (as on the full space); the ergotropies' by linear interpolation between the two output
+/// times around the crossing (finer `times` sharpen it).
+fn store_dicke(
+    chain: &Chain,
+    spec: &StorageSpec,
+    charge_time: f64,
+    closed_max_power: Option<super::Extremum>,
+    progress: &dyn Progress,
+) -> Result<Storage> {
+    use crate::open::LindbladGenerator;
+    let n = chain.n_sites();
+    let d = n + 1;
+    let (charging_noise, storage_noise) = (spec.charging_noise(), spec.storage_noise());
+    progress.phase("charging");
+    let mut charger = DensityMatrix::dicke(chain, &charging_noise, spec.tol)?;
+    let mut rho_t = charger.density_at(charge_time)?.to_vec();
+    let charge_error = charger.state_error();
+    let work_norm = charger.liouvillian().work_operator_norm();
+    drop(charger);
+    hermitian_unit_trace(&mut rho_t, d);
+
+    let mut times = spec.times.clone();
+    if times[0] != 0.0 {
+        times.insert(0, 0.0);
+    }
+    let t_last = *times.last().expect("not empty");
+    let set = ObservableSet { ergotropy: true, entanglement: false, zz: false, block: None, ..spec.observe };
+    let observer = super::dicke::DickeObserver::new(chain)?;
+    let e0 = chain.initial_energy();
+    let mut keeper = DensityMatrix::dicke_with_initial(chain, &storage_noise, Generator::Storage, rho_t, spec.tol)?;
+    keeper.expect_until(t_last);
+    progress.phase("storage");
+    let mut measured: Vec<ObservablePoint> = Vec::with_capacity(times.len());
+    for &s in &times {
+        let rho = keeper.density_at(s)?;
+        let (ergotropy, bloch) = observer.measure(rho)?;
+        let trace: f64 = (0..d).map(|k| rho[k * d + k].re).sum();
+        let (mut h0, mut h0_sq) = (0.0, 0.0);
+        for (k, &e) in observer.diagonal().iter().enumerate() {
+            let p = rho[k * d + k].re / trace;
+            h0 += p * e;
+            h0_sq += p * e * e;
+        }
+        measured.push(ObservablePoint {
+            t: s,
+            work: h0 - e0,
+            entropy: None,
+            renyi2: None,
+            bloch: set.bloch.then(|| vec![bloch; n]),
+            zz: None,
+            // H0 is diagonal on the Dicke states (p = 0): Var(H0) from the populations
+            variance: set.variance.then(|| (h0_sq - h0 * h0).max(0.0)),
+            ergotropy: Some(ergotropy),
+            work_stderr: None,
+            bloch_stderr: None,
+            mean_local_ergotropy: None,
+            local_ergotropy_stderr: None,
+        });
+        progress.update(s, t_last);
+    }
+    let series = keeper.sample(&spec.times)?;
+    let start = measured[0].clone();
+    let skip = usize::from(spec.times[0] != 0.0);
+    let points = measured[skip..].to_vec();
+    progress.phase("half-lives");
+    let work_half = work_half_life(&mut keeper, chain, start.work, t_last, spec.tol)?;
+    let state_error = charge_error + keeper.state_error();
+    let work_error = keeper.error_bound() + work_norm * charge_error;
+    let (solver, accuracy) = (keeper.name().to_string(), keeper.accuracy_note());
+    let interpolated = |key: fn(&ErgotropyPoint) -> Option<f64>| -> HalfLife {
+        let initial = start.ergotropy.as_ref().and_then(key);
+        let values: Vec<(f64, f64)> =
+            measured.iter().map(|p| (p.t, p.ergotropy.as_ref().and_then(key).unwrap_or(f64::NAN))).collect();
+        match first_at_half(&values, initial, spec.tol, "ergotropy") {
+            Err(none) => none,
+            Ok(k) => {
+                let ((a, fa), (b, fb)) = (values[k - 1], values[k]);
+                let half = 0.5 * initial.expect("known where a crossing is found");
+                HalfLife { initial, time: Some(a + (b - a) * (fa - half) / (fa - fb)), reason: None }
+            }
+        }
+    };
+    let half_lives = HalfLives {
+        work: work_half,
+        ergotropy: interpolated(|p| p.ergotropy),
+        ergotropy_hb: interpolated(|p| Some(p.ergotropy_hb)),
+    };
+    let cut = half_chain_cut(n);
+    Ok(Storage {
+        charge: ChargeStage {
+            time: charge_time,
+            time_from: if closed_max_power.is_some() { "t_star" } else { "given" },
+            closed_max_power,
+            noise: charging_noise,
+            work: start.work,
+            state_error: charge_error,
+            initial_temperature: None,
+            initial_energy: None,
+        },
+        storage_noise,
+        noise_during: spec.noise_during,
+        series,
+        start,
+        trajectory: Trajectory {
+            solver,
+            selected: set,
+            cut,
+            accuracy: format!(
+                "{accuracy}; the charged state's trace-norm error {charge_error:.1e} carried through; the ergotropies' \
+                 half-lives interpolated linearly between output times"
+            ),
+            work_error,
+            state_error: Some(state_error),
+            bounds: Some(ObservableBounds::from_state_error(state_error, Operators::h0_norm_bound(chain), n, cut)),
+            points,
+        },
+        half_lives,
+        work_error,
+        ensemble: None,
     })
 }
 
@@ -794,6 +1129,7 @@ fn store_pure(
         },
         half_lives,
         work_error,
+        ensemble: None,
     })
 }
 

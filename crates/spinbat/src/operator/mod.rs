@@ -2,12 +2,15 @@
 //!
 //! In the `Z` basis (see [`crate::basis`]):
 //! * `H_g` has diagonal `−Σ_{i<j} g_ij z_i z_j` and, for every anti-parallel pair `(i, j)`,
-//!   the off-diagonal element `−2 α g_ij` to the state with both bits flipped;
-//! * `V = ω Σ_i X_i` flips one bit with amplitude `ω`;
+//!   the off-diagonal element `−2 α g_ij` to the state with both bits flipped; with the XYZ
+//!   anisotropy `γ` also, for every parallel pair, `−2αγ g_ij` (`XX − YY = 2(σ⁺σ⁺ + σ⁻σ⁻)`);
+//! * `V = ω Σ_i w_i X_i` flips bit `i` with amplitude `ω w_i` (`w_i = 1` unless
+//!   [`Chain::omega_sites`]);
 //! * `H_B = Σ_i B_i z_i` is diagonal (`B_i = B` for a clean chain; [`FieldEnergy`]).
 //!
 //! All three are real symmetric. [`Operators`] stores the diagonal of `H_g` (`8·2^N` bytes)
-//! and applies `H = H_g + V` and `H0 = H_B + H_g` by gathering, in parallel over basis
+//! and applies `H = H_g + V` (`H0 + V` with the field kept on, [`Chain::keep_field`]) and
+//! `H0 = H_B + H_g` by gathering, in parallel over basis
 //! states (rayon). Cost per application: `O(2^N (N + P))`, `P` the number of coupled
 //! pairs when `α ≠ 0`, `O(2^N N)` for the Ising case `α = 0`.
 
@@ -31,35 +34,53 @@ pub use kernels::{
 /// Rows handled per rayon task.
 const CHUNK: usize = 1 << 12;
 
-/// A flip-flop term: `amp · (|s ⊕ mask⟩⟨s|)` for states with anti-parallel bits `i`, `j`.
+/// A pair term: `amp · (|s ⊕ mask⟩⟨s|)` for states whose bits `i`, `j` are anti-parallel
+/// (a flip-flop, `odd = 1`) or parallel (an XYZ pair flip `↓↓ ↔ ↑↑`, `odd = 0`).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PairFlip {
     pub(crate) i: u32,
     pub(crate) j: u32,
     pub(crate) mask: usize,
     pub(crate) amp: f64,
+    /// `z_i z_j = −1` (1: flip-flop) or `+1` (0: pair flip) on the states it acts on
+    pub(crate) odd: usize,
 }
 
 impl PairFlip {
-    /// Whether bits `i` and `j` of `s` are anti-parallel (the term acts on `s`).
+    /// Whether the term acts on `s`: bits `i` and `j` anti-parallel for a flip-flop,
+    /// parallel for a pair flip.
     #[inline(always)]
     pub(crate) fn acts_on(&self, s: usize) -> bool {
-        ((s >> self.i) ^ (s >> self.j)) & 1 == 1
+        ((s >> self.i) ^ (s >> self.j)) & 1 == self.odd
     }
 }
 
-/// The flip-flop terms of `H_g`, `−α g_ij (X_iX_j + Y_iY_j) = −2α g_ij (σ⁺_iσ⁻_j + h.c.)`:
-/// one [`PairFlip`] of amplitude `−2α g_ij` per coupled pair; none for `α = 0`.
+/// The pair terms of `H_g`: the flip-flops
+/// `−α g_ij (X_iX_j + Y_iY_j) = −2α g_ij (σ⁺_iσ⁻_j + h.c.)`, one [`PairFlip`] of amplitude
+/// `−2α g_ij` per coupled pair (none for `α = 0`), and with the XYZ anisotropy `γ ≠ 0` the
+/// pair flips `−αγ g_ij (X_iX_j − Y_iY_j) = −2αγ g_ij (σ⁺_iσ⁺_j + σ⁻_iσ⁻_j)`, amplitude
+/// `−2αγ g_ij` between parallel pairs.
 pub(crate) fn flip_flops(chain: &Chain) -> Vec<PairFlip> {
-    let alpha = chain.alpha();
+    let (alpha, gamma) = (chain.alpha(), chain.gamma());
     if alpha == 0.0 {
         return Vec::new();
     }
-    chain
-        .pairs()
-        .into_iter()
-        .map(|(i, j, g)| PairFlip { i: i as u32, j: j as u32, mask: (1 << i) | (1 << j), amp: -2.0 * alpha * g })
-        .collect()
+    let pairs = chain.pairs();
+    let mask = |i: usize, j: usize| (1usize << i) | (1usize << j);
+    let mut out: Vec<PairFlip> = pairs
+        .iter()
+        .map(|&(i, j, g)| PairFlip { i: i as u32, j: j as u32, mask: mask(i, j), amp: -2.0 * alpha * g, odd: 1 })
+        .collect();
+    if gamma != 0.0 {
+        out.extend(pairs.iter().map(|&(i, j, g)| PairFlip {
+            i: i as u32,
+            j: j as u32,
+            mask: mask(i, j),
+            amp: -2.0 * alpha * gamma * g,
+            odd: 0,
+        }));
+    }
+    out
 }
 
 /// The charging Hamiltonian `H = H_g + V` and the storage Hamiltonian `H0 = H_B + H_g`.
@@ -70,6 +91,10 @@ pub struct Operators {
     /// `[H_g, H_B] ≠ 0` (per-site fields with flip-flops): the rate has `i⟨[H_g, H_B]⟩` too
     field_flips: bool,
     omega: f64,
+    /// per-site multipliers `w_i` of `V = ω Σ_i w_i X_i` (`None`: all 1)
+    weights: Option<Vec<f64>>,
+    /// `H = H0 + V` (the storage field kept on) instead of `H_g + V`
+    keep_field: bool,
     diag_g: Vec<f64>,
     flips: Vec<PairFlip>,
 }
@@ -112,8 +137,11 @@ impl Operators {
         Ok(Operators {
             n_sites: n,
             fields: FieldEnergy::of(chain),
-            field_flips: !chain.fields_commute_with_couplings(),
+            // with the field kept on, H = H0 + V and i<[H, H0]> = i<[V, H0]> alone
+            field_flips: !chain.fields_commute_with_couplings() && !chain.keep_field(),
             omega: chain.omega(),
+            weights: chain.has_omega_sites().then(|| (0..n).map(|i| chain.omega_weight(i)).collect()),
+            keep_field: chain.keep_field(),
             diag_g,
             flips,
         })
@@ -149,7 +177,8 @@ impl Operators {
         self.fields.at(s) + self.diag_g[s]
     }
 
-    /// `Σ_pairs (−2 α g_ij) x[s ⊕ mask]` over pairs anti-parallel in `s`.
+    /// `Σ (amp) x[s ⊕ mask]` over the pair terms acting on `s` (flip-flops `−2αg_ij` of
+    /// anti-parallel pairs, XYZ pair flips `−2αγg_ij` of parallel ones).
     #[inline(always)]
     fn flip_flop<T: Amplitude>(&self, x: &[T], s: usize) -> T {
         let mut acc = T::default();
@@ -186,7 +215,7 @@ impl Operators {
         self.diag_h0(crate::basis::ALL_DOWN)
     }
 
-    /// `y = H x`, `H = H_g + V`.
+    /// `y = H x`, `H = H_g + V` (`H0 + V` with the field kept on).
     pub fn apply_h(&self, x: &[Complex64], y: &mut [Complex64]) {
         self.check_len(x, y.len());
         let chunk = self.chunk();
@@ -203,15 +232,24 @@ impl Operators {
     /// the diagonal, then for each site `i` the flipped amplitudes `x[s ⊕ 2^i]`, which for
     /// `2^i ≥ block` form one contiguous block and for `2^i < block` swapped halves of
     /// sub-blocks. Every pass is a contiguous, vectorisable multiply-add over data that
-    /// stays in cache; the flip-flop terms (`α ≠ 0`) are gathered row by row.
+    /// stays in cache; the flip-flop terms (`α ≠ 0`) are gathered row by row. With the
+    /// field kept on the diagonal is `(H_g)_ss + Σ_i B_i z_i(s)`.
     #[inline]
     fn h_block<T: Amplitude>(&self, x: &[T], base: usize, out: &mut [T]) {
         let len = out.len();
-        // Σ_i x[s ⊕ 2^i] by plain additions, scaled by ω and joined to the diagonal below
+        // Σ_i w_i x[s ⊕ 2^i] by plain additions, scaled by ω and joined to the diagonal below
         self.flip_sum_rows(x, 1, base, out);
         let w = self.omega;
-        for ((o, &xv), &d) in out.iter_mut().zip(&x[base..base + len]).zip(&self.diag_g[base..base + len]) {
-            *o = o.scale(w) + xv.scale(d);
+        if self.keep_field {
+            for (k, ((o, &xv), &d)) in
+                out.iter_mut().zip(&x[base..base + len]).zip(&self.diag_g[base..base + len]).enumerate()
+            {
+                *o = o.scale(w) + xv.scale(d + self.fields.at(base + k));
+            }
+        } else {
+            for ((o, &xv), &d) in out.iter_mut().zip(&x[base..base + len]).zip(&self.diag_g[base..base + len]) {
+                *o = o.scale(w) + xv.scale(d);
+            }
         }
         if !self.flips.is_empty() {
             for (k, o) in out.iter_mut().enumerate() {
@@ -220,7 +258,7 @@ impl Operators {
         }
     }
 
-    /// `out[(s − base)·m + j] = Σ_i x[(s ⊕ 2^i)·m + j]` for the rows `s` of one block
+    /// `out[(s − base)·m + j] = Σ_i w_i x[(s ⊕ 2^i)·m + j]` for the rows `s` of one block
     /// (`out.len() / m` rows from `base`, a power of two dividing `2^N`), where `x` holds
     /// `m` states interleaved (`m = 1`: a plain state). For `2^i ≥` the block the flipped
     /// rows form one contiguous block; below, swapped halves of sub-blocks: every pass is
@@ -231,6 +269,34 @@ impl Operators {
         let rows = len / m;
         let xb = &x[base * m..base * m + len];
         out.fill(T::default());
+        if let Some(w) = &self.weights {
+            // per-site weights: the same passes, each scaled by w_i
+            for (i, &wi) in w.iter().enumerate() {
+                let bit = 1usize << i;
+                if wi == 0.0 {
+                    continue;
+                }
+                if bit >= rows {
+                    let p = (base ^ bit) * m;
+                    for (o, &xv) in out.iter_mut().zip(&x[p..p + len]) {
+                        *o += xv.scale(wi);
+                    }
+                } else {
+                    let half = bit * m;
+                    for (ob, xsub) in out.chunks_exact_mut(2 * half).zip(xb.chunks_exact(2 * half)) {
+                        let (olo, ohi) = ob.split_at_mut(half);
+                        let (xlo, xhi) = xsub.split_at(half);
+                        for (o, &xv) in olo.iter_mut().zip(xhi) {
+                            *o += xv.scale(wi);
+                        }
+                        for (o, &xv) in ohi.iter_mut().zip(xlo) {
+                            *o += xv.scale(wi);
+                        }
+                    }
+                }
+            }
+            return;
+        }
         for i in 0..self.n_sites {
             let bit = 1usize << i;
             if bit >= rows {
@@ -267,11 +333,13 @@ impl Operators {
     }
 
     /// Calls `f(row, value)` for every non-zero `H[row][s]` of column `s` of the charging
-    /// Hamiltonian `H = H_g + V` (used to build dense matrices for small `N`).
+    /// Hamiltonian `H = H_g + V` (`H0 + V` with the field kept on; used to build dense
+    /// matrices for small `N`).
     pub fn column_h(&self, s: usize, mut f: impl FnMut(usize, f64)) {
-        f(s, self.diag_g[s]);
+        f(s, if self.keep_field { self.diag_h0(s) } else { self.diag_g[s] });
         for i in 0..self.n_sites {
-            f(s ^ (1 << i), self.omega);
+            let w = self.weights.as_ref().map_or(1.0, |w| w[i]);
+            f(s ^ (1 << i), self.omega * w);
         }
         self.column_flips(s, f);
     }
@@ -284,7 +352,7 @@ impl Operators {
 
     fn column_flips(&self, s: usize, mut f: impl FnMut(usize, f64)) {
         for fl in &self.flips {
-            if ((s >> fl.i) ^ (s >> fl.j)) & 1 == 1 {
+            if fl.acts_on(s) {
                 f(s ^ fl.mask, fl.amp);
             }
         }
@@ -301,9 +369,20 @@ impl Operators {
 
     /// Rigorous spectral enclosure `[E_min, E_max]` of `H` by Gershgorin's theorem: the
     /// diagonal range widened by the largest off-diagonal row sum,
-    /// `N|ω| + 2|α| Σ_{i<j} |g_ij|`.
+    /// `|ω| Σ_i |w_i| + 2|α| (1 + |γ|) Σ_{i<j} |g_ij|` (`N|ω| + 2|α| Σ|g_ij|` for the paper's
+    /// chain). With the field kept on the diagonal is that of `H0`.
     pub fn spectral_bounds_h(&self) -> (f64, f64) {
-        spectral_enclosure(&self.diag_g, self.n_sites, self.omega, self.flips.iter().map(|f| f.amp.abs()).sum())
+        let offdiag = self.flips.iter().map(|f| f.amp.abs()).sum();
+        let v_norm = match &self.weights {
+            None => self.n_sites as f64 * self.omega.abs(),
+            Some(w) => self.omega.abs() * w.iter().map(|v| v.abs()).sum::<f64>(),
+        };
+        if self.keep_field {
+            let diag: Vec<f64> = (0..self.dim()).into_par_iter().map(|s| self.diag_h0(s)).collect();
+            spectral_enclosure(&diag, 1, v_norm, offdiag)
+        } else {
+            spectral_enclosure(&self.diag_g, 1, v_norm, offdiag)
+        }
     }
 
     /// Upper bound on the top of the spectrum of `H_g`: the largest diagonal element plus
@@ -313,11 +392,11 @@ impl Operators {
         top_of_h_g(&self.diag_g, self.flips.iter().map(|f| f.amp.abs()).sum())
     }
 
-    /// Operator-norm bound `‖H0‖ ≤ Σ_i|B_i| + (1 + 2|α|) Σ_{i<j}|g_ij|` (triangle inequality,
-    /// `‖Z_iZ_j + α(X_iX_j + Y_iY_j)‖ ≤ 1 + 2|α|`). A state error `ε` changes the work by at
-    /// most `2 ‖H0‖ ε + O(ε²)`.
+    /// Operator-norm bound `‖H0‖ ≤ Σ_i|B_i| + (1 + 2|α| max(1, |γ|)) Σ_{i<j}|g_ij|`
+    /// (triangle inequality, [`Chain::pair_norm`]; `1 + 2|α|` for XXZ). A state error `ε`
+    /// changes the work by at most `2 ‖H0‖ ε + O(ε²)`.
     pub fn h0_norm_bound(chain: &Chain) -> f64 {
-        chain.field_abs_sum() + chain.total_abs_coupling() * (1.0 + 2.0 * chain.alpha().abs())
+        chain.field_abs_sum() + chain.total_abs_coupling() * chain.pair_norm()
     }
 }
 

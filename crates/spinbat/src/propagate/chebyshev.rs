@@ -202,9 +202,21 @@ pub fn bytes_per_row_and_time<R: Real>() -> f64 {
 ///   would;
 /// * the reflection-even sector for other mirror-symmetric chains with `N ≥ 14` (below, the
 ///   `64 × 64` tiles make the sector one whole tile, the full space relabelled);
-/// * the full `2^N` space otherwise.
+/// * the full `2^N` space otherwise. A charging Hamiltonian that is not the paper's
+///   ([`Chain::has_paper_charging`]) leaves the orbits; the reflection sector takes
+///   mirror-symmetric weights of `ω` and the field kept on, and XYZ (`γ ≠ 0`) runs on the
+///   full space.
 pub fn space_for(chain: &Chain) -> SpaceKind {
     let n = chain.n_sites();
+    if !chain.has_paper_charging() {
+        // the coupling orbits hold the paper's H = H_g + omega sum_i X_i (XXZ) only; the
+        // reflection sector takes mirror-symmetric weights and the field kept on, not gamma
+        return if n >= REFLECTION_MIN_SITES && ReflectionSector::applies(chain) {
+            SpaceKind::ReflectionEven
+        } else {
+            SpaceKind::Full
+        };
+    }
     let reflection = n >= REFLECTION_MIN_SITES && ReflectionSector::applies(chain);
     if (ORBIT_MIN_SITES..32).contains(&n) && crate::symmetry::Symmetries::of(chain).translation {
         // the orbits' sparse rows hold one entry per flip-flop pair (long range, alpha != 0):

@@ -146,7 +146,7 @@ impl Window {
     fn new(el: &DickeSpace, dim: usize) -> Result<Self> {
         let h = Mat::<f64>::from_fn(dim, dim, |r, c| {
             if r == c {
-                el.diag(r)
+                el.h_diag_rel(r)
             } else if r == c + 1 {
                 el.off(c)
             } else if c == r + 1 {
@@ -304,7 +304,13 @@ impl Dicke {
         }
         let el = DickeSpace::new(chain).ok_or_else(|| SpinbatError::Unsupported {
             solver: "dicke",
-            reason: if chain.has_site_fields() {
+            reason: if chain.gamma() != 0.0 || chain.has_omega_sites() {
+                format!(
+                    "the Dicke solver takes XXZ couplings and one charging field omega on every site (the field may \
+                     be kept on), not {} (use chebyshev, dense or mean-field)",
+                    chain.charging_extensions()
+                )
+            } else if chain.has_site_fields() {
                 "the sites have their own fields B_i, so H0 is not permutation symmetric (use chebyshev or dense)"
                     .to_string()
             } else {
@@ -468,7 +474,8 @@ impl Propagator for Dicke {
     /// instead of `(1 + |α|)`. An XXX chain (`α = 1`) is then scanned on the scale of `ω`
     /// alone, as its work `2BN sin²(ωt)` is (physics.md, result 2).
     fn scan_step(&self, chain: &Chain) -> f64 {
-        let lambda = chain.omega().abs() + (1.0 - chain.alpha()).abs() * chain.max_abs_row_sum();
+        let field = if chain.keep_field() { chain.b().abs() } else { 0.0 };
+        let lambda = chain.omega().abs() + (1.0 - chain.alpha()).abs() * chain.max_abs_row_sum() + field;
         if lambda > 0.0 {
             super::method::scan_step_for(lambda)
         } else {

@@ -267,9 +267,11 @@ pub fn check_times(times: &[f64]) -> Result<()> {
 /// Grid step of the maximum search, `h = π/(16Λ)` with
 /// `Λ = |ω| + (1 + |α|) max_i Σ_j |g_ij|` the largest single-site energy scale
 /// (see [`crate::observe`]), for a propagator that knows no better
-/// ([`Propagator::scan_step`]).
+/// ([`Propagator::scan_step`]); for the generalised charging
+/// `Λ = |ω| max_i|w_i| + (1 + |α| max(1, |γ|)) max_i Σ_j |g_ij| (+ max_i |B_i|` with the
+/// field kept on`)`, [`Chain::local_energy_scale`].
 pub fn scan_step(chain: &Chain) -> f64 {
-    scan_step_for(chain.omega().abs() + (1.0 + chain.alpha().abs()) * chain.max_abs_row_sum())
+    scan_step_for(chain.local_energy_scale())
 }
 
 /// `h = π/(16Λ)` for the local energy scale `Λ`.

@@ -42,7 +42,7 @@ pub use method::{
 };
 pub use mps::MpsPropagator;
 pub use plan::{
-    plan, plan_noisy, plan_states, plan_with, Plan, Request, DENSITY_OBSERVABLE_BYTES_PER_ENTRY,
+    check_charging, plan, plan_noisy, plan_states, plan_with, Plan, Request, DENSITY_OBSERVABLE_BYTES_PER_ENTRY,
     SECTOR_EXPANSION_BYTES_PER_AMPLITUDE,
 };
 pub use solver::{resolve, resolve_noisy, resolve_states, Precision, Solver, AUTO_DENSE_MAX_SITES, DEFAULT_TOL};

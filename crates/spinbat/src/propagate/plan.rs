@@ -192,6 +192,7 @@ impl Plan {
         if solver == Solver::Mps {
             check_mps(chain, request)?;
         }
+        check_charging(chain, solver)?;
         if let (Solver::Trajectories, Request::States { .. }) = (solver, request) {
             return Err(SpinbatError::Unsupported {
                 solver: "trajectories",
@@ -529,6 +530,34 @@ fn check_mps(chain: &Chain, request: Request) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// Checks that `solver` implements `chain`'s charging Hamiltonian: the paper's
+/// (`H = H_g + V`, `V = ω Σ_i X_i`, XXZ couplings) everywhere; its generalisations
+/// (XYZ `γ`, the field kept on, per-site weights `w_i` of `ω`;
+/// [`Chain::has_paper_charging`]) in the dense and Chebyshev solvers
+/// ([`chebyshev::space_for`]: the full `2^N` space, or the reflection sector for
+/// mirror-symmetric weights without `γ`) and the mean field; the Dicke states take the field
+/// kept on (not `γ` or weights). The weak-coupling formula (Eq. 18) and the open battery
+/// (density matrix, trajectories) refuse them all.
+///
+/// # Errors
+/// [`SpinbatError::Unsupported`] naming the generalisations the solver lacks.
+pub fn check_charging(chain: &Chain, solver: Solver) -> Result<()> {
+    if chain.has_paper_charging()
+        || matches!(solver, Solver::Dense | Solver::Chebyshev | Solver::MeanField | Solver::Auto)
+        || (solver == Solver::Dicke && chain.gamma() == 0.0 && !chain.has_omega_sites())
+    {
+        return Ok(());
+    }
+    Err(SpinbatError::Unsupported {
+        solver: solver.as_str(),
+        reason: format!(
+            "it implements the paper's charging H = H_g + omega sum_i X_i with XXZ couplings, not {} (use dense, \
+             chebyshev or mean-field)",
+            chain.charging_extensions()
+        ),
+    })
 }
 
 /// Checks that the tolerance on `W` is a number in `(0, 1)`.

@@ -159,7 +159,9 @@ pub const DEFAULT_TOL: f64 = 1e-10;
 /// permutation-symmetric couplings (`N + 1` states), dense for `N ≤ 10`, Chebyshev beyond.
 pub fn resolve(chain: &Chain, solver: Solver) -> Solver {
     match solver {
-        Solver::Auto if dicke::is_permutation_symmetric(chain) && chain.n_sites() > 1 => Solver::Dicke,
+        Solver::Auto if dicke::is_permutation_symmetric(chain) && chain.gamma() == 0.0 && chain.n_sites() > 1 => {
+            Solver::Dicke
+        }
         Solver::Auto if chain.n_sites() <= AUTO_DENSE_MAX_SITES => Solver::Dense,
         Solver::Auto => Solver::Chebyshev,
         s => s,

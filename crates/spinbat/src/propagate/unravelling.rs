@@ -177,6 +177,9 @@ pub struct Unravelling {
     batch: usize,
     /// the times whose Bloch vectors are recorded (sorted)
     bloch_at: Vec<f64>,
+    /// storage after a charge ([`Unravelling::storing`]): the charging unravelling each
+    /// trajectory runs first, and the charging time `T`
+    stage: Option<(Arc<Unravelling>, f64)>,
 }
 
 /// The trajectory without jumps, shared by every trajectory of a dephasing-only run until
@@ -367,8 +370,46 @@ impl Unravelling {
             e0,
             batch: MAX_BATCH,
             bloch_at: Vec::new(),
+            stage: None,
             ops,
         })
+    }
+
+    /// Storage after a charge, trajectory by trajectory: each trajectory first runs
+    /// `charger` (the charging unravelling, [`Generator::Charging`], from its start: all-down
+    /// or a thermal one) to `charge_time`, then, from its normalised state there and with the
+    /// same random stream, the storage under `H0` (the field off) with `storage_noise`
+    /// ([`Generator::Storage`]); the run's times are storage times `s` from the end of
+    /// charging. `W(s) = ⟨H0⟩ − E_0` (minus the start's energy after a thermal start) and
+    /// its rate as for one stage; the jumps and the state-error bound of both stages are
+    /// the trajectory's. No shared kick-free prefix (the storage starts wherever the charge
+    /// left it).
+    ///
+    /// # Errors
+    /// [`SpinbatError::InvalidParameter`] for a `charge_time` that is not finite and `≥ 0`
+    /// or a charger that is not a charging unravelling of the chain's `N` sites; those of
+    /// [`Unravelling::new`] for `storage_noise`.
+    pub fn storing(
+        chain: &Chain,
+        storage_noise: &Noise,
+        charger: Unravelling,
+        charge_time: f64,
+        tol: f64,
+    ) -> Result<Self> {
+        if !(charge_time.is_finite() && charge_time >= 0.0) {
+            return Err(invalid("charge_time", charge_time, "must be a finite time >= 0"));
+        }
+        if charger.generator != Generator::Charging || charger.n_sites != chain.n_sites() || charger.stage.is_some() {
+            return Err(invalid(
+                "charger",
+                charger.n_sites,
+                format!("a one-stage charging unravelling of the chain's {} sites", chain.n_sites()),
+            ));
+        }
+        let mut u = Self::build(chain, storage_noise, Generator::Storage, None, tol)?;
+        u.batch = u.batch.min(charger.batch);
+        u.stage = Some((Arc::new(charger), charge_time));
+        Ok(u)
     }
 
     /// Trajectories from the Gibbs state `ρ_β = Σ_k p_k |k⟩⟨k|` of `H0` (physics.md,
@@ -393,6 +434,12 @@ impl Unravelling {
                 reason: "a thermal start replaces the initial state; not both".to_string(),
             });
         }
+        if self.stage.is_some() {
+            return Err(SpinbatError::Unsupported {
+                solver: "trajectories",
+                reason: "storage starts where its charge left it: give the thermal start to the charger".to_string(),
+            });
+        }
         self.gibbs = Some(gibbs);
         Ok(self)
     }
@@ -401,6 +448,12 @@ impl Unravelling {
     pub fn with_batch(mut self, batch: usize) -> Self {
         self.batch = batch.clamp(1, MAX_BATCH);
         self
+    }
+
+    /// The output times an expansion holds (its workspace's accumulated states), the
+    /// charging stage's included.
+    fn batch_capacity(&self) -> usize {
+        self.stage.as_ref().map_or(self.batch, |(c, _)| c.batch.max(self.batch))
     }
 
     /// Records the per-site Bloch vectors of every trajectory at those of the run's times
@@ -455,7 +508,7 @@ impl Unravelling {
         }
         let done = AtomicUsize::new(0);
         let dim = self.ops.dim();
-        let batch = self.batch;
+        let batch = self.batch_capacity();
         let block = self.ops.block_len();
         let workspace = || Workspace {
             psi: vec![C::default(); dim],
@@ -467,7 +520,7 @@ impl Unravelling {
         };
         // without decay, a trajectory is the closed evolution until its first kick: computed
         // once, and each trajectory starts at its last checkpoint before that kick
-        let prefix = if self.decays || self.gibbs.is_some() {
+        let prefix = if self.decays || self.gibbs.is_some() || self.stage.is_some() {
             None
         } else {
             let budget = crate::resources::bytes_available().map_or(PREFIX_BYTES, |a| (0.25 * a).min(PREFIX_BYTES));
@@ -699,28 +752,83 @@ impl Unravelling {
         times: &[f64],
         ws: &mut Workspace,
         prefix: Option<&ClosedPrefix>,
-        mut sink: Option<&mut ClosedPrefix>,
+        sink: Option<&mut ClosedPrefix>,
     ) -> Result<TrajectoryRecord> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         rng.set_stream(k.unwrap_or(0));
-        // a thermal start: the initial eigenstate drawn first, its energy the zero of W
-        let mut start_energy = 0.0;
+        let (start_energy, err, jumps) = match &self.stage {
+            Some((charger, charge_time)) => charger.charge_into(&mut rng, ws, *charge_time)?,
+            None => (self.start_state(&mut rng, ws), 0.0, 0),
+        };
+        let mut record = self.evolve(k.is_some(), &mut rng, times, ws, prefix, sink, err)?;
+        record.jumps += jumps;
+        if start_energy != 0.0 {
+            record.work.iter_mut().for_each(|w| *w -= start_energy);
+        }
+        Ok(record)
+    }
+
+    /// The start of a trajectory in `ws.psi`: all-down, the given state, or (a thermal
+    /// start) an eigenstate of `H0` drawn from `rng`; returns the energy `W` is measured
+    /// from beside `E_0` (the drawn eigenstate's `⟨H0⟩ − E_0`, else `0`).
+    fn start_state(&self, rng: &mut ChaCha8Rng, ws: &mut Workspace) -> f64 {
         match (&self.gibbs, &self.initial) {
             (Some(g), _) => {
-                g.sample_into(uniform(&mut rng), &mut ws.psi);
-                start_energy = self.measure(&ws.psi, &mut ws.hx, &mut ws.vx).work;
+                g.sample_into(uniform(rng), &mut ws.psi);
+                self.measure(&ws.psi, &mut ws.hx, &mut ws.vx).work
             }
-            (None, Some(psi0)) => ws.psi.copy_from_slice(psi0),
+            (None, Some(psi0)) => {
+                ws.psi.copy_from_slice(psi0);
+                0.0
+            }
             (None, None) => {
                 ws.psi.fill(C::default());
                 ws.psi[ALL_DOWN] = C::new(1.0, 0.0);
+                0.0
             }
         }
+    }
+
+    /// The charge of a two-stage trajectory ([`Unravelling::storing`]): its start, then this
+    /// (charging) unravelling to `charge_time` with the trajectory's stream `rng`, leaving
+    /// the normalised state at `T` in `ws.psi`. Returns the start energy
+    /// ([`Self::start_state`]), the state-error bound at `T` (renormalising `ψ̃(T)` of norm
+    /// `ν` multiplies it by `2/ν` with decay) and the jumps on the way. The storage stage
+    /// then draws its own next kick and decay threshold: both processes are memoryless
+    /// given the normalised state, so the two stages together are one unravelling.
+    fn charge_into(&self, rng: &mut ChaCha8Rng, ws: &mut Workspace, charge_time: f64) -> Result<(f64, f64, usize)> {
+        let start_energy = self.start_state(rng, ws);
+        if charge_time == 0.0 {
+            return Ok((start_energy, 0.0, 0));
+        }
+        let record = self.evolve(true, rng, &[charge_time], ws, None, None, 0.0)?;
+        let norm = ws.psi.iter().map(|z| z.norm_sqr()).sum::<f64>().sqrt();
+        ws.psi.iter_mut().for_each(|z| *z /= norm);
+        let err = if self.decays { 2.0 * record.state_error / norm.max(f64::MIN_POSITIVE) } else { record.state_error };
+        Ok((start_energy, err, record.jumps))
+    }
+
+    /// The trajectory from the state in `ws.psi` at `t = 0` to the last of `times`, with
+    /// the stream `rng` (the next kick and the decay threshold drawn first; `jumps = false`:
+    /// none, the jump-free trajectory), carrying the state error `err` from before; on
+    /// return `ws.psi` holds the (unnormalised) state at the last time, except where the
+    /// trajectory is the shared kick-free one (`prefix`). `W` is measured from `E_0`.
+    #[allow(clippy::too_many_arguments)]
+    fn evolve(
+        &self,
+        jumps: bool,
+        rng: &mut ChaCha8Rng,
+        times: &[f64],
+        ws: &mut Workspace,
+        prefix: Option<&ClosedPrefix>,
+        mut sink: Option<&mut ClosedPrefix>,
+        err: f64,
+    ) -> Result<TrajectoryRecord> {
         let n = self.n_sites;
         let kick_rate = n as f64 * self.rates.dephasing;
         let mut next_kick =
-            if kick_rate > 0.0 && k.is_some() { -(1.0 - uniform(&mut rng)).ln() / kick_rate } else { f64::INFINITY };
-        let mut threshold = if self.decays { 1.0 - uniform(&mut rng) } else { 0.0 };
+            if kick_rate > 0.0 && jumps { -(1.0 - uniform(rng)).ln() / kick_rate } else { f64::INFINITY };
+        let mut threshold = if self.decays { 1.0 - uniform(rng) } else { 0.0 };
         let mut record = TrajectoryRecord {
             work: vec![0.0; times.len()],
             rate: vec![0.0; times.len()],
@@ -728,7 +836,7 @@ impl Unravelling {
             state_error: 0.0,
             bloch: Vec::new(),
         };
-        let mut err = 0.0;
+        let mut err = err;
         let mut t = 0.0;
         let mut idx = 0;
         if let Some(p) = prefix {
@@ -802,8 +910,8 @@ impl Unravelling {
                     ws.psi.copy_from_slice(&ws.acc[i - 1]);
                 }
                 t = self.locate_jump(t_lo, targets[i].0, threshold, ws, &mut err)?;
-                err = self.decay_jump(&mut rng, &mut ws.psi, err);
-                threshold = 1.0 - uniform(&mut rng);
+                err = self.decay_jump(rng, &mut ws.psi, err);
+                threshold = 1.0 - uniform(rng);
                 record.jumps += 1;
                 continue;
             }
@@ -813,21 +921,18 @@ impl Unravelling {
                 sink.checkpoints.push((t, idx, err, ws.psi.clone()));
             }
             if t == next_kick {
-                let site = ((uniform(&mut rng) * n as f64) as usize).min(n - 1);
+                let site = ((uniform(rng) * n as f64) as usize).min(n - 1);
                 let bit = 1usize << site;
                 for (s, x) in ws.psi.iter_mut().enumerate() {
                     if s & bit != 0 {
                         *x = -*x;
                     }
                 }
-                next_kick = t - (1.0 - uniform(&mut rng)).ln() / kick_rate;
+                next_kick = t - (1.0 - uniform(rng)).ln() / kick_rate;
                 record.jumps += 1;
             }
         }
         record.state_error = err;
-        if start_energy != 0.0 {
-            record.work.iter_mut().for_each(|w| *w -= start_energy);
-        }
         Ok(record)
     }
 

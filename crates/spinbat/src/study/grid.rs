@@ -2,7 +2,10 @@
 //! each point run with several solvers, each (point, solver) a [`Job`] with a stable key.
 //!
 //! A study is a base chain, a [`Grid`], solvers and [`ScanOptions`] ([`GridStudy`]), and
-//! optionally observables along each job's trajectory ([`GridStudy::with_observables`]). Its
+//! optionally observables along each job's trajectory ([`GridStudy::with_observables`]), and
+//! optionally the open battery: noise while charging, fixed or varied as grid parameters
+//! ([`GridStudy::new_open`]: each point's `charge` on the density matrix, as
+//! [`super::scan_noisy`] runs it). Its
 //! jobs come in a fixed order: points with the first parameter varying slowest, and for
 //! each point the solvers in the order given. Every finished job is a [`PointRecord`]: the
 //! point's values, the figures of merit of [`ScanRow`], the observables' summary if asked
@@ -30,11 +33,12 @@
 //! ```
 
 use super::observables::{self, ObservableSummary, ObserveOptions};
-use super::scan::{default_window, for_each_job, point, ScanOptions, ScanRow, ScanSolver};
+use super::scan::{default_window, for_each_job, point, point_planned, ScanOptions, ScanRow, ScanSolver};
 use super::sweep::{Parameter, Sweep};
 use crate::error::{invalid, Result, SpinbatError};
 use crate::model::Chain;
 use crate::observe::trajectory::ObservableSet;
+use crate::open::Noise;
 use crate::propagate::{self, memory, Plan, Precision, Request, Solver};
 use crate::record::Provenance;
 use crate::Progress;
@@ -154,6 +158,12 @@ impl Point {
         self.0.iter().map(|(p, v)| format!("{p}={}", if *v == 0.0 { 0.0 } else { *v })).collect::<Vec<_>>().join(",")
     }
 
+    /// `base` with every varied noise setting ([`Parameter::is_noise`]) set to this
+    /// point's value (unchecked: [`Noise::check`] with the chain's field).
+    pub fn noise(&self, base: &Noise) -> Noise {
+        self.0.iter().fold(*base, |noise, &(p, v)| p.apply_noise(noise, v))
+    }
+
     /// `base` with every varied parameter set to this point's value.
     ///
     /// # Errors
@@ -256,6 +266,8 @@ pub struct GridStudy {
     solvers: Vec<ScanSolver>,
     options: ScanOptions,
     observe: Option<ObserveOptions>,
+    /// the noise while charging (its varied settings from each point)
+    noise: Noise,
     settings: serde_json::Value,
     hash: String,
 }
@@ -270,21 +282,62 @@ impl GridStudy {
     /// of the closed battery); [`SpinbatError::TooLarge`] or [`SpinbatError::Unsupported`]
     /// for a solver that cannot run a point.
     pub fn new(base: Chain, grid: Grid, solvers: Vec<ScanSolver>, options: ScanOptions) -> Result<Self> {
-        options.validate()?;
-        if solvers.is_empty() {
-            return Err(invalid("solvers", "[]", "name at least one solver"));
-        }
         if let Some(p) = grid.parameters().into_iter().find(Parameter::is_noise) {
             return Err(invalid(
                 "sweep",
                 p.as_str(),
-                "a grid study varies the chain; noise rates are varied by 'spinbat scan --vary' (study::scan_noisy)",
+                "a noise rate is varied: make an open-battery study (GridStudy::new_open, [noise] in a study file)",
             ));
+        }
+        Self::build(base, grid, solvers, options, Noise::default())
+    }
+
+    /// A study of the open battery: every point charges under `noise` while charging, with
+    /// the noise settings the grid varies ([`Parameter::NOISE`]) taken from the point; a
+    /// point with noise is the `charge` of the density matrix (on the Dicke states for
+    /// `p = 0` with collective decay only), certified with the open battery's work bound,
+    /// as [`super::scan_noisy`] runs it; a point whose rates are all zero runs the closed
+    /// battery's solver. The settings (and so the hash) gain `noise`, without its varied
+    /// settings; a closed study hashes as [`GridStudy::new`]'s.
+    ///
+    /// # Errors
+    /// As [`GridStudy::new`]; a refused noise setting at some point ([`Noise::check`]); a
+    /// solver of the closed battery, or trajectories, at a point with noise
+    /// ([`SpinbatError::Unsupported`]).
+    pub fn new_open(
+        base: Chain,
+        noise: Noise,
+        grid: Grid,
+        solvers: Vec<ScanSolver>,
+        options: ScanOptions,
+    ) -> Result<Self> {
+        Self::build(base, grid, solvers, options, noise)
+    }
+
+    fn build(base: Chain, grid: Grid, solvers: Vec<ScanSolver>, options: ScanOptions, noise: Noise) -> Result<Self> {
+        options.validate()?;
+        if solvers.is_empty() {
+            return Err(invalid("solvers", "[]", "name at least one solver"));
         }
         let mut checked = HashSet::new();
         for point in grid.points() {
             let chain = point.chain(&base)?;
+            let point_noise = point.noise(&noise);
+            point_noise.check_for(&chain)?;
             for s in &solvers {
+                if !point_noise.is_closed() {
+                    // the open battery: each point planned (small N, its memory known)
+                    if s.solver == Solver::Trajectories {
+                        return Err(SpinbatError::Unsupported {
+                            solver: "trajectories",
+                            reason: "a study's points are certified charges; quantum trajectories give statistical \
+                                     means (use 'spinbat charge --solver trajectories' for one point)"
+                                .into(),
+                        });
+                    }
+                    Plan::with_noise(&chain, s.solver, options.tol, Precision::Double, Request::Work, &point_noise)?;
+                    continue;
+                }
                 let method = propagate::resolve(&chain, s.solver);
                 if method == Solver::Dicke && !propagate::dicke::is_permutation_symmetric(&chain) {
                     return Err(SpinbatError::Unsupported {
@@ -300,9 +353,48 @@ impl GridStudy {
                 }
             }
         }
-        let settings = settings(&base, &grid.parameters(), &options, None);
-        let hash = hash_settings(&settings);
-        Ok(GridStudy { base, grid, solvers, options, observe: None, settings, hash })
+        let mut study = GridStudy {
+            base,
+            grid,
+            solvers,
+            options,
+            observe: None,
+            noise,
+            settings: serde_json::Value::Null,
+            hash: String::new(),
+        };
+        study.settle();
+        Ok(study)
+    }
+
+    /// Whether any point charges with noise (a noise rate set or varied).
+    pub fn is_noisy(&self) -> bool {
+        !self.noise.is_closed() || self.grid.parameters().iter().any(Parameter::is_noise)
+    }
+
+    /// The noise while charging (the varied settings come from each point).
+    pub fn noise(&self) -> &Noise {
+        &self.noise
+    }
+
+    /// [`settings`] of this study and their hash; with noise, `noise` without its varied
+    /// settings.
+    fn settle(&mut self) {
+        let parameters = self.grid.parameters();
+        let mut settings = settings(&self.base, &parameters, &self.options, self.observe.as_ref());
+        if self.is_noisy() {
+            let mut noise = serde_json::to_value(self.noise).unwrap_or(serde_json::Value::Null);
+            if let Some(m) = noise.as_object_mut() {
+                for p in parameters.iter().filter(|p| p.is_noise()) {
+                    m.remove(p.as_str());
+                }
+            }
+            if let Some(m) = settings.as_object_mut() {
+                m.insert("noise".into(), noise);
+            }
+        }
+        self.hash = hash_settings(&settings);
+        self.settings = settings;
     }
 
     /// The same study recording, for every job, the observables of `observe` along the
@@ -317,6 +409,14 @@ impl GridStudy {
     /// [`SpinbatError::TooLarge`] for a state that does not fit.
     pub fn with_observables(mut self, observe: ObserveOptions) -> Result<Self> {
         observe.validate()?;
+        if self.is_noisy() {
+            return Err(SpinbatError::Unsupported {
+                solver: "study",
+                reason: "observables along the trajectory are recorded for the closed battery only; run \
+                         'spinbat charge --observe ... --dephasing ...' for one point"
+                    .into(),
+            });
+        }
         let mut checked = HashSet::new();
         for point in self.grid.points() {
             let chain = point.chain(&self.base)?;
@@ -328,9 +428,8 @@ impl GridStudy {
                 }
             }
         }
-        self.settings = settings(&self.base, &self.grid.parameters(), &self.options, Some(&observe));
-        self.hash = hash_settings(&self.settings);
         self.observe = Some(observe);
+        self.settle();
         Ok(self)
     }
 
@@ -384,7 +483,21 @@ impl GridStudy {
     pub fn run_job(&self, job: &Job) -> Result<PointRecord> {
         let chain = job.point.chain(&self.base)?;
         let value = job.point.values().first().map_or(0.0, |&(_, v)| v);
-        let row = point(value, &chain, job.solver, &self.options)?;
+        let noise = job.point.noise(&self.noise);
+        let row = if noise.is_closed() {
+            point(value, &chain, job.solver, &self.options)?
+        } else {
+            noise.check_for(&chain)?;
+            let plan = Plan::with_noise(
+                &chain,
+                job.solver.solver,
+                self.options.tol,
+                Precision::Double,
+                Request::Work,
+                &noise,
+            )?;
+            point_planned(value, &chain, job.solver, &self.options, &plan)?
+        };
         let observables = match &self.observe {
             Some(o) => {
                 let window = self.options.window.unwrap_or_else(|| default_window(&chain));
@@ -419,7 +532,7 @@ impl GridStudy {
         let stop = AtomicBool::new(false);
         progress.update(0.0, total);
         let bytes = |k: usize| {
-            job_chain_bytes(&self.base, &jobs[k], self.observe.as_ref()).unwrap_or(0.0)
+            job_chain_bytes(&self.base, &self.noise, &jobs[k], self.options.tol, self.observe.as_ref()).unwrap_or(0.0)
             // an invalid chain fails fast in run_job
         };
         for_each_job(jobs.len(), bytes, |k| {
@@ -437,9 +550,14 @@ impl GridStudy {
     }
 }
 
-/// The memory a job needs: its propagator, or its trajectory when observed (one after the other).
-fn job_chain_bytes(base: &Chain, job: &Job, observe: Option<&ObserveOptions>) -> Result<f64> {
+/// The memory a job needs: its propagator (the density matrix's with noise), or its
+/// trajectory when observed (one after the other).
+fn job_chain_bytes(base: &Chain, noise: &Noise, job: &Job, tol: f64, observe: Option<&ObserveOptions>) -> Result<f64> {
     let chain = job.point.chain(base)?;
+    let noise = job.point.noise(noise);
+    if !noise.is_closed() {
+        return Ok(Plan::with_noise(&chain, job.solver.solver, tol, Precision::Double, Request::Work, &noise)?.bytes());
+    }
     let scan = memory::bytes_needed(&chain, job.solver.solver);
     Ok(observe.map_or(scan, |o| scan.max(o.bytes_needed(&chain, job.solver.solver))))
 }
@@ -610,9 +728,10 @@ fn label(path: &str) -> String {
         "model.couplings.p" => "[model] p".to_string(),
         "observe.points" => "[run] points".to_string(),
         "observe.set.cut" => "[run] cut".to_string(),
-        p => match p.strip_prefix("model.") {
-            Some(key) => format!("[model] {key}"),
-            None => format!("[run] {p}"),
+        p => match (p.strip_prefix("model."), p.strip_prefix("noise.")) {
+            (Some(key), _) => format!("[model] {key}"),
+            (_, Some(key)) => format!("[noise] {key}"),
+            _ => format!("[run] {p}"),
         },
     }
 }

@@ -305,7 +305,13 @@ pub(super) fn point(value: f64, chain: &Chain, s: ScanSolver, options: &ScanOpti
 }
 
 /// [`point`] with its plan made (and memory checked) already.
-fn point_planned(value: f64, chain: &Chain, s: ScanSolver, options: &ScanOptions, plan: &Plan) -> Result<ScanRow> {
+pub(super) fn point_planned(
+    value: f64,
+    chain: &Chain,
+    s: ScanSolver,
+    options: &ScanOptions,
+    plan: &Plan,
+) -> Result<ScanRow> {
     let start = Instant::now();
     let window = options.max_work.then(|| options.window.unwrap_or_else(|| default_window(chain)));
     let mut prop = plan.propagator(chain)?;

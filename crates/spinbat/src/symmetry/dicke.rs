@@ -38,6 +38,8 @@ pub struct DickeSpace {
     c: f64,
     /// `⟨0|H_g|0⟩ = −g'N(N−1)/2`
     hg0: f64,
+    /// `H = H0 + V` (the storage field kept on): the diagonal of `H` is `ε_k` instead of `d_k`
+    keep_field: bool,
     block: usize,
     /// tables for the kernels: `⟨0|H_g|0⟩ + d_k`, `β_k`, `f_k`, `ε_k`
     h_diag: Vec<f64>,
@@ -49,9 +51,11 @@ pub struct DickeSpace {
 impl DickeSpace {
     /// The Dicke space of `chain`, or `None` when its couplings are not all equal
     /// ([`super::uniform_coupling`]) or its sites have their own fields (`H_B` would leave
-    /// the symmetric states).
+    /// the symmetric states), or its charging has XYZ couplings or per-site weights of `ω`
+    /// (the field kept on is taken: `H = H0 + V`, whose diagonal is
+    /// `⟨k|H0|k⟩ = E_0 + ε_k`, [`DickeSpace::h_diag_rel`]).
     pub fn new(chain: &Chain) -> Option<Self> {
-        if chain.has_site_fields() {
+        if chain.has_site_fields() || chain.gamma() != 0.0 || chain.has_omega_sites() {
             return None;
         }
         let g = super::uniform_coupling(chain)?;
@@ -62,13 +66,14 @@ impl DickeSpace {
             omega: chain.omega(),
             c: 2.0 * g * (1.0 - chain.alpha()),
             hg0: -g * (n as f64) * (n as f64 - 1.0) / 2.0,
+            keep_field: chain.keep_field(),
             block: BLOCK,
             h_diag: Vec::new(),
             beta: Vec::new(),
             flips: Vec::new(),
             eps: Vec::new(),
         };
-        space.h_diag = (0..=n).map(|k| space.hg0 + space.diag(k)).collect();
+        space.h_diag = (0..=n).map(|k| space.hg0 + space.h_diag_rel(k)).collect();
         space.flips = (0..n).map(|k| space.flip(k)).collect();
         space.beta = (0..n).map(|k| space.off(k)).collect();
         space.eps = (0..=n).map(|k| space.work(k)).collect();
@@ -100,6 +105,17 @@ impl DickeSpace {
         self.c * (k as f64 * (self.n - k) as f64)
     }
 
+    /// The diagonal of the charging `H` at `k` less `⟨0|H_g|0⟩`: `d_k`, or with the field
+    /// kept on `ε_k` (`H = H0 + V`; the constant `−NB` is a global phase, left out).
+    #[inline(always)]
+    pub fn h_diag_rel(&self, k: usize) -> f64 {
+        if self.keep_field {
+            self.work(k)
+        } else {
+            self.diag(k)
+        }
+    }
+
     /// `ε_k = ⟨k|H0|k⟩ − E_0 = 2Bk + d_k`.
     #[inline(always)]
     pub fn work(&self, k: usize) -> f64 {
@@ -127,7 +143,8 @@ impl DickeSpace {
     /// Estimate of the half-width of the spectrum of `H`, `|2g'(1 − α)| N²/8 + ω (N + 1)`.
     pub fn radius_estimate(&self) -> f64 {
         let n = self.n as f64;
-        self.c.abs() * n * n / 8.0 + self.omega.abs() * (n + 1.0)
+        let field = if self.keep_field { 2.0 * self.b.abs() * n } else { 0.0 };
+        self.c.abs() * n * n / 8.0 + self.omega.abs() * (n + 1.0) + field
     }
 
     /// `‖ε‖ = max_k |ε_k|`, the norm of the work operator on this space: `ε` is a parabola
@@ -274,7 +291,7 @@ impl Space for DickeSpace {
         let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
         for k in 0..=self.n {
             let r = if k > 0 { self.off(k - 1).abs() } else { 0.0 } + if k < self.n { self.off(k).abs() } else { 0.0 };
-            let d = self.hg0 + self.diag(k);
+            let d = self.hg0 + self.h_diag_rel(k);
             lo = lo.min(d - r);
             hi = hi.max(d + r);
         }

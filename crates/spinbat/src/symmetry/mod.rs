@@ -66,8 +66,13 @@ pub fn is_reflection_symmetric(chain: &Chain) -> bool {
 
 /// Whether the site permutation `p` maps every field onto itself, `B_{p(i)} = B_i` (always
 /// for a clean chain).
+///
+/// The charging field's per-site weights must be mapped onto themselves too,
+/// `w_{p(i)} = w_i` ([`Chain::omega_sites`]), so that `V = ω Σ_i w_i X_i` commutes with the
+/// permutation.
 fn fields_preserved(chain: &Chain, p: &[usize]) -> bool {
     chain.site_fields().is_none_or(|f| (0..f.len()).all(|i| f[p[i]] == f[i]))
+        && chain.omega_sites().is_none_or(|w| (0..w.len()).all(|i| w[p[i]] == w[i]))
 }
 
 /// The common coupling `g'` if every off-diagonal `g_ij` is equal (`0` for `N = 1`).
@@ -88,8 +93,12 @@ pub fn uniform_coupling(chain: &Chain) -> Option<f64> {
 /// Whether every off-diagonal coupling `g_ij` is the same (exactly) and the chain has one
 /// field (no per-site fields), so that the dynamics stays in the Dicke states and `H0` acts
 /// there.
+/// The charging field must be the same on every site too (no [`Chain::has_omega_sites`]).
+/// The Dicke solver also needs the paper's charging Hamiltonian
+/// ([`Chain::has_paper_charging`]); the symmetry itself holds for any `γ` and with the
+/// field kept on.
 pub fn is_permutation_symmetric(chain: &Chain) -> bool {
-    uniform_coupling(chain).is_some() && !chain.has_site_fields()
+    uniform_coupling(chain).is_some() && !chain.has_site_fields() && !chain.has_omega_sites()
 }
 
 /// Site permutations that generate the couplings' symmetry group (as far as these

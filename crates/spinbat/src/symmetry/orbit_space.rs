@@ -135,6 +135,13 @@ impl OrbitSpace {
                  use the full space",
             ));
         }
+        if !chain.has_paper_charging() {
+            return Err(crate::error::invalid(
+                "charging",
+                chain.charging_extensions(),
+                "the orbit space holds the paper's H = H_g + omega sum_i X_i with XXZ couplings only; use the full space",
+            ));
+        }
         let generators = super::generators(chain);
         let orbits = Orbits::new(chain);
         let offsets = orbits.offsets();

@@ -107,6 +107,11 @@ pub struct ReflectionSector {
     /// Mirror-symmetric per-site fields (`B_i = B_{N−1−i}`), `None` for a clean chain.
     fields: Option<MirrorFields>,
     omega: f64,
+    /// Mirror-symmetric weights of `ω` by distance from the end, `w_k = w_{N−1−k}`,
+    /// `k = 0..=L` (`None`: all 1)
+    weights: Option<Vec<f64>>,
+    /// `H = H0 + V` (the storage field kept on) instead of `H_g + V`
+    keep_field: bool,
     shape: Shape,
     /// `(A, B)` of each tile of a layer, in storage order
     coords: Vec<(u32, u32)>,
@@ -120,9 +125,12 @@ impl ReflectionSector {
     ///
     /// Per-site fields must be mirror symmetric too (`B_i = B_{N−1−i}`), and commute with the
     /// couplings ([`Chain::fields_commute_with_couplings`]: the sector does not measure the
-    /// rate's part `i⟨[H_g, H_B]⟩`; such chains run on the full space).
+    /// rate's part `i⟨[H_g, H_B]⟩`; such chains run on the full space). Per-site weights of
+    /// `ω` must be mirror symmetric (`w_i = w_{N−1−i}`, checked by
+    /// [`crate::symmetry::is_reflection_symmetric`]); the field may be kept on
+    /// ([`Chain::keep_field`]); XYZ couplings (`γ ≠ 0`) run on the full space.
     pub fn applies(chain: &Chain) -> bool {
-        crate::symmetry::is_reflection_symmetric(chain) && chain.fields_commute_with_couplings()
+        crate::symmetry::is_reflection_symmetric(chain) && chain.fields_commute_with_couplings() && chain.gamma() == 0.0
     }
 
     /// Stored rows for `N` sites: `(2^N + 2^⌈N/2⌉)/2` up to the whole diagonal tiles,
@@ -161,6 +169,8 @@ impl ReflectionSector {
             b: chain.b(),
             fields: chain.site_fields().map(|f| MirrorFields::new(f, shape.half)),
             omega: chain.omega(),
+            weights: chain.has_omega_sites().then(|| (0..=shape.half).map(|k| chain.omega_weight(k)).collect()),
+            keep_field: chain.keep_field(),
             shape,
             coords,
             diag_g: Vec::new(),
@@ -415,11 +425,24 @@ impl ReflectionSector {
         let n = sh.tile_len() * m;
         let xb = &x[block * n..(block + 1) * n];
         out.fill(T::default());
+        // the weight of sites k and N−1−k (mirror-symmetric weights of ω), or none
+        let weight = |k: usize| self.weights.as_ref().map(|w| w[k]);
         for bit in 0..2 * sh.t {
             let half = (1usize << bit) * m;
+            // bits 0..t are sites k = bit (of b), bits t..2t sites N−1−k, k = bit − t (of a)
+            let w = weight(bit % sh.t);
             for (ob, xsub) in out.chunks_exact_mut(2 * half).zip(xb.chunks_exact(2 * half)) {
                 let (olo, ohi) = ob.split_at_mut(half);
                 let (xlo, xhi) = xsub.split_at(half);
+                if let Some(w) = w {
+                    for (o, &xv) in olo.iter_mut().zip(xhi) {
+                        *o += xv.scale(w);
+                    }
+                    for (o, &xv) in ohi.iter_mut().zip(xlo) {
+                        *o += xv.scale(w);
+                    }
+                    continue;
+                }
                 for (o, &xv) in olo.iter_mut().zip(xhi) {
                     *o += xv;
                 }
@@ -431,7 +454,7 @@ impl ReflectionSector {
         let (c, p) = (block / sh.per_layer, block % sh.per_layer);
         let (ta, tb) = (self.coords[p].0 as usize, self.coords[p].1 as usize);
         let side = 1usize << sh.t;
-        let add = |out: &mut [T], a: usize, b: usize, c: usize| {
+        let add_raw = |out: &mut [T], a: usize, b: usize, c: usize| {
             if a <= b {
                 let q = sh.block(c, a, b) * n;
                 for (o, &xv) in out.iter_mut().zip(&x[q..q + n]) {
@@ -464,13 +487,25 @@ impl ReflectionSector {
                 }
             }
         };
+        // a weighted partner tile: read into a scratch tile, then added scaled
+        let add = |out: &mut [T], a: usize, b: usize, c: usize, w: Option<f64>| match w {
+            None => add_raw(out, a, b, c),
+            Some(w) => {
+                let mut buf = [T::default(); 1 << (2 * TILE_BITS)];
+                let buf = &mut buf[..n];
+                add_raw(buf, a, b, c);
+                for (o, &v) in out.iter_mut().zip(buf.iter()) {
+                    *o += v.scale(w);
+                }
+            }
+        };
         for k in sh.t..sh.half {
             let f = 1usize << (k - sh.t);
-            add(out, ta, tb ^ f, c);
-            add(out, ta ^ f, tb, c);
+            add(out, ta, tb ^ f, c, weight(k));
+            add(out, ta ^ f, tb, c, weight(k));
         }
         if sh.odd {
-            add(out, ta, tb, 1 - c);
+            add(out, ta, tb, 1 - c, weight(sh.half));
         }
     }
 
@@ -563,8 +598,18 @@ impl Space for ReflectionSector {
         let tl = self.shape.tile_len();
         let base = block * tl;
         let w = self.omega;
-        for ((o, &xv), &d) in out.iter_mut().zip(&x[base..base + tl]).zip(&self.diag_g[base..base + tl]) {
-            *o = o.scale(w) + xv.scale(d);
+        if self.keep_field {
+            // H = H0 + V: the diagonal of H0, (H0 − E_0)_ss + E_0
+            let e0 = self.all_down_energy();
+            for (k, (o, &xv)) in out.iter_mut().zip(&x[base..base + tl]).enumerate() {
+                let s = base + k;
+                let d = self.work_diagonal_at(s, self.coordinates(s), e0) + e0;
+                *o = o.scale(w) + xv.scale(d);
+            }
+        } else {
+            for ((o, &xv), &d) in out.iter_mut().zip(&x[base..base + tl]).zip(&self.diag_g[base..base + tl]) {
+                *o = o.scale(w) + xv.scale(d);
+            }
         }
         if !self.flips.is_empty() {
             for (k, o) in out.iter_mut().enumerate() {
@@ -616,8 +661,28 @@ impl Space for ReflectionSector {
         }
     }
 
+    /// Gershgorin around the diagonal of `H` (`H_g`, or `H0` with the field kept on), radius
+    /// `|ω| Σ_i |w_i| + Σ|flip-flop elements|`.
     fn spectral_bounds_h(&self) -> (f64, f64) {
-        spectral_enclosure(&self.diag_g, self.n_sites, self.omega, self.flips.iter().map(|f| f.amp.abs()).sum())
+        let offdiag = self.flips.iter().map(|f| f.amp.abs()).sum();
+        let v_norm = match &self.weights {
+            None => self.n_sites as f64 * self.omega.abs(),
+            Some(w) => {
+                let (l, odd) = (self.shape.half, self.shape.odd);
+                let mid = if odd { w[l].abs() } else { 0.0 };
+                self.omega.abs() * (2.0 * w[..l].iter().map(|v| v.abs()).sum::<f64>() + mid)
+            }
+        };
+        if self.keep_field {
+            let e0 = self.all_down_energy();
+            let diag: Vec<f64> = (0..self.dim())
+                .into_par_iter()
+                .map(|s| self.work_diagonal_at(s, self.coordinates(s), e0) + e0)
+                .collect();
+            spectral_enclosure(&diag, 1, v_norm, offdiag)
+        } else {
+            spectral_enclosure(&self.diag_g, 1, v_norm, offdiag)
+        }
     }
 
     fn h_g_max_bound(&self) -> f64 {

@@ -1,6 +1,7 @@
 //! Physics contract tests: a chain of trust from closed forms to dense ED to the fast
 //! solvers, and an outside oracle (QuTiP). Modules mirror `src/`.
 
+mod charging;
 mod common;
 mod correlations;
 mod dicke;

@@ -243,3 +243,60 @@ fn the_planner_puts_collective_decay_at_p_0_on_the_dicke_states() {
     let plan = Plan::with_noise(&p1, Solver::Auto, 1e-10, Precision::Double, Request::Work, &collective).unwrap();
     assert_eq!(plan.space(), SpaceKind::DensityMatrix);
 }
+
+/// The ergotropy family measured on the Dicke density matrix (`observe::dicke`, from the
+/// spectrum of `H0` by total spin) against the full-space measurements of the same state
+/// (the full density matrix, whose ρ lies on the Dicke states, and the dense spectrum of
+/// `H0`): every key, charged and then in storage, and the one-site Bloch vectors.
+#[test]
+fn the_ergotropy_family_on_the_dicke_states_is_that_of_the_full_density_matrix() {
+    use spinbat::observe::dicke::DickeObserver;
+    use spinbat::observe::ergotropy::{ErgotropyContext, H0Spectrum};
+    let mut rng = Rng::new(2027);
+    for n in 2..=6 {
+        let chain = symmetric_chain(&mut rng, n);
+        let noise = Noise { collective_decay: rng.uniform(0.1, 0.8), ..Noise::default() };
+        let t = rng.uniform(0.2, 0.9);
+        let mut full = DensityMatrix::new(&chain, &noise, 1e-12).unwrap();
+        let mut dicke = DensityMatrix::dicke(&chain, &noise, 1e-12).unwrap();
+        let observer = DickeObserver::new(&chain).unwrap();
+        let context = ErgotropyContext::new(&chain).unwrap();
+        let spectrum = H0Spectrum::new(&chain).unwrap();
+        let e0 = chain.initial_energy();
+        let check = |rho_full: &[C], rho: &[C], what: &str| {
+            let d = n + 1;
+            let h0: f64 = (0..d).map(|k| rho[k * d + k].re * observer.diagonal()[k]).sum();
+            let want = context.measure_density(rho_full, &spectrum, h0 - e0).unwrap();
+            let (got, bloch) = observer.measure(rho).unwrap();
+            let pairs = [
+                ("ergotropy", got.ergotropy.unwrap(), want.ergotropy.unwrap()),
+                ("ergotropy_hb", got.ergotropy_hb, want.ergotropy_hb),
+                ("local", got.local_ergotropy, want.local_ergotropy),
+                ("locked", got.locked_ergotropy, want.locked_ergotropy),
+                ("coherent", got.coherent_ergotropy, want.coherent_ergotropy),
+                ("incoherent", got.incoherent_ergotropy, want.incoherent_ergotropy),
+                ("capacity", got.capacity.unwrap(), want.capacity.unwrap()),
+                ("variance_hb", got.variance_hb, want.variance_hb),
+            ];
+            for (key, a, b) in pairs {
+                assert!((a - b).abs() < 1e-8 * (1.0 + b.abs()), "N = {n}, {what}: {key} {a} vs full space {b}");
+            }
+            let full_bloch = observe::correlations::density_bloch(rho_full, n).unwrap();
+            for r in &full_bloch {
+                for a in 0..3 {
+                    assert!((r[a] - bloch[a]).abs() < 1e-9, "N = {n}, {what}: bloch {r:?} vs {bloch:?}");
+                }
+            }
+            assert!(got.ergotropy.unwrap() > 1e-3, "N = {n}, {what}: a charged state holds ergotropy");
+        };
+        let (rf, rd) = (full.density_at(t).unwrap().to_vec(), dicke.density_at(t).unwrap().to_vec());
+        check(&rf, &rd, "charged");
+        // storage from there: collective decay under H0 (a matrix with no coherence left
+        // between some levels, and the passive filling of decayed populations)
+        let mut full_s = DensityMatrix::with_initial(&chain, &noise, Generator::Storage, rf, 1e-12).unwrap();
+        let mut dicke_s = DensityMatrix::dicke_with_initial(&chain, &noise, Generator::Storage, rd, 1e-12).unwrap();
+        let s = rng.uniform(0.5, 2.0);
+        let (rf, rd) = (full_s.density_at(s).unwrap().to_vec(), dicke_s.density_at(s).unwrap().to_vec());
+        check(&rf, &rd, "stored");
+    }
+}

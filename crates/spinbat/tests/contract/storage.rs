@@ -313,3 +313,143 @@ fn storage_matches_qutip_mesolve() {
         }
     }
 }
+
+/// `|mean − want| ≤ 4σ` (plus rounding) for each storage time.
+fn assert_within_4_sigma(what: &str, mean: f64, se: f64, want: f64) {
+    let dev = (mean - want).abs();
+    assert!(
+        dev <= 4.0 * se + 1e-8 * (1.0 + want.abs()),
+        "{what}: trajectories {mean} +- {se} vs density matrix {want} ({:.1} sigma)",
+        dev / se.max(f64::MIN_POSITIVE)
+    );
+}
+
+#[test]
+fn storage_by_trajectories_is_the_density_matrix_within_4_standard_errors() {
+    // noise while charging, in storage and both: the two-stage trajectories (one random
+    // stream through charge and storage) against the density matrix, for W, its rate, the
+    // Bloch vectors and the local ergotropy of the mean one-site states
+    let mut rng = Rng::new(23);
+    let cases = [
+        (NoiseDuring::Both, Noise { dephasing: 0.2, decay: 0.3, temperature: Some(1.0), ..Noise::default() }),
+        (NoiseDuring::Storage, Noise { decay: 0.4, ..Noise::default() }),
+        (NoiseDuring::Charge, Noise { dephasing: 0.5, ..Noise::default() }),
+    ];
+    for (case, (during, noise)) in cases.into_iter().enumerate() {
+        let n = 3 + case;
+        let chain = random_chain(&mut rng, n);
+        let mut spec = StorageSpec::new(times(2.0, 5));
+        spec.charge_time = Some(rng.uniform(0.3, 0.8));
+        spec.noise = noise;
+        spec.noise_during = during;
+        spec.observe.bloch = true;
+        let exact = store(&chain, &spec, &Silent).unwrap();
+        spec.solver = Solver::Trajectories;
+        spec.trajectories = 600;
+        spec.seed = 5 + case as u64;
+        let traj = store(&chain, &spec, &Silent).unwrap();
+        let ens = traj.ensemble.as_ref().expect("an ensemble");
+        assert!(ens.mean_jumps > 0.0, "the noise must act");
+        assert_eq!(traj.trajectory.solver, "trajectories");
+        for (k, (w, e)) in traj.series.iter().zip(&exact.series).enumerate() {
+            let what = format!("{during:?}, N = {n}, s = {}", w.t);
+            assert_within_4_sigma(&format!("W, {what}"), w.work, ens.work_stderr[k], e.work);
+            let (p, q) = (&traj.trajectory.points[k], &exact.trajectory.points[k]);
+            let local = q.ergotropy.unwrap().local_ergotropy;
+            let se = p.local_ergotropy_stderr.unwrap();
+            assert_within_4_sigma(&format!("local ergotropy, {what}"), p.mean_local_ergotropy.unwrap(), se, local);
+            let (b, bse, want) =
+                (p.bloch.as_ref().unwrap(), p.bloch_stderr.as_ref().unwrap(), q.bloch.as_ref().unwrap());
+            for i in 0..n {
+                for a in 0..3 {
+                    assert_within_4_sigma(&format!("bloch[{i}][{a}], {what}"), b[i][a], bse[i][a], want[i][a]);
+                }
+            }
+        }
+        assert_within_4_sigma("W at s = 0", traj.charge.work, ens.work_stderr[0], exact.charge.work);
+        assert!(traj.half_lives.ergotropy.time.is_none() && traj.half_lives.ergotropy.reason.is_some());
+    }
+}
+
+#[test]
+fn noiseless_storage_by_trajectories_keeps_each_trajectorys_work() {
+    // noise while charging only: in storage every trajectory evolves by e^{-i H0 s}, which
+    // conserves its own <H0>, so the mean W and its standard error stay exactly as at s = 0
+    let mut rng = Rng::new(29);
+    let chain = random_chain(&mut rng, 5);
+    let mut spec = StorageSpec::new(times(3.0, 7));
+    spec.charge_time = Some(0.6);
+    spec.noise = Noise { dephasing: 0.4, decay: 0.2, ..Noise::default() };
+    spec.noise_during = NoiseDuring::Charge;
+    spec.solver = Solver::Trajectories;
+    spec.trajectories = 50;
+    let s = store(&chain, &spec, &Silent).unwrap();
+    let ens = s.ensemble.unwrap();
+    for (k, w) in s.series.iter().enumerate() {
+        assert!((w.work - s.series[0].work).abs() < 1e-8, "s = {}: {} vs {}", w.t, w.work, s.series[0].work);
+        assert!((ens.work_stderr[k] - ens.work_stderr[0]).abs() < 1e-8);
+        assert!(w.rate.abs() < 1e-8, "closed storage: no rate, got {}", w.rate);
+    }
+    // the same seed gives the same numbers
+    let again = store(&chain, &spec, &Silent).unwrap();
+    assert_eq!(again.series, s.series);
+    // and no noise at all is refused (every trajectory would be the closed evolution)
+    spec.noise = Noise::default();
+    assert!(matches!(store(&chain, &spec, &Silent), Err(SpinbatError::Unsupported { .. })));
+}
+
+#[test]
+fn superradiant_storage_on_the_dicke_states_follows_the_cascade_and_its_ergotropy() {
+    // two free spins (g = 0) charged to all-up (ωT = π/2), then collective decay Γ in
+    // storage: the populations p2 = e^{−2Γs}, p1 = 2Γs e^{−2Γs} (physics.md), ρ stays
+    // diagonal on the Dicke states, so with H_B's levels −2B, 0, 0, 2B the ergotropy is
+    // Tr ρH_B − (−2B) max_k p_k = 2B(p2 − p0 + max(p0, p1, p2))
+    let (b, gamma) = (0.9, 0.35);
+    let chain = Chain::builder(2).couplings(Couplings::PowerLaw { p: 0.0 }).g(0.0).b(b).omega(1.0).build().unwrap();
+    let mut spec = StorageSpec::new(times(4.0, 9));
+    spec.charge_time = Some(FRAC_PI_2);
+    spec.noise = Noise { collective_decay: gamma, ..Noise::default() };
+    spec.noise_during = NoiseDuring::Storage;
+    spec.observe.bloch = true;
+    spec.observe.variance = true;
+    let s = store(&chain, &spec, &Silent).unwrap();
+    assert!(s.trajectory.solver.contains("density"), "{}", s.trajectory.solver);
+    for (w, p) in s.series.iter().zip(&s.trajectory.points) {
+        let x = gamma * w.t;
+        let (p2, p1) = ((-2.0 * x).exp(), 2.0 * x * (-2.0 * x).exp());
+        let p0 = 1.0 - p1 - p2;
+        assert!((w.work - 2.0 * b * (p1 + 2.0 * p2)).abs() < 1e-8, "s = {}: W {}", w.t, w.work);
+        let e = p.ergotropy.unwrap();
+        let want = 2.0 * b * (p2 - p0 + p0.max(p1).max(p2));
+        assert!((e.ergotropy_hb - want).abs() < 1e-8, "s = {}: {} vs {want}", w.t, e.ergotropy_hb);
+        assert!((e.ergotropy.unwrap() - want).abs() < 1e-8, "g = 0: H0 = H_B + const");
+        // no coherence: the dephased state is the state; each site up with p1/2 + p2
+        assert!(e.coherent_ergotropy.abs() < 1e-8);
+        let z = 2.0 * (0.5 * p1 + p2) - 1.0;
+        assert!((p.bloch.as_ref().unwrap()[1][2] - z).abs() < 1e-8);
+        let var = 4.0 * b * b * (p1 + 4.0 * p2 - (p1 + 2.0 * p2).powi(2));
+        assert!((p.variance.unwrap() - var).abs() < 1e-7, "Var(H0) {} vs {var}", p.variance.unwrap());
+    }
+    let half = s.half_lives.work.time.unwrap();
+    let w = |s: f64| (2.0 * gamma * s * (-2.0 * gamma * s).exp() + 2.0 * (-2.0 * gamma * s).exp()) / 2.0;
+    assert!((w(half) - 0.5).abs() < 1e-8, "W(s_1/2) = W(0)/2: {}", w(half));
+}
+
+#[test]
+fn superradiant_storage_runs_past_the_full_density_matrix() {
+    // N = 200 > 12 on the Dicke states: the energy decays, the trace-norm bound is carried
+    let chain = Chain::builder(200).couplings(Couplings::PowerLaw { p: 0.0 }).g(0.002).build().unwrap();
+    let mut spec = StorageSpec::new(times(0.05, 5));
+    spec.charge_time = Some(0.3);
+    spec.noise = Noise { collective_decay: 0.02, ..Noise::default() };
+    let s = store(&chain, &spec, &Silent).unwrap();
+    let first = s.series.first().unwrap().work;
+    let last = s.series.last().unwrap().work;
+    assert!(first > 0.0 && last < first, "superradiance discharges: {first} -> {last}");
+    for p in &s.trajectory.points {
+        let e = p.ergotropy.unwrap();
+        // all-down is the ground state (B > 0, g >= 0): 0 <= ergotropy <= W
+        assert!(e.ergotropy.unwrap() <= p.work + 1e-8 && e.ergotropy.unwrap() >= -1e-8);
+    }
+    assert!(s.work_error < 1e-6);
+}

@@ -450,3 +450,61 @@ fn grid_observables_are_the_trajectory_of_the_chain_and_xxx_stays_a_product_stat
     let e = plain.with_observables(cut_too_far).unwrap_err();
     assert!(matches!(e, SpinbatError::InvalidParameter { name: "cut", .. }), "{e}");
 }
+
+/// An open-battery grid (`GridStudy::new_open`: a base noise, one rate varied): each record
+/// is the certified density-matrix charge of its own chain under its own noise, the closed
+/// points (all rates zero) run the closed solver, and the settings hash changes with the
+/// fixed noise but not with the varied rate's values; a closed study cannot vary a rate.
+#[test]
+fn open_grid_records_are_the_density_matrix_charges_of_each_points_noise() {
+    use spinbat::open::Noise;
+    use spinbat::study::{Grid, GridStudy};
+    use std::ops::ControlFlow;
+    use std::sync::Mutex;
+
+    let base = base(3, 0.4, Couplings::NearestNeighbour);
+    let grid = || Grid::new(vec!["dephasing=0,0.3".parse().unwrap(), "n=2..3".parse().unwrap()]).unwrap();
+    let solvers = ScanSolver::parse_list("quantum").unwrap();
+    let opts = ScanOptions::default();
+    let noise = Noise { decay: 0.2, temperature: Some(0.8), ..Noise::default() };
+    let study = GridStudy::new_open(base.clone(), noise, grid(), solvers.clone(), opts).unwrap();
+    assert!(study.is_noisy());
+    let records = Mutex::new(Vec::new());
+    study.run(
+        &study.jobs(),
+        &|job, r| {
+            records.lock().unwrap().push((job.clone(), r.unwrap()));
+            ControlFlow::Continue(())
+        },
+        &Silent,
+    );
+    let records = records.into_inner().unwrap();
+    assert_eq!(records.len(), 4);
+    for (job, rec) in &records {
+        let gamma = job.point.get(Parameter::Dephasing).unwrap();
+        let n = job.point.get(Parameter::N).unwrap() as usize;
+        let chain = base.to_builder().n_sites(n).build().unwrap();
+        let point_noise = Noise { dephasing: gamma, ..noise };
+        let mut prop = propagate::plan_noisy(&chain, Solver::DensityMatrix, opts.tol, &point_noise).unwrap();
+        let want = observe::charge(prop.as_mut(), &chain, &[study::default_window(&chain)], &Silent).unwrap();
+        assert_eq!(rec.row.method, "density-matrix");
+        let rel = (rec.row.max_power.power - want.max_power.power).abs() / want.max_power.power;
+        assert!(rel < 1e-12, "{}: P_max {} vs {}", rec.key, rec.row.max_power.power, want.max_power.power);
+        assert!(rec.settings.as_ref().unwrap()["noise"]["decay"] == 0.2);
+        assert!(rec.settings.as_ref().unwrap()["noise"].get("dephasing").is_none(), "the varied rate is not fixed");
+    }
+    // the closed battery: a rate varied only in an open study; zero noise is the closed study
+    assert!(GridStudy::new(base.clone(), grid(), solvers.clone(), opts).is_err());
+    let closed_grid = || Grid::new(vec!["n=2..3".parse().unwrap()]).unwrap();
+    let closed = GridStudy::new(base.clone(), closed_grid(), solvers.clone(), opts).unwrap();
+    let zero = GridStudy::new_open(base.clone(), Noise::default(), closed_grid(), solvers.clone(), opts).unwrap();
+    assert_eq!(closed.hash(), zero.hash());
+    let other =
+        GridStudy::new_open(base.clone(), Noise { decay: 0.3, ..noise }, grid(), solvers.clone(), opts).unwrap();
+    assert_ne!(other.hash(), study.hash());
+    // the mean field has no open battery; trajectories are statistical, not certified
+    for name in ["mean-field", "trajectories"] {
+        let s = ScanSolver::parse_list(name).unwrap();
+        assert!(GridStudy::new_open(base.clone(), noise, grid(), s, opts).is_err(), "{name}");
+    }
+}
