@@ -69,6 +69,7 @@ pub mod effective;
 pub mod error;
 pub mod meanfield;
 pub mod model;
+pub mod mps;
 pub mod numeric;
 pub mod observe;
 pub mod open;

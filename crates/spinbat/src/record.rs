@@ -141,6 +141,11 @@ pub struct ChargeRecord {
     /// absent for the constant field.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub protocol: Option<crate::model::Protocol>,
+    /// The MPS solver's settings and accuracy figures, as top-level keys (`bond_dim`,
+    /// `truncation`, `discarded_weight`, `step_error_estimate`, `mpo_fit_error`, ...);
+    /// absent for the other solvers.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub mps: Option<crate::mps::MpsReport>,
     /// Version, git revision, time, threads.
     pub provenance: Provenance,
 }
@@ -220,6 +225,7 @@ impl ChargeRecord {
             trajectories: None,
             disorder: None,
             protocol: None,
+            mps: None,
             provenance: Provenance::current(),
         }
     }

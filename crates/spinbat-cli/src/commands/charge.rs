@@ -155,7 +155,9 @@ pub struct ChargeArgs {
     /// Solver: auto (dicke for all-to-all couplings, dense for N <= 10, chebyshev beyond;
     /// density-matrix with noise), dense, chebyshev, dicke, mean-field, weak-coupling (paper
     /// Eq. 18), density-matrix (the open battery), trajectories (the open battery by quantum
-    /// trajectories, with --trajectories and --seed).
+    /// trajectories, with --trajectories and --seed), mps (a matrix-product state by two-site
+    /// TDVP, for chains beyond exact diagonalisation: --bond-dim, --truncation, --time-step;
+    /// its accuracy is an estimate, not a bound; never chosen by auto).
     #[arg(long, default_value = "auto")]
     pub solver: String,
     /// Absolute tolerance on W [units of B] (chebyshev, mean-field).
@@ -208,6 +210,30 @@ pub struct ChargeArgs {
     /// With --disorder-g or --disorder-field: the number R >= 2 of realisations (default 20).
     #[arg(long, value_name = "R", help_heading = "Disorder (ensembles)")]
     pub realisations: Option<usize>,
+    /// With --solver mps: the maximal bond dimension chi of the matrix-product state (memory
+    /// ~ N chi^2, time ~ N chi^3 per step).
+    #[arg(long, value_name = "CHI", help_heading = "Matrix-product states (--solver mps)")]
+    pub bond_dim: Option<usize>,
+    /// With --solver mps: the largest discarded weight per SVD (sum of the squared Schmidt
+    /// values dropped, relative; default 1e-10). The errors of successive truncations add
+    /// up: each moves the state by the square root of its weight.
+    #[arg(
+        long,
+        value_name = "EPS",
+        allow_negative_numbers = true,
+        help_heading = "Matrix-product states (--solver mps)"
+    )]
+    pub truncation: Option<f64>,
+    /// With --solver mps: the TDVP time step [1/B] (default h/4, h = pi/(16 Lambda) the grid
+    /// step of the maximum search). A second run at twice the step gives the Richardson
+    /// estimate of the step error.
+    #[arg(
+        long,
+        value_name = "DT",
+        allow_negative_numbers = true,
+        help_heading = "Matrix-product states (--solver mps)"
+    )]
+    pub time_step: Option<f64>,
     /// With the ergotropy observable: also the block ergotropy (key block_ergotropy), the
     /// sum of the ergotropies of blocks of K neighbouring sites (0..K, K..2K, ...; the last
     /// shorter) for their share of H_B: K = 1 is local_ergotropy, K = N ergotropy_hb;
@@ -217,6 +243,26 @@ pub struct ChargeArgs {
 }
 
 impl ChargeArgs {
+    /// The MPS settings with `--solver mps` (defaults for what is not given); `None` for
+    /// other solvers, which refuse the MPS flags.
+    fn mps_settings(&self, solver: Solver) -> Result<Option<spinbat::mps::MpsSettings>, CliError> {
+        let any = self.bond_dim.is_some() || self.truncation.is_some() || self.time_step.is_some();
+        if solver != Solver::Mps {
+            if any {
+                return Err(CliError::input(anyhow!("--bond-dim, --truncation and --time-step need --solver mps")));
+            }
+            return Ok(None);
+        }
+        let d = spinbat::mps::MpsSettings::default();
+        let settings = spinbat::mps::MpsSettings {
+            bond_dim: self.bond_dim.unwrap_or(d.bond_dim),
+            truncation: self.truncation.unwrap_or(d.truncation),
+            time_step: self.time_step.or(d.time_step),
+        };
+        settings.check()?;
+        Ok(Some(settings))
+    }
+
     /// The observables asked for and their plan, checked against the chain, solver and
     /// memory before anything runs (`None` without `--observe`).
     fn observables(
@@ -339,6 +385,12 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
     let ground = spinbat::observe::ground::ground_state(&chain)?;
     let json_stdout = args.output.json_stdout();
     let precision: propagate::Precision = args.precision.parse()?;
+    let mps_settings = args.mps_settings(solver)?;
+    if mps_settings.is_some() && (args.disorder_g.is_some() || args.disorder_field.is_some()) {
+        return Err(CliError::input(anyhow!(
+            "--solver mps with disorder is not implemented yet; use chebyshev for the realisations"
+        )));
+    }
     if args.disorder_g.is_some() || args.disorder_field.is_some() {
         return run_disorder(&args, &chain, solver, &noise, &times, precision, &ground);
     }
@@ -365,6 +417,10 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
         &noise,
         start_state,
     )?;
+    let plan = match mps_settings {
+        Some(settings) => plan.with_mps(&chain, settings)?,
+        None => plan,
+    };
     let initial_energy = plan.gibbs().map(|g| g.energy());
     let prop = match &protocol {
         Some(p) => plan.protocol_propagator(&chain, p)?,
@@ -374,6 +430,7 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
     let bar = Bar::new(!json_stdout, "charging").with_limit(args.max_time, "--max-time");
     // with observables, the charge hands its states to them where its method can (one
     // propagation); its kept terms go before any second propagation of the states
+    let mut mps_report = None;
     let (result, elapsed, observed) = match &observables {
         Some((set, plan)) => {
             let states_bar = Bar::new(!json_stdout, "observables");
@@ -389,6 +446,7 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
             let mut prop = prop;
             let result = observe::charge(prop.as_mut(), &chain, &times, &bar);
             bar.finish();
+            mps_report = prop.mps_report();
             (result?, start.elapsed().as_secs_f64(), None)
         }
     };
@@ -400,6 +458,7 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
     record.initial_temperature = start_state.temperature();
     record.initial_energy = initial_energy;
     record.protocol = protocol;
+    record.mps = mps_report;
     if let Some(obs) = observed {
         record = record.with_observables(obs);
     }
@@ -1023,6 +1082,9 @@ fn print_summary(
         );
     }
     match r.error_bound {
+        Some(b) if r.solver == Solver::Mps.as_str() => {
+            let _ = writeln!(out, "accuracy   |error of W| ~ {b:.1e} (estimate): {}", r.accuracy);
+        }
         Some(b) => {
             let _ = writeln!(out, "accuracy   |error of W| <= {b:.1e}: {}", r.accuracy);
         }

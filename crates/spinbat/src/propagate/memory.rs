@@ -17,6 +17,8 @@ use crate::model::Chain;
 ///   decay: [`super::density::bytes_needed`], which the planner calls with the noise);
 /// * trajectories: per worker thread the state, two Chebyshev terms and the accumulated
 ///   states of a batch, `16(3 + batch)·2^N` ([`super::unravelling::bytes_needed`]);
+/// * mps: the state and its environments, twice (steps `δ`, `2δ`) and their anchors,
+///   `~ 64 N χ² (2 + 2D)` ([`super::mps::bytes_needed`]);
 /// * weak coupling: nothing to speak of.
 pub fn bytes_needed(chain: &Chain, solver: Solver) -> f64 {
     let n = chain.n_sites() as f64;
@@ -30,6 +32,7 @@ pub fn bytes_needed(chain: &Chain, solver: Solver) -> f64 {
         Solver::Dicke => 5e7 + dicke::CHEB_BYTES_PER_STATE * (n + 1.0),
         Solver::DensityMatrix => super::density::bytes_needed(chain.n_sites(), &crate::open::Noise::default()),
         Solver::Trajectories => super::unravelling::bytes_needed(chain.n_sites(), rayon::current_num_threads(), 1),
+        Solver::Mps => super::mps::bytes_needed(chain, &crate::mps::MpsSettings::default()),
         _ => 1e6,
     }
 }

@@ -115,6 +115,12 @@ pub trait Propagator: Send {
     fn end_tap(&mut self) -> Result<Option<TapOutcome>> {
         Ok(None)
     }
+
+    /// The settings and accuracy figures of a matrix-product-state run (bond dimension,
+    /// discarded weight, time-step and MPO-fit error estimates); `None` for other methods.
+    fn mps_report(&self) -> Option<crate::mps::MpsReport> {
+        None
+    }
 }
 
 /// The callback of a [`StateTap`]: `(W and W' at t, the state at t)`, as
@@ -243,6 +249,9 @@ pub enum SpaceKind {
     /// ([`crate::propagate::DensityMatrix::dicke`]): all couplings equal, collective decay
     /// the only channel ([`crate::open::keeps_dicke_states`]).
     DickeDensityMatrix,
+    /// A matrix-product state ([`crate::mps::Mps`]): `N` site tensors of bond dimension
+    /// at most `χ`.
+    MatrixProduct,
 }
 
 /// Checks that `times` are finite, `≥ 0` and sorted ascending.

@@ -25,6 +25,7 @@ pub mod dicke;
 pub mod gram;
 pub(crate) mod memory;
 mod method;
+pub mod mps;
 mod plan;
 pub mod schedule;
 mod solver;
@@ -40,6 +41,7 @@ pub use method::{
     check_times, check_within, protocol_scan_step, protocol_work_bound, scan_step, scan_step_for, Propagator,
     SpaceKind, StatePropagator, StateTap, StateView, StateVisitor, TapOutcome, TapVisitor, WorkSample,
 };
+pub use mps::MpsPropagator;
 pub use plan::{
     check_charging, plan, plan_noisy, plan_states, plan_with, Plan, Request, DENSITY_OBSERVABLE_BYTES_PER_ENTRY,
     SECTOR_EXPANSION_BYTES_PER_AMPLITUDE,

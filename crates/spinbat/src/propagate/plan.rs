@@ -18,6 +18,7 @@ use super::unravelling::{self, Unravelling};
 use super::{chebyshev, density, dicke, Dense, Propagator, StatePropagator};
 use crate::error::{Result, SpinbatError};
 use crate::model::{Chain, Protocol};
+use crate::mps::MpsSettings;
 use crate::open::{Gibbs, Noise, Start};
 use crate::operator::Operators;
 use crate::symmetry::{DickeSpace, OrbitSpace, ReflectionSector};
@@ -57,6 +58,8 @@ pub struct Plan {
     start: Start,
     /// the Gibbs state of a thermal start (built once, after the memory check)
     gibbs: Option<Arc<Gibbs>>,
+    /// the settings of the MPS solver (read only by it)
+    mps: MpsSettings,
 }
 
 impl Plan {
@@ -186,6 +189,9 @@ impl Plan {
             }
             Request::States { .. } => resolve_states(chain, solver, precision)?,
         };
+        if solver == Solver::Mps {
+            check_mps(chain, request)?;
+        }
         check_charging(chain, solver)?;
         if let (Solver::Trajectories, Request::States { .. }) = (solver, request) {
             return Err(SpinbatError::Unsupported {
@@ -211,6 +217,7 @@ impl Plan {
             }
             Solver::DensityMatrix => SpaceKind::DensityMatrix,
             Solver::Trajectories => SpaceKind::Full,
+            Solver::Mps => SpaceKind::MatrixProduct,
             _ => SpaceKind::None,
         };
         let mut bytes = match solver {
@@ -220,6 +227,7 @@ impl Plan {
             Solver::DensityMatrix => density::bytes_needed(chain.n_sites(), noise),
             // the smallest batch; Plan::unravelling takes more where memory allows
             Solver::Trajectories => unravelling::bytes_needed(chain.n_sites(), rayon::current_num_threads(), 1),
+            Solver::Mps => super::mps::bytes_needed(chain, &MpsSettings::default()),
             _ => memory::bytes_needed_with(chain, solver, precision),
         };
         if let (Request::States { .. }, SpaceKind::DensityMatrix) = (request, space) {
@@ -257,7 +265,39 @@ impl Plan {
         }
         crate::resources::ensure_fits(solver.as_str(), chain.n_sites(), bytes)?;
         let gibbs = if mixed { start.gibbs(chain)?.map(Arc::new) } else { None };
-        Ok(Plan { solver, precision, space, request, tol, bytes, noise: *noise, start, gibbs })
+        Ok(Plan {
+            solver,
+            precision,
+            space,
+            request,
+            tol,
+            bytes,
+            noise: *noise,
+            start,
+            gibbs,
+            mps: MpsSettings::default(),
+        })
+    }
+
+    /// The plan with the MPS solver's `settings` (bond dimension, truncation, time step):
+    /// checked, and the memory checked again for them. Other solvers ignore them.
+    ///
+    /// # Errors
+    /// [`SpinbatError::InvalidParameter`] for bad settings; [`SpinbatError::TooLarge`] when
+    /// the MPS run at that bond dimension does not fit.
+    pub fn with_mps(mut self, chain: &Chain, settings: MpsSettings) -> Result<Plan> {
+        settings.check()?;
+        self.mps = settings;
+        if self.solver == Solver::Mps {
+            self.bytes = super::mps::bytes_needed(chain, &settings);
+            crate::resources::ensure_fits("mps", chain.n_sites(), self.bytes)?;
+        }
+        Ok(self)
+    }
+
+    /// The MPS solver's settings.
+    pub fn mps(&self) -> MpsSettings {
+        self.mps
     }
 
     /// The solver that will run (`auto` resolved).
@@ -350,6 +390,7 @@ impl Plan {
                 Box::new(density::DensityMatrix::dicke(chain, &self.noise, tol)?)
             }
             (Solver::DensityMatrix, _, _) => Box::new(self.density(chain)?),
+            (Solver::Mps, _, _) => Box::new(super::MpsPropagator::new(chain, self.mps)?),
             (Solver::Trajectories, _, _) => {
                 return Err(SpinbatError::Unsupported {
                     solver: "trajectories",
@@ -543,6 +584,27 @@ pub fn plan_with(chain: &Chain, solver: Solver, tol: f64, precision: Precision) 
 /// As [`Plan::with_noise`].
 pub fn plan_noisy(chain: &Chain, solver: Solver, tol: f64, noise: &Noise) -> Result<Box<dyn Propagator>> {
     Plan::with_noise(chain, solver, tol, Precision::Double, Request::Work, noise)?.propagator(chain)
+}
+
+/// What the MPS solver refuses: per-site fields (its rate operator uses one field) and
+/// states for observables (not implemented: it hands out the work only). Noise and a
+/// thermal start are refused before, as for every solver of one pure state.
+fn check_mps(chain: &Chain, request: Request) -> Result<()> {
+    if chain.has_site_fields() {
+        return Err(SpinbatError::Unsupported {
+            solver: "mps",
+            reason: "per-site fields (disorder in B) are not implemented in its MPOs; use chebyshev".to_string(),
+        });
+    }
+    if let Request::States { .. } = request {
+        return Err(SpinbatError::Unsupported {
+            solver: "mps",
+            reason: "observables of the matrix-product state (--observe) are not implemented yet; it gives W(t) and \
+                     P_max"
+                .to_string(),
+        });
+    }
+    Ok(())
 }
 
 /// Checks that `solver` implements `chain`'s charging Hamiltonian: the paper's

@@ -33,11 +33,15 @@ pub enum Solver {
     /// `2^N` amplitudes, [`super::Unravelling`]): the mean over trajectories, with its
     /// standard error.
     Trajectories,
+    /// A matrix-product state evolved by two-site TDVP ([`super::MpsPropagator`]): chains
+    /// beyond exact diagonalisation, accurate to an estimate (bond dimension, discarded
+    /// weight, time step); never picked by `auto`.
+    Mps,
 }
 
 impl Solver {
     /// Every solver, for help texts.
-    pub const ALL: [Solver; 8] = [
+    pub const ALL: [Solver; 9] = [
         Solver::Auto,
         Solver::Dense,
         Solver::Chebyshev,
@@ -46,6 +50,7 @@ impl Solver {
         Solver::WeakCoupling,
         Solver::DensityMatrix,
         Solver::Trajectories,
+        Solver::Mps,
     ];
 
     /// The name used on the command line and in records.
@@ -59,6 +64,7 @@ impl Solver {
             Solver::WeakCoupling => "weak-coupling",
             Solver::DensityMatrix => "density-matrix",
             Solver::Trajectories => "trajectories",
+            Solver::Mps => "mps",
         }
     }
 

@@ -10,6 +10,7 @@ mod effective;
 mod ergotropy;
 mod gibbs;
 mod meanfield;
+mod mps;
 mod observe;
 mod open;
 mod open_dicke;

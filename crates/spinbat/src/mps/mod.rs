@@ -1,0 +1,153 @@
+//! Matrix-product states (MPS) for chains beyond exact diagonalisation: the state
+//! ([`Mps`]), the battery's Hamiltonians as matrix-product operators ([`BatteryMpos`]:
+//! `H`, `H0` and the rate operator `R = i[H, H0]`, couplings of any pattern compressed by
+//! SVD with their fit error), and two-site TDVP ([`Tdvp`]) for `e^{−iHt}` from the
+//! all-down product state. `crate::propagate`'s `mps` solver drives them.
+//!
+//! Conventions as in physics.md: site `i` is `0..N−1`, spin index `0` down and `1` up,
+//! `H_g = −Σ_{i<j} g_ij [Z_i Z_j + α (X_i X_j + Y_i Y_j)]`, `H = H_g + ω Σ X_i`,
+//! `H0 = H_g + B Σ Z_i`. The tensors are complex (`e^{−iHt}`), dense, first index
+//! fastest ([`tensor`]); all linear algebra is faer (thin SVD, QR, self-adjoint eigen,
+//! matrix products).
+//!
+//! Layer: below `propagate/` (which wraps [`Tdvp`] as a `Propagator`), above `model/`.
+
+pub mod krylov;
+pub mod mpo;
+mod settings;
+mod state;
+pub mod tdvp;
+pub mod tensor;
+
+pub use mpo::{BatteryMpos, CouplingFactors, Mpo, MPO_SVD_CUTOFF};
+pub use settings::{MpsReport, MpsSettings, DEFAULT_BOND_DIM, DEFAULT_STEPS_PER_GRID_STEP, DEFAULT_TRUNCATION};
+pub use state::Mps;
+pub use tdvp::{Tdvp, Truncation, KRYLOV_TOL};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Boundary, Chain, Couplings};
+    use faer::{Mat, Side};
+    use num_complex::Complex64;
+    use std::sync::Arc;
+
+    /// `H_g + Σ_i (hx X_i + hy Y_i + hz Z_i)` as a dense matrix, built from the Pauli
+    /// action on basis states (bit i: site i up), independently of the MPO code.
+    fn dense(chain: &Chain, hx: f64, hz: f64) -> Mat<Complex64> {
+        let n = chain.n_sites();
+        let dim = 1usize << n;
+        let mut m = Mat::<Complex64>::zeros(dim, dim);
+        let z = |s: usize, i: usize| if (s >> i) & 1 == 1 { 1.0 } else { -1.0 };
+        for s in 0..dim {
+            for i in 0..n {
+                m[(s, s)] += Complex64::new(hz * z(s, i), 0.0);
+                m[(s ^ (1 << i), s)] += Complex64::new(hx, 0.0);
+            }
+            for (i, j, g) in chain.pairs() {
+                m[(s, s)] -= Complex64::new(g * z(s, i) * z(s, j), 0.0);
+                if z(s, i) != z(s, j) {
+                    // X_iX_j + Y_iY_j flips an anti-parallel pair with amplitude 2
+                    m[(s ^ (1 << i) ^ (1 << j), s)] -= Complex64::new(2.0 * chain.alpha() * g, 0.0);
+                }
+            }
+        }
+        m
+    }
+
+    fn chains() -> Vec<Chain> {
+        vec![
+            Chain::builder(6)
+                .couplings(Couplings::NearestNeighbour)
+                .alpha(0.37)
+                .omega(1.7)
+                .b(0.8)
+                .g(1.3)
+                .build()
+                .unwrap(),
+            Chain::builder(7).couplings(Couplings::PowerLaw { p: 1.0 }).alpha(0.0).omega(4.0).build().unwrap(),
+            Chain::builder(7).couplings(Couplings::PowerLaw { p: 1.6 }).alpha(-0.6).omega(2.3).g(0.7).build().unwrap(),
+            Chain::builder(6)
+                .couplings(Couplings::PowerLaw { p: 0.5 })
+                .boundary(Boundary::Periodic)
+                .alpha(0.8)
+                .build()
+                .unwrap(),
+        ]
+    }
+
+    fn max_diff(a: &[Complex64], b: &Mat<Complex64>) -> f64 {
+        let dim = b.nrows();
+        (0..dim * dim).map(|k| (a[k] - b[(k / dim, k % dim)]).norm()).fold(0.0, f64::max)
+    }
+
+    #[test]
+    fn mpos_contract_to_the_dense_hamiltonians_and_the_rate_commutator() {
+        for chain in chains() {
+            let mpos = BatteryMpos::new(&chain).unwrap();
+            // exact construction: every singular value of the small blocks is kept
+            assert!(mpos.factors.fit_error() < 1e-13, "fit error {}", mpos.factors.fit_error());
+            let h = dense(&chain, chain.omega(), 0.0);
+            let h0 = dense(&chain, 0.0, chain.b());
+            let i = Complex64::new(0.0, 1.0);
+            let rate = (&h * &h0 - &h0 * &h) * faer::Scale(i);
+            let tol = 1e-12 * (chain.n_sites() as f64).powi(2);
+            assert!(max_diff(&mpos.h.to_dense(), &h) < tol, "H {chain:?}");
+            assert!(max_diff(&mpos.h0.to_dense(), &h0) < tol, "H0 {chain:?}");
+            assert!(max_diff(&mpos.rate.to_dense(), &rate) < tol, "i[H, H0] {chain:?}");
+        }
+        // nearest neighbour: bond dimension 2 + 3 for XXZ, 2 + 1 for Ising
+        let nn = Chain::builder(9).couplings(Couplings::NearestNeighbour).alpha(0.5).build().unwrap();
+        assert_eq!(BatteryMpos::new(&nn).unwrap().h.max_bond(), 5);
+        let ising = nn.with_alpha(0.0).unwrap();
+        assert_eq!(BatteryMpos::new(&ising).unwrap().h.max_bond(), 3);
+    }
+
+    #[test]
+    fn power_law_mpo_fit_is_small_and_the_rank_grows_slowly() {
+        let chain = Chain::builder(200).couplings(Couplings::PowerLaw { p: 1.0 }).build().unwrap();
+        let f = CouplingFactors::new(&chain).unwrap();
+        let r = f.ranks().iter().copied().max().unwrap();
+        assert!(f.fit_error() < 1e-11, "fit error {}", f.fit_error());
+        assert!(r < 30, "rank {r}");
+    }
+
+    #[test]
+    fn tdvp_follows_the_exact_evolution_of_a_small_chain() {
+        for chain in chains().into_iter().filter(|c| c.boundary() == Boundary::Open) {
+            let n = chain.n_sites();
+            let mpos = BatteryMpos::new(&chain).unwrap();
+            let h = dense(&chain, chain.omega(), 0.0);
+            let h0 = dense(&chain, 0.0, chain.b());
+            let evd = h.self_adjoint_eigen(Side::Lower).unwrap();
+            let (u, s) = (evd.U(), evd.S().column_vector());
+            let dim = 1usize << n;
+            let trunc = Truncation { max_bond: 64, max_discarded: 1e-14 };
+            let mut tdvp = Tdvp::new(Mps::all_down(n), Arc::new(mpos.h.clone()), trunc);
+            let dt = 0.005;
+            for step in 1..=60 {
+                tdvp.step(dt).unwrap();
+                if step % 20 != 0 {
+                    continue;
+                }
+                let t = tdvp.time();
+                // ψ(t) = U e^{−iΛt} U† e_0
+                let exact: Vec<Complex64> = (0..dim)
+                    .map(|x| {
+                        (0..dim).map(|k| u[(x, k)] * Complex64::from_polar(1.0, -s[k].re * t) * u[(0, k)].conj()).sum()
+                    })
+                    .collect();
+                let got = tdvp.state().to_dense();
+                let overlap: Complex64 = exact.iter().zip(&got).map(|(a, b)| a.conj() * b).sum();
+                assert!((1.0 - overlap.norm()).abs() < 1e-7, "{chain:?} t = {t}: fidelity {}", overlap.norm());
+                let w_exact = (0..dim)
+                    .map(|x| (0..dim).map(|y| exact[x].conj() * h0[(x, y)] * exact[y]).sum::<Complex64>())
+                    .sum::<Complex64>()
+                    .re;
+                let w_mps = tdvp.state().expectation(&mpos.h0).re;
+                assert!((w_exact - w_mps).abs() < 1e-6, "{chain:?} t = {t}: {w_mps} vs {w_exact}");
+                assert!((tdvp.state().norm_sqr() - 1.0).abs() < 1e-10);
+            }
+        }
+    }
+}
