@@ -606,10 +606,7 @@ fn store_trajectories(
 ) -> Result<Storage> {
     let n = chain.n_sites();
     let (charging_noise, storage_noise) = (spec.charging_noise(), spec.storage_noise());
-    let mut times = spec.times.clone();
-    if times[0] != 0.0 {
-        times.insert(0, 0.0);
-    }
+    let times = from_start(&spec.times);
     let charger = plan.unravelling(chain)?;
     let unravelling = crate::propagate::Unravelling::storing(chain, &storage_noise, charger, charge_time, spec.tol)?
         .with_bloch_at(&times);
@@ -623,14 +620,7 @@ fn store_trajectories(
     let skip = usize::from(spec.times[0] != 0.0);
     let start = measured[0].clone();
     let work_values: Vec<(f64, f64)> = samples.iter().map(|w| (w.t, w.work)).collect();
-    let work_half = match first_at_half(&work_values, Some(start.work), spec.tol, "work") {
-        Err(none) => none,
-        Ok(k) => {
-            let ((a, fa), (b, fb)) = (work_values[k - 1], work_values[k]);
-            let half = 0.5 * start.work;
-            HalfLife { initial: Some(start.work), time: Some(a + (b - a) * (fa - half) / (fa - fb)), reason: None }
-        }
-    };
+    let work_half = interpolated_half_life(&work_values, Some(start.work), spec.tol, "work");
     let not_linear = || {
         HalfLife::none(
             None,
@@ -681,6 +671,48 @@ fn store_trajectories(
             note: super::ensemble::STORAGE_NOTE.to_string(),
         }),
     })
+}
+
+/// The state `charger` reaches at `charge_time` (`d × d`, made Hermitian with unit trace),
+/// its trace-norm bound and `‖H0 − E_0‖` of its generator; the charger is dropped.
+fn charged_state<L: crate::open::LindbladGenerator>(
+    mut charger: DensityMatrix<L>,
+    charge_time: f64,
+    d: usize,
+) -> Result<(Vec<Complex64>, f64, f64)> {
+    let mut rho = charger.density_at(charge_time)?.to_vec();
+    let error = charger.state_error();
+    let work_norm = charger.liouvillian().work_operator_norm();
+    hermitian_unit_trace(&mut rho, d);
+    Ok((rho, error, work_norm))
+}
+
+/// The storage times with `s = 0` first (the start of storage is always measured).
+fn from_start(times: &[f64]) -> Vec<f64> {
+    let mut out = times.to_vec();
+    if out.first() != Some(&0.0) {
+        out.insert(0, 0.0);
+    }
+    out
+}
+
+/// `(s, Q(s))` of an ergotropy key at the measured times (`NaN` where not known).
+fn ergotropy_values(measured: &[ObservablePoint], key: fn(&ErgotropyPoint) -> Option<f64>) -> Vec<(f64, f64)> {
+    measured.iter().map(|p| (p.t, p.ergotropy.as_ref().and_then(key).unwrap_or(f64::NAN))).collect()
+}
+
+/// The half-life of `values` (`(s, Q(s))`, `values[0]` at `s = 0`) by linear interpolation
+/// between the two output times around the first crossing of `Q(0)/2`, or
+/// [`first_at_half`]'s reason why there is none.
+fn interpolated_half_life(values: &[(f64, f64)], initial: Option<f64>, tol: f64, what: &str) -> HalfLife {
+    match first_at_half(values, initial, tol, what) {
+        Err(none) => none,
+        Ok(k) => {
+            let ((a, fa), (b, fb)) = (values[k - 1], values[k]);
+            let half = 0.5 * initial.expect("known where a crossing is found");
+            HalfLife { initial, time: Some(a + (b - a) * (fa - half) / (fa - fb)), reason: None }
+        }
+    }
 }
 
 /// The first output time at or below half of `initial` (its index in `values`, `(s, Q(s))`
@@ -743,21 +775,14 @@ fn store_density(
     // from all-down, or the Gibbs state of the plan (W measured from its energy E_ref)
     let e_ref = plan.reference_energy(chain);
     let work_offset = e_ref - chain.initial_energy();
-    let mut charger = match plan.gibbs() {
+    let charger = match plan.gibbs() {
         Some(g) => DensityMatrix::thermal(chain, &charging_noise, g, spec.tol)?,
         None => DensityMatrix::new(chain, &charging_noise, spec.tol)?,
     };
-    let mut rho_t = charger.density_at(charge_time)?.to_vec();
-    let charge_error = charger.state_error();
-    let work_norm = charger.liouvillian().work_operator_norm();
-    drop(charger);
-    hermitian_unit_trace(&mut rho_t, d);
+    let (rho_t, charge_error, work_norm) = charged_state(charger, charge_time, d)?;
 
     // storage: the states at s = 0 and the output times, measured
-    let mut times = spec.times.clone();
-    if times[0] != 0.0 {
-        times.insert(0, 0.0);
-    }
+    let times = from_start(&spec.times);
     let t_last = *times.last().expect("not empty");
     let set = ObservableSet { ergotropy: true, entanglement: false, ..spec.observe };
     let context = ErgotropyContext::new(chain)?.with_block(set.block).with_reference(e_ref);
@@ -876,22 +901,14 @@ fn store_dicke(
     closed_max_power: Option<super::Extremum>,
     progress: &dyn Progress,
 ) -> Result<Storage> {
-    use crate::open::LindbladGenerator;
     let n = chain.n_sites();
     let d = n + 1;
     let (charging_noise, storage_noise) = (spec.charging_noise(), spec.storage_noise());
     progress.phase("charging");
-    let mut charger = DensityMatrix::dicke(chain, &charging_noise, spec.tol)?;
-    let mut rho_t = charger.density_at(charge_time)?.to_vec();
-    let charge_error = charger.state_error();
-    let work_norm = charger.liouvillian().work_operator_norm();
-    drop(charger);
-    hermitian_unit_trace(&mut rho_t, d);
+    let charger = DensityMatrix::dicke(chain, &charging_noise, spec.tol)?;
+    let (rho_t, charge_error, work_norm) = charged_state(charger, charge_time, d)?;
 
-    let mut times = spec.times.clone();
-    if times[0] != 0.0 {
-        times.insert(0, 0.0);
-    }
+    let times = from_start(&spec.times);
     let t_last = *times.last().expect("not empty");
     let set = ObservableSet { ergotropy: true, entanglement: false, zz: false, block: None, ..spec.observe };
     let observer = super::dicke::DickeObserver::new(chain)?;
@@ -938,16 +955,7 @@ fn store_dicke(
     let (solver, accuracy) = (keeper.name().to_string(), keeper.accuracy_note());
     let interpolated = |key: fn(&ErgotropyPoint) -> Option<f64>| -> HalfLife {
         let initial = start.ergotropy.as_ref().and_then(key);
-        let values: Vec<(f64, f64)> =
-            measured.iter().map(|p| (p.t, p.ergotropy.as_ref().and_then(key).unwrap_or(f64::NAN))).collect();
-        match first_at_half(&values, initial, spec.tol, "ergotropy") {
-            Err(none) => none,
-            Ok(k) => {
-                let ((a, fa), (b, fb)) = (values[k - 1], values[k]);
-                let half = 0.5 * initial.expect("known where a crossing is found");
-                HalfLife { initial, time: Some(a + (b - a) * (fa - half) / (fa - fb)), reason: None }
-            }
-        }
+        interpolated_half_life(&ergotropy_values(&measured, key), initial, spec.tol, "ergotropy")
     };
     let half_lives = HalfLives {
         work: work_half,
@@ -1021,10 +1029,7 @@ fn store_pure(
     let norm = psi_t.iter().map(|z| z.norm_sqr()).sum::<f64>().sqrt();
     psi_t.iter_mut().for_each(|z| *z /= norm);
 
-    let mut times = spec.times.clone();
-    if times[0] != 0.0 {
-        times.insert(0, 0.0);
-    }
+    let times = from_start(&spec.times);
     let t_last = *times.last().expect("not empty");
     let set = ObservableSet { ergotropy: true, ..spec.observe };
     let cut = set.cut_for(n)?;
@@ -1066,8 +1071,8 @@ fn store_pure(
     let start = measured[0].clone();
     let points = measured[skip..].to_vec();
     let half_life = |values: Vec<(f64, f64)>, initial: Option<f64>, what: &str| -> HalfLife {
-        match first_at_half(&values, initial, spec.tol, what) {
-            Err(none) if none.initial.is_some_and(|q| q > spec.tol) => HalfLife::none(
+        match interpolated_half_life(&values, initial, spec.tol, what) {
+            none if none.time.is_none() && none.initial.is_some_and(|q| q > spec.tol) => HalfLife::none(
                 initial,
                 format!(
                     "not reached by s = {:.6}: no noise in storage, and the {what} is conserved (e^(-i H0 s) commutes \
@@ -1075,18 +1080,11 @@ fn store_pure(
                     values.last().map_or(0.0, |v| v.0)
                 ),
             ),
-            Err(none) => none,
-            Ok(k) => {
-                let ((a, fa), (b, fb)) = (values[k - 1], values[k]);
-                let half = 0.5 * initial.expect("known where a crossing is found");
-                HalfLife { initial, time: Some(a + (b - a) * (fa - half) / (fa - fb)), reason: None }
-            }
+            found => found,
         }
     };
     let work_values: Vec<(f64, f64)> = samples.iter().map(|w| (w.t, w.work)).collect();
-    let key_values = |key: fn(&ErgotropyPoint) -> Option<f64>| -> Vec<(f64, f64)> {
-        measured.iter().map(|p| (p.t, p.ergotropy.as_ref().and_then(key).unwrap_or(f64::NAN))).collect()
-    };
+    let key_values = |key: fn(&ErgotropyPoint) -> Option<f64>| ergotropy_values(&measured, key);
     let half_lives = HalfLives {
         work: half_life(work_values, Some(start.work), "work"),
         ergotropy: half_life(key_values(|p| p.ergotropy), start.ergotropy.and_then(|e| e.ergotropy), "ergotropy"),
