@@ -284,6 +284,24 @@ pub struct ChargeStage {
     pub initial_energy: Option<f64>,
 }
 
+impl ChargeStage {
+    /// The charge of `T = time` under `noise` from all-down (`initial_*` absent), where `T`
+    /// came from: `t_star` where the closed chain's maximum is given, else `given`.
+    fn new(time: f64, closed_max_power: Option<super::Extremum>, noise: Noise, work: f64, state_error: f64) -> Self {
+        let time_from = if closed_max_power.is_some() { "t_star" } else { "given" };
+        ChargeStage {
+            time,
+            time_from,
+            closed_max_power,
+            noise,
+            work,
+            state_error,
+            initial_temperature: None,
+            initial_energy: None,
+        }
+    }
+}
+
 /// Everything [`store`] reports (module docs).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Storage {
@@ -638,14 +656,9 @@ fn store_trajectories(
     let cut = half_chain_cut(n);
     Ok(Storage {
         charge: ChargeStage {
-            time: charge_time,
-            time_from: if closed_max_power.is_some() { "t_star" } else { "given" },
-            closed_max_power,
-            noise: charging_noise,
-            work: start.work,
-            state_error: eps,
             initial_temperature: spec.start.temperature(),
             initial_energy: plan.gibbs().map(|g| g.energy()),
+            ..ChargeStage::new(charge_time, closed_max_power, charging_noise, start.work, eps)
         },
         storage_noise,
         noise_during: spec.noise_during,
@@ -859,14 +872,9 @@ fn store_density(
     let cut = half_chain_cut(n);
     Ok(Storage {
         charge: ChargeStage {
-            time: charge_time,
-            time_from: if closed_max_power.is_some() { "t_star" } else { "given" },
-            closed_max_power,
-            noise: charging_noise,
-            work: start.work,
-            state_error: charge_error,
             initial_temperature: spec.start.temperature(),
             initial_energy: plan.gibbs().map(|g| g.energy()),
+            ..ChargeStage::new(charge_time, closed_max_power, charging_noise, start.work, charge_error)
         },
         storage_noise,
         noise_during: spec.noise_during,
@@ -965,14 +973,9 @@ fn store_dicke(
     let cut = half_chain_cut(n);
     Ok(Storage {
         charge: ChargeStage {
-            time: charge_time,
-            time_from: if closed_max_power.is_some() { "t_star" } else { "given" },
-            closed_max_power,
-            noise: charging_noise,
-            work: start.work,
-            state_error: charge_error,
             initial_temperature: None,
             initial_energy: None,
+            ..ChargeStage::new(charge_time, closed_max_power, charging_noise, start.work, charge_error)
         },
         storage_noise,
         noise_during: spec.noise_during,
@@ -1098,14 +1101,9 @@ fn store_pure(
     let work_error = keeper.error_bound();
     Ok(Storage {
         charge: ChargeStage {
-            time: charge_time,
-            time_from: if closed_max_power.is_some() { "t_star" } else { "given" },
-            closed_max_power,
-            noise: Noise::default(),
-            work: start.work,
-            state_error: charge_error,
             initial_temperature: spec.start.temperature(),
             initial_energy: None,
+            ..ChargeStage::new(charge_time, closed_max_power, Noise::default(), start.work, charge_error)
         },
         storage_noise: Noise::default(),
         noise_during: spec.noise_during,
