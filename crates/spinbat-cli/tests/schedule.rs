@@ -40,6 +40,41 @@ fn a_schedule_charges_independent_spins_by_the_integrated_field() {
 }
 
 #[test]
+fn a_drive_in_the_exact_solvers_turns_independent_spins_by_the_integrated_angle() {
+    // g = 0: W = 2BN sin²θ, θ = ωt + (A/ν) sin νt; ω = 2, A = 0.5, ν = 3 at t = 1
+    for solver in ["dense", "chebyshev"] {
+        let out = spinbat(&[
+            "charge",
+            "--n",
+            "3",
+            "--g",
+            "0",
+            "--omega",
+            "2",
+            "--drive",
+            "0.5",
+            "--drive-frequency",
+            "3",
+            "--solver",
+            solver,
+            "--t-max",
+            "1",
+            "--json",
+            "-",
+        ]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let w = v["series"]["work"].as_array().unwrap().last().unwrap().as_f64().unwrap();
+        let theta = 2.0 + 0.5 / 3.0 * 3f64.sin();
+        assert!((w - 6.0 * theta.sin().powi(2)).abs() < 1e-8, "{solver}: {w}");
+        let est = v["drive_step_error_estimate"].as_f64().expect("the drive's step-error estimate");
+        assert!(est >= 0.0 && est < 1e-8, "{solver}: {est}");
+        assert!(v["accuracy"].as_str().unwrap().contains("estimate"));
+        assert_eq!(v["protocol"]["drive"]["frequency"].as_f64(), Some(3.0));
+    }
+}
+
+#[test]
 fn bad_schedules_and_drives_are_refused_with_one_line() {
     for (name, text, line) in [
         ("unsorted.txt", "1 1\n0.5 1\n", "line 2"),
@@ -61,8 +96,20 @@ fn bad_schedules_and_drives_are_refused_with_one_line() {
     refused(&spinbat(&["charge", "--n", "3", "--omega-schedule", "/nonexistent/s.txt"]), "missing file");
     refused(&spinbat(&["charge", "--n", "3", "--drive", "1"]), "drive without frequency");
     refused(
-        &spinbat(&["charge", "--n", "3", "--drive", "1", "--drive-frequency", "2", "--solver", "dense"]),
-        "exact drive",
+        &spinbat(&[
+            "charge",
+            "--n",
+            "6",
+            "--drive",
+            "1",
+            "--drive-frequency",
+            "2",
+            "--solver",
+            "chebyshev",
+            "--precision",
+            "single",
+        ]),
+        "a drive in single precision",
     );
     refused(
         &spinbat(&["charge", "--n", "3", "--omega-schedule", s.to_str().unwrap(), "--dephasing", "0.1"]),

@@ -146,6 +146,11 @@ pub struct ChargeRecord {
     /// absent for the other solvers.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub mps: Option<crate::mps::MpsReport>,
+    /// A periodic drive in an exact method (CFET4:2, `propagate::magnus`): the estimate
+    /// `2‖H0 − E_0‖ Σ_n e_n` of the time-discretisation error of `W` from step doubling (an
+    /// estimate, not a bound); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drive_step_error_estimate: Option<f64>,
     /// Version, git revision, time, threads.
     pub provenance: Provenance,
 }
@@ -226,6 +231,7 @@ impl ChargeRecord {
             disorder: None,
             protocol: None,
             mps: None,
+            drive_step_error_estimate: None,
             provenance: Provenance::current(),
         }
     }

@@ -109,8 +109,13 @@ default window; --t-max may not pass it). Exact in dense, chebyshev (every secto
 (segment by segment) and the mean field; P_max is searched over (0, t_end] and certified with
 W <= N(|B| + B) + min(N (max|omega| + sum_k |omega_(k+1) - omega_k|), lambda_max(H_g) + G)
 (jumps of the field pump energy into H_g: max|omega| alone does not bound W). A drive
-omega + A cos(nu t) runs in the mean field; A = 0 is the static charge. Noise, thermal starts,
-disorder, trajectories and --observe are refused with a time-dependent field.
+omega + A cos(nu t) runs in the mean field and in dense, chebyshev (every sector, double
+precision) and dicke by the commutator-free Magnus integrator CFET4:2 (two exponentials of
+constant effective fields per step; the step chosen by step doubling from --tol; JSON
+drive_step_error_estimate, an estimate of W's time-discretisation error); P_max is certified
+with W(t) <= N(|B| + B) + N(|omega| + |A| + TV(t)), TV(t) <= |A|(1 + 2 nu t/pi) the drive's
+total variation on [0, t], or the spectral bound. A = 0 is the static charge. Noise, thermal
+starts, disorder, trajectories and --observe are refused with a time-dependent field.
 
 Examples:
   spinbat charge --n 10 --plot charge.png
@@ -122,7 +127,8 @@ Examples:
   spinbat charge --n 12 --observe all --cut 6 --json obs.json
   spinbat charge --n 8 --coupling nn --alpha 0.5 --json - 
   spinbat charge --n 16 --solver chebyshev --tol 1e-8 --csv curve.csv
-  spinbat charge --n 8 --coupling nn --omega-schedule schedule.txt --json scheduled.json"
+  spinbat charge --n 8 --coupling nn --omega-schedule schedule.txt --json scheduled.json
+  spinbat charge --n 12 --coupling nn --drive 1 --drive-frequency 8 --solver chebyshev --tol 1e-8"
 )]
 pub struct ChargeArgs {
     #[command(flatten)]
@@ -431,6 +437,7 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
     // with observables, the charge hands its states to them where its method can (one
     // propagation); its kept terms go before any second propagation of the states
     let mut mps_report = None;
+    let mut drive_estimate = None;
     let (result, elapsed, observed) = match &observables {
         Some((set, plan)) => {
             let states_bar = Bar::new(!json_stdout, "observables");
@@ -447,6 +454,7 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
             let result = observe::charge(prop.as_mut(), &chain, &times, &bar);
             bar.finish();
             mps_report = prop.mps_report();
+            drive_estimate = prop.drive_step_error_estimate();
             (result?, start.elapsed().as_secs_f64(), None)
         }
     };
@@ -459,6 +467,7 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
     record.initial_energy = initial_energy;
     record.protocol = protocol;
     record.mps = mps_report;
+    record.drive_step_error_estimate = drive_estimate;
     if let Some(obs) = observed {
         record = record.with_observables(obs);
     }

@@ -207,6 +207,17 @@ impl Drive {
     pub fn max_abs_omega(&self) -> f64 {
         self.omega.abs() + self.amplitude.abs()
     }
+
+    /// The total variation of `ω` over `[0, t]`, `∫_0^t |ω'(s)| ds`: `cos` falls or rises
+    /// by `2` on every half period `π/ν`, so with `u = νt = nπ + r`, `0 ≤ r < π`,
+    /// `TV = |A|(2n + 1 − cos r)`. Bounded by `|A|(1 + 2νt/π)` (`1 − cos r − 2r/π ≤ 0.22`
+    /// on `[0, π]`), and by `|A|νt`.
+    pub fn total_variation(&self, t: f64) -> f64 {
+        let u = self.frequency * t.max(0.0);
+        let n = (u / std::f64::consts::PI).floor();
+        let r = u - n * std::f64::consts::PI;
+        self.amplitude.abs() * (2.0 * n + 1.0 - r.cos())
+    }
 }
 
 /// How `ω(t)` varies while charging (module docs).
@@ -342,6 +353,16 @@ mod tests {
         assert_eq!(Protocol::Drive(d).max_abs_omega(), 2.5);
         assert!(Protocol::Drive(Drive::new(2.0, 0.0, 3.0).unwrap()).is_static());
         assert!(Drive::new(1.0, 1.0, -1.0).is_err());
+        // the total variation against a fine Riemann sum of |ω'| and its linear bound
+        for (a, nu, t) in [(0.5, 3.0, 2.0), (-1.5, 7.0, 0.3), (2.0, 0.5, 40.0), (1.0, 2.0, std::f64::consts::PI)] {
+            let d = Drive::new(1.0, a, nu).unwrap();
+            let m = 200_000;
+            let riemann: f64 = (0..m)
+                .map(|k| (d.omega_at((k + 1) as f64 * t / m as f64) - d.omega_at(k as f64 * t / m as f64)).abs())
+                .sum();
+            assert!((d.total_variation(t) - riemann).abs() < 1e-9 * (1.0 + riemann), "{a} {nu} {t}");
+            assert!(d.total_variation(t) <= a.abs() * (1.0 + 2.0 * nu * t / std::f64::consts::PI));
+        }
         let u = Schedule::uniform(1.0, vec![1.0, -1.0, 2.0]).unwrap();
         assert_eq!(u.ends().len(), 3);
         assert_eq!(u.end(), 1.0);

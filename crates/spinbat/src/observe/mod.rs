@@ -174,7 +174,7 @@ impl ScanPlan {
         let window = times.last().copied().unwrap_or(0.0);
         // independent spins from the propagator's start (a thermal start: less polarised)
         let ind = Independent::of(chain).max_power.power * prop.start_polarisation();
-        let certify = if ind > 0.0 { prop.work_bound(chain) / ind } else { f64::INFINITY };
+        let certify = if ind > 0.0 { prop.certify_time(chain, ind) } else { f64::INFINITY };
         // a field schedule ends: nothing past its end is searched
         let certify = certify.min(prop.end_time().unwrap_or(f64::INFINITY));
         let horizon = window.max(certify);
@@ -272,11 +272,11 @@ pub fn charge(prop: &mut dyn Propagator, chain: &Chain, times: &[f64], progress:
         // proportion to its last time, so no chunk goes past what certification needs (sizing
         // only: the stopping test below uses the powers found).
         let need_t = if p_best > 0.0 {
-            bound / p_best
+            prop.certify_time(chain, p_best)
         } else {
             let ind = independent.max_power;
             if ind.power > 0.0 {
-                (bound / ind.power).min(ind.time)
+                prop.certify_time(chain, ind.power).min(ind.time)
             } else {
                 f64::INFINITY
             }
@@ -332,8 +332,8 @@ pub fn charge(prop: &mut dyn Propagator, chain: &Chain, times: &[f64], progress:
                 prop.anchor_if_at_hand(t)?;
             }
         }
-        let certified = (p_best > 0.0 && bound / chunk_end < p_best) || j > end_last;
-        let stop_at = if p_best > 0.0 { bound / p_best } else { f64::INFINITY };
+        let certified = (p_best > 0.0 && prop.certify_time(chain, p_best) < chunk_end) || j > end_last;
+        let stop_at = if p_best > 0.0 { prop.certify_time(chain, p_best) } else { f64::INFINITY };
         // before the independent spins' best time the running stop (W_bound over a power
         // still rising) overshoots: count against the planned horizon until then
         let expected = if chunk_end < ind_time { stop_at.min(plan.horizon) } else { stop_at };
@@ -388,7 +388,7 @@ pub fn charge(prop: &mut dyn Propagator, chain: &Chain, times: &[f64], progress:
         accuracy: prop.accuracy_note(),
         error_bound: Some(prop.error_bound()).filter(|b| b.is_finite()),
         series,
-        certified_until: (bound / max_power.power).min(end.unwrap_or(f64::INFINITY)),
+        certified_until: prop.certify_time(chain, max_power.power).min(end.unwrap_or(f64::INFINITY)),
         max_power,
         max_work,
         window,

@@ -78,6 +78,20 @@ pub trait Propagator: Send {
         usize::MAX
     }
 
+    /// The time after which no power `W(t)/t` can reach `power`: the maximum search stops
+    /// there. Default: `W_bound / power` ([`Propagator::work_bound`]); a drive, whose work
+    /// bound grows with the field's total variation, overrides it
+    /// ([`protocol_certify_time`]).
+    fn certify_time(&self, chain: &Chain, power: f64) -> f64 {
+        self.work_bound(chain) / power
+    }
+
+    /// The estimate of the time-discretisation error of `W` of a periodic drive in an
+    /// exact method (CFET4:2 step doubling, [`super::magnus`]); `None` for other methods.
+    fn drive_step_error_estimate(&self) -> Option<f64> {
+        None
+    }
+
     /// Where the dynamics ends: the last segment end of a schedule
     /// ([`crate::model::Protocol::end`]); requests past it are refused and the maximum
     /// search stops there. `None` (the default): no end.
@@ -312,6 +326,28 @@ pub fn protocol_work_bound(chain: &Chain, protocol: &Protocol, h_g_max: f64) -> 
         Protocol::Drive(_) => f64::INFINITY,
     };
     chain.work_bound_reach(h_g_max, reach)
+}
+
+/// The time after which no power `W(t)/t` under `protocol` reaches `power`
+/// ([`Propagator::certify_time`]). Besides the constant `protocol_work_bound / power`, a
+/// drive `ω + A cos(νt)` has the time-dependent bound (physics.md, "Time-dependent
+/// charging") `W(t) ≤ Σ_i(|B_i| + B_i) + N(max|ω| + TV_[0,t](ω))` with the total variation
+/// `TV_[0,t] = |A|(2⌊νt/π⌋ + 1 − cos(νt mod π)) ≤ |A|(1 + 2νt/π)`
+/// ([`crate::model::Drive::total_variation`]), so `W(t)/t ≤ c/t + d` with
+/// `c = Σ_i(|B_i| + B_i) + N(|ω| + 2|A|)` and `d = 2N|A|ν/π`: no power `≥ p > d` after
+/// `c/(p − d)`.
+pub fn protocol_certify_time(chain: &Chain, protocol: &Protocol, h_g_max: f64, power: f64) -> f64 {
+    let spectral = protocol_work_bound(chain, protocol, h_g_max) / power;
+    let Protocol::Drive(d) = protocol else {
+        return spectral;
+    };
+    let a = d.amplitude.abs();
+    // the reach of V without the spectral cap (h_g_max = ∞): linear in the reach
+    let c = chain.work_bound_reach(f64::INFINITY, d.omega.abs() + 2.0 * a);
+    let slope = chain.work_bound_reach(f64::INFINITY, 2.0 * a * d.frequency / std::f64::consts::PI)
+        - chain.work_bound_reach(f64::INFINITY, 0.0);
+    let variation = if power > slope { c / (power - slope) } else { f64::INFINITY };
+    spectral.min(variation)
 }
 
 /// Grid step of the maximum search under `protocol`: [`scan_step_for`] with

@@ -23,6 +23,7 @@ mod dense;
 pub mod density;
 pub mod dicke;
 pub mod gram;
+pub mod magnus;
 pub(crate) mod memory;
 mod method;
 pub mod mps;
@@ -38,8 +39,9 @@ pub use dense::Dense;
 pub use density::DensityMatrix;
 pub use memory::{bytes_needed, bytes_needed_with};
 pub use method::{
-    check_times, check_within, protocol_scan_step, protocol_work_bound, scan_step, scan_step_for, Propagator,
-    SpaceKind, StatePropagator, StateTap, StateView, StateVisitor, TapOutcome, TapVisitor, WorkSample,
+    check_times, check_within, protocol_certify_time, protocol_scan_step, protocol_work_bound, scan_step,
+    scan_step_for, Propagator, SpaceKind, StatePropagator, StateTap, StateView, StateVisitor, TapOutcome, TapVisitor,
+    WorkSample,
 };
 pub use mps::MpsPropagator;
 pub use plan::{

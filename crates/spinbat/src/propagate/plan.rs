@@ -409,11 +409,12 @@ impl Plan {
     /// schedule runs segment by segment ([`super::schedule::Scheduled`]: Chebyshev on the
     /// plan's space and precision, the Dicke states by Chebyshev, dense by products of
     /// exponentials) or in the mean field ([`crate::meanfield::MeanField::with_protocol`]);
-    /// a drive runs in the mean field.
+    /// a drive by the commutator-free Magnus integrator CFET4:2 over the same segment
+    /// methods ([`super::magnus::Driven`]; double precision) or in the mean field.
     ///
     /// # Errors
     /// [`SpinbatError::Unsupported`] for the open battery, a thermal start, the weak-coupling
-    /// formula and trajectories, and for a drive on an exact solver; the method's own
+    /// formula and trajectories, and for a drive in single precision; the method's own
     /// construction errors.
     pub fn protocol_propagator(&self, chain: &Chain, protocol: &Protocol) -> Result<Box<dyn Propagator>> {
         use super::schedule::{ChebyshevSegments, DenseSegments, Scheduled};
@@ -437,13 +438,45 @@ impl Plan {
             )));
         }
         let tol = self.tol;
-        if let Protocol::Drive(_) = protocol {
-            return match self.solver {
-                Solver::MeanField => {
-                    Ok(Box::new(crate::meanfield::MeanField::new(chain, tol)?.with_protocol(protocol.clone())))
+        if let Protocol::Drive(d) = protocol {
+            // the exact methods by CFET4:2 over the schedule's segment methods (propagate/magnus.rs)
+            use super::magnus::Driven;
+            let d = *d;
+            return Ok(match (self.solver, self.precision, self.space) {
+                (Solver::MeanField, _, _) => {
+                    Box::new(crate::meanfield::MeanField::new(chain, tol)?.with_protocol(protocol.clone()))
                 }
-                _ => Err(refuse("a periodic drive runs with --solver mean-field only in this version")),
-            };
+                (Solver::Dense, _, _) => Box::new(Driven::new(DenseSegments::new(chain)?, chain, d, tol)),
+                (Solver::Chebyshev, Precision::Double, SpaceKind::ReflectionEven) => Box::new(Driven::new(
+                    ChebyshevSegments::<_, f64>::new(ReflectionSector::new(chain)?, chain, tol * super::magnus::EXPONENTIAL_TOL),
+                    chain,
+                    d,
+                    tol,
+                )),
+                (Solver::Chebyshev, Precision::Double, SpaceKind::Orbits) => Box::new(Driven::new(
+                    ChebyshevSegments::<_, f64>::new(OrbitSpace::new(chain)?, chain, tol * super::magnus::EXPONENTIAL_TOL),
+                    chain,
+                    d,
+                    tol,
+                )),
+                (Solver::Chebyshev, Precision::Double, _) => Box::new(Driven::new(
+                    ChebyshevSegments::<_, f64>::new(Operators::new(chain)?, chain, tol * super::magnus::EXPONENTIAL_TOL),
+                    chain,
+                    d,
+                    tol,
+                )),
+                (Solver::Chebyshev, Precision::Single, _) => {
+                    return Err(refuse(
+                        "a periodic drive runs in double precision only (its step-doubling estimate compares                          states far below single precision's rounding)",
+                    ))
+                }
+                (Solver::Dicke, _, _) => {
+                    let space =
+                        DickeSpace::new(chain).ok_or_else(|| refuse("the chain is not permutation symmetric"))?;
+                    Box::new(Driven::new(ChebyshevSegments::<_, f64>::new(space, chain, tol * super::magnus::EXPONENTIAL_TOL), chain, d, tol))
+                }
+                _ => return Err(refuse("a periodic drive runs with dense, chebyshev, dicke or mean-field")),
+            });
         }
         let Protocol::Schedule(s) = protocol else { unreachable!("constant and drive handled above") };
         let s = s.clone();

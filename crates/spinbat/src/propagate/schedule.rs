@@ -52,6 +52,28 @@ pub trait SegmentMethod: Send {
         times: &[f64],
         t_end: f64,
     ) -> Result<(Vec<WorkSample>, Saved<Vec<Complex64>>)>;
+    /// `W`, `W'` of the state `at` (no propagation) under `H_g + omega V1`, and the state
+    /// back: what a periodic drive measures at its step ends, where `ω(t)` is not the field
+    /// of either exponential of the step ([`super::magnus`]). Default: a segment of zero
+    /// length.
+    ///
+    /// # Errors
+    /// As [`SegmentMethod::evolve`].
+    fn measure(&mut self, omega: f64, at: Saved<Vec<Complex64>>) -> Result<(WorkSample, Saved<Vec<Complex64>>)> {
+        let t = at.t;
+        let (mut samples, at) = self.evolve(omega, at, &[t], t)?;
+        let sample = samples.pop().ok_or_else(|| SpinbatError::NotConverged {
+            what: "field schedule",
+            reason: "a segment of zero length returned no sample".into(),
+        })?;
+        Ok((sample, at))
+    }
+    /// The inner product `⟨a|b⟩` of two states of the method's rows in the full-space
+    /// metric (a sector's rows carry weights, [`Space::block_weight`]). Default: the
+    /// Euclidean one (the full space).
+    fn inner(&self, a: &[Complex64], b: &[Complex64]) -> Complex64 {
+        a.iter().zip(b).map(|(x, y)| x.conj() * y).sum()
+    }
     /// A bound `≥ λ_max(H_g)` (for the work bound).
     fn h_g_max(&self) -> f64;
     /// Bound (dense: estimate) on the error of every `W` so far.
@@ -145,6 +167,19 @@ impl<S: Space + ExpandState, R: Real> SegmentMethod for ChebyshevSegments<S, R> 
         let (space, end) = cheb.into_state();
         self.space = Some(space);
         Ok((samples, end))
+    }
+
+    fn inner(&self, a: &[Complex64], b: &[Complex64]) -> Complex64 {
+        let Some(space) = self.space.as_ref() else {
+            return a.iter().zip(b).map(|(x, y)| x.conj() * y).sum();
+        };
+        (0..space.blocks())
+            .map(|k| {
+                let rows = space.block_rows(k);
+                let sum: Complex64 = a[rows.clone()].iter().zip(&b[rows]).map(|(x, y)| x.conj() * y).sum();
+                sum * space.block_weight(k)
+            })
+            .sum()
     }
 
     fn h_g_max(&self) -> f64 {
@@ -260,6 +295,14 @@ impl SegmentMethod for DenseSegments {
         }
         let end = Saved { t: t_end, err: err_at(t_end), state: state_at(t_end) };
         Ok((out, end))
+    }
+
+    fn measure(&mut self, omega: f64, at: Saved<Vec<Complex64>>) -> Result<(WorkSample, Saved<Vec<Complex64>>)> {
+        // no eigendecomposition: the operators measure the state directly
+        self.ops.set_omega(omega);
+        let m = self.ops.work_and_rate(&at.state);
+        self.max_err = self.max_err.max(2.0 * self.h0_norm * at.err);
+        Ok((WorkSample { t: at.t, work: m.unit_work(), rate: m.unit_rate() }, at))
     }
 
     fn h_g_max(&self) -> f64 {

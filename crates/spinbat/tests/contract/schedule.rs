@@ -21,7 +21,7 @@ fn site(n: usize, i: usize, op: [[C; 2]; 2]) -> Mat<C> {
 }
 
 /// `(H_g, V1 = Σ X_i, H0 = B Σ Z_i + H_g)` from Pauli matrices.
-fn dense_parts(chain: &Chain) -> (Mat<C>, Mat<C>, Mat<C>) {
+pub(crate) fn dense_parts(chain: &Chain) -> (Mat<C>, Mat<C>, Mat<C>) {
     let n = chain.n_sites();
     let (o, one, i) = (C::new(0.0, 0.0), C::new(1.0, 0.0), C::new(0.0, 1.0));
     let x = [[o, one], [one, o]];
