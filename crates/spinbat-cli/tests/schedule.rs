@@ -68,7 +68,7 @@ fn a_drive_in_the_exact_solvers_turns_independent_spins_by_the_integrated_angle(
         let theta = 2.0 + 0.5 / 3.0 * 3f64.sin();
         assert!((w - 6.0 * theta.sin().powi(2)).abs() < 1e-8, "{solver}: {w}");
         let est = v["drive_step_error_estimate"].as_f64().expect("the drive's step-error estimate");
-        assert!(est >= 0.0 && est < 1e-8, "{solver}: {est}");
+        assert!((0.0..1e-8).contains(&est), "{solver}: {est}");
         assert!(v["accuracy"].as_str().unwrap().contains("estimate"));
         assert_eq!(v["protocol"]["drive"]["frequency"].as_f64(), Some(3.0));
     }
