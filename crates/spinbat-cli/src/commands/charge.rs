@@ -380,6 +380,11 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
             return Err(CliError::input(anyhow!("--observe is not supported with --omega-schedule/--drive yet")));
         }
     }
+    // one state vector across MPI processes (the `mpi` feature), or, without it, a refusal
+    // where an MPI launcher started several copies
+    if crate::distributed::launched() {
+        return super::charge_mpi::run(&args, &chain, solver, &times, protocol.is_some());
+    }
     crate::model_args::set_threads(args.threads)?;
     args.output.check()?;
     let ground = spinbat::observe::ground::ground_state(&chain)?;
@@ -931,7 +936,7 @@ fn print_ensemble_summary(
 /// `t, work, power`, then with observables the scalar ones: `entropy`, `variance`, the
 /// ergotropy family ([`ErgotropyPoint::KEYS`], empty where `null`) and the per-site `z_0 … z_{N−1}` (`⟨Z_i⟩`),
 /// each where selected.
-fn write_csv(path: &PathBuf, result: &Charging, traj: Option<&Trajectory>) -> anyhow::Result<()> {
+pub(super) fn write_csv(path: &PathBuf, result: &Charging, traj: Option<&Trajectory>) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_path(path)?;
     let mut header: Vec<String> = ["t", "work", "power"].map(String::from).to_vec();
     let set = traj.map(|t| t.selected).unwrap_or_default();
@@ -1027,7 +1032,7 @@ fn print_observables(chain: &Chain, obs: &ObservablesRecord) {
     }
 }
 
-fn print_summary(
+pub(super) fn print_summary(
     chain: &Chain,
     solver: Solver,
     tol: f64,

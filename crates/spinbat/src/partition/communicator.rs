@@ -7,7 +7,7 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 
 /// The collective operations of `R = 2^k` processes holding one state between them
 /// (ranks `0 .. R`). Every rank calls the same operations in the same order (SPMD): an
-/// [`Communicator::exchange`] with `partner` is met by that partner's exchange with this
+/// [`Communicator::exchange_f64`] with `partner` is met by that partner's exchange with this
 /// rank, a reduction by every rank.
 pub trait Communicator: Send {
     /// This process's rank, `0 ≤ rank < size`.

@@ -21,3 +21,22 @@ mod operators;
 
 pub use communicator::{Communicator, SingleProcess, ThreadComm, Wire};
 pub use operators::{Partition, PartitionedOperators};
+
+/// What a partitioned run exchanged ([`crate::propagate::Distributed::report`]), for the
+/// record and the scaling model (BENCHMARKS.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct PartitionReport {
+    /// `R`, the processes.
+    pub processes: usize,
+    /// Chebyshev terms computed (each one application of `H` to a complex state: two to
+    /// real vectors).
+    pub chebyshev_terms: u64,
+    /// Applications of `H_g` and `V` to a real vector (two per term, two per measured
+    /// state), each one exchange per flipped rank mask.
+    pub applications: u64,
+    /// Bytes each rank sends (and receives) per application:
+    /// `exchanges · 2^{N−k} · size_of(R)`.
+    pub bytes_per_application: u64,
+    /// Bytes each rank sent in all, `applications · bytes_per_application`.
+    pub bytes_exchanged: u64,
+}

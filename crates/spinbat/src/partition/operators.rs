@@ -86,6 +86,17 @@ struct Source {
     pairs: Vec<(PairFlip, usize)>,
 }
 
+/// The index in `sources` of the one for rank mask `g`, added where missing.
+fn source_of(sources: &mut Vec<Source>, g: usize) -> usize {
+    match sources.iter().position(|s| s.rank_mask == g) {
+        Some(p) => p,
+        None => {
+            sources.push(Source { rank_mask: g, flips: Vec::new(), pairs: Vec::new() });
+            sources.len() - 1
+        }
+    }
+}
+
 /// `H_g`, `V = ω Σ_i X_i` and `H0 = H_B + H_g` on one rank's rows of a partitioned state
 /// ([`Partition`]), for the paper's charging: the diagonal of `H_g` on the rank's rows
 /// (`8L` bytes) and the terms grouped by the rank they read ([`Self::apply`]).
@@ -172,32 +183,15 @@ impl PartitionedOperators {
         let flips = crate::operator::flip_flops(chain);
         let offdiag = flips.iter().map(|f| f.amp.abs()).sum();
         let local_mask = len - 1;
-        let mut sources: Vec<Source> = Vec::new();
-        let mut source = |g: usize| -> usize {
-            match sources.iter().position(|s| s.rank_mask == g) {
-                Some(p) => p,
-                None => {
-                    sources.push(Source { rank_mask: g, flips: Vec::new(), pairs: Vec::new() });
-                    sources.len() - 1
-                }
-            }
-        };
-        let _ = source(0);
-        let mut by_source: Vec<(usize, Option<usize>, Option<(PairFlip, usize)>)> = Vec::new();
+        let mut sources: Vec<Source> = vec![Source { rank_mask: 0, flips: Vec::new(), pairs: Vec::new() }];
         for i in 0..n {
             let m = 1usize << i;
-            by_source.push((source(m >> lb), Some(m & local_mask), None));
+            let p = source_of(&mut sources, m >> lb);
+            sources[p].flips.push(m & local_mask);
         }
         for f in flips {
-            by_source.push((source(f.mask >> lb), None, Some((f, f.mask & local_mask))));
-        }
-        for (p, x, pair) in by_source {
-            if let Some(m) = x {
-                sources[p].flips.push(m);
-            }
-            if let Some(pf) = pair {
-                sources[p].pairs.push(pf);
-            }
+            let p = source_of(&mut sources, f.mask >> lb);
+            sources[p].pairs.push((f, f.mask & local_mask));
         }
         // every rank exchanges with its partners in the same order
         sources.sort_by_key(|s| s.rank_mask);

@@ -197,6 +197,17 @@ impl<C: Communicator, R: Real + Wire> Distributed<C, R> {
         (self.ops.exchanges() * self.ops.partition().len() * std::mem::size_of::<R>()) as u64
     }
 
+    /// What this rank exchanged so far (the same on every rank).
+    pub fn report(&self) -> crate::partition::PartitionReport {
+        crate::partition::PartitionReport {
+            processes: self.comm.size(),
+            chebyshev_terms: self.terms,
+            applications: self.applications,
+            bytes_per_application: self.bytes_per_application(),
+            bytes_exchanged: self.applications * self.bytes_per_application(),
+        }
+    }
+
     /// The rank's current state, real and imaginary parts (up to a global phase), and its
     /// time.
     pub fn local_state(&self) -> (&[R], &[R], f64) {
