@@ -112,6 +112,15 @@ W <= N(|B| + B) + min(N (max|omega| + sum_k |omega_(k+1) - omega_k|), lambda_max
 omega + A cos(nu t) runs in the mean field; A = 0 is the static charge. Noise, thermal starts,
 disorder, trajectories and --observe are refused with a time-dependent field.
 
+One state across processes (MPI; the CLI built with --features mpi):
+  mpiexec -n R spinbat charge ...   R a power of two; each process holds 2^N/R amplitudes
+(split by the highest bits), all run the same certified search on the summed W, W', and
+process 0 alone prints and writes. Chebyshev on the full space, both precisions, any
+couplings; no noise, thermal start, disorder, --observe or time-dependent field; --max-time
+does not apply. The record adds processes, chebyshev_terms, applications,
+bytes_per_application and bytes_exchanged. A build without the feature started as several
+processes exits with status 2 and says how to build it.
+
 Examples:
   spinbat charge --n 10 --plot charge.png
   spinbat charge --n 8 --dephasing 0.1 --json noisy.json
