@@ -44,8 +44,10 @@ in the --precision asked; with --solver mean-field the classical product state i
                 states), locked_ergotropy (ergotropy_hb - local: held in correlations; 0 for
                 the mean field's product state), coherent_ergotropy and
                 incoherent_ergotropy (dephasing onto the eigenspaces of H_B), capacity
-                (E_max - E_min), variance_hb [B^2] and power_bound (Robertson,
-                |dW/dt| <= 2 dH dH0) [B^2]; null where E_min or E_max of H0 is not known
+                (E_max - E_min), variance_hb [B^2], power_bound (Robertson,
+                |dW/dt| <= 2 dH dH0) [B^2] and qsl_time (Mandelstam-Tamm: no evolution
+                reaches the state sooner than arccos|<psi0|psi(t)>| / dH <= t, dH =
+                |omega| sqrt(N)) [1/B]; null where E_min or E_max of H0 is not known
   all           every one of them
 Each output time costs one extra pass over the state per site (bloch), one H0
 application (variance) and one 2^K x 2^(N-K) SVD (entanglement).
@@ -1024,6 +1026,15 @@ fn print_observables(chain: &Chain, obs: &ObservablesRecord) {
             g(e.incoherent_ergotropy),
             opt(e.capacity)
         );
+        if let (Some(qsl), Some(bound)) = (e.qsl_time, e.power_bound) {
+            let _ = writeln!(
+                out,
+                "           speed limits at T*: Mandelstam-Tamm time arccos|<psi0|psi>|/dH = {} <= T*; \
+                 |dW/dt| <= 2 dH dH0 = {} (Robertson)",
+                g(qsl),
+                g(bound)
+            );
+        }
     }
 }
 
@@ -1110,6 +1121,12 @@ fn print_summary(
         crate::output::sig(r.independent.max_power.power, 12),
         crate::output::sig(r.independent.max_power.time, 12),
         crate::output::sig(r.power_ratio, 9)
+    );
+    let _ = writeln!(
+        out,
+        "           charging advantage per site (ratio / N) = {}: the advantage grows at most like N \
+         (Gyhm, Safranek, Rosa, PRL 128, 140501 (2022))",
+        crate::output::sig(r.power_ratio / chain.n_sites() as f64, 6)
     );
     let _ = writeln!(
         out,
