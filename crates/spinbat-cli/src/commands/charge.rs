@@ -742,11 +742,7 @@ fn print_disorder_summary(
     let mut out = std::io::stdout().lock();
     let (r, s) = (&e.charging, &e.summary);
     let sig = |x: f64, d: usize| crate::output::sig(x, d);
-    let _ = writeln!(
-        out,
-        "spinbat {} - charging a spin-chain quantum battery (hbar = 1, energies in B, times in 1/B)",
-        env!("CARGO_PKG_VERSION")
-    );
+    banner(&mut out);
     let _ = writeln!(out, "chain      {} (the clean chain)", crate::output::describe_chain(chain));
     let _ = writeln!(
         out,
@@ -861,11 +857,7 @@ fn print_ensemble_summary(
     let mut out = std::io::stdout().lock();
     let (r, s) = (&e.charging, &e.summary);
     let sig = |x: f64, d: usize| crate::output::sig(x, d);
-    let _ = writeln!(
-        out,
-        "spinbat {} - charging a spin-chain quantum battery (hbar = 1, energies in B, times in 1/B)",
-        env!("CARGO_PKG_VERSION")
-    );
+    banner(&mut out);
     let _ = writeln!(out, "chain      {}", crate::output::describe_chain(chain));
     let _ = writeln!(out, "noise      {} (rates in units of B)", args.noise.noise().describe());
     if let Some(t0) = args.noise.initial_temperature {
@@ -1048,11 +1040,7 @@ fn print_summary(
     ground: &spinbat::observe::ground::GroundState,
 ) {
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(
-        out,
-        "spinbat {} - charging a spin-chain quantum battery (hbar = 1, energies in B, times in 1/B)",
-        env!("CARGO_PKG_VERSION")
-    );
+    banner(&mut out);
     let _ = writeln!(out, "chain      {}", crate::output::describe_chain(chain));
     let _ = writeln!(
         out,
@@ -1169,5 +1157,14 @@ fn print_summary(
         r.evaluations,
         r.series.len(),
         args.output.written()
+    );
+}
+
+/// The first line of every `charge` summary: the version and the units.
+fn banner(out: &mut impl Write) {
+    let _ = writeln!(
+        out,
+        "spinbat {} - charging a spin-chain quantum battery (hbar = 1, energies in B, times in 1/B)",
+        env!("CARGO_PKG_VERSION")
     );
 }
