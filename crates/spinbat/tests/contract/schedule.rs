@@ -267,6 +267,41 @@ fn requests_past_the_end_are_refused_and_a_drive_without_amplitude_is_the_static
     assert!(matches!(noisy.protocol_propagator(&chain, &Protocol::Schedule(s)), Err(SpinbatError::Unsupported { .. })));
 }
 
+/// Runs of equal `ω_k` are one series: a constant schedule of 20 segments gives the numbers
+/// and costs the terms of the one-segment schedule (the static charge). A request back in
+/// time resumes from the kept segment end before it: the same numbers, at the cost of one
+/// segment's series instead of the whole way from `t = 0`.
+#[test]
+fn equal_fields_share_one_series_and_requests_back_in_time_resume_at_a_segment_end() {
+    use spinbat::operator::Operators;
+    let chain = Chain::builder(6).alpha(0.4).g(0.9).couplings(Couplings::NearestNeighbour).build().unwrap();
+    let segments = |s: Schedule| {
+        Scheduled::new(ChebyshevSegments::<_, f64>::new(Operators::new(&chain).unwrap(), &chain, 1e-10), s)
+    };
+    let ts = observe::uniform_times(1.0, 41);
+    let mut split = segments(Schedule::uniform(1.0, vec![2.0; 20]).unwrap());
+    let mut whole = segments(Schedule::new(vec![1.0], vec![2.0]).unwrap());
+    assert_eq!(split.joined_schedule().len(), 1);
+    assert_eq!(split.sample(&ts).unwrap(), whole.sample(&ts).unwrap());
+    assert_eq!(split.method().terms(), whole.method().terms());
+
+    let alternating = Schedule::uniform(1.0, (0..20).map(|k| if k % 2 == 0 { 2.0 } else { 1.5 }).collect()).unwrap();
+    let want = reference(&chain, &alternating, &ts);
+    let mut p = segments(alternating);
+    assert!(p.boundary_budget() == 20, "20 states of 64 amplitudes fit");
+    let first = p.sample(&ts).unwrap();
+    let cost = p.method().terms();
+    // t = 0.9 and 0.925: the end of segment 18 and a time inside segment 19
+    let late = [ts[36], ts[37]];
+    let again = p.sample(&late).unwrap();
+    assert_eq!(again[..], first[36..38]);
+    for (g, (w, _)) in first.iter().zip(&want) {
+        assert!((g.work - w).abs() < 1e-9, "W({}) = {} vs dense {w}", g.t, g.work);
+    }
+    let extra = p.method().terms() - cost;
+    assert!(extra * 10 < cost, "resampling cost {extra} terms of the first pass's {cost}");
+}
+
 /// `spinbat optimize`'s engine: `W(T)` of a schedule against the dense product, the
 /// adjoint gradient against central differences, on random chains and fields of both signs.
 #[test]
