@@ -463,3 +463,70 @@ impl<M: SegmentMethod> Propagator for Scheduled<M> {
         self.method.accuracy_note()
     }
 }
+
+/// A schedule of one run (one `ω` on all of `(0, t_K]`, [`merge_runs`]) is the static charge
+/// of the chain with that `ω`, ended at `t_K`: the static propagator (Gram dense output,
+/// the real path from all-down, anchors) serves it at the static charge's cost, refusing
+/// times past `t_K`. `W` and `W'` are even in `ω` (`Π_i Z_i` maps `ω` to `−ω` and keeps
+/// `H_g`, `H0` and all-down), so the chain is built with `|ω|`.
+pub struct StaticRun {
+    inner: Box<dyn Propagator>,
+    chain: Chain,
+    end: f64,
+}
+
+impl StaticRun {
+    /// The static propagator `inner` of `chain` (its `ω` the run's), ended at `end`.
+    pub fn new(inner: Box<dyn Propagator>, chain: Chain, end: f64) -> Self {
+        StaticRun { inner, chain, end }
+    }
+}
+
+impl Propagator for StaticRun {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+
+    fn sample(&mut self, times: &[f64]) -> Result<Vec<WorkSample>> {
+        check_times(times)?;
+        check_within(times, Some(self.end))?;
+        self.inner.sample(times)
+    }
+
+    fn anchor(&mut self, t: f64) -> Result<()> {
+        check_within(&[t], Some(self.end))?;
+        self.inner.anchor(t)
+    }
+
+    fn work_bound(&self, _chain: &Chain) -> f64 {
+        self.inner.work_bound(&self.chain)
+    }
+
+    fn scan_step(&self, _chain: &Chain) -> f64 {
+        self.inner.scan_step(&self.chain)
+    }
+
+    fn expect_until(&mut self, t: f64) {
+        self.inner.expect_until(t.min(self.end));
+    }
+
+    fn anchor_if_at_hand(&mut self, t: f64) -> Result<()> {
+        self.inner.anchor_if_at_hand(t)
+    }
+
+    fn batch_capacity(&self) -> usize {
+        self.inner.batch_capacity()
+    }
+
+    fn end_time(&self) -> Option<f64> {
+        Some(self.end)
+    }
+
+    fn error_bound(&self) -> f64 {
+        self.inner.error_bound()
+    }
+
+    fn accuracy_note(&self) -> String {
+        format!("one field on the whole schedule: the static charge; {}", self.inner.accuracy_note())
+    }
+}
