@@ -319,7 +319,7 @@ impl<M: SegmentMethod> Scheduled<M> {
     /// Charges with `schedule` by `method`, from all-down at `t = 0`.
     ///
     /// Runs of equal `ω_k` are propagated as one segment ([`merge_runs`]). The states at the
-    /// segment ends reached are kept (up to [`BOUNDARY_MEMORY_SHARE`] of the free memory,
+    /// segment ends reached are kept (up to a quarter of the free memory,
     /// measured here: a cache sized at run time like the Chebyshev Gram segments, never
     /// below what the plan checked) so that a request before the current time (the
     /// certified search's refinement) resumes from the last segment end before it instead
