@@ -2,6 +2,7 @@
 //! parsing, output files, plots and progress bars).
 
 mod commands;
+mod distributed;
 mod error;
 mod model_args;
 mod noise_args;
@@ -84,7 +85,10 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("spinbat: error: {}", e.message());
+            // under mpiexec only rank 0 speaks
+            if !distributed::secondary_rank() {
+                eprintln!("spinbat: error: {}", e.message());
+            }
             ExitCode::from(e.status())
         }
     }

@@ -157,3 +157,42 @@ fn optimize_reports_the_promised_keys_and_beats_no_bound() {
     assert_eq!(text.lines().count(), 6);
     assert!(text.starts_with("segment,t_start,t_end,omega"));
 }
+
+/// `optimize --solver mean-field` at N = 300 independent spins (g = 0): the same keys, and
+/// the one-spin bound times N, `W = 2BN sin²(W_max T)`, reached by the bang at `W_max`.
+#[test]
+fn optimize_with_the_mean_field_reaches_the_independent_spin_bound() {
+    let out = spinbat(&[
+        "optimize",
+        "--n",
+        "300",
+        "--g",
+        "0",
+        "--charge-time",
+        "0.3",
+        "--segments",
+        "6",
+        "--omega-max",
+        "2",
+        "--starts",
+        "2",
+        "--solver",
+        "mean-field",
+        "--json",
+        "-",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in ["work", "power", "schedule", "constant_field", "gradient_check"] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(v["solver"], "mean-field");
+    let bound = 2.0 * 300.0 * (2.0f64 * 0.3).sin().powi(2);
+    let w = v["work"].as_f64().unwrap();
+    assert!((w - bound).abs() < 1e-6 * bound, "{w} vs {bound}");
+    assert!(v["gradient_check"]["max_relative_difference"].as_f64().unwrap() < 1e-4);
+    refused(
+        &spinbat(&["optimize", "--n", "3", "--charge-time", "1", "--omega-max", "1", "--solver", "dense"]),
+        "optimize with dense",
+    );
+}

@@ -12,11 +12,14 @@
 //!   the checked values that `spinbat.scan(..., executor=...)` hands out one by one;
 //! * [`storage::store`] — `spinbat.store`: charge, then hold under `H0` with noise
 //!   (`spinbat::observe::storage`), a [`storage::PyStorage`] (`spinbat.Storage`);
+//! * [`control::optimize`] — `spinbat.optimize`: optimal charging (`spinbat::control`), the
+//!   CLI's JSON keys as a dict;
 //! * [`analytic`] — `spinbat.analytic`: closed forms, vectorised over times.
 
 mod analytic;
 mod chain;
 mod charging;
+mod control;
 mod errors;
 mod scan;
 mod storage;
@@ -37,6 +40,7 @@ fn _spinbat(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(scan::scan_points, m)?)?;
     m.add_class::<storage::PyStorage>()?;
     m.add_function(wrap_pyfunction!(storage::store, m)?)?;
+    m.add_function(wrap_pyfunction!(control::optimize, m)?)?;
     let sub = PyModule::new(py, "analytic")?;
     analytic::register(&sub)?;
     m.add_submodule(&sub)?;

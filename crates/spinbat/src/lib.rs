@@ -74,6 +74,7 @@ pub mod numeric;
 pub mod observe;
 pub mod open;
 pub mod operator;
+pub mod partition;
 pub mod propagate;
 pub mod record;
 pub mod resources;

@@ -141,6 +141,12 @@ pub struct ChargeRecord {
     /// absent for the constant field.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub protocol: Option<crate::model::Protocol>,
+    /// One state vector partitioned over processes (`mpiexec -n R spinbat charge`, the
+    /// CLI's `mpi` feature; [`crate::propagate::distributed`]), as top-level keys
+    /// (`processes`, `chebyshev_terms`, `applications`, `bytes_per_application`,
+    /// `bytes_exchanged`); absent for a one-process run.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<crate::partition::PartitionReport>,
     /// The MPS solver's settings and accuracy figures, as top-level keys (`bond_dim`,
     /// `truncation`, `discarded_weight`, `step_error_estimate`, `mpo_fit_error`, ...);
     /// absent for the other solvers.
@@ -230,6 +236,7 @@ impl ChargeRecord {
             trajectories: None,
             disorder: None,
             protocol: None,
+            partition: None,
             mps: None,
             drive_step_error_estimate: None,
             provenance: Provenance::current(),

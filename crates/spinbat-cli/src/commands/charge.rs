@@ -44,8 +44,10 @@ in the --precision asked; with --solver mean-field the classical product state i
                 states), locked_ergotropy (ergotropy_hb - local: held in correlations; 0 for
                 the mean field's product state), coherent_ergotropy and
                 incoherent_ergotropy (dephasing onto the eigenspaces of H_B), capacity
-                (E_max - E_min), variance_hb [B^2] and power_bound (Robertson,
-                |dW/dt| <= 2 dH dH0) [B^2]; null where E_min or E_max of H0 is not known
+                (E_max - E_min), variance_hb [B^2], power_bound (Robertson,
+                |dW/dt| <= 2 dH dH0) [B^2] and qsl_time (Mandelstam-Tamm: no evolution
+                reaches the state sooner than arccos|<psi0|psi(t)>| / dH <= t, dH =
+                |omega| sqrt(N)) [1/B]; null where E_min or E_max of H0 is not known
   all           every one of them
 Each output time costs one extra pass over the state per site (bloch), one H0
 application (variance) and one 2^K x 2^(N-K) SVD (entanglement).
@@ -116,6 +118,15 @@ drive_step_error_estimate, an estimate of W's time-discretisation error); P_max 
 with W(t) <= N(|B| + B) + N(|omega| + |A| + TV(t)), TV(t) <= |A|(1 + 2 nu t/pi) the drive's
 total variation on [0, t], or the spectral bound. A = 0 is the static charge. Noise, thermal
 starts, disorder, trajectories and --observe are refused with a time-dependent field.
+
+One state across processes (MPI; the CLI built with --features mpi):
+  mpiexec -n R spinbat charge ...   R a power of two; each process holds 2^N/R amplitudes
+(split by the highest bits), all run the same certified search on the summed W, W', and
+process 0 alone prints and writes. Chebyshev on the full space, both precisions, any
+couplings; no noise, thermal start, disorder, --observe or time-dependent field; --max-time
+does not apply. The record adds processes, chebyshev_terms, applications,
+bytes_per_application and bytes_exchanged. A build without the feature started as several
+processes exits with status 2 and says how to build it.
 
 Examples:
   spinbat charge --n 10 --plot charge.png
@@ -385,6 +396,11 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
         if args.observe.is_some() {
             return Err(CliError::input(anyhow!("--observe is not supported with --omega-schedule/--drive yet")));
         }
+    }
+    // one state vector across MPI processes (the `mpi` feature), or, without it, a refusal
+    // where an MPI launcher started several copies
+    if crate::distributed::launched() {
+        return super::charge_mpi::run(&args, &chain, solver, &times, protocol.is_some());
     }
     crate::model_args::set_threads(args.threads)?;
     args.output.check()?;
@@ -749,11 +765,7 @@ fn print_disorder_summary(
     let mut out = std::io::stdout().lock();
     let (r, s) = (&e.charging, &e.summary);
     let sig = |x: f64, d: usize| crate::output::sig(x, d);
-    let _ = writeln!(
-        out,
-        "spinbat {} - charging a spin-chain quantum battery (hbar = 1, energies in B, times in 1/B)",
-        env!("CARGO_PKG_VERSION")
-    );
+    banner(&mut out);
     let _ = writeln!(out, "chain      {} (the clean chain)", crate::output::describe_chain(chain));
     let _ = writeln!(
         out,
@@ -868,11 +880,7 @@ fn print_ensemble_summary(
     let mut out = std::io::stdout().lock();
     let (r, s) = (&e.charging, &e.summary);
     let sig = |x: f64, d: usize| crate::output::sig(x, d);
-    let _ = writeln!(
-        out,
-        "spinbat {} - charging a spin-chain quantum battery (hbar = 1, energies in B, times in 1/B)",
-        env!("CARGO_PKG_VERSION")
-    );
+    banner(&mut out);
     let _ = writeln!(out, "chain      {}", crate::output::describe_chain(chain));
     let _ = writeln!(out, "noise      {} (rates in units of B)", args.noise.noise().describe());
     if let Some(t0) = args.noise.initial_temperature {
@@ -940,7 +948,7 @@ fn print_ensemble_summary(
 /// `t, work, power`, then with observables the scalar ones: `entropy`, `variance`, the
 /// ergotropy family ([`ErgotropyPoint::KEYS`], empty where `null`) and the per-site `z_0 … z_{N−1}` (`⟨Z_i⟩`),
 /// each where selected.
-fn write_csv(path: &PathBuf, result: &Charging, traj: Option<&Trajectory>) -> anyhow::Result<()> {
+pub(super) fn write_csv(path: &PathBuf, result: &Charging, traj: Option<&Trajectory>) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_path(path)?;
     let mut header: Vec<String> = ["t", "work", "power"].map(String::from).to_vec();
     let set = traj.map(|t| t.selected).unwrap_or_default();
@@ -1033,10 +1041,19 @@ fn print_observables(chain: &Chain, obs: &ObservablesRecord) {
             g(e.incoherent_ergotropy),
             opt(e.capacity)
         );
+        if let (Some(qsl), Some(bound)) = (e.qsl_time, e.power_bound) {
+            let _ = writeln!(
+                out,
+                "           speed limits at T*: Mandelstam-Tamm time arccos|<psi0|psi>|/dH = {} <= T*; \
+                 |dW/dt| <= 2 dH dH0 = {} (Robertson)",
+                g(qsl),
+                g(bound)
+            );
+        }
     }
 }
 
-fn print_summary(
+pub(super) fn print_summary(
     chain: &Chain,
     solver: Solver,
     tol: f64,
@@ -1046,11 +1063,7 @@ fn print_summary(
     ground: &spinbat::observe::ground::GroundState,
 ) {
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(
-        out,
-        "spinbat {} - charging a spin-chain quantum battery (hbar = 1, energies in B, times in 1/B)",
-        env!("CARGO_PKG_VERSION")
-    );
+    banner(&mut out);
     let _ = writeln!(out, "chain      {}", crate::output::describe_chain(chain));
     let _ = writeln!(
         out,
@@ -1122,6 +1135,12 @@ fn print_summary(
     );
     let _ = writeln!(
         out,
+        "           charging advantage per site (ratio / N) = {}: the advantage grows at most like N \
+         (Gyhm, Safranek, Rosa, PRL 128, 140501 (2022))",
+        crate::output::sig(r.power_ratio / chain.n_sites() as f64, 6)
+    );
+    let _ = writeln!(
+        out,
         "max work   W_max = {} B at T = {} /B, P there = {} (window [0, {}]){}",
         crate::output::sig(r.max_work.work, 12),
         crate::output::sig(r.max_work.time, 12),
@@ -1161,5 +1180,14 @@ fn print_summary(
         r.evaluations,
         r.series.len(),
         args.output.written()
+    );
+}
+
+/// The first line of every `charge` summary: the version and the units.
+fn banner(out: &mut impl Write) {
+    let _ = writeln!(
+        out,
+        "spinbat {} - charging a spin-chain quantum battery (hbar = 1, energies in B, times in 1/B)",
+        env!("CARGO_PKG_VERSION")
     );
 }

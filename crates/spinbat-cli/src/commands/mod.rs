@@ -3,6 +3,7 @@
 //! ([`crate::plot`]).
 
 pub mod charge;
+pub mod charge_mpi;
 pub mod effective;
 pub mod figure;
 pub mod merge;

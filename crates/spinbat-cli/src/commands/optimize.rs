@@ -25,7 +25,9 @@ use std::time::Instant;
     after_help = "\
 Maximises the objective at the charging time T over piecewise-constant fields
   H(t) = H_g + omega_k sum_i X_i  on  ((k-1) T/K, k T/K],  |omega_k| <= W,  k = 1..K,
-from all-down, on the full 2^N space (exact Chebyshev propagation).
+from all-down, on the full 2^N space (exact Chebyshev propagation, N up to about 20), or with
+--solver mean-field on the classical Bloch vectors (any N the mean field takes, e.g. N = 1000;
+gradients by the adjoint of the Bloch equations; ergotropy null).
 Objectives: work W(T) = <H0>_T - E0; power W(T)/T at the fixed T; ergotropy <H0>_T - E_min(H0)
 (the pure state's global ergotropy). All three have the same optimal schedule: for a pure
 state they differ by constants (1/T, E0 - E_min); the ergotropy exceeds the work only where
@@ -41,7 +43,8 @@ constant field in [0, W]; W(T) is even in omega), gradient_check, start_work, cu
 Examples:
   spinbat optimize --n 1 --charge-time 0.5 --segments 8 --omega-max 2
   spinbat optimize --n 12 --coupling nn --charge-time 0.6 --segments 20 --omega-max 1 --json opt.json --plot opt.png
-  spinbat optimize --n 2 --alpha 0 --coupling nn --g 2 --charge-time 1 --segments 40 --omega-max 1 --starts 4 --csv schedule.csv"
+  spinbat optimize --n 2 --alpha 0 --coupling nn --g 1 --charge-time 2 --segments 40 --omega-max 1 --csv schedule.csv
+  spinbat optimize --n 1000 --coupling nn --charge-time 0.3 --segments 10 --omega-max 4 --solver mean-field --starts 2"
 )]
 pub struct OptimizeArgs {
     /// The chain: N, B, g, alpha, couplings, boundary (--omega is not used: the field is
@@ -69,8 +72,8 @@ pub struct OptimizeArgs {
     /// Most L-BFGS iterations per start.
     #[arg(long, default_value_t = 200)]
     pub max_iterations: usize,
-    /// Solver: chebyshev (exact, full space; the only one in this version).
-    #[arg(long, default_value = "chebyshev")]
+    /// Solver: chebyshev (exact, full space) or mean-field (the Bloch equations, any N).
+    #[arg(long, default_value = "chebyshev", value_name = "chebyshev|mean-field")]
     pub solver: String,
     /// Absolute tolerance of each segment's series.
     #[arg(long, default_value = "1e-10", allow_negative_numbers = true)]
@@ -116,8 +119,8 @@ struct OptimizeRecord {
 }
 
 /// `W(t)` on 201 times of `[0, T]` by the segment-by-segment Chebyshev propagator.
-fn curve(chain: &spinbat::Chain, schedule: &Schedule, tol: f64) -> Result<Curve, CliError> {
-    let plan = Plan::new(chain, Solver::Chebyshev, tol, Precision::Double, Request::Work)?;
+fn curve(chain: &spinbat::Chain, schedule: &Schedule, tol: f64, solver: Solver) -> Result<Curve, CliError> {
+    let plan = Plan::new(chain, solver, tol, Precision::Double, Request::Work)?;
     let mut prop = plan.protocol_propagator(chain, &Protocol::Schedule(schedule.clone()))?;
     let t = spinbat::observe::uniform_times(schedule.end(), 201);
     let work = prop.sample(&t)?.iter().map(|s| s.work).collect();
@@ -126,12 +129,15 @@ fn curve(chain: &spinbat::Chain, schedule: &Schedule, tol: f64) -> Result<Curve,
 
 pub fn run(args: OptimizeArgs) -> Result<(), CliError> {
     let objective: Objective = args.objective.parse()?;
-    if args.solver != "chebyshev" {
-        return Err(CliError::input(anyhow!(
-            "--solver {}: optimize runs with chebyshev (the exact full space) in this version",
-            args.solver
-        )));
-    }
+    let solver = match args.solver.as_str() {
+        "chebyshev" => Solver::Chebyshev,
+        "mean-field" | "meanfield" => Solver::MeanField,
+        other => {
+            return Err(CliError::input(anyhow!(
+                "--solver {other}: optimize runs with chebyshev (the exact full space) or mean-field"
+            )))
+        }
+    };
     let chain = args.model.chain()?;
     crate::model_args::set_threads(args.threads)?;
     args.output.check()?;
@@ -146,17 +152,21 @@ pub fn run(args: OptimizeArgs) -> Result<(), CliError> {
         max_iterations: args.max_iterations,
     };
     spec.check()?;
-    let ground = spinbat::observe::ground::ground_state(&chain)?;
-    let ground_energy = match ground.initial_is_ground {
-        Some(true) => Some(chain.initial_energy()),
-        Some(false) => ground.ground_energy,
-        None => None,
-    };
     let start = Instant::now();
-    let r = control::optimize(&chain, &spec, ground_energy)?;
-    let best_curve = curve(&chain, &r.schedule, args.tol)?;
+    let r = if solver == Solver::MeanField {
+        control::optimize_mean_field(&chain, &spec)?
+    } else {
+        let ground = spinbat::observe::ground::ground_state(&chain)?;
+        let ground_energy = match ground.initial_is_ground {
+            Some(true) => Some(chain.initial_energy()),
+            Some(false) => ground.ground_energy,
+            None => None,
+        };
+        control::optimize(&chain, &spec, ground_energy)?
+    };
+    let best_curve = curve(&chain, &r.schedule, args.tol, solver)?;
     let constant = Schedule::new(vec![args.charge_time], vec![r.constant_field.omega])?;
-    let constant_curve = curve(&chain, &constant, args.tol)?;
+    let constant_curve = curve(&chain, &constant, args.tol, solver)?;
     let elapsed = start.elapsed().as_secs_f64();
     let record = OptimizeRecord {
         model: ModelRecord::of(&chain),
@@ -166,7 +176,7 @@ pub fn run(args: OptimizeArgs) -> Result<(), CliError> {
         omega_max: args.omega_max,
         seed: args.seed,
         starts: args.starts,
-        solver: "chebyshev",
+        solver: solver.as_str(),
         work: r.work,
         power: r.power,
         ergotropy: r.ergotropy,

@@ -33,6 +33,6 @@ before the first call.
 
 from . import analytic
 from ._scan import scan
-from ._spinbat import DEFAULT_TOL, SOLVERS, Chain, Charging, Storage, __version__, store
+from ._spinbat import DEFAULT_TOL, SOLVERS, Chain, Charging, Storage, __version__, optimize, store
 
-__all__ = ["Chain", "Charging", "Storage", "store", "scan", "analytic", "SOLVERS", "DEFAULT_TOL", "__version__"]
+__all__ = ["Chain", "Charging", "Storage", "store", "optimize", "scan", "analytic", "SOLVERS", "DEFAULT_TOL", "__version__"]

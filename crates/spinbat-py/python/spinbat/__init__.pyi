@@ -11,7 +11,7 @@ import numpy.typing as npt
 from . import analytic as analytic
 from ._scan import scan as scan
 
-__all__ = ["Chain", "Charging", "Storage", "store", "scan", "analytic", "SOLVERS", "DEFAULT_TOL", "__version__"]
+__all__ = ["Chain", "Charging", "Storage", "store", "optimize", "scan", "analytic", "SOLVERS", "DEFAULT_TOL", "__version__"]
 
 __version__: str
 SOLVERS: list[str]
@@ -317,3 +317,22 @@ def store(
     (work_stderr; the global ergotropies NaN). Raises ValueError for bad input or N > 12
     with noise,
     MemoryError where the density matrices do not fit."""
+
+def optimize(
+    chain: Chain,
+    charge_time: float,
+    *,
+    segments: int = 20,
+    omega_max: float,
+    objective: Literal["work", "power", "ergotropy"] = "work",
+    seed: int = 1,
+    starts: int = 4,
+    max_iterations: int = 200,
+    solver: Literal["chebyshev", "mean-field"] = "chebyshev",
+    tol: float = 1e-10,
+) -> dict[str, Any]:
+    """Optimal charging: the piecewise-constant field |omega_k| <= omega_max on `segments`
+    equal segments of [0, charge_time] that maximises the objective at T (exact gradients,
+    projected L-BFGS). Returns the keys of `spinbat optimize --json`: work, power,
+    ergotropy, schedule {ends, omegas}, constant_field {omega, work}, gradient_check,
+    start_work, evaluations, objective. Raises ValueError for bad parameters."""

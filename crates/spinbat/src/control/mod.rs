@@ -31,6 +31,10 @@
 //! constant field ([`best_constant_field`]), so the result never falls below it; starts
 //! `1..M` are uniform in `[−W, W]^K` from ChaCha8 stream `m` of the seed.
 
+pub mod meanfield;
+
+pub use meanfield::MeanFieldControl;
+
 use crate::error::{invalid, Result};
 use crate::model::{Chain, Schedule};
 use crate::numeric::bessel::bessel_sequence;
@@ -161,10 +165,34 @@ pub struct Optimized {
     pub evaluations: usize,
 }
 
+/// What the optimiser needs of a model of the charge: `W(T)` of the fields `ω_k` (one per
+/// segment), its gradient, and `W(T)` of a constant field. [`Control`] (exact, Chebyshev
+/// on the full space) and [`MeanFieldControl`] (the Bloch equations and their adjoint).
+pub trait ControlModel {
+    /// `W(T)` for the fields `omegas` (one per segment).
+    ///
+    /// # Errors
+    /// The method's own (the mean field's integrator).
+    fn work(&mut self, omegas: &[f64]) -> Result<f64>;
+    /// `W(T)` of the constant field `omega` on `[0, T]` (one propagation, not `K`).
+    ///
+    /// # Errors
+    /// As [`ControlModel::work`].
+    fn constant_work(&mut self, omega: f64) -> Result<f64>;
+    /// `W(T)` and its exact gradient `∂W/∂ω_k`.
+    ///
+    /// # Errors
+    /// As [`ControlModel::work`].
+    fn work_and_gradient(&mut self, omegas: &[f64]) -> Result<(f64, Vec<f64>)>;
+    /// Gradient evaluations so far.
+    fn evaluations(&self) -> usize;
+}
+
 /// Buffers and operators of the control problem on the full `2^N` space.
 pub struct Control {
     ops: Operators,
     tau: f64,
+    charge_time: f64,
     eps: f64,
     /// `E_0 = ⟨↓…↓|H0|↓…↓⟩`
     e0: f64,
@@ -192,7 +220,7 @@ impl Control {
         crate::resources::ensure_fits("optimal control (full space)", n, bytes)?;
         let ops = Operators::new(chain)?;
         let e0 = ops.all_down_energy();
-        Ok(Control { ops, tau: charge_time / segments as f64, eps: tol * 1e-3, e0, evaluations: 0 })
+        Ok(Control { ops, tau: charge_time / segments as f64, charge_time, eps: tol * 1e-3, e0, evaluations: 0 })
     }
 
     fn initial(&self) -> Vec<C> {
@@ -320,10 +348,41 @@ impl Control {
     }
 }
 
+impl ControlModel for Control {
+    fn work(&mut self, omegas: &[f64]) -> Result<f64> {
+        Ok(Control::work(self, omegas))
+    }
+
+    /// One Chebyshev series over `[0, T]` (`rT + O(log 1/ε)` terms, against `K` restarts).
+    fn constant_work(&mut self, omega: f64) -> Result<f64> {
+        let psi = self.expmv(omega, &self.initial(), self.charge_time);
+        Ok(self.energy(&psi) - self.e0)
+    }
+
+    fn work_and_gradient(&mut self, omegas: &[f64]) -> Result<(f64, Vec<f64>)> {
+        Ok(Control::work_and_gradient(self, omegas))
+    }
+
+    fn evaluations(&self) -> usize {
+        self.evaluations
+    }
+}
+
 /// The constant `ω ∈ [0, W]` of largest `W(T)` (a 1-D search: a grid of 48 fields, then
-/// golden sections around the best to `10⁻¹⁰ W`).
-pub fn best_constant_field(control: &mut Control, segments: usize, omega_max: f64) -> ConstantField {
-    let mut f = |w: f64| control.work(&vec![w; segments.max(1)]);
+/// golden sections around the best to `10⁻¹⁰ W`), each `W(T)` one propagation over `[0, T]`
+/// ([`ControlModel::constant_work`]).
+///
+/// # Errors
+/// The model's own.
+pub fn best_constant_field(control: &mut impl ControlModel, omega_max: f64) -> Result<ConstantField> {
+    let mut failed = None;
+    let mut f = |w: f64| match control.constant_work(w) {
+        Ok(v) => v,
+        Err(e) => {
+            failed.get_or_insert(e);
+            f64::NEG_INFINITY
+        }
+    };
     let grid: Vec<(f64, f64)> = (0..=48).map(|j| omega_max * j as f64 / 48.0).map(|w| (w, f(w))).collect();
     let best = grid.iter().copied().enumerate().max_by(|a, b| a.1 .1.total_cmp(&b.1 .1)).map_or(0, |(i, _)| i);
     let (mut a, mut b) = (grid[best.saturating_sub(1)].0, grid[(best + 1).min(48)].0);
@@ -346,7 +405,10 @@ pub fn best_constant_field(control: &mut Control, segments: usize, omega_max: f6
         }
     }
     let (w, work) = [(x1, f1), (x2, f2), grid[best]].into_iter().max_by(|p, q| p.1.total_cmp(&q.1)).expect("three");
-    ConstantField { omega: w, work }
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(ConstantField { omega: w, work }),
+    }
 }
 
 /// Maximises `f` over the box `|x_k| ≤ bound` by projected L-BFGS (module docs) from `x`;
@@ -435,8 +497,11 @@ pub fn projected_lbfgs(
 
 /// The adjoint gradient against central differences at up to three segments (first,
 /// middle, last) of `omegas`.
-pub fn gradient_check(control: &mut Control, omegas: &[f64], omega_max: f64) -> GradientCheck {
-    let (work, grad) = control.work_and_gradient(omegas);
+///
+/// # Errors
+/// The model's own.
+pub fn gradient_check(control: &mut impl ControlModel, omegas: &[f64], omega_max: f64) -> Result<GradientCheck> {
+    let (work, grad) = control.work_and_gradient(omegas)?;
     let k = omegas.len();
     let mut segments = vec![0, k / 2, k - 1];
     segments.dedup();
@@ -445,9 +510,9 @@ pub fn gradient_check(control: &mut Control, omegas: &[f64], omega_max: f64) -> 
     for &s in &segments {
         let mut p = omegas.to_vec();
         p[s] += h;
-        let wp = control.work(&p);
+        let wp = control.work(&p)?;
         p[s] -= 2.0 * h;
-        let wm = control.work(&p);
+        let wm = control.work(&p)?;
         fd.push((wp - wm) / (2.0 * h));
     }
     let adjoint: Vec<f64> = segments.iter().map(|&s| grad[s]).collect();
@@ -458,7 +523,7 @@ pub fn gradient_check(control: &mut Control, omegas: &[f64], omega_max: f64) -> 
     let floor = (1e-3 * scale).max(1e-6 * work.abs().max(1e-3) / omega_max);
     let max_relative_difference =
         adjoint.iter().zip(&fd).map(|(a, f)| (a - f).abs() / a.abs().max(f.abs()).max(floor)).fold(0.0, f64::max);
-    GradientCheck { segments, adjoint, finite_difference: fd, step: h, max_relative_difference }
+    Ok(GradientCheck { segments, adjoint, finite_difference: fd, step: h, max_relative_difference })
 }
 
 /// Maximises the objective of `spec` over piecewise-constant fields (module docs) for
@@ -471,8 +536,35 @@ pub fn gradient_check(control: &mut Control, omegas: &[f64], omega_max: f64) -> 
 pub fn optimize(chain: &Chain, spec: &ControlSpec, ground_energy: Option<f64>) -> Result<Optimized> {
     spec.check()?;
     let mut control = Control::new(chain, spec.charge_time, spec.segments, spec.tol)?;
+    optimize_with(&mut control, chain, spec, ground_energy)
+}
+
+/// [`optimize`] with the mean field ([`MeanFieldControl`]: the Bloch equations, gradients by
+/// their adjoint; any `N` the mean field takes). `ergotropy` is `None` (the quantum notion
+/// has no classical counterpart here).
+///
+/// # Errors
+/// As [`optimize`], and [`MeanFieldControl::new`]'s.
+pub fn optimize_mean_field(chain: &Chain, spec: &ControlSpec) -> Result<Optimized> {
+    spec.check()?;
+    let mut control = MeanFieldControl::new(chain, spec.charge_time, spec.segments, spec.tol)?;
+    optimize_with(&mut control, chain, spec, None)
+}
+
+/// [`optimize`] on any [`ControlModel`] built for `chain` and `spec`.
+///
+/// # Errors
+/// As [`optimize`].
+pub fn optimize_with(
+    control: &mut impl ControlModel,
+    chain: &Chain,
+    spec: &ControlSpec,
+    ground_energy: Option<f64>,
+) -> Result<Optimized> {
+    spec.check()?;
     let k = spec.segments;
-    let constant = best_constant_field(&mut control, k, spec.omega_max);
+    let constant = best_constant_field(control, spec.omega_max)?;
+    let mut failed = None;
     let mut best: Option<(Vec<f64>, f64)> = None;
     let mut start_work = Vec::with_capacity(spec.starts);
     for m in 0..spec.starts {
@@ -485,14 +577,24 @@ pub fn optimize(chain: &Chain, spec: &ControlSpec, ground_energy: Option<f64>) -
                 .map(|_| spec.omega_max * (2.0 * ((rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64) - 1.0))
                 .collect()
         };
-        let (x, w) = projected_lbfgs(|x| control.work_and_gradient(x), x0, spec.omega_max, spec.max_iterations);
+        let f = |x: &[f64]| match control.work_and_gradient(x) {
+            Ok(v) => v,
+            Err(e) => {
+                failed.get_or_insert(e);
+                (f64::NEG_INFINITY, vec![0.0; x.len()])
+            }
+        };
+        let (x, w) = projected_lbfgs(f, x0, spec.omega_max, spec.max_iterations);
+        if let Some(e) = failed.take() {
+            return Err(e);
+        }
         start_work.push(w);
         if best.as_ref().is_none_or(|b| w > b.1) {
             best = Some((x, w));
         }
     }
     let (omegas, work) = best.expect("at least one start");
-    let gradient_check = gradient_check(&mut control, &omegas, spec.omega_max);
+    let gradient_check = gradient_check(control, &omegas, spec.omega_max)?;
     let e0 = chain.initial_energy();
     Ok(Optimized {
         objective: spec.objective,
@@ -503,6 +605,6 @@ pub fn optimize(chain: &Chain, spec: &ControlSpec, ground_energy: Option<f64>) -
         constant_field: constant,
         gradient_check,
         start_work,
-        evaluations: control.evaluations,
+        evaluations: control.evaluations(),
     })
 }

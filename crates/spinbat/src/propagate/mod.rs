@@ -22,6 +22,7 @@ pub mod checkpoint;
 mod dense;
 pub mod density;
 pub mod dicke;
+pub mod distributed;
 pub mod gram;
 pub mod magnus;
 pub(crate) mod memory;
@@ -37,6 +38,7 @@ pub use chebyshev::{
 };
 pub use dense::Dense;
 pub use density::DensityMatrix;
+pub use distributed::Distributed;
 pub use memory::{bytes_needed, bytes_needed_with};
 pub use method::{
     check_times, check_within, protocol_certify_time, protocol_scan_step, protocol_work_bound, scan_step,

@@ -480,6 +480,14 @@ impl Plan {
         }
         let Protocol::Schedule(s) = protocol else { unreachable!("constant and drive handled above") };
         let s = s.clone();
+        let runs = super::schedule::merge_runs(&s);
+        if runs.len() == 1 && !matches!(self.solver, Solver::MeanField) {
+            // one field throughout: the static charge, ended at the schedule's end
+            if let Ok(single) = chain.to_builder().omega(runs.omegas()[0].abs()).build() {
+                let inner = self.propagator(&single)?;
+                return Ok(Box::new(super::schedule::StaticRun::new(inner, single, s.end())));
+            }
+        }
         Ok(match (self.solver, self.precision, self.space) {
             (Solver::Dense, _, _) => Box::new(Scheduled::new(DenseSegments::new(chain)?, s)),
             (Solver::Chebyshev, Precision::Double, SpaceKind::ReflectionEven) => {

@@ -325,18 +325,73 @@ impl SegmentMethod for DenseSegments {
 /// (module docs).
 pub struct Scheduled<M: SegmentMethod> {
     method: M,
+    /// the schedule with runs of equal `ω_k` joined ([`merge_runs`]): what is propagated
     schedule: Schedule,
     protocol: Protocol,
     /// the state where the propagation stands
     current: Saved<Vec<Complex64>>,
     anchor: Option<Saved<Vec<Complex64>>>,
+    /// states at the (joined) segment ends reached so far, `boundaries[k]` at the end of
+    /// segment `k`, kept while [`Self::boundary_budget`] allows
+    boundaries: Vec<Option<Saved<Vec<Complex64>>>>,
+    /// how many boundary states may be kept
+    boundary_budget: usize,
+}
+
+/// Share of the free memory the boundary states of [`Scheduled`] may take.
+const BOUNDARY_MEMORY_SHARE: f64 = 0.25;
+
+/// `schedule` with every run of consecutive segments of the same `ω_k` joined into one:
+/// within a run `H` is constant, so `e^{−iH_k τ_2} e^{−iH_k τ_1} = e^{−iH_k(τ_1 + τ_2)}` and
+/// one series covers it (a constant schedule costs what the static charge costs).
+pub fn merge_runs(schedule: &Schedule) -> Schedule {
+    let (mut ends, mut omegas): (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
+    for (&t, &w) in schedule.ends().iter().zip(schedule.omegas()) {
+        match (ends.last_mut(), omegas.last()) {
+            (Some(e), Some(&last)) if last == w => *e = t,
+            _ => {
+                ends.push(t);
+                omegas.push(w);
+            }
+        }
+    }
+    Schedule::new(ends, omegas).expect("a sub-list of a valid schedule's ends and fields")
 }
 
 impl<M: SegmentMethod> Scheduled<M> {
     /// Charges with `schedule` by `method`, from all-down at `t = 0`.
+    ///
+    /// Runs of equal `ω_k` are propagated as one segment ([`merge_runs`]). The states at the
+    /// segment ends reached are kept (up to a quarter of the free memory,
+    /// measured here: a cache sized at run time like the Chebyshev Gram segments, never
+    /// below what the plan checked) so that a request before the current time (the
+    /// certified search's refinement) resumes from the last segment end before it instead
+    /// of from `t = 0`.
     pub fn new(method: M, schedule: Schedule) -> Self {
         let current = Saved { t: 0.0, err: 0.0, state: method.initial() };
-        Scheduled { method, protocol: Protocol::Schedule(schedule.clone()), schedule, current, anchor: None }
+        let runs = merge_runs(&schedule);
+        let state_bytes = 16.0 * current.state.len().max(1) as f64;
+        let free = crate::resources::bytes_available().unwrap_or(0.0);
+        let boundary_budget = ((BOUNDARY_MEMORY_SHARE * free / state_bytes) as usize).min(runs.len());
+        Scheduled {
+            method,
+            protocol: Protocol::Schedule(schedule),
+            boundaries: vec![None; runs.len()],
+            schedule: runs,
+            current,
+            anchor: None,
+            boundary_budget,
+        }
+    }
+
+    /// How many segment-end states may be kept (at most the number of joined segments).
+    pub fn boundary_budget(&self) -> usize {
+        self.boundary_budget
+    }
+
+    /// The schedule as propagated: runs of equal `ω_k` joined.
+    pub fn joined_schedule(&self) -> &Schedule {
+        &self.schedule
     }
 
     /// The method.
@@ -350,15 +405,30 @@ impl<M: SegmentMethod> Scheduled<M> {
         &self.current
     }
 
-    /// Moves back to the anchor or to `t = 0` if `t` is before the current time.
+    /// Moves back to the latest of the anchor and the kept segment ends at or before `t`,
+    /// or to `t = 0`, if `t` is before the current time.
     fn resume_for(&mut self, t: f64) {
         if t >= self.current.t {
             return;
         }
-        self.current = match &self.anchor {
-            Some(a) if a.t <= t => a.clone(),
-            _ => Saved { t: 0.0, err: 0.0, state: self.method.initial() },
+        let boundary = self.boundaries.iter().rev().flatten().find(|b| b.t <= t);
+        let anchor = self.anchor.as_ref().filter(|a| a.t <= t);
+        self.current = match (anchor, boundary) {
+            (Some(a), Some(b)) => if a.t >= b.t { a } else { b }.clone(),
+            (Some(a), None) => a.clone(),
+            (None, Some(b)) => b.clone(),
+            (None, None) => Saved { t: 0.0, err: 0.0, state: self.method.initial() },
         };
+    }
+
+    /// Keeps the state just reached if it is the end of segment `k` and the budget allows.
+    fn keep_boundary(&mut self, k: usize) {
+        if self.current.t != self.schedule.ends()[k] || self.boundaries[k].is_some() {
+            return;
+        }
+        if self.boundaries.iter().flatten().count() < self.boundary_budget {
+            self.boundaries[k] = Some(self.current.clone());
+        }
     }
 }
 
@@ -388,6 +458,7 @@ impl<M: SegmentMethod> Propagator for Scheduled<M> {
                 let (samples, end) = self.method.evolve(self.schedule.omegas()[k], start, seg, stop)?;
                 out.extend(samples);
                 self.current = end;
+                self.keep_boundary(k);
             }
             i += count;
             k += 1;
@@ -433,5 +504,72 @@ impl<M: SegmentMethod> Propagator for Scheduled<M> {
 
     fn accuracy_note(&self) -> String {
         self.method.accuracy_note()
+    }
+}
+
+/// A schedule of one run (one `ω` on all of `(0, t_K]`, [`merge_runs`]) is the static charge
+/// of the chain with that `ω`, ended at `t_K`: the static propagator (Gram dense output,
+/// the real path from all-down, anchors) serves it at the static charge's cost, refusing
+/// times past `t_K`. `W` and `W'` are even in `ω` (`Π_i Z_i` maps `ω` to `−ω` and keeps
+/// `H_g`, `H0` and all-down), so the chain is built with `|ω|`.
+pub struct StaticRun {
+    inner: Box<dyn Propagator>,
+    chain: Chain,
+    end: f64,
+}
+
+impl StaticRun {
+    /// The static propagator `inner` of `chain` (its `ω` the run's), ended at `end`.
+    pub fn new(inner: Box<dyn Propagator>, chain: Chain, end: f64) -> Self {
+        StaticRun { inner, chain, end }
+    }
+}
+
+impl Propagator for StaticRun {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+
+    fn sample(&mut self, times: &[f64]) -> Result<Vec<WorkSample>> {
+        check_times(times)?;
+        check_within(times, Some(self.end))?;
+        self.inner.sample(times)
+    }
+
+    fn anchor(&mut self, t: f64) -> Result<()> {
+        check_within(&[t], Some(self.end))?;
+        self.inner.anchor(t)
+    }
+
+    fn work_bound(&self, _chain: &Chain) -> f64 {
+        self.inner.work_bound(&self.chain)
+    }
+
+    fn scan_step(&self, _chain: &Chain) -> f64 {
+        self.inner.scan_step(&self.chain)
+    }
+
+    fn expect_until(&mut self, t: f64) {
+        self.inner.expect_until(t.min(self.end));
+    }
+
+    fn anchor_if_at_hand(&mut self, t: f64) -> Result<()> {
+        self.inner.anchor_if_at_hand(t)
+    }
+
+    fn batch_capacity(&self) -> usize {
+        self.inner.batch_capacity()
+    }
+
+    fn end_time(&self) -> Option<f64> {
+        Some(self.end)
+    }
+
+    fn error_bound(&self) -> f64 {
+        self.inner.error_bound()
+    }
+
+    fn accuracy_note(&self) -> String {
+        format!("one field on the whole schedule: the static charge; {}", self.inner.accuracy_note())
     }
 }

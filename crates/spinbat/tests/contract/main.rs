@@ -6,6 +6,7 @@ mod common;
 mod correlations;
 mod dicke;
 mod disorder;
+mod distributed;
 mod drive;
 mod effective;
 mod ergotropy;

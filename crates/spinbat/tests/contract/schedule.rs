@@ -267,6 +267,49 @@ fn requests_past_the_end_are_refused_and_a_drive_without_amplitude_is_the_static
     assert!(matches!(noisy.protocol_propagator(&chain, &Protocol::Schedule(s)), Err(SpinbatError::Unsupported { .. })));
 }
 
+/// Runs of equal `ω_k` are one series: a constant schedule of 20 segments gives the numbers
+/// and costs the terms of the one-segment schedule (the static charge). A request back in
+/// time resumes from the kept segment end before it: the same numbers, at the cost of one
+/// segment's series instead of the whole way from `t = 0`.
+#[test]
+fn equal_fields_share_one_series_and_requests_back_in_time_resume_at_a_segment_end() {
+    use spinbat::operator::Operators;
+    let chain = Chain::builder(6).alpha(0.4).g(0.9).couplings(Couplings::NearestNeighbour).build().unwrap();
+    let segments = |s: Schedule| {
+        Scheduled::new(ChebyshevSegments::<_, f64>::new(Operators::new(&chain).unwrap(), &chain, 1e-10), s)
+    };
+    let ts = observe::uniform_times(1.0, 41);
+    let mut split = segments(Schedule::uniform(1.0, vec![2.0; 20]).unwrap());
+    let mut whole = segments(Schedule::new(vec![1.0], vec![2.0]).unwrap());
+    assert_eq!(split.joined_schedule().len(), 1);
+    assert_eq!(split.sample(&ts).unwrap(), whole.sample(&ts).unwrap());
+    assert_eq!(split.method().terms(), whole.method().terms());
+    // through the planner a one-run schedule is the static charge itself, ended at t_K
+    let by_plan = plan(&chain, Solver::Chebyshev)
+        .protocol_propagator(&chain, &Protocol::Schedule(Schedule::uniform(1.0, vec![2.0; 20]).unwrap()))
+        .unwrap()
+        .sample(&ts)
+        .unwrap();
+    let single = chain.to_builder().omega(2.0).build().unwrap();
+    assert_eq!(by_plan, plan(&single, Solver::Chebyshev).propagator(&single).unwrap().sample(&ts).unwrap());
+
+    let alternating = Schedule::uniform(1.0, (0..20).map(|k| if k % 2 == 0 { 2.0 } else { 1.5 }).collect()).unwrap();
+    let want = reference(&chain, &alternating, &ts);
+    let mut p = segments(alternating);
+    assert!(p.boundary_budget() == 20, "20 states of 64 amplitudes fit");
+    let first = p.sample(&ts).unwrap();
+    let cost = p.method().terms();
+    // t = 0.9 and 0.925: the end of segment 18 and a time inside segment 19
+    let late = [ts[36], ts[37]];
+    let again = p.sample(&late).unwrap();
+    assert_eq!(again[..], first[36..38]);
+    for (g, (w, _)) in first.iter().zip(&want) {
+        assert!((g.work - w).abs() < 1e-9, "W({}) = {} vs dense {w}", g.t, g.work);
+    }
+    let extra = p.method().terms() - cost;
+    assert!(extra * 10 < cost, "resampling cost {extra} terms of the first pass's {cost}");
+}
+
 /// `spinbat optimize`'s engine: `W(T)` of a schedule against the dense product, the
 /// adjoint gradient against central differences, on random chains and fields of both signs.
 #[test]
@@ -356,4 +399,177 @@ fn the_mean_field_follows_a_drive_by_its_integrated_angle() {
     assert_eq!(prop.end_time(), None);
     let r = observe::charge(prop.as_mut(), &chain, &observe::uniform_times(4.0, 9), &Silent).unwrap();
     assert!(r.max_power.power > 0.0 && r.certified_until.is_finite());
+}
+
+/// The mean field's adjoint gradient (`control::MeanFieldControl`) against central
+/// differences of its own `W_C(T)`, on random chains (dense product) and a nearest-neighbour
+/// chain of 40 sites (FFT product), fields of both signs.
+#[test]
+fn mean_field_adjoint_gradients_match_finite_differences() {
+    use spinbat::control::{ControlModel, MeanFieldControl};
+    let mut rng = Rng::new(176);
+    let mut chains: Vec<Chain> = [3, 5, 8].iter().map(|&n| random_chain(&mut rng, n)).collect();
+    chains.push(Chain::builder(40).alpha(0.3).g(0.7).couplings(Couplings::NearestNeighbour).build().unwrap());
+    for chain in chains {
+        let k = 5;
+        let t = rng.uniform(0.3, 1.0);
+        let omegas: Vec<f64> = (0..k).map(|_| rng.uniform(-2.5, 2.5)).collect();
+        let mut control = MeanFieldControl::new(&chain, t, k, 1e-12).unwrap();
+        let (work, grad) = control.work_and_gradient(&omegas).unwrap();
+        assert!((work - control.work(&omegas).unwrap()).abs() < 1e-12);
+        let h = 1e-4;
+        let scale = grad.iter().fold(0.0f64, |a, g| a.max(g.abs()));
+        for j in 0..k {
+            let mut p = omegas.clone();
+            p[j] += h;
+            let wp = control.work(&p).unwrap();
+            p[j] -= 2.0 * h;
+            let wm = control.work(&p).unwrap();
+            let fd = (wp - wm) / (2.0 * h);
+            assert!(
+                (grad[j] - fd).abs() < 1e-6 * scale.max(1.0),
+                "N = {}, segment {j}: adjoint {} vs fd {fd}",
+                chain.n_sites(),
+                grad[j]
+            );
+        }
+    }
+}
+
+/// Independent spins (`g = 0`) and the mean-field XXX chain (`α = 1`: parallel spins feel
+/// no torque from the couplings) turn as one spin: under `|ω| ≤ W` the optimum by
+/// `T < π/(2W)` is `W = 2BN sin²(WT)`, reached by the bang at `±W` (physics.md, one spin).
+#[test]
+fn mean_field_optimum_of_independent_or_xxx_spins_is_the_one_spin_bound() {
+    use spinbat::control::{optimize_mean_field, ControlSpec, Objective};
+    let (b, w_max, t) = (1.2, 2.0, 0.35);
+    for chain in [
+        Chain::builder(200).b(b).g(0.0).build().unwrap(),
+        Chain::builder(60).b(b).alpha(1.0).g(0.8).couplings(Couplings::PowerLaw { p: 1.0 }).build().unwrap(),
+    ] {
+        let spec = ControlSpec {
+            charge_time: t,
+            segments: 6,
+            omega_max: w_max,
+            objective: Objective::Work,
+            seed: 3,
+            starts: 2,
+            tol: 1e-10,
+            max_iterations: 100,
+        };
+        let r = optimize_mean_field(&chain, &spec).unwrap();
+        let n = chain.n_sites() as f64;
+        let bound = 2.0 * b * n * (w_max * t).sin().powi(2);
+        assert!((r.work - bound).abs() < 1e-7 * bound, "N = {n}: {} vs {bound}", r.work);
+        assert!((r.constant_field.omega - w_max).abs() < 1e-6);
+        let sign = r.schedule.omegas()[0].signum();
+        assert!(r.schedule.omegas().iter().all(|w| (w - sign * w_max).abs() < 1e-4), "{:?}", r.schedule.omegas());
+        assert!(r.gradient_check.max_relative_difference < 1e-4, "{:?}", r.gradient_check);
+        assert_eq!(r.ergotropy, None);
+    }
+}
+
+/// Two Ising-coupled spins (`α = 0`, `g = B = 1`) charged from all-down by `|ω(t)| ≤ 1` by
+/// `T = 2`: Pontryagin's principle (physics.md, "Two Ising spins") allows bangs at `±W`
+/// and singular arcs at `ω = 0` only. The best bang–singular–bang schedule
+/// (`+W` on `[0, t1]`, `0` on `(t1, t2]`, `±W` after), optimised over `t1 ≤ t2` and the
+/// sign by dense matrices built here, must bound the optimiser's `W(T)` from above (no
+/// piecewise-constant schedule beats the optimum) and be reached to the segments'
+/// resolution; the optimiser's 40 segments must show the same structure: bang, the
+/// singular value `0`, bang of the opposite sign, away from the switches; its gradient
+/// (the switching function) must have the sign of the field on the bangs; and the result
+/// must beat the best constant field.
+#[test]
+fn two_ising_spins_are_charged_best_by_bang_singular_bang() {
+    use spinbat::control::{optimize, Control, ControlSpec, Objective};
+    let chain = Chain::builder(2).alpha(0.0).g(1.0).couplings(Couplings::NearestNeighbour).build().unwrap();
+    let (w_max, t_end, k) = (1.0, 2.0, 40);
+    // the bang–singular–bang family by dense products
+    let bsb = |t1: f64, t2: f64, last: f64| -> f64 {
+        let mut ends = Vec::new();
+        let mut omegas = Vec::new();
+        for (e, w) in [(t1, w_max), (t2, 0.0), (t_end, last)] {
+            if e > ends.last().copied().unwrap_or(0.0) + 1e-12 {
+                ends.push(e);
+                omegas.push(w);
+            }
+        }
+        let s = Schedule::new(ends, omegas).unwrap();
+        reference(&chain, &s, &[t_end])[0].0
+    };
+    let mut best = (f64::MIN, 0.0, 0.0, 0.0);
+    for last in [w_max, -w_max] {
+        for i in 0..=40 {
+            for j in i..=40 {
+                let (t1, t2) = (t_end * i as f64 / 40.0, t_end * j as f64 / 40.0);
+                let w = bsb(t1, t2, last);
+                if w > best.0 {
+                    best = (w, t1, t2, last);
+                }
+            }
+        }
+    }
+    // pattern search on (t1, t2) to 1e-6
+    let (mut wb, mut t1, mut t2, last) = best;
+    let mut h = t_end / 40.0;
+    while h > 1e-6 {
+        let mut moved = false;
+        for (d1, d2) in [(h, 0.0), (-h, 0.0), (0.0, h), (0.0, -h), (h, h), (-h, -h)] {
+            let (a, b) = (t1 + d1, t2 + d2);
+            if 0.0 <= a && a <= b && b <= t_end {
+                let w = bsb(a, b, last);
+                if w > wb + 1e-14 {
+                    (wb, t1, t2, moved) = (w, a, b, true);
+                }
+            }
+        }
+        if !moved {
+            h *= 0.5;
+        }
+    }
+    // a genuine singular arc, and a final bang opposite to the first
+    assert!((bsb(t_end - t2, t_end - t1, last) - wb).abs() < 1e-12, "the mirror pair");
+    assert!(t2 - t1 > 0.2 && t1 > 0.2 && t_end - t2 > 0.2 && last < 0.0, "t1 {t1}, t2 {t2}, last {last}");
+
+    let spec = ControlSpec {
+        charge_time: t_end,
+        segments: k,
+        omega_max: w_max,
+        objective: Objective::Work,
+        seed: 5,
+        starts: 3,
+        tol: 1e-12,
+        max_iterations: 300,
+    };
+    let r = optimize(&chain, &spec, None).unwrap();
+    assert!(r.work <= wb + 1e-9, "the optimiser {} beats the optimum {wb}", r.work);
+    assert!(r.work > wb - 1e-3, "the optimiser {} short of the optimum {wb}", r.work);
+    assert!(r.work > 1.1 * r.constant_field.work, "{} vs constant {:?}", r.work, r.constant_field);
+    let tau = t_end / k as f64;
+    let sign = r.schedule.omegas()[0].signum();
+    // W(T) of a schedule equals that of the schedule run backwards (checked just below on
+    // a random one): the optimum comes as a mirror pair (t1, t2), (T − t2, T − t1); take
+    // the one whose first bang matches the optimiser's
+    let mut rng = Rng::new(177);
+    let forward: Vec<f64> = (0..5).map(|_| rng.uniform(-w_max, w_max)).collect();
+    let backward: Vec<f64> = forward.iter().rev().copied().collect();
+    let at_end = |w: Vec<f64>| reference(&chain, &Schedule::uniform(t_end, w).unwrap(), &[t_end])[0].0;
+    assert!((at_end(forward) - at_end(backward)).abs() < 1e-12, "time reversal");
+    let first = r.schedule.omegas().iter().take_while(|&&w| (w * sign - w_max).abs() < 1e-6).count() as f64 * tau;
+    let (t1, t2) = if (first - t1).abs() <= (first - (t_end - t2)).abs() { (t1, t2) } else { (t_end - t2, t_end - t1) };
+    let mut control = Control::new(&chain, t_end, k, 1e-12).unwrap();
+    let (_, grad) = control.work_and_gradient(r.schedule.omegas());
+    for (j, &w) in r.schedule.omegas().iter().enumerate() {
+        let mid = (j as f64 + 0.5) * tau;
+        let w = w * sign;
+        if mid < t1 - 1.5 * tau {
+            assert!((w - w_max).abs() < 1e-6, "segment {j} at {mid}: first bang, got {w}");
+            assert!(grad[j] * sign > 0.0, "segment {j}: switching function {}", grad[j]);
+        } else if mid > t1 + 3.5 * tau && mid < t2 - 3.5 * tau {
+            assert!(w.abs() < 0.05 * w_max, "segment {j} at {mid}: singular arc at 0, got {w}");
+        } else if mid > t2 + 1.5 * tau {
+            assert!((w + w_max).abs() < 1e-6, "segment {j} at {mid}: last bang, got {w}");
+            assert!(grad[j] * sign < 0.0, "segment {j}: switching function {}", grad[j]);
+        }
+    }
 }
