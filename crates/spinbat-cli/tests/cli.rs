@@ -345,6 +345,7 @@ fn observe_adds_observables_to_json_csv_and_summary() {
         "capacity",
         "variance_hb",
         "power_bound",
+        "qsl_time",
     ];
     let mut want: Vec<&str> = vec!["t", "work", "power", "entropy", "variance"];
     want.extend(ergotropy);
@@ -362,7 +363,7 @@ fn observe_adds_observables_to_json_csv_and_summary() {
         // all-down is the ground state here: the ergotropy is the work
         assert!((p["ergotropy"].as_f64().unwrap() - p["work"].as_f64().unwrap()).abs() < 1e-12);
         for i in 0..6 {
-            assert!((row[14 + i] - p["bloch"][i][2].as_f64().unwrap()).abs() <= 1e-15);
+            assert!((row[15 + i] - p["bloch"][i][2].as_f64().unwrap()).abs() <= 1e-15);
         }
     }
     assert!(stdout.contains("ergotropy at T* = "), "{stdout}");

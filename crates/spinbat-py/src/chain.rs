@@ -482,8 +482,8 @@ impl PyChain {
     ///     entanglement, bloch, zz, variance, ergotropy, or "all". They appear in
     ///     `to_dict()["observables"]` (`points`, `at_t_star`), with the ergotropy keys
     ///     `ergotropy`, `ergotropy_hb`, `local_ergotropy`, `locked_ergotropy`,
-    ///     `coherent_ergotropy`, `incoherent_ergotropy`, `capacity`, `variance_hb` and
-    ///     `power_bound` in each point.
+    ///     `coherent_ergotropy`, `incoherent_ergotropy`, `capacity`, `variance_hb`,
+    ///     `power_bound` and `qsl_time` (Mandelstam–Tamm) in each point.
     /// block : int, optional
     ///     With the ergotropy observable: also `block_ergotropy`, the sum of the
     ///     ergotropies of blocks of `block` neighbouring sites (0..K, K..2K, ...; the last

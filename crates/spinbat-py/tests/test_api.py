@@ -276,6 +276,8 @@ def test_charge_observes_the_ergotropy_family():
         locked = sum(1.0 - math.sqrt(x * x + y * y + z * z) for x, y, z in p["bloch"])
         assert p["locked_ergotropy"] == pytest.approx(c.b * locked, abs=1e-9)
         assert abs(wd) <= p["power_bound"] * (1 + 1e-9) + 1e-9
+        # Mandelstam-Tamm: p_0 = |<all-down|psi>|^2 is the population of no up spin
+        assert p["qsl_time"] <= p["t"] * (1 + 1e-9) + 1e-12
         assert p["capacity"] == pytest.approx(points[0]["capacity"], rel=1e-12)
     star = obs["at_t_star"]
     assert star["t"] == pytest.approx(r.t_star, rel=0, abs=0)

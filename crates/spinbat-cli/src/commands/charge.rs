@@ -44,8 +44,10 @@ in the --precision asked; with --solver mean-field the classical product state i
                 states), locked_ergotropy (ergotropy_hb - local: held in correlations; 0 for
                 the mean field's product state), coherent_ergotropy and
                 incoherent_ergotropy (dephasing onto the eigenspaces of H_B), capacity
-                (E_max - E_min), variance_hb [B^2] and power_bound (Robertson,
-                |dW/dt| <= 2 dH dH0) [B^2]; null where E_min or E_max of H0 is not known
+                (E_max - E_min), variance_hb [B^2], power_bound (Robertson,
+                |dW/dt| <= 2 dH dH0) [B^2] and qsl_time (Mandelstam-Tamm: no evolution
+                reaches the state sooner than arccos|<psi0|psi(t)>| / dH <= t, dH =
+                |omega| sqrt(N)) [1/B]; null where E_min or E_max of H0 is not known
   all           every one of them
 Each output time costs one extra pass over the state per site (bloch), one H0
 application (variance) and one 2^K x 2^(N-K) SVD (entanglement).
@@ -740,11 +742,7 @@ fn print_disorder_summary(
     let mut out = std::io::stdout().lock();
     let (r, s) = (&e.charging, &e.summary);
     let sig = |x: f64, d: usize| crate::output::sig(x, d);
-    let _ = writeln!(
-        out,
-        "spinbat {} - charging a spin-chain quantum battery (hbar = 1, energies in B, times in 1/B)",
-        env!("CARGO_PKG_VERSION")
-    );
+    banner(&mut out);
     let _ = writeln!(out, "chain      {} (the clean chain)", crate::output::describe_chain(chain));
     let _ = writeln!(
         out,
@@ -859,11 +857,7 @@ fn print_ensemble_summary(
     let mut out = std::io::stdout().lock();
     let (r, s) = (&e.charging, &e.summary);
     let sig = |x: f64, d: usize| crate::output::sig(x, d);
-    let _ = writeln!(
-        out,
-        "spinbat {} - charging a spin-chain quantum battery (hbar = 1, energies in B, times in 1/B)",
-        env!("CARGO_PKG_VERSION")
-    );
+    banner(&mut out);
     let _ = writeln!(out, "chain      {}", crate::output::describe_chain(chain));
     let _ = writeln!(out, "noise      {} (rates in units of B)", args.noise.noise().describe());
     if let Some(t0) = args.noise.initial_temperature {
@@ -1024,6 +1018,15 @@ fn print_observables(chain: &Chain, obs: &ObservablesRecord) {
             g(e.incoherent_ergotropy),
             opt(e.capacity)
         );
+        if let (Some(qsl), Some(bound)) = (e.qsl_time, e.power_bound) {
+            let _ = writeln!(
+                out,
+                "           speed limits at T*: Mandelstam-Tamm time arccos|<psi0|psi>|/dH = {} <= T*; \
+                 |dW/dt| <= 2 dH dH0 = {} (Robertson)",
+                g(qsl),
+                g(bound)
+            );
+        }
     }
 }
 
@@ -1037,11 +1040,7 @@ fn print_summary(
     ground: &spinbat::observe::ground::GroundState,
 ) {
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(
-        out,
-        "spinbat {} - charging a spin-chain quantum battery (hbar = 1, energies in B, times in 1/B)",
-        env!("CARGO_PKG_VERSION")
-    );
+    banner(&mut out);
     let _ = writeln!(out, "chain      {}", crate::output::describe_chain(chain));
     let _ = writeln!(
         out,
@@ -1113,6 +1112,12 @@ fn print_summary(
     );
     let _ = writeln!(
         out,
+        "           charging advantage per site (ratio / N) = {}: the advantage grows at most like N \
+         (Gyhm, Safranek, Rosa, PRL 128, 140501 (2022))",
+        crate::output::sig(r.power_ratio / chain.n_sites() as f64, 6)
+    );
+    let _ = writeln!(
+        out,
         "max work   W_max = {} B at T = {} /B, P there = {} (window [0, {}]){}",
         crate::output::sig(r.max_work.work, 12),
         crate::output::sig(r.max_work.time, 12),
@@ -1152,5 +1157,14 @@ fn print_summary(
         r.evaluations,
         r.series.len(),
         args.output.written()
+    );
+}
+
+/// The first line of every `charge` summary: the version and the units.
+fn banner(out: &mut impl Write) {
+    let _ = writeln!(
+        out,
+        "spinbat {} - charging a spin-chain quantum battery (hbar = 1, energies in B, times in 1/B)",
+        env!("CARGO_PKG_VERSION")
     );
 }

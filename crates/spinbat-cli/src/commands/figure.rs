@@ -28,7 +28,7 @@ Figures (paper's parameters):
   6        quantum vs classical max power vs N, g = B, omega = 4B
   scaling  P_max/N vs N for NN, p = 2, 1, 0 (exact, mean field, Eq. 18) with fitted laws
   correlations  (P_C - P_Q)/P_Q against the peak half-chain entanglement, across N and alpha
-  locked   ergotropy locked in correlations at T*, quantum vs mean field, across N and alpha
+  locked   ergotropy locked in correlations at T*, quantum vs mean field, across N (to --n-max) and alpha
   all      every one of these
 
 Examples:
@@ -45,7 +45,7 @@ pub struct FigureArgs {
     /// Small settings (N <= 6, coarse grids, tol 1e-8): seconds, for a first look or a test.
     #[arg(long)]
     pub quick: bool,
-    /// Largest N of the exact runs (Figs. 6, scaling); default 16 (6 with --quick).
+    /// Largest N of the exact runs (Figs. 6, scaling, locked); default 16 (6 with --quick).
     #[arg(long)]
     pub n_max: Option<usize>,
     /// Largest N of the strong-coupling Fig. 4; default 10 (4 with --quick).

@@ -166,6 +166,7 @@ impl DickeObserver {
                 capacity: Some(active - passive),
                 variance_hb: b * b * (mean_sq - mean * mean).max(0.0),
                 power_bound: None,
+                qsl_time: None,
                 block_ergotropy: None,
             },
             bloch,

@@ -20,6 +20,7 @@
 //! | `capacity` | `E_max(H0) − E_min(H0)` (`null` where the range is not computed) |
 //! | `variance_hb` | `Var(H_B) = B² (Σ_M p_M (2M − N)² − (Σ_M p_M (2M − N))²)` |
 //! | `power_bound` | Robertson: `\|dW/dt\| = \|⟨i[H, H0]⟩\| ≤ 2 ΔH ΔH0`, with `ΔH² = Nω²` (conserved, its value on all-down) and `ΔH0² = Var(H0)` |
+//! | `qsl_time` | Mandelstam–Tamm: `T_QSL = arccos\|⟨ψ0\|ψ_t⟩\| / ΔH ≤ t` (J. Phys. USSR 9, 249 (1945)), `ψ0` all-down, `\|⟨ψ0\|ψ_t⟩\|² = p_0` (the one state with no up spin), `ΔH = \|ω\|√N` |
 //!
 //! The dephasing convention: `H_B` is highly degenerate (level `M` up spins has `C(N, M)`
 //! states), and the dephasing onto its eigenspaces keeps the coherences within a
@@ -70,6 +71,12 @@ pub struct ErgotropyPoint {
     /// `2 ΔH ΔH0`, the Robertson bound on `|dW/dt|` (units `B²`); `None` for the mean
     /// field's product state (a bound on quantum dynamics).
     pub power_bound: Option<f64>,
+    /// `arccos|⟨ψ0|ψ_t⟩| / ΔH`, the Mandelstam–Tamm quantum-speed-limit time of the
+    /// evolution from all-down `ψ0` to this state: no unitary evolution under `H` reaches
+    /// it sooner, so `qsl_time ≤ t` (units `1/B`; equality for one spin before `ωt = π/2`).
+    /// `None` where the state is not the pure state of the closed charge from all-down (a
+    /// density matrix, the mean field's product state) or `ΔH` is not `|ω|√N`.
+    pub qsl_time: Option<f64>,
     /// `Σ_b ℰ(ρ_b, B Σ_{i∈b} Z_i)` over the blocks `b` of `K` neighbouring sites
     /// (`[0, K), [K, 2K), …`, the last one shorter), where asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -79,7 +86,7 @@ pub struct ErgotropyPoint {
 impl ErgotropyPoint {
     /// The keys of the family in records, in the order of the fields (`block_ergotropy`,
     /// present only when asked for, apart).
-    pub const KEYS: [&'static str; 9] = [
+    pub const KEYS: [&'static str; 10] = [
         "ergotropy",
         "ergotropy_hb",
         "local_ergotropy",
@@ -89,10 +96,11 @@ impl ErgotropyPoint {
         "capacity",
         "variance_hb",
         "power_bound",
+        "qsl_time",
     ];
 
     /// The values in the order of [`ErgotropyPoint::KEYS`] (`None` where not known).
-    pub fn values(&self) -> [Option<f64>; 9] {
+    pub fn values(&self) -> [Option<f64>; 10] {
         [
             self.ergotropy,
             Some(self.ergotropy_hb),
@@ -103,6 +111,7 @@ impl ErgotropyPoint {
             self.capacity,
             Some(self.variance_hb),
             self.power_bound,
+            self.qsl_time,
         ]
     }
 }
@@ -181,7 +190,9 @@ impl ErgotropyContext {
 
     /// The ergotropy family of a state with populations `p_M` of the magnetisation sectors
     /// (`M` up spins), Bloch vectors `r_i`, work `W`, and `Var(H0)` (`None` for the mean
-    /// field's product state: no Robertson bound is reported there).
+    /// field's product state: no Robertson bound and no speed limit are reported there).
+    /// For a pure state `p_0 = |⟨↓…↓|ψ⟩|²` (the sector of no up spin is all-down alone),
+    /// whence the speed-limit time `arccos √p_0 / (|ω|√N)`.
     pub fn measure(&self, populations: &[f64], bloch: &[[f64; 3]], work: f64, var_h0: Option<f64>) -> ErgotropyPoint {
         let (n, b) = (self.n_sites, self.b);
         let m = |k: usize| 2.0 * k as f64 - n as f64;
@@ -205,6 +216,10 @@ impl ErgotropyContext {
             power_bound: var_h0
                 .filter(|_| self.omega.is_finite())
                 .map(|v| 2.0 * self.omega.abs() * (n as f64).sqrt() * v.max(0.0).sqrt()),
+            qsl_time: var_h0
+                .filter(|_| self.omega.is_finite() && self.omega != 0.0)
+                .and_then(|_| populations.first())
+                .map(|&p0| p0.clamp(0.0, 1.0).sqrt().acos() / (self.omega.abs() * (n as f64).sqrt())),
             // a product of pure one-site states: every block is pure, its ergotropy local
             block_ergotropy: self.block.map(|_| local),
         }
@@ -457,6 +472,7 @@ impl ErgotropyContext {
             capacity: Some(spectrum.active(&r) - spectrum.passive(&r)),
             variance_hb: b * b * (mean_sq - mean * mean).max(0.0),
             power_bound: None,
+            qsl_time: None,
             block_ergotropy,
         })
     }
@@ -611,6 +627,7 @@ mod tests {
             capacity: Some(7.0),
             variance_hb: 8.0,
             power_bound: Some(9.0),
+            qsl_time: Some(10.0),
             block_ergotropy: None,
         };
         let v = serde_json::to_value(e).unwrap();

@@ -1060,9 +1060,11 @@ fn store_pure(
             *out = z * Complex64::from_polar(1.0, -b * crate::basis::magnetisation(x, n) * s);
         });
         let mut point = trajectory::observe_state(ops, &phased, false, n, &set, cut, s, sample.work, Some(&context))?;
-        // the Robertson bound of the charge (ΔH² = Nω² from all-down) does not apply in storage
+        // the Robertson bound and the speed limit of the charge (ΔH² = Nω² from all-down
+        // under H) do not apply in storage under H0
         if let Some(e) = point.ergotropy.as_mut() {
             e.power_bound = None;
+            e.qsl_time = None;
         }
         measured.push(point);
         samples.push(*sample);

@@ -76,7 +76,7 @@ pub struct ObservableSet {
     pub variance: bool,
     /// The ergotropy family ([`super::ergotropy`]): `ergotropy`, `ergotropy_hb`,
     /// `local_ergotropy`, `locked_ergotropy`, `coherent_ergotropy`, `incoherent_ergotropy`,
-    /// `capacity`, `variance_hb`, `power_bound`.
+    /// `capacity`, `variance_hb`, `power_bound`, `qsl_time`.
     pub ergotropy: bool,
     /// The cut for the entropy: `None` for the half chain, `⌊N/2⌋`.
     pub cut: Option<usize>,

@@ -750,7 +750,7 @@ pub const LOCKED_SHARE_LIMIT: f64 = 0.1;
 /// state at the classical `T*` (zero by construction: it has no correlations).
 fn locked(s: &FigureSettings, progress: &dyn Progress) -> Result<FigureData> {
     use crate::observe::trajectory::{trajectory, ObservableSet};
-    let n_max = s.n_max_exact.min(12);
+    let n_max = s.n_max_exact;
     let ns: Vec<f64> = (2..=n_max).map(|n| n as f64).collect();
     let sweep = Sweep::new(Parameter::N, ns)?;
     let opts = ScanOptions { tol: s.tol, window: None, max_work: false };

@@ -323,3 +323,50 @@ fn the_maximally_mixed_state_holds_nothing_extractable_and_mixing_lowers_the_erg
     }
     assert!(last.abs() < 1e-12);
 }
+
+#[test]
+fn the_mandelstam_tamm_time_never_exceeds_t_and_is_reached_by_one_spin() {
+    let times: Vec<f64> = (0..40).map(|k| 0.02 * k as f64).collect();
+    // interacting chains: no state is reached sooner than arccos|<psi0|psi_t>| / ΔH, on the
+    // sector's blocks (alpha = 0), the dense states (alpha != 0) and the full-space Chebyshev
+    for (chain, solver) in [
+        (Chain::builder(13).couplings(Couplings::PowerLaw { p: 1.0 }).build().unwrap(), Solver::Chebyshev),
+        (Chain::builder(8).alpha(0.6).g(1.4).omega(2.0).build().unwrap(), Solver::Dense),
+        (Chain::builder(7).alpha(-0.3).g(0.7).omega(3.0).boundary(Boundary::Periodic).build().unwrap(), Solver::Auto),
+    ] {
+        let tr = run(&chain, solver, &times);
+        let dh = chain.omega().abs() * (chain.n_sites() as f64).sqrt();
+        // the return amplitude read off the full-space state itself, not the populations
+        let mut full = spinbat::propagate::Chebyshev::new(&chain, TOL).unwrap();
+        let mut k = 0;
+        use spinbat::propagate::StatePropagator;
+        full.for_each_state(&times, &mut |s, state| {
+            let (psi, _) = state.pure().expect("a pure state");
+            let norm: f64 = psi.iter().map(|v| v.norm_sqr()).sum();
+            let want = (psi[0].norm() / norm.sqrt()).min(1.0).acos() / dh;
+            let got = tr.points[k].ergotropy.unwrap().qsl_time.expect("a pure state of the closed charge");
+            assert!((got - want).abs() < 1e-7 * (1.0 + want), "N = {}, t = {}: {got} vs {want}", chain.n_sites(), s.t);
+            assert!(got <= s.t * (1.0 + 1e-9) + 1e-9, "t = {}: T_QSL = {got} exceeds t", s.t);
+            k += 1;
+            Ok(())
+        })
+        .unwrap();
+        assert!(tr.points.iter().any(|p| p.ergotropy.unwrap().qsl_time.unwrap() < 0.9 * p.t), "the bound is not tight");
+    }
+    // independent spins: |<psi0|psi_t>| = |cos ωt|^N; one spin saturates it until ωt = π/2
+    for n in [1usize, 5] {
+        let free = Chain::builder(n).g(0.0).omega(3.0).build().unwrap();
+        let tr = run(&free, Solver::Auto, &times);
+        for p in &tr.points {
+            let got = p.ergotropy.unwrap().qsl_time.unwrap();
+            let want = (3.0 * p.t).cos().abs().powi(n as i32).acos() / (3.0 * (n as f64).sqrt());
+            assert!((got - want).abs() < 1e-7, "N = {n}, t = {}: {got} vs {want}", p.t);
+            if n == 1 && 3.0 * p.t <= std::f64::consts::FRAC_PI_2 {
+                assert!((got - p.t).abs() < 1e-7, "one spin saturates it at t = {}", p.t);
+            }
+        }
+    }
+    // no speed limit for the classical model's product state
+    let chain = Chain::builder(6).build().unwrap();
+    assert!(run(&chain, Solver::MeanField, &times).points.iter().all(|p| p.ergotropy.unwrap().qsl_time.is_none()));
+}

@@ -261,6 +261,8 @@ fn closed_storage_runs_beyond_the_density_matrix_with_pure_states() {
         assert!((p.work - s.charge.work).abs() < 1e-8);
         assert!((p.ergotropy.unwrap().ergotropy_hb - e0.ergotropy_hb).abs() < 1e-8);
         assert!(p.entropy.unwrap() > 0.0);
+        // the charge's speed limit and Robertson bound (ΔH of H = H_g + V) are not storage's
+        assert!(p.ergotropy.unwrap().qsl_time.is_none() && p.ergotropy.unwrap().power_bound.is_none());
     }
     assert!(s.half_lives.work.time.is_none() && s.half_lives.ergotropy_hb.time.is_none());
 }
