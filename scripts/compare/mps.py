@@ -89,7 +89,8 @@ def tenpy_curve(n, p, g, alpha, b, omega, times, steps, trunc_eps, chi_max, mpo_
         eng.options["N_steps"] = k
         eng.run()
         t_now = t
-        out.append(model_h0.H_MPO.expectation_value(psi) - e0)
+        # a Hermitian MPO: the imaginary part is rounding (TeNPy returns complex128 here)
+        out.append(float(np.real(model_h0.H_MPO.expectation_value(psi))) - e0)
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu0
     return out, elapsed, cpu, max(psi.chi), tenpy.__version__
 
@@ -143,7 +144,7 @@ def main():
         "w_spinbat": w_spinbat, "w_tenpy": w_tenpy, "max_rel_difference": rel,
         "spinbat_wall_s": t_spinbat, "tenpy_wall_s": t_tenpy, "wall_ratio": t_tenpy / t_spinbat,
         "spinbat_cpu_s": cpu_spinbat, "tenpy_cpu_s": cpu_tenpy, "cpu_ratio": cpu_tenpy / cpu_spinbat,
-        "spinbat_step_error_estimate": rec["step_error_estimate"], "tenpy_chi": chi_tenpy,
+        "spinbat_step_error_estimate": rec["step_error_estimate"], "tenpy_chi": int(chi_tenpy),
         "load": os.getloadavg(),
     }
     print(json.dumps(result, indent=1))
