@@ -124,9 +124,10 @@ impl Tdvp {
     pub fn step(&mut self, delta: f64) -> crate::Result<()> {
         let n = self.mps.n_sites();
         let half = 0.5 * delta;
-        if n > 1 && self.mps.max_bond() == 1 {
+        if n > 1 && self.mps.max_bond() == 1 && self.trunc.max_bond > 1 {
             // a product state (all-down at t = 0): its bond bases are enlarged by those of
             // Hψ before the step ([`super::expand`]), so that a long-range H reaches it
+            // (not at χ = 1: the step's SVDs would cut it back to a product state)
             self.mps = expand_by_hamiltonian(&self.mps, &self.h);
             for i in (1..n).rev() {
                 self.right[i] = extend_right(&self.right[i + 1], &self.mps.sites[i], &self.h.sites[i]);
