@@ -78,13 +78,22 @@ fn errors_fall_with_the_time_step_and_the_bond_dimension() {
     let times = uniform_times(1.5 / chain.omega(), 6);
     let h = spinbat::propagate::scan_step(&chain);
     // the time step: second order, so halving it quarters Richardson's estimate of the step
-    // error, and the extrapolated W stays within the estimate
+    // error (a first-order method would only halve it), until the truncation's floor: an
+    // SVD may drop singular values up to √ε = 1e-9, which moves W by about that much whatever
+    // the step (measured: 5.8e-9 at h, 9.1e-10 at h/2, 1.2e-9 at h/4); and the extrapolated W
+    // stays within the estimate
     let mut last = f64::INFINITY;
+    let truncation: f64 = 1e-18;
+    let floor = 2.0 * truncation.sqrt();
     for div in [1.0, 2.0, 4.0] {
-        let s = MpsSettings { bond_dim: 64, truncation: 1e-18, time_step: Some(h / div) };
+        let s = MpsSettings { bond_dim: 64, truncation, time_step: Some(h / div) };
         let (ew, _, mps) = errors(&chain, s, &times);
         let step = mps.report().step_error_estimate;
-        assert!(step < 0.4 * last, "step h/{div}: estimate {step:e} after {last:e}");
+        if div == 2.0 {
+            assert!(last > floor && step < 0.4 * last, "step h/2: estimate {step:e} after {last:e}: not second order");
+        } else {
+            assert!(step < 0.4 * last || step < floor, "step h/{div}: estimate {step:e} after {last:e}");
+        }
         assert!(ew <= mps.error_bound(), "step h/{div}: error {ew:e} above the estimate {:e}", mps.error_bound());
         last = step;
     }
