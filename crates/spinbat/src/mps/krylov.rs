@@ -14,6 +14,10 @@ use num_complex::Complex64;
 /// Largest Krylov space before a step is split.
 pub const KRYLOV_MAX_DIM: usize = 40;
 
+/// A second Gram–Schmidt pass runs when the first kept less than this fraction of the
+/// norm (`1/√2`, Daniel–Gragg–Kaufman–Stewart).
+const REORTH_KEEP: f64 = std::f64::consts::FRAC_1_SQRT_2;
+
 /// Deepest splitting of one step (`2^8` sub-steps) before giving up.
 const MAX_SPLITS: u32 = 8;
 
@@ -76,14 +80,20 @@ fn lanczos(
         *applications += 1;
         let a = basis[m - 1].dot(&w).re;
         alphas.push(a);
-        // full reorthogonalisation (twice is enough)
+        // full reorthogonalisation, repeated only when it cancelled most of `w` (the DGKS
+        // criterion: one classical Gram–Schmidt pass leaves `O(ε‖w_before‖/‖w_after‖)`)
+        let mut b = w.norm();
         for _ in 0..2 {
+            let before = b;
             for q in &basis {
                 let c = q.dot(&w);
                 w.axpy(-c, q);
             }
+            b = w.norm();
+            if b > REORTH_KEEP * before {
+                break;
+            }
         }
-        let b = w.norm();
         let y = small_exponential(&alphas, &betas, tau)?;
         let estimate = b * y[m - 1].norm();
         // invariant subspace found, or the estimate is below tol

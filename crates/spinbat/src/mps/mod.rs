@@ -12,6 +12,7 @@
 //!
 //! Layer: below `propagate/` (which wraps [`Tdvp`] as a `Propagator`), above `model/`.
 
+mod expand;
 pub mod krylov;
 pub mod mpo;
 mod settings;
@@ -149,5 +150,81 @@ mod tests {
                 assert!((tdvp.state().norm_sqr() - 1.0).abs() < 1e-10);
             }
         }
+    }
+
+    /// `ψ(t) = U e^{−iΛt} U† |↓…↓⟩` from the dense `H` (bit `i` of the index: site `i` up).
+    fn exact_state(h: &Mat<Complex64>, t: f64) -> Vec<Complex64> {
+        let evd = h.self_adjoint_eigen(Side::Lower).unwrap();
+        let (u, s) = (evd.U(), evd.S().column_vector());
+        let dim = h.nrows();
+        (0..dim)
+            .map(|x| (0..dim).map(|k| u[(x, k)] * Complex64::from_polar(1.0, -s[k].re * t) * u[(0, k)].conj()).sum())
+            .collect()
+    }
+
+    #[test]
+    fn one_site_states_and_the_half_chain_entropy_match_the_exact_state() {
+        let chain = Chain::builder(8).couplings(Couplings::PowerLaw { p: 1.3 }).alpha(0.45).omega(2.7).build().unwrap();
+        let n = chain.n_sites();
+        let mpos = BatteryMpos::new(&chain).unwrap();
+        let h = dense(&chain, chain.omega(), 0.0);
+        let trunc = Truncation { max_bond: 64, max_discarded: 1e-16 };
+        let mut tdvp = Tdvp::new(Mps::all_down(n), Arc::new(mpos.h.clone()), trunc);
+        for _ in 0..80 {
+            tdvp.step(0.005).unwrap();
+        }
+        let exact = exact_state(&h, tdvp.time());
+        let own = tdvp.state().to_dense();
+        // ‖ψ_mps − e^{iφ}ψ_exact‖ = √(2(1 − |⟨ψ_exact|ψ_mps⟩|)) bounds |Δ⟨O⟩| by 2‖O‖ times it
+        let overlap: Complex64 = exact.iter().zip(&own).map(|(a, b)| a.conj() * b).sum();
+        let distance = (2.0 * (1.0 - overlap.norm()).max(0.0)).sqrt();
+        assert!(distance < 1e-4, "TDVP state off by {distance}");
+        // Bloch vectors straight from the amplitudes: ⟨Z_i⟩ = Σ|ψ(s)|² z_i(s),
+        // ⟨X_i⟩ + i⟨Y_i⟩ = 2⟨σ⁺_i⟩ = 2 Σ_{s: i down} conj(ψ(s + 2^i)) ψ(s)
+        let bloch_of = |psi: &[Complex64], i: usize| {
+            let mut z = 0.0;
+            let mut xy = Complex64::new(0.0, 0.0);
+            for (s, a) in psi.iter().enumerate() {
+                z += a.norm_sqr() * if (s >> i) & 1 == 1 { 1.0 } else { -1.0 };
+                if (s >> i) & 1 == 0 {
+                    xy += 2.0 * psi[s | (1 << i)].conj() * a;
+                }
+            }
+            [xy.re, xy.im, z]
+        };
+        let bloch = tdvp.state().bloch_vectors();
+        for (i, r) in bloch.iter().enumerate() {
+            // the contraction: against the MPS's own amplitudes to rounding
+            let own_r = bloch_of(&own, i);
+            let exact_r = bloch_of(&exact, i);
+            for c in 0..3 {
+                assert!((r[c] - own_r[c]).abs() < 1e-12, "site {i} component {c}: {} vs {}", r[c], own_r[c]);
+                // the state: against the exact one within 2‖σ‖ distance
+                assert!(
+                    (r[c] - exact_r[c]).abs() <= 2.0 * distance,
+                    "site {i} component {c}: {} vs {}",
+                    r[c],
+                    exact_r[c]
+                );
+            }
+            assert!(r[0].abs() > 1e-3, "a nontrivial state: {r:?}");
+        }
+        // the half-chain entropy from the Schmidt values of ψ as a 2^{N/2} × 2^{N/2} matrix
+        // (rows the first half's sites): of the MPS's own amplitudes to rounding, of the
+        // exact state within the state error (Fannes: |ΔS| ≤ T ln(d − 1) + h(T), T ≤ distance)
+        let entropy_of = |psi: &[Complex64]| {
+            let half = 1usize << (n / 2);
+            let m = Mat::<Complex64>::from_fn(half, half, |r, c| psi[r + half * c]);
+            let sv = m.singular_values().unwrap();
+            sv.iter().map(|x| x * x).filter(|&p| p > 0.0).map(|p| -p * p.ln()).sum::<f64>()
+        };
+        let got = tdvp.state().entropy(n / 2 - 1).unwrap();
+        let want = entropy_of(&own);
+        assert!(want > 1e-3, "an entangled state: {want}");
+        assert!((got - want).abs() < 1e-10, "entropy {got} vs {want} (the MPS's amplitudes)");
+        let t = distance;
+        let fannes = t * ((1usize << (n / 2)) as f64 - 1.0).ln() - t * t.ln() - (1.0 - t) * (1.0 - t).ln();
+        let want = entropy_of(&exact);
+        assert!((got - want).abs() <= fannes, "entropy {got} vs exact {want} (Fannes {fannes:e})");
     }
 }

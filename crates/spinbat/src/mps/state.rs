@@ -78,6 +78,57 @@ impl Mps {
         psi.data
     }
 
+    /// The one-site reduced density matrices `ρ_i[s, s'] = ⟨s|Tr_{≠i} |ψ⟩⟨ψ| |s'⟩ / ⟨ψ|ψ⟩`
+    /// (`s = 0` down, `1` up) of every site, from the left and right transfer environments
+    /// `E^L_i = Σ_s A^{s†} ⋯` and `E^R_i` (any gauge), `O(N χ³ d)`.
+    pub fn one_site_states(&self) -> Vec<[[Complex64; 2]; 2]> {
+        let n = self.n_sites();
+        let one = Tensor::from_data(&[1, 1], vec![Complex64::new(1.0, 0.0)]);
+        // left[i][a', a]: sites 0..i contracted (bra index first); right[i][b, b']: sites i..N
+        let mut left = vec![one.clone(); n + 1];
+        for i in 0..n {
+            left[i + 1] = transfer_left(&left[i], &self.sites[i]);
+        }
+        let mut right = vec![one; n + 1];
+        for i in (0..n).rev() {
+            right[i] = transfer_right(&right[i + 1], &self.sites[i]);
+        }
+        let norm = left[n].data[0].re;
+        (0..n)
+            .map(|i| {
+                // x[a', s, b] = Σ_a L[a', a] A[a, s, b]; then Σ_b x[a', s, b] R[b, b'] = y[a', s, b']
+                let a = &self.sites[i];
+                let x = contract(&left[i], false, 1, a, false);
+                let y = contract(&x, false, 1, &right[i + 1], false); // [a', s, b']
+                                                                      // ρ[s, s'] = Σ_{a', b'} y[a', s, b'] conj(A[a', s', b'])
+                let (dl, dr) = (a.dims[0], a.dims[2]);
+                let mut rho = [[Complex64::new(0.0, 0.0); 2]; 2];
+                for (sp, row) in rho.iter_mut().enumerate() {
+                    for (spp, entry) in row.iter_mut().enumerate() {
+                        let mut acc = Complex64::new(0.0, 0.0);
+                        for b in 0..dr {
+                            for ap in 0..dl {
+                                acc += y.data[ap + dl * (sp + 2 * b)] * a.data[ap + dl * (spp + 2 * b)].conj();
+                            }
+                        }
+                        *entry = acc / norm;
+                    }
+                }
+                rho
+            })
+            .collect()
+    }
+
+    /// The Bloch vectors `r_i = (⟨X_i⟩, ⟨Y_i⟩, ⟨Z_i⟩)` of every site from
+    /// [`Mps::one_site_states`]: `⟨X⟩ = 2 Re ρ_↓↑`, `⟨Y⟩ = 2 Im ρ_↓↑`, `⟨Z⟩ = ρ_↑↑ − ρ_↓↓`
+    /// (physics.md: `Y|↓⟩ = −i|↑⟩`, `Z = diag(−1, +1)`), `O(N χ³ d)`.
+    pub fn bloch_vectors(&self) -> Vec<[f64; 3]> {
+        self.one_site_states()
+            .into_iter()
+            .map(|rho| [2.0 * rho[0][1].re, 2.0 * rho[0][1].im, rho[1][1].re - rho[0][0].re])
+            .collect()
+    }
+
     /// Entanglement (von Neumann) entropy `−Σ λ² ln λ²` in nats across the bond `l | l+1`
     /// from the Schmidt values: the state is brought into mixed canonical form on a copy
     /// (QR sweeps, then one SVD), `O(N χ³ d)`.
@@ -106,6 +157,22 @@ impl Mps {
     }
 }
 
+/// `E'[b', b] = Σ_{a', a, s} conj(A[a', s, b']) E[a', a] A[a, s, b]` (the norm's transfer
+/// matrix from the left).
+fn transfer_left(e: &Tensor, a: &Tensor) -> Tensor {
+    let t = contract(e, false, 1, a, false); // [a', s, b]
+    let t = t.permute(&[2, 0, 1]); // [b, a', s]
+    let t = contract(&t, false, 2, a, true); // [b, b']
+    t.permute(&[1, 0])
+}
+
+/// `E'[a, a'] = Σ_{b, b', s} A[a, s, b] E[b, b'] conj(A[a', s, b'])` (from the right).
+fn transfer_right(e: &Tensor, a: &Tensor) -> Tensor {
+    let t = contract(a, false, 1, e, false); // [a, s, b']
+    let ap = a.permute(&[1, 2, 0]); // [s, b', a']
+    contract(&t, false, 2, &ap, true) // [a, a']
+}
+
 /// The error of a failed SVD.
 pub(crate) fn svd_error(e: faer::linalg::svd::SvdError) -> crate::SpinbatError {
     crate::SpinbatError::NotConverged { what: "SVD of a two-site tensor", reason: format!("{e:?}") }
@@ -125,7 +192,7 @@ fn qr_left(a: &Tensor) -> (Tensor, Tensor) {
 }
 
 /// `A[a, s, b] = L[a, k] Q[k, (s, b)]` with `Q` right-orthonormal (the QR of `Aᵀ`... of `A†`).
-fn lq_right(a: &Tensor) -> (Tensor, Tensor) {
+pub(crate) fn lq_right(a: &Tensor) -> (Tensor, Tensor) {
     let (dl, d, dr) = (a.dims[0], a.dims[1], a.dims[2]);
     // A = L Q  ⇔  A† = Q† L†: QR of A† (columns (s, b))
     let adj = a.as_mat(1).adjoint().to_owned();

@@ -16,6 +16,7 @@
 //! weights are summed ([`Tdvp::discarded_weight`]). The error of a step is `O(δ³)`, of a
 //! time `O(δ²)` (Richardson: [`crate::mps`]'s propagator compares with a step `2δ`).
 
+use super::expand::expand_by_hamiltonian;
 use super::krylov::expm_apply;
 use super::mpo::Mpo;
 use super::state::{extend_left, extend_right, left_boundary, right_boundary, svd_error, Mps};
@@ -123,6 +124,15 @@ impl Tdvp {
     pub fn step(&mut self, delta: f64) -> crate::Result<()> {
         let n = self.mps.n_sites();
         let half = 0.5 * delta;
+        if n > 1 && self.mps.max_bond() == 1 && self.trunc.max_bond > 1 {
+            // a product state (all-down at t = 0): its bond bases are enlarged by those of
+            // Hψ before the step ([`super::expand`]), so that a long-range H reaches it
+            // (not at χ = 1: the step's SVDs would cut it back to a product state)
+            self.mps = expand_by_hamiltonian(&self.mps, &self.h);
+            for i in (1..n).rev() {
+                self.right[i] = extend_right(&self.right[i + 1], &self.mps.sites[i], &self.h.sites[i]);
+            }
+        }
         if n == 1 {
             let c = self.evolve_one(0, &self.mps.sites[0].clone(), delta)?;
             self.mps.sites[0] = c;

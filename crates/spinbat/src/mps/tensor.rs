@@ -4,7 +4,7 @@
 //! matrix product (no physics here).
 
 use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, MatRef, Par};
+use faer::{Accum, MatMut, MatRef, Par};
 use num_complex::Complex64;
 
 /// A dense tensor of complex numbers, first index fastest:
@@ -90,13 +90,17 @@ impl Tensor {
         if self.data.is_empty() {
             return Tensor { dims, data };
         }
-        // odometer over the result's indices, first fastest; the innermost loop unrolled
+        // odometer over the result's indices, first fastest; the innermost index copied as
+        // one slice when it is contiguous in `self` (stride 1: most permutations here keep
+        // the first index first)
         let (d0, s0) = (dims[0], strides[0]);
         let mut idx = vec![0usize; r];
         let mut base = 0usize;
         loop {
-            for i in 0..d0 {
-                data.push(self.data[base + i * s0]);
+            if s0 == 1 {
+                data.extend_from_slice(&self.data[base..base + d0]);
+            } else {
+                data.extend(self.data[base..].iter().step_by(s0).take(d0));
             }
             let mut k = 1;
             loop {
@@ -157,24 +161,28 @@ pub fn contract(a: &Tensor, conj_a: bool, k: usize, b: &Tensor, conj_b: bool) ->
     let am = a.as_mat(ra);
     let bm = b.as_mat(k);
     let (m, kk, n) = (am.nrows(), am.ncols(), bm.ncols());
-    let mut out = Mat::<Complex64>::zeros(m, n);
+    // the product is written straight into the result's storage (column-major, no copy)
+    let mut data = vec![Complex64::new(0.0, 0.0); m * n];
+    let out = MatMut::from_column_major_slice_mut(&mut data, m, n);
     let par = if m * kk * n >= PARALLEL_MIN_FLOPS { Par::rayon(0) } else { Par::Seq };
     let one = Complex64::new(1.0, 0.0);
     match (conj_a, conj_b) {
-        (false, false) => matmul(out.as_mut(), Accum::Replace, am, bm, one, par),
-        (true, false) => matmul(out.as_mut(), Accum::Replace, am.conjugate(), bm, one, par),
-        (false, true) => matmul(out.as_mut(), Accum::Replace, am, bm.conjugate(), one, par),
-        (true, true) => matmul(out.as_mut(), Accum::Replace, am.conjugate(), bm.conjugate(), one, par),
+        (false, false) => matmul(out, Accum::Replace, am, bm, one, par),
+        (true, false) => matmul(out, Accum::Replace, am.conjugate(), bm, one, par),
+        (false, true) => matmul(out, Accum::Replace, am, bm.conjugate(), one, par),
+        (true, true) => matmul(out, Accum::Replace, am.conjugate(), bm.conjugate(), one, par),
     }
-    Tensor { dims, data: mat_to_vec(out.as_ref()) }
+    Tensor { dims, data }
 }
 
 /// The entries of a matrix, column by column.
 pub fn mat_to_vec(m: MatRef<'_, Complex64>) -> Vec<Complex64> {
     let mut v = Vec::with_capacity(m.nrows() * m.ncols());
     for j in 0..m.ncols() {
-        for i in 0..m.nrows() {
-            v.push(m[(i, j)]);
+        let col = m.col(j);
+        match col.try_as_col_major() {
+            Some(c) => v.extend_from_slice(c.as_slice()),
+            None => v.extend((0..m.nrows()).map(|i| col[i])),
         }
     }
     v

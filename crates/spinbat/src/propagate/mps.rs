@@ -119,11 +119,14 @@ impl MpsPropagator {
         if span > 0.0 {
             let coarse_steps = (span / (2.0 * self.dt)).ceil().max(1.0) as usize;
             let dc = span / coarse_steps as f64;
-            for _ in 0..coarse_steps {
-                self.coarse.step(dc)?;
-                self.fine.step(0.5 * dc)?;
-                self.fine.step(0.5 * dc)?;
-            }
+            // the two runs are independent: one thread each (rayon)
+            let (coarse, fine) = (&mut self.coarse, &mut self.fine);
+            let (rc, rf) = rayon::join(
+                || (0..coarse_steps).try_for_each(|_| coarse.step(dc)),
+                || (0..2 * coarse_steps).try_for_each(|_| fine.step(0.5 * dc)),
+            );
+            rc?;
+            rf?;
         }
         self.now = t;
         self.max_t = self.max_t.max(t);
