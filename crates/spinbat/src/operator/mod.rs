@@ -117,22 +117,7 @@ impl Operators {
             return Err(crate::resources::cannot_index("exact", n, Self::bytes(n)));
         }
         let dim = dimension(n);
-        let mut diag_g = vec![0.0; dim];
-        for k in 1..n {
-            let half = 1usize << k;
-            let couplings: Vec<f64> = (0..k).map(|i| chain.coupling(i, k)).collect();
-            let (lo, hi) = diag_g.split_at_mut(half);
-            lo.par_chunks_mut(CHUNK).zip(hi[..half].par_chunks_mut(CHUNK)).enumerate().for_each(|(c, (lo, hi))| {
-                let base = c * CHUNK;
-                for (o, (l, h)) in lo.iter_mut().zip(hi.iter_mut()).enumerate() {
-                    let s = base + o;
-                    let field: f64 = couplings.iter().enumerate().map(|(i, g)| g * z(s, i)).sum();
-                    // site k down (z_k = −1) keeps index s, up (z_k = +1) is s + 2^k
-                    *h = *l - field;
-                    *l += field;
-                }
-            });
-        }
+        let diag_g = low_sites_diagonal(chain, n, dim);
         let flips = flip_flops(chain);
         Ok(Operators {
             n_sites: n,
@@ -501,6 +486,32 @@ impl Space for Operators {
     fn description(&self) -> String {
         format!("full space, 2^{} states", self.n_sites)
     }
+}
+
+/// The diagonal `⟨s|H_g|s⟩ = −Σ_{i<j<bits} g_ij z_i z_j` over the couplings among sites
+/// `0..bits` for the `len = 2^bits` basis states `s` of those sites (bit `i` = site `i`),
+/// built site by site: adding site `k` splits each entry into `s` (site `k` down) and
+/// `s + 2^k` (up), shifted by `∓Σ_{i<k} g_ik z_i`. The full space takes `bits = N`; a
+/// partitioned state its local sites ([`crate::partition`]).
+pub(crate) fn low_sites_diagonal(chain: &Chain, bits: usize, len: usize) -> Vec<f64> {
+    debug_assert_eq!(len, 1usize << bits);
+    let mut diag_g = vec![0.0; len];
+    for k in 1..bits {
+        let half = 1usize << k;
+        let couplings: Vec<f64> = (0..k).map(|i| chain.coupling(i, k)).collect();
+        let (lo, hi) = diag_g.split_at_mut(half);
+        lo.par_chunks_mut(CHUNK).zip(hi[..half].par_chunks_mut(CHUNK)).enumerate().for_each(|(c, (lo, hi))| {
+            let base = c * CHUNK;
+            for (o, (l, h)) in lo.iter_mut().zip(hi.iter_mut()).enumerate() {
+                let s = base + o;
+                let field: f64 = couplings.iter().enumerate().map(|(i, g)| g * z(s, i)).sum();
+                // site k down (z_k = −1) keeps index s, up (z_k = +1) is s + 2^k
+                *h = *l - field;
+                *l += field;
+            }
+        });
+    }
+    diag_g
 }
 
 #[cfg(test)]

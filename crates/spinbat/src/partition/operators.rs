@@ -144,22 +144,8 @@ impl PartitionedOperators {
         }
         let lb = part.local_bits();
         let len = part.len();
-        // the local sites' part of the diagonal, one site at a time
-        let mut diag_g = vec![0.0; len];
-        for k in 1..lb {
-            let half = 1usize << k;
-            let couplings: Vec<f64> = (0..k).map(|i| chain.coupling(i, k)).collect();
-            let (lo, hi) = diag_g.split_at_mut(half);
-            lo.par_chunks_mut(CHUNK).zip(hi[..half].par_chunks_mut(CHUNK)).enumerate().for_each(|(c, (lo, hi))| {
-                let base = c * CHUNK;
-                for (o, (l, h)) in lo.iter_mut().zip(hi.iter_mut()).enumerate() {
-                    let s = base + o;
-                    let field: f64 = couplings.iter().enumerate().map(|(i, g)| g * crate::basis::z(s, i)).sum();
-                    *h = *l - field;
-                    *l += field;
-                }
-            });
-        }
+        // the local sites' part of the diagonal
+        let mut diag_g = crate::operator::low_sites_diagonal(chain, lb, len);
         // the global sites: a field on each local site, and a constant
         let base = part.base();
         let zg = |b: usize| crate::basis::z(base, b);
