@@ -31,6 +31,14 @@ pub const MAX_EXACT_SITES: usize = 48;
 /// Index of the all-down state `|↓…↓⟩`.
 pub const ALL_DOWN: usize = 0;
 
+/// The all-down state `|↓…↓⟩` as `dim` complex amplitudes: `1` at row [`ALL_DOWN`] (row 0
+/// of every space the propagators run on), `0` elsewhere.
+pub fn all_down_vector(dim: usize) -> Vec<num_complex::Complex64> {
+    let mut psi = vec![num_complex::Complex64::new(0.0, 0.0); dim];
+    psi[ALL_DOWN] = num_complex::Complex64::new(1.0, 0.0);
+    psi
+}
+
 /// The globally spin-flipped state: `P|s⟩ = |s̄⟩` with `P = Π_i X_i` and
 /// `s̄ = s ⊕ (2^N − 1)`. `P` commutes with `H_g` and `V`, anticommutes with `H_B`, and maps
 /// the all-down state to the all-up state `2^N − 1`.

@@ -124,10 +124,7 @@ impl<S: Space + ExpandState, R: Real> SegmentMethod for ChebyshevSegments<S, R> 
     }
 
     fn initial(&self) -> Vec<Complex64> {
-        let dim = self.space.as_ref().map_or(0, Space::dim);
-        let mut psi = vec![Complex64::new(0.0, 0.0); dim];
-        psi[crate::basis::ALL_DOWN] = Complex64::new(1.0, 0.0);
-        psi
+        crate::basis::all_down_vector(self.space.as_ref().map_or(0, Space::dim))
     }
 
     fn evolve(
@@ -252,9 +249,7 @@ impl SegmentMethod for DenseSegments {
     }
 
     fn initial(&self) -> Vec<Complex64> {
-        let mut psi = vec![Complex64::new(0.0, 0.0); self.ops.dim()];
-        psi[crate::basis::ALL_DOWN] = Complex64::new(1.0, 0.0);
-        psi
+        crate::basis::all_down_vector(self.ops.dim())
     }
 
     fn evolve(
