@@ -122,6 +122,72 @@ fn a_drive_prints_its_power_bound_and_the_charge_stays_under_it() {
     assert!(v["drive_step_error_floor"].as_f64().is_some_and(|f| f >= 0.0));
 }
 
+/// `spinbat scan --vary drive_frequency=...`: a row equals `spinbat charge --drive` run on
+/// its own, the static charge comes beside it, the CSV has every scan's columns; a drive
+/// scan without its fixed part, or drive flags with another parameter, exit with status 2.
+#[test]
+fn a_floquet_scan_row_is_the_charge_of_its_drive() {
+    let csv = tmp("floquet.csv", "");
+    let out = spinbat(&[
+        "scan",
+        "--vary",
+        "drive_frequency=3,7",
+        "--drive",
+        "1.5",
+        "--n",
+        "5",
+        "--coupling",
+        "nn",
+        "--power-only",
+        "--json",
+        "-",
+        "--csv",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["vary"].as_str(), Some("drive_frequency"));
+    assert_eq!(v["drive"]["amplitude"].as_f64(), Some(1.5));
+    let row = &v["rows"][1];
+    assert_eq!(row["value"].as_f64(), Some(7.0));
+    let charge: Value = serde_json::from_slice(
+        &spinbat(&[
+            "charge",
+            "--n",
+            "5",
+            "--coupling",
+            "nn",
+            "--drive",
+            "1.5",
+            "--drive-frequency",
+            "7",
+            "--solver",
+            "chebyshev",
+            "--json",
+            "-",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    let (a, b) = (row["max_power"]["power"].as_f64().unwrap(), charge["max_power"]["power"].as_f64().unwrap());
+    assert!((a - b).abs() < 1e-10 * b, "scan {a} vs charge {b}");
+    let stat = v["static_rows"][0]["max_power"]["power"].as_f64().unwrap();
+    let plain: Value =
+        serde_json::from_slice(&spinbat(&["charge", "--n", "5", "--coupling", "nn", "--json", "-"]).stdout).unwrap();
+    assert!((stat - plain["max_power"]["power"].as_f64().unwrap()).abs() < 1e-12);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.starts_with("value,solver,method,n,max_power"), "{text}");
+    assert_eq!(text.lines().count(), 3);
+    refused(&spinbat(&["scan", "--vary", "drive_frequency=1,2", "--n", "3"]), "no amplitude");
+    refused(&spinbat(&["scan", "--vary", "drive=1,2", "--n", "3", "--drive", "1"]), "no frequency");
+    refused(&spinbat(&["scan", "--vary", "alpha=0,1", "--n", "3", "--drive", "1"]), "drive flags without a drive");
+    refused(&spinbat(&["scan", "--vary", "drive_frequency=1,-2", "--drive", "1", "--n", "3"]), "negative nu");
+    refused(
+        &spinbat(&["scan", "--vary", "drive_frequency=1", "--drive", "1", "--n", "3", "--solvers", "weak-coupling"]),
+        "weak coupling",
+    );
+}
+
 #[test]
 fn bad_schedules_and_drives_are_refused_with_one_line() {
     for (name, text, line) in [
