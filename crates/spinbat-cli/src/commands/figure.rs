@@ -29,7 +29,7 @@ Figures (paper's parameters):
   scaling  P_max/N vs N for NN, p = 2, 1, 0 (exact, mean field, Eq. 18) with fitted laws
   correlations  (P_C - P_Q)/P_Q against the peak half-chain entanglement, across N and alpha
   locked   ergotropy locked in correlations at T*, quantum vs mean field, across N (to --n-max) and alpha
-  floquet  P_max of a drive omega + A cos(nu t) (A = omega/2 = 2B) vs nu = 1..64 for NN and p = 1, N = 8, 10, 12
+  floquet  P_max of a drive omega + A cos(nu t) (A = omega/2 = 2B) vs nu = 0.5..64 for NN and p = 1, N = 8..16
            (to --n-max; N = 4, 6 and three frequencies with --quick), beside the static charge at omega
            and at omega + A; verdict against Puri et al. (arXiv:2412.00921)
   all      every one of these
@@ -49,7 +49,7 @@ pub struct FigureArgs {
     #[arg(long)]
     pub quick: bool,
     /// Largest N of the exact runs (Figs. 6, scaling, locked; default 16, 6 with --quick) and
-    /// of the Floquet figure (default 12, 6 with --quick).
+    /// of the Floquet figure (default 16, 6 with --quick).
     #[arg(long)]
     pub n_max: Option<usize>,
     /// Largest N of the strong-coupling Fig. 4; default 10 (4 with --quick).

@@ -136,12 +136,12 @@ pub fn scan_drive(
 /// The drive's amplitude in the figure, relative to the static field: `A = ω/2`.
 pub const FIGURE_AMPLITUDE_SHARE: f64 = 0.5;
 
-/// The frequencies `ν` of the figure (units of `B`): `quick` three, else seven from
-/// `ν = 1` to `64` (the static field is `ω = 4`, the NN bandwidth `≈ 2g + 2B`).
+/// The frequencies `ν` of the figure (units of `B`): `quick` three, else eight from
+/// `ν = 0.5` to `64` (the static field is `ω = 4`, the NN bandwidth `≈ 2g + 2B`).
 pub fn figure_frequencies(quick: bool) -> Vec<f64> {
     if quick {
         vec![2.0, 8.0, 32.0]
     } else {
-        vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0]
+        vec![0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0]
     }
 }

@@ -24,7 +24,8 @@ mod scan;
 mod sweep;
 
 pub use figures::{
-    figure, Curve, CurveKind, FigureData, FigureId, FigureSettings, PanelData, Verdict, LOCKED_SHARE_LIMIT,
+    figure, Curve, CurveKind, FigureData, FigureId, FigureSettings, PanelData, Verdict, FLOQUET_GROWTH,
+    LOCKED_SHARE_LIMIT,
 };
 pub use fit::{fit_scaling, Fit, Law, ScalingFit};
 pub use floquet::{figure_frequencies, scan_drive, DriveParameter, FIGURE_AMPLITUDE_SHARE};

@@ -373,7 +373,9 @@ fn figure_verdicts_follow_from_their_data() {
                         }
                     }
                     if tag == "p=1" {
-                        grows = ratios.len() > 1 && ratios.windows(2).all(|w| w[1] > w[0]);
+                        grows = ratios.len() > 1
+                            && ratios.windows(2).all(|w| w[1] > w[0])
+                            && ratios[ratios.len() - 1] > ratios[0] * (1.0 + study::FLOQUET_GROWTH);
                     }
                 }
                 beats && grows
