@@ -259,7 +259,7 @@ fn figure_all_quick_writes_data_plots_and_report() {
     let dir = tmp("figures");
     let out = spinbat(&["figure", "all", "--quick", "--out", dir.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    for id in ["fig2", "fig3", "fig4", "fig5", "fig6", "scaling", "correlations", "locked"] {
+    for id in ["fig2", "fig3", "fig4", "fig5", "fig6", "scaling", "correlations", "locked", "floquet"] {
         for ext in ["csv", "json", "png", "svg"] {
             let f = dir.join(format!("{id}.{ext}"));
             assert!(f.metadata().map(|m| m.len() > 0).unwrap_or(false), "missing {}", f.display());
@@ -277,7 +277,8 @@ fn figure_all_quick_writes_data_plots_and_report() {
             spinbat::study::figure(id_parsed, &spinbat::study::FigureSettings::quick(), &spinbat::Silent).unwrap();
         assert_eq!(holds, lib.verdict.holds, "{id}: CLI verdict {holds} vs library {}", lib.verdict.holds);
         assert_eq!(v["verdict"]["claim"].as_str(), Some(lib.verdict.claim.as_str()), "{id}: claim");
-        if id != "scaling" {
+        // (the Floquet claim, Puri et al.'s, is an open question: reported either way)
+        if id != "scaling" && id != "floquet" {
             assert!(holds, "{id}: the paper's claim must hold at --quick settings: {evidence}");
         }
     }

@@ -74,6 +74,120 @@ fn a_drive_in_the_exact_solvers_turns_independent_spins_by_the_integrated_angle(
     }
 }
 
+/// The summary's bound line for a drive: `W(t)/t <= c/t + d` with `c`, `d` of physics.md
+/// (recomputed here from N, B, omega, A, nu), printed with `W(T*)` and `c + d T*`, which
+/// holds; the JSON carries the same `drive_power_bound`, and the step-error estimate beside
+/// its rounding floor.
+#[test]
+fn a_drive_prints_its_power_bound_and_the_charge_stays_under_it() {
+    let args = [
+        "charge",
+        "--n",
+        "6",
+        "--coupling",
+        "nn",
+        "--b",
+        "1",
+        "--omega",
+        "2",
+        "--drive",
+        "0.7",
+        "--drive-frequency",
+        "5",
+        "--solver",
+        "chebyshev",
+    ];
+    let out = spinbat(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().find(|l| l.contains("bound W(t)/t <= c/t + d")).expect("the drive's bound line");
+    // c = N(|B| + B) + N(|omega| + 2|A|), d = 2N|A|nu/pi
+    let (c, d) = (6.0 * 2.0 + 6.0 * (2.0 + 1.4), 2.0 * 6.0 * 0.7 * 5.0 / std::f64::consts::PI);
+    assert!(line.contains(&format!("= {c:.5}")), "{line}");
+    assert!(line.contains(&format!("{:.5}", d)[..6]), "{line}");
+    let mut json_args = args.to_vec();
+    json_args.extend(["--json", "-"]);
+    let out = spinbat(&json_args);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let bound = &v["drive_power_bound"];
+    assert!((bound["c"].as_f64().unwrap() - c).abs() < 1e-12 && (bound["d"].as_f64().unwrap() - d).abs() < 1e-12);
+    let (t, w) = (v["max_power"]["time"].as_f64().unwrap(), v["max_power"]["work"].as_f64().unwrap());
+    assert!(w <= c + d * t, "W(T*) = {w} > {}", c + d * t);
+    // the whole curve stays under the bound too
+    let times = v["series"]["t"].as_array().unwrap();
+    for (t, w) in times.iter().zip(v["series"]["work"].as_array().unwrap()) {
+        let (t, w) = (t.as_f64().unwrap(), w.as_f64().unwrap());
+        assert!(w <= c + d * t + 1e-9, "W({t}) = {w}");
+    }
+    assert!(v["drive_step_error_floor"].as_f64().is_some_and(|f| f >= 0.0));
+}
+
+/// `spinbat scan --vary drive_frequency=...`: a row equals `spinbat charge --drive` run on
+/// its own, the static charge comes beside it, the CSV has every scan's columns; a drive
+/// scan without its fixed part, or drive flags with another parameter, exit with status 2.
+#[test]
+fn a_floquet_scan_row_is_the_charge_of_its_drive() {
+    let csv = tmp("floquet.csv", "");
+    let out = spinbat(&[
+        "scan",
+        "--vary",
+        "drive_frequency=3,7",
+        "--drive",
+        "1.5",
+        "--n",
+        "5",
+        "--coupling",
+        "nn",
+        "--power-only",
+        "--json",
+        "-",
+        "--csv",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["vary"].as_str(), Some("drive_frequency"));
+    assert_eq!(v["drive"]["amplitude"].as_f64(), Some(1.5));
+    let row = &v["rows"][1];
+    assert_eq!(row["value"].as_f64(), Some(7.0));
+    let charge: Value = serde_json::from_slice(
+        &spinbat(&[
+            "charge",
+            "--n",
+            "5",
+            "--coupling",
+            "nn",
+            "--drive",
+            "1.5",
+            "--drive-frequency",
+            "7",
+            "--solver",
+            "chebyshev",
+            "--json",
+            "-",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    let (a, b) = (row["max_power"]["power"].as_f64().unwrap(), charge["max_power"]["power"].as_f64().unwrap());
+    assert!((a - b).abs() < 1e-10 * b, "scan {a} vs charge {b}");
+    let stat = v["static_rows"][0]["max_power"]["power"].as_f64().unwrap();
+    let plain: Value =
+        serde_json::from_slice(&spinbat(&["charge", "--n", "5", "--coupling", "nn", "--json", "-"]).stdout).unwrap();
+    assert!((stat - plain["max_power"]["power"].as_f64().unwrap()).abs() < 1e-12);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.starts_with("value,solver,method,n,max_power"), "{text}");
+    assert_eq!(text.lines().count(), 3);
+    refused(&spinbat(&["scan", "--vary", "drive_frequency=1,2", "--n", "3"]), "no amplitude");
+    refused(&spinbat(&["scan", "--vary", "drive=1,2", "--n", "3", "--drive", "1"]), "no frequency");
+    refused(&spinbat(&["scan", "--vary", "alpha=0,1", "--n", "3", "--drive", "1"]), "drive flags without a drive");
+    refused(&spinbat(&["scan", "--vary", "drive_frequency=1,-2", "--drive", "1", "--n", "3"]), "negative nu");
+    refused(
+        &spinbat(&["scan", "--vary", "drive_frequency=1", "--drive", "1", "--n", "3", "--solvers", "weak-coupling"]),
+        "weak coupling",
+    );
+}
+
 #[test]
 fn bad_schedules_and_drives_are_refused_with_one_line() {
     for (name, text, line) in [

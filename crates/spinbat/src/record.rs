@@ -153,10 +153,21 @@ pub struct ChargeRecord {
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub mps: Option<crate::mps::MpsReport>,
     /// A periodic drive in an exact method (CFET4:2, `propagate::magnus`): the estimate
-    /// `2‖H0 − E_0‖ Σ_n e_n` of the time-discretisation error of `W` from step doubling (an
-    /// estimate, not a bound); absent otherwise.
+    /// `2‖H0 − E_0‖ (Σ_n d_n + p)` of the time-discretisation error of `W` from step
+    /// doubling, the differences' rounding floor taken out (an estimate, not a bound);
+    /// absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drive_step_error_estimate: Option<f64>,
+    /// With `drive_step_error_estimate`: the rounding floor `2‖H0 − E_0‖ Σ_n f_n` of the
+    /// step-doubling differences (rounding and series truncation, bounded in the
+    /// exponentials' own error bound), below which step doubling cannot resolve the
+    /// discretisation error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drive_step_error_floor: Option<f64>,
+    /// A periodic drive: the certified power bound `W(t)/t ≤ c/t + d` of the search
+    /// (`propagate::drive_power_bound`); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drive_power_bound: Option<crate::propagate::DrivePowerBound>,
     /// Version, git revision, time, threads.
     pub provenance: Provenance,
 }
@@ -239,6 +250,8 @@ impl ChargeRecord {
             partition: None,
             mps: None,
             drive_step_error_estimate: None,
+            drive_step_error_floor: None,
+            drive_power_bound: None,
             provenance: Provenance::current(),
         }
     }

@@ -113,10 +113,13 @@ W <= N(|B| + B) + min(N (max|omega| + sum_k |omega_(k+1) - omega_k|), lambda_max
 (jumps of the field pump energy into H_g: max|omega| alone does not bound W). A drive
 omega + A cos(nu t) runs in the mean field and in dense, chebyshev (every sector, double
 precision) and dicke by the commutator-free Magnus integrator CFET4:2 (two exponentials of
-constant effective fields per step; the step chosen by step doubling from --tol; JSON
-drive_step_error_estimate, an estimate of W's time-discretisation error); P_max is certified
-with W(t) <= N(|B| + B) + N(|omega| + |A| + TV(t)), TV(t) <= |A|(1 + 2 nu t/pi) the drive's
-total variation on [0, t], or the spectral bound. A = 0 is the static charge. Noise, thermal
+constant effective fields per step; the steps chosen by step doubling from --tol, not from
+the sample times, which are served by a partial step from the last step end; JSON
+drive_step_error_estimate, an estimate of W's time-discretisation error with the rounding
+floor of the step differences taken out, and drive_step_error_floor, that floor); P_max is
+certified with W(t) <= N(|B| + B) + N(|omega| + |A| + TV(t)), TV(t) <= |A|(1 + 2 nu t/pi) the
+drive's total variation on [0, t], i.e. W(t)/t <= c/t + d with c = N(|B| + B) + N(|omega| +
+2|A|), d = 2N|A|nu/pi (printed, JSON drive_power_bound {c, d}), or the spectral bound. A = 0 is the static charge. Noise, thermal
 starts, disorder, trajectories and --observe are refused with a time-dependent field.
 
 One state across processes (MPI; the CLI built with --features mpi):
@@ -324,6 +327,14 @@ impl ChargeArgs {
         Ok(Some((set, plan)))
     }
 
+    /// The certified power bound `W(t)/t <= c/t + d` of `--drive` with an amplitude
+    /// (`None` otherwise: a drive of amplitude 0 is the static charge).
+    fn drive_bound(&self, chain: &Chain) -> Option<spinbat::propagate::DrivePowerBound> {
+        let (a, nu) = (self.drive?, self.drive_frequency?);
+        let drive = spinbat::model::Drive::new(chain.omega(), a, nu).ok().filter(|d| d.amplitude != 0.0)?;
+        Some(spinbat::propagate::drive_power_bound(chain, &drive))
+    }
+
     /// The time-dependent field of `--omega-schedule` or `--drive` (`None`: the constant
     /// `--omega`).
     fn protocol(&self, chain: &Chain) -> Result<Option<Protocol>, CliError> {
@@ -454,6 +465,7 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
     // propagation); its kept terms go before any second propagation of the states
     let mut mps_report = None;
     let mut drive_estimate = None;
+    let mut drive_floor = None;
     let (result, elapsed, observed) = match &observables {
         Some((set, plan)) => {
             let states_bar = Bar::new(!json_stdout, "observables");
@@ -471,6 +483,7 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
             bar.finish();
             mps_report = prop.mps_report();
             drive_estimate = prop.drive_step_error_estimate();
+            drive_floor = prop.drive_step_error_floor();
             (result?, start.elapsed().as_secs_f64(), None)
         }
     };
@@ -484,6 +497,8 @@ pub fn run(args: ChargeArgs) -> Result<(), CliError> {
     record.protocol = protocol;
     record.mps = mps_report;
     record.drive_step_error_estimate = drive_estimate;
+    record.drive_step_error_floor = drive_floor;
+    record.drive_power_bound = args.drive_bound(&chain);
     if let Some(obs) = observed {
         record = record.with_observables(obs);
     }
@@ -1065,27 +1080,56 @@ pub(super) fn print_summary(
     let mut out = std::io::stdout().lock();
     banner(&mut out);
     let _ = writeln!(out, "chain      {}", crate::output::describe_chain(chain));
-    let _ = writeln!(
-        out,
-        "           G = sum g_ij = {}, E0 = {}, bound W <= {} = {}",
-        crate::output::sig(chain.total_coupling(), 7),
-        crate::output::sig(chain.initial_energy(), 7),
-        if args.noise.noise().is_closed() && mixed_start(args, chain) {
-            "N|B| - <H_B> + min(N|omega|, lambda_max(H_g) - <H_g>) (<.> in the Gibbs state)"
-        } else if args.noise.noise().is_closed() {
-            "N(|B| + B) + min(N|omega|, lambda_max(H_g) + G)"
-        } else if mixed_start(args, chain) {
-            "lambda_max(H0) - E_beta <= N|B| + lambda_max(H_g) - E_beta (noise: no energy conservation)"
-        } else {
-            "lambda_max(H0) - E0 <= N(|B| + B) + lambda_max(H_g) + G (noise: no energy conservation)"
-        },
-        // the bound the solver certified with (the Chebyshev solver's uses the exact top of
-        // the Ising diagonal): certified_until = bound / P_max
-        crate::output::sig(
-            if r.max_power.power > 0.0 { r.certified_until * r.max_power.power } else { chain.work_bound() },
-            8
-        )
-    );
+    if let Some(bound) = args.drive_bound(chain) {
+        // the drive's bound grows with the field's total variation: W(t)/t <= c/t + d
+        let t = r.max_power.time;
+        let _ = writeln!(
+            out,
+            "           G = sum g_ij = {}, E0 = {}, bound W(t)/t <= c/t + d, c = N(|B| + B) + N(|omega| + 2|A|) = {}, \
+             d = 2N|A|nu/pi = {} (the drive's total variation; or lambda_max(H_g) + G + N(|B| + B)); \
+             at T*: W(T*) = {} <= {}",
+            crate::output::sig(chain.total_coupling(), 7),
+            crate::output::sig(chain.initial_energy(), 7),
+            crate::output::sig(bound.c, 8),
+            crate::output::sig(bound.d, 8),
+            crate::output::sig(r.max_power.work, 8),
+            crate::output::sig(bound.work_at(t), 8)
+        );
+    } else if args.omega_schedule.is_some() {
+        let _ = writeln!(
+            out,
+            "           G = sum g_ij = {}, E0 = {}, bound W <= N(|B| + B) + min(N (max|omega| + sum_k |omega_(k+1) - omega_k|), \
+             lambda_max(H_g) + G) = {}",
+            crate::output::sig(chain.total_coupling(), 7),
+            crate::output::sig(chain.initial_energy(), 7),
+            crate::output::sig(
+                if r.max_power.power > 0.0 { r.certified_until * r.max_power.power } else { chain.work_bound() },
+                8
+            )
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "           G = sum g_ij = {}, E0 = {}, bound W <= {} = {}",
+            crate::output::sig(chain.total_coupling(), 7),
+            crate::output::sig(chain.initial_energy(), 7),
+            if args.noise.noise().is_closed() && mixed_start(args, chain) {
+                "N|B| - <H_B> + min(N|omega|, lambda_max(H_g) - <H_g>) (<.> in the Gibbs state)"
+            } else if args.noise.noise().is_closed() {
+                "N(|B| + B) + min(N|omega|, lambda_max(H_g) + G)"
+            } else if mixed_start(args, chain) {
+                "lambda_max(H0) - E_beta <= N|B| + lambda_max(H_g) - E_beta (noise: no energy conservation)"
+            } else {
+                "lambda_max(H0) - E0 <= N(|B| + B) + lambda_max(H_g) + G (noise: no energy conservation)"
+            },
+            // the bound the solver certified with (the Chebyshev solver's uses the exact top of
+            // the Ising diagonal): certified_until = bound / P_max
+            crate::output::sig(
+                if r.max_power.power > 0.0 { r.certified_until * r.max_power.power } else { chain.work_bound() },
+                8
+            )
+        );
+    }
     let requested = if solver == Solver::Auto { " (chosen by auto)" } else { "" };
     // only the settings the solver reads
     let uses_tol = r.solver.parse::<Solver>().is_ok_and(|s| s.uses_tolerance());

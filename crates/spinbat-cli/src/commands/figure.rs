@@ -29,6 +29,9 @@ Figures (paper's parameters):
   scaling  P_max/N vs N for NN, p = 2, 1, 0 (exact, mean field, Eq. 18) with fitted laws
   correlations  (P_C - P_Q)/P_Q against the peak half-chain entanglement, across N and alpha
   locked   ergotropy locked in correlations at T*, quantum vs mean field, across N (to --n-max) and alpha
+  floquet  P_max of a drive omega + A cos(nu t) (A = omega/2 = 2B) vs nu = 0.5..64 for NN and p = 1, N = 8..16
+           (to --n-max; N = 4, 6 and three frequencies with --quick), beside the static charge at omega
+           and at omega + A; verdict against Puri et al. (arXiv:2412.00921)
   all      every one of these
 
 Examples:
@@ -45,7 +48,8 @@ pub struct FigureArgs {
     /// Small settings (N <= 6, coarse grids, tol 1e-8): seconds, for a first look or a test.
     #[arg(long)]
     pub quick: bool,
-    /// Largest N of the exact runs (Figs. 6, scaling, locked); default 16 (6 with --quick).
+    /// Largest N of the exact runs (Figs. 6, scaling, locked; default 16, 6 with --quick) and
+    /// of the Floquet figure (default 16, 6 with --quick).
     #[arg(long)]
     pub n_max: Option<usize>,
     /// Largest N of the strong-coupling Fig. 4; default 10 (4 with --quick).
@@ -79,6 +83,7 @@ pub fn run(args: FigureArgs) -> Result<(), CliError> {
     let mut settings = if args.quick { FigureSettings::quick() } else { FigureSettings::full() };
     if let Some(n) = args.n_max {
         settings.n_max_exact = n;
+        settings.n_max_floquet = n;
     }
     if let Some(n) = args.n_max_strong {
         settings.n_max_strong = n;

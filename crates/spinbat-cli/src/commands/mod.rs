@@ -10,5 +10,6 @@ pub mod merge;
 pub mod optimize;
 pub mod run;
 pub mod scan;
+pub mod scan_drive;
 pub mod slurm;
 pub mod store;

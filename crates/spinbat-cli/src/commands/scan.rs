@@ -35,19 +35,33 @@ point with noise is the density-matrix charge that 'spinbat charge' with the sam
 the open battery's bound W <= lambda_max(H0) - E0; a point whose rates are all zero is the
 closed battery (its exact solver).
 
+A periodic drive omega(t) = omega + A cos(nu t): --vary drive_frequency=SPEC with --drive A,
+or --vary drive=SPEC with --drive-frequency NU; each point is the charge 'spinbat charge
+--drive A --drive-frequency NU' runs (CFET4:2 in the exact solvers, the Bloch equations in
+mean-field; weak-coupling refused), P_max certified with W(t)/t <= c/t + d. The record adds
+drive (the fixed part) and static_rows (A = 0: the static charge, one row per solver).
+
 Examples:
   spinbat scan --vary alpha=0:1:0.1 --n 4 --solvers quantum,mean-field
   spinbat scan --vary n=2..14 --coupling nn --solvers quantum,mean-field --plot nn.png
   spinbat scan --vary p=0,0.5,1,2,3 --n 8 --json -
   spinbat scan --vary dephasing=0,0.05,0.1,0.2 --n 6 --plot dephasing.png
-  spinbat scan --vary collective_decay=0:0.2:0.05 --n 100 --p 0 --power-only"
+  spinbat scan --vary collective_decay=0:0.2:0.05 --n 100 --p 0 --power-only
+  spinbat scan --vary drive_frequency=1,2,4,8,16 --drive 2 --n 8 --coupling nn --power-only"
 )]
 pub struct ScanArgs {
     /// The varied parameter and its values: NAME=SPEC with NAME one of n, alpha, p, g,
-    /// omega, b, or a noise setting dephasing, decay, collective_decay, temperature, and
-    /// SPEC a list (1,2,4), an integer range (2..14) or start:stop:step (-1:1:0.1).
+    /// omega, b, a noise setting dephasing, decay, collective_decay, temperature, or a
+    /// periodic drive's drive (amplitude A) or drive_frequency (nu), and SPEC a list
+    /// (1,2,4), an integer range (2..14) or start:stop:step (-1:1:0.1).
     #[arg(long, value_name = "NAME=SPEC")]
     pub vary: String,
+    /// With --vary drive_frequency: the drive's amplitude A of every point.
+    #[arg(long, value_name = "A", allow_negative_numbers = true)]
+    pub drive: Option<f64>,
+    /// With --vary drive: the drive's angular frequency nu of every point [units B/hbar].
+    #[arg(long, value_name = "NU")]
+    pub drive_frequency: Option<f64>,
     #[command(flatten)]
     pub model: ModelArgs,
     /// The noise of every point (the varied rate replaced at each point).
@@ -125,6 +139,14 @@ pub fn scaling_fits(rows: &[ScanRow], solvers: &[ScanSolver]) -> Vec<SolverScali
 }
 
 pub fn run(args: ScanArgs) -> Result<(), CliError> {
+    if let Some(parameter) = super::scan_drive::drive_parameter(&args.vary) {
+        return super::scan_drive::run(args, parameter);
+    }
+    if args.drive.is_some() || args.drive_frequency.is_some() {
+        return Err(CliError::input(anyhow::anyhow!(
+            "--drive and --drive-frequency in scan go with --vary drive=SPEC or --vary drive_frequency=SPEC"
+        )));
+    }
     let sweep: Sweep = args.vary.parse()?;
     let solvers = ScanSolver::parse_list(&args.solvers)?;
     let base = args.model.chain()?;
@@ -278,7 +300,21 @@ pub fn figure(
     scaling: &[SolverScaling],
     extra: Vec<Panel>,
 ) -> Figure {
-    let x = symbol(vary);
+    figure_over(title, symbol(vary), vary == Parameter::N, values, solvers, rows, scaling, extra)
+}
+
+/// [`figure`] over an axis named `x` (`n_varied`: the per-spin panel with its fitted law).
+#[allow(clippy::too_many_arguments)]
+pub fn figure_over(
+    title: &str,
+    x: &str,
+    n_varied: bool,
+    values: &[f64],
+    solvers: &[String],
+    rows: &[ScanRow],
+    scaling: &[SolverScaling],
+    extra: Vec<Panel>,
+) -> Figure {
     let style = if values.len() > 12 { Style::Line } else { Style::LineMarkers };
     let curve = |f: &dyn Fn(&ScanRow) -> f64, label: &str| -> Vec<Series> {
         solvers
@@ -300,7 +336,7 @@ pub fn figure(
     if rows.iter().any(|r| r.max_work.is_some()) {
         panels.push(p3);
     }
-    if vary == Parameter::N {
+    if n_varied {
         let mut p4 = Panel::new("maximal power per spin, with fitted law", "N", "P_max / N [B^2]");
         p4.series = curve(&|r| r.max_power.power / r.n_sites as f64, "");
         for (k, s) in scaling.iter().enumerate() {

@@ -18,26 +18,45 @@
 //! `ω_first = 2(b ω_1 + a ω_2)`, `ω_second = 2(a ω_1 + b ω_2)`,
 //!
 //! so each is one [`SegmentMethod::evolve`] of a field schedule (Chebyshev on any space,
-//! dense exponentials): no scaled time, no new kernel. `W`, `W'` at a step end are measured
-//! under the true `ω(t)` ([`SegmentMethod::measure`]); every requested time is a step end.
+//! dense exponentials): no scaled time, no new kernel. `W`, `W'` are measured under the
+//! true `ω(t)` ([`SegmentMethod::measure`]).
 //!
-//! **Error control (an estimate).** Each step is taken twice: once as one step of `δ`
-//! (coarse) and once as two steps of `δ/2` (fine); the fine state is kept, and the
-//! distance between the two, minimised over a global phase (the Chebyshev methods shift
-//! `H` by a field-dependent centre), `e_n = min_θ ‖ψ_coarse − e^{iθ}ψ_fine‖`, estimates
-//! its local error (asymptotically `e_n ≈ 15` times the fine local error, `δ⁵` against
-//! `2(δ/2)⁵`). The step is chosen so that `e_n ≤ ε_ψ δ / t_ref`,
-//! `ε_ψ = tol / (2‖H0 − E_0‖)` and `t_ref` the window ([`Propagator::expect_until`]), and
-//! is grown or shrunk by `0.9 (ε_ψ δ / (t_ref e_n))^{1/5}`; a difference below
-//! [`STEP_ERROR_FLOOR`] (rounding) is accepted whatever the budget, and the step then grows. The state-error estimate is
-//! `Σ_n e_n` (unitary steps carry earlier errors unchanged in norm), and the work's
-//! `step_error_estimate = 2‖H0 − E_0‖ Σ_n e_n` (`|ΔW| ≤ 2‖A‖ ‖Δψ‖` for unit states). It is
-//! an estimate, not a bound (step doubling assumes the asymptotic regime); the
-//! exponentials' own truncation bounds add to it ([`SegmentMethod::error_bound`]).
-//! Tested against products of fine-step dense exponentials (`tests/contract/drive.rs`).
+//! **Steps from the tolerance, samples between step ends.** The steps `t_0 = 0 < t_1 < …`
+//! are the controller's alone (below); a requested time `t` in `(t_k, t_{k+1}]` is served
+//! by a *partial step*: one CFET4:2 step of `s = t − t_k` from the kept state at `t_k`,
+//! measured and dropped (the integration continues from `t_{k+1}`). Its local error is
+//! `C s⁵` where the step of `δ = t_{k+1} − t_k` had `C δ⁵ ≈ (16/15)‖D_k‖`, so it is
+//! estimated by `p = (16/15)(s/δ)⁵ (e_k + f_k)` (below). A sample costs two
+//! exponentials of length `≤ δ/2`, a step six.
 //!
-//! Cost: six exponentials of length `δ/2` or `δ/4` a step; in Chebyshev each restarts the
-//! series (`≈ 15` terms beyond `rδ/2`).
+//! **Error control (an estimate) and the rounding floor.** Each step is taken twice: once
+//! as one step of `δ` (coarse) and once as two steps of `δ/2` (fine); the fine state is
+//! kept, and the distance between the two, minimised over a global phase (the Chebyshev
+//! methods shift `H` by a field-dependent centre), `e_n = min_θ ‖ψ_coarse − e^{iθ}ψ_fine‖`,
+//! is `‖D_n + R_n‖`: `D_n` the discretisation difference (asymptotically `15` times the
+//! fine step's error, `δ⁵` against `2(δ/2)⁵`) and `R_n` what rounding and the
+//! exponentials' truncation put in, `‖R_n‖ ≤ f_n`, the growth of the two paths' own error
+//! bounds over the step (`Saved::err`: Chebyshev `4u` a term plus the tail, dense
+//! `ε_mach(2^N + ‖H‖τ)`). The step's discretisation estimate is
+//! `d_n = max(e_n − f_n, (e_n + f_n)/15)` ([`resolved_difference`]): the part of the
+//! difference rounding cannot explain (still `≈ 15` times the fine error), or, where the
+//! difference is within its floor, the largest fine error (`‖D_n‖/15 ≤ (e_n + f_n)/15`)
+//! that rounding could hide. A step is accepted when `e_n − f_n ≤ a_n`,
+//! `a_n = max(ε_ψ δ / t_ref, f_n)`, `ε_ψ = tol / (2‖H0 − E_0‖)` and `t_ref` the window
+//! ([`Propagator::expect_until`]) (then `d_n ≤ a_n`): the budget spread over the window,
+//! but never below the step's own floor, since a discretisation error under the rounding
+//! the step commits anyway is not worth smaller steps (which would add floors). The next
+//! step is `δ · 0.9((a_n + f_n)/e_n)^{1/5}` (within `[0.2, 2]`). The estimate on `W` is
+//! `step_error_estimate = 2‖H0 − E_0‖ (Σ_n d_n + p)` (unitary steps carry earlier errors
+//! unchanged in norm, `|ΔW| ≤ 2‖A‖ ‖Δψ‖` for unit states), reported beside the floor
+//! `2‖H0 − E_0‖ Σ_n f_n` ([`Driven::step_error_floor`]), whose errors are the
+//! exponentials' own and bounded in [`SegmentMethod::error_bound`]. It is an estimate, not
+//! a bound (step doubling assumes the asymptotic regime). Where it exceeds `tol` the
+//! accuracy note says why. Tested against products of fine-step Magnus exponentials on
+//! dense matrices (`tests/contract/drive.rs`).
+//!
+//! Cost: six exponentials of length `δ/2` or `δ/4` a step and two a sample between step
+//! ends; in Chebyshev each restarts the series (`≈ 15` terms beyond `rδ/2`).
 
 use super::checkpoint::Saved;
 use super::method::{check_times, protocol_scan_step, protocol_work_bound, Propagator, WorkSample};
@@ -68,22 +87,47 @@ pub fn cfet4_fields(drive: &Drive, t: f64, delta: f64) -> (f64, f64) {
 /// accepted whatever its estimate (which then exceeds the budget and is reported).
 const MIN_STEP_FRACTION: f64 = 1e-6;
 
-/// The step-doubling difference below which a step counts as exact to rounding (`≈ 500
-/// ε_mach` in the state's norm; the exponentials run at `10⁻³ tol`, [`EXPONENTIAL_TOL`],
-/// so their truncation stays below it or far below the budget): such steps are accepted
-/// whatever the budget (their `e_n` still enters the estimate).
-pub const STEP_ERROR_FLOOR: f64 = 1e-13;
-
 /// The tolerance of each exponential relative to the drive's `tol`: its truncation must
 /// stay well below the step-doubling differences it would otherwise be mistaken for.
 pub const EXPONENTIAL_TOL: f64 = 1e-3;
 
-/// A state where the integration stands, with the step-error estimate accumulated to it.
+/// The share of a step-doubling difference `e_n` counted as the fine step's error when the
+/// difference is not resolved above its floor `f_n` (`e_n ≤ f_n`): the true difference
+/// `‖D_n‖ ≤ e_n + f_n` is then unknown below that, and the fine step's error is
+/// `≈ ‖D_n‖/15` (module docs).
+const UNRESOLVED_SHARE: f64 = 1.0 / 15.0;
+
+/// The discretisation part `d_n` of a step-doubling difference `e_n` whose rounding and
+/// truncation are bounded by `f_n` (module docs): `max(e_n − f_n, (e_n + f_n)/15)`.
+pub fn resolved_difference(e: f64, floor: f64) -> f64 {
+    (e - floor).max((e + floor) * UNRESOLVED_SHARE)
+}
+
+/// A state on the integrator's own step grid, with the estimates accumulated to it.
 #[derive(Clone)]
 struct Point {
     saved: Saved<Vec<Complex64>>,
-    /// `Σ e_n` of the steps that led here (module docs)
+    /// `Σ d_n` of the steps that led here: the discretisation estimate (module docs)
     est: f64,
+    /// `Σ f_n`: what rounding and the exponentials' truncation may put into the differences
+    floor: f64,
+}
+
+impl Point {
+    fn start(state: Vec<Complex64>) -> Point {
+        Point { saved: Saved { t: 0.0, err: 0.0, state }, est: 0.0, floor: 0.0 }
+    }
+}
+
+/// The last accepted step, from `from` to the current point: what a sample inside it is
+/// served from (a partial step, module docs).
+#[derive(Clone)]
+struct Covering {
+    from: Point,
+    delta: f64,
+    /// its step-doubling difference `e_n` and floor `f_n`
+    e: f64,
+    floor: f64,
 }
 
 /// A [`Propagator`] for a periodic drive by CFET4:2 with step doubling over a
@@ -100,12 +144,18 @@ pub struct Driven<M: SegmentMethod> {
     /// the step the controller proposes next
     step: f64,
     min_step: f64,
+    /// where the integration stands: a step end
     current: Point,
+    /// the step that ended at `current` (`None` at `t = 0` and after a restart)
+    covering: Option<Covering>,
     anchor: Option<Point>,
-    /// the largest `2‖H0 − E_0‖ Σ e_n` at a sample so far
+    /// the largest `2‖H0 − E_0‖ (Σ d_n + partial-step estimate)` at a sample so far
     max_work_est: f64,
+    /// the largest `2‖H0 − E_0‖ Σ f_n` at a sample so far
+    max_work_floor: f64,
     steps: u64,
     rejected: u64,
+    partial: u64,
 }
 
 impl<M: SegmentMethod> Driven<M> {
@@ -114,7 +164,7 @@ impl<M: SegmentMethod> Driven<M> {
     pub fn new(method: M, chain: &Chain, drive: Drive, tol: f64) -> Self {
         let protocol = Protocol::Drive(drive);
         let scan = protocol_scan_step(chain, &protocol);
-        let current = Point { saved: Saved { t: 0.0, err: 0.0, state: method.initial() }, est: 0.0 };
+        let current = Point::start(method.initial());
         Driven {
             method,
             drive,
@@ -125,10 +175,13 @@ impl<M: SegmentMethod> Driven<M> {
             step: scan,
             min_step: scan * MIN_STEP_FRACTION,
             current,
+            covering: None,
             anchor: None,
             max_work_est: 0.0,
+            max_work_floor: 0.0,
             steps: 0,
             rejected: 0,
+            partial: 0,
         }
     }
 
@@ -142,10 +195,22 @@ impl<M: SegmentMethod> Driven<M> {
         (self.steps, self.rejected)
     }
 
-    /// The work's step-error estimate so far, `max 2‖H0 − E_0‖ Σ e_n` over the samples
-    /// (module docs): an estimate of the time-discretisation error, not a bound.
+    /// Partial steps so far: samples served between step ends (module docs).
+    pub fn partial_steps(&self) -> u64 {
+        self.partial
+    }
+
+    /// The work's step-error estimate so far, `max 2‖H0 − E_0‖ (Σ d_n + p)` over the
+    /// samples (module docs): an estimate of the time-discretisation error, not a bound.
     pub fn step_error_estimate(&self) -> f64 {
         self.max_work_est
+    }
+
+    /// The floor of the step-doubling differences on `W`, `max 2‖H0 − E_0‖ Σ f_n` over the
+    /// samples: what rounding and the exponentials' truncation may put into them (those
+    /// errors are bounded in the method's own [`SegmentMethod::error_bound`]).
+    pub fn step_error_floor(&self) -> f64 {
+        self.max_work_floor
     }
 
     /// The state where the integration stands (the method's rows, up to a global phase).
@@ -172,29 +237,31 @@ impl<M: SegmentMethod> Driven<M> {
         self.method.inner(&diff, &diff).re.max(0.0).sqrt()
     }
 
-    /// Integrates from the current point to `target` (`≥` the current time), every step
-    /// doubled and controlled (module docs); the last step ends on `target` exactly.
-    fn advance(&mut self, target: f64) -> Result<()> {
+    /// Integrates step by step until the current step end reaches `target` (it may pass
+    /// it: steps follow the tolerance, not the sample times), every step doubled and
+    /// controlled (module docs).
+    fn advance_past(&mut self, target: f64) -> Result<()> {
         let eps_rate = self.tol / (2.0 * self.work_op_norm) / self.t_ref;
         let mut rejected_here = false;
         while self.current.saved.t < target {
-            let t = self.current.saved.t;
-            let left = target - t;
-            let truncated = self.step >= left;
-            let delta = if truncated { left } else { self.step };
-            let coarse = self.cfet4(self.current.saved.clone(), delta)?;
-            let half = self.cfet4(self.current.saved.clone(), 0.5 * delta)?;
-            let mut fine = self.cfet4(half, 0.5 * delta)?;
-            fine.t = if truncated { target } else { t + delta };
+            let from = self.current.clone();
+            let t = from.saved.t;
+            let delta = self.step;
+            let coarse = self.cfet4(from.saved.clone(), delta)?;
+            let half = self.cfet4(from.saved.clone(), 0.5 * delta)?;
+            let fine = self.cfet4(half, 0.5 * delta)?;
             let e = self.distance(&coarse.state, &fine.state);
-            // at the floor of rounding a step is accepted whatever the budget: shrinking it
-            // would not lower e, only take more steps
-            let allowed = (eps_rate * delta).max(STEP_ERROR_FLOOR);
-            // grow or shrink by the fifth root (local error δ⁵); no growth right after a
-            // rejection
+            // the exponentials' own error bounds (rounding, truncation) of both paths
+            let floor = (coarse.err - from.saved.err).max(0.0) + (fine.err - from.saved.err).max(0.0);
+            let d = resolved_difference(e, floor);
+            // the budget, but no finer than the step's own floor: a discretisation error
+            // below the rounding the step commits anyway is not worth smaller steps
+            let allowed = (eps_rate * delta).max(floor);
+            // grow or shrink by the fifth root (local error δ⁵) towards e_n = allowed + f_n;
+            // no growth right after a rejection
             let cap = if rejected_here { 1.0 } else { 2.0 };
-            let factor = if e > 0.0 { (0.9 * (allowed / e).powf(0.2)).clamp(0.2, cap) } else { cap };
-            if e > allowed && delta > self.min_step {
+            let factor = if e > 0.0 { (0.9 * ((allowed + floor) / e).powf(0.2)).clamp(0.2, cap) } else { cap };
+            if e - floor > allowed && delta > self.min_step {
                 self.rejected += 1;
                 rejected_here = true;
                 self.step = (delta * factor).max(self.min_step);
@@ -202,23 +269,52 @@ impl<M: SegmentMethod> Driven<M> {
             }
             self.steps += 1;
             rejected_here = false;
-            self.current = Point { saved: fine, est: self.current.est + e };
-            if !truncated || factor < 1.0 {
-                self.step = (delta * factor).max(self.min_step);
-            }
+            let mut end = fine;
+            end.t = t + delta;
+            self.current = Point { saved: end, est: from.est + d, floor: from.floor + floor };
+            self.covering = Some(Covering { from, delta, e, floor });
+            self.step = (delta * factor).max(self.min_step);
         }
         Ok(())
     }
 
-    /// Moves back to the anchor or to `t = 0` if `t` is before the current time.
+    /// The state at `t` with its estimates `(Σ d_n + p, Σ f_n)`: a step end where `t` is
+    /// one, else a partial step of `s = t − t_k` from the start `t_k` of the step that
+    /// covers `t`, its estimate `p = (16/15)(s/δ)⁵ (e_n + f_n)` from that step's
+    /// difference (module docs). Requires `covering.from.t ≤ t ≤ current.t`.
+    fn state_at(&mut self, t: f64) -> Result<(Saved<Vec<Complex64>>, f64, f64)> {
+        if t == self.current.saved.t {
+            return Ok((self.current.saved.clone(), self.current.est, self.current.floor));
+        }
+        let Some(cover) = self.covering.clone().filter(|c| c.from.saved.t <= t) else {
+            return Err(crate::SpinbatError::NotConverged {
+                what: "periodic drive",
+                reason: format!("no step covers t = {t} (internal error)"),
+            });
+        };
+        if t == cover.from.saved.t {
+            return Ok((cover.from.saved, cover.from.est, cover.from.floor));
+        }
+        let s = t - cover.from.saved.t;
+        self.partial += 1;
+        let mut at = self.cfet4(cover.from.saved.clone(), s)?;
+        at.t = t;
+        let p = 16.0 / 15.0 * (s / cover.delta).powi(5) * (cover.e + cover.floor);
+        Ok((at, cover.from.est + p, cover.from.floor))
+    }
+
+    /// Moves back to the anchor or to `t = 0` if `t` is before what the current step
+    /// covers.
     fn resume_for(&mut self, t: f64) {
-        if t >= self.current.saved.t {
+        let covered_from = self.covering.as_ref().map_or(self.current.saved.t, |c| c.from.saved.t);
+        if t >= covered_from {
             return;
         }
         self.current = match &self.anchor {
             Some(a) if a.saved.t <= t => a.clone(),
-            _ => Point { saved: Saved { t: 0.0, err: 0.0, state: self.method.initial() }, est: 0.0 },
+            _ => Point::start(self.method.initial()),
         };
+        self.covering = None;
     }
 }
 
@@ -235,27 +331,30 @@ impl<M: SegmentMethod> Propagator for Driven<M> {
         self.resume_for(first);
         let mut out = Vec::with_capacity(times.len());
         for &t in times {
-            self.advance(t)?;
-            let at = std::mem::replace(&mut self.current.saved, Saved { t: 0.0, err: 0.0, state: Vec::new() });
-            let (sample, at) = self.method.measure(self.drive.omega_at(t), at)?;
-            self.current.saved = at;
-            self.max_work_est = self.max_work_est.max(2.0 * self.work_op_norm * self.current.est);
+            self.advance_past(t)?;
+            let (at, est, floor) = self.state_at(t)?;
+            let (sample, _) = self.method.measure(self.drive.omega_at(t), at)?;
+            self.max_work_est = self.max_work_est.max(2.0 * self.work_op_norm * est);
+            self.max_work_floor = self.max_work_floor.max(2.0 * self.work_op_norm * floor);
             out.push(sample);
         }
         Ok(out)
     }
 
+    /// Anchors at the last step end at or before `t` (a step end, so that a restart
+    /// there continues the same integration).
     fn anchor(&mut self, t: f64) -> Result<()> {
         check_times(&[t])?;
         self.resume_for(t);
-        self.advance(t)?;
-        self.anchor = Some(self.current.clone());
-        Ok(())
+        self.advance_past(t)?;
+        self.anchor_if_at_hand(t)
     }
 
     fn anchor_if_at_hand(&mut self, t: f64) -> Result<()> {
-        if self.current.saved.t == t {
+        if self.current.saved.t <= t {
             self.anchor = Some(self.current.clone());
+        } else if let Some(c) = self.covering.as_ref().filter(|c| c.from.saved.t <= t) {
+            self.anchor = Some(c.from.clone());
         }
         Ok(())
     }
@@ -287,11 +386,19 @@ impl<M: SegmentMethod> Propagator for Driven<M> {
 
     fn accuracy_note(&self) -> String {
         format!(
-            "periodic drive by commutator-free Magnus CFET4:2 with step doubling ({} steps, {} rejected): \
-             step-error estimate {:.1e} on W (an estimate, not a bound) plus the {} exponentials' {:.1e}",
+            "periodic drive by commutator-free Magnus CFET4:2 with step doubling ({} steps from the tolerance, \
+             {} rejected, {} partial steps to sample times): step-error estimate {:.1e} on W (an estimate, not \
+             a bound{}) beside the differences' rounding floor {:.1e}, plus the {} exponentials' {:.1e}",
             self.steps,
             self.rejected,
+            self.partial,
             self.max_work_est,
+            if self.max_work_est > self.tol {
+                "; above tol: the steps' differences are at their rounding floor, which no smaller step lowers"
+            } else {
+                ""
+            },
+            self.max_work_floor,
             self.method.name(),
             self.method.error_bound()
         )
@@ -299,5 +406,9 @@ impl<M: SegmentMethod> Propagator for Driven<M> {
 
     fn drive_step_error_estimate(&self) -> Option<f64> {
         Some(self.max_work_est)
+    }
+
+    fn drive_step_error_floor(&self) -> Option<f64> {
+        Some(self.max_work_floor)
     }
 }

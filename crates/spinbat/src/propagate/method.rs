@@ -92,6 +92,12 @@ pub trait Propagator: Send {
         None
     }
 
+    /// The rounding floor of that estimate's step-doubling differences on `W`
+    /// ([`super::magnus::Driven::step_error_floor`]); `None` for other methods.
+    fn drive_step_error_floor(&self) -> Option<f64> {
+        None
+    }
+
     /// Where the dynamics ends: the last segment end of a schedule
     /// ([`crate::model::Protocol::end`]); requests past it are refused and the maximum
     /// search stops there. `None` (the default): no end.
@@ -328,26 +334,54 @@ pub fn protocol_work_bound(chain: &Chain, protocol: &Protocol, h_g_max: f64) -> 
     chain.work_bound_reach(h_g_max, reach)
 }
 
-/// The time after which no power `W(t)/t` under `protocol` reaches `power`
-/// ([`Propagator::certify_time`]). Besides the constant `protocol_work_bound / power`, a
-/// drive `ω + A cos(νt)` has the time-dependent bound (physics.md, "Time-dependent
-/// charging") `W(t) ≤ Σ_i(|B_i| + B_i) + N(max|ω| + TV_[0,t](ω))` with the total variation
+/// The certified power bound of a drive `ω + A cos(νt)` (physics.md, "Time-dependent
+/// charging"): `W(t) ≤ Σ_i(|B_i| + B_i) + N(max|ω| + TV_[0,t](ω))` with the total variation
 /// `TV_[0,t] = |A|(2⌊νt/π⌋ + 1 − cos(νt mod π)) ≤ |A|(1 + 2νt/π)`
 /// ([`crate::model::Drive::total_variation`]), so `W(t)/t ≤ c/t + d` with
-/// `c = Σ_i(|B_i| + B_i) + N(|ω| + 2|A|)` and `d = 2N|A|ν/π`: no power `≥ p > d` after
-/// `c/(p − d)`.
+/// `c = Σ_i(|B_i| + B_i) + N(|ω| + 2|A|)` and `d = 2N|A|ν/π`.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DrivePowerBound {
+    /// `c = Σ_i(|B_i| + B_i) + N(|ω| + 2|A|)` (units of `B`).
+    pub c: f64,
+    /// `d = 2N|A|ν/π` (units of `B²`): the bound's power at long times.
+    pub d: f64,
+}
+
+impl DrivePowerBound {
+    /// `c + d t`, the bound on `W(t)`.
+    pub fn work_at(&self, t: f64) -> f64 {
+        self.c + self.d * t
+    }
+
+    /// The time after which no power `≥ p` occurs, `c/(p − d)`; infinite for `p ≤ d`.
+    pub fn time_for(&self, power: f64) -> f64 {
+        if power > self.d {
+            self.c / (power - self.d)
+        } else {
+            f64::INFINITY
+        }
+    }
+}
+
+/// [`DrivePowerBound`] of `drive` on `chain`.
+pub fn drive_power_bound(chain: &Chain, drive: &crate::model::Drive) -> DrivePowerBound {
+    let a = drive.amplitude.abs();
+    // the reach of V without the spectral cap (h_g_max = ∞): linear in the reach
+    let c = chain.work_bound_reach(f64::INFINITY, drive.omega.abs() + 2.0 * a);
+    let d = chain.work_bound_reach(f64::INFINITY, 2.0 * a * drive.frequency / std::f64::consts::PI)
+        - chain.work_bound_reach(f64::INFINITY, 0.0);
+    DrivePowerBound { c, d }
+}
+
+/// The time after which no power `W(t)/t` under `protocol` reaches `power`
+/// ([`Propagator::certify_time`]): the constant `protocol_work_bound / power`, and for a
+/// drive the earlier [`DrivePowerBound::time_for`] (no power `≥ p > d` after `c/(p − d)`).
 pub fn protocol_certify_time(chain: &Chain, protocol: &Protocol, h_g_max: f64, power: f64) -> f64 {
     let spectral = protocol_work_bound(chain, protocol, h_g_max) / power;
     let Protocol::Drive(d) = protocol else {
         return spectral;
     };
-    let a = d.amplitude.abs();
-    // the reach of V without the spectral cap (h_g_max = ∞): linear in the reach
-    let c = chain.work_bound_reach(f64::INFINITY, d.omega.abs() + 2.0 * a);
-    let slope = chain.work_bound_reach(f64::INFINITY, 2.0 * a * d.frequency / std::f64::consts::PI)
-        - chain.work_bound_reach(f64::INFINITY, 0.0);
-    let variation = if power > slope { c / (power - slope) } else { f64::INFINITY };
-    spectral.min(variation)
+    spectral.min(drive_power_bound(chain, d).time_for(power))
 }
 
 /// Grid step of the maximum search under `protocol`: [`scan_step_for`] with

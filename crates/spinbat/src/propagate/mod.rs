@@ -41,9 +41,9 @@ pub use density::DensityMatrix;
 pub use distributed::Distributed;
 pub use memory::{bytes_needed, bytes_needed_with};
 pub use method::{
-    check_times, check_within, protocol_certify_time, protocol_scan_step, protocol_work_bound, scan_step,
-    scan_step_for, Propagator, SpaceKind, StatePropagator, StateTap, StateView, StateVisitor, TapOutcome, TapVisitor,
-    WorkSample,
+    check_times, check_within, drive_power_bound, protocol_certify_time, protocol_scan_step, protocol_work_bound,
+    scan_step, scan_step_for, DrivePowerBound, Propagator, SpaceKind, StatePropagator, StateTap, StateView,
+    StateVisitor, TapOutcome, TapVisitor, WorkSample,
 };
 pub use mps::MpsPropagator;
 pub use plan::{

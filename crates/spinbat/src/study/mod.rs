@@ -8,6 +8,8 @@
 //!   [`ObservableSummary`]: peak entanglement, `Var(H0)`, ...);
 //! * [`scan`] — `P_max`, `T*`, `W(T*)`, maximal work and `P_max/(N P⁽¹⁾)` per value and
 //!   solver ([`ScanRow`]);
+//! * [`scan_drive`] — the same rows along a periodic drive's frequency or amplitude
+//!   ([`DriveParameter`]; the Floquet figure `floquet`);
 //! * [`fit_scaling`] — which law `P_max/N` follows in `N`: constant, `ln N` or `N`
 //!   (paper Sec. III C);
 //! * [`figure`] — the paper's Figs. 2–6 and the scaling study as data, each with the
@@ -15,15 +17,18 @@
 
 mod figures;
 mod fit;
+mod floquet;
 mod grid;
 mod observables;
 mod scan;
 mod sweep;
 
 pub use figures::{
-    figure, Curve, CurveKind, FigureData, FigureId, FigureSettings, PanelData, Verdict, LOCKED_SHARE_LIMIT,
+    figure, Curve, CurveKind, FigureData, FigureId, FigureSettings, PanelData, Verdict, FLOQUET_GROWTH,
+    LOCKED_SHARE_LIMIT,
 };
 pub use fit::{fit_scaling, Fit, Law, ScalingFit};
+pub use floquet::{figure_frequencies, scan_drive, DriveParameter, FIGURE_AMPLITUDE_SHARE};
 pub use grid::{
     hash_settings, job_key, settings, settings_diff, settings_hash, Grid, GridStudy, Job, Point, PointRecord,
     MAX_GRID_POINTS,

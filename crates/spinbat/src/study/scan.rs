@@ -312,9 +312,19 @@ pub(super) fn point_planned(
     options: &ScanOptions,
     plan: &Plan,
 ) -> Result<ScanRow> {
+    point_of(value, chain, s, options, plan.propagator(chain)?)
+}
+
+/// [`point`] by a propagator already built (a drive's: [`super::floquet::scan_drive`]).
+pub(super) fn point_of(
+    value: f64,
+    chain: &Chain,
+    s: ScanSolver,
+    options: &ScanOptions,
+    mut prop: Box<dyn propagate::Propagator>,
+) -> Result<ScanRow> {
     let start = Instant::now();
     let window = options.max_work.then(|| options.window.unwrap_or_else(|| default_window(chain)));
-    let mut prop = plan.propagator(chain)?;
     let times: Vec<f64> = window.into_iter().collect();
     let r = observe::charge(prop.as_mut(), chain, &times, &crate::Silent)?;
     let max_work = window.map(|_| r.max_work);

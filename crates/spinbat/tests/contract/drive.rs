@@ -293,3 +293,61 @@ fn a_drive_in_single_precision_is_refused() {
     let d = Protocol::Drive(Drive::new(chain.omega(), 1.0, 2.0).unwrap());
     assert!(matches!(p.protocol_propagator(&chain, &d), Err(SpinbatError::Unsupported { .. })));
 }
+
+/// The steps follow the tolerance, not the sample times: samples between step ends are
+/// served by partial steps, and the estimate (its rounding floor taken out) either stays
+/// within `tol` or the accuracy note says why (the floor); beside the floor it bounds the
+/// actual error against the fine-step Magnus reference at the default `tol`, and alone at
+/// a loose one, where the discretisation dominates (`N ≤ 8`).
+#[test]
+fn the_steps_follow_the_tolerance_and_the_estimate_separates_the_rounding_floor() {
+    use spinbat::propagate::magnus::EXPONENTIAL_TOL;
+    let mut rng = Rng::new(1720);
+    for (n, tol) in
+        [(3, spinbat::propagate::DEFAULT_TOL), (5, spinbat::propagate::DEFAULT_TOL), (8, 1e-10), (4, 1e-5), (6, 1e-6)]
+    {
+        let chain = random_chain(&mut rng, n);
+        let drive = random_drive(&mut rng, &chain);
+        let t_end = if n == 8 { 0.4 } else { 1.0 };
+        // 13 sample times, none a multiple of a power-of-two fraction of the window
+        let ts: Vec<f64> = (1..=13).map(|j| t_end * (j as f64 - 0.37) / 12.63).collect();
+        let want = reference(&chain, &drive, &ts, if n == 8 { 5e-4 } else { 2e-4 });
+        let mut prop = Driven::new(
+            ChebyshevSegments::<_, f64>::new(Operators::new(&chain).unwrap(), &chain, tol * EXPONENTIAL_TOL),
+            &chain,
+            drive,
+            tol,
+        );
+        prop.expect_until(t_end);
+        let (ew, _) = errors(&mut prop, &want, &ts);
+        let (est, floor) = (prop.step_error_estimate(), prop.step_error_floor());
+        let (steps, _) = prop.steps();
+        assert!(prop.partial_steps() > 0, "N = {n}: samples between step ends are partial steps");
+        assert!(
+            est <= tol || prop.accuracy_note().contains("above tol"),
+            "N = {n} tol {tol:.0e}: estimate {est:.2e} over tol without a word: {}",
+            prop.accuracy_note()
+        );
+        assert!(ew <= est + floor, "N = {n} tol {tol:.0e}: |dW| = {ew:.2e} > estimate {est:.2e} + floor {floor:.2e}");
+        if tol >= 1e-6 {
+            // discretisation-dominated: the estimate alone bounds, within 30x (step doubling
+            // overestimates by ~15), and a looser tolerance takes fewer steps (the steps
+            // follow tol; the samples are the same)
+            assert!(ew <= est && est <= 30.0 * tol, "N = {n} tol {tol:.0e}: |dW| = {ew:.2e}, estimate {est:.2e}");
+            let mut loose = Driven::new(
+                ChebyshevSegments::<_, f64>::new(Operators::new(&chain).unwrap(), &chain, 1e3 * tol * EXPONENTIAL_TOL),
+                &chain,
+                drive,
+                1e3 * tol,
+            );
+            loose.expect_until(t_end);
+            let (ew_loose, _) = errors(&mut loose, &want, &ts);
+            let (fewer, _) = loose.steps();
+            assert!(fewer < steps, "N = {n}: {fewer} steps at 1000 tol, {steps} at tol");
+            assert!(ew_loose <= loose.step_error_estimate(), "N = {n} at 1000 tol: {ew_loose:.2e}");
+        }
+        // the same samples again (back in time): the same numbers
+        let (again, _) = errors(&mut prop, &want[2..5], &ts[2..5]);
+        assert!(again <= est + floor + 1e-12, "N = {n} resampled: {again:.2e}");
+    }
+}

@@ -313,11 +313,79 @@ fn figure_verdicts_follow_from_their_data() {
                 assert!(q.y.iter().all(|&v| v > 0.0), "locked ergotropy of the exact state {:?}", q.y);
                 ok
             }
+            FigureId::Floquet => {
+                // claim (Puri et al.): the drive A = omega/2 beats the static charge at its peak
+                // field omega + A at some nu, and for p = 1 that ratio grows with N. Criterion
+                // recomputed from the rows: per coupling and N, the best drive row over the
+                // "static peak" row; the curves are the rows; the static rows are the static
+                // charge and one drive row is recomputed by another method (dense; the
+                // figure's drive runs Chebyshev).
+                let mut beats = false;
+                let mut grows = true;
+                for tag in ["nn", "p=1"] {
+                    let drive_rows: Vec<_> = fig.rows.iter().filter(|r| r.solver == format!("{tag} drive")).collect();
+                    let mut ns: Vec<usize> = drive_rows.iter().map(|r| r.n_sites).collect();
+                    ns.dedup();
+                    let mut ratios = Vec::new();
+                    for &n in &ns {
+                        let best =
+                            drive_rows.iter().filter(|r| r.n_sites == n).map(|r| r.max_power.power).fold(0.0, f64::max);
+                        let row =
+                            |label: String| fig.rows.iter().find(|r| r.solver == label && r.n_sites == n).unwrap();
+                        let (stat, peak) = (row(format!("{tag} static")), row(format!("{tag} static peak")));
+                        let couplings = if tag == "nn" { Couplings::NearestNeighbour } else { LR };
+                        let chain = base(n, 0.0, couplings);
+                        let mut prop = propagate::plan(&chain, Solver::Auto, 1e-10).unwrap();
+                        let direct = observe::charge(prop.as_mut(), &chain, &[], &Silent).unwrap();
+                        assert!((direct.max_power.power - stat.max_power.power).abs() < 1e-7 * stat.max_power.power);
+                        assert!(peak.max_power.power > stat.max_power.power, "a stronger static field charges faster");
+                        let ratio = best / peak.max_power.power;
+                        beats |= ratio > 1.0 + 1e-6;
+                        ratios.push(ratio);
+                        if n == ns[0] {
+                            let nu = drive_rows[1].value;
+                            let want = drive_rows.iter().find(|r| r.n_sites == n && r.value == nu).unwrap();
+                            let d = spinbat::model::Drive::new(4.0, 2.0, nu).unwrap();
+                            let plan = propagate::Plan::new(
+                                &chain,
+                                Solver::Dense,
+                                1e-10,
+                                propagate::Precision::Double,
+                                propagate::Request::Work,
+                            )
+                            .unwrap();
+                            let mut prop =
+                                plan.protocol_propagator(&chain, &spinbat::model::Protocol::Drive(d)).unwrap();
+                            let again = observe::charge(prop.as_mut(), &chain, &[], &Silent).unwrap();
+                            let tol = 1e-6 * want.max_power.power;
+                            assert!(
+                                (again.max_power.power - want.max_power.power).abs() < tol,
+                                "floquet {tag} N = {n} nu = {nu}: {} (dense) vs {} (figure)",
+                                again.max_power.power,
+                                want.max_power.power
+                            );
+                        }
+                    }
+                    let panel = &fig.panels[if tag == "nn" { 0 } else { 1 }];
+                    for c in panel.curves.iter().filter(|c| c.kind == CurveKind::Exact) {
+                        for (x, y) in c.x.iter().zip(&c.y) {
+                            assert!(drive_rows.iter().any(|r| r.value == *x && r.max_power.power == *y), "{}", c.label);
+                        }
+                    }
+                    if tag == "p=1" {
+                        grows = ratios.len() > 1
+                            && ratios.windows(2).all(|w| w[1] > w[0])
+                            && ratios[ratios.len() - 1] > ratios[0] * (1.0 + study::FLOQUET_GROWTH);
+                    }
+                }
+                beats && grows
+            }
         };
         assert_eq!(v.holds, expected, "{id}: verdict disagrees with its criterion: {}", v.evidence);
         // the full-dynamics half of `scaling` may fail at small N (strong coupling once G/N
-        // exceeds omega; its Eq. 18 half is asserted above); every other claim must hold
-        if id != FigureId::Scaling {
+        // exceeds omega; its Eq. 18 half is asserted above); the Floquet claim is an open
+        // question (Puri et al.), reported either way; every other claim must hold
+        if id != FigureId::Scaling && id != FigureId::Floquet {
             assert!(v.holds, "{id}: the paper's claim must hold: {}", v.evidence);
         }
     }
@@ -507,4 +575,93 @@ fn open_grid_records_are_the_density_matrix_charges_of_each_points_noise() {
         let s = ScanSolver::parse_list(name).unwrap();
         assert!(GridStudy::new_open(base.clone(), noise, grid(), s, opts).is_err(), "{name}");
     }
+}
+
+/// A Floquet scan (`study::scan_drive`): with `A = 0` every row is the static charge (to
+/// `10⁻¹²`, whatever `ν`); a point is the charge of its drive run on its own; and a fast
+/// drive approaches the static charge at the mean field within the averaging bound
+/// `|ΔP| ≤ 2‖H0 − E_0‖ (|A|/ν)(N/t + ‖[H_g, V1]‖ + |A|N²)` at `t = min(T*_drive, T*_static)`
+/// (integration by parts of the interaction-picture difference, `‖[H_g, V1]‖ ≤ 2GN`), the
+/// deviation falling with `ν` (measured 0.31 at ν = 200, 0.12 at 800, of `P_max` = 34.86).
+#[test]
+fn a_floquet_scan_is_static_at_zero_amplitude_and_averages_out_at_high_frequency() {
+    use spinbat::model::{Drive, Protocol};
+    use spinbat::study::DriveParameter;
+    let opts = ScanOptions { max_work: false, ..ScanOptions::default() };
+    let solvers = [ScanSolver::QUANTUM, ScanSolver::MEAN_FIELD];
+    for couplings in [Couplings::NearestNeighbour, LR] {
+        let chain = base(5, 0.3, couplings);
+        let statics = study::scan(&chain, &"omega=4".parse().unwrap(), &solvers, &opts, &Silent).unwrap();
+        let drive = Drive::new(4.0, 0.0, 1.0).unwrap();
+        let rows = study::scan_drive(
+            &chain,
+            drive,
+            DriveParameter::DriveFrequency,
+            &[1.0, 7.0, 30.0],
+            &solvers,
+            &opts,
+            &Silent,
+        )
+        .unwrap();
+        assert_eq!(rows.len(), 6);
+        for r in &rows {
+            let s = statics.iter().find(|s| s.solver == r.solver).unwrap();
+            assert!((r.max_power.power - s.max_power.power).abs() < 1e-12, "A = 0 at nu = {}: {r:?}", r.value);
+            assert!((r.max_power.time - s.max_power.time).abs() < 1e-12);
+        }
+        // the amplitude varied through 0: the row at 0 is static, the others differ
+        let rows = study::scan_drive(
+            &chain,
+            Drive::new(4.0, 1.0, 6.0).unwrap(),
+            DriveParameter::Drive,
+            &[0.0, 1.0],
+            &[ScanSolver::QUANTUM],
+            &opts,
+            &Silent,
+        )
+        .unwrap();
+        assert!((rows[0].max_power.power - statics[0].max_power.power).abs() < 1e-12);
+        assert!((rows[1].max_power.power - statics[0].max_power.power).abs() > 1e-3);
+        // the row against the same drive charged on its own
+        let mut prop = propagate::Plan::new(
+            &chain,
+            Solver::Chebyshev,
+            opts.tol,
+            propagate::Precision::Double,
+            propagate::Request::Work,
+        )
+        .unwrap()
+        .protocol_propagator(&chain, &Protocol::Drive(Drive::new(4.0, 1.0, 6.0).unwrap()))
+        .unwrap();
+        let one = observe::charge(prop.as_mut(), &chain, &[], &Silent).unwrap();
+        assert!((one.max_power.power - rows[1].max_power.power).abs() < 1e-10);
+    }
+    // high frequency: N = 4 NN, A = 2
+    let chain = base(4, 0.0, Couplings::NearestNeighbour);
+    let stat = study::scan(&chain, &"omega=4".parse().unwrap(), &[ScanSolver::QUANTUM], &opts, &Silent).unwrap();
+    let (p0, t0) = (stat[0].max_power.power, stat[0].max_power.time);
+    let (a, n) = (2.0, 4.0);
+    let g_sum = chain.total_coupling();
+    let h0_norm = 2.0 * (n * chain.b() + g_sum);
+    let nus = [200.0, 800.0];
+    let rows = study::scan_drive(
+        &chain,
+        Drive::new(4.0, a, nus[0]).unwrap(),
+        DriveParameter::DriveFrequency,
+        &nus,
+        &[ScanSolver::QUANTUM],
+        &opts,
+        &Silent,
+    )
+    .unwrap();
+    let mut devs = Vec::new();
+    for r in &rows {
+        let t = r.max_power.time.min(t0);
+        let bound = 2.0 * h0_norm * (a / r.value) * (n / t + 2.0 * g_sum * n + a * n * n);
+        let dev = (r.max_power.power - p0).abs();
+        assert!(dev <= bound, "nu = {}: |P_max - P_static| = {dev:.3e} > {bound:.3e}", r.value);
+        devs.push(dev);
+    }
+    assert!(devs[1] < devs[0] / 2.0, "the deviation falls with nu: {devs:?}");
+    assert!(devs[1] / p0 < 0.01, "at nu = 800 within 1% of the static charge: {devs:?} of {p0}");
 }
