@@ -21,13 +21,14 @@
 //! dense exponentials): no scaled time, no new kernel. `W`, `W'` are measured under the
 //! true `ω(t)` ([`SegmentMethod::measure`]).
 //!
-//! **Steps from the tolerance, samples between step ends.** The steps `t_0 = 0 < t_1 < …`
-//! are the controller's alone (below); a requested time `t` in `(t_k, t_{k+1}]` is served
-//! by a *partial step*: one CFET4:2 step of `s = t − t_k` from the kept state at `t_k`,
-//! measured and dropped (the integration continues from `t_{k+1}`). Its local error is
-//! `C s⁵` where the step of `δ = t_{k+1} − t_k` had `C δ⁵ ≈ (16/15)‖D_k‖`, so it is
-//! estimated by `p = (16/15)(s/δ)⁵ (e_k + f_k)` (below). A sample costs two
-//! exponentials of length `≤ δ/2`, a step six.
+//! **Steps from the tolerance, stopped at the samples.** The steps `t_0 = 0 < t_1 < …`
+//! follow the controller (below); a step that would pass the next requested time stops
+//! there (a shorter step only has a smaller error, and the controller's proposal is kept
+//! for the step after), so every sample is a step end. A time inside a step already taken
+//! (a request back in time that the kept states do not reach as step ends) is served by a
+//! *partial step*: one CFET4:2 step of `s = t − t_k` from the kept state at `t_k`,
+//! measured and dropped. Its local error is `C s⁵` where the step of `δ = t_{k+1} − t_k`
+//! had `C δ⁵ ≈ (16/15)‖D_k‖`, so it is estimated by `p = (16/15)(s/δ)⁵ (e_k + f_k)`.
 //!
 //! **Error control (an estimate) and the rounding floor.** Each step is taken twice: once
 //! as one step of `δ` (coarse) and once as two steps of `δ/2` (fine); the fine state is
@@ -55,8 +56,9 @@
 //! accuracy note says why. Tested against products of fine-step Magnus exponentials on
 //! dense matrices (`tests/contract/drive.rs`).
 //!
-//! Cost: six exponentials of length `δ/2` or `δ/4` a step and two a sample between step
-//! ends; in Chebyshev each restarts the series (`≈ 15` terms beyond `rδ/2`).
+//! Cost: six exponentials of length `δ/2` or `δ/4` a step (samples denser than the
+//! tolerance's steps set the step, as they did before the controller), two a partial
+//! step; in Chebyshev each restarts the series (`≈ 15` terms beyond `rδ/2`).
 
 use super::checkpoint::Saved;
 use super::method::{check_times, protocol_scan_step, protocol_work_bound, Propagator, WorkSample};
@@ -237,16 +239,18 @@ impl<M: SegmentMethod> Driven<M> {
         self.method.inner(&diff, &diff).re.max(0.0).sqrt()
     }
 
-    /// Integrates step by step until the current step end reaches `target` (it may pass
-    /// it: steps follow the tolerance, not the sample times), every step doubled and
-    /// controlled (module docs).
+    /// Integrates step by step until the current step end reaches `target` (the last step
+    /// stops there), every step doubled and controlled (module docs).
     fn advance_past(&mut self, target: f64) -> Result<()> {
         let eps_rate = self.tol / (2.0 * self.work_op_norm) / self.t_ref;
         let mut rejected_here = false;
         while self.current.saved.t < target {
             let from = self.current.clone();
             let t = from.saved.t;
-            let delta = self.step;
+            // a step that would pass the target stops there: the sample is a step end
+            // (a shorter step only has a smaller error), and the proposal is kept
+            let truncated = t + self.step > target;
+            let delta = if truncated { target - t } else { self.step };
             let coarse = self.cfet4(from.saved.clone(), delta)?;
             let half = self.cfet4(from.saved.clone(), 0.5 * delta)?;
             let fine = self.cfet4(half, 0.5 * delta)?;
@@ -270,10 +274,11 @@ impl<M: SegmentMethod> Driven<M> {
             self.steps += 1;
             rejected_here = false;
             let mut end = fine;
-            end.t = t + delta;
+            end.t = if truncated { target } else { t + delta };
             self.current = Point { saved: end, est: from.est + d, floor: from.floor + floor };
             self.covering = Some(Covering { from, delta, e, floor });
-            self.step = (delta * factor).max(self.min_step);
+            let proposal = (delta * factor).max(self.min_step);
+            self.step = if truncated && factor >= 1.0 { self.step.max(proposal) } else { proposal };
         }
         Ok(())
     }

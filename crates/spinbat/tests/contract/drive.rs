@@ -322,7 +322,7 @@ fn the_steps_follow_the_tolerance_and_the_estimate_separates_the_rounding_floor(
         let (ew, _) = errors(&mut prop, &want, &ts);
         let (est, floor) = (prop.step_error_estimate(), prop.step_error_floor());
         let (steps, _) = prop.steps();
-        assert!(prop.partial_steps() > 0, "N = {n}: samples between step ends are partial steps");
+        assert_eq!(prop.partial_steps(), 0, "N = {n}: a step that would pass a sample stops there");
         assert!(
             est <= tol || prop.accuracy_note().contains("above tol"),
             "N = {n} tol {tol:.0e}: estimate {est:.2e} over tol without a word: {}",
