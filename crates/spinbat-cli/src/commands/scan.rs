@@ -44,7 +44,7 @@ Examples:
 )]
 pub struct ScanArgs {
     /// The varied parameter and its values: NAME=SPEC with NAME one of n, alpha, p, g,
-    /// omega, b, or a noise setting dephasing, decay, collective_decay, temperature, and
+    /// omega, b, gamma, or a noise setting dephasing, decay, collective_decay, temperature, and
     /// SPEC a list (1,2,4), an integer range (2..14) or start:stop:step (-1:1:0.1).
     #[arg(long, value_name = "NAME=SPEC")]
     pub vary: String,
