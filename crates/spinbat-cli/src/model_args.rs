@@ -67,7 +67,8 @@ pub struct ModelArgs {
     /// H_g = -sum g_ij [Z_iZ_j + alpha((1+gamma) X_iX_j + (1-gamma) Y_iY_j)]. With
     /// alpha*gamma != 0 the couplings also flip parallel pairs (down-down <-> up-up,
     /// amplitude -2 alpha gamma g_ij): the magnetisation is not conserved and all-down is no
-    /// eigenstate of H0. Dense, chebyshev (full space) and mean-field only.
+    /// eigenstate of H0. Dense, chebyshev (in the reflection sector or a ring's coupling
+    /// orbits where the chain has them, else the full space) and mean-field only.
     #[arg(long, default_value_t = defaults::GAMMA, allow_negative_numbers = true)]
     pub gamma: f64,
     /// Keep the storage field on while charging: H = H0 + V instead of H_g + V. The work is

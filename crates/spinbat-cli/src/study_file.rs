@@ -1,6 +1,8 @@
-//! Study files for `spinbat run` and `spinbat merge`: a base chain (`[model]`), the noise
-//! while charging (`[noise]`, optional: the open battery), a grid (`[sweep]`, which may vary
-//! the noise rates too), solvers and numerics (`[run]`) and output files (`[output]`) in TOML.
+//! Study files for `spinbat run` and `spinbat merge`: a base chain (`[model]`, with an
+//! optional field schedule `omega_schedule`), the noise while charging (`[noise]`,
+//! optional: the open battery), a periodic drive (`[drive]`, optional), a grid (`[sweep]`,
+//! which may vary the noise rates and the drive too), solvers and numerics (`[run]`) and
+//! output files (`[output]`) in TOML.
 //!
 //! The whole file is checked before anything runs, and every problem is reported with its
 //! line (`study.toml:7: unknown key 'alpah' in [model]`): unknown tables and keys, wrong
@@ -11,9 +13,13 @@
 //! `[model]` is the library's [`ChainSpec`] (same keys; its defaults, its checks): this
 //! file only checks each key's TOML type with its line, deserialises the well-typed keys
 //! into the spec (serde) and puts each of [`ChainSpec::problems`] on its key's line.
+//! `[model] omega_schedule` is read beside the spec (the protocol is not the chain's): a
+//! schedule file (relative to the study file's folder, the format of `spinbat charge
+//! --omega-schedule`) or the segments inline, `[[t_end, omega], ...]`.
 
 use crate::CliError;
 use anyhow::anyhow;
+use spinbat::model::{ProtocolSpec, Schedule};
 use spinbat::observe::trajectory::ObservableSet;
 use spinbat::open::Noise;
 use spinbat::study::{
@@ -26,7 +32,8 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use toml_edit::{Document, Item, TableLike, Value};
 
-const TABLES: [&str; 5] = ["model", "noise", "sweep", "run", "output"];
+const TABLES: [&str; 6] = ["model", "noise", "drive", "sweep", "run", "output"];
+const DRIVE_KEYS: [&str; 2] = ["amplitude", "frequency"];
 const NOISE_KEYS: [&str; 4] = ["dephasing", "decay", "temperature", "collective_decay"];
 const RUN_KEYS: [&str; 7] = ["solvers", "tol", "max_work", "window", "observe", "cut", "points"];
 const OUTPUT_KEYS: [&str; 3] = ["records", "csv", "plot"];
@@ -55,7 +62,7 @@ pub fn load(path: &Path) -> Result<StudyFile, CliError> {
         .map_err(|e| CliError::input(anyhow!("reading study file {}: {e}", path.display())))?;
     // "" for a file in the working folder, so that outputs are named `study.jsonl`, not `./study.jsonl`
     let dir = path.parent().map_or_else(PathBuf::new, Path::to_path_buf);
-    let mut c = Checker { text: &text, problems: Vec::new(), lines: HashMap::new() };
+    let mut c = Checker { text: &text, problems: Vec::new(), lines: HashMap::new(), protocol: ProtocolSpec::default() };
     let study = c.study(path, &dir);
     match study {
         Some(s) if c.problems.is_empty() => Ok(s),
@@ -86,6 +93,8 @@ struct Checker<'a> {
     text: &'a str,
     problems: Vec<Problem>,
     lines: HashMap<String, usize>,
+    /// `[model] omega_schedule` and `[drive]` as read
+    protocol: ProtocolSpec,
 }
 
 impl Checker<'_> {
@@ -181,12 +190,16 @@ impl Checker<'_> {
                 let hint = suggest(key, &TABLES).map(|s| format!(" (did you mean [{s}]?)")).unwrap_or_default();
                 self.add(
                     line,
-                    format!("unknown table [{key}]{hint}; expected [model], [noise], [sweep], [run] and [output]"),
+                    format!(
+                        "unknown table [{key}]{hint}; expected [model], [noise], [drive], [sweep], [run] and [output]"
+                    ),
                 );
             } else {
                 self.add(
                     line,
-                    format!("unknown key '{key}' outside the tables [model], [noise], [sweep], [run], [output]"),
+                    format!(
+                        "unknown key '{key}' outside the tables [model], [noise], [drive], [sweep], [run], [output]"
+                    ),
                 );
             }
         }
@@ -195,6 +208,10 @@ impl Checker<'_> {
             self.lines.insert("noise".to_string(), line);
         }
         let noise = self.noise(tables.get("noise").map(|t| t.0), base.as_ref().map_or(1.0, Chain::b));
+        if let Some(&(_, line)) = tables.get("drive") {
+            self.lines.insert("drive".to_string(), line);
+        }
+        self.drive(tables.get("drive").map(|t| t.0));
         let sweeps = self.sweeps(tables.get("sweep").copied(), base.as_ref());
         let (solvers, options, observe) = self.run(tables.get("run").map(|t| t.0));
         let outputs = self.outputs(tables.get("output").map(|t| t.0), path, dir, sweeps.len());
@@ -210,7 +227,10 @@ impl Checker<'_> {
             }
         };
         let noisy = tables.contains_key("noise") || grid.parameters().iter().any(Parameter::is_noise);
-        let made = if noisy {
+        let driven = !self.protocol.is_empty() || grid.parameters().iter().any(Parameter::is_field);
+        let made = if driven {
+            GridStudy::new_driven(base?, noise, self.protocol.clone(), grid, solvers, options)
+        } else if noisy {
             GridStudy::new_open(base?, noise, grid, solvers, options)
         } else {
             GridStudy::new(base?, grid, solvers, options)
@@ -248,9 +268,23 @@ impl Checker<'_> {
     fn line_of_error(&self, e: &SpinbatError) -> usize {
         let key = match e {
             SpinbatError::TooLarge { .. } => "n",
+            // a time-dependent field refused (with noise, the generalised charging): its table
+            SpinbatError::Unsupported { solver: "study", reason } if reason.contains("time-dependent field") => {
+                return self.find(&["drive", "model.omega_schedule", "sweep.drive", "sweep.drive_frequency"])
+            }
             SpinbatError::Unsupported { .. } => return self.find(&["run.solvers", "run"]),
             SpinbatError::InvalidMatrix { .. } => "matrix",
             SpinbatError::InvalidParameter { name, .. } if *name == "n_sites" => "n",
+            SpinbatError::InvalidParameter { name: "drive", .. } => {
+                return self.find(&["sweep.drive", "drive.amplitude", "drive"])
+            }
+            SpinbatError::InvalidParameter { name: "drive_frequency", .. } => {
+                return self.find(&["sweep.drive_frequency", "drive.frequency", "drive"])
+            }
+            SpinbatError::InvalidParameter { name: "omega_schedule", .. } => {
+                return self.find(&["model.omega_schedule", "drive", "sweep.drive"])
+            }
+            SpinbatError::InvalidParameter { name: "window", .. } => return self.find(&["run.window", "run"]),
             SpinbatError::InvalidParameter { name, .. } => name,
             _ => "",
         };
@@ -285,6 +319,10 @@ impl Checker<'_> {
                     }
                 },
                 "b" | "g" | "alpha" | "omega" | "p" | "gamma" => self.number(item, line, &what).is_some(),
+                "omega_schedule" => {
+                    self.schedule(item, line, dir);
+                    continue;
+                }
                 "keep_field" => {
                     let ok = item.as_bool().is_some();
                     if !ok {
@@ -330,7 +368,8 @@ impl Checker<'_> {
                     ok
                 }
                 other => {
-                    self.unknown_key(line, other, "model", &ChainSpec::KEYS);
+                    let known: Vec<&str> = ChainSpec::KEYS.iter().copied().chain(["omega_schedule"]).collect();
+                    self.unknown_key(line, other, "model", &known);
                     false
                 }
             };
@@ -406,7 +445,8 @@ impl Checker<'_> {
         if entries.is_empty() {
             self.add(header, "[sweep] is empty: vary at least one parameter, e.g. n = \"4..10\"");
         }
-        let names: Vec<&str> = Parameter::ALL.iter().chain(&Parameter::NOISE).map(|p| p.as_str()).collect();
+        let names: Vec<&str> =
+            Parameter::ALL.iter().chain(&Parameter::NOISE).chain(&Parameter::FIELD).map(|p| p.as_str()).collect();
         for (key, item, line) in entries {
             let Ok(parameter) = key.parse::<Parameter>() else {
                 let hint = suggest(key, &names).map(|s| format!(" (did you mean '{s}'?)")).unwrap_or_default();
@@ -471,6 +511,11 @@ impl Checker<'_> {
                     .values
                     .iter()
                     .filter_map(|&v| {
+                        if parameter.is_field() {
+                            // a drive setting: checked as the drive checks it
+                            let (a, nu) = if parameter == Parameter::Drive { (v, 0.0) } else { (0.0, v) };
+                            return spinbat::model::Drive::new(0.0, a, nu).err().map(|e| (v, e));
+                        }
                         parameter
                             .apply(base.to_builder(), base.couplings(), v)
                             .and_then(|b| b.build())
@@ -521,6 +566,77 @@ impl Checker<'_> {
             self.add(line, format!("[noise]: {}", explain(&e)));
         }
         noise
+    }
+
+    /// `[model] omega_schedule`: a schedule file (relative to the study file's folder;
+    /// lines `t_end omega`, as `spinbat charge --omega-schedule`) or the segments inline,
+    /// `[[t_end, omega], ...]`; either under the rules of [`Schedule::parse`].
+    fn schedule(&mut self, item: &Item, line: usize, dir: &Path) {
+        let what = "[model] omega_schedule";
+        let schedule = match item.as_value() {
+            Some(Value::String(f)) => {
+                let path = dir.join(f.value());
+                match std::fs::read_to_string(&path) {
+                    Ok(text) => Schedule::parse(&text),
+                    Err(e) => {
+                        self.add(line, format!("{what} = {}: cannot read {}: {e}", self.source(item), path.display()));
+                        return;
+                    }
+                }
+            }
+            Some(Value::Array(rows)) => {
+                let pair = |v: &Value| -> Option<(f64, f64)> {
+                    let num = |v: &Value| v.as_float().or_else(|| v.as_integer().map(|i| i as f64));
+                    match v.as_array().map(|a| a.iter().collect::<Vec<_>>()).as_deref() {
+                        Some([t, w]) => Some((num(t)?, num(w)?)),
+                        _ => None,
+                    }
+                };
+                match rows.iter().map(pair).collect::<Option<Vec<_>>>() {
+                    Some(pairs) => Schedule::from_pairs(&pairs),
+                    None => {
+                        self.wrong_type(line, what, "a file name or a list of [t_end, omega] pairs of numbers", item);
+                        return;
+                    }
+                }
+            }
+            _ => {
+                self.wrong_type(line, what, "a file name or a list of [t_end, omega] pairs of numbers", item);
+                return;
+            }
+        };
+        match schedule {
+            Ok(s) => self.protocol.omega_schedule = Some(s),
+            Err(e) => self.add(line, format!("{what} = {}: {}", self.source(item), explain(&e))),
+        }
+    }
+
+    /// `[drive]`: the periodic drive `omega(t) = omega + A cos(nu t)` of every point,
+    /// `amplitude` (A) and `frequency` (nu), each a number (either may be varied in
+    /// `[sweep]` as `drive` and `drive_frequency` instead).
+    fn drive(&mut self, table: Option<&dyn TableLike>) {
+        let Some(table) = table else { return };
+        for (key, item, line) in self.entries(table, "drive") {
+            let what = format!("[drive] {key}");
+            if !DRIVE_KEYS.contains(&key) {
+                self.unknown_key(line, key, "drive", &DRIVE_KEYS);
+                continue;
+            }
+            let Some(v) = self.number(item, line, &what) else { continue };
+            let checked = if key == "amplitude" {
+                spinbat::model::Drive::new(0.0, v, 0.0)
+            } else {
+                spinbat::model::Drive::new(0.0, 0.0, v)
+            };
+            if let Err(e) = checked {
+                self.add(line, format!("{what} = {}: {}", self.source(item), reason(&e)));
+                continue;
+            }
+            match key {
+                "amplitude" => self.protocol.drive = Some(v),
+                _ => self.protocol.drive_frequency = Some(v),
+            }
+        }
     }
 
     fn run(&mut self, table: Option<&dyn TableLike>) -> (Vec<ScanSolver>, ScanOptions, Option<ObserveOptions>) {

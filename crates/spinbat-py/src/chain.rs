@@ -8,7 +8,7 @@ use numpy::{AllowTypeChange, IntoPyArray, PyArray1, PyArray2, PyArrayLike1, PyAr
 use pyo3::exceptions::{PyMemoryError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyType;
-use spinbat::model::MatrixSpec;
+use spinbat::model::{MatrixSpec, Protocol, Schedule};
 use spinbat::observe::trajectory::{self, ObservableSet};
 use spinbat::observe::{self, Charging};
 use spinbat::open::{Noise, Start};
@@ -123,6 +123,25 @@ fn matrix_rows(matrix: &Bound<'_, PyAny>) -> PyResult<Vec<Vec<f64>>> {
 /// Output times for `charge`: `times` as given, or `points` equally spaced in `[0, t_max]`
 /// (`t_max` defaults to `2π/ω`). Same rules and messages as `spinbat charge`.
 fn output_times(chain: &Chain, times: Option<Vec<f64>>, t_max: Option<f64>, points: i64) -> PyResult<Vec<f64>> {
+    output_times_until(chain, times, t_max, points, None)
+}
+
+/// [`output_times`] for a charge that ends at `end` (a field schedule's last `t_end`):
+/// `t_max` defaults to it, and no time may pass it (as `spinbat charge --omega-schedule`).
+fn output_times_until(
+    chain: &Chain,
+    times: Option<Vec<f64>>,
+    t_max: Option<f64>,
+    points: i64,
+    end: Option<f64>,
+) -> PyResult<Vec<f64>> {
+    if let (Some(t), Some(e)) = (t_max, end) {
+        if t > e {
+            return Err(PyValueError::new_err(format!(
+                "t_max {t} is past the end of the omega_schedule at t = {e} (the charge ends there)"
+            )));
+        }
+    }
     if let Some(times) = times {
         if t_max.is_some() {
             return Err(PyValueError::new_err("give either times or t_max (with points), not both"));
@@ -131,9 +150,10 @@ fn output_times(chain: &Chain, times: Option<Vec<f64>>, t_max: Option<f64>, poin
             return Err(PyValueError::new_err("times needs at least one time"));
         }
         propagate::check_times(&times).map_err(to_py)?;
+        propagate::check_within(&times, end).map_err(to_py)?;
         return Ok(times);
     }
-    let t_max = t_max.unwrap_or(spinbat::model::defaults::t_max(chain.omega()));
+    let t_max = t_max.or(end).unwrap_or(spinbat::model::defaults::t_max(chain.omega()));
     if !(t_max.is_finite() && t_max > 0.0) {
         return Err(PyValueError::new_err(format!("invalid t_max {t_max}: must be a finite time > 0")));
     }
@@ -259,6 +279,55 @@ fn run_charge(
         Ok::<_, SpinbatError>((result, start.elapsed().as_secs_f64()))
     })
     .map_err(to_py)
+}
+
+/// `omega_schedule=[(t_end, omega), ...]` (any sequence of pairs, a `(K, 2)` array
+/// included) as the library's [`Schedule`], under the rules of a schedule file.
+fn schedule_of(pairs: Option<Vec<Vec<f64>>>) -> PyResult<Option<Schedule>> {
+    let Some(rows) = pairs else { return Ok(None) };
+    let mut pairs = Vec::with_capacity(rows.len());
+    for (k, row) in rows.iter().enumerate() {
+        match row[..] {
+            [t, w] => pairs.push((t, w)),
+            _ => {
+                return Err(invalid(
+                    "omega_schedule",
+                    format!("segment {} {row:?}", k + 1),
+                    "each segment is a pair (t_end, omega)",
+                ))
+            }
+        }
+    }
+    Schedule::from_pairs(&pairs).map(Some).map_err(to_py)
+}
+
+/// `Chain.charge` with a time-dependent field ([`Protocol`]): the closed chain from
+/// all-down, the certified search with the protocol's work bound
+/// ([`propagate::Plan::protocol_propagator`]), the record `spinbat charge --omega-schedule`
+/// / `--drive` writes (its `protocol` and `drive_step_error_estimate`).
+fn charge_protocol(
+    py: Python<'_>,
+    slf: &Bound<'_, PyChain>,
+    protocol: Protocol,
+    times: &[f64],
+    solver: Solver,
+    tol: f64,
+) -> PyResult<PyCharging> {
+    let chain = &slf.get().inner;
+    let (result, elapsed, estimate) = py
+        .detach(|| {
+            let start = Instant::now();
+            let plan = propagate::Plan::new(chain, solver, tol, Precision::Double, propagate::Request::Work)?;
+            let mut prop = plan.protocol_propagator(chain, &protocol)?;
+            drop(plan);
+            let result = observe::charge(prop.as_mut(), chain, times, &Silent)?;
+            Ok::<_, SpinbatError>((result, start.elapsed().as_secs_f64(), prop.drive_step_error_estimate()))
+        })
+        .map_err(to_py)?;
+    let mut record = ChargeRecord::new(chain, solver, tol, &result, elapsed);
+    record.protocol = Some(protocol);
+    record.drive_step_error_estimate = estimate;
+    PyCharging::new(py, slf.clone().unbind(), &result, &record)
 }
 
 impl PyChain {
@@ -524,6 +593,21 @@ impl PyChain {
     ///     the ensemble (P_max of the mean curve, statistical, not certified). `observe` may
     ///     ask for "bloch" and "ergotropy" (the local ergotropy of the mean one-site states),
     ///     each with its standard error; the rest is not linear in the state and is refused.
+    /// omega_schedule : sequence of (t_end, omega) pairs, optional
+    ///     A piecewise-constant field, as `spinbat charge --omega-schedule FILE` (one pair a
+    ///     line of the file): omega(t) = omega_k on (t_(k-1), t_k], t_0 = 0, times strictly
+    ///     increasing, fields finite and >= 0; the charge ends at the last t_end (the
+    ///     default t_max; later times are refused). P_max is certified with
+    ///     W <= N(|B| + B) + N(max_k|omega_k| + sum_k |omega_(k+1) - omega_k|).
+    /// drive, drive_frequency : float, optional
+    ///     A periodic drive omega(t) = omega + A cos(nu t), A = `drive`, nu =
+    ///     `drive_frequency` >= 0 (units of B/hbar), as `spinbat charge --drive A
+    ///     --drive-frequency NU`: the exact solvers step it by the commutator-free Magnus
+    ///     integrator CFET4:2 (`to_dict()["drive_step_error_estimate"]`), mean field by
+    ///     DOP853. A = 0 is the static charge. Neither with `omega_schedule`; both (as the
+    ///     CLI) refuse noise, a thermal start, disorder, trajectories and `observe`, and
+    ///     need the paper's charging (gamma = 0, no omega_sites, keep_field off).
+    ///     `to_dict()["protocol"]` records the field.
     ///
     /// Returns
     /// -------
@@ -545,7 +629,8 @@ impl PyChain {
     #[pyo3(signature = (
         times=None, t_max=None, points=201, solver="auto", tol=1e-10, observe=None, block=None,
         dephasing=0.0, decay=0.0, temperature=None, collective_decay=0.0, initial_temperature=None,
-        disorder_g=None, disorder_field=None, realisations=None, seed=None, trajectories=None
+        disorder_g=None, disorder_field=None, realisations=None, seed=None, trajectories=None,
+        omega_schedule=None, drive=None, drive_frequency=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn charge(
@@ -567,11 +652,41 @@ impl PyChain {
         realisations: Option<i64>,
         seed: Option<u64>,
         trajectories: Option<i64>,
+        omega_schedule: Option<Vec<Vec<f64>>>,
+        drive: Option<f64>,
+        drive_frequency: Option<f64>,
     ) -> PyResult<PyCharging> {
         let noise = Noise { dephasing, decay, temperature, collective_decay };
         let start = Start::from_temperature(initial_temperature).map_err(to_py)?;
         let py = slf.py();
         let chain = &slf.get().inner;
+        let protocol = Protocol::from_options(chain.omega(), schedule_of(omega_schedule)?, drive, drive_frequency)
+            .map_err(to_py)?;
+        if let Some(protocol) = protocol {
+            // as `spinbat charge --omega-schedule/--drive`: one closed chain, the work only
+            if disorder_g.is_some()
+                || disorder_field.is_some()
+                || realisations.is_some()
+                || seed.is_some()
+                || trajectories.is_some()
+                || solver.parse::<Solver>().map_err(to_py)? == Solver::Trajectories
+            {
+                return Err(PyValueError::new_err(
+                    "omega_schedule/drive charge one closed chain: disorder and trajectories are not supported with them",
+                ));
+            }
+            if observe.is_some() || block.is_some() {
+                return Err(PyValueError::new_err("observe is not supported with omega_schedule/drive yet"));
+            }
+            if !noise.is_closed() || initial_temperature.is_some() {
+                return Err(PyValueError::new_err(
+                    "omega_schedule/drive charge the closed battery from all-down: no noise, no initial_temperature",
+                ));
+            }
+            let requested = parse_solver(solver)?;
+            let times = output_times_until(chain, times.as_ref().map(times_vec), t_max, points, protocol.end())?;
+            return charge_protocol(py, slf, protocol, &times, requested, tol);
+        }
         if solver.parse::<Solver>().map_err(to_py)? == Solver::Trajectories {
             if disorder_g.is_some() || disorder_field.is_some() || realisations.is_some() {
                 return Err(PyValueError::new_err("disorder with solver='trajectories' is not implemented"));

@@ -25,8 +25,14 @@ use std::time::Instant;
 #[derive(Debug, Args)]
 #[command(after_help = "\
 The study file (TOML) holds the base chain, the grid and the solvers:
-  [model]   n, b, g, alpha, omega, coupling (\"nn\", \"power-law\", \"matrix\"), p, matrix, boundary
-  [sweep]   parameters to vary together (n, alpha, p, g, omega, b): a list [0.0, 0.5] or a
+  [model]   n, b, g, alpha, omega, coupling (\"nn\", \"power-law\", \"matrix\"), p, matrix, boundary,
+            gamma, keep_field, omega_sites; omega_schedule = \"FILE\" (lines t_end omega, as
+            charge --omega-schedule) or inline [[t_end, omega], ...]: a piecewise-constant field
+  [noise]   dephasing, decay, temperature, collective_decay (the open battery, as charge's flags)
+  [drive]   amplitude = A, frequency = nu: omega(t) = omega + A cos(nu t) (as charge --drive A
+            --drive-frequency nu)
+  [sweep]   parameters to vary together (n, alpha, p, g, omega, b, gamma, the noise rates,
+            drive, drive_frequency): a list [0.0, 0.5] or a
             string \"4..10\" (integers), \"0:1:0.1\" (start:stop:step) or \"1,2,4\"
   [run]     solvers = [\"quantum\", \"mean-field\"], tol = 1e-10, max_work = true, window = 1.57,
             observe = [\"entanglement\", \"variance\"] (also \"bloch\", \"zz\", \"all\"; as
@@ -35,6 +41,9 @@ The study file (TOML) holds the base chain, the grid and the solvers:
   [output]  records = \"study.jsonl\", csv = \"study.csv\", plot = \"study.png\" (relative to the
             study file's folder)
 The whole file is checked first and every problem reported with its line (exit status 2).
+With a schedule or a drive every job is `spinbat charge --omega-schedule/--drive` of its point
+(the closed chain from all-down; the maximal-work window defaults to the schedule's end); the
+fixed field is part of the settings hash, a varied drive setting part of each job's key.
 
 With observe, each job also follows its state over [0, window] (default 2 pi / omega) and
 records the peak entanglement entropy (nats), max Var(H0) [B^2], the shortest single-site

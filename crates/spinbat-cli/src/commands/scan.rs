@@ -51,8 +51,8 @@ Examples:
 )]
 pub struct ScanArgs {
     /// The varied parameter and its values: NAME=SPEC with NAME one of n, alpha, p, g,
-    /// omega, b, a noise setting dephasing, decay, collective_decay, temperature, or a
-    /// periodic drive's drive (amplitude A) or drive_frequency (nu), and SPEC a list
+    /// omega, b, gamma, a noise setting dephasing, decay, collective_decay, temperature,
+    /// or a periodic drive's drive (amplitude A) or drive_frequency (nu), and SPEC a list
     /// (1,2,4), an integer range (2..14) or start:stop:step (-1:1:0.1).
     #[arg(long, value_name = "NAME=SPEC")]
     pub vary: String,

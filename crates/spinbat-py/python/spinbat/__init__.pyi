@@ -119,8 +119,17 @@ class Chain:
         realisations: Optional[int] = None,
         seed: Optional[int] = None,
         trajectories: Optional[int] = None,
+        omega_schedule: Optional[Sequence[Sequence[float]]] = None,
+        drive: Optional[float] = None,
+        drive_frequency: Optional[float] = None,
     ) -> Charging:
         """W(t), P(t) = W/t, certified P_max and T*, maximal work (GIL released).
+
+        omega_schedule=[(t_end, omega), ...]: a piecewise-constant field (times strictly
+        increasing, fields >= 0; the charge ends at the last t_end, the default t_max);
+        drive=A, drive_frequency=nu: omega(t) = omega + A cos(nu t). Either one, on the
+        closed chain from all-down (no noise, disorder, trajectories or observe);
+        to_dict()["protocol"] records it.
 
         solver="trajectories" (with noise or a thermal start): the mean over `trajectories`
         quantum trajectories (default 1000, seed `seed`), to_dict()["series"]["work_stderr"]

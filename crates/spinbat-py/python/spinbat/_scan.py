@@ -41,7 +41,7 @@ def scan(
     Parameters
     ----------
     vary : str
-        The varied parameter, one of "n", "alpha", "p", "g", "omega", "b", or a noise
+        The varied parameter, one of "n", "alpha", "p", "g", "omega", "b", "gamma" (XYZ), or a noise
         rate "dephasing", "decay", "collective_decay", "temperature" -- or, without
         `values`, the command line's NAME=SPEC form, e.g. "alpha=0:1:0.1".
     values : str or sequence of float, optional

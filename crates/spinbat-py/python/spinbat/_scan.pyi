@@ -9,7 +9,7 @@ from . import Chain
 
 _ScanSolverName = Literal["quantum", "dense", "chebyshev", "dicke", "mean-field", "weak-coupling"]
 _ParameterName = Literal[
-    "n", "alpha", "p", "g", "omega", "b", "dephasing", "decay", "collective_decay", "temperature"
+    "n", "alpha", "p", "g", "omega", "b", "gamma", "dephasing", "decay", "collective_decay", "temperature"
 ]
 _Values = Union[str, Sequence[float], npt.NDArray[np.floating[Any]], npt.NDArray[np.integer[Any]]]
 
@@ -34,7 +34,7 @@ def scan(
 ) -> Any:
     """One parameter swept, several solvers side by side (`spinbat scan`; GIL released).
 
-    vary: "n", "alpha", "p", "g", "omega", "b" or a noise rate "dephasing", "decay",
+    vary: "n", "alpha", "p", "g", "omega", "b", "gamma" or a noise rate "dephasing", "decay",
     "collective_decay", "temperature" (the noise keywords set the rest) with `values` (a spec "0:1:0.1", "2..8",
     "1,2,4" or numbers), or "NAME=SPEC" alone. Base chain: `chain` or Chain(**model).
     Returns one row per (value, solver) -- value, solver, method, n_sites, max_power

@@ -19,7 +19,7 @@ pub use couplings::{Boundary, CouplingKind, Couplings};
 pub use disorder::{Disorder, DEFAULT_REALISATIONS, MAX_DISORDERED_COUPLING_SITES};
 pub use fields::FieldEnergy;
 pub use matrix_file::parse_matrix;
-pub use protocol::{Drive, Protocol, Schedule};
+pub use protocol::{Drive, Protocol, ProtocolSpec, Schedule};
 pub use spec::{ChainSpec, MatrixSpec};
 
 use crate::error::{invalid, Result};

@@ -123,6 +123,30 @@ impl Schedule {
         Schedule::new(ends, omegas)
     }
 
+    /// A schedule from `(t_end, ω)` pairs under the rules of a schedule file
+    /// ([`Schedule::parse`]): times strictly increasing from `0`, fields finite and `≥ 0`
+    /// (what Python's `omega_schedule=[(t_end, omega), ...]` and a study file's inline
+    /// `omega_schedule = [[t_end, omega], ...]` give).
+    ///
+    /// # Errors
+    /// [`crate::SpinbatError::InvalidParameter`] (`omega_schedule`) naming the segment
+    /// (1-based): a negative or NaN field, an unsorted or repeated time, no segment.
+    pub fn from_pairs(pairs: &[(f64, f64)]) -> Result<Schedule> {
+        if pairs.is_empty() {
+            return Err(invalid("omega_schedule", "[]", "needs at least one segment (t_end, omega)"));
+        }
+        for (k, &(t, w)) in pairs.iter().enumerate() {
+            if !w.is_finite() || w < 0.0 {
+                return Err(invalid(
+                    "omega_schedule",
+                    format!("segment {} ({t}, {w})", k + 1),
+                    format!("omega = {w} must be a finite number >= 0"),
+                ));
+            }
+        }
+        Schedule::new(pairs.iter().map(|p| p.0).collect(), pairs.iter().map(|p| p.1).collect())
+    }
+
     /// Segment ends `t_1 < … < t_K`.
     pub fn ends(&self) -> &[f64] {
         &self.ends
@@ -220,6 +244,37 @@ impl Drive {
     }
 }
 
+/// A front end's protocol options before they are paired ([`ProtocolSpec::build`]): a
+/// study's `omega_schedule` or `[drive] amplitude, frequency`, serialised into its settings
+/// hash (absent fields skipped, so a study without them hashes as before they existed).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ProtocolSpec {
+    /// A piecewise-constant field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub omega_schedule: Option<Schedule>,
+    /// The drive's amplitude `A` (units `B`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drive: Option<f64>,
+    /// The drive's angular frequency `ν` (units `B/ħ`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drive_frequency: Option<f64>,
+}
+
+impl ProtocolSpec {
+    /// Whether no time-dependent field is given (the constant `ω`).
+    pub fn is_empty(&self) -> bool {
+        self.omega_schedule.is_none() && self.drive.is_none() && self.drive_frequency.is_none()
+    }
+
+    /// The protocol about the chain's field `omega` ([`Protocol::from_options`]).
+    ///
+    /// # Errors
+    /// As [`Protocol::from_options`].
+    pub fn build(&self, omega: f64) -> Result<Option<Protocol>> {
+        Protocol::from_options(omega, self.omega_schedule.clone(), self.drive, self.drive_frequency)
+    }
+}
+
 /// How `ω(t)` varies while charging (module docs).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -285,6 +340,34 @@ impl Protocol {
         self.breaks().partition_point(|&e| e < t)
     }
 
+    /// The protocol of a front end's options: a schedule, or a drive `A` with its frequency
+    /// `ν` about the chain's `ω` (`ω(t) = ω + A cos(νt)`), or neither (`None`: the constant
+    /// `ω`). The one place that pairs them, for Python's `Chain.charge` and the study files.
+    ///
+    /// # Errors
+    /// [`crate::SpinbatError::InvalidParameter`]: a schedule together with a drive
+    /// (`omega_schedule`), a drive without its frequency (`drive`) or a frequency without a
+    /// drive (`drive_frequency`); [`Drive::new`]'s checks.
+    pub fn from_options(
+        omega: f64,
+        schedule: Option<Schedule>,
+        drive: Option<f64>,
+        drive_frequency: Option<f64>,
+    ) -> Result<Option<Protocol>> {
+        match (schedule, drive, drive_frequency) {
+            (None, None, None) => Ok(None),
+            (Some(_), Some(_), _) | (Some(_), None, Some(_)) => Err(invalid(
+                "omega_schedule",
+                "given with a drive",
+                "a schedule and a drive exclude each other: give one time-dependent field",
+            )),
+            (Some(s), None, None) => Ok(Some(Protocol::Schedule(s))),
+            (None, Some(a), Some(nu)) => Ok(Some(Protocol::Drive(Drive::new(omega, a, nu)?))),
+            (None, Some(a), None) => Err(invalid("drive", a, "needs drive_frequency (omega(t) = omega + A cos(nu t))")),
+            (None, None, Some(nu)) => Err(invalid("drive_frequency", nu, "needs drive (the amplitude A)")),
+        }
+    }
+
     /// Whether `ω(t)` is the same at all times (a constant field, a drive with `A = 0`, a
     /// schedule with one field): then the static propagators apply unchanged,
     /// with [`Protocol::static_omega`].
@@ -309,6 +392,28 @@ impl Protocol {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pairs_follow_the_file_rules_and_options_pair_up() {
+        let s = Schedule::from_pairs(&[(0.5, 1.0), (2.0, 0.0)]).unwrap();
+        assert_eq!(s, Schedule::parse("0.5 1\n2 0\n").unwrap());
+        for bad in [&[][..], &[(1.0, -1.0)], &[(1.0, f64::NAN)], &[(1.0, 1.0), (1.0, 2.0)], &[(0.0, 1.0)]] {
+            assert!(matches!(
+                Schedule::from_pairs(bad),
+                Err(crate::SpinbatError::InvalidParameter { name: "omega_schedule", .. })
+            ));
+        }
+        assert_eq!(Protocol::from_options(4.0, None, None, None).unwrap(), None);
+        assert_eq!(
+            Protocol::from_options(4.0, None, Some(1.0), Some(2.0)).unwrap(),
+            Some(Protocol::Drive(Drive { omega: 4.0, amplitude: 1.0, frequency: 2.0 }))
+        );
+        assert!(Protocol::from_options(4.0, Some(s.clone()), Some(1.0), Some(2.0)).is_err());
+        assert!(Protocol::from_options(4.0, Some(s), None, Some(2.0)).is_err());
+        assert!(Protocol::from_options(4.0, None, Some(1.0), None).is_err());
+        assert!(Protocol::from_options(4.0, None, None, Some(1.0)).is_err());
+        assert!(Protocol::from_options(4.0, None, Some(1.0), Some(-1.0)).is_err());
+    }
 
     #[test]
     fn a_schedule_file_is_read_with_comments_and_blank_lines() {

@@ -202,15 +202,16 @@ pub fn bytes_per_row_and_time<R: Real>() -> f64 {
 ///   would;
 /// * the reflection-even sector for other mirror-symmetric chains with `N ≥ 14` (below, the
 ///   `64 × 64` tiles make the sector one whole tile, the full space relabelled);
-/// * the full `2^N` space otherwise. A charging Hamiltonian that is not the paper's
-///   ([`Chain::has_paper_charging`]) leaves the orbits; the reflection sector takes
-///   mirror-symmetric weights of `ω` and the field kept on, and XYZ (`γ ≠ 0`) runs on the
-///   full space.
+/// * the full `2^N` space otherwise. The field kept on and per-site weights of `ω` leave
+///   the orbits (the reflection sector takes mirror-symmetric weights and the field kept
+///   on); XYZ couplings (`γ ≠ 0`) keep every symmetry of the couplings, so they run on the
+///   orbits and the sector like XXZ (their pair flips and the rate's part `i⟨[H_g, H_B]⟩`
+///   in each space).
 pub fn space_for(chain: &Chain) -> SpaceKind {
     let n = chain.n_sites();
-    if !chain.has_paper_charging() {
-        // the coupling orbits hold the paper's H = H_g + omega sum_i X_i (XXZ) only; the
-        // reflection sector takes mirror-symmetric weights and the field kept on, not gamma
+    if chain.keep_field() || chain.has_omega_sites() {
+        // the coupling orbits hold H = H_g + omega sum_i X_i (XXZ or XYZ) only; the
+        // reflection sector takes mirror-symmetric weights and the field kept on
         return if n >= REFLECTION_MIN_SITES && ReflectionSector::applies(chain) {
             SpaceKind::ReflectionEven
         } else {

@@ -36,7 +36,7 @@ use super::observables::{self, ObservableSummary, ObserveOptions};
 use super::scan::{default_window, for_each_job, point, point_planned, ScanOptions, ScanRow, ScanSolver};
 use super::sweep::{Parameter, Sweep};
 use crate::error::{invalid, Result, SpinbatError};
-use crate::model::Chain;
+use crate::model::{Chain, Protocol, ProtocolSpec};
 use crate::observe::trajectory::ObservableSet;
 use crate::open::Noise;
 use crate::propagate::{self, memory, Plan, Precision, Request, Solver};
@@ -171,10 +171,29 @@ impl Point {
     /// nearest-neighbour couplings, a matrix of another size than `N`).
     pub fn chain(&self, base: &Chain) -> Result<Chain> {
         let mut builder = base.to_builder();
-        for &(p, v) in &self.0 {
+        for &(p, v) in self.0.iter().filter(|(p, _)| !p.is_field()) {
             builder = p.apply(builder, base.couplings(), v)?;
         }
         builder.build()
+    }
+
+    /// This point's charging protocol: `spec` with the drive settings the grid varies
+    /// ([`Parameter::FIELD`]) taken from the point, about the point's field `omega`
+    /// (`ω(t) = ω + A cos(νt)`); `None` for the constant field.
+    ///
+    /// # Errors
+    /// As [`ProtocolSpec::build`]: a drive amplitude without a frequency (or the reverse),
+    /// a drive together with a schedule, a frequency `< 0`.
+    pub fn protocol(&self, spec: &ProtocolSpec, omega: f64) -> Result<Option<Protocol>> {
+        let mut spec = spec.clone();
+        for &(p, v) in &self.0 {
+            match p {
+                Parameter::Drive => spec.drive = Some(v),
+                Parameter::DriveFrequency => spec.drive_frequency = Some(v),
+                _ => {}
+            }
+        }
+        spec.build(omega)
     }
 }
 
@@ -268,6 +287,8 @@ pub struct GridStudy {
     observe: Option<ObserveOptions>,
     /// the noise while charging (its varied settings from each point)
     noise: Noise,
+    /// the time-dependent field (its varied drive settings from each point)
+    protocol: ProtocolSpec,
     settings: serde_json::Value,
     hash: String,
 }
@@ -289,7 +310,7 @@ impl GridStudy {
                 "a noise rate is varied: make an open-battery study (GridStudy::new_open, [noise] in a study file)",
             ));
         }
-        Self::build(base, grid, solvers, options, Noise::default())
+        Self::build(base, grid, solvers, options, Noise::default(), ProtocolSpec::default())
     }
 
     /// A study of the open battery: every point charges under `noise` while charging, with
@@ -311,10 +332,103 @@ impl GridStudy {
         solvers: Vec<ScanSolver>,
         options: ScanOptions,
     ) -> Result<Self> {
-        Self::build(base, grid, solvers, options, noise)
+        Self::build(base, grid, solvers, options, noise, ProtocolSpec::default())
     }
 
-    fn build(base: Chain, grid: Grid, solvers: Vec<ScanSolver>, options: ScanOptions, noise: Noise) -> Result<Self> {
+    /// A study charging with a time-dependent field: `protocol` (a field schedule, or a
+    /// drive `ω(t) = ω + A cos(νt)` about each point's `ω`) with the drive settings the grid
+    /// varies ([`Parameter::FIELD`]) taken from the point ([`Point::protocol`]); each job
+    /// is the certified charge of [`Plan::protocol_propagator`], as `spinbat charge
+    /// --omega-schedule / --drive` runs it. A point whose field is constant (`A = 0`) is the
+    /// static charge. The settings (and so the hash) gain `protocol`, without its varied
+    /// settings; an empty `protocol` with no drive varied hashes as [`GridStudy::new_open`]'s.
+    ///
+    /// # Errors
+    /// As [`GridStudy::new_open`]; [`SpinbatError::InvalidParameter`] for a protocol that
+    /// does not pair up at some point ([`ProtocolSpec::build`]) or a `window` past a
+    /// schedule's end; [`SpinbatError::Unsupported`] for a time-dependent field with noise,
+    /// with the generalised charging (`gamma`, `omega_sites`, `keep_field`) or with a
+    /// method other than dense, chebyshev, dicke and mean field.
+    pub fn new_driven(
+        base: Chain,
+        noise: Noise,
+        protocol: ProtocolSpec,
+        grid: Grid,
+        solvers: Vec<ScanSolver>,
+        options: ScanOptions,
+    ) -> Result<Self> {
+        Self::build(base, grid, solvers, options, noise, protocol)
+    }
+
+    /// Whether the points charge with a time-dependent field (one given or a drive
+    /// setting varied).
+    pub fn is_driven(&self) -> bool {
+        !self.protocol.is_empty() || self.grid.parameters().iter().any(Parameter::is_field)
+    }
+
+    /// The time-dependent field (the varied drive settings come from each point).
+    pub fn protocol(&self) -> &ProtocolSpec {
+        &self.protocol
+    }
+
+    /// Checks a point's protocol: its noise is closed, its chain charges as the paper
+    /// does, its methods step a time-dependent field, its window lies within a schedule.
+    fn check_protocol(
+        chain: &Chain,
+        point: &Point,
+        protocol: &Protocol,
+        noise: &Noise,
+        solvers: &[ScanSolver],
+        options: &ScanOptions,
+    ) -> Result<()> {
+        if let (Some(end), Some(w)) = (protocol.end(), options.window) {
+            if options.max_work && w > end {
+                return Err(invalid(
+                    "window",
+                    w,
+                    format!("is past the end of the field schedule at t = {end} (the charge ends there)"),
+                ));
+            }
+        }
+        if protocol.is_static() {
+            return Ok(());
+        }
+        let refuse = |solver: &'static str, reason: String| SpinbatError::Unsupported { solver, reason };
+        if !noise.is_closed() {
+            return Err(refuse(
+                "study",
+                format!("point {point}: a time-dependent field charges the closed battery from all-down only"),
+            ));
+        }
+        if !chain.has_paper_charging() {
+            return Err(refuse(
+                "study",
+                format!(
+                    "point {point}: a time-dependent field is not combined with {} yet",
+                    chain.charging_extensions()
+                ),
+            ));
+        }
+        for s in solvers {
+            let method = propagate::resolve(chain, s.solver);
+            if !matches!(method, Solver::Dense | Solver::Chebyshev | Solver::Dicke | Solver::MeanField) {
+                return Err(refuse(
+                    method.as_str(),
+                    "a time-dependent field runs with dense, chebyshev, dicke or mean-field".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn build(
+        base: Chain,
+        grid: Grid,
+        solvers: Vec<ScanSolver>,
+        options: ScanOptions,
+        noise: Noise,
+        protocol: ProtocolSpec,
+    ) -> Result<Self> {
         options.validate()?;
         if solvers.is_empty() {
             return Err(invalid("solvers", "[]", "name at least one solver"));
@@ -324,6 +438,9 @@ impl GridStudy {
             let chain = point.chain(&base)?;
             let point_noise = point.noise(&noise);
             point_noise.check_for(&chain)?;
+            if let Some(p) = point.protocol(&protocol, chain.omega())? {
+                Self::check_protocol(&chain, &point, &p, &point_noise, &solvers, &options)?;
+            }
             for s in &solvers {
                 if !point_noise.is_closed() {
                     // the open battery: each point planned (small N, its memory known)
@@ -360,6 +477,7 @@ impl GridStudy {
             options,
             observe: None,
             noise,
+            protocol,
             settings: serde_json::Value::Null,
             hash: String::new(),
         };
@@ -393,6 +511,17 @@ impl GridStudy {
                 m.insert("noise".into(), noise);
             }
         }
+        if self.is_driven() {
+            let mut protocol = serde_json::to_value(&self.protocol).unwrap_or(serde_json::Value::Null);
+            if let Some(m) = protocol.as_object_mut() {
+                for p in parameters.iter().filter(|p| p.is_field()) {
+                    m.remove(p.as_str());
+                }
+            }
+            if let Some(m) = settings.as_object_mut() {
+                m.insert("protocol".into(), protocol);
+            }
+        }
         self.hash = hash_settings(&settings);
         self.settings = settings;
     }
@@ -409,6 +538,12 @@ impl GridStudy {
     /// [`SpinbatError::TooLarge`] for a state that does not fit.
     pub fn with_observables(mut self, observe: ObserveOptions) -> Result<Self> {
         observe.validate()?;
+        if self.is_driven() {
+            return Err(SpinbatError::Unsupported {
+                solver: "study",
+                reason: "observables along the trajectory are not recorded with a time-dependent field yet".into(),
+            });
+        }
         if self.is_noisy() {
             return Err(SpinbatError::Unsupported {
                 solver: "study",
@@ -484,7 +619,10 @@ impl GridStudy {
         let chain = job.point.chain(&self.base)?;
         let value = job.point.values().first().map_or(0.0, |&(_, v)| v);
         let noise = job.point.noise(&self.noise);
-        let row = if noise.is_closed() {
+        let protocol = job.point.protocol(&self.protocol, chain.omega())?;
+        let row = if let Some(protocol) = protocol {
+            point_driven(value, &chain, job.solver, &self.options, &protocol)?
+        } else if noise.is_closed() {
             point(value, &chain, job.solver, &self.options)?
         } else {
             noise.check_for(&chain)?;
@@ -548,6 +686,41 @@ impl GridStudy {
         });
         done.into_inner()
     }
+}
+
+/// A point charged with a time-dependent field: [`point`]'s row from
+/// [`Plan::protocol_propagator`]; the maximal-work window defaults to a schedule's end
+/// (else [`default_window`]).
+fn point_driven(
+    value: f64,
+    chain: &Chain,
+    s: ScanSolver,
+    options: &ScanOptions,
+    protocol: &Protocol,
+) -> Result<ScanRow> {
+    let start = std::time::Instant::now();
+    let window = options.max_work.then(|| options.window.or(protocol.end()).unwrap_or_else(|| default_window(chain)));
+    let plan = Plan::new(chain, s.solver, options.tol, Precision::Double, Request::Work)?;
+    let mut prop = plan.protocol_propagator(chain, protocol)?;
+    drop(plan);
+    let times: Vec<f64> = window.into_iter().collect();
+    let r = crate::observe::charge(prop.as_mut(), chain, &times, &crate::Silent)?;
+    let max_work = window.map(|_| r.max_work);
+    Ok(ScanRow {
+        value,
+        solver: s.label.to_string(),
+        method: r.solver.clone(),
+        n_sites: chain.n_sites(),
+        max_power: r.max_power,
+        max_work,
+        window,
+        power_ratio: r.power_ratio,
+        work_ratio: max_work.map(|m| m.work / r.independent.max_work.work),
+        independent: r.independent,
+        error_bound: r.error_bound,
+        accuracy: r.accuracy,
+        run_time_s: start.elapsed().as_secs_f64(),
+    })
 }
 
 /// The memory a job needs: its propagator (the density matrix's with noise), or its
@@ -728,6 +901,9 @@ fn label(path: &str) -> String {
         "model.couplings.p" => "[model] p".to_string(),
         "observe.points" => "[run] points".to_string(),
         "observe.set.cut" => "[run] cut".to_string(),
+        "protocol.drive" => "[drive] amplitude".to_string(),
+        "protocol.drive_frequency" => "[drive] frequency".to_string(),
+        p if p.starts_with("protocol.omega_schedule") => "[model] omega_schedule".to_string(),
         p => match (p.strip_prefix("model."), p.strip_prefix("noise.")) {
             (Some(key), _) => format!("[model] {key}"),
             (_, Some(key)) => format!("[noise] {key}"),
@@ -743,6 +919,9 @@ fn show(path: &str, v: Option<&serde_json::Value>) -> String {
         ("model.couplings.kind", Some(serde_json::Value::String(k))) if k == "nearest-neighbour" => "\"nn\"".into(),
         ("window", Some(serde_json::Value::Null)) => "not set (2 pi / omega)".to_string(),
         ("observe.set.cut", Some(serde_json::Value::Null)) => "not set (N/2)".to_string(),
+        (p, Some(serde_json::Value::Array(v))) if p.starts_with("protocol.omega_schedule") => {
+            format!("a schedule of {} segments", v.len())
+        }
         (_, Some(serde_json::Value::Array(rows))) => format!("a {}-row matrix", rows.len()),
         (_, Some(x)) => x.to_string(),
     }

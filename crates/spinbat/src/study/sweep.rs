@@ -31,12 +31,20 @@ pub enum Parameter {
     CollectiveDecay,
     /// Temperature `T` of the local bath ([`Noise::temperature`]; needs a decay rate).
     Temperature,
+    /// XYZ anisotropy `γ` of the pair terms `α((1+γ)X_iX_j + (1−γ)Y_iY_j)`
+    /// ([`crate::model::ChainBuilder::gamma`]).
+    Gamma,
+    /// Amplitude `A` of the periodic drive `ω(t) = ω + A cos(νt)` (a study's protocol,
+    /// [`crate::model::ProtocolSpec`]; not a parameter of the chain).
+    Drive,
+    /// Angular frequency `ν` of the drive (units `B/ħ`).
+    DriveFrequency,
 }
 
 impl Parameter {
     /// Every parameter of the chain, in the order help texts list them.
-    pub const ALL: [Parameter; 6] =
-        [Parameter::N, Parameter::Alpha, Parameter::P, Parameter::G, Parameter::Omega, Parameter::B];
+    pub const ALL: [Parameter; 7] =
+        [Parameter::N, Parameter::Alpha, Parameter::P, Parameter::G, Parameter::Omega, Parameter::B, Parameter::Gamma];
 
     /// The noise of the open battery ([`Noise`]), which `spinbat scan` varies too: every
     /// point an open-battery run ([`crate::study::scan_noisy`]).
@@ -46,6 +54,16 @@ impl Parameter {
     /// Whether this is a noise setting rather than a parameter of the chain.
     pub fn is_noise(&self) -> bool {
         Parameter::NOISE.contains(self)
+    }
+
+    /// The time-dependent field of a study's charge (`ω(t) = ω + A cos(νt)`): varied by a
+    /// study file's `[sweep]`, each point's protocol from [`crate::model::ProtocolSpec`]
+    /// ([`super::Point::protocol`]).
+    pub const FIELD: [Parameter; 2] = [Parameter::Drive, Parameter::DriveFrequency];
+
+    /// Whether this is a setting of the charging protocol rather than of the chain.
+    pub fn is_field(&self) -> bool {
+        Parameter::FIELD.contains(self)
     }
 
     /// `noise` with this parameter set to `value` (unchanged for a parameter of the chain).
@@ -73,6 +91,9 @@ impl Parameter {
             Parameter::Decay => "decay",
             Parameter::CollectiveDecay => "collective_decay",
             Parameter::Temperature => "temperature",
+            Parameter::Gamma => "gamma",
+            Parameter::Drive => "drive",
+            Parameter::DriveFrequency => "drive_frequency",
         }
     }
 
@@ -81,7 +102,9 @@ impl Parameter {
     ///
     /// # Errors
     /// [`crate::SpinbatError::InvalidParameter`] when `N` is not a non-negative integer,
-    /// or `p` is varied on a chain whose couplings are not a power law.
+    /// `p` is varied on a chain whose couplings are not a power law, or for a setting of
+    /// the protocol ([`Parameter::is_field`]: not the chain's; a study's points take it
+    /// through [`super::Point::protocol`]).
     pub fn apply(&self, builder: ChainBuilder, couplings: &Couplings, value: f64) -> Result<ChainBuilder> {
         Ok(match self {
             Parameter::N => {
@@ -98,6 +121,15 @@ impl Parameter {
             Parameter::G => builder.g(value),
             Parameter::Omega => builder.omega(value),
             Parameter::B => builder.b(value),
+            Parameter::Gamma => builder.gamma(value),
+            Parameter::Drive | Parameter::DriveFrequency => {
+                return Err(invalid(
+                    self.as_str(),
+                    value,
+                    "the drive is a setting of the charging protocol, not of the chain: vary it in a study \
+                     file ([sweep] drive / drive_frequency with spinbat run)",
+                ))
+            }
             Parameter::Dephasing | Parameter::Decay | Parameter::CollectiveDecay | Parameter::Temperature => builder,
         })
     }
@@ -116,15 +148,17 @@ impl FromStr for Parameter {
         let key = match key.as_str() {
             "n_sites" | "n-sites" => "n",
             "collective-decay" => "collective_decay",
+            "drive-frequency" => "drive_frequency",
             other => other,
         };
-        Parameter::ALL.iter().chain(&Parameter::NOISE).copied().find(|p| p.as_str() == key).ok_or_else(|| {
+        let known = || Parameter::ALL.iter().chain(&Parameter::NOISE).chain(&Parameter::FIELD);
+        known().copied().find(|p| p.as_str() == key).ok_or_else(|| {
             invalid(
                 "vary",
                 s,
                 format!(
                     "unknown parameter; choose one of {}",
-                    Parameter::ALL.iter().chain(&Parameter::NOISE).map(|p| p.as_str()).collect::<Vec<_>>().join(", ")
+                    known().map(|p| p.as_str()).collect::<Vec<_>>().join(", ")
                 ),
             )
         })

@@ -92,9 +92,12 @@ pub struct OrbitSpace {
     /// `(H_g)_{rr}` and `(H0 − E_0)_{rr}` at each representative `r`
     diag_g: Vec<f64>,
     diag_w: Vec<f64>,
-    /// the full space's Gershgorin radii of `H` and of `H_g`: `N|ω| + 2|α|Σ|g_ij|`, `2|α|Σ|g_ij|`
+    /// the full space's Gershgorin radii of `H` and of `H_g`: `N|ω| + 2|α|(1 + |γ|)Σ|g_ij|`,
+    /// `2|α|(1 + |γ|)Σ|g_ij|`
     full_radius: f64,
     full_radius_g: f64,
+    /// `E_B` of each row where `[H_g, H_B] ≠ 0` (empty otherwise)
+    field_b: Vec<f64>,
     /// `Σ_i X_i` and the flip-flop terms of `H_g` (also those of `H0`)
     flips: Csr,
     pairs: Csr,
@@ -127,19 +130,11 @@ impl OrbitSpace {
         if n > crate::basis::MAX_EXACT_SITES || n >= 32 {
             return Err(crate::resources::cannot_index("orbit space", n, 4.0 * (n as f64).exp2()));
         }
-        if !chain.fields_commute_with_couplings() {
-            return Err(crate::error::invalid(
-                "site_fields",
-                "per-site",
-                "the orbit space does not measure the rate's part i<[H_g, H_B]> of per-site fields with flip-flops; \
-                 use the full space",
-            ));
-        }
-        if !chain.has_paper_charging() {
+        if chain.keep_field() || chain.has_omega_sites() {
             return Err(crate::error::invalid(
                 "charging",
                 chain.charging_extensions(),
-                "the orbit space holds the paper's H = H_g + omega sum_i X_i with XXZ couplings only; use the full space",
+                "the orbit space holds H = H_g + omega sum_i X_i (XXZ or XYZ couplings) only; use the full space",
             ));
         }
         let generators = super::generators(chain);
@@ -149,7 +144,11 @@ impl OrbitSpace {
         let reps: Vec<usize> = orbits.reps.iter().flatten().map(|&r| r as usize).collect();
         let sizes: Vec<f64> = orbits.sizes.iter().flatten().map(|&z| z as f64).collect();
         let pairs_list = chain.pairs();
-        let alpha = chain.alpha();
+        let (alpha, gamma) = (chain.alpha(), chain.gamma());
+        // [H_g, H_B] != 0 (XYZ pair flips, per-site fields with flip-flops): the field
+        // energy of each row for the rate's part i<[H_g, H_B]>
+        let field_flips = !chain.fields_commute_with_couplings();
+        let mut field_b = Vec::new();
         let e0 = chain.initial_energy();
         let (fields, rows) = (crate::model::FieldEnergy::of(chain), reps.len());
         let mut diag_g = Vec::with_capacity(rows);
@@ -162,6 +161,9 @@ impl OrbitSpace {
             diag_g.push(ising);
             // the generators keep the fields too: E_B is the same on the whole orbit
             diag_w.push(fields.at(r) + ising - e0);
+            if field_flips {
+                field_b.push(fields.at(r));
+            }
             let weight = |s: usize| -> (u32, f64) {
                 let o = row_of(s);
                 (o as u32, (sizes[row] / sizes[o]).sqrt())
@@ -170,12 +172,17 @@ impl OrbitSpace {
             let ff: Vec<(u32, f64)> = if alpha == 0.0 {
                 Vec::new()
             } else {
+                // the flip-flops of anti-parallel pairs, −2αg_ij, and with XYZ couplings the
+                // pair flips of parallel ones, −2αγg_ij
                 pairs_list
                     .iter()
-                    .filter(|&&(i, j, _)| ((r >> i) ^ (r >> j)) & 1 == 1)
-                    .map(|&(i, j, g)| {
-                        let (o, w) = weight(r ^ (1 << i) ^ (1 << j));
-                        (o, -2.0 * alpha * g * w)
+                    .filter_map(|&(i, j, g)| {
+                        let anti = ((r >> i) ^ (r >> j)) & 1 == 1;
+                        let amp = if anti { -2.0 * alpha * g } else { -2.0 * alpha * gamma * g };
+                        (amp != 0.0).then(|| {
+                            let (o, w) = weight(r ^ (1 << i) ^ (1 << j));
+                            (o, amp * w)
+                        })
                     })
                     .collect()
             };
@@ -186,8 +193,10 @@ impl OrbitSpace {
             omega: chain.omega(),
             generators,
             rows_of_states: std::sync::OnceLock::new(),
-            full_radius: n as f64 * chain.omega().abs() + 2.0 * alpha.abs() * chain.total_abs_coupling(),
-            full_radius_g: 2.0 * alpha.abs() * chain.total_abs_coupling(),
+            full_radius: n as f64 * chain.omega().abs()
+                + 2.0 * alpha.abs() * (1.0 + gamma.abs()) * chain.total_abs_coupling(),
+            full_radius_g: 2.0 * alpha.abs() * (1.0 + gamma.abs()) * chain.total_abs_coupling(),
+            field_b,
             diag_g,
             diag_w,
             flips,
@@ -200,7 +209,13 @@ impl OrbitSpace {
     /// the pairs on average), `12` bytes each, and the row start.
     pub fn bytes_per_row(chain: &Chain) -> f64 {
         // on average half the pairs of a row are anti-parallel (each gives one entry)
-        let p = if chain.alpha() == 0.0 { 0.0 } else { 0.5 * chain.pairs().len() as f64 + 1.0 };
+        // with XYZ couplings every pair acts (pair flips of the parallel ones)
+        let pairs = chain.pairs().len() as f64;
+        let p = match (chain.alpha() == 0.0, chain.gamma() == 0.0) {
+            (true, _) => 0.0,
+            (false, true) => 0.5 * pairs + 1.0,
+            (false, false) => pairs + 1.0,
+        };
         16.0 + 12.0 * (chain.n_sites() as f64 + p) + 8.0
     }
 
@@ -312,6 +327,31 @@ impl Space for OrbitSpace {
                 *y = v;
             }
         }
+    }
+
+    /// `i⟨[H_g, H_B]⟩` over the block's rows (`E_B` is one number per orbit: the
+    /// generators keep the fields): `−h (E_B(s) − E_B(r)) Im(ψ̄_r ψ_s)` for every pair entry
+    /// `h` of row `s` in column `r`.
+    fn field_flip_rate(&self, block: usize, m: usize, im_pair: &dyn Fn(usize, usize, usize) -> f64, out: &mut [f64]) {
+        if self.field_b.is_empty() {
+            return;
+        }
+        for s in self.block_rows(block) {
+            let (a, b) = (self.pairs.start[s] as usize, self.pairs.start[s + 1] as usize);
+            for (&r, &h) in self.pairs.col[a..b].iter().zip(&self.pairs.val[a..b]) {
+                let r = r as usize;
+                let de = self.field_b[s] - self.field_b[r];
+                if de != 0.0 {
+                    for (j, o) in out.iter_mut().enumerate().take(m) {
+                        *o += -h * de * im_pair(r, s, j);
+                    }
+                }
+            }
+        }
+    }
+
+    fn has_field_flip_rate(&self) -> bool {
+        !self.field_b.is_empty()
     }
 
     fn work_diagonal(&self, block: usize, out: &mut [f64]) -> bool {

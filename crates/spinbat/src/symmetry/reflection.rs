@@ -43,8 +43,10 @@ enum Slot {
     Middle,
 }
 
-/// A flip-flop term `amp (|s ⊕ i ⊕ j⟩⟨s|)` for anti-parallel sites `i`, `j`, in sector
-/// coordinates.
+/// A pair term `amp (|s ⊕ i ⊕ j⟩⟨s|)` in sector coordinates: a flip-flop for anti-parallel
+/// sites `i`, `j` (`odd = 1`, `amp = −2αg_ij`), or with XYZ couplings a pair flip for
+/// parallel ones (`odd = 0`, `amp = −2αγg_ij`, `σ⁺_iσ⁺_j + σ⁻_iσ⁻_j`). `b_i`, `b_j`: the
+/// storage fields of the two sites, for the rate's part `i⟨[H_g, H_B]⟩`.
 #[derive(Debug, Clone, Copy)]
 struct SectorFlip {
     si: Slot,
@@ -53,6 +55,9 @@ struct SectorFlip {
     mask_b: usize,
     mask_c: usize,
     amp: f64,
+    odd: usize,
+    b_i: f64,
+    b_j: f64,
 }
 
 /// Shape of the sector for `N` sites (no couplings needed).
@@ -119,6 +124,9 @@ pub struct ReflectionSector {
     /// the couplings a block of [`SectorRows`] needs to compute `(H_g)_ss` itself
     block_couplings: BlockCouplings,
     flips: Vec<SectorFlip>,
+    /// `[H_g, H_B] ≠ 0` (XYZ pair flips, or per-site fields with flip-flops) with the field
+    /// off while charging: the rate has `i⟨[H_g, H_B]⟩` too ([`Space::field_flip_rate`])
+    field_flips: bool,
 }
 
 /// The couplings of the `⌈N/2⌉` sites inside a [`SectorRows`] block (sites `0..L`, then
@@ -165,14 +173,15 @@ impl ReflectionSector {
     /// Whether the chain is reflection symmetric, `g_ij = g_{N−1−i, N−1−j}` (always for
     /// `|i − j|` patterns; checked entry by entry for a matrix).
     ///
-    /// Per-site fields must be mirror symmetric too (`B_i = B_{N−1−i}`), and commute with the
-    /// couplings ([`Chain::fields_commute_with_couplings`]: the sector does not measure the
-    /// rate's part `i⟨[H_g, H_B]⟩`; such chains run on the full space). Per-site weights of
-    /// `ω` must be mirror symmetric (`w_i = w_{N−1−i}`, checked by
+    /// Per-site fields must be mirror symmetric too (`B_i = B_{N−1−i}`), and so must
+    /// per-site weights of `ω` (`w_i = w_{N−1−i}`, checked by
     /// [`crate::symmetry::is_reflection_symmetric`]); the field may be kept on
-    /// ([`Chain::keep_field`]); XYZ couplings (`γ ≠ 0`) run on the full space.
+    /// ([`Chain::keep_field`]). XYZ couplings (`γ ≠ 0`) keep the symmetry: their pair flips
+    /// `σ⁺_iσ⁺_j + σ⁻_iσ⁻_j` map onto those of the mirror pair, and `H` stays real. Where `H_B`
+    /// does not commute with the couplings (XYZ, or per-site fields with flip-flops) the
+    /// sector measures the rate's part `i⟨[H_g, H_B]⟩` too ([`Space::field_flip_rate`]).
     pub fn applies(chain: &Chain) -> bool {
-        crate::symmetry::is_reflection_symmetric(chain) && chain.fields_commute_with_couplings() && chain.gamma() == 0.0
+        crate::symmetry::is_reflection_symmetric(chain)
     }
 
     /// Stored rows for `N` sites: `(2^N + 2^⌈N/2⌉)/2` up to the whole diagonal tiles,
@@ -218,30 +227,35 @@ impl ReflectionSector {
             diag_g: Vec::new(),
             block_couplings: BlockCouplings::default(),
             flips: Vec::new(),
+            field_flips: !chain.fields_commute_with_couplings() && !chain.keep_field(),
         };
         sector.diag_g = sector.build_diagonal(chain);
         if chain.alpha() == 0.0 {
             sector.block_couplings = BlockCouplings::new(chain, shape.half, shape.odd);
         }
-        let alpha = chain.alpha();
-        if alpha != 0.0 {
-            sector.flips = chain
-                .pairs()
-                .into_iter()
-                .map(|(i, j, g)| {
-                    let (si, sj) = (sector.slot(i), sector.slot(j));
-                    let (mut mask_a, mut mask_b, mut mask_c) = (0, 0, 0);
-                    for s in [si, sj] {
-                        match s {
-                            Slot::A(k) => mask_a |= 1 << k,
-                            Slot::B(k) => mask_b |= 1 << k,
-                            Slot::Middle => mask_c = 1,
-                        }
+        // the pair terms of the full space, in sector coordinates: the flip-flops
+        // −2αg_ij (odd = 1) and, with XYZ couplings, the pair flips −2αγg_ij (odd = 0)
+        let field = |i: usize| chain.site_fields().map_or(chain.b(), |f| f[i]);
+        let (alpha, gamma) = (chain.alpha(), chain.gamma());
+        let pairs = if alpha == 0.0 { Vec::new() } else { chain.pairs() };
+        let terms = pairs
+            .iter()
+            .map(|&(i, j, g)| (i, j, -2.0 * alpha * g, 1))
+            .chain(pairs.iter().filter(|_| gamma != 0.0).map(|&(i, j, g)| (i, j, -2.0 * alpha * gamma * g, 0)));
+        sector.flips = terms
+            .map(|(i, j, amp, odd)| {
+                let (si, sj) = (sector.slot(i), sector.slot(j));
+                let (mut mask_a, mut mask_b, mut mask_c) = (0, 0, 0);
+                for s in [si, sj] {
+                    match s {
+                        Slot::A(k) => mask_a |= 1 << k,
+                        Slot::B(k) => mask_b |= 1 << k,
+                        Slot::Middle => mask_c = 1,
                     }
-                    SectorFlip { si, sj, mask_a, mask_b, mask_c, amp: -2.0 * alpha * g }
-                })
-                .collect();
-        }
+                }
+                SectorFlip { si, sj, mask_a, mask_b, mask_c, amp, odd, b_i: field(i), b_j: field(j) }
+            })
+            .collect();
         Ok(sector)
     }
 
@@ -556,12 +570,14 @@ impl ReflectionSector {
         }
     }
 
-    /// `Σ_pairs (−2 α g_ij) x_j[(c, a, b) ⊕ pair]` over pairs anti-parallel in `(c, a, b)`.
+    /// `Σ_pairs amp · x_j[(c, a, b) ⊕ pair]` over the pair terms acting on `(c, a, b)`: the
+    /// flip-flops `−2αg_ij` of anti-parallel pairs and the XYZ pair flips `−2αγg_ij` of
+    /// parallel ones.
     #[inline(always)]
     fn flip_flop<T: Amplitude>(&self, x: &[T], m: usize, j: usize, (c, a, b): (usize, usize, usize)) -> T {
         let mut acc = T::default();
         for f in &self.flips {
-            if Self::bit(f.si, c, a, b) != Self::bit(f.sj, c, a, b) {
+            if Self::bit(f.si, c, a, b) ^ Self::bit(f.sj, c, a, b) == f.odd {
                 let row = self.row_of(c ^ f.mask_c, a ^ f.mask_a, b ^ f.mask_b);
                 acc += gather(x, row * m + j).scale(f.amp);
             }
@@ -688,6 +704,41 @@ impl Space for ReflectionSector {
                 *y = v;
             }
         }
+    }
+
+    /// `i⟨[H_g, H_B]⟩` over the block's rows, as the full space sums it: for each row `s` and pair term to `s'` (amplitude
+    /// `a`), `−a (E_B(s) − E_B(s')) Im(ψ̄_{s'} ψ_s)`, where flipping sites `i`, `j` changes
+    /// the field energy by `E_B(s) − E_B(s') = 2(B_i z_i(s) + B_j z_j(s))` (`±4B` for an XYZ
+    /// pair flip of one field, `0` for its flip-flops). Each stored row stands for `s` and
+    /// `Rs`, on which the sum is the same: the kernels weight it by the block's weight.
+    fn field_flip_rate(&self, block: usize, m: usize, im_pair: &dyn Fn(usize, usize, usize) -> f64, out: &mut [f64]) {
+        if !self.field_flips {
+            return;
+        }
+        let base = block * self.shape.tile_len();
+        let z = |bit: usize| 2.0 * bit as f64 - 1.0;
+        for s in base..(base + self.shape.tile_len()).min(self.dim()) {
+            let (c, a, b) = self.coordinates(s);
+            for f in &self.flips {
+                let (bi, bj) = (Self::bit(f.si, c, a, b), Self::bit(f.sj, c, a, b));
+                if bi ^ bj != f.odd {
+                    continue;
+                }
+                let de = 2.0 * (f.b_i * z(bi) + f.b_j * z(bj));
+                if de == 0.0 {
+                    continue;
+                }
+                let r = self.row_of(c ^ f.mask_c, a ^ f.mask_a, b ^ f.mask_b);
+                let weight = -f.amp * de;
+                for (j, o) in out.iter_mut().enumerate().take(m) {
+                    *o += weight * im_pair(r, s, j);
+                }
+            }
+        }
+    }
+
+    fn has_field_flip_rate(&self) -> bool {
+        self.field_flips
     }
 
     fn work_diagonal(&self, block: usize, out: &mut [f64]) -> bool {
@@ -848,6 +899,66 @@ mod tests {
         (0..dim).map(|s| 0.5 * (v[s] + v[reflect(s)])).collect()
     }
 
+    /// XYZ chains (pair flips of parallel pairs) and mirror-symmetric per-site fields with
+    /// flip-flops, the field off or kept on: `[H_g, H_B] ≠ 0`.
+    fn generalised_chains() -> Vec<Chain> {
+        let mut out = Vec::new();
+        for n in [2usize, 3, 5, 8, 13, 14, 15] {
+            for (alpha, gamma, couplings, keep) in [
+                (0.7, 0.35, Couplings::PowerLaw { p: 1.3 }, false),
+                (-0.4, -0.8, Couplings::NearestNeighbour, false),
+                (1.1, 0.5, Couplings::PowerLaw { p: 0.0 }, true),
+            ] {
+                let chain = Chain::builder(n)
+                    .alpha(alpha)
+                    .gamma(gamma)
+                    .keep_field(keep)
+                    .g(0.8)
+                    .omega(1.7)
+                    .b(0.9)
+                    .couplings(couplings)
+                    .build()
+                    .unwrap();
+                out.push(chain);
+            }
+            // per-site fields B_i = B_(N-1-i) with flip-flops (XXZ)
+            let fields: Vec<f64> = (0..n).map(|i| 0.6 + 0.3 * (i.min(n - 1 - i) as f64)).collect();
+            out.push(Chain::builder(n).alpha(0.6).site_fields(fields).omega(1.3).build().unwrap());
+        }
+        out
+    }
+
+    /// `W`, `W' = i⟨[H, H0]⟩` (with its part `i⟨[H_g, H_B]⟩`) and `‖(H0 − E_0)ψ‖²` of a
+    /// complex reflection-even state: the sector's sums against the full space's.
+    #[test]
+    fn xyz_and_site_fields_measure_the_full_space_moments() {
+        for chain in generalised_chains() {
+            let n = chain.n_sites();
+            assert!(ReflectionSector::applies(&chain), "N = {n}");
+            let sector = ReflectionSector::new(&chain).unwrap();
+            let full = Operators::new(&chain).unwrap();
+            let (re, im) = (even_vector(n), even_vector(n).iter().rev().map(|v| 0.7 * v).collect::<Vec<f64>>());
+            // the reversed vector is even too: R commutes with the bit reversal s -> 2^N - 1 - s
+            let psi: Vec<Complex64> = re.iter().zip(&im).map(|(&a, &b)| Complex64::new(a, b)).collect();
+            let xs: Vec<Complex64> = (0..sector.dim()).map(|row| psi[sector.full_state(row)]).collect();
+            let want = crate::operator::energy_and_rate_multi(&full, &psi, 1)[0];
+            let got = crate::operator::energy_and_rate_multi(&sector, &xs, 1)[0];
+            let close = |a: f64, b: f64| (a - b).abs() < 1e-10 * (1.0 + b.abs());
+            assert!(close(got.norm, want.norm), "N = {n}: norm");
+            assert!(close(got.work, want.work), "N = {n}: W {} vs {}", got.work, want.work);
+            assert!(close(got.rate, want.rate), "N = {n}: W' {} vs {}", got.rate, want.rate);
+            assert!(close(got.work_sq, want.work_sq), "N = {n}: |A psi|^2");
+            // and the split (real, imaginary) kernel alike
+            let (xr, xi): (Vec<f64>, Vec<f64>) = xs.iter().map(|z| (z.re, z.im)).unzip();
+            let split = crate::operator::energy_and_rate_split(&sector, &xr, &xi, 1)[0];
+            assert!(close(split.rate, want.rate), "N = {n}: split W' {} vs {}", split.rate, want.rate);
+            // a rate that is not zero: the check can fail
+            if chain.gamma() != 0.0 && !chain.keep_field() {
+                assert!(sector.has_field_flip_rate(), "N = {n}");
+            }
+        }
+    }
+
     #[test]
     fn rows_cover_every_state_pair_once_and_diagonal_matches_full_space() {
         for chain in chains() {
@@ -891,7 +1002,7 @@ mod tests {
 
     #[test]
     fn h_and_h0_on_the_sector_equal_the_full_space_restricted() {
-        for chain in chains() {
+        for chain in chains().into_iter().chain(generalised_chains()) {
             let n = chain.n_sites();
             let sector = ReflectionSector::new(&chain).unwrap();
             let full = Operators::new(&chain).unwrap();

@@ -364,11 +364,12 @@ fn the_reflection_sector_takes_mirror_symmetric_weights_and_the_field_kept_on() 
             }
         }
     }
-    // weights that are not mirror symmetric, or gamma: not the sector
+    // weights that are not mirror symmetric: not the sector; gamma keeps the mirror
+    // symmetry (tests/contract/xyz_sectors.rs)
     let end = Chain::builder(14).omega_sites([vec![1.0], vec![0.0; 13]].concat()).build().unwrap();
     assert!(!ReflectionSector::applies(&end) && space_for(&end) == SpaceKind::Full);
     let xyz = Chain::builder(14).alpha(0.5).gamma(0.2).build().unwrap();
-    assert!(!ReflectionSector::applies(&xyz) && space_for(&xyz) == SpaceKind::Full);
+    assert!(ReflectionSector::applies(&xyz) && space_for(&xyz) == SpaceKind::ReflectionEven);
 }
 
 #[test]

@@ -25,3 +25,4 @@ mod storage;
 mod study;
 mod trajectory;
 mod unravelling;
+mod xyz_sectors;

@@ -664,4 +664,98 @@ fn a_floquet_scan_is_static_at_zero_amplitude_and_averages_out_at_high_frequency
     }
     assert!(devs[1] < devs[0] / 2.0, "the deviation falls with nu: {devs:?}");
     assert!(devs[1] / p0 < 0.01, "at nu = 800 within 1% of the static charge: {devs:?} of {p0}");
+/// A driven grid (`GridStudy::new_driven`: the drive's frequency fixed, its amplitude
+/// varied): independent spins (`g = 0`) charge as `W(t) = 2BN sin²(ωt + (A/ν) sin νt)`, so
+/// each record's maximal work over its window is that closed form's maximum; `A = 0` is the
+/// static charge. The settings hash holds the fixed frequency, not the varied amplitude's
+/// values, and an empty protocol is the closed study's hash.
+#[test]
+fn driven_grid_records_follow_the_closed_form_of_independent_spins() {
+    use spinbat::model::ProtocolSpec;
+    use spinbat::open::Noise;
+    use spinbat::study::{Grid, GridStudy};
+    use std::ops::ControlFlow;
+    use std::sync::Mutex;
+
+    let (n, omega, nu, window) = (3usize, 2.0, 5.0, 1.2);
+    let free = Chain::builder(n).g(0.0).omega(omega).build().unwrap();
+    let grid = |values: &str| Grid::new(vec![format!("drive={values}").parse().unwrap()]).unwrap();
+    let solvers = ScanSolver::parse_list("dense,mean-field").unwrap();
+    let opts = ScanOptions { window: Some(window), tol: 1e-9, ..ScanOptions::default() };
+    let spec = ProtocolSpec { drive_frequency: Some(nu), ..ProtocolSpec::default() };
+    let study =
+        GridStudy::new_driven(free.clone(), Noise::default(), spec.clone(), grid("0,1.5"), solvers.clone(), opts)
+            .unwrap();
+    assert!(study.is_driven());
+    let records = Mutex::new(Vec::new());
+    study.run(
+        &study.jobs(),
+        &|job, r| {
+            records.lock().unwrap().push((job.clone(), r.unwrap()));
+            ControlFlow::Continue(())
+        },
+        &Silent,
+    );
+    let records = records.into_inner().unwrap();
+    assert_eq!(records.len(), 4);
+    for (job, rec) in &records {
+        let a = job.point.get(Parameter::Drive).unwrap();
+        // the closed form's maximum over the window, on a fine grid refined by its peak
+        let w = |t: f64| 2.0 * n as f64 * (omega * t + a / nu * (nu * t).sin()).sin().powi(2);
+        let best = (0..=200_000).map(|k| w(window * k as f64 / 200_000.0)).fold(0.0, f64::max);
+        let got = rec.row.max_work.unwrap().work;
+        assert!((got - best).abs() < 1e-6, "{}: W_max {got} vs closed form {best}", rec.key);
+        assert_eq!(rec.settings.as_ref().unwrap()["protocol"], serde_json::json!({"drive_frequency": nu}));
+    }
+    // A = 0: the static charge, the same P_max as the study without a drive
+    let plain =
+        GridStudy::new(free.clone(), Grid::new(vec!["g=0".parse().unwrap()]).unwrap(), solvers.clone(), opts).unwrap();
+    let want = plain.run_job(&plain.jobs()[0]).unwrap().row.max_power.power;
+    let a0 = &records.iter().find(|(j, _)| j.key == "drive=0|dense").unwrap().1;
+    assert!((a0.row.max_power.power - want).abs() <= 1e-12 * want);
+    // hash: varied values do not change it, the fixed frequency does, no protocol is closed
+    let more =
+        GridStudy::new_driven(free.clone(), Noise::default(), spec, grid("0,1.5,3"), solvers.clone(), opts).unwrap();
+    assert_eq!(more.hash(), study.hash());
+    let other = ProtocolSpec { drive_frequency: Some(nu + 1.0), ..ProtocolSpec::default() };
+    let other =
+        GridStudy::new_driven(free.clone(), Noise::default(), other, grid("0,1.5"), solvers.clone(), opts).unwrap();
+    assert_ne!(other.hash(), study.hash());
+    let g_grid = || Grid::new(vec!["g=0,1".parse().unwrap()]).unwrap();
+    let closed = GridStudy::new(free.clone(), g_grid(), solvers.clone(), opts).unwrap();
+    let empty =
+        GridStudy::new_driven(free.clone(), Noise::default(), ProtocolSpec::default(), g_grid(), solvers.clone(), opts)
+            .unwrap();
+    assert_eq!(closed.hash(), empty.hash());
+    assert!(!empty.is_driven());
+    // a drive without its frequency, a drive with noise, weak coupling: refused before running
+    assert!(GridStudy::new_driven(
+        free.clone(),
+        Noise::default(),
+        ProtocolSpec::default(),
+        grid("1"),
+        solvers.clone(),
+        opts
+    )
+    .is_err());
+    let full = ProtocolSpec { drive: Some(1.0), drive_frequency: Some(nu), ..ProtocolSpec::default() };
+    let noisy = Noise { dephasing: 0.1, ..Noise::default() };
+    assert!(GridStudy::new_driven(
+        free.clone(),
+        noisy,
+        full.clone(),
+        g_grid(),
+        ScanSolver::parse_list("quantum").unwrap(),
+        opts
+    )
+    .is_err());
+    assert!(GridStudy::new_driven(
+        free,
+        Noise::default(),
+        full,
+        g_grid(),
+        ScanSolver::parse_list("weak-coupling").unwrap(),
+        opts
+    )
+    .is_err());
 }
