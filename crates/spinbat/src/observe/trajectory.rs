@@ -677,6 +677,9 @@ fn trajectory_planned_with(
                 .into(),
         });
     }
+    if plan.solver() == Solver::Mps {
+        super::matrix_product::check_set(set)?;
+    }
     let spectrum = if density && set.ergotropy { Some(H0Spectrum::new(chain)?) } else { None };
     let mut prop = plan.state_propagator(chain)?;
     let t_last = times.last().copied().unwrap_or(0.0);
@@ -689,6 +692,10 @@ fn trajectory_planned_with(
             StateView::Rows { rows } => observe_rows(rows, set, s.t, s.work, context.as_ref())?,
             StateView::Density { rho, ops } => {
                 observe_density(ops, rho, n, set, s.t, s.work, context.as_ref(), spectrum.as_ref())?
+            }
+            StateView::MatrixProduct { psi, psi_coarse, h0 } => {
+                let e0 = chain.initial_energy();
+                super::matrix_product::observe(psi, psi_coarse, h0, set, cut, s.t, s.work, e0, context.as_ref())?
             }
         });
         progress.update(s.t, t_last);
@@ -766,7 +773,10 @@ pub fn charge_observed(
     } else {
         None
     };
-    let (set_copy, cut_copy) = (*set, cut);
+    if states.solver() == Solver::Mps {
+        super::matrix_product::check_set(set)?;
+    }
+    let (set_copy, cut_copy, e0) = (*set, cut, chain.initial_energy());
     let tap = |times: Vec<f64>, sink: &Sink| {
         let (sink, context) = (Arc::clone(sink), context.clone());
         StateTap {
@@ -781,6 +791,17 @@ pub fn charge_observed(
                         observe_state(ops, psi, mirror_even, n, &set_copy, cut_copy, s.t, s.work, context.as_deref())?
                     }
                     StateView::Rows { rows } => observe_rows(rows, &set_copy, s.t, s.work, context.as_deref())?,
+                    StateView::MatrixProduct { psi, psi_coarse, h0 } => super::matrix_product::observe(
+                        psi,
+                        psi_coarse,
+                        h0,
+                        &set_copy,
+                        cut_copy,
+                        s.t,
+                        s.work,
+                        e0,
+                        context.as_deref(),
+                    )?,
                     _ => {
                         return Err(SpinbatError::Unsupported {
                             solver: "chebyshev",

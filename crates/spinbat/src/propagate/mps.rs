@@ -17,7 +17,9 @@
 //! with, and the state evolved under, couplings off by that much). [`Propagator::error_bound`]
 //! returns their sum; the accuracy line calls it an estimate.
 
-use super::method::{check_times, Propagator, WorkSample};
+use super::method::{
+    check_times, Propagator, StatePropagator, StateTap, StateView, StateVisitor, TapOutcome, WorkSample,
+};
 use crate::error::Result;
 use crate::model::Chain;
 use crate::mps::{BatteryMpos, Mps, MpsReport, MpsSettings, Tdvp, Truncation, DEFAULT_STEPS_PER_GRID_STEP};
@@ -32,6 +34,30 @@ pub fn bytes_needed(chain: &Chain, settings: &MpsSettings) -> f64 {
     let d_mpo: f64 = if chain.alpha() == 0.0 { 32.0 } else { 92.0 };
     let d_mpo = d_mpo.min(2.0 + 3.0 * n);
     4.0 * 16.0 * n * chi * chi * (2.0 + 2.0 * d_mpo) + 1e6
+}
+
+/// Bytes the measurements of a state need beside the run ([`crate::mps::Mps`]'s
+/// contractions): the double-layer environment of `⟨H0²⟩` and its intermediate tensors,
+/// `~ 3 · 16 χ² D² d`, and the transfer matrices of the populations, `16 (N + 1) χ²`.
+pub fn observable_bytes(chain: &Chain, settings: &MpsSettings) -> f64 {
+    let n = chain.n_sites() as f64;
+    let chi = settings.bond_dim.min(1usize << (chain.n_sites().min(40) / 2)) as f64;
+    let d_mpo: f64 = if chain.alpha() == 0.0 { 32.0 } else { 92.0 };
+    let d_mpo = d_mpo.min(2.0 + 3.0 * n);
+    3.0 * 16.0 * chi * chi * d_mpo * d_mpo * 2.0 + 2.0 * 16.0 * (n + 1.0) * chi * chi
+}
+
+/// The states asked for while the work propagates ([`Propagator::tap_states`]).
+struct MpsTap {
+    tap: StateTap,
+    next: usize,
+    error: Option<crate::SpinbatError>,
+}
+
+impl std::fmt::Debug for MpsTap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MpsTap").field("next", &self.next).finish_non_exhaustive()
+    }
 }
 
 /// The MPS propagator (module docs).
@@ -51,6 +77,10 @@ pub struct MpsPropagator {
     max_t: f64,
     /// `‖H0 − E_0‖ ≤ N(|B| + B) + (1 + 2|α|) Σ|g_ij| + G`
     h0_range: f64,
+    /// States handed out while the work propagates.
+    tap: Option<MpsTap>,
+    /// Largest estimate of `‖δψ‖` of a state handed out ([`StatePropagator::state_error`]).
+    state_error: f64,
 }
 
 impl MpsPropagator {
@@ -85,6 +115,8 @@ impl MpsPropagator {
             step_error: 0.0,
             max_t: 0.0,
             h0_range,
+            tap: None,
+            state_error: 0.0,
         })
     }
 
@@ -167,12 +199,42 @@ impl Propagator for MpsPropagator {
         check_times(times)?;
         let mut out = Vec::with_capacity(times.len());
         for &t in times {
-            self.seek(t)?;
-            let (work, rate, step_error) = self.measure();
-            self.step_error = self.step_error.max(step_error);
-            out.push(WorkSample { t, work, rate });
+            // tap times the requests pass without hitting them are served on the way
+            while let Some(tt) = self.next_tap_time().filter(|&tt| tt < t && tt >= self.now) {
+                let s = self.sample_at(tt)?;
+                self.serve_tap(&s);
+            }
+            let s = self.sample_at(t)?;
+            if self.next_tap_time() == Some(t) {
+                self.serve_tap(&s);
+            }
+            out.push(s);
         }
         Ok(out)
+    }
+
+    fn tap_states(&mut self, tap: StateTap) -> std::result::Result<(), StateTap> {
+        if self.tap.is_some() || check_times(&tap.times).is_err() {
+            return Err(tap);
+        }
+        self.tap = Some(MpsTap { tap, next: 0, error: None });
+        Ok(())
+    }
+
+    /// Serves the times the work's propagation did not reach (seeking to them: from the
+    /// anchor where it lies before them), so that nothing is left for a second propagation.
+    fn end_tap(&mut self) -> Result<Option<TapOutcome>> {
+        while let Some(t) = self.next_tap_time() {
+            let s = self.sample_at(t)?;
+            self.serve_tap(&s);
+        }
+        let Some(tap) = self.tap.take() else {
+            return Ok(None);
+        };
+        if let Some(e) = tap.error {
+            return Err(e);
+        }
+        Ok(Some(TapOutcome { remaining: tap.tap.times[tap.next..].to_vec(), state_error: self.state_error }))
     }
 
     fn anchor(&mut self, t: f64) -> Result<()> {
@@ -214,6 +276,42 @@ impl Propagator for MpsPropagator {
 }
 
 impl MpsPropagator {
+    /// Moves to `t` and measures `W`, `W'` there (the Richardson estimate kept).
+    fn sample_at(&mut self, t: f64) -> Result<WorkSample> {
+        self.seek(t)?;
+        let (work, rate, step_error) = self.measure();
+        self.step_error = self.step_error.max(step_error);
+        Ok(WorkSample { t, work, rate })
+    }
+
+    /// The next time the tap waits for (`None`: no tap, or stopped by an error).
+    fn next_tap_time(&self) -> Option<f64> {
+        self.tap.as_ref().filter(|m| m.error.is_none()).and_then(|m| m.tap.times.get(m.next).copied())
+    }
+
+    /// Hands the current state (at the tap's next time, reached) to the tap's visitor.
+    fn serve_tap(&mut self, sample: &WorkSample) {
+        self.state_error = self.state_error.max(self.current_state_error());
+        let Some(mut m) = self.tap.take() else {
+            return;
+        };
+        let view =
+            StateView::MatrixProduct { psi: self.fine.state(), psi_coarse: self.coarse.state(), h0: &self.mpos.h0 };
+        if let Err(e) = (m.tap.visit)(sample, view) {
+            m.error = Some(e);
+        }
+        m.next += 1;
+        self.tap = Some(m);
+    }
+
+    /// The estimate of `‖ψ_δ − ψ(t)‖` now: Richardson's `‖ψ_δ − ψ_{2δ}‖/3` (both runs
+    /// normalised, the same global phase) plus the truncations' `Σ_k √ε_k`.
+    fn current_state_error(&self) -> f64 {
+        let (a, b) = (self.fine.state(), self.coarse.state());
+        let d2 = a.norm_sqr() + b.norm_sqr() - 2.0 * a.overlap(b).re;
+        d2.max(0.0).sqrt() / 3.0 + self.fine.discarded_norm()
+    }
+
     /// What the run reports ([`MpsReport`]).
     pub fn report(&self) -> MpsReport {
         MpsReport {
@@ -226,5 +324,28 @@ impl MpsPropagator {
             mpo_fit_error: self.mpos.factors.fit_error(),
             mpo_bond_dim: self.mpos.h.max_bond(),
         }
+    }
+}
+
+/// The states of the run with step `δ` beside those of the run with step `2δ`
+/// ([`StateView::MatrixProduct`]), at any times (sorted ascending): the measurements
+/// extrapolate them as `W` is.
+impl StatePropagator for MpsPropagator {
+    fn for_each_state(&mut self, times: &[f64], visit: &mut StateVisitor<'_>) -> Result<()> {
+        check_times(times)?;
+        for &t in times {
+            let sample = self.sample_at(t)?;
+            self.state_error = self.state_error.max(self.current_state_error());
+            let view =
+                StateView::MatrixProduct { psi: self.fine.state(), psi_coarse: self.coarse.state(), h0: &self.mpos.h0 };
+            visit(&sample, view)?;
+        }
+        Ok(())
+    }
+
+    /// An estimate, not a bound ([`MpsPropagator::current_state_error`]): Richardson's
+    /// state difference plus the truncations' norms, the largest over the states handed out.
+    fn state_error(&self) -> f64 {
+        self.state_error
     }
 }
