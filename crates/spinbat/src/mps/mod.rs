@@ -262,10 +262,10 @@ mod tests {
         let mean =
             |f: &dyn Fn(usize) -> f64| psi.iter().enumerate().map(|(s, a)| a.norm_sqr() * f(s)).sum::<f64>() / norm;
         let c = mps.zz_connected();
-        for i in 0..n {
-            for j in 0..n {
+        for (i, row) in c.iter().enumerate() {
+            for (j, &got) in row.iter().enumerate() {
                 let want = mean(&|s| z(s, i) * z(s, j)) - mean(&|s| z(s, i)) * mean(&|s| z(s, j));
-                assert!((c[i][j] - want).abs() < 1e-12, "C_{i}{j}: {} vs {want}", c[i][j]);
+                assert!((got - want).abs() < 1e-12, "C_{i}{j}: {got} vs {want}");
             }
         }
         assert!(c[0][n - 1].abs() > 1e-6, "correlated ends: {}", c[0][n - 1]);
