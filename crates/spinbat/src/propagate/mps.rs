@@ -377,7 +377,7 @@ impl StatePropagator for MpsPropagator {
         Ok(())
     }
 
-    /// An estimate, not a bound ([`MpsPropagator::current_state_error`]): Richardson's
+    /// An estimate, not a bound: Richardson's
     /// state difference plus the truncations' norms, the largest over the states handed out.
     fn state_error(&self) -> f64 {
         self.state_error
