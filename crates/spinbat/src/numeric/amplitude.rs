@@ -96,18 +96,10 @@ pub trait Widen: Amplitude {
     fn re_dot(a: Self::Wide, b: Self::Wide) -> f64;
     /// As a complex number.
     fn to_c64(w: Self::Wide) -> num_complex::Complex64;
-    /// Complex coefficients `C` (`k × m`, column `j` at `c[j·k..(j+1)·k]`) as a matrix of
-    /// `Wide`: for real storage the `k × 2m` matrix `[Re C | Im C]` (a real state times
-    /// complex coefficients is two real products), for complex storage `C` itself.
-    fn coefficient_matrix(c: &[num_complex::Complex64], k: usize, m: usize) -> faer::Mat<Self::Wide>;
-    /// Entry `(i, j)` of `V · C` as a complex number, read from `p = V ·`
-    /// [`Widen::coefficient_matrix`] (`m` columns of `C`).
-    fn combined(p: faer::MatRef<'_, Self::Wide>, i: usize, j: usize, m: usize) -> num_complex::Complex64;
-}
-
-/// `[Re C | Im C]` of `k × m` complex coefficients (real storage, [`Widen::coefficient_matrix`]).
-fn real_coefficients(c: &[num_complex::Complex64], k: usize, m: usize) -> faer::Mat<f64> {
-    faer::Mat::from_fn(k, 2 * m, |a, j| if j < m { c[j * k + a].re } else { c[(j - m) * k + a].im })
+    /// Real parts a stored value has: `1` (real storage) or `2` (complex: `Re`, `Im`).
+    const PARTS: usize;
+    /// Part `p < PARTS` in double precision (`p = 0` the real part, `1` the imaginary).
+    fn part(self, p: usize) -> f64;
 }
 
 impl Widen for f64 {
@@ -123,12 +115,10 @@ impl Widen for f64 {
     fn to_c64(w: f64) -> num_complex::Complex64 {
         num_complex::Complex64::new(w, 0.0)
     }
-    fn coefficient_matrix(c: &[num_complex::Complex64], k: usize, m: usize) -> faer::Mat<f64> {
-        real_coefficients(c, k, m)
-    }
+    const PARTS: usize = 1;
     #[inline(always)]
-    fn combined(p: faer::MatRef<'_, f64>, i: usize, j: usize, m: usize) -> num_complex::Complex64 {
-        num_complex::Complex64::new(p[(i, j)], p[(i, m + j)])
+    fn part(self, _p: usize) -> f64 {
+        self.widen()
     }
 }
 
@@ -145,12 +135,10 @@ impl Widen for f32 {
     fn to_c64(w: f64) -> num_complex::Complex64 {
         num_complex::Complex64::new(w, 0.0)
     }
-    fn coefficient_matrix(c: &[num_complex::Complex64], k: usize, m: usize) -> faer::Mat<f64> {
-        real_coefficients(c, k, m)
-    }
+    const PARTS: usize = 1;
     #[inline(always)]
-    fn combined(p: faer::MatRef<'_, f64>, i: usize, j: usize, m: usize) -> num_complex::Complex64 {
-        num_complex::Complex64::new(p[(i, j)], p[(i, m + j)])
+    fn part(self, _p: usize) -> f64 {
+        self.widen()
     }
 }
 
@@ -167,11 +155,13 @@ impl<R: Real> Widen for num_complex::Complex<R> {
     fn to_c64(w: num_complex::Complex64) -> num_complex::Complex64 {
         w
     }
-    fn coefficient_matrix(c: &[num_complex::Complex64], k: usize, m: usize) -> faer::Mat<num_complex::Complex64> {
-        faer::Mat::from_fn(k, m, |a, j| c[j * k + a])
-    }
+    const PARTS: usize = 2;
     #[inline(always)]
-    fn combined(p: faer::MatRef<'_, num_complex::Complex64>, i: usize, j: usize, _m: usize) -> num_complex::Complex64 {
-        p[(i, j)]
+    fn part(self, p: usize) -> f64 {
+        if p == 0 {
+            self.re.to_f64()
+        } else {
+            self.im.to_f64()
+        }
     }
 }

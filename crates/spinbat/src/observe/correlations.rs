@@ -506,6 +506,7 @@ fn in_block(x: &[Complex64], high_up: usize, sites: usize, acc: &mut BlockAcc, s
     let (re, im, p) = (&sc.re, &sc.im, &sc.p);
     let weight = lane_sum(p);
     add_populations(p, high_up, &mut acc.pop);
+    z_sums(p, sites, &mut sc.d, &mut acc.xyz);
     // sites whose pairs lie within a chunk that stays in L1 are summed chunk by chunk,
     // every such site on a chunk before the next (one read of the block from L2, not one
     // per site); the chunk's three nearest sites by fixed patterns (blocks of fewer than
@@ -516,85 +517,109 @@ fn in_block(x: &[Complex64], high_up: usize, sites: usize, acc: &mut BlockAcc, s
     for start in (0..len).step_by(1 << chunk_bits) {
         let r = start..start + (1 << chunk_bits);
         if near > 0 {
-            near_pairs(&re[r.clone()], &im[r.clone()], &p[r.clone()], &mut acc.xyz[..near]);
+            near_pairs(&re[r.clone()], &im[r.clone()], &mut acc.xyz[..near]);
         }
         for (i, a) in acc.xyz.iter_mut().enumerate().take(inner).skip(near) {
-            add_site_pairs(&re[r.clone()], &im[r.clone()], &p[r.clone()], 1 << i, a);
+            add_site_pairs(&re[r.clone()], &im[r.clone()], 1 << i, a);
         }
     }
     for (i, a) in acc.xyz.iter_mut().enumerate().take(sites).skip(inner) {
-        add_site_pairs(re, im, p, 1 << i, a);
+        add_site_pairs(re, im, 1 << i, a);
     }
     weight
+}
+
+/// The `Z` sums `Σ_s |ψ_s|² z_i(s)` of sites `0..sites` over one block (`p = |ψ|²` by
+/// index within the block, `2^b` long) added to `xyz[i].2`, by folding the block in half
+/// from its top site down: at site `i` the array holds the weights summed over the sites
+/// above, its upper half minus its lower half is site `i`'s sum, and the halves added are
+/// the next array (`2 · 2^b` additions for every site, instead of `2^b` for each).
+#[inline(always)]
+fn z_sums(p: &[f64], sites: usize, fold: &mut [f64], xyz: &mut [(f64, f64, f64)]) {
+    let len = p.len();
+    if len < 2 {
+        return;
+    }
+    let top = len.trailing_zeros() as usize;
+    // the first fold reads `p`, the later ones fold `fold` in place
+    let half = len / 2;
+    let (lo, hi) = p.split_at(half);
+    if top - 1 < sites {
+        xyz[top - 1].2 += lane_sum(hi) - lane_sum(lo);
+    }
+    for ((f, l), h) in fold[..half].iter_mut().zip(lo).zip(hi) {
+        *f = l + h;
+    }
+    for i in (0..top - 1).rev() {
+        let (lo, hi) = fold[..2 << i].split_at_mut(1 << i);
+        if i < sites {
+            xyz[i].2 += lane_sum(hi) - lane_sum(lo);
+        }
+        for (l, h) in lo.iter_mut().zip(hi.iter()) {
+            *l += h;
+        }
+    }
 }
 
 /// Sites of the chunks [`in_block`] sums in L1: `2^9` amplitudes, `3 × 4` KiB of parts.
 const CHUNK_BITS: usize = 9;
 
-/// The Bloch sums of the site whose flip is `bit` over amplitudes `re + i·im` (`|ψ|²` in
-/// `p`; every pair inside), added to `a`: in [`LANES`] partial sums kept across the
-/// whole slice (pairs at least a lane apart), reduced once at the end.
+/// The `X`, `Y` Bloch sums `(Re Σ ψ_u^*ψ_d, Im Σ ψ_u^*ψ_d)` of the site whose flip is
+/// `bit` over amplitudes `re + i·im` (every pair inside), added to `a.0`, `a.1` (the `Z`
+/// sums come from [`z_sums`]): in [`LANES`] partial sums kept across the whole slice
+/// (pairs at least a lane apart), reduced once at the end.
 #[inline(always)]
-fn add_site_pairs(re: &[f64], im: &[f64], p: &[f64], bit: usize, a: &mut (f64, f64, f64)) {
+fn add_site_pairs(re: &[f64], im: &[f64], bit: usize, a: &mut (f64, f64, f64)) {
     if bit < LANES {
         for start in (0..re.len()).step_by(2 * bit) {
             let (d, u) = (start..start + bit, start + bit..start + 2 * bit);
             let (r, q) = pair_dot(&re[d.clone()], &im[d.clone()], &re[u.clone()], &im[u.clone()]);
             a.0 += r;
             a.1 += q;
-            a.2 += lane_sum(&p[u]) - lane_sum(&p[d]);
         }
         return;
     }
-    let (mut xr, mut xi, mut z) = ([0.0; LANES], [0.0; LANES], [0.0; LANES]);
+    let (mut xr, mut xi) = ([0.0; LANES], [0.0; LANES]);
     for start in (0..re.len()).step_by(2 * bit) {
         let (rd, ru) = re[start..start + 2 * bit].split_at(bit);
         let (id, iu) = im[start..start + 2 * bit].split_at(bit);
-        let (pd, pu) = p[start..start + 2 * bit].split_at(bit);
-        let lanes = rd
-            .chunks_exact(LANES)
-            .zip(ru.chunks_exact(LANES))
-            .zip(id.chunks_exact(LANES).zip(iu.chunks_exact(LANES)))
-            .zip(pd.chunks_exact(LANES).zip(pu.chunks_exact(LANES)));
-        for (((rd, ru), (id, iu)), (pd, pu)) in lanes {
+        let lanes =
+            rd.chunks_exact(LANES).zip(ru.chunks_exact(LANES)).zip(id.chunks_exact(LANES).zip(iu.chunks_exact(LANES)));
+        for ((rd, ru), (id, iu)) in lanes {
             for l in 0..LANES {
                 xr[l] += ru[l] * rd[l] + iu[l] * id[l];
                 xi[l] += ru[l] * id[l] - iu[l] * rd[l];
-                z[l] += pu[l] - pd[l];
             }
         }
     }
     a.0 += xr.iter().sum::<f64>();
     a.1 += xi.iter().sum::<f64>();
-    a.2 += z.iter().sum::<f64>();
 }
 
 /// Sites whose flips pair amplitudes closer than [`LANES`]: summed chunk by chunk
 /// ([`near_pairs`]).
 const NEAR_SITES: usize = 3;
 
-/// The Bloch sums `(Re Σ ψ_u^*ψ_d, Im Σ ψ_u^*ψ_d, Σ |ψ_u|² − |ψ_d|²)` of sites
-/// `0..xyz.len()` (at most [`NEAR_SITES`]) added to `xyz`: their pairs lie within each
-/// chunk of 8 amplitudes, so one pass over the chunks with fixed pair patterns (lane
-/// accumulators the compiler can keep in registers) serves all three.
+/// The `X`, `Y` Bloch sums `(Re Σ ψ_u^*ψ_d, Im Σ ψ_u^*ψ_d)` of sites `0..xyz.len()` (at
+/// most [`NEAR_SITES`]) added to `xyz`: their pairs lie within each chunk of 8 amplitudes,
+/// so one pass over the chunks with fixed pair patterns (lane accumulators the compiler
+/// can keep in registers) serves all three.
 #[inline(always)]
-fn near_pairs(re: &[f64], im: &[f64], p: &[f64], xyz: &mut [(f64, f64, f64)]) {
+fn near_pairs(re: &[f64], im: &[f64], xyz: &mut [(f64, f64, f64)]) {
     const PAIRS: [[(usize, usize); 4]; NEAR_SITES] =
         [[(0, 1), (2, 3), (4, 5), (6, 7)], [(0, 2), (1, 3), (4, 6), (5, 7)], [(0, 4), (1, 5), (2, 6), (3, 7)]];
-    let mut sums = [[[0.0f64; 4]; 3]; NEAR_SITES];
-    for ((r, i), q) in re.chunks_exact(8).zip(im.chunks_exact(8)).zip(p.chunks_exact(8)) {
+    let mut sums = [[[0.0f64; 4]; 2]; NEAR_SITES];
+    for (r, i) in re.chunks_exact(8).zip(im.chunks_exact(8)) {
         for (pairs, acc) in PAIRS.iter().zip(sums.iter_mut()).take(xyz.len()) {
             for (l, &(d, u)) in pairs.iter().enumerate() {
                 acc[0][l] += r[u] * r[d] + i[u] * i[d];
                 acc[1][l] += r[u] * i[d] - i[u] * r[d];
-                acc[2][l] += q[u] - q[d];
             }
         }
     }
     for (a, acc) in xyz.iter_mut().zip(&sums) {
         a.0 += acc[0].iter().sum::<f64>();
         a.1 += acc[1].iter().sum::<f64>();
-        a.2 += acc[2].iter().sum::<f64>();
     }
 }
 

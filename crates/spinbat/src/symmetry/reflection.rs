@@ -116,7 +116,49 @@ pub struct ReflectionSector {
     /// `(A, B)` of each tile of a layer, in storage order
     coords: Vec<(u32, u32)>,
     diag_g: Vec<f64>,
+    /// the couplings a block of [`SectorRows`] needs to compute `(H_g)_ss` itself
+    block_couplings: BlockCouplings,
     flips: Vec<SectorFlip>,
+}
+
+/// The couplings of the `⌈N/2⌉` sites inside a [`SectorRows`] block (sites `0..L`, then
+/// the middle one for odd `N`: bit `k` of the index within the block is `low_sites[k]`)
+/// and the `L` sites a block fixes (bit `k` of `a` is site `N − 1 − k`), from which a block
+/// computes its diagonal of `H_g` in cache instead of gathering the stored one:
+/// `(H_g)_(a,x) = P(x) + Σ_k z_k(x) h_k(a) + Q(a)`, `P` the pair energy among the block's
+/// sites, `h_k(a) = −Σ_l g(low_k, fixed_l) z_l(a)` and `Q` the fixed sites' pair energy.
+#[derive(Debug, Clone, Default)]
+struct BlockCouplings {
+    /// `P(x)` over the `2^⌈N/2⌉` indices within a block
+    pairs_low: Vec<f64>,
+    /// `g(low_k, fixed_l)` at `k·L + l`
+    cross: Vec<f64>,
+    /// `g(fixed_k, fixed_l)` at `k·L + l`
+    fixed: Vec<f64>,
+}
+
+impl BlockCouplings {
+    fn new(chain: &Chain, half: usize, odd: bool) -> Self {
+        let n = chain.n_sites();
+        let low: Vec<usize> = (0..half).chain(odd.then_some(half)).collect();
+        let fixed: Vec<usize> = (0..half).map(|k| n - 1 - k).collect();
+        let z = |x: usize, k: usize| if (x >> k) & 1 == 1 { 1.0 } else { -1.0 };
+        let pairs_low = (0..1usize << low.len())
+            .into_par_iter()
+            .map(|x| {
+                let mut e = 0.0;
+                for k in 0..low.len() {
+                    for l in k + 1..low.len() {
+                        e -= chain.coupling(low[k], low[l]) * z(x, k) * z(x, l);
+                    }
+                }
+                e
+            })
+            .collect();
+        let cross = low.iter().flat_map(|&i| fixed.iter().map(move |&j| chain.coupling(i, j))).collect();
+        let fixed = fixed.iter().flat_map(|&i| fixed.iter().map(move |&j| chain.coupling(i, j))).collect();
+        BlockCouplings { pairs_low, cross, fixed }
+    }
 }
 
 impl ReflectionSector {
@@ -174,9 +216,13 @@ impl ReflectionSector {
             shape,
             coords,
             diag_g: Vec::new(),
+            block_couplings: BlockCouplings::default(),
             flips: Vec::new(),
         };
         sector.diag_g = sector.build_diagonal(chain);
+        if chain.alpha() == 0.0 {
+            sector.block_couplings = BlockCouplings::new(chain, shape.half, shape.odd);
+        }
         let alpha = chain.alpha();
         if alpha != 0.0 {
             sector.flips = chain
@@ -321,7 +367,7 @@ impl ReflectionSector {
         let low = self.shape.half + self.shape.odd as usize;
         let (b, n) = (self.b, self.n_sites as f64);
         // B Σ_i z_i over the block's sites, and −B·(sites the block fixes)
-        let field = match &self.fields {
+        let field: Vec<f64> = match &self.fields {
             None => (0..1usize << low).map(|s| b * (2.0 * s.count_ones() as f64 - n)).collect(),
             // sites 0..half from the table, the middle one (odd N) bit `half`
             Some(f) => (0..1usize << low)
@@ -330,6 +376,7 @@ impl ReflectionSector {
                 })
                 .collect(),
         };
+        let field = field.into_iter().zip(&self.block_couplings.pairs_low).map(|(f, p)| f + p).collect();
         Some(SectorRows { sector: self, stored, low, field })
     }
 
@@ -705,7 +752,8 @@ pub struct SectorRows<'a> {
     stored: &'a [Complex64],
     /// sites in a block: `⌈N/2⌉` (`b`, and the middle site for odd `N`)
     low: usize,
-    /// `B Σ_i z_i` with the fixed sites down, by index within a block
+    /// `B Σ_i z_i` with the fixed sites down, plus the pair energy among the block's
+    /// sites ([`BlockCouplings`]), by index within a block
     field: Vec<f64>,
 }
 
@@ -723,15 +771,35 @@ impl FullRows for SectorRows<'_> {
         let side = 1usize << sec.shape.half;
         for c in 0..sec.shape.layers() {
             let rows = c * side..(c + 1) * side;
-            sec.fill_row(self.stored, c, a, &mut amps[rows.clone()]);
-            sec.fill_row(&sec.diag_g, c, a, &mut h0[rows]);
+            sec.fill_row(self.stored, c, a, &mut amps[rows]);
         }
-        let up = a.count_ones() as usize;
-        let fixed = sec.fixed_field(a);
+        // (H_g)_ss computed here (BlockCouplings), not gathered: Σ_k z_k h_k(a) over the
+        // block by doubling, then the pair energies and the fields
+        let bc = &sec.block_couplings;
+        let half = sec.shape.half;
+        let z = |k: usize| if (a >> k) & 1 == 1 { 1.0 } else { -1.0 };
+        let mut fixed_pairs = 0.0;
+        for k in 0..half {
+            for l in k + 1..half {
+                fixed_pairs -= bc.fixed[k * half + l] * z(k) * z(l);
+            }
+        }
+        let mut h = [0.0; usize::BITS as usize];
+        for (k, hk) in h.iter_mut().enumerate().take(self.low) {
+            *hk = -(0..half).map(|l| bc.cross[k * half + l] * z(l)).sum::<f64>();
+        }
+        h0[0] = -h[..self.low].iter().sum::<f64>();
+        for (k, &hk) in h.iter().enumerate().take(self.low) {
+            let (done, next) = h0[..2 << k].split_at_mut(1 << k);
+            for (y, x) in next.iter_mut().zip(done.iter()) {
+                *y = x + 2.0 * hk;
+            }
+        }
+        let constant = fixed_pairs + sec.fixed_field(a);
         for (e, f) in h0.iter_mut().zip(&self.field) {
-            *e += f + fixed;
+            *e += f + constant;
         }
-        up
+        a.count_ones() as usize
     }
 
     fn mirror_even(&self) -> bool {

@@ -537,8 +537,16 @@ fn sector_states_measured_by_blocks_equal_their_expanded_state() {
     use spinbat::operator::Operators;
     use spinbat::symmetry::{FullRows, ReflectionSector};
     let mut rng = Rng::new(43);
-    for n in [2usize, 3, 7, 12, 13, 15] {
-        let chain = Chain::builder(n).alpha(0.0).g(0.9).couplings(Couplings::PowerLaw { p: 1.2 }).build().unwrap();
+    for (n, fields) in
+        [(2usize, false), (3, false), (7, false), (12, false), (13, false), (15, false), (12, true), (13, true)]
+    {
+        // mirror-symmetric per-site fields B_i = B_(N-1-i) where asked
+        let mut builder = Chain::builder(n).alpha(0.0).g(0.9).couplings(Couplings::PowerLaw { p: 1.2 });
+        if fields {
+            let half: Vec<f64> = (0..n.div_ceil(2)).map(|_| rng.uniform(0.5, 1.5)).collect();
+            builder = builder.site_fields((0..n).map(|i| half[i.min(n - 1 - i)]).collect());
+        }
+        let chain = builder.build().unwrap();
         let ops = Operators::new(&chain).unwrap();
         let sector = ReflectionSector::new(&chain).unwrap();
         // a random mirror-even state, (ψ + Rψ)/2, unnormalised

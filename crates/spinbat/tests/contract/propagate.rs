@@ -437,4 +437,31 @@ fn combined_terms_equal_sums_taken_term_by_term() {
     check(&out, &direct(&|x| Complex64::new(single[x] as f64, 0.0)), "f32");
     combine_terms(&complex, dim, k, &c, m, &mut out);
     check(&out, &direct(&|x| complex[x]), "complex");
+    // a Chebyshev series' coefficients: real for even terms, imaginary for odd ones (the
+    // product skips the vanishing parts), and one term whose coefficient is zero throughout
+    let series: Vec<Complex64> = (0..k * m)
+        .map(|x| {
+            let a = x % k;
+            let v = if a == 3 { 0.0 } else { rng.uniform(-1.0, 1.0) };
+            if a % 2 == 0 {
+                Complex64::new(v, 0.0)
+            } else {
+                Complex64::new(0.0, v)
+            }
+        })
+        .collect();
+    let direct_series = |v: &dyn Fn(usize) -> Complex64| -> Vec<Complex64> {
+        (0..m)
+            .flat_map(|j| (0..dim).map(move |i| (j, i)))
+            .map(|(j, i)| (0..k).map(|a| series[j * k + a] * v(a * dim + i)).sum())
+            .collect()
+    };
+    combine_terms(&real, dim, k, &series, m, &mut out);
+    check(&out, &direct_series(&|x| Complex64::new(real[x], 0.0)), "f64, series coefficients");
+    combine_terms(&complex, dim, k, &series, m, &mut out);
+    check(&out, &direct_series(&|x| complex[x]), "complex, series coefficients");
+    // all coefficients zero: the states are zero (the buffer held the last result)
+    let zero = vec![Complex64::new(0.0, 0.0); k * m];
+    combine_terms(&complex, dim, k, &zero, m, &mut out);
+    assert!(out.iter().all(|z| z.norm() == 0.0), "zero coefficients give zero states");
 }
