@@ -1001,6 +1001,7 @@ fn print_observables(chain: &Chain, obs: &ObservablesRecord) {
     let tr = &obs.trajectory;
     let n = chain.n_sites();
     let error = match tr.state_error {
+        Some(e) if tr.solver == Solver::Mps.as_str() => format!("state error ~ {e:.1e} (estimate)"),
         Some(e) => format!("state error <= {e:.1e}"),
         None => "classical product state: entropy and connected ZZ are 0".to_string(),
     };

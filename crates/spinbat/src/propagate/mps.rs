@@ -337,11 +337,12 @@ impl MpsPropagator {
     }
 
     /// The estimate of `‖ψ_δ − ψ(t)‖` now: Richardson's `‖ψ_δ − ψ_{2δ}‖/3` (both runs
-    /// normalised, the same global phase) plus the truncations' `Σ_k √ε_k`.
+    /// normalised, the same global phase) plus the truncations' `√(Σ_k ε_k)` (their
+    /// orthogonal pieces summed as independent, as in the estimate of `W`).
     fn current_state_error(&self) -> f64 {
         let (a, b) = (self.fine.state(), self.coarse.state());
         let d2 = a.norm_sqr() + b.norm_sqr() - 2.0 * a.overlap(b).re;
-        d2.max(0.0).sqrt() / 3.0 + self.fine.discarded_norm()
+        d2.max(0.0).sqrt() / 3.0 + self.fine.discarded_weight().sqrt()
     }
 
     /// What the run reports ([`MpsReport`]).

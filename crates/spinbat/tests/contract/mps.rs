@@ -375,7 +375,7 @@ fn observables_of_the_xxx_chain_at_64_sites_within_the_stated_bounds() {
     // off by ~3e-4 (first order in the step: the global subspace expansion before every step
     // of a state that stays a product breaks the sweep's symmetry), while W is within 2.5e-8.
     // What the record promises holds: each key within the bounds implied by the state-error
-    // estimate (Richardson's state difference + the truncations' norms).
+    // estimate (Richardson's state difference + the truncations' weights).
     let chain =
         Chain::builder(64).couplings(Couplings::PowerLaw { p: 1.0 }).alpha(1.0).b(0.7).omega(2.5).build().unwrap();
     let set: ObservableSet = "bloch,zz,entanglement,variance".parse().unwrap();
