@@ -14,12 +14,14 @@
 
 mod expand;
 pub mod krylov;
+mod measure;
 pub mod mpo;
 mod settings;
 mod state;
 pub mod tdvp;
 pub mod tensor;
 
+pub use measure::entropies;
 pub use mpo::{BatteryMpos, CouplingFactors, Mpo, MPO_SVD_CUTOFF};
 pub use settings::{MpsReport, MpsSettings, DEFAULT_BOND_DIM, DEFAULT_STEPS_PER_GRID_STEP, DEFAULT_TRUNCATION};
 pub use state::Mps;
@@ -226,5 +228,71 @@ mod tests {
         let fannes = t * ((1usize << (n / 2)) as f64 - 1.0).ln() - t * t.ln() - (1.0 - t) * (1.0 - t).ln();
         let want = entropy_of(&exact);
         assert!((got - want).abs() <= fannes, "entropy {got} vs exact {want} (Fannes {fannes:e})");
+    }
+
+    #[test]
+    fn measurements_match_the_amplitudes_of_the_same_state() {
+        // populations, ZZ, <H0^2>, Schmidt values and overlaps against the MPS's own 2^N
+        // amplitudes, computed here from them by sums over the basis and dense matrices
+        let chain =
+            Chain::builder(8).couplings(Couplings::PowerLaw { p: 0.9 }).alpha(-0.35).omega(2.1).build().unwrap();
+        let n = chain.n_sites();
+        let mpos = BatteryMpos::new(&chain).unwrap();
+        let trunc = Truncation { max_bond: 64, max_discarded: 1e-16 };
+        let mut tdvp = Tdvp::new(Mps::all_down(n), Arc::new(mpos.h.clone()), trunc);
+        for _ in 0..40 {
+            tdvp.step(0.01).unwrap();
+        }
+        let mps = tdvp.state().clone();
+        let psi = mps.to_dense();
+        let dim = psi.len();
+        let norm: f64 = psi.iter().map(|a| a.norm_sqr()).sum();
+        // p_M: the weight of the basis states with M bits set
+        let mut want = vec![0.0; n + 1];
+        for (s, a) in psi.iter().enumerate() {
+            want[s.count_ones() as usize] += a.norm_sqr() / norm;
+        }
+        let got = mps.populations();
+        assert!(want[0] < 0.99 && want[2] > 1e-3, "a spread of sectors: {want:?}");
+        for (m, (a, b)) in got.iter().zip(&want).enumerate() {
+            assert!((a - b).abs() < 1e-13, "p_{m}: {a} vs {b}");
+        }
+        // C_ij = <Z_i Z_j> - <Z_i><Z_j>
+        let z = |s: usize, i: usize| if (s >> i) & 1 == 1 { 1.0 } else { -1.0 };
+        let mean =
+            |f: &dyn Fn(usize) -> f64| psi.iter().enumerate().map(|(s, a)| a.norm_sqr() * f(s)).sum::<f64>() / norm;
+        let c = mps.zz_connected();
+        for (i, row) in c.iter().enumerate() {
+            for (j, &got) in row.iter().enumerate() {
+                let want = mean(&|s| z(s, i) * z(s, j)) - mean(&|s| z(s, i)) * mean(&|s| z(s, j));
+                assert!((got - want).abs() < 1e-12, "C_{i}{j}: {got} vs {want}");
+            }
+        }
+        assert!(c[0][n - 1].abs() > 1e-6, "correlated ends: {}", c[0][n - 1]);
+        // <H0^2> = ||H0 psi||^2 with the dense H0
+        let h0 = dense(&chain, 0.0, chain.b());
+        let h0psi: Vec<Complex64> = (0..dim).map(|x| (0..dim).map(|y| h0[(x, y)] * psi[y]).sum()).collect();
+        let want = h0psi.iter().map(|a| a.norm_sqr()).sum::<f64>() / norm;
+        let got = mps.square_expectation(&mpos.h0);
+        assert!((got - want).abs() < 1e-11 * want, "<H0^2> {got} vs {want}");
+        // Schmidt values at every bond: singular values of psi as a 2^(l+1) x 2^(N-l-1) matrix
+        for l in 0..n - 1 {
+            let rows = 1usize << (l + 1);
+            let m = Mat::<Complex64>::from_fn(rows, dim / rows, |r, c| psi[r + rows * c]);
+            let sv = m.singular_values().unwrap();
+            let got = mps.schmidt_values(l).unwrap();
+            for (k, &x) in sv.iter().enumerate() {
+                let g = got.get(k).copied().unwrap_or(0.0);
+                assert!((g - x / norm.sqrt()).abs() < 1e-12, "bond {l}, value {k}: {g} vs {}", x / norm.sqrt());
+            }
+            let (s, r) = entropies(&got);
+            assert!((s - mps.entropy(l).unwrap()).abs() < 1e-12 && r <= s + 1e-14, "bond {l}: S {s}, S2 {r}");
+        }
+        // overlap with the state a step later
+        tdvp.step(0.01).unwrap();
+        let later = tdvp.state();
+        let phi = later.to_dense();
+        let want: Complex64 = psi.iter().zip(&phi).map(|(a, b)| a.conj() * b).sum();
+        assert!((mps.overlap(later) - want).norm() < 1e-13, "{} vs {want}", mps.overlap(later));
     }
 }

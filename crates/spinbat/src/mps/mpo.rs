@@ -205,6 +205,19 @@ pub struct Mpo {
 }
 
 impl Mpo {
+    /// `O + c·1`: `c` added to the on-site term of site 0 (the channel from the start, index
+    /// `0`, to the end, the last index, as [`Mpo::build`] lays them out). `O(d²)`.
+    pub fn shifted(&self, c: f64) -> Mpo {
+        let mut out = self.clone();
+        let w = &mut out.sites[0];
+        let dr = w.dims[3];
+        for s in 0..2 {
+            let k = w.offset(&[0, s, s, dr - 1]);
+            w.data[k] += c;
+        }
+        out
+    }
+
     /// `Σ_s onsite[s] + Σ_{i<j} g̃_ij Σ_c κ_c A_c^{(i)} B_c^{(j)}` from the coupling factors.
     pub fn build(f: &CouplingFactors, channels: &[PairChannel], onsite: &[SiteOp]) -> Mpo {
         let n = f.n;

@@ -65,6 +65,13 @@ pub struct MpsReport {
     pub time_step: f64,
     /// `Σ` of the discarded weights of every SVD of the reported run (step `δ`).
     pub discarded_weight: f64,
+    /// Estimate of the truncations' share of the error of `W`: `2 ΔH0 √(Σ_k ε_k)`, the
+    /// largest over the times served (the first-order energy shifts of the truncations
+    /// summed as independent; capped by the bound).
+    pub truncation_estimate: f64,
+    /// Bound on the truncations' share of the error of `W` (against TDVP without
+    /// truncation): `2‖H0 − E_0‖ Σ_k √ε_k` at the latest time reached.
+    pub truncation_bound: f64,
     /// Richardson estimate of the time-step error of `W`: `max |W_δ − W_{2δ}|/3` over the
     /// times served (second order: the error at `2δ` is four times that at `δ`); the `W`
     /// reported is the extrapolation `(4W_δ − W_{2δ})/3`, whose leading error cancels.

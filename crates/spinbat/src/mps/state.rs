@@ -159,7 +159,7 @@ impl Mps {
 
 /// `E'[b', b] = Σ_{a', a, s} conj(A[a', s, b']) E[a', a] A[a, s, b]` (the norm's transfer
 /// matrix from the left).
-fn transfer_left(e: &Tensor, a: &Tensor) -> Tensor {
+pub(super) fn transfer_left(e: &Tensor, a: &Tensor) -> Tensor {
     let t = contract(e, false, 1, a, false); // [a', s, b]
     let t = t.permute(&[2, 0, 1]); // [b, a', s]
     let t = contract(&t, false, 2, a, true); // [b, b']
@@ -167,7 +167,7 @@ fn transfer_left(e: &Tensor, a: &Tensor) -> Tensor {
 }
 
 /// `E'[a, a'] = Σ_{b, b', s} A[a, s, b] E[b, b'] conj(A[a', s, b'])` (from the right).
-fn transfer_right(e: &Tensor, a: &Tensor) -> Tensor {
+pub(super) fn transfer_right(e: &Tensor, a: &Tensor) -> Tensor {
     let t = contract(a, false, 1, e, false); // [a, s, b']
     let ap = a.permute(&[1, 2, 0]); // [s, b', a']
     contract(&t, false, 2, &ap, true) // [a, a']
@@ -179,7 +179,7 @@ pub(crate) fn svd_error(e: faer::linalg::svd::SvdError) -> crate::SpinbatError {
 }
 
 /// `A[a, s, b] = Q[(a, s), k] R[k, b]` with `Q` left-orthonormal.
-fn qr_left(a: &Tensor) -> (Tensor, Tensor) {
+pub(super) fn qr_left(a: &Tensor) -> (Tensor, Tensor) {
     let (dl, d, dr) = (a.dims[0], a.dims[1], a.dims[2]);
     let qr = a.as_mat(2).qr();
     let q = qr.compute_thin_Q();

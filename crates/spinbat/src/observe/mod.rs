@@ -26,6 +26,7 @@ pub mod disorder;
 pub mod ensemble;
 pub mod ergotropy;
 pub mod ground;
+pub mod matrix_product;
 pub mod storage;
 pub mod trajectory;
 

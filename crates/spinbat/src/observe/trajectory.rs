@@ -541,6 +541,50 @@ pub(crate) fn observe_state(
     })
 }
 
+/// Records the selected observables of a matrix-product state ([`StateView::MatrixProduct`]:
+/// the runs at steps `δ`, `2δ`), measured by contractions and extrapolated as `W` is
+/// ([`super::matrix_product::measure`]); `e0` the energy of all-down.
+///
+/// # Errors
+/// Those of [`super::matrix_product::measure`] and [`super::matrix_product::check_block`].
+#[allow(clippy::too_many_arguments)]
+fn observe_mps(
+    psi: &crate::mps::Mps,
+    coarse: &crate::mps::Mps,
+    h0: &crate::mps::Mpo,
+    set: &ObservableSet,
+    cut: usize,
+    t: f64,
+    work: f64,
+    e0: f64,
+    ergotropy: Option<&ErgotropyContext>,
+) -> Result<ObservablePoint> {
+    use super::matrix_product::{check_block, measure, Selection};
+    check_block(set.block)?;
+    let what = Selection {
+        entanglement: set.entanglement,
+        bloch: set.bloch,
+        zz: set.zz,
+        variance: set.variance,
+        ergotropy: set.ergotropy,
+    };
+    let m = measure(psi, coarse, h0, what, cut, work, e0, ergotropy)?;
+    Ok(ObservablePoint {
+        t,
+        work,
+        entropy: m.entropy.map(|e| e.0),
+        renyi2: m.entropy.map(|e| e.1),
+        bloch: m.bloch.filter(|_| set.bloch),
+        zz: m.zz,
+        variance: m.variance.filter(|_| set.variance),
+        ergotropy: m.ergotropy,
+        work_stderr: None,
+        bloch_stderr: None,
+        mean_local_ergotropy: None,
+        local_ergotropy_stderr: None,
+    })
+}
+
 /// Records the selected observables of a pure state handed out block by block
 /// ([`StateView::Rows`]: a sector's state never expanded): the Bloch vectors, `Var(H0)` and
 /// the ergotropy family from one [`row_moments`] pass; only for sets that need nothing
@@ -677,6 +721,9 @@ fn trajectory_planned_with(
                 .into(),
         });
     }
+    if plan.solver() == Solver::Mps {
+        super::matrix_product::check_block(set.block)?;
+    }
     let spectrum = if density && set.ergotropy { Some(H0Spectrum::new(chain)?) } else { None };
     let mut prop = plan.state_propagator(chain)?;
     let t_last = times.last().copied().unwrap_or(0.0);
@@ -689,6 +736,10 @@ fn trajectory_planned_with(
             StateView::Rows { rows } => observe_rows(rows, set, s.t, s.work, context.as_ref())?,
             StateView::Density { rho, ops } => {
                 observe_density(ops, rho, n, set, s.t, s.work, context.as_ref(), spectrum.as_ref())?
+            }
+            StateView::MatrixProduct { psi, psi_coarse, h0 } => {
+                let e0 = chain.initial_energy();
+                observe_mps(psi, psi_coarse, h0, set, cut, s.t, s.work, e0, context.as_ref())?
             }
         });
         progress.update(s.t, t_last);
@@ -724,6 +775,9 @@ pub struct ObservedCharge {
     pub observables_s: f64,
     /// How many of the requested times' states came from the charge's own propagation.
     pub shared_points: usize,
+    /// The MPS run's settings and accuracy figures ([`Propagator::mps_report`]); `None`
+    /// for other methods.
+    pub mps: Option<crate::mps::MpsReport>,
 }
 
 /// The charge of `chain` ([`super::charge`] with `prop`, `times` the curve's output
@@ -766,7 +820,10 @@ pub fn charge_observed(
     } else {
         None
     };
-    let (set_copy, cut_copy) = (*set, cut);
+    if states.solver() == Solver::Mps {
+        super::matrix_product::check_block(set.block)?;
+    }
+    let (set_copy, cut_copy, e0) = (*set, cut, chain.initial_energy());
     let tap = |times: Vec<f64>, sink: &Sink| {
         let (sink, context) = (Arc::clone(sink), context.clone());
         StateTap {
@@ -781,6 +838,9 @@ pub fn charge_observed(
                         observe_state(ops, psi, mirror_even, n, &set_copy, cut_copy, s.t, s.work, context.as_deref())?
                     }
                     StateView::Rows { rows } => observe_rows(rows, &set_copy, s.t, s.work, context.as_deref())?,
+                    StateView::MatrixProduct { psi, psi_coarse, h0 } => {
+                        observe_mps(psi, psi_coarse, h0, &set_copy, cut_copy, s.t, s.work, e0, context.as_deref())?
+                    }
                     _ => {
                         return Err(SpinbatError::Unsupported {
                             solver: "chebyshev",
@@ -807,6 +867,7 @@ pub fn charge_observed(
         prop.end_tap()?;
     }
     let (solver, accuracy, work_error) = (prop.name().to_string(), prop.accuracy_note(), prop.error_bound());
+    let mps = prop.mps_report();
     drop(prop);
     let (mut points, measuring) = {
         let mut sink = measured.lock().map_err(|_| poisoned())?;
@@ -864,6 +925,7 @@ pub fn charge_observed(
         charge_s,
         observables_s: measuring + start.elapsed().as_secs_f64(),
         shared_points,
+        mps,
     })
 }
 

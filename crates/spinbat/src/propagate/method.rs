@@ -214,6 +214,19 @@ pub enum StateView<'a> {
         /// `H`, `H0` on the full space.
         ops: &'a crate::operator::Operators,
     },
+    /// A matrix-product state (the `mps` solver, [`super::MpsPropagator`]): the state of
+    /// the run with step `δ` and that of the run with step `2δ` at the same time, so that a
+    /// measurement `X` is extrapolated as `W` is, `(4X(ψ_δ) − X(ψ_{2δ}))/3`, and the MPO of
+    /// `H0`. Never expanded to `2^N` amplitudes: the measurements are contractions
+    /// ([`crate::mps::Mps`]).
+    MatrixProduct {
+        /// The state of the run with step `δ`.
+        psi: &'a crate::mps::Mps,
+        /// The state of the run with step `2δ`.
+        psi_coarse: &'a crate::mps::Mps,
+        /// `H0` as an MPO.
+        h0: &'a crate::mps::Mpo,
+    },
 }
 
 impl<'a> StateView<'a> {
@@ -221,7 +234,7 @@ impl<'a> StateView<'a> {
     pub fn pure(self) -> Option<(&'a [num_complex::Complex64], &'a crate::operator::Operators)> {
         match self {
             StateView::Pure { psi, ops, .. } => Some((psi, ops)),
-            StateView::Rows { .. } | StateView::Density { .. } => None,
+            StateView::Rows { .. } | StateView::Density { .. } | StateView::MatrixProduct { .. } => None,
         }
     }
 }

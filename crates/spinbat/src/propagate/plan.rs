@@ -190,7 +190,7 @@ impl Plan {
             Request::States { .. } => resolve_states(chain, solver, precision)?,
         };
         if solver == Solver::Mps {
-            check_mps(chain, request)?;
+            check_mps(chain)?;
         }
         check_charging(chain, solver)?;
         if let (Solver::Trajectories, Request::States { .. }) = (solver, request) {
@@ -234,6 +234,8 @@ impl Plan {
             // the measurements' copies: ρ for its eigenvalues, H0ρ, the dense H0 and its
             // eigenvalue workspace
             bytes += DENSITY_OBSERVABLE_BYTES_PER_ENTRY * (2.0 * chain.n_sites() as f64).exp2();
+        } else if let (Request::States { .. }, SpaceKind::MatrixProduct) = (request, space) {
+            bytes += super::mps::observable_bytes(chain, &MpsSettings::default());
         } else if let (Request::States { bytes_per_amplitude }, false) = (request, space == SpaceKind::None) {
             let full = (chain.n_sites() as f64).exp2();
             bytes += bytes_per_amplitude * full;
@@ -290,6 +292,9 @@ impl Plan {
         self.mps = settings;
         if self.solver == Solver::Mps {
             self.bytes = super::mps::bytes_needed(chain, &settings);
+            if let Request::States { .. } = self.request {
+                self.bytes += super::mps::observable_bytes(chain, &settings);
+            }
             crate::resources::ensure_fits("mps", chain.n_sites(), self.bytes)?;
         }
         Ok(self)
@@ -581,6 +586,7 @@ impl Plan {
             (Solver::Chebyshev, Precision::Single, _) => {
                 Ok(Box::new(chebyshev::Chebyshev::<_, f32>::with_space(Operators::new(chain)?, chain, tol)))
             }
+            (Solver::Mps, _, _) => Ok(Box::new(super::MpsPropagator::new(chain, self.mps)?)),
             (other, _, _) => Err(SpinbatError::Unsupported {
                 solver: other.as_str(),
                 reason: "no state vector: observables need dense or chebyshev (the mean field has its own trajectory)"
@@ -627,22 +633,14 @@ pub fn plan_noisy(chain: &Chain, solver: Solver, tol: f64, noise: &Noise) -> Res
     Plan::with_noise(chain, solver, tol, Precision::Double, Request::Work, noise)?.propagator(chain)
 }
 
-/// What the MPS solver refuses: per-site fields (its rate operator uses one field) and
-/// states for observables (not implemented: it hands out the work only). Noise and a
-/// thermal start are refused before, as for every solver of one pure state.
-fn check_mps(chain: &Chain, request: Request) -> Result<()> {
+/// What the MPS solver refuses: per-site fields (its rate operator uses one field). Noise
+/// and a thermal start are refused before, as for every solver of one pure state; states
+/// for observables are its own ([`super::method::StateView::MatrixProduct`], never `2^N` amplitudes).
+fn check_mps(chain: &Chain) -> Result<()> {
     if chain.has_site_fields() {
         return Err(SpinbatError::Unsupported {
             solver: "mps",
             reason: "per-site fields (disorder in B) are not implemented in its MPOs; use chebyshev".to_string(),
-        });
-    }
-    if let Request::States { .. } = request {
-        return Err(SpinbatError::Unsupported {
-            solver: "mps",
-            reason: "observables of the matrix-product state (--observe) are not implemented yet; it gives W(t) and \
-                     P_max"
-                .to_string(),
         });
     }
     Ok(())
