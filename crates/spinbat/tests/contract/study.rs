@@ -664,6 +664,8 @@ fn a_floquet_scan_is_static_at_zero_amplitude_and_averages_out_at_high_frequency
     }
     assert!(devs[1] < devs[0] / 2.0, "the deviation falls with nu: {devs:?}");
     assert!(devs[1] / p0 < 0.01, "at nu = 800 within 1% of the static charge: {devs:?} of {p0}");
+}
+
 /// A driven grid (`GridStudy::new_driven`: the drive's frequency fixed, its amplitude
 /// varied): independent spins (`g = 0`) charge as `W(t) = 2BN sin²(ωt + (A/ν) sin νt)`, so
 /// each record's maximal work over its window is that closed form's maximum; `A = 0` is the
