@@ -197,9 +197,17 @@ fn mirror_symmetric_fields_keep_the_reflection_sector_and_random_ones_do_not() {
         // random fields: the sector refuses, the full space still agrees with dense below N = 10
         assert!(Chebyshev::in_reflection_sector(&random, 1e-12).is_err());
     }
-    // flip-flops with per-site fields: the rate's i<[H_g, H_B]> is measured on the full space only
+    // flip-flops with mirror-symmetric per-site fields: the sector measures the rate's extra
+    // part i<[H_g, H_B]> itself (Space::field_flip_rate) and reproduces the full space
     let xxz = Chain::builder(6).alpha(0.5).site_fields(vec![1.0, 1.2, 0.7, 0.7, 1.2, 1.0]).build().unwrap();
-    assert!(Symmetries::of(&xxz).reflection && !ReflectionSector::applies(&xxz));
+    assert!(Symmetries::of(&xxz).reflection && ReflectionSector::applies(&xxz));
+    let times = uniform_times(2.0 / xxz.omega(), 11);
+    let full = Chebyshev::new(&xxz, 1e-12).unwrap().sample(&times).unwrap();
+    let sector = Chebyshev::in_reflection_sector(&xxz, 1e-12).unwrap().sample(&times).unwrap();
+    for (a, b) in full.iter().zip(&sector) {
+        let scale = 1.0 + a.work.abs() + a.rate.abs();
+        assert!((a.work - b.work).abs() < 1e-10 * scale && (a.rate - b.rate).abs() < 1e-9 * scale, "XXZ: t = {}", a.t);
+    }
     // a ring keeps its translations only with one field; all-to-all keeps the Dicke states only so
     let mut ring =
         Chain::builder(12).couplings(Couplings::NearestNeighbour).boundary(Boundary::Periodic).build().unwrap();
