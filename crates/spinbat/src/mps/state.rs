@@ -136,24 +136,9 @@ impl Mps {
     /// # Errors
     /// [`crate::SpinbatError::NotConverged`] if an SVD fails.
     pub fn entropy(&self, l: usize) -> crate::Result<f64> {
-        let n = self.n_sites();
-        let mut sites = self.sites.clone();
-        // left-orthonormalise 0..=l by QR, right-orthonormalise l+1.. by QR from the right
-        for i in 0..l {
-            let (q, r) = qr_left(&sites[i]);
-            sites[i] = q;
-            sites[i + 1] = contract(&r, false, 1, &sites[i + 1], false);
-        }
-        for i in (l + 2..n).rev() {
-            let (lq, q) = lq_right(&sites[i]);
-            sites[i] = q;
-            sites[i - 1] = contract(&sites[i - 1], false, 1, &lq, false);
-        }
-        let theta = contract(&sites[l], false, 1, &sites[l + 1], false);
-        let svd = theta.as_mat(2).thin_svd().map_err(svd_error)?;
-        let s = svd.S().column_vector();
-        let norm: f64 = (0..s.nrows()).map(|k| s[k].re * s[k].re).sum();
-        Ok((0..s.nrows()).map(|k| s[k].re * s[k].re / norm).filter(|&p| p > 0.0).map(|p| -p * p.ln()).sum())
+        // −Σ p ln p over the normalised Schmidt values' squares (`Mps::schmidt_values`)
+        let s = self.schmidt_values(l)?;
+        Ok(s.iter().map(|x| x * x).filter(|&p| p > 0.0).map(|p| -p * p.ln()).sum())
     }
 }
 
