@@ -80,6 +80,10 @@ pub const GRAM_MIN_TERMS: usize = 40;
 /// Share of the available memory the Gram segments' terms may take.
 const GRAM_MEMORY_SHARE: f64 = 0.5;
 
+/// Share of the available memory the Gram segments' terms and a [`StateTap`]'s buffers
+/// may take together.
+const GRAM_WITH_TAP_SHARE: f64 = 0.8;
+
 /// Terms a complex Gram segment may keep on `ops` with states in `R`: up to
 /// [`GRAM_MAX_TERMS`] within [`GRAM_MEMORY_SHARE`] of the available memory; `None` where
 /// the space does not measure by Gram products ([`Space::gram_output`]) or fewer than
@@ -88,19 +92,21 @@ fn gram_terms<S: Space, R: Real>(ops: &S) -> Option<usize> {
     gram_terms_beside::<S, R>(ops, 0.0)
 }
 
-/// [`gram_terms`] with `reserved` bytes of the available memory left to others (a
-/// [`StateTap`]'s buffers). (Taking them out of the other half instead keeps longer
-/// segments, but their states then need more terms each: slower at `N = 24`, 80.6 s
-/// against 76 s.)
+/// [`gram_terms`] with `reserved` bytes of the available memory `a` left to others (a
+/// [`StateTap`]'s buffers): the terms take `min(a/2, 0.8a − reserved)`, so a tap's buffers
+/// come out of the other half first and shorten the segments only where the two together
+/// would pass [`GRAM_WITH_TAP_SHARE`]. (Taking them out of the terms' half instead cost
+/// `--observe ergotropy` at `N = 24` a fourth segment: 101 s against 93.5 s, BENCHMARKS.md.)
 fn gram_terms_beside<S: Space, R: Real>(ops: &S, reserved: f64) -> Option<usize> {
     if !ops.gram_output() {
         return None;
     }
     let per_term = ops.dim() as f64 * 2.0 * std::mem::size_of::<R>() as f64;
     // inside a parallel job (a study's small jobs) the other threads may hold theirs
-    let share = GRAM_MEMORY_SHARE
-        / if rayon::current_thread_index().is_some() { rayon::current_num_threads() } else { 1 } as f64;
-    let fit = crate::resources::bytes_available().map_or(f64::INFINITY, |a| share * (a - reserved).max(0.0) / per_term);
+    let jobs = if rayon::current_thread_index().is_some() { rayon::current_num_threads() } else { 1 } as f64;
+    let fit = crate::resources::bytes_available().map_or(f64::INFINITY, |a| {
+        (GRAM_MEMORY_SHARE * a).min(GRAM_WITH_TAP_SHARE * a - reserved).max(0.0) / jobs / per_term
+    });
     let k = fit.min(GRAM_MAX_TERMS as f64).floor() as usize;
     (k >= GRAM_MIN_TERMS).then_some(k)
 }
