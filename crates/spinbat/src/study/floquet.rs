@@ -8,7 +8,7 @@
 //! drive's bound `W(t)/t ≤ c/t + d` ([`crate::propagate::drive_power_bound`]); `A = 0` is
 //! the static charge itself.
 
-use super::scan::{for_each_job, point_of, ScanOptions, ScanRow, ScanSolver};
+use super::scan::{point_of, run_rows, ScanOptions, ScanRow, ScanSolver};
 use crate::error::{invalid, Result};
 use crate::model::{Chain, Drive, Protocol};
 use crate::propagate::{Plan, Precision, Request, Solver};
@@ -16,8 +16,6 @@ use crate::Progress;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 /// What a Floquet scan varies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,30 +105,15 @@ pub fn scan_drive(
             jobs.push((value, d, *s, plan));
         }
     }
-    let total = jobs.len() as f64;
-    let done = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<ScanRow>>>> = Mutex::new(vec![None; jobs.len()]);
-    progress.update(0.0, total);
-    for_each_job(
-        jobs.len(),
-        |k| jobs[k].3.bytes(),
-        |k| {
-            let (value, d, s, plan) = &jobs[k];
-            let row = plan
-                .protocol_propagator(base, &Protocol::Drive(*d))
-                .and_then(|prop| point_of(*value, base, *s, options, prop));
-            if let Ok(mut r) = results.lock() {
-                r[k] = Some(row);
-            }
-            let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-            progress.update(d as f64, total);
+    run_rows(
+        &jobs,
+        |job| job.3.bytes(),
+        |(value, d, s, plan)| {
+            plan.protocol_propagator(base, &Protocol::Drive(*d))
+                .and_then(|prop| point_of(*value, base, *s, options, prop))
         },
-    );
-    let results = results.into_inner().unwrap_or_default();
-    results
-        .into_iter()
-        .map(|r| r.unwrap_or_else(|| Err(invalid("scan", "point", "a point did not run (internal error)"))))
-        .collect()
+        progress,
+    )
 }
 
 /// The drive's amplitude in the figure, relative to the static field: `A = ω/2`.

@@ -701,26 +701,9 @@ fn point_driven(
     let start = std::time::Instant::now();
     let window = options.max_work.then(|| options.window.or(protocol.end()).unwrap_or_else(|| default_window(chain)));
     let plan = Plan::new(chain, s.solver, options.tol, Precision::Double, Request::Work)?;
-    let mut prop = plan.protocol_propagator(chain, protocol)?;
+    let prop = plan.protocol_propagator(chain, protocol)?;
     drop(plan);
-    let times: Vec<f64> = window.into_iter().collect();
-    let r = crate::observe::charge(prop.as_mut(), chain, &times, &crate::Silent)?;
-    let max_work = window.map(|_| r.max_work);
-    Ok(ScanRow {
-        value,
-        solver: s.label.to_string(),
-        method: r.solver.clone(),
-        n_sites: chain.n_sites(),
-        max_power: r.max_power,
-        max_work,
-        window,
-        power_ratio: r.power_ratio,
-        work_ratio: max_work.map(|m| m.work / r.independent.max_work.work),
-        independent: r.independent,
-        error_bound: r.error_bound,
-        accuracy: r.accuracy,
-        run_time_s: start.elapsed().as_secs_f64(),
-    })
+    super::scan::row_of(value, chain, s, window, prop, start)
 }
 
 /// The memory a job needs: its propagator (the density matrix's with noise), or its

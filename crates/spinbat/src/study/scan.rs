@@ -260,18 +260,36 @@ pub fn scan_noisy(
             jobs.push((value, chain, *s, plan));
         }
     }
+    run_rows(
+        &jobs,
+        |job| job.3.bytes(),
+        |(value, chain, s, plan)| point_planned(*value, chain, *s, options, plan),
+        progress,
+    )
+}
+
+/// The rows of `jobs`, in order: each job's row by `row`, the small jobs (by `bytes`) in
+/// parallel ([`for_each_job`]), `progress` told the number finished.
+///
+/// # Errors
+/// The first error of a job, in job order.
+pub(super) fn run_rows<J: Sync>(
+    jobs: &[J],
+    bytes: impl Fn(&J) -> f64 + Sync,
+    row: impl Fn(&J) -> Result<ScanRow> + Sync,
+    progress: &dyn Progress,
+) -> Result<Vec<ScanRow>> {
     let total = jobs.len() as f64;
     let done = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Result<ScanRow>>>> = Mutex::new(vec![None; jobs.len()]);
     progress.update(0.0, total);
     for_each_job(
         jobs.len(),
-        |k| jobs[k].3.bytes(),
+        |k| bytes(&jobs[k]),
         |k| {
-            let (value, chain, s, plan) = &jobs[k];
-            let row = point_planned(*value, chain, *s, options, plan);
-            if let Ok(mut r) = results.lock() {
-                r[k] = Some(row);
+            let r = row(&jobs[k]);
+            if let Ok(mut results) = results.lock() {
+                results[k] = Some(r);
             }
             let d = done.fetch_add(1, Ordering::Relaxed) + 1;
             progress.update(d as f64, total);
@@ -321,10 +339,22 @@ pub(super) fn point_of(
     chain: &Chain,
     s: ScanSolver,
     options: &ScanOptions,
-    mut prop: Box<dyn propagate::Propagator>,
+    prop: Box<dyn propagate::Propagator>,
 ) -> Result<ScanRow> {
-    let start = Instant::now();
     let window = options.max_work.then(|| options.window.unwrap_or_else(|| default_window(chain)));
+    row_of(value, chain, s, window, prop, Instant::now())
+}
+
+/// The row of one point: `prop`'s charge of `chain`, its maximal work on `[0, window]`
+/// where a window is given, timed from `start`.
+pub(super) fn row_of(
+    value: f64,
+    chain: &Chain,
+    s: ScanSolver,
+    window: Option<f64>,
+    mut prop: Box<dyn propagate::Propagator>,
+    start: Instant,
+) -> Result<ScanRow> {
     let times: Vec<f64> = window.into_iter().collect();
     let r = observe::charge(prop.as_mut(), chain, &times, &crate::Silent)?;
     let max_work = window.map(|_| r.max_work);
