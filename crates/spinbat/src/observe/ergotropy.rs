@@ -134,6 +134,16 @@ pub struct ErgotropyContext {
 }
 
 impl ErgotropyContext {
+    /// The block size of the block ergotropy, where asked for ([`ErgotropyContext::with_block`]).
+    pub fn block(&self) -> Option<usize> {
+        self.block
+    }
+
+    /// The field `B` of `H_B = B Σ Z_i`.
+    pub fn field(&self) -> f64 {
+        self.b
+    }
+
     /// The context of `chain`: `E_min(H0) = E_0` where all-down is proved the ground state
     /// ([`super::ground::all_down_is_proved_ground`]), else the bottom of
     /// [`super::ground::spectral_range`] (exact or Lanczos where `N` allows), else unknown
@@ -323,6 +333,31 @@ pub fn block_ergotropy(psi: &[Complex64], n_sites: usize, k: usize, b: f64) -> R
             );
         faer::Mat::<Complex64>::from_fn(dim, dim, |i, j| rho[i * dim + j] / norm)
     })
+}
+
+/// [`block_ergotropy`] from the blocks' reduced density matrices `reduced` (`[0, K),
+/// [K, 2K), …`, each `2^len × 2^len` in that function's order, unit trace) made by another
+/// state kind (a matrix-product state's contractions).
+///
+/// # Errors
+/// [`crate::SpinbatError::InvalidParameter`] for `K` outside `1..=min(N, 12)` or a matrix
+/// of the wrong size; [`crate::SpinbatError::NotConverged`] if an eigensolver fails.
+pub fn block_ergotropy_of(n_sites: usize, k: usize, b: f64, reduced: &[faer::Mat<Complex64>]) -> Result<f64> {
+    let blocks = n_sites.div_ceil(k.max(1));
+    if k == 0 || k > n_sites.min(MAX_BLOCK_SITES) || reduced.len() != blocks {
+        return Err(crate::error::invalid(
+            "block",
+            k,
+            format!("must be in 1..={} with one matrix a block", n_sites.min(MAX_BLOCK_SITES)),
+        ));
+    }
+    for (i, rho) in reduced.iter().enumerate() {
+        let dim = 1usize << k.min(n_sites - i * k);
+        if rho.nrows() != dim || rho.ncols() != dim {
+            return Err(crate::error::invalid("block", k, format!("block {i}'s matrix is not {dim} x {dim}")));
+        }
+    }
+    sum_over_blocks(n_sites, k, b, |start, _| reduced[start / k].clone())
 }
 
 /// Most sites of a density matrix the ergotropy family measures: `ρ` and the dense `H0`

@@ -19,27 +19,13 @@
 //! entropies are extrapolated as they are (smooth functions of the state away from zero
 //! Schmidt values).
 //!
-//! Not measured: the block ergotropy (`--block`): refused ([`check_block`]).
+//! The block ergotropy (`--block K`): the blocks' reduced density matrices
+//! ([`Mps::block_states`], linear in `ρ`) extrapolated entry by entry, then their spectra
+//! ([`super::ergotropy::block_ergotropy_of`]).
 
 use super::ergotropy::{ErgotropyContext, ErgotropyPoint};
-use crate::error::{Result, SpinbatError};
+use crate::error::Result;
 use crate::mps::{entropies, Mpo, Mps};
-
-/// Refuses what the matrix-product state does not measure: the block ergotropy.
-///
-/// # Errors
-/// [`SpinbatError::Unsupported`] for a block size.
-pub fn check_block(block: Option<usize>) -> Result<()> {
-    if block.is_some() {
-        return Err(SpinbatError::Unsupported {
-            solver: "mps",
-            reason: "the block ergotropy (--block) of a matrix-product state is not implemented; the other ergotropy \
-                     keys are measured"
-                .into(),
-        });
-    }
-    Ok(())
-}
 
 /// Which observables to measure (those of the observable set).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,7 +71,7 @@ fn richardson(x: f64, y: f64) -> f64 {
 /// and `ZZ`, `O(N (χ³ D² d + χ² D³ d²))` for `Var(H0)`, each twice (both runs).
 ///
 /// # Errors
-/// [`SpinbatError::NotConverged`] if an SVD fails.
+/// [`crate::SpinbatError::NotConverged`] if an SVD or an eigensolver fails.
 #[allow(clippy::too_many_arguments)]
 pub fn measure(
     psi: &Mps,
@@ -125,7 +111,17 @@ pub fn measure(
             let p: Vec<f64> = a.iter().zip(&b).map(|(&x, &y)| richardson(x, y).max(0.0)).collect();
             let total: f64 = p.iter().sum();
             let p: Vec<f64> = p.iter().map(|x| x / total).collect();
-            Some(c.measure(&p, bloch, work, Some(var)))
+            let mut point = c.measure(&p, bloch, work, Some(var));
+            if let Some(k) = c.block() {
+                let (a, b) = (psi.block_states(k), coarse.block_states(k));
+                let rho: Vec<faer::Mat<_>> = a
+                    .iter()
+                    .zip(&b)
+                    .map(|(x, y)| faer::Mat::from_fn(x.nrows(), x.ncols(), |i, j| (x[(i, j)] * 4.0 - y[(i, j)]) / 3.0))
+                    .collect();
+                point.block_ergotropy = Some(super::ergotropy::block_ergotropy_of(psi.n_sites(), k, c.field(), &rho)?);
+            }
+            Some(point)
         }
         _ => None,
     };

@@ -546,7 +546,7 @@ pub(crate) fn observe_state(
 /// ([`super::matrix_product::measure`]); `e0` the energy of all-down.
 ///
 /// # Errors
-/// Those of [`super::matrix_product::measure`] and [`super::matrix_product::check_block`].
+/// Those of [`super::matrix_product::measure`].
 #[allow(clippy::too_many_arguments)]
 fn observe_mps(
     psi: &crate::mps::Mps,
@@ -559,8 +559,7 @@ fn observe_mps(
     e0: f64,
     ergotropy: Option<&ErgotropyContext>,
 ) -> Result<ObservablePoint> {
-    use super::matrix_product::{check_block, measure, Selection};
-    check_block(set.block)?;
+    use super::matrix_product::{measure, Selection};
     let what = Selection {
         entanglement: set.entanglement,
         bloch: set.bloch,
@@ -721,9 +720,6 @@ fn trajectory_planned_with(
                 .into(),
         });
     }
-    if plan.solver() == Solver::Mps {
-        super::matrix_product::check_block(set.block)?;
-    }
     let spectrum = if density && set.ergotropy { Some(H0Spectrum::new(chain)?) } else { None };
     let mut prop = plan.state_propagator(chain)?;
     let t_last = times.last().copied().unwrap_or(0.0);
@@ -820,9 +816,6 @@ pub fn charge_observed(
     } else {
         None
     };
-    if states.solver() == Solver::Mps {
-        super::matrix_product::check_block(set.block)?;
-    }
     let (set_copy, cut_copy, e0) = (*set, cut, chain.initial_energy());
     let tap = |times: Vec<f64>, sink: &Sink| {
         let (sink, context) = (Arc::clone(sink), context.clone());

@@ -277,6 +277,36 @@ fn observables_of_the_mps_agree_with_the_exact_state() {
 }
 
 #[test]
+fn block_ergotropy_of_the_mps_agrees_with_the_exact_state() {
+    use spinbat::observe::trajectory::{self, trajectory_planned, ObservableSet};
+    use spinbat::propagate::Precision;
+    // blocks of K = 3 (3 + 3 + 3 + 1 sites) and K = 5 on an entangled random chain: the MPS's
+    // block density matrices (extrapolated entry by entry) against the exact state's partial
+    // traces, through the spectra; K = N is the global ergotropy for H_B
+    let mut rng = Rng::new(2718);
+    let chain = random_open_chain(&mut rng, 10, true);
+    let times = uniform_times(1.2 / chain.omega(), 3);
+    let settings = MpsSettings { bond_dim: 64, truncation: 1e-22, time_step: None };
+    for k in [3, 5, 10] {
+        let set = "ergotropy".parse::<ObservableSet>().unwrap().with_block(k);
+        let exact = trajectory::trajectory(&chain, Solver::Chebyshev, &times, &set, 1e-13, &Silent).unwrap();
+        let plan = trajectory::plan(&chain, Solver::Mps, 1e-10, Precision::Double).unwrap().with_mps(&chain, settings);
+        let got = trajectory_planned(&plan.unwrap(), &chain, &times, &set, &Silent).unwrap();
+        for (a, b) in got.points.iter().zip(&exact.points) {
+            let (ea, eb) = (a.ergotropy.unwrap(), b.ergotropy.unwrap());
+            let (x, y) = (ea.block_ergotropy.unwrap(), eb.block_ergotropy.unwrap());
+            assert!((x - y).abs() <= 1e-8 * y.abs().max(1.0), "K = {k}, t = {}: block ergotropy {x} vs {y}", a.t);
+            if k == 10 {
+                assert!((x - eb.ergotropy_hb).abs() <= 1e-8 * y.abs().max(1.0), "K = N is the global one for H_B");
+            }
+        }
+        // something to measure: the blocks lock some ergotropy at the last time
+        let last = exact.points.last().unwrap().ergotropy.unwrap();
+        assert!(last.block_ergotropy.unwrap() > last.local_ergotropy + 1e-3 || k == 1, "K = {k}: {last:?}");
+    }
+}
+
+#[test]
 fn observables_of_independent_spins_at_64_sites() {
     use spinbat::observe::trajectory::{self, trajectory_planned, ObservableSet};
     use spinbat::propagate::Precision;
