@@ -47,32 +47,3 @@ pub fn cannot_index(what: &'static str, n_sites: usize, bytes: f64) -> SpinbatEr
 fn too_large(what: &'static str, n_sites: usize, bytes: f64, available: f64) -> SpinbatError {
     SpinbatError::TooLarge { solver: what, n_sites, bytes_needed: bytes, bytes_available: available }
 }
-
-/// Asks the kernel to back `mem` with transparent huge pages (2 MiB) where it gives them
-/// only on request (`/sys/kernel/mm/transparent_hugepage/enabled` = `madvise`, as on the
-/// development machine). Memory touched for the first time costs a page fault and a
-/// clearing per page: with 4 KiB pages about 0.7 s per GB on that machine, mostly the
-/// faults. A hint only: nothing happens elsewhere, or where the kernel declines.
-pub fn advise_huge_pages<T>(mem: &mut [std::mem::MaybeUninit<T>]) {
-    #[cfg(target_os = "linux")]
-    {
-        extern "C" {
-            fn madvise(addr: *mut std::ffi::c_void, len: usize, advice: std::ffi::c_int) -> std::ffi::c_int;
-        }
-        const MADV_HUGEPAGE: std::ffi::c_int = 14;
-        const PAGE: usize = 4096;
-        let start = mem.as_mut_ptr() as usize;
-        let end = start + std::mem::size_of_val(mem);
-        let aligned = start.div_ceil(PAGE) * PAGE;
-        if end > aligned + PAGE {
-            // SAFETY: the range lies inside `mem`, owned and not yet read; the advice
-            // changes how its pages are backed, never their contents (all zero on first
-            // touch either way), and its result is ignored
-            unsafe {
-                madvise(aligned as *mut std::ffi::c_void, end - aligned, MADV_HUGEPAGE);
-            }
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = mem;
-}

@@ -1384,9 +1384,10 @@ fn segment_terms(radius: f64, eps: f64, max_terms: usize, real: bool, span: f64)
 
 /// Grows `v` to `len` zeros, the new memory first touched by all threads: a fresh page
 /// is cleared by the kernel when first written, at about 1 GB/s per thread on the
-/// development machine (3.7 s for the 2.5 GB of a Gram store at `N = 22` from one thread)
-/// with 4 KiB pages, mostly the faults; so the new memory is asked for in huge pages
-/// ([`crate::resources::advise_huge_pages`]).
+/// development machine (3.7 s for the 2.5 GB of a Gram store at `N = 22` from one thread).
+/// (Asking for transparent huge pages, `madvise(MADV_HUGEPAGE)`, cut the user time but
+/// tripled the system time of the run on that machine, a virtual one: `N = 22`, maximum
+/// only, 0.9 → 3.0 s of system time; BENCHMARKS.md.)
 fn grow_in_parallel<T: Copy + Default + Send>(v: &mut Vec<T>, len: usize) {
     use rayon::prelude::*;
     let old = v.len();
@@ -1395,7 +1396,6 @@ fn grow_in_parallel<T: Copy + Default + Send>(v: &mut Vec<T>, len: usize) {
     }
     v.reserve_exact(len - old);
     let spare = &mut v.spare_capacity_mut()[..len - old];
-    crate::resources::advise_huge_pages(spare);
     spare.par_chunks_mut(1 << 16).for_each(|chunk| {
         for x in chunk {
             x.write(T::default());
