@@ -331,7 +331,7 @@ pub fn gram_sums<S: Space, T: Widen>(space: &S, cols: &[T], k: usize, squares: b
     let ke = if real { k.div_ceil(2) } else { k };
     let slot = |a: usize| {
         if real {
-            if a % 2 == 0 {
+            if a.is_multiple_of(2) {
                 a / 2
             } else {
                 ke + a / 2

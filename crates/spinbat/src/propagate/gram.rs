@@ -142,7 +142,7 @@ impl Segment {
             for b in (a % 2..k).step_by(2) {
                 let n_ab = 0.5 * (self.mu[a + b] + self.mu[a.abs_diff(b)]);
                 let term = c[b] * n_ab;
-                row += if a.abs_diff(b) % 4 == 0 { term } else { -term };
+                row += if a.abs_diff(b).is_multiple_of(4) { term } else { -term };
             }
             norm += c[a] * row;
         }
