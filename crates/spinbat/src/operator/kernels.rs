@@ -301,14 +301,21 @@ pub fn chebyshev_step_into<S: Space, T: Amplitude>(
 /// The products of `k` stored states `v_0 … v_{k−1}` (column `j` is `cols[j·dim..(j+1)·dim]`)
 /// that a Chebyshev series needs to measure the work at *any* time it reaches
 /// (`crate::propagate` Gram segments), in the full-space inner product (rows weighted by
-/// [`Space::block_weight`]), with `A = H0 − E_0`:
-/// * `g[a·k + b] = ⟨v_a|A|v_b⟩` (Hermitian);
-/// * with `squares`, `g2[a·k + b] = ⟨Av_a|Av_b⟩`;
-/// * `diag[a] = ⟨v_a|v_a⟩` and `sup[a] = Re⟨v_a|v_{a+1}⟩` (the norms of all combinations
+/// [`Space::block_weight`]), with `A = H0 − E_0`. A series `Σ_a c_a v_a` has
+/// `c_a = (−i)^a x_a` with `x_a` real, so with `w_a = (−i)^a v_a` every quadratic form
+/// `Σ_ab c̄_a c_b ⟨v_a|X|v_b⟩ = Σ_ab x_a x_b Re⟨w_a|X|w_b⟩` (the imaginary parts cancel
+/// for Hermitian `X`) needs only the real symmetric matrices
+/// * `g[a·k + b] = Re⟨w_a|A|w_b⟩ = Re(i^a (−i)^b ⟨v_a|A|v_b⟩)`;
+/// * with `squares`, `g2[a·k + b] = Re⟨Aw_a|Aw_b⟩`;
+/// * and `diag[a] = ⟨v_a|v_a⟩`, `sup[a] = Re⟨v_a|v_{a+1}⟩` (the norms of all combinations
 ///   follow from these by `T_a T_b = (T_{a+b} + T_{|a−b|})/2`).
 ///
-/// One pass over the states, block by block in parallel; each block's products are a dense
-/// matrix product (faer) in double precision, real for real states.
+/// One pass over the states, block by block in parallel; each block's products are one
+/// real dense matrix product (faer, upper triangle) in double precision: for complex
+/// states over the `2b` real rows `(Re w_a, Im w_a)` (half the flops of the Hermitian
+/// product), for real states over the even and the odd columns apart (`w_a` is real for
+/// even `a`, imaginary for odd: the products of unequal parity have no real part, half
+/// the flops again).
 ///
 /// # Panics
 /// If `cols.len() != k · dim` or `k == 0` (a programming error).
@@ -318,16 +325,30 @@ pub fn gram_sums<S: Space, T: Widen>(space: &S, cols: &[T], k: usize, squares: b
     let dim = space.dim();
     assert!(k > 0 && cols.len() == k * dim, "Gram columns must be dim x k");
     let chunk = space.block_len();
-    type Acc<E> = (Mat<E>, Option<Mat<E>>, Vec<f64>, Vec<f64>);
-    let zero_acc = || -> Acc<T::Wide> {
+    let parts = T::PARTS;
+    // real states: the even columns first, then the odd ones (column `slot[a]` of a block)
+    let real = parts == 1;
+    let ke = if real { k.div_ceil(2) } else { k };
+    let slot = |a: usize| {
+        if real {
+            if a.is_multiple_of(2) {
+                a / 2
+            } else {
+                ke + a / 2
+            }
+        } else {
+            a
+        }
+    };
+    type Acc = (Mat<f64>, Option<Mat<f64>>, Vec<f64>, Vec<f64>);
+    let zero_acc = || -> Acc {
         (Mat::zeros(k, k), squares.then(|| Mat::zeros(k, k)), vec![0.0; k], vec![0.0; k.saturating_sub(1)])
     };
-    let one = <T::Wide as faer::traits::ComplexField>::one_impl();
     let (g, g2, diag, sup) = (0..space.blocks())
         .into_par_iter()
         .fold(
             || {
-                let scratch = (Mat::<T::Wide>::zeros(chunk, k), Mat::<T::Wide>::zeros(chunk, k));
+                let scratch = (Mat::<f64>::zeros(parts * chunk, k), Mat::<f64>::zeros(parts * chunk, k));
                 (zero_acc(), scratch, vec![T::default(); chunk], vec![0.0f64; chunk])
             },
             |(mut acc, (mut vb, mut ab), mut tmp, mut wd), c| {
@@ -341,35 +362,67 @@ pub fn gram_sums<S: Space, T: Widen>(space: &S, cols: &[T], k: usize, squares: b
                 }
                 for j in 0..k {
                     let col = &cols[j * dim..(j + 1) * dim];
-                    for (v, &x) in vb.col_as_slice_mut(j)[..b].iter_mut().zip(&col[rows.clone()]) {
-                        *v = x.widen();
+                    let block = &col[rows.clone()];
+                    acc.2[j] += w * block.iter().map(|&z| T::re_dot(z.widen(), z.widen())).sum::<f64>();
+                    if j + 1 < k {
+                        let next = &cols[(j + 1) * dim..(j + 2) * dim][rows.clone()];
+                        acc.3[j] +=
+                            w * block.iter().zip(next).map(|(&a, &z)| T::re_dot(a.widen(), z.widen())).sum::<f64>();
+                    }
+                    // w_j = (−i)^j v_j as real rows (Re, Im); real states unrotated
+                    let rotate = |x: T, out: &mut [f64], r: usize| {
+                        if real {
+                            out[r] = x.part(0);
+                        } else {
+                            let (re, im) = (x.part(0), x.part(1));
+                            let (a, bb) = match j % 4 {
+                                0 => (re, im),
+                                1 => (im, -re),
+                                2 => (-re, -im),
+                                _ => (-im, re),
+                            };
+                            out[r] = a;
+                            out[b + r] = bb;
+                        }
+                    };
+                    let sj = slot(j);
+                    {
+                        let vj = vb.col_as_slice_mut(sj);
+                        for (r, &x) in block.iter().enumerate() {
+                            rotate(x, vj, r);
+                        }
                     }
                     if diagonal {
-                        let (vj, aj) = (&vb.col_as_slice(j)[..b], &mut ab.col_as_slice_mut(j)[..b]);
-                        for ((a, &v), &d) in aj.iter_mut().zip(vj).zip(&wd[..b]) {
-                            *a = v * d;
+                        let vj = &vb.col_as_slice(sj)[..parts * b];
+                        let aj = &mut ab.col_as_slice_mut(sj)[..parts * b];
+                        for (ap, vp) in aj.chunks_exact_mut(b).zip(vj.chunks_exact(b)) {
+                            for ((a, &v), &d) in ap.iter_mut().zip(vp).zip(&wd[..b]) {
+                                *a = v * d;
+                            }
                         }
                     } else {
                         space.work_block(col, 1, c, &mut tmp[..b]);
-                        for (a, &x) in ab.col_as_slice_mut(j)[..b].iter_mut().zip(&tmp[..b]) {
-                            *a = x.widen() * w;
+                        let aj = ab.col_as_slice_mut(sj);
+                        for (r, &x) in tmp[..b].iter().enumerate() {
+                            rotate(x, aj, r);
+                        }
+                        for a in &mut aj[..parts * b] {
+                            *a *= w;
                         }
                     }
                 }
-                for j in 0..k {
-                    let vj = &vb.col_as_slice(j)[..b];
-                    acc.2[j] += w * vj.iter().map(|&z| T::re_dot(z, z)).sum::<f64>();
-                    if j + 1 < k {
-                        let vn = &vb.col_as_slice(j + 1)[..b];
-                        acc.3[j] += w * vj.iter().zip(vn).map(|(&a, &z)| T::re_dot(a, z)).sum::<f64>();
-                    }
-                }
-                // Hermitian products: the upper triangles only (half the flops)
-                let (vr, ar) = (vb.as_ref().subrows(0, b), ab.as_ref().subrows(0, b));
+                // the upper triangles only (half the flops); real states by parity
                 let (upper, full) = (BlockStructure::TriangularUpper, BlockStructure::Rectangular);
-                matmul(acc.0.as_mut(), upper, Accum::Add, vr.adjoint(), full, ar, full, one, Par::Seq);
-                if let Some(g2) = acc.1.as_mut() {
-                    matmul(g2.as_mut(), upper, Accum::Add, ar.adjoint(), full, ar, full, one * (1.0 / w), Par::Seq);
+                let groups = if real { [(0, ke), (ke, k - ke)] } else { [(0, k), (k, 0)] };
+                for (at, n) in groups.into_iter().filter(|g| g.1 > 0) {
+                    let vr = vb.as_ref().submatrix(0, at, parts * b, n);
+                    let ar = ab.as_ref().submatrix(0, at, parts * b, n);
+                    let gm = acc.0.as_mut().submatrix_mut(at, at, n, n);
+                    matmul(gm, upper, Accum::Add, vr.transpose(), full, ar, full, 1.0, Par::Seq);
+                    if let Some(g2) = acc.1.as_mut() {
+                        let gm = g2.as_mut().submatrix_mut(at, at, n, n);
+                        matmul(gm, upper, Accum::Add, ar.transpose(), full, ar, full, 1.0 / w, Par::Seq);
+                    }
                 }
                 (acc, (vb, ab), tmp, wd)
             },
@@ -388,15 +441,21 @@ pub fn gram_sums<S: Space, T: Widen>(space: &S, cols: &[T], k: usize, squares: b
             }
             a
         });
-    // the lower triangle by Hermitian symmetry
-    let flat = |m: &Mat<T::Wide>| -> Vec<Complex64> {
+    // back to the order of the terms, the lower triangle by symmetry; real states: the
+    // rotation's sign Re(i^a (−i)^b) = cos(π(a − b)/2), zero for unequal parity
+    let flat = |m: &Mat<f64>| -> Vec<f64> {
         (0..k * k)
             .map(|i| {
                 let (a, b) = (i / k, i % k);
-                if a <= b {
-                    T::to_c64(m[(a, b)])
+                if real && (a + b) % 2 == 1 {
+                    return 0.0;
+                }
+                let (sa, sb) = (slot(a), slot(b));
+                let v = if sa <= sb { m[(sa, sb)] } else { m[(sb, sa)] };
+                if real && a.abs_diff(b) % 4 == 2 {
+                    -v
                 } else {
-                    T::to_c64(m[(b, a)]).conj()
+                    v
                 }
             })
             .collect()
@@ -405,15 +464,15 @@ pub fn gram_sums<S: Space, T: Widen>(space: &S, cols: &[T], k: usize, squares: b
     GramSums { k, g: flat(&g), g2: g2.as_ref().map(flat), diag, sup }
 }
 
-/// What [`gram_sums`] measures of `k` stored states.
+/// What [`gram_sums`] measures of `k` stored states (`w_a = (−i)^a v_a`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct GramSums {
     /// Number of states.
     pub k: usize,
-    /// `⟨v_a|H0 − E_0|v_b⟩` at `a·k + b`.
-    pub g: Vec<Complex64>,
-    /// `⟨(H0 − E_0)v_a|(H0 − E_0)v_b⟩` at `a·k + b`, when asked for.
-    pub g2: Option<Vec<Complex64>>,
+    /// `Re⟨w_a|H0 − E_0|w_b⟩` at `a·k + b` (symmetric).
+    pub g: Vec<f64>,
+    /// `Re⟨(H0 − E_0)w_a|(H0 − E_0)w_b⟩` at `a·k + b`, when asked for.
+    pub g2: Option<Vec<f64>>,
     /// `⟨v_a|v_a⟩`.
     pub diag: Vec<f64>,
     /// `Re⟨v_a|v_{a+1}⟩`.

@@ -118,8 +118,13 @@ struct GramOutput<R: Real> {
     max_terms: usize,
     /// `H0 − E_0 ≥ 0` is proved, so `‖(H0 − E_0)ψ‖²` is bounded without `G2`
     nonneg: bool,
-    /// the state at the end of the last segment (global phase dropped)
+    /// the state at the end of the last segment (global phase dropped), once combined
     end_state: Vec<Complex<R>>,
+    /// `Some(real)` while the end state of the last segment is not combined yet: its
+    /// terms (real ones if `real`) are still in the store. Combined only when asked for
+    /// (the next segment, the state handed out): a run whose last segment ends its
+    /// requests never reads its store a last time.
+    end_pending: Option<bool>,
     /// reused storage of the complex segments' terms
     store: Vec<Complex<R>>,
     /// requests are expected to reach this time ([`Propagator::expect_until`])
@@ -168,6 +173,7 @@ impl<R: Real> GramOutput<R> {
             max_terms,
             nonneg: chain.all_down_is_proved_ground(),
             end_state: Vec::new(),
+            end_pending: None,
             store: Vec::new(),
             horizon: 0.0,
             tap: None,
@@ -362,6 +368,7 @@ impl Chebyshev<Operators> {
     /// the last segment, which may lie past the last requested time.
     pub fn state(&mut self) -> (&[Complex64], f64) {
         if self.gram.as_ref().is_some_and(|g| !g.segments.is_empty()) {
+            self.settle_end();
             let g = self.gram.as_ref().expect("checked just above");
             return (&g.end_state, g.segments.last().map_or(0.0, Segment::end));
         }
@@ -538,6 +545,8 @@ impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
         };
         let dim = self.ops.dim();
         let k = bessel_sequence(self.radius * t_last, self.eps_step).0.len();
+        // the store is overwritten: the last segment's end state first
+        self.settle_end();
         let gram = self.gram.as_mut().expect("taken from it");
         // SAFETY: as in `extend_gram`: the store's complex values are pairs of `R`, and
         // `late_tap_reaches` checked that they hold `k` real columns
@@ -621,6 +630,8 @@ impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
     /// the handed-over base) with complex ones; as many terms as reaching `target` needs,
     /// between the minimum and the memory's maximum.
     fn extend_gram(&mut self, target: f64) {
+        // a complex segment starts from the last one's end, and overwrites its terms
+        self.settle_end();
         let Some(gram) = self.gram.as_mut() else {
             return;
         };
@@ -656,7 +667,7 @@ impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
             grow_in_parallel(&mut store, len.max(dim * k_next));
         }
         store.truncate(len);
-        let (segment, end_state) = if real {
+        let segment = if real {
             // SAFETY: `Complex<R>` is `#[repr(C)]` `{ re, im }`: the store is `2·len` values
             // of `R`, with `R`'s alignment
             let flat: &mut [R] = unsafe { std::slice::from_raw_parts_mut(store.as_mut_ptr().cast::<R>(), 2 * len) };
@@ -675,9 +686,30 @@ impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
         let (_, _, tail) = segment.coefficients(segment.reach);
         self.gram_err = err0 + tail + rounding_per_term::<R>() * k as f64;
         self.terms += k as u64;
-        gram.end_state = end_state;
+        gram.end_pending = Some(real);
         gram.segments.push(segment);
         self.serve_tap(real, k);
+    }
+
+    /// Combines the end state of the last Gram segment from its terms in the store
+    /// (`Σ_a c_a(s_K) v_a`), if not done yet.
+    fn settle_end(&mut self) {
+        let Some(gram) = self.gram.as_mut() else {
+            return;
+        };
+        let (Some(real), Some(seg)) = (gram.end_pending.take(), gram.segments.last()) else {
+            return;
+        };
+        let k = seg.terms();
+        let dim = self.ops.dim();
+        gram.end_state = if real {
+            // SAFETY: as in `extend_gram`: the store's complex values are pairs of `R`, and
+            // the real segment's `k` columns lie in its first `dim·k` of them
+            let flat: &[R] = unsafe { std::slice::from_raw_parts(gram.store.as_ptr().cast::<R>(), dim * k) };
+            segment_end(dim, flat, seg)
+        } else {
+            segment_end(dim, &gram.store[..dim * k], seg)
+        };
     }
 
     /// Ends the propagator: its space back (to be reused with another `ω`,
@@ -686,6 +718,7 @@ impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
     /// Gram segments ran, the end of the last one. The segments of a field schedule are
     /// chained this way ([`super::schedule`]).
     pub fn into_state(mut self) -> (S, Saved<Vec<Complex64>>) {
+        self.settle_end();
         let wide = |v: &[Complex<R>]| v.iter().map(|z| Complex64::new(z.re.to_f64(), z.im.to_f64())).collect();
         let saved = match self.gram.as_mut().filter(|g| !g.segments.is_empty()) {
             Some(g) => {
@@ -1292,9 +1325,9 @@ fn gram_sample<R: Real>(seg: &Segment, t: f64, work_op_norm: f64, h0_norm: f64) 
 
 /// Runs the series of `k` terms from the state in column 0 of `store` (`dim × k`, column
 /// `a` receives `v_a = T_a(H̃)v_0`), measures its Gram products and returns the segment
-/// from `t0` with the state at its end (`Σ_a c_a(s_K) v_a`).
+/// from `t0` (its end state is combined later, [`segment_end`]).
 #[allow(clippy::too_many_arguments)]
-fn build_segment<S: Space, T: Widen, R: Real>(
+fn build_segment<S: Space, T: Widen>(
     ops: &S,
     store: &mut [T],
     k: usize,
@@ -1304,14 +1337,16 @@ fn build_segment<S: Space, T: Widen, R: Real>(
     t0: f64,
     err0: f64,
     eps: f64,
-) -> (Segment, Vec<Complex<R>>) {
-    use rayon::prelude::*;
-    let dim = ops.dim();
+) -> Segment {
     run_terms(ops, store, k, c, r);
-    let segment = Segment::new(t0, err0, r, eps, gram_sums(ops, store, k, !nonneg));
-    let (coef, _, _) = segment.coefficients(segment.reach);
+    Segment::new(t0, err0, r, eps, gram_sums(ops, store, k, !nonneg))
+}
+
+/// The state at the end of `seg` from its terms (`store`, `dim × k`): `Σ_a c_a(s_K) v_a`.
+fn segment_end<T: Widen, R: Real>(dim: usize, store: &[T], seg: &Segment) -> Vec<Complex<R>> {
+    use rayon::prelude::*;
+    let (coef, _, _) = seg.coefficients(seg.reach);
     let mut end = vec![Complex::<R>::default(); dim];
-    let store = &*store;
     end.par_chunks_mut(4096).enumerate().for_each(|(ch, out)| {
         let base = ch * 4096;
         let mut acc = vec![Complex64::new(0.0, 0.0); out.len()];
@@ -1325,7 +1360,7 @@ fn build_segment<S: Space, T: Widen, R: Real>(
             *o = Complex::new(R::from_f64(z.re), R::from_f64(z.im));
         }
     });
-    (segment, end)
+    end
 }
 
 /// Fills columns `1..k` of `store` (`dim × k`) with `v_a = T_a(H̃)v_0` from column 0 by
@@ -1356,6 +1391,9 @@ fn segment_terms(radius: f64, eps: f64, max_terms: usize, real: bool, span: f64)
 /// Grows `v` to `len` zeros, the new memory first touched by all threads: a fresh page
 /// is cleared by the kernel when first written, at about 1 GB/s per thread on the
 /// development machine (3.7 s for the 2.5 GB of a Gram store at `N = 22` from one thread).
+/// (Asking for transparent huge pages, `madvise(MADV_HUGEPAGE)`, cut the user time but
+/// tripled the system time of the run on that machine, a virtual one: `N = 22`, maximum
+/// only, 0.9 → 3.0 s of system time; BENCHMARKS.md.)
 fn grow_in_parallel<T: Copy + Default + Send>(v: &mut Vec<T>, len: usize) {
     use rayon::prelude::*;
     let old = v.len();

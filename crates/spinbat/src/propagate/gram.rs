@@ -6,7 +6,9 @@
 //! Keeping all `K` vectors, every quadratic observable is a `K × K` form in the
 //! coefficients, the phase dropping out:
 //!
-//! * `W(t₀ + s) = c(s)† G c(s) / c(s)† N c(s)`, `G_ab = ⟨v_a|H0 − E_0|v_b⟩`;
+//! * `W(t₀ + s) = c(s)† G c(s) / c(s)† N c(s)`, `G_ab = ⟨v_a|H0 − E_0|v_b⟩`, where
+//!   `c_a = (−i)^a x_a` with `x_a` real, so only the real symmetric `Re(i^a (−i)^b G_ab)`
+//!   is kept and every form is real ([`crate::operator::gram_sums`]: half the flops);
 //! * `W'(t₀ + s) = 2 Re(c'(s)† G c(s)) / c(s)† N c(s)`, `c'_a = (2 − δ_a0)(−i)^a r J'_a(rs)`,
 //!   `J'_a = (J_{a−1} − J_{a+1})/2`, `J'_0 = −J_1` (the exact derivative of the truncated
 //!   series);
@@ -30,8 +32,8 @@
 //! **Error control.** The state at `t₀ + s` is the series truncated at `K` terms: its error
 //! is the start's bound, plus the tail, plus the rounding estimate of `K` terms (as for an
 //! accumulated state), and it moves `W` by at most [`Moments::work_error`]. Evaluating the
-//! form adds a rounding estimate `4u Σ_ab |c_a||c_b||G_ab|` (the size of the terms that
-//! cancel), reported with it.
+//! form adds a rounding estimate `4u Σ_ab |x_a||x_b||Re(i^a (−i)^b G_ab)|` (the size of the
+//! terms that cancel), reported with it.
 
 use crate::numeric::bessel::{bessel_sequence, minus_i_pow};
 use crate::operator::{GramSums, Moments};
@@ -48,8 +50,9 @@ pub(crate) struct Segment {
     pub reach: f64,
     k: usize,
     radius: f64,
-    g: Vec<Complex64>,
-    g2: Option<Vec<Complex64>>,
+    /// `Re⟨w_a|H0 − E_0|w_b⟩`, `w_a = (−i)^a v_a` ([`crate::operator::gram_sums`])
+    g: Vec<f64>,
+    g2: Option<Vec<f64>>,
     /// `μ_0 … μ_{2K−2}`.
     mu: Vec<f64>,
 }
@@ -61,7 +64,7 @@ pub(crate) struct Evaluation {
     pub moments: Moments,
     /// Truncation tail of the series at this time.
     pub tail: f64,
-    /// `Σ_ab |c_a||c_b||G_ab|`: the size of the terms the form sums.
+    /// `Σ_ab |x_a||x_b||Re(i^a (−i)^b G_ab)|`: the size of the terms the form sums.
     pub magnitude: f64,
 }
 
@@ -94,8 +97,9 @@ impl Segment {
         self.k
     }
 
-    /// `c_a(s)` and `c'_a(s)` for `a < K`, and the tail beyond `K` (module docs).
-    pub fn coefficients(&self, s: f64) -> (Vec<Complex64>, Vec<Complex64>, f64) {
+    /// The real factors `x_a(s) = (2 − δ_a0) J_a(rs)` and `x'_a(s) = (2 − δ_a0) r J'_a(rs)`
+    /// of `c_a = (−i)^a x_a`, `c'_a = (−i)^a x'_a` for `a < K`, and the tail beyond `K`.
+    fn real_coefficients(&self, s: f64) -> (Vec<f64>, Vec<f64>, f64) {
         let x = self.radius * s.max(0.0);
         let mut j = bessel_sequence(x, 0.0).0;
         let tail: f64 = j.iter().skip(self.k).map(|v| 2.0 * v.abs()).sum();
@@ -103,7 +107,7 @@ impl Segment {
         let mut c = Vec::with_capacity(self.k);
         let mut d = Vec::with_capacity(self.k);
         for a in 0..self.k {
-            let w = if a == 0 { 1.0 } else { 2.0 } * minus_i_pow(a);
+            let w = if a == 0 { 1.0 } else { 2.0 };
             let dj = if a == 0 { -j[1] } else { 0.5 * (j[a - 1] - j[a + 1]) };
             c.push(w * j[a]);
             d.push(w * (self.radius * dj));
@@ -111,37 +115,47 @@ impl Segment {
         (c, d, tail)
     }
 
+    /// `c_a(s)` and `c'_a(s)` for `a < K`, and the tail beyond `K` (module docs).
+    pub fn coefficients(&self, s: f64) -> (Vec<Complex64>, Vec<Complex64>, f64) {
+        let (x, dx, tail) = self.real_coefficients(s);
+        let rotate = |v: Vec<f64>| v.iter().enumerate().map(|(a, &v)| minus_i_pow(a) * v).collect();
+        (rotate(x), rotate(dx), tail)
+    }
+
     /// `W`, `W'` (unnormalised [`Moments`]) at `t` in `[t₀, end]`; `a_norm` bounds
     /// `‖H0 − E_0‖` and, without `G2`, `‖(H0 − E_0)ψ‖² ≤ a_norm ⟨ψ|H0 − E_0|ψ⟩` (valid
     /// only for `H0 − E_0 ≥ 0`, which the builder ensures by computing `G2` otherwise).
+    /// Every form is real: `Σ_ab c̄_a c_b ⟨v_a|X|v_b⟩ = Σ_ab x_a x_b Re⟨w_a|X|w_b⟩`, and
+    /// for the norm `Re(c̄_a c_b) = x_a x_b cos(π(a − b)/2)`.
     pub fn evaluate(&self, t: f64, a_norm: f64) -> Evaluation {
         let k = self.k;
-        let (c, d, tail) = self.coefficients(t - self.t0);
-        let form = |m: &[Complex64], x: &[Complex64], y: &[Complex64]| -> f64 {
-            let mut sum = Complex64::new(0.0, 0.0);
-            for (a, row) in m.chunks_exact(k).enumerate() {
-                let my: Complex64 = row.iter().zip(y).map(|(g, yb)| g * yb).sum();
-                sum += x[a].conj() * my;
-            }
-            sum.re
+        let (c, d, tail) = self.real_coefficients(t - self.t0);
+        let form = |m: &[f64], x: &[f64], y: &[f64]| -> f64 {
+            m.chunks_exact(k).zip(x).map(|(row, xa)| xa * row.iter().zip(y).map(|(g, yb)| g * yb).sum::<f64>()).sum()
         };
         let work = form(&self.g, &c, &c);
         let rate = 2.0 * form(&self.g, &d, &c);
         let mut norm = 0.0;
         for a in 0..k {
-            for b in 0..k {
+            // only b of a's parity: cos(π(a − b)/2) = ±1
+            let mut row = 0.0;
+            for b in (a % 2..k).step_by(2) {
                 let n_ab = 0.5 * (self.mu[a + b] + self.mu[a.abs_diff(b)]);
-                norm += (c[a].conj() * c[b]).re * n_ab;
+                let term = c[b] * n_ab;
+                row += if a.abs_diff(b).is_multiple_of(4) { term } else { -term };
             }
+            norm += c[a] * row;
         }
         let work_sq = match &self.g2 {
             Some(g2) => form(g2, &c, &c),
             None => a_norm * work.max(0.0),
         };
-        let mut magnitude = 0.0;
-        for (a, row) in self.g.chunks_exact(k).enumerate() {
-            magnitude += c[a].norm() * row.iter().zip(&c).map(|(g, cb)| g.norm() * cb.norm()).sum::<f64>();
-        }
+        let magnitude: f64 = self
+            .g
+            .chunks_exact(k)
+            .zip(&c)
+            .map(|(row, ca)| ca.abs() * row.iter().zip(&c).map(|(g, cb)| (g * cb).abs()).sum::<f64>())
+            .sum();
         Evaluation { moments: Moments { norm, work, rate, work_sq }, tail, magnitude }
     }
 }

@@ -363,7 +363,6 @@ fn gram_products_equal_direct_inner_products() {
                 }
             }
         }
-        let col = |a: usize| &cols[a * dim..(a + 1) * dim];
         let apply = |x: &[Complex64]| {
             let mut y = vec![Complex64::new(0.0, 0.0); dim];
             for c in 0..space.blocks() {
@@ -380,24 +379,34 @@ fn gram_products_equal_direct_inner_products() {
                 })
                 .sum()
         };
-        let sums = gram_sums(&space, &cols, k, true);
-        let av: Vec<Vec<Complex64>> = (0..k).map(|a| apply(col(a))).collect();
-        for a in 0..k {
-            assert!((sums.diag[a] - dot(col(a), col(a)).re).abs() < 1e-9 * sums.diag[a]);
-            if a + 1 < k {
-                assert!((sums.sup[a] - dot(col(a), col(a + 1)).re).abs() < 1e-9 * sums.diag[a]);
-            }
-            for b in 0..k {
-                let g = dot(col(a), &av[b]);
-                let g2 = dot(&av[a], &av[b]);
-                assert!(
-                    (sums.g[a * k + b] - g).norm() < 1e-9 * (1.0 + g.norm()),
-                    "alpha {alpha} G[{a}][{b}] = {} vs {g}; transposed {}",
-                    sums.g[a * k + b],
-                    dot(col(b), &av[a])
-                );
-                let s2 = sums.g2.as_ref().unwrap()[a * k + b];
-                assert!((s2 - g2).norm() < 1e-9 * (1.0 + g2.norm()), "alpha {alpha} G2[{a}][{b}]");
+        // the real parts of the products of w_a = (-i)^a v_a: Re(i^a (-i)^b <v_a|X|v_b>),
+        // for complex columns and for real ones (their parts, kept as real storage: the
+        // products of unequal parity vanish)
+        let real_cols: Vec<f64> = cols.iter().map(|z| z.re).collect();
+        let real_as_complex: Vec<Complex64> = real_cols.iter().map(|&x| Complex64::new(x, 0.0)).collect();
+        let rot = |a: usize, b: usize| Complex64::i().powu(a as u32) * (-Complex64::i()).powu(b as u32);
+        for (label, stored, sums) in [
+            ("complex", &cols, gram_sums(&space, &cols, k, true)),
+            ("real", &real_as_complex, gram_sums(&space, &real_cols, k, true)),
+        ] {
+            let col = |a: usize| &stored[a * dim..(a + 1) * dim];
+            let av: Vec<Vec<Complex64>> = (0..k).map(|a| apply(col(a))).collect();
+            for a in 0..k {
+                assert!((sums.diag[a] - dot(col(a), col(a)).re).abs() < 1e-9 * sums.diag[a]);
+                if a + 1 < k {
+                    assert!((sums.sup[a] - dot(col(a), col(a + 1)).re).abs() < 1e-9 * sums.diag[a]);
+                }
+                for b in 0..k {
+                    let g = (rot(a, b) * dot(col(a), &av[b])).re;
+                    let g2 = (rot(a, b) * dot(&av[a], &av[b])).re;
+                    assert!(
+                        (sums.g[a * k + b] - g).abs() < 1e-9 * (1.0 + g.abs()),
+                        "{label} alpha {alpha} G[{a}][{b}] = {} vs {g}",
+                        sums.g[a * k + b],
+                    );
+                    let s2 = sums.g2.as_ref().unwrap()[a * k + b];
+                    assert!((s2 - g2).abs() < 1e-9 * (1.0 + g2.abs()), "{label} alpha {alpha} G2[{a}][{b}]");
+                }
             }
         }
     }
