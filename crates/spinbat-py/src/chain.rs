@@ -9,6 +9,7 @@ use pyo3::exceptions::{PyMemoryError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyType;
 use spinbat::model::{MatrixSpec, Protocol, Schedule};
+use spinbat::mps::{MpsReport, MpsSettings};
 use spinbat::observe::trajectory::{self, ObservableSet};
 use spinbat::observe::{self, Charging};
 use spinbat::open::{Noise, Start};
@@ -226,7 +227,7 @@ fn charge_trajectories(
     let (result, elapsed, initial_energy) = py
         .detach(|| {
             let clock = Instant::now();
-            let plan = work_plan(chain, Solver::Trajectories, tol, noise, start)?;
+            let plan = work_plan(chain, Solver::Trajectories, tol, noise, start, None)?;
             let unravelling = plan.unravelling(chain)?;
             let r = spinbat::observe::ensemble::charge_trajectories_observed(
                 &unravelling,
@@ -251,18 +252,40 @@ fn charge_trajectories(
     PyCharging::new(py, slf.clone().unbind(), &result.charging, &record)
 }
 
-/// The plan of the work from the start `initial` (a thermal start: the density matrix).
+/// The plan of the work from the start `initial` (a thermal start: the density matrix),
+/// with the MPS settings where the solver is `mps`.
 fn work_plan(
     chain: &Chain,
     solver: Solver,
     tol: f64,
     noise: &Noise,
     initial: Start,
+    mps: Option<MpsSettings>,
 ) -> spinbat::Result<propagate::Plan> {
-    propagate::Plan::with_start(chain, solver, tol, Precision::Double, propagate::Request::Work, noise, initial)
+    let plan =
+        propagate::Plan::with_start(chain, solver, tol, Precision::Double, propagate::Request::Work, noise, initial)?;
+    match mps {
+        Some(settings) => plan.with_mps(chain, settings),
+        None => Ok(plan),
+    }
 }
 
-/// Runs the certified search with the GIL released.
+/// `bond_dim`, `truncation`, `time_step` as the library's [`MpsSettings`] of a run with
+/// `solver` (`None` for other solvers, which refuse them; the defaults for those not given).
+fn mps_settings(
+    solver: Solver,
+    bond_dim: Option<i64>,
+    truncation: Option<f64>,
+    time_step: Option<f64>,
+) -> PyResult<Option<MpsSettings>> {
+    let bond_dim = bond_dim
+        .map(|chi| usize::try_from(chi).map_err(|_| invalid("bond_dim", chi, "must be at least 1")))
+        .transpose()?;
+    MpsSettings::from_options(solver, bond_dim, truncation, time_step).map_err(to_py)
+}
+
+/// Runs the certified search with the GIL released; the MPS solver's report beside it.
+#[allow(clippy::too_many_arguments)]
 fn run_charge(
     py: Python<'_>,
     chain: &Chain,
@@ -270,13 +293,14 @@ fn run_charge(
     tol: f64,
     noise: &Noise,
     initial: Start,
+    mps: Option<MpsSettings>,
     times: &[f64],
-) -> PyResult<(Charging, f64)> {
+) -> PyResult<(Charging, f64, Option<MpsReport>)> {
     py.detach(|| {
         let start = Instant::now();
-        let mut prop = work_plan(chain, solver, tol, noise, initial)?.propagator(chain)?;
+        let mut prop = work_plan(chain, solver, tol, noise, initial, mps)?.propagator(chain)?;
         let result = observe::charge(prop.as_mut(), chain, times, &Silent)?;
-        Ok::<_, SpinbatError>((result, start.elapsed().as_secs_f64()))
+        Ok::<_, SpinbatError>((result, start.elapsed().as_secs_f64(), prop.mps_report()))
     })
     .map_err(to_py)
 }
@@ -312,21 +336,27 @@ fn charge_protocol(
     times: &[f64],
     solver: Solver,
     tol: f64,
+    mps: Option<MpsSettings>,
 ) -> PyResult<PyCharging> {
     let chain = &slf.get().inner;
-    let (result, elapsed, estimate) = py
+    let (result, elapsed, estimate, report) = py
         .detach(|| {
             let start = Instant::now();
-            let plan = propagate::Plan::new(chain, solver, tol, Precision::Double, propagate::Request::Work)?;
+            let mut plan = propagate::Plan::new(chain, solver, tol, Precision::Double, propagate::Request::Work)?;
+            if let Some(settings) = mps {
+                plan = plan.with_mps(chain, settings)?;
+            }
             let mut prop = plan.protocol_propagator(chain, &protocol)?;
             drop(plan);
             let result = observe::charge(prop.as_mut(), chain, times, &Silent)?;
-            Ok::<_, SpinbatError>((result, start.elapsed().as_secs_f64(), prop.drive_step_error_estimate()))
+            let (estimate, report) = (prop.drive_step_error_estimate(), prop.mps_report());
+            Ok::<_, SpinbatError>((result, start.elapsed().as_secs_f64(), estimate, report))
         })
         .map_err(to_py)?;
     let mut record = ChargeRecord::new(chain, solver, tol, &result, elapsed);
     record.protocol = Some(protocol);
     record.drive_step_error_estimate = estimate;
+    record.mps = report;
     PyCharging::new(py, slf.clone().unbind(), &result, &record)
 }
 
@@ -542,7 +572,8 @@ impl PyChain {
     /// solver : str
     ///     "auto" (dicke for all-to-all couplings, dense for N <= 10, chebyshev beyond),
     ///     "dense", "chebyshev", "dicke", "mean-field" (classical Bloch vectors, paper
-    ///     Sec. IV) or "weak-coupling" (paper Eq. 18).
+    ///     Sec. IV), "weak-coupling" (paper Eq. 18) or "mps" (matrix-product states: see
+    ///     bond_dim).
     /// tol : float
     ///     Absolute tolerance on W in units of B, in (0, 1) (chebyshev, dicke, mean-field).
     /// observe : str, optional
@@ -608,6 +639,17 @@ impl PyChain {
     ///     CLI) refuse noise, a thermal start, disorder, trajectories and `observe`, and
     ///     need the paper's charging (gamma = 0, no omega_sites, keep_field off).
     ///     `to_dict()["protocol"]` records the field.
+    /// bond_dim, truncation, time_step : optional
+    ///     With solver="mps" (a matrix-product state by two-site TDVP, for chains past the
+    ///     exact solvers; `auto` never picks it), as `spinbat charge --solver mps
+    ///     --bond-dim CHI --truncation EPS --time-step DT`: the maximal bond dimension
+    ///     (int >= 1, default 64), the largest discarded weight per SVD (in [0, 1), default
+    ///     1e-10) and the TDVP step (units of 1/B, > 0; default h/4, h = pi/(16 Lambda)).
+    ///     The accuracy is an estimate, not a bound; `to_dict()` carries its figures as the
+    ///     CLI's JSON does: `bond_dim`, `bond_dim_reached`, `truncation`, `time_step`,
+    ///     `discarded_weight`, `truncation_estimate`, `truncation_bound`,
+    ///     `step_error_estimate`, `mpo_fit_error`, `mpo_bond_dim`. ValueError with another
+    ///     solver, or with disorder.
     ///
     /// Returns
     /// -------
@@ -630,7 +672,7 @@ impl PyChain {
         times=None, t_max=None, points=201, solver="auto", tol=1e-10, observe=None, block=None,
         dephasing=0.0, decay=0.0, temperature=None, collective_decay=0.0, initial_temperature=None,
         disorder_g=None, disorder_field=None, realisations=None, seed=None, trajectories=None,
-        omega_schedule=None, drive=None, drive_frequency=None
+        omega_schedule=None, drive=None, drive_frequency=None, bond_dim=None, truncation=None, time_step=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn charge(
@@ -655,7 +697,12 @@ impl PyChain {
         omega_schedule: Option<Vec<Vec<f64>>>,
         drive: Option<f64>,
         drive_frequency: Option<f64>,
+        bond_dim: Option<i64>,
+        truncation: Option<f64>,
+        time_step: Option<f64>,
     ) -> PyResult<PyCharging> {
+        // the MPS settings first: refused with another solver whatever else is asked
+        let mps = mps_settings(solver.parse::<Solver>().map_err(to_py)?, bond_dim, truncation, time_step)?;
         let noise = Noise { dephasing, decay, temperature, collective_decay };
         let start = Start::from_temperature(initial_temperature).map_err(to_py)?;
         let py = slf.py();
@@ -685,7 +732,7 @@ impl PyChain {
             }
             let requested = parse_solver(solver)?;
             let times = output_times_until(chain, times.as_ref().map(times_vec), t_max, points, protocol.end())?;
-            return charge_protocol(py, slf, protocol, &times, requested, tol);
+            return charge_protocol(py, slf, protocol, &times, requested, tol, mps);
         }
         if solver.parse::<Solver>().map_err(to_py)? == Solver::Trajectories {
             if disorder_g.is_some() || disorder_field.is_some() || realisations.is_some() {
@@ -705,6 +752,11 @@ impl PyChain {
         let requested = parse_solver(solver)?;
         let times = output_times(chain, times.as_ref().map(times_vec), t_max, points)?;
         if disorder_g.is_some() || disorder_field.is_some() {
+            if mps.is_some() {
+                return Err(PyValueError::new_err(
+                    "solver='mps' with disorder is not implemented yet; use chebyshev for the realisations",
+                ));
+            }
             if observe.is_some() || block.is_some() {
                 return Err(PyValueError::new_err(
                     "observe with disorder is not implemented: the ensemble reports W(t), P_max, T* and the maximal work",
@@ -766,6 +818,11 @@ impl PyChain {
                 set.cut_for(chain.n_sites()).map_err(to_py)?;
                 let plan =
                     trajectory::plan_start(chain, requested, tol, Precision::Double, &noise, start).map_err(to_py)?;
+                // the states' plan of solver='mps' takes the same settings (memory checked for them)
+                let plan = match mps {
+                    Some(settings) => plan.with_mps(chain, settings).map_err(to_py)?,
+                    None => plan,
+                };
                 Some((set, plan))
             }
             None => None,
@@ -775,18 +832,20 @@ impl PyChain {
             Some((set, plan)) => {
                 let run = py
                     .detach(|| {
-                        let prop = work_plan(chain, requested, tol, &noise, start)?.propagator(chain)?;
+                        let prop = work_plan(chain, requested, tol, &noise, start, mps)?.propagator(chain)?;
                         trajectory::charge_observed(prop, &plan, chain, &times, &set, &Silent, &Silent)
                     })
                     .map_err(to_py)?;
                 let mut obs = ObservablesRecord::new(run.trajectory, run.observables_s);
                 obs.at_t_star = run.at_t_star;
-                let record = ChargeRecord::new(chain, requested, tol, &run.charge, run.charge_s).with_observables(obs);
-                (run.charge, record)
+                let mut record = ChargeRecord::new(chain, requested, tol, &run.charge, run.charge_s);
+                record.mps = run.mps;
+                (run.charge, record.with_observables(obs))
             }
             None => {
-                let (result, elapsed) = run_charge(py, chain, requested, tol, &noise, start, &times)?;
-                let record = ChargeRecord::new(chain, requested, tol, &result, elapsed);
+                let (result, elapsed, report) = run_charge(py, chain, requested, tol, &noise, start, mps, &times)?;
+                let mut record = ChargeRecord::new(chain, requested, tol, &result, elapsed);
+                record.mps = report;
                 (result, record)
             }
         };
@@ -813,7 +872,7 @@ impl PyChain {
     #[pyo3(signature = (solver="auto", tol=1e-10))]
     fn max_power(&self, py: Python<'_>, solver: &str, tol: f64) -> PyResult<(f64, f64)> {
         let solver = parse_solver(solver)?;
-        let (result, _) = run_charge(py, &self.inner, solver, tol, &Noise::default(), Start::AllDown, &[])?;
+        let (result, _, _) = run_charge(py, &self.inner, solver, tol, &Noise::default(), Start::AllDown, None, &[])?;
         Ok((result.max_power.power, result.max_power.time))
     }
 

@@ -278,14 +278,7 @@ impl ChargeArgs {
             }
             return Ok(None);
         }
-        let d = spinbat::mps::MpsSettings::default();
-        let settings = spinbat::mps::MpsSettings {
-            bond_dim: self.bond_dim.unwrap_or(d.bond_dim),
-            truncation: self.truncation.unwrap_or(d.truncation),
-            time_step: self.time_step.or(d.time_step),
-        };
-        settings.check()?;
-        Ok(Some(settings))
+        Ok(spinbat::mps::MpsSettings::from_options(solver, self.bond_dim, self.truncation, self.time_step)?)
     }
 
     /// The observables asked for and their plan, checked against the chain, solver and

@@ -19,7 +19,7 @@ SOLVERS: list[str]
 DEFAULT_TOL: float
 """Default absolute tolerance on W, 1e-10 (units of B)."""
 
-_SolverName = Literal["auto", "dense", "chebyshev", "dicke", "mean-field", "weak-coupling"]
+_SolverName = Literal["auto", "dense", "chebyshev", "dicke", "mean-field", "weak-coupling", "mps"]
 _CouplingName = Literal["power-law", "nn", "nearest-neighbour", "nearest-neighbor", "matrix"]
 _BoundaryName = Literal["open", "periodic"]
 _Times = Union[Sequence[float], npt.NDArray[np.floating[Any]], npt.NDArray[np.integer[Any]]]
@@ -122,6 +122,9 @@ class Chain:
         omega_schedule: Optional[Sequence[Sequence[float]]] = None,
         drive: Optional[float] = None,
         drive_frequency: Optional[float] = None,
+        bond_dim: Optional[int] = None,
+        truncation: Optional[float] = None,
+        time_step: Optional[float] = None,
     ) -> Charging:
         """W(t), P(t) = W/t, certified P_max and T*, maximal work (GIL released).
 
@@ -145,8 +148,13 @@ class Chain:
         density matrix runs it). disorder_g, disorder_field: relative spreads in [0, 1)
         of g_ij and of the fields B_i; `realisations` (default 20) charges of random
         realisations (seed `seed`), the curve their mean, to_dict()["disorder"] the
-        statistics of P_max, T*, the maximal work. Raises ValueError (bad input), MemoryError
-        (solver too large), RuntimeError (not converged).
+        statistics of P_max, T*, the maximal work. solver="mps": a matrix-product state
+        (two-site TDVP) with bond_dim (default 64), truncation (discarded weight per SVD,
+        default 1e-10) and time_step (default h/4), as `spinbat charge --solver mps
+        --bond-dim --truncation --time-step`; to_dict() has the CLI's MPS keys
+        (bond_dim_reached, truncation_estimate, truncation_bound, step_error_estimate,
+        mpo_fit_error, ...); the settings with another solver raise ValueError. Raises
+        ValueError (bad input), MemoryError (solver too large), RuntimeError (not converged).
         """
     def max_power(self, solver: Union[_SolverName, str] = "auto", tol: float = 1e-10) -> Tuple[float, float]:
         """(P_max, T*): certified max_{T>0} W(T)/T (units B^2) and its time (1/B)."""

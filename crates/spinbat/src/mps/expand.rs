@@ -5,20 +5,43 @@
 //! two-site tangent space lacks (a projection error that no step size removes). Enlarging
 //! every bond basis by that of `Hψ` (with zero weight: the state is unchanged) before a step
 //! puts those directions in reach; the step's SVDs drop what it leaves below `ε`.
+//!
+//! A half sweep sees the expansion only in the bases on the side it has not reached yet
+//! (the right bases of a left-to-right sweep; its own SVDs set the others and drop what
+//! carries no weight). So that the right-to-left half sweep is the mirror image of the
+//! left-to-right one, as the symmetric (second-order) step needs, [`super::Tdvp`] expands
+//! before each half sweep, into the gauge that sweep starts from ([`Centre`]).
 
 use super::mpo::Mpo;
-use super::state::{lq_right, Mps};
+use super::state::{lq_right, qr_left, Mps};
 use super::tensor::{contract, Tensor};
 
+/// Where the expanded state's orthogonality centre is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Centre {
+    /// Site 0, every other site right-orthonormal (a left-to-right sweep starts here).
+    First,
+    /// Site `N − 1`, every other site left-orthonormal (a right-to-left sweep starts here).
+    Last,
+}
+
 /// `|ψ⟩` with every bond basis enlarged by that of `H|ψ⟩` (the MPO applied exactly), the
-/// new directions with zero weight; returned right-orthonormal with its centre at site 0.
-/// Bond dimensions grow to at most `χ(1 + D)` (`D` the MPO's) and `2^{min(l, N − l)}`;
-/// cost `O(N χ³ D³ d)`, so [`super::Tdvp`] expands only while the state's bonds are small.
-pub fn expand_by_hamiltonian(psi: &Mps, h: &Mpo) -> Mps {
+/// new directions with zero weight; returned with its centre at `centre` and every other
+/// site orthonormal towards it (right-orthonormal for [`Centre::First`], left for
+/// [`Centre::Last`]). Bond dimensions grow to at most `χ(1 + D)` (`D` the MPO's) and
+/// `2^{min(l, N − l)}`; cost `O(N χ³ D³ d)`, so [`super::Tdvp`] expands only while the
+/// state's bonds are small.
+pub fn expand_by_hamiltonian(psi: &Mps, h: &Mpo, centre: Centre) -> Mps {
     let n = psi.n_sites();
     if n < 2 {
         return psi.clone();
     }
+    // the Hψ block enters every site but one with its basis, and that one (the centre's
+    // end of the chain) with zero weight, so that the state stays ψ
+    let zero_site = match centre {
+        Centre::First => 0,
+        Centre::Last => n - 1,
+    };
     let mut sites = Vec::with_capacity(n);
     for i in 0..n {
         let a = &psi.sites[i];
@@ -38,13 +61,14 @@ pub fn expand_by_hamiltonian(psi: &Mps, h: &Mpo) -> Mps {
                 }
             }
         }
-        // the Hψ block: zero weight at site 0 (the state stays ψ), its basis everywhere else
-        if i > 0 {
+        if i != zero_site {
+            // block diagonal [[A, 0], [0, Φ]]; a row [A, Φ] at site 0, a column at N − 1
+            let row0 = if i == 0 { 0 } else { la };
             let col0 = if i == n - 1 { 0 } else { rb };
             for beta in 0..r_len {
                 for s in 0..d {
                     for alpha in 0..l_len {
-                        e.data[(la + alpha) + left * (s + d * (col0 + beta))] =
+                        e.data[(row0 + alpha) + left * (s + d * (col0 + beta))] =
                             phi.data[(l_off + alpha) + lp * (s + d * (r_off + beta))];
                     }
                 }
@@ -52,11 +76,23 @@ pub fn expand_by_hamiltonian(psi: &Mps, h: &Mpo) -> Mps {
         }
         sites.push(e);
     }
-    // right-orthonormalise from the right (thin LQ: at most min(left, d · right) directions)
-    for i in (1..n).rev() {
-        let (l, q) = lq_right(&sites[i]);
-        sites[i] = q;
-        sites[i - 1] = contract(&sites[i - 1], false, 1, &l, false);
+    match centre {
+        // right-orthonormalise from the right (thin LQ: at most min(left, d · right) directions)
+        Centre::First => {
+            for i in (1..n).rev() {
+                let (l, q) = lq_right(&sites[i]);
+                sites[i] = q;
+                sites[i - 1] = contract(&sites[i - 1], false, 1, &l, false);
+            }
+        }
+        // left-orthonormalise from the left (thin QR: at most min(d · left, right) directions)
+        Centre::Last => {
+            for i in 0..n - 1 {
+                let (q, r) = qr_left(&sites[i]);
+                sites[i] = q;
+                sites[i + 1] = contract(&r, false, 1, &sites[i + 1], false);
+            }
+        }
     }
     Mps { sites }
 }

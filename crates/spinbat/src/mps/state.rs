@@ -164,7 +164,7 @@ pub(crate) fn svd_error(e: faer::linalg::svd::SvdError) -> crate::SpinbatError {
 }
 
 /// `A[a, s, b] = Q[(a, s), k] R[k, b]` with `Q` left-orthonormal.
-pub(super) fn qr_left(a: &Tensor) -> (Tensor, Tensor) {
+pub(crate) fn qr_left(a: &Tensor) -> (Tensor, Tensor) {
     let (dl, d, dr) = (a.dims[0], a.dims[1], a.dims[2]);
     let qr = a.as_mat(2).qr();
     let q = qr.compute_thin_Q();

@@ -9,14 +9,16 @@
 //! ([`super::krylov`]); the effective Hamiltonians are applied as four faer products,
 //! `O(χ³ D d² + χ² D² d³)` each (left environment, the two MPO tensors, right
 //! environment). Two-site TDVP grows the bond dimension (one-site TDVP would keep the
-//! product start at bond dimension 1).
+//! product start at bond dimension 1). From a product state each half sweep is preceded by
+//! the subspace expansion ([`super::expand`]) into the gauge it starts from, so that both
+//! halves see it alike and the step stays symmetric.
 //!
 //! **Truncation.** Each SVD keeps the fewest singular values `λ_k` (at most `χ`) whose
 //! discarded weight `Σ_{k > r} λ_k² / Σ_k λ_k²` is `≤ ε`, then renormalises; the discarded
 //! weights are summed ([`Tdvp::discarded_weight`]). The error of a step is `O(δ³)`, of a
 //! time `O(δ²)` (Richardson: [`crate::mps`]'s propagator compares with a step `2δ`).
 
-use super::expand::expand_by_hamiltonian;
+use super::expand::{expand_by_hamiltonian, Centre};
 use super::krylov::expm_apply;
 use super::mpo::Mpo;
 use super::state::{extend_left, extend_right, left_boundary, right_boundary, svd_error, Mps};
@@ -124,11 +126,15 @@ impl Tdvp {
     pub fn step(&mut self, delta: f64) -> crate::Result<()> {
         let n = self.mps.n_sites();
         let half = 0.5 * delta;
-        if n > 1 && self.mps.max_bond() == 1 && self.trunc.max_bond > 1 {
-            // a product state (all-down at t = 0): its bond bases are enlarged by those of
-            // Hψ before the step ([`super::expand`]), so that a long-range H reaches it
-            // (not at χ = 1: the step's SVDs would cut it back to a product state)
-            self.mps = expand_by_hamiltonian(&self.mps, &self.h);
+        // a product state (all-down at t = 0): its bond bases are enlarged by those of Hψ
+        // before each half sweep ([`super::expand`]), so that a long-range H reaches it (not
+        // at χ = 1: the step's SVDs would cut it back to a product state). Before both: the
+        // left-to-right sweep sees the expansion in the bases to its right, the mirror sweep
+        // must see it in those to its left, or the step is not symmetric and its error is
+        // first order in δ where the state stays a product (α = 1)
+        let expand = n > 1 && self.mps.max_bond() == 1 && self.trunc.max_bond > 1;
+        if expand {
+            self.mps = expand_by_hamiltonian(&self.mps, &self.h, Centre::First);
             for i in (1..n).rev() {
                 self.right[i] = extend_right(&self.right[i + 1], &self.mps.sites[i], &self.h.sites[i]);
             }
@@ -146,6 +152,12 @@ impl Tdvp {
             self.mps.sites[i] = a;
             self.left[i + 1] = extend_left(&self.left[i], &self.mps.sites[i], &self.h.sites[i]);
             self.mps.sites[i + 1] = if i + 2 < n { self.evolve_one(i + 1, &b, -half)? } else { b };
+        }
+        if expand {
+            self.mps = expand_by_hamiltonian(&self.mps, &self.h, Centre::Last);
+            for i in 0..n - 1 {
+                self.left[i + 1] = extend_left(&self.left[i], &self.mps.sites[i], &self.h.sites[i]);
+            }
         }
         for i in (0..n - 1).rev() {
             let theta = contract(&self.mps.sites[i], false, 1, &self.mps.sites[i + 1], false);
