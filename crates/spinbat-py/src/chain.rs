@@ -281,7 +281,7 @@ fn mps_settings(
     let bond_dim = bond_dim
         .map(|chi| usize::try_from(chi).map_err(|_| invalid("bond_dim", chi, "must be at least 1")))
         .transpose()?;
-    MpsSettings::from_options(solver, bond_dim, truncation, time_step).map_err(to_py)
+    spinbat::propagate::mps_settings(solver, bond_dim, truncation, time_step).map_err(to_py)
 }
 
 /// Runs the certified search with the GIL released; the MPS solver's report beside it.

@@ -278,7 +278,7 @@ impl ChargeArgs {
             }
             return Ok(None);
         }
-        Ok(spinbat::mps::MpsSettings::from_options(solver, self.bond_dim, self.truncation, self.time_step)?)
+        Ok(spinbat::propagate::mps_settings(solver, self.bond_dim, self.truncation, self.time_step)?)
     }
 
     /// The observables asked for and their plan, checked against the chain, solver and

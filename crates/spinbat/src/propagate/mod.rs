@@ -45,7 +45,7 @@ pub use method::{
     scan_step, scan_step_for, DrivePowerBound, Propagator, SpaceKind, StatePropagator, StateTap, StateView,
     StateVisitor, TapOutcome, TapVisitor, WorkSample,
 };
-pub use mps::MpsPropagator;
+pub use mps::{mps_settings, MpsPropagator};
 pub use plan::{
     check_charging, plan, plan_noisy, plan_states, plan_with, Plan, Request, DENSITY_OBSERVABLE_BYTES_PER_ENTRY,
     SECTOR_EXPANSION_BYTES_PER_AMPLITUDE,

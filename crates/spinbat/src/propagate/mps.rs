@@ -384,3 +384,36 @@ impl StatePropagator for MpsPropagator {
         self.state_error
     }
 }
+
+/// The settings of a run with `solver` from the options a user gave (`--bond-dim`,
+/// `--truncation`, `--time-step`; Python's `bond_dim`, `truncation`, `time_step`), the
+/// defaults for those not given: `None` for a solver other than `mps`, which takes none.
+///
+/// # Errors
+/// [`crate::SpinbatError::InvalidParameter`]: an option given with another solver, or a
+/// bad value ([`MpsSettings::check`]).
+pub fn mps_settings(
+    solver: super::Solver,
+    bond_dim: Option<usize>,
+    truncation: Option<f64>,
+    time_step: Option<f64>,
+) -> Result<Option<MpsSettings>> {
+    if solver != super::Solver::Mps {
+        if bond_dim.is_some() || truncation.is_some() || time_step.is_some() {
+            return Err(crate::error::invalid(
+                "solver",
+                solver.as_str(),
+                "bond-dim, truncation and time-step (the MPS settings) need the mps solver",
+            ));
+        }
+        return Ok(None);
+    }
+    let d = MpsSettings::default();
+    let settings = MpsSettings {
+        bond_dim: bond_dim.unwrap_or(d.bond_dim),
+        truncation: truncation.unwrap_or(d.truncation),
+        time_step: time_step.or(d.time_step),
+    };
+    settings.check()?;
+    Ok(Some(settings))
+}
