@@ -10,7 +10,7 @@
 //! `O(χ³ D d² + χ² D² d³)` each (left environment, the two MPO tensors, right
 //! environment). Two-site TDVP grows the bond dimension (one-site TDVP would keep the
 //! product start at bond dimension 1). From a product state each half sweep is preceded by
-//! the subspace expansion ([`super::expand`]) into the gauge it starts from, so that both
+//! the subspace expansion (`mps::expand`) into the gauge it starts from, so that both
 //! halves see it alike and the step stays symmetric.
 //!
 //! **Truncation.** Each SVD keeps the fewest singular values `λ_k` (at most `χ`) whose
