@@ -26,6 +26,7 @@
 use super::ergotropy::{ErgotropyContext, ErgotropyPoint};
 use crate::error::Result;
 use crate::mps::{entropies, Mpo, Mps};
+use num_complex::Complex64;
 
 /// Which observables to measure (those of the observable set).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,10 +115,15 @@ pub fn measure(
             let mut point = c.measure(&p, bloch, work, Some(var));
             if let Some(k) = c.block() {
                 let (a, b) = (psi.block_states(k), coarse.block_states(k));
-                let rho: Vec<faer::Mat<_>> = a
+                let rho: Vec<faer::Mat<Complex64>> = a
                     .iter()
                     .zip(&b)
-                    .map(|(x, y)| faer::Mat::from_fn(x.nrows(), x.ncols(), |i, j| (x[(i, j)] * 4.0 - y[(i, j)]) / 3.0))
+                    .map(|(x, y)| {
+                        faer::Mat::from_fn(x.nrows(), x.ncols(), |i, j| {
+                            let (u, v) = (x[(i, j)], y[(i, j)]);
+                            Complex64::new(richardson(u.re, v.re), richardson(u.im, v.im))
+                        })
+                    })
                     .collect();
                 point.block_ergotropy = Some(super::ergotropy::block_ergotropy_of(psi.n_sites(), k, c.field(), &rho)?);
             }
