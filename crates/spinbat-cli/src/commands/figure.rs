@@ -58,6 +58,12 @@ pub struct FigureArgs {
     /// Largest N of the mean-field and Dicke runs of the scaling study; default 4096.
     #[arg(long)]
     pub n_max_classical: Option<usize>,
+    /// Largest N of the scaling study's matrix-product-state runs (two-site TDVP at the
+    /// default settings of `charge --solver mps`, N = 8, 16, 32, ... up to this, for NN,
+    /// p = 2, p = 1 and p = 0.5): the quantum P_max/N past the exact sizes. Default 0 (none):
+    /// they take minutes each from N = 128 on; 256 takes about an hour on two cores.
+    #[arg(long, default_value_t = 0)]
+    pub n_max_mps: usize,
     /// Absolute tolerance on W [units of B].
     #[arg(long, allow_negative_numbers = true)]
     pub tol: Option<f64>,
@@ -91,6 +97,7 @@ pub fn run(args: FigureArgs) -> Result<(), CliError> {
     if let Some(n) = args.n_max_classical {
         settings.n_max_classical = n;
     }
+    settings.n_max_mps = args.n_max_mps;
     if let Some(t) = args.tol {
         if !(t.is_finite() && t > 0.0 && t < 1.0) {
             return Err(CliError::input(anyhow!("invalid --tol {t}: must be a number in (0, 1)")));
@@ -137,6 +144,7 @@ fn style(kind: CurveKind, points: usize) -> Style {
         CurveKind::MeanField => Style::Dotted,
         CurveKind::Approximation | CurveKind::Fit => Style::Dashed,
         CurveKind::Effective => Style::Line,
+        CurveKind::MatrixProduct => Style::LineMarkers,
     }
 }
 

@@ -761,3 +761,56 @@ fn driven_grid_records_follow_the_closed_form_of_independent_spins() {
     )
     .is_err());
 }
+
+/// The scaling study's matrix-product-state series (`n_max_mps`) overlaps the exact runs
+/// from `N = 8`: there the two independent solvers give the same `P_max` within the MPS
+/// run's own error estimate (`|ΔP| ≈ |ΔW|/T*`), and panel (c) is `P_max/(N P1)` of the same
+/// rows as panel (a)'s `P_max/N`.
+#[test]
+fn scaling_mps_series_agrees_with_the_exact_runs_where_they_overlap() {
+    let settings = FigureSettings { n_max_exact: 8, n_max_mps: 8, ..FigureSettings::quick() };
+    let fig = study::figure(FigureId::Scaling, &settings, &Silent).unwrap();
+    assert_eq!(fig.panels.len(), 3);
+    let mut compared = 0;
+    for name in ["NN", "p = 2", "p = 1", "p = 0.5"] {
+        let mps = curve(&fig, 0, &format!("{name} MPS"));
+        let exact = curve(&fig, 0, &format!("{name} quantum"));
+        assert_eq!((mps.kind, mps.x.as_slice()), (CurveKind::MatrixProduct, [8.0].as_slice()), "{name}");
+        let (pm, pe) = (mps.y[0] * 8.0, exact.y[exact.x.iter().position(|&x| x == 8.0).unwrap()] * 8.0);
+        // the MPS rows of this family (N = 8): its error estimate of W, turned into one of P
+        let r = fig
+            .rows
+            .iter()
+            .find(|r| r.solver == "mps" && (r.max_power.power - pm).abs() <= 1e-12 * pm)
+            .expect("the MPS row behind the curve");
+        let tol = r.error_bound.expect("an MPS estimate") / r.max_power.time;
+        assert!(tol < 1e-2 * pe, "{name}: estimate {tol:e} small against P_max {pe}");
+        assert!((pm - pe).abs() <= tol, "{name}: MPS {pm} vs exact {pe} (estimate {tol:e})");
+        // panel (c): P_max/(N P1) of the same rows, N P1 of 8 independent spins
+        let ratio = curve(&fig, 2, &format!("{name} MPS"));
+        let p1 = single_spin_power(1.0, 4.0);
+        assert!((ratio.y[0] - pm / (8.0 * p1)).abs() <= 1e-9 * ratio.y[0], "{name}: ratio {}", ratio.y[0]);
+        compared += 1;
+    }
+    assert_eq!(compared, 4);
+    // p = 0 is exact (Dicke) to every size: no MPS series
+    assert!(fig.panels[0].curves.iter().all(|c| c.label != "p = 0 MPS"));
+}
+
+/// `P1 = max_T W(T)/T` of one spin charged from down by `ω X` alone (`H_B` is off while
+/// charging): `W(T) = 2B sin²(ωT)`, so `P1 = 2Bω max_x sin²x/x` (the maximum at
+/// `tan x = 2x`, found here by golden section).
+fn single_spin_power(b: f64, omega: f64) -> f64 {
+    let f = |x: f64| x.sin().powi(2) / x;
+    let (mut lo, mut hi) = (0.5f64, 2.0f64);
+    let r = (5f64.sqrt() - 1.0) / 2.0;
+    for _ in 0..200 {
+        let (x1, x2) = (hi - r * (hi - lo), lo + r * (hi - lo));
+        if f(x1) < f(x2) {
+            lo = x1;
+        } else {
+            hi = x2;
+        }
+    }
+    2.0 * b * omega * f(0.5 * (lo + hi))
+}
