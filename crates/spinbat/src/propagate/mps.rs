@@ -70,6 +70,10 @@ impl std::fmt::Debug for MpsTap {
     }
 }
 
+/// Grid points of the maximum search the MPS propagator takes a request
+/// ([`Propagator::batch_capacity`]).
+const MPS_REQUEST_POINTS: usize = 4;
+
 /// The MPS propagator (module docs).
 #[derive(Debug)]
 pub struct MpsPropagator {
@@ -214,6 +218,13 @@ impl MpsPropagator {
 impl Propagator for MpsPropagator {
     fn name(&self) -> &'static str {
         "mps"
+    }
+
+    /// A few grid points a request: TDVP steps through its times one after the other, so
+    /// larger requests save nothing, and smaller ones let the maximum search report its
+    /// progress (and a long run its estimate) as the steps go, not once at the end.
+    fn batch_capacity(&self) -> usize {
+        MPS_REQUEST_POINTS
     }
 
     fn sample(&mut self, times: &[f64]) -> Result<Vec<WorkSample>> {

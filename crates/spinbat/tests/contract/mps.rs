@@ -422,7 +422,8 @@ fn observables_of_the_xxx_chain_at_64_sites_within_the_stated_bounds() {
         Chain::builder(64).couplings(Couplings::PowerLaw { p: 1.0 }).alpha(1.0).b(0.7).omega(2.5).build().unwrap();
     let set: ObservableSet = "bloch,zz,entanglement,variance".parse().unwrap();
     let (n, b, w) = (chain.n_sites() as f64, chain.b(), chain.omega());
-    let times = uniform_times(1.4 / w, 6);
+    // to ωt = 0.8 (sin² from 0 to 0.51: every key away from its t = 0 value), five times
+    let times = uniform_times(0.8 / w, 5);
     let plan = trajectory::plan(&chain, Solver::Mps, 1e-10, Precision::Double).unwrap();
     let tr = trajectory_planned(&plan, &chain, &times, &set, &Silent).unwrap();
     let bounds = tr.bounds.unwrap();
