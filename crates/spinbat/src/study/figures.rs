@@ -605,8 +605,8 @@ fn scaling(s: &FigureSettings, progress: &dyn Progress) -> Result<FigureData> {
         "N",
         "P_max / (N P1)",
     );
+    // the ratio spans less than a decade (1 at N = 2 to about 4): a linear axis
     ratio_panel.log_x = true;
-    ratio_panel.log_y = true;
     let mut rows = Vec::new();
     let mut evidence = Vec::new();
     let (mut quantum_ok, mut classical_ok, mut weak_ok) = (true, true, true);
