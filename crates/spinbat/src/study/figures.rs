@@ -218,8 +218,9 @@ pub struct FigureSettings {
     /// Largest `N` of the Floquet figure (a drive costs ~100 static charges a point).
     pub n_max_floquet: usize,
     /// Largest `N` of the matrix-product-state runs of the scaling study (`N = 8, 16, 32,
-    /// …`, powers of two; `0`: none). They take minutes each from `N = 128` on (`N = 128`,
-    /// `p = 1`: about 3 minutes on two cores), so the defaults leave them out.
+    /// …`, powers of two; `0`: none). The long-range ones take minutes from `N = 128` on
+    /// (`p = 1` on two cores: 2 minutes at `N = 128`, 11 at `N = 256`; NN seconds), so the
+    /// defaults leave them out.
     pub n_max_mps: usize,
 }
 
