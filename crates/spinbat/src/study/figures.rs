@@ -288,8 +288,8 @@ fn column(rows: &[ScanRow], solver: &str, f: impl Fn(&ScanRow) -> f64) -> (Vec<f
     rows.iter().filter(|r| r.solver == solver).map(|r| (r.value, f(r))).unzip()
 }
 
-fn max_error(rows: &[ScanRow]) -> f64 {
-    rows.iter().filter_map(|r| r.error_bound).fold(0.0, f64::max)
+fn max_error<'a>(rows: impl IntoIterator<Item = &'a ScanRow>) -> f64 {
+    rows.into_iter().filter_map(|r| r.error_bound).fold(0.0, f64::max)
 }
 
 /// Family index renderers draw in black.
@@ -706,11 +706,10 @@ fn scaling(s: &FigureSettings, progress: &dyn Progress) -> Result<FigureData> {
              2; largest estimate of |error of W| {:.1e}, an estimate, not a bound)",
             mps_ns[0],
             mps_ns[mps_ns.len() - 1],
-            rows.iter().filter(|r| r.solver == MPS_SCAN.label).filter_map(|r| r.error_bound).fold(0.0, f64::max)
+            max_error(rows.iter().filter(|r| r.solver == MPS_SCAN.label))
         )
     };
-    let exact_error =
-        rows.iter().filter(|r| r.solver != MPS_SCAN.label).filter_map(|r| r.error_bound).fold(0.0, f64::max);
+    let exact_error = max_error(rows.iter().filter(|r| r.solver != MPS_SCAN.label));
     Ok(FigureData {
         id: FigureId::Scaling,
         title: "Scaling of P_max/N with N (paper Sec. III C)".into(),
@@ -1037,7 +1036,7 @@ fn floquet(s: &FigureSettings, progress: &dyn Progress) -> Result<FigureData> {
         }
         panels.push(panel);
     }
-    let err = rows.iter().filter_map(|r| r.error_bound).fold(0.0, f64::max);
+    let err = max_error(&rows);
     Ok(FigureData {
         id: FigureId::Floquet,
         title: "Floquet charging: P_max under omega + A cos(nu t) against the static field".into(),
