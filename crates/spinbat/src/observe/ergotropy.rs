@@ -290,11 +290,12 @@ impl ErgotropyContext {
 /// [`crate::SpinbatError::InvalidParameter`] for `K` outside `1..=min(N, 12)` or a bad `ψ`;
 /// [`crate::SpinbatError::NotConverged`] if an eigensolver fails.
 pub fn block_ergotropy(psi: &[Complex64], n_sites: usize, k: usize, b: f64) -> Result<f64> {
-    if k == 0 || k > n_sites.min(MAX_BLOCK_SITES) || psi.len() != 1usize << n_sites {
+    check_block_size(n_sites, k)?;
+    if psi.len() != 1usize << n_sites {
         return Err(crate::error::invalid(
-            "block",
-            k,
-            format!("must be in 1..={} with 2^N amplitudes", n_sites.min(MAX_BLOCK_SITES)),
+            "psi",
+            psi.len(),
+            format!("must hold 2^N = {} amplitudes", 1usize << n_sites),
         ));
     }
     let norm: f64 = psi.par_iter().map(|v| v.norm_sqr()).sum();
@@ -343,12 +344,13 @@ pub fn block_ergotropy(psi: &[Complex64], n_sites: usize, k: usize, b: f64) -> R
 /// [`crate::SpinbatError::InvalidParameter`] for `K` outside `1..=min(N, 12)` or a matrix
 /// of the wrong size; [`crate::SpinbatError::NotConverged`] if an eigensolver fails.
 pub fn block_ergotropy_of(n_sites: usize, k: usize, b: f64, reduced: &[faer::Mat<Complex64>]) -> Result<f64> {
-    let blocks = n_sites.div_ceil(k.max(1));
-    if k == 0 || k > n_sites.min(MAX_BLOCK_SITES) || reduced.len() != blocks {
+    check_block_size(n_sites, k)?;
+    let blocks = n_sites.div_ceil(k);
+    if reduced.len() != blocks {
         return Err(crate::error::invalid(
             "block",
             k,
-            format!("must be in 1..={} with one matrix a block", n_sites.min(MAX_BLOCK_SITES)),
+            format!("needs one matrix a block ({blocks}), not {}", reduced.len()),
         ));
     }
     for (i, rho) in reduced.iter().enumerate() {
@@ -516,9 +518,7 @@ impl ErgotropyContext {
 /// [`block_ergotropy`] of a density matrix (column-major `2^N × 2^N`, trace `trace`): each
 /// block's reduced state `ρ_b[a, a'] = Σ_rest ρ[(a, rest), (a', rest)]`.
 fn density_block_ergotropy(rho: &[Complex64], trace: f64, n_sites: usize, k: usize, b: f64) -> Result<f64> {
-    if k == 0 || k > n_sites.min(MAX_BLOCK_SITES) {
-        return Err(crate::error::invalid("block", k, format!("must be in 1..={}", n_sites.min(MAX_BLOCK_SITES))));
-    }
+    check_block_size(n_sites, k)?;
     let full = 1usize << n_sites;
     sum_over_blocks(n_sites, k, b, |start, len| {
         let low = (1usize << start) - 1;
@@ -527,6 +527,22 @@ fn density_block_ergotropy(rho: &[Complex64], trace: f64, n_sites: usize, k: usi
             (0..full >> len).map(|r| rho[index(a, r) + full * index(c, r)]).sum::<Complex64>() / trace
         })
     })
+}
+
+/// Checks a block size `K` of the block ergotropy for `N` sites: `1 ≤ K ≤ min(N, 12)`
+/// ([`MAX_BLOCK_SITES`]).
+///
+/// # Errors
+/// [`crate::SpinbatError::InvalidParameter`] otherwise.
+pub fn check_block_size(n_sites: usize, k: usize) -> Result<()> {
+    if k == 0 || k > n_sites.min(MAX_BLOCK_SITES) {
+        return Err(crate::error::invalid(
+            "block",
+            k,
+            format!("must be in 1..={} for N = {n_sites}", n_sites.min(MAX_BLOCK_SITES)),
+        ));
+    }
+    Ok(())
 }
 
 /// `Σ_b ℰ(ρ_b, B Σ_{i∈b} Z_i)` over the blocks `[0, K), [K, 2K), …` (the last shorter),

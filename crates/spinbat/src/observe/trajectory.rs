@@ -119,12 +119,7 @@ impl ObservableSet {
             Some(_) if !self.ergotropy => {
                 Err(invalid("block", "set", "the block ergotropy needs the ergotropy observable"))
             }
-            Some(k) if k >= 1 && k <= n_sites.min(super::ergotropy::MAX_BLOCK_SITES) => Ok(()),
-            Some(k) => Err(invalid(
-                "block",
-                k,
-                format!("must be in 1..={} for N = {n_sites}", n_sites.min(super::ergotropy::MAX_BLOCK_SITES)),
-            )),
+            Some(k) => super::ergotropy::check_block_size(n_sites, k),
         }
     }
 
