@@ -648,7 +648,9 @@ impl PyChain {
     ///     The accuracy is an estimate, not a bound; `to_dict()` carries its figures as the
     ///     CLI's JSON does: `bond_dim`, `bond_dim_reached`, `truncation`, `time_step`,
     ///     `discarded_weight`, `truncation_estimate`, `truncation_bound`,
-    ///     `step_error_estimate`, `mpo_fit_error`, `mpo_bond_dim`. ValueError with another
+    ///     `step_error_estimate`, `mpo_fit_error`, `mpo_bond_dim`, `certify_from`,
+    ///     `certify_truncation`, `certify_error_estimate` (the looser truncation of the
+    ///     samples past T* that only certify P_max). ValueError with another
     ///     solver, or with disorder.
     ///
     /// Returns

@@ -11,7 +11,8 @@ from conftest import close
 # the MPS keys of the CLI's JSON (top level, --solver mps only)
 MPS_KEYS = [
     "bond_dim", "bond_dim_reached", "truncation", "time_step", "discarded_weight", "truncation_estimate",
-    "truncation_bound", "step_error_estimate", "mpo_fit_error", "mpo_bond_dim",
+    "truncation_bound", "step_error_estimate", "mpo_fit_error", "mpo_bond_dim", "certify_truncation",
+    "certify_error_estimate",
 ]
 
 

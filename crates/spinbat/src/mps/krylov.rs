@@ -8,7 +8,8 @@
 //! not converge within [`KRYLOV_MAX_DIM`] vectors is split in two halves.
 
 use super::tensor::Tensor;
-use faer::{Mat, Side};
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Mat, MatMut, MatRef, Par, Side};
 use num_complex::Complex64;
 
 /// Largest Krylov space before a step is split.
@@ -59,6 +60,11 @@ fn expm_split(
 }
 
 /// One Lanczos run; `None` when it does not converge within [`KRYLOV_MAX_DIM`].
+///
+/// The Krylov basis is kept as the columns of one column-major block `Q`, so that the
+/// Gram–Schmidt passes `c = Q† w`, `w ← w − Q c` and the result `‖v‖ Q y` are faer
+/// matrix–vector products (vectorised, one pass over `Q` each), not one scalar loop per
+/// basis vector.
 fn lanczos(
     apply: &mut dyn FnMut(&Tensor) -> Tensor,
     v: &Tensor,
@@ -70,25 +76,30 @@ fn lanczos(
     if beta0 == 0.0 || tau == 0.0 {
         return Ok(Some(v.clone()));
     }
-    let mut q0 = v.clone();
-    q0.scale(Complex64::new(1.0 / beta0, 0.0));
-    let mut basis: Vec<Tensor> = vec![q0];
+    let len = v.len();
+    let mut q = v.clone();
+    q.scale(Complex64::new(1.0 / beta0, 0.0));
+    let mut basis: Vec<Complex64> = Vec::with_capacity(len * 16);
+    basis.extend_from_slice(&q.data);
+    let mut coef = vec![Complex64::new(0.0, 0.0); KRYLOV_MAX_DIM];
     let mut alphas: Vec<f64> = Vec::new();
     let mut betas: Vec<f64> = Vec::new();
+    let (one, minus_one) = (Complex64::new(1.0, 0.0), Complex64::new(-1.0, 0.0));
     for m in 1..=KRYLOV_MAX_DIM {
-        let mut w = apply(&basis[m - 1]);
+        let mut w = apply(&q);
         *applications += 1;
-        let a = basis[m - 1].dot(&w).re;
+        let a = q.dot(&w).re;
         alphas.push(a);
         // full reorthogonalisation, repeated only when it cancelled most of `w` (the DGKS
         // criterion: one classical Gram–Schmidt pass leaves `O(ε‖w_before‖/‖w_after‖)`)
+        let qm = MatRef::from_column_major_slice(&basis, len, m);
         let mut b = w.norm();
         for _ in 0..2 {
             let before = b;
-            for q in &basis {
-                let c = q.dot(&w);
-                w.axpy(-c, q);
-            }
+            let c = MatMut::from_column_major_slice_mut(&mut coef[..m], m, 1);
+            matmul(c, Accum::Replace, qm.adjoint(), MatRef::from_column_major_slice(&w.data, len, 1), one, Par::Seq);
+            let c = MatRef::from_column_major_slice(&coef[..m], m, 1);
+            matmul(MatMut::from_column_major_slice_mut(&mut w.data, len, 1), Accum::Add, qm, c, minus_one, Par::Seq);
             b = w.norm();
             if b > REORTH_KEEP * before {
                 break;
@@ -99,9 +110,9 @@ fn lanczos(
         // invariant subspace found, or the estimate is below tol
         if b <= 1e-14 * (a.abs() + betas.last().copied().unwrap_or(0.0)).max(1e-300) || estimate <= tol {
             let mut out = Tensor::zeros(&v.dims);
-            for (q, &c) in basis.iter().zip(&y) {
-                out.axpy(c * beta0, q);
-            }
+            let y = MatRef::from_column_major_slice(&y, m, 1);
+            let dst = MatMut::from_column_major_slice_mut(&mut out.data, len, 1);
+            matmul(dst, Accum::Replace, qm, y, Complex64::new(beta0, 0.0), Par::Seq);
             return Ok(Some(out));
         }
         if m == KRYLOV_MAX_DIM {
@@ -109,7 +120,8 @@ fn lanczos(
         }
         betas.push(b);
         w.scale(Complex64::new(1.0 / b, 0.0));
-        basis.push(w);
+        basis.extend_from_slice(&w.data);
+        q = w;
     }
     Ok(None)
 }

@@ -80,4 +80,14 @@ pub struct MpsReport {
     pub mpo_fit_error: f64,
     /// Largest bond dimension of the MPO of `H`.
     pub mpo_bond_dim: usize,
+    /// Where the maximum search's samples began to serve only its certification (the
+    /// power at least 5 % below its best): from there on both runs discard up to
+    /// `certify_truncation` per SVD; `None` when they never did.
+    pub certify_from: Option<f64>,
+    /// The discarded weight per SVD allowed past `certify_from`.
+    pub certify_truncation: f64,
+    /// Largest estimate of `|ΔW|` (step + truncation) of a sample past `certify_from`;
+    /// each stayed below half its margin `P_max·t − W(t)` (a sample that did not sent the
+    /// runs back to full accuracy).
+    pub certify_error_estimate: f64,
 }

@@ -114,6 +114,16 @@ impl Tdvp {
         self.max_bond_seen
     }
 
+    /// How the bond dimension is limited from the next step on.
+    pub fn truncation(&self) -> Truncation {
+        self.trunc
+    }
+
+    /// Limits the bond dimension by `trunc` from the next step on.
+    pub fn set_truncation(&mut self, trunc: Truncation) {
+        self.trunc = trunc;
+    }
+
     /// Applications of effective Hamiltonians so far (the cost).
     pub fn applications(&self) -> usize {
         self.applications

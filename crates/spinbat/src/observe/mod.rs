@@ -225,6 +225,12 @@ impl ScanPlan {
     }
 }
 
+/// How far below the best power a sample's power must fall before a propagator told that its
+/// samples only certify ([`Propagator::certify_only`]) loosens its accuracy: a fraction of
+/// the best power, clear of the best grid interval and its neighbours that the refinement
+/// reads.
+pub const CERTIFY_ONLY_MARGIN: f64 = 0.05;
+
 /// Phase names [`charge`] reports to its [`Progress`].
 pub const PHASE_SCAN: &str = "maximum search and curve";
 /// The refinement of the maxima found by the scan.
@@ -344,6 +350,12 @@ pub fn charge(prop: &mut dyn Propagator, chain: &Chain, times: &[f64], progress:
         }
         if certified && j > window_last && next_out == times.len() {
             break;
+        }
+        // past the window and every requested time, the samples still to come only certify
+        // that the power stays below its best (a hint; an MPS run loosens its truncation
+        // once the power has fallen clearly below)
+        if j > window_last && next_out == times.len() && p_best > 0.0 {
+            prop.certify_only(chunk_end, p_best)?;
         }
         if j > MAX_SCAN_POINTS {
             return Err(SpinbatError::NotConverged {

@@ -71,6 +71,18 @@ pub trait Propagator: Send {
         Ok(())
     }
 
+    /// A hint from the maximum search: the samples after `t` (the time of the last
+    /// [`Propagator::sample`]) serve only to certify that `W(t')/t'` stays below `power`, the
+    /// best power found (the window and every requested time are done; a later call may
+    /// raise `power`). A propagator whose cost grows with its accuracy (MPS) may loosen it
+    /// from a sample whose power has fallen [`crate::observe::CERTIFY_ONLY_MARGIN`] below
+    /// `power` on, as long as each later sample keeps its estimated error inside its margin
+    /// `power·t' − W(t')`, returning to full accuracy where it cannot; the error it reports
+    /// stays that of the other samples. Ignored by default.
+    fn certify_only(&mut self, _t: f64, _power: f64) -> Result<()> {
+        Ok(())
+    }
+
     /// Most times one call of [`Propagator::sample`] serves from one expansion (memory
     /// bound); the maximum search sizes its scan chunks by it so that the anchor it asks for
     /// is still at hand. Unlimited by default.

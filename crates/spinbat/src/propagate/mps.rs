@@ -74,6 +74,20 @@ impl std::fmt::Debug for MpsTap {
 /// ([`Propagator::batch_capacity`]).
 const MPS_REQUEST_POINTS: usize = 4;
 
+/// Discarded weight per SVD allowed where the samples only certify the maximum
+/// ([`Propagator::certify_only`]), when the run's own `ε` is smaller.
+pub const CERTIFY_TRUNCATION: f64 = 1e-9;
+
+/// A run that only certifies past `from` ([`Propagator::certify_only`]): both runs at the
+/// looser [`CERTIFY_TRUNCATION`], their states at `from` kept to return to full accuracy.
+#[derive(Debug)]
+struct CertifyTail {
+    from: f64,
+    power: f64,
+    fine: Tdvp,
+    coarse: Tdvp,
+}
+
 /// The MPS propagator (module docs).
 #[derive(Debug)]
 pub struct MpsPropagator {
@@ -97,6 +111,17 @@ pub struct MpsPropagator {
     tap: Option<MpsTap>,
     /// Largest estimate of `‖δψ‖` of a state handed out ([`StatePropagator::state_error`]).
     state_error: f64,
+    /// The best power, once the maximum search's samples only certify it
+    /// ([`Propagator::certify_only`]).
+    certify_power: Option<f64>,
+    /// Where the samples only certify (looser truncation), while they do.
+    tail: Option<CertifyTail>,
+    /// Where the certifying tail began (kept after it ended), for the report.
+    tail_from: Option<f64>,
+    /// A tail sample came within its margin: full accuracy from then on.
+    tail_refused: bool,
+    /// Largest estimate of `|ΔW|` (step + truncation) of a tail sample.
+    tail_error: f64,
 }
 
 impl MpsPropagator {
@@ -134,6 +159,11 @@ impl MpsPropagator {
             truncation_estimate: 0.0,
             tap: None,
             state_error: 0.0,
+            certify_power: None,
+            tail: None,
+            tail_from: None,
+            tail_refused: false,
+            tail_error: 0.0,
         })
     }
 
@@ -156,6 +186,10 @@ impl MpsPropagator {
     /// Moves both runs to `t`: from the anchor or from `t = 0` when `t` is behind.
     fn seek(&mut self, t: f64) -> Result<()> {
         if t < self.now {
+            // back before a certifying tail: the states restored below are at full accuracy
+            if self.tail.as_ref().is_some_and(|tail| t <= tail.from) {
+                self.tail = None;
+            }
             match &self.anchor {
                 Some((ta, f, c)) if *ta <= t => {
                     self.now = *ta;
@@ -282,6 +316,16 @@ impl Propagator for MpsPropagator {
         Ok(())
     }
 
+    /// From the first sample whose power is [`crate::observe::CERTIFY_ONLY_MARGIN`] below
+    /// `power` on, both runs go on at the discarded weight [`CERTIFY_TRUNCATION`] per SVD
+    /// (where `ε` is smaller), their states there kept: a later sample whose power, its
+    /// estimate added, comes within half the margin of `power` returns them there at full
+    /// accuracy ([`MpsPropagator::sample_at`]).
+    fn certify_only(&mut self, _t: f64, power: f64) -> Result<()> {
+        self.certify_power = Some(self.certify_power.map_or(power, |p| p.max(power)));
+        Ok(())
+    }
+
     fn error_bound(&self) -> f64 {
         self.step_error + self.truncation_estimate.min(self.truncation_bound()) + self.fit_estimate()
     }
@@ -291,7 +335,7 @@ impl Propagator for MpsPropagator {
         format!(
             "estimate, not a bound: two-site TDVP, chi <= {} (reached {}), discarded weight <= {:e} per SVD (sum {:.1e}; \
              its share of |dW| estimated 2 dH0 sqrt(sum) = {:.1e}, bounded by 2||H0 - E0|| sum sqrt = {:.1e}), \
-             step {:.3e} (Richardson against twice the step: {:.1e}), MPO of bond dimension {} (coupling fit {:.1e})",
+             step {:.3e} (Richardson against twice the step: {:.1e}), MPO of bond dimension {} (coupling fit {:.1e}){}",
             r.bond_dim,
             r.bond_dim_reached,
             r.truncation,
@@ -301,7 +345,15 @@ impl Propagator for MpsPropagator {
             r.time_step,
             r.step_error_estimate,
             r.mpo_bond_dim,
-            r.mpo_fit_error
+            r.mpo_fit_error,
+            match r.certify_from {
+                Some(t) => format!(
+                    "; past t = {t:.6} only certifying (power 5% below P_max): discarded weight <= {:e} per SVD \
+                     there, estimate of those samples {:.1e}, each inside half its margin",
+                    r.certify_truncation, r.certify_error_estimate
+                ),
+                None => String::new(),
+            }
         )
     }
 
@@ -311,20 +363,61 @@ impl Propagator for MpsPropagator {
 }
 
 impl MpsPropagator {
-    /// Moves to `t` and measures `W`, `W'` there (the Richardson estimate kept).
+    /// Moves to `t` and measures `W`, `W'` there (the Richardson estimate kept). Past the
+    /// start of a certifying tail the sample's estimate goes to the tail's, and a sample
+    /// whose power plus its estimate comes within half the margin of the tail's power ends
+    /// the tail: both runs return to its start and take `t` at full accuracy.
     fn sample_at(&mut self, t: f64) -> Result<WorkSample> {
         self.seek(t)?;
         let (work, rate, step_error) = self.measure();
-        self.step_error = self.step_error.max(step_error);
-        let discarded = self.fine.discarded_weight();
-        if discarded > 0.0 {
-            // ΔH0 of the state: ⟨(H0 − c)²⟩ about its own c = ⟨H0⟩ (double-layer MPO)
-            let psi = self.fine.state();
-            let c = psi.expectation(&self.mpos.h0).re;
-            let spread = psi.square_expectation(&self.mpos.h0.shifted(-c)).max(0.0).sqrt();
-            self.truncation_estimate = self.truncation_estimate.max(2.0 * spread * discarded.sqrt());
+        if let Some(tail) = self.tail.as_ref().filter(|tail| t > tail.from) {
+            let error = step_error + self.current_truncation_estimate();
+            let near = (work + error) / t >= (1.0 - 0.5 * crate::observe::CERTIFY_ONLY_MARGIN) * tail.power;
+            if !near {
+                self.tail_error = self.tail_error.max(error);
+                return Ok(WorkSample { t, work, rate });
+            }
+            let tail = self.tail.take().expect("tail checked above");
+            self.tail_refused = true;
+            self.now = tail.from;
+            self.fine = tail.fine;
+            self.coarse = tail.coarse;
+            return self.sample_at(t);
         }
+        self.step_error = self.step_error.max(step_error);
+        self.truncation_estimate = self.truncation_estimate.max(self.current_truncation_estimate());
+        self.start_tail_if_clear(t, work);
         Ok(WorkSample { t, work, rate })
+    }
+
+    /// Starts the certifying tail at `t` (the runs there, `W(t) = work`) when the search
+    /// said its samples only certify and the power has fallen clearly below the best.
+    fn start_tail_if_clear(&mut self, t: f64, work: f64) {
+        let Some(power) = self.certify_power else {
+            return;
+        };
+        let clear = t > 0.0 && work / t < (1.0 - crate::observe::CERTIFY_ONLY_MARGIN) * power;
+        if !clear || self.tail.is_some() || self.tail_refused || self.trunc.max_discarded >= CERTIFY_TRUNCATION {
+            return;
+        }
+        let loose = Truncation { max_discarded: CERTIFY_TRUNCATION, ..self.trunc };
+        self.tail = Some(CertifyTail { from: t, power, fine: self.fine.clone(), coarse: self.coarse.clone() });
+        self.tail_from = Some(t);
+        self.fine.set_truncation(loose);
+        self.coarse.set_truncation(loose);
+    }
+
+    /// `2 ΔH0 √(Σ_k ε_k)` of the current state: `ΔH0` from `⟨(H0 − c)²⟩` about its own
+    /// `c = ⟨H0⟩` (double-layer MPO); zero while nothing was discarded.
+    fn current_truncation_estimate(&self) -> f64 {
+        let discarded = self.fine.discarded_weight();
+        if discarded <= 0.0 {
+            return 0.0;
+        }
+        let psi = self.fine.state();
+        let c = psi.expectation(&self.mpos.h0).re;
+        let spread = psi.square_expectation(&self.mpos.h0.shifted(-c)).max(0.0).sqrt();
+        2.0 * spread * discarded.sqrt()
     }
 
     /// The next time the tap waits for (`None`: no tap, or stopped by an error).
@@ -369,6 +462,9 @@ impl MpsPropagator {
             step_error_estimate: self.step_error,
             mpo_fit_error: self.mpos.factors.fit_error(),
             mpo_bond_dim: self.mpos.h.max_bond(),
+            certify_from: self.tail_from,
+            certify_truncation: CERTIFY_TRUNCATION.max(self.settings.truncation),
+            certify_error_estimate: self.tail_error,
         }
     }
 }

@@ -552,6 +552,10 @@ impl Propagator for StaticRun {
         self.inner.anchor_if_at_hand(t)
     }
 
+    fn certify_only(&mut self, t: f64, power: f64) -> Result<()> {
+        self.inner.certify_only(t, power)
+    }
+
     fn batch_capacity(&self) -> usize {
         self.inner.batch_capacity()
     }

@@ -527,3 +527,94 @@ fn the_step_is_symmetric_where_the_state_stays_a_product() {
     assert!(e2 / e1 > 3.5, "errors {e1:e} at dt, {e2:e} at 2 dt: not second order");
     assert!(e1 < 1e-6 && rich < 1e-6, "errors {e1:e} at dt, {rich:e} extrapolated");
 }
+
+/// The MPS propagator without the search's hint that its samples only certify
+/// ([`Propagator::certify_only`] left at its default): every sample at full accuracy.
+struct WithoutHint(MpsPropagator);
+
+impl Propagator for WithoutHint {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+    fn sample(&mut self, times: &[f64]) -> spinbat::Result<Vec<spinbat::propagate::WorkSample>> {
+        self.0.sample(times)
+    }
+    fn anchor(&mut self, t: f64) -> spinbat::Result<()> {
+        self.0.anchor(t)
+    }
+    fn anchor_if_at_hand(&mut self, t: f64) -> spinbat::Result<()> {
+        self.0.anchor_if_at_hand(t)
+    }
+    fn batch_capacity(&self) -> usize {
+        self.0.batch_capacity()
+    }
+    fn error_bound(&self) -> f64 {
+        self.0.error_bound()
+    }
+    fn accuracy_note(&self) -> String {
+        self.0.accuracy_note()
+    }
+}
+
+#[test]
+fn the_certifying_tail_leaves_the_maximum_as_it_was() {
+    // Past the window, once the power has fallen 5 % below its best, the search's samples
+    // only certify and the MPS runs at the looser truncation 1e-9: P_max, T* and the
+    // certified horizon equal those of the same run at full accuracy throughout (the
+    // maximum is refined from the anchor, before the tail), the tail begins past T* where
+    // the power has fallen, and each tail sample's estimate stays inside its margin
+    for (n, p) in [(14, 1.0), (12, 2.0)] {
+        let chain = Chain::builder(n).couplings(Couplings::PowerLaw { p }).alpha(0.3).build().unwrap();
+        let times = [0.0, 0.05];
+        let mut mps = MpsPropagator::new(&chain, MpsSettings::default()).unwrap();
+        let m = charge(&mut mps, &chain, &times, &Silent).unwrap();
+        let mut full = WithoutHint(MpsPropagator::new(&chain, MpsSettings::default()).unwrap());
+        let f = charge(&mut full, &chain, &times, &Silent).unwrap();
+        let (r, rf) = (mps.report(), full.0.report());
+        let from = r.certify_from.expect("the tail began");
+        assert!(rf.certify_from.is_none());
+        let rel = (m.max_power.power - f.max_power.power).abs() / f.max_power.power;
+        assert!(rel < 1e-12, "n = {n}: P_max {} vs {} ({rel:e})", m.max_power.power, f.max_power.power);
+        assert!((m.max_power.time - f.max_power.time).abs() < 1e-12 && m.certified_until == f.certified_until);
+        // the estimate is that of the samples before the tail (the full run's also covers
+        // those after it, where the error has grown)
+        assert!(m.error_bound.unwrap() <= f.error_bound.unwrap() && m.error_bound.unwrap() > 0.0);
+        // where it began, the power (at full accuracy) had fallen by the margin
+        let w_from = full.0.sample(&[from]).unwrap()[0].work;
+        assert!(from > f.max_power.time && w_from / from < 0.95 * f.max_power.power, "n = {n}: from {from}");
+        assert!(r.certify_error_estimate > 0.0 && r.certify_error_estimate < 0.025 * f.max_power.power * from, "{r:?}");
+        assert!(m.accuracy.contains("only certifying"), "{}", m.accuracy);
+    }
+}
+
+#[test]
+fn a_tail_sample_near_the_best_power_returns_the_runs_to_full_accuracy() {
+    // A hint given too early (a best power of 4 P(t1) while the power still rises): the
+    // tail begins at the next sample, the power climbs back within the margin, and the
+    // runs go back to the tail's start at full accuracy, so every sample from there on
+    // equals that of a run never told anything; the samples inside the tail stay within
+    // the tail's estimate of them
+    let chain = Chain::builder(12).couplings(Couplings::PowerLaw { p: 1.0 }).build().unwrap();
+    let times = uniform_times(0.2, 21);
+    let mut hinted = MpsPropagator::new(&chain, MpsSettings::default()).unwrap();
+    let mut plain = MpsPropagator::new(&chain, MpsSettings::default()).unwrap();
+    let want = plain.sample(&times).unwrap();
+    let t1 = times[1];
+    let first = hinted.sample(&times[..2]).unwrap();
+    let power = 4.0 * first[1].work / t1;
+    hinted.certify_only(t1, power).unwrap();
+    let got: Vec<_> = times[2..].iter().map(|&t| hinted.sample(&[t]).unwrap()[0]).collect();
+    let r = hinted.report();
+    assert_eq!(r.certify_from, Some(times[2]), "{r:?}");
+    // the first sample whose power comes within half the margin, and all after it: exact
+    let back = want.iter().position(|s| s.t > t1 && s.work / s.t >= 0.975 * power).expect("the power climbs back");
+    assert!(back >= 4, "the tail held for some samples ({back})");
+    for (k, (a, b)) in want[2..].iter().zip(&got).enumerate() {
+        let d = (a.work - b.work).abs();
+        if k + 2 >= back {
+            assert!(d <= 1e-12 * a.work.abs(), "t = {}: W {} vs {} after the return", a.t, b.work, a.work);
+        } else {
+            assert!(d <= r.certify_error_estimate.max(1e-12), "t = {}: {d:e} beyond the tail's estimate", a.t);
+        }
+    }
+}
