@@ -6,7 +6,10 @@
 //! [`MEASURE`], the total is extrapolated from the fraction done (the scan's cost grows
 //! linearly with the simulated time, the grid of its fixed step), and past the limit the
 //! computation is asked to stop ([`spinbat::Progress::stop_reason`]) with the estimate
-//! and what to change. A long estimate within the limit is announced once.
+//! and what to change. A long estimate within the limit is announced, and announced again
+//! each time it has doubled (a run whose steps grow dearer as it goes, as a matrix-product
+//! state's do while its bond dimension grows, outruns the first extrapolation). A phase
+//! that is done (the fraction at 1) is never stopped.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
@@ -40,12 +43,15 @@ const LINE_EVERY: Duration = Duration::from_secs(5);
 pub const MEASURE: Duration = Duration::from_secs(2);
 /// Estimated totals above this are announced before the run goes on.
 const ANNOUNCE_S: f64 = 20.0;
+/// An announced estimate is announced again once the estimate has grown by this factor.
+const REANNOUNCE_FACTOR: f64 = 2.0;
 
 struct State {
     phase: String,
     phase_start: Instant,
     last_line: Option<Instant>,
-    announced: bool,
+    /// The estimate last announced.
+    announced: Option<f64>,
     stop: Option<String>,
 }
 
@@ -91,7 +97,7 @@ impl Bar {
                 phase: String::new(),
                 phase_start: now,
                 last_line: None,
-                announced: false,
+                announced: None,
                 stop: None,
             }),
         }
@@ -193,7 +199,8 @@ impl spinbat::Progress for Bar {
         }
         let estimate = phase_elapsed / frac;
         let phase = if st.phase.is_empty() { self.label.clone() } else { st.phase.clone() };
-        if let Some((limit, flag)) = self.limit.filter(|&(limit, _)| estimate > limit) {
+        // a phase at its end has nothing left to refuse
+        if let Some((limit, flag)) = self.limit.filter(|&(limit, _)| estimate > limit && frac < 1.0) {
             st.stop = Some(format!(
                 "{phase} would take about {} ({:.1}% done after {}), more than the limit of {} ({flag}); \
                  shorten the window (--t-max), fewer sites or a faster solver, or raise {flag}",
@@ -202,14 +209,25 @@ impl spinbat::Progress for Bar {
                 duration(phase_elapsed),
                 duration(limit)
             ));
-        } else if estimate > ANNOUNCE_S && !st.announced {
-            st.announced = true;
-            let note = format!(
-                "spinbat: note: {} ({phase}) will take about {} in all (estimated after {})",
-                self.label,
-                duration(estimate),
-                duration(phase_elapsed)
-            );
+        } else if estimate > ANNOUNCE_S && st.announced.is_none_or(|last| estimate > REANNOUNCE_FACTOR * last) {
+            let note = match st.announced {
+                None => format!(
+                    "spinbat: note: {} ({phase}) will take about {} in all (estimated after {})",
+                    self.label,
+                    duration(estimate),
+                    duration(phase_elapsed)
+                ),
+                Some(last) => format!(
+                    "spinbat: note: {} ({phase}) now looks like about {} in all (revised after {}, {:.0}% done; \
+                     announced before: {})",
+                    self.label,
+                    duration(estimate),
+                    duration(phase_elapsed),
+                    100.0 * frac,
+                    duration(last)
+                ),
+            };
+            st.announced = Some(estimate);
             if self.mode == Mode::Terminal && !self.bar.is_hidden() {
                 self.bar.println(note);
             } else {
@@ -260,5 +278,26 @@ mod tests {
         bar.update(0.001, 1.0); // about 2000 s: past it
         let reason = bar.stop_reason().expect("past the limit");
         assert!(reason.contains("--max-time") && reason.contains("--t-max"), "{reason}");
+    }
+
+    #[test]
+    fn a_done_phase_is_not_stopped_and_a_grown_estimate_is_announced_again() {
+        let bar = Bar::new(false, "charging").with_limit(60.0, "--max-time");
+        bar.phase("scan");
+        bar.state.lock().unwrap().phase_start = Instant::now() - Duration::from_secs(100);
+        // 100 s elapsed at the end of the phase: over the limit, but nothing is left to refuse
+        bar.update(1.0, 1.0);
+        assert!(bar.stop_reason().is_none());
+        let bar = Bar::new(false, "charging");
+        bar.phase("scan");
+        bar.state.lock().unwrap().phase_start = Instant::now() - Duration::from_secs(10);
+        bar.update(0.25, 1.0); // about 40 s: announced
+        let first = bar.state.lock().unwrap().announced.expect("announced");
+        assert!((first - 40.0).abs() < 1.0, "{first}");
+        bar.update(0.2, 1.0); // about 50 s: not yet twice the first
+        assert_eq!(bar.state.lock().unwrap().announced, Some(first));
+        bar.update(0.1, 1.0); // about 100 s: announced again
+        let second = bar.state.lock().unwrap().announced.unwrap();
+        assert!((second - 100.0).abs() < 2.0, "{second}");
     }
 }
