@@ -618,3 +618,27 @@ fn a_tail_sample_near_the_best_power_returns_the_runs_to_full_accuracy() {
         }
     }
 }
+
+#[test]
+#[ignore = "minutes: N = 20 at generous settings (cargo test --release -p spinbat --test contract -- --ignored)"]
+fn mps_agrees_with_chebyshev_on_a_random_chain_of_20_sites() {
+    // the largest exact comparison: a random power-law chain at N = 20, W and W' on
+    // a grid and P_max within 1e-7 relative (chi = 128, eps = 1e-16), each within the
+    // reported estimate
+    let mut rng = Rng::new(2020);
+    let chain = random_open_chain(&mut rng, 20, true);
+    let settings = MpsSettings { bond_dim: 128, truncation: 1e-16, time_step: None };
+    let times = uniform_times(1.0 / chain.omega(), 6);
+    let mut exact = plan(&chain, Solver::Chebyshev, 1e-12).unwrap();
+    let mut mps = MpsPropagator::new(&chain, settings).unwrap();
+    let e = charge(exact.as_mut(), &chain, &times, &Silent).unwrap();
+    let m = charge(&mut mps, &chain, &times, &Silent).unwrap();
+    let scale = e.series.iter().map(|s| s.work.abs()).fold(0.0, f64::max);
+    for (a, b) in e.series.iter().zip(&m.series) {
+        let d = (a.work - b.work).abs();
+        assert!(d <= 1e-7 * scale, "{chain:?} t = {}: W {} vs {}", a.t, b.work, a.work);
+        assert!(d <= m.error_bound.unwrap().max(1e-12), "t = {}: {d:e} beyond the estimate", a.t);
+    }
+    let rel = (e.max_power.power - m.max_power.power).abs() / e.max_power.power;
+    assert!(rel < 1e-7, "{chain:?}: P_max {} vs {} ({rel:e})", m.max_power.power, e.max_power.power);
+}
