@@ -320,7 +320,7 @@ impl Propagator for MpsPropagator {
     /// `power` on, both runs go on at the discarded weight [`CERTIFY_TRUNCATION`] per SVD
     /// (where `ε` is smaller), their states there kept: a later sample whose power, its
     /// estimate added, comes within half the margin of `power` returns them there at full
-    /// accuracy ([`MpsPropagator::sample_at`]).
+    /// accuracy (in the sampling).
     fn certify_only(&mut self, _t: f64, power: f64) -> Result<()> {
         self.certify_power = Some(self.certify_power.map_or(power, |p| p.max(power)));
         Ok(())
