@@ -111,9 +111,9 @@ pub struct MpsPropagator {
     tap: Option<MpsTap>,
     /// Largest estimate of `‖δψ‖` of a state handed out ([`StatePropagator::state_error`]).
     state_error: f64,
-    /// The best power, once the maximum search's samples only certify it
-    /// ([`Propagator::certify_only`]).
-    certify_power: Option<f64>,
+    /// Once the maximum search's samples only certify ([`Propagator::certify_only`]): the
+    /// time after which they do, and the best power.
+    certify: Option<(f64, f64)>,
     /// Where the samples only certify (looser truncation), while they do.
     tail: Option<CertifyTail>,
     /// Where the certifying tail began (kept after it ended), for the report.
@@ -159,7 +159,7 @@ impl MpsPropagator {
             truncation_estimate: 0.0,
             tap: None,
             state_error: 0.0,
-            certify_power: None,
+            certify: None,
             tail: None,
             tail_from: None,
             tail_refused: false,
@@ -316,13 +316,15 @@ impl Propagator for MpsPropagator {
         Ok(())
     }
 
-    /// From the first sample whose power is [`crate::observe::CERTIFY_ONLY_MARGIN`] below
-    /// `power` on, both runs go on at the discarded weight [`CERTIFY_TRUNCATION`] per SVD
+    /// From the first sample after `t` whose power is [`crate::observe::CERTIFY_ONLY_MARGIN`]
+    /// below `power` on (never before `t`: the refinements that come back to the window
+    /// sample small powers at early times), both runs go on at the discarded weight [`CERTIFY_TRUNCATION`] per SVD
     /// (where `ε` is smaller), their states there kept: a later sample whose power, its
     /// estimate added, comes within half the margin of `power` returns them there at full
     /// accuracy (in the sampling).
-    fn certify_only(&mut self, _t: f64, power: f64) -> Result<()> {
-        self.certify_power = Some(self.certify_power.map_or(power, |p| p.max(power)));
+    fn certify_only(&mut self, t: f64, power: f64) -> Result<()> {
+        let (after, best) = self.certify.unwrap_or((t, power));
+        self.certify = Some((after.min(t), best.max(power)));
         Ok(())
     }
 
@@ -391,12 +393,13 @@ impl MpsPropagator {
     }
 
     /// Starts the certifying tail at `t` (the runs there, `W(t) = work`) when the search
-    /// said its samples only certify and the power has fallen clearly below the best.
+    /// said its samples after an earlier time only certify and the power has fallen clearly
+    /// below the best.
     fn start_tail_if_clear(&mut self, t: f64, work: f64) {
-        let Some(power) = self.certify_power else {
+        let Some((after, power)) = self.certify else {
             return;
         };
-        let clear = t > 0.0 && work / t < (1.0 - crate::observe::CERTIFY_ONLY_MARGIN) * power;
+        let clear = t > after && work / t < (1.0 - crate::observe::CERTIFY_ONLY_MARGIN) * power;
         if !clear || self.tail.is_some() || self.tail_refused || self.trunc.max_discarded >= CERTIFY_TRUNCATION {
             return;
         }

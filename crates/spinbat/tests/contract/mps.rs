@@ -584,6 +584,14 @@ fn the_certifying_tail_leaves_the_maximum_as_it_was() {
         assert!(from > f.max_power.time && w_from / from < 0.95 * f.max_power.power, "n = {n}: from {from}");
         assert!(r.certify_error_estimate > 0.0 && r.certify_error_estimate < 0.025 * f.max_power.power * from, "{r:?}");
         assert!(m.accuracy.contains("only certifying"), "{}", m.accuracy);
+        // samples asked for afterwards at early times (small powers, before the hint) start
+        // no tail: at full accuracy, equal to the run never told
+        let early = [0.01, 0.02, 0.03];
+        let (a, b) = (mps.sample(&early).unwrap(), full.0.sample(&early).unwrap());
+        for (x, y) in a.iter().zip(&b) {
+            assert!((x.work - y.work).abs() <= 1e-12 * y.work.abs(), "t = {}: {} vs {}", x.t, x.work, y.work);
+        }
+        assert_eq!(mps.report().certify_error_estimate, r.certify_error_estimate);
     }
 }
 
