@@ -114,11 +114,6 @@ impl Tdvp {
         self.max_bond_seen
     }
 
-    /// How the bond dimension is limited from the next step on.
-    pub fn truncation(&self) -> Truncation {
-        self.trunc
-    }
-
     /// Limits the bond dimension by `trunc` from the next step on.
     pub fn set_truncation(&mut self, trunc: Truncation) {
         self.trunc = trunc;

@@ -223,15 +223,17 @@ impl MpsPropagator {
     }
 
     /// `W` and `W'` extrapolated from the runs with steps `δ` and `2δ`
-    /// (`(4X_δ − X_{2δ})/3`), and the Richardson estimate `|W_δ − W_{2δ}|/3` of the error of
-    /// `W_δ` (which, the leading error cancelled, bounds that of the extrapolation).
-    fn measure(&self) -> (f64, f64, f64) {
+    /// (`(4X_δ − X_{2δ})/3`), the Richardson estimate `|W_δ − W_{2δ}|/3` of the error of
+    /// `W_δ` (which, the leading error cancelled, bounds that of the extrapolation), and
+    /// `⟨H0⟩` of the run with step `δ` (for [`MpsPropagator::current_truncation_estimate`]).
+    fn measure(&self) -> (f64, f64, f64, f64) {
         let e0 = self.chain.initial_energy();
-        let w = self.fine.state().expectation(&self.mpos.h0).re - e0;
+        let energy = self.fine.state().expectation(&self.mpos.h0).re;
+        let w = energy - e0;
         let rate = self.fine.state().expectation(&self.mpos.rate).re;
         let wc = self.coarse.state().expectation(&self.mpos.h0).re - e0;
         let rc = self.coarse.state().expectation(&self.mpos.rate).re;
-        ((4.0 * w - wc) / 3.0, (4.0 * rate - rc) / 3.0, (w - wc).abs() / 3.0)
+        ((4.0 * w - wc) / 3.0, (4.0 * rate - rc) / 3.0, (w - wc).abs() / 3.0, energy)
     }
 
     /// A bound on the truncations' share of `|ΔW|` (against TDVP without truncation):
@@ -318,10 +320,10 @@ impl Propagator for MpsPropagator {
 
     /// From the first sample after `t` whose power is [`crate::observe::CERTIFY_ONLY_MARGIN`]
     /// below `power` on (never before `t`: the refinements that come back to the window
-    /// sample small powers at early times), both runs go on at the discarded weight [`CERTIFY_TRUNCATION`] per SVD
-    /// (where `ε` is smaller), their states there kept: a later sample whose power, its
-    /// estimate added, comes within half the margin of `power` returns them there at full
-    /// accuracy (in the sampling).
+    /// sample small powers at early times), both runs go on at the discarded weight
+    /// [`CERTIFY_TRUNCATION`] per SVD (where `ε` is smaller), their states there kept: a later
+    /// sample whose power, its estimate added, comes within half the margin of `power`
+    /// returns them there at full accuracy (in the sampling).
     fn certify_only(&mut self, t: f64, power: f64) -> Result<()> {
         let (after, best) = self.certify.unwrap_or((t, power));
         self.certify = Some((after.min(t), best.max(power)));
@@ -350,9 +352,11 @@ impl Propagator for MpsPropagator {
             r.mpo_fit_error,
             match r.certify_from {
                 Some(t) => format!(
-                    "; past t = {t:.6} only certifying (power 5% below P_max): discarded weight <= {:e} per SVD \
-                     there, estimate of those samples {:.1e}, each inside half its margin",
-                    r.certify_truncation, r.certify_error_estimate
+                    "; past t = {t:.6} only certifying (power {:.0}% below P_max): discarded weight <= {:e} per \
+                     SVD there, estimate of those samples {:.1e}, each inside half its margin",
+                    100.0 * crate::observe::CERTIFY_ONLY_MARGIN,
+                    r.certify_truncation,
+                    r.certify_error_estimate
                 ),
                 None => String::new(),
             }
@@ -371,9 +375,9 @@ impl MpsPropagator {
     /// the tail: both runs return to its start and take `t` at full accuracy.
     fn sample_at(&mut self, t: f64) -> Result<WorkSample> {
         self.seek(t)?;
-        let (work, rate, step_error) = self.measure();
+        let (work, rate, step_error, energy) = self.measure();
         if let Some(tail) = self.tail.as_ref().filter(|tail| t > tail.from) {
-            let error = step_error + self.current_truncation_estimate();
+            let error = step_error + self.current_truncation_estimate(energy);
             let near = (work + error) / t >= (1.0 - 0.5 * crate::observe::CERTIFY_ONLY_MARGIN) * tail.power;
             if !near {
                 self.tail_error = self.tail_error.max(error);
@@ -387,7 +391,7 @@ impl MpsPropagator {
             return self.sample_at(t);
         }
         self.step_error = self.step_error.max(step_error);
-        self.truncation_estimate = self.truncation_estimate.max(self.current_truncation_estimate());
+        self.truncation_estimate = self.truncation_estimate.max(self.current_truncation_estimate(energy));
         self.start_tail_if_clear(t, work);
         Ok(WorkSample { t, work, rate })
     }
@@ -410,16 +414,14 @@ impl MpsPropagator {
         self.coarse.set_truncation(loose);
     }
 
-    /// `2 ΔH0 √(Σ_k ε_k)` of the current state: `ΔH0` from `⟨(H0 − c)²⟩` about its own
-    /// `c = ⟨H0⟩` (double-layer MPO); zero while nothing was discarded.
-    fn current_truncation_estimate(&self) -> f64 {
+    /// `2 ΔH0 √(Σ_k ε_k)` of the current state, whose `⟨H0⟩` is `energy`: `ΔH0` from
+    /// `⟨(H0 − ⟨H0⟩)²⟩` (double-layer MPO); zero while nothing was discarded.
+    fn current_truncation_estimate(&self, energy: f64) -> f64 {
         let discarded = self.fine.discarded_weight();
         if discarded <= 0.0 {
             return 0.0;
         }
-        let psi = self.fine.state();
-        let c = psi.expectation(&self.mpos.h0).re;
-        let spread = psi.square_expectation(&self.mpos.h0.shifted(-c)).max(0.0).sqrt();
+        let spread = self.fine.state().square_expectation(&self.mpos.h0.shifted(-energy)).max(0.0).sqrt();
         2.0 * spread * discarded.sqrt()
     }
 
