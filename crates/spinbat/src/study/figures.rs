@@ -219,8 +219,8 @@ pub struct FigureSettings {
     pub n_max_floquet: usize,
     /// Largest `N` of the matrix-product-state runs of the scaling study (`N = 8, 16, 32,
     /// …`, powers of two; `0`: none). The long-range ones take minutes from `N = 128` on
-    /// (`p = 1` on two cores: 2 minutes at `N = 128`, 11 at `N = 256`; NN seconds), so the
-    /// defaults leave them out.
+    /// (`p = 1` on two cores: 1 minute at `N = 128` measured alone, 11 at `N = 256` in the
+    /// figure before the certifying tail; NN seconds), so the defaults leave them out.
     pub n_max_mps: usize,
 }
 
