@@ -10,6 +10,7 @@
 
 mod couplings;
 mod disorder;
+mod enclosure;
 mod fields;
 mod matrix_file;
 mod protocol;
@@ -17,6 +18,7 @@ mod spec;
 
 pub use couplings::{Boundary, CouplingKind, Couplings};
 pub use disorder::{Disorder, DEFAULT_REALISATIONS, MAX_DISORDERED_COUPLING_SITES};
+pub use enclosure::BondEnclosure;
 pub use fields::FieldEnergy;
 pub use matrix_file::parse_matrix;
 pub use protocol::{Drive, Protocol, ProtocolSpec, Schedule};

@@ -16,7 +16,7 @@
 
 use crate::basis::{dimension, z, MAX_EXACT_SITES};
 use crate::error::Result;
-use crate::model::{Chain, FieldEnergy};
+use crate::model::{BondEnclosure, Chain, FieldEnergy};
 use crate::numeric::amplitude::gather;
 pub use crate::numeric::amplitude::{Amplitude, Real};
 use crate::symmetry::space::{spectral_enclosure, top_of_h_g};
@@ -97,6 +97,8 @@ pub struct Operators {
     keep_field: bool,
     diag_g: Vec<f64>,
     flips: Vec<PairFlip>,
+    /// the two-site enclosure of the spectrum of `H`, intersected with Gershgorin's
+    bonds: BondEnclosure,
 }
 
 impl Operators {
@@ -129,6 +131,7 @@ impl Operators {
             keep_field: chain.keep_field(),
             diag_g,
             flips,
+            bonds: BondEnclosure::of(chain),
         })
     }
 
@@ -352,11 +355,19 @@ impl Operators {
         energy_and_rate_multi(self, psi, 1)[0]
     }
 
-    /// Rigorous spectral enclosure `[E_min, E_max]` of `H` by Gershgorin's theorem: the
-    /// diagonal range widened by the largest off-diagonal row sum,
-    /// `|ω| Σ_i |w_i| + 2|α| (1 + |γ|) Σ_{i<j} |g_ij|` (`N|ω| + 2|α| Σ|g_ij|` for the paper's
-    /// chain). With the field kept on the diagonal is that of `H0`.
+    /// Rigorous spectral enclosure `[E_min, E_max]` of `H`: the intersection of Gershgorin's
+    /// (the diagonal range widened by the largest off-diagonal row sum,
+    /// `|ω| Σ_i |w_i| + 2|α| (1 + |γ|) Σ_{i<j} |g_ij|`, `N|ω| + 2|α| Σ|g_ij|` for the paper's
+    /// chain; with the field kept on the diagonal is that of `H0`) and the two-site one of
+    /// [`BondEnclosure`] (Weyl, about `±√(G² + (Nω)²)` for `α = 0`).
     pub fn spectral_bounds_h(&self) -> (f64, f64) {
+        let (glo, ghi) = self.gershgorin_h();
+        let (blo, bhi) = self.bonds.bounds(self.omega);
+        (glo.max(blo), ghi.min(bhi))
+    }
+
+    /// Gershgorin's enclosure of the spectrum of `H` alone (see [`Operators::spectral_bounds_h`]).
+    pub fn gershgorin_h(&self) -> (f64, f64) {
         let offdiag = self.flips.iter().map(|f| f.amp.abs()).sum();
         let v_norm = match &self.weights {
             None => self.n_sites as f64 * self.omega.abs(),
@@ -562,5 +573,74 @@ mod tests {
             }
             assert!((ops.diag_g()[s] - e).abs() < 1e-12);
         }
+    }
+}
+
+#[cfg(test)]
+mod enclosure_tests {
+    use super::*;
+    use crate::{Boundary, Couplings};
+
+    /// Smallest and largest eigenvalue of `H` from the dense matrix (`N ≤ 8`).
+    fn exact_extremes(ops: &Operators) -> (f64, f64) {
+        let d = ops.dim();
+        let mut h = faer::Mat::<f64>::zeros(d, d);
+        for s in 0..d {
+            ops.column_h(s, |row, v| h[(row, s)] += v);
+        }
+        let mut e = h.self_adjoint_eigenvalues(faer::Side::Lower).unwrap();
+        crate::numeric::simd::clear_upper_state();
+        e.sort_by(f64::total_cmp);
+        (e[0], e[d - 1])
+    }
+
+    #[test]
+    fn the_enclosure_holds_the_exact_spectrum_and_is_exact_without_couplings() {
+        let chains = [
+            Chain::builder(8).couplings(Couplings::PowerLaw { p: 1.0 }).omega(4.0).build(),
+            Chain::builder(7)
+                .alpha(0.7)
+                .g(0.8)
+                .omega(1.7)
+                .couplings(Couplings::NearestNeighbour)
+                .boundary(Boundary::Periodic)
+                .build(),
+            Chain::builder(8).alpha(1.0).couplings(Couplings::PowerLaw { p: 0.5 }).omega(0.6).build(),
+            Chain::builder(7)
+                .alpha(-0.4)
+                .gamma(0.3)
+                .g(1.3)
+                .omega(2.1)
+                .couplings(Couplings::PowerLaw { p: 2.5 })
+                .site_fields(vec![0.3, 1.2, 0.8, 1.0, 0.1, 0.5, 2.0])
+                .keep_field(true)
+                .omega_sites(vec![1.0, 0.5, -1.5, 2.0, 0.0, 1.0, 0.7])
+                .build(),
+            Chain::builder(6).g(0.0).omega(3.0).build(),
+        ];
+        for (k, chain) in chains.into_iter().enumerate() {
+            let chain = chain.unwrap();
+            let ops = Operators::new(&chain).unwrap();
+            let (lo, hi) = ops.spectral_bounds_h();
+            let (elo, ehi) = exact_extremes(&ops);
+            assert!(lo <= elo + 1e-12 && ehi <= hi + 1e-12, "chain {k}: [{elo}, {ehi}] outside [{lo}, {hi}]");
+            let (glo, ghi) = ops.gershgorin_h();
+            assert!(lo >= glo && hi <= ghi, "chain {k}: no wider than Gershgorin");
+            if chain.g() == 0.0 {
+                // independent spins: ±N|ω| exactly
+                assert!((lo - elo).abs() < 1e-12 && (hi - ehi).abs() < 1e-12, "[{lo}, {hi}] vs [{elo}, {ehi}]");
+            }
+        }
+    }
+
+    #[test]
+    fn the_paper_chain_needs_a_narrower_window_than_gershgorin() {
+        // p = 1, ω = 4, N = 8: Gershgorin's width is 20 % above the two-site one, and the
+        // two-site width is within 12 % of the exact spectral width
+        let chain = Chain::builder(8).couplings(Couplings::PowerLaw { p: 1.0 }).omega(4.0).build().unwrap();
+        let ops = Operators::new(&chain).unwrap();
+        let ((lo, hi), (glo, ghi), (elo, ehi)) = (ops.spectral_bounds_h(), ops.gershgorin_h(), exact_extremes(&ops));
+        assert!(ghi - glo > 1.15 * (hi - lo), "Gershgorin {} vs two-site {}", ghi - glo, hi - lo);
+        assert!(hi - lo < 1.12 * (ehi - elo), "two-site {} vs exact {}", hi - lo, ehi - elo);
     }
 }

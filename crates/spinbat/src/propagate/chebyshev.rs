@@ -1,8 +1,8 @@
 //! Matrix-free Chebyshev propagator.
 //!
 //! `e^{−iHδ} = e^{−icδ} Σ_k (2 − δ_k0) (−i)^k J_k(rδ) T_k(H̃)`, `H̃ = (H − c)/r`, where
-//! `[c − r, c + r]` encloses the spectrum of `H` (Gershgorin, see
-//! [`Operators::spectral_bounds_h`]). `T_k(H̃)ψ` follows from the three-term recurrence,
+//! `[c − r, c + r]` encloses the spectrum of `H` (Gershgorin's enclosure intersected with the
+//! two-site one of [`crate::model::BondEnclosure`], see [`Operators::spectral_bounds_h`]). `T_k(H̃)ψ` follows from the three-term recurrence,
 //! one application of `H` per term, fused with the accumulation of the results: all the
 //! requested times of a batch (up to [`MAX_BATCH`]) come from *one* expansion, so dense
 //! output costs little more than the longest step.

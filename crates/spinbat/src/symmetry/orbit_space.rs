@@ -96,6 +96,8 @@ pub struct OrbitSpace {
     /// `2|α|(1 + |γ|)Σ|g_ij|`
     full_radius: f64,
     full_radius_g: f64,
+    /// the full space's two-site enclosure of the spectrum of `H`
+    bonds: crate::model::BondEnclosure,
     /// `E_B` of each row where `[H_g, H_B] ≠ 0` (empty otherwise)
     field_b: Vec<f64>,
     /// `Σ_i X_i` and the flip-flop terms of `H_g` (also those of `H0`)
@@ -196,6 +198,7 @@ impl OrbitSpace {
             full_radius: n as f64 * chain.omega().abs()
                 + 2.0 * alpha.abs() * (1.0 + gamma.abs()) * chain.total_abs_coupling(),
             full_radius_g: 2.0 * alpha.abs() * (1.0 + gamma.abs()) * chain.total_abs_coupling(),
+            bonds: crate::model::BondEnclosure::of(chain),
             field_b,
             diag_g,
             diag_w,
@@ -368,8 +371,9 @@ impl Space for OrbitSpace {
         1.0
     }
 
-    /// The intersection of two rigorous enclosures: Gershgorin on the orbit matrix, and
-    /// the full space's Gershgorin (the diagonal of `H_g` takes the same values on the
+    /// The intersection of three rigorous enclosures: Gershgorin on the orbit matrix, the
+    /// full space's two-site one ([`crate::model::BondEnclosure`]), and the full space's
+    /// Gershgorin (the diagonal of `H_g` takes the same values on the
     /// representatives as on all states; the spectrum on the orbits is part of the full one).
     /// The orbit rows' off-diagonal sums carry the weights `√(|O|/|O'|)`, which can exceed 1,
     /// so neither contains the other in general.
@@ -383,7 +387,8 @@ impl Space for OrbitSpace {
                 let rad = w.abs() * fo[r] + po[r];
                 (acc.0.min(d - rad), acc.1.max(d + rad), acc.2.min(self.diag_g[r]), acc.3.max(self.diag_g[r]))
             });
-        (lo.max(dlo - self.full_radius), hi.min(dhi + self.full_radius))
+        let (blo, bhi) = self.bonds.bounds(w);
+        (lo.max(dlo - self.full_radius).max(blo), hi.min(dhi + self.full_radius).min(bhi))
     }
 
     /// The smaller of Gershgorin on `H_g` restricted to the orbits and on the full space

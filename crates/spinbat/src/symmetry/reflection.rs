@@ -127,6 +127,8 @@ pub struct ReflectionSector {
     /// `[H_g, H_B] ≠ 0` (XYZ pair flips, or per-site fields with flip-flops) with the field
     /// off while charging: the rate has `i⟨[H_g, H_B]⟩` too ([`Space::field_flip_rate`])
     field_flips: bool,
+    /// the full space's two-site enclosure of the spectrum of `H`
+    bonds: crate::model::BondEnclosure,
 }
 
 /// The couplings of the `⌈N/2⌉` sites inside a [`SectorRows`] block (sites `0..L`, then
@@ -228,6 +230,7 @@ impl ReflectionSector {
             block_couplings: BlockCouplings::default(),
             flips: Vec::new(),
             field_flips: !chain.fields_commute_with_couplings() && !chain.keep_field(),
+            bonds: crate::model::BondEnclosure::of(chain),
         };
         sector.diag_g = sector.build_diagonal(chain);
         if chain.alpha() == 0.0 {
@@ -257,6 +260,29 @@ impl ReflectionSector {
             })
             .collect();
         Ok(sector)
+    }
+
+    /// Gershgorin's enclosure of the spectrum of `H` on the sector alone.
+    fn gershgorin_h(&self) -> (f64, f64) {
+        let offdiag = self.flips.iter().map(|f| f.amp.abs()).sum();
+        let v_norm = match &self.weights {
+            None => self.n_sites as f64 * self.omega.abs(),
+            Some(w) => {
+                let (l, odd) = (self.shape.half, self.shape.odd);
+                let mid = if odd { w[l].abs() } else { 0.0 };
+                self.omega.abs() * (2.0 * w[..l].iter().map(|v| v.abs()).sum::<f64>() + mid)
+            }
+        };
+        if self.keep_field {
+            let e0 = self.all_down_energy();
+            let diag: Vec<f64> = (0..self.dim())
+                .into_par_iter()
+                .map(|s| self.work_diagonal_at(s, self.coordinates(s), e0) + e0)
+                .collect();
+            spectral_enclosure(&diag, 1, v_norm, offdiag)
+        } else {
+            spectral_enclosure(&self.diag_g, 1, v_norm, offdiag)
+        }
     }
 
     /// Where site `i` lives.
@@ -764,27 +790,12 @@ impl Space for ReflectionSector {
     }
 
     /// Gershgorin around the diagonal of `H` (`H_g`, or `H0` with the field kept on), radius
-    /// `|ω| Σ_i |w_i| + Σ|flip-flop elements|`.
+    /// `|ω| Σ_i |w_i| + Σ|flip-flop elements|`, intersected with the full space's two-site
+    /// enclosure ([`crate::model::BondEnclosure`]; the sector's spectrum is part of the full one).
     fn spectral_bounds_h(&self) -> (f64, f64) {
-        let offdiag = self.flips.iter().map(|f| f.amp.abs()).sum();
-        let v_norm = match &self.weights {
-            None => self.n_sites as f64 * self.omega.abs(),
-            Some(w) => {
-                let (l, odd) = (self.shape.half, self.shape.odd);
-                let mid = if odd { w[l].abs() } else { 0.0 };
-                self.omega.abs() * (2.0 * w[..l].iter().map(|v| v.abs()).sum::<f64>() + mid)
-            }
-        };
-        if self.keep_field {
-            let e0 = self.all_down_energy();
-            let diag: Vec<f64> = (0..self.dim())
-                .into_par_iter()
-                .map(|s| self.work_diagonal_at(s, self.coordinates(s), e0) + e0)
-                .collect();
-            spectral_enclosure(&diag, 1, v_norm, offdiag)
-        } else {
-            spectral_enclosure(&self.diag_g, 1, v_norm, offdiag)
-        }
+        let (glo, ghi) = self.gershgorin_h();
+        let (blo, bhi) = self.bonds.bounds(self.omega);
+        (glo.max(blo), ghi.min(bhi))
     }
 
     fn h_g_max_bound(&self) -> f64 {
