@@ -344,7 +344,9 @@ pub fn charge(prop: &mut dyn Propagator, chain: &Chain, times: &[f64], progress:
         // before the independent spins' best time the running stop (W_bound over a power
         // still rising) overshoots: count against the planned horizon until then
         let expected = if chunk_end < ind_time { stop_at.min(plan.horizon) } else { stop_at };
-        progress.update(chunk_end, expected.max(window).max(chunk_end));
+        // what the propagator has already computed counts as done (a Gram segment's reach)
+        let total = expected.max(window).max(chunk_end);
+        progress.update(chunk_end.max(prop.computed_until()).min(total), total);
         if let Some(reason) = progress.stop_reason() {
             return Err(SpinbatError::Stopped { reason });
         }

@@ -778,7 +778,7 @@ pub struct ObservedCharge {
 /// states of their times by one dense product, [`crate::operator::combine_terms`]), else
 /// from a second propagation planned by `states` ([`trajectory_planned`]), which also
 /// serves any time the charge did not reach. `prop` is dropped before a second
-/// propagation (its kept terms take up to half the free memory). The states are the same
+/// propagation (its kept terms take up to 70 % of the free memory). The states are the same
 /// either way: the same series, cut at the same tolerance, with the error bound of each
 /// state carried into [`Trajectory::state_error`] and [`Trajectory::bounds`].
 ///

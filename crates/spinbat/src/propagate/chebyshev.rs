@@ -77,8 +77,16 @@ pub const GRAM_MAX_TERMS: usize = 128;
 /// does not hold this many, the propagator accumulates batches instead.
 pub const GRAM_MIN_TERMS: usize = 40;
 
-/// Share of the available memory the Gram segments' terms may take.
-const GRAM_MEMORY_SHARE: f64 = 0.5;
+/// Share of the available memory the Gram segments' terms may take. At `N = 24` (p = 1,
+/// 24 GiB) 70 % holds the default window's series in one real segment (241 terms) where
+/// half held 180 real terms and two complex segments of 60: 38.5 → 33.8 s, 12.0 → 16.0 GB
+/// (BENCHMARKS.md).
+const GRAM_MEMORY_SHARE: f64 = 0.7;
+
+/// [`GRAM_MEMORY_SHARE`] beside a [`StateTap`]: there every group of tapped states reads
+/// all the kept terms of its segment, and the longer real segment made `--observe
+/// ergotropy` at `N = 24` slower (65.7 s at half the memory, 68.4 and 76.4 s at 70 %).
+const GRAM_SHARE_BESIDE_TAP: f64 = 0.5;
 
 /// Share of the available memory the Gram segments' terms and a [`StateTap`]'s buffers
 /// may take together.
@@ -93,7 +101,8 @@ fn gram_terms<S: Space, R: Real>(ops: &S) -> Option<usize> {
 }
 
 /// [`gram_terms`] with `reserved` bytes of the available memory `a` left to others (a
-/// [`StateTap`]'s buffers): the terms take `min(a/2, 0.8a − reserved)`, so a tap's buffers
+/// [`StateTap`]'s buffers): the terms take `min(a/2, 0.8a − reserved)`
+/// ([`GRAM_SHARE_BESIDE_TAP`]; `0.7a` with nothing reserved), so a tap's buffers
 /// come out of the other half first and shorten the segments only where the two together
 /// would pass [`GRAM_WITH_TAP_SHARE`]. (Taking them out of the terms' half instead cost
 /// `--observe ergotropy` at `N = 24` a fourth segment: 101 s against 93.5 s, BENCHMARKS.md.)
@@ -105,7 +114,8 @@ fn gram_terms_beside<S: Space, R: Real>(ops: &S, reserved: f64) -> Option<usize>
     // inside a parallel job (a study's small jobs) the other threads may hold theirs
     let jobs = if rayon::current_thread_index().is_some() { rayon::current_num_threads() } else { 1 } as f64;
     let fit = crate::resources::bytes_available().map_or(f64::INFINITY, |a| {
-        (GRAM_MEMORY_SHARE * a).min(GRAM_WITH_TAP_SHARE * a - reserved).max(0.0) / jobs / per_term
+        let share = if reserved > 0.0 { GRAM_SHARE_BESIDE_TAP } else { GRAM_MEMORY_SHARE };
+        (share * a).min(GRAM_WITH_TAP_SHARE * a - reserved).max(0.0) / jobs / per_term
     });
     let k = fit.min(GRAM_MAX_TERMS as f64).floor() as usize;
     (k >= GRAM_MIN_TERMS).then_some(k)
@@ -1045,6 +1055,11 @@ impl<S: Space + ExpandState, R: Real> Propagator for Chebyshev<S, R> {
         if let Some(g) = self.gram.as_mut() {
             g.horizon = g.horizon.max(t);
         }
+    }
+
+    /// The end of the last Gram segment (its terms and products are done; `0` without).
+    fn computed_until(&self) -> f64 {
+        self.gram.as_ref().and_then(|g| g.segments.last()).map_or(0.0, Segment::end)
     }
 
     fn anchor_if_at_hand(&mut self, t: f64) -> Result<()> {

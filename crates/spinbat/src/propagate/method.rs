@@ -64,6 +64,15 @@ pub trait Propagator: Send {
     /// the whole way at once. Ignored by default.
     fn expect_until(&mut self, _t: f64) {}
 
+    /// The time up to which the work of any request is already done (a Gram segment's
+    /// reach: later requests before it cost only their evaluation), for progress reports:
+    /// the maximum search counts its scan as done up to there, so an estimate made right
+    /// after a long expansion does not extrapolate the expansion's time over the rest of
+    /// the way. `0` by default (every request costs propagation).
+    fn computed_until(&self) -> f64 {
+        0.0
+    }
+
     /// A hint: keep the state at `t` as the anchor if it is at hand now (a time of the
     /// last call of [`Propagator::sample`]), at no propagation cost; otherwise do nothing.
     /// The maximum search calls it during its scan for the best interval so far.

@@ -548,6 +548,10 @@ impl Propagator for StaticRun {
         self.inner.expect_until(t.min(self.end));
     }
 
+    fn computed_until(&self) -> f64 {
+        self.inner.computed_until().min(self.end)
+    }
+
     fn anchor_if_at_hand(&mut self, t: f64) -> Result<()> {
         self.inner.anchor_if_at_hand(t)
     }

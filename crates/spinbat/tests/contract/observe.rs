@@ -168,3 +168,38 @@ fn the_scan_plan_refuses_what_no_run_can_finish_and_stops_when_asked() {
     assert!(matches!(r, Err(SpinbatError::Stopped { .. })), "{r:?}");
     assert_eq!(stop.0.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
+
+/// A progress that records every `(done, total)` it is given.
+struct Recorder(std::sync::Mutex<Vec<(f64, f64)>>);
+
+impl spinbat::Progress for Recorder {
+    fn update(&self, done: f64, total: f64) {
+        self.0.lock().unwrap().push((done, total));
+    }
+}
+
+#[test]
+fn the_scan_counts_a_gram_segment_as_done_up_to_its_reach() {
+    // Chebyshev by Gram segments builds one real segment over the whole window before the
+    // scan's first report: the first report must say the work is done (a time-based
+    // estimate would otherwise extrapolate the segment's cost over the rest of the way);
+    // the dense propagator computes each chunk as it goes and reports the chunk's end
+    let chain = Chain::builder(12).couplings(Couplings::PowerLaw { p: 1.0 }).build().unwrap();
+    let window = 2.0 * std::f64::consts::PI / chain.omega();
+    let times = uniform_times(window, 201);
+    for (solver, gram) in [(Solver::Chebyshev, true), (Solver::Dense, false)] {
+        let mut p = plan(&chain, solver, 1e-10).unwrap();
+        let rec = Recorder(std::sync::Mutex::new(Vec::new()));
+        charge(p.as_mut(), &chain, &times, &rec).unwrap();
+        let seen = rec.0.into_inner().unwrap();
+        assert!(seen.iter().all(|&(d, t)| d <= t && d >= 0.0), "{solver:?}: done within the total: {seen:?}");
+        let (done, total) = seen[0];
+        if gram {
+            assert!(p.computed_until() >= window, "the segment reaches the window: {}", p.computed_until());
+            assert_eq!(done, total, "Gram: the first report is the end of the scan");
+        } else {
+            assert_eq!(p.computed_until(), 0.0);
+            assert!(done < 0.5 * total, "dense: the first report is its first chunk's end, {done} of {total}");
+        }
+    }
+}
