@@ -2,10 +2,11 @@
 //!
 //! `e^{−iHδ} = e^{−icδ} Σ_k (2 − δ_k0) (−i)^k J_k(rδ) T_k(H̃)`, `H̃ = (H − c)/r`, where
 //! `[c − r, c + r]` encloses the spectrum of `H` (Gershgorin's enclosure intersected with the
-//! two-site one of [`crate::model::BondEnclosure`], see [`Operators::spectral_bounds_h`]). `T_k(H̃)ψ` follows from the three-term recurrence,
-//! one application of `H` per term, fused with the accumulation of the results: all the
-//! requested times of a batch (up to [`MAX_BATCH`]) come from *one* expansion, so dense
-//! output costs little more than the longest step.
+//! two-site one of [`crate::model::BondEnclosure`], see [`Operators::spectral_bounds_h`]).
+//! `T_k(H̃)ψ` follows from the three-term recurrence, one application of `H` per term,
+//! fused with the accumulation of the results: all the requested times of a batch (up to
+//! [`MAX_BATCH`]) come from *one* expansion, so dense output costs little more than the
+//! longest step.
 //!
 //! **Two paths.** `H` is real and `ψ_0 = |↓…↓⟩` is real, so from `t = 0` every
 //! `T_k(H̃)ψ_0` is real: `ψ(t) = a(t) − i b(t)` with the even terms building `a` and the
@@ -79,8 +80,8 @@ pub const GRAM_MIN_TERMS: usize = 40;
 
 /// Share of the available memory the Gram segments' terms may take. At `N = 24` (p = 1,
 /// 24 GiB) 70 % holds the default window's series in one real segment (241 terms) where
-/// half held 180 real terms and two complex segments of 60: 38.5 → 33.8 s, 12.0 → 16.0 GB
-/// (BENCHMARKS.md).
+/// half held 180 real terms and two complex segments of 61: 38.9 → 33.9 s (medians),
+/// 12.4 → 16.4 GB peak (BENCHMARKS.md).
 const GRAM_MEMORY_SHARE: f64 = 0.7;
 
 /// [`GRAM_MEMORY_SHARE`] beside a [`StateTap`]: there every group of tapped states reads
