@@ -42,18 +42,14 @@ impl BondEnclosure {
     /// The bonds of `chain` and the field shares `a_ij = |g_ij| / Σ_k |g_ik|`, in `O(N²)`.
     pub fn of(chain: &Chain) -> Self {
         let n = chain.n_sites();
-        let rows: Vec<f64> = (0..n).map(|i| (0..n).map(|j| chain.coupling(i, j).abs()).sum()).collect();
-        let mut bonds = Vec::new();
-        for i in 0..n {
-            for j in i + 1..n {
-                let g = chain.coupling(i, j);
-                if g != 0.0 {
-                    bonds.push((i, j, g, g.abs() / rows[i], g.abs() / rows[j]));
-                }
-            }
+        let pairs = chain.pairs();
+        let mut rows = vec![0.0; n];
+        for &(i, j, g) in &pairs {
+            rows[i] += g.abs();
+            rows[j] += g.abs();
         }
         BondEnclosure {
-            bonds,
+            bonds: pairs.into_iter().map(|(i, j, g)| (i, j, g, g.abs() / rows[i], g.abs() / rows[j])).collect(),
             lone: (0..n).filter(|&i| rows[i] == 0.0).collect(),
             weights: (0..n).map(|i| chain.omega_weight(i)).collect(),
             fields: (0..n).map(|i| if chain.keep_field() { chain.field(i) } else { 0.0 }).collect(),
@@ -85,6 +81,13 @@ impl BondEnclosure {
             hi += f;
         }
         (lo, hi)
+    }
+
+    /// `enclosure` (another rigorous one, Gershgorin's) narrowed by [`BondEnclosure::bounds`]
+    /// at `omega`: the intersection of the two.
+    pub fn narrow(&self, omega: f64, (lo, hi): (f64, f64)) -> (f64, f64) {
+        let (blo, bhi) = self.bounds(omega);
+        (lo.max(blo), hi.min(bhi))
     }
 
     /// `h_ij` in the basis `|z_i z_j⟩`, index `2 b_i + b_j` (`b = 0`: `Z = +1`), with the

@@ -387,8 +387,7 @@ impl Space for OrbitSpace {
                 let rad = w.abs() * fo[r] + po[r];
                 (acc.0.min(d - rad), acc.1.max(d + rad), acc.2.min(self.diag_g[r]), acc.3.max(self.diag_g[r]))
             });
-        let (blo, bhi) = self.bonds.bounds(w);
-        (lo.max(dlo - self.full_radius).max(blo), hi.min(dhi + self.full_radius).min(bhi))
+        self.bonds.narrow(w, (lo.max(dlo - self.full_radius), hi.min(dhi + self.full_radius)))
     }
 
     /// The smaller of Gershgorin on `H_g` restricted to the orbits and on the full space

@@ -793,9 +793,7 @@ impl Space for ReflectionSector {
     /// `|ω| Σ_i |w_i| + Σ|flip-flop elements|`, intersected with the full space's two-site
     /// enclosure ([`crate::model::BondEnclosure`]; the sector's spectrum is part of the full one).
     fn spectral_bounds_h(&self) -> (f64, f64) {
-        let (glo, ghi) = self.gershgorin_h();
-        let (blo, bhi) = self.bonds.bounds(self.omega);
-        (glo.max(blo), ghi.min(bhi))
+        self.bonds.narrow(self.omega, self.gershgorin_h())
     }
 
     fn h_g_max_bound(&self) -> f64 {
