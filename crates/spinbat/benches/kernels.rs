@@ -7,6 +7,10 @@
 //! and the diagonal, read and write the previous vector and one accumulator, 88 bytes;
 //! triad: 24 bytes per element), so the figures compare directly with the triad.
 //!
+//! `gram_sums`: the products one Chebyshev Gram segment measures of its kept terms (real
+//! terms from all-down, the sector of the paper's chain, as many as the default curve's
+//! segment keeps); throughput in the bytes of the terms, each read once.
+//!
 //! `cargo bench -p spinbat --bench kernels`; `SPINBAT_BENCH_QUICK=1` runs the small sizes
 //! only (seconds).
 
@@ -109,6 +113,24 @@ fn real_step(c: &mut Criterion) {
     group.finish();
 }
 
+fn gram_sums(c: &mut Criterion) {
+    // (N, terms): the default command's real segment to π/2 at N = 18 and 20 (p = 1)
+    let sizes: &[(usize, usize)] = if quick() { &[(14, 120)] } else { &[(18, 229), (20, 205)] };
+    let mut group = c.benchmark_group("gram_sums");
+    group.sample_size(10);
+    for &(n, k) in sizes {
+        let chain = Chain::builder(n).build().unwrap();
+        let space = ReflectionSector::new(&chain).unwrap();
+        let dim = space.dim();
+        let cols: Vec<f64> = (0..dim * k).map(|i| ((i * 7919) % 1000) as f64 * 1e-3 - 0.5).collect();
+        group.throughput(Throughput::Bytes(8 * (dim * k) as u64));
+        group.bench_with_input(BenchmarkId::new(format!("p1-sector-k{k}"), n), &n, |b, _| {
+            b.iter(|| black_box(spinbat::operator::gram_sums(&space, black_box(&cols), k, false)));
+        });
+    }
+    group.finish();
+}
+
 fn stream_triad(c: &mut Criterion) {
     let len: usize = if quick() { 1 << 20 } else { 1 << 25 };
     let b: Vec<f64> = (0..len).map(|i| i as f64).collect();
@@ -130,5 +152,5 @@ fn stream_triad(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, apply_h, chebyshev_step, real_step, stream_triad);
+criterion_group!(benches, apply_h, chebyshev_step, real_step, gram_sums, stream_triad);
 criterion_main!(benches);

@@ -344,6 +344,9 @@ pub fn gram_sums<S: Space, T: Widen>(space: &S, cols: &[T], k: usize, squares: b
     let zero_acc = || -> Acc {
         (Mat::zeros(k, k), squares.then(|| Mat::zeros(k, k)), vec![0.0; k], vec![0.0; k.saturating_sub(1)])
     };
+    // rows of a block taken at once where the work operator is diagonal: the columns'
+    // copies (`vb`, `ab`: 2 · parts · rows · k values) stay in L2 for the product
+    let sub_rows = (GRAM_SUB_BYTES / (16 * parts * k)).clamp(64, chunk.max(64)) / 64 * 64;
     let (g, g2, diag, sup) = (0..space.blocks())
         .into_par_iter()
         .fold(
@@ -360,68 +363,50 @@ pub fn gram_sums<S: Space, T: Widen>(space: &S, cols: &[T], k: usize, squares: b
                 for d in &mut wd[..b] {
                     *d *= w;
                 }
-                for j in 0..k {
-                    let col = &cols[j * dim..(j + 1) * dim];
-                    let block = &col[rows.clone()];
-                    acc.2[j] += w * block.iter().map(|&z| T::re_dot(z.widen(), z.widen())).sum::<f64>();
-                    if j + 1 < k {
-                        let next = &cols[(j + 1) * dim..(j + 2) * dim][rows.clone()];
-                        acc.3[j] +=
-                            w * block.iter().zip(next).map(|(&a, &z)| T::re_dot(a.widen(), z.widen())).sum::<f64>();
-                    }
-                    // w_j = (−i)^j v_j as real rows (Re, Im); real states unrotated
-                    let rotate = |x: T, out: &mut [f64], r: usize| {
-                        if real {
-                            out[r] = x.part(0);
+                let step = if diagonal { sub_rows.min(b) } else { b };
+                for sub in (0..b).step_by(step.max(1)) {
+                    let sb = step.min(b - sub);
+                    let part_rows = rows.start + sub..rows.start + sub + sb;
+                    for j in 0..k {
+                        let col = &cols[j * dim..(j + 1) * dim];
+                        let block = &col[part_rows.clone()];
+                        acc.2[j] += w * lane_re_dot(block, block);
+                        if j + 1 < k {
+                            let next = &cols[(j + 1) * dim..(j + 2) * dim][part_rows.clone()];
+                            acc.3[j] += w * lane_re_dot(block, next);
+                        }
+                        let sj = slot(j);
+                        // w_j = (−i)^j v_j as real rows (Re, Im); real states unrotated
+                        rotate_into::<T>(block, j, &mut vb.col_as_slice_mut(sj)[..parts * sb]);
+                        if diagonal {
+                            let vj = &vb.col_as_slice(sj)[..parts * sb];
+                            let aj = &mut ab.col_as_slice_mut(sj)[..parts * sb];
+                            for (ap, vp) in aj.chunks_exact_mut(sb).zip(vj.chunks_exact(sb)) {
+                                for ((a, &v), &d) in ap.iter_mut().zip(vp).zip(&wd[sub..sub + sb]) {
+                                    *a = v * d;
+                                }
+                            }
                         } else {
-                            let (re, im) = (x.part(0), x.part(1));
-                            let (a, bb) = match j % 4 {
-                                0 => (re, im),
-                                1 => (im, -re),
-                                2 => (-re, -im),
-                                _ => (-im, re),
-                            };
-                            out[r] = a;
-                            out[b + r] = bb;
-                        }
-                    };
-                    let sj = slot(j);
-                    {
-                        let vj = vb.col_as_slice_mut(sj);
-                        for (r, &x) in block.iter().enumerate() {
-                            rotate(x, vj, r);
-                        }
-                    }
-                    if diagonal {
-                        let vj = &vb.col_as_slice(sj)[..parts * b];
-                        let aj = &mut ab.col_as_slice_mut(sj)[..parts * b];
-                        for (ap, vp) in aj.chunks_exact_mut(b).zip(vj.chunks_exact(b)) {
-                            for ((a, &v), &d) in ap.iter_mut().zip(vp).zip(&wd[..b]) {
-                                *a = v * d;
+                            space.work_block(col, 1, c, &mut tmp[..b]);
+                            let aj = &mut ab.col_as_slice_mut(sj)[..parts * b];
+                            rotate_into::<T>(&tmp[..b], j, aj);
+                            for a in aj.iter_mut() {
+                                *a *= w;
                             }
                         }
-                    } else {
-                        space.work_block(col, 1, c, &mut tmp[..b]);
-                        let aj = ab.col_as_slice_mut(sj);
-                        for (r, &x) in tmp[..b].iter().enumerate() {
-                            rotate(x, aj, r);
-                        }
-                        for a in &mut aj[..parts * b] {
-                            *a *= w;
-                        }
                     }
-                }
-                // the upper triangles only (half the flops); real states by parity
-                let (upper, full) = (BlockStructure::TriangularUpper, BlockStructure::Rectangular);
-                let groups = if real { [(0, ke), (ke, k - ke)] } else { [(0, k), (k, 0)] };
-                for (at, n) in groups.into_iter().filter(|g| g.1 > 0) {
-                    let vr = vb.as_ref().submatrix(0, at, parts * b, n);
-                    let ar = ab.as_ref().submatrix(0, at, parts * b, n);
-                    let gm = acc.0.as_mut().submatrix_mut(at, at, n, n);
-                    matmul(gm, upper, Accum::Add, vr.transpose(), full, ar, full, 1.0, Par::Seq);
-                    if let Some(g2) = acc.1.as_mut() {
-                        let gm = g2.as_mut().submatrix_mut(at, at, n, n);
-                        matmul(gm, upper, Accum::Add, ar.transpose(), full, ar, full, 1.0 / w, Par::Seq);
+                    // the upper triangles only (half the flops); real states by parity
+                    let (upper, full) = (BlockStructure::TriangularUpper, BlockStructure::Rectangular);
+                    let groups = if real { [(0, ke), (ke, k - ke)] } else { [(0, k), (k, 0)] };
+                    for (at, n) in groups.into_iter().filter(|g| g.1 > 0) {
+                        let vr = vb.as_ref().submatrix(0, at, parts * sb, n);
+                        let ar = ab.as_ref().submatrix(0, at, parts * sb, n);
+                        let gm = acc.0.as_mut().submatrix_mut(at, at, n, n);
+                        matmul(gm, upper, Accum::Add, vr.transpose(), full, ar, full, 1.0, Par::Seq);
+                        if let Some(g2) = acc.1.as_mut() {
+                            let gm = g2.as_mut().submatrix_mut(at, at, n, n);
+                            matmul(gm, upper, Accum::Add, ar.transpose(), full, ar, full, 1.0 / w, Par::Seq);
+                        }
                     }
                 }
                 (acc, (vb, ab), tmp, wd)
@@ -462,6 +447,48 @@ pub fn gram_sums<S: Space, T: Widen>(space: &S, cols: &[T], k: usize, squares: b
     };
     crate::numeric::simd::clear_upper_state();
     GramSums { k, g: flat(&g), g2: g2.as_ref().map(flat), diag, sup }
+}
+
+/// Bytes of column copies [`gram_sums`] keeps per sub-block (both `vb` and `ab`): within
+/// a core's L2 (1 MiB on the machine of BENCHMARKS.md), so the product reads them from there.
+const GRAM_SUB_BYTES: usize = 1536 << 10;
+
+/// `Σ Re(ā_r b_r)` over two equal slices, in eight independent partial sums (a single
+/// running sum would be added in order, one element a cycle).
+#[inline(always)]
+fn lane_re_dot<T: Widen>(a: &[T], b: &[T]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let rest: f64 = ca.remainder().iter().zip(cb.remainder()).map(|(&x, &y)| T::re_dot(x.widen(), y.widen())).sum();
+    for (x, y) in ca.zip(cb) {
+        for l in 0..8 {
+            acc[l] += T::re_dot(x[l].widen(), y[l].widen());
+        }
+    }
+    acc.iter().sum::<f64>() + rest
+}
+
+/// `w_j = (−i)^j v_j` as real rows: `out[..b]` the real parts and, for complex values,
+/// `out[b..2b]` the imaginary ones (`b = v.len()`); real values are copied unrotated.
+#[inline(always)]
+fn rotate_into<T: Widen>(v: &[T], j: usize, out: &mut [f64]) {
+    let b = v.len();
+    if T::PARTS == 1 {
+        for (o, &x) in out[..b].iter_mut().zip(v) {
+            *o = x.part(0);
+        }
+        return;
+    }
+    let (re, im) = out[..2 * b].split_at_mut(b);
+    for ((r, i), &x) in re.iter_mut().zip(im.iter_mut()).zip(v) {
+        let (a, c) = (x.part(0), x.part(1));
+        (*r, *i) = match j % 4 {
+            0 => (a, c),
+            1 => (c, -a),
+            2 => (-a, -c),
+            _ => (-c, a),
+        };
+    }
 }
 
 /// What [`gram_sums`] measures of `k` stored states (`w_a = (−i)^a v_a`).

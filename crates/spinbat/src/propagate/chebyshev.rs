@@ -513,10 +513,21 @@ impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
         let Some(gram) = self.gram.as_ref().filter(|g| !g.segments.is_empty()) else {
             return Ok(Vec::new());
         };
+        // each time's forms are independent (`O(k²)` each): in parallel
+        let (op_norm, h0_norm, segments) = (self.work_op_norm, self.h0_norm, &gram.segments);
+        let evaluated: Vec<(WorkSample, f64, f64)> = {
+            use rayon::prelude::*;
+            times
+                .par_iter()
+                .with_min_len(8)
+                .map(|&t| {
+                    let i = segments.partition_point(|s| s.end() < t).min(segments.len() - 1);
+                    gram_sample::<R>(&segments[i], t, op_norm, h0_norm)
+                })
+                .collect()
+        };
         let mut out = Vec::with_capacity(times.len());
-        for &t in times {
-            let i = gram.segments.partition_point(|s| s.end() < t).min(gram.segments.len() - 1);
-            let (sample, work_err, state_err) = gram_sample::<R>(&gram.segments[i], t, self.work_op_norm, self.h0_norm);
+        for (sample, work_err, state_err) in evaluated {
             self.max_err = self.max_err.max(work_err);
             self.max_state_err = self.max_state_err.max(state_err);
             out.push(sample);

@@ -130,11 +130,14 @@ impl Segment {
     pub fn evaluate(&self, t: f64, a_norm: f64) -> Evaluation {
         let k = self.k;
         let (c, d, tail) = self.real_coefficients(t - self.t0);
-        let form = |m: &[f64], x: &[f64], y: &[f64]| -> f64 {
-            m.chunks_exact(k).zip(x).map(|(row, xa)| xa * row.iter().zip(y).map(|(g, yb)| g * yb).sum::<f64>()).sum()
-        };
-        let work = form(&self.g, &c, &c);
-        let rate = 2.0 * form(&self.g, &d, &c);
+        // one pass over G: per row a, G_a·c and Σ_b |G_ab c_b| (in independent lanes)
+        let (mut work, mut rate, mut magnitude) = (0.0, 0.0, 0.0);
+        for ((row, &ca), &da) in self.g.chunks_exact(k).zip(&c).zip(&d) {
+            let (dot, abs) = row_dots(row, &c);
+            work += ca * dot;
+            rate += 2.0 * da * dot;
+            magnitude += ca.abs() * abs;
+        }
         let mut norm = 0.0;
         for a in 0..k {
             // only b of a's parity: cos(π(a − b)/2) = ±1
@@ -147,17 +150,31 @@ impl Segment {
             norm += c[a] * row;
         }
         let work_sq = match &self.g2 {
-            Some(g2) => form(g2, &c, &c),
+            Some(g2) => g2.chunks_exact(k).zip(&c).map(|(row, ca)| ca * row_dots(row, &c).0).sum(),
             None => a_norm * work.max(0.0),
         };
-        let magnitude: f64 = self
-            .g
-            .chunks_exact(k)
-            .zip(&c)
-            .map(|(row, ca)| ca.abs() * row.iter().zip(&c).map(|(g, cb)| (g * cb).abs()).sum::<f64>())
-            .sum();
         Evaluation { moments: Moments { norm, work, rate, work_sq }, tail, magnitude }
     }
+}
+
+/// `(Σ_b g_b x_b, Σ_b |g_b x_b|)` in eight independent partial sums.
+#[inline]
+fn row_dots(g: &[f64], x: &[f64]) -> (f64, f64) {
+    let (mut dot, mut abs) = ([0.0f64; 8], [0.0f64; 8]);
+    let (cg, cx) = (g.chunks_exact(8), x.chunks_exact(8));
+    let (mut d, mut a) = (0.0, 0.0);
+    for (&gb, &xb) in cg.remainder().iter().zip(cx.remainder()) {
+        d += gb * xb;
+        a += (gb * xb).abs();
+    }
+    for (gs, xs) in cg.zip(cx) {
+        for l in 0..8 {
+            let p = gs[l] * xs[l];
+            dot[l] += p;
+            abs[l] += p.abs();
+        }
+    }
+    (dot.iter().sum::<f64>() + d, abs.iter().sum::<f64>() + a)
 }
 
 /// The furthest step `s` (time units) whose series of `k` terms has its tail within `eps`:

@@ -331,7 +331,9 @@ fn gram_segments_serve_earlier_times_without_propagating() {
 #[test]
 fn gram_products_equal_direct_inner_products() {
     // gram_sums against inner products taken one pair at a time, with the sector's row
-    // weights, the work operator applied by work_block (alpha != 0) or as a diagonal
+    // weights, the work operator applied by work_block (alpha != 0) or as a diagonal; 40
+    // columns, so a diagonal block of 4096 rows is taken in sub-blocks (1600 real rows,
+    // 1216 complex: the last one shorter)
     use num_complex::Complex64;
     use spinbat::operator::gram_sums;
     use spinbat::symmetry::{ReflectionSector, Space};
@@ -339,7 +341,7 @@ fn gram_products_equal_direct_inner_products() {
     for alpha in [0.0, 0.45] {
         let chain = Chain::builder(14).alpha(alpha).g(0.9).build().unwrap();
         let space = ReflectionSector::new(&chain).unwrap();
-        let (dim, k) = (space.dim(), 5);
+        let (dim, k) = (space.dim(), 40);
         // states of the sector (a random vector is not: the sector's diagonal tiles hold
         // both s and its mirror, equal in every reflection-even state): random
         // combinations of H^a |all-down>
