@@ -225,6 +225,47 @@ impl ScanPlan {
     }
 }
 
+/// How often [`sample_watched`] reads how far a long expansion has got.
+const WATCH_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// `prop.sample(times)`, with `progress` moving while it runs where the propagator reports
+/// how far a long expansion has got ([`Propagator::live_reach`]: a Chebyshev Gram segment,
+/// seconds to minutes at `N ≥ 22`, built inside one call): a watcher thread reads it every
+/// [`WATCH_EVERY`] and reports it as done out of `total` (never past it). Without a live
+/// reach, the plain call.
+fn sample_watched(
+    prop: &mut dyn Propagator,
+    times: &[f64],
+    progress: &dyn Progress,
+    total: f64,
+) -> Result<Vec<WorkSample>> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let Some(cell) = prop.live_reach() else {
+        return prop.sample(times);
+    };
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let watcher = scope.spawn(|| {
+            let mut last = f64::NEG_INFINITY;
+            loop {
+                std::thread::park_timeout(WATCH_EVERY);
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let t = f64::from_bits(cell.load(Ordering::Relaxed));
+                if t > last && t.is_finite() {
+                    progress.update(t.min(total), total);
+                    last = t;
+                }
+            }
+        });
+        let out = prop.sample(times);
+        stop.store(true, Ordering::Relaxed);
+        watcher.thread().unpark();
+        out
+    })
+}
+
 /// How far below the best power a sample's power must fall before a propagator told that its
 /// samples only certify ([`Propagator::certify_only`]) loosens its accuracy: a fraction of
 /// the best power, clear of the best grid interval and its neighbours that the refinement
@@ -319,7 +360,14 @@ pub fn charge(prop: &mut dyn Propagator, chain: &Chain, times: &[f64], progress:
         }
         ts.sort_by(|a, b| a.0.total_cmp(&b.0));
         let just_t: Vec<f64> = ts.iter().map(|x| x.0).collect();
-        let samples = prop.sample(&just_t)?;
+        // the way still expected as it stands before this chunk (as below, after it; before
+        // any power is known, the planned horizon)
+        let total_before = {
+            let stop_at = if p_best > 0.0 { prop.certify_time(chain, p_best) } else { f64::INFINITY };
+            let expected = if chunk_end < ind_time || p_best <= 0.0 { stop_at.min(plan.horizon) } else { stop_at };
+            expected.max(window).max(chunk_end)
+        };
+        let samples = sample_watched(prop, &just_t, progress, total_before)?;
         for (s, &(_, is_output)) in samples.iter().zip(&ts) {
             if is_output {
                 series_samples.push(*s);

@@ -57,6 +57,8 @@ use crate::operator::{
 };
 use crate::symmetry::{DickeSpace, FullRows, OrbitSpace, ReflectionSector, Space};
 use num_complex::{Complex, Complex64};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// Rounding error per Chebyshev term (relative to the unit state norm), an estimate: `4u`
 /// with `u` the unit roundoff of the storage type (`4.4·10⁻¹⁶` in double, `2.4·10⁻⁷`
@@ -353,6 +355,8 @@ pub struct Chebyshev<S: Space = Operators, R: Real = f64> {
     gram: Option<GramOutput<R>>,
     /// state-error bound at the end of the last Gram segment
     gram_err: f64,
+    /// how far the segment being built has got, for another thread ([`Propagator::live_reach`])
+    live: Arc<AtomicU64>,
 }
 
 /// Which expansion produced the last batch, and so where its states are.
@@ -470,6 +474,7 @@ impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
             chain: chain.clone(),
             gram: GramOutput::for_space(&ops, chain),
             gram_err: 0.0,
+            live: Arc::new(AtomicU64::new(0f64.to_bits())),
             ops,
         }
     }
@@ -577,7 +582,7 @@ impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
         let flat = &mut flat[..dim * k];
         flat[..dim].fill(R::default());
         flat[crate::basis::ALL_DOWN] = R::from_f64(1.0);
-        run_terms(&self.ops, flat, k, self.center, self.radius);
+        run_terms(&self.ops, flat, k, self.center, self.radius, &|_| {});
         self.terms += k as u64;
         let rounding = rounding_per_term::<R>() * k as f64;
         let times = tap.times.clone();
@@ -685,8 +690,11 @@ impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
         // never cleared); a real segment uses it as twice as many real columns
         let mut store = std::mem::take(&mut gram.store);
         let len = if real { (dim * k).div_ceil(2) } else { dim * k };
-        if store.len() < len.max(dim * k_next) {
-            grow_in_parallel(&mut store, len.max(dim * k_next));
+        let grows = store.len() < len.max(dim * k_next);
+        let span = super::gram::reach(k, r, self.eps_step);
+        let live = LiveSegment::start(&self.live, t0, span, grows);
+        if grows {
+            grow_in_parallel(&mut store, len.max(dim * k_next), &|f| live.touched(f));
         }
         store.truncate(len);
         let segment = if real {
@@ -696,13 +704,13 @@ impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
             let flat = &mut flat[..dim * k];
             flat[..dim].fill(R::default());
             flat[crate::basis::ALL_DOWN] = R::from_f64(1.0);
-            build_segment(&self.ops, flat, k, c, r, nonneg, t0, err0, self.eps_step)
+            build_segment(&self.ops, flat, k, c, r, nonneg, t0, err0, self.eps_step, &live)
         } else {
             match (first, self.checkpoint.base()) {
                 (true, Some(b)) => store[..dim].copy_from_slice(&b.state),
                 _ => store[..dim].copy_from_slice(&gram.end_state),
             }
-            build_segment(&self.ops, &mut store, k, c, r, nonneg, t0, err0, self.eps_step)
+            build_segment(&self.ops, &mut store, k, c, r, nonneg, t0, err0, self.eps_step, &live)
         };
         gram.store = store;
         let (_, _, tail) = segment.coefficients(segment.reach);
@@ -1074,6 +1082,13 @@ impl<S: Space + ExpandState, R: Real> Propagator for Chebyshev<S, R> {
         self.gram.as_ref().and_then(|g| g.segments.last()).map_or(0.0, Segment::end)
     }
 
+    /// A Gram segment under way: its start plus its span times the share of its work done
+    /// (fixed shares of the first touch of its store, its terms and its products: 0.3,
+    /// 0.5, 0.2, measured at `N = 24`).
+    fn live_reach(&self) -> Option<Arc<AtomicU64>> {
+        self.gram.is_some().then(|| Arc::clone(&self.live))
+    }
+
     fn anchor_if_at_hand(&mut self, t: f64) -> Result<()> {
         if self.last.iter().any(|&(tl, _)| tl == t) {
             self.anchor(t)?;
@@ -1140,10 +1155,10 @@ impl<S: Space + ExpandState, R: Real> Propagator for Chebyshev<S, R> {
         };
         if sector && expanded.len() != 1 << self.chain.n_sites() {
             expanded.clear();
-            grow_in_parallel(&mut expanded, 1 << self.chain.n_sites());
+            grow_in_parallel(&mut expanded, 1 << self.chain.n_sites(), &|_| {});
         }
         states.truncate(group * dim);
-        grow_in_parallel(&mut states, group * dim);
+        grow_in_parallel(&mut states, group * dim, &|_| {});
         let gram = self.gram.as_mut().expect("checked at the top");
         gram.max_terms = gram.max_terms.min(max_terms);
         gram.tap = Some(Tap {
@@ -1364,9 +1379,12 @@ fn build_segment<S: Space, T: Widen>(
     t0: f64,
     err0: f64,
     eps: f64,
+    live: &LiveSegment,
 ) -> Segment {
-    run_terms(ops, store, k, c, r);
-    Segment::new(t0, err0, r, eps, gram_sums(ops, store, k, !nonneg))
+    run_terms(ops, store, k, c, r, &|a| live.terms(a as f64 / k as f64));
+    let sums = gram_sums(ops, store, k, !nonneg);
+    live.done();
+    Segment::new(t0, err0, r, eps, sums)
 }
 
 /// The state at the end of `seg` from its terms (`store`, `dim × k`): `Σ_a c_a(s_K) v_a`.
@@ -1392,13 +1410,59 @@ fn segment_end<T: Widen, R: Real>(dim: usize, store: &[T], seg: &Segment) -> Vec
 
 /// Fills columns `1..k` of `store` (`dim × k`) with `v_a = T_a(H̃)v_0` from column 0 by
 /// the three-term recurrence (one application of `H` a term).
-fn run_terms<S: Space, T: Widen>(ops: &S, store: &mut [T], k: usize, c: f64, r: f64) {
+fn run_terms<S: Space, T: Widen>(ops: &S, store: &mut [T], k: usize, c: f64, r: f64, on_term: &dyn Fn(usize)) {
     let dim = ops.dim();
     for a in 1..k {
         let (done, rest) = store.split_at_mut(a * dim);
         let x = &done[(a - 1) * dim..];
         let prev = (a >= 2).then(|| &done[(a - 2) * dim..(a - 1) * dim]);
         chebyshev_step_into(ops, x, prev, &mut rest[..dim], c, r);
+        on_term(a + 1);
+    }
+}
+
+/// Shares of a Gram segment's time, for the reach it reports while it is built
+/// ([`Propagator::live_reach`]): the first touch of a fresh store, the terms, the
+/// products. From the default command at `N = 24` (p = 1) on the development machine:
+/// 10.3, 15.1 and 6 s (BENCHMARKS.md); without a fresh store the other two share its part.
+const SEGMENT_SHARES: [f64; 3] = [0.3, 0.5, 0.2];
+
+/// Reports a segment under way from `t0` to `t0 + span` into a shared cell: `t0` plus
+/// the span times the share of the segment's work done ([`SEGMENT_SHARES`]).
+struct LiveSegment<'a> {
+    cell: &'a AtomicU64,
+    t0: f64,
+    span: f64,
+    /// the shares of the first touch, the terms and the products
+    shares: [f64; 3],
+}
+
+impl<'a> LiveSegment<'a> {
+    fn start(cell: &'a AtomicU64, t0: f64, span: f64, grows: bool) -> Self {
+        let [g, t, p] = SEGMENT_SHARES;
+        let shares = if grows { [g, t, p] } else { [0.0, t / (t + p), p / (t + p)] };
+        let live = LiveSegment { cell, t0, span, shares };
+        live.set(0.0);
+        live
+    }
+
+    fn set(&self, frac: f64) {
+        self.cell.store((self.t0 + self.span * frac.clamp(0.0, 1.0)).to_bits(), Ordering::Relaxed);
+    }
+
+    /// A fraction `f` of the store first touched.
+    fn touched(&self, f: f64) {
+        self.set(self.shares[0] * f);
+    }
+
+    /// A fraction `f` of the terms computed.
+    fn terms(&self, f: f64) {
+        self.set(self.shares[0] + self.shares[1] * f);
+    }
+
+    /// Terms and products done.
+    fn done(&self) {
+        self.set(1.0);
     }
 }
 
@@ -1421,7 +1485,7 @@ fn segment_terms(radius: f64, eps: f64, max_terms: usize, real: bool, span: f64)
 /// (Asking for transparent huge pages, `madvise(MADV_HUGEPAGE)`, cut the user time but
 /// tripled the system time of the run on that machine, a virtual one: `N = 22`, maximum
 /// only, 0.9 → 3.0 s of system time; BENCHMARKS.md.)
-fn grow_in_parallel<T: Copy + Default + Send>(v: &mut Vec<T>, len: usize) {
+fn grow_in_parallel<T: Copy + Default + Send>(v: &mut Vec<T>, len: usize, on_part: &(dyn Fn(f64) + Sync)) {
     use rayon::prelude::*;
     let old = v.len();
     if len <= old {
@@ -1429,10 +1493,13 @@ fn grow_in_parallel<T: Copy + Default + Send>(v: &mut Vec<T>, len: usize) {
     }
     v.reserve_exact(len - old);
     let spare = &mut v.spare_capacity_mut()[..len - old];
+    let chunks = spare.len().div_ceil(1 << 16).max(1);
+    let touched = AtomicU64::new(0);
     spare.par_chunks_mut(1 << 16).for_each(|chunk| {
         for x in chunk {
             x.write(T::default());
         }
+        on_part((touched.fetch_add(1, Ordering::Relaxed) + 1) as f64 / chunks as f64);
     });
     // SAFETY: the `len - old` elements past the old length were all written just above
     unsafe { v.set_len(len) };

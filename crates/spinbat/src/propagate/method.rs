@@ -73,6 +73,16 @@ pub trait Propagator: Send {
         0.0
     }
 
+    /// Where a long [`Propagator::sample`] has got to while it runs, readable from another
+    /// thread (the `f64` bits of a time): a propagator whose one call may do a long
+    /// expansion (a Chebyshev Gram segment: seconds to minutes at `N ≥ 22`) stores there
+    /// the time up to which that expansion's work is done, counted in proportion to the
+    /// work, so a progress display can move (and estimate) before the call returns.
+    /// `None` by default: nothing reported while a call runs.
+    fn live_reach(&self) -> Option<std::sync::Arc<std::sync::atomic::AtomicU64>> {
+        None
+    }
+
     /// A hint: keep the state at `t` as the anchor if it is at hand now (a time of the
     /// last call of [`Propagator::sample`]), at no propagation cost; otherwise do nothing.
     /// The maximum search calls it during its scan for the best interval so far.

@@ -552,6 +552,10 @@ impl Propagator for StaticRun {
         self.inner.computed_until().min(self.end)
     }
 
+    fn live_reach(&self) -> Option<std::sync::Arc<std::sync::atomic::AtomicU64>> {
+        self.inner.live_reach()
+    }
+
     fn anchor_if_at_hand(&mut self, t: f64) -> Result<()> {
         self.inner.anchor_if_at_hand(t)
     }

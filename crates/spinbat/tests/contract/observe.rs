@@ -179,6 +179,43 @@ impl spinbat::Progress for Recorder {
 }
 
 #[test]
+fn a_gram_segment_reports_how_far_it_has_got_while_it_is_built() {
+    // the live reach (read by the progress display from another thread while one sample
+    // call builds a segment): read every 0.2 ms during the call, it rises from the start
+    // through values strictly inside the segment (its memory, its terms, its products)
+    // and ends at the segment's end; the dense propagator reports none
+    let chain = Chain::builder(18).couplings(Couplings::PowerLaw { p: 1.0 }).build().unwrap();
+    let window = 2.0 * std::f64::consts::PI / chain.omega();
+    let mut p = plan(&chain, Solver::Chebyshev, 1e-10).unwrap();
+    let cell = p.live_reach().expect("Chebyshev by Gram segments reports its reach");
+    p.expect_until(window);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let seen = std::thread::scope(|scope| {
+        let reader = scope.spawn(|| {
+            let mut seen = Vec::new();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let t = f64::from_bits(cell.load(std::sync::atomic::Ordering::Relaxed));
+                if seen.last() != Some(&t) {
+                    seen.push(t);
+                }
+                std::thread::sleep(std::time::Duration::from_micros(200));
+            }
+            seen
+        });
+        p.sample(&[window]).unwrap();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        reader.join().unwrap()
+    });
+    let end = p.computed_until();
+    assert!(end >= window, "one segment over the window: {end}");
+    assert!(seen.windows(2).all(|w| w[0] < w[1]), "rising: {seen:?}");
+    let inside = seen.iter().filter(|&&t| t > 0.0 && t < end).count();
+    assert!(inside >= 3, "reported inside the segment {inside} times: {seen:?}");
+    assert_eq!(f64::from_bits(cell.load(std::sync::atomic::Ordering::Relaxed)), end, "ends at the segment's end");
+    assert!(Dense::new(&Chain::builder(8).build().unwrap()).unwrap().live_reach().is_none(), "dense: none");
+}
+
+#[test]
 fn the_scan_counts_a_gram_segment_as_done_up_to_its_reach() {
     // Chebyshev by Gram segments builds one real segment over the whole window before the
     // scan's first report: the first report must say the work is done (a time-based
