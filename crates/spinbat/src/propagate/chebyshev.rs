@@ -1446,8 +1446,11 @@ impl<'a> LiveSegment<'a> {
         live
     }
 
+    /// Never backwards: the threads touching the store report their parts out of order, and
+    /// non-negative floats order as their bits.
     fn set(&self, frac: f64) {
-        self.cell.store((self.t0 + self.span * frac.clamp(0.0, 1.0)).to_bits(), Ordering::Relaxed);
+        let t = (self.t0 + self.span * frac.clamp(0.0, 1.0)).max(0.0);
+        self.cell.fetch_max(t.to_bits(), Ordering::Relaxed);
     }
 
     /// A fraction `f` of the store first touched.
