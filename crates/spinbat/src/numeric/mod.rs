@@ -8,7 +8,8 @@
 //! * [`brent`]: Brent's bracketing root finder (the certified maximum search);
 //! * [`amplitude`]: the real and complex number types the kernels store states in
 //!   ([`Amplitude`], [`Real`]: `f64` or `f32`);
-//! * [`simd`]: clearing the vector-register state faer's kernels leave behind.
+//! * [`simd`]: clearing the vector-register state faer's kernels leave behind, and the
+//!   lane-wise sums ([`simd::lane_sums`]) of the dot products over state-sized slices.
 
 pub mod amplitude;
 pub(crate) mod bessel;

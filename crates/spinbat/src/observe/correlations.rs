@@ -20,6 +20,7 @@
 
 use crate::basis::MAX_EXACT_SITES;
 use crate::error::{invalid, Result};
+use crate::numeric::simd::{lane_sums, LANES};
 use crate::operator::Operators;
 use crate::symmetry::FullRows;
 use faer::MatRef;
@@ -663,62 +664,27 @@ fn add_populations(p: &[f64], high_up: usize, pop: &mut [f64]) {
     }
 }
 
-/// Lanes of the vectorised sums: independent partial sums the compiler keeps in SIMD
-/// registers (a single running sum would have to be added in order).
-const LANES: usize = 8;
-
-/// `Σ x` in [`LANES`] partial sums.
+/// `Σ x` ([`lane_sums`]).
 #[inline(always)]
 fn lane_sum(x: &[f64]) -> f64 {
-    let mut acc = [0.0; LANES];
-    let chunks = x.chunks_exact(LANES);
-    let rest: f64 = chunks.remainder().iter().sum();
-    for c in chunks {
-        for (a, v) in acc.iter_mut().zip(c) {
-            *a += v;
-        }
-    }
-    acc.iter().sum::<f64>() + rest
+    lane_sums([x], |[v]| [v])[0]
 }
 
 /// `Σ_s ψ_u(s)^* ψ_d(s)` for `ψ_d = dr + i·di`, `ψ_u = ur + i·ui` (real and imaginary
-/// parts), in [`LANES`] partial sums.
+/// parts) ([`lane_sums`]).
 #[inline(always)]
 fn pair_dot(dr: &[f64], di: &[f64], ur: &[f64], ui: &[f64]) -> (f64, f64) {
-    let (mut ar, mut ai) = ([0.0; LANES], [0.0; LANES]);
-    let n = dr.len() / LANES * LANES;
-    for k in (0..n).step_by(LANES) {
-        for l in 0..LANES {
-            let (a, b, c, e) = (dr[k + l], di[k + l], ur[k + l], ui[k + l]);
-            ar[l] += c * a + e * b;
-            ai[l] += c * b - e * a;
-        }
-    }
-    let (mut sr, mut si) = (ar.iter().sum::<f64>(), ai.iter().sum::<f64>());
-    for k in n..dr.len() {
-        sr += ur[k] * dr[k] + ui[k] * di[k];
-        si += ur[k] * di[k] - ui[k] * dr[k];
-    }
-    (sr, si)
+    let [re, im] = lane_sums([dr, di, ur, ui], |[a, b, c, e]| [c * a + e * b, c * b - e * a]);
+    (re, im)
 }
 
-/// `(Σ p·d, Σ p·d²)` in [`LANES`] partial sums.
+/// `(Σ p·d, Σ p·d²)` ([`lane_sums`]).
 #[inline(always)]
 fn weighted_moments(p: &[f64], d: &[f64]) -> (f64, f64) {
-    let (mut a1, mut a2) = ([0.0; LANES], [0.0; LANES]);
-    let n = p.len() / LANES * LANES;
-    for k in (0..n).step_by(LANES) {
-        for l in 0..LANES {
-            let w = p[k + l] * d[k + l];
-            a1[l] += w;
-            a2[l] += w * d[k + l];
-        }
-    }
-    let (mut s1, mut s2) = (a1.iter().sum::<f64>(), a2.iter().sum::<f64>());
-    for k in n..p.len() {
-        s1 += p[k] * d[k];
-        s2 += p[k] * d[k] * d[k];
-    }
+    let [s1, s2] = lane_sums([p, d], |[p, d]| {
+        let w = p * d;
+        [w, w * d]
+    });
     (s1, s2)
 }
 

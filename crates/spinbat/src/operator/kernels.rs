@@ -453,19 +453,10 @@ pub fn gram_sums<S: Space, T: Widen>(space: &S, cols: &[T], k: usize, squares: b
 /// a core's L2 (1 MiB on the machine of BENCHMARKS.md), so the product reads them from there.
 const GRAM_SUB_BYTES: usize = 1536 << 10;
 
-/// `Σ Re(ā_r b_r)` over two equal slices, in eight independent partial sums (a single
-/// running sum would be added in order, one element a cycle).
+/// `Σ Re(ā_r b_r)` over two equal slices ([`lane_sums`](crate::numeric::simd::lane_sums)).
 #[inline(always)]
 fn lane_re_dot<T: Widen>(a: &[T], b: &[T]) -> f64 {
-    let mut acc = [0.0f64; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let rest: f64 = ca.remainder().iter().zip(cb.remainder()).map(|(&x, &y)| T::re_dot(x.widen(), y.widen())).sum();
-    for (x, y) in ca.zip(cb) {
-        for l in 0..8 {
-            acc[l] += T::re_dot(x[l].widen(), y[l].widen());
-        }
-    }
-    acc.iter().sum::<f64>() + rest
+    crate::numeric::simd::lane_sums([a, b], |[x, y]| [T::re_dot(x.widen(), y.widen())])[0]
 }
 
 /// `w_j = (−i)^j v_j` as real rows: `out[..b]` the real parts and, for complex values,

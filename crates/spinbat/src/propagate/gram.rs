@@ -157,24 +157,14 @@ impl Segment {
     }
 }
 
-/// `(Σ_b g_b x_b, Σ_b |g_b x_b|)` in eight independent partial sums.
+/// `(Σ_b g_b x_b, Σ_b |g_b x_b|)` ([`lane_sums`](crate::numeric::simd::lane_sums)).
 #[inline]
 fn row_dots(g: &[f64], x: &[f64]) -> (f64, f64) {
-    let (mut dot, mut abs) = ([0.0f64; 8], [0.0f64; 8]);
-    let (cg, cx) = (g.chunks_exact(8), x.chunks_exact(8));
-    let (mut d, mut a) = (0.0, 0.0);
-    for (&gb, &xb) in cg.remainder().iter().zip(cx.remainder()) {
-        d += gb * xb;
-        a += (gb * xb).abs();
-    }
-    for (gs, xs) in cg.zip(cx) {
-        for l in 0..8 {
-            let p = gs[l] * xs[l];
-            dot[l] += p;
-            abs[l] += p.abs();
-        }
-    }
-    (dot.iter().sum::<f64>() + d, abs.iter().sum::<f64>() + a)
+    let [dot, abs] = crate::numeric::simd::lane_sums([g, x], |[gb, xb]| {
+        let p = gb * xb;
+        [p, p.abs()]
+    });
+    (dot, abs)
 }
 
 /// The furthest step `s` (time units) whose series of `k` terms has its tail within `eps`:
