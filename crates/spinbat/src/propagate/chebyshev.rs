@@ -75,10 +75,20 @@ pub const MAX_BATCH: usize = 32;
 /// series they save (BENCHMARKS.md).
 pub const GRAM_MAX_TERMS: usize = 128;
 
-/// Fewest terms a complex Gram segment keeps: a segment pays a tail of about 15 terms
-/// beyond the time it reaches, so shorter ones waste most of their terms. Where memory
-/// does not hold this many, the propagator accumulates batches instead.
+/// Fewest terms a complex Gram segment keeps where memory holds them (twice as many real):
+/// a segment pays a tail of about 15 terms beyond the time it reaches, so shorter ones
+/// waste most of their terms. Where memory holds fewer, the segments keep what it holds,
+/// down to [`GRAM_FIT_TERMS`].
 pub const GRAM_MIN_TERMS: usize = 40;
+
+/// Fewest complex terms the memory must hold for Gram segments at all; below, the
+/// propagator accumulates batches instead. Short segments spend about half their terms
+/// on the tail, but a batch of `m` times reads and writes its `m` accumulators at every
+/// term, and at the sizes where memory binds that traffic costs more: `N = 26` (p = 1,
+/// the default command, 24 GiB) holds 29 complex terms and ran in 489 s by segments of
+/// 29 against 685 s by batches (BENCHMARKS.md). A segment of `K` terms reaches about
+/// `K − 15` in `rt`: by that count segments of 24 would cost about what the batches do.
+pub const GRAM_FIT_TERMS: usize = 26;
 
 /// Share of the available memory the Gram segments' terms may take. At `N = 24` (p = 1,
 /// 24 GiB) 70 % holds the default window's series in one real segment (241 terms) where
@@ -98,7 +108,7 @@ const GRAM_WITH_TAP_SHARE: f64 = 0.8;
 /// Terms a complex Gram segment may keep on `ops` with states in `R`: up to
 /// [`GRAM_MAX_TERMS`] within [`GRAM_MEMORY_SHARE`] of the available memory; `None` where
 /// the space does not measure by Gram products ([`Space::gram_output`]) or fewer than
-/// [`GRAM_MIN_TERMS`] fit.
+/// [`GRAM_FIT_TERMS`] fit.
 fn gram_terms<S: Space, R: Real>(ops: &S) -> Option<usize> {
     gram_terms_beside::<S, R>(ops, 0.0)
 }
@@ -121,7 +131,7 @@ fn gram_terms_beside<S: Space, R: Real>(ops: &S, reserved: f64) -> Option<usize>
         (share * a).min(GRAM_WITH_TAP_SHARE * a - reserved).max(0.0) / jobs / per_term
     });
     let k = fit.min(GRAM_MAX_TERMS as f64).floor() as usize;
-    (k >= GRAM_MIN_TERMS).then_some(k)
+    (k >= GRAM_FIT_TERMS).then_some(k)
 }
 
 /// The Gram segments built so far (see [`super::gram`]) and where the next one starts.
@@ -482,11 +492,25 @@ impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
     /// Whether [`Propagator::sample`] measures by Gram segments (dense output at any time
     /// of a series, [`super::gram`]) rather than by accumulating batches of states. On by
     /// default wherever the space measures by Gram products and memory holds
-    /// [`GRAM_MIN_TERMS`] terms; `false` turns it off (the batches then serve every
+    /// [`GRAM_FIT_TERMS`] terms; `false` turns it off (the batches then serve every
     /// request, as the states of [`StatePropagator`] always are). Turning it on where it
     /// does not apply leaves it off.
     pub fn with_gram_output(mut self, on: bool) -> Self {
         self.gram = if on { GramOutput::for_space(&self.ops, &self.chain) } else { None };
+        self
+    }
+
+    /// Keeps at most `k` complex terms a Gram segment (`2k` real ones for the real first
+    /// segment), fewer than the memory would hold: the segments' memory, `k · dim` complex
+    /// amplitudes, capped. Below [`GRAM_FIT_TERMS`] Gram output is turned off (the batches
+    /// serve every request), as where the memory holds fewer.
+    pub fn with_gram_max_terms(mut self, k: usize) -> Self {
+        if k < GRAM_FIT_TERMS {
+            self.gram = None;
+        }
+        if let Some(g) = self.gram.as_mut() {
+            g.max_terms = g.max_terms.min(k);
+        }
         self
     }
 
@@ -504,7 +528,7 @@ impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
         let end = |g: &GramOutput<R>| g.segments.last().map_or(f64::NEG_INFINITY, Segment::end);
         while let Some(before) = self.gram.as_ref().map(end).filter(|&e| e < t_last) {
             self.extend_gram(t_last);
-            // every segment reaches past its start (at least GRAM_MIN_TERMS terms); should one
+            // every segment reaches past its start (at least GRAM_FIT_TERMS terms); should one
             // not, stop here rather than loop
             if self.gram.as_ref().is_some_and(|g| end(g) <= before) {
                 return Err(SpinbatError::NotConverged {
@@ -1112,7 +1136,7 @@ impl<S: Space + ExpandState, R: Real> Propagator for Chebyshev<S, R> {
     /// of each segment combined from its kept terms (`dim·K` multiply-adds per state,
     /// in groups of up to 32 times) and, in a sector, expanded onto the full space. The
     /// segments keep fewer terms to leave room for the group, the expanded state, the
-    /// full-space operators and the visitor's buffers; where [`GRAM_MIN_TERMS`] no longer
+    /// full-space operators and the visitor's buffers; where [`GRAM_FIT_TERMS`] no longer
     /// fit, the tap is handed back.
     fn tap_states(&mut self, tap: StateTap) -> std::result::Result<(), StateTap> {
         if self.gram.as_ref().is_none_or(|g| g.tap.is_some()) {
@@ -1471,7 +1495,8 @@ impl<'a> LiveSegment<'a> {
 
 /// Terms of the next Gram segment for the way `span` (time) still expected: one segment if
 /// `max_terms` (complex; twice as many real) reach it, else equal segments of at most that;
-/// at least [`GRAM_MIN_TERMS`] (a shorter segment wastes most of its terms on the tail).
+/// at least [`GRAM_MIN_TERMS`] where the memory holds them (a shorter segment wastes most
+/// of its terms on the tail).
 fn segment_terms(radius: f64, eps: f64, max_terms: usize, real: bool, span: f64) -> usize {
     let scale = if real { 2 } else { 1 };
     let cap = max_terms * scale;
@@ -1479,7 +1504,7 @@ fn segment_terms(radius: f64, eps: f64, max_terms: usize, real: bool, span: f64)
     let x_cap = radius * super::gram::reach(cap, radius, eps);
     // a real term costs about half a complex one: the real segment reaches as far as it can
     let x = if x_rem <= x_cap || real { x_rem.min(x_cap) } else { x_rem / (x_rem / x_cap.max(1e-300)).ceil() };
-    bessel_sequence(x, eps).0.len().clamp(GRAM_MIN_TERMS * scale, cap).max(2)
+    bessel_sequence(x, eps).0.len().clamp((GRAM_MIN_TERMS * scale).min(cap), cap).max(2)
 }
 
 /// Grows `v` to `len` zeros, the new memory first touched by all threads: a fresh page

@@ -34,7 +34,8 @@ mod solver;
 pub mod unravelling;
 
 pub use chebyshev::{
-    space_for, uses_reflection_sector, Chebyshev, GRAM_MAX_TERMS, GRAM_MIN_TERMS, ORBIT_MIN_SITES, REFLECTION_MIN_SITES,
+    space_for, uses_reflection_sector, Chebyshev, GRAM_FIT_TERMS, GRAM_MAX_TERMS, GRAM_MIN_TERMS, ORBIT_MIN_SITES,
+    REFLECTION_MIN_SITES,
 };
 pub use dense::Dense;
 pub use density::DensityMatrix;

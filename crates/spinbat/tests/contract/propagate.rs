@@ -312,6 +312,36 @@ fn gram_segments_agree_with_accumulated_states_on_every_space() {
 }
 
 #[test]
+fn short_gram_segments_where_memory_is_tight_agree_with_the_batches() {
+    // where the memory holds fewer than GRAM_MIN_TERMS complex terms (N = 26 on a 24 GiB
+    // machine) the segments keep what it holds, down to GRAM_FIT_TERMS: many short
+    // segments, each restarted from the last one's end state, give the same curve as the
+    // batches and the dense propagator, with the error bound within tol
+    use spinbat::propagate::GRAM_FIT_TERMS;
+    let tol = 1e-10;
+    let times: Vec<f64> = (0..=200).map(|k| 0.01 * k as f64).collect();
+    for chain in [
+        Chain::builder(9).alpha(0.0).g(1.2).omega(3.0).build().unwrap(),
+        Chain::builder(8).alpha(0.6).g(0.9).omega(2.0).build().unwrap(),
+    ] {
+        let mut full = Chebyshev::new(&chain, tol).unwrap();
+        assert!(full.gram_output());
+        full.sample(&times).unwrap();
+        let mut short = Chebyshev::new(&chain, tol).unwrap().with_gram_max_terms(GRAM_FIT_TERMS);
+        assert!(short.gram_output(), "{GRAM_FIT_TERMS} terms still make segments");
+        let mut acc = Chebyshev::new(&chain, tol).unwrap().with_gram_output(false);
+        assert_same_curve(&mut short, &mut acc, &times, 1e-11, &format!("short segments {chain:?}"));
+        assert_same_curve(&mut short, &mut Dense::new(&chain).unwrap(), &times, 1e-10, "short vs dense");
+        assert!(short.error_bound() <= tol, "bound {} for {chain:?}", short.error_bound());
+        // several segments, none longer than the cap: more terms than the uncapped run's
+        // (each segment pays its tail again)
+        assert!(short.terms() > full.terms(), "capped {} terms, uncapped {}", short.terms(), full.terms());
+        let off = Chebyshev::new(&chain, tol).unwrap().with_gram_max_terms(GRAM_FIT_TERMS - 1);
+        assert!(!off.gram_output(), "fewer than GRAM_FIT_TERMS: batches");
+    }
+}
+
+#[test]
 fn gram_segments_serve_earlier_times_without_propagating() {
     // once a segment covers a time, asking for it again (the maximum search's refinement)
     // costs no terms, and gives the same W
