@@ -11,6 +11,9 @@
 //! terms from all-down, the sector of the paper's chain, as many as the default curve's
 //! segment keeps); throughput in the bytes of the terms, each read once.
 //!
+//! `combine_terms`: a tap's group of 16 states combined from 176 real kept terms
+//! ([`spinbat::operator::combine_terms`]); throughput in the bytes of the terms.
+//!
 //! `cargo bench -p spinbat --bench kernels`; `SPINBAT_BENCH_QUICK=1` runs the small sizes
 //! only (seconds).
 
@@ -131,6 +134,33 @@ fn gram_sums(c: &mut Criterion) {
     group.finish();
 }
 
+fn combine_terms(c: &mut Criterion) {
+    // a tap's group of states from a real Gram segment's kept terms: m = 16 states whose
+    // series need k terms (Chebyshev coefficients: real for even terms, imaginary for odd
+    // ones), 2^20 rows (N = 22 in the sector is 2^21); throughput in the bytes of the terms
+    let (dim, k, m) = if quick() { (1usize << 16, 60usize, 8usize) } else { (1 << 20, 176, 16) };
+    let cols: Vec<f64> = (0..dim * k).map(|i| ((i * 7919) % 1000) as f64 * 1e-3 - 0.5).collect();
+    let coef: Vec<Complex64> = (0..m * k)
+        .map(|x| {
+            let (j, a) = (x / k, x % k);
+            let v = ((j + 1) as f64 * 0.37 + a as f64 * 0.11).sin();
+            if a.is_multiple_of(2) {
+                Complex64::new(v, 0.0)
+            } else {
+                Complex64::new(0.0, v)
+            }
+        })
+        .collect();
+    let mut out = vec![Complex64::new(0.0, 0.0); dim * m];
+    let mut group = c.benchmark_group("combine_terms");
+    group.sample_size(10);
+    group.throughput(Throughput::Bytes(8 * (dim * k) as u64));
+    group.bench_function(BenchmarkId::new(format!("real-k{k}-m{m}"), dim), |b| {
+        b.iter(|| spinbat::operator::combine_terms(black_box(&cols), dim, k, &coef, m, &mut out));
+    });
+    group.finish();
+}
+
 fn stream_triad(c: &mut Criterion) {
     let len: usize = if quick() { 1 << 20 } else { 1 << 25 };
     let b: Vec<f64> = (0..len).map(|i| i as f64).collect();
@@ -152,5 +182,5 @@ fn stream_triad(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, apply_h, chebyshev_step, real_step, gram_sums, stream_triad);
+criterion_group!(benches, apply_h, chebyshev_step, real_step, gram_sums, combine_terms, stream_triad);
 criterion_main!(benches);

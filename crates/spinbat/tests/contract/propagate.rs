@@ -447,11 +447,19 @@ fn gram_products_equal_direct_inner_products() {
 #[test]
 fn combined_terms_equal_sums_taken_term_by_term() {
     // combine_terms (blocked faer products) against Σ_a c_a v_a summed directly, for real
-    // (f64, f32) and complex terms, across block boundaries (dim not a multiple of 1024)
+    // (f64, f32) and complex terms, across block boundaries (dim not a multiple of 1024),
+    // with few terms and with as many as a tap's group combines (75: 150 real columns of
+    // complex terms)
+    for k in [7usize, 75] {
+        combined_terms_case(k);
+    }
+}
+
+fn combined_terms_case(k: usize) {
     use num_complex::Complex64;
     use spinbat::operator::combine_terms;
     let mut rng = crate::common::Rng::new(5);
-    let (dim, k, m) = (2500usize, 7usize, 3usize);
+    let (dim, m) = (2500usize, 3usize);
     let c: Vec<Complex64> =
         (0..k * m).map(|_| Complex64::new(rng.uniform(-1.0, 1.0), rng.uniform(-1.0, 1.0))).collect();
     let real: Vec<f64> = (0..dim * k).map(|_| rng.uniform(-1.0, 1.0)).collect();
@@ -484,7 +492,7 @@ fn combined_terms_equal_sums_taken_term_by_term() {
         .map(|x| {
             let a = x % k;
             let v = if a == 3 { 0.0 } else { rng.uniform(-1.0, 1.0) };
-            if a % 2 == 0 {
+            if a.is_multiple_of(2) {
                 Complex64::new(v, 0.0)
             } else {
                 Complex64::new(0.0, v)
