@@ -152,6 +152,8 @@ struct GramOutput<R: Real> {
     store: Vec<Complex<R>>,
     /// requests are expected to reach this time ([`Propagator::expect_until`])
     horizon: f64,
+    /// the work of the segments built so far ([`segment_cost`] plus the first touches)
+    cost_done: f64,
     /// states asked for while the segments are built ([`Propagator::tap_states`])
     tap: Option<Tap>,
     /// the buffers of the last tap (full-space operators, expanded state, group of
@@ -199,6 +201,7 @@ impl<R: Real> GramOutput<R> {
             end_pending: None,
             store: Vec::new(),
             horizon: 0.0,
+            cost_done: 0.0,
             tap: None,
             spare: None,
         })
@@ -716,7 +719,25 @@ impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
         let len = if real { (dim * k).div_ceil(2) } else { dim * k };
         let grows = store.len() < len.max(dim * k_next);
         let span = super::gram::reach(k, r, self.eps_step);
-        let live = LiveSegment::start(&self.live, t0, span, grows);
+        // the reach reported while the segment is built: in proportion to the work of every
+        // segment planned to `end` (this one, then equal complex ones), so that a progress
+        // estimate made during the first (real, cheaper per unit time) segment holds
+        let touch = if grows {
+            TOUCH_PER_COLUMN * 2.0 * (len.max(dim * k_next) - store.len()) as f64 / dim as f64
+        } else {
+            0.0
+        };
+        let parts = [touch, k as f64 * term_cost(real), products_cost(k, real)];
+        let this: f64 = parts.iter().sum();
+        let (n_rest, k_rest, reach_rest) = planned_segments(r, self.eps_step, gram.max_terms, t0 + span, end);
+        let rest = n_rest as f64 * segment_cost(k_rest, false);
+        let base = gram.segments.first().map_or(t0, |s| s.t0);
+        let last_end = t0 + span + n_rest as f64 * reach_rest;
+        let total = gram.cost_done + this + rest;
+        let at = |cost: f64| base + (last_end - base) * (cost / total).min(1.0);
+        let (from, to) = (at(gram.cost_done), if n_rest == 0 { t0 + span } else { at(gram.cost_done + this) });
+        let live = LiveSegment::start(&self.live, from, (to - from).max(0.0), parts);
+        gram.cost_done += this;
         if grows {
             grow_in_parallel(&mut store, len.max(dim * k_next), &|f| live.touched(f));
         }
@@ -1445,14 +1466,51 @@ fn run_terms<S: Space, T: Widen>(ops: &S, store: &mut [T], k: usize, c: f64, r: 
     }
 }
 
-/// Shares of a Gram segment's time, for the reach it reports while it is built
-/// ([`Propagator::live_reach`]): the first touch of a fresh store, the terms, the
-/// products. From the default command at `N = 24` (p = 1) on the development machine:
-/// 10.3, 15.1 and 6 s (BENCHMARKS.md); without a fresh store the other two share its part.
-const SEGMENT_SHARES: [f64; 3] = [0.3, 0.5, 0.2];
+/// The work of a real Chebyshev term, in the units of [`segment_cost`]; a complex term
+/// moves twice the bytes.
+fn term_cost(real: bool) -> f64 {
+    if real {
+        1.0
+    } else {
+        2.0
+    }
+}
 
-/// Reports a segment under way from `t0` to `t0 + span` into a shared cell: `t0` plus
-/// the span times the share of the segment's work done ([`SEGMENT_SHARES`]).
+/// The Gram products of `k` terms relative to one real term (`k²` pairs): 6 s against
+/// 15.1 s for 241 real terms at `N = 24` (p = 1, the default command, the development
+/// machine, BENCHMARKS.md), so `95.8 / 241²` a pair; complex terms twice that.
+fn products_cost(k: usize, real: bool) -> f64 {
+    const PER_PAIR: f64 = 0.00165;
+    term_cost(real) * PER_PAIR * (k * k) as f64
+}
+
+/// First touch of one fresh column of the store (`dim` values of `R`), relative to one
+/// real term: 10.3 s for the 241 real columns of that run.
+const TOUCH_PER_COLUMN: f64 = 0.68;
+
+/// A segment's terms and products (without the first touch of its store), in units of one
+/// real term's time.
+fn segment_cost(k: usize, real: bool) -> f64 {
+    k as f64 * term_cost(real) + products_cost(k, real)
+}
+
+/// The complex segments [`Chebyshev::extend_gram`] builds from `t` to `end`: their number,
+/// the terms and the reach of each (equal segments; none where `t ≥ end`).
+fn planned_segments(radius: f64, eps: f64, max_terms: usize, t: f64, end: f64) -> (usize, usize, f64) {
+    if end <= t {
+        return (0, 0, 0.0);
+    }
+    let k = segment_terms(radius, eps, max_terms, false, end - t);
+    let reach = super::gram::reach(k, radius, eps);
+    if reach <= 0.0 {
+        return (0, 0, 0.0);
+    }
+    (((end - t) / reach).ceil().max(1.0) as usize, k, reach)
+}
+
+/// Reports a segment under way into a shared cell ([`Propagator::live_reach`]): from `t0`
+/// to `t0 + span` in proportion to the work done, its parts (the first touch of a fresh
+/// store, the terms, the products) weighted by their costs.
 struct LiveSegment<'a> {
     cell: &'a AtomicU64,
     t0: f64,
@@ -1462,9 +1520,9 @@ struct LiveSegment<'a> {
 }
 
 impl<'a> LiveSegment<'a> {
-    fn start(cell: &'a AtomicU64, t0: f64, span: f64, grows: bool) -> Self {
-        let [g, t, p] = SEGMENT_SHARES;
-        let shares = if grows { [g, t, p] } else { [0.0, t / (t + p), p / (t + p)] };
+    fn start(cell: &'a AtomicU64, t0: f64, span: f64, costs: [f64; 3]) -> Self {
+        let sum: f64 = costs.iter().sum();
+        let shares = if sum > 0.0 { costs.map(|c| c / sum) } else { [0.0, 1.0, 0.0] };
         let live = LiveSegment { cell, t0, span, shares };
         live.set(0.0);
         live

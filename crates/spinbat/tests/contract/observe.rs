@@ -216,6 +216,32 @@ fn a_gram_segment_reports_how_far_it_has_got_while_it_is_built() {
 }
 
 #[test]
+fn the_live_reach_counts_the_work_of_every_planned_segment() {
+    // where memory holds short segments (GRAM_FIT_TERMS complex terms) the window takes a
+    // real segment, then complex ones that cost twice as much a term and pay their tails
+    // again: when the first is built the reach reported is the share of all the planned
+    // work done (short of the segment's end, which a time-based estimate would read as
+    // most of the run); after the window, the last segment's end
+    use spinbat::propagate::{Chebyshev, GRAM_FIT_TERMS};
+    use std::sync::atomic::Ordering::Relaxed;
+    let chain = Chain::builder(12).couplings(Couplings::PowerLaw { p: 1.0 }).build().unwrap();
+    let window = 2.0 * std::f64::consts::PI / chain.omega();
+    let mut p = Chebyshev::new(&chain, 1e-10).unwrap().with_gram_max_terms(GRAM_FIT_TERMS);
+    let cell = p.live_reach().expect("Gram segments report their reach");
+    p.expect_until(window);
+    p.sample(&[0.01]).unwrap();
+    let first_end = p.computed_until();
+    assert!(first_end < 0.5 * window, "the real segment reaches {first_end} of {window}");
+    let reported = f64::from_bits(cell.load(Relaxed));
+    // the real segment: about 52 real terms and the store's first touch, against some 2·26
+    // a complex segment over the rest of the window
+    assert!(reported > 0.0 && reported < 0.8 * first_end, "reported {reported}, segment to {first_end}");
+    p.sample(&[window]).unwrap();
+    assert!(p.computed_until() >= window);
+    assert_eq!(f64::from_bits(cell.load(Relaxed)), p.computed_until(), "ends at the last segment's end");
+}
+
+#[test]
 fn the_scan_counts_a_gram_segment_as_done_up_to_its_reach() {
     // Chebyshev by Gram segments builds one real segment over the whole window before the
     // scan's first report: the first report must say the work is done (a time-based
