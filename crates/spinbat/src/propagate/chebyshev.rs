@@ -85,9 +85,10 @@ pub const GRAM_MIN_TERMS: usize = 40;
 /// propagator accumulates batches instead. Short segments spend about half their terms
 /// on the tail, but a batch of `m` times reads and writes its `m` accumulators at every
 /// term, and at the sizes where memory binds that traffic costs more: `N = 26` (p = 1,
-/// the default command, 24 GiB) holds 29 complex terms and ran in 489 s by segments of
-/// 29 against 685 s by batches (BENCHMARKS.md). A segment of `K` terms reaches about
-/// `K − 15` in `rt`: by that count segments of 24 would cost about what the batches do.
+/// the default command, 24 GiB) holds 29 complex terms and ran in 519 s by segments of
+/// 29 against 743 s by batches, side by side (BENCHMARKS.md). A segment of `K` terms
+/// reaches about `K − 15` in `rt`: by that count segments of 24 would cost about what the
+/// batches do.
 pub const GRAM_FIT_TERMS: usize = 26;
 
 /// Share of the available memory the Gram segments' terms may take. At `N = 24` (p = 1,
