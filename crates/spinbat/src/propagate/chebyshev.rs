@@ -730,14 +730,16 @@ impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
         };
         let parts = [touch, k as f64 * term_cost(real), products_cost(k, real)];
         let this: f64 = parts.iter().sum();
-        let (n_rest, k_rest, reach_rest) = planned_segments(r, self.eps_step, gram.max_terms, t0 + span, end);
+        let (n_rest, k_rest, _) = planned_segments(r, self.eps_step, gram.max_terms, t0 + span, end);
         let rest = n_rest as f64 * segment_cost(k_rest, false);
+        // mapped onto the way to `end` (what a progress display counts to), the last
+        // segment's true end (past `end`) set only once it is built
         let base = gram.segments.first().map_or(t0, |s| s.t0);
-        let last_end = t0 + span + n_rest as f64 * reach_rest;
         let total = gram.cost_done + this + rest;
-        let at = |cost: f64| base + (last_end - base) * (cost / total).min(1.0);
-        let (from, to) = (at(gram.cost_done), if n_rest == 0 { t0 + span } else { at(gram.cost_done + this) });
-        let live = LiveSegment::start(&self.live, from, (to - from).max(0.0), parts);
+        let at = |cost: f64| base + (end - base).max(0.0) * (cost / total).min(1.0);
+        let (from, to) = (at(gram.cost_done), at(gram.cost_done + this));
+        let last = if n_rest == 0 { t0 + span } else { to };
+        let live = LiveSegment::start(&self.live, from, (to - from).max(0.0), parts, last);
         gram.cost_done += this;
         if grows {
             grow_in_parallel(&mut store, len.max(dim * k_next), &|f| live.touched(f));
@@ -1511,20 +1513,22 @@ fn planned_segments(radius: f64, eps: f64, max_terms: usize, t: f64, end: f64) -
 
 /// Reports a segment under way into a shared cell ([`Propagator::live_reach`]): from `t0`
 /// to `t0 + span` in proportion to the work done, its parts (the first touch of a fresh
-/// store, the terms, the products) weighted by their costs.
+/// store, the terms, the products) weighted by their costs; `last` once it is built.
 struct LiveSegment<'a> {
     cell: &'a AtomicU64,
     t0: f64,
     span: f64,
     /// the shares of the first touch, the terms and the products
     shares: [f64; 3],
+    /// reported when the segment is built (its true end, for the last one)
+    last: f64,
 }
 
 impl<'a> LiveSegment<'a> {
-    fn start(cell: &'a AtomicU64, t0: f64, span: f64, costs: [f64; 3]) -> Self {
+    fn start(cell: &'a AtomicU64, t0: f64, span: f64, costs: [f64; 3], last: f64) -> Self {
         let sum: f64 = costs.iter().sum();
         let shares = if sum > 0.0 { costs.map(|c| c / sum) } else { [0.0, 1.0, 0.0] };
-        let live = LiveSegment { cell, t0, span, shares };
+        let live = LiveSegment { cell, t0, span, shares, last };
         live.set(0.0);
         live
     }
@@ -1549,6 +1553,7 @@ impl<'a> LiveSegment<'a> {
     /// Terms and products done.
     fn done(&self) {
         self.set(1.0);
+        self.cell.fetch_max(self.last.max(0.0).to_bits(), Ordering::Relaxed);
     }
 }
 
