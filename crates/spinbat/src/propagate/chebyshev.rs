@@ -718,19 +718,16 @@ impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
         // never cleared); a real segment uses it as twice as many real columns
         let mut store = std::mem::take(&mut gram.store);
         let len = if real { (dim * k).div_ceil(2) } else { dim * k };
-        let grows = store.len() < len.max(dim * k_next);
+        let want = len.max(dim * k_next);
+        let grows = store.len() < want;
         let span = super::gram::reach(k, r, self.eps_step);
         // the reach reported while the segment is built: in proportion to the work of every
         // segment planned to `end` (this one, then equal complex ones), so that a progress
         // estimate made during the first (real, cheaper per unit time) segment holds
-        let touch = if grows {
-            TOUCH_PER_COLUMN * 2.0 * (len.max(dim * k_next) - store.len()) as f64 / dim as f64
-        } else {
-            0.0
-        };
+        let touch = if grows { TOUCH_PER_COLUMN * 2.0 * (want - store.len()) as f64 / dim as f64 } else { 0.0 };
         let parts = [touch, k as f64 * term_cost(real), products_cost(k, real)];
         let this: f64 = parts.iter().sum();
-        let (n_rest, k_rest, _) = planned_segments(r, self.eps_step, gram.max_terms, t0 + span, end);
+        let (n_rest, k_rest) = planned_segments(r, self.eps_step, gram.max_terms, t0 + span, end);
         let rest = n_rest as f64 * segment_cost(k_rest, false);
         // mapped onto the way to `end` (what a progress display counts to), the last
         // segment's true end (past `end`) set only once it is built
@@ -742,7 +739,7 @@ impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
         let live = LiveSegment::start(&self.live, from, (to - from).max(0.0), parts, last);
         gram.cost_done += this;
         if grows {
-            grow_in_parallel(&mut store, len.max(dim * k_next), &|f| live.touched(f));
+            grow_in_parallel(&mut store, want, &|f| live.touched(f));
         }
         store.truncate(len);
         let segment = if real {
@@ -1497,18 +1494,18 @@ fn segment_cost(k: usize, real: bool) -> f64 {
     k as f64 * term_cost(real) + products_cost(k, real)
 }
 
-/// The complex segments [`Chebyshev::extend_gram`] builds from `t` to `end`: their number,
-/// the terms and the reach of each (equal segments; none where `t ≥ end`).
-fn planned_segments(radius: f64, eps: f64, max_terms: usize, t: f64, end: f64) -> (usize, usize, f64) {
+/// The complex segments [`Chebyshev::extend_gram`] builds from `t` to `end`: their number
+/// and the terms of each (equal segments; none where `t ≥ end`).
+fn planned_segments(radius: f64, eps: f64, max_terms: usize, t: f64, end: f64) -> (usize, usize) {
     if end <= t {
-        return (0, 0, 0.0);
+        return (0, 0);
     }
     let k = segment_terms(radius, eps, max_terms, false, end - t);
     let reach = super::gram::reach(k, radius, eps);
     if reach <= 0.0 {
-        return (0, 0, 0.0);
+        return (0, 0);
     }
-    (((end - t) / reach).ceil().max(1.0) as usize, k, reach)
+    (((end - t) / reach).ceil().max(1.0) as usize, k)
 }
 
 /// Reports a segment under way into a shared cell ([`Propagator::live_reach`]): from `t0`
