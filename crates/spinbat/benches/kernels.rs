@@ -14,6 +14,11 @@
 //! `combine_terms`: a tap's group of 16 states combined from 176 real kept terms
 //! ([`spinbat::operator::combine_terms`]); throughput in the bytes of the terms.
 //!
+//! `row_moments`: what `--observe ergotropy` measures of one state of the reflection
+//! sector (Bloch vectors, populations, `Var(H0)`,
+//! [`spinbat::observe::correlations::row_moments`]); throughput in the bytes of the
+//! stored state.
+//!
 //! `cargo bench -p spinbat --bench kernels`; `SPINBAT_BENCH_QUICK=1` runs the small sizes
 //! only (seconds).
 
@@ -161,6 +166,23 @@ fn combine_terms(c: &mut Criterion) {
     group.finish();
 }
 
+fn row_moments(c: &mut Criterion) {
+    let sizes: &[usize] = if quick() { &[16] } else { &[20, 22] };
+    let mut group = c.benchmark_group("row_moments");
+    group.sample_size(10);
+    for &n in sizes {
+        let chain = Chain::builder(n).build().unwrap();
+        let sector = ReflectionSector::new(&chain).unwrap();
+        let stored = state(sector.dim());
+        let rows = sector.rows(&stored).expect("alpha = 0");
+        group.throughput(Throughput::Bytes(16 * sector.dim() as u64));
+        group.bench_with_input(BenchmarkId::new("p1-ising", n), &n, |b, _| {
+            b.iter(|| spinbat::observe::correlations::row_moments(black_box(&rows), 1.0).unwrap());
+        });
+    }
+    group.finish();
+}
+
 fn stream_triad(c: &mut Criterion) {
     let len: usize = if quick() { 1 << 20 } else { 1 << 25 };
     let b: Vec<f64> = (0..len).map(|i| i as f64).collect();
@@ -182,5 +204,5 @@ fn stream_triad(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, apply_h, chebyshev_step, real_step, gram_sums, combine_terms, stream_triad);
+criterion_group!(benches, apply_h, chebyshev_step, real_step, gram_sums, combine_terms, row_moments, stream_triad);
 criterion_main!(benches);

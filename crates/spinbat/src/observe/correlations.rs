@@ -22,7 +22,7 @@ use crate::basis::MAX_EXACT_SITES;
 use crate::error::{invalid, Result};
 use crate::numeric::simd::{lane_sums, LANES};
 use crate::operator::Operators;
-use crate::symmetry::FullRows;
+use crate::symmetry::SymmetricTiles;
 use faer::MatRef;
 use num_complex::Complex64;
 use rayon::prelude::*;
@@ -267,86 +267,285 @@ pub fn state_moments(ops: &Operators, psi: &[Complex64], mirror_even: bool, m: f
     sums.finish(upto)
 }
 
-/// [`state_moments`] of a state handed out block by block ([`FullRows`]: a sector's
-/// state gathered one block at a time, in cache, never expanded to `2^N` amplitudes),
-/// about `m`. The same sums in the same one pass; the source's blocks must hold every
-/// site measured (`0..⌈N/2⌉` for a mirror-even source, all `N` otherwise).
+/// [`state_moments`] of a reflection-even state in its stored tiles ([`SymmetricTiles`]:
+/// read in place, never expanded to `2^N` amplitudes), about `m`: the same sums in one
+/// parallel pass, a task per tile row `A`. With `w = 2` for a tile off the diagonal and `1`
+/// on it, and the full matrix symmetric (`M[a][b] = M[b][a]`):
+/// * a sum `Σ_full g(a, b)|ψ|²` is `Σ_stored (w/2)(g(a, b) + g(b, a))|ψ|²`: the populations
+///   and `H0` moments (`g` symmetric) by weight `w`, `Z` of a site `i < t` by the tile's bits
+///   `i` of `y` and of `x` together, `Z` of a site `t ≤ i < ⌊N/2⌋` by the tile's weight and
+///   bit `i − t` of `A` and of `Q`;
+/// * the pairs of a site `i < t` (`X`, `Y`): its flips of `b` equal its flips of `a` in sum
+///   (transpose), so `(w/2)` times the tile's own pairs on bits `i` and `t + i`;
+/// * the pairs of a site `t ≤ i < ⌊N/2⌋` join tile `(A, Q)` of the full matrix to
+///   `(A, Q | 2^j)`, `j = i − t`: per tile row `A` of the full matrix (its stored row and,
+///   transposed, its stored column) the products `⟨T(A, Q|2^j), T(A, Q)⟩`, a tile below the
+///   diagonal being the transpose of a stored one;
+/// * the middle site (odd `N`) pairs the two layers tile by tile.
+///
+/// Sites `⌈N/2⌉..N` are mirrored. The `X`, `Y` sums take each of their `2^N/2` pairs a
+/// site as on the full state; the diagonal sums take each stored amplitude once, half the
+/// full state's.
 ///
 /// # Errors
-/// [`crate::SpinbatError::InvalidParameter`] for a source whose blocks do not hold the
-/// measured sites, or a state of zero or non-finite norm.
-pub fn row_moments(rows: &dyn FullRows, m: f64) -> Result<StateMoments> {
-    let n = rows.n_sites();
-    let low = rows.block_bits();
-    let upto = if rows.mirror_even() { n.div_ceil(2) } else { n };
-    if upto > low || low > n {
-        return Err(invalid(
-            "rows",
-            format!("blocks of {low} of {n} sites"),
-            format!("must hold the {upto} sites measured"),
-        ));
-    }
-    let len = 1usize << low;
+/// [`crate::SpinbatError::InvalidParameter`] for a state of zero or non-finite norm.
+pub fn row_moments(tiles: &dyn SymmetricTiles, m: f64) -> Result<StateMoments> {
+    let n = tiles.n_sites();
+    let len = 1usize << (2 * tiles.tile_bits());
     let avx2 = simd_available();
-    let sums = (0..1usize << (n - low))
+    let sums = (0..tiles.tiles_per_side())
         .into_par_iter()
         .fold(
-            || (BlockAcc::new(n), RowScratch::new(len)),
-            |(mut acc, mut sc), r| {
+            || (TileAcc::new(tiles), TileScratch::new(len)),
+            |(mut acc, mut sc), a| {
                 if avx2 {
                     // SAFETY: the CPU has AVX2 and FMA (checked at run time just above)
-                    unsafe { row_block_avx2(rows, r, upto, m, &mut acc, &mut sc) };
+                    unsafe { tile_row_avx2(tiles, a, m, &mut acc, &mut sc) };
                 } else {
-                    row_block(rows, r, upto, m, &mut acc, &mut sc);
+                    tile_row(tiles, a, m, &mut acc, &mut sc);
                 }
                 (acc, sc)
             },
         )
         .map(|(acc, _)| acc)
-        .reduce(|| BlockAcc::new(n), BlockAcc::merge);
-    sums.finish(upto)
+        .reduce(|| TileAcc::new(tiles), TileAcc::merge);
+    sums.finish(n)
 }
 
-/// [`row_block`] compiled for AVX2 and FMA.
+/// The sums of [`row_moments`] over the tiles one thread has seen.
+struct TileAcc {
+    /// in-tile sums (bits `0..2t` of the index within a tile, populations, `H0` moments)
+    /// of the diagonal tiles `[0]` and of the others `[1]`
+    local: [BlockAcc; 2],
+    /// `(Re, Im) Σ ψ_u^*ψ_d` of sites `t..⌊N/2⌋` over the full space
+    cross: Vec<(f64, f64)>,
+    /// `Σ |ψ|² z_i` of sites `t..⌊N/2⌋` over the full space
+    z_tile: Vec<f64>,
+    /// the middle site's `(Re, Im, Z)` sums (odd `N`)
+    middle: (f64, f64, f64),
+    t: usize,
+}
+
+impl TileAcc {
+    fn new(tiles: &dyn SymmetricTiles) -> Self {
+        let (n, t) = (tiles.n_sites(), tiles.tile_bits());
+        let bits = tiles.tiles_per_side().trailing_zeros() as usize;
+        TileAcc {
+            local: [BlockAcc::new(n), BlockAcc::new(n)],
+            cross: vec![(0.0, 0.0); bits],
+            z_tile: vec![0.0; bits],
+            middle: (0.0, 0.0, 0.0),
+            t,
+        }
+    }
+
+    fn merge(self, other: TileAcc) -> TileAcc {
+        let [d, o] = self.local;
+        let [e, p] = other.local;
+        let add = |x: Vec<(f64, f64)>, y: Vec<(f64, f64)>| x.into_iter().zip(y).map(|(a, b)| (a.0 + b.0, a.1 + b.1));
+        TileAcc {
+            local: [d.merge(e), o.merge(p)],
+            cross: add(self.cross, other.cross).collect(),
+            z_tile: self.z_tile.iter().zip(&other.z_tile).map(|(a, b)| a + b).collect(),
+            middle: (self.middle.0 + other.middle.0, self.middle.1 + other.middle.1, self.middle.2 + other.middle.2),
+            t: self.t,
+        }
+    }
+
+    /// The full-space sums of sites `0..⌈N/2⌉` from the tiles' ([`row_moments`]), then
+    /// [`BlockAcc::finish`].
+    fn finish(self, n: usize) -> Result<StateMoments> {
+        let [d, o] = self.local;
+        let t = self.t;
+        let mut acc = BlockAcc::new(n);
+        for i in 0..t {
+            let (x, y) = ((d.xyz[i], d.xyz[i + t]), (o.xyz[i], o.xyz[i + t]));
+            acc.xyz[i] = (
+                0.5 * (x.0 .0 + x.1 .0) + y.0 .0 + y.1 .0,
+                0.5 * (x.0 .1 + x.1 .1) + y.0 .1 + y.1 .1,
+                0.5 * (x.0 .2 + x.1 .2) + y.0 .2 + y.1 .2,
+            );
+        }
+        for (j, (&(re, im), &z)) in self.cross.iter().zip(&self.z_tile).enumerate() {
+            acc.xyz[t + j] = (re, im, z);
+        }
+        if n % 2 == 1 {
+            acc.xyz[n / 2] = self.middle;
+        }
+        for ((p, x), y) in acc.pop.iter_mut().zip(&d.pop).zip(&o.pop) {
+            *p = x + 2.0 * y;
+        }
+        acc.sq = d.sq + 2.0 * o.sq;
+        acc.shift = d.shift + 2.0 * o.shift;
+        acc.finish(n.div_ceil(2))
+    }
+}
+
+/// A tile's parts and `H0_ss`, the row's `H0` terms, a transposed tile.
+struct TileScratch {
+    split: Scratch,
+    terms: Vec<f64>,
+    transposed: Vec<Complex64>,
+}
+
+impl TileScratch {
+    fn new(len: usize) -> Self {
+        TileScratch { split: Scratch::new(len), terms: Vec::new(), transposed: vec![Complex64::new(0.0, 0.0); len] }
+    }
+}
+
+/// [`tile_row`] compiled for AVX2 and FMA.
 ///
 /// # Safety
 /// The CPU must support AVX2 and FMA ([`simd_available`]).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn row_block_avx2(rows: &dyn FullRows, r: usize, upto: usize, m: f64, acc: &mut BlockAcc, sc: &mut RowScratch) {
-    row_block(rows, r, upto, m, acc, sc);
+unsafe fn tile_row_avx2(tiles: &dyn SymmetricTiles, a: usize, m: f64, acc: &mut TileAcc, sc: &mut TileScratch) {
+    tile_row(tiles, a, m, acc, sc);
 }
 
 /// Without AVX2 (not reached: [`simd_available`] is false off x86-64).
 #[cfg(not(target_arch = "x86_64"))]
-unsafe fn row_block_avx2(rows: &dyn FullRows, r: usize, upto: usize, m: f64, acc: &mut BlockAcc, sc: &mut RowScratch) {
-    row_block(rows, r, upto, m, acc, sc);
+unsafe fn tile_row_avx2(tiles: &dyn SymmetricTiles, a: usize, m: f64, acc: &mut TileAcc, sc: &mut TileScratch) {
+    tile_row(tiles, a, m, acc, sc);
 }
 
-/// The sums of [`row_moments`] over block `r` of `rows` added to `acc`: every measured
-/// site inside the block, `(H0 − m)ψ_s = (H0_ss − m)ψ_s`.
+/// The sums of [`row_moments`] over tile row `a`: the in-tile sums of its stored tiles
+/// `(a, Q ≥ a)`, and the cross-tile pairs of the full matrix's tile row `a`.
 #[inline(always)]
-fn row_block(rows: &dyn FullRows, r: usize, upto: usize, m: f64, acc: &mut BlockAcc, sc: &mut RowScratch) {
-    let up = rows.fill(r, &mut sc.x, &mut sc.h0);
-    in_block(&sc.x, up, upto, acc, &mut sc.split);
-    for (d, e) in sc.split.d.iter_mut().zip(&sc.h0) {
-        *d = e - m;
+fn tile_row(tiles: &dyn SymmetricTiles, a: usize, m: f64, acc: &mut TileAcc, sc: &mut TileScratch) {
+    let (t, side, layers) = (tiles.tile_bits(), tiles.tiles_per_side(), tiles.layers());
+    let bits = side.trailing_zeros() as usize;
+    let z = |x: usize, j: usize| if (x >> j) & 1 == 1 { 1.0 } else { -1.0 };
+    tiles.row_terms(a, &mut sc.terms);
+    for c in 0..layers {
+        for q in a..side {
+            let x = tiles.tile(c, a, q);
+            let part = usize::from(q != a);
+            // w/2: the full matrix holds a tile off the diagonal twice
+            let w_half = if q == a { 0.5 } else { 1.0 };
+            let high_up = (a.count_ones() + q.count_ones()) as usize + c;
+            let weight = in_block(x, high_up, 2 * t, &mut acc.local[part], &mut sc.split);
+            for (j, zt) in acc.z_tile.iter_mut().enumerate() {
+                *zt += w_half * weight * (z(a, j) + z(q, j));
+            }
+            if layers == 2 {
+                acc.middle.2 += 2.0 * w_half * weight * z(c, 0);
+                if c == 0 {
+                    let (re, im) = tile_dot(tiles.tile(1, a, q), x);
+                    acc.middle.0 += 2.0 * w_half * re;
+                    acc.middle.1 += 2.0 * w_half * im;
+                }
+            }
+            // after in_block, which folds its Z sums in `d`
+            tiles.tile_h0(c, q, &sc.terms, &mut sc.split.d);
+            for d in sc.split.d.iter_mut() {
+                *d -= m;
+            }
+            let (s1, s2) = weighted_moments(&sc.split.p, &sc.split.d);
+            acc.local[part].shift += s1;
+            acc.local[part].sq += s2;
+        }
+        // the full matrix's tile (a, q): stored (a, q) where a ≤ q, else (q, a) transposed
+        // (into scratch once, where a plain tile pairs with it)
+        for q in 0..side {
+            let down_plain = a <= q;
+            let mut transposed = false;
+            for (j, cross) in acc.cross.iter_mut().enumerate().take(bits) {
+                if (q >> j) & 1 == 1 {
+                    continue;
+                }
+                let u = q | (1 << j);
+                let (re, im) = if down_plain {
+                    tile_dot(tiles.tile(c, a, u), tiles.tile(c, a, q))
+                } else if u < a {
+                    // both transposed: the same product of the stored tiles
+                    tile_dot(tiles.tile(c, u, a), tiles.tile(c, q, a))
+                } else {
+                    if !transposed {
+                        transpose_tile(tiles.tile(c, q, a), t, &mut sc.transposed);
+                        transposed = true;
+                    }
+                    tile_dot(tiles.tile(c, a, u), &sc.transposed)
+                };
+                cross.0 += re;
+                cross.1 += im;
+            }
+        }
     }
-    let (a, b) = weighted_moments(&sc.split.p, &sc.split.d);
-    acc.shift += a;
-    acc.sq += b;
 }
 
-/// A [`FullRows`] block and its split parts.
-struct RowScratch {
-    x: Vec<Complex64>,
-    h0: Vec<f64>,
-    split: Scratch,
+/// `Σ ū·d` over two tiles (`ū d = (u_r d_r + u_i d_i) + i(u_r d_i − u_i d_r)`).
+#[inline(always)]
+fn tile_dot(u: &[Complex64], d: &[Complex64]) -> (f64, f64) {
+    assert_eq!(u.len(), d.len(), "tile_dot: tiles of different lengths");
+    #[cfg(target_arch = "x86_64")]
+    {
+        if u.len() >= 8 && simd_available() {
+            // SAFETY: AVX2 and FMA are present (just checked); equal lengths (asserted)
+            return unsafe { tile_dot_avx2(u, d) };
+        }
+    }
+    lane_sums([u, d], |[u, d]| [u.re * d.re + u.im * d.im, u.re * d.im - u.im * d.re]).into()
 }
 
-impl RowScratch {
-    fn new(len: usize) -> Self {
-        RowScratch { x: vec![Complex64::new(0.0, 0.0); len], h0: vec![0.0; len], split: Scratch::new(len) }
+/// [`tile_dot`] by AVX2 registers of two amplitudes: `Re` lane-wise `u·d`, `Im` `u` times
+/// `d` with its parts swapped and the new imaginary part negated; four independent
+/// accumulators each.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA, and `u`, `d` have equal lengths.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn tile_dot_avx2(u: &[Complex64], d: &[Complex64]) -> (f64, f64) {
+    use std::arch::x86_64::*;
+    let n = u.len();
+    let (up, dp) = (u.as_ptr().cast::<f64>(), d.as_ptr().cast::<f64>());
+    // (+1, −1) per amplitude: (d_i, −d_r) from the swapped (d_i, d_r)
+    let sign = _mm256_setr_pd(1.0, -1.0, 1.0, -1.0);
+    let mut re = [_mm256_setzero_pd(); 4];
+    let mut im = [_mm256_setzero_pd(); 4];
+    let full = n - n % 8;
+    let mut k = 0;
+    while k < full {
+        for l in 0..4 {
+            // SAFETY: amplitudes k + 2l, k + 2l + 1 < full ≤ n of both slices
+            let (x, y) =
+                unsafe { (_mm256_loadu_pd(up.add(2 * (k + 2 * l))), _mm256_loadu_pd(dp.add(2 * (k + 2 * l)))) };
+            re[l] = _mm256_fmadd_pd(x, y, re[l]);
+            let swapped = _mm256_mul_pd(_mm256_permute_pd(y, 0b0101), sign);
+            im[l] = _mm256_fmadd_pd(x, swapped, im[l]);
+        }
+        k += 8;
+    }
+    let sum = |v: [__m256d; 4]| {
+        let s = _mm256_add_pd(_mm256_add_pd(v[0], v[1]), _mm256_add_pd(v[2], v[3]));
+        let mut out = [0.0f64; 4];
+        // SAFETY: four f64 into a four-f64 array
+        unsafe { _mm256_storeu_pd(out.as_mut_ptr(), s) };
+        out.iter().sum::<f64>()
+    };
+    let (mut r, mut i) = (sum(re), sum(im));
+    for (x, y) in u[full..].iter().zip(&d[full..]) {
+        r += x.re * y.re + x.im * y.im;
+        i += x.re * y.im - x.im * y.re;
+    }
+    (r, i)
+}
+
+/// `out[x·2^t + y] = tile[y·2^t + x]`, in `8 × 8` blocks.
+#[inline(always)]
+fn transpose_tile(tile: &[Complex64], t: usize, out: &mut [Complex64]) {
+    let side = 1usize << t;
+    let step = side.min(8);
+    for x0 in (0..side).step_by(step) {
+        for y0 in (0..side).step_by(step) {
+            for x in x0..x0 + step {
+                for y in y0..y0 + step {
+                    out[x * side + y] = tile[y * side + x];
+                }
+            }
+        }
     }
 }
 

@@ -129,8 +129,8 @@ impl ObservableSet {
         self
     }
 
-    /// Whether every selected observable is a sum over the basis that one pass over the
-    /// state's blocks measures ([`row_moments`]): Bloch vectors, `Var(H0)`, the ergotropy
+    /// Whether every selected observable is a sum over the basis that one pass over a
+    /// sector state in its own layout measures ([`row_moments`]): Bloch vectors, `Var(H0)`, the ergotropy
     /// family without block ergotropy; not the entropy, `ZZ` or blocks of `K` sites.
     pub fn by_rows(&self) -> bool {
         !(self.entanglement || self.zz || self.block.is_some())
@@ -579,12 +579,12 @@ fn observe_mps(
     })
 }
 
-/// Records the selected observables of a pure state handed out block by block
-/// ([`StateView::Rows`]: a sector's state never expanded): the Bloch vectors, `Var(H0)` and
+/// Records the selected observables of a pure state handed out in the sector's layout
+/// ([`StateView::Rows`]: never expanded): the Bloch vectors, `Var(H0)` and
 /// the ergotropy family from one [`row_moments`] pass; only for sets that need nothing
 /// else ([`ObservableSet::by_rows`]).
 fn observe_rows(
-    rows: &dyn crate::symmetry::FullRows,
+    rows: &dyn crate::symmetry::SymmetricTiles,
     set: &ObservableSet,
     t: f64,
     work: f64,

@@ -55,7 +55,7 @@ use crate::operator::{
     chebyshev_step, chebyshev_step_into, combine_terms, energy_and_rate_multi, energy_and_rate_split, gram_sums,
     Moments, Operators,
 };
-use crate::symmetry::{DickeSpace, FullRows, OrbitSpace, ReflectionSector, Space};
+use crate::symmetry::{DickeSpace, OrbitSpace, ReflectionSector, Space, SymmetricTiles};
 use num_complex::{Complex, Complex64};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -97,14 +97,13 @@ pub const GRAM_FIT_TERMS: usize = 26;
 /// 12.4 → 16.4 GB peak (BENCHMARKS.md).
 const GRAM_MEMORY_SHARE: f64 = 0.7;
 
-/// [`GRAM_MEMORY_SHARE`] beside a [`StateTap`]: there every group of tapped states reads
-/// all the kept terms of its segment, and the longer real segment made `--observe
-/// ergotropy` at `N = 24` slower (65.7 s at half the memory, 68.4 and 76.4 s at 70 %).
-const GRAM_SHARE_BESIDE_TAP: f64 = 0.5;
-
 /// Share of the available memory the Gram segments' terms and a [`StateTap`]'s buffers
-/// may take together.
-const GRAM_WITH_TAP_SHARE: f64 = 0.8;
+/// may take together: the terms keep [`GRAM_MEMORY_SHARE`] beside a tap whose group takes
+/// up to [`TAP_MEMORY_SHARE`] (`N = 24`, p = 1: one real segment of 241 terms with a group
+/// of 17 states, 18.6 GB peak; at half the memory the same run took a real segment of 178
+/// and two complex ones of 85, and that propagation cost more than the longer series the
+/// tap's states then combine from, BENCHMARKS.md).
+const GRAM_WITH_TAP_SHARE: f64 = 0.82;
 
 /// Terms a complex Gram segment may keep on `ops` with states in `R`: up to
 /// [`GRAM_MAX_TERMS`] within [`GRAM_MEMORY_SHARE`] of the available memory; `None` where
@@ -115,11 +114,9 @@ fn gram_terms<S: Space, R: Real>(ops: &S) -> Option<usize> {
 }
 
 /// [`gram_terms`] with `reserved` bytes of the available memory `a` left to others (a
-/// [`StateTap`]'s buffers): the terms take `min(a/2, 0.8a − reserved)`
-/// ([`GRAM_SHARE_BESIDE_TAP`]; `0.7a` with nothing reserved), so a tap's buffers
-/// come out of the other half first and shorten the segments only where the two together
-/// would pass [`GRAM_WITH_TAP_SHARE`]. (Taking them out of the terms' half instead cost
-/// `--observe ergotropy` at `N = 24` a fourth segment: 101 s against 93.5 s, BENCHMARKS.md.)
+/// [`StateTap`]'s buffers): the terms take `min(0.7a, 0.82a − reserved)`
+/// ([`GRAM_MEMORY_SHARE`], [`GRAM_WITH_TAP_SHARE`]), so a tap's buffers shorten the
+/// segments only where the two together would pass the latter.
 fn gram_terms_beside<S: Space, R: Real>(ops: &S, reserved: f64) -> Option<usize> {
     if !ops.gram_output() {
         return None;
@@ -128,8 +125,7 @@ fn gram_terms_beside<S: Space, R: Real>(ops: &S, reserved: f64) -> Option<usize>
     // inside a parallel job (a study's small jobs) the other threads may hold theirs
     let jobs = if rayon::current_thread_index().is_some() { rayon::current_num_threads() } else { 1 } as f64;
     let fit = crate::resources::bytes_available().map_or(f64::INFINITY, |a| {
-        let share = if reserved > 0.0 { GRAM_SHARE_BESIDE_TAP } else { GRAM_MEMORY_SHARE };
-        (share * a).min(GRAM_WITH_TAP_SHARE * a - reserved).max(0.0) / jobs / per_term
+        (GRAM_MEMORY_SHARE * a).min(GRAM_WITH_TAP_SHARE * a - reserved).max(0.0) / jobs / per_term
     });
     let k = fit.min(GRAM_MAX_TERMS as f64).floor() as usize;
     (k >= GRAM_FIT_TERMS).then_some(k)
@@ -151,6 +147,10 @@ struct GramOutput<R: Real> {
     end_pending: Option<bool>,
     /// reused storage of the complex segments' terms
     store: Vec<Complex<R>>,
+    /// how many real terms `T_a(H̃)|↓…↓⟩` of the series from all-down the store holds
+    /// (a real first segment's, or a late tap's), `0` once a complex segment wrote it:
+    /// a late tap within them combines its states without running the series again
+    real_terms_held: usize,
     /// requests are expected to reach this time ([`Propagator::expect_until`])
     horizon: f64,
     /// the work of the segments built so far ([`segment_cost`] plus the first touches)
@@ -183,7 +183,7 @@ struct Tap {
     /// the states of one group (`group` columns of `dim`)
     states: Vec<Complex64>,
     group: usize,
-    /// states handed out block by block ([`StateView::Rows`]), not expanded
+    /// states handed out in the sector's layout ([`StateView::Rows`]), not expanded
     rows: bool,
     state_err: f64,
     /// the visitor's first error: the tap stops there
@@ -200,6 +200,7 @@ impl<R: Real> GramOutput<R> {
             nonneg: chain.all_down_is_proved_ground(),
             end_state: Vec::new(),
             end_pending: None,
+            real_terms_held: 0,
             store: Vec::new(),
             horizon: 0.0,
             cost_done: 0.0,
@@ -600,18 +601,26 @@ impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
         };
         let dim = self.ops.dim();
         let k = bessel_sequence(self.radius * t_last, self.eps_step).0.len();
-        // the store is overwritten: the last segment's end state first
-        self.settle_end();
+        // the terms may still be in the store (one real segment built, or a late tap's
+        // series as long): else the series runs again, over the store, the last segment's
+        // end state combined first
+        let held = self.gram.as_ref().map_or(0, |g| g.real_terms_held);
+        if k > held {
+            self.settle_end();
+        }
         let gram = self.gram.as_mut().expect("taken from it");
         // SAFETY: as in `extend_gram`: the store's complex values are pairs of `R`, and
         // `late_tap_reaches` checked that they hold `k` real columns
         let flat: &mut [R] =
             unsafe { std::slice::from_raw_parts_mut(gram.store.as_mut_ptr().cast::<R>(), 2 * gram.store.len()) };
         let flat = &mut flat[..dim * k];
-        flat[..dim].fill(R::default());
-        flat[crate::basis::ALL_DOWN] = R::from_f64(1.0);
-        run_terms(&self.ops, flat, k, self.center, self.radius, &|_| {});
-        self.terms += k as u64;
+        if k > held {
+            flat[..dim].fill(R::default());
+            flat[crate::basis::ALL_DOWN] = R::from_f64(1.0);
+            run_terms(&self.ops, flat, k, self.center, self.radius, &|_| {});
+            self.terms += k as u64;
+            gram.real_terms_held = k;
+        }
         let rounding = rounding_per_term::<R>() * k as f64;
         let times = tap.times.clone();
         for (group, chunk) in times.chunks(tap.group).zip(samples.chunks(tap.group)) {
@@ -632,8 +641,9 @@ impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
     }
 
     /// Hands the tap's states in the segment just built (the last one, its `k` terms still
-    /// in the store: real ones from all-down if `real`) to its visitor.
-    fn serve_tap(&mut self, real: bool, k: usize) {
+    /// in the store: real ones from all-down if `real`) to its visitor, reporting to `live`
+    /// group by group in proportion to [`tap_cost`].
+    fn serve_tap(&mut self, real: bool, k: usize, live: &LiveSegment) {
         let Some(gram) = self.gram.as_mut() else {
             return;
         };
@@ -651,9 +661,13 @@ impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
         let needed = |t: f64| bessel_sequence(self.radius * (t - seg.t0).max(0.0), self.eps_step).0.len().clamp(1, k);
         let mut coef = Vec::new();
         let mut samples = Vec::new();
+        let total = tap_cost(&tap.times[tap.next..end], tap.group, real, needed);
+        let mut done = 0.0;
+
         while tap.next < end {
             let group = tap.next..end.min(tap.next + tap.group);
             let kg = needed(tap.times[group.end - 1]);
+            done += group_cost(group.len(), kg, real);
             coef.clear();
             samples.clear();
             for &t in &tap.times[group.clone()] {
@@ -677,7 +691,20 @@ impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
             if !going {
                 return;
             }
+            live.tapped(if total > 0.0 { done / total } else { 1.0 });
         }
+    }
+
+    /// The work [`Chebyshev::serve_tap`] will do for the tap's times still to come in a
+    /// segment from `t0` of `k` terms reaching `span` ([`tap_cost`]); `0` without a tap.
+    fn planned_tap_cost(&self, t0: f64, span: f64, k: usize, real: bool) -> f64 {
+        let Some(tap) = self.gram.as_ref().and_then(|g| g.tap.as_ref()).filter(|t| t.error.is_none()) else {
+            return 0.0;
+        };
+        let times = &tap.times[tap.next..];
+        let (from, to) = (times.partition_point(|&t| t < t0), times.partition_point(|&t| t <= t0 + span));
+        let needed = |t: f64| bessel_sequence(self.radius * (t - t0).max(0.0), self.eps_step).0.len().clamp(1, k);
+        tap_cost(&times[from..to], tap.group, real, needed)
     }
 
     /// Builds the next Gram segment towards `target`: from all-down at `t = 0` with real
@@ -713,22 +740,30 @@ impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
         };
         let dim = self.ops.dim();
         let (c, r) = (self.center, self.radius);
-        let nonneg = gram.nonneg;
+        let (nonneg, max_terms) = (gram.nonneg, gram.max_terms);
         // one store for every segment (every column is written before it is read, so it is
         // never cleared); a real segment uses it as twice as many real columns
-        let mut store = std::mem::take(&mut gram.store);
         let len = if real { (dim * k).div_ceil(2) } else { dim * k };
         let want = len.max(dim * k_next);
-        let grows = store.len() < want;
+        let held = gram.store.len();
+        let grows = held < want;
         let span = super::gram::reach(k, r, self.eps_step);
         // the reach reported while the segment is built: in proportion to the work of every
-        // segment planned to `end` (this one, then equal complex ones), so that a progress
-        // estimate made during the first (real, cheaper per unit time) segment holds
-        let touch = if grows { TOUCH_PER_COLUMN * 2.0 * (want - store.len()) as f64 / dim as f64 } else { 0.0 };
-        let parts = [touch, k as f64 * term_cost(real), products_cost(k, real)];
+        // segment planned to `end` (this one, then equal complex ones), and of a tap's
+        // states in each, so that a progress estimate made during the first (real, cheaper
+        // per unit time) segment holds
+        let touch = if grows { TOUCH_PER_COLUMN * 2.0 * (want - held) as f64 / dim as f64 } else { 0.0 };
+        let tapped = self.planned_tap_cost(t0, span, k, real);
+        let (n_rest, k_rest) = planned_segments(r, self.eps_step, max_terms, t0 + span, end);
+        let reach_rest = super::gram::reach(k_rest, r, self.eps_step);
+        let rest_taps: f64 = (0..n_rest)
+            .map(|i| self.planned_tap_cost(t0 + span + i as f64 * reach_rest, reach_rest, k_rest, false))
+            .sum();
+        let gram = self.gram.as_mut().expect("checked at the top");
+        let mut store = std::mem::take(&mut gram.store);
+        let parts = [touch, k as f64 * term_cost(real), products_cost(k, real), tapped];
         let this: f64 = parts.iter().sum();
-        let (n_rest, k_rest) = planned_segments(r, self.eps_step, gram.max_terms, t0 + span, end);
-        let rest = n_rest as f64 * segment_cost(k_rest, false);
+        let rest = n_rest as f64 * segment_cost(k_rest, false) + rest_taps;
         // mapped onto the way to `end` (what a progress display counts to), the last
         // segment's true end (past `end`) set only once it is built
         let base = gram.segments.first().map_or(t0, |s| s.t0);
@@ -736,7 +771,8 @@ impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
         let at = |cost: f64| base + (end - base).max(0.0) * (cost / total).min(1.0);
         let (from, to) = (at(gram.cost_done), at(gram.cost_done + this));
         let last = if n_rest == 0 { t0 + span } else { to };
-        let live = LiveSegment::start(&self.live, from, (to - from).max(0.0), parts, last);
+        let cell = Arc::clone(&self.live);
+        let live = LiveSegment::start(&cell, from, (to - from).max(0.0), parts, last);
         gram.cost_done += this;
         if grows {
             grow_in_parallel(&mut store, want, &|f| live.touched(f));
@@ -758,12 +794,14 @@ impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
             build_segment(&self.ops, &mut store, k, c, r, nonneg, t0, err0, self.eps_step, &live)
         };
         gram.store = store;
+        gram.real_terms_held = if real { k } else { 0 };
         let (_, _, tail) = segment.coefficients(segment.reach);
         self.gram_err = err0 + tail + rounding_per_term::<R>() * k as f64;
         self.terms += k as u64;
         gram.end_pending = Some(real);
         gram.segments.push(segment);
-        self.serve_tap(real, k);
+        self.serve_tap(real, k, &live);
+        live.done();
     }
 
     /// Combines the end state of the last Gram segment from its terms in the store
@@ -1428,7 +1466,7 @@ fn build_segment<S: Space, T: Widen>(
 ) -> Segment {
     run_terms(ops, store, k, c, r, &|a| live.terms(a as f64 / k as f64));
     let sums = gram_sums(ops, store, k, !nonneg);
-    live.done();
+    live.built();
     Segment::new(t0, err0, r, eps, sums)
 }
 
@@ -1494,6 +1532,36 @@ fn segment_cost(k: usize, real: bool) -> f64 {
     k as f64 * term_cost(real) + products_cost(k, real)
 }
 
+/// Combining one group of a tap's states, per kept term: reading its part of the rows
+/// (`combine_terms` copies a block of every term, then multiplies), relative to one real
+/// term's time; a complex term moves twice the bytes. Fitted with
+/// [`COMBINE_PER_STATE_TERM`] and [`MEASURE_PER_STATE`] to the development machine,
+/// `N = 24`, p = 1 (BENCHMARKS.md).
+const COMBINE_PER_TERM: f64 = 0.12;
+
+/// Combining, per state and kept term (the product's multiply-adds), relative to one real
+/// term.
+const COMBINE_PER_STATE_TERM: f64 = 0.0053;
+
+/// Measuring one tapped state (the ergotropy family by one pass over the sector's tiles,
+/// `observe::correlations::row_moments`), relative to one real term.
+const MEASURE_PER_STATE: f64 = 0.75;
+
+/// A group of `m` tapped states combined from `kg` kept terms and measured, in the units of
+/// [`segment_cost`].
+fn group_cost(m: usize, kg: usize, real: bool) -> f64 {
+    term_cost(real) * kg as f64 * (COMBINE_PER_TERM + COMBINE_PER_STATE_TERM * m as f64) + MEASURE_PER_STATE * m as f64
+}
+
+/// The work of serving a tap's `times` from one segment ([`Chebyshev::serve_tap`]): groups
+/// of up to `group` times, each combined from the terms its last time `needed`.
+fn tap_cost(times: &[f64], group: usize, real: bool, needed: impl Fn(f64) -> usize) -> f64 {
+    times
+        .chunks(group.max(1))
+        .map(|g| group_cost(g.len(), needed(*g.last().expect("chunks are not empty")), real))
+        .sum()
+}
+
 /// The complex segments [`Chebyshev::extend_gram`] builds from `t` to `end`: their number
 /// and the terms of each (equal segments; none where `t ≥ end`).
 fn planned_segments(radius: f64, eps: f64, max_terms: usize, t: f64, end: f64) -> (usize, usize) {
@@ -1510,21 +1578,22 @@ fn planned_segments(radius: f64, eps: f64, max_terms: usize, t: f64, end: f64) -
 
 /// Reports a segment under way into a shared cell ([`Propagator::live_reach`]): from `t0`
 /// to `t0 + span` in proportion to the work done, its parts (the first touch of a fresh
-/// store, the terms, the products) weighted by their costs; `last` once it is built.
+/// store, the terms, the products, a tap's states) weighted by their costs; `last` once
+/// it is done.
 struct LiveSegment<'a> {
     cell: &'a AtomicU64,
     t0: f64,
     span: f64,
-    /// the shares of the first touch, the terms and the products
-    shares: [f64; 3],
+    /// the shares of the first touch, the terms, the products and the tap
+    shares: [f64; 4],
     /// reported when the segment is built (its true end, for the last one)
     last: f64,
 }
 
 impl<'a> LiveSegment<'a> {
-    fn start(cell: &'a AtomicU64, t0: f64, span: f64, costs: [f64; 3], last: f64) -> Self {
+    fn start(cell: &'a AtomicU64, t0: f64, span: f64, costs: [f64; 4], last: f64) -> Self {
         let sum: f64 = costs.iter().sum();
-        let shares = if sum > 0.0 { costs.map(|c| c / sum) } else { [0.0, 1.0, 0.0] };
+        let shares = if sum > 0.0 { costs.map(|c| c / sum) } else { [0.0, 1.0, 0.0, 0.0] };
         let live = LiveSegment { cell, t0, span, shares, last };
         live.set(0.0);
         live
@@ -1548,6 +1617,16 @@ impl<'a> LiveSegment<'a> {
     }
 
     /// Terms and products done.
+    fn built(&self) {
+        self.set(self.shares[0] + self.shares[1] + self.shares[2]);
+    }
+
+    /// A fraction `f` of the tap's states served.
+    fn tapped(&self, f: f64) {
+        self.set(1.0 - self.shares[3] * (1.0 - f));
+    }
+
+    /// Everything done, the tap's states too.
     fn done(&self) {
         self.set(1.0);
         self.cell.fetch_max(self.last.max(0.0).to_bits(), Ordering::Relaxed);
@@ -1606,13 +1685,13 @@ pub trait ExpandState {
     }
     /// Writes the full-space amplitudes of `stored` into `full` (`2^N` of them).
     fn expand_state(&self, stored: &[Complex64], full: &mut [Complex64]);
-    /// Whether [`ExpandState::row_source`] hands states out block by block.
+    /// Whether [`ExpandState::row_source`] hands states out in their own layout.
     fn has_rows(&self) -> bool {
         false
     }
-    /// The stored state as blocks of the full space ([`FullRows`]), without expanding it,
-    /// where the space can ([`ExpandState::has_rows`]).
-    fn row_source<'a>(&'a self, _stored: &'a [Complex64]) -> Option<Box<dyn FullRows + 'a>> {
+    /// The stored state in its own layout ([`SymmetricTiles`]), without expanding it, where
+    /// the space can ([`ExpandState::has_rows`]).
+    fn row_source<'a>(&'a self, _stored: &'a [Complex64]) -> Option<Box<dyn SymmetricTiles + 'a>> {
         None
     }
 }
@@ -1634,8 +1713,8 @@ impl ExpandState for ReflectionSector {
     fn has_rows(&self) -> bool {
         self.h0_is_diagonal()
     }
-    fn row_source<'a>(&'a self, stored: &'a [Complex64]) -> Option<Box<dyn FullRows + 'a>> {
-        self.rows(stored).map(|r| Box::new(r) as Box<dyn FullRows + 'a>)
+    fn row_source<'a>(&'a self, stored: &'a [Complex64]) -> Option<Box<dyn SymmetricTiles + 'a>> {
+        self.rows(stored).map(|r| Box::new(r) as Box<dyn SymmetricTiles + 'a>)
     }
 }
 

@@ -189,7 +189,7 @@ pub struct StateTap {
     pub visit: TapVisitor,
     /// The visitor measures [`StateView::Rows`] too (sums over the basis: one-site
     /// quantities, magnetisation populations, energy moments): a sector whose `H0` is
-    /// diagonal then hands its states out block by block instead of expanding them.
+    /// diagonal then hands its states out in its own layout instead of expanding them.
     pub rows: bool,
 }
 
@@ -230,12 +230,13 @@ pub enum StateView<'a> {
         /// sites. `false` claims nothing.
         mirror_even: bool,
     },
-    /// A pure state handed out block by block ([`crate::symmetry::FullRows`]): a sector's
-    /// state gathered one block at a time, never expanded to `2^N` amplitudes. Only to a
-    /// [`StateTap`] that asked for it ([`StateTap::rows`]) and where `H0` is diagonal.
+    /// A pure reflection-even state in the sector's own layout
+    /// ([`crate::symmetry::SymmetricTiles`]): read in place, never expanded to `2^N`
+    /// amplitudes. Only to a [`StateTap`] that asked for it ([`StateTap::rows`]) and where
+    /// `H0` is diagonal.
     Rows {
-        /// The state's full-space blocks with `H0_ss`.
-        rows: &'a dyn crate::symmetry::FullRows,
+        /// The state's stored tiles, with `H0_ss`.
+        rows: &'a dyn crate::symmetry::SymmetricTiles,
     },
     /// A density matrix `ρ` of the `N` sites (the open battery): `2^N × 2^N` entries by
     /// columns, `rho[c·2^N + r] = ρ_rc`, and the chain's full-space operators.

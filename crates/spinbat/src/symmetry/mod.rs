@@ -28,7 +28,7 @@ pub mod space;
 pub use dicke::DickeSpace;
 pub use orbit_space::OrbitSpace;
 pub use reflection::ReflectionSector;
-pub use space::{FullRows, Space};
+pub use space::{Space, SymmetricTiles};
 
 /// Which symmetries a chain's couplings have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

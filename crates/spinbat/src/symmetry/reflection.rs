@@ -25,7 +25,7 @@
 //! full-space kernel. The diagonal of `H_g` is stored (`8` bytes per row), built per tile
 //! from tables: `D = const + row(a') + col(b') + cross(a', b')`.
 
-use super::space::{spectral_enclosure, top_of_h_g, FullRows, Space};
+use super::space::{spectral_enclosure, top_of_h_g, Space, SymmetricTiles};
 use crate::error::Result;
 use crate::model::Chain;
 use crate::numeric::amplitude::{gather, Amplitude};
@@ -121,7 +121,7 @@ pub struct ReflectionSector {
     /// `(A, B)` of each tile of a layer, in storage order
     coords: Vec<(u32, u32)>,
     diag_g: Vec<f64>,
-    /// the couplings a block of [`SectorRows`] needs to compute `(H_g)_ss` itself
+    /// the couplings [`SectorRows`] computes `(H_g)_ss` from, a tile at a time
     block_couplings: BlockCouplings,
     flips: Vec<SectorFlip>,
     /// `[H_g, H_B] ≠ 0` (XYZ pair flips, or per-site fields with flip-flops) with the field
@@ -131,12 +131,12 @@ pub struct ReflectionSector {
     bonds: crate::model::BondEnclosure,
 }
 
-/// The couplings of the `⌈N/2⌉` sites inside a [`SectorRows`] block (sites `0..L`, then
-/// the middle one for odd `N`: bit `k` of the index within the block is `low_sites[k]`)
-/// and the `L` sites a block fixes (bit `k` of `a` is site `N − 1 − k`), from which a block
-/// computes its diagonal of `H_g` in cache instead of gathering the stored one:
-/// `(H_g)_(a,x) = P(x) + Σ_k z_k(x) h_k(a) + Q(a)`, `P` the pair energy among the block's
-/// sites, `h_k(a) = −Σ_l g(low_k, fixed_l) z_l(a)` and `Q` the fixed sites' pair energy.
+/// The couplings of the `⌈N/2⌉` sites `x = (c, b)` of a state `(c, a, b)` (sites `0..L`,
+/// then the middle one for odd `N`: bit `k` of `x` is `low_sites[k]`) and the `L` sites
+/// `a` fixes (bit `k` of `a` is site `N − 1 − k`), from which [`SectorRows`] computes the
+/// diagonal of `H_g` in cache instead of reading the stored one:
+/// `(H_g)_(a,x) = P(x) + Σ_k z_k(x) h_k(a) + Q(a)`, `P` the pair energy among the sites
+/// of `x`, `h_k(a) = −Σ_l g(low_k, fixed_l) z_l(a)` and `Q` the fixed sites' pair energy.
 #[derive(Debug, Clone, Default)]
 struct BlockCouplings {
     /// `P(x)` over the `2^⌈N/2⌉` indices within a block
@@ -396,10 +396,9 @@ impl ReflectionSector {
         self.flips.is_empty()
     }
 
-    /// The stored state `stored` as a [`FullRows`] source (block `a`: the rows `(c, a)` of
-    /// every layer, `2^⌈N/2⌉` amplitudes whose sites `0..⌈N/2⌉` vary; `H0_ss` from the
-    /// stored diagonal of `H_g` plus the field), where `H0` is diagonal (`α = 0`);
-    /// `None` otherwise or for a vector that is not a sector state.
+    /// The stored state `stored` as a [`SymmetricTiles`] source (its tiles read in place;
+    /// `H0_ss` computed a tile at a time from the couplings), where `H0`
+    /// is diagonal (`α = 0`); `None` otherwise or for a vector that is not a sector state.
     pub fn rows<'a>(&'a self, stored: &'a [Complex64]) -> Option<SectorRows<'a>> {
         if !self.h0_is_diagonal() || stored.len() != self.shape.dim() {
             return None;
@@ -805,36 +804,25 @@ impl Space for ReflectionSector {
     }
 }
 
-/// A reflection-even state as a [`FullRows`] source ([`ReflectionSector::rows`]).
+/// A reflection-even state as a [`SymmetricTiles`] source ([`ReflectionSector::rows`]).
 #[derive(Debug)]
 pub struct SectorRows<'a> {
     sector: &'a ReflectionSector,
     stored: &'a [Complex64],
-    /// sites in a block: `⌈N/2⌉` (`b`, and the middle site for odd `N`)
+    /// sites `a` does not fix: `⌈N/2⌉` (`b`, and the middle site for odd `N`)
     low: usize,
-    /// `B Σ_i z_i` with the fixed sites down, plus the pair energy among the block's
-    /// sites ([`BlockCouplings`]), by index within a block
+    /// `B Σ_i z_i` with the fixed sites down, plus the pair energy among the `low` sites
+    /// ([`BlockCouplings`]), by `s = (c, b)`
     field: Vec<f64>,
 }
 
-impl FullRows for SectorRows<'_> {
-    fn n_sites(&self) -> usize {
-        self.sector.n_sites
-    }
-
-    fn block_bits(&self) -> usize {
-        self.low
-    }
-
-    fn fill(&self, a: usize, amps: &mut [Complex64], h0: &mut [f64]) -> usize {
+impl SectorRows<'_> {
+    /// `(F(a), h_0(a), …, h_{low−1}(a))` of `H0_ss = F(a) + Σ_k h_k(a) z_k(s) + field(s)`
+    /// for the states `(c, a, b)` of row `a` (`s = (c, b)` the `low` sites `a` does not
+    /// fix): `F` the pair energy among the fixed sites plus their field, `h_k` the field
+    /// the fixed sites put on site `k` of `s`.
+    fn fixed_terms(&self, a: usize, out: &mut [f64]) {
         let sec = self.sector;
-        let side = 1usize << sec.shape.half;
-        for c in 0..sec.shape.layers() {
-            let rows = c * side..(c + 1) * side;
-            sec.fill_row(self.stored, c, a, &mut amps[rows]);
-        }
-        // (H_g)_ss computed here (BlockCouplings), not gathered: Σ_k z_k h_k(a) over the
-        // block by doubling, then the pair energies and the fields
         let bc = &sec.block_couplings;
         let half = sec.shape.half;
         let z = |k: usize| if (a >> k) & 1 == 1 { 1.0 } else { -1.0 };
@@ -844,30 +832,76 @@ impl FullRows for SectorRows<'_> {
                 fixed_pairs -= bc.fixed[k * half + l] * z(k) * z(l);
             }
         }
-        let mut h = [0.0; usize::BITS as usize];
-        for (k, hk) in h.iter_mut().enumerate().take(self.low) {
+        out[0] = fixed_pairs + sec.fixed_field(a);
+        for (k, hk) in out[1..=self.low].iter_mut().enumerate() {
             *hk = -(0..half).map(|l| bc.cross[k * half + l] * z(l)).sum::<f64>();
         }
-        h0[0] = -h[..self.low].iter().sum::<f64>();
-        for (k, &hk) in h.iter().enumerate().take(self.low) {
-            let (done, next) = h0[..2 << k].split_at_mut(1 << k);
-            for (y, x) in next.iter_mut().zip(done.iter()) {
-                *y = x + 2.0 * hk;
-            }
-        }
-        let constant = fixed_pairs + sec.fixed_field(a);
-        for (e, f) in h0.iter_mut().zip(&self.field) {
-            *e += f + constant;
-        }
-        a.count_ones() as usize
     }
+}
 
-    fn mirror_even(&self) -> bool {
-        true
+impl SymmetricTiles for SectorRows<'_> {
+    fn n_sites(&self) -> usize {
+        self.sector.n_sites
     }
 
     fn all_down_energy(&self) -> f64 {
         self.sector.all_down_energy()
+    }
+
+    fn tile_bits(&self) -> usize {
+        self.sector.shape.t
+    }
+
+    fn tiles_per_side(&self) -> usize {
+        self.sector.shape.tiles
+    }
+
+    fn layers(&self) -> usize {
+        self.sector.shape.layers()
+    }
+
+    fn tile(&self, c: usize, a: usize, q: usize) -> &[Complex64] {
+        let sh = self.sector.shape;
+        let start = sh.block(c, a, q) * sh.tile_len();
+        &self.stored[start..start + sh.tile_len()]
+    }
+
+    fn row_terms(&self, a: usize, out: &mut Vec<f64>) {
+        let t = self.sector.shape.t;
+        let width = 1 + self.low;
+        out.clear();
+        out.resize(width << t, 0.0);
+        for (x, row) in out.chunks_exact_mut(width).enumerate() {
+            self.fixed_terms((a << t) | x, row);
+        }
+    }
+
+    fn tile_h0(&self, c: usize, q: usize, terms: &[f64], out: &mut [f64]) {
+        let sh = self.sector.shape;
+        let (t, half) = (sh.t, sh.half);
+        let side = 1usize << t;
+        let width = 1 + self.low;
+        let z = |bit: usize| if bit == 1 { 1.0 } else { -1.0 };
+        // the block index of (c, b = Q·2^t + y): y the low t bits
+        let s0 = (c << half) | (q << t);
+        let field = &self.field[s0..s0 + side];
+        for (row, r) in out.chunks_exact_mut(side).zip(terms.chunks_exact(width)) {
+            // the sites of Q (and the middle one) fixed within the tile: a constant a row
+            let mut base = r[0] + (t..half).map(|k| r[1 + k] * z((q >> (k - t)) & 1)).sum::<f64>();
+            if sh.odd {
+                base += r[1 + half] * z(c);
+            }
+            row[0] = base - r[1..=t].iter().sum::<f64>();
+            for k in 0..t {
+                let (done, next) = row[..2 << k].split_at_mut(1 << k);
+                for (y, x) in next.iter_mut().zip(done.iter()) {
+                    *y = x + 2.0 * r[1 + k];
+                }
+            }
+            for (e, f) in row.iter_mut().zip(field) {
+                *e += f;
+            }
+        }
     }
 }
 

@@ -6,31 +6,36 @@ use crate::numeric::Amplitude;
 use rayon::prelude::*;
 use std::ops::Range;
 
-/// A pure state's `2^N` full-space amplitudes handed out **block by block**, for
-/// measurements that sum over the basis (Bloch vectors, magnetisation populations, energy
-/// moments) without the whole expanded vector: a sector's stored state is gathered into
-/// one block at a time, in cache, instead of being written out to `2^N` amplitudes and read
-/// back ([`super::ReflectionSector::rows`]).
-///
-/// Block `r` holds the `2^low` basis states `s` (`low` = [`FullRows::block_bits`]) whose
-/// sites `0..low` run over all values (bit `i` of the index within the block = site `i`)
-/// and whose other sites are fixed by `r`; the blocks together hold every basis state once.
-/// A source exists only where `H0` is diagonal in the basis (`α = 0`), so that each block
-/// also carries `H0_ss`.
-pub trait FullRows: Sync + std::fmt::Debug {
+/// A pure reflection-even state in its stored layout, for measurements that sum over the
+/// basis (Bloch vectors, magnetisation populations, energy moments) without the state
+/// expanded to `2^N` amplitudes ([`super::ReflectionSector::rows`]): the upper triangle of
+/// a symmetric matrix of tiles, `ψ(s) = M_c[a][b] = M_c[b][a]`, with bit `k` of `b` site
+/// `k`, bit `k` of `a` site `N − 1 − k` (`k < ⌊N/2⌋`) and layer `c` the middle site (odd `N`).
+/// The matrix is cut into `T × T` tiles of `2^t × 2^t` amplitudes: tile `(A, Q)` holds
+/// `a = A·2^t + x`, `b = Q·2^t + y` at `x·2^t + y`, and only tiles `A ≤ Q` are stored (a
+/// diagonal tile in full, itself symmetric). Sums over the full space follow from the
+/// stored tiles with weight 2 off the diagonal and 1 on it, and from products of
+/// neighbouring tiles for the sites that tell tiles apart. A source exists only where `H0`
+/// is diagonal in the basis (`α = 0`), so that each tile also carries `H0_ss`.
+pub trait SymmetricTiles: Sync + std::fmt::Debug {
     /// Number of sites `N`.
     fn n_sites(&self) -> usize;
-    /// Sites `low` inside a block: `2^low` amplitudes a block.
-    fn block_bits(&self) -> usize;
-    /// Writes block `r`'s amplitudes `ψ_s` to `amps` and the diagonal `H0_ss` to `h0`
-    /// (both `2^low` long, by the index within the block); returns the up spins among
-    /// the sites the block fixes.
-    fn fill(&self, r: usize, amps: &mut [num_complex::Complex64], h0: &mut [f64]) -> usize;
-    /// Every state handed out is even under the reflection `i → N − 1 − i`: one-site
-    /// measurements need only sites `0..⌈N/2⌉`, which a source keeps inside its blocks.
-    fn mirror_even(&self) -> bool;
     /// `E_0 = ⟨↓…↓|H0|↓…↓⟩`, the energy the work is measured from.
     fn all_down_energy(&self) -> f64;
+    /// In-tile bits `t` of each of `a` and `b`.
+    fn tile_bits(&self) -> usize;
+    /// Tiles along a side, `T = 2^(⌊N/2⌋ − t)`.
+    fn tiles_per_side(&self) -> usize;
+    /// Layers: 2 for odd `N` (the middle site down, up), else 1.
+    fn layers(&self) -> usize;
+    /// Stored tile `(A, Q)` of layer `c`, `A ≤ Q`: `4^t` amplitudes.
+    fn tile(&self, c: usize, a: usize, q: usize) -> &[num_complex::Complex64];
+    /// What every tile of tile row `A` shares for its `H0_ss` ([`SymmetricTiles::tile_h0`]),
+    /// written to `out`.
+    fn row_terms(&self, a: usize, out: &mut Vec<f64>);
+    /// `H0_ss` of tile `(A, Q)` of layer `c` (`A ≤ Q`), by index within the tile, from
+    /// `terms` ([`SymmetricTiles::row_terms`] of its row `A`).
+    fn tile_h0(&self, c: usize, q: usize, terms: &[f64], out: &mut [f64]);
 }
 
 /// A basis on which the Chebyshev propagator runs and the work is measured: the full `2^N`

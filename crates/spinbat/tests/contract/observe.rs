@@ -249,6 +249,44 @@ fn the_live_reach_counts_the_work_of_every_planned_segment() {
 }
 
 #[test]
+fn the_live_reach_counts_a_taps_states_as_part_of_each_segment() {
+    // a segment that serves a tap's states reports, while it hands them out, less than its
+    // end (the states' combining and measuring are part of its work, which the progress
+    // estimate counts), moving forward state by state, and reaches the end only after
+    use spinbat::propagate::{Chebyshev, StateTap};
+    use std::sync::atomic::Ordering::Relaxed;
+    use std::sync::{Arc, Mutex};
+    let chain = Chain::builder(14).couplings(Couplings::PowerLaw { p: 1.0 }).build().unwrap();
+    let window = 2.0 * std::f64::consts::PI / chain.omega();
+    let mut p = Chebyshev::new(&chain, 1e-10).unwrap();
+    let cell = p.live_reach().expect("Gram segments report their reach");
+    p.expect_until(window);
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let (cell2, seen2) = (Arc::clone(&cell), Arc::clone(&seen));
+    let tap = StateTap {
+        times: uniform_times(window, 201),
+        visitor_bytes_per_amplitude: 0.0,
+        visit: Box::new(move |_, _| {
+            seen2.lock().unwrap().push(f64::from_bits(cell2.load(Relaxed)));
+            Ok(())
+        }),
+        rows: true,
+    };
+    p.tap_states(tap).expect("Chebyshev by Gram segments takes a tap");
+    p.sample(&[window]).unwrap();
+    let end = p.computed_until();
+    assert!(end >= window);
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 201);
+    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "never backwards");
+    // one real segment over the window: the terms and products done before the first
+    // state, the states' share still to come (groups of up to 32 states report between)
+    assert!(seen[0] > 0.0 && seen[0] < 0.9 * end, "first state at {} of {end}", seen[0]);
+    assert!(seen[200] > seen[0] && seen[200] < end, "last state at {} of {end}", seen[200]);
+    assert_eq!(f64::from_bits(cell.load(Relaxed)), end, "the segment's end once the states are served");
+}
+
+#[test]
 fn the_scan_counts_a_gram_segment_as_done_up_to_its_reach() {
     // Chebyshev by Gram segments builds one real segment over the whole window before the
     // scan's first report: the first report must say the work is done (a time-based

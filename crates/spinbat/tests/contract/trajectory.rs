@@ -162,7 +162,7 @@ fn observables_from_the_charges_own_propagation_equal_a_separate_one() {
     // a ring's coupling orbits
     let ring = Chain::builder(12).alpha(0.5).boundary(spinbat::Boundary::Periodic).build().unwrap();
     shared_equals_separate(&ring, &times, true, all);
-    // alpha = 0 in the sector: the tap hands the states out by blocks, never expanded,
+    // alpha = 0 in the sector: the tap hands the states out in their tiles, never expanded,
     // for the sets one pass over the blocks measures (even and odd N)
     let by_rows: ObservableSet = "bloch,variance,ergotropy".parse().unwrap();
     assert!(by_rows.by_rows() && !all.by_rows());
@@ -171,4 +171,9 @@ fn observables_from_the_charges_own_propagation_equal_a_separate_one() {
         assert!(uses_reflection_sector(&chain));
         shared_equals_separate(&chain, &times, true, by_rows);
     }
+    // a window one real segment covers: the state at T* combined from the terms it left
+    // in the store, not from a second series
+    let short: Vec<f64> = (0..21).map(|j| 0.03 * j as f64).collect();
+    let chain = Chain::builder(14).couplings(Couplings::PowerLaw { p: 1.0 }).alpha(0.0).build().unwrap();
+    shared_equals_separate(&chain, &short, true, by_rows);
 }
