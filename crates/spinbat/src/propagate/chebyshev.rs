@@ -100,7 +100,7 @@ const GRAM_MEMORY_SHARE: f64 = 0.7;
 /// Share of the available memory the Gram segments' terms and a [`StateTap`]'s buffers
 /// may take together: the terms keep [`GRAM_MEMORY_SHARE`] beside a tap whose group takes
 /// up to [`TAP_MEMORY_SHARE`] (`N = 24`, p = 1: one real segment of 241 terms with a group
-/// of 17 states, 18.6 GB peak; at half the memory the same run took a real segment of 178
+/// of 17 states, 17.8 GiB peak; at half the memory the same run took a real segment of 178
 /// and two complex ones of 85, and that propagation cost more than the longer series the
 /// tap's states then combine from, BENCHMARKS.md).
 const GRAM_WITH_TAP_SHARE: f64 = 0.82;
@@ -663,7 +663,6 @@ impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
         let mut samples = Vec::new();
         let total = tap_cost(&tap.times[tap.next..end], tap.group, real, needed);
         let mut done = 0.0;
-
         while tap.next < end {
             let group = tap.next..end.min(tap.next + tap.group);
             let kg = needed(tap.times[group.end - 1]);
