@@ -415,7 +415,6 @@ unsafe fn tile_row_avx2(tiles: &dyn SymmetricTiles, a: usize, m: f64, acc: &mut 
 #[inline(always)]
 fn tile_row(tiles: &dyn SymmetricTiles, a: usize, m: f64, acc: &mut TileAcc, sc: &mut TileScratch) {
     let (t, side, layers) = (tiles.tile_bits(), tiles.tiles_per_side(), tiles.layers());
-    let bits = side.trailing_zeros() as usize;
     let z = |x: usize, j: usize| if (x >> j) & 1 == 1 { 1.0 } else { -1.0 };
     tiles.row_terms(a, &mut sc.terms);
     for c in 0..layers {
@@ -451,7 +450,7 @@ fn tile_row(tiles: &dyn SymmetricTiles, a: usize, m: f64, acc: &mut TileAcc, sc:
         for q in 0..side {
             let down_plain = a <= q;
             let mut transposed = false;
-            for (j, cross) in acc.cross.iter_mut().enumerate().take(bits) {
+            for (j, cross) in acc.cross.iter_mut().enumerate() {
                 if (q >> j) & 1 == 1 {
                     continue;
                 }

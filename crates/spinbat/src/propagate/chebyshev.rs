@@ -658,7 +658,8 @@ impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
         // a time `s` into the segment needs only the terms its series needs at the step
         // tolerance (about `rs + 15`, fewer than the segment keeps): each group combines
         // as many as its last (latest) time needs, the terms dropped bounded in the error
-        let needed = |t: f64| bessel_sequence(self.radius * (t - seg.t0).max(0.0), self.eps_step).0.len().clamp(1, k);
+        let (radius, eps) = (self.radius, self.eps_step);
+        let needed = |t: f64| terms_needed(radius, eps, t - seg.t0, k);
         let mut coef = Vec::new();
         let mut samples = Vec::new();
         let total = tap_cost(&tap.times[tap.next..end], tap.group, real, needed);
@@ -702,8 +703,7 @@ impl<S: Space + ExpandState, R: Real> Chebyshev<S, R> {
         };
         let times = &tap.times[tap.next..];
         let (from, to) = (times.partition_point(|&t| t < t0), times.partition_point(|&t| t <= t0 + span));
-        let needed = |t: f64| bessel_sequence(self.radius * (t - t0).max(0.0), self.eps_step).0.len().clamp(1, k);
-        tap_cost(&times[from..to], tap.group, real, needed)
+        tap_cost(&times[from..to], tap.group, real, |t| terms_needed(self.radius, self.eps_step, t - t0, k))
     }
 
     /// Builds the next Gram segment towards `target`: from all-down at `t = 0` with real
@@ -1552,6 +1552,12 @@ fn group_cost(m: usize, kg: usize, real: bool) -> f64 {
     term_cost(real) * kg as f64 * (COMBINE_PER_TERM + COMBINE_PER_STATE_TERM * m as f64) + MEASURE_PER_STATE * m as f64
 }
 
+/// Terms of a segment of `k` a state `s` into it needs at the step tolerance `eps`
+/// (`1..=k`; the spectral radius `radius`).
+fn terms_needed(radius: f64, eps: f64, s: f64, k: usize) -> usize {
+    bessel_sequence(radius * s.max(0.0), eps).0.len().clamp(1, k)
+}
+
 /// The work of serving a tap's `times` from one segment ([`Chebyshev::serve_tap`]): groups
 /// of up to `group` times, each combined from the terms its last time `needed`.
 fn tap_cost(times: &[f64], group: usize, real: bool, needed: impl Fn(f64) -> usize) -> f64 {
@@ -1585,7 +1591,8 @@ struct LiveSegment<'a> {
     span: f64,
     /// the shares of the first touch, the terms, the products and the tap
     shares: [f64; 4],
-    /// reported when the segment is built (its true end, for the last one)
+    /// reported once the segment is done, its tap's states too (its true end, for the
+    /// last one)
     last: f64,
 }
 
