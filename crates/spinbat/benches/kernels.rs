@@ -19,6 +19,10 @@
 //! [`spinbat::observe::correlations::row_moments`]); throughput in the bytes of the
 //! stored state.
 //!
+//! `strided_read`: the read pattern of `combine_terms`' copy (176 columns of 2^20 rows, a
+//! block of rows of each in turn) against one contiguous read of the same bytes: what the
+//! store's column-major layout costs the tap.
+//!
 //! `cargo bench -p spinbat --bench kernels`; `SPINBAT_BENCH_QUICK=1` runs the small sizes
 //! only (seconds).
 
@@ -204,5 +208,52 @@ fn stream_triad(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, apply_h, chebyshev_step, real_step, gram_sums, combine_terms, row_moments, stream_triad);
+fn strided_read(c: &mut Criterion) {
+    // the read pattern of combine_terms' copy: k columns of a column-major store, a block of
+    // rows of each in turn (1024 rows: 8 KiB a column), against blocks of 8192 rows and
+    // against one contiguous read of the same bytes; throughput in the bytes read
+    let (dim, k) = if quick() { (1usize << 16, 16usize) } else { (1 << 20, 176) };
+    let cols: Vec<f64> = (0..dim * k).map(|i| ((i * 7919) % 1000) as f64 * 1e-3 - 0.5).collect();
+    let sum8 = |x: &[f64]| {
+        let mut acc = [0.0f64; 8];
+        for ch in x.chunks_exact(8) {
+            for (a, v) in acc.iter_mut().zip(ch) {
+                *a += v;
+            }
+        }
+        acc.iter().sum::<f64>()
+    };
+    let mut group = c.benchmark_group("strided_read");
+    group.sample_size(10);
+    group.throughput(Throughput::Bytes(8 * (dim * k) as u64));
+    for rows in [1024usize, 8192] {
+        group.bench_function(BenchmarkId::new(format!("k{k}-blocks"), rows), |b| {
+            b.iter(|| {
+                let s: f64 = (0..dim / rows)
+                    .into_par_iter()
+                    .map(|blk| {
+                        (0..k).map(|a| sum8(&cols[a * dim + blk * rows..a * dim + (blk + 1) * rows])).sum::<f64>()
+                    })
+                    .sum();
+                black_box(s)
+            });
+        });
+    }
+    group.bench_function(BenchmarkId::new(format!("k{k}-contiguous"), 0), |b| {
+        b.iter(|| black_box(cols.par_chunks(1 << 16).map(sum8).sum::<f64>()));
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    apply_h,
+    chebyshev_step,
+    real_step,
+    gram_sums,
+    combine_terms,
+    row_moments,
+    stream_triad,
+    strided_read
+);
 criterion_main!(benches);
