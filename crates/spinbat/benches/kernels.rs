@@ -214,15 +214,8 @@ fn strided_read(c: &mut Criterion) {
     // against one contiguous read of the same bytes; throughput in the bytes read
     let (dim, k) = if quick() { (1usize << 16, 16usize) } else { (1 << 20, 176) };
     let cols: Vec<f64> = (0..dim * k).map(|i| ((i * 7919) % 1000) as f64 * 1e-3 - 0.5).collect();
-    let sum8 = |x: &[f64]| {
-        let mut acc = [0.0f64; 8];
-        for ch in x.chunks_exact(8) {
-            for (a, v) in acc.iter_mut().zip(ch) {
-                *a += v;
-            }
-        }
-        acc.iter().sum::<f64>()
-    };
+    // the crate's own lane-wise sum, as its passes over state-sized slices read them
+    let sum8 = |x: &[f64]| spinbat::numeric::simd::lane_sums([x], |[v]| [v])[0];
     let mut group = c.benchmark_group("strided_read");
     group.sample_size(10);
     group.throughput(Throughput::Bytes(8 * (dim * k) as u64));
