@@ -24,6 +24,13 @@
 //! Every pass is a contiguous or tile-transposed addition over data in cache, as in the
 //! full-space kernel. The diagonal of `H_g` is stored (`8` bytes per row), built per tile
 //! from tables: `D = const + row(a') + col(b') + cross(a', b')`.
+//!
+//! **The lone step** (one state, whole `64 × 64` tiles, uniform `ω`: every Chebyshev term
+//! of the default command) writes each output row once, summing the in-tile flips (within
+//! the row, and the tile's other rows) and the partner tiles stored as they are row by row,
+//! then adds the transposed partners; it asks for the next tile's partners ahead
+//! (`prefetcht1`: most lie in other tile rows, far in memory), and sums the diagonal from
+//! the tables in cache instead of reading the stored one.
 
 use super::space::{spectral_enclosure, top_of_h_g, Space, SymmetricTiles};
 use crate::error::Result;
@@ -121,6 +128,8 @@ pub struct ReflectionSector {
     /// `(A, B)` of each tile of a layer, in storage order
     coords: Vec<(u32, u32)>,
     diag_g: Vec<f64>,
+    /// the tables `diag_g` is built from, a tile at a time ([`ReflectionSector::tile_diagonal`])
+    diag_tables: DiagonalTables,
     /// the couplings [`SectorRows`] computes `(H_g)_ss` from, a tile at a time
     block_couplings: BlockCouplings,
     flips: Vec<SectorFlip>,
@@ -129,6 +138,59 @@ pub struct ReflectionSector {
     field_flips: bool,
     /// the full space's two-site enclosure of the spectrum of `H`
     bonds: crate::model::BondEnclosure,
+}
+
+/// The diagonal of `H_g` on a tile, `D[a'][b'] = const + row[a'] + col[b'] + tab[a'][b']`
+/// ([`ReflectionSector::tile_diagonal`]): the tables over the `2t` in-tile sites that do not
+/// depend on the tile, and the couplings the per-tile parts are summed from.
+#[derive(Debug, Clone, Default)]
+struct DiagonalTables {
+    /// `−Σ_{k<l<t} g(N−1−k, N−1−l) z_k z_l` over the in-tile bits of `a`
+    taa: Vec<f64>,
+    /// the same over the in-tile bits of `b` (sites `k`)
+    tbb: Vec<f64>,
+    /// `−Σ_{k,l<t} g(k, N−1−l) z_k(b') z_l(a')` at `a'·2^t + b'`
+    tab: Vec<f64>,
+    /// `g_ij` at `i·N + j`
+    g: Vec<f64>,
+}
+
+impl DiagonalTables {
+    fn new(chain: &Chain, t: usize) -> Self {
+        let n = chain.n_sites();
+        let side = 1usize << t;
+        let g = |i: usize, j: usize| chain.coupling(i, j);
+        let z = |x: usize, k: usize| if (x >> k) & 1 == 1 { 1.0 } else { -1.0 };
+        let pair_table = |site: &dyn Fn(usize) -> usize| -> Vec<f64> {
+            (0..side)
+                .map(|x| {
+                    let mut e = 0.0;
+                    for k in 0..t {
+                        for l in k + 1..t {
+                            e -= g(site(k), site(l)) * z(x, k) * z(x, l);
+                        }
+                    }
+                    e
+                })
+                .collect()
+        };
+        let tbb = pair_table(&|k| k);
+        let taa = pair_table(&|k| n - 1 - k);
+        let tab = (0..side * side)
+            .map(|o| {
+                let (ai, bi) = (o >> t, o & (side - 1));
+                let mut e = 0.0;
+                for k in 0..t {
+                    for l in 0..t {
+                        e -= g(k, n - 1 - l) * z(bi, k) * z(ai, l);
+                    }
+                }
+                e
+            })
+            .collect();
+        let g = (0..n * n).map(|ij| g(ij / n, ij % n)).collect();
+        DiagonalTables { taa, tbb, tab, g }
+    }
 }
 
 /// The couplings of the `⌈N/2⌉` sites `x = (c, b)` of a state `(c, a, b)` (sites `0..L`,
@@ -227,12 +289,14 @@ impl ReflectionSector {
             shape,
             coords,
             diag_g: Vec::new(),
+            diag_tables: DiagonalTables::default(),
             block_couplings: BlockCouplings::default(),
             flips: Vec::new(),
             field_flips: !chain.fields_commute_with_couplings() && !chain.keep_field(),
             bonds: crate::model::BondEnclosure::of(chain),
         };
-        sector.diag_g = sector.build_diagonal(chain);
+        sector.diag_tables = DiagonalTables::new(chain, shape.t);
+        sector.diag_g = sector.build_diagonal();
         if chain.alpha() == 0.0 {
             sector.block_couplings = BlockCouplings::new(chain, shape.half, shape.odd);
         }
@@ -433,74 +497,68 @@ impl ReflectionSector {
         &self.diag_g
     }
 
-    /// `(H_g)_ss` for every stored row, per tile from tables over the `2t` in-tile sites:
-    /// `D = const + row(a') + col(b') + cross(a', b')` where `const` couples the fixed
-    /// sites, `row`/`col` the in-tile sites with the fixed ones and among themselves.
-    fn build_diagonal(&self, chain: &Chain) -> Vec<f64> {
+    /// `(H_g)_ss` for every stored row, per tile from [`DiagonalTables`]
+    /// ([`ReflectionSector::tile_diagonal`]).
+    fn build_diagonal(&self) -> Vec<f64> {
         let sh = self.shape;
-        let (n, t, side) = (self.n_sites, sh.t, 1usize << sh.t);
-        let g = |i: usize, j: usize| chain.coupling(i, j);
-        let z = |x: usize, k: usize| if (x >> k) & 1 == 1 { 1.0 } else { -1.0 };
-        let bsite = |k: usize| k;
-        let asite = |k: usize| n - 1 - k;
-        // static tables over the in-tile bits
-        let pair_table = |site: &dyn Fn(usize) -> usize| -> Vec<f64> {
-            (0..side)
-                .map(|x| {
-                    let mut e = 0.0;
-                    for k in 0..t {
-                        for l in k + 1..t {
-                            e -= g(site(k), site(l)) * z(x, k) * z(x, l);
-                        }
-                    }
-                    e
-                })
-                .collect()
-        };
-        let tbb = pair_table(&bsite);
-        let taa = pair_table(&asite);
-        let tab: Vec<f64> = (0..side * side)
-            .map(|o| {
-                let (ai, bi) = (o >> t, o & (side - 1));
-                let mut e = 0.0;
-                for k in 0..t {
-                    for l in 0..t {
-                        e -= g(bsite(k), asite(l)) * z(bi, k) * z(ai, l);
-                    }
-                }
-                e
-            })
-            .collect();
+        let side = 1usize << sh.t;
         let mut diag = vec![0.0; sh.dim()];
         diag.par_chunks_mut(sh.tile_len()).enumerate().for_each(|(block, out)| {
-            let (c, p) = (block / sh.per_layer, block % sh.per_layer);
-            let (ta, tb) = (self.coords[p].0 as usize, self.coords[p].1 as usize);
-            // the fixed sites and their z
-            let mut fixed: Vec<(usize, f64)> = Vec::with_capacity(n);
-            for k in t..sh.half {
-                fixed.push((bsite(k), z(tb, k - t)));
-                fixed.push((asite(k), z(ta, k - t)));
-            }
-            if sh.odd {
-                fixed.push((sh.half, if c == 1 { 1.0 } else { -1.0 }));
-            }
-            let mut cst = 0.0;
-            for (x, &(i, zi)) in fixed.iter().enumerate() {
-                for &(j, zj) in &fixed[x + 1..] {
-                    cst -= g(i, j) * zi * zj;
-                }
-            }
-            let field = |site: usize| -> f64 { -fixed.iter().map(|&(j, zj)| g(site, j) * zj).sum::<f64>() };
-            let u: Vec<f64> = (0..t).map(|k| field(bsite(k))).collect();
-            let v: Vec<f64> = (0..t).map(|k| field(asite(k))).collect();
-            let col: Vec<f64> = (0..side).map(|x| tbb[x] + (0..t).map(|k| u[k] * z(x, k)).sum::<f64>()).collect();
-            let row: Vec<f64> = (0..side).map(|x| taa[x] + (0..t).map(|k| v[k] * z(x, k)).sum::<f64>()).collect();
+            let (mut row, mut col) = (vec![0.0; side], vec![0.0; side]);
+            let cst = self.tile_diagonal(block, &mut row, &mut col);
+            let tab = &self.diag_tables.tab;
             for (o, d) in out.iter_mut().enumerate() {
-                let (ai, bi) = (o >> t, o & (side - 1));
+                let (ai, bi) = (o >> sh.t, o & (side - 1));
                 *d = cst + row[ai] + col[bi] + tab[o];
             }
         });
         diag
+    }
+
+    /// The parts of `(H_g)_ss` on tile `block`, `D[a'][b'] = const + row[a'] + col[b'] +
+    /// tab[a'·2^t + b']` ([`DiagonalTables`]): fills `row`, `col` (`2^t` each) and returns
+    /// `const`, the pair energy of the sites the tile fixes. `row[x]` is the pair energy
+    /// of the in-tile sites of `a` among themselves plus `Σ_k v_k z_k(x)`, `v_k` the field
+    /// the fixed sites put on site `N − 1 − k`; `col` the same for the sites of `b`.
+    fn tile_diagonal(&self, block: usize, row: &mut [f64], col: &mut [f64]) -> f64 {
+        let sh = self.shape;
+        let (n, t) = (self.n_sites, sh.t);
+        let tb = &self.diag_tables;
+        let g = |i: usize, j: usize| tb.g[i * n + j];
+        let z = |x: usize, k: usize| if (x >> k) & 1 == 1 { 1.0 } else { -1.0 };
+        let (c, p) = (block / sh.per_layer, block % sh.per_layer);
+        let (ta, tbk) = (self.coords[p].0 as usize, self.coords[p].1 as usize);
+        // the fixed sites and their z
+        let mut fixed = [(0usize, 0.0f64); 64];
+        let mut nf = 0;
+        for k in t..sh.half {
+            fixed[nf] = (k, z(tbk, k - t));
+            fixed[nf + 1] = (n - 1 - k, z(ta, k - t));
+            nf += 2;
+        }
+        if sh.odd {
+            fixed[nf] = (sh.half, if c == 1 { 1.0 } else { -1.0 });
+            nf += 1;
+        }
+        let fixed = &fixed[..nf];
+        let mut cst = 0.0;
+        for (x, &(i, zi)) in fixed.iter().enumerate() {
+            for &(j, zj) in &fixed[x + 1..] {
+                cst -= g(i, j) * zi * zj;
+            }
+        }
+        let field = |site: usize| -> f64 { -fixed.iter().map(|&(j, zj)| g(site, j) * zj).sum::<f64>() };
+        let mut u = [0.0; TILE_BITS];
+        let mut v = [0.0; TILE_BITS];
+        for k in 0..t {
+            u[k] = field(k);
+            v[k] = field(n - 1 - k);
+        }
+        for (x, (r, cl)) in row.iter_mut().zip(col.iter_mut()).enumerate() {
+            *cl = tb.tbb[x] + (0..t).map(|k| u[k] * z(x, k)).sum::<f64>();
+            *r = tb.taa[x] + (0..t).map(|k| v[k] * z(x, k)).sum::<f64>();
+        }
+        cst
     }
 
     /// `out[o·m + j] = Σ_i x_j(s_o ⊕ 2^i)` over all sites for the rows `s_o` of block
@@ -508,6 +566,10 @@ impl ReflectionSector {
     /// direct or transposed).
     fn flip_sum_tile<T: Amplitude>(&self, x: &[T], m: usize, block: usize, out: &mut [T]) {
         let sh = &self.shape;
+        if m == 1 && sh.t == TILE_BITS && self.weights.is_none() {
+            self.flip_sum_tile_rows(x, block, out);
+            return;
+        }
         let n = sh.tile_len() * m;
         let xb = &x[block * n..(block + 1) * n];
         out.fill(T::default());
@@ -592,6 +654,92 @@ impl ReflectionSector {
         }
         if sh.odd {
             add(out, ta, tb, 1 - c, weight(sh.half));
+        }
+    }
+
+    /// [`ReflectionSector::flip_sum_tile`] for one state (`m = 1`), whole `64 × 64` tiles and
+    /// uniform weights (the lone Chebyshev step): the output written once, row by row of
+    /// the tile, instead of `2t` in-tile passes and one pass per partner tile over it. A
+    /// row `a'` of the tile is `Σ_{k<6} x[a'][b' ⊕ 2^k]` (the sites of `b` inside the tile,
+    /// permutations within the row, in registers), plus rows `a' ⊕ 2^k` of the same tile
+    /// (the sites of `a` inside it), plus row `a'` of each partner tile stored as it is;
+    /// partner tiles stored transposed are added after, as in the general kernel.
+    fn flip_sum_tile_rows<T: Amplitude>(&self, x: &[T], block: usize, out: &mut [T]) {
+        const SIDE: usize = 1 << TILE_BITS;
+        let sh = &self.shape;
+        let n = SIDE * SIDE;
+        let xb = &x[block * n..(block + 1) * n];
+        let mut direct: Vec<&[T]> = Vec::with_capacity(2 * sh.half + 1);
+        let mut transposed: Vec<&[T]> = Vec::new();
+        self.partner_tiles(block, &mut |a, b, c| {
+            if a <= b {
+                let q = sh.block(c, a, b) * n;
+                direct.push(&x[q..q + n]);
+            } else {
+                let q = sh.block(c, b, a) * n;
+                transposed.push(&x[q..q + n]);
+            }
+        });
+        // the next tile's partners, most of them far from it in memory (other tile rows),
+        // are asked for now, so that their reads overlap this tile's work
+        if block + 1 < sh.layers() * sh.per_layer {
+            self.partner_tiles(block + 1, &mut |a, b, c| {
+                let q = sh.block(c, a.min(b), a.max(b)) * n;
+                prefetch_tile(&x[q..q + n]);
+            });
+        }
+        for (row, o) in out.chunks_exact_mut(SIDE).enumerate() {
+            let o: &mut [T; SIDE] = o.try_into().expect("a tile row");
+            let xr: &[T; SIDE] = xb[row * SIDE..(row + 1) * SIDE].try_into().expect("a tile row");
+            // sites 0..3 within groups of 8, sites 3..6 between the groups
+            for (g, o8) in o.chunks_exact_mut(8).enumerate() {
+                let v: &[T; 8] = xr[8 * g..8 * g + 8].try_into().expect("a group of 8");
+                let (p, q, r) = (&xr[8 * (g ^ 1)..][..8], &xr[8 * (g ^ 2)..][..8], &xr[8 * (g ^ 4)..][..8]);
+                for (i, o) in o8.iter_mut().enumerate() {
+                    *o = (v[i ^ 1] + v[i ^ 2]) + (v[i ^ 4] + p[i]) + (q[i] + r[i]);
+                }
+            }
+            for k in 0..TILE_BITS {
+                let other = row ^ (1 << k);
+                for (o, &v) in o.iter_mut().zip(&xb[other * SIDE..(other + 1) * SIDE]) {
+                    *o += v;
+                }
+            }
+            for src in &direct {
+                for (o, &v) in o.iter_mut().zip(&src[row * SIDE..(row + 1) * SIDE]) {
+                    *o += v;
+                }
+            }
+        }
+        for src in transposed {
+            // one contiguous (prefetchable) read of the tile into L1, then the transposed,
+            // strided reads from there
+            let mut buf = [T::default(); 1 << (2 * TILE_BITS)];
+            buf.copy_from_slice(src);
+            for (ai, orow) in out.chunks_exact_mut(SIDE).enumerate() {
+                for (bi, o) in orow.iter_mut().enumerate() {
+                    *o += buf[bi * SIDE + ai];
+                }
+            }
+        }
+    }
+
+    /// Calls `visit(a, b, c)` on the partner tiles of `block` (tile `(A, B)` of layer `c`)
+    /// in the full matrix: `(A, B ⊕ f)` and `(A ⊕ f, B)` for the sites beyond the tile, and
+    /// the other layer's `(A, B)` for the middle site of odd `N`; stored as `(a, b)` if
+    /// `a ≤ b`, else transposed as `(b, a)`.
+    #[inline(always)]
+    fn partner_tiles(&self, block: usize, visit: &mut dyn FnMut(usize, usize, usize)) {
+        let sh = &self.shape;
+        let (c, p) = (block / sh.per_layer, block % sh.per_layer);
+        let (ta, tb) = (self.coords[p].0 as usize, self.coords[p].1 as usize);
+        for k in sh.t..sh.half {
+            let f = 1usize << (k - sh.t);
+            visit(ta, tb ^ f, c);
+            visit(ta ^ f, tb, c);
+        }
+        if sh.odd {
+            visit(ta, tb, 1 - c);
         }
     }
 
@@ -697,6 +845,20 @@ impl Space for ReflectionSector {
                 let s = base + k;
                 let d = self.work_diagonal_at(s, self.coordinates(s), e0) + e0;
                 *o = o.scale(w) + xv.scale(d);
+            }
+        } else if self.shape.t == TILE_BITS {
+            // the diagonal summed from its tables in cache (`tile_diagonal`), not read from
+            // memory: the same sums, in the same order, as the stored `diag_g`
+            const SIDE: usize = 1 << TILE_BITS;
+            let (mut row, mut col) = ([0.0; SIDE], [0.0; SIDE]);
+            let cst = self.tile_diagonal(block, &mut row, &mut col);
+            let tab = &self.diag_tables.tab;
+            let rows =
+                out.chunks_exact_mut(SIDE).zip(x[base..base + tl].chunks_exact(SIDE)).zip(tab.chunks_exact(SIDE));
+            for (((orow, xrow), trow), &r) in rows.zip(&row) {
+                for (((o, &xv), &t), &cl) in orow.iter_mut().zip(xrow).zip(trow).zip(&col) {
+                    *o = o.scale(w) + xv.scale(cst + r + cl + t);
+                }
             }
         } else {
             for ((o, &xv), &d) in out.iter_mut().zip(&x[base..base + tl]).zip(&self.diag_g[base..base + tl]) {
@@ -905,6 +1067,24 @@ impl SymmetricTiles for SectorRows<'_> {
     }
 }
 
+/// Asks the CPU to bring `tile` towards its L2 cache (`prefetcht1`, every 64-byte line),
+/// without waiting for it; a hint only (nothing off x86-64).
+#[inline(always)]
+fn prefetch_tile<T>(tile: &[T]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T1};
+        let bytes = std::mem::size_of_val(tile);
+        let base = tile.as_ptr().cast::<i8>();
+        for off in (0..bytes).step_by(64) {
+            // SAFETY: `off < bytes`: the address lies inside `tile`; a prefetch never faults
+            unsafe { _mm_prefetch::<_MM_HINT_T1>(base.add(off)) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = tile;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1045,7 +1225,16 @@ mod tests {
 
     #[test]
     fn h_and_h0_on_the_sector_equal_the_full_space_restricted() {
-        for chain in chains().into_iter().chain(generalised_chains()) {
+        // N = 16, 17: two sites of each half beyond the tile, so four partner tiles of which
+        // some are stored transposed, and the middle layer (odd N)
+        let wider = [16usize, 17].into_iter().flat_map(|n| {
+            [(Couplings::PowerLaw { p: 1.0 }, Boundary::Open), (Couplings::NearestNeighbour, Boundary::Periodic)].map(
+                |(couplings, boundary)| {
+                    Chain::builder(n).g(0.8).omega(1.7).b(0.9).couplings(couplings).boundary(boundary).build().unwrap()
+                },
+            )
+        });
+        for chain in chains().into_iter().chain(generalised_chains()).chain(wider) {
             let n = chain.n_sites();
             let sector = ReflectionSector::new(&chain).unwrap();
             let full = Operators::new(&chain).unwrap();
