@@ -599,8 +599,6 @@ impl ReflectionSector {
                 }
             }
         }
-        let (c, p) = (block / sh.per_layer, block % sh.per_layer);
-        let (ta, tb) = (self.coords[p].0 as usize, self.coords[p].1 as usize);
         let side = 1usize << sh.t;
         let add_raw = |out: &mut [T], a: usize, b: usize, c: usize| {
             if a <= b {
@@ -613,16 +611,7 @@ impl ReflectionSector {
                 let q = sh.block(c, b, a) * n;
                 let src = &x[q..q + n];
                 if m == 1 {
-                    // one contiguous (prefetchable) read of the tile into L1, then the
-                    // transposed, strided reads from there
-                    let mut buf = [T::default(); 1 << (2 * TILE_BITS)];
-                    let buf = &mut buf[..n];
-                    buf.copy_from_slice(src);
-                    for (ai, orow) in out.chunks_exact_mut(side).enumerate() {
-                        for (bi, o) in orow.iter_mut().enumerate() {
-                            *o += buf[bi * side + ai];
-                        }
-                    }
+                    add_transposed_tile(out, src, side);
                 } else {
                     for ai in 0..side {
                         for bi in 0..side {
@@ -647,14 +636,7 @@ impl ReflectionSector {
                 }
             }
         };
-        for k in sh.t..sh.half {
-            let f = 1usize << (k - sh.t);
-            add(out, ta, tb ^ f, c, weight(k));
-            add(out, ta ^ f, tb, c, weight(k));
-        }
-        if sh.odd {
-            add(out, ta, tb, 1 - c, weight(sh.half));
-        }
+        self.partner_tiles(block, &mut |a, b, c, site| add(out, a, b, c, weight(site)));
     }
 
     /// [`ReflectionSector::flip_sum_tile`] for one state (`m = 1`), whole `64 × 64` tiles and
@@ -671,7 +653,7 @@ impl ReflectionSector {
         let xb = &x[block * n..(block + 1) * n];
         let mut direct: Vec<&[T]> = Vec::with_capacity(2 * sh.half + 1);
         let mut transposed: Vec<&[T]> = Vec::new();
-        self.partner_tiles(block, &mut |a, b, c| {
+        self.partner_tiles(block, &mut |a, b, c, _| {
             if a <= b {
                 let q = sh.block(c, a, b) * n;
                 direct.push(&x[q..q + n]);
@@ -683,7 +665,7 @@ impl ReflectionSector {
         // the next tile's partners, most of them far from it in memory (other tile rows),
         // are asked for now, so that their reads overlap this tile's work
         if block + 1 < sh.layers() * sh.per_layer {
-            self.partner_tiles(block + 1, &mut |a, b, c| {
+            self.partner_tiles(block + 1, &mut |a, b, c, _| {
                 let q = sh.block(c, a.min(b), a.max(b)) * n;
                 prefetch_tile(&x[q..q + n]);
             });
@@ -712,34 +694,27 @@ impl ReflectionSector {
             }
         }
         for src in transposed {
-            // one contiguous (prefetchable) read of the tile into L1, then the transposed,
-            // strided reads from there
-            let mut buf = [T::default(); 1 << (2 * TILE_BITS)];
-            buf.copy_from_slice(src);
-            for (ai, orow) in out.chunks_exact_mut(SIDE).enumerate() {
-                for (bi, o) in orow.iter_mut().enumerate() {
-                    *o += buf[bi * SIDE + ai];
-                }
-            }
+            add_transposed_tile(out, src, SIDE);
         }
     }
 
-    /// Calls `visit(a, b, c)` on the partner tiles of `block` (tile `(A, B)` of layer `c`)
-    /// in the full matrix: `(A, B ⊕ f)` and `(A ⊕ f, B)` for the sites beyond the tile, and
-    /// the other layer's `(A, B)` for the middle site of odd `N`; stored as `(a, b)` if
-    /// `a ≤ b`, else transposed as `(b, a)`.
+    /// Calls `visit(a, b, c, k)` on the partner tiles of `block` (tile `(A, B)` of layer
+    /// `c`) in the full matrix: `(A, B ⊕ f)` and `(A ⊕ f, B)` for the sites `k` and
+    /// `N − 1 − k` beyond the tile (`f = 2^{k−t}`), and the other layer's `(A, B)` for the
+    /// middle site of odd `N` (`k = ⌊N/2⌋`); stored as `(a, b)` if `a ≤ b`, else transposed
+    /// as `(b, a)`.
     #[inline(always)]
-    fn partner_tiles(&self, block: usize, visit: &mut dyn FnMut(usize, usize, usize)) {
+    fn partner_tiles(&self, block: usize, visit: &mut dyn FnMut(usize, usize, usize, usize)) {
         let sh = &self.shape;
         let (c, p) = (block / sh.per_layer, block % sh.per_layer);
         let (ta, tb) = (self.coords[p].0 as usize, self.coords[p].1 as usize);
         for k in sh.t..sh.half {
             let f = 1usize << (k - sh.t);
-            visit(ta, tb ^ f, c);
-            visit(ta ^ f, tb, c);
+            visit(ta, tb ^ f, c, k);
+            visit(ta ^ f, tb, c, k);
         }
         if sh.odd {
-            visit(ta, tb, 1 - c);
+            visit(ta, tb, 1 - c, sh.half);
         }
     }
 
@@ -1063,6 +1038,20 @@ impl SymmetricTiles for SectorRows<'_> {
             for (e, f) in row.iter_mut().zip(field) {
                 *e += f;
             }
+        }
+    }
+}
+
+/// `out[a'][b'] += src[b'][a']` for one state's `side × side` tiles: one contiguous
+/// (prefetchable) read of `src` into L1, then the transposed, strided reads from there.
+#[inline(always)]
+fn add_transposed_tile<T: Amplitude>(out: &mut [T], src: &[T], side: usize) {
+    let mut buf = [T::default(); 1 << (2 * TILE_BITS)];
+    let buf = &mut buf[..src.len()];
+    buf.copy_from_slice(src);
+    for (ai, orow) in out.chunks_exact_mut(side).enumerate() {
+        for (bi, o) in orow.iter_mut().enumerate() {
+            *o += buf[bi * side + ai];
         }
     }
 }
