@@ -175,12 +175,15 @@ pub struct ChargeArgs {
     /// Explicit output times, comma separated and ascending (overrides --t-max/--points).
     #[arg(long, value_delimiter = ',', allow_negative_numbers = true, value_name = "T1,T2,...")]
     pub times: Option<Vec<f64>>,
-    /// Solver: auto (dicke for all-to-all couplings, dense for N <= 10, chebyshev beyond;
+    /// Solver: auto (dicke for all-to-all couplings, dense for N <= 10, beyond that
+    /// free-fermion for the open nearest-neighbour Ising chain and chebyshev for the rest;
     /// density-matrix with noise), dense, chebyshev, dicke, mean-field, weak-coupling (paper
     /// Eq. 18), density-matrix (the open battery), trajectories (the open battery by quantum
     /// trajectories, with --trajectories and --seed), mps (a matrix-product state by two-site
     /// TDVP, for chains beyond exact diagonalisation: --bond-dim, --truncation, --time-step;
-    /// its accuracy is an estimate, not a bound; never chosen by auto).
+    /// its accuracy is an estimate, not a bound; never chosen by auto), free-fermion (exact
+    /// W(t) of the open nearest-neighbour chain at alpha = 0 by Jordan-Wigner fermions and
+    /// Pfaffians, any N, no state vector; --observe takes its states from chebyshev).
     #[arg(long, default_value = "auto")]
     pub solver: String,
     /// Absolute tolerance on W [units of B] (chebyshev, mean-field).

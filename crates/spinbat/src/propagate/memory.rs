@@ -19,6 +19,8 @@ use crate::model::Chain;
 ///   states of a batch, `16(3 + batch)·2^N` ([`super::unravelling::bytes_needed`]);
 /// * mps: the state and its environments, twice (steps `δ`, `2δ`) and their anchors,
 ///   `~ 64 N χ² (2 + 2D)` ([`super::mps::bytes_needed`]);
+/// * free fermions: `O(N²)` (`A`, its eigenvectors, per thread `R` and the Pfaffians'
+///   matrix, [`super::fermion`]);
 /// * weak coupling: nothing to speak of.
 pub fn bytes_needed(chain: &Chain, solver: Solver) -> f64 {
     let n = chain.n_sites() as f64;
@@ -33,6 +35,8 @@ pub fn bytes_needed(chain: &Chain, solver: Solver) -> f64 {
         Solver::DensityMatrix => super::density::bytes_needed(chain.n_sites(), &crate::open::Noise::default()),
         Solver::Trajectories => super::unravelling::bytes_needed(chain.n_sites(), rayon::current_num_threads(), 1),
         Solver::Mps => super::mps::bytes_needed(chain, &crate::mps::MpsSettings::default()),
+        // A, its eigenvectors (complex) and per thread R, M and faer's workspace
+        Solver::FreeFermion => 1e6 + 160.0 * (2.0 * n + 1.0) * (2.0 * n + 1.0),
         _ => 1e6,
     }
 }

@@ -23,6 +23,7 @@ mod dense;
 pub mod density;
 pub mod dicke;
 pub mod distributed;
+pub mod fermion;
 pub mod gram;
 pub mod magnus;
 pub(crate) mod memory;

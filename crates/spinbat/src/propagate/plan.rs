@@ -60,6 +60,8 @@ pub struct Plan {
     gibbs: Option<Arc<Gibbs>>,
     /// the settings of the MPS solver (read only by it)
     mps: MpsSettings,
+    /// the solver as asked (before `auto` was resolved)
+    asked: Solver,
 }
 
 impl Plan {
@@ -152,6 +154,7 @@ impl Plan {
                 }
             }
         }
+        let asked = solver;
         let solver = match (solver, mixed) {
             (Solver::Auto, true) => Solver::DensityMatrix,
             (s, _) => s,
@@ -278,6 +281,7 @@ impl Plan {
             start,
             gibbs,
             mps: MpsSettings::default(),
+            asked,
         })
     }
 
@@ -396,6 +400,7 @@ impl Plan {
             }
             (Solver::DensityMatrix, _, _) => Box::new(self.density(chain)?),
             (Solver::Mps, _, _) => Box::new(super::MpsPropagator::new(chain, self.mps)?),
+            (Solver::FreeFermion, _, _) => Box::new(super::fermion::FreeFermion::new(chain)?),
             (Solver::Trajectories, _, _) => {
                 return Err(SpinbatError::Unsupported {
                     solver: "trajectories",
@@ -441,6 +446,19 @@ impl Plan {
                 "a time-dependent field is not combined with {} yet (V(t) = omega(t) sum_i X_i, XXZ, the field off)",
                 chain.charging_extensions()
             )));
+        }
+        if self.solver == Solver::FreeFermion {
+            // free fermions serve the static field; `auto` runs a time-dependent one by
+            // Chebyshev (planned again: its memory checked)
+            if self.asked != Solver::Auto {
+                return Err(refuse(
+                    "free fermions serve the static field only; use chebyshev (or auto) for a time-dependent one",
+                ));
+            }
+            let request = self.request;
+            let plan =
+                Plan::with_start(chain, Solver::Chebyshev, self.tol, self.precision, request, &self.noise, self.start)?;
+            return plan.protocol_propagator(chain, protocol);
         }
         let tol = self.tol;
         if let Protocol::Drive(d) = protocol {
@@ -659,7 +677,7 @@ fn check_mps(chain: &Chain) -> Result<()> {
 /// [`SpinbatError::Unsupported`] naming the generalisations the solver lacks.
 pub fn check_charging(chain: &Chain, solver: Solver) -> Result<()> {
     if chain.has_paper_charging()
-        || matches!(solver, Solver::Dense | Solver::Chebyshev | Solver::MeanField | Solver::Auto)
+        || matches!(solver, Solver::Dense | Solver::Chebyshev | Solver::MeanField | Solver::Auto | Solver::FreeFermion)
         || (solver == Solver::Dicke && chain.gamma() == 0.0 && !chain.has_omega_sites())
     {
         return Ok(());

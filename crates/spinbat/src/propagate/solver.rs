@@ -37,11 +37,15 @@ pub enum Solver {
     /// beyond exact diagonalisation, accurate to an estimate (bond dimension, discarded
     /// weight, time step); never picked by `auto`.
     Mps,
+    /// Free fermions (Jordan–Wigner, Pfaffians; [`super::fermion::FreeFermion`]): exact
+    /// `W(t)` of the open nearest-neighbour Ising chain (`α = 0`) at any `N`, `O(N³)` per
+    /// time, no state vector.
+    FreeFermion,
 }
 
 impl Solver {
     /// Every solver, for help texts.
-    pub const ALL: [Solver; 9] = [
+    pub const ALL: [Solver; 10] = [
         Solver::Auto,
         Solver::Dense,
         Solver::Chebyshev,
@@ -51,6 +55,7 @@ impl Solver {
         Solver::DensityMatrix,
         Solver::Trajectories,
         Solver::Mps,
+        Solver::FreeFermion,
     ];
 
     /// The name used on the command line and in records.
@@ -65,6 +70,7 @@ impl Solver {
             Solver::DensityMatrix => "density-matrix",
             Solver::Trajectories => "trajectories",
             Solver::Mps => "mps",
+            Solver::FreeFermion => "free-fermion",
         }
     }
 
@@ -81,7 +87,15 @@ impl Solver {
     /// Whether the solver is exact quantum dynamics (up to its tolerance); trajectories are
     /// exact only in the mean over infinitely many (a statistical estimate).
     pub fn is_exact(&self) -> bool {
-        matches!(self, Solver::Auto | Solver::Dense | Solver::Chebyshev | Solver::Dicke | Solver::DensityMatrix)
+        matches!(
+            self,
+            Solver::Auto
+                | Solver::Dense
+                | Solver::Chebyshev
+                | Solver::Dicke
+                | Solver::DensityMatrix
+                | Solver::FreeFermion
+        )
     }
 
     /// Whether the solver can run the open battery (noise): the density matrix, the
@@ -156,13 +170,16 @@ pub const AUTO_DENSE_MAX_SITES: usize = 10;
 pub const DEFAULT_TOL: f64 = 1e-10;
 
 /// Resolves `Auto` to the cheapest exact solver for the chain: Dicke for
-/// permutation-symmetric couplings (`N + 1` states), dense for `N ≤ 10`, Chebyshev beyond.
+/// permutation-symmetric couplings (`N + 1` states), dense for `N ≤ 10`, beyond that free
+/// fermions for the open nearest-neighbour Ising chain ([`super::fermion::applies`]) and
+/// Chebyshev for every other chain.
 pub fn resolve(chain: &Chain, solver: Solver) -> Solver {
     match solver {
         Solver::Auto if dicke::is_permutation_symmetric(chain) && chain.gamma() == 0.0 && chain.n_sites() > 1 => {
             Solver::Dicke
         }
         Solver::Auto if chain.n_sites() <= AUTO_DENSE_MAX_SITES => Solver::Dense,
+        Solver::Auto if super::fermion::applies(chain) => Solver::FreeFermion,
         Solver::Auto => Solver::Chebyshev,
         s => s,
     }
@@ -194,8 +211,9 @@ pub fn resolve_noisy(chain: &Chain, solver: Solver, noise: &crate::open::Noise) 
 }
 
 /// The solver that serves requests of the state itself (observables along a trajectory):
-/// `auto` and `dicke` give dense for `N ≤ 10` in double precision and Chebyshev otherwise
-/// (the full state is needed, not the `N + 1` Dicke amplitudes); dense, Chebyshev and the
+/// `auto`, `dicke` and `free-fermion` give dense for `N ≤ 10` in double precision and
+/// Chebyshev otherwise (the full state is needed, not the `N + 1` Dicke amplitudes nor the
+/// fermions' covariance); dense, Chebyshev and the
 /// mean field (its own classical trajectory) as asked.
 ///
 /// # Errors
@@ -204,10 +222,12 @@ pub fn resolve_noisy(chain: &Chain, solver: Solver, noise: &crate::open::Noise) 
 /// Chebyshev.
 pub fn resolve_states(chain: &Chain, solver: Solver, precision: Precision) -> Result<Solver> {
     let solver = match solver {
-        Solver::Auto | Solver::Dicke if precision == Precision::Double && chain.n_sites() <= AUTO_DENSE_MAX_SITES => {
+        Solver::Auto | Solver::Dicke | Solver::FreeFermion
+            if precision == Precision::Double && chain.n_sites() <= AUTO_DENSE_MAX_SITES =>
+        {
             Solver::Dense
         }
-        Solver::Auto | Solver::Dicke => Solver::Chebyshev,
+        Solver::Auto | Solver::Dicke | Solver::FreeFermion => Solver::Chebyshev,
         Solver::WeakCoupling => {
             return Err(SpinbatError::Unsupported {
                 solver: "weak-coupling",

@@ -10,6 +10,7 @@ mod distributed;
 mod drive;
 mod effective;
 mod ergotropy;
+mod fermion;
 mod gibbs;
 mod meanfield;
 mod mps;
