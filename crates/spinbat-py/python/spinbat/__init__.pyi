@@ -19,7 +19,7 @@ SOLVERS: list[str]
 DEFAULT_TOL: float
 """Default absolute tolerance on W, 1e-10 (units of B)."""
 
-_SolverName = Literal["auto", "dense", "chebyshev", "dicke", "mean-field", "weak-coupling", "mps"]
+_SolverName = Literal["auto", "dense", "chebyshev", "dicke", "free-fermion", "mean-field", "weak-coupling", "mps"]
 _CouplingName = Literal["power-law", "nn", "nearest-neighbour", "nearest-neighbor", "matrix"]
 _BoundaryName = Literal["open", "periodic"]
 _Times = Union[Sequence[float], npt.NDArray[np.floating[Any]], npt.NDArray[np.integer[Any]]]

@@ -12,10 +12,12 @@
 //! | [`crate::analytic::WeakCoupling`] | Eq. 18 of the paper | first order in `g` | `O(1)` |
 //! | [`DensityMatrix`] | the open battery (noise, [`crate::open::Noise`]): Chebyshev steps of `e^{𝓛t}` on an ellipse holding the numerical range of `𝓛`, on the `2^N × 2^N` density matrix, matrix-free, with dense output | rigorous truncation bound (Crouzeix–Palencia, trace norm), set by `tol` | `O(4^N N)` per term, `≈ bt` terms (`b ≈ E_max − E_min` of `H`) |
 //! | [`Unravelling`] | the open battery by quantum trajectories (pure states, jump unravelling; dephasing as `Z_i` kicks at Poisson times, decay by the waiting-time algorithm), Chebyshev steps of `e^{−iH_eff t}` on an ellipse; the mean over `K` trajectories ([`crate::observe::ensemble`]) | per trajectory: rigorous truncation bound set by `tol`; the mean: statistical, standard error `∝ 1/√K` | `O(2^N N)` per term per trajectory |
+//! | [`fermion::FreeFermion`] | the open nearest-neighbour Ising chain (`α = 0`) by free fermions: covariance `e^{At}` and Pfaffians, no state vector | exact; rounding estimate `8ε(2N + 1)(Σ\|B\| + Σ\|g\| + Σ\|ω\|)` | `O(N⁴)/8` per time |
 //! | [`dicke::Dicke`] | the `N + 1` Dicke states, permutation-symmetric chains: an eigen window, then [`Chebyshev`] on [`crate::symmetry::DickeSpace`] | rigorous leak and truncation bounds | `O(N)` per term |
 //!
-//! `Auto` takes Dicke for permutation-symmetric chains, dense for `N ≤ 10` and Chebyshev
-//! beyond; with noise, the density matrix.
+//! `Auto` takes Dicke for permutation-symmetric chains, dense for `N ≤ 10`, beyond that free
+//! fermions for the open nearest-neighbour Ising chain and Chebyshev for the rest; with
+//! noise, the density matrix.
 
 mod chebyshev;
 pub mod checkpoint;
