@@ -50,3 +50,14 @@ def test_bad_values_and_refusals_raise_value_error():
     c = spinbat.Chain(n=5, p=0.0, alpha=0.3, keep_field=True)
     a, b = c.charge(solver="dicke", points=21), c.charge(solver="dense", points=21)
     assert np.max(np.abs(a.work - b.work)) < 1e-9
+
+
+def test_free_fermions_charge_the_nearest_neighbour_chain_as_chebyshev_and_auto_picks_them():
+    """The open nearest-neighbour Ising chain by Jordan-Wigner fermions and Pfaffians."""
+    c = spinbat.Chain(n=14, coupling="nn", g=0.8, omega=3.0)
+    ff = c.charge(t_max=1.0, points=41, solver="free-fermion")
+    cheb = c.charge(t_max=1.0, points=41, solver="chebyshev")
+    auto = c.charge(t_max=1.0, points=41)
+    assert np.max(np.abs(ff.work - cheb.work)) < 1e-10
+    assert abs(ff.max_power - cheb.max_power) < 1e-10 * cheb.max_power
+    assert auto.solver == "free-fermion" and ff.solver == "free-fermion"

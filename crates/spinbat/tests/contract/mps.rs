@@ -650,3 +650,25 @@ fn mps_agrees_with_chebyshev_on_a_random_chain_of_20_sites() {
     let rel = (e.max_power.power - m.max_power.power).abs() / e.max_power.power;
     assert!(rel < 1e-7, "{chain:?}: P_max {} vs {} ({rel:e})", m.max_power.power, e.max_power.power);
 }
+
+/// Past the exact sizes of a state vector, the open nearest-neighbour Ising chain has an
+/// exact answer by free fermions (`propagate::fermion`): the MPS run at its defaults stays
+/// within its own estimate of `|ΔW|` up to `T*` at `N = 48`, and so does `P_max`.
+#[test]
+fn the_error_estimate_covers_the_free_fermion_answer_at_48_sites() {
+    use spinbat::propagate::fermion::FreeFermion;
+    let chain = Chain::builder(48).couplings(Couplings::NearestNeighbour).build().unwrap();
+    let mut exact = FreeFermion::new(&chain).unwrap();
+    let mut mps = MpsPropagator::new(&chain, MpsSettings::default()).unwrap();
+    let grid = uniform_times(0.3, 7);
+    let e = charge(&mut exact, &chain, &grid, &Silent).unwrap();
+    let m = charge(&mut mps, &chain, &grid, &Silent).unwrap();
+    let times = uniform_times(e.max_power.time, 8);
+    let want = exact.sample(&times).unwrap();
+    let got = mps.sample(&times).unwrap();
+    let err = want.iter().zip(&got).map(|(a, b)| (a.work - b.work).abs()).fold(0.0, f64::max);
+    let estimate = mps.error_bound();
+    assert!(err > 0.0 && estimate >= err, "estimate {estimate:e} below the error {err:e}");
+    let dp = (e.max_power.power - m.max_power.power).abs();
+    assert!(dp <= estimate / m.max_power.time, "P_max off by {dp:e} (estimate {estimate:e})");
+}
