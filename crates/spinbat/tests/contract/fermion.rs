@@ -186,3 +186,24 @@ fn the_pfaffian_squares_to_the_determinant() {
     let pf = pfaffian(&a);
     assert!((pf * pf - det).norm() < 1e-12 * det.norm().max(1.0), "Pf² = {} against det = {det}", pf * pf);
 }
+
+/// A time-dependent field is not free fermions here: `auto` plans it again on Chebyshev
+/// (the same `W` as asking for Chebyshev), an explicit `free-fermion` refuses it.
+#[test]
+fn a_schedule_runs_on_chebyshev_under_auto_and_is_refused_by_free_fermions() {
+    use spinbat::model::{Protocol, Schedule};
+    use spinbat::propagate::{Plan, Precision, Request};
+    let chain = Chain::builder(12).couplings(Couplings::NearestNeighbour).build().unwrap();
+    let protocol = Protocol::Schedule(Schedule::new(vec![0.2, 0.5], vec![4.0, 1.5]).unwrap());
+    let plan = |s: Solver| Plan::new(&chain, s, 1e-10, Precision::Double, Request::Work).unwrap();
+    assert_eq!(plan(Solver::Auto).solver(), Solver::FreeFermion);
+    let mut auto = plan(Solver::Auto).protocol_propagator(&chain, &protocol).unwrap();
+    let mut cheb = plan(Solver::Chebyshev).protocol_propagator(&chain, &protocol).unwrap();
+    let times = grid(0.5, 10);
+    let (dw, _) = max_diffs(&auto.sample(&times).unwrap(), &cheb.sample(&times).unwrap());
+    assert!(dw < 1e-12, "|dW| = {dw:e}");
+    assert!(plan(Solver::FreeFermion).protocol_propagator(&chain, &protocol).is_err());
+    // a constant field is the static charge: free fermions serve it
+    let constant = Protocol::Constant(chain.omega());
+    assert_eq!(plan(Solver::Auto).protocol_propagator(&chain, &constant).unwrap().name(), "free-fermion");
+}
