@@ -179,7 +179,9 @@ pub fn resolve(chain: &Chain, solver: Solver) -> Solver {
             Solver::Dicke
         }
         Solver::Auto if chain.n_sites() <= AUTO_DENSE_MAX_SITES => Solver::Dense,
-        Solver::Auto if super::fermion::applies(chain) => Solver::FreeFermion,
+        Solver::Auto if super::fermion::applies(chain) && chain.n_sites() <= super::fermion::MAX_SITES => {
+            Solver::FreeFermion
+        }
         Solver::Auto => Solver::Chebyshev,
         s => s,
     }

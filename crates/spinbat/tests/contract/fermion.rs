@@ -139,6 +139,11 @@ fn auto_takes_free_fermions_only_where_they_apply() {
     let nn = |n: usize| Chain::builder(n).couplings(Couplings::NearestNeighbour);
     assert_eq!(resolve(&nn(24).build().unwrap(), Solver::Auto), Solver::FreeFermion);
     assert_eq!(resolve(&nn(8).build().unwrap(), Solver::Auto), Solver::Dense);
+    // past MAX_SITES a single time would run for hours: auto leaves it, asked for it refuses
+    let long = nn(spinbat::propagate::fermion::MAX_SITES + 1).build().unwrap();
+    assert!(applies(&long));
+    assert_eq!(resolve(&long, Solver::Auto), Solver::Chebyshev);
+    assert!(FreeFermion::new(&long).is_err());
     for chain in [
         nn(24).alpha(0.5).build().unwrap(),
         nn(24).boundary(Boundary::Periodic).build().unwrap(),
