@@ -42,6 +42,11 @@
 //!   `W'(t) = 2 Σ ω_i B_i ⟨Y_i⟩ − d⟨V⟩/dt` (`d⟨H_B⟩/dt = i⟨[V, H_B]⟩`, and
 //!   `d⟨H_g⟩/dt = −d⟨V⟩/dt` by energy conservation), `dR/dt = AR`.
 //!
+//! **Time-dependent fields.** A piecewise-constant `ω(t)` ([`FreeFermion::with_schedule`])
+//! keeps `H(t)` quadratic: `R(t) = e^{A_k(t − t_{k−1})} R(t_{k−1})`, one eigendecomposition
+//! a segment; `W'` takes the field of the segment that holds `t` (a boundary belongs to the
+//! segment it ends). A drive `ω + A cos νt` is not piecewise constant: it runs on Chebyshev.
+//!
 //! **Accuracy.** Exact up to rounding; the rounding is estimated, not bounded, as for
 //! [`super::Dense`]: `c ε_mach (2N + 1) (Σ|B_i| + Σ|g_i| + Σ|ω_i|)` with
 //! `c =` [`ROUNDING_FACTOR`]. Each sample is independent (random access from the
@@ -52,9 +57,9 @@
 //! default `spinbat charge` (about 250 times) takes 0.08 s at `N = 28`, 16 s at `N = 128`,
 //! 84 s at `N = 200`; up to [`MAX_SITES`].
 
-use super::method::{check_times, Propagator, WorkSample};
+use super::method::{check_times, check_within, protocol_scan_step, protocol_work_bound, Propagator, WorkSample};
 use crate::error::{invalid, Result, SpinbatError};
-use crate::model::{Boundary, Chain};
+use crate::model::{Boundary, Chain, Protocol, Schedule};
 use faer::{Mat, Side};
 use num_complex::Complex64;
 use rayon::prelude::*;
@@ -89,13 +94,12 @@ pub fn applies(chain: &Chain) -> bool {
 #[derive(Debug)]
 pub struct FreeFermion {
     n: usize,
-    /// eigenvectors of `iA` (columns)
-    u: Mat<Complex64>,
-    /// eigenvalues of `iA`
-    lambda: Vec<f64>,
-    /// the bonds `g_i` (`N − 1`), the charging fields `ω_i`, the storage fields `B_i`
+    /// the field's segments (one, without end, for a constant field)
+    segments: Vec<Segment>,
+    /// the field schedule, if any (its work bound and scan step)
+    schedule: Option<Schedule>,
+    /// the bonds `g_i` (`N − 1`), the storage fields `B_i`
     g: Vec<f64>,
-    omega: Vec<f64>,
     b: Vec<f64>,
     e0: f64,
     /// the latest time whose sample is done (`f64` bits), for progress within a call
@@ -137,23 +141,13 @@ impl FreeFermion {
         if g.iter().chain(&omega).chain(&b).any(|v| !v.is_finite()) {
             return Err(invalid("chain", "non-finite parameters", "couplings and fields must be finite"));
         }
-        let m = 2 * n;
-        // iA: Hermitian, (iA)_ab = i A_ab
-        let a = a_matrix(&g, &omega);
-        let ia = Mat::<Complex64>::from_fn(m, m, |r, c| Complex64::new(0.0, a[r * m + c]));
-        let eig = ia.self_adjoint_eigen(Side::Lower).map_err(|e| SpinbatError::NotConverged {
-            what: "free-fermion eigendecomposition",
-            reason: format!("{e:?}"),
-        })?;
-        let lambda: Vec<f64> = (0..m).map(|k| eig.S().column_vector()[k].re).collect();
-        let u = eig.U().to_owned();
+        let segment = Segment::new(&g, omega.clone(), 0.0, f64::INFINITY, None)?;
         let scale = b.iter().chain(&g).chain(&omega).map(|v| v.abs()).sum();
         Ok(FreeFermion {
             n,
-            u,
-            lambda,
+            segments: vec![segment],
+            schedule: None,
             g,
-            omega,
             b,
             e0: chain.initial_energy(),
             reach: Arc::new(AtomicU64::new(0)),
@@ -162,33 +156,51 @@ impl FreeFermion {
         })
     }
 
-    /// `R(t) = e^{At}`, row-major `2N × 2N`.
-    fn rotation(&self, t: f64) -> Vec<f64> {
-        let m = 2 * self.n;
-        let phased = Mat::<Complex64>::from_fn(m, m, |r, k| {
-            let (s, c) = (-self.lambda[k] * t).sin_cos();
-            self.u[(r, k)] * Complex64::new(c, s)
-        });
-        let r = &phased * self.u.adjoint();
-        let mut out = vec![0.0; m * m];
-        for i in 0..m {
-            for j in 0..m {
-                out[i * m + j] = r[(i, j)].re;
-            }
+    /// The propagator of `chain` charged by the piecewise-constant field `ω(t)` of
+    /// `schedule` (`V(t) = ω(t) Σ_i w_i X_i`, still free fermions):
+    /// `R(t) = e^{A_k(t − t_{k−1})} ⋯ e^{A_1 t_1}`, one eigendecomposition a segment; times
+    /// past the schedule's end are refused, as [`super::schedule::Scheduled`] does.
+    ///
+    /// # Errors
+    /// As [`FreeFermion::new`].
+    pub fn with_schedule(chain: &Chain, schedule: &Schedule) -> Result<Self> {
+        let mut ff = FreeFermion::new(chain)?;
+        let n = ff.n;
+        let m = 2 * n;
+        let weights: Vec<f64> = (0..n).map(|i| chain.omega_weight(i)).collect();
+        let mut segments = Vec::with_capacity(schedule.omegas().len());
+        let mut start = 0.0;
+        let mut at_start: Option<Vec<f64>> = None;
+        for (&end, &w) in schedule.ends().iter().zip(schedule.omegas()) {
+            let omega: Vec<f64> = weights.iter().map(|x| w * x).collect();
+            let seg = Segment::new(&ff.g, omega, start, end, at_start)?;
+            let next = seg.rotation(end);
+            debug_assert_eq!(next.len(), m * m);
+            segments.push(seg);
+            at_start = Some(next);
+            start = end;
         }
-        out
+        let omega_scale =
+            schedule.max_abs_omega() * weights.iter().map(|x| x.abs()).sum::<f64>() * schedule.omegas().len() as f64;
+        ff.scale = ff.b.iter().chain(&ff.g).map(|v| v.abs()).sum::<f64>() + omega_scale;
+        ff.segments = segments;
+        ff.schedule = Some(schedule.clone());
+        Ok(ff)
     }
 
     /// `W(t)`, `W'(t)` and the rounding estimate of `W` (module docs).
     fn at(&self, t: f64) -> (WorkSample, f64) {
         let n = self.n;
         let m = 2 * n;
-        let r = self.rotation(t);
+        // the segment holding t (a boundary belongs to the segment it ends, as in Scheduled)
+        let seg = &self.segments[self.segments.iter().position(|s| t <= s.end).unwrap_or(self.segments.len() - 1)];
+        let omega = &seg.omega;
+        let r = seg.rotation(t);
         let row = |a: usize| &r[a * m..(a + 1) * m];
         // dR/dt = A R: row a of AR from the (at most two) neighbours of a in A
         let a_row = |a: usize| -> Vec<f64> {
             let mut out = vec![0.0; m];
-            for (c, coef) in a_entries(&self.g, &self.omega, a) {
+            for (c, coef) in a_entries(&self.g, omega, a) {
                 for (o, x) in out.iter_mut().zip(row(c)) {
                     *o += coef * x;
                 }
@@ -204,7 +216,7 @@ impl FreeFermion {
             .map(|i| {
                 let (x, y) = (row(2 * i), row(2 * i + 1));
                 let (dx, dy) = (a_row(2 * i), a_row(2 * i + 1));
-                self.omega[i] * (bond_cov(&dx, y) + bond_cov(x, &dy))
+                omega[i] * (bond_cov(&dx, y) + bond_cov(x, &dy))
             })
             .sum();
         // M over η = (γ_0, γ_0(t), …, γ_{2N−1}(t)): M_{k+1,l+1} = −i (R Γ⁺ Rᵀ)_{kl},
@@ -236,9 +248,71 @@ impl FreeFermion {
         let size = m + 1;
         let h_b: f64 = self.b.iter().zip(&z).map(|(b, z)| b * z).sum();
         let work = h_b + h_g - self.e0;
-        let rate = 2.0 * self.omega.iter().zip(&self.b).zip(&y).map(|((w, b), y)| w * b * y).sum::<f64>() - dv;
+        let rate = 2.0 * omega.iter().zip(&self.b).zip(&y).map(|((w, b), y)| w * b * y).sum::<f64>() - dv;
         let err = ROUNDING_FACTOR * f64::EPSILON * (size as f64) * self.scale;
         (WorkSample { t, work, rate }, err)
+    }
+}
+
+/// One constant field `ω_k` on `(start, end]`: `R(t) = e^{A_k(t − start)} R(start)`.
+#[derive(Debug)]
+struct Segment {
+    start: f64,
+    end: f64,
+    /// `ω_i = ω_k w_i`
+    omega: Vec<f64>,
+    /// eigenvectors of `iA_k` (columns) and its eigenvalues
+    u: Mat<Complex64>,
+    lambda: Vec<f64>,
+    /// `R(start)`, row-major; `None` for the identity (the first segment)
+    at_start: Option<Vec<f64>>,
+}
+
+impl Segment {
+    /// The segment of the field `omega` (per site) on `(start, end]`, from `R(start)`.
+    fn new(g: &[f64], omega: Vec<f64>, start: f64, end: f64, at_start: Option<Vec<f64>>) -> Result<Self> {
+        let m = 2 * omega.len();
+        // iA: Hermitian, (iA)_ab = i A_ab
+        let a = a_matrix(g, &omega);
+        let ia = Mat::<Complex64>::from_fn(m, m, |r, c| Complex64::new(0.0, a[r * m + c]));
+        let eig = ia.self_adjoint_eigen(Side::Lower).map_err(|e| SpinbatError::NotConverged {
+            what: "free-fermion eigendecomposition",
+            reason: format!("{e:?}"),
+        })?;
+        let lambda: Vec<f64> = (0..m).map(|k| eig.S().column_vector()[k].re).collect();
+        Ok(Segment { start, end, omega, u: eig.U().to_owned(), lambda, at_start })
+    }
+
+    /// `R(t) = e^{A(t − start)} R(start)`, row-major `2N × 2N`.
+    fn rotation(&self, t: f64) -> Vec<f64> {
+        let m = self.lambda.len();
+        let tau = t - self.start;
+        let phased = Mat::<Complex64>::from_fn(m, m, |r, k| {
+            let (s, c) = (-self.lambda[k] * tau).sin_cos();
+            self.u[(r, k)] * Complex64::new(c, s)
+        });
+        let e = &phased * self.u.adjoint();
+        let mut out = vec![0.0; m * m];
+        match &self.at_start {
+            None => {
+                for i in 0..m {
+                    for j in 0..m {
+                        out[i * m + j] = e[(i, j)].re;
+                    }
+                }
+            }
+            Some(r0) => {
+                for i in 0..m {
+                    for l in 0..m {
+                        let x = e[(i, l)].re;
+                        for (o, y) in out[i * m..(i + 1) * m].iter_mut().zip(&r0[l * m..(l + 1) * m]) {
+                            *o += x * y;
+                        }
+                    }
+                }
+            }
+        }
+        out
     }
 }
 
@@ -403,6 +477,7 @@ impl Propagator for FreeFermion {
     /// Every time independently, in parallel.
     fn sample(&mut self, times: &[f64]) -> Result<Vec<WorkSample>> {
         check_times(times)?;
+        check_within(times, self.schedule.as_ref().map(Schedule::end))?;
         // the times in parallel, in order: the reach is the latest time done (non-negative
         // f64 bits order as integers)
         let out: Vec<(WorkSample, f64)> = times
@@ -427,6 +502,26 @@ impl Propagator for FreeFermion {
 
     fn error_bound(&self) -> f64 {
         self.max_err
+    }
+
+    /// A schedule's bound ([`protocol_work_bound`]: its largest field plus its total
+    /// variation); the chain's own for a constant field.
+    fn work_bound(&self, chain: &Chain) -> f64 {
+        match &self.schedule {
+            Some(s) => protocol_work_bound(chain, &Protocol::Schedule(s.clone()), chain.h_g_max_bound()),
+            None => chain.work_bound(),
+        }
+    }
+
+    fn scan_step(&self, chain: &Chain) -> f64 {
+        match &self.schedule {
+            Some(s) => protocol_scan_step(chain, &Protocol::Schedule(s.clone())),
+            None => super::method::scan_step(chain),
+        }
+    }
+
+    fn end_time(&self) -> Option<f64> {
+        self.schedule.as_ref().map(Schedule::end)
     }
 
     /// The latest time sampled, within a call: at large `N` one call runs for minutes.

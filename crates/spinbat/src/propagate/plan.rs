@@ -418,7 +418,10 @@ impl Plan {
     /// [`Plan::propagator`] itself (a drive with `A = 0` bypasses every integrator); a
     /// schedule runs segment by segment ([`super::schedule::Scheduled`]: Chebyshev on the
     /// plan's space and precision, the Dicke states by Chebyshev, dense by products of
-    /// exponentials) or in the mean field ([`crate::meanfield::MeanField::with_protocol`]);
+    /// exponentials; free fermions by one rotation a segment,
+    /// [`super::fermion::FreeFermion::with_schedule`]) or in the mean field
+    /// ([`crate::meanfield::MeanField::with_protocol`]); under free fermions a drive is
+    /// planned again on Chebyshev when the solver was `auto` (refused when asked by name);
     /// a drive by the commutator-free Magnus integrator CFET4:2 over the same segment
     /// methods ([`super::magnus::Driven`]; double precision) or in the mean field.
     ///
@@ -448,11 +451,14 @@ impl Plan {
             )));
         }
         if self.solver == Solver::FreeFermion {
-            // free fermions serve the static field; `auto` runs a time-dependent one by
+            // free fermions serve a schedule segment by segment; `auto` runs a drive by
             // Chebyshev (planned again: its memory checked)
+            if let Protocol::Schedule(s) = protocol {
+                return Ok(Box::new(super::fermion::FreeFermion::with_schedule(chain, s)?));
+            }
             if self.asked != Solver::Auto {
                 return Err(refuse(
-                    "free fermions serve the static field only; use chebyshev (or auto) for a time-dependent one",
+                    "free fermions serve a constant field or a schedule; a drive runs with chebyshev (or auto)",
                 ));
             }
             let request = self.request;

@@ -192,23 +192,34 @@ fn the_pfaffian_squares_to_the_determinant() {
     assert!((pf * pf - det).norm() < 1e-12 * det.norm().max(1.0), "Pf² = {} against det = {det}", pf * pf);
 }
 
-/// A time-dependent field is not free fermions here: `auto` plans it again on Chebyshev
-/// (the same `W` as asking for Chebyshev), an explicit `free-fermion` refuses it.
+/// A schedule keeps the chain free fermions, segment by segment: the same `W`, `W'` as
+/// Chebyshev's schedule (and dense at `N = 6`), times past its end refused; a drive runs on
+/// Chebyshev under `auto` and is refused by an explicit `free-fermion`.
 #[test]
-fn a_schedule_runs_on_chebyshev_under_auto_and_is_refused_by_free_fermions() {
-    use spinbat::model::{Protocol, Schedule};
+fn schedules_are_free_fermions_segment_by_segment_and_a_drive_goes_to_chebyshev() {
+    use spinbat::model::{Drive, Protocol, Schedule};
     use spinbat::propagate::{Plan, Precision, Request};
-    let chain = Chain::builder(12).couplings(Couplings::NearestNeighbour).build().unwrap();
-    let protocol = Protocol::Schedule(Schedule::new(vec![0.2, 0.5], vec![4.0, 1.5]).unwrap());
-    let plan = |s: Solver| Plan::new(&chain, s, 1e-10, Precision::Double, Request::Work).unwrap();
-    assert_eq!(plan(Solver::Auto).solver(), Solver::FreeFermion);
-    let mut auto = plan(Solver::Auto).protocol_propagator(&chain, &protocol).unwrap();
-    let mut cheb = plan(Solver::Chebyshev).protocol_propagator(&chain, &protocol).unwrap();
-    let times = grid(0.5, 10);
-    let (dw, _) = max_diffs(&auto.sample(&times).unwrap(), &cheb.sample(&times).unwrap());
-    assert!(dw < 1e-12, "|dW| = {dw:e}");
-    assert!(plan(Solver::FreeFermion).protocol_propagator(&chain, &protocol).is_err());
-    // a constant field is the static charge: free fermions serve it
-    let constant = Protocol::Constant(chain.omega());
-    assert_eq!(plan(Solver::Auto).protocol_propagator(&chain, &constant).unwrap().name(), "free-fermion");
+    let mut rng = Rng::new(31);
+    for (n, exact) in [(6, Solver::Dense), (12, Solver::Chebyshev), (13, Solver::Chebyshev)] {
+        let chain = random_nn_chain(&mut rng, n);
+        let chain = chain.to_builder().omega_sites(vec![1.0; n]).build().unwrap(); // the paper's V(t)
+        let schedule = Schedule::new(vec![0.15, 0.4, 0.55, 0.9], vec![4.0, 0.0, -2.5, 1.5]).unwrap();
+        let protocol = Protocol::Schedule(schedule.clone());
+        let plan = |s: Solver| Plan::new(&chain, s, 1e-10, Precision::Double, Request::Work).unwrap();
+        let mut ff = plan(Solver::FreeFermion).protocol_propagator(&chain, &protocol).unwrap();
+        assert_eq!(ff.name(), "free-fermion");
+        let mut other = plan(exact).protocol_propagator(&chain, &protocol).unwrap();
+        // inside the segments (the rate at a boundary belongs to the segment it ends)
+        let times: Vec<f64> = (0..=30).map(|k| 0.9 * (k as f64 + 0.37) / 31.0).collect();
+        let (dw, dr) = max_diffs(&ff.sample(&times).unwrap(), &other.sample(&times).unwrap());
+        assert!(dw < 1e-10 && dr < 1e-9, "N = {n}: |dW| = {dw:e}, |dW'| = {dr:e}");
+        assert_eq!(ff.end_time(), Some(0.9));
+        assert!(ff.sample(&[0.95]).is_err(), "past the end of the schedule");
+        if n > 10 {
+            assert_eq!(plan(Solver::Auto).protocol_propagator(&chain, &protocol).unwrap().name(), "free-fermion");
+            let drive = Protocol::Drive(Drive::new(4.0, 1.0, 3.0).unwrap());
+            assert_eq!(plan(Solver::Auto).protocol_propagator(&chain, &drive).unwrap().name(), "chebyshev");
+            assert!(plan(Solver::FreeFermion).protocol_propagator(&chain, &drive).is_err());
+        }
+    }
 }
