@@ -3,7 +3,21 @@
 
 use serde_json::Value;
 use spinbat::model::parse_matrix;
-use spinbat::{Boundary, Chain, Couplings};
+use spinbat::{Boundary, Chain, Couplings, WorkSample};
+
+/// `n + 1` equally spaced times on `[0, t_max]`.
+pub fn grid(t_max: f64, n: usize) -> Vec<f64> {
+    (0..=n).map(|k| t_max * k as f64 / n as f64).collect()
+}
+
+/// The largest `|ΔW|` and relative `|ΔW'|/(1 + |W'_b|)` between two runs on the same times.
+pub fn max_diffs(a: &[WorkSample], b: &[WorkSample]) -> (f64, f64) {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).fold((0.0f64, 0.0f64), |(dw, dr), (x, y)| {
+        assert_eq!(x.t, y.t);
+        (dw.max((x.work - y.work).abs()), dr.max((x.rate - y.rate).abs() / (1.0 + y.rate.abs())))
+    })
+}
 
 /// A tiny deterministic generator (SplitMix64) so random chains are reproducible.
 pub struct Rng(u64);

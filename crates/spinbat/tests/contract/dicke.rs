@@ -1,14 +1,10 @@
 //! Dicke propagator against the full space.
 
-use crate::common::Rng;
+use crate::common::{grid, max_diffs, Rng};
 use spinbat::observe::{charge, uniform_times};
 use spinbat::propagate::dicke::{is_permutation_symmetric, Dicke, DickeMethod};
 use spinbat::propagate::{Chebyshev, Dense, Propagator};
 use spinbat::{analytic, Boundary, Chain, Couplings, Silent, SpinbatError, WorkSample};
-
-fn grid(t_max: f64, n: usize) -> Vec<f64> {
-    (0..=n).map(|k| t_max * k as f64 / n as f64).collect()
-}
 
 /// Every way of running the Dicke propagator: windows with the cost model, windows only,
 /// a tiny window that leaks and hands over to Chebyshev, Chebyshev only.
@@ -33,14 +29,6 @@ fn random_symmetric_chain(rng: &mut Rng, n: usize) -> Chain {
         }
     };
     builder.build().expect("valid random chain")
-}
-
-fn max_diffs(a: &[WorkSample], b: &[WorkSample]) -> (f64, f64) {
-    assert_eq!(a.len(), b.len());
-    a.iter().zip(b).fold((0.0f64, 0.0f64), |(dw, dr), (x, y)| {
-        assert_eq!(x.t, y.t);
-        (dw.max((x.work - y.work).abs()), dr.max((x.rate - y.rate).abs() / (1.0 + y.rate.abs())))
-    })
 }
 
 #[test]

@@ -1,17 +1,13 @@
 //! Free fermions (the open nearest-neighbour Ising chain) against the full space, the
 //! reflection sector, closed forms and its own rate.
 
-use crate::common::Rng;
+use crate::common::{grid, max_diffs, Rng};
 use spinbat::observe::{charge, uniform_times};
 use spinbat::propagate::fermion::{applies, pfaffian, FreeFermion};
 use spinbat::propagate::{resolve, Chebyshev, Dense, Propagator, Solver};
 use spinbat::{Boundary, Chain, Couplings, Silent, WorkSample};
 
 use num_complex::Complex64;
-
-fn grid(t_max: f64, n: usize) -> Vec<f64> {
-    (0..=n).map(|k| t_max * k as f64 / n as f64).collect()
-}
 
 /// A random open chain with couplings only between neighbours: its own `g_i` (of either
 /// sign, some zero) by an explicit matrix or the uniform pattern, per-site storage fields
@@ -44,14 +40,6 @@ fn random_nn_chain(rng: &mut Rng, n: usize) -> Chain {
     let builder =
         if rng.below(2) == 0 { builder.omega_sites((0..n).map(|_| rng.uniform(-1.0, 1.5)).collect()) } else { builder };
     builder.build().expect("valid random chain")
-}
-
-fn max_diffs(a: &[WorkSample], b: &[WorkSample]) -> (f64, f64) {
-    assert_eq!(a.len(), b.len());
-    a.iter().zip(b).fold((0.0f64, 0.0f64), |(dw, dr), (x, y)| {
-        assert_eq!(x.t, y.t);
-        (dw.max((x.work - y.work).abs()), dr.max((x.rate - y.rate).abs() / (1.0 + y.rate.abs())))
-    })
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use super::common::Rng;
 use spinbat::mps::MpsSettings;
-use spinbat::observe::{charge, uniform_times};
+use spinbat::observe::{charge, uniform_times, Charging};
 use spinbat::propagate::{plan, MpsPropagator, Propagator, Solver};
 use spinbat::{Boundary, Chain, Couplings, Silent};
 
@@ -450,6 +450,19 @@ fn observables_of_the_xxx_chain_at_64_sites_within_the_stated_bounds() {
     assert!(worst < 1e-5 && tr.state_error.unwrap() < 1e-2, "worst {worst:e}, estimate {:e}", tr.state_error.unwrap());
 }
 
+/// Charges `chain` with `exact` and `mps` (the scan of `[0, 0.3]`), then the largest
+/// `|ΔW|` between them on 8 times up to the exact `T*`; the two charges.
+fn error_up_to_t_star(exact: &mut dyn Propagator, mps: &mut MpsPropagator, chain: &Chain) -> (f64, Charging, Charging) {
+    let grid = uniform_times(0.3, 7);
+    let e = charge(exact, chain, &grid, &Silent).unwrap();
+    let m = charge(mps, chain, &grid, &Silent).unwrap();
+    let times = uniform_times(e.max_power.time, 8);
+    let want = exact.sample(&times).unwrap();
+    let got = mps.sample(&times).unwrap();
+    let err = want.iter().zip(&got).map(|(a, b)| (a.work - b.work).abs()).fold(0.0, f64::max);
+    (err, e, m)
+}
+
 #[test]
 fn the_error_estimate_is_above_the_actual_error_and_within_a_factor_100_of_it() {
     // default settings at N = 16 (truncation-dominated: eps = 1e-10): the estimate of |dW|
@@ -460,13 +473,7 @@ fn the_error_estimate_is_above_the_actual_error_and_within_a_factor_100_of_it() 
         let chain = Chain::builder(16).couplings(Couplings::PowerLaw { p }).alpha(alpha).build().unwrap();
         let mut exact = plan(&chain, Solver::Chebyshev, 1e-12).unwrap();
         let mut mps = MpsPropagator::new(&chain, MpsSettings::default()).unwrap();
-        let grid = uniform_times(0.3, 7);
-        let e = charge(exact.as_mut(), &chain, &grid, &Silent).unwrap();
-        let m = charge(&mut mps, &chain, &grid, &Silent).unwrap();
-        let times = uniform_times(e.max_power.time, 8);
-        let want = exact.sample(&times).unwrap();
-        let got = mps.sample(&times).unwrap();
-        let err = want.iter().zip(&got).map(|(a, b)| (a.work - b.work).abs()).fold(0.0, f64::max);
+        let (err, e, m) = error_up_to_t_star(exact.as_mut(), &mut mps, &chain);
         let estimate = mps.error_bound();
         let r = mps.report();
         assert!(err > 1e-6, "p = {p}: a run whose error shows ({err:e})");
@@ -660,13 +667,7 @@ fn the_error_estimate_covers_the_free_fermion_answer_at_48_sites() {
     let chain = Chain::builder(48).couplings(Couplings::NearestNeighbour).build().unwrap();
     let mut exact = FreeFermion::new(&chain).unwrap();
     let mut mps = MpsPropagator::new(&chain, MpsSettings::default()).unwrap();
-    let grid = uniform_times(0.3, 7);
-    let e = charge(&mut exact, &chain, &grid, &Silent).unwrap();
-    let m = charge(&mut mps, &chain, &grid, &Silent).unwrap();
-    let times = uniform_times(e.max_power.time, 8);
-    let want = exact.sample(&times).unwrap();
-    let got = mps.sample(&times).unwrap();
-    let err = want.iter().zip(&got).map(|(a, b)| (a.work - b.work).abs()).fold(0.0, f64::max);
+    let (err, e, m) = error_up_to_t_star(&mut exact, &mut mps, &chain);
     let estimate = mps.error_bound();
     assert!(err > 0.0 && estimate >= err, "estimate {estimate:e} below the error {err:e}");
     let dp = (e.max_power.power - m.max_power.power).abs();
