@@ -5,7 +5,7 @@ use crate::common::{grid, max_diffs, Rng};
 use spinbat::observe::{charge, uniform_times};
 use spinbat::propagate::fermion::{applies, pfaffian, FreeFermion};
 use spinbat::propagate::{resolve, Chebyshev, Dense, Propagator, Solver};
-use spinbat::{Boundary, Chain, Couplings, Silent, WorkSample};
+use spinbat::{Boundary, Chain, Couplings, Silent};
 
 use num_complex::Complex64;
 
