@@ -38,8 +38,8 @@ pub enum Solver {
     /// weight, time step); never picked by `auto`.
     Mps,
     /// Free fermions (Jordan–Wigner, Pfaffians; [`super::fermion::FreeFermion`]): exact
-    /// `W(t)` of the open nearest-neighbour Ising chain (`α = 0`) at any `N`, `O(N³)` per
-    /// time, no state vector.
+    /// `W(t)` of the open nearest-neighbour Ising chain (`α = 0`) up to
+    /// [`super::fermion::MAX_SITES`] sites, `O(N⁴)/8` per time, no state vector.
     FreeFermion,
 }
 
