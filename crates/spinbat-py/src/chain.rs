@@ -573,7 +573,7 @@ impl PyChain {
     ///     "auto" (dicke for all-to-all couplings, dense for N <= 10, beyond that
     ///     free-fermion for the open nearest-neighbour Ising chain and chebyshev for the
     ///     rest), "dense", "chebyshev", "dicke", "free-fermion" (exact W(t) of the open
-    ///     nearest-neighbour chain at alpha = 0, any N), "mean-field" (classical Bloch vectors, paper
+    ///     nearest-neighbour chain at alpha = 0, up to N = 1024), "mean-field" (classical Bloch vectors, paper
     ///     Sec. IV), "weak-coupling" (paper Eq. 18) or "mps" (matrix-product states: see
     ///     bond_dim).
     /// tol : float

@@ -183,7 +183,7 @@ pub struct ChargeArgs {
     /// TDVP, for chains beyond exact diagonalisation: --bond-dim, --truncation, --time-step;
     /// its accuracy is an estimate, not a bound; never chosen by auto), free-fermion (exact
     /// W(t) of the open nearest-neighbour chain at alpha = 0 by Jordan-Wigner fermions and
-    /// Pfaffians, any N, no state vector; --observe takes its states from chebyshev).
+    /// Pfaffians, up to N = 1024, no state vector; --observe takes its states from chebyshev).
     #[arg(long, default_value = "auto")]
     pub solver: String,
     /// Absolute tolerance on W [units of B] (chebyshev, mean-field).
