@@ -104,8 +104,8 @@ pub struct FreeFermion {
     e0: f64,
     /// the latest time whose sample is done (`f64` bits), for progress within a call
     reach: Arc<AtomicU64>,
-    /// `Σ|B_i| + Σ|g_i| + Σ|ω_i|`, for the rounding estimate
-    scale: f64,
+    /// the rounding estimate of every sample (module docs), `max_err` once one is served
+    rounding: f64,
     max_err: f64,
 }
 
@@ -116,13 +116,32 @@ impl FreeFermion {
     /// [`SpinbatError::Unsupported`] where [`applies`] is false;
     /// [`SpinbatError::NotConverged`] if the eigensolver fails.
     pub fn new(chain: &Chain) -> Result<Self> {
-        if chain.n_sites() > MAX_SITES {
+        FreeFermion::with_fields(chain, &[(f64::INFINITY, chain.omega())], None)
+    }
+
+    /// The propagator of `chain` charged by the piecewise-constant field `ω(t)` of
+    /// `schedule` (`V(t) = ω(t) Σ_i w_i X_i`, still free fermions):
+    /// `R(t) = e^{A_k(t − t_{k−1})} ⋯ e^{A_1 t_1}`, one eigendecomposition a segment; times
+    /// past the schedule's end are refused, as [`super::schedule::Scheduled`] does.
+    ///
+    /// # Errors
+    /// As [`FreeFermion::new`].
+    pub fn with_schedule(chain: &Chain, schedule: &Schedule) -> Result<Self> {
+        let fields: Vec<(f64, f64)> = schedule.ends().iter().copied().zip(schedule.omegas().iter().copied()).collect();
+        FreeFermion::with_fields(chain, &fields, Some(schedule.clone()))
+    }
+
+    /// The propagator of `chain` under the field `ω_k` up to `end_k` for each `(end_k, ω_k)`
+    /// of `fields` (ascending ends; the last may be `∞`), with the rounding estimate's
+    /// scale `Σ|B_i| + Σ|g_i| + K max_k|ω_k| Σ_i|w_i|` (`Σ|ω_i|` for a constant field).
+    fn with_fields(chain: &Chain, fields: &[(f64, f64)], schedule: Option<Schedule>) -> Result<Self> {
+        let n = chain.n_sites();
+        if n > MAX_SITES {
             return Err(SpinbatError::Unsupported {
                 solver: "free-fermion",
                 reason: format!(
-                    "N = {} is past {MAX_SITES} sites: each time would cost about {:.0} s of CPU (O(N^4) Pfaffians)",
-                    chain.n_sites(),
-                    0.12 * (chain.n_sites() as f64 / 128.0).powi(4)
+                    "N = {n} is past {MAX_SITES} sites: each time would cost about {:.0} s of CPU (O(N^4) Pfaffians)",
+                    0.12 * (n as f64 / 128.0).powi(4)
                 ),
             });
         }
@@ -134,62 +153,39 @@ impl FreeFermion {
                     .to_string(),
             });
         }
-        let n = chain.n_sites();
         let g: Vec<f64> = (0..n - 1).map(|i| chain.coupling(i, i + 1)).collect();
-        let omega: Vec<f64> = (0..n).map(|i| chain.omega() * chain.omega_weight(i)).collect();
+        let weights: Vec<f64> = (0..n).map(|i| chain.omega_weight(i)).collect();
         let b: Vec<f64> = (0..n).map(|i| chain.field(i)).collect();
-        if g.iter().chain(&omega).chain(&b).any(|v| !v.is_finite()) {
+        let omega_max = fields.iter().fold(0.0f64, |a, &(_, w)| a.max(w.abs()));
+        if g.iter().chain(&weights).chain(&b).chain(&[omega_max]).any(|v| !v.is_finite()) {
             return Err(invalid("chain", "non-finite parameters", "couplings and fields must be finite"));
         }
-        let segment = Segment::new(&g, omega.clone(), 0.0, f64::INFINITY, None)?;
-        let scale = b.iter().chain(&g).chain(&omega).map(|v| v.abs()).sum();
+        let mut segments = Vec::with_capacity(fields.len());
+        let mut start = 0.0;
+        let mut at_start: Option<Vec<f64>> = None;
+        for &(end, w) in fields {
+            let seg = Segment::new(&g, weights.iter().map(|x| w * x).collect(), start, end, at_start)?;
+            at_start = end.is_finite().then(|| seg.rotation(end));
+            segments.push(seg);
+            start = end;
+        }
+        let omega_scale = fields.len() as f64 * omega_max * weights.iter().map(|x| x.abs()).sum::<f64>();
+        let scale = b.iter().chain(&g).map(|v| v.abs()).sum::<f64>() + omega_scale;
         Ok(FreeFermion {
             n,
-            segments: vec![segment],
-            schedule: None,
+            segments,
+            schedule,
             g,
             b,
             e0: chain.initial_energy(),
             reach: Arc::new(AtomicU64::new(0)),
-            scale,
+            rounding: ROUNDING_FACTOR * f64::EPSILON * (2 * n + 1) as f64 * scale,
             max_err: 0.0,
         })
     }
 
-    /// The propagator of `chain` charged by the piecewise-constant field `ω(t)` of
-    /// `schedule` (`V(t) = ω(t) Σ_i w_i X_i`, still free fermions):
-    /// `R(t) = e^{A_k(t − t_{k−1})} ⋯ e^{A_1 t_1}`, one eigendecomposition a segment; times
-    /// past the schedule's end are refused, as [`super::schedule::Scheduled`] does.
-    ///
-    /// # Errors
-    /// As [`FreeFermion::new`].
-    pub fn with_schedule(chain: &Chain, schedule: &Schedule) -> Result<Self> {
-        let mut ff = FreeFermion::new(chain)?;
-        let n = ff.n;
-        let m = 2 * n;
-        let weights: Vec<f64> = (0..n).map(|i| chain.omega_weight(i)).collect();
-        let mut segments = Vec::with_capacity(schedule.omegas().len());
-        let mut start = 0.0;
-        let mut at_start: Option<Vec<f64>> = None;
-        for (&end, &w) in schedule.ends().iter().zip(schedule.omegas()) {
-            let omega: Vec<f64> = weights.iter().map(|x| w * x).collect();
-            let seg = Segment::new(&ff.g, omega, start, end, at_start)?;
-            let next = seg.rotation(end);
-            debug_assert_eq!(next.len(), m * m);
-            segments.push(seg);
-            at_start = Some(next);
-            start = end;
-        }
-        let omega_scale =
-            schedule.max_abs_omega() * weights.iter().map(|x| x.abs()).sum::<f64>() * schedule.omegas().len() as f64;
-        ff.scale = ff.b.iter().chain(&ff.g).map(|v| v.abs()).sum::<f64>() + omega_scale;
-        ff.segments = segments;
-        ff.schedule = Some(schedule.clone());
-        Ok(ff)
-    }
-
-    /// `W(t)`, `W'(t)` and the rounding estimate of `W` (module docs).
-    fn at(&self, t: f64) -> (WorkSample, f64) {
+    /// `W(t)` and `W'(t)` (module docs).
+    fn at(&self, t: f64) -> WorkSample {
         let n = self.n;
         let m = 2 * n;
         // the segment holding t (a boundary belongs to the segment it ends, as in Scheduled)
@@ -245,12 +241,10 @@ impl FreeFermion {
         }
         let edge: Vec<(f64, f64)> = (0..m).map(|b| (r[b * m], r[b * m + m - 1])).collect();
         let (z, y) = string_expectations(&q, &edge, n);
-        let size = m + 1;
         let h_b: f64 = self.b.iter().zip(&z).map(|(b, z)| b * z).sum();
         let work = h_b + h_g - self.e0;
         let rate = 2.0 * omega.iter().zip(&self.b).zip(&y).map(|((w, b), y)| w * b * y).sum::<f64>() - dv;
-        let err = ROUNDING_FACTOR * f64::EPSILON * (size as f64) * self.scale;
-        (WorkSample { t, work, rate }, err)
+        WorkSample { t, work, rate }
     }
 }
 
@@ -480,7 +474,7 @@ impl Propagator for FreeFermion {
         check_within(times, self.schedule.as_ref().map(Schedule::end))?;
         // the times in parallel, in order: the reach is the latest time done (non-negative
         // f64 bits order as integers)
-        let out: Vec<(WorkSample, f64)> = times
+        let out: Vec<WorkSample> = times
             .par_iter()
             .map(|&t| {
                 let s = self.at(t);
@@ -488,16 +482,16 @@ impl Propagator for FreeFermion {
                 s
             })
             .collect();
-        for (s, e) in &out {
-            if !(s.work.is_finite() && s.rate.is_finite()) {
-                return Err(SpinbatError::NotConverged {
-                    what: "free-fermion Pfaffians",
-                    reason: format!("non-finite W at t = {}", s.t),
-                });
-            }
-            self.max_err = self.max_err.max(*e);
+        if let Some(s) = out.iter().find(|s| !(s.work.is_finite() && s.rate.is_finite())) {
+            return Err(SpinbatError::NotConverged {
+                what: "free-fermion Pfaffians",
+                reason: format!("non-finite W at t = {}", s.t),
+            });
         }
-        Ok(out.into_iter().map(|(s, _)| s).collect())
+        if !out.is_empty() {
+            self.max_err = self.rounding;
+        }
+        Ok(out)
     }
 
     fn error_bound(&self) -> f64 {
